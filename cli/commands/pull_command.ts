@@ -1,0 +1,54 @@
+/**
+ * `tcfs pull <remote> [local]`.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { openCliRuntime } from "../cli_runtime.ts";
+import { pull } from "../../core/sync/pull.ts";
+import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
+import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
+import { createProgressBar } from "../progress_bar.ts";
+import { JSON_FLAG_HELP, printJson } from "../output.ts";
+import { printTransferReport } from "../transfer_report.ts";
+
+/** Builds the command. */
+export function pullCommand() {
+  return new Command("pull")
+    .description("download a remote file or prefix; local edits are never overwritten")
+    .argument("<remote>", "remote file or prefix <bucket>/<namespace>/<path>; <bucket>/<namespace>/ for everything")
+    .argument("[local]", "local file or folder; default: its place under sync_root, else ./<name>")
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  tcfs pull tcfs/default/report.pdf             # into sync_root, or ./report.pdf
+  tcfs pull tcfs/default/docs ~/docs            # a whole prefix into ~/docs
+  tcfs pull tcfs/default/ ~/Sync                # the whole namespace
+
+Every chunk and every file is checked against its BLAKE3 before it replaces anything,
+and files are replaced atomically. A local file with unpushed edits is kept and
+reported as a conflict (exit code 3).`,
+    )
+    .action(async (remote, local, options) => {
+      const runtime = await openCliRuntime();
+      try {
+        const { config } = runtime;
+        const spec = parseRemoteSpec(remote, config.storage.bucket);
+        const localTarget = local
+          ? resolve(local)
+          : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
+        const ctx = await runtime.syncContext(spec.namespace);
+        const bar = createProgressBar("pull", !options.json);
+        const summary = await pull(ctx, { remoteRel: spec.rel, localTarget, onProgress: bar.update });
+        bar.done();
+        if (options.json) printJson(summary);
+        printTransferReport("pull", summary, options.json ?? false);
+      } finally {
+        runtime.close();
+      }
+    });
+}

@@ -1,0 +1,59 @@
+/**
+ * `tcfs push <path> [remote]`.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { openCliRuntime } from "../cli_runtime.ts";
+import { push } from "../../core/sync/push.ts";
+import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
+import { defaultRemoteRel } from "../../core/sync/root_mapping.ts";
+import { createProgressBar } from "../progress_bar.ts";
+import { JSON_FLAG_HELP, printJson } from "../output.ts";
+import { printTransferReport } from "../transfer_report.ts";
+
+/** Builds the command. */
+export function pushCommand() {
+  return new Command("push")
+    .description("upload a file or folder; local edits win only where this device has seen the remote")
+    .argument("<path>", "local file or folder")
+    .argument("[remote]", "remote path <bucket>/<namespace>/<path>; default: its place under sync_root, else tcfs/default/<name>")
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  tcfs push ~/Sync/docs                 # mirrors into tcfs/default/docs when ~/Sync is sync_root
+  tcfs push report.pdf tcfs/default/reports/report.pdf
+  tcfs push --json ~/lab | jq .chunks_uploaded
+
+Files deleted since the last push become deletions on the remote. A path whose remote
+version this device has not seen is left alone on both sides and reported as a conflict
+(exit code 3).`,
+    )
+    .action(async (path, remote, options) => {
+      const runtime = await openCliRuntime();
+      try {
+        const { config } = runtime;
+        const localPath = resolve(path);
+        const spec = remote
+          ? parseRemoteSpec(remote, config.storage.bucket)
+          : { namespace: config.sync.namespace, rel: defaultRemoteRel(localPath, config.sync.syncRoot) };
+        const ctx = await runtime.syncContext(spec.namespace);
+        const bar = createProgressBar("push", !options.json);
+        const summary = await push(ctx, {
+          localPath,
+          remoteRel: spec.rel,
+          excludes: config.sync.excludePatterns,
+          onProgress: bar.update,
+        });
+        bar.done();
+        if (options.json) printJson(summary);
+        printTransferReport("push", summary, options.json ?? false);
+      } finally {
+        runtime.close();
+      }
+    });
+}

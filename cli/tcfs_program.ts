@@ -1,0 +1,84 @@
+/**
+ * The `tcfs` command tree, and how its errors become messages and exit codes.
+ *
+ * @module
+ */
+
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { describeError, ExitCode, TcfsError } from "../core/errors.ts";
+import { tcfsVersion } from "../core/version.ts";
+import { pushCommand } from "./commands/push_command.ts";
+import { pullCommand } from "./commands/pull_command.ts";
+import { lsCommand } from "./commands/ls_command.ts";
+import { syncStatusCommand } from "./commands/sync_status_command.ts";
+import { configCommand } from "./commands/config_command.ts";
+import { versionCommand } from "./commands/version_command.ts";
+
+/** Builds the program; exported for tests of the help text. */
+export function tcfsProgram(): Command {
+  const program = new Command("tcfs")
+    .description("fleet file sync: one view of your folders on every machine, through S3 and NATS")
+    .version(tcfsVersion(), "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Quick start (no server needed: the store defaults to ~/.local/share/tcfs/store):
+  tcfs push ~/notes                  # upload a folder to tcfs/default/notes
+  tcfs ls                            # what the remote holds
+  tcfs pull tcfs/default/notes ~/n2  # on another machine (or HOME)
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 conflicts found, 4 daemon not running.
+Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override it.`,
+    );
+  for (const command of [
+    pushCommand(),
+    pullCommand(),
+    lsCommand(),
+    syncStatusCommand(),
+    configCommand(),
+    versionCommand(),
+  ]) {
+    program.addCommand(command as unknown as Command);
+  }
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code; never throws.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runTcfs(Deno.args));
+ * ```
+ */
+export async function runTcfs(args: string[]): Promise<number> {
+  const json = args.includes("--json");
+  try {
+    await tcfsProgram().parseAsync(args, { from: "user" });
+    return Deno.exitCode ?? ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version end with an "error" too; only real usage errors are failures.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const exitCode = err instanceof TcfsError ? err.exitCode : ExitCode.error;
+    if (json) {
+      console.log(JSON.stringify({
+        error: {
+          kind: err instanceof TcfsError ? err.kind : "internal",
+          message: err instanceof Error ? err.message : String(err),
+          hint: err instanceof TcfsError ? err.hint : undefined,
+        },
+      }));
+    } else {
+      console.error(`tcfs: ${describeError(err)}`);
+      if (!(err instanceof TcfsError) && err instanceof Error && Deno.env.get("TCFS_DEBUG")) {
+        console.error(err.stack);
+      }
+    }
+    return exitCode;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The human summary of a push or pull, and the exit code it implies.
+ *
+ * @module
+ */
+
+import { ExitCode } from "../core/errors.ts";
+import type { PullSummary, PushSummary } from "../core/sync/transfer_summary.ts";
+import { formatBytes, setExitCode } from "./output.ts";
+
+/**
+ * Prints what a transfer did (unless `json`, where the caller printed the
+ * summary) and sets the exit code: 3 for conflicts, 1 for failed paths.
+ *
+ * @example
+ * ```ts
+ * printTransferReport("push", summary, false);
+ * ```
+ */
+export function printTransferReport(
+  direction: "push" | "pull",
+  summary: PushSummary | PullSummary,
+  json: boolean,
+): void {
+  if (!json) {
+    const moved = "chunks_uploaded" in summary
+      ? `${formatBytes(summary.bytes_uploaded)} in ${summary.chunks_uploaded} new chunks`
+      : `${formatBytes(summary.bytes_downloaded)} in ${summary.chunks_downloaded} chunks`;
+    console.log(
+      `${direction === "push" ? "pushed" : "pulled"} ${summary.files} files (${moved}), ` +
+        `${summary.deleted} deleted, ${summary.unchanged} unchanged`,
+    );
+    if ("resurrected" in summary) {
+      for (const path of summary.resurrected) {
+        console.log(`note: ${path} was deleted remotely; your modification wins and was pushed`);
+      }
+    }
+    for (const path of summary.conflicts) {
+      console.error(
+        direction === "push"
+          ? `conflict: ${path} has a remote version this device has not seen; local file kept, remote untouched`
+          : `conflict: ${path} has local changes (or concurrent remote versions); local file kept`,
+      );
+    }
+    for (const failure of summary.failures) console.error(`failed: ${failure.path}: ${failure.error}`);
+    if (summary.conflicts.length > 0) {
+      console.error("hint: see `tcfs sync-status`, then `tcfs resolve-conflict <path>`");
+    }
+  }
+  if (summary.failures.length > 0) setExitCode(ExitCode.error);
+  if (summary.conflicts.length > 0) setExitCode(ExitCode.conflicts);
+}

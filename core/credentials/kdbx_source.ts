@@ -1,0 +1,201 @@
+/**
+ * Credentials from a KeePassXC database (KDBX 3.1 with AES-KDF, or KDBX 4 with
+ * Argon2d/Argon2id) via kdbxweb, with hash-wasm computing Argon2.
+ *
+ * @module
+ */
+
+// The default import: under Deno the namespace import lacks ProtectedValue and others.
+import kdbxweb from "kdbxweb";
+import { argon2d, argon2id } from "hash-wasm";
+import { TcfsError } from "../errors.ts";
+import type { SourceReading } from "./credential_values.ts";
+import { promptHidden } from "./password_prompt.ts";
+import { describeReadError } from "./read_error.ts";
+import { Secret } from "./secret_redaction.ts";
+
+/** The entry looked up when none is configured. */
+export const DEFAULT_KDBX_ENTRY = "tcfs/s3";
+
+/** The `kind` of each {@linkcode TcfsError} that {@linkcode readKdbxCredentials} throws. */
+export const KdbxErrorKind = {
+  /** The database or key file is missing, unreadable or not a KDBX file. */
+  unreadable: "kdbx-unreadable",
+  /** The password or key file does not open the database. */
+  wrongKey: "kdbx-wrong-key",
+  /** No entry at the configured path. */
+  entryNotFound: "kdbx-entry-not-found",
+  /** The entry lacks a UserName or Password. */
+  entryIncomplete: "kdbx-entry-incomplete",
+} as const;
+
+/** Where the database is, which entry to read, and how to unlock it. */
+export interface KdbxSourceOptions {
+  path: string;
+  /** `group/sub/Title`; matched case-insensitively, with or without the root group's name. */
+  entryPath: string;
+  /** A KeePass key file, used with or instead of the password. */
+  keyFile?: string;
+  /** Consulted for `TCFS_KDBX_PASSWORD`. */
+  env: Record<string, string | undefined>;
+  /** Whether a person is at the terminal and may be asked for the password. */
+  interactive: boolean;
+  /** Asks for the password; defaults to {@linkcode promptHidden}. */
+  promptPassword?: (message: string) => Promise<string>;
+}
+
+// kdbxweb ships no Argon2; KDBX 4 databases need it to derive the key.
+kdbxweb.CryptoEngine.setArgon2Impl(
+  async (password, salt, memory, iterations, length, parallelism, type, version) => {
+    if (version !== 0x13) {
+      throw new TcfsError(`KDBX uses Argon2 version 0x${version.toString(16)}; tcfs reads 0x13`, {
+        kind: KdbxErrorKind.unreadable,
+      });
+    }
+    const hash = await (type === kdbxweb.CryptoEngine.Argon2TypeArgon2d ? argon2d : argon2id)({
+      password: new Uint8Array(password),
+      salt: new Uint8Array(salt),
+      memorySize: memory,
+      iterations,
+      hashLength: length,
+      parallelism,
+      outputType: "binary",
+    });
+    return hash.buffer.slice(hash.byteOffset, hash.byteOffset + hash.byteLength) as ArrayBuffer;
+  },
+);
+
+/**
+ * Opens the database and reads the entry: UserName is the access key,
+ * Password the secret, URL the S3 endpoint. The password comes from
+ * `TCFS_KDBX_PASSWORD` or the key file (or both); only when neither is given
+ * and `interactive` is true is the user asked. With no way to unlock, the
+ * source is skipped with the reason.
+ *
+ * @throws {TcfsError} with a `kind` from {@linkcode KdbxErrorKind}.
+ * @example
+ * ```ts
+ * const reading = await readKdbxCredentials({
+ *   path: "/home/u/tcfs.kdbx",
+ *   entryPath: DEFAULT_KDBX_ENTRY,
+ *   env: Deno.env.toObject(),
+ *   interactive: Deno.stdin.isTerminal(),
+ * });
+ * ```
+ */
+export async function readKdbxCredentials(options: KdbxSourceOptions): Promise<SourceReading> {
+  const { path, entryPath } = options;
+  const data = await readBytes(path, `KDBX at ${path}`);
+  let password = options.env.TCFS_KDBX_PASSWORD
+    ? new Secret(options.env.TCFS_KDBX_PASSWORD)
+    : undefined;
+  if (password === undefined && options.keyFile === undefined) {
+    if (!options.interactive) {
+      return {
+        found: false,
+        reason: `KDBX at ${path} needs a password: set TCFS_KDBX_PASSWORD or a key file ` +
+          "(not prompting: not an interactive terminal)",
+      };
+    }
+    const prompt = options.promptPassword ?? promptHidden;
+    password = new Secret(await prompt(`Password for ${path}: `));
+  }
+  const keyFile = options.keyFile === undefined
+    ? undefined
+    : await readBytes(options.keyFile, `KDBX key file ${options.keyFile}`);
+  const db = await openDatabase(path, data, password, keyFile);
+  const entry = findEntry(db, entryPath);
+  if (entry === undefined) {
+    throw new TcfsError(`KDBX at ${path} has no entry ${entryPath}`, {
+      kind: KdbxErrorKind.entryNotFound,
+      hint: `create it (UserName = access key, Password = secret, URL = endpoint): ` +
+        `\`keepassxc-cli add -u <access key> -p --url <endpoint> ${path} ${entryPath}\``,
+    });
+  }
+  const accessKeyId = fieldText(entry, "UserName");
+  const secretAccessKey = fieldText(entry, "Password");
+  if (!accessKeyId || !secretAccessKey) {
+    throw new TcfsError(
+      `KDBX at ${path}: entry ${entryPath} needs both a UserName (the access key) and a Password`,
+      { kind: KdbxErrorKind.entryIncomplete },
+    );
+  }
+  const s3Endpoint = fieldText(entry, "URL");
+  return {
+    found: true,
+    values: {
+      s3: { accessKeyId: new Secret(accessKeyId), secretAccessKey: new Secret(secretAccessKey) },
+      ...(s3Endpoint && { s3Endpoint }),
+    },
+  };
+}
+
+async function readBytes(path: string, what: string): Promise<ArrayBuffer> {
+  try {
+    const bytes = await Deno.readFile(path);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  } catch (err) {
+    throw new TcfsError(`${what}: ${describeReadError(err)}`, {
+      kind: KdbxErrorKind.unreadable,
+      cause: err,
+    });
+  }
+}
+
+async function openDatabase(
+  path: string,
+  data: ArrayBuffer,
+  password: Secret | undefined,
+  keyFile: ArrayBuffer | undefined,
+): Promise<kdbxweb.Kdbx> {
+  const credentials = new kdbxweb.Credentials(
+    password === undefined ? null : kdbxweb.ProtectedValue.fromString(password.reveal()),
+    keyFile,
+  );
+  try {
+    return await kdbxweb.Kdbx.load(data, credentials);
+  } catch (err) {
+    if (err instanceof TcfsError) throw err;
+    if (err instanceof kdbxweb.KdbxError && err.code === kdbxweb.Consts.ErrorCodes.InvalidKey) {
+      throw new TcfsError(`KDBX at ${path}: wrong password or key file`, {
+        kind: KdbxErrorKind.wrongKey,
+        hint: "check TCFS_KDBX_PASSWORD and the key file; `keepassxc-cli open` tries them",
+      });
+    }
+    const code = err instanceof kdbxweb.KdbxError ? err.code : String(err);
+    throw new TcfsError(`KDBX at ${path} cannot be opened (${code})`, {
+      kind: KdbxErrorKind.unreadable,
+      cause: err,
+    });
+  }
+}
+
+/** Follows `group/sub/Title`, trying the path both below the root group and as naming it. */
+function findEntry(db: kdbxweb.Kdbx, entryPath: string): kdbxweb.KdbxEntry | undefined {
+  const groups = entryPath.split("/").filter((part) => part !== "");
+  const title = groups.pop();
+  if (title === undefined) return undefined;
+  const root = db.getDefaultGroup();
+  const walk = (group: kdbxweb.KdbxGroup, names: string[]): kdbxweb.KdbxEntry | undefined => {
+    if (names.length === 0) {
+      return group.entries.find((entry) => sameName(fieldText(entry, "Title"), title));
+    }
+    for (const child of group.groups) {
+      if (!sameName(child.name, names[0])) continue;
+      const found = walk(child, names.slice(1));
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(root, groups) ??
+    (groups.length > 0 && sameName(root.name, groups[0]) ? walk(root, groups.slice(1)) : undefined);
+}
+
+function sameName(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+function fieldText(entry: kdbxweb.KdbxEntry, name: string): string | undefined {
+  const value = entry.fields.get(name);
+  return value instanceof kdbxweb.ProtectedValue ? value.getText() : value;
+}

@@ -1,0 +1,132 @@
+/**
+ * A version: one immutable record of one path's content (or deletion) as one
+ * device saw it, with the vector clock that orders it against other versions.
+ *
+ * @module
+ */
+
+import { TcfsError } from "../errors.ts";
+import { assertSafeRelPath } from "../paths/remote_path.ts";
+import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
+
+/** Wire format version; readers refuse newer ones instead of guessing. */
+export const VERSION_FORMAT = 1;
+
+/** One chunk of a file: its id (BLAKE3 of the raw bytes) and raw size. */
+export interface ChunkRef {
+  id: string;
+  size: number;
+}
+
+/** What a version records. */
+export type VersionKind = "file" | "symlink" | "deleted";
+
+/** The JSON stored at `ns/<namespace>/v/<digest>/<device>-<n>.json`. */
+export interface FileVersion {
+  format: typeof VERSION_FORMAT;
+  path: string;
+  kind: VersionKind;
+  /** Bytes of the file; 0 for links and deletions. */
+  size: number;
+  /** Permission bits (e.g. 0o644). */
+  mode: number;
+  mtime_ms: number;
+  /** BLAKE3 of the whole file ("" for links and deletions). */
+  blake3: string;
+  chunks: ChunkRef[];
+  /** Small files travel inside the version (base64) instead of as chunks. */
+  inline?: string;
+  /** Symlink target, for kind "symlink". */
+  target?: string;
+  vclock: VectorClock;
+  /** Device id of the author. */
+  author: string;
+  author_name: string;
+  written_at: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Parses and validates untrusted version JSON. `origin` (usually the key)
+ * goes into error messages.
+ *
+ * @example
+ * ```ts
+ * const version = parseFileVersion(bytes, "ns/default/v/…/…-1.json");
+ * ```
+ */
+export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw corrupt(origin, "it is not valid UTF-8 JSON (truncated or garbage)");
+  }
+  if (typeof value !== "object" || value === null) throw corrupt(origin, "it is not an object");
+  const v = value as Record<string, unknown>;
+  if (v.format !== VERSION_FORMAT) {
+    throw corrupt(origin, `format ${JSON.stringify(v.format)} is not ${VERSION_FORMAT}`);
+  }
+  if (typeof v.path !== "string") throw corrupt(origin, "path is missing");
+  assertSafeRelPath(v.path, origin);
+  if (v.kind !== "file" && v.kind !== "symlink" && v.kind !== "deleted") {
+    throw corrupt(origin, "kind is not file, symlink or deleted");
+  }
+  for (const field of ["size", "mode", "mtime_ms"] as const) {
+    if (typeof v[field] !== "number" || !Number.isFinite(v[field]) || (v[field] as number) < 0) {
+      throw corrupt(origin, `${field} is not a non-negative number`);
+    }
+  }
+  if (!isVectorClock(v.vclock)) throw corrupt(origin, "vclock is not a vector clock");
+  if (typeof v.author !== "string" || typeof v.author_name !== "string") {
+    throw corrupt(origin, "author is missing");
+  }
+  if (typeof v.written_at !== "string") throw corrupt(origin, "written_at is missing");
+  if (!Array.isArray(v.chunks) || !v.chunks.every(isChunkRef)) {
+    throw corrupt(origin, "chunks is not a list of {id, size}");
+  }
+  if (v.kind === "file") {
+    if (typeof v.blake3 !== "string" || !HEX64.test(v.blake3)) {
+      throw corrupt(origin, "blake3 is not a hash");
+    }
+    const chunkBytes = (v.chunks as ChunkRef[]).reduce((sum, c) => sum + c.size, 0);
+    if (v.inline !== undefined) {
+      if (typeof v.inline !== "string" || v.chunks.length > 0) {
+        throw corrupt(origin, "inline content is malformed");
+      }
+    } else if (chunkBytes !== v.size) {
+      throw corrupt(origin, `chunk sizes add up to ${chunkBytes}, not ${v.size}`);
+    }
+  }
+  if (v.kind === "symlink" && typeof v.target !== "string") {
+    throw corrupt(origin, "symlink target is missing");
+  }
+  return v as unknown as FileVersion;
+}
+
+/**
+ * Serializes a version for the store.
+ *
+ * @example
+ * ```ts
+ * await store.put(key, encodeFileVersion(version));
+ * ```
+ */
+export function encodeFileVersion(version: FileVersion): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(version));
+}
+
+function isChunkRef(value: unknown): value is ChunkRef {
+  if (typeof value !== "object" || value === null) return false;
+  const c = value as Record<string, unknown>;
+  return typeof c.id === "string" && HEX64.test(c.id) && Number.isSafeInteger(c.size) &&
+    (c.size as number) > 0;
+}
+
+function corrupt(origin: string, why: string): TcfsError {
+  return new TcfsError(`version ${origin} is unreadable: ${why}`, {
+    kind: "corrupt_version",
+    hint: "the object was damaged or written by an incompatible tool; other versions are unaffected",
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The key layout inside the bucket, in one place. docs/PROTOCOL.md describes
+ * the same layout for other implementations.
+ *
+ * ```
+ * chunks/<blake3>                                  content-addressed chunk
+ * ns/<namespace>/v/<path-digest>/<device>-<n>.json one immutable version of one path
+ * tcfs-meta/devices/<device>.json                  a device's registration
+ * tcfs-meta/devices.json                           fleet index, rebuilt from the above
+ * ```
+ *
+ * @module
+ */
+
+import { blake3Hex } from "../hashing/blake3.ts";
+import { TcfsError } from "../errors.ts";
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const VERSION_NAME_PATTERN = /^([0-9a-f-]{36})-([1-9][0-9]{0,15})\.json$/;
+
+/** The store key of a chunk. */
+export function chunkKey(chunkId: string): string {
+  return `chunks/${chunkId}`;
+}
+
+/**
+ * Throws unless `namespace` is a valid namespace name.
+ *
+ * @example
+ * ```ts
+ * assertNamespace("default");
+ * ```
+ */
+export function assertNamespace(namespace: string): string {
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw new TcfsError(`invalid namespace ${JSON.stringify(namespace)}`, {
+      kind: "invalid_namespace",
+      exitCode: 2,
+      hint: "use letters, digits, '.', '_' or '-' (up to 63 characters), e.g. 'default'",
+    });
+  }
+  return namespace;
+}
+
+/**
+ * The digest that stands for a path in keys: short, fixed-depth, and never a
+ * prefix of another path's key.
+ *
+ * @example
+ * ```ts
+ * await pathDigest("docs/a.txt"); // 32 hex characters
+ * ```
+ */
+export async function pathDigest(rel: string): Promise<string> {
+  return (await blake3Hex(new TextEncoder().encode(rel))).slice(0, 32);
+}
+
+/** Prefix under which every version of every path in `namespace` lives. */
+export function namespaceVersionsPrefix(namespace: string): string {
+  return `ns/${assertNamespace(namespace)}/v/`;
+}
+
+/** Prefix under which every version of one path lives. */
+export async function pathVersionsPrefix(namespace: string, rel: string): Promise<string> {
+  return `${namespaceVersionsPrefix(namespace)}${await pathDigest(rel)}/`;
+}
+
+/** The key of the version `device` wrote when its counter for `rel` reached `counter`. */
+export async function versionKey(
+  namespace: string,
+  rel: string,
+  device: string,
+  counter: number,
+): Promise<string> {
+  return `${await pathVersionsPrefix(namespace, rel)}${device}-${counter}.json`;
+}
+
+/** What a version key says about its version, before reading it. */
+export interface VersionKeyParts {
+  namespace: string;
+  digest: string;
+  device: string;
+  counter: number;
+}
+
+/**
+ * Parses a version key; returns undefined for keys that aren't versions
+ * (stray objects are ignored, not fatal).
+ *
+ * @example
+ * ```ts
+ * parseVersionKey("ns/default/v/0123…/6f1e…-3.json")?.counter; // 3
+ * ```
+ */
+export function parseVersionKey(key: string): VersionKeyParts | undefined {
+  const parts = key.split("/");
+  if (parts.length !== 5 || parts[0] !== "ns" || parts[2] !== "v") return undefined;
+  const match = VERSION_NAME_PATTERN.exec(parts[4]);
+  if (!match || !/^[0-9a-f]{32}$/.test(parts[3]) || !NAMESPACE_PATTERN.test(parts[1])) {
+    return undefined;
+  }
+  return { namespace: parts[1], digest: parts[3], device: match[1], counter: Number(match[2]) };
+}
+
+/** Prefix of the per-device registration objects. */
+export const DEVICES_PREFIX = "tcfs-meta/devices/";
+
+/** The fleet index the seed guide names. */
+export const DEVICES_INDEX_KEY = "tcfs-meta/devices.json";
+
+/** The key of one device's registration. */
+export function deviceKey(deviceId: string): string {
+  return `${DEVICES_PREFIX}${deviceId}.json`;
+}

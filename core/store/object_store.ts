@@ -1,0 +1,55 @@
+/**
+ * The storage interface every backend implements: a flat key space of
+ * immutable-ish objects, as an S3 bucket offers.
+ *
+ * @module
+ */
+
+/** One entry of a listing. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+/** Preconditions for {@linkcode ObjectStore.putConditional}. */
+export type PutCondition =
+  /** Write only if no object exists under the key. */
+  | { ifNoneMatch: "*" }
+  /** Write only if the current object's etag equals this one. */
+  | { ifMatch: string };
+
+/** An object's bytes with the etag a conditional write can refer to. */
+export interface ObjectWithEtag {
+  body: Uint8Array;
+  etag: string;
+}
+
+/**
+ * A bucket-like key/value store. Keys use `/` separators and never start with `/`.
+ * Implementations throw {@linkcode TcfsError} with an actionable hint on failure.
+ */
+export interface ObjectStore {
+  /** Where the store lives, for messages (an endpoint URL or a directory). Never holds secrets. */
+  readonly location: string;
+  /** Makes sure the bucket or directory exists; creates it on first use. */
+  ensureReady(): Promise<void>;
+  /** Returns the object's bytes, or `undefined` when the key does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Like {@linkcode get}, also returning the etag. */
+  getWithEtag(key: string): Promise<ObjectWithEtag | undefined>;
+  /** Writes the object; readers see either the old or the new bytes, never a mix. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * Writes only if the condition holds. Returns false when it did not (412).
+   * Backends without conditional writes must still be atomic here (the filesystem uses a lock).
+   */
+  putConditional(key: string, body: Uint8Array, condition: PutCondition): Promise<boolean>;
+  /** True when the key exists. */
+  has(key: string): Promise<boolean>;
+  /** Lists every key that starts with `prefix`, in lexicographic order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Deletes the key; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Releases connections. */
+  close(): void;
+}

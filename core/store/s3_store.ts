@@ -1,0 +1,314 @@
+/**
+ * The S3 backend, on `@aws-sdk/client-s3` v3, shaped for SeaweedFS: path-style
+ * URLs, checksums only where S3 requires them, and no SDK retries (the
+ * `withRetry` decorator in `retrying_store.ts` owns retrying). Every SDK failure becomes a
+ * {@linkcode TcfsError} that names the endpoint and bucket and says what to check.
+ *
+ * @module
+ */
+
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { TcfsError } from "../errors.ts";
+import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
+
+/** An S3 access key pair. */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Where an S3 store lives and how to sign in to it. */
+export interface S3StoreOptions {
+  /** Base URL, for example `http://127.0.0.1:8333`. */
+  endpoint: string;
+  bucket: string;
+  region: string;
+  /** Fixed keys, or a provider the SDK calls when it needs them. */
+  credentials: S3Credentials | (() => Promise<S3Credentials>);
+}
+
+/**
+ * Connections kept open to the endpoint. Uploads run about this many requests
+ * at once; more sockets than requests would only idle.
+ */
+export const S3_MAX_SOCKETS = 32;
+/** A connection that cannot be opened in this time counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** A socket silent for this long is a hung server, not a slow link. */
+const SOCKET_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Opens an S3 bucket as an {@linkcode ObjectStore}. No request is made until
+ * the first call; {@linkcode ObjectStore.ensureReady} creates the bucket if needed.
+ *
+ * @example
+ * ```ts
+ * const store = createS3Store({
+ *   endpoint: "http://127.0.0.1:8333",
+ *   bucket: "tcfs",
+ *   region: "us-east-1",
+ *   credentials: { accessKeyId: "…", secretAccessKey: "…" },
+ * });
+ * await store.ensureReady();
+ * const bytes = await store.get("tcfs-meta/devices.json");
+ * ```
+ */
+export function createS3Store(opts: S3StoreOptions): ObjectStore {
+  const endpoint = redactEndpoint(opts.endpoint);
+  const { bucket } = opts;
+  const client = new S3Client({
+    endpoint: opts.endpoint,
+    region: opts.region,
+    credentials: opts.credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
+      httpAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
+    },
+  });
+  const fail = (err: unknown, action: string) => classifyS3Error(err, endpoint, bucket, action);
+
+  async function getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      return { body, etag: res.ETag ?? "" };
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw fail(err, `get "${key}"`);
+    }
+  }
+
+  return {
+    location: `${endpoint}/${bucket}`,
+
+    async ensureReady() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw fail(err, "check the bucket");
+      }
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      } catch (err) {
+        // Another device creating it at the same moment is as good as creating it.
+        const name = (err as { name?: string }).name;
+        if (name === "BucketAlreadyOwnedByYou" || name === "BucketAlreadyExists") return;
+        throw fail(err, "create the bucket");
+      }
+    },
+
+    async get(key: string) {
+      return (await getWithEtag(key))?.body;
+    },
+
+    getWithEtag,
+
+    async put(key: string, body: Uint8Array) {
+      try {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      } catch (err) {
+        throw fail(err, `put "${key}"`);
+      }
+    },
+
+    async putConditional(key: string, body: Uint8Array, condition: PutCondition) {
+      const precondition = "ifNoneMatch" in condition
+        ? { IfNoneMatch: condition.ifNoneMatch }
+        : { IfMatch: condition.ifMatch };
+      try {
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...precondition }),
+        );
+        return true;
+      } catch (err) {
+        if (isPreconditionFailure(err)) return false;
+        // If-Match on a key that is gone: the object the caller saw no longer exists.
+        if ("ifMatch" in condition && isMissingKey(err)) return false;
+        throw fail(err, `put "${key}"`);
+      }
+    },
+
+    async has(key: string) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (err) {
+        // HEAD responses have no body, so a missing bucket also reads as a bare 404 here.
+        if (statusOf(err) === 404) return false;
+        throw fail(err, `look up "${key}"`);
+      }
+    },
+
+    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          );
+        } catch (err) {
+          throw fail(err, `list "${prefix}"`);
+        }
+        for (const object of page.Contents ?? []) {
+          if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async delete(key: string) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (err) {
+        if (isMissingKey(err)) return;
+        throw fail(err, `delete "${key}"`);
+      }
+    },
+
+    close() {
+      client.destroy();
+    },
+  };
+}
+
+/** Socket-level failures, by Node error code, in words a person can act on. */
+const NETWORK_FAILURES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  ETIMEDOUT: "timed out",
+  ECONNRESET: "connection reset",
+  ECONNABORTED: "connection aborted",
+  EPIPE: "connection closed while sending",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
+
+const FORBIDDEN_CODES = new Set([
+  "AccessDenied",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "InvalidToken",
+  "ExpiredToken",
+]);
+
+/**
+ * Turns an AWS SDK failure into a {@linkcode TcfsError} whose `kind` says what
+ * went wrong: `store_unreachable` (network, DNS, timeout), `store_forbidden`
+ * (403, bad keys), `bucket_missing`, `store_error` (5xx and other transient
+ * server trouble) or `store_rejected` (any other 4xx). The message names the
+ * endpoint and bucket; it never includes key material, so the SDK error is not
+ * attached when it could carry the access key or string-to-sign.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.send(new HeadBucketCommand({ Bucket: "tcfs" }));
+ * } catch (err) {
+ *   throw classifyS3Error(err, "http://127.0.0.1:8333", "tcfs");
+ * }
+ * ```
+ */
+export function classifyS3Error(
+  err: unknown,
+  endpoint: string,
+  bucket: string,
+  action?: string,
+): TcfsError {
+  if (err instanceof TcfsError) return err;
+  const where = `S3 at ${endpoint} (bucket "${bucket}")`;
+  const doing = action ? ` to ${action}` : "";
+  const { name = "Error", code, message = String(err) } = err as {
+    name?: string;
+    code?: string;
+    message?: string;
+  };
+  const network = (code && NETWORK_FAILURES[code]) ??
+    (name === "TimeoutError" ? "timed out" : undefined);
+  if (network) {
+    return new TcfsError(`cannot reach S3 at ${endpoint}: ${network}`, {
+      kind: "store_unreachable",
+      hint:
+        `check the endpoint ([storage] endpoint or TCFS_S3_ENDPOINT) and that SeaweedFS is running and reachable there`,
+      cause: err,
+    });
+  }
+  const status = statusOf(err);
+  if (status === 403 || FORBIDDEN_CODES.has(name)) {
+    return new TcfsError(`${where} refused access${doing}: ${status ?? "403"} ${name}`, {
+      kind: "store_forbidden",
+      hint:
+        "check the S3 access key and secret (TCFS_S3_ACCESS/TCFS_S3_SECRET or the credential source tcfs reported) and that they may use this bucket",
+    });
+  }
+  if (name === "NoSuchBucket") {
+    return new TcfsError(`bucket "${bucket}" does not exist at S3 ${endpoint}`, {
+      kind: "bucket_missing",
+      hint:
+        "check the bucket name ([storage] bucket or TCFS_S3_BUCKET); tcfs creates it on first use when the credentials may create buckets",
+    });
+  }
+  const detail = `${status ?? "no status"} ${name}: ${message}`;
+  if (status === undefined || status >= 500 || status === 429) {
+    return new TcfsError(`${where} failed${doing}: ${detail}`, {
+      kind: "store_error",
+      hint: "the server had trouble; check SeaweedFS's log and free disk space, then retry",
+      cause: err,
+    });
+  }
+  return new TcfsError(`${where} rejected the request${doing}: ${detail}`, {
+    kind: "store_rejected",
+    hint: "this looks like a tcfs bug or an S3 server tcfs does not support; please report it",
+    cause: err,
+  });
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** A 404 about the key; a missing bucket is an error, not an absent object. */
+function isMissingKey(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  return name === "NoSuchKey" || (statusOf(err) === 404 && name !== "NoSuchBucket");
+}
+
+/**
+ * 412 is the answer to a failed If-None-Match/If-Match. 409
+ * ConditionalRequestConflict means another conditional write to the key was in
+ * flight, which for the caller is the same: someone else got there first.
+ */
+function isPreconditionFailure(err: unknown): boolean {
+  const status = statusOf(err);
+  return status === 412 ||
+    (status === 409 && (err as { name?: string }).name === "ConditionalRequestConflict");
+}
+
+/** The endpoint as it may appear in messages: without user info in the URL. */
+function redactEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = "";
+    url.password = "";
+    return url.href.replace(/\/$/, "");
+  } catch {
+    return endpoint;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Change detection against the state db: equal (size, mtime, inode, mode,
+ * link target) means unchanged, so an unchanged tree is checked without
+ * rehashing it.
+ *
+ * @module
+ */
+
+import type { TrackedEntry } from "../state/state_db.ts";
+import type { LocalEntry } from "./local_scanner.ts";
+import { TcfsError } from "../errors.ts";
+import type { FileVersion } from "../remote/file_version.ts";
+import { hashFile } from "./file_saver.ts";
+
+/**
+ * True when `entry` still looks exactly as it did when `tracked` was recorded.
+ *
+ * @example
+ * ```ts
+ * if (sameStat(state.getTracked(ns, rel), entry)) skip();
+ * ```
+ */
+export function sameStat(tracked: TrackedEntry | undefined, entry: LocalEntry): boolean {
+  return tracked !== undefined && tracked.localPath === entry.localPath &&
+    tracked.kind === entry.kind && tracked.size === entry.size &&
+    tracked.mtimeMs === entry.mtimeMs && tracked.ino === entry.ino &&
+    tracked.mode === entry.mode && tracked.target === entry.target;
+}
+
+/**
+ * True for errors that concern one local path only (the rest of a transfer
+ * goes on); store and programming errors abort the whole operation.
+ */
+export function isLocalFailure(err: unknown): boolean {
+  if (err instanceof TcfsError) {
+    return ["file_changed", "local_changed", "unsafe_path", "path_blocked", "corrupt_chunk", "corrupt_file", "missing_chunk", "corrupt_version"]
+      .includes(err.kind);
+  }
+  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound;
+}
+
+/**
+ * True when the local entry already holds exactly what `version` records,
+ * so nothing needs to move in either direction.
+ *
+ * @example
+ * ```ts
+ * if (await sameContent(entry, head.version)) adopt(ctx, entry, head);
+ * ```
+ */
+export async function sameContent(entry: LocalEntry, version: FileVersion): Promise<boolean> {
+  if (entry.kind !== version.kind) return false;
+  if (entry.kind === "symlink") return entry.target === version.target;
+  return entry.size === version.size && await hashFile(entry.localPath) === version.blake3;
+}

@@ -1,0 +1,211 @@
+/**
+ * Pull: a remote version replaces the local copy only when the local copy
+ * is exactly what this device last synced; local edits are never
+ * overwritten (that is a conflict), and nothing lands outside the target.
+ * Stages: read heads → plan per path → restore or delete → record state.
+ *
+ * @module
+ */
+
+import { TcfsError } from "../errors.ts";
+import { createLimiter } from "../concurrency/limiter.ts";
+import { dominates } from "../vclock/vector_clock.ts";
+import { confinedPath } from "../paths/confined_path.ts";
+import { isUnderRel } from "../paths/remote_path.ts";
+import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { hashFile } from "./file_saver.ts";
+import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
+import { type PathHeads, readNamespaceHeads, readPathHeads, type StoredVersion } from "./remote_heads.ts";
+import { remoteDisplayPath, type SyncContext, type TransferProgress } from "./sync_context.ts";
+import type { PullSummary } from "./transfer_summary.ts";
+import { adopt } from "./tracked_record.ts";
+import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+
+/** What to pull and where to. */
+export interface PullRequest {
+  /** A remote file or prefix, relative to the namespace ("" = everything). */
+  remoteRel: string;
+  /** The local file (for a remote file) or folder (for a prefix). */
+  localTarget: string;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/** One path to bring in line with the remote. */
+interface PullItem {
+  rel: string;
+  heads: PathHeads;
+  /** Local path, or the path below `localTarget` still to be confined. */
+  local: { path: string } | { inside: string };
+}
+
+/**
+ * Pulls one file or a whole prefix.
+ *
+ * @example
+ * ```ts
+ * const summary = await pull(ctx, { remoteRel: "docs", localTarget: "/home/me/docs" });
+ * ```
+ */
+export async function pull(ctx: SyncContext, request: PullRequest): Promise<PullSummary> {
+  const summary: PullSummary = {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_downloaded: 0,
+    bytes_total: 0,
+    bytes_downloaded: 0,
+    conflicts: [],
+    failures: [],
+  };
+  const items = await planItems(ctx, request, summary);
+  const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  const progress: TransferProgress = { filesDone: 0, filesTotal: items.length, bytesDone: 0, bytesTotal: 0 };
+  for (const item of items) {
+    const head = item.heads.heads[0]?.version;
+    if (item.heads.heads.length === 1 && head.kind === "file") progress.bytesTotal += head.size;
+  }
+  summary.bytes_total = progress.bytesTotal;
+  const report = () => request.onProgress?.(progress);
+  const limiter = createLimiter(ctx.fileConcurrency ?? 8);
+  let fatal: unknown;
+  await Promise.all(items.map((item) =>
+    limiter.run(async () => {
+      if (fatal) return;
+      try {
+        const outcome = await pullOne(ctx, request, item, counters, (n) => {
+          progress.bytesDone += n;
+          report();
+        });
+        if (outcome === "conflict") summary.conflicts.push(remoteDisplayPath(ctx, item.rel));
+        else if (outcome === "unchanged") summary.unchanged++;
+        else if (outcome === "deleted") summary.deleted++;
+        else {
+          summary.files++;
+          summary.chunks_total += item.heads.heads[0].version.chunks.length;
+        }
+      } catch (err) {
+        if (isLocalFailure(err)) summary.failures.push({ path: item.rel, error: (err as Error).message });
+        else fatal ??= err;
+      }
+      progress.filesDone++;
+      report();
+    })
+  ));
+  summary.chunks_downloaded = counters.chunksDownloaded;
+  summary.bytes_downloaded = counters.bytesDownloaded;
+  if (fatal) throw fatal;
+  return summary;
+}
+
+async function planItems(ctx: SyncContext, request: PullRequest, summary: PullSummary): Promise<PullItem[]> {
+  const options = { ignoredAuthors: ctx.ignoredAuthors };
+  if (request.remoteRel !== "") {
+    const single = await readPathHeads(ctx.store, ctx.state, ctx.namespace, request.remoteRel, options);
+    if (single.heads.length > 0) {
+      return [{ rel: request.remoteRel, heads: single, local: { path: request.localTarget } }];
+    }
+  }
+  const prefix = request.remoteRel;
+  const { byPath, unreadable } = await readNamespaceHeads(
+    ctx.store,
+    ctx.state,
+    ctx.namespace,
+    (rel) => rel !== prefix && isUnderRel(rel, prefix),
+    options,
+  );
+  for (const err of unreadable) summary.failures.push({ path: "(unreadable version)", error: err.message });
+  if (byPath.size === 0 && unreadable.length === 0) {
+    throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {
+      kind: "not_found",
+      hint: "check the path with `tcfs ls`",
+    });
+  }
+  return [...byPath.values()].map((heads) => ({
+    rel: heads.path,
+    heads,
+    local: { inside: prefix === "" ? heads.path : heads.path.slice(prefix.length + 1) },
+  }));
+}
+
+type Outcome = "restored" | "deleted" | "unchanged" | "conflict";
+
+async function pullOne(
+  ctx: SyncContext,
+  request: PullRequest,
+  item: PullItem,
+  counters: DownloadCounters,
+  onBytes: (n: number) => void,
+): Promise<Outcome> {
+  const { heads } = item.heads;
+  if (heads.length !== 1) return "conflict";
+  const head = heads[0];
+  const tracked = ctx.state.getTracked(ctx.namespace, item.rel);
+  if (tracked && dominates(tracked.baseVclock, head.version.vclock)) return "unchanged";
+  const localPath = "path" in item.local
+    ? item.local.path
+    : await confinedPath(request.localTarget, item.local.inside, head.key);
+  const local = await statEntry(localPath, item.rel);
+  if (local && await locallyModified(ctx, local)) {
+    if (await sameContent(local, head.version)) {
+      adopt(ctx, local, head);
+      return "unchanged";
+    }
+    return "conflict";
+  }
+  if (head.version.kind === "deleted") {
+    if (local) await Deno.remove(localPath);
+    recordDeleted(ctx, item.rel, localPath, head);
+    return "deleted";
+  }
+  await restoreVersion(ctx.store, head.version, localPath, {
+    counters,
+    onBytes,
+    beforeReplace: async () => {
+      const now = await statEntry(localPath, item.rel);
+      if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {
+        throw new TcfsError(`${localPath} changed during the pull; kept the local edit`, {
+          kind: "local_changed",
+          hint: "run `tcfs sync-status` and resolve the conflict",
+        });
+      }
+    },
+  });
+  const restored = await statEntry(localPath, item.rel);
+  if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
+  adopt(ctx, restored, head);
+  return "restored";
+}
+
+/** Modified = differs from what this device last synced at that path. */
+async function locallyModified(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
+  const tracked = ctx.state.getTracked(ctx.namespace, local.rel);
+  if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
+  if (sameStat(tracked, local)) return false;
+  if (local.kind !== tracked.kind) return true;
+  if (local.kind === "symlink") return local.target !== tracked.target;
+  return await hashFile(local.localPath) !== tracked.blake3;
+}
+
+function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
+  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino &&
+    a.target === b.target;
+}
+
+function recordDeleted(ctx: SyncContext, rel: string, localPath: string, head: StoredVersion): void {
+  ctx.state.putTracked({
+    namespace: ctx.namespace,
+    path: rel,
+    localPath,
+    kind: "deleted",
+    size: 0,
+    mtimeMs: 0,
+    ino: null,
+    mode: 0,
+    blake3: "",
+    baseVclock: head.version.vclock,
+    baseKey: head.key,
+    syncedAt: new Date().toISOString(),
+  });
+}
+

@@ -1,0 +1,176 @@
+/**
+ * Push: the local side of a path wins only where it has seen every remote
+ * version; anything else is a conflict and stays untouched on both sides.
+ * Stages: scan → detect changes → read heads → save content → write version.
+ *
+ * @module
+ */
+
+import { TcfsError } from "../errors.ts";
+import { createLimiter } from "../concurrency/limiter.ts";
+import { dominates } from "../vclock/vector_clock.ts";
+import { isUnderRel } from "../paths/remote_path.ts";
+import type { TrackedEntry } from "../state/state_db.ts";
+import { adopt, trackedFrom } from "./tracked_record.ts";
+import { createExcludeMatcher } from "./exclude_matcher.ts";
+import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import { createChunkUploader } from "./chunk_uploader.ts";
+import { saveFile } from "./file_saver.ts";
+import { headsLookup, remoteDisplayPath, type SyncContext, type TransferProgress } from "./sync_context.ts";
+import type { PushSummary } from "./transfer_summary.ts";
+import { type VersionContent, writeVersion } from "./version_writer.ts";
+import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+
+/** What to push and where. */
+export interface PushRequest {
+  /** A local file, symlink or folder. */
+  localPath: string;
+  /** The remote path it maps to, relative to the namespace ("" = the namespace root). */
+  remoteRel: string;
+  excludes: readonly string[];
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/**
+ * Pushes a file or a tree. Chunks are durable before any version names them.
+ *
+ * @example
+ * ```ts
+ * const summary = await push(ctx, { localPath: "/home/me/docs", remoteRel: "docs", excludes: [] });
+ * ```
+ */
+export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
+  const summary: PushSummary = {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_uploaded: 0,
+    bytes_total: 0,
+    bytes_uploaded: 0,
+    conflicts: [],
+    resurrected: [],
+    failures: [],
+  };
+  const entries = await localEntries(request);
+  const present = new Set(entries.map((e) => e.rel));
+  const underRoot = (t: TrackedEntry) =>
+    t.localPath === request.localPath || t.localPath.startsWith(request.localPath + "/");
+  const deletions = ctx.state.listTracked(ctx.namespace, request.remoteRel)
+    .filter((t) => t.kind !== "deleted" && underRoot(t) && !present.has(t.path));
+  const changed = entries.filter((entry) => {
+    const unchanged = sameStat(ctx.state.getTracked(ctx.namespace, entry.rel), entry);
+    if (unchanged) summary.unchanged++;
+    return !unchanged;
+  });
+  const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
+  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 16);
+  const progress: TransferProgress = {
+    filesDone: 0,
+    filesTotal: changed.length + deletions.length,
+    bytesDone: 0,
+    bytesTotal: changed.reduce((n, e) => n + e.size, 0),
+  };
+  summary.bytes_total = progress.bytesTotal;
+  const report = () => request.onProgress?.(progress);
+
+  const pushOne = async (rel: string, entry: LocalEntry | undefined) => {
+    const tracked = ctx.state.getTracked(ctx.namespace, rel);
+    const base = tracked?.baseVclock ?? {};
+    const seen = await headsFor(rel);
+    const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
+    const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
+    if (unseenLive.length > 0) {
+      if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
+        adopt(ctx, entry, unseenLive[0]);
+      } else {
+        summary.conflicts.push(remoteDisplayPath(ctx, rel));
+      }
+      return;
+    }
+    if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
+    const content = await versionContent(entry, uploader, (n) => {
+      progress.bytesDone += n;
+      report();
+    });
+    summary.chunks_total += content.chunks.length;
+    const written = await writeVersion(ctx, rel, content, base, seen);
+    if (entry) {
+      ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));
+      summary.files++;
+    } else {
+      ctx.state.putTracked({ ...tracked!, kind: "deleted", baseVclock: written.version.vclock, baseKey: written.key, syncedAt: written.version.written_at });
+      summary.deleted++;
+    }
+  };
+
+  const limiter = createLimiter(ctx.fileConcurrency ?? 8);
+  let fatal: unknown;
+  const jobs: [string, LocalEntry | undefined][] = [
+    ...changed.map((e): [string, LocalEntry] => [e.rel, e]),
+    ...deletions.map((t): [string, undefined] => [t.path, undefined]),
+  ];
+  await Promise.all(jobs.map(([rel, entry]) =>
+    limiter.run(async () => {
+      if (fatal) return;
+      try {
+        await pushOne(rel, entry);
+      } catch (err) {
+        if (isLocalFailure(err)) summary.failures.push({ path: rel, error: (err as Error).message });
+        else fatal ??= err;
+      }
+      progress.filesDone++;
+      report();
+    })
+  ));
+  summary.chunks_uploaded = uploader.counters.chunksUploaded;
+  summary.bytes_uploaded = uploader.counters.bytesUploaded;
+  if (fatal) throw fatal;
+  return summary;
+}
+
+async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
+  const excluded = createExcludeMatcher(request.excludes);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(request.localPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return []; // a deleted file or folder: tombstones only
+    throw err;
+  }
+  if (!info.isDirectory) {
+    if (request.remoteRel === "") {
+      throw new TcfsError(`cannot push the file ${request.localPath} to a namespace root`, {
+        exitCode: 2,
+        hint: "give a remote path that names the file, e.g. tcfs/default/report.pdf",
+      });
+    }
+    const entry = await statEntry(request.localPath, request.remoteRel);
+    if (!entry) {
+      throw new TcfsError(`${request.localPath} is not a regular file, folder or symlink`, {
+        exitCode: 2,
+        hint: "tcfs syncs files, folders and symlinks only",
+      });
+    }
+    return [entry];
+  }
+  const entries: LocalEntry[] = [];
+  for await (const entry of scanFolder(request.localPath, excluded)) {
+    const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
+    entries.push({ ...entry, rel });
+  }
+  return entries.filter((e) => isUnderRel(e.rel, request.remoteRel));
+}
+
+async function versionContent(
+  entry: LocalEntry | undefined,
+  uploader: ReturnType<typeof createChunkUploader>,
+  onBytes: (n: number) => void,
+): Promise<VersionContent> {
+  if (!entry) return { kind: "deleted", size: 0, mode: 0, mtime_ms: Date.now(), blake3: "", chunks: [] };
+  if (entry.kind === "symlink") {
+    return { kind: "symlink", size: 0, mode: entry.mode, mtime_ms: entry.mtimeMs, blake3: "", chunks: [], target: entry.target };
+  }
+  const saved = await saveFile(entry.localPath, uploader, onBytes);
+  return { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved };
+}

@@ -1,0 +1,167 @@
+/**
+ * Reads what the store currently says about paths: every version of a path,
+ * reduced to its heads (the versions no other version dominates). One head
+ * means that is current; several mean a conflict.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { StateDb } from "../state/state_db.ts";
+import { createLimiter } from "../concurrency/limiter.ts";
+import { type FileVersion, parseFileVersion } from "../remote/file_version.ts";
+import {
+  namespaceVersionsPrefix,
+  parseVersionKey,
+  pathDigest,
+  pathVersionsPrefix,
+} from "../remote/remote_keys.ts";
+import { compareClocks } from "../vclock/vector_clock.ts";
+import { TcfsError } from "../errors.ts";
+
+/** A version together with the key it was read from. */
+export interface StoredVersion {
+  key: string;
+  version: FileVersion;
+}
+
+/** The heads of one path, and the versions they dominate (safe to delete). */
+export interface PathHeads {
+  path: string;
+  heads: StoredVersion[];
+  dominated: StoredVersion[];
+}
+
+/** What reading a namespace produced: heads by path, and versions that could not be read. */
+export interface NamespaceHeads {
+  byPath: Map<string, PathHeads>;
+  unreadable: TcfsError[];
+}
+
+/** Options shared by the readers. */
+export interface HeadReaderOptions {
+  /** Authors whose versions are ignored (revoked devices). */
+  ignoredAuthors?: ReadonlySet<string>;
+  concurrency?: number;
+}
+
+/**
+ * Reads the heads of one path. Unreadable versions of that path are errors.
+ *
+ * @example
+ * ```ts
+ * const { heads } = await readPathHeads(store, state, "default", "docs/a.txt");
+ * ```
+ */
+export async function readPathHeads(
+  store: ObjectStore,
+  state: StateDb,
+  namespace: string,
+  rel: string,
+  options: HeadReaderOptions = {},
+): Promise<PathHeads> {
+  const keys = await listKeys(store, await pathVersionsPrefix(namespace, rel));
+  const { versions, unreadable } = await readVersions(store, state, keys, options);
+  if (unreadable.length > 0) throw unreadable[0];
+  return reduceToHeads(rel, versions.filter((v) => v.version.path === rel));
+}
+
+/**
+ * Reads the heads of every path in a namespace (optionally only those
+ * `wanted` accepts). Unreadable versions are collected, not thrown, so one
+ * damaged object can't block the rest of a pull.
+ *
+ * @example
+ * ```ts
+ * const { byPath } = await readNamespaceHeads(store, state, "default");
+ * ```
+ */
+export async function readNamespaceHeads(
+  store: ObjectStore,
+  state: StateDb,
+  namespace: string,
+  wanted: (rel: string) => boolean = () => true,
+  options: HeadReaderOptions = {},
+): Promise<NamespaceHeads> {
+  const prefix = namespaceVersionsPrefix(namespace);
+  const keys = await listKeys(store, prefix);
+  state.pruneVersionCache(prefix, new Set(keys));
+  const { versions, unreadable } = await readVersions(store, state, keys, options);
+  const grouped = new Map<string, StoredVersion[]>();
+  for (const stored of versions) {
+    if (!wanted(stored.version.path)) continue;
+    const list = grouped.get(stored.version.path) ?? [];
+    list.push(stored);
+    grouped.set(stored.version.path, list);
+  }
+  const byPath = new Map<string, PathHeads>();
+  for (const [path, list] of grouped) byPath.set(path, reduceToHeads(path, list));
+  return { byPath, unreadable };
+}
+
+/**
+ * Keeps the maximal versions under vector-clock order. Exact clock
+ * duplicates (only possible from a buggy writer) collapse to one.
+ *
+ * @example
+ * ```ts
+ * reduceToHeads("a.txt", [older, newer]).heads; // [newer]
+ * ```
+ */
+export function reduceToHeads(path: string, versions: StoredVersion[]): PathHeads {
+  const heads: StoredVersion[] = [];
+  const dominated: StoredVersion[] = [];
+  const sorted = [...versions].sort((a, b) => (a.key < b.key ? -1 : 1));
+  for (const candidate of sorted) {
+    const beaten = sorted.some((other) => {
+      const order = compareClocks(candidate.version.vclock, other.version.vclock);
+      return order === "before" || (order === "equal" && other.key < candidate.key);
+    });
+    (beaten ? dominated : heads).push(candidate);
+  }
+  return { path, heads, dominated };
+}
+
+async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const info of store.list(prefix)) {
+    if (parseVersionKey(info.key)) keys.push(info.key);
+  }
+  return keys;
+}
+
+async function readVersions(
+  store: ObjectStore,
+  state: StateDb,
+  keys: string[],
+  options: HeadReaderOptions,
+): Promise<{ versions: StoredVersion[]; unreadable: TcfsError[] }> {
+  const limiter = createLimiter(options.concurrency ?? 32);
+  const versions: StoredVersion[] = [];
+  const unreadable: TcfsError[] = [];
+  await Promise.all(keys.map((key) =>
+    limiter.run(async () => {
+      const parts = parseVersionKey(key)!;
+      if (options.ignoredAuthors?.has(parts.device)) return;
+      try {
+        const cached = state.getCachedVersion(key);
+        const body = cached ?? await store.get(key);
+        if (!body) return; // deleted (dominated) between list and get
+        const version = parseFileVersion(body, key);
+        if (version.author !== parts.device || await pathDigest(version.path) !== parts.digest) {
+          throw new TcfsError(`version ${key} is unreadable: its path or author does not match its key`, {
+            kind: "corrupt_version",
+            hint: "the object was tampered with or misplaced; it is ignored",
+          });
+        }
+        if (!cached) state.putCachedVersion(key, body);
+        versions.push({ key, version });
+      } catch (err) {
+        if (err instanceof TcfsError && (err.kind === "corrupt_version" || err.kind === "unsafe_path")) {
+          unreadable.push(err);
+        } else throw err;
+      }
+    })
+  ));
+  return { versions, unreadable };
+}

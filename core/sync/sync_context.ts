@@ -1,0 +1,93 @@
+/**
+ * Everything a sync operation needs to know about where it runs.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { StateDb } from "../state/state_db.ts";
+import type { StoredVersion } from "./remote_heads.ts";
+import { readPathHeads, type PathHeads, readNamespaceHeads } from "./remote_heads.ts";
+import { isUnderRel } from "../paths/remote_path.ts";
+
+/** This device, as versions name it. */
+export interface DeviceRef {
+  id: string;
+  name: string;
+}
+
+/** The shared inputs of push, pull and status. */
+export interface SyncContext {
+  store: ObjectStore;
+  state: StateDb;
+  device: DeviceRef;
+  bucket: string;
+  namespace: string;
+  /** Authors whose versions are ignored (revoked devices). */
+  ignoredAuthors?: ReadonlySet<string>;
+  /** Chunk transfers in flight at once. */
+  chunkConcurrency?: number;
+  /** Files processed at once. */
+  fileConcurrency?: number;
+}
+
+/** Progress of a transfer, for progress bars. */
+export interface TransferProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/**
+ * The user-facing name of a remote path: `<bucket>/<namespace>/<rel>`.
+ *
+ * @example
+ * ```ts
+ * remoteDisplayPath(ctx, "report.pdf"); // "tcfs/default/report.pdf"
+ * ```
+ */
+export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
+  return [ctx.bucket, ctx.namespace, rel].filter((p) => p !== "").join("/");
+}
+
+/** Looks up heads for many paths with as few requests as the count allows. */
+export type HeadsLookup = (rel: string) => Promise<PathHeads>;
+
+/** Past this many paths one namespace listing is cheaper than a listing per path. */
+const BULK_LISTING_THRESHOLD = 32;
+
+/**
+ * Returns a lookup for the heads of paths below `prefix`: a per-path listing
+ * for a few paths, one namespace listing for many.
+ *
+ * @example
+ * ```ts
+ * const headsFor = await headsLookup(ctx, "docs", changed.length);
+ * const { heads } = await headsFor("docs/a.txt");
+ * ```
+ */
+export async function headsLookup(
+  ctx: SyncContext,
+  prefix: string,
+  pathCount: number,
+): Promise<HeadsLookup> {
+  const options = { ignoredAuthors: ctx.ignoredAuthors };
+  if (pathCount <= BULK_LISTING_THRESHOLD) {
+    return (rel) => readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, options);
+  }
+  const { byPath } = await readNamespaceHeads(
+    ctx.store,
+    ctx.state,
+    ctx.namespace,
+    (rel) => isUnderRel(rel, prefix),
+    options,
+  );
+  const empty = (rel: string): PathHeads => ({ path: rel, heads: [], dominated: [] });
+  return (rel) => Promise.resolve(byPath.get(rel) ?? empty(rel));
+}
+
+/** All heads' clocks, for merging into a new version's clock. */
+export function headClocks(heads: StoredVersion[]) {
+  return heads.map((h) => h.version.vclock);
+}

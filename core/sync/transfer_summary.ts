@@ -1,0 +1,40 @@
+/**
+ * The figures push and pull report (also the shape of `--json` output).
+ *
+ * @module
+ */
+
+/** A path that could not be synced, and why. */
+export interface PathFailure {
+  path: string;
+  error: string;
+}
+
+/** What a push did. */
+export interface PushSummary {
+  files: number;
+  deleted: number;
+  unchanged: number;
+  chunks_total: number;
+  chunks_uploaded: number;
+  bytes_total: number;
+  bytes_uploaded: number;
+  /** Remote paths (`bucket/namespace/rel`) that were not pushed because of a conflict. */
+  conflicts: string[];
+  /** Paths whose remote deletion this push overrode (the modification wins). */
+  resurrected: string[];
+  failures: PathFailure[];
+}
+
+/** What a pull did. */
+export interface PullSummary {
+  files: number;
+  deleted: number;
+  unchanged: number;
+  chunks_total: number;
+  chunks_downloaded: number;
+  bytes_total: number;
+  bytes_downloaded: number;
+  conflicts: string[];
+  failures: PathFailure[];
+}

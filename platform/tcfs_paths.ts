@@ -1,0 +1,98 @@
+/**
+ * Where tcfs keeps each per-device file, all derived from the XDG base directories.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { xdgDirs } from "./xdg_dirs.ts";
+
+/** The per-device files and directories of tcfs. All paths are absolute. */
+export interface TcfsPaths {
+  /** The config file: `$TCFS_CONFIG`, else `<configHome>/tcfs/config.toml`. */
+  configFile: string;
+  /** The systemd-style env file read at start-up: `<configHome>/tcfs/env`. */
+  envFile: string;
+  /** The SOPS-encrypted credentials: `<configHome>/tcfs/secrets.yaml`. */
+  secretsFile: string;
+  /** The age identities that decrypt SOPS files: `<configHome>/sops/age/keys.txt`. */
+  ageKeyFile: string;
+  /** The embedded default store, used when no endpoint is configured: `<dataHome>/tcfs/store`. */
+  storeDir: string;
+  /** The local state database: `<stateHome>/tcfs/state.db`. */
+  stateDb: string;
+  /** This device's identity: `<configHome>/tcfs/device.json`. */
+  deviceFile: string;
+  /** Disposable caches: `<cacheHome>/tcfs`. */
+  cacheDir: string;
+}
+
+/**
+ * Resolves tcfs's per-device paths from an environment. A relative `TCFS_CONFIG` is taken
+ * relative to the working directory.
+ *
+ * @param env The environment to read; defaults to the process environment.
+ *
+ * @example
+ * ```ts
+ * const paths = tcfsPaths({ HOME: "/tmp/devA" });
+ * paths.configFile; // "/tmp/devA/.config/tcfs/config.toml"
+ * paths.storeDir; // "/tmp/devA/.local/share/tcfs/store"
+ * ```
+ */
+export function tcfsPaths(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): TcfsPaths {
+  const dirs = xdgDirs(env);
+  const configDir = join(dirs.configHome, "tcfs");
+  return {
+    configFile: env.TCFS_CONFIG ? resolve(env.TCFS_CONFIG) : join(configDir, "config.toml"),
+    envFile: join(configDir, "env"),
+    secretsFile: join(configDir, "secrets.yaml"),
+    ageKeyFile: join(dirs.configHome, "sops", "age", "keys.txt"),
+    storeDir: join(dirs.dataHome, "tcfs", "store"),
+    stateDb: join(dirs.stateHome, "tcfs", "state.db"),
+    deviceFile: join(configDir, "device.json"),
+    cacheDir: join(dirs.cacheHome, "tcfs"),
+  };
+}
+
+/** What decides the default daemon socket besides the environment. */
+export interface SocketPathOptions {
+  /** True for a system-wide daemon (a system unit, run as root). */
+  system: boolean;
+  /** The operating system, as `Deno.build.os` names it. */
+  os: typeof Deno.build.os;
+}
+
+/**
+ * The default path of the daemon's control socket, following the fleet deployment guide:
+ *
+ * - macOS: `/tmp/tcfsd.sock` (for user and system daemons alike; macOS has no `/run`);
+ * - a system daemon elsewhere: `/run/tcfsd.sock`;
+ * - a user daemon: `$XDG_RUNTIME_DIR/tcfsd.sock`;
+ * - a user daemon without `XDG_RUNTIME_DIR` (no login session, e.g. under `su` or in a
+ *   container): `<stateHome>/tcfs/tcfsd.sock`, which stays private to the user and per device.
+ *
+ * @param env The environment to read (`HOME`, `XDG_*`).
+ * @param opts Whether the daemon is system-wide, and the OS.
+ *
+ * @example
+ * ```ts
+ * defaultSocketPath({ HOME: "/home/ada", XDG_RUNTIME_DIR: "/run/user/1000" }, {
+ *   system: false,
+ *   os: "linux",
+ * }); // "/run/user/1000/tcfsd.sock"
+ * ```
+ */
+export function defaultSocketPath(
+  env: Record<string, string | undefined>,
+  opts: SocketPathOptions,
+): string {
+  if (opts.os === "darwin") return "/tmp/tcfsd.sock";
+  if (opts.system) return "/run/tcfsd.sock";
+  const dirs = xdgDirs(env);
+  return dirs.runtimeDir
+    ? join(dirs.runtimeDir, "tcfsd.sock")
+    : join(dirs.stateHome, "tcfs", "tcfsd.sock");
+}

@@ -1,0 +1,7 @@
+# The one definition of how tcfs runs: `scripts/tcfs` (deno run) and `scripts/compile.sh`
+# (deno compile) both read these, so what the tests exercise is what ships.
+# tcfs reads and writes the user's sync roots, talks to S3/NATS, reads its env for config and
+# credentials, runs systemctl/launchctl/sops, and node:os needs --allow-sys.
+TCFS_DENO_PERMISSIONS=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-run)
+TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "${TCFS_DENO_PERMISSIONS[@]}")
+TCFS_DENO_INCLUDES=()

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeDeviceHome } from "../support/device_home.ts";
+import { servicesEnv } from "../support/services_env.ts";
+import { servicesStore } from "../support/services_store.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import { encodeFileVersion, type FileVersion, parseFileVersion } from "../../core/remote/file_version.ts";
+import { chunkKey, namespaceVersionsPrefix, versionKey } from "../../core/remote/remote_keys.ts";
+
+async function setup() {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-bad-" });
+  const s = servicesEnv();
+  const namespace = `bad-${crypto.randomUUID().slice(0, 8)}`;
+  const env = {
+    TCFS_S3_ENDPOINT: s.s3Endpoint,
+    TCFS_S3_ACCESS: s.s3Access,
+    TCFS_S3_SECRET: s.s3Secret,
+    TCFS_S3_BUCKET: s.s3Bucket,
+    TCFS_NAMESPACE: namespace,
+  };
+  const a = await makeDeviceHome(tmp, "devA", env);
+  const b = await makeDeviceHome(tmp, "devB", env);
+  return { tmp, a, b, namespace, remote: (rel: string) => `${s.s3Bucket}/${namespace}/${rel}` };
+}
+
+async function latestVersion(namespace: string, rel: string): Promise<FileVersion> {
+  using store = servicesStore();
+  const versions: FileVersion[] = [];
+  for await (const info of store.list(namespaceVersionsPrefix(namespace))) {
+    const version = parseFileVersion((await store.get(info.key))!, info.key);
+    if (version.path === rel) versions.push(version);
+  }
+  assert.equal(versions.length, 1, "expected exactly one head");
+  return versions[0];
+}
+
+Deno.test("a flipped byte in a stored chunk fails the pull clearly and leaves the local file as it was", async () => {
+  const { tmp, a, b, namespace, remote } = await setup();
+  const seed = Math.floor(Math.random() * 1e6);
+  const fileA = join(a.home, "data.bin");
+  const fileB = join(b.home, "data.bin");
+  await Deno.writeFile(fileA, randomBytes(2 << 20, seed));
+  await a.tcfsJson<PushSummary>(["push", fileA, remote("data.bin")]);
+  await b.tcfsJson<PullSummary>(["pull", remote("data.bin"), fileB]);
+  const before = await Deno.readFile(fileB);
+
+  await Deno.writeFile(fileA, randomBytes(2 << 20, seed + 1));
+  await a.tcfsJson<PushSummary>(["push", fileA, remote("data.bin")]);
+  const version = await latestVersion(namespace, "data.bin");
+  {
+    using store = servicesStore();
+    const key = chunkKey(version.chunks[1].id);
+    const stored = (await store.get(key))!;
+    stored[stored.length >> 1] ^= 0x01;
+    await store.put(key, stored);
+  }
+  const result = await b.tcfs(["pull", remote("data.bin"), fileB]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /corrupt|BLAKE3/);
+  assert.match(result.stderr, /left untouched/);
+  assert.deepEqual(await Deno.readFile(fileB), before);
+  const leftovers = [...Deno.readDirSync(b.home)].filter((e) => e.name.includes("tcfs-tmp"));
+  assert.deepEqual(leftovers, []);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("versions with hostile paths are refused and nothing is written outside the target", async () => {
+  const { tmp, b, namespace, remote } = await setup();
+  const outside = join(tmp, "outside");
+  await Deno.mkdir(outside);
+  const dest = join(b.home, "dest");
+  await Deno.mkdir(dest);
+  await Deno.symlink(outside, join(dest, "link"));
+  const content = new TextEncoder().encode("pwned");
+  const hash = (await import("../../core/hashing/blake3.ts")).blake3Hex;
+  const hostile = async (path: string, extra: Partial<FileVersion> = {}) => {
+    const author = crypto.randomUUID();
+    const version: FileVersion = {
+      format: 1,
+      path,
+      kind: "file",
+      size: content.length,
+      mode: 0o644,
+      mtime_ms: Date.now(),
+      blake3: await hash(content),
+      chunks: [],
+      inline: btoa("pwned"),
+      vclock: { [author]: 1 },
+      author,
+      author_name: "mallory",
+      written_at: new Date().toISOString(),
+      ...extra,
+    };
+    using store = servicesStore();
+    await store.put(await versionKey(namespace, path, author, 1), encodeFileVersion(version));
+  };
+  await hostile("../../escape.txt");
+  await hostile("/tmp/absolute.txt");
+  await hostile("link/through-symlink.txt");
+  await hostile("evil-link", { kind: "symlink", size: 0, blake3: "", inline: undefined, target: "../../.." });
+  await hostile("fine.txt");
+
+  const result = await b.tcfs(["pull", remote(""), dest, "--json"]);
+  assert.equal(result.code, 1, result.stderr);
+  const summary = JSON.parse(result.stdout) as PullSummary;
+  assert.equal(summary.files, 1);
+  assert.equal(summary.failures.length, 4, JSON.stringify(summary.failures));
+  assert.equal(await Deno.readTextFile(join(dest, "fine.txt")), "pwned");
+  assert.deepEqual([...Deno.readDirSync(outside)], []);
+  await assert.rejects(() => Deno.lstat(join(tmp, "escape.txt")), Deno.errors.NotFound);
+  await assert.rejects(() => Deno.lstat(join(dest, "evil-link")), Deno.errors.NotFound);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("a truncated or garbage version gives an error, not a crash", async () => {
+  const { tmp, a, b, namespace, remote } = await setup();
+  const file = join(a.home, "ok.txt");
+  await Deno.writeTextFile(file, "fine");
+  await a.tcfsJson<PushSummary>(["push", file, remote("ok.txt")]);
+  const author = crypto.randomUUID();
+  {
+    using store = servicesStore();
+    const good = encodeFileVersion(await latestVersion(namespace, "ok.txt"));
+    await store.put(await versionKey(namespace, "trunc.txt", author, 1), good.subarray(0, 40));
+    await store.put(await versionKey(namespace, "garbage.txt", author, 1), randomBytes(500, 3));
+  }
+  const one = await b.tcfs(["pull", remote("trunc.txt"), join(b.home, "t.txt")]);
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /unreadable/);
+  assert.doesNotMatch(one.stderr, /at .*\.ts:\d+/); // no stack trace
+
+  const all = await b.tcfs(["pull", remote(""), join(b.home, "all"), "--json"]);
+  assert.equal(all.code, 1);
+  const summary = JSON.parse(all.stdout) as PullSummary;
+  assert.equal(summary.files, 1);
+  assert.equal(summary.failures.length, 2);
+  assert.equal(await Deno.readTextFile(join(b.home, "all/ok.txt")), "fine");
+  await Deno.remove(tmp, { recursive: true });
+});

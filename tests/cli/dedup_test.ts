@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeDeviceHome } from "../support/device_home.ts";
+import { servicesEnv } from "../support/services_env.ts";
+import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
+import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+
+const MiB = 1 << 20;
+
+async function device() {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-dedup-" });
+  const s = servicesEnv();
+  const namespace = `dedup-${crypto.randomUUID().slice(0, 8)}`;
+  const a = await makeDeviceHome(tmp, "devA", {
+    TCFS_S3_ENDPOINT: s.s3Endpoint,
+    TCFS_S3_ACCESS: s.s3Access,
+    TCFS_S3_SECRET: s.s3Secret,
+    TCFS_S3_BUCKET: s.s3Bucket,
+    TCFS_NAMESPACE: namespace,
+  });
+  return { tmp, a };
+}
+
+/** Rewrites `path` with `edit` applied to its bytes, streaming in 8 MiB pieces. */
+async function editFile(path: string, edit: (offset: number, piece: Uint8Array) => Uint8Array) {
+  const temp = `${path}.edit`;
+  {
+    using input = await Deno.open(path);
+    using output = await Deno.open(temp, { write: true, create: true, truncate: true });
+    let offset = 0;
+    for await (const piece of input.readable) {
+      const out = edit(offset, piece);
+      offset += piece.length;
+      for (let w = 0; w < out.length;) w += await output.write(out.subarray(w));
+    }
+  }
+  await Deno.rename(temp, path);
+}
+
+Deno.test("dedup: a 1 MiB change in the middle of a 200 MB file re-uploads at most 3 MiB", async () => {
+  const { tmp, a } = await device();
+  const file = join(a.home, "big.bin");
+  const seed = Math.floor(Math.random() * 1e6);
+  await writeRandomFile(file, 200_000_000, seed);
+  const first = await a.tcfsJson<PushSummary>(["push", file]);
+  assert.ok(first.bytes_uploaded >= 200_000_000);
+  const middle = 100_000_000;
+  const patch = randomBytes(MiB, seed + 1);
+  await editFile(file, (offset, piece) => {
+    const copy = piece.slice();
+    for (let i = 0; i < copy.length; i++) {
+      const at = offset + i - middle;
+      if (at >= 0 && at < MiB) copy[i] = patch[at];
+    }
+    return copy;
+  });
+  const second = await a.tcfsJson<PushSummary>(["push", file]);
+  assert.equal(second.files, 1);
+  assert.ok(second.bytes_uploaded <= 3 * MiB, `re-uploaded ${second.bytes_uploaded} bytes`);
+  assert.ok(second.bytes_uploaded >= MiB, "the changed region must be uploaded");
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("dedup: inserting 10 bytes near the start re-uploads at most 3 MiB", async () => {
+  const { tmp, a } = await device();
+  const file = join(a.home, "shift.bin");
+  const seed = Math.floor(Math.random() * 1e6);
+  await writeRandomFile(file, 64_000_000, seed);
+  await a.tcfsJson<PushSummary>(["push", file]);
+  await editFile(file, (offset, piece) => {
+    if (offset !== 0) return piece;
+    const out = new Uint8Array(piece.length + 10);
+    out.set(piece.subarray(0, 1000));
+    out.set(new TextEncoder().encode("0123456789"), 1000);
+    out.set(piece.subarray(1000), 1010);
+    return out;
+  });
+  const second = await a.tcfsJson<PushSummary>(["push", file]);
+  assert.equal(second.files, 1);
+  assert.ok(second.bytes_uploaded <= 3 * MiB, `re-uploaded ${second.bytes_uploaded} bytes`);
+  await Deno.remove(tmp, { recursive: true });
+});

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import {
+  type ChunkSizes,
+  chunkStream,
+  DEFAULT_CHUNK_SIZES,
+  findChunkBoundary,
+} from "../../../core/chunking/fastcdc.ts";
+import { TcfsError } from "../../../core/errors.ts";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+
+const MIB = 1024 * 1024;
+const SMALL_SIZES: ChunkSizes = { min: 256, avg: 1024, max: 4096 };
+
+/** A seeded xorshift32 stream of uint32s, so every failure reproduces. */
+function seededRandom(seed: number): () => number {
+  let state = (Math.imul(seed, 2654435761) >>> 0) || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+}
+
+function randomData(size: number, seed: number): Uint8Array<ArrayBuffer> {
+  const next = seededRandom(seed);
+  const words = new Uint32Array(Math.ceil(size / 4));
+  for (let i = 0; i < words.length; i++) words[i] = next();
+  return new Uint8Array(words.buffer, 0, size);
+}
+
+/** Yields `data` in pieces whose sizes `pieceSize` picks. */
+async function* inPieces(
+  data: Uint8Array,
+  pieceSize: () => number,
+): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length;) {
+    const size = Math.min(pieceSize(), data.length - at);
+    yield data.slice(at, at + size);
+    at += size;
+  }
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of chunks) out.push(chunk);
+  return out;
+}
+
+function lengths(chunks: Uint8Array[]): number[] {
+  return chunks.map((chunk) => chunk.length);
+}
+
+/** Chunk lengths found by cutting the whole buffer with findChunkBoundary. */
+function referenceLengths(data: Uint8Array, sizes: ChunkSizes): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < data.length;) {
+    const cut = findChunkBoundary(data.subarray(at), sizes);
+    out.push(cut);
+    at += cut;
+  }
+  return out;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function assertSizesWithinLimits(chunks: Uint8Array[], sizes: ChunkSizes): void {
+  chunks.forEach((chunk, i) => {
+    const isLast = i === chunks.length - 1;
+    assert.ok(chunk.length > 0, `chunk ${i} is empty`);
+    assert.ok(chunk.length <= sizes.max, `chunk ${i} has ${chunk.length} > max bytes`);
+    if (!isLast) assert.ok(chunk.length >= sizes.min, `chunk ${i} has ${chunk.length} < min`);
+  });
+}
+
+/** Bytes of `after`'s chunks that `before` does not have, i.e. what a re-push uploads. */
+async function newChunkBytes(before: Uint8Array, after: Uint8Array): Promise<number> {
+  const known = new Set<string>();
+  for await (const chunk of chunkStream(inPieces(before, () => MIB))) {
+    known.add(await blake3Hex(chunk));
+  }
+  let fresh = 0;
+  for await (const chunk of chunkStream(inPieces(after, () => MIB))) {
+    if (!known.has(await blake3Hex(chunk))) fresh += chunk.length;
+  }
+  return fresh;
+}
+
+Deno.test("chunkStream yields nothing for an empty source", async () => {
+  assert.deepEqual(await collect(chunkStream(inPieces(new Uint8Array(0), () => 1))), []);
+  assert.deepEqual(await collect(chunkStream(new Blob([]).stream())), []);
+});
+
+Deno.test("chunks concatenate back to the input and respect min and max", async () => {
+  const next = seededRandom(11);
+  for (let iteration = 0; iteration < 200; iteration++) {
+    const data = randomData(next() % 40_000, iteration);
+    const chunks = await collect(chunkStream(inPieces(data, () => 1 + next() % 5000), SMALL_SIZES));
+    assert.deepEqual(concat(chunks), data, `iteration ${iteration}`);
+    assertSizesWithinLimits(chunks, SMALL_SIZES);
+  }
+});
+
+Deno.test("default sizes: chunks are within [64 KiB, 1 MiB] and average near 256 KiB", async () => {
+  const data = randomData(24 * MIB, 5);
+  const chunks = await collect(chunkStream(inPieces(data, () => 4 * MIB)));
+  assert.deepEqual(concat(chunks), data);
+  assertSizesWithinLimits(chunks, DEFAULT_CHUNK_SIZES);
+  const mean = data.length / chunks.length;
+  assert.ok(mean > 200 * 1024 && mean < 400 * 1024, `mean chunk size ${mean}`);
+});
+
+Deno.test("chunking does not depend on the sizes of the pieces read", async () => {
+  const next = seededRandom(3);
+  const cases: [string, ChunkSizes, Uint8Array, () => number][] = [
+    ["1-byte pieces", SMALL_SIZES, randomData(200_000, 1), () => 1],
+    ["1-byte pieces, default sizes", DEFAULT_CHUNK_SIZES, randomData(2 * MIB + 99, 2), () => 1],
+    ["7-byte pieces", DEFAULT_CHUNK_SIZES, randomData(3 * MIB + 1, 3), () => 7],
+    ["64 KiB pieces", DEFAULT_CHUNK_SIZES, randomData(5 * MIB + 7, 4), () => 64 * 1024],
+    ["random pieces", DEFAULT_CHUNK_SIZES, randomData(5 * MIB, 5), () => 1 + next() % MIB],
+    ["pieces larger than max", DEFAULT_CHUNK_SIZES, randomData(9 * MIB, 6), () => 3 * MIB + 1],
+    ["random pieces, small sizes", SMALL_SIZES, randomData(300_000, 7), () => 1 + next() % 9000],
+  ];
+  for (const [name, sizes, data, pieceSize] of cases) {
+    const chunks = await collect(chunkStream(inPieces(data, pieceSize), sizes));
+    assert.deepEqual(lengths(chunks), referenceLengths(data, sizes), name);
+    assert.deepEqual(concat(chunks), data, name);
+  }
+});
+
+Deno.test("chunkStream reads a ReadableStream like any async iterable", async () => {
+  const data = randomData(3 * MIB, 8);
+  const fromStream = await collect(chunkStream(new Blob([data]).stream()));
+  assert.deepEqual(lengths(fromStream), referenceLengths(data, DEFAULT_CHUNK_SIZES));
+});
+
+Deno.test("chunks are fresh arrays that stay valid after later chunks are read", async () => {
+  const data = randomData(6 * MIB, 9);
+  const chunks = await collect(chunkStream(inPieces(data, () => 100_000)));
+  assert.ok(chunks.length > 3);
+  assert.equal(new Set(chunks.map((chunk) => chunk.buffer)).size, chunks.length);
+  assert.deepEqual(concat(chunks), data);
+});
+
+Deno.test("chunkStream reads at most about 2 x max bytes ahead of what it has yielded", async () => {
+  const pieceSize = 100_000;
+  let pulled = 0;
+  async function* counting(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 200; i++) {
+      pulled += pieceSize;
+      yield randomData(pieceSize, i);
+    }
+  }
+  let yielded = 0;
+  let maxAhead = 0;
+  for await (const chunk of chunkStream(counting())) {
+    yielded += chunk.length;
+    maxAhead = Math.max(maxAhead, pulled - yielded);
+  }
+  assert.equal(yielded, 200 * pieceSize);
+  assert.ok(maxAhead <= 2 * DEFAULT_CHUNK_SIZES.max + pieceSize, `read ${maxAhead} bytes ahead`);
+});
+
+Deno.test("findChunkBoundary: short input is one chunk, and max is forced", () => {
+  assert.equal(findChunkBoundary(new Uint8Array(0), SMALL_SIZES), 0);
+  assert.equal(findChunkBoundary(randomData(256, 1), SMALL_SIZES), 256);
+  assert.equal(findChunkBoundary(randomData(100, 1), SMALL_SIZES), 100);
+  // A run of one byte value never matches the masks, so every cut is forced at max.
+  assert.equal(findChunkBoundary(new Uint8Array(3 * MIB), DEFAULT_CHUNK_SIZES), MIB);
+  assert.deepEqual(referenceLengths(new Uint8Array(2.5 * MIB), DEFAULT_CHUNK_SIZES), [
+    MIB,
+    MIB,
+    MIB / 2,
+  ]);
+});
+
+Deno.test("boundaries are part of the protocol: a fixed input keeps its chunk lengths", () => {
+  // If this fails, the gear table or the cut rules changed, and with them every chunk id.
+  assert.deepEqual(
+    referenceLengths(randomData(2 * MIB, 2024), DEFAULT_CHUNK_SIZES),
+    [104364, 268300, 290759, 277006, 403827, 206678, 546218],
+  );
+});
+
+Deno.test("inserting 10 bytes near the start re-chunks at most 3 MiB of 8 MiB", async () => {
+  for (const seed of [1, 2, 3]) {
+    const before = randomData(8 * MIB, seed);
+    const at = 1000 + seed * 777;
+    const after = concat([before.subarray(0, at), randomData(10, 99), before.subarray(at)]);
+    const fresh = await newChunkBytes(before, after);
+    assert.ok(fresh <= 3 * MIB, `seed ${seed}: ${fresh} bytes in new chunks`);
+  }
+});
+
+Deno.test("overwriting 1 MiB mid-file re-chunks at most 3 MiB of 8 MiB", async () => {
+  for (const seed of [4, 5, 6]) {
+    const before = randomData(8 * MIB, seed);
+    const after = before.slice();
+    after.set(randomData(MIB, seed + 100), 3.5 * MIB);
+    const fresh = await newChunkBytes(before, after);
+    assert.ok(fresh >= MIB && fresh <= 3 * MIB, `seed ${seed}: ${fresh} bytes in new chunks`);
+  }
+});
+
+Deno.test("invalid chunk sizes are refused with a TcfsError", () => {
+  for (const sizes of [{ min: 0, avg: 1024, max: 4096 }, { min: 4096, avg: 1024, max: 8192 }]) {
+    assert.throws(() => findChunkBoundary(new Uint8Array(10), sizes), TcfsError);
+  }
+});

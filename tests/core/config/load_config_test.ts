@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../../../core/config/load_config.ts";
+import { TcfsError } from "../../../core/errors.ts";
+import { deviceHome } from "./device_home.ts";
+
+Deno.test("with no config file, loadConfig gives the documented defaults", async () => {
+  await using device = await deviceHome();
+  const config = await loadConfig({ env: device.env, system: false });
+  const { home } = device;
+  assert.deepEqual(config.file, { path: device.configFile, exists: false });
+  assert.deepEqual(config.envSources, {});
+  assert.deepEqual(config.storage, {
+    endpoint: "",
+    bucket: "tcfs",
+    region: "us-east-1",
+    s3Access: undefined,
+    s3Secret: undefined,
+  });
+  assert.deepEqual(config.sync, {
+    namespace: "default",
+    syncRoot: undefined,
+    excludePatterns: ["*.swp", "*.swo", ".direnv"],
+    deviceName: Deno.hostname(),
+    conflictMode: "interactive",
+    natsUrl: undefined,
+    pollIntervalSecs: 30,
+    debounceMs: 300,
+  });
+  assert.deepEqual(Object.values(config.nats), Array(6).fill(undefined));
+  assert.deepEqual(config.daemon, {
+    socket: join(home, ".local/state/tcfs/tcfsd.sock"),
+    metricsAddr: "127.0.0.1:9100",
+    logLevel: "info",
+    logFormat: "text",
+  });
+  assert.deepEqual(config.secrets, {
+    sopsFile: join(home, ".config/tcfs/secrets.yaml"),
+    sopsNixDir: "/run/secrets/tcfs",
+    ageIdentityFile: undefined,
+    kdbxPath: undefined,
+    kdbxEntry: "tcfs/s3",
+    kdbxKeyFile: undefined,
+  });
+  assert.equal(config.paths.storeDir, join(home, ".local/share/tcfs/store"));
+});
+
+Deno.test("the default socket follows XDG_RUNTIME_DIR, and a system daemon's is /run", async () => {
+  await using device = await deviceHome();
+  const env = { ...device.env, XDG_RUNTIME_DIR: "/run/user/1000" };
+  const user = await loadConfig({ env, system: false });
+  const system = await loadConfig({ env, system: true });
+  const expected = Deno.build.os === "darwin"
+    ? ["/tmp/tcfsd.sock", "/tmp/tcfsd.sock"]
+    : ["/run/user/1000/tcfsd.sock", "/run/tcfsd.sock"];
+  assert.deepEqual([user.daemon.socket, system.daemon.socket], expected);
+});
+
+const FULL_CONFIG = `
+[storage]
+endpoint = "http://127.0.0.1:8333"
+bucket = "lab-bucket"
+region = "eu-west-1"
+s3_access = "AKIDEXAMPLE"
+s3_secret = "wJalrXUtnFEMI"
+
+[sync]
+namespace = "lab"
+sync_root = "~/sync"
+exclude_patterns = ["*.tmp"]
+device_name = "yoga"
+conflict_mode = "auto"
+nats_url = "nats://yoga.local:4222"
+poll_interval_secs = 5
+debounce_ms = 0
+
+[nats]
+creds_file = "/etc/nats/tcfs.creds"
+user = "tcfs"
+password = "natspass"
+token = "natstoken"
+tls_ca_file = "~/ca.pem"
+domain = "leaf"
+
+[daemon]
+socket = "/tmp/devA.sock"
+metrics_addr = "[::1]:9200"
+log_level = "debug"
+log_format = "json"
+
+[secrets]
+sops_file = "/etc/tcfs/secrets.yaml"
+sops_nix_dir = "/run/secrets/lab"
+age_identity_file = "~/.age/key.txt"
+kdbx_path = "/home/shared/fleet.kdbx"
+kdbx_entry = "fleet/s3"
+kdbx_key_file = "/home/shared/fleet.keyx"
+`;
+
+Deno.test("every key of the config file is read, with ~ expanded in paths", async () => {
+  await using device = await deviceHome(FULL_CONFIG, 0o640);
+  const { home } = device;
+  const config = await loadConfig({ env: device.env, system: false });
+  assert.deepEqual(config.file, { path: device.configFile, exists: true, mode: 0o640 });
+  assert.deepEqual(config.storage, {
+    endpoint: "http://127.0.0.1:8333",
+    bucket: "lab-bucket",
+    region: "eu-west-1",
+    s3Access: "AKIDEXAMPLE",
+    s3Secret: "wJalrXUtnFEMI",
+  });
+  assert.deepEqual(config.sync, {
+    namespace: "lab",
+    syncRoot: join(home, "sync"),
+    excludePatterns: ["*.tmp"],
+    deviceName: "yoga",
+    conflictMode: "auto",
+    natsUrl: "nats://yoga.local:4222",
+    pollIntervalSecs: 5,
+    debounceMs: 0,
+  });
+  assert.deepEqual(config.nats, {
+    credsFile: "/etc/nats/tcfs.creds",
+    user: "tcfs",
+    password: "natspass",
+    token: "natstoken",
+    tlsCaFile: join(home, "ca.pem"),
+    domain: "leaf",
+  });
+  assert.deepEqual(config.daemon, {
+    socket: "/tmp/devA.sock",
+    metricsAddr: "[::1]:9200",
+    logLevel: "debug",
+    logFormat: "json",
+  });
+  assert.deepEqual(config.secrets, {
+    sopsFile: "/etc/tcfs/secrets.yaml",
+    sopsNixDir: "/run/secrets/lab",
+    ageIdentityFile: join(home, ".age/key.txt"),
+    kdbxPath: "/home/shared/fleet.kdbx",
+    kdbxEntry: "fleet/s3",
+    kdbxKeyFile: "/home/shared/fleet.keyx",
+  });
+});
+
+Deno.test("TCFS_* variables override the file and are reported as env sources", async () => {
+  await using device = await deviceHome(FULL_CONFIG);
+  const config = await loadConfig({
+    env: { ...device.env, TCFS_S3_BUCKET: "from-env", TCFS_CONFLICT_MODE: "defer" },
+  });
+  assert.equal(config.storage.bucket, "from-env");
+  assert.equal(config.sync.conflictMode, "defer");
+  assert.equal(config.storage.region, "eu-west-1");
+  assert.deepEqual(config.envSources, {
+    "storage.bucket": "TCFS_S3_BUCKET",
+    "sync.conflict_mode": "TCFS_CONFLICT_MODE",
+  });
+});
+
+Deno.test("an empty TCFS_* variable counts as unset", async () => {
+  await using device = await deviceHome(FULL_CONFIG);
+  const config = await loadConfig({ env: { ...device.env, TCFS_S3_BUCKET: "" } });
+  assert.equal(config.storage.bucket, "lab-bucket");
+  assert.deepEqual(config.envSources, {});
+});
+
+Deno.test("TCFS_CONFIG and the path option choose the config file", async () => {
+  await using device = await deviceHome();
+  const other = join(device.home, "other.toml");
+  await Deno.writeTextFile(other, '[sync]\nnamespace = "other"\n');
+  const viaEnv = await loadConfig({ env: { ...device.env, TCFS_CONFIG: other } });
+  assert.equal(viaEnv.sync.namespace, "other");
+  assert.equal(viaEnv.file.path, other);
+  assert.equal(viaEnv.paths.configFile, other);
+  const viaOption = await loadConfig({
+    env: { ...device.env, TCFS_CONFIG: join(device.home, "missing.toml") },
+    path: other,
+  });
+  assert.equal(viaOption.sync.namespace, "other");
+});
+
+Deno.test("a config path that is a directory is a clear error", async () => {
+  await using device = await deviceHome();
+  await assert.rejects(loadConfig({ env: device.env, path: device.home }), (err: unknown) => {
+    assert.ok(err instanceof TcfsError);
+    assert.match(err.message, new RegExp(`cannot read config file ${device.home}: `));
+    assert.match(err.hint ?? "", /TCFS_CONFIG/);
+    return true;
+  });
+});
+
+Deno.test("a bad value in the file is reported by loadConfig with the file and key", async () => {
+  await using device = await deviceHome('[sync]\nconflict_mode = "sometimes"\n');
+  await assert.rejects(loadConfig({ env: device.env }), (err: unknown) => {
+    assert.ok(err instanceof TcfsError);
+    assert.equal(err.kind, "config_invalid");
+    assert.match(err.message, new RegExp(`${device.configFile}: \\[sync\\] conflict_mode`));
+    return true;
+  });
+});
