@@ -17,8 +17,8 @@ import { StateDb } from "../core/state/state_db.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import {
   requireS3Credentials,
-  type ResolvedCredentials,
   resolveCredentials,
+  type ResolvedCredentials,
 } from "../core/credentials/credential_chain.ts";
 
 /** Resources a command may use; close() releases whatever was opened. */
@@ -55,7 +55,8 @@ export async function openCliRuntime(): Promise<CliRuntime> {
   const runtime: CliRuntime = {
     env,
     config,
-    device: () => device ??= loadOrCreateDeviceIdentity(config.paths.deviceFile, config.sync.deviceName),
+    device: () =>
+      device ??= loadOrCreateDeviceIdentity(config.paths.deviceFile, config.sync.deviceName),
     credentials: () =>
       credentials ??= resolveCredentials({
         env,
@@ -64,7 +65,11 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         kdbxPath: config.secrets.kdbxPath,
         kdbxEntry: config.secrets.kdbxEntry,
         kdbxKeyFile: config.secrets.kdbxKeyFile,
-        configFile: { ...config.file, s3Access: config.storage.s3Access, s3Secret: config.storage.s3Secret },
+        configFile: {
+          ...config.file,
+          s3Access: config.storage.s3Access,
+          s3Secret: config.storage.s3Secret,
+        },
         interactive: Deno.stdin.isTerminal(),
       }),
     store: () =>
@@ -95,6 +100,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         device: { id: me.id, name: me.name },
         bucket: config.storage.bucket,
         namespace: namespace ?? config.sync.namespace,
+        conflictMode: config.sync.conflictMode,
       };
     },
     close: () => {

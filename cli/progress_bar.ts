@@ -46,7 +46,9 @@ export function createProgressBar(label: string, wanted: boolean): ProgressBar {
       const filled = Math.round(fraction * width);
       const rate = p.bytesDone / Math.max(0.001, (now - started) / 1000);
       write(
-        `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(fraction * 100).toFixed(0)}% ` +
+        `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${
+          (fraction * 100).toFixed(0)
+        }% ` +
           `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} ${formatBytes(rate)}/s ` +
           `files ${p.filesDone}/${p.filesTotal}\x1b[K`,
       );

@@ -13,6 +13,7 @@ import { lsCommand } from "./commands/ls_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
+import { conflictsCommand, resolveConflictCommand } from "./commands/conflicts_command.ts";
 
 /** Builds the program; exported for tests of the help text. */
 export function tcfsProgram(): Command {
@@ -31,14 +32,18 @@ Quick start (no server needed: the store defaults to ~/.local/share/tcfs/store):
 Exit codes: 0 ok, 1 error, 2 usage, 3 conflicts found, 4 daemon not running.
 Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override it.`,
     );
-  for (const command of [
-    pushCommand(),
-    pullCommand(),
-    lsCommand(),
-    syncStatusCommand(),
-    configCommand(),
-    versionCommand(),
-  ]) {
+  for (
+    const command of [
+      pushCommand(),
+      pullCommand(),
+      lsCommand(),
+      syncStatusCommand(),
+      conflictsCommand(),
+      resolveConflictCommand(),
+      configCommand(),
+      versionCommand(),
+    ]
+  ) {
     program.addCommand(command as unknown as Command);
   }
   program.exitOverride();

@@ -30,6 +30,18 @@ export function printTransferReport(
       `${direction === "push" ? "pushed" : "pulled"} ${summary.files} files (${moved}), ` +
         `${summary.deleted} deleted, ${summary.unchanged} unchanged`,
     );
+    for (const path of summary.auto_resolved) {
+      console.log(
+        `conflict on ${path} resolved automatically (conflict_mode = auto); the other side was kept as a conflict copy`,
+      );
+    }
+    if ("kept_modified" in summary) {
+      for (const path of summary.kept_modified) {
+        console.log(
+          `note: ${path} was deleted remotely but changed here; your copy was kept (push to restore it remotely)`,
+        );
+      }
+    }
     if ("resurrected" in summary) {
       for (const path of summary.resurrected) {
         console.log(`note: ${path} was deleted remotely; your modification wins and was pushed`);
@@ -42,9 +54,13 @@ export function printTransferReport(
           : `conflict: ${path} has local changes (or concurrent remote versions); local file kept`,
       );
     }
-    for (const failure of summary.failures) console.error(`failed: ${failure.path}: ${failure.error}`);
+    for (const failure of summary.failures) {
+      console.error(`failed: ${failure.path}: ${failure.error}`);
+    }
     if (summary.conflicts.length > 0) {
-      console.error("hint: see `tcfs sync-status`, then `tcfs resolve-conflict <path>`");
+      console.error(
+        "hint: list them with `tcfs conflicts`, then `tcfs resolve-conflict <path> --keep-local|--keep-remote|--keep-both`",
+      );
     }
   }
   if (summary.failures.length > 0) setExitCode(ExitCode.error);

@@ -209,6 +209,7 @@ esac
 read -r DENO_VERSION HOST_TARGET TCFS_VERSION < <(cd "$TCFS_ROOT" && "$DENO" eval --quiet \
   'import { tcfsVersion } from "./core/version.ts";
    console.log(Deno.version.deno, Deno.build.target, tcfsVersion());')
+[[ -n "${TCFS_VERSION:-}" ]] || die "could not read the Deno and tcfs versions (core/version.ts)"
 DENORT_DIR="${TCFS_DENORT_DIR:-$DENO_DIR/dl/release/v$DENO_VERSION}"
 WORK="$(mktemp -d)"
 STAGE=""

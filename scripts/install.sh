@@ -131,7 +131,7 @@ main() {
   mv -f "$staged" "$dir/tcfs"
   staged=""
 
-  say "installed $version to $dir/tcfs"
+  say "installed $dir/tcfs ($version)"
   case ":$PATH:" in
     *":$dir:"*) ;;
     *) say "$dir is not on your PATH; add it, e.g. in ~/.profile: export PATH=\"$dir:\$PATH\"" ;;

@@ -74,6 +74,11 @@ install_deno() {
   die "npm installed deno@$DENO_VERSION but no @deno/<platform>/deno binary for $(uname -sm)"
 }
 
+# The wrapper module pins the version and carries upstream's replace directives.
+build_weed() (
+  cd "$WEED_MODULE_DIR" && go build -o "$1" "$WEED_MODULE/weed"
+)
+
 install_weed() {
   local weed="$TCFS_TOOLS/bin/weed" wanted
   wanted="$(awk -v m="$WEED_MODULE" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' \
@@ -85,9 +90,7 @@ install_weed() {
   fi
   say "building SeaweedFS weed $wanted (a cold build downloads ~500 modules and takes minutes)"
   mkdir -p "$TCFS_TOOLS/bin"
-  # The wrapper module pins the version and carries upstream's replace directives.
-  run_logged weed-build bash -c 'cd "$1" && go build -o "$2" "$3/weed"' _ \
-    "$WEED_MODULE_DIR" "$weed" "$WEED_MODULE"
+  run_logged weed-build build_weed "$weed"
   "$weed" version >/dev/null 2>&1 || die "the freshly built $weed does not run"
 }
 

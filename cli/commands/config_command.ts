@@ -15,7 +15,10 @@ export function configCommand() {
   config.command("show")
     .description("print the effective config (file, then TCFS_* env) with secrets redacted")
     .option("--json", JSON_FLAG_HELP)
-    .addHelpText("after", "\nExamples:\n  tcfs config show\n  TCFS_CONFIG=./lab.toml tcfs config show --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  tcfs config show\n  TCFS_CONFIG=./lab.toml tcfs config show --json",
+    )
     .action(async (options) => {
       const runtime = await openCliRuntime();
       try {

@@ -14,7 +14,10 @@ import { formatBytes, formatTable, JSON_FLAG_HELP, printJson } from "../output.t
 export function lsCommand() {
   return new Command("ls")
     .description("list the remote tree with sizes, authors and times")
-    .argument("[remote]", "remote prefix <bucket>/<namespace>/<path>; default: the configured namespace")
+    .argument(
+      "[remote]",
+      "remote prefix <bucket>/<namespace>/<path>; default: the configured namespace",
+    )
     .option("--all", "include deleted paths")
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
@@ -32,7 +35,11 @@ Examples:
         const spec = remote
           ? parseRemoteSpec(remote, config.storage.bucket)
           : { namespace: config.sync.namespace, rel: "" };
-        const rows = await listRemote(await runtime.syncContext(spec.namespace), spec.rel, options.all);
+        const rows = await listRemote(
+          await runtime.syncContext(spec.namespace),
+          spec.rel,
+          options.all,
+        );
         if (options.json) return printJson(rows);
         if (rows.length === 0) return console.log("(empty)");
         console.log(formatTable([
@@ -41,7 +48,8 @@ Examples:
             r.kind === "file" ? formatBytes(r.size) : r.kind,
             r.written_at.slice(0, 19).replace("T", " "),
             r.author_name,
-            r.remote + (r.kind === "symlink" ? " (link)" : "") + (r.conflict ? `  [CONFLICT: ${r.versions} versions]` : ""),
+            r.remote + (r.kind === "symlink" ? " (link)" : "") +
+            (r.conflict ? `  [CONFLICT: ${r.versions} versions]` : ""),
           ]),
         ]));
       } finally {

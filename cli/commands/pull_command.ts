@@ -13,12 +13,16 @@ import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
 import { createProgressBar } from "../progress_bar.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
+import { offerConflictChoices } from "../conflict_prompt.ts";
 
 /** Builds the command. */
 export function pullCommand() {
   return new Command("pull")
     .description("download a remote file or prefix; local edits are never overwritten")
-    .argument("<remote>", "remote file or prefix <bucket>/<namespace>/<path>; <bucket>/<namespace>/ for everything")
+    .argument(
+      "<remote>",
+      "remote file or prefix <bucket>/<namespace>/<path>; <bucket>/<namespace>/ for everything",
+    )
     .argument("[local]", "local file or folder; default: its place under sync_root, else ./<name>")
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
@@ -43,8 +47,13 @@ reported as a conflict (exit code 3).`,
           : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
         const ctx = await runtime.syncContext(spec.namespace);
         const bar = createProgressBar("pull", !options.json);
-        const summary = await pull(ctx, { remoteRel: spec.rel, localTarget, onProgress: bar.update });
+        const summary = await pull(ctx, {
+          remoteRel: spec.rel,
+          localTarget,
+          onProgress: bar.update,
+        });
         bar.done();
+        if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
         if (options.json) printJson(summary);
         printTransferReport("pull", summary, options.json ?? false);
       } finally {

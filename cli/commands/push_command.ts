@@ -13,13 +13,19 @@ import { defaultRemoteRel } from "../../core/sync/root_mapping.ts";
 import { createProgressBar } from "../progress_bar.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
+import { offerConflictChoices } from "../conflict_prompt.ts";
 
 /** Builds the command. */
 export function pushCommand() {
   return new Command("push")
-    .description("upload a file or folder; local edits win only where this device has seen the remote")
+    .description(
+      "upload a file or folder; local edits win only where this device has seen the remote",
+    )
     .argument("<path>", "local file or folder")
-    .argument("[remote]", "remote path <bucket>/<namespace>/<path>; default: its place under sync_root, else tcfs/default/<name>")
+    .argument(
+      "[remote]",
+      "remote path <bucket>/<namespace>/<path>; default: its place under sync_root, else tcfs/default/<name>",
+    )
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -38,9 +44,10 @@ version this device has not seen is left alone on both sides and reported as a c
       try {
         const { config } = runtime;
         const localPath = resolve(path);
-        const spec = remote
-          ? parseRemoteSpec(remote, config.storage.bucket)
-          : { namespace: config.sync.namespace, rel: defaultRemoteRel(localPath, config.sync.syncRoot) };
+        const spec = remote ? parseRemoteSpec(remote, config.storage.bucket) : {
+          namespace: config.sync.namespace,
+          rel: defaultRemoteRel(localPath, config.sync.syncRoot),
+        };
         const ctx = await runtime.syncContext(spec.namespace);
         const bar = createProgressBar("push", !options.json);
         const summary = await push(ctx, {
@@ -50,6 +57,7 @@ version this device has not seen is left alone on both sides and reported as a c
           onProgress: bar.update,
         });
         bar.done();
+        if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
         if (options.json) printJson(summary);
         printTransferReport("push", summary, options.json ?? false);
       } finally {

@@ -48,7 +48,9 @@ Examples:
         });
         if (options.json) printJson(rows);
         else if (rows.length === 0) console.log("nothing to sync");
-        else console.log(formatTable([["STATE", "PATH"], ...rows.map((r) => [r.state, r.local ?? r.remote])]));
+        else {console.log(
+            formatTable([["STATE", "PATH"], ...rows.map((r) => [r.state, r.local ?? r.remote])]),
+          );}
         if (rows.some((r) => r.state === "conflict")) setExitCode(ExitCode.conflicts);
       } finally {
         runtime.close();

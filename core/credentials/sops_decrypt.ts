@@ -344,9 +344,13 @@ function decryptTree(value: StoredValue, at: LeafPath, context: DecryptContext):
     );
   }
   // List items share their list's key path: sops adds no index to the AAD.
+  // A comment inside a list is stored as an item of type comment; it is not
+  // data, and no sops release includes it in the MAC it writes.
   if (Array.isArray(value)) {
-    return value.map((item, index) =>
-      decryptTree(item, { keys: at.keys, label: `${at.label}[${index}]` }, context)
+    return value.flatMap((item, index) =>
+      isListComment(item)
+        ? []
+        : [decryptTree(item, { keys: at.keys, label: `${at.label}[${index}]` }, context)]
     );
   }
   if (value === null) return null;
@@ -354,6 +358,10 @@ function decryptTree(value: StoredValue, at: LeafPath, context: DecryptContext):
   const leaf = encrypted ? decryptLeaf(value, at, context) : plaintextLeaf(value);
   if (encrypted || !context.rules.macOnlyEncrypted) context.macInput.push(leaf.macBytes);
   return leaf.value;
+}
+
+function isListComment(item: StoredValue): boolean {
+  return typeof item === "string" && ENCRYPTED_VALUE.exec(item)?.[4] === "comment";
 }
 
 function plaintextLeaf(
@@ -388,7 +396,7 @@ function decryptLeaf(
   }
   const type = ENCRYPTED_VALUE.exec(value)![4];
   const converted = convertPlaintext(plaintext, type);
-  if (converted === undefined) throw corrupt(`is not a valid ${type}`);
+  if (converted === undefined) throw corrupt(`does not decrypt to a valid value of type ${type}`);
   return converted;
 }
 
@@ -425,7 +433,6 @@ function convertPlaintext(
     case "str":
     case "bytes":
     case "time":
-    case "comment":
       return { value: text, macBytes: plaintext };
     case "int":
       return /^[+-]?\d+$/.test(text) ? typed(Number(text), BigInt(text).toString()) : undefined;

@@ -41,7 +41,8 @@ export async function readDeviceIdentity(path: string): Promise<DeviceIdentity |
   if (typeof value.id !== "string" || !UUID.test(value.id) || typeof value.name !== "string") {
     throw new TcfsError(`device identity ${path} is damaged`, {
       kind: "device_identity_invalid",
-      hint: `restore it from a backup, or remove it and run \`tcfs device enroll\` to make a new one`,
+      hint:
+        `restore it from a backup, or remove it and run \`tcfs device enroll\` to make a new one`,
     });
   }
   return value as DeviceIdentity;
@@ -56,7 +57,10 @@ export async function readDeviceIdentity(path: string): Promise<DeviceIdentity |
  * const me = await loadOrCreateDeviceIdentity(paths.deviceFile, config.sync.deviceName);
  * ```
  */
-export async function loadOrCreateDeviceIdentity(path: string, name: string): Promise<DeviceIdentity> {
+export async function loadOrCreateDeviceIdentity(
+  path: string,
+  name: string,
+): Promise<DeviceIdentity> {
   const existing = await readDeviceIdentity(path);
   if (existing && existing.name === name) return existing;
   const identity: DeviceIdentity = existing

@@ -34,7 +34,9 @@ export async function confinedPath(root: string, rel: string, origin: string): P
     }
     if (info.isSymlink) {
       throw new TcfsError(
-        `refusing to write ${JSON.stringify(rel)}: ${current} is a symlink, and writing through it could leave ${root}`,
+        `refusing to write ${
+          JSON.stringify(rel)
+        }: ${current} is a symlink, and writing through it could leave ${root}`,
         {
           kind: "unsafe_path",
           hint: "replace the symlink with a real directory, or exclude the path",
@@ -72,7 +74,9 @@ export function assertLinkTargetInside(rel: string, target: string): void {
     });
   if (escapes) {
     throw new TcfsError(
-      `refusing symlink ${JSON.stringify(rel)} -> ${JSON.stringify(target)}: the target leaves the sync root`,
+      `refusing symlink ${JSON.stringify(rel)} -> ${
+        JSON.stringify(target)
+      }: the target leaves the sync root`,
       { kind: "unsafe_path", hint: "tcfs only syncs links that point inside the synced folder" },
     );
   }

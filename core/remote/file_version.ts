@@ -127,6 +127,7 @@ function isChunkRef(value: unknown): value is ChunkRef {
 function corrupt(origin: string, why: string): TcfsError {
   return new TcfsError(`version ${origin} is unreadable: ${why}`, {
     kind: "corrupt_version",
-    hint: "the object was damaged or written by an incompatible tool; other versions are unaffected",
+    hint:
+      "the object was damaged or written by an incompatible tool; other versions are unaffected",
   });
 }

@@ -125,7 +125,10 @@ export class StateDb {
   }
 
   putCachedVersion(key: string, body: Uint8Array): void {
-    this.#db.prepare("INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)").run(key, body);
+    this.#db.prepare("INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)").run(
+      key,
+      body,
+    );
   }
 
   /** Drops cached versions whose keys are no longer listed under `prefix`. */
@@ -140,7 +143,9 @@ export class StateDb {
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+      | Row
+      | undefined;
     return row?.value as string | undefined;
   }
 

@@ -91,7 +91,9 @@ async function writeVerifiedFile(
   } else {
     const fetches: Promise<Uint8Array>[] = [];
     const fetchAt = (i: number) => {
-      if (i < version.chunks.length) fetches[i] = fetchChunk(store, version, version.chunks[i], options);
+      if (i < version.chunks.length) {
+        fetches[i] = fetchChunk(store, version, version.chunks[i], options);
+      }
     };
     for (let i = 0; i < DOWNLOAD_WINDOW; i++) fetchAt(i);
     try {
@@ -109,7 +111,10 @@ async function writeVerifiedFile(
   if (hasher.digestHex() !== version.blake3) {
     throw new TcfsError(
       `${version.path}: the assembled file does not match its BLAKE3; the local file was left untouched`,
-      { kind: "corrupt_file", hint: "the remote version is damaged; push it again from a device that has it" },
+      {
+        kind: "corrupt_file",
+        hint: "the remote version is damaged; push it again from a device that has it",
+      },
     );
   }
   await file.sync();

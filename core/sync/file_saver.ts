@@ -47,7 +47,12 @@ export async function saveFile(
   if (before.size <= INLINE_LIMIT) {
     const bytes = await readAll(file);
     onBytes(bytes.length);
-    content = { blake3: await blake3Hex(bytes), size: bytes.length, chunks: [], inline: encodeBase64(bytes) };
+    content = {
+      blake3: await blake3Hex(bytes),
+      size: bytes.length,
+      chunks: [],
+      inline: encodeBase64(bytes),
+    };
   } else {
     content = await saveChunked(file, uploader, onBytes);
   }

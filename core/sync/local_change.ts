@@ -33,7 +33,16 @@ export function sameStat(tracked: TrackedEntry | undefined, entry: LocalEntry): 
  */
 export function isLocalFailure(err: unknown): boolean {
   if (err instanceof TcfsError) {
-    return ["file_changed", "local_changed", "unsafe_path", "path_blocked", "corrupt_chunk", "corrupt_file", "missing_chunk", "corrupt_version"]
+    return [
+      "file_changed",
+      "local_changed",
+      "unsafe_path",
+      "path_blocked",
+      "corrupt_chunk",
+      "corrupt_file",
+      "missing_chunk",
+      "corrupt_version",
+    ]
       .includes(err.kind);
   }
   return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound;

@@ -40,7 +40,12 @@ export async function statEntry(localPath: string, rel: string): Promise<LocalEn
     throw err;
   }
   if (info.isSymlink) {
-    return { ...statFields(info, rel, localPath), kind: "symlink", size: 0, target: await Deno.readLink(localPath) };
+    return {
+      ...statFields(info, rel, localPath),
+      kind: "symlink",
+      size: 0,
+      target: await Deno.readLink(localPath),
+    };
   }
   if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
   return undefined;

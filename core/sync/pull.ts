@@ -15,10 +15,17 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { hashFile } from "./file_saver.ts";
 import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
-import { type PathHeads, readNamespaceHeads, readPathHeads, type StoredVersion } from "./remote_heads.ts";
+import {
+  type PathHeads,
+  readNamespaceHeads,
+  readPathHeads,
+  type StoredVersion,
+} from "./remote_heads.ts";
 import { remoteDisplayPath, type SyncContext, type TransferProgress } from "./sync_context.ts";
 import type { PullSummary } from "./transfer_summary.ts";
 import { adopt } from "./tracked_record.ts";
+import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
+import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 
 /** What to pull and where to. */
@@ -56,17 +63,25 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     bytes_total: 0,
     bytes_downloaded: 0,
     conflicts: [],
+    auto_resolved: [],
+    kept_modified: [],
     failures: [],
   };
   const items = await planItems(ctx, request, summary);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
-  const progress: TransferProgress = { filesDone: 0, filesTotal: items.length, bytesDone: 0, bytesTotal: 0 };
+  const progress: TransferProgress = {
+    filesDone: 0,
+    filesTotal: items.length,
+    bytesDone: 0,
+    bytesTotal: 0,
+  };
   for (const item of items) {
     const head = item.heads.heads[0]?.version;
     if (item.heads.heads.length === 1 && head.kind === "file") progress.bytesTotal += head.size;
   }
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
+  const met: MetConflict[] = [];
   const limiter = createLimiter(ctx.fileConcurrency ?? 8);
   let fatal: unknown;
   await Promise.all(items.map((item) =>
@@ -77,16 +92,19 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
           progress.bytesDone += n;
           report();
         });
-        if (outcome === "conflict") summary.conflicts.push(remoteDisplayPath(ctx, item.rel));
-        else if (outcome === "unchanged") summary.unchanged++;
+        if (typeof outcome === "object") met.push(outcome);
+        else if (outcome === "kept_modified") {
+          summary.kept_modified.push(remoteDisplayPath(ctx, item.rel));
+        } else if (outcome === "unchanged") summary.unchanged++;
         else if (outcome === "deleted") summary.deleted++;
         else {
           summary.files++;
           summary.chunks_total += item.heads.heads[0].version.chunks.length;
         }
       } catch (err) {
-        if (isLocalFailure(err)) summary.failures.push({ path: item.rel, error: (err as Error).message });
-        else fatal ??= err;
+        if (isLocalFailure(err)) {
+          summary.failures.push({ path: item.rel, error: (err as Error).message });
+        } else fatal ??= err;
       }
       progress.filesDone++;
       report();
@@ -95,13 +113,26 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
   if (fatal) throw fatal;
+  const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
+  summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
+  summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
   return summary;
 }
 
-async function planItems(ctx: SyncContext, request: PullRequest, summary: PullSummary): Promise<PullItem[]> {
+async function planItems(
+  ctx: SyncContext,
+  request: PullRequest,
+  summary: PullSummary,
+): Promise<PullItem[]> {
   const options = { ignoredAuthors: ctx.ignoredAuthors };
   if (request.remoteRel !== "") {
-    const single = await readPathHeads(ctx.store, ctx.state, ctx.namespace, request.remoteRel, options);
+    const single = await readPathHeads(
+      ctx.store,
+      ctx.state,
+      ctx.namespace,
+      request.remoteRel,
+      options,
+    );
     if (single.heads.length > 0) {
       return [{ rel: request.remoteRel, heads: single, local: { path: request.localTarget } }];
     }
@@ -114,7 +145,9 @@ async function planItems(ctx: SyncContext, request: PullRequest, summary: PullSu
     (rel) => rel !== prefix && isUnderRel(rel, prefix),
     options,
   );
-  for (const err of unreadable) summary.failures.push({ path: "(unreadable version)", error: err.message });
+  for (const err of unreadable) {
+    summary.failures.push({ path: "(unreadable version)", error: err.message });
+  }
   if (byPath.size === 0 && unreadable.length === 0) {
     throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {
       kind: "not_found",
@@ -128,7 +161,8 @@ async function planItems(ctx: SyncContext, request: PullRequest, summary: PullSu
   }));
 }
 
-type Outcome = "restored" | "deleted" | "unchanged" | "conflict";
+/** What happened to one path; a conflict comes back for the conflict policy. */
+type Outcome = "restored" | "deleted" | "unchanged" | "kept_modified" | MetConflict;
 
 async function pullOne(
   ctx: SyncContext,
@@ -138,20 +172,28 @@ async function pullOne(
   onBytes: (n: number) => void,
 ): Promise<Outcome> {
   const { heads } = item.heads;
-  if (heads.length !== 1) return "conflict";
   const head = heads[0];
   const tracked = ctx.state.getTracked(ctx.namespace, item.rel);
-  if (tracked && dominates(tracked.baseVclock, head.version.vclock)) return "unchanged";
+  const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
+  if (unseen.length === 0) return "unchanged";
   const localPath = "path" in item.local
     ? item.local.path
     : await confinedPath(request.localTarget, item.local.inside, head.key);
+  const conflict = {
+    rel: item.rel,
+    localPath,
+    remoteAuthors: unseen.map((h) => h.version.author_name),
+  };
+  if (heads.length !== 1) return conflict;
   const local = await statEntry(localPath, item.rel);
   if (local && await locallyModified(ctx, local)) {
     if (await sameContent(local, head.version)) {
       adopt(ctx, local, head);
+      clearConflict(ctx.state, ctx.namespace, item.rel);
       return "unchanged";
     }
-    return "conflict";
+    // Deleted there, modified here: the modification wins and is pushed next time.
+    return head.version.kind === "deleted" ? "kept_modified" : conflict;
   }
   if (head.version.kind === "deleted") {
     if (local) await Deno.remove(localPath);
@@ -174,6 +216,7 @@ async function pullOne(
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   adopt(ctx, restored, head);
+  clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
 }
 
@@ -192,7 +235,12 @@ function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
     a.target === b.target;
 }
 
-function recordDeleted(ctx: SyncContext, rel: string, localPath: string, head: StoredVersion): void {
+function recordDeleted(
+  ctx: SyncContext,
+  rel: string,
+  localPath: string,
+  head: StoredVersion,
+): void {
   ctx.state.putTracked({
     namespace: ctx.namespace,
     path: rel,
@@ -208,4 +256,3 @@ function recordDeleted(ctx: SyncContext, rel: string, localPath: string, head: S
     syncedAt: new Date().toISOString(),
   });
 }
-

@@ -15,10 +15,17 @@ import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createChunkUploader } from "./chunk_uploader.ts";
-import { saveFile } from "./file_saver.ts";
-import { headsLookup, remoteDisplayPath, type SyncContext, type TransferProgress } from "./sync_context.ts";
+import {
+  headsLookup,
+  remoteDisplayPath,
+  type SyncContext,
+  type TransferProgress,
+} from "./sync_context.ts";
 import type { PushSummary } from "./transfer_summary.ts";
-import { type VersionContent, writeVersion } from "./version_writer.ts";
+import { writeVersion } from "./version_writer.ts";
+import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
+import { clearConflict } from "../conflicts/conflict_queue.ts";
+import { localContent } from "./local_content.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 
 /** What to push and where. */
@@ -49,6 +56,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     bytes_total: 0,
     bytes_uploaded: 0,
     conflicts: [],
+    auto_resolved: [],
     resurrected: [],
     failures: [],
   };
@@ -83,27 +91,40 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     if (unseenLive.length > 0) {
       if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
         adopt(ctx, entry, unseenLive[0]);
+        clearConflict(ctx.state, ctx.namespace, rel);
       } else {
-        summary.conflicts.push(remoteDisplayPath(ctx, rel));
+        met.push({
+          rel,
+          localPath: entry?.localPath ?? tracked!.localPath,
+          remoteAuthors: unseenLive.map((h) => h.version.author_name),
+        });
       }
       return;
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
-    const content = await versionContent(entry, uploader, (n) => {
+    const content = await localContent(entry, uploader, (n) => {
       progress.bytesDone += n;
       report();
     });
     summary.chunks_total += content.chunks.length;
     const written = await writeVersion(ctx, rel, content, base, seen);
+    clearConflict(ctx.state, ctx.namespace, rel);
     if (entry) {
       ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));
       summary.files++;
     } else {
-      ctx.state.putTracked({ ...tracked!, kind: "deleted", baseVclock: written.version.vclock, baseKey: written.key, syncedAt: written.version.written_at });
+      ctx.state.putTracked({
+        ...tracked!,
+        kind: "deleted",
+        baseVclock: written.version.vclock,
+        baseKey: written.key,
+        syncedAt: written.version.written_at,
+      });
       summary.deleted++;
     }
   };
 
+  const met: MetConflict[] = [];
   const limiter = createLimiter(ctx.fileConcurrency ?? 8);
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined][] = [
@@ -116,8 +137,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       try {
         await pushOne(rel, entry);
       } catch (err) {
-        if (isLocalFailure(err)) summary.failures.push({ path: rel, error: (err as Error).message });
-        else fatal ??= err;
+        if (isLocalFailure(err)) {
+          summary.failures.push({ path: rel, error: (err as Error).message });
+        } else fatal ??= err;
       }
       progress.filesDone++;
       report();
@@ -126,6 +148,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.chunks_uploaded = uploader.counters.chunksUploaded;
   summary.bytes_uploaded = uploader.counters.bytesUploaded;
   if (fatal) throw fatal;
+  const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
+  summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
+  summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
   return summary;
 }
 
@@ -160,17 +185,4 @@ async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
     entries.push({ ...entry, rel });
   }
   return entries.filter((e) => isUnderRel(e.rel, request.remoteRel));
-}
-
-async function versionContent(
-  entry: LocalEntry | undefined,
-  uploader: ReturnType<typeof createChunkUploader>,
-  onBytes: (n: number) => void,
-): Promise<VersionContent> {
-  if (!entry) return { kind: "deleted", size: 0, mode: 0, mtime_ms: Date.now(), blake3: "", chunks: [] };
-  if (entry.kind === "symlink") {
-    return { kind: "symlink", size: 0, mode: entry.mode, mtime_ms: entry.mtimeMs, blake3: "", chunks: [], target: entry.target };
-  }
-  const saved = await saveFile(entry.localPath, uploader, onBytes);
-  return { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved };
 }

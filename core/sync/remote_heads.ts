@@ -149,15 +149,20 @@ async function readVersions(
         if (!body) return; // deleted (dominated) between list and get
         const version = parseFileVersion(body, key);
         if (version.author !== parts.device || await pathDigest(version.path) !== parts.digest) {
-          throw new TcfsError(`version ${key} is unreadable: its path or author does not match its key`, {
-            kind: "corrupt_version",
-            hint: "the object was tampered with or misplaced; it is ignored",
-          });
+          throw new TcfsError(
+            `version ${key} is unreadable: its path or author does not match its key`,
+            {
+              kind: "corrupt_version",
+              hint: "the object was tampered with or misplaced; it is ignored",
+            },
+          );
         }
         if (!cached) state.putCachedVersion(key, body);
         versions.push({ key, version });
       } catch (err) {
-        if (err instanceof TcfsError && (err.kind === "corrupt_version" || err.kind === "unsafe_path")) {
+        if (
+          err instanceof TcfsError && (err.kind === "corrupt_version" || err.kind === "unsafe_path")
+        ) {
           unreadable.push(err);
         } else throw err;
       }

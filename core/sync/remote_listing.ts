@@ -44,7 +44,8 @@ export async function listRemote(
   );
   const rows: RemoteEntry[] = [];
   for (const { path, heads } of byPath.values()) {
-    const latest = [...heads].sort((a, b) => (a.version.written_at < b.version.written_at ? 1 : -1))[0];
+    const latest =
+      [...heads].sort((a, b) => (a.version.written_at < b.version.written_at ? 1 : -1))[0];
     const v = latest.version;
     const conflict = heads.length > 1;
     if (v.kind === "deleted" && !conflict && !includeDeleted) continue;

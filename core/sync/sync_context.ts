@@ -7,8 +7,9 @@
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import type { StoredVersion } from "./remote_heads.ts";
-import { readPathHeads, type PathHeads, readNamespaceHeads } from "./remote_heads.ts";
+import { type PathHeads, readNamespaceHeads, readPathHeads } from "./remote_heads.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
+import type { ConflictMode } from "../config/config_schema.ts";
 
 /** This device, as versions name it. */
 export interface DeviceRef {
@@ -29,6 +30,10 @@ export interface SyncContext {
   chunkConcurrency?: number;
   /** Files processed at once. */
   fileConcurrency?: number;
+  /** How conflicts are handled; `interactive` (queue, decide later) when unset. */
+  conflictMode?: ConflictMode;
+  /** Where warnings go (the daemon's logger); silent when unset. */
+  log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }
 
 /** Progress of a transfer, for progress bars. */

@@ -45,7 +45,9 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   const locals = new Map<string, LocalEntry>();
   const info = await Deno.lstat(request.localPath).catch(() => undefined);
   if (info?.isDirectory) {
-    for await (const entry of scanFolder(request.localPath, createExcludeMatcher(request.excludes))) {
+    for await (
+      const entry of scanFolder(request.localPath, createExcludeMatcher(request.excludes))
+    ) {
       const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
       locals.set(rel, { ...entry, rel });
     }
@@ -79,13 +81,20 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
       else state = await sameContent(local, heads[0].version) ? "synced" : "conflict";
     } else if (local && t) {
       const modified = !sameStat(t, local) &&
-        !(local.kind === "file" && t.kind === "file" && await hashFile(local.localPath) === t.blake3);
+        !(local.kind === "file" && t.kind === "file" &&
+          await hashFile(local.localPath) === t.blake3);
       if (modified) state = remoteNewer ? "conflict" : "modified";
       else state = remoteNewer ? "remote-newer" : "synced";
-    } else if (t && t.kind !== "deleted") state = remoteNewer && liveRemote ? "remote-newer" : "deleted";
-    else if (liveRemote && remoteNewer) state = "remote-newer";
+    } else if (t && t.kind !== "deleted") {
+      state = remoteNewer && liveRemote ? "remote-newer" : "deleted";
+    } else if (liveRemote && remoteNewer) state = "remote-newer";
     else continue; // deleted everywhere
-    rows.push({ path, remote: remoteDisplayPath(ctx, path), local: local?.localPath ?? t?.localPath, state });
+    rows.push({
+      path,
+      remote: remoteDisplayPath(ctx, path),
+      local: local?.localPath ?? t?.localPath,
+      state,
+    });
   }
   return rows;
 }

@@ -21,6 +21,8 @@ export interface PushSummary {
   bytes_uploaded: number;
   /** Remote paths (`bucket/namespace/rel`) that were not pushed because of a conflict. */
   conflicts: string[];
+  /** Conflicts resolved on the spot (conflict_mode = auto): `bucket/namespace/rel`. */
+  auto_resolved: string[];
   /** Paths whose remote deletion this push overrode (the modification wins). */
   resurrected: string[];
   failures: PathFailure[];
@@ -36,5 +38,9 @@ export interface PullSummary {
   bytes_total: number;
   bytes_downloaded: number;
   conflicts: string[];
+  /** Conflicts resolved on the spot (conflict_mode = auto). */
+  auto_resolved: string[];
+  /** Paths deleted remotely but modified here: the modification was kept. */
+  kept_modified: string[];
   failures: PathFailure[];
 }

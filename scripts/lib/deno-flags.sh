@@ -4,4 +4,6 @@
 # credentials, runs systemctl/launchctl/sops, and node:os needs --allow-sys.
 TCFS_DENO_PERMISSIONS=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-run)
 TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "${TCFS_DENO_PERMISSIONS[@]}")
+# Files outside the module graph that the binary needs; compile.sh passes each as --include.
+# Empty: tcfs imports everything it reads from its own tree (compile.sh --check enforces that).
 TCFS_DENO_INCLUDES=()

@@ -144,3 +144,75 @@ export async function sopsDecryptJson(
   });
   return JSON.parse(stdout);
 }
+
+/**
+ * Writes `text` to `dir/name` and encrypts it in place with `sops` for the
+ * recipients (via `SOPS_AGE_RECIPIENTS`). Returns the file's path.
+ *
+ * @example
+ * ```ts
+ * const file = await sopsEncryptFile(dir, "secrets.yaml", "s3_access: AK\n", [key.recipient]);
+ * ```
+ */
+export async function sopsEncryptFile(
+  dir: string,
+  name: string,
+  text: string,
+  recipients: string[],
+): Promise<string> {
+  const file = join(dir, name);
+  await Deno.writeTextFile(file, text);
+  await mustRunTool("sops", ["encrypt", "--in-place", file], {
+    cwd: dir,
+    env: { SOPS_AGE_RECIPIENTS: recipients.join(",") },
+  });
+  return file;
+}
+
+/** The entry a test KDBX holds. */
+export interface KdbxTestEntry {
+  /** `group/Title`, e.g. `tcfs/s3`. */
+  path: string;
+  userName: string;
+  password: string;
+  url: string;
+}
+
+/**
+ * Makes a KDBX 3.1 (AES-KDF) database the way users do, with `keepassxc-cli
+ * db-create`, `mkdir` and `add`, unlocked by a password or by a key file alone.
+ *
+ * @example
+ * ```ts
+ * const db = await makeKeepassxcDatabase(dir, { password: "pw" }, {
+ *   path: "tcfs/s3", userName: "AK", password: "secret", url: "http://127.0.0.1:8333",
+ * });
+ * ```
+ */
+export async function makeKeepassxcDatabase(
+  dir: string,
+  unlock: { password: string } | { keyFile: string },
+  entry: KdbxTestEntry,
+): Promise<string> {
+  const db = join(dir, "keepassxc.kdbx");
+  const withKeyFile = "keyFile" in unlock;
+  const create = withKeyFile ? ["--set-key-file", unlock.keyFile] : ["-p"];
+  const open = withKeyFile ? ["--no-password", "-k", unlock.keyFile] : [];
+  const passwordLine = withKeyFile ? "" : `${unlock.password}\n`;
+  // The lowest decryption time keepassxc-cli accepts keeps the AES-KDF rounds small.
+  await mustRunTool("keepassxc-cli", ["db-create", "-t", "100", ...create, db], {
+    cwd: dir,
+    stdin: passwordLine.repeat(2),
+  });
+  const group = entry.path.split("/").slice(0, -1).join("/");
+  await mustRunTool("keepassxc-cli", ["mkdir", ...open, db, group], {
+    cwd: dir,
+    stdin: passwordLine,
+  });
+  await mustRunTool(
+    "keepassxc-cli",
+    ["add", ...open, "-p", "-u", entry.userName, "--url", entry.url, db, entry.path],
+    { cwd: dir, stdin: `${passwordLine}${entry.password}\n` },
+  );
+  return db;
+}

@@ -114,7 +114,9 @@ contractTest("list returns keys under a prefix in byte order, with sizes", async
   ];
   for (const key of keys) await store.put(`${p}${key}`, bytes(`size of ${key}`));
   const listed = async (prefix: string) =>
-    (await Array.fromAsync(store.list(`${p}${prefix}`))).map((i) => [i.key.slice(p.length), i.size]);
+    (await Array.fromAsync(store.list(`${p}${prefix}`))).map((
+      i,
+    ) => [i.key.slice(p.length), i.size]);
   const size = (key: string) => bytes(`size of ${key}`).length;
 
   assert.deepEqual(await listed("x/"), [["x/1", size("x/1")], ["x/2", size("x/2")]]);
@@ -157,7 +159,10 @@ contractTest("If-Match writes only over the version it names", async (store, p) 
 
   assert.equal(await store.putConditional(`${p}k`, bytes("three"), { ifMatch: stale.etag }), false);
   assert.equal(text(await store.get(`${p}k`)), "two");
-  assert.equal(await store.putConditional(`${p}k`, bytes("three"), { ifMatch: current.etag }), true);
+  assert.equal(
+    await store.putConditional(`${p}k`, bytes("three"), { ifMatch: current.etag }),
+    true,
+  );
   assert.equal(text(await store.get(`${p}k`)), "three");
   assert.equal(
     await store.putConditional(`${p}gone`, bytes("x"), { ifMatch: current.etag }),

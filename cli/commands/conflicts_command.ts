@@ -1,0 +1,131 @@
+/**
+ * `tcfs conflicts` and `tcfs resolve-conflict <path>`.
+ *
+ * @module
+ */
+
+import { Command, Option } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { openCliRuntime } from "../cli_runtime.ts";
+import { listConflicts } from "../../core/conflicts/conflict_queue.ts";
+import { type Resolution, resolveConflict } from "../../core/conflicts/conflict_resolver.ts";
+import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
+import { defaultLocalTarget, defaultRemoteRel } from "../../core/sync/root_mapping.ts";
+import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
+
+/** Builds `tcfs conflicts`. */
+export function conflictsCommand() {
+  return new Command("conflicts")
+    .description("list conflicts waiting for a decision")
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+A conflict is queued when two devices changed the same path concurrently (with
+conflict_mode = interactive or defer). Resolve one with tcfs resolve-conflict.
+
+Examples:
+  tcfs conflicts
+  tcfs conflicts --json | jq -r '.[].local_path'`,
+    )
+    .action(async (options) => {
+      const runtime = await openCliRuntime();
+      try {
+        const rows = listConflicts(await runtime.state());
+        if (options.json) return printJson(rows);
+        if (rows.length === 0) return console.log("no conflicts");
+        console.log(formatTable([
+          ["PATH", "LOCAL", "OTHER DEVICES", "SINCE"],
+          ...rows.map((c) => [
+            `${runtime.config.storage.bucket}/${c.namespace}/${c.path}`,
+            c.local_path,
+            c.remote_authors.join(","),
+            c.detected_at.slice(0, 19).replace("T", " "),
+          ]),
+        ]));
+      } finally {
+        runtime.close();
+      }
+    });
+}
+
+/** Builds `tcfs resolve-conflict`. */
+export function resolveConflictCommand() {
+  return new Command("resolve-conflict")
+    .description("settle a conflict; the result propagates to every device")
+    .argument("<path>", "the local file, or its remote path <bucket>/<namespace>/<path>")
+    .addOption(
+      new Option("--keep-local", "keep this device's version").conflicts([
+        "keepRemote",
+        "keepBoth",
+      ]),
+    )
+    .addOption(
+      new Option("--keep-remote", "take the other device's version").conflicts(["keepBoth"]),
+    )
+    .option(
+      "--keep-both",
+      "take the other version and keep this one as name.conflict-<device>-<time>.ext",
+    )
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  tcfs resolve-conflict ~/Sync/notes.txt --keep-both
+  tcfs resolve-conflict tcfs/default/notes.txt --keep-remote`,
+    )
+    .action(async (path, options) => {
+      const resolution: Resolution | undefined = options.keepLocal
+        ? "keep_local"
+        : options.keepRemote
+        ? "keep_remote"
+        : options.keepBoth
+        ? "keep_both"
+        : undefined;
+      if (!resolution) {
+        throw new TcfsError("say which side to keep", {
+          exitCode: ExitCode.usage,
+          kind: "usage",
+          hint: "add --keep-local, --keep-remote or --keep-both",
+        });
+      }
+      const runtime = await openCliRuntime();
+      try {
+        const { config } = runtime;
+        const state = await runtime.state();
+        const queued = listConflicts(state).find((c) => c.local_path === resolve(path));
+        let site: { namespace: string; rel: string; localPath: string };
+        if (queued) {
+          site = { namespace: queued.namespace, rel: queued.path, localPath: queued.local_path };
+        } else if (path.startsWith(`${config.storage.bucket}/`)) {
+          const spec = parseRemoteSpec(path, config.storage.bucket);
+          const tracked = state.getTracked(spec.namespace, spec.rel);
+          site = {
+            ...spec,
+            localPath: tracked?.localPath ??
+              defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd()),
+          };
+        } else {
+          const localPath = resolve(path);
+          site = {
+            namespace: config.sync.namespace,
+            rel: defaultRemoteRel(localPath, config.sync.syncRoot),
+            localPath,
+          };
+        }
+        const ctx = await runtime.syncContext(site.namespace);
+        const outcome = await resolveConflict(
+          ctx,
+          { rel: site.rel, localPath: site.localPath },
+          resolution,
+        );
+        if (options.json) return printJson(outcome);
+        console.log(`resolved ${site.rel}: kept ${outcome.winner}'s version`);
+        for (const copy of outcome.copies) console.log(`  kept the other side as ${copy}`);
+      } finally {
+        runtime.close();
+      }
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * What happens when push, pull or the daemon meets a conflict, by
+ * `sync.conflict_mode`: `auto` resolves it at once (smallest device name
+ * wins, the rest become conflict copies); `interactive` and `defer` queue
+ * it and touch nothing (the CLI may then ask on a terminal).
+ *
+ * @module
+ */
+
+import type { SyncContext } from "../sync/sync_context.ts";
+import { autoResolveConflict, type ResolutionOutcome } from "./conflict_resolver.ts";
+import { queueConflict } from "./conflict_queue.ts";
+
+/** A conflict as push or pull met it. */
+export interface MetConflict {
+  rel: string;
+  localPath: string;
+  remoteAuthors: string[];
+}
+
+/** What the policy did with the conflicts it was given. */
+export interface PolicyOutcome {
+  resolved: ResolutionOutcome[];
+  queued: MetConflict[];
+}
+
+/**
+ * Applies the context's conflict mode to `met`.
+ *
+ * @example
+ * ```ts
+ * const { queued } = await applyConflictPolicy(ctx, met, "push");
+ * ```
+ */
+export async function applyConflictPolicy(
+  ctx: SyncContext,
+  met: MetConflict[],
+  detectedBy: "push" | "pull" | "daemon",
+): Promise<PolicyOutcome> {
+  const outcome: PolicyOutcome = { resolved: [], queued: [] };
+  for (const conflict of met) {
+    if (ctx.conflictMode === "auto") {
+      try {
+        outcome.resolved.push(
+          await autoResolveConflict(ctx, { rel: conflict.rel, localPath: conflict.localPath }),
+        );
+        continue;
+      } catch (err) {
+        ctx.log?.(
+          "warning",
+          `auto-resolving ${conflict.rel} failed, queued instead: ${(err as Error).message}`,
+        );
+      }
+    }
+    queueConflict(ctx.state, {
+      namespace: ctx.namespace,
+      path: conflict.rel,
+      local_path: conflict.localPath,
+      detected_by: detectedBy,
+      detected_at: new Date().toISOString(),
+      remote_authors: conflict.remoteAuthors,
+    });
+    outcome.queued.push(conflict);
+  }
+  return outcome;
+}

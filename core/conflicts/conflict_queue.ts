@@ -1,0 +1,89 @@
+/**
+ * Conflicts waiting for the user: recorded wherever one is met (push, pull,
+ * the daemon) and cleared when resolved or when it disappears.
+ *
+ * @module
+ */
+
+import type { StateDb } from "../state/state_db.ts";
+
+/** One queued conflict. */
+export interface QueuedConflict {
+  namespace: string;
+  path: string;
+  local_path: string;
+  /** Where it was met: push, pull or daemon. */
+  detected_by: string;
+  detected_at: string;
+  /** Authors (device names) of the remote versions this device has not seen. */
+  remote_authors: string[];
+}
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS conflicts (
+  namespace TEXT NOT NULL, path TEXT NOT NULL, local_path TEXT NOT NULL, detected_by TEXT NOT NULL,
+  detected_at TEXT NOT NULL, remote_authors TEXT NOT NULL, PRIMARY KEY (namespace, path))`;
+
+function ensure(state: StateDb) {
+  state.database.exec(SCHEMA);
+  return state.database;
+}
+
+/**
+ * Adds or refreshes a conflict (the first detection time is kept).
+ *
+ * @example
+ * ```ts
+ * queueConflict(state, { namespace, path, local_path, detected_by: "push", detected_at, remote_authors });
+ * ```
+ */
+export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
+  ensure(state).prepare(
+    `INSERT INTO conflicts VALUES (?,?,?,?,?,?) ON CONFLICT(namespace, path) DO UPDATE SET
+     local_path = excluded.local_path, remote_authors = excluded.remote_authors`,
+  ).run(
+    conflict.namespace,
+    conflict.path,
+    conflict.local_path,
+    conflict.detected_by,
+    conflict.detected_at,
+    JSON.stringify(conflict.remote_authors),
+  );
+}
+
+/**
+ * Lists queued conflicts, optionally for one namespace.
+ *
+ * @example
+ * ```ts
+ * for (const c of listConflicts(state)) console.log(c.path);
+ * ```
+ */
+export function listConflicts(state: StateDb, namespace?: string): QueuedConflict[] {
+  const db = ensure(state);
+  const rows = namespace === undefined
+    ? db.prepare("SELECT * FROM conflicts ORDER BY namespace, path").all()
+    : db.prepare("SELECT * FROM conflicts WHERE namespace = ? ORDER BY path").all(namespace);
+  return rows.map((row) => ({
+    namespace: row.namespace as string,
+    path: row.path as string,
+    local_path: row.local_path as string,
+    detected_by: row.detected_by as string,
+    detected_at: row.detected_at as string,
+    remote_authors: JSON.parse(row.remote_authors as string),
+  }));
+}
+
+/**
+ * Removes a conflict from the queue.
+ *
+ * @example
+ * ```ts
+ * clearConflict(state, "default", "docs/a.txt");
+ * ```
+ */
+export function clearConflict(state: StateDb, namespace: string, path: string): void {
+  ensure(state).prepare("DELETE FROM conflicts WHERE namespace = ? AND path = ?").run(
+    namespace,
+    path,
+  );
+}
