@@ -6,20 +6,15 @@
  * @module
  */
 
-import { loadConfig } from "../core/config/load_config.ts";
 import type { TcfsConfig } from "../core/config/config_schema.ts";
-import { mergeEnv, readEnvFile } from "../platform/env_file.ts";
-import { tcfsPaths } from "../platform/tcfs_paths.ts";
 import { type DeviceIdentity, loadOrCreateDeviceIdentity } from "../core/device/device_identity.ts";
-import { openStore } from "../core/store/open_store.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import { StateDb } from "../core/state/state_db.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
-import {
-  requireS3Credentials,
-  resolveCredentials,
-  type ResolvedCredentials,
-} from "../core/credentials/credential_chain.ts";
+import { revokedDevices } from "../core/device/device_registry.ts";
+import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
+import { loadDeviceSetup, resolveConfiguredCredentials } from "../core/runtime/device_setup.ts";
+import { openRefreshingStore } from "../core/runtime/credential_reload.ts";
 
 /** Resources a command may use; close() releases whatever was opened. */
 export interface CliRuntime {
@@ -44,9 +39,8 @@ export interface CliRuntime {
  * ```
  */
 export async function openCliRuntime(): Promise<CliRuntime> {
-  const realEnv = Deno.env.toObject();
-  const env = mergeEnv(await readEnvFile(tcfsPaths(realEnv).envFile), realEnv);
-  const config = await loadConfig({ env });
+  const setup = await loadDeviceSetup();
+  const { env, config } = setup;
   let device: Promise<DeviceIdentity> | undefined;
   let credentials: Promise<ResolvedCredentials> | undefined;
   let store: Promise<ObjectStore> | undefined;
@@ -57,47 +51,25 @@ export async function openCliRuntime(): Promise<CliRuntime> {
     config,
     device: () =>
       device ??= loadOrCreateDeviceIdentity(config.paths.deviceFile, config.sync.deviceName),
-    credentials: () =>
-      credentials ??= resolveCredentials({
-        env,
-        sopsFile: config.secrets.sopsFile,
-        sopsNixDir: config.secrets.sopsNixDir,
-        kdbxPath: config.secrets.kdbxPath,
-        kdbxEntry: config.secrets.kdbxEntry,
-        kdbxKeyFile: config.secrets.kdbxKeyFile,
-        configFile: {
-          ...config.file,
-          s3Access: config.storage.s3Access,
-          s3Secret: config.storage.s3Secret,
-        },
-        interactive: Deno.stdin.isTerminal(),
-      }),
+    credentials: () => credentials ??= resolveConfiguredCredentials(setup, Deno.stdin.isTerminal()),
     store: () =>
-      store ??= (async () => {
-        const resolved = await runtime.credentials();
-        // A SOPS file or KDBX entry may carry the endpoint along with the keys.
-        const endpoint = config.storage.endpoint || resolved.s3Endpoint || "";
-        const s3 = /^https?:/.test(endpoint) ? requireS3Credentials(resolved) : undefined;
-        const opened = openStore({
-          endpoint,
-          bucket: config.storage.bucket,
-          region: config.storage.region,
-          defaultStoreDir: config.paths.storeDir,
-          credentials: s3 && {
-            accessKeyId: s3.accessKeyId.reveal(),
-            secretAccessKey: s3.secretAccessKey.reveal(),
-          },
-        });
-        await opened.ensureReady();
-        return opened;
-      })(),
+      store ??= runtime.credentials().then((resolved) =>
+        openRefreshingStore(setup, resolved, {
+          interactive: Deno.stdin.isTerminal(),
+          // Later questions about the credentials get the ones the store now uses.
+          onReload: (fresh) => credentials = Promise.resolve(fresh),
+        })
+      ),
     state: async () => state ??= await StateDb.open(config.paths.stateDb),
     syncContext: async (namespace) => {
       const me = await runtime.device();
+      const opened = await runtime.store();
       return {
-        store: await runtime.store(),
+        store: opened,
         state: await runtime.state(),
         device: { id: me.id, name: me.name },
+        // Revoked devices' versions are ignored: one listing of the revocation markers.
+        revoked: await revokedDevices(opened),
         bucket: config.storage.bucket,
         namespace: namespace ?? config.sync.namespace,
         conflictMode: config.sync.conflictMode,

@@ -14,6 +14,11 @@ import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
 import { conflictsCommand, resolveConflictCommand } from "./commands/conflicts_command.ts";
+import { deviceCommand } from "./commands/device_command.ts";
+import { credsCommand } from "./commands/creds_command.ts";
+import { doctorCommand } from "./commands/doctor_command.ts";
+import { daemonCommand } from "./commands/daemon_command.ts";
+import { statusCommand } from "./commands/status_command.ts";
 
 /** Builds the program; exported for tests of the help text. */
 export function tcfsProgram(): Command {
@@ -38,8 +43,13 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       pullCommand(),
       lsCommand(),
       syncStatusCommand(),
+      statusCommand(),
       conflictsCommand(),
       resolveConflictCommand(),
+      deviceCommand(),
+      credsCommand(),
+      doctorCommand(),
+      daemonCommand(),
       configCommand(),
       versionCommand(),
     ]

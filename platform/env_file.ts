@@ -12,6 +12,7 @@
  * @module
  */
 
+import { basename, dirname, join } from "node:path";
 import { ExitCode, TcfsError } from "../core/errors.ts";
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -101,6 +102,105 @@ export function mergeEnv(
     if (value !== undefined) merged[name] = value;
   }
   return merged;
+}
+
+/** What {@linkcode updateEnvFile} did, by variable name (never values). */
+export interface EnvFileUpdate {
+  /** Variables that were not in the file. */
+  added: string[];
+  /** Variables whose value was replaced. */
+  changed: string[];
+  /** Variables that already had the value. */
+  unchanged: string[];
+}
+
+/**
+ * Formats one `NAME="value"` line that this parser, systemd's `EnvironmentFile=` and a POSIX
+ * shell all read back as exactly `value`: double quotes, with `"`, `\`, `$` and `` ` ``
+ * escaped by a backslash.
+ *
+ * @throws {TcfsError} (kind `env_file_invalid`) for a bad name, or a value with a line break or
+ *   NUL, which no env file line can hold.
+ *
+ * @example
+ * ```ts
+ * formatEnvAssignment("TCFS_SYNC_ROOT", "/home/ada/My Files"); // 'TCFS_SYNC_ROOT="/home/ada/My Files"'
+ * ```
+ */
+export function formatEnvAssignment(name: string, value: string): string {
+  if (!NAME_PATTERN.test(name) || /[\r\n\0]/.test(value)) {
+    throw new TcfsError(
+      `cannot write ${name} to an env file: ${
+        NAME_PATTERN.test(name) ? "its value has a line break or NUL" : "it is not a variable name"
+      }`,
+      { kind: "env_file_invalid", exitCode: ExitCode.usage },
+    );
+  }
+  return `${name}="${value.replace(/["\\$`]/g, (char) => `\\${char}`)}"`;
+}
+
+/**
+ * Sets variables in an env file and keeps everything else: other variables, comments and
+ * order stay as they were; a variable already set is rewritten in place, a new one appended.
+ * The file is replaced atomically and left with mode 0600, since it may hold credentials.
+ *
+ * @throws {TcfsError} (kind `env_file_invalid`) when the existing file has a malformed line,
+ *   so that a file tcfs can't read is never rewritten.
+ *
+ * @example
+ * ```ts
+ * const update = await updateEnvFile(tcfsPaths().envFile, { TCFS_NATS_URL: "nats://yoga.local:4222" });
+ * console.log(update.changed); // names only
+ * ```
+ */
+export async function updateEnvFile(
+  path: string,
+  values: Record<string, string>,
+): Promise<EnvFileUpdate> {
+  let text = "";
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const current = parseEnvFile(text, path);
+  const update: EnvFileUpdate = { added: [], changed: [], unchanged: [] };
+  for (const [name, value] of Object.entries(values)) {
+    if (!(name in current)) update.added.push(name);
+    else if (current[name] !== value) update.changed.push(name);
+    else update.unchanged.push(name);
+  }
+  const lines = text === "" ? [ENV_FILE_HEADER] : text.replace(/\r?\n$/, "").split(/\r?\n/);
+  const rewritten = lines.map((line) => {
+    const parsed = parseLine(line);
+    return parsed && "name" in parsed && update.changed.includes(parsed.name)
+      ? formatEnvAssignment(parsed.name, values[parsed.name])
+      : line;
+  });
+  for (const name of update.added) rewritten.push(formatEnvAssignment(name, values[name]));
+  if (update.added.length > 0 || update.changed.length > 0 || text === "") {
+    await replaceFile(path, rewritten.join("\n") + "\n");
+  } else {
+    await Deno.chmod(path, 0o600);
+  }
+  return update;
+}
+
+const ENV_FILE_HEADER = "# tcfs settings and credentials for the daemon (systemd EnvironmentFile " +
+  "syntax); tcfs reads this file too. Keep it mode 0600.";
+
+async function replaceFile(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  try {
+    await Deno.writeTextFile(temp, text, { mode: 0o600, createNew: true });
+    await Deno.chmod(temp, 0o600);
+    await Deno.rename(temp, path);
+  } catch (err) {
+    await Deno.remove(temp).catch(() => {});
+    throw err;
+  }
 }
 
 function parseLine(line: string): LineResult {

@@ -164,15 +164,15 @@ EOF
   mv "$tmp" "$ENV_FILE"
 }
 
-# Stops one service: SIGTERM, then SIGKILL if it is still there after `grace` seconds.
+# Stops one service with `signal`, escalating to SIGKILL if it is still there after 10 s.
 stop_service() {
-  local name="$1" grace="$2" pid
+  local name="$1" signal="$2" pid
   if pid="$(running_pid "$name")"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + grace))
+    kill -"$signal" "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
-      say "$name did not stop within ${grace}s; killing it"
+      say "$name did not stop on SIG$signal within 10s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
       while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     fi
@@ -202,8 +202,8 @@ cmd_up() {
 }
 
 cmd_down() {
-  stop_service weed 30
-  stop_service nats 10
+  stop_service weed TERM
+  stop_service nats TERM
   if [[ -f "$STATE_DIR/data-dir" ]]; then
     local data_dir
     data_dir="$(<"$STATE_DIR/data-dir")"

@@ -5,7 +5,8 @@
 #   Deno (pinned, from npm)  → .tools/bin/deno
 #   SeaweedFS weed (pinned)  → .tools/bin/weed   (built from scripts/seaweedfs/go.mod)
 #   sops (pinned)            → .tools/bin/sops
-#   nats-server, age, keepassxc-cli, rclone, restic, shellcheck, curl → Debian packages
+#   nats-server, age, keepassxc-cli, rclone, restic, shellcheck, curl, systemd-analyze, python3,
+#   nix-instantiate → Debian packages
 #   npm dependencies of deno.json/deno.lock → $DENO_DIR
 set -euo pipefail
 # shellcheck source=lib/env.sh
@@ -27,6 +28,11 @@ declare -A APT_PACKAGES=(
   [restic]=restic
   [shellcheck]=shellcheck
   [curl]=curl
+  # Fleet tests (issue 3): unit files are checked with systemd-analyze verify, plists with
+  # Python's plistlib, and nix/tcfsd.nix is parsed and evaluated with nix-instantiate.
+  [systemd-analyze]=systemd
+  [python3]=python3
+  [nix-instantiate]=nix-bin
 )
 
 say() { echo "setup: $*" >&2; }

@@ -14,6 +14,8 @@ import { createProgressBar } from "../progress_bar.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
+import type { PullSummary } from "../../core/sync/transfer_summary.ts";
+import { remoteSpecText, runningDaemon } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pullCommand() {
@@ -45,15 +47,18 @@ reported as a conflict (exit code 3).`,
         const localTarget = local
           ? resolve(local)
           : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
-        const ctx = await runtime.syncContext(spec.namespace);
-        const bar = createProgressBar("pull", !options.json);
-        const summary = await pull(ctx, {
-          remoteRel: spec.rel,
-          localTarget,
-          onProgress: bar.update,
-        });
-        bar.done();
-        if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+        using daemon = await runningDaemon(config);
+        let summary: PullSummary;
+        if (daemon) {
+          const remote = remoteSpecText(config.storage.bucket, spec);
+          summary = await daemon.pull({ remote, local: localTarget });
+        } else {
+          const ctx = await runtime.syncContext(spec.namespace);
+          const bar = createProgressBar("pull", !options.json);
+          summary = await pull(ctx, { remoteRel: spec.rel, localTarget, onProgress: bar.update });
+          bar.done();
+          if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+        }
         if (options.json) printJson(summary);
         printTransferReport("pull", summary, options.json ?? false);
       } finally {

@@ -14,6 +14,9 @@ import { createProgressBar } from "../progress_bar.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
+import { assertNotRevoked } from "../../core/device/device_registry.ts";
+import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import { remoteSpecText, runningDaemon } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pushCommand() {
@@ -48,16 +51,24 @@ version this device has not seen is left alone on both sides and reported as a c
           namespace: config.sync.namespace,
           rel: defaultRemoteRel(localPath, config.sync.syncRoot),
         };
-        const ctx = await runtime.syncContext(spec.namespace);
-        const bar = createProgressBar("push", !options.json);
-        const summary = await push(ctx, {
-          localPath,
-          remoteRel: spec.rel,
-          excludes: config.sync.excludePatterns,
-          onProgress: bar.update,
-        });
-        bar.done();
-        if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+        using daemon = await runningDaemon(config);
+        let summary: PushSummary;
+        if (daemon) {
+          const remote = remoteSpecText(config.storage.bucket, spec);
+          summary = await daemon.push({ path: localPath, remote });
+        } else {
+          const ctx = await runtime.syncContext(spec.namespace);
+          assertNotRevoked(ctx.device, ctx.revoked);
+          const bar = createProgressBar("push", !options.json);
+          summary = await push(ctx, {
+            localPath,
+            remoteRel: spec.rel,
+            excludes: config.sync.excludePatterns,
+            onProgress: bar.update,
+          });
+          bar.done();
+          if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+        }
         if (options.json) printJson(summary);
         printTransferReport("push", summary, options.json ?? false);
       } finally {

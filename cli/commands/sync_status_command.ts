@@ -10,6 +10,8 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { syncStatus } from "../../core/sync/sync_status.ts";
 import { defaultRemoteRel } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
+import type { ControlClient } from "../../daemon/api/control_client.ts";
+import { runningDaemon } from "../daemon_connection.ts";
 import { formatTable, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 
 /** Builds the command. */
@@ -41,11 +43,16 @@ Examples:
           });
         }
         const localPath = resolve(target);
-        const rows = await syncStatus(await runtime.syncContext(), {
-          localPath,
-          remoteRel: defaultRemoteRel(localPath, config.sync.syncRoot),
-          excludes: config.sync.excludePatterns,
-        });
+        using daemon = await runningDaemon(config);
+        const rows = daemon ? await daemon.syncStatus({ path: localPath }) : await syncStatus(
+          await runtime.syncContext(),
+          {
+            localPath,
+            remoteRel: defaultRemoteRel(localPath, config.sync.syncRoot),
+            excludes: config.sync.excludePatterns,
+          },
+        );
+        if (!options.json) console.log(await daemonLine(daemon));
         if (options.json) printJson(rows);
         else if (rows.length === 0) console.log("nothing to sync");
         else {console.log(
@@ -56,4 +63,12 @@ Examples:
         runtime.close();
       }
     });
+}
+
+/** One line saying whether the daemon answered, and how its NATS connection is. */
+async function daemonLine(daemon: ControlClient | undefined): Promise<string> {
+  if (!daemon) return "daemon: not running (the store was checked directly)";
+  const { nats } = await daemon.status();
+  const server = nats.server ? ` to ${nats.server}` : "";
+  return `daemon: running; NATS ${nats.state}${server}, ${nats.outbox_depth} events in the outbox`;
 }

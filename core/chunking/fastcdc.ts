@@ -12,25 +12,28 @@
 
 import { ExitCode, TcfsError } from "../errors.ts";
 
-/** Chunk size limits in bytes. Every chunk but a stream's last lies in `[min, max]`. */
+/**
+ * Chunk size limits in bytes. Every chunk but a stream's last lies in `[min, max]`.
+ * Values are read once per object, so make a new object rather than changing one.
+ */
 export interface ChunkSizes {
   /** No boundary is placed before this many bytes. */
-  min: number;
+  readonly min: number;
   /** The size the masks aim for; rounded to the nearest power of two. */
-  avg: number;
+  readonly avg: number;
   /** A boundary is forced at this many bytes. */
-  max: number;
+  readonly max: number;
 }
 
 /**
  * The sizes tcfs stores chunks with: large enough to keep S3 request counts low,
  * small enough that an edit re-uploads little. Changing them changes chunk ids.
  */
-export const DEFAULT_CHUNK_SIZES: ChunkSizes = {
+export const DEFAULT_CHUNK_SIZES: ChunkSizes = Object.freeze({
   min: 64 * 1024,
   avg: 256 * 1024,
   max: 1024 * 1024,
-};
+});
 
 /**
  * The seed of the gear table.
@@ -63,13 +66,15 @@ function makeGearTable(seed: number): Int32Array {
  * How many bits the strict mask adds and the loose mask drops around log2(avg).
  * The paper recommends 2; we measured 1 as better for re-pushing edits. Over 1,000
  * random 8 MiB files with a 1 MiB overwrite, level 1 put at most 2.9 MiB (95th
- * percentile 2.0 MiB) in new chunks, where level 2 put up to 4.8 MiB (2.6 MiB): the
- * position-dependent masks resynchronise more slowly after an edit. The masks test the
- * hash's top bits, which mix the most recent 32 bytes.
+ * percentile 2.0 MiB) in new chunks, where level 2 put up to 4.8 MiB (2.6 MiB): its
+ * position-dependent masks resynchronise more slowly after an edit.
  */
 const NORMALISATION_LEVEL = 1;
 
-/** A mask with the top `bits` bits of a 32-bit word set, as an int32. */
+/**
+ * A mask with the top `bits` bits of a 32-bit word set, as an int32. The top bits of
+ * the gear hash are the ones that mix all of the most recent 32 bytes.
+ */
 function topBitsMask(bits: number): number {
   return (-1 << (32 - bits)) | 0;
 }

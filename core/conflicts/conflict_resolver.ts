@@ -101,7 +101,7 @@ export async function autoResolveConflict(
 
 async function loadSides(ctx: SyncContext, site: ConflictSite): Promise<Side[]> {
   const { heads } = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel, {
-    ignoredAuthors: ctx.ignoredAuthors,
+    revoked: ctx.revoked,
   });
   const base = ctx.state.getTracked(ctx.namespace, site.rel)?.baseVclock ?? {};
   const entry = await statEntry(site.localPath, site.rel);

@@ -80,13 +80,8 @@ export async function findAgeIdentities(
  * Reads the identities in the text of an age key file: one `AGE-SECRET-KEY-…`
  * per line, `#` comments and blank lines ignored. Lines that are not usable
  * identities are reported by line number only, since they may be key material.
- *
- * @example
- * ```ts
- * const { identities } = await parseIdentities(await Deno.readTextFile("keys.txt"), "keys.txt");
- * ```
  */
-export async function parseIdentities(
+async function parseIdentities(
   text: string,
   origin: string,
 ): Promise<{ identities: AgeIdentity[]; problems: string[] }> {

@@ -40,7 +40,7 @@ export interface CredentialChainInput {
   kdbxKeyFile?: string;
   /** `config.toml`, as read by the config module. */
   configFile: ConfigFileSecrets;
-  /** Whether the user may be asked for the KDBX password on the terminal. */
+  /** Whether the user may be asked for the KDBX password: `Deno.stdin.isTerminal()` in the CLI, false in the daemon. */
   interactive: boolean;
   /** Asks for the KDBX password; defaults to a hidden prompt on the terminal. */
   promptPassword?: (message: string) => Promise<string>;

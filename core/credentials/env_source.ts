@@ -19,8 +19,9 @@ export const ENV_SERVICE_URLS = {
 } as const;
 
 /**
- * Reads one key pair from `env`, with `TCFS_S3_ENDPOINT` and `TCFS_NATS_URL`.
- * Throws a `TcfsError` when only half of the pair is set.
+ * Reads one key pair from `env`. Throws a `TcfsError` when only half of the
+ * pair is set. (The endpoint and NATS URL variables are read by
+ * {@linkcode envServiceUrls}, since they apply whichever source has the keys.)
  *
  * @example
  * ```ts
@@ -37,7 +38,7 @@ export function readEnvCredentials(
     { name: pair.secret, value: env[pair.secret] },
   );
   if (s3 === undefined) return { found: false, reason: `${pair.access} is not set` };
-  return { found: true, values: { s3, ...envServiceUrls(env) } };
+  return { found: true, values: { s3 } };
 }
 
 /**

@@ -8,7 +8,7 @@
 
 import { armor, Decrypter } from "age-encryption";
 import { gcm } from "@noble/ciphers/aes.js";
-import { parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
 import { TcfsError } from "../errors.ts";
 import type { AgeIdentitySearch } from "./age_identities.ts";
 import { describeReadError } from "./read_error.ts";
@@ -118,7 +118,42 @@ interface LeafPath {
  * ```
  */
 export async function decryptSopsFile(path: string, keys: AgeIdentitySearch): Promise<SopsMap> {
-  const document = await readDocument(path);
+  return (await openSopsFile(path, keys)).data;
+}
+
+/**
+ * Decrypts the SOPS YAML or JSON file at `path` into the plaintext YAML document `sops decrypt`
+ * would print: values and comments in the clear, key order and nesting kept, the `sops` block
+ * removed. It is checked exactly as {@linkcode decryptSopsFile} checks it. For rewriting a file
+ * (`tcfs creds rotate` pipes it to `sops encrypt`); the result never touches the disk here.
+ *
+ * @throws {TcfsError} with a `kind` from {@linkcode SopsErrorKind}.
+ * @example
+ * ```ts
+ * const document = await decryptSopsDocument(file, await findAgeIdentities(Deno.env.toObject()));
+ * document.set("s3_secret", newSecret);
+ * const plaintext = document.toString(); // pipe to `sops encrypt`, never to a file
+ * ```
+ */
+export async function decryptSopsDocument(
+  path: string,
+  keys: AgeIdentitySearch,
+): Promise<Document> {
+  const { dataKey, rules, text } = await openSopsFile(path, keys);
+  const document = parseDocument(text);
+  document.delete("sops");
+  const context: DecryptContext = { path, dataKey, rules, macInput: [] };
+  decryptComments(document, candidateAads([]), dataKey);
+  decryptNode(document.contents, { keys: [], label: "" }, context);
+  return document;
+}
+
+/** The decrypted data of a verified file, with what it takes to decrypt its document too. */
+async function openSopsFile(
+  path: string,
+  keys: AgeIdentitySearch,
+): Promise<{ data: SopsMap; dataKey: Uint8Array; rules: EncryptionRules; text: string }> {
+  const { document, text } = await readDocument(path);
   const metadata = document.get("sops");
   if (!(metadata instanceof Map)) {
     throw new TcfsError(`SOPS file ${path} has no "sops" metadata block: it is not encrypted`, {
@@ -141,10 +176,78 @@ export async function decryptSopsFile(path: string, keys: AgeIdentitySearch): Pr
     });
   }
   await verifyMac(path, metadata, dataKey, macInput);
-  return data;
+  return { data, dataKey, rules, text };
 }
 
-async function readDocument(path: string): Promise<Map<unknown, StoredValue>> {
+/**
+ * Decrypts the encrypted leaves and comments of a YAML node in place. A leaf's additional data
+ * is its key path, as in {@linkcode decryptTree}.
+ */
+function decryptNode(node: unknown, at: LeafPath, context: DecryptContext): void {
+  decryptComments(node, candidateAads(at.keys), context.dataKey);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      decryptComments(pair.key, candidateAads(at.keys), context.dataKey);
+      const child = {
+        keys: [...at.keys, name],
+        label: at.label === "" ? name : `${at.label}.${name}`,
+      };
+      if (isScalar(pair.value)) decryptScalar(pair.value, child, context);
+      else decryptNode(pair.value, child, context);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      const child = { keys: at.keys, label: `${at.label}[${index}]` };
+      if (isScalar(item)) decryptScalar(item, child, context);
+      else decryptNode(item, child, context);
+    });
+  }
+}
+
+function decryptScalar(scalar: Scalar, at: LeafPath, context: DecryptContext): void {
+  decryptComments(scalar, candidateAads(at.keys), context.dataKey);
+  const value = scalar.value as StoredValue;
+  if (value === null || typeof value === "object") return;
+  if (isEncryptedLeaf(context.rules, at.keys, value)) {
+    scalar.value = decryptLeaf(value, at, context).value;
+    // The ciphertext's quoting says nothing about the plaintext's.
+    scalar.type = undefined;
+  }
+}
+
+/**
+ * A comment's additional data is the key path of the mapping that holds it, which the YAML
+ * parser does not say exactly (a comment before a nested mapping's first key is attached to the
+ * mapping). GCM accepts only the right one, so the candidates are tried from deepest to root.
+ */
+function candidateAads(keys: string[]): string[] {
+  return keys.map((_, depth) => `${keys.slice(0, keys.length - depth).join(":")}:`).concat(":");
+}
+
+/** Decrypts the `#ENC[…,type:comment]` lines attached to a node; others are left as they are. */
+function decryptComments(node: unknown, aads: string[], dataKey: Uint8Array): void {
+  if (typeof node !== "object" || node === null) return;
+  const holder = node as { commentBefore?: string | null; comment?: string | null };
+  for (const field of ["commentBefore", "comment"] as const) {
+    const text = holder[field];
+    if (typeof text !== "string") continue;
+    holder[field] = text.split("\n").map((line) => {
+      const encrypted = line.trim();
+      if (ENCRYPTED_VALUE.exec(encrypted)?.[4] !== "comment") return line;
+      for (const aad of aads) {
+        const plaintext = openValue(encrypted, aad, dataKey);
+        // Like sops, a comment that does not open stays as it is: comments carry no data.
+        if (plaintext !== undefined) return new TextDecoder().decode(plaintext);
+      }
+      return line;
+    }).join("\n");
+  }
+}
+
+async function readDocument(
+  path: string,
+): Promise<{ document: Map<unknown, StoredValue>; text: string }> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -170,7 +273,7 @@ async function readDocument(path: string): Promise<Map<unknown, StoredValue>> {
       kind: SopsErrorKind.notSopsFile,
     });
   }
-  return root;
+  return { document: root, text };
 }
 
 /** Finds the 32-byte data key by opening the file's age blocks with the host's identities. */
@@ -338,7 +441,10 @@ function decryptTree(value: StoredValue, at: LeafPath, context: DecryptContext):
         const name = String(key);
         return [
           name,
-          decryptTree(child, { keys: [...at.keys, name], label: `${at.label}.${name}` }, context),
+          decryptTree(child, {
+            keys: [...at.keys, name],
+            label: at.label === "" ? name : `${at.label}.${name}`,
+          }, context),
         ];
       }),
     );

@@ -7,6 +7,7 @@
  * ns/<namespace>/v/<path-digest>/<device>-<n>.json one immutable version of one path
  * tcfs-meta/devices/<device>.json                  a device's registration
  * tcfs-meta/devices.json                           fleet index, rebuilt from the above
+ * tcfs-meta/revoked/<device>.json                  revocation marker, written by the revoker
  * ```
  *
  * @module
@@ -111,4 +112,12 @@ export const DEVICES_INDEX_KEY = "tcfs-meta/devices.json";
 /** The key of one device's registration. */
 export function deviceKey(deviceId: string): string {
   return `${DEVICES_PREFIX}${deviceId}.json`;
+}
+
+/** Prefix of the revocation markers: one object per revoked device. */
+export const REVOKED_PREFIX = "tcfs-meta/revoked/";
+
+/** The key of the marker that says `deviceId` is revoked. */
+export function revokedKey(deviceId: string): string {
+  return `${REVOKED_PREFIX}${deviceId}.json`;
 }

@@ -31,9 +31,12 @@ const LOCK_TIMEOUT_MS = 30_000;
 const LIST_CONCURRENCY = 32;
 
 /**
- * Opens the filesystem store rooted at `root` (an absolute directory path).
+ * Opens the filesystem store rooted at `root`, which must be an absolute path.
  * Nothing touches the disk until the first call; {@linkcode ObjectStore.ensureReady}
  * creates the directory.
+ *
+ * Conditional writes are atomic against each other, from any process. A plain
+ * `put` or `delete` does not take their lock, so don't mix the two on one key.
  *
  * @example
  * ```ts
@@ -43,6 +46,12 @@ const LIST_CONCURRENCY = 32;
  * ```
  */
 export function createFsStore(root: string): ObjectStore {
+  if (!root.startsWith("/")) {
+    throw new TcfsError(`fs store directory ${JSON.stringify(root)} is not an absolute path`, {
+      kind: "config_invalid",
+      hint: "give the store as an absolute path, or as file:///absolute/dir",
+    });
+  }
   const rootDir = root.length > 1 ? root.replace(/\/+$/, "") : root;
   const pathOf = (key: string) => `${rootDir}/${key}`;
 

@@ -252,7 +252,9 @@ export function classifyS3Error(
   }
   const status = statusOf(err);
   if (status === 403 || FORBIDDEN_CODES.has(name)) {
-    return new TcfsError(`${where} refused access${doing}: ${status ?? "403"} ${name}`, {
+    // HEAD answers carry no body, so the SDK can only call them "Unknown".
+    const label = name === "Unknown" ? "" : ` ${name}`;
+    return new TcfsError(`${where} refused access${doing}: HTTP ${status ?? 403}${label}`, {
       kind: "store_forbidden",
       hint:
         "check the S3 access key and secret (TCFS_S3_ACCESS/TCFS_S3_SECRET or the credential source tcfs reported) and that they may use this bucket",

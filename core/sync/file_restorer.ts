@@ -87,7 +87,9 @@ async function writeVerifiedFile(
     options.onBytes?.(bytes.length);
   };
   if (version.inline !== undefined) {
-    await write(decodeBase64(version.inline));
+    const bytes = decodeBase64(version.inline);
+    options.counters.bytesDownloaded += bytes.length;
+    await write(bytes);
   } else {
     const fetches: Promise<Uint8Array>[] = [];
     const fetchAt = (i: number) => {

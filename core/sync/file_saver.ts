@@ -46,6 +46,8 @@ export async function saveFile(
   let content: SavedContent;
   if (before.size <= INLINE_LIMIT) {
     const bytes = await readAll(file);
+    // Inline bytes travel in the version object: they are uploaded all the same.
+    uploader.counters.bytesUploaded += bytes.length;
     onBytes(bytes.length);
     content = {
       blake3: await blake3Hex(bytes),

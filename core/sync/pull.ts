@@ -124,7 +124,7 @@ async function planItems(
   request: PullRequest,
   summary: PullSummary,
 ): Promise<PullItem[]> {
-  const options = { ignoredAuthors: ctx.ignoredAuthors };
+  const options = { revoked: ctx.revoked };
   if (request.remoteRel !== "") {
     const single = await readPathHeads(
       ctx.store,
@@ -173,12 +173,14 @@ async function pullOne(
 ): Promise<Outcome> {
   const { heads } = item.heads;
   const head = heads[0];
-  const tracked = ctx.state.getTracked(ctx.namespace, item.rel);
-  const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
-  if (unseen.length === 0) return "unchanged";
   const localPath = "path" in item.local
     ? item.local.path
     : await confinedPath(request.localTarget, item.local.inside, head.key);
+  // What this device synced counts only at the place it synced it to.
+  const recorded = ctx.state.getTracked(ctx.namespace, item.rel);
+  const tracked = recorded?.localPath === localPath ? recorded : undefined;
+  const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
+  if (unseen.length === 0) return "unchanged";
   const conflict = {
     rel: item.rel,
     localPath,

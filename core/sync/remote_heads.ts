@@ -40,8 +40,8 @@ export interface NamespaceHeads {
 
 /** Options shared by the readers. */
 export interface HeadReaderOptions {
-  /** Authors whose versions are ignored (revoked devices). */
-  ignoredAuthors?: ReadonlySet<string>;
+  /** Revoked devices (id → revoked_at): their versions written after that time are ignored. */
+  revoked?: ReadonlyMap<string, string>;
   concurrency?: number;
 }
 
@@ -142,7 +142,6 @@ async function readVersions(
   await Promise.all(keys.map((key) =>
     limiter.run(async () => {
       const parts = parseVersionKey(key)!;
-      if (options.ignoredAuthors?.has(parts.device)) return;
       try {
         const cached = state.getCachedVersion(key);
         const body = cached ?? await store.get(key);
@@ -158,6 +157,9 @@ async function readVersions(
           );
         }
         if (!cached) state.putCachedVersion(key, body);
+        const revokedAt = options.revoked?.get(parts.device);
+        // written_at is the author's claim; see OPERATIONS.md on what revocation protects.
+        if (revokedAt !== undefined && version.written_at > revokedAt) return;
         versions.push({ key, version });
       } catch (err) {
         if (

@@ -40,7 +40,7 @@ export async function listRemote(
     ctx.state,
     ctx.namespace,
     (rel) => isUnderRel(rel, prefix),
-    { ignoredAuthors: ctx.ignoredAuthors },
+    { revoked: ctx.revoked },
   );
   const rows: RemoteEntry[] = [];
   for (const { path, heads } of byPath.values()) {

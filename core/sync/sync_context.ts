@@ -24,8 +24,8 @@ export interface SyncContext {
   device: DeviceRef;
   bucket: string;
   namespace: string;
-  /** Authors whose versions are ignored (revoked devices). */
-  ignoredAuthors?: ReadonlySet<string>;
+  /** Revoked devices (id → revoked_at): their later versions are ignored. */
+  revoked?: ReadonlyMap<string, string>;
   /** Chunk transfers in flight at once. */
   chunkConcurrency?: number;
   /** Files processed at once. */
@@ -77,7 +77,7 @@ export async function headsLookup(
   prefix: string,
   pathCount: number,
 ): Promise<HeadsLookup> {
-  const options = { ignoredAuthors: ctx.ignoredAuthors };
+  const options = { revoked: ctx.revoked };
   if (pathCount <= BULK_LISTING_THRESHOLD) {
     return (rel) => readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, options);
   }

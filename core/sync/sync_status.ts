@@ -60,7 +60,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     ctx.state,
     ctx.namespace,
     (rel) => isUnderRel(rel, request.remoteRel),
-    { ignoredAuthors: ctx.ignoredAuthors },
+    { revoked: ctx.revoked },
   );
   const tracked = new Map(
     ctx.state.listTracked(ctx.namespace, request.remoteRel).map((t) => [t.path, t]),

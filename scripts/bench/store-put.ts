@@ -6,7 +6,7 @@
  * [--count N] [--sizes-kib 4,256] [--concurrency 16,32,64] [--reps R]`
  *
  * The store comes from TCFS_S3_ENDPOINT/ACCESS/SECRET/BUCKET exactly as tcfs
- * opens it (S3 with retries, or `file:///dir` for the filesystem store). Each
+ * opens it (S3 with retries, `file:///dir`, or a temp dir when unset). Each
  * cell PUTs `count` distinct objects of one size with at most `concurrency` in
  * flight, `reps` times under fresh keys, and reports the median; the objects
  * are deleted afterwards, outside the timing.
@@ -31,11 +31,13 @@ const numbers = (list: string) => list.split(",").map(Number);
 const count = Number(args.count);
 
 const env = (name: string) => Deno.env.get(name) ?? "";
+// With no endpoint, the embedded store goes to a temp dir that is removed at the end.
+const scratchDir = await Deno.makeTempDir({ prefix: "tcfs-bench-store-" });
 const store = openStore({
   endpoint: env("TCFS_S3_ENDPOINT"),
   bucket: env("TCFS_S3_BUCKET") || "tcfs",
   region: "us-east-1",
-  defaultStoreDir: await Deno.makeTempDir({ prefix: "tcfs-bench-store-" }),
+  defaultStoreDir: scratchDir,
   credentials: { accessKeyId: env("TCFS_S3_ACCESS"), secretAccessKey: env("TCFS_S3_SECRET") },
 });
 await store.ensureReady();
@@ -88,3 +90,4 @@ for (const sizeKib of numbers(args["sizes-kib"])) {
   }
 }
 store.close();
+await Deno.remove(scratchDir, { recursive: true });

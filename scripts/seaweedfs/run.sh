@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs SeaweedFS in the foreground as one loopback-only S3 server: the single place that knows
-# weed's flags. scripts/services.sh and tests/support/seaweedfs_process.ts both start it this way.
+# Runs SeaweedFS as one loopback-only S3 server until SIGTERM: the single place that knows weed's
+# flags and how to stop it. scripts/services.sh and tests/support/seaweedfs_process.ts start it.
 #
 #   run.sh DATA_DIR S3_CONFIG S3_PORT MASTER_PORT VOLUME_PORT FILER_PORT ADMIN_PORT
 #
@@ -15,8 +15,9 @@ if (($# != 7)); then
   echo "usage: $0 DATA_DIR S3_CONFIG S3_PORT MASTER_PORT VOLUME_PORT FILER_PORT ADMIN_PORT" >&2
   exit 2
 fi
-data_dir="$1" s3_config="$2" s3_port="$3" master_port="$4" volume_port="$5" filer_port="$6"
-admin_port="$7"
+data_dir="$1" s3_config="$2"
+http_ports=("$3" "$4" "$5" "$6" "$7")
+s3_port="$3" master_port="$4" volume_port="$5" filer_port="$6" admin_port="$7"
 weed="$TCFS_TOOLS/bin/weed"
 [[ -x "$weed" ]] || {
   echo "run.sh: $weed is missing; run scripts/setup.sh" >&2
@@ -31,14 +32,36 @@ common=(
   -filer.port="$filer_port" -filer.port.grpc="$((filer_port + 10000))"
   -s3.port="$s3_port" -s3.port.grpc="$((s3_port + 10000))" -s3.config="$s3_config"
   -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false -master.telemetry=false
+  -volume.preStopSeconds=0
+  -filer.localSocket="$data_dir/filer.sock" -s3.localSocket="$data_dir/s3.sock"
 )
-# -logtostderr keeps glog's files out of /tmp; the caller redirects stderr to its log.
-if "$weed" mini -h 2>&1 | grep -q -- '-admin.ui'; then
-  # mini (SeaweedFS >= 4.04) is ready in ~5 s and stops in ~3 s; `server` takes ~11 s and ~25 s.
-  exec "$weed" -logtostderr mini "${common[@]}" \
-    -admin.ui=false -admin.port="$admin_port" -admin.port.grpc="$((admin_port + 10000))" \
-    -admin.port.legacy=0 \
-    -filer.localSocket="$data_dir/filer.sock" -s3.localSocket="$data_dir/s3.sock"
+mini_help="$("$weed" mini -h 2>&1 || true)"
+if [[ "$mini_help" == *-admin.ui* ]]; then
+  # mini (SeaweedFS >= 4.04): S3 answers in ~4 s; `weed server` answers in ~2.5 s but its first
+  # PUT then blocks ~9 s while it grows a volume.
+  # Every bucket is its own collection with at least one volume; mini's auto-sized slots run out
+  # after a few dozen test buckets ("no free volumes left"). Volumes aren't preallocated, so many
+  # small slots cost nothing.
+  command=(mini "${common[@]}" -admin.ui=false -admin.port="$admin_port"
+    -admin.port.grpc="$((admin_port + 10000))" -admin.port.legacy=0
+    -volume.max=2000 -master.volumeSizeLimitMB=64)
+else
+  command=(server -s3 -filer "${common[@]}" -volume.max=0 -master.volumeSizeLimitMB=1024)
 fi
-exec "$weed" -logtostderr server -s3 -filer "${common[@]}" -volume.max=0 \
-  -master.volumeSizeLimitMB=1024
+
+# -logtostderr keeps glog's files out of /tmp; the caller sends our output to its log.
+"$weed" -logtostderr "${command[@]}" &
+weed_pid=$!
+# weed's graceful stop spends ~15 s on a metadata flush that can no longer succeed (its volume
+# server has already stopped), so stopping means killing. Written data is in the OS by then, so
+# a restart on the same DATA_DIR sees it, as after a crash.
+trap 'kill -KILL "$weed_pid" 2>/dev/null || true' TERM INT
+status=0
+while kill -0 "$weed_pid" 2>/dev/null; do
+  wait "$weed_pid" || status=$?
+done
+# A killed weed leaves the gRPC unix sockets it made under /tmp, named by port.
+for port in "${http_ports[@]}"; do
+  rm -f /tmp/seaweedfs-{master,volume,filer,s3,admin}-grpc-$((port + 10000)).sock
+done
+exit "$status"

@@ -5,7 +5,11 @@ import { servicesEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 import { randomBytes } from "../support/random_bytes.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
-import { encodeFileVersion, type FileVersion, parseFileVersion } from "../../core/remote/file_version.ts";
+import {
+  encodeFileVersion,
+  type FileVersion,
+  parseFileVersion,
+} from "../../core/remote/file_version.ts";
 import { chunkKey, namespaceVersionsPrefix, versionKey } from "../../core/remote/remote_keys.ts";
 
 async function setup() {
@@ -98,7 +102,13 @@ Deno.test("versions with hostile paths are refused and nothing is written outsid
   await hostile("../../escape.txt");
   await hostile("/tmp/absolute.txt");
   await hostile("link/through-symlink.txt");
-  await hostile("evil-link", { kind: "symlink", size: 0, blake3: "", inline: undefined, target: "../../.." });
+  await hostile("evil-link", {
+    kind: "symlink",
+    size: 0,
+    blake3: "",
+    inline: undefined,
+    target: "../../..",
+  });
   await hostile("fine.txt");
 
   const result = await b.tcfs(["pull", remote(""), dest, "--json"]);

@@ -35,7 +35,9 @@ Deno.test("two devices edit the same file from the same base: both versions surv
   await Deno.writeTextFile(fileB, "edit from B\n");
   const pushA = await a.tcfsJson<PushSummary>(["push", fileA, remote("notes.txt")]);
   assert.deepEqual(pushA.conflicts, []);
-  const pushB = await b.tcfsJson<PushSummary>(["push", fileB, remote("notes.txt")], { allowCodes: [3] });
+  const pushB = await b.tcfsJson<PushSummary>(["push", fileB, remote("notes.txt")], {
+    allowCodes: [3],
+  });
   assert.deepEqual(pushB.conflicts, [remote("notes.txt")]);
   assert.equal(pushB.files, 0);
 
@@ -49,7 +51,9 @@ Deno.test("two devices edit the same file from the same base: both versions surv
   assert.equal(status[0].state, "conflict");
 
   // Pulling over B's unpushed edit is a conflict too, and keeps the edit.
-  const pullB = await b.tcfsJson<PullSummary>(["pull", remote("notes.txt"), fileB], { allowCodes: [3] });
+  const pullB = await b.tcfsJson<PullSummary>(["pull", remote("notes.txt"), fileB], {
+    allowCodes: [3],
+  });
   assert.deepEqual(pullB.conflicts, [remote("notes.txt")]);
   assert.equal(await Deno.readTextFile(fileB), "edit from B\n");
   await Deno.remove(tmp, { recursive: true });

@@ -22,7 +22,10 @@ export interface DeviceHome {
   home: string;
   env: Record<string, string>;
   /** Runs `tcfs args…` as this device. */
-  tcfs(args: string[], options?: { env?: Record<string, string>; cwd?: string }): Promise<CliResult>;
+  tcfs(
+    args: string[],
+    options?: { env?: Record<string, string>; cwd?: string },
+  ): Promise<CliResult>;
   /** Runs tcfs and parses its --json output, failing loudly on a non-zero exit. */
   tcfsJson<T>(args: string[], options?: { allowCodes?: number[] }): Promise<T>;
 }
@@ -51,7 +54,10 @@ export async function makeDeviceHome(
     TCFS_DEVICE_NAME: name,
     ...storeEnv,
   };
-  const tcfs = async (args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) => {
+  const tcfs = async (
+    args: string[],
+    options: { env?: Record<string, string>; cwd?: string } = {},
+  ) => {
     const output = await new Deno.Command(join(REPO, "scripts/tcfs"), {
       args,
       env: { ...env, ...options.env },
@@ -60,7 +66,11 @@ export async function makeDeviceHome(
       stdin: "null",
     }).output();
     const decoder = new TextDecoder();
-    return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+    return {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
   };
   return {
     name,
@@ -70,7 +80,9 @@ export async function makeDeviceHome(
     async tcfsJson<T>(args: string[], options: { allowCodes?: number[] } = {}) {
       const result = await tcfs([...args, "--json"]);
       if (result.code !== 0 && !(options.allowCodes ?? []).includes(result.code)) {
-        throw new Error(`tcfs ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+        throw new Error(
+          `tcfs ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`,
+        );
       }
       return JSON.parse(result.stdout) as T;
     },

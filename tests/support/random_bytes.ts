@@ -40,6 +40,8 @@ export async function writeRandomFile(path: string, size: number, seed = 1): Pro
   const piece = 8 << 20;
   for (let offset = 0, i = 0; offset < size; offset += piece, i++) {
     const bytes = randomBytes(Math.min(piece, size - offset), seed * 1000 + i);
-    for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+    for (let written = 0; written < bytes.length;) {
+      written += await file.write(bytes.subarray(written));
+    }
   }
 }

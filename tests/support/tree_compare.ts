@@ -9,7 +9,10 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 
 /** What a folder holds, path by path. */
-export type TreeSnapshot = Map<string, { kind: string; mode: number; mtimeMs: number; content: string }>;
+export type TreeSnapshot = Map<
+  string,
+  { kind: string; mode: number; mtimeMs: number; content: string }
+>;
 
 /**
  * Reads a folder into a snapshot (file contents as hex of a SHA-256, links as targets).
@@ -28,14 +31,21 @@ export async function snapshotTree(root: string, rel = ""): Promise<TreeSnapshot
     if (info.isDirectory) {
       for (const [k, v] of await snapshotTree(root, childRel)) out.set(k, v);
     } else if (info.isSymlink) {
-      out.set(childRel, { kind: "symlink", mode: 0, mtimeMs: 0, content: await Deno.readLink(path) });
+      out.set(childRel, {
+        kind: "symlink",
+        mode: 0,
+        mtimeMs: 0,
+        content: await Deno.readLink(path),
+      });
     } else {
       const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
       out.set(childRel, {
         kind: "file",
         mode: info.mode! & 0o7777,
         mtimeMs: info.mtime!.getTime(),
-        content: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
+        content: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(
+          "",
+        ),
       });
     }
   }

@@ -226,7 +226,7 @@ Deno.test("each source shadows the ones below it: peeling them away one at a tim
         ),
         outcomes(resolved).join("\n"),
       );
-      assert.equal(winner, [0, 1, 2, 3, 4, 5][index]);
+      assert.equal(winner, index, "each step peels off the previous winner");
       assertNoSecretsShown(resolved);
     }
 
@@ -309,7 +309,7 @@ Deno.test("a source that exists but fails is recorded, the chain goes on, and it
     const original = await Deno.readTextFile(host.sopsFile);
     await Deno.writeTextFile(
       host.sopsFile,
-      original.replace(/^extra:\n/m, "extra_added_by_someone: 1\nextra:\n"),
+      original.replace(/^nats_url: .*\n/m, ""),
     );
 
     await t.step(

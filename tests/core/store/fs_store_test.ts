@@ -69,6 +69,12 @@ Deno.test("fs store refuses keys that could leave its directory", async () => {
   });
 });
 
+Deno.test("fs store needs an absolute directory", () => {
+  for (const root of ["", "store", "./store", "~/store"]) {
+    assert.throws(() => createFsStore(root), (err: TcfsError) => err.kind === "config_invalid");
+  }
+});
+
 Deno.test("fs store works before its directory exists", async () => {
   await withTempDir(async (dir) => {
     const store = createFsStore(`${dir}/not/yet`);

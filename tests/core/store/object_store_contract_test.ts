@@ -58,9 +58,6 @@ function contractTest(name: string, fn: (store: ObjectStore, prefix: string) => 
   for (const backend of backends) {
     Deno.test({
       name: `${backend.name} store: ${name}`,
-      // The SDK's keep-alive sockets outlive a single test by design.
-      sanitizeOps: backend.name !== "s3",
-      sanitizeResources: backend.name !== "s3",
       async fn() {
         const { store, cleanup } = await backend.open();
         const prefix = `contract-${crypto.randomUUID()}/`;

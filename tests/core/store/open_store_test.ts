@@ -100,8 +100,6 @@ Deno.test("an invalid bucket name is refused before any request", () => {
 
 Deno.test({
   name: "an http endpoint opens the S3 store, with retries",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const env = servicesEnv();
     const store = openStore(target({

@@ -7,14 +7,16 @@ import { type RetryInfo, withRetry } from "../../../core/store/retrying_store.ts
 /**
  * A real fs store whose calls fail on a script: each entry of `failures`
  * is thrown by one call, `before` the call reaches the store or `after` it
- * took effect (a lost answer). Listings fail after yielding `listFailAfter` keys.
+ * took effect (a lost answer). The first `listFailures` listings fail after
+ * yielding 7 keys that no earlier listing yielded.
  */
 function flaky(
   store: ObjectStore,
   failures: { error: unknown; when: "before" | "after" }[],
-  listFailAfter?: number,
+  listFailures = 0,
 ): ObjectStore & { calls: number } {
   let calls = 0;
+  const listed = new Set<string>();
   const wrap = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => async (...args: A) => {
     calls++;
     const failure = failures.shift();
@@ -38,13 +40,13 @@ function flaky(
     close: () => store.close(),
     async *list(prefix: string): AsyncIterable<ObjectInfo> {
       calls++;
-      let yielded = 0;
+      let fresh = 0;
       for await (const info of store.list(prefix)) {
-        if (listFailAfter !== undefined && yielded === listFailAfter) {
-          listFailAfter = undefined;
+        if (listFailures > 0 && !listed.has(info.key) && fresh++ === 7) {
+          listFailures--;
           throw unreachable();
         }
-        yielded++;
+        listed.add(info.key);
         yield info;
       }
     },
@@ -128,18 +130,16 @@ Deno.test("withRetry does not retry refusals, bad input or plain bugs", async ()
 
 Deno.test("withRetry resumes a failed listing after the last key it yielded", async () => {
   await withTempStore(async (inner) => {
-    const keys = Array.from({ length: 20 }, (_, i) => `p/${String(i).padStart(2, "0")}`);
+    const keys = Array.from({ length: 50 }, (_, i) => `p/${String(i).padStart(2, "0")}`);
     for (const key of keys) await inner.put(key, bytes(key));
-    const store = flaky(inner, [], 7);
     let retries = 0;
-    const listed: string[] = [];
-    for await (
-      const info of withRetry(store, { baseDelayMs: 1, onRetry: () => retries++ }).list("p/")
-    ) {
-      listed.push(info.key);
-    }
-    assert.deepEqual(listed, keys);
+    const listing = withRetry(flaky(inner, [], 1), { baseDelayMs: 1, onRetry: () => retries++ });
+    assert.deepEqual(await Array.fromAsync(listing.list("p/"), (info) => info.key), keys);
     assert.equal(retries, 1);
+
+    // Each failure comes after progress, so even two attempts per step finish the listing.
+    const stubborn = withRetry(flaky(inner, [], 6), { attempts: 2, baseDelayMs: 1 });
+    assert.deepEqual(await Array.fromAsync(stubborn.list("p/"), (info) => info.key), keys);
   });
 });
 

@@ -19,13 +19,9 @@ function servicesOptions(overrides: Partial<S3StoreOptions> = {}): S3StoreOption
   };
 }
 
-/** Runs `fn` with a store that is closed afterwards, whatever happens. */
-async function using(store: ObjectStore, fn: (store: ObjectStore) => Promise<void>) {
-  try {
-    await fn(store);
-  } finally {
-    store.close();
-  }
+/** The store, closed when it goes out of scope (`using`). */
+function closing(store: ObjectStore): ObjectStore & Disposable {
+  return Object.assign(store, { [Symbol.dispose]: () => store.close() });
 }
 
 /** A loopback port nothing listens on. */
@@ -45,91 +41,81 @@ function expectKind(kind: string, ...fragments: string[]) {
   };
 }
 
-// The SDK's keep-alive sockets outlive a single test by design.
-const s3Test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-
-s3Test("an unreachable endpoint is store_unreachable, after retries", async () => {
+Deno.test("an unreachable endpoint is store_unreachable, after retries", async () => {
   const endpoint = `http://127.0.0.1:${closedPort()}`;
   let retries = 0;
-  const store = withRetry(createS3Store(servicesOptions({ endpoint })), {
+  using store = closing(withRetry(createS3Store(servicesOptions({ endpoint })), {
     attempts: 3,
     baseDelayMs: 1,
     onRetry: () => retries++,
-  });
-  await using(store, async () => {
-    await assert.rejects(
-      store.put("k", bytes("x")),
-      expectKind("store_unreachable", endpoint, "connection refused", "3 attempts"),
-    );
-    assert.equal(retries, 2);
-  });
+  }));
+  await assert.rejects(
+    store.put("k", bytes("x")),
+    expectKind("store_unreachable", endpoint, "connection refused", "3 attempts"),
+  );
+  assert.equal(retries, 2);
 });
 
-s3Test("an unknown host is store_unreachable", async () => {
+Deno.test("an unknown host is store_unreachable", async () => {
   const endpoint = "http://tcfs-no-such-host.invalid:8333";
-  await using(createS3Store(servicesOptions({ endpoint })), async (store) => {
-    await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "host"));
-  });
+  using store = closing(createS3Store(servicesOptions({ endpoint })));
+  await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "host"));
 });
 
-s3Test("a wrong secret is store_forbidden, is not retried and is not echoed", async () => {
+Deno.test("a wrong secret is store_forbidden, is not retried and is not echoed", async () => {
   const env = servicesEnv();
   const secret = "definitely-not-the-secret";
   let retries = 0;
-  const store = withRetry(
+  using store = closing(withRetry(
     createS3Store(servicesOptions({
       credentials: { accessKeyId: env.s3Access, secretAccessKey: secret },
     })),
     { baseDelayMs: 1, onRetry: () => retries++ },
-  );
-  await using(store, async () => {
-    for (const call of [() => store.get("k"), () => store.ensureReady(), () => store.has("k")]) {
-      await assert.rejects(call(), (err: TcfsError) => {
-        expectKind("store_forbidden", env.s3Endpoint, env.s3Bucket)(err);
-        assert.ok(!`${err.message} ${err.hint}`.includes(secret));
-        assert.equal(err.cause, undefined, "the SDK error may carry the string-to-sign");
-        return true;
-      });
-    }
-    assert.equal(retries, 0);
-  });
+  ));
+  for (const call of [() => store.get("k"), () => store.ensureReady(), () => store.has("k")]) {
+    await assert.rejects(call(), (err: TcfsError) => {
+      expectKind("store_forbidden", env.s3Endpoint, env.s3Bucket)(err);
+      assert.ok(!`${err.message} ${err.hint}`.includes(secret));
+      assert.equal(err.cause, undefined, "the SDK error may carry the string-to-sign");
+      return true;
+    });
+  }
+  assert.equal(retries, 0);
 });
 
-s3Test("an unknown access key is store_forbidden", async () => {
+Deno.test("an unknown access key is store_forbidden", async () => {
   const credentials = { accessKeyId: "TCFSNOSUCHKEY", secretAccessKey: "x" };
-  await using(createS3Store(servicesOptions({ credentials })), async (store) => {
-    await assert.rejects(store.put("k", bytes("x")), expectKind("store_forbidden"));
-  });
+  using store = closing(createS3Store(servicesOptions({ credentials })));
+  await assert.rejects(store.put("k", bytes("x")), expectKind("store_forbidden"));
 });
 
-s3Test("credentials can come from a provider function", async () => {
+Deno.test("credentials can come from a provider function", async () => {
   const env = servicesEnv();
   let asked = 0;
   const credentials = () => {
     asked++;
     return Promise.resolve({ accessKeyId: env.s3Access, secretAccessKey: env.s3Secret });
   };
-  await using(createS3Store(servicesOptions({ credentials })), async (store) => {
-    const key = `provider-${crypto.randomUUID()}`;
-    await store.put(key, bytes("x"));
-    assert.equal(new TextDecoder().decode(await store.get(key)), "x");
-    await store.delete(key);
-    assert.ok(asked >= 1);
-  });
+  using store = closing(createS3Store(servicesOptions({ credentials })));
+  const key = `provider-${crypto.randomUUID()}`;
+  await store.put(key, bytes("x"));
+  assert.equal(new TextDecoder().decode(await store.get(key)), "x");
+  await store.delete(key);
+  assert.ok(asked >= 1);
 });
 
-s3Test("the bucket is created on first use", async () => {
+Deno.test("the bucket is created on first use", async () => {
   const bucket = `tcfs-test-${crypto.randomUUID().slice(0, 8)}`;
-  await using(createS3Store(servicesOptions({ bucket })), async (store) => {
-    await assert.rejects(store.get("k"), expectKind("bucket_missing", bucket));
-    // Two devices starting at once both succeed.
-    await Promise.all([store.ensureReady(), store.ensureReady()]);
-    await store.ensureReady();
-    await store.put("k", bytes("in the new bucket"));
-    assert.equal(new TextDecoder().decode(await store.get("k")), "in the new bucket");
-    await store.delete("k");
-  });
+  using store = closing(createS3Store(servicesOptions({ bucket })));
+  await assert.rejects(store.get("k"), expectKind("bucket_missing", bucket));
+  await assert.rejects(Array.fromAsync(store.list("")), expectKind("bucket_missing", bucket));
+  // Two devices starting at once both succeed.
+  await Promise.all([store.ensureReady(), store.ensureReady()]);
+  await store.ensureReady();
+  assert.deepEqual(await Array.fromAsync(store.list("")), []);
+  await store.put("k", bytes("in the new bucket"));
+  assert.equal(new TextDecoder().decode(await store.get("k")), "in the new bucket");
+  await store.delete("k");
 });
 
 /** Answers every request with one S3 error, as a struggling server would. */
@@ -151,67 +137,69 @@ async function withErrorServer(
   }
 }
 
-s3Test("5xx is store_error and retried; other 4xx are not", async () => {
+Deno.test("5xx is store_error and retried; other 4xx are not", async () => {
   await withErrorServer(500, "InternalError", async (endpoint) => {
     let retries = 0;
-    const store = withRetry(createS3Store(servicesOptions({ endpoint })), {
+    using store = closing(withRetry(createS3Store(servicesOptions({ endpoint })), {
       attempts: 3,
       baseDelayMs: 1,
       onRetry: () => retries++,
-    });
-    await using(store, async () => {
-      await assert.rejects(store.put("k", bytes("x")), expectKind("store_error", endpoint, "500"));
-      assert.equal(retries, 2);
-    });
+    }));
+    await assert.rejects(store.put("k", bytes("x")), expectKind("store_error", endpoint, "500"));
+    assert.equal(retries, 2);
   });
   await withErrorServer(400, "InvalidArgument", async (endpoint) => {
     let retries = 0;
-    const store = withRetry(createS3Store(servicesOptions({ endpoint })), {
+    using store = closing(withRetry(createS3Store(servicesOptions({ endpoint })), {
       baseDelayMs: 1,
       onRetry: () => retries++,
-    });
-    await using(store, async () => {
-      await assert.rejects(store.put("k", bytes("x")), expectKind("store_rejected", endpoint));
-      assert.equal(retries, 0);
-    });
+    }));
+    await assert.rejects(store.put("k", bytes("x")), expectKind("store_rejected", endpoint));
+    assert.equal(retries, 0);
   });
 });
 
-s3Test("409 ConditionalRequestConflict is a lost conditional write", async () => {
+Deno.test("409 ConditionalRequestConflict is a lost conditional write", async () => {
   await withErrorServer(409, "ConditionalRequestConflict", async (endpoint) => {
-    await using(createS3Store(servicesOptions({ endpoint })), async (store) => {
-      assert.equal(await store.putConditional("k", bytes("x"), { ifNoneMatch: "*" }), false);
-    });
+    using store = closing(createS3Store(servicesOptions({ endpoint })));
+    assert.equal(await store.putConditional("k", bytes("x"), { ifNoneMatch: "*" }), false);
   });
 });
 
-s3Test("a SeaweedFS stopped mid-sequence fails clearly; after restart puts succeed", async () => {
-  const seaweed = await startSeaweedFS();
-  try {
-    const store = withRetry(
-      createS3Store({
-        endpoint: seaweed.s3Endpoint,
-        bucket: "fault",
-        region: "us-east-1",
-        credentials: { accessKeyId: seaweed.s3Access, secretAccessKey: seaweed.s3Secret },
-      }),
-      { attempts: 3, baseDelayMs: 10 },
-    );
-    await using(store, async () => {
-      await store.ensureReady();
-      for (let i = 0; i < 5; i++) await store.put(`seq/${i}`, bytes(`object ${i}`));
-      await seaweed.stop();
-      await assert.rejects(
-        store.put("seq/5", bytes("object 5")),
-        expectKind("store_unreachable", seaweed.s3Endpoint),
-      );
-      await seaweed.restart();
-      await store.put("seq/5", bytes("object 5"));
-      const listed = await Array.fromAsync(store.list("seq/"), (info) => info.key);
-      assert.deepEqual(listed, [0, 1, 2, 3, 4, 5].map((i) => `seq/${i}`));
-      assert.equal(new TextDecoder().decode(await store.get("seq/2")), "object 2");
-    });
-  } finally {
-    await seaweed.stop();
+Deno.test("a SeaweedFS stopped during puts fails clearly; after restart puts succeed", async () => {
+  await using seaweed = await startSeaweedFS();
+  let retries = 0;
+  using store = closing(withRetry(
+    createS3Store({
+      endpoint: seaweed.endpoint,
+      bucket: seaweed.bucket,
+      region: "us-east-1",
+      credentials: { accessKeyId: seaweed.access, secretAccessKey: seaweed.secret },
+    }),
+    { onRetry: () => retries++ },
+  ));
+  await store.ensureReady();
+  const acknowledged: string[] = [];
+  let stopping: Promise<void> | undefined;
+  let failure: unknown;
+  for (let i = 0; failure === undefined && i < 10_000; i++) {
+    // Stop it without waiting, so the kill lands while puts are in flight.
+    if (i === 5) stopping = seaweed.stop();
+    try {
+      await store.put(`seq/${i}`, bytes(`object ${i}`));
+      acknowledged.push(`seq/${i}`);
+    } catch (err) {
+      failure = err;
+    }
+  }
+  await stopping;
+  expectKind("store_unreachable", seaweed.endpoint, "gave up after 5 attempts")(failure);
+  assert.equal(retries, 4);
+
+  await seaweed.restart();
+  await store.put("after-restart", bytes("ok"));
+  assert.equal(new TextDecoder().decode(await store.get("after-restart")), "ok");
+  for (const key of acknowledged) {
+    assert.equal(new TextDecoder().decode(await store.get(key)), `object ${key.slice(4)}`);
   }
 });

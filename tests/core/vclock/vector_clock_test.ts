@@ -35,7 +35,10 @@ Deno.test("merge is commutative, associative and idempotent", () => {
   for (let i = 0; i < 2000; i++) {
     const [x, y, z] = [randomClock(random), randomClock(random), randomClock(random)];
     assert.equal(canonical(mergeClocks(x, y)), canonical(mergeClocks(y, x)));
-    assert.equal(canonical(mergeClocks(mergeClocks(x, y), z)), canonical(mergeClocks(x, mergeClocks(y, z))));
+    assert.equal(
+      canonical(mergeClocks(mergeClocks(x, y), z)),
+      canonical(mergeClocks(x, mergeClocks(y, z))),
+    );
     assert.equal(canonical(mergeClocks(x, x)), canonical(x));
   }
 });
@@ -54,7 +57,12 @@ Deno.test("merge dominates both inputs, and a tick makes it strictly newer", () 
 
 Deno.test("comparison is antisymmetric and concurrent is symmetric", () => {
   const random = makeRandom(13);
-  const flip = { before: "after", after: "before", equal: "equal", concurrent: "concurrent" } as const;
+  const flip = {
+    before: "after",
+    after: "before",
+    equal: "equal",
+    concurrent: "concurrent",
+  } as const;
   for (let i = 0; i < 2000; i++) {
     const [x, y] = [randomClock(random), randomClock(random)];
     assert.equal(compareClocks(y, x), flip[compareClocks(x, y)]);

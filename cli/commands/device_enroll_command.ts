@@ -1,0 +1,387 @@
+/**
+ * `tcfs device enroll`: gives this machine its identity in the fleet, registers it in the
+ * bucket, writes its config, env file and service definition, and optionally starts the daemon.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { tcfsVersion } from "../../core/version.ts";
+import { writeConfigFile } from "../../core/config/write_config.ts";
+import { CONFLICT_MODES, type TcfsConfig } from "../../core/config/config_schema.ts";
+import {
+  loadDeviceSetup,
+  openConfiguredStore,
+  resolveConfiguredCredentials,
+} from "../../core/runtime/device_setup.ts";
+import { readDeviceIdentity, writeDeviceIdentity } from "../../core/device/device_identity.ts";
+import { assertDeviceName } from "../../core/device/device_name.ts";
+import { type DeviceAgeKey, loadOrCreateAgeKey } from "../../core/device/device_age_key.ts";
+import { type EnrollmentPlan, planEnrollment } from "../../core/device/device_enrollment.ts";
+import { listDevices, markReplaced, registerDevice } from "../../core/device/device_registry.ts";
+import type { DeviceRecord } from "../../core/device/device_record.ts";
+import { type IndexRebuild, rebuildDeviceIndex } from "../../core/device/device_index.ts";
+import { type EnvFileUpdate, readEnvFile, updateEnvFile } from "../../platform/env_file.ts";
+import { xdgDirs } from "../../platform/xdg_dirs.ts";
+import { tcfsExecutable } from "../../platform/tcfs_executable.ts";
+import {
+  installServiceFile,
+  type ServiceFile,
+  serviceFile,
+  serviceManagerFor,
+  type ServiceStart,
+  startService,
+} from "../../platform/service_install.ts";
+import {
+  checkEnrollFlags,
+  configUpdates,
+  envFileValues,
+  flagEnvironment,
+  type FlagSetting,
+} from "./device_enroll_settings.ts";
+import { JSON_FLAG_HELP, printJson } from "../output.ts";
+
+/** The service part of an enrollment, when a service was written. */
+interface ServiceOutcome {
+  file: ServiceFile;
+  written: "created" | "updated" | "unchanged";
+  start?: ServiceStart;
+}
+
+/** Everything an enrollment did, for the summary. */
+interface Enrollment {
+  record: DeviceRecord;
+  plan: EnrollmentPlan;
+  ageKey: DeviceAgeKey;
+  storeLocation: string;
+  bucket: string;
+  index: IndexRebuild;
+  config: TcfsConfig;
+  envUpdate: EnvFileUpdate;
+  service?: ServiceOutcome;
+  /** Variables in the shell that override a flag for later commands run from it. */
+  shadowedFlags: FlagSetting[];
+}
+
+/** Builds the command. */
+export function deviceEnrollCommand() {
+  return new Command("enroll")
+    .description(
+      "join this machine to the fleet: identity, age key, config, registry entry, service",
+    )
+    .option("--name <name>", "device name (default: sync.device_name, else the host name)")
+    .option(
+      "--endpoint <url>",
+      "S3 endpoint written to the config, e.g. http://dees-appu-bearts:8333",
+    )
+    .option("--bucket <name>", "bucket written to the config (the registry lives in it)")
+    .option("--namespace <name>", "namespace written to the config")
+    .option("--nats-url <url>", "NATS server written to the config, e.g. nats://yoga.local:4222")
+    .option("--sync-root <dir>", "folder the daemon keeps in sync")
+    .option(
+      "--conflict-mode <mode>",
+      `how concurrent edits are settled: ${CONFLICT_MODES.join(", ")}`,
+    )
+    .option(
+      "--system",
+      "write a system unit (/etc/systemd/system, needs root) instead of a user unit",
+    )
+    .option("--no-service", "write no service definition")
+    .option("--start", "enable and start the service after writing it")
+    .option("--yes", "don't ask for confirmation on a terminal")
+    .option("--replace", "take the name over from another live device (e.g. after a reinstall)")
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  tcfs device enroll --name $(hostname)
+  tcfs device enroll --endpoint http://dees-appu-bearts:8333 --nats-url nats://yoga.local:4222 --start
+  tcfs device enroll --name yoga --replace --yes --json     # a reinstalled machine takes its name back
+
+Enrolling again is safe: the device keeps its id and its files are refreshed. The age key is
+~/.config/sops/age/keys.txt (made with age-keygen's format when missing); put the printed public
+key into .sops.yaml. Flags are written to ~/.config/tcfs/config.toml; S3 keys and TCFS_S3_* /
+TCFS_NATS_URL set in your shell are carried into ~/.config/tcfs/env (mode 0600) for the service.
+Nothing prompts when stdin is not a terminal.`,
+    )
+    .action(async (options) => {
+      const enrollment = await enroll(options);
+      if (options.json) printJson(enrollmentJson(enrollment));
+      else printEnrollment(enrollment);
+    });
+}
+
+type EnrollOptions = {
+  name?: string;
+  endpoint?: string;
+  bucket?: string;
+  namespace?: string;
+  natsUrl?: string;
+  syncRoot?: string;
+  conflictMode?: string;
+  system?: true;
+  service: boolean;
+  start?: true;
+  yes?: true;
+  replace?: true;
+  json?: true;
+};
+
+async function enroll(options: EnrollOptions): Promise<Enrollment> {
+  const realEnv = Deno.env.toObject();
+  if (options.name !== undefined) assertDeviceName(options.name);
+  const flags = checkEnrollFlags(options, xdgDirs(realEnv).home);
+  checkServiceFlags(options);
+  const setup = await loadDeviceSetup({ ...realEnv, ...flagEnvironment(flags) });
+  const { config } = setup;
+  const name = options.name ?? checkedDefaultName(config.sync.deviceName);
+  const service = options.service
+    ? daemonServiceFile(config, options.system ?? false, realEnv)
+    : undefined;
+
+  const ageKey = await loadOrCreateAgeKey(config.paths.ageKeyFile);
+  const store = await openConfiguredStore(
+    config,
+    await resolveConfiguredCredentials(setup, Deno.stdin.isTerminal()),
+  );
+  try {
+    const known = await readDeviceIdentity(config.paths.deviceFile);
+    const fleet = await listDevices(store);
+    const plan = planEnrollment(fleet.devices, {
+      name,
+      agePublicKey: ageKey.recipient,
+      knownId: known?.id,
+      replace: options.replace ?? false,
+    });
+    confirmEnrollment(options, name, plan, store.location, config.storage.bucket);
+
+    await writeDeviceIdentity(config.paths.deviceFile, {
+      id: plan.id,
+      name,
+      created_at: known?.created_at ?? new Date().toISOString(),
+    });
+    const record = await registerDevice(store, {
+      id: plan.id,
+      name,
+      agePublicKey: ageKey.recipient,
+      platform: `${Deno.build.os}-${Deno.build.arch}`,
+      tcfsVersion: tcfsVersion(),
+    });
+    if (plan.displaced) await markReplaced(store, plan.displaced, plan.id);
+    const index = await rebuildDeviceIndex(store);
+
+    await writeConfigFile(config.file.path, configUpdates(name, flags));
+    const fileEnv = await readEnvFile(config.paths.envFile);
+    const envUpdate = await updateEnvFile(
+      config.paths.envFile,
+      envFileValues(realEnv, fileEnv, flags),
+    );
+    let serviceOutcome: ServiceOutcome | undefined;
+    if (service) {
+      const written = await installServiceFile(service);
+      serviceOutcome = { file: service, written };
+      if (options.start) {
+        serviceOutcome.start = await startService(service, { restart: written === "updated" });
+      }
+    }
+    return {
+      record,
+      plan,
+      ageKey,
+      storeLocation: store.location,
+      bucket: config.storage.bucket,
+      index,
+      config,
+      envUpdate,
+      service: serviceOutcome,
+      shadowedFlags: flags.filter((f) => realEnv[f.envVar] && realEnv[f.envVar] !== f.value),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+function checkServiceFlags(options: EnrollOptions): void {
+  const usage = (message: string, hint: string) =>
+    new TcfsError(message, { kind: "invalid_flag", exitCode: ExitCode.usage, hint });
+  if (options.start && !options.service) {
+    throw usage("--start and --no-service contradict each other", "drop one of them");
+  }
+  if (options.system && !options.service) {
+    throw usage("--system and --no-service contradict each other", "drop one of them");
+  }
+  if (options.system && Deno.uid() !== 0) {
+    throw usage(
+      "--system writes /etc/systemd/system/tcfsd.service and needs root",
+      "run it with sudo, or leave out --system for a user unit",
+    );
+  }
+}
+
+/** The service definition that runs this tcfs's daemon with this config. */
+function daemonServiceFile(
+  config: TcfsConfig,
+  system: boolean,
+  realEnv: Record<string, string>,
+): ServiceFile {
+  const { home, configHome } = xdgDirs(realEnv);
+  return serviceFile(
+    {
+      program: [tcfsExecutable(realEnv), "daemon"],
+      envFile: config.paths.envFile,
+      // A system unit runs without the user's HOME, where tcfs keeps its identity and keys.
+      environment: { TCFS_CONFIG: config.file.path, ...(system ? { HOME: home } : {}) },
+      system,
+    },
+    serviceManagerFor(realEnv),
+    { home, configHome },
+  );
+}
+
+/** A name from the config or the host name gets a hint about --name when it is invalid. */
+function checkedDefaultName(name: string): string {
+  try {
+    return assertDeviceName(name);
+  } catch (err) {
+    const error = err as TcfsError;
+    throw new TcfsError(`${error.message} (from sync.device_name or the host name)`, {
+      kind: error.kind,
+      exitCode: error.exitCode,
+      hint: `pass --name, e.g. --name yoga; ${error.hint}`,
+    });
+  }
+}
+
+function confirmEnrollment(
+  options: EnrollOptions,
+  name: string,
+  plan: EnrollmentPlan,
+  location: string,
+  bucket: string,
+): void {
+  if (options.yes || options.json || !Deno.stdin.isTerminal()) return;
+  const who = plan.origin === "new" ? "as a new device" : `as device ${plan.id}`;
+  const takeover = plan.displaced ? `, taking the name from device ${plan.displaced.id}` : "";
+  if (
+    !confirm(
+      `Enroll this machine as "${name}" ${who} in ${location} (bucket ${bucket})${takeover}?`,
+    )
+  ) {
+    throw new TcfsError("enrollment cancelled; nothing was written", {
+      kind: "cancelled",
+      hint: "pass --yes to enroll without the question",
+    });
+  }
+}
+
+function enrollmentJson(e: Enrollment) {
+  return {
+    id: e.record.id,
+    name: e.record.name,
+    id_origin: e.plan.origin,
+    replaced_device: e.plan.displaced?.id ?? null,
+    age_public_key: e.ageKey.recipient,
+    age_key_file: e.ageKey.path,
+    age_key_created: e.ageKey.created,
+    store: e.storeLocation,
+    bucket: e.bucket,
+    registration: e.record,
+    index: { current: e.index.current, attempts: e.index.attempts },
+    config_file: e.config.file.path,
+    device_file: e.config.paths.deviceFile,
+    env_file: {
+      path: e.config.paths.envFile,
+      added: e.envUpdate.added,
+      changed: e.envUpdate.changed,
+    },
+    service: e.service
+      ? {
+        manager: e.service.file.manager,
+        system: e.service.file.system,
+        path: e.service.file.path,
+        written: e.service.written,
+        started: e.service.start?.started ?? false,
+        not_started_reason: e.service.start && !e.service.start.started
+          ? e.service.start.reason
+          : null,
+        commands: e.service.start?.commands ?? [],
+      }
+      : null,
+  };
+}
+
+function printEnrollment(e: Enrollment): void {
+  const origin = {
+    device_file: "kept from device.json",
+    age_key: "recovered from the registry by this machine's age key",
+    new: "new",
+  }[e.plan.origin];
+  const lines = [
+    `Enrolled "${e.record.name}" in ${e.storeLocation} (bucket ${e.bucket})`,
+    `  device id       ${e.record.id} (${origin})`,
+    `  age public key  ${e.ageKey.recipient}`,
+    `  age key file    ${e.ageKey.path}${e.ageKey.created ? " (new, mode 0600)" : " (existing)"}`,
+    `  config          ${e.config.file.path}`,
+    `  env file        ${e.config.paths.envFile}${describeEnvUpdate(e.envUpdate)}`,
+  ];
+  if (e.plan.displaced) {
+    lines.push(`  replaced        device ${e.plan.displaced.id}, which held the name until now`);
+  }
+  if (e.service) {
+    lines.push(`  service         ${e.service.file.path} (${e.service.written})`);
+  }
+  if (!e.index.current) {
+    lines.push(
+      "  note: the fleet index tcfs-meta/devices.json is behind (others were writing it);",
+      "        the registry is up to date and the next enroll or `tcfs device list` fixes it",
+    );
+  }
+  for (const f of e.shadowedFlags) {
+    lines.push(`  note: ${f.envVar} in your shell overrides ${f.flag} for commands run from it`);
+  }
+  lines.push("", "Next steps:");
+  lines.push(
+    `  - add this host's public key to .sops.yaml for its secrets file: ${e.ageKey.recipient}`,
+  );
+  lines.push(...serviceSteps(e.service));
+  console.log(lines.join("\n"));
+}
+
+function describeEnvUpdate(update: EnvFileUpdate): string {
+  const parts = [
+    update.added.length > 0 ? `added ${update.added.join(", ")}` : "",
+    update.changed.length > 0 ? `replaced ${update.changed.join(", ")}` : "",
+  ].filter((part) => part !== "");
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
+}
+
+function serviceSteps(service: ServiceOutcome | undefined): string[] {
+  if (!service) return ["  - start the daemon your own way: tcfs daemon"];
+  const { file, start } = service;
+  if (file.manager === "launchd") {
+    if (start?.started) {
+      return ["  - the agent is loaded; logs: /tmp/tcfsd.stdout.log, /tmp/tcfsd.stderr.log"];
+    }
+    return [
+      ...(start ? [`  - the agent was not started: ${start.reason}`] : []),
+      `  - load it: launchctl bootstrap gui/$(id -u) ${file.path}`,
+    ];
+  }
+  const systemctl = file.system ? "systemctl" : "systemctl --user";
+  const journal = file.system ? "journalctl -u tcfsd" : "journalctl --user -u tcfsd";
+  const linger = file.system
+    ? []
+    : ["  - on a headless host, keep it running without a login: loginctl enable-linger $USER"];
+  if (start?.started) return [`  - the daemon runs; logs: ${journal} -f`, ...linger];
+  return [
+    ...(start
+      ? [
+        `  - the service was not started: ${start.reason}; the unit is installed and can be started once a service manager runs`,
+      ]
+      : []),
+    `  - start it: ${systemctl} daemon-reload && ${systemctl} enable --now tcfsd`,
+    ...linger,
+  ];
+}

@@ -1,0 +1,115 @@
+/**
+ * `tcfs doctor`: can this machine reach NATS, and does JetStream hold the state stream?
+ *
+ * @module
+ */
+
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type NatsConfig, redactUrlCredentials } from "../../core/config/config_schema.ts";
+import { STATE_STREAM } from "../../core/events/state_event.ts";
+import { natsConnectOptions } from "../../daemon/nats/nats_connect_options.ts";
+import { connectNats } from "../../daemon/nats/nats_transport.ts";
+import { type CheckResult, checkResult } from "./doctor_check.ts";
+
+/** How long connecting and each JetStream request may take. */
+const NATS_TIMEOUT_MS = 5_000;
+
+const NAMES = { reachable: "nats reachable", stream: "jetstream stream" } as const;
+
+/**
+ * Two results: `nats reachable` (a connection with the configured credentials and TLS) and
+ * `jetstream stream` (`STATE_UPDATES` exists). No NATS URL configured is fine: the daemon then
+ * polls the store, and both say so.
+ *
+ * @param pollIntervalSecs How often the daemon polls without NATS, for the message.
+ *
+ * @example
+ * ```ts
+ * const results = await natsChecks(configuredNatsUrl(config, credentials), config.nats, 30);
+ * ```
+ */
+export async function natsChecks(
+  natsUrl: string | undefined,
+  nats: NatsConfig,
+  pollIntervalSecs: number,
+): Promise<CheckResult[]> {
+  if (!natsUrl) {
+    return [
+      checkResult(
+        NAMES.reachable,
+        "ok",
+        `not configured: no live events, the daemon polls the store every ${pollIntervalSecs} s`,
+      ),
+      checkResult(NAMES.stream, "ok", "not applicable without NATS"),
+    ];
+  }
+  const shown = redactUrlCredentials(natsUrl);
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({
+      ...await natsConnectOptions(natsUrl, nats),
+      name: "tcfs doctor",
+      timeout: NATS_TIMEOUT_MS,
+      reconnect: false,
+      maxReconnectAttempts: 0,
+    });
+  } catch (err) {
+    return [
+      checkResult(
+        NAMES.reachable,
+        "fail",
+        `cannot connect to NATS at ${shown}: ${redactUrlCredentials((err as Error).message)}`,
+        "check [sync] nats_url (or TCFS_NATS_URL), that nats-server runs there, its port is " +
+          "reachable from here, and the [nats] credentials",
+      ),
+      checkResult(
+        NAMES.stream,
+        "warn",
+        "not checked: NATS is not reachable",
+        "fix the failure above first",
+      ),
+    ];
+  }
+  try {
+    const reachable = checkResult(
+      NAMES.reachable,
+      "ok",
+      `connected to ${shown} (server ${nc.info?.server_name ?? "?"})`,
+    );
+    return [reachable, await streamCheck(nc, nats.domain)];
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}
+
+async function streamCheck(nc: NatsConnection, domain: string | undefined): Promise<CheckResult> {
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS, ...(domain && { domain }) });
+    const info = await jsm.streams.info(STATE_STREAM);
+    return checkResult(
+      NAMES.stream,
+      "ok",
+      `${STATE_STREAM} holds ${info.state.messages} events (subjects ${
+        info.config.subjects?.join(", ")
+      })`,
+    );
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
+      return checkResult(
+        NAMES.stream,
+        "warn",
+        `the stream ${STATE_STREAM} does not exist yet`,
+        "start the daemon (`tcfs daemon`, or `systemctl --user start tcfsd`): it creates the stream when it connects",
+      );
+    }
+    const message = (err as Error).message;
+    return checkResult(
+      NAMES.stream,
+      "fail",
+      `JetStream does not answer${domain ? ` in domain "${domain}"` : ""}: ${message}`,
+      "enable JetStream on the server (nats-server -js, or a jetstream {} block in its config)" +
+        (domain ? " and check [nats] domain" : ""),
+    );
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The device's age key pair: the same key sops uses to decrypt the host's secrets, kept in
+ * sops's key file (`~/.config/sops/age/keys.txt`). tcfs reuses that file when it exists and
+ * otherwise writes one exactly as `age-keygen -o` would.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { generateIdentity, identityToRecipient } from "age-encryption";
+import { TcfsError } from "../errors.ts";
+
+/** The device's age key, by its public half; the secret never leaves the file. */
+export interface DeviceAgeKey {
+  /** The public key (`age1…`), for `.sops.yaml` and the registry. */
+  recipient: string;
+  /** The key file. */
+  path: string;
+  /** True when this call generated the key. */
+  created: boolean;
+}
+
+/**
+ * Returns the first identity in the key file at `path`, generating a new X25519 identity there
+ * (mode 0600, in `age-keygen`'s format) when the file does not exist.
+ *
+ * @throws {TcfsError} (kind `age_key_invalid`) when the file exists but holds no usable identity.
+ *
+ * @example
+ * ```ts
+ * const key = await loadOrCreateAgeKey(tcfsPaths().ageKeyFile);
+ * console.log(`age public key: ${key.recipient}`);
+ * ```
+ */
+export async function loadOrCreateAgeKey(
+  path: string,
+  now: Date = new Date(),
+): Promise<DeviceAgeKey> {
+  const existing = await readFirstRecipient(path);
+  if (existing) return { recipient: existing, path, created: false };
+  const identity = await generateIdentity();
+  const recipient = await identityToRecipient(identity);
+  const created = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const text = `# created: ${created}\n# public key: ${recipient}\n${identity}\n`;
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    // createNew: if another process wrote the file meanwhile, its key wins and is used below.
+    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    await Deno.chmod(path, 0o600);
+    await file.write(new TextEncoder().encode(text));
+    await file.sync();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    return { recipient: (await readFirstRecipient(path))!, path, created: false };
+  }
+  return { recipient, path, created: true };
+}
+
+/**
+ * The public key of the first identity in the key file at `path`, or undefined when the file
+ * does not exist.
+ *
+ * @throws {TcfsError} (kind `age_key_invalid`) when the file exists but holds no usable identity.
+ *
+ * @example
+ * ```ts
+ * await readFirstRecipient(tcfsPaths().ageKeyFile); // "age1…"
+ * ```
+ */
+export async function readFirstRecipient(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new TcfsError(`cannot read the age key file ${path}: ${(err as Error).message}`, {
+      kind: "age_key_invalid",
+      hint: `make ${path} readable by you (mode 0600)`,
+      cause: err,
+    });
+  }
+  // Like age and sops: one identity per line, `#` comments and blank lines skipped.
+  for (const line of text.split(/\r?\n/).map((l) => l.trim())) {
+    if (line === "" || line.startsWith("#")) continue;
+    try {
+      return await identityToRecipient(line);
+    } catch {
+      // Not an identity tcfs can use (e.g. a plugin identity); try the next line.
+    }
+  }
+  throw new TcfsError(`the age key file ${path} holds no usable age identity`, {
+    kind: "age_key_invalid",
+    hint: "fix the file, or move it away so tcfs writes a new key there (sops uses the same file)",
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * What the CLI and the daemon both load before they do anything: the environment (the env file
+ * under the real one), the config, the credentials from the configured chain, and the store and
+ * NATS server those name. One definition, so `tcfs push` and `tcfs daemon` always agree.
+ *
+ * @module
+ */
+
+import { loadConfig } from "../config/load_config.ts";
+import type { TcfsConfig } from "../config/config_schema.ts";
+import { mergeEnv, readEnvFile } from "../../platform/env_file.ts";
+import { tcfsPaths } from "../../platform/tcfs_paths.ts";
+import { openStore } from "../store/open_store.ts";
+import type { ObjectStore } from "../store/object_store.ts";
+import {
+  requireS3Credentials,
+  resolveCredentials,
+  type ResolvedCredentials,
+} from "../credentials/credential_chain.ts";
+
+/** The merged environment and the configuration it selects. */
+export interface DeviceSetup {
+  /** The real environment over the env file `~/.config/tcfs/env`. */
+  env: Record<string, string | undefined>;
+  config: TcfsConfig;
+}
+
+/**
+ * Reads the env file, merges the real environment over it, and loads the config from both.
+ *
+ * @param realEnv The process environment (the default).
+ * @throws {TcfsError} for a malformed env file or an invalid config.
+ *
+ * @example
+ * ```ts
+ * const { env, config } = await loadDeviceSetup();
+ * config.sync.syncRoot; // "/home/ada/Sync"
+ * ```
+ */
+export async function loadDeviceSetup(
+  realEnv: Record<string, string | undefined> = Deno.env.toObject(),
+): Promise<DeviceSetup> {
+  const env = mergeEnv(await readEnvFile(tcfsPaths(realEnv).envFile), realEnv);
+  return { env, config: await loadConfig({ env }) };
+}
+
+/**
+ * Walks the credential chain with the sources the config names.
+ *
+ * @param interactive Whether a KDBX password may be asked on the terminal (never in the daemon).
+ *
+ * @example
+ * ```ts
+ * const credentials = await resolveConfiguredCredentials(setup, Deno.stdin.isTerminal());
+ * credentials.source; // "env:TCFS_S3_ACCESS"
+ * ```
+ */
+export function resolveConfiguredCredentials(
+  setup: DeviceSetup,
+  interactive: boolean,
+): Promise<ResolvedCredentials> {
+  const { env, config } = setup;
+  return resolveCredentials({
+    env,
+    sopsFile: config.secrets.sopsFile,
+    sopsNixDir: config.secrets.sopsNixDir,
+    kdbxPath: config.secrets.kdbxPath,
+    kdbxEntry: config.secrets.kdbxEntry,
+    kdbxKeyFile: config.secrets.kdbxKeyFile,
+    configFile: {
+      ...config.file,
+      s3Access: config.storage.s3Access,
+      s3Secret: config.storage.s3Secret,
+    },
+    interactive,
+  });
+}
+
+/**
+ * The storage endpoint in effect: the config's (file or `TCFS_S3_ENDPOINT`), else the one that
+ * came with the credentials (a SOPS file or KDBX entry may carry it), else `""`: the embedded
+ * store.
+ *
+ * @example
+ * ```ts
+ * configuredEndpoint(config, credentials); // "http://dees-appu-bearts:8333"
+ * ```
+ */
+export function configuredEndpoint(config: TcfsConfig, credentials: ResolvedCredentials): string {
+  return config.storage.endpoint || credentials.s3Endpoint || "";
+}
+
+/**
+ * The NATS server in effect, by the same rule as {@linkcode configuredEndpoint}; `undefined`
+ * means no NATS: the daemon polls the store.
+ *
+ * @example
+ * ```ts
+ * configuredNatsUrl(config, credentials); // "nats://yoga.local:4222"
+ * ```
+ */
+export function configuredNatsUrl(
+  config: TcfsConfig,
+  credentials: ResolvedCredentials,
+): string | undefined {
+  return config.sync.natsUrl || credentials.natsUrl || undefined;
+}
+
+/**
+ * The configured store, without a request yet (the daemon starts even while the store is
+ * unreachable).
+ *
+ * @throws {TcfsError} when the endpoint is not supported or an S3 endpoint has no credentials.
+ *
+ * @example
+ * ```ts
+ * const store = configuredStore(config, credentials);
+ * ```
+ */
+export function configuredStore(config: TcfsConfig, credentials: ResolvedCredentials): ObjectStore {
+  const endpoint = configuredEndpoint(config, credentials);
+  const s3 = /^https?:/.test(endpoint) ? requireS3Credentials(credentials) : undefined;
+  return openStore({
+    endpoint,
+    bucket: config.storage.bucket,
+    region: config.storage.region,
+    defaultStoreDir: config.paths.storeDir,
+    credentials: s3 && {
+      accessKeyId: s3.accessKeyId.reveal(),
+      secretAccessKey: s3.secretAccessKey.reveal(),
+    },
+  });
+}
+
+/**
+ * Opens the configured store and makes sure its bucket or directory exists.
+ *
+ * @throws {TcfsError} when an S3 endpoint has no credentials, or the store cannot be reached.
+ *
+ * @example
+ * ```ts
+ * const store = await openConfiguredStore(config, await resolveConfiguredCredentials(setup, false));
+ * ```
+ */
+export async function openConfiguredStore(
+  config: TcfsConfig,
+  credentials: ResolvedCredentials,
+): Promise<ObjectStore> {
+  const store = configuredStore(config, credentials);
+  try {
+    await store.ensureReady();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return store;
+}

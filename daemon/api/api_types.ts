@@ -1,0 +1,214 @@
+/**
+ * The control API's routes and their request and response shapes, shared by the daemon
+ * (`control_server.ts`) and the CLI (`control_client.ts`) so the two can't drift apart.
+ * HTTP/1.1 with JSON bodies on a Unix socket; every route is versioned under `/v1/`.
+ * `docs/API.md` documents each one with a curl example.
+ *
+ * @module
+ */
+
+import type { ConflictMode } from "../../core/config/config_schema.ts";
+import type { StateEvent } from "../../core/events/state_event.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { PathStatus } from "../../core/sync/sync_status.ts";
+import type { Resolution, ResolutionOutcome } from "../../core/conflicts/conflict_resolver.ts";
+
+/** Every error the API returns, with a non-2xx status. */
+export interface ApiErrorBody {
+  error: {
+    /** Machine-readable, stable: `not_found`, `bad_request`, `config_invalid`, … */
+    kind: string;
+    message: string;
+    hint?: string;
+    /** The exit code the CLI should use for it (see `ExitCode`). */
+    exit_code: number;
+  };
+}
+
+/** `GET /v1/status`: how the daemon is doing. */
+export interface StatusResponse {
+  version: string;
+  pid: number;
+  started_at: string;
+  uptime_secs: number;
+  device: { id: string; name: string };
+  storage: StorageStatus;
+  nats: NatsStatus;
+  credentials: CredentialStatus;
+  sync: SyncStatusSummary;
+  /** The config file in effect (it may not exist: then the defaults apply). */
+  config_file: string;
+  socket: string;
+  /** Where `/metrics` is served (the bound address), absent when metrics are off. */
+  metrics_addr?: string;
+}
+
+/** The store, and whether it answered just now. */
+export interface StorageStatus {
+  /** The endpoint URL, `file:///dir`, or the embedded store's directory. Never holds secrets. */
+  endpoint: string;
+  bucket: string;
+  reachable: boolean;
+  checked_at: string;
+  /** Why it is not reachable. */
+  error?: string;
+}
+
+/** The NATS event transport. */
+export interface NatsStatus {
+  /** `disabled` when no NATS URL is configured: the daemon then polls the store. */
+  state: "connected" | "reconnecting" | "disabled";
+  /** The configured URL, credentials redacted. */
+  url?: string;
+  /** The server connected to (or last tried). */
+  server?: string;
+  /** Events waiting in the durable outbox for a JetStream ack. */
+  outbox_depth: number;
+  last_error?: string;
+  last_published_at?: string;
+}
+
+/** Where the credentials came from; never the values. */
+export interface CredentialStatus {
+  /** The source of the S3 key pair, e.g. `env:TCFS_S3_ACCESS`, or `none`. */
+  source: string;
+  endpoint_source?: string;
+  nats_url_source?: string;
+  loaded_at: string;
+  warnings: string[];
+}
+
+/** What the daemon keeps in sync. */
+export interface SyncStatusSummary {
+  namespace: string;
+  conflict_mode: ConflictMode;
+  pending_conflicts: number;
+  poll_interval_secs: number;
+  roots: SyncRootStatus[];
+}
+
+/** One watched folder. */
+export interface SyncRootStatus {
+  path: string;
+  /** `watching` (file events), `rescanning` (watch limits hit: periodic rescans), `starting`. */
+  watcher: "starting" | "watching" | "rescanning";
+  /** The last time a push or pull of this root completed without error. */
+  last_sync_at?: string;
+  last_error?: string;
+  /** Local changes waiting for the debounce to settle. */
+  pending_changes: number;
+}
+
+/** `POST /v1/push`. */
+export interface PushRequestBody {
+  /** A local file or folder; default: the sync root. */
+  path?: string;
+  /** The remote path `<bucket>/<namespace>/<path>`; default: the path's place under the root. */
+  remote?: string;
+}
+
+/** `POST /v1/pull`. */
+export interface PullRequestBody {
+  /** A remote file or prefix `<bucket>/<namespace>/<path>`; default: the whole namespace. */
+  remote?: string;
+  /** Where to put it; default: its place under the sync root. */
+  local?: string;
+}
+
+/** `GET /v1/sync-status?path=`: the query. */
+export interface SyncStatusQuery {
+  /** A local file or folder; default: the sync root. */
+  path?: string;
+}
+
+/** A conflict waiting for a decision. */
+export interface ConflictEntry {
+  /** The path relative to the namespace. */
+  path: string;
+  /** `<bucket>/<namespace>/<path>`. */
+  remote: string;
+  local_path?: string;
+  /** `push`, `pull`, `daemon`, or `sync-status` when only a status scan shows it. */
+  detected_by: string;
+  detected_at?: string;
+  /** Names of the devices whose versions this device has not seen. */
+  remote_authors: string[];
+}
+
+/** `GET /v1/conflicts`. */
+export interface ConflictsResponse {
+  conflict_mode: ConflictMode;
+  conflicts: ConflictEntry[];
+}
+
+/** `POST /v1/conflicts/resolve`. */
+export interface ResolveConflictRequestBody {
+  /** The path relative to the namespace, or an absolute local path inside the sync root. */
+  path: string;
+  resolution: Resolution;
+}
+
+/** `POST /v1/reload`. */
+export interface ReloadResponse {
+  reloaded_at: string;
+  /** Settings (`section.key`) whose value changed; values are never shown. */
+  changed: string[];
+  /** Changed settings that only take effect when the daemon restarts. */
+  needs_restart: string[];
+}
+
+/**
+ * One line of `GET /v1/events` (NDJSON): the subscription starting, a state event this device
+ * published or received, or local sync activity.
+ */
+export type ActivityLine =
+  | { kind: "subscribed"; at: string }
+  | { kind: "state_event"; direction: "published" | "received"; at: string; event: StateEvent }
+  | SyncActivity;
+
+/** Something the sync loop did. */
+export interface SyncActivity {
+  kind: "sync";
+  at: string;
+  /** `scan` (full push of the root), `push`, `pull`, `poll` (full pull), `watch`. */
+  operation: "scan" | "push" | "pull" | "poll" | "watch";
+  outcome: "ok" | "error";
+  /** Paths relative to the namespace that changed. */
+  paths: string[];
+  conflicts?: string[];
+  error?: string;
+  duration_ms?: number;
+}
+
+/** The routes, by method and path, with their request and response types. */
+export interface ApiRoutes {
+  "GET /v1/status": { request: undefined; response: StatusResponse };
+  "POST /v1/push": { request: PushRequestBody; response: PushSummary };
+  "POST /v1/pull": { request: PullRequestBody; response: PullSummary };
+  "GET /v1/sync-status": { request: SyncStatusQuery; response: PathStatus[] };
+  "GET /v1/conflicts": { request: undefined; response: ConflictsResponse };
+  "POST /v1/conflicts/resolve": {
+    request: ResolveConflictRequestBody;
+    response: ResolutionOutcome;
+  };
+  "GET /v1/events": { request: undefined; response: ReadableStream<Uint8Array> };
+  "POST /v1/reload": { request: undefined; response: ReloadResponse };
+}
+
+/** One of the routes. */
+export type ApiRoute = keyof ApiRoutes;
+
+/** The routes as a list, for the router and the docs test. */
+export const API_ROUTES: readonly ApiRoute[] = [
+  "GET /v1/status",
+  "POST /v1/push",
+  "POST /v1/pull",
+  "GET /v1/sync-status",
+  "GET /v1/conflicts",
+  "POST /v1/conflicts/resolve",
+  "GET /v1/events",
+  "POST /v1/reload",
+];
+
+/** The content type of `/v1/events`. */
+export const NDJSON_CONTENT_TYPE = "application/x-ndjson";

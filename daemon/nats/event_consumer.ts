@@ -1,0 +1,126 @@
+/**
+ * Delivering other devices' state events from the device's durable consumer
+ * to the daemon's handler, acknowledging each only once it is handled.
+ *
+ * @module
+ */
+
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { StateEvent } from "../../core/events/state_event.ts";
+import { STATE_STREAM } from "../../core/events/state_event.ts";
+import { describeError } from "../../core/errors.ts";
+import type { ProcessedEvents } from "./processed_events.ts";
+import { deviceConsumerName } from "./state_stream.ts";
+import { decodeStateEvent } from "./state_event_payload.ts";
+
+/** Handles one event from another device; a rejection has it redelivered later. */
+export type StateEventHandler = (event: StateEvent) => Promise<void>;
+
+/** What delivering an event needs. */
+export interface EventDelivery {
+  deviceId: string;
+  processed: ProcessedEvents;
+  handler: StateEventHandler;
+  log: (level: "debug" | "warning", message: string) => void;
+}
+
+/**
+ * How long a pull request waits on the server. Short, because a request whose client went
+ * away (a restart, a lost connection) keeps taking messages until it expires (nats-server
+ * 2.9 doesn't check its interest), and those come back only after the 30 s ack wait.
+ */
+const PULL_EXPIRES_MS = 5_000;
+
+/**
+ * When events pulled but not handled are handed back on stop: past the expiry of the pull
+ * request that carried them, so they go to the next consumer run, not to that request.
+ */
+const HAND_BACK_DELAY_MS = PULL_EXPIRES_MS + 1_000;
+
+/** The longest a failed event waits before it is redelivered; the wait doubles from 1 s. */
+const MAX_REDELIVERY_DELAY_MS = 60_000;
+
+/**
+ * Consumes the device's durable consumer until `signal` aborts (after the event being
+ * handled; events pulled but not yet handled are handed back) or the consumer ends on its
+ * own (its stream or consumer disappeared, the connection closed), which the caller treats
+ * as a reason to set things up again.
+ *
+ * @example
+ * ```ts
+ * const run = new AbortController();
+ * await consumeStateEvents(jetstream(nc), delivery, run.signal);
+ * ```
+ */
+export async function consumeStateEvents(
+  js: JetStreamClient,
+  delivery: EventDelivery,
+  signal: AbortSignal,
+): Promise<void> {
+  const consumer = await js.consumers.get(STATE_STREAM, deviceConsumerName(delivery.deviceId));
+  if (signal.aborted) return;
+  const messages = await consumer.consume({
+    abort_on_missing_resource: true,
+    expires: PULL_EXPIRES_MS,
+  });
+  const stop = () => messages.stop();
+  signal.addEventListener("abort", stop);
+  try {
+    for await (const msg of messages) {
+      if (signal.aborted) {
+        // Hand back what was pulled but not handled, so the next run gets it in seconds and
+        // in order rather than after the ack wait. On a closed connection this can't be
+        // sent, and the ack wait brings it back instead.
+        try {
+          msg.nak(HAND_BACK_DELAY_MS);
+        } catch {
+          break;
+        }
+        continue;
+      }
+      await deliverStateEvent(msg, delivery);
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    messages.stop();
+  }
+}
+
+/**
+ * Handles one message: invalid payloads are terminated (never redelivered), this device's
+ * own events and already-handled ids are acknowledged and skipped, and a failing handler
+ * gets the message redelivered after a delay that grows with each attempt.
+ *
+ * @example
+ * ```ts
+ * for await (const msg of messages) await deliverStateEvent(msg, delivery);
+ * ```
+ */
+export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Promise<void> {
+  let event: StateEvent;
+  try {
+    event = decodeStateEvent(msg.subject, msg.string());
+  } catch (err) {
+    delivery.log("warning", describeError(err));
+    msg.term("invalid state event");
+    return;
+  }
+  if (event.device_id === delivery.deviceId || delivery.processed.has(event.id)) {
+    msg.ack();
+    return;
+  }
+  try {
+    await delivery.handler(event);
+  } catch (err) {
+    const delayMs = Math.min(MAX_REDELIVERY_DELAY_MS, 1000 * 2 ** (msg.info.deliveryCount - 1));
+    delivery.log(
+      "warning",
+      `handling ${event.type} event ${event.id} failed (attempt ${msg.info.deliveryCount}), ` +
+        `retrying in ${Math.round(delayMs / 1000)} s: ${describeError(err)}`,
+    );
+    msg.nak(delayMs);
+    return;
+  }
+  delivery.processed.add(event.id);
+  msg.ack();
+}

@@ -1,0 +1,237 @@
+/**
+ * Push and pull as the daemon runs them: several requests at once, timed into the metrics,
+ * every path this device changed announced as a state event, conflicts announced once, and
+ * each run shown on the activity feed. The sync loop and the control API's push and pull both
+ * go through here, so whatever moves is announced the same way.
+ *
+ * @module
+ */
+
+import type { StateEvent } from "../../core/events/state_event.ts";
+import { TcfsError } from "../../core/errors.ts";
+import { createLimiter } from "../../core/concurrency/limiter.ts";
+import { push, type PushRequest } from "../../core/sync/push.ts";
+import { pull, type PullRequest } from "../../core/sync/pull.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { SyncContext } from "../../core/sync/sync_context.ts";
+import { parseVersionKey } from "../../core/remote/remote_keys.ts";
+import type { TrackedEntry } from "../../core/state/state_db.ts";
+import type { SyncActivity } from "../api/api_types.ts";
+import type { DaemonMetrics } from "../metrics/daemon_metrics.ts";
+import type { ConflictLedger } from "./conflict_ledger.ts";
+import { syncedChanges, trackedMarks } from "./synced_changes.ts";
+
+/** A state event's own fields; the daemon adds the id, the device and the time. */
+export type EventFields = Omit<StateEvent, "id" | "device_id" | "device_name" | "timestamp">;
+
+/** Where a transfer's results go. */
+export interface TransferReporting {
+  metrics: DaemonMetrics;
+  /** Publishes a state event from this device. */
+  announce(fields: EventFields): void;
+  activity(line: SyncActivity): void;
+  conflicts: ConflictLedger;
+}
+
+/** Options of a run of several transfers. */
+export interface TransferRunOptions {
+  /** How the run shows on the activity feed and in `tcfs_errors_total`. */
+  operation: "push" | "scan" | "pull" | "poll";
+  /** `[old, new]` renames the watcher saw, to announce moves as `file_renamed`. */
+  renames?: readonly [string, string][];
+  /** Checked before each request starts; true skips the rest (the daemon is stopping). */
+  shouldStop?: () => boolean;
+  /** A pull of a remote path that holds nothing is not an error (the sync loop's view). */
+  missingIsEmpty?: boolean;
+}
+
+/** Requests that run at once. */
+const CONCURRENT_REQUESTS = 8;
+
+/**
+ * Pushes each request, then announces the versions this device wrote.
+ *
+ * @throws the first request's error once every request has finished (what did get pushed is
+ *   announced all the same).
+ *
+ * @example
+ * ```ts
+ * const summary = await reportedPushes(reporting, ctx, [{ localPath, remoteRel: "a.txt", excludes }], {
+ *   operation: "push",
+ * });
+ * ```
+ */
+export function reportedPushes(
+  reporting: TransferReporting,
+  ctx: SyncContext,
+  requests: readonly PushRequest[],
+  options: TransferRunOptions,
+): Promise<PushSummary> {
+  return reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
+    empty: emptyPushSummary,
+    run: async (i) => {
+      const started = performance.now();
+      const summary = await push(ctx, requests[i]);
+      reporting.metrics.recordPush(summary, (performance.now() - started) / 1000);
+      return summary;
+    },
+    announce: (changes) => {
+      for (const change of changes) {
+        if (parseVersionKey(change.version_key)?.device !== ctx.device.id) continue;
+        reporting.announce({ ...change, namespace: ctx.namespace });
+      }
+    },
+  });
+}
+
+/**
+ * Pulls each request; what it changed shows on the activity feed.
+ *
+ * @throws the first request's error once every request has finished.
+ *
+ * @example
+ * ```ts
+ * await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], { operation: "poll" });
+ * ```
+ */
+export function reportedPulls(
+  reporting: TransferReporting,
+  ctx: SyncContext,
+  requests: readonly PullRequest[],
+  options: TransferRunOptions,
+): Promise<PullSummary> {
+  return reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
+    empty: emptyPullSummary,
+    run: async (i) => {
+      const started = performance.now();
+      let summary: PullSummary;
+      try {
+        summary = await pull(ctx, requests[i]);
+      } catch (err) {
+        if (!(options.missingIsEmpty && err instanceof TcfsError && err.kind === "not_found")) {
+          throw err;
+        }
+        summary = emptyPullSummary();
+      }
+      reporting.metrics.recordPull(summary, (performance.now() - started) / 1000);
+      return summary;
+    },
+    announce: () => {},
+  });
+}
+
+interface RunParts<S> {
+  empty(): S;
+  run(index: number): Promise<S>;
+  announce(changes: ReturnType<typeof syncedChanges>): void;
+}
+
+async function reportedRun<S extends PushSummary | PullSummary>(
+  reporting: TransferReporting,
+  ctx: SyncContext,
+  rels: readonly string[],
+  options: TransferRunOptions,
+  parts: RunParts<S>,
+): Promise<S> {
+  const started = performance.now();
+  const tracked = () => trackedUnder(ctx, rels);
+  const before = trackedMarks(tracked());
+  const total = parts.empty();
+  const limiter = createLimiter(CONCURRENT_REQUESTS);
+  let failure: unknown;
+  await Promise.all(rels.map((_, i) =>
+    limiter.run(async () => {
+      if (failure !== undefined || options.shouldStop?.()) return;
+      try {
+        addInto(total, await parts.run(i));
+      } catch (err) {
+        failure ??= err;
+      }
+    })
+  ));
+  const changes = syncedChanges(before, tracked(), options.renames);
+  parts.announce(changes);
+  const conflicts = conflictRels(ctx, total.conflicts);
+  for (const path of reporting.conflicts.met(ctx.namespace, conflicts)) {
+    reporting.metrics.conflicts.inc();
+    reporting.announce({ type: "conflict_detected", namespace: ctx.namespace, path });
+  }
+  for (const path of conflictRels(ctx, total.auto_resolved ?? [])) {
+    reporting.conflicts.resolved(ctx.namespace, path);
+    reporting.announce({ type: "conflict_resolved", namespace: ctx.namespace, path });
+  }
+  const errorOp = options.operation;
+  if (failure !== undefined || total.failures.length > 0) reporting.metrics.recordError(errorOp);
+  else reporting.metrics.lastSync.set(Date.now() / 1000);
+  if (failure !== undefined || changes.length > 0 || conflicts.length > 0) {
+    reporting.activity({
+      kind: "sync",
+      at: new Date().toISOString(),
+      operation: options.operation,
+      outcome: failure === undefined ? "ok" : "error",
+      paths: changes.map((c) => c.path),
+      ...(conflicts.length > 0 ? { conflicts } : {}),
+      ...(failure === undefined ? {} : { error: (failure as Error).message }),
+      duration_ms: Math.round(performance.now() - started),
+    });
+  }
+  if (failure !== undefined) throw failure;
+  return total;
+}
+
+/** The tracked entries at or below any of `rels` (the whole namespace when one is ""). */
+function trackedUnder(ctx: SyncContext, rels: readonly string[]): TrackedEntry[] {
+  if (rels.includes("")) return ctx.state.listTracked(ctx.namespace);
+  const byPath = new Map<string, TrackedEntry>();
+  for (const rel of new Set(rels)) {
+    for (const entry of ctx.state.listTracked(ctx.namespace, rel)) byPath.set(entry.path, entry);
+  }
+  return [...byPath.values()];
+}
+
+/** Paths relative to the namespace, from the `<bucket>/<namespace>/<path>` a summary lists. */
+function conflictRels(ctx: SyncContext, displayed: readonly string[]): string[] {
+  const prefix = `${ctx.bucket}/${ctx.namespace}/`;
+  return displayed.map((d) => (d.startsWith(prefix) ? d.slice(prefix.length) : d));
+}
+
+/** Adds a summary's counts and lists into `total`. */
+function addInto<S extends PushSummary | PullSummary>(total: S, part: S): void {
+  const sum = total as unknown as Record<string, number | unknown[]>;
+  for (const [field, value] of Object.entries(part)) {
+    if (typeof value === "number") sum[field] = ((sum[field] as number) ?? 0) + value;
+    else if (Array.isArray(value)) sum[field] = [...((sum[field] as unknown[]) ?? []), ...value];
+  }
+}
+
+function emptyPushSummary(): PushSummary {
+  return {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_uploaded: 0,
+    bytes_total: 0,
+    bytes_uploaded: 0,
+    conflicts: [],
+    auto_resolved: [],
+    resurrected: [],
+    failures: [],
+  };
+}
+
+function emptyPullSummary(): PullSummary {
+  return {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_downloaded: 0,
+    bytes_total: 0,
+    bytes_downloaded: 0,
+    conflicts: [],
+    auto_resolved: [],
+    kept_modified: [],
+    failures: [],
+  };
+}

@@ -1,0 +1,387 @@
+/**
+ * The daemon's sync loop for one sync root (the namespace root "" ↔ the root folder). One step
+ * runs at a time, in this order:
+ *
+ * 1. control API operations (`tcfs push` and friends through the daemon);
+ * 2. pulls of paths other devices announced;
+ * 3. a full scan (push of the whole root): at start, after an event overflow, after failures,
+ *    and periodically when file watching is unavailable;
+ * 4. pushes of the paths the watcher reported, once they have settled;
+ * 5. a poll (pull of the whole namespace): at start, every `poll_interval_secs` while NATS is
+ *    off or down, and every few minutes as a safety net while it is up.
+ *
+ * The store is the truth: events only say where to look. Files this loop pulls are recorded
+ * in the state db with their new stat, so the watcher events their writes cause are
+ * recognised (same stat) and never pushed back.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { TcfsError } from "../../core/errors.ts";
+import { createExcludeMatcher } from "../../core/sync/exclude_matcher.ts";
+import { statEntry } from "../../core/sync/local_scanner.ts";
+import { sameStat } from "../../core/sync/local_change.ts";
+import type { PushRequest } from "../../core/sync/push.ts";
+import type { PullRequest } from "../../core/sync/pull.ts";
+import type { SyncContext } from "../../core/sync/sync_context.ts";
+import { confinedPath } from "../../core/paths/confined_path.ts";
+import { unsafePathReason } from "../../core/paths/remote_path.ts";
+import type { SyncRootStatus } from "../api/api_types.ts";
+import type { DaemonLog } from "../daemon_log.ts";
+import { createWakeSignal } from "../nats/wake_signal.ts";
+import { type ChangeBatch, createChangeBatcher } from "./change_batcher.ts";
+import { reportedPulls, reportedPushes, type TransferReporting } from "./reported_transfers.ts";
+import { sweepTempFiles } from "./temp_sweeper.ts";
+import { type TreeWatcher, type TreeWatcherOptions, watchTree } from "./tree_watcher.ts";
+
+/** The settings the loop reads on every step, so a reload applies at once. */
+export interface LoopSettings {
+  excludes: readonly string[];
+  debounceMs: number;
+  pollIntervalSecs: number;
+}
+
+/** Options for {@linkcode createSyncLoop}. */
+export interface SyncLoopOptions {
+  /** The absolute sync root. */
+  root: string;
+  /** The current sync context (its store changes on reload). */
+  context(): SyncContext;
+  settings(): LoopSettings;
+  /** Whether NATS events flow now; when not, the loop polls the store. */
+  natsConnected(): boolean;
+  reporting: TransferReporting;
+  log: DaemonLog;
+  /** Starts the OS watcher; `Deno.watchFs` by default. */
+  watch?: TreeWatcherOptions["watch"];
+}
+
+/** A running sync loop. */
+export interface SyncLoop {
+  /** Sweeps leftover temp files, starts watching, and schedules the start-up scan and poll. */
+  start(): Promise<void>;
+  /** Paths (relative to the namespace) another device changed. */
+  remoteChanged(paths: readonly string[]): void;
+  /** Runs `operation` between two steps of the loop, so it never races the loop's own work. */
+  exclusive<T>(operation: (ctx: SyncContext) => Promise<T>): Promise<T>;
+  /** The settings changed (a reload): rescan, since the excludes may have changed. */
+  settingsChanged(): void;
+  status(): SyncRootStatus;
+  /**
+   * Stops watching and taking work, lets the step in progress finish (a multi-file push stops
+   * between files), and resolves when the loop is idle.
+   */
+  stop(): Promise<void>;
+}
+
+/** The safety poll while NATS is up: at least this often, however long the poll interval. */
+const SAFETY_POLL_MS = 300_000;
+/** The longest the loop sleeps, so a change of NATS state is noticed quickly. */
+const MAX_IDLE_MS = 1_000;
+/** The wait after a failed step before the loop tries again. */
+const RETRY_DELAY_MS = 5_000;
+/** Rescans after local failures back off from this to {@linkcode MAX_RESCAN_DELAY_MS}. */
+const FIRST_RESCAN_DELAY_MS = 30_000;
+const MAX_RESCAN_DELAY_MS = 600_000;
+
+/**
+ * Creates the loop for `options.root`; nothing happens until {@linkcode SyncLoop.start}.
+ *
+ * @example
+ * ```ts
+ * const loop = createSyncLoop({ root, context: () => ctx, settings, natsConnected, reporting, log });
+ * await loop.start();
+ * bus.onEvent(async (event) => loop.remoteChanged([event.path!]));
+ * await loop.stop();
+ * ```
+ */
+export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
+  const { root, log, reporting } = options;
+  const batcher = createChangeBatcher(() => options.settings().debounceMs);
+  const remote = new Set<string>();
+  const operations: { run(): Promise<void>; cancel(err: TcfsError): void }[] = [];
+  const wake = createWakeSignal();
+  let scanWanted = true;
+  let pollWanted = true;
+  let scanDueAt: number | undefined;
+  let rescanDelayMs = FIRST_RESCAN_DELAY_MS;
+  let lastPollAt = 0;
+  let retryAt = 0;
+  let watcherState: SyncRootStatus["watcher"] = "starting";
+  let watcher: TreeWatcher | undefined;
+  let stopping = false;
+  let worker: Promise<void> | undefined;
+  let lastSyncAt: string | undefined;
+  let lastError: string | undefined;
+  let matcher = { key: "", excluded: (_rel: string) => false };
+
+  const excluded = (rel: string): boolean => {
+    const patterns = options.settings().excludes;
+    const key = JSON.stringify(patterns);
+    if (key !== matcher.key) matcher = { key, excluded: createExcludeMatcher(patterns) };
+    // A path is excluded when it or any folder above it is.
+    const segments = rel.split("/");
+    return segments.some((_, i) => matcher.excluded(segments.slice(0, i + 1).join("/")));
+  };
+  const shouldStop = () => stopping;
+  const pollIntervalMs = () => {
+    const poll = options.settings().pollIntervalSecs * 1000;
+    return options.natsConnected() ? Math.max(SAFETY_POLL_MS, 10 * poll) : poll;
+  };
+
+  const scan = async (ctx: SyncContext) => {
+    scanDueAt = watcherState === "rescanning"
+      ? Date.now() + options.settings().pollIntervalSecs * 1000
+      : undefined;
+    const summary = await reportedPushes(reporting, ctx, [rootPush()], {
+      operation: "scan",
+      shouldStop,
+    });
+    if (summary.failures.length > 0) {
+      scanDueAt = Math.min(scanDueAt ?? Infinity, Date.now() + rescanDelayMs);
+      rescanDelayMs = Math.min(MAX_RESCAN_DELAY_MS, 2 * rescanDelayMs);
+    } else rescanDelayMs = FIRST_RESCAN_DELAY_MS;
+  };
+
+  const rootPush = (): PushRequest => ({
+    localPath: root,
+    remoteRel: "",
+    excludes: options.settings().excludes,
+  });
+
+  const pushBatch = async (ctx: SyncContext, batch: ChangeBatch) => {
+    const requests: PushRequest[] = [];
+    let wholeRoot = false;
+    for (const rel of batch.paths) {
+      if (excluded(rel)) continue;
+      const localPath = join(root, rel);
+      const info = await Deno.lstat(localPath).catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        throw err;
+      });
+      const tracked = ctx.state.getTracked(ctx.namespace, rel);
+      if (info?.isDirectory) wholeRoot = true;
+      else if (info?.isFile || info?.isSymlink) {
+        const entry = await statEntry(localPath, rel);
+        // Unchanged since it was last synced: typically a file this loop just pulled.
+        if (entry && sameStat(tracked, entry)) continue;
+        requests.push({ localPath, remoteRel: rel, excludes: options.settings().excludes });
+      } else if (!info) {
+        if (tracked && tracked.kind !== "deleted" && tracked.localPath === localPath) {
+          requests.push({ localPath, remoteRel: rel, excludes: options.settings().excludes });
+        } else if (
+          ctx.state.listTracked(ctx.namespace, rel).some((t) =>
+            t.path !== rel && t.kind !== "deleted"
+          )
+        ) wholeRoot = true; // a synced folder went away
+      }
+    }
+    if (!wholeRoot && requests.length === 0) return;
+    await reportedPushes(reporting, ctx, wholeRoot ? [rootPush()] : requests, {
+      operation: "push",
+      renames: batch.renames,
+      shouldStop,
+    });
+  };
+
+  const pullPaths = async (ctx: SyncContext, rels: string[]) => {
+    const requests: PullRequest[] = [];
+    for (const rel of rels) {
+      const unsafe = unsafePathReason(rel);
+      if (unsafe) {
+        log("warning", `ignoring an event for the path ${JSON.stringify(rel)}: it ${unsafe}`);
+        continue;
+      }
+      try {
+        requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
+      } catch (err) {
+        log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+      }
+    }
+    await reportedPulls(reporting, ctx, requests, {
+      operation: "pull",
+      missingIsEmpty: true,
+      shouldStop,
+    });
+  };
+
+  const poll = async (ctx: SyncContext) => {
+    lastPollAt = Date.now();
+    await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], {
+      operation: "poll",
+      missingIsEmpty: true,
+      shouldStop,
+    });
+  };
+
+  /** The next step due now, with what to put back if it fails. */
+  const nextStep = (now: number): Step | undefined => {
+    const operation = operations.shift();
+    if (operation) return { run: operation.run, undo: () => {}, fromApi: true };
+    if (now < retryAt) return undefined;
+    const ctx = options.context();
+    if (remote.size > 0) {
+      const rels = [...remote];
+      remote.clear();
+      return {
+        run: () => pullPaths(ctx, rels),
+        undo: () => rels.forEach((rel) => remote.add(rel)),
+      };
+    }
+    if (scanWanted || (scanDueAt !== undefined && now >= scanDueAt)) {
+      scanWanted = false;
+      return { run: () => scan(ctx), undo: () => (scanWanted = true) };
+    }
+    const readyAt = batcher.readyAt();
+    if (readyAt !== undefined && now >= readyAt) {
+      const batch = batcher.take();
+      return {
+        run: () => pushBatch(ctx, batch),
+        undo: () => {
+          for (const rename of batch.renames) batcher.add(rename, rename);
+          batcher.add(batch.paths);
+        },
+      };
+    }
+    if (pollWanted || now >= lastPollAt + pollIntervalMs()) {
+      pollWanted = false;
+      return { run: () => poll(ctx), undo: () => (pollWanted = true) };
+    }
+    return undefined;
+  };
+
+  const nextDueAt = (now: number): number =>
+    Math.min(
+      retryAt > now ? retryAt : Infinity,
+      batcher.readyAt() ?? Infinity,
+      scanDueAt ?? Infinity,
+      lastPollAt + pollIntervalMs(),
+      now + MAX_IDLE_MS,
+    );
+
+  const work = async () => {
+    while (!stopping) {
+      const now = Date.now();
+      const step = nextStep(now);
+      if (!step) {
+        await wake.wait(Math.max(0, nextDueAt(now) - now));
+        continue;
+      }
+      try {
+        await step.run();
+        if (!step.fromApi) {
+          lastSyncAt = new Date().toISOString();
+          lastError = undefined;
+        }
+      } catch (err) {
+        if (stopping) break;
+        step.undo();
+        retryAt = Date.now() + RETRY_DELAY_MS;
+        lastError = err instanceof Error ? err.message : String(err);
+        log(
+          "warning",
+          `sync of ${root} failed, retrying in ${RETRY_DELAY_MS / 1000} s: ${lastError}`,
+        );
+      }
+    }
+  };
+
+  const onWatchFailure = (err: Error) => {
+    watcherState = "rescanning";
+    const limits = /os error (28|24)\b/.test(err.message)
+      ? " The OS ran out of file watches: raise fs.inotify.max_user_watches and " +
+        "fs.inotify.max_user_instances (sysctl), then restart the daemon."
+      : "";
+    log(
+      "warning",
+      `watching ${root} failed: ${err.message}.${limits} Falling back to a full rescan every ` +
+        `${options.settings().pollIntervalSecs} s.`,
+    );
+    reporting.metrics.recordError("watch");
+    reporting.activity({
+      kind: "sync",
+      at: new Date().toISOString(),
+      operation: "watch",
+      outcome: "error",
+      paths: [],
+      error: err.message,
+    });
+    scanWanted = true;
+    wake.wake();
+  };
+
+  return {
+    async start() {
+      await Deno.mkdir(root, { recursive: true });
+      for (const path of await sweepTempFiles(root)) {
+        log("info", `removed ${path}, a temp file left by an interrupted transfer`);
+      }
+      watcherState = "watching";
+      watcher = watchTree({
+        root,
+        watch: options.watch,
+        onChange(paths, rename) {
+          const kept = paths.filter((rel) => !excluded(rel));
+          const keepRename = rename && kept.includes(rename[0]) && kept.includes(rename[1]);
+          batcher.add(kept, keepRename ? rename : undefined);
+          wake.wake();
+        },
+        onRescan() {
+          log("info", `the OS dropped file events for ${root}: rescanning it`);
+          scanWanted = true;
+          wake.wake();
+        },
+        onFailure: onWatchFailure,
+      });
+      worker = work();
+    },
+    remoteChanged(paths) {
+      for (const path of paths) remote.add(path);
+      wake.wake();
+    },
+    exclusive(operation) {
+      if (stopping) return Promise.reject(stoppingError());
+      return new Promise((resolve, reject) => {
+        operations.push({
+          run: () => operation(options.context()).then(resolve, reject),
+          cancel: reject,
+        });
+        wake.wake();
+      });
+    },
+    settingsChanged() {
+      scanWanted = true;
+      wake.wake();
+    },
+    status: () => ({
+      path: root,
+      watcher: watcherState,
+      ...(lastSyncAt ? { last_sync_at: lastSyncAt } : {}),
+      ...(lastError ? { last_error: lastError } : {}),
+      pending_changes: batcher.size() + remote.size,
+    }),
+    async stop() {
+      stopping = true;
+      watcher?.close();
+      for (const operation of operations.splice(0)) operation.cancel(stoppingError());
+      wake.wake();
+      await worker;
+    },
+  };
+}
+
+/** One step of the loop, and how to put its work back when it fails. */
+interface Step {
+  run(): Promise<void>;
+  undo(): void;
+  /** A control API operation: its outcome goes to its caller, not into the root's status. */
+  fromApi?: boolean;
+}
+
+function stoppingError(): TcfsError {
+  return new TcfsError("the daemon is stopping", {
+    kind: "daemon_stopping",
+    hint: "run the command again once the daemon has restarted, or without it",
+  });
+}

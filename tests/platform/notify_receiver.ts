@@ -1,0 +1,80 @@
+/**
+ * A stand-in for systemd's notification socket: a Unix datagram socket that records every
+ * message sent to it. Deno can listen on Unix datagrams only with `--unstable-net`, so the
+ * receiver is a child Deno process started with that flag, printing one JSON line per message.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** A listening notification socket. */
+export interface NotifyReceiver extends AsyncDisposable {
+  /** The value for `NOTIFY_SOCKET`. */
+  path: string;
+  /** Every message received so far, e.g. `"READY=1\nSTATUS=serving"`. */
+  messages: string[];
+  /** Waits until a received message has a line equal to `line`. */
+  waitFor(line: string, timeoutMs?: number): Promise<void>;
+}
+
+const RECEIVER = `
+const socket = Deno.listenDatagram({ transport: "unixpacket", path: Deno.args[0] });
+console.log(JSON.stringify("listening"));
+for await (const [data] of socket) console.log(JSON.stringify(new TextDecoder().decode(data)));
+`;
+
+/**
+ * Starts a receiver on a fresh socket in `dir`.
+ *
+ * @example
+ * ```ts
+ * await using notify = await startNotifyReceiver(tmp);
+ * await notifier.ready("serving");
+ * await notify.waitFor("READY=1");
+ * ```
+ */
+export async function startNotifyReceiver(dir: string): Promise<NotifyReceiver> {
+  const path = join(dir, `notify-${crypto.randomUUID().slice(0, 8)}.sock`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--unstable-net", RECEIVER, path],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const messages: string[] = [];
+  const listening = Promise.withResolvers<void>();
+  const reading = (async () => {
+    let pending = "";
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += text;
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const message = JSON.parse(pending.slice(0, newline)) as string;
+        pending = pending.slice(newline + 1);
+        if (message === "listening") listening.resolve();
+        else messages.push(message);
+      }
+    }
+  })();
+  await listening.promise;
+  return {
+    path,
+    messages,
+    async waitFor(line, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!messages.some((m) => m.split("\n").includes(line))) {
+        if (Date.now() > deadline) {
+          throw new Error(`no ${line} within ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+      await Deno.remove(path).catch(() => {});
+    },
+  };
+}

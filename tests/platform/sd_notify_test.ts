@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { createSdNotifier, watchdogIntervalMs } from "../../platform/sd_notify.ts";
+import { startNotifyReceiver } from "./notify_receiver.ts";
+
+Deno.test("READY, STOPPING and watchdog pings reach the socket NOTIFY_SOCKET names", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await using notify = await startNotifyReceiver(tmp);
+    const warnings: string[] = [];
+    const notifier = createSdNotifier({
+      env: { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: "200000" },
+      warn: (message) => warnings.push(message),
+    });
+    assert.equal(notifier.enabled, true);
+    await notifier.ready("serving on /run/user/1000/tcfsd.sock");
+    assert.ok(
+      notify.messages.some((m) => m === "READY=1\nSTATUS=serving on /run/user/1000/tcfsd.sock"),
+      JSON.stringify(notify.messages),
+    );
+    const stop = notifier.startWatchdog();
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    stop();
+    const pings = notify.messages.filter((m) => m === "WATCHDOG=1").length;
+    assert.ok(pings >= 3 && pings <= 6, `a ping every 100 ms: got ${pings}`);
+    await notifier.stopping("stopping on SIGTERM");
+    await notify.waitFor("STOPPING=1");
+    assert.deepEqual(warnings, []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("without NOTIFY_SOCKET nothing is sent and nothing is spawned", async () => {
+  const notifier = createSdNotifier({
+    env: {},
+    warn: () => assert.fail("no warning expected"),
+    command: "/nonexistent",
+  });
+  assert.equal(notifier.enabled, false);
+  await notifier.ready("serving");
+  notifier.startWatchdog()();
+  await notifier.stopping("stopping");
+});
+
+Deno.test("a notifier that can't run says so instead of failing the daemon", async () => {
+  const warnings: string[] = [];
+  const notifier = createSdNotifier({
+    env: { NOTIFY_SOCKET: "/nonexistent/notify.sock" },
+    warn: (message) => warnings.push(message),
+  });
+  await notifier.ready("serving");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /READY=1/);
+});
+
+Deno.test("the watchdog interval is half of WATCHDOG_USEC, and only for this process", () => {
+  assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "30000000" }, 42), 15_000);
+  assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "30000000", WATCHDOG_PID: "42" }, 42), 15_000);
+  assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "30000000", WATCHDOG_PID: "7" }, 42), undefined);
+  assert.equal(watchdogIntervalMs({}, 42), undefined);
+  assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "nonsense" }, 42), undefined);
+});

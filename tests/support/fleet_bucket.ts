@@ -1,0 +1,53 @@
+/**
+ * A fresh bucket on the test SeaweedFS, for fleet tests: the device registry is per bucket, so
+ * each test gets its own.
+ *
+ * @module
+ */
+
+import { createS3Store } from "../../core/store/s3_store.ts";
+import type { ObjectStore } from "../../core/store/object_store.ts";
+import { servicesEnv } from "./services_env.ts";
+
+/** A bucket for one test. */
+export interface FleetBucket {
+  bucket: string;
+  /** The TCFS_S3_* variables that point a device home at it. */
+  env: Record<string, string>;
+  /** Opens the bucket directly (the S3 store creates it on first use). */
+  openStore(): Promise<ObjectStore & AsyncDisposable>;
+}
+
+/**
+ * Names a new bucket and the environment that selects it.
+ *
+ * @example
+ * ```ts
+ * const fleet = freshFleetBucket();
+ * const a = await makeDeviceHome(tmp, "devA", fleet.env);
+ * await using store = await fleet.openStore();
+ * ```
+ */
+export function freshFleetBucket(): FleetBucket {
+  const s = servicesEnv();
+  const bucket = `fleet-${crypto.randomUUID().slice(0, 12)}`;
+  return {
+    bucket,
+    env: {
+      TCFS_S3_ENDPOINT: s.s3Endpoint,
+      TCFS_S3_ACCESS: s.s3Access,
+      TCFS_S3_SECRET: s.s3Secret,
+      TCFS_S3_BUCKET: bucket,
+    },
+    async openStore() {
+      const store = createS3Store({
+        endpoint: s.s3Endpoint,
+        bucket,
+        region: "us-east-1",
+        credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
+      });
+      await store.ensureReady();
+      return Object.assign(store, { [Symbol.asyncDispose]: () => Promise.resolve(store.close()) });
+    },
+  };
+}
