@@ -88,9 +88,18 @@ interface LiveSetup {
 export async function runDaemon(overrides: DaemonOverrides = {}): Promise<number> {
   const setup = withOverrides(await loadDeviceSetup(), overrides);
   await configureDaemonLog(logSettings(setup.config));
+  const log = daemonLog();
+  // A long-running service must not die of one stray rejected promise; the failed operation
+  // reports its own error, and this records the stray.
+  const onStray = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    log("error", `unhandled failure (ignored): ${describeError(event.reason)}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onStray);
   try {
-    return await serve(setup, overrides, daemonLog());
+    return await serve(setup, overrides, log);
   } finally {
+    globalThis.removeEventListener("unhandledrejection", onStray);
     await closeDaemonLog();
   }
 }

@@ -171,12 +171,30 @@ Deno.test("rotation end to end: the daemon keeps syncing through `tcfs creds rot
     assert.equal(after.credentials.source, `sops:${sopsFile}`);
     assert.ok(after.credentials.loaded_at > before.credentials.loaded_at);
     await waitFor(async () => (await device.status()).nats.state === "connected", 15_000, logs);
-    for (const root of after.sync.roots) assert.equal(root.last_error, undefined, root.last_error);
-    const failedSyncs = activity.lines.filter((line) =>
-      line.kind === "sync" && line.outcome === "error"
+    await assertNoFailedSync(device, activity.lines);
+
+    const creds = JSON.parse((await device.tcfs(["creds", "status", "--json"])).stdout);
+    assert.equal(creds.source, `sops:${sopsFile}`);
+    assert.deepEqual(
+      [creds.daemon.source, creds.daemon.loaded_at],
+      [`sops:${sopsFile}`, after.credentials.loaded_at],
     );
-    assert.deepEqual(failedSyncs, []);
-    assert.equal(errorsTotal(await metricsText(device)), 0, await metricsText(device));
+    const doctor = await device.tcfs(["doctor", "--json"]);
+    const checks = Object.fromEntries(
+      (JSON.parse(doctor.stdout).checks as { name: string; status: string }[])
+        .map((check) => [check.name, check.status]),
+    );
+    for (
+      const name of [
+        "credentials",
+        "store reachable",
+        "bucket writable",
+        "nats reachable",
+        "daemon",
+      ]
+    ) {
+      assert.equal(checks[name], "ok", `${name}: ${doctor.stdout}`);
+    }
     assertNotShown(await everythingShown(device), [key1.secret, key2.secret]);
   } finally {
     await activity.stop();

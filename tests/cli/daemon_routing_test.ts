@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeDaemonDevice, waitFor } from "../daemon/daemon_device.ts";
+import { makeScopedTempDir } from "../support/module_unload.ts";
+import type { LocalStatusJson, RunningStatusJson } from "../../cli/commands/status_command.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { PathStatus } from "../../core/sync/sync_status.ts";
+import type { ActivityLine } from "../../daemon/api/api_types.ts";
+
+function publishedPaths(lines: ActivityLine[]): string[] {
+  return lines.flatMap((l) =>
+    l.kind === "state_event" && l.direction === "published" && l.event.type === "file_synced"
+      ? [l.event.path!]
+      : []
+  );
+}
+
+Deno.test("tcfs status without a daemon says so, shows the local setup, and exits 4", async () => {
+  const tmp = await makeScopedTempDir("tcfs-cli-status-");
+  const a = await makeDaemonDevice(tmp.path, "devA", { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` });
+  try {
+    const text = await a.tcfs(["status"]);
+    assert.equal(text.code, 4);
+    assert.match(text.stdout, new RegExp(`tcfs daemon: not running \\(nothing answers on ${a.socket}\\)`));
+    assert.match(text.stdout, new RegExp(`storage +file://${tmp.path}/store bucket tcfs`));
+    assert.match(text.stdout, /sync root +.*devA\/Sync/);
+    const json = await a.tcfs(["status", "--json"]);
+    assert.equal(json.code, 4);
+    const local = JSON.parse(json.stdout) as LocalStatusJson;
+    assert.equal(local.daemon, "not_running");
+    assert.equal(local.socket, a.socket);
+    assert.equal(local.sync.sync_root, a.root);
+    assert.deepEqual(local.nats, {});
+  } finally {
+    await tmp.remove();
+  }
+});
+
+Deno.test("with a daemon running, status, push, pull and sync-status go through it", async () => {
+  const tmp = await makeScopedTempDir("tcfs-cli-routing-");
+  const a = await makeDaemonDevice(tmp.path, "devA", { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` });
+  await a.start();
+  const activity = await a.recordEvents();
+  try {
+    const status = await a.tcfs(["status"]);
+    assert.equal(status.code, 0, status.stderr);
+    for (const field of ["device +devA", "storage .* reachable", "nats +disabled", "conflicts +mode interactive, 0 pending", "sync root .*watching", `socket +${a.socket}`, "metrics +http://127\\.0\\.0\\.1:\\d+/metrics", "credentials +none"]) {
+      assert.match(status.stdout, new RegExp(field), field);
+    }
+    const json = JSON.parse((await a.tcfs(["status", "--json"])).stdout) as RunningStatusJson;
+    assert.equal(json.daemon, "running");
+    assert.equal(json.device.name, "devA");
+    assert.equal(json.sync.roots[0].path, a.root);
+
+    // A file outside the sync root, pushed by hand: the daemon does it and announces it.
+    const outside = join(tmp.path, "outside.txt");
+    await Deno.writeTextFile(outside, "pushed through the daemon\n");
+    const pushed = await a.tcfs(["push", "--json", outside, "tcfs/default/by-hand.txt"]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1);
+    assert.deepEqual(publishedPaths(activity.lines), ["by-hand.txt"]);
+
+    const pulledTo = join(tmp.path, "pulled.txt");
+    const pulled = await a.tcfs(["pull", "--json", "tcfs/default/by-hand.txt", pulledTo]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal((JSON.parse(pulled.stdout) as PullSummary).files, 1);
+    assert.equal(await Deno.readTextFile(pulledTo), "pushed through the daemon\n");
+
+    const syncStatus = await a.tcfs(["sync-status"]);
+    assert.equal(syncStatus.code, 0, syncStatus.stderr);
+    assert.match(syncStatus.stdout, /^daemon: running; NATS disabled, 0 events in the outbox/);
+    await Deno.writeTextFile(join(a.root, "in-root.txt"), "synced by the daemon\n");
+    await waitFor(() => publishedPaths(activity.lines).includes("in-root.txt"), 10_000, () => a.log());
+    const rows = JSON.parse((await a.tcfs(["sync-status", "--json"])).stdout) as PathStatus[];
+    assert.deepEqual(rows.find((r) => r.path === "in-root.txt")?.state, "synced");
+
+    // TCFS_NO_DAEMON makes the command work on its own: nothing reaches the daemon.
+    await Deno.writeTextFile(outside, "pushed without the daemon\n");
+    const alone = await a.tcfs(["push", "--json", outside, "tcfs/default/alone.txt"], { TCFS_NO_DAEMON: "1" });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.deepEqual(publishedPaths(activity.lines), ["by-hand.txt", "in-root.txt"]);
+  } finally {
+    await activity.stop();
+    await a.stop();
+    await tmp.remove();
+  }
+});
