@@ -40,6 +40,7 @@ import { createDaemonMetrics } from "./metrics/daemon_metrics.ts";
 import { type MetricsServer, serveMetrics } from "./metrics/metrics_server.ts";
 import { createEventBus } from "./nats/event_bus.ts";
 import { createStorageProbe } from "./storage_probe.ts";
+import { startFleetPresence } from "./fleet_presence.ts";
 import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
@@ -125,6 +126,12 @@ async function serve(
     log,
   });
   const probe = createStorageProbe(() => live.store);
+  const presence = startFleetPresence({
+    store: () => live.store,
+    deviceId: () => live.device.id,
+    checkEveryMs: () => live.setup.config.sync.pollIntervalSecs * 1000,
+    log,
+  });
   const metrics = createDaemonMetrics({
     natsConnected: () => bus.status().state === "connected",
     outboxDepth: () => bus.status().outboxDepth,
@@ -158,6 +165,7 @@ async function serve(
       bucket: config.storage.bucket,
       namespace: namespace ?? config.sync.namespace,
       conflictMode: config.sync.conflictMode,
+      revoked: presence.revoked(),
       log,
     };
   };
@@ -288,6 +296,7 @@ async function serve(
   });
   keepStoreReady(live, stopping.signal, log);
   announce({ type: "device_online" });
+  await settlesWithin(presence.ready, 5_000);
   await loop?.start();
 
   const notifier = createSdNotifier({
@@ -321,6 +330,7 @@ async function serve(
     await notifier.stopping(`stopping on ${signal}`);
     stopWatchdog();
     credentialWatch.close();
+    presence.stop();
     feed.close();
     const loopStopped = loop?.stop() ?? Promise.resolve();
     if (!await settlesWithin(loopStopped, FINISH_IN_FLIGHT_MS)) {

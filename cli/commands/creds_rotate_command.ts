@@ -18,7 +18,7 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 
 /** The environment variables the new key pair may come from. */
-export const NEW_KEY_VARIABLES = {
+const NEW_KEY_VARIABLES = {
   access: "TCFS_NEW_ACCESS_KEY",
   secret: "TCFS_NEW_SECRET_KEY",
 } as const;

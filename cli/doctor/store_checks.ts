@@ -17,11 +17,11 @@ import { type CheckResult, checkResult } from "./doctor_check.ts";
 /** How long the reachability probe waits for an answer. */
 const PROBE_TIMEOUT_MS = 5_000;
 /** Clock skew that deserves a warning. */
-export const SKEW_WARN_SECONDS = 30;
+const SKEW_WARN_SECONDS = 30;
 /** Clock skew that fails the check: well before SigV4's 15 minutes. */
-export const SKEW_FAIL_SECONDS = 5 * 60;
+const SKEW_FAIL_SECONDS = 5 * 60;
 /** Where probe objects go; each is deleted right after it is written. */
-export const PROBE_PREFIX = "tcfs-meta/doctor/";
+const PROBE_PREFIX = "tcfs-meta/doctor/";
 
 /** What {@linkcode storeChecks} needs. */
 export interface StoreCheckInput {

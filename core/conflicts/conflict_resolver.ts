@@ -141,7 +141,7 @@ async function apply(
   losers: Side[],
   resolution: Resolution | "auto",
 ): Promise<ResolutionOutcome> {
-  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 16);
+  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 8);
   const copies: string[] = [];
   // Copies first: the losing versions are deleted once the winner dominates them.
   for (const loser of losers) copies.push(await keepAsCopy(ctx, site, loser, uploader));

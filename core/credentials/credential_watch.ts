@@ -28,7 +28,7 @@ export interface CredentialWatchOptions {
 
 /** A running watch; {@linkcode CredentialWatch.close} stops it. */
 export interface CredentialWatch extends Disposable {
-  /** The directories watched right now (a missing parent's nearest existing ancestor is not). */
+  /** The parent directories watched right now; missing ones are not (they are looked for). */
   readonly watching: readonly string[];
   close(): void;
 }
@@ -57,7 +57,7 @@ export function watchCredentialFiles(options: CredentialWatchOptions): Credentia
   const changed = new Set<string>();
   let watcher: Deno.FsWatcher | undefined;
   let watching: string[] = [];
-  /** Event paths (which name directories as the OS resolves them) → the target file. */
+  /** Event paths → the file they stand for (events may name the directory's real path). */
   let eventPaths = new Map<string, string>();
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let poll: ReturnType<typeof setTimeout> | undefined;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, delimiter, dirname, join } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { type Document, isScalar, parse } from "yaml";
 import { TcfsError } from "../errors.ts";
 import { findAgeIdentities } from "./age_identities.ts";
@@ -18,7 +18,7 @@ import { REDACTED } from "./secret_redaction.ts";
 import { decryptSopsDocument, decryptSopsFile } from "./sops_decrypt.ts";
 
 /** The sops release tcfs is tested with, for install hints. */
-export const SOPS_VERSION = "v3.13.2";
+const SOPS_VERSION = "v3.13.2";
 
 /** The `kind` of each {@linkcode TcfsError} that {@linkcode rotateSopsCredentials} throws itself. */
 export const SopsRotationErrorKind = {
@@ -108,7 +108,9 @@ const SOPS_CONFIG_MAX_DEPTH = 100;
 export async function rotateSopsCredentials(
   request: SopsRotationRequest,
 ): Promise<SopsRotationResult> {
-  const { file, env } = request;
+  const { env } = request;
+  // sops resolves --filename-override against its own working directory, the file's.
+  const file = resolve(request.file);
   const sops = await findSops(env);
   await checkRotatable(file);
   const identities = await findAgeIdentities(env);

@@ -19,6 +19,9 @@ export const INLINE_LIMIT = 16 * 1024;
 /** Chunks read ahead of the slowest pending upload, per file. */
 const UPLOAD_WINDOW = 16;
 
+/** After this many new chunks in a row, a file stops asking the store whether chunks exist. */
+const NEW_CONTENT_STREAK = 4;
+
 /** The content part of a version. */
 export interface SavedContent {
   blake3: string;
@@ -29,7 +32,8 @@ export interface SavedContent {
 
 /**
  * Reads `path`, uploads its chunks and returns what the version needs.
- * `onBytes` reports progress as the file is read.
+ * `onBytes` reports progress as the file is read; `storedChunks` are ids
+ * known to be in the store already (the previous version's).
  *
  * @example
  * ```ts
@@ -40,6 +44,7 @@ export async function saveFile(
   path: string,
   uploader: ChunkUploader,
   onBytes: (n: number) => void = () => {},
+  storedChunks: ReadonlySet<string> = new Set(),
 ): Promise<SavedContent> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
@@ -56,7 +61,7 @@ export async function saveFile(
       inline: encodeBase64(bytes),
     };
   } else {
-    content = await saveChunked(file, uploader, onBytes);
+    content = await saveChunked(file, uploader, onBytes, storedChunks);
   }
   const after = await Deno.stat(path);
   if (after.size !== content.size || after.mtime?.getTime() !== before.mtime?.getTime()) {
@@ -87,19 +92,29 @@ async function saveChunked(
   file: Deno.FsFile,
   uploader: ChunkUploader,
   onBytes: (n: number) => void,
+  storedChunks: ReadonlySet<string>,
 ): Promise<SavedContent> {
   const hasher = await createBlake3Hasher();
   const chunks: ChunkRef[] = [];
   const pending = new Set<Promise<void>>();
   let failure: unknown;
   let size = 0;
+  let newStreak = 0;
   for await (const chunk of chunkStream(file.readable)) {
     hasher.update(chunk);
     size += chunk.length;
     const id = await blake3Hex(chunk);
     chunks.push({ id, size: chunk.length });
-    const upload = uploader.upload(id, chunk).then(
-      () => onBytes(chunk.length),
+    if (storedChunks.has(id)) {
+      onBytes(chunk.length);
+      continue;
+    }
+    const check = newStreak < NEW_CONTENT_STREAK ? "check" : "skip-check";
+    const upload = uploader.upload(id, chunk, check).then(
+      (uploaded) => {
+        newStreak = uploaded ? newStreak + 1 : 0;
+        onBytes(chunk.length);
+      },
       (err) => (failure ??= err),
     ).finally(() => pending.delete(upload));
     pending.add(upload);

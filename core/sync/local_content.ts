@@ -23,6 +23,7 @@ export async function localContent(
   entry: LocalEntry | undefined,
   uploader: ChunkUploader,
   onBytes: (n: number) => void = () => {},
+  storedChunks: ReadonlySet<string> = new Set(),
 ): Promise<VersionContent> {
   if (!entry) {
     return { kind: "deleted", size: 0, mode: 0, mtime_ms: Date.now(), blake3: "", chunks: [] };
@@ -38,6 +39,6 @@ export async function localContent(
       target: entry.target,
     };
   }
-  const saved = await saveFile(entry.localPath, uploader, onBytes);
+  const saved = await saveFile(entry.localPath, uploader, onBytes, storedChunks);
   return { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved };
 }

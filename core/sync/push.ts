@@ -72,7 +72,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     return !unchanged;
   });
   const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
-  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 16);
+  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 8);
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
@@ -102,10 +102,14 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       return;
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
+    // Versions in the store name only durable chunks, and chunks are never deleted.
+    const stored = new Set(
+      [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => c.id)),
+    );
     const content = await localContent(entry, uploader, (n) => {
       progress.bytesDone += n;
       report();
-    });
+    }, stored);
     summary.chunks_total += content.chunks.length;
     const written = await writeVersion(ctx, rel, content, base, seen);
     clearConflict(ctx.state, ctx.namespace, rel);

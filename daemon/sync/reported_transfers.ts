@@ -15,11 +15,12 @@ import { pull, type PullRequest } from "../../core/sync/pull.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
 import { parseVersionKey } from "../../core/remote/remote_keys.ts";
+import { assertNotRevoked } from "../../core/device/device_registry.ts";
 import type { TrackedEntry } from "../../core/state/state_db.ts";
 import type { SyncActivity } from "../api/api_types.ts";
 import type { DaemonMetrics } from "../metrics/daemon_metrics.ts";
 import type { ConflictLedger } from "./conflict_ledger.ts";
-import { syncedChanges, trackedMarks } from "./synced_changes.ts";
+import { type SyncedChange, syncedChanges, trackedMarks } from "./synced_changes.ts";
 
 /** A state event's own fields; the daemon adds the id, the device and the time. */
 export type EventFields = Omit<StateEvent, "id" | "device_id" | "device_name" | "timestamp">;
@@ -46,13 +47,14 @@ export interface TransferRunOptions {
 }
 
 /** Requests that run at once. */
-const CONCURRENT_REQUESTS = 8;
+const CONCURRENT_REQUESTS = 16;
 
 /**
  * Pushes each request, then announces the versions this device wrote.
  *
- * @throws the first request's error once every request has finished (what did get pushed is
- *   announced all the same).
+ * @throws {TcfsError} kind `device_revoked` when this device was revoked; otherwise the first
+ *   request's error once every request has finished (what did get pushed is announced all the
+ *   same).
  *
  * @example
  * ```ts
@@ -61,13 +63,14 @@ const CONCURRENT_REQUESTS = 8;
  * });
  * ```
  */
-export function reportedPushes(
+export async function reportedPushes(
   reporting: TransferReporting,
   ctx: SyncContext,
   requests: readonly PushRequest[],
   options: TransferRunOptions,
 ): Promise<PushSummary> {
-  return reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
+  assertNotRevoked(ctx.device, ctx.revoked);
+  return await reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
     empty: emptyPushSummary,
     run: async (i) => {
       const started = performance.now();
@@ -123,7 +126,7 @@ export function reportedPulls(
 interface RunParts<S> {
   empty(): S;
   run(index: number): Promise<S>;
-  announce(changes: ReturnType<typeof syncedChanges>): void;
+  announce(changes: readonly SyncedChange[]): void;
 }
 
 async function reportedRun<S extends PushSummary | PullSummary>(
@@ -134,12 +137,20 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   parts: RunParts<S>,
 ): Promise<S> {
   const started = performance.now();
-  const tracked = () => trackedUnder(ctx, rels);
-  const before = trackedMarks(tracked());
+  const before = trackedMarks(trackedUnder(ctx, rels));
   const total = parts.empty();
+  const changes: SyncedChange[] = [];
+  // Without renames to pair, each request's changes are announced as soon as it is done, so
+  // other devices start pulling a burst while the rest of it is still being pushed.
+  const pairRenames = (options.renames ?? []).length > 0;
+  const record = (done: readonly string[]) => {
+    const fresh = syncedChanges(before, trackedUnder(ctx, done), options.renames);
+    changes.push(...fresh);
+    parts.announce(fresh);
+  };
   const limiter = createLimiter(CONCURRENT_REQUESTS);
   let failure: unknown;
-  await Promise.all(rels.map((_, i) =>
+  await Promise.all(rels.map((rel, i) =>
     limiter.run(async () => {
       if (failure !== undefined || options.shouldStop?.()) return;
       try {
@@ -147,10 +158,10 @@ async function reportedRun<S extends PushSummary | PullSummary>(
       } catch (err) {
         failure ??= err;
       }
+      if (!pairRenames) record([rel]);
     })
   ));
-  const changes = syncedChanges(before, tracked(), options.renames);
-  parts.announce(changes);
+  if (pairRenames) record(rels);
   const conflicts = conflictRels(ctx, total.conflicts);
   for (const path of reporting.conflicts.met(ctx.namespace, conflicts)) {
     reporting.metrics.conflicts.inc();

@@ -278,11 +278,13 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         if (stopping) break;
         step.undo();
         retryAt = Date.now() + RETRY_DELAY_MS;
-        lastError = err instanceof Error ? err.message : String(err);
+        const message = err instanceof Error ? err.message : String(err);
+        // The same failure again (the store still down) is logged once, not every 5 s.
         log(
-          "warning",
-          `sync of ${root} failed, retrying in ${RETRY_DELAY_MS / 1000} s: ${lastError}`,
+          message === lastError ? "debug" : "warning",
+          `sync of ${root} failed, retrying in ${RETRY_DELAY_MS / 1000} s: ${message}`,
         );
+        lastError = message;
       }
     }
   };

@@ -41,7 +41,8 @@ async function hostWithSopsFile(parent: string): Promise<Host> {
   );
   await Deno.writeTextFile(
     join(configDir, ".sops.yaml"),
-    `creation_rules:\n  - path_regex: secrets\\.yaml$\n    age: ${host.recipient},${admin.recipient}\n`,
+    // Anchored: sops matches it against the path relative to this file's directory.
+    `creation_rules:\n  - path_regex: ^secrets\\.yaml$\n    age: ${host.recipient},${admin.recipient}\n`,
   );
   return { device, configDir, sopsFile, host, admin };
 }
@@ -147,7 +148,11 @@ Deno.test("creds rotate takes the new keys from the environment and re-encrypts 
     const status = JSON.parse((await h.device.tcfs(["creds", "status", "--json"])).stdout);
     assert.equal(status.source, `sops:${h.sopsFile}`);
 
-    const text = await h.device.tcfs(["creds", "rotate"], { env: newKeysEnv });
+    // A relative --file is the user's, relative to where tcfs runs.
+    const text = await h.device.tcfs(["creds", "rotate", "--file", "tcfs/secrets.yaml"], {
+      env: newKeysEnv,
+      cwd: join(h.device.home, ".config"),
+    });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`rotated the S3 keys in ${h.sopsFile}`));
     assert.match(text.stdout, /previous file kept as .*secrets\.yaml\.bak-/);

@@ -17,11 +17,16 @@ function publishedPaths(lines: ActivityLine[]): string[] {
 
 Deno.test("tcfs status without a daemon says so, shows the local setup, and exits 4", async () => {
   const tmp = await makeScopedTempDir("tcfs-cli-status-");
-  const a = await makeDaemonDevice(tmp.path, "devA", { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` });
+  const a = await makeDaemonDevice(tmp.path, "devA", {
+    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
+  });
   try {
     const text = await a.tcfs(["status"]);
     assert.equal(text.code, 4);
-    assert.match(text.stdout, new RegExp(`tcfs daemon: not running \\(nothing answers on ${a.socket}\\)`));
+    assert.match(
+      text.stdout,
+      new RegExp(`tcfs daemon: not running \\(nothing answers on ${a.socket}\\)`),
+    );
     assert.match(text.stdout, new RegExp(`storage +file://${tmp.path}/store bucket tcfs`));
     assert.match(text.stdout, /sync root +.*devA\/Sync/);
     const json = await a.tcfs(["status", "--json"]);
@@ -38,13 +43,26 @@ Deno.test("tcfs status without a daemon says so, shows the local setup, and exit
 
 Deno.test("with a daemon running, status, push, pull and sync-status go through it", async () => {
   const tmp = await makeScopedTempDir("tcfs-cli-routing-");
-  const a = await makeDaemonDevice(tmp.path, "devA", { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` });
+  const a = await makeDaemonDevice(tmp.path, "devA", {
+    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
+  });
   await a.start();
   const activity = await a.recordEvents();
   try {
     const status = await a.tcfs(["status"]);
     assert.equal(status.code, 0, status.stderr);
-    for (const field of ["device +devA", "storage .* reachable", "nats +disabled", "conflicts +mode interactive, 0 pending", "sync root .*watching", `socket +${a.socket}`, "metrics +http://127\\.0\\.0\\.1:\\d+/metrics", "credentials +none"]) {
+    for (
+      const field of [
+        "device +devA",
+        "storage .* reachable",
+        "nats +disabled",
+        "conflicts +mode interactive, 0 pending",
+        "sync root .*watching",
+        `socket +${a.socket}`,
+        "metrics +http://127\\.0\\.0\\.1:\\d+/metrics",
+        "credentials +none",
+      ]
+    ) {
       assert.match(status.stdout, new RegExp(field), field);
     }
     const json = JSON.parse((await a.tcfs(["status", "--json"])).stdout) as RunningStatusJson;
@@ -70,13 +88,19 @@ Deno.test("with a daemon running, status, push, pull and sync-status go through 
     assert.equal(syncStatus.code, 0, syncStatus.stderr);
     assert.match(syncStatus.stdout, /^daemon: running; NATS disabled, 0 events in the outbox/);
     await Deno.writeTextFile(join(a.root, "in-root.txt"), "synced by the daemon\n");
-    await waitFor(() => publishedPaths(activity.lines).includes("in-root.txt"), 10_000, () => a.log());
+    await waitFor(
+      () => publishedPaths(activity.lines).includes("in-root.txt"),
+      10_000,
+      () => a.log(),
+    );
     const rows = JSON.parse((await a.tcfs(["sync-status", "--json"])).stdout) as PathStatus[];
     assert.deepEqual(rows.find((r) => r.path === "in-root.txt")?.state, "synced");
 
     // TCFS_NO_DAEMON makes the command work on its own: nothing reaches the daemon.
     await Deno.writeTextFile(outside, "pushed without the daemon\n");
-    const alone = await a.tcfs(["push", "--json", outside, "tcfs/default/alone.txt"], { TCFS_NO_DAEMON: "1" });
+    const alone = await a.tcfs(["push", "--json", outside, "tcfs/default/alone.txt"], {
+      TCFS_NO_DAEMON: "1",
+    });
     assert.equal(alone.code, 0, alone.stderr);
     assert.deepEqual(publishedPaths(activity.lines), ["by-hand.txt", "in-root.txt"]);
   } finally {

@@ -54,7 +54,10 @@ Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing 
     for await (const info of store.list("ns/")) {
       const version = parseFileVersion((await store.get(info.key))!, info.key);
       for (const chunk of version.chunks) {
-        assert.ok(await store.has(chunkKey(chunk.id)), `${info.key} names missing chunk ${chunk.id}`);
+        assert.ok(
+          await store.has(chunkKey(chunk.id)),
+          `${info.key} names missing chunk ${chunk.id}`,
+        );
       }
     }
   } finally {

@@ -61,7 +61,11 @@ Deno.test("SIGTERM in the middle of a big transfer exits 0 within 10 s and leave
       "the file is absent or complete",
     );
     assert.match(await b.log(), /SIGTERM: stopping/);
-    console.log(`A exited in ${Math.round(aExit.elapsedMs)} ms, B in ${Math.round(bExit.elapsedMs)} ms; B ${landed ? "finished" : "dropped"} the file in flight`);
+    console.log(
+      `A exited in ${Math.round(aExit.elapsedMs)} ms, B in ${Math.round(bExit.elapsedMs)} ms; B ${
+        landed ? "finished" : "dropped"
+      } the file in flight`,
+    );
 
     await b.start();
     await waitFor(() => sameBytes(source, target), 60_000, logs);

@@ -13,7 +13,8 @@ interface Sample {
 
 const HELP = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/;
 const TYPE = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$/;
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
 
 /** Parses the exposition text strictly: every line is HELP, TYPE or a sample of a declared family. */
 function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
@@ -31,8 +32,15 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
       types.set(type[1], type[2]);
     } else if (sample) {
       const family = sample[1].replace(/_(bucket|sum|count)$/, "");
-      assert.ok(types.has(sample[1]) || types.get(family) === "histogram", `undeclared ${sample[1]}`);
-      samples.push({ name: sample[1], labels: sample[2] ?? "", value: Number(sample[3].replace("Inf", "Infinity")) });
+      assert.ok(
+        types.has(sample[1]) || types.get(family) === "histogram",
+        `undeclared ${sample[1]}`,
+      );
+      samples.push({
+        name: sample[1],
+        labels: sample[2] ?? "",
+        value: Number(sample[3].replace("Inf", "Infinity")),
+      });
     } else assert.fail(`not a HELP, TYPE or sample line: ${JSON.stringify(line)}`);
   }
   return { types, samples };
@@ -46,7 +54,9 @@ function value(samples: Sample[], name: string, labels = ""): number {
 
 Deno.test("/metrics is valid Prometheus text with the tcfs series, and counters move after a push", async () => {
   const tmp = await makeScopedTempDir("tcfs-daemon-metrics-");
-  const a = await makeDaemonDevice(tmp.path, "devA", { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` });
+  const a = await makeDaemonDevice(tmp.path, "devA", {
+    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
+  });
   await a.start();
   try {
     const addr = (await a.status()).metrics_addr!;
@@ -80,10 +90,15 @@ Deno.test("/metrics is valid Prometheus text with the tcfs series, and counters 
     assert.equal(value(before.samples, "tcfs_errors_total", '{op="push"}'), 0);
     assert.equal(value(before.samples, "tcfs_nats_connected"), 0);
     assert.ok(value(before.samples, "process_resident_memory_bytes") > 1 << 20);
-    assert.ok(Math.abs(value(before.samples, "process_start_time_seconds") - Date.now() / 1000) < 120);
+    assert.ok(
+      Math.abs(value(before.samples, "process_start_time_seconds") - Date.now() / 1000) < 120,
+    );
 
     const pushedBefore = value(before.samples, "tcfs_pushed_files_total");
-    await Deno.writeFile(join(a.root, "counted.bin"), crypto.getRandomValues(new Uint8Array(40_000)));
+    await Deno.writeFile(
+      join(a.root, "counted.bin"),
+      crypto.getRandomValues(new Uint8Array(40_000)),
+    );
     await waitFor(
       async () => value((await scrape()).samples, "tcfs_pushed_files_total") > pushedBefore,
       10_000,
@@ -101,7 +116,9 @@ Deno.test("/metrics is valid Prometheus text with the tcfs series, and counters 
       value(after.samples, "tcfs_push_duration_seconds_bucket", '{le="+Inf"}'),
       value(after.samples, "tcfs_push_duration_seconds_count"),
     );
-    assert.ok(Math.abs(value(after.samples, "tcfs_last_sync_timestamp_seconds") - Date.now() / 1000) < 60);
+    assert.ok(
+      Math.abs(value(after.samples, "tcfs_last_sync_timestamp_seconds") - Date.now() / 1000) < 60,
+    );
 
     assert.equal(await (await fetch(`http://${addr}/healthz`)).text(), "ok\n");
     const ready = await fetch(`http://${addr}/readyz`);

@@ -18,7 +18,10 @@ Deno.test("once aborted every call fails with daemon_stopping; before, it is the
     await store.put("k", new Uint8Array([1, 2, 3]));
     assert.deepEqual(await store.get("k"), new Uint8Array([1, 2, 3]));
     stop.abort();
-    await assert.rejects(store.get("k"), (err: Error & { kind?: string }) => err.kind === "daemon_stopping");
+    await assert.rejects(
+      store.get("k"),
+      (err: Error & { kind?: string }) => err.kind === "daemon_stopping",
+    );
     await assert.rejects(store.put("k2", new Uint8Array()), /stopping/);
     await assert.rejects(Array.fromAsync(store.list("")), /stopping/);
     store.close();
@@ -48,20 +51,24 @@ Deno.test("aborting in the middle of a restore leaves no temp file and the old f
       author: "dev",
       author_name: "dev",
       written_at: new Date().toISOString(),
-    } as FileVersion;
-    // A store whose reads are slow enough to abort half-way.
+    };
+    assert.ok(content.chunks.length >= 4, `${content.chunks.length} chunks`);
+    // A store that serves one read at a time, slowly enough to abort half-way.
+    let queue = Promise.resolve();
     const slow: ObjectStore = {
       ...inner,
-      get: async (key) => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return await inner.get(key);
+      get: (key) => {
+        const read = queue.then(() => new Promise((resolve) => setTimeout(resolve, 40)))
+          .then(() => inner.get(key));
+        queue = read.then(() => {}, () => {});
+        return read;
       },
     };
     const stop = new AbortController();
     const target = join(dir, "target", "big.bin");
     await Deno.mkdir(join(dir, "target"));
     await Deno.writeTextFile(target, "the old file\n");
-    setTimeout(() => stop.abort(), 150);
+    setTimeout(() => stop.abort(), 100);
     await assert.rejects(
       restoreVersion(abortableStore(slow, stop.signal), version, target, {
         counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
@@ -72,7 +79,9 @@ Deno.test("aborting in the middle of a restore leaves no temp file and the old f
     assert.deepEqual([...Deno.readDirSync(join(dir, "target"))].map((e) => e.name), ["big.bin"]);
     assert.equal(await Deno.readTextFile(target), "the old file\n");
     // The same restore without the abort completes: the test above really was mid-transfer.
-    await restoreVersion(inner, version, target, { counters: { chunksDownloaded: 0, bytesDownloaded: 0 } });
+    await restoreVersion(inner, version, target, {
+      counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+    });
     assert.deepEqual(await Deno.readFile(target), await Deno.readFile(source));
     inner.close();
   } finally {

@@ -20,7 +20,11 @@ function tracked(path: string, key: string, kind: TrackedEntry["kind"] = "file")
 }
 
 Deno.test("new and changed versions are syncs, tombstones are deletions, untouched paths are nothing", () => {
-  const before = trackedMarks([tracked("same.txt", "k1"), tracked("edit.txt", "k2"), tracked("gone.txt", "k3")]);
+  const before = trackedMarks([
+    tracked("same.txt", "k1"),
+    tracked("edit.txt", "k2"),
+    tracked("gone.txt", "k3"),
+  ]);
   const after = [
     tracked("same.txt", "k1"),
     tracked("edit.txt", "k4"),
@@ -29,12 +33,20 @@ Deno.test("new and changed versions are syncs, tombstones are deletions, untouch
   ];
   assert.deepEqual(
     syncedChanges(before, after).map((c) => [c.type, c.path, c.version_key]),
-    [["file_synced", "edit.txt", "k4"], ["file_deleted", "gone.txt", "k5"], ["file_synced", "new.txt", "k6"]],
+    [["file_synced", "edit.txt", "k4"], ["file_deleted", "gone.txt", "k5"], [
+      "file_synced",
+      "new.txt",
+      "k6",
+    ]],
   );
 });
 
 Deno.test("a deletion and a sync that a watched rename explains become one rename", () => {
-  const before = trackedMarks([tracked("a.txt", "k1"), tracked("dir/x", "k2"), tracked("dir/y", "k3")]);
+  const before = trackedMarks([
+    tracked("a.txt", "k1"),
+    tracked("dir/x", "k2"),
+    tracked("dir/y", "k3"),
+  ]);
   const after = [
     tracked("a.txt", "k4", "deleted"),
     tracked("b.txt", "k5"),
@@ -64,7 +76,9 @@ Deno.test("a path deleted before and still deleted is not announced again", () =
   assert.deepEqual(syncedChanges(before, [tracked("old.txt", "k1", "deleted")]), []);
   // A rename whose source was not tracked (an editor's temp file) is just a sync.
   assert.deepEqual(
-    syncedChanges(new Map(), [tracked("doc.txt", "k2")], [[".doc.txt.swp", "doc.txt"]]).map((c) => c.type),
+    syncedChanges(new Map(), [tracked("doc.txt", "k2")], [[".doc.txt.swp", "doc.txt"]]).map((c) =>
+      c.type
+    ),
     ["file_synced"],
   );
 });

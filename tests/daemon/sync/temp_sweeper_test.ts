@@ -6,7 +6,10 @@ Deno.test("leftover tcfs temp files are removed at any depth; everything else st
   const root = await Deno.makeTempDir();
   try {
     await Deno.mkdir(join(root, "a", "b"), { recursive: true });
-    const temps = [join(root, ".x.txt.tcfs-tmp-0123abcd"), join(root, "a", "b", ".big.bin.tcfs-tmp-deadbeef")];
+    const temps = [
+      join(root, ".x.txt.tcfs-tmp-0123abcd"),
+      join(root, "a", "b", ".big.bin.tcfs-tmp-deadbeef"),
+    ];
     const kept = [
       join(root, "x.txt"),
       join(root, "a", "notes.tcfs-tmp-0123abcd"), // no leading dot: not one of ours

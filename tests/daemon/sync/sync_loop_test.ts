@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import { StateDb } from "../../../core/state/state_db.ts";
+import type { SyncContext } from "../../../core/sync/sync_context.ts";
+import { createDaemonMetrics } from "../../../daemon/metrics/daemon_metrics.ts";
+import { createConflictLedger } from "../../../daemon/sync/conflict_ledger.ts";
+import type { EventFields } from "../../../daemon/sync/reported_transfers.ts";
+import { createSyncLoop, type SyncLoopOptions } from "../../../daemon/sync/sync_loop.ts";
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    assert.ok(i < 200, what);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A loop on a real directory store and state db, with everything it reports recorded. */
+async function loopFixture(
+  dir: string,
+  watch?: SyncLoopOptions["watch"],
+  storeDir = join(dir, "store"),
+) {
+  const store = createFsStore(storeDir);
+  await store.ensureReady();
+  const state = await StateDb.open(join(dir, "state.db"));
+  const ctx: SyncContext = {
+    store,
+    state,
+    device: { id: crypto.randomUUID(), name: "dev" },
+    bucket: "tcfs",
+    namespace: "default",
+  };
+  const metrics = createDaemonMetrics({
+    natsConnected: () => false,
+    outboxDepth: () => 0,
+    storageReachable: () => true,
+  });
+  const announced: EventFields[] = [];
+  const warnings: string[] = [];
+  const root = join(dir, "Sync");
+  const loop = createSyncLoop({
+    root,
+    context: () => ctx,
+    settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs: 1 }),
+    natsConnected: () => false,
+    reporting: {
+      metrics,
+      announce: (fields) => announced.push(fields),
+      activity: () => {},
+      conflicts: createConflictLedger(),
+    },
+    log: (level, message) => level === "warning" && warnings.push(message),
+    watch,
+  });
+  return {
+    root,
+    loop,
+    announced,
+    warnings,
+    metrics,
+    async close() {
+      await loop.stop();
+      state.close();
+      store.close();
+    },
+  };
+}
+
+Deno.test("when the OS has no watches left, the loop says so once and finds changes by rescanning", async () => {
+  const dir = await Deno.makeTempDir();
+  const fixture = await loopFixture(dir, () => {
+    throw new Error("No space left on device (os error 28)");
+  });
+  try {
+    await fixture.loop.start();
+    await Deno.writeTextFile(join(fixture.root, "found.txt"), "found by a rescan\n");
+    await Deno.writeTextFile(join(fixture.root, "ignored.skip"), "excluded\n");
+    await until(
+      () => fixture.announced.some((e) => e.type === "file_synced" && e.path === "found.txt"),
+      "a rescan pushes the file",
+    );
+    await Deno.writeTextFile(join(fixture.root, "later.txt"), "found by the next rescan\n");
+    await until(
+      () => fixture.announced.some((e) => e.path === "later.txt"),
+      "rescans go on",
+    );
+    assert.equal(fixture.loop.status().watcher, "rescanning");
+    assert.equal(fixture.warnings.length, 1, fixture.warnings.join("\n"));
+    assert.match(fixture.warnings[0], /max_user_watches/);
+    assert.match(fixture.warnings[0], /full rescan every 1 s/);
+    assert.ok(!fixture.announced.some((e) => e.path === "ignored.skip"));
+    assert.match(fixture.metrics.registry.render(), /tcfs_errors_total\{op="watch"\} 1\n/);
+  } finally {
+    await fixture.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("files a loop pulls are recognised by their stat and never pushed back", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir);
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir);
+  try {
+    await a.loop.start();
+    await b.loop.start();
+    await Deno.mkdir(join(a.root, "docs"));
+    await Deno.writeTextFile(join(a.root, "docs", "from-a.txt"), "written on A\n");
+    await until(() => a.announced.some((e) => e.path === "docs/from-a.txt"), "A pushes");
+    b.loop.remoteChanged(a.announced.flatMap((e) => e.path ? [e.path] : []));
+    await until(() => {
+      try {
+        return Deno.readTextFileSync(join(b.root, "docs", "from-a.txt")) === "written on A\n";
+      } catch {
+        return false;
+      }
+    }, "B pulls");
+    // B's watcher sees the file it restored; well past the debounce, B has pushed nothing.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(b.announced, []);
+    assert.equal(b.loop.status().pending_changes, 0);
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
