@@ -13,7 +13,13 @@
  */
 
 import { promisify } from "node:util";
-import { constants, zstdCompress, zstdDecompressSync, type ZstdOptions } from "node:zlib";
+import {
+  constants,
+  zstdCompress,
+  zstdCompressSync,
+  zstdDecompressSync,
+  type ZstdOptions,
+} from "node:zlib";
 import { TcfsError } from "../errors.ts";
 import { DEFAULT_CHUNK_SIZES } from "./fastcdc.ts";
 
@@ -77,12 +83,31 @@ export async function encodeChunk(
       [constants.ZSTD_c_contentSizeFlag]: 1,
     },
   };
+  if (!looksCompressible(raw)) return withFormatByte(CHUNK_FORMAT_RAW, raw);
   const compressed = await compressAsync(raw, options);
   const worthIt = compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION);
   return withFormatByte(
     worthIt ? CHUNK_FORMAT_ZSTD : CHUNK_FORMAT_RAW,
     worthIt ? compressed : raw,
   );
+}
+
+/** Bytes of each sample taken to decide whether compressing a chunk can pay off. */
+const PROBE_BYTES = 4 * 1024;
+
+/**
+ * Compressing incompressible data (media, archives, ciphertext) costs most of the
+ * pipeline's CPU for nothing, so a fast level-1 pass over samples from the start,
+ * middle and end decides first; any compressible sample means the whole chunk is tried.
+ */
+function looksCompressible(raw: Uint8Array): boolean {
+  if (raw.length <= PROBE_BYTES * 4) return true;
+  const starts = [0, (raw.length - PROBE_BYTES) >> 1, raw.length - PROBE_BYTES];
+  return starts.some((start) => {
+    const sample = raw.subarray(start, start + PROBE_BYTES);
+    const probe = zstdCompressSync(sample, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+    return probe.length <= sample.length * (1 - MIN_SAVING_FRACTION);
+  });
 }
 
 function withFormatByte(format: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
