@@ -5,8 +5,9 @@
  * The protocol is a datagram on the Unix socket `$NOTIFY_SOCKET`, and Deno can send Unix
  * datagrams only behind `--unstable-net`. So each message is sent by `systemd-notify`, which
  * ships with systemd wherever `NOTIFY_SOCKET` can be set, and waits (`BARRIER=1`) until systemd
- * has read it. It sends from its own pid, so the unit needs `NotifyAccess=all` next to
- * `Type=notify`.
+ * has read it. It is told the daemon's pid (`--pid`), which the kernel lets it claim only as
+ * root; otherwise the message comes from its own pid, so a user unit needs `NotifyAccess=all`
+ * next to `Type=notify`.
  *
  * @module
  */
@@ -69,7 +70,7 @@ export function createSdNotifier(options: SdNotifierOptions): SdNotifier {
     if (!socket) return;
     try {
       const { success, stderr } = await new Deno.Command(command, {
-        args: assignments,
+        args: [`--pid=${Deno.pid}`, ...assignments],
         env: { NOTIFY_SOCKET: socket },
         stdin: "null",
         stdout: "null",

@@ -60,10 +60,13 @@ live() { # device command...
   env $(daemon_env "$device") "$TCFS_ROOT/scripts/tcfs" "$@"
 }
 DAEMON_PIDS=()
-trap 'kill "${DAEMON_PIDS[@]}" 2>/dev/null; wait; rm -rf "$DEMO"' EXIT
+trap 'kill "${DAEMON_PIDS[@]}" 2>/dev/null || true; wait; rm -rf "$DEMO"' EXIT
 for device in laptop labbox; do
   mkdir -p "$DEMO/$device/Sync"
-  live "$device" daemon --log-level warning 2>"$DEMO/$device-daemon.log" &
+  # exec all the way down, so the recorded pid is the daemon's own and signals reach it.
+  # shellcheck disable=SC2046 # one word per variable, by design
+  (exec env $(daemon_env "$device") "$TCFS_ROOT/scripts/tcfs" daemon --log-level warning \
+    2>"$DEMO/$device-daemon.log" >/dev/null) &
   DAEMON_PIDS+=("$!")
 done
 for device in laptop labbox; do

@@ -32,12 +32,18 @@ NATS_MONITOR="http://127.0.0.1:$NATS_MONITOR_PORT"
 
 say() { echo "services: $*" >&2; }
 
-# Prints the pid recorded for a service if that process is still alive, else fails.
+# What each service's recorded process runs; a pid file that names anything else is stale.
+declare -A COMMAND_OF=([weed]=scripts/seaweedfs/run.sh [nats]=nats-server)
+
+# Prints the pid recorded for a service if that process is still ours and alive, else fails.
 running_pid() {
-  local pid_file="$STATE_DIR/$1.pid" pid
+  local pid_file="$STATE_DIR/$1.pid" pid command_line
   [[ -f "$pid_file" ]] || return 1
   pid="$(<"$pid_file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  # After a reboot the pid may belong to an unrelated process, which must not be signalled.
+  command_line="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
+  [[ "$command_line" == *"${COMMAND_OF[$1]}"* ]] || return 1
   echo "$pid"
 }
 
@@ -192,11 +198,12 @@ cmd_up() {
   DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tcfs-services.XXXXXX")"
   echo "$DATA_DIR" >"$STATE_DIR/data-dir"
   local started=$SECONDS
-  if ! start_weed || ! start_nats; then
-    cmd_down
-    return 1
-  fi
+  # Any failing step ends the script (errexit); this trap then takes down what did start.
+  trap cmd_down EXIT
+  start_weed
+  start_nats
   write_env_file
+  trap - EXIT
   say "SeaweedFS S3 on $S3_ENDPOINT and NATS on nats://127.0.0.1:$NATS_PORT are up" \
     "($((SECONDS - started))s); env in ${ENV_FILE#"$TCFS_ROOT/"}"
 }

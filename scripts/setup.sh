@@ -8,6 +8,9 @@
 #   nats-server, age, keepassxc-cli, rclone, restic, shellcheck, curl, systemd-analyze, python3,
 #   nix-instantiate → Debian packages
 #   npm dependencies of deno.json/deno.lock → $DENO_DIR
+#
+#   scripts/setup.sh               everything the tests need
+#   scripts/setup.sh --deno-only   only Deno and the npm dependencies (what the CLI needs)
 set -euo pipefail
 # shellcheck source=lib/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
@@ -57,11 +60,11 @@ run_logged() {
 go_binary_module_version() {
   local binary="$1" module="$2"
   go version -m "$binary" 2>/dev/null |
-    awk -v m="$module" '($1 == "mod" || $1 == "dep") && $2 == m { print $3; exit }'
+    awk -v m="$module" '($1 == "mod" || $1 == "dep") && $2 == m { print $3 }'
 }
 
 install_deno() {
-  if [[ -x "$DENO" ]] && "$DENO" --version 2>/dev/null | grep -q "^deno $DENO_VERSION "; then
+  if [[ -x "$DENO" && "$("$DENO" --version 2>/dev/null)" == "deno $DENO_VERSION "* ]]; then
     return
   fi
   say "installing Deno $DENO_VERSION from npm into .tools/"
@@ -133,12 +136,21 @@ install_apt_packages() {
 }
 
 cache_npm_dependencies() {
-  # Quiet when everything is cached; on a cold cache Deno reports each download.
+  # Fetches the npm packages deno.lock pins into DENO_DIR; a no-op when they are cached.
   (cd "$TCFS_ROOT" && run_logged deno-deps "$DENO" install)
 }
 
-command -v go >/dev/null 2>&1 || die "Go is required (1.26 or newer) to build weed and sops; put it on PATH"
 command -v npm >/dev/null 2>&1 || die "npm is required to install Deno; install Node.js 20 or newer"
+if [[ "${1:-}" == "--deno-only" ]]; then
+  # What the CLI alone needs (scripts/demo.sh): no servers, no Go.
+  install_deno
+  cache_npm_dependencies
+  exit 0
+fi
+
+# The Go tarball's default place, for machines where it is not on PATH yet.
+command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$PATH"
+command -v go >/dev/null 2>&1 || die "Go is required (1.26 or newer) to build weed and sops; put it on PATH"
 
 install_apt_packages
 install_deno

@@ -37,7 +37,8 @@ NATS is off or down), and serves:
 
 Signals: SIGHUP reloads the config and credentials; SIGTERM or SIGINT stops it cleanly
 (the file in flight finishes, device_offline is published) within 10 s.
-Under systemd use Type=notify with NotifyAccess=all (readiness is sent by systemd-notify).
+Under systemd use Type=notify; a user unit also needs NotifyAccess=all (readiness is
+sent through systemd-notify, which only root can send on the daemon's behalf).
 
 Examples:
   tcfs daemon

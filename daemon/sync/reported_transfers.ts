@@ -78,17 +78,12 @@ export async function reportedPushes(
       reporting.metrics.recordPush(summary, (performance.now() - started) / 1000);
       return summary;
     },
-    announce: (changes) => {
-      for (const change of changes) {
-        if (parseVersionKey(change.version_key)?.device !== ctx.device.id) continue;
-        reporting.announce({ ...change, namespace: ctx.namespace });
-      }
-    },
   });
 }
 
 /**
- * Pulls each request; what it changed shows on the activity feed.
+ * Pulls each request; what it changed shows on the activity feed. Versions this device wrote
+ * while pulling (a conflict resolved on the spot) are announced.
  *
  * @throws the first request's error once every request has finished.
  *
@@ -119,14 +114,12 @@ export function reportedPulls(
       reporting.metrics.recordPull(summary, (performance.now() - started) / 1000);
       return summary;
     },
-    announce: () => {},
   });
 }
 
 interface RunParts<S> {
   empty(): S;
   run(index: number): Promise<S>;
-  announce(changes: readonly SyncedChange[]): void;
 }
 
 async function reportedRun<S extends PushSummary | PullSummary>(
@@ -140,13 +133,20 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   const before = trackedMarks(trackedUnder(ctx, rels));
   const total = parts.empty();
   const changes: SyncedChange[] = [];
+  const recorded = new Set<string>();
   // Without renames to pair, each request's changes are announced as soon as it is done, so
   // other devices start pulling a burst while the rest of it is still being pushed.
   const pairRenames = (options.renames ?? []).length > 0;
-  const record = (done: readonly string[]) => {
-    const fresh = syncedChanges(before, trackedUnder(ctx, done), options.renames);
+  const record = (after: readonly TrackedEntry[]) => {
+    const fresh = syncedChanges(before, after, options.renames)
+      .filter((change) => !recorded.has(change.version_key));
+    for (const change of fresh) recorded.add(change.version_key);
     changes.push(...fresh);
-    parts.announce(fresh);
+    for (const change of fresh) {
+      // Only what this device wrote is its to announce (a pull adopts others' versions).
+      if (parseVersionKey(change.version_key)?.device !== ctx.device.id) continue;
+      reporting.announce({ ...change, namespace: ctx.namespace });
+    }
   };
   const limiter = createLimiter(CONCURRENT_REQUESTS);
   let failure: unknown;
@@ -158,16 +158,21 @@ async function reportedRun<S extends PushSummary | PullSummary>(
       } catch (err) {
         failure ??= err;
       }
-      if (!pairRenames) record([rel]);
+      if (!pairRenames) record(trackedUnder(ctx, [rel]));
     })
   ));
-  if (pairRenames) record(rels);
+  if (pairRenames) record(trackedUnder(ctx, rels));
+  if (total.auto_resolved.length > 0) {
+    // Resolving wrote conflict copies beside the paths, outside what was asked for.
+    const startedAt = new Date(Date.now() - (performance.now() - started)).toISOString();
+    record(ctx.state.listTracked(ctx.namespace).filter((e) => e.syncedAt >= startedAt));
+  }
   const conflicts = conflictRels(ctx, total.conflicts);
   for (const path of reporting.conflicts.met(ctx.namespace, conflicts)) {
     reporting.metrics.conflicts.inc();
     reporting.announce({ type: "conflict_detected", namespace: ctx.namespace, path });
   }
-  for (const path of conflictRels(ctx, total.auto_resolved ?? [])) {
+  for (const path of conflictRels(ctx, total.auto_resolved)) {
     reporting.conflicts.resolved(ctx.namespace, path);
     reporting.announce({ type: "conflict_resolved", namespace: ctx.namespace, path });
   }

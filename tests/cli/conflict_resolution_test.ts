@@ -9,7 +9,9 @@ import type { QueuedConflict } from "../../core/conflicts/conflict_queue.ts";
 async function seedFleet(conflictMode: string) {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-conflict-" });
   const s = servicesEnv();
-  const namespace = `cf-${crypto.randomUUID().slice(0, 8)}`;
+  // A bucket of its own, so the fleet registry holds exactly these three devices.
+  const bucket = `seed-${crypto.randomUUID().slice(0, 8)}`;
+  const namespace = "default";
   const devices: Record<string, DeviceHome> = {};
   for (const name of ["xoxd-bates", "yoga", "petting-zoo-mini"]) {
     const home = join(tmp, name);
@@ -17,7 +19,7 @@ async function seedFleet(conflictMode: string) {
       TCFS_S3_ENDPOINT: s.s3Endpoint,
       TCFS_S3_ACCESS: s.s3Access,
       TCFS_S3_SECRET: s.s3Secret,
-      TCFS_S3_BUCKET: s.s3Bucket,
+      TCFS_S3_BUCKET: bucket,
       TCFS_NAMESPACE: namespace,
       TCFS_SYNC_ROOT: join(home, "Sync"),
       TCFS_CONFLICT_MODE: conflictMode,
@@ -25,7 +27,7 @@ async function seedFleet(conflictMode: string) {
     await Deno.mkdir(join(home, "Sync"), { recursive: true });
   }
   const root = (d: DeviceHome) => join(d.home, "Sync");
-  const everything = `${s.s3Bucket}/${namespace}/`;
+  const everything = `${bucket}/${namespace}/`;
   const sync = async (d: DeviceHome, codes: number[] = []) => {
     await d.tcfsJson<PushSummary>(["push", root(d)], { allowCodes: [3, ...codes] });
     return await d.tcfsJson<PullSummary>(["pull", everything], { allowCodes: [3, ...codes] });
@@ -55,9 +57,18 @@ async function files(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-Deno.test("seed fleet: yoga pushes, the others pull byte-perfect; a concurrent edit is a conflict, not an overwrite", async () => {
+Deno.test("seed fleet: three hosts enroll at once, yoga pushes, the others pull byte-perfect; a concurrent edit is a conflict, not an overwrite", async () => {
   const fleet = await seedFleet("interactive");
   const { devices, root, sync } = fleet;
+  const enrolled = await Promise.all(
+    Object.values(devices).map((d) =>
+      d.tcfs(["device", "enroll", "--name", d.name, "--no-service", "--json"])
+    ),
+  );
+  for (const result of enrolled) assert.equal(result.code, 0, result.stderr);
+  const fleetList = await devices.yoga.tcfsJson<{ name: string }[]>(["device", "list"]);
+  const names = fleetList.map((d) => d.name).sort();
+  assert.deepEqual(names, ["petting-zoo-mini", "xoxd-bates", "yoga"]);
   await Deno.writeFile(
     join(root(devices.yoga), "paper.pdf"),
     crypto.getRandomValues(new Uint8Array(40000)),

@@ -138,10 +138,11 @@ Deno.test("under systemd the daemon sends READY once it serves, watchdog pings, 
   await a.start({ NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: "400000" });
   try {
     await notify.waitFor("READY=1");
-    const ready = notify.messages.find((m) => m.startsWith("READY=1"))!;
+    const ready = notify.messages.find((m) => m.split("\n").includes("READY=1"))!;
     assert.match(ready, new RegExp(`STATUS=serving on ${a.socket}`));
+    assert.match(ready, new RegExp(`^MAINPID=${(await a.status()).pid}$`, "m"));
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const pings = notify.messages.filter((m) => m === "WATCHDOG=1").length;
+    const pings = notify.messages.filter((m) => m.split("\n").includes("WATCHDOG=1")).length;
     assert.ok(pings >= 3, `pings every 200 ms: got ${pings}`);
     const exit = await a.stop();
     assert.equal(exit.code, 0);

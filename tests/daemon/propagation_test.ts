@@ -42,6 +42,7 @@ Deno.test("with NATS, files, edits, renames and deletes in A's root reach B's ro
     () => "B never connected",
   );
   const activity = await a.recordEvents();
+  const bActivity = await b.recordEvents();
   const inB = (rel: string) => readIfExists(join(b.root, rel));
   const logs = async () => `A:\n${await a.log()}\nB:\n${await b.log()}`;
   try {
@@ -91,10 +92,11 @@ Deno.test("with NATS, files, edits, renames and deletes in A's root reach B's ro
       ),
     );
 
-    // Nothing B pulled was pushed back: B published only its own device_online.
-    const fromB = await b.status();
-    assert.equal(fromB.nats.outbox_depth, 0);
+    // Nothing B pulled was pushed back: B announced no file events at all.
+    assert.deepEqual(published(bActivity.lines), []);
+    assert.ok(bActivity.lines.some((l) => l.kind === "state_event" && l.direction === "received"));
   } finally {
+    await bActivity.stop();
     await activity.stop();
     await a.stop();
     await b.stop();

@@ -14,13 +14,15 @@ Deno.test("READY, STOPPING and watchdog pings reach the socket NOTIFY_SOCKET nam
     assert.equal(notifier.enabled, true);
     await notifier.ready("serving on /run/user/1000/tcfsd.sock");
     assert.ok(
-      notify.messages.some((m) => m === "READY=1\nSTATUS=serving on /run/user/1000/tcfsd.sock"),
+      notify.messages.some((m) =>
+        m === `MAINPID=${Deno.pid}\nREADY=1\nSTATUS=serving on /run/user/1000/tcfsd.sock`
+      ),
       JSON.stringify(notify.messages),
     );
     const stop = notifier.startWatchdog();
     await new Promise((resolve) => setTimeout(resolve, 550));
     stop();
-    const pings = notify.messages.filter((m) => m === "WATCHDOG=1").length;
+    const pings = notify.messages.filter((m) => m.split("\n").includes("WATCHDOG=1")).length;
     assert.ok(pings >= 3 && pings <= 6, `a ping every 100 ms: got ${pings}`);
     await notifier.stopping("stopping on SIGTERM");
     await notify.waitFor("STOPPING=1");

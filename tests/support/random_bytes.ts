@@ -16,7 +16,12 @@
 export function randomBytes(size: number, seed = 1): Uint8Array {
   const out = new Uint8Array(size);
   const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
-  let x = (seed * 2654435761) >>> 0 || 1;
+  // Mix both halves of the seed with integer multiplies: a float product would lose the low
+  // bits and make different seeds collide.
+  const low = seed >>> 0;
+  const high = Math.floor(seed / 2 ** 32) >>> 0;
+  let x =
+    (Math.imul(low ^ 0x9e3779b9, 2654435761) ^ Math.imul(high + 0x7f4a7c15, 0x85ebca6b)) >>> 0 || 1;
   for (let i = 0; i < words.length; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -30,8 +30,8 @@ export interface ServiceProcess {
    * exits first or `timeoutMs` passes.
    */
   waitUntilAnswering(answers: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
-  /** Sends `signal`, then SIGKILL if the process is still alive after 10 s, and waits for it. */
-  stop(signal?: Deno.Signal): Promise<void>;
+  /** Sends SIGTERM, then SIGKILL if the process is still alive after 10 s, and waits for it. */
+  stop(): Promise<void>;
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
@@ -64,9 +64,10 @@ export async function spawnService(options: ServiceProcessOptions): Promise<Serv
     }).spawn();
   } catch (error) {
     log.close();
-    throw new Error(`could not start ${options.name} (${options.command}): ${error}`, {
-      cause: error,
-    });
+    throw new Error(
+      `could not start ${options.name} (${options.command}): ${error}; run scripts/setup.sh`,
+      { cause: error },
+    );
   }
   const output = Promise.all([copyInto(child.stdout, log), copyInto(child.stderr, log)])
     .finally(() => log.close());
@@ -103,9 +104,9 @@ export async function spawnService(options: ServiceProcessOptions): Promise<Serv
         await delay(200);
       }
     },
-    async stop(signal = "SIGTERM") {
+    async stop() {
       if (!exited) {
-        child.kill(signal);
+        child.kill("SIGTERM");
         let timer: ReturnType<typeof setTimeout> | undefined;
         const gaveUp = new Promise<"timeout">((resolve) => {
           timer = setTimeout(() => resolve("timeout"), STOP_GRACE_MS);
