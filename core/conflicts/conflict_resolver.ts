@@ -19,6 +19,7 @@ import { type VersionContent, writeVersion } from "../sync/version_writer.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { adopt } from "../sync/tracked_record.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
+import { trackedNamespace } from "../sync/sync_context.ts";
 import { conflictCopyPath } from "./conflict_copy_name.ts";
 import { clearConflict } from "./conflict_queue.ts";
 
@@ -103,7 +104,7 @@ async function loadSides(ctx: SyncContext, site: ConflictSite): Promise<Side[]> 
   const { heads } = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel, {
     revoked: ctx.revoked,
   });
-  const base = ctx.state.getTracked(ctx.namespace, site.rel)?.baseVclock ?? {};
+  const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
   const entry = await statEntry(site.localPath, site.rel);
   const sides: Side[] = [{
     kind: "local",
@@ -149,7 +150,7 @@ async function apply(
     ? contentOf(winner.head)
     : await localContent(winner.entry, uploader);
   const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel);
-  const base = ctx.state.getTracked(ctx.namespace, site.rel)?.baseVclock ?? {};
+  const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
   const written = await writeVersion(ctx, site.rel, content, base, seen);
   if (winner.kind === "remote") {
     await restoreVersion(ctx.store, written.version, site.localPath, {
@@ -158,7 +159,7 @@ async function apply(
   }
   const entry = await statEntry(site.localPath, site.rel);
   if (entry) adopt(ctx, entry, written);
-  else ctx.state.deleteTracked(ctx.namespace, site.rel);
+  else ctx.state.deleteTracked(trackedNamespace(ctx), site.rel);
   clearConflict(ctx.state, ctx.namespace, site.rel);
   return { path: site.rel, resolution, winner: winner.name, copies, version_key: written.key };
 }

@@ -21,7 +21,12 @@ import {
   readPathHeads,
   type StoredVersion,
 } from "./remote_heads.ts";
-import { remoteDisplayPath, type SyncContext, type TransferProgress } from "./sync_context.ts";
+import {
+  remoteDisplayPath,
+  type SyncContext,
+  trackedNamespace,
+  type TransferProgress,
+} from "./sync_context.ts";
 import type { PullSummary } from "./transfer_summary.ts";
 import { adopt } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
@@ -177,7 +182,7 @@ async function pullOne(
     ? item.local.path
     : await confinedPath(request.localTarget, item.local.inside, head.key);
   // What this device synced counts only at the place it synced it to.
-  const recorded = ctx.state.getTracked(ctx.namespace, item.rel);
+  const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
   const tracked = recorded?.localPath === localPath ? recorded : undefined;
   const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
   if (unseen.length === 0) return "unchanged";
@@ -224,7 +229,7 @@ async function pullOne(
 
 /** Modified = differs from what this device last synced at that path. */
 async function locallyModified(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
-  const tracked = ctx.state.getTracked(ctx.namespace, local.rel);
+  const tracked = ctx.state.getTracked(trackedNamespace(ctx), local.rel);
   if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
   if (sameStat(tracked, local)) return false;
   if (local.kind !== tracked.kind) return true;
@@ -244,7 +249,7 @@ function recordDeleted(
   head: StoredVersion,
 ): void {
   ctx.state.putTracked({
-    namespace: ctx.namespace,
+    namespace: trackedNamespace(ctx),
     path: rel,
     localPath,
     kind: "deleted",

@@ -19,6 +19,7 @@ import {
   headsLookup,
   remoteDisplayPath,
   type SyncContext,
+  trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
 import type { PushSummary } from "./transfer_summary.ts";
@@ -64,10 +65,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const present = new Set(entries.map((e) => e.rel));
   const underRoot = (t: TrackedEntry) =>
     t.localPath === request.localPath || t.localPath.startsWith(request.localPath + "/");
-  const deletions = ctx.state.listTracked(ctx.namespace, request.remoteRel)
+  const deletions = ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
     .filter((t) => t.kind !== "deleted" && underRoot(t) && !present.has(t.path));
   const changed = entries.filter((entry) => {
-    const unchanged = sameStat(ctx.state.getTracked(ctx.namespace, entry.rel), entry);
+    const unchanged = sameStat(ctx.state.getTracked(trackedNamespace(ctx), entry.rel), entry);
     if (unchanged) summary.unchanged++;
     return !unchanged;
   });
@@ -83,7 +84,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const report = () => request.onProgress?.(progress);
 
   const pushOne = async (rel: string, entry: LocalEntry | undefined) => {
-    const tracked = ctx.state.getTracked(ctx.namespace, rel);
+    const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
     const base = tracked?.baseVclock ?? {};
     const seen = await headsFor(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));

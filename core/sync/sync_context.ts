@@ -36,6 +36,20 @@ export interface SyncContext {
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }
 
+/**
+ * The key the state db files this context's paths under: the namespace within the store it
+ * belongs to, so a device syncing with two stores (or a new bucket) never mistakes what it
+ * synced with one for the other.
+ *
+ * @example
+ * ```ts
+ * ctx.state.getTracked(trackedNamespace(ctx), "docs/a.txt");
+ * ```
+ */
+export function trackedNamespace(ctx: Pick<SyncContext, "store" | "namespace">): string {
+  return `${ctx.store.location}#${ctx.namespace}`;
+}
+
 /** Progress of a transfer, for progress bars. */
 export interface TransferProgress {
   filesDone: number;

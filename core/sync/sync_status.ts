@@ -11,7 +11,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { readNamespaceHeads } from "./remote_heads.ts";
-import { remoteDisplayPath, type SyncContext } from "./sync_context.ts";
+import { remoteDisplayPath, type SyncContext, trackedNamespace } from "./sync_context.ts";
 import { hashFile } from "./file_saver.ts";
 import { sameContent, sameStat } from "./local_change.ts";
 
@@ -63,7 +63,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     { revoked: ctx.revoked },
   );
   const tracked = new Map(
-    ctx.state.listTracked(ctx.namespace, request.remoteRel).map((t) => [t.path, t]),
+    ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel).map((t) => [t.path, t]),
   );
   const paths = new Set([...locals.keys(), ...byPath.keys(), ...tracked.keys()]);
   const rows: PathStatus[] = [];

@@ -8,6 +8,7 @@ import type { TrackedEntry } from "../state/state_db.ts";
 import type { LocalEntry } from "./local_scanner.ts";
 import type { StoredVersion } from "./remote_heads.ts";
 import type { SyncContext } from "./sync_context.ts";
+import { trackedNamespace } from "./sync_context.ts";
 
 /**
  * Records that the local copy is `head`, without transferring anything.
@@ -36,7 +37,7 @@ export function trackedFrom(
   blake3: string,
 ): TrackedEntry {
   return {
-    namespace: ctx.namespace,
+    namespace: trackedNamespace(ctx),
     path: entry.rel,
     localPath: entry.localPath,
     kind: entry.kind,

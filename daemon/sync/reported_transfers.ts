@@ -14,6 +14,7 @@ import { push, type PushRequest } from "../../core/sync/push.ts";
 import { pull, type PullRequest } from "../../core/sync/pull.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
+import { trackedNamespace } from "../../core/sync/sync_context.ts";
 import { parseVersionKey } from "../../core/remote/remote_keys.ts";
 import { assertNotRevoked } from "../../core/device/device_registry.ts";
 import type { TrackedEntry } from "../../core/state/state_db.ts";
@@ -165,7 +166,7 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   if (total.auto_resolved.length > 0) {
     // Resolving wrote conflict copies beside the paths, outside what was asked for.
     const startedAt = new Date(Date.now() - (performance.now() - started)).toISOString();
-    record(ctx.state.listTracked(ctx.namespace).filter((e) => e.syncedAt >= startedAt));
+    record(ctx.state.listTracked(trackedNamespace(ctx)).filter((e) => e.syncedAt >= startedAt));
   }
   const conflicts = conflictRels(ctx, total.conflicts);
   for (const path of reporting.conflicts.met(ctx.namespace, conflicts)) {
@@ -197,10 +198,12 @@ async function reportedRun<S extends PushSummary | PullSummary>(
 
 /** The tracked entries at or below any of `rels` (the whole namespace when one is ""). */
 function trackedUnder(ctx: SyncContext, rels: readonly string[]): TrackedEntry[] {
-  if (rels.includes("")) return ctx.state.listTracked(ctx.namespace);
+  if (rels.includes("")) return ctx.state.listTracked(trackedNamespace(ctx));
   const byPath = new Map<string, TrackedEntry>();
   for (const rel of new Set(rels)) {
-    for (const entry of ctx.state.listTracked(ctx.namespace, rel)) byPath.set(entry.path, entry);
+    for (const entry of ctx.state.listTracked(trackedNamespace(ctx), rel)) {
+      byPath.set(entry.path, entry);
+    }
   }
   return [...byPath.values()];
 }

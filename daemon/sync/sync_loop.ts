@@ -25,6 +25,7 @@ import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
+import { trackedNamespace } from "../../core/sync/sync_context.ts";
 import { confinedPath } from "../../core/paths/confined_path.ts";
 import { unsafePathReason } from "../../core/paths/remote_path.ts";
 import type { SyncRootStatus } from "../api/api_types.ts";
@@ -59,7 +60,11 @@ export interface SyncLoopOptions {
 
 /** A running sync loop. */
 export interface SyncLoop {
-  /** Sweeps leftover temp files, starts watching, and schedules the start-up scan and poll. */
+  /**
+   * Starts the loop: once the root is there (a missing root that files were synced from is
+   * waited for, never taken as deleted), leftover temp files go, watching starts, and the
+   * start-up scan and poll run.
+   */
   start(): Promise<void>;
   /** Paths (relative to the namespace) another device changed. */
   remoteChanged(paths: readonly string[]): void;
@@ -160,7 +165,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         if (err instanceof Deno.errors.NotFound) return undefined;
         throw err;
       });
-      const tracked = ctx.state.getTracked(ctx.namespace, rel);
+      const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
       if (info?.isDirectory) wholeRoot = true;
       else if (info?.isFile || info?.isSymlink) {
         const entry = await statEntry(localPath, rel);
@@ -171,7 +176,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         if (tracked && tracked.kind !== "deleted" && tracked.localPath === localPath) {
           requests.push({ localPath, remoteRel: rel, excludes: options.settings().excludes });
         } else if (
-          ctx.state.listTracked(ctx.namespace, rel).some((t) =>
+          ctx.state.listTracked(trackedNamespace(ctx), rel).some((t) =>
             t.path !== rel && t.kind !== "deleted"
           )
         ) wholeRoot = true; // a synced folder went away
@@ -269,6 +274,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         continue;
       }
       try {
+        if (!step.fromApi) await prepareRoot(options.context());
         await step.run();
         if (!step.fromApi) {
           lastSyncAt = new Date().toISOString();
@@ -287,6 +293,59 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         lastError = message;
       }
     }
+  };
+
+  /**
+   * Makes sure the root is there before each step: a missing root (an unmounted drive) must
+   * never read as "every file was deleted". A root nothing was ever synced from is created.
+   * The first time it is there, leftover temp files go and watching starts.
+   */
+  const prepareRoot = async (ctx: SyncContext) => {
+    const info = await Deno.stat(root).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    });
+    if (!info) {
+      const inside = (path: string) => path === root || path.startsWith(root + "/");
+      if (
+        ctx.state.listTracked(trackedNamespace(ctx)).some((t) =>
+          t.kind !== "deleted" && inside(t.localPath)
+        )
+      ) {
+        throw new TcfsError(`the sync root ${root} is missing, but files were synced from it`, {
+          kind: "sync_root_missing",
+          hint: "mount or restore it (syncing resumes by itself), or set [sync] sync_root to " +
+            "another folder; nothing is deleted remotely meanwhile",
+        });
+      }
+      await Deno.mkdir(root, { recursive: true });
+    } else if (!info.isDirectory) {
+      throw new TcfsError(`the sync root ${root} is not a folder`, {
+        kind: "sync_root_missing",
+        hint: "set [sync] sync_root to a folder",
+      });
+    }
+    if (watcher) return;
+    for (const path of await sweepTempFiles(root)) {
+      log("info", `removed ${path}, a temp file left by an interrupted transfer`);
+    }
+    watcherState = "watching";
+    watcher = watchTree({
+      root,
+      watch: options.watch,
+      onChange(paths, rename) {
+        const kept = paths.filter((rel) => !excluded(rel));
+        const keepRename = rename && kept.includes(rename[0]) && kept.includes(rename[1]);
+        batcher.add(kept, keepRename ? rename : undefined);
+        wake.wake();
+      },
+      onRescan() {
+        log("info", `the OS dropped file events for ${root}: rescanning it`);
+        scanWanted = true;
+        wake.wake();
+      },
+      onFailure: onWatchFailure,
+    });
   };
 
   const onWatchFailure = (err: Error) => {
@@ -315,27 +374,13 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
 
   return {
     async start() {
-      await Deno.mkdir(root, { recursive: true });
-      for (const path of await sweepTempFiles(root)) {
-        log("info", `removed ${path}, a temp file left by an interrupted transfer`);
+      try {
+        await prepareRoot(options.context());
+      } catch (err) {
+        // The loop keeps trying (and reports it in the status); said here once.
+        lastError = err instanceof Error ? err.message : String(err);
+        log("warning", `cannot sync ${root} yet: ${lastError}`);
       }
-      watcherState = "watching";
-      watcher = watchTree({
-        root,
-        watch: options.watch,
-        onChange(paths, rename) {
-          const kept = paths.filter((rel) => !excluded(rel));
-          const keepRename = rename && kept.includes(rename[0]) && kept.includes(rename[1]);
-          batcher.add(kept, keepRename ? rename : undefined);
-          wake.wake();
-        },
-        onRescan() {
-          log("info", `the OS dropped file events for ${root}: rescanning it`);
-          scanWanted = true;
-          wake.wake();
-        },
-        onFailure: onWatchFailure,
-      });
       worker = work();
     },
     remoteChanged(paths) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 import { randomBytes } from "../support/random_bytes.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -14,18 +14,17 @@ import { chunkKey, namespaceVersionsPrefix, versionKey } from "../../core/remote
 
 async function setup() {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-bad-" });
-  const s = servicesEnv();
-  const namespace = `bad-${crypto.randomUUID().slice(0, 8)}`;
-  const env = {
-    TCFS_S3_ENDPOINT: s.s3Endpoint,
-    TCFS_S3_ACCESS: s.s3Access,
-    TCFS_S3_SECRET: s.s3Secret,
-    TCFS_S3_BUCKET: s.s3Bucket,
-    TCFS_NAMESPACE: namespace,
-  };
+  const env = servicesStoreEnv({ namespacePrefix: "bad" });
+  const namespace = env.TCFS_NAMESPACE;
   const a = await makeDeviceHome(tmp, "devA", env);
   const b = await makeDeviceHome(tmp, "devB", env);
-  return { tmp, a, b, namespace, remote: (rel: string) => `${s.s3Bucket}/${namespace}/${rel}` };
+  return {
+    tmp,
+    a,
+    b,
+    namespace,
+    remote: (rel: string) => `${env.TCFS_S3_BUCKET}/${namespace}/${rel}`,
+  };
 }
 
 async function latestVersion(namespace: string, rel: string): Promise<FileVersion> {

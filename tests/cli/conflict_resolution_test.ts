@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { QueuedConflict } from "../../core/conflicts/conflict_queue.ts";
 
 /** The seed guide's three hosts, each with a sync_root at ~/Sync. */
 async function seedFleet(conflictMode: string) {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-conflict-" });
-  const s = servicesEnv();
   // A bucket of its own, so the fleet registry holds exactly these three devices.
   const bucket = `seed-${crypto.randomUUID().slice(0, 8)}`;
   const namespace = "default";
@@ -16,10 +15,7 @@ async function seedFleet(conflictMode: string) {
   for (const name of ["xoxd-bates", "yoga", "petting-zoo-mini"]) {
     const home = join(tmp, name);
     devices[name] = await makeDeviceHome(tmp, name, {
-      TCFS_S3_ENDPOINT: s.s3Endpoint,
-      TCFS_S3_ACCESS: s.s3Access,
-      TCFS_S3_SECRET: s.s3Secret,
-      TCFS_S3_BUCKET: bucket,
+      ...servicesStoreEnv({ bucket }),
       TCFS_NAMESPACE: namespace,
       TCFS_SYNC_ROOT: join(home, "Sync"),
       TCFS_CONFLICT_MODE: conflictMode,

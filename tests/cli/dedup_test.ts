@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
 
@@ -9,15 +9,7 @@ const MiB = 1 << 20;
 
 async function device() {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-dedup-" });
-  const s = servicesEnv();
-  const namespace = `dedup-${crypto.randomUUID().slice(0, 8)}`;
-  const a = await makeDeviceHome(tmp, "devA", {
-    TCFS_S3_ENDPOINT: s.s3Endpoint,
-    TCFS_S3_ACCESS: s.s3Access,
-    TCFS_S3_SECRET: s.s3Secret,
-    TCFS_S3_BUCKET: s.s3Bucket,
-    TCFS_NAMESPACE: namespace,
-  });
+  const a = await makeDeviceHome(tmp, "devA", servicesStoreEnv({ namespacePrefix: "dedup" }));
   return { tmp, a };
 }
 

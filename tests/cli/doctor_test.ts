@@ -7,7 +7,7 @@ import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { freePorts } from "../support/free_port.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { startNatsServer } from "../support/nats_process.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 
 interface Check {
@@ -37,12 +37,8 @@ const CHECK_NAMES = [
 
 /** A device using the services SeaweedFS and `natsUrl`, with its own (unused) socket. */
 async function servicesDevice(parent: string, natsUrl: string): Promise<DeviceHome> {
-  const s = servicesEnv();
   return await makeDeviceHome(parent, "doctor-dev", {
-    TCFS_S3_ENDPOINT: s.s3Endpoint,
-    TCFS_S3_ACCESS: s.s3Access,
-    TCFS_S3_SECRET: s.s3Secret,
-    TCFS_S3_BUCKET: s.s3Bucket,
+    ...servicesStoreEnv(),
     TCFS_NATS_URL: natsUrl,
     TCFS_SOCKET: join(parent, "doctor-dev", "run", "tcfsd.sock"),
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
 import { assertSameTree } from "../support/tree_compare.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -14,14 +14,7 @@ const BACKENDS: Record<string, (tmp: string, namespace: string) => Record<string
     return [shared, shared];
   },
   seaweedfs: (_tmp, namespace) => {
-    const s = servicesEnv();
-    const env = {
-      TCFS_S3_ENDPOINT: s.s3Endpoint,
-      TCFS_S3_ACCESS: s.s3Access,
-      TCFS_S3_SECRET: s.s3Secret,
-      TCFS_S3_BUCKET: s.s3Bucket,
-      TCFS_NAMESPACE: namespace,
-    };
+    const env = { ...servicesStoreEnv(), TCFS_NAMESPACE: namespace };
     return [env, env];
   },
 };

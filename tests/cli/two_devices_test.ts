@@ -1,25 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv } from "../support/services_env.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { RemoteEntry } from "../../core/sync/remote_listing.ts";
 import type { PathStatus } from "../../core/sync/sync_status.ts";
 
 async function fleet() {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-2dev-" });
-  const s = servicesEnv();
-  const namespace = `two-${crypto.randomUUID().slice(0, 8)}`;
-  const env = {
-    TCFS_S3_ENDPOINT: s.s3Endpoint,
-    TCFS_S3_ACCESS: s.s3Access,
-    TCFS_S3_SECRET: s.s3Secret,
-    TCFS_S3_BUCKET: s.s3Bucket,
-    TCFS_NAMESPACE: namespace,
-  };
+  const env = servicesStoreEnv({ namespacePrefix: "two" });
   const a = await makeDeviceHome(tmp, "devA", env);
   const b = await makeDeviceHome(tmp, "devB", env);
-  const remote = (rel: string) => `${s.s3Bucket}/${namespace}/${rel}`;
+  const remote = (rel: string) => `${env.TCFS_S3_BUCKET}/${env.TCFS_NAMESPACE}/${rel}`;
   return { tmp, a, b, remote };
 }
 

@@ -7,7 +7,7 @@
 
 import { createS3Store } from "../../core/store/s3_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
-import { servicesEnv } from "./services_env.ts";
+import { servicesEnv, servicesStoreEnv } from "./services_env.ts";
 
 /** A bucket for one test. */
 export interface FleetBucket {
@@ -33,12 +33,7 @@ export function freshFleetBucket(): FleetBucket {
   const bucket = `fleet-${crypto.randomUUID().slice(0, 12)}`;
   return {
     bucket,
-    env: {
-      TCFS_S3_ENDPOINT: s.s3Endpoint,
-      TCFS_S3_ACCESS: s.s3Access,
-      TCFS_S3_SECRET: s.s3Secret,
-      TCFS_S3_BUCKET: bucket,
-    },
+    env: servicesStoreEnv({ bucket }),
     async openStore() {
       const store = createS3Store({
         endpoint: s.s3Endpoint,

@@ -67,3 +67,29 @@ function readEnvFile(path: string): Map<string, string> {
   }
   return entries;
 }
+
+/**
+ * The `TCFS_*` variables that point a test device at the services SeaweedFS: endpoint,
+ * credentials and bucket, plus a fresh namespace `<namespacePrefix>-<random>` when asked,
+ * so tests never see each other's files.
+ *
+ * @example
+ * ```ts
+ * const a = await makeDeviceHome(tmp, "devA", servicesStoreEnv({ namespacePrefix: "rt" }));
+ * ```
+ */
+export function servicesStoreEnv(
+  options: { bucket?: string; namespacePrefix?: string } = {},
+): Record<string, string> {
+  const s = servicesEnv();
+  const env: Record<string, string> = {
+    TCFS_S3_ENDPOINT: s.s3Endpoint,
+    TCFS_S3_ACCESS: s.s3Access,
+    TCFS_S3_SECRET: s.s3Secret,
+    TCFS_S3_BUCKET: options.bucket ?? s.s3Bucket,
+  };
+  if (options.namespacePrefix) {
+    env.TCFS_NAMESPACE = `${options.namespacePrefix}-${crypto.randomUUID().slice(0, 8)}`;
+  }
+  return env;
+}

@@ -126,3 +126,41 @@ Deno.test("files a loop pulls are recognised by their stat and never pushed back
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a sync root that goes missing is never taken as deleted, and syncing resumes when it is back", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = await loopFixture(dir);
+  try {
+    await first.loop.start();
+    await Deno.writeTextFile(join(first.root, "kept.txt"), "must survive an unmount\n");
+    await until(() => first.announced.some((e) => e.path === "kept.txt"), "pushed");
+  } finally {
+    await first.close();
+  }
+  // The drive is unmounted: the folder is gone, the state db remembers what came from it.
+  await Deno.rename(join(dir, "Sync"), join(dir, "Sync.unmounted"));
+  const second = await loopFixture(dir);
+  try {
+    await second.loop.start();
+    await until(
+      () => second.loop.status().last_error !== undefined,
+      "the loop reports the problem",
+    );
+    assert.match(
+      second.loop.status().last_error!,
+      /sync root .* is missing, but files were synced/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(second.announced.length, 0, "no deletion was pushed");
+    assert.equal(second.warnings.length, 1, "said once");
+    await assert.rejects(Deno.stat(join(dir, "Sync")), Deno.errors.NotFound);
+
+    await Deno.rename(join(dir, "Sync.unmounted"), join(dir, "Sync"));
+    await Deno.writeTextFile(join(dir, "Sync", "after.txt"), "written once it is back\n");
+    await until(() => second.announced.some((e) => e.path === "after.txt"), "syncing resumes");
+    assert.ok(!second.announced.some((e) => e.type === "file_deleted"));
+  } finally {
+    await second.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

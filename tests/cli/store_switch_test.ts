@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeDeviceHome } from "../support/device_home.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
+import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { RemoteEntry } from "../../core/sync/remote_listing.ts";
+
+Deno.test("what a device synced with one store never counts as synced with another", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-switch-" });
+  const a = await makeDeviceHome(tmp, "devA", {});
+  const file = join(a.home, "notes.txt");
+  await Deno.writeTextFile(file, "kept in two places");
+  const embedded = await a.tcfsJson<PushSummary>(["push", file]);
+  assert.equal(embedded.files, 1);
+
+  const bucket = `switch-${crypto.randomUUID().slice(0, 8)}`;
+  const s3 = { env: servicesStoreEnv({ bucket }) };
+  const pushed = JSON.parse((await a.tcfs(["push", file, "--json"], s3)).stdout) as PushSummary;
+  assert.equal(pushed.files, 1, "the new bucket must receive the file");
+  const listed = JSON.parse((await a.tcfs(["ls", "--json"], s3)).stdout) as RemoteEntry[];
+  assert.deepEqual(listed.map((e) => e.path), ["notes.txt"]);
+  await Deno.remove(tmp, { recursive: true });
+});
