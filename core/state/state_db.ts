@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import type { VersionKind } from "../remote/file_version.ts";
 import type { VectorClock } from "../vclock/vector_clock.ts";
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 type Row = Record<string, SQLInputValue>;
 
+/** Cached versions written per transaction. */
+const VERSION_CACHE_BATCH = 256;
+
 /**
  * Handle on the state database.
  *
@@ -56,6 +59,9 @@ type Row = Record<string, SQLInputValue>;
  */
 export class StateDb {
   readonly #db: DatabaseSync;
+  /** Prepared once: preparing costs more than running these small statements. */
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #pendingVersions = new Map<string, Uint8Array>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -76,7 +82,7 @@ export class StateDb {
   }
 
   getTracked(namespace: string, path: string): TrackedEntry | undefined {
-    const row = this.#db.prepare("SELECT * FROM tracked WHERE namespace = ? AND path = ?")
+    const row = this.#statement("SELECT * FROM tracked WHERE namespace = ? AND path = ?")
       .get(namespace, path) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
@@ -84,15 +90,15 @@ export class StateDb {
   /** Every tracked path in `namespace` (optionally below a path prefix). */
   listTracked(namespace: string, prefix = ""): TrackedEntry[] {
     const rows = prefix === ""
-      ? this.#db.prepare("SELECT * FROM tracked WHERE namespace = ? ORDER BY path").all(namespace)
-      : this.#db.prepare(
+      ? this.#statement("SELECT * FROM tracked WHERE namespace = ? ORDER BY path").all(namespace)
+      : this.#statement(
         "SELECT * FROM tracked WHERE namespace = ? AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
       ).all(namespace, prefix, prefix.length + 1, prefix + "/");
     return (rows as Row[]).map(fromRow);
   }
 
   putTracked(entry: TrackedEntry): void {
-    this.#db.prepare(
+    this.#statement(
       `INSERT OR REPLACE INTO tracked (namespace, path, local_path, kind, size, mtime_ms, ino, mode,
        blake3, target, base_vclock, base_key, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     ).run(
@@ -113,44 +119,62 @@ export class StateDb {
   }
 
   deleteTracked(namespace: string, path: string): void {
-    this.#db.prepare("DELETE FROM tracked WHERE namespace = ? AND path = ?").run(namespace, path);
+    this.#statement("DELETE FROM tracked WHERE namespace = ? AND path = ?").run(namespace, path);
   }
 
   /** A version body seen before; versions never change, so the cache never goes stale. */
   getCachedVersion(key: string): Uint8Array | undefined {
-    const row = this.#db.prepare("SELECT body FROM version_cache WHERE key = ?").get(key) as
+    const pending = this.#pendingVersions.get(key);
+    if (pending) return pending;
+    const row = this.#statement("SELECT body FROM version_cache WHERE key = ?").get(key) as
       | Row
       | undefined;
     return row ? new Uint8Array(row.body as Uint8Array) : undefined;
   }
 
+  /**
+   * Caches a version body. Writes are batched into one transaction per
+   * {@linkcode VERSION_CACHE_BATCH} entries (a lost batch only costs re-reading those
+   * versions from the store).
+   */
   putCachedVersion(key: string, body: Uint8Array): void {
-    this.#db.prepare("INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)").run(
-      key,
-      body,
+    this.#pendingVersions.set(key, body);
+    if (this.#pendingVersions.size >= VERSION_CACHE_BATCH) this.flush();
+  }
+
+  /** Writes batched cache entries now. */
+  flush(): void {
+    if (this.#pendingVersions.size === 0) return;
+    const insert = this.#statement(
+      "INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)",
     );
+    this.transaction(() => {
+      for (const [key, body] of this.#pendingVersions) insert.run(key, body);
+    });
+    this.#pendingVersions.clear();
   }
 
   /** Drops cached versions whose keys are no longer listed under `prefix`. */
   pruneVersionCache(prefix: string, liveKeys: ReadonlySet<string>): void {
-    const rows = this.#db.prepare(
+    this.flush();
+    const rows = this.#statement(
       "SELECT key FROM version_cache WHERE substr(key, 1, ?) = ?",
     ).all(prefix.length, prefix) as Row[];
-    const remove = this.#db.prepare("DELETE FROM version_cache WHERE key = ?");
+    const remove = this.#statement("DELETE FROM version_cache WHERE key = ?");
     for (const row of rows) {
       if (!liveKeys.has(row.key as string)) remove.run(row.key as string);
     }
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+    const row = this.#statement("SELECT value FROM meta WHERE key = ?").get(key) as
       | Row
       | undefined;
     return row?.value as string | undefined;
   }
 
   setMeta(key: string, value: string): void {
-    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    this.#statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
   }
 
   /** Runs `work` in one transaction (many small writes become one fsync). */
@@ -167,7 +191,17 @@ export class StateDb {
   }
 
   close(): void {
+    this.flush();
     this.#db.close();
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 }
 

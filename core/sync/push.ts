@@ -130,7 +130,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   };
 
   const met: MetConflict[] = [];
-  const limiter = createLimiter(ctx.fileConcurrency ?? 8);
+  const limiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined][] = [
     ...changed.map((e): [string, LocalEntry] => [e.rel, e]),

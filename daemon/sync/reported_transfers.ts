@@ -45,6 +45,11 @@ export interface TransferRunOptions {
   shouldStop?: () => boolean;
   /** A pull of a remote path that holds nothing is not an error (the sync loop's view). */
   missingIsEmpty?: boolean;
+  /**
+   * Each request names one file, never a folder (the sync loop's case): its state is read by
+   * key instead of by a prefix scan of the namespace.
+   */
+  singlePaths?: boolean;
 }
 
 /** Requests that run at once. */
@@ -131,7 +136,9 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   parts: RunParts<S>,
 ): Promise<S> {
   const started = performance.now();
-  const before = trackedMarks(trackedUnder(ctx, rels));
+  const tracked = (under: readonly string[]) =>
+    options.singlePaths ? trackedAt(ctx, under) : trackedUnder(ctx, under);
+  const before = trackedMarks(tracked(rels));
   const total = parts.empty();
   const changes: SyncedChange[] = [];
   const recorded = new Set<string>();
@@ -159,10 +166,10 @@ async function reportedRun<S extends PushSummary | PullSummary>(
       } catch (err) {
         failure ??= err;
       }
-      if (!pairRenames) record(trackedUnder(ctx, [rel]));
+      if (!pairRenames) record(tracked([rel]));
     })
   ));
-  if (pairRenames) record(trackedUnder(ctx, rels));
+  if (pairRenames) record(tracked(rels));
   if (total.auto_resolved.length > 0) {
     // Resolving wrote conflict copies beside the paths, outside what was asked for.
     const startedAt = new Date(Date.now() - (performance.now() - started)).toISOString();
@@ -194,6 +201,11 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   }
   if (failure !== undefined) throw failure;
   return total;
+}
+
+/** The tracked entries at exactly `rels`. */
+function trackedAt(ctx: SyncContext, rels: readonly string[]): TrackedEntry[] {
+  return rels.flatMap((rel) => ctx.state.getTracked(ctx.namespace, rel) ?? []);
 }
 
 /** The tracked entries at or below any of `rels` (the whole namespace when one is ""). */

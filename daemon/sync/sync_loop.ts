@@ -187,6 +187,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       operation: "push",
       renames: batch.renames,
       shouldStop,
+      singlePaths: !wholeRoot,
     });
   };
 
@@ -208,6 +209,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       operation: "pull",
       missingIsEmpty: true,
       shouldStop,
+      singlePaths: true,
     });
   };
 
