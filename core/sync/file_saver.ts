@@ -17,7 +17,7 @@ import { encodeBase64 } from "../encoding/base64.ts";
 export const INLINE_LIMIT = 16 * 1024;
 
 /** Chunks read ahead of the slowest pending upload, per file. */
-const UPLOAD_WINDOW = 16;
+const UPLOAD_WINDOW = 8;
 
 /** After this many new chunks in a row, a file stops asking the store whether chunks exist. */
 const NEW_CONTENT_STREAK = 4;
