@@ -91,11 +91,12 @@ in
       };
       serviceConfig = {
         Type = "notify";
-        NotifyAccess = "main";
+        NotifyAccess = "all";
         ExecStart = "${cfg.package}/bin/tcfs daemon";
         EnvironmentFile = "-${cfg.environmentFile}";
         Restart = "on-failure";
         RestartSec = "5s";
+        TimeoutStopSec = "15s";
       };
     };
   };

@@ -95,6 +95,9 @@ async function writeVerifiedFile(
     const fetchAt = (i: number) => {
       if (i < version.chunks.length) {
         fetches[i] = fetchChunk(store, version, version.chunks[i], options);
+        // A fetch that fails before its turn is reported when awaited, not as an
+        // unhandled rejection that would kill the process.
+        fetches[i].catch(() => {});
       }
     };
     for (let i = 0; i < DOWNLOAD_WINDOW; i++) fetchAt(i);
@@ -106,7 +109,7 @@ async function writeVerifiedFile(
         await write(bytes);
       }
     } finally {
-      // Outstanding fetches must not turn into unhandled rejections.
+      // Let outstanding fetches settle before the temp file is removed.
       await Promise.allSettled(fetches.filter(Boolean));
     }
   }

@@ -205,7 +205,7 @@ async function reportedRun<S extends PushSummary | PullSummary>(
 
 /** The tracked entries at exactly `rels`. */
 function trackedAt(ctx: SyncContext, rels: readonly string[]): TrackedEntry[] {
-  return rels.flatMap((rel) => ctx.state.getTracked(ctx.namespace, rel) ?? []);
+  return rels.flatMap((rel) => ctx.state.getTracked(trackedNamespace(ctx), rel) ?? []);
 }
 
 /** The tracked entries at or below any of `rels` (the whole namespace when one is ""). */

@@ -28,7 +28,7 @@ Deno.test("the user unit passes systemd-analyze verify and has the settings enro
   const result = await verifyUnit(text);
   assert.deepEqual(result.problems, [], result.problems.join("\n"));
   assert.match(text, /^Type=notify$/m);
-  assert.match(text, /^NotifyAccess=main$/m);
+  assert.match(text, /^NotifyAccess=all$/m);
   assert.match(text, /^After=network-online\.target$/m);
   assert.match(text, /^Wants=network-online\.target$/m);
   assert.match(text, /^Restart=on-failure$/m);
