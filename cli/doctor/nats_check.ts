@@ -8,8 +8,8 @@ import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type NatsConfig, redactUrlCredentials } from "../../core/config/config_schema.ts";
 import { STATE_STREAM } from "../../core/events/state_event.ts";
-import { natsConnectOptions } from "../../daemon/nats/nats_connect_options.ts";
-import { connectNats } from "../../daemon/nats/nats_transport.ts";
+import { natsConnectOptions } from "../../core/events/nats_connect_options.ts";
+import { connectNats } from "../../core/events/nats_transport.ts";
 import { type CheckResult, checkResult } from "./doctor_check.ts";
 
 /** How long connecting and each JetStream request may take. */

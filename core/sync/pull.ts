@@ -27,7 +27,7 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import type { PullSummary } from "./transfer_summary.ts";
+import { emptyPullSummary, type PullSummary } from "./transfer_summary.ts";
 import { adopt } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -59,19 +59,7 @@ interface PullItem {
  * ```
  */
 export async function pull(ctx: SyncContext, request: PullRequest): Promise<PullSummary> {
-  const summary: PullSummary = {
-    files: 0,
-    deleted: 0,
-    unchanged: 0,
-    chunks_total: 0,
-    chunks_downloaded: 0,
-    bytes_total: 0,
-    bytes_downloaded: 0,
-    conflicts: [],
-    auto_resolved: [],
-    kept_modified: [],
-    failures: [],
-  };
+  const summary = emptyPullSummary();
   const items = await planItems(ctx, request, summary);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   const progress: TransferProgress = {

@@ -22,7 +22,7 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import type { PushSummary } from "./transfer_summary.ts";
+import { emptyPushSummary, type PushSummary } from "./transfer_summary.ts";
 import { writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -48,19 +48,7 @@ export interface PushRequest {
  * ```
  */
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
-  const summary: PushSummary = {
-    files: 0,
-    deleted: 0,
-    unchanged: 0,
-    chunks_total: 0,
-    chunks_uploaded: 0,
-    bytes_total: 0,
-    bytes_uploaded: 0,
-    conflicts: [],
-    auto_resolved: [],
-    resurrected: [],
-    failures: [],
-  };
+  const summary = emptyPushSummary();
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
   const underRoot = (t: TrackedEntry) =>

@@ -44,3 +44,51 @@ export interface PullSummary {
   kept_modified: string[];
   failures: PathFailure[];
 }
+
+/**
+ * A push summary with nothing counted yet.
+ *
+ * @example
+ * ```ts
+ * const summary = emptyPushSummary();
+ * ```
+ */
+export function emptyPushSummary(): PushSummary {
+  return {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_uploaded: 0,
+    bytes_total: 0,
+    bytes_uploaded: 0,
+    conflicts: [],
+    auto_resolved: [],
+    resurrected: [],
+    failures: [],
+  };
+}
+
+/**
+ * A pull summary with nothing counted yet.
+ *
+ * @example
+ * ```ts
+ * const summary = emptyPullSummary();
+ * ```
+ */
+export function emptyPullSummary(): PullSummary {
+  return {
+    files: 0,
+    deleted: 0,
+    unchanged: 0,
+    chunks_total: 0,
+    chunks_downloaded: 0,
+    bytes_total: 0,
+    bytes_downloaded: 0,
+    conflicts: [],
+    auto_resolved: [],
+    kept_modified: [],
+    failures: [],
+  };
+}

@@ -12,7 +12,12 @@ import { TcfsError } from "../../core/errors.ts";
 import { createLimiter } from "../../core/concurrency/limiter.ts";
 import { push, type PushRequest } from "../../core/sync/push.ts";
 import { pull, type PullRequest } from "../../core/sync/pull.ts";
-import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import {
+  emptyPullSummary,
+  emptyPushSummary,
+  type PullSummary,
+  type PushSummary,
+} from "../../core/sync/transfer_summary.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
 import { trackedNamespace } from "../../core/sync/sync_context.ts";
 import { parseVersionKey } from "../../core/remote/remote_keys.ts";
@@ -233,36 +238,4 @@ function addInto<S extends PushSummary | PullSummary>(total: S, part: S): void {
     if (typeof value === "number") sum[field] = ((sum[field] as number) ?? 0) + value;
     else if (Array.isArray(value)) sum[field] = [...((sum[field] as unknown[]) ?? []), ...value];
   }
-}
-
-function emptyPushSummary(): PushSummary {
-  return {
-    files: 0,
-    deleted: 0,
-    unchanged: 0,
-    chunks_total: 0,
-    chunks_uploaded: 0,
-    bytes_total: 0,
-    bytes_uploaded: 0,
-    conflicts: [],
-    auto_resolved: [],
-    resurrected: [],
-    failures: [],
-  };
-}
-
-function emptyPullSummary(): PullSummary {
-  return {
-    files: 0,
-    deleted: 0,
-    unchanged: 0,
-    chunks_total: 0,
-    chunks_downloaded: 0,
-    bytes_total: 0,
-    bytes_downloaded: 0,
-    conflicts: [],
-    auto_resolved: [],
-    kept_modified: [],
-    failures: [],
-  };
 }

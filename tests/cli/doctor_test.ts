@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStateStream } from "../../daemon/nats/state_stream.ts";
-import { connectNats } from "../../daemon/nats/nats_transport.ts";
+import { connectNats } from "../../core/events/nats_transport.ts";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { freePorts } from "../support/free_port.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { TcfsError } from "../../../core/errors.ts";
-import { natsConnectOptions } from "../../../daemon/nats/nats_connect_options.ts";
-import { createNatsCreds } from "./nats_creds_fixture.ts";
+import { natsConnectOptions } from "../../../core/events/nats_connect_options.ts";
+import { createNatsCreds } from "../../daemon/nats/nats_creds_fixture.ts";
 
 Deno.test("plain nats:// URL: the server, forever reconnecting, no TLS, no credentials", async () => {
   const options = await natsConnectOptions("nats://yoga.local:4222", {});

@@ -11,9 +11,9 @@ import {
   type NodeConnectionOptions,
 } from "@nats-io/transport-node";
 import { isIP } from "node:net";
-import type { NatsConfig } from "../../core/config/config_schema.ts";
-import { redactUrlCredentials } from "../../core/config/config_schema.ts";
-import { TcfsError } from "../../core/errors.ts";
+import type { NatsConfig } from "../config/config_schema.ts";
+import { redactUrlCredentials } from "../config/config_schema.ts";
+import { TcfsError } from "../errors.ts";
 
 /**
  * Connection options for `natsUrl` with the `[nats]` settings.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connectNats } from "../../../daemon/nats/nats_transport.ts";
+import { connectNats } from "../../../core/events/nats_transport.ts";
 import { startNatsServer } from "../../support/nats_process.ts";
 
 Deno.test("refused connections never surface as an uncaught socket error", async () => {
