@@ -36,6 +36,7 @@ import {
 import {
   checkEnrollFlags,
   configUpdates,
+  type EnrollSettingFlags,
   envFileValues,
   flagEnvironment,
   type FlagSetting,
@@ -113,14 +114,7 @@ Nothing prompts when stdin is not a terminal.`,
     });
 }
 
-type EnrollOptions = {
-  name?: string;
-  endpoint?: string;
-  bucket?: string;
-  namespace?: string;
-  natsUrl?: string;
-  syncRoot?: string;
-  conflictMode?: string;
+type EnrollOptions = EnrollSettingFlags & {
   system?: true;
   service: boolean;
   start?: true;

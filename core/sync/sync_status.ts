@@ -62,8 +62,13 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     (rel) => isUnderRel(rel, request.remoteRel),
     { revoked: ctx.revoked },
   );
+  // What this device synced elsewhere (pushed from another folder) says nothing about this one.
+  const here = (path: string) =>
+    path === request.localPath || path.startsWith(request.localPath + "/");
   const tracked = new Map(
-    ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel).map((t) => [t.path, t]),
+    ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
+      .filter((t) => here(t.localPath))
+      .map((t) => [t.path, t]),
   );
   const paths = new Set([...locals.keys(), ...byPath.keys(), ...tracked.keys()]);
   const rows: PathStatus[] = [];
