@@ -24,6 +24,7 @@ export function daemonCommand() {
       )
         .choices(LOG_FORMATS),
     )
+    .option("--json", "log JSON lines on stderr (the same as --log-format json)")
     .option("--socket <path>", "control socket (default: [daemon] socket)")
     .option("--foreground", "accepted for compatibility; the daemon always runs in the foreground")
     .addHelpText(
@@ -49,7 +50,7 @@ Examples:
       setExitCode(
         await runDaemon({
           logLevel: options.logLevel,
-          logFormat: options.logFormat,
+          logFormat: options.json ? "json" : options.logFormat,
           socket: options.socket,
         }),
       );
