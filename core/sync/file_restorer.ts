@@ -18,7 +18,7 @@ import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 
 /** Chunks fetched ahead of the one being written. */
-const DOWNLOAD_WINDOW = 16;
+const DOWNLOAD_WINDOW = 8;
 
 /** Counters a pull reports. */
 export interface DownloadCounters {

@@ -75,7 +75,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
   const met: MetConflict[] = [];
-  const limiter = createLimiter(ctx.fileConcurrency ?? 8);
+  const limiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
   await Promise.all(items.map((item) =>
     limiter.run(async () => {
