@@ -14,6 +14,8 @@ import type { SyncContext } from "../core/sync/sync_context.ts";
 import { revokedDevices } from "../core/device/device_registry.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
 import { loadDeviceSetup, resolveConfiguredCredentials } from "../core/runtime/device_setup.ts";
+import { readDeviceEnvironment } from "../platform/device_environment.ts";
+
 import { openRefreshingStore } from "../core/runtime/credential_reload.ts";
 
 /** Resources a command may use; close() releases whatever was opened. */
@@ -39,7 +41,7 @@ export interface CliRuntime {
  * ```
  */
 export async function openCliRuntime(): Promise<CliRuntime> {
-  const setup = await loadDeviceSetup();
+  const setup = await loadDeviceSetup(await readDeviceEnvironment());
   const { env, config } = setup;
   let device: Promise<DeviceIdentity> | undefined;
   let credentials: Promise<ResolvedCredentials> | undefined;
@@ -56,6 +58,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
       store ??= runtime.credentials().then((resolved) =>
         openRefreshingStore(setup, resolved, {
           interactive: Deno.stdin.isTerminal(),
+          readEnv: async () => (await readDeviceEnvironment()).env,
           // Later questions about the credentials get the ones the store now uses.
           onReload: (fresh) => credentials = Promise.resolve(fresh),
         })

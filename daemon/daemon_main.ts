@@ -45,6 +45,7 @@ import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
+import { readDeviceEnvironment } from "../platform/device_environment.ts";
 
 /** Command-line settings that win over the config file and the environment. */
 export interface DaemonOverrides {
@@ -87,7 +88,7 @@ interface LiveSetup {
  * ```
  */
 export async function runDaemon(overrides: DaemonOverrides = {}): Promise<number> {
-  const setup = withOverrides(await loadDeviceSetup(), overrides);
+  const setup = withOverrides(await loadDeviceSetup(await readDeviceEnvironment()), overrides);
   await configureDaemonLog(logSettings(setup.config));
   const log = daemonLog();
   // A long-running service must not die of one stray rejected promise; the failed operation
@@ -196,7 +197,7 @@ async function serve(
   const reload = (): Promise<ReloadResponse> => {
     const result = reloading.then(async () => {
       const next = await loadLiveSetup(
-        withOverrides(await loadDeviceSetup(), overrides),
+        withOverrides(await loadDeviceSetup(await readDeviceEnvironment()), overrides),
         stopping.signal,
         log,
       );
@@ -374,6 +375,7 @@ async function loadLiveSetup(
   live.store = withConfiguredCredentialRefresh(live.store, {
     setup,
     interactive: false,
+    readEnv: async () => (await readDeviceEnvironment()).env,
     open,
     onReload: (fresh) => {
       live.credentials = fresh;

@@ -42,6 +42,7 @@ import {
   type FlagSetting,
 } from "./device_enroll_settings.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
+import { readDeviceEnvironment } from "../../platform/device_environment.ts";
 
 /** The service part of an enrollment, when a service was written. */
 interface ServiceOutcome {
@@ -128,7 +129,9 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
   if (options.name !== undefined) assertDeviceName(options.name);
   const flags = checkEnrollFlags(options, xdgDirs(realEnv).home);
   checkServiceFlags(options);
-  const setup = await loadDeviceSetup({ ...realEnv, ...flagEnvironment(flags) });
+  const setup = await loadDeviceSetup(
+    await readDeviceEnvironment({ ...realEnv, ...flagEnvironment(flags) }),
+  );
   const { config } = setup;
   const name = options.name ?? checkedDefaultName(config.sync.deviceName);
   const service = options.service

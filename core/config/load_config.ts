@@ -5,31 +5,12 @@
  * @module
  */
 
-import { resolve } from "node:path";
 import { TcfsError } from "../errors.ts";
-import { defaultSocketPath, tcfsPaths } from "../../platform/tcfs_paths.ts";
-import { hostName } from "../../platform/host_name.ts";
-import { xdgDirs } from "../../platform/xdg_dirs.ts";
+import type { DeviceEnvironment } from "../../platform/device_environment.ts";
 import { assignSetting, defaultSettings } from "./config_schema.ts";
 import type { ConfigFileInfo, TcfsConfig } from "./config_schema.ts";
 import { decodeFileSettings, parseConfigToml } from "./config_file.ts";
 import { envSettings } from "./env_overrides.ts";
-
-/** Options for {@linkcode loadConfig}. */
-export interface LoadConfigOptions {
-  /**
-   * The environment, already merged with the env file (`mergeEnv`); defaults to the process
-   * environment.
-   */
-  env?: Record<string, string | undefined>;
-  /** The config file, e.g. from `--config`; overrides `TCFS_CONFIG` and the default path. */
-  path?: string;
-  /**
-   * Whether tcfs runs as a system-wide daemon (or talks to one), which moves the default socket
-   * to `/run/tcfsd.sock`. Defaults to running as root.
-   */
-  system?: boolean;
-}
 
 /**
  * Loads the effective configuration. A missing config file means the defaults.
@@ -38,23 +19,24 @@ export interface LoadConfigOptions {
  *   has an unknown section or key, or a bad value, or when an environment variable holds a bad
  *   value. Each message names the file or variable and the key, and the hint says how to fix it.
  *
+ * `environment` comes from `readDeviceEnvironment` (or, without the env file, `devicePlatform`)
+ * in `platform/`: core derives nothing from the OS itself.
+ *
  * @example
  * ```ts
- * const config = await loadConfig({ env: { HOME: "/tmp/devA", TCFS_CONFLICT_MODE: "auto" } });
+ * const env = { HOME: "/tmp/devA", TCFS_CONFLICT_MODE: "auto" };
+ * const config = await loadConfig({ env, platform: devicePlatform(env) });
  * config.sync.conflictMode; // "auto"
  * config.envSources; // { "sync.conflict_mode": "TCFS_CONFLICT_MODE" }
  * ```
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<TcfsConfig> {
-  const env = options.env ?? Deno.env.toObject();
-  const { home } = xdgDirs(env);
-  const defaultPaths = tcfsPaths(env);
-  const paths = { ...defaultPaths, configFile: resolve(options.path ?? defaultPaths.configFile) };
-  const system = options.system ?? Deno.uid() === 0;
+export async function loadConfig(environment: DeviceEnvironment): Promise<TcfsConfig> {
+  const { env, platform } = environment;
+  const { home, paths } = platform;
   const settings = defaultSettings({
     paths,
-    socket: defaultSocketPath(env, { system, os: Deno.build.os }),
-    deviceName: hostName(),
+    socket: platform.socketPath,
+    deviceName: platform.hostName,
   });
 
   const { file, text } = await readConfigFile(paths.configFile);

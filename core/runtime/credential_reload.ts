@@ -6,7 +6,6 @@
  * @module
  */
 
-import { tcfsPaths } from "../../platform/tcfs_paths.ts";
 import type { ResolvedCredentials } from "../credentials/credential_chain.ts";
 import { type CredentialWatch, watchCredentialFiles } from "../credentials/credential_watch.ts";
 import {
@@ -16,7 +15,6 @@ import {
 import type { ObjectStore } from "../store/object_store.ts";
 import {
   type DeviceSetup,
-  loadDeviceSetup,
   openConfiguredStore,
   resolveConfiguredCredentials,
 } from "./device_setup.ts";
@@ -27,14 +25,14 @@ import {
  *
  * @example
  * ```ts
- * credentialFiles(await loadDeviceSetup());
+ * credentialFiles(await loadDeviceSetup(await readDeviceEnvironment()));
  * // ["/home/ada/.config/tcfs/secrets.yaml", "/home/ada/.config/tcfs/env"]
  * ```
  */
 export function credentialFiles(setup: DeviceSetup): string[] {
   const { config, env } = setup;
   const kdbx = env.TCFS_KDBX_PATH || config.secrets.kdbxPath;
-  return [config.secrets.sopsFile, ...(kdbx ? [kdbx] : []), tcfsPaths(env).envFile];
+  return [config.secrets.sopsFile, ...(kdbx ? [kdbx] : []), config.paths.envFile];
 }
 
 /** What {@linkcode withConfiguredCredentialRefresh} needs. */
@@ -43,6 +41,8 @@ export interface ConfiguredRefreshOptions {
   setup: DeviceSetup;
   /** Whether a KDBX password may be asked on the terminal (never in the daemon). */
   interactive: boolean;
+  /** Reads the environment again (the env file may hold rotated keys): `readDeviceEnvironment`. */
+  readEnv: () => Promise<Record<string, string | undefined>>;
   /** Opens a store like the one being wrapped, with other credentials. */
   open: (credentials: ResolvedCredentials) => ObjectStore | Promise<ObjectStore>;
   /** Told the freshly loaded credentials once a store was opened with them. */
@@ -73,7 +73,7 @@ export function withConfiguredCredentialRefresh(
   const { config } = options.setup;
   return withCredentialRefresh(store, {
     reopen: async () => {
-      const { env } = await loadDeviceSetup();
+      const env = await options.readEnv();
       const credentials = await resolveConfiguredCredentials({ env, config }, options.interactive);
       const reopened = await options.open(credentials);
       options.onReload?.(credentials);
@@ -97,7 +97,7 @@ export function withConfiguredCredentialRefresh(
 export async function openRefreshingStore(
   setup: DeviceSetup,
   credentials: ResolvedCredentials,
-  options: Pick<ConfiguredRefreshOptions, "interactive" | "onReload">,
+  options: Pick<ConfiguredRefreshOptions, "interactive" | "readEnv" | "onReload">,
 ): Promise<ObjectStore> {
   const open = (fresh: ResolvedCredentials) => openConfiguredStore(setup.config, fresh);
   return withConfiguredCredentialRefresh(await open(credentials), { setup, open, ...options });

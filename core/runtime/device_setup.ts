@@ -8,8 +8,7 @@
 
 import { loadConfig } from "../config/load_config.ts";
 import type { TcfsConfig } from "../config/config_schema.ts";
-import { mergeEnv, readEnvFile } from "../../platform/env_file.ts";
-import { tcfsPaths } from "../../platform/tcfs_paths.ts";
+import type { DeviceEnvironment } from "../../platform/device_environment.ts";
 import { openStore } from "../store/open_store.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import {
@@ -26,22 +25,19 @@ export interface DeviceSetup {
 }
 
 /**
- * Reads the env file, merges the real environment over it, and loads the config from both.
+ * Loads the config for the environment the platform read (`readDeviceEnvironment`: the env file
+ * under the real environment, and the per-device paths).
  *
- * @param realEnv The process environment (the default).
- * @throws {TcfsError} for a malformed env file or an invalid config.
+ * @throws {TcfsError} for an invalid config.
  *
  * @example
  * ```ts
- * const { env, config } = await loadDeviceSetup();
+ * const { env, config } = await loadDeviceSetup(await readDeviceEnvironment());
  * config.sync.syncRoot; // "/home/ada/Sync"
  * ```
  */
-export async function loadDeviceSetup(
-  realEnv: Record<string, string | undefined> = Deno.env.toObject(),
-): Promise<DeviceSetup> {
-  const env = mergeEnv(await readEnvFile(tcfsPaths(realEnv).envFile), realEnv);
-  return { env, config: await loadConfig({ env }) };
+export async function loadDeviceSetup(environment: DeviceEnvironment): Promise<DeviceSetup> {
+  return { env: environment.env, config: await loadConfig(environment) };
 }
 
 /**

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { loadConfig } from "../../core/config/load_config.ts";
+import { loadTestConfig } from "../support/test_config.ts";
 import { configChanges } from "../../daemon/config_changes.ts";
 
 Deno.test("a reload names the settings that changed, secrets included by name only, and those needing a restart", async () => {
-  const before = await loadConfig({ env: { HOME: "/nonexistent-home" } });
-  const after = await loadConfig({
+  const before = await loadTestConfig({ env: { HOME: "/nonexistent-home" } });
+  const after = await loadTestConfig({
     env: {
       HOME: "/nonexistent-home",
       TCFS_EXCLUDE_PATTERNS: "*.skip",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ENV_OVERRIDES, envOverridesMarkdown } from "../../../core/config/env_overrides.ts";
-import { loadConfig } from "../../../core/config/load_config.ts";
+import { loadTestConfig } from "../../support/test_config.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { deviceHome } from "./device_home.ts";
 
@@ -37,7 +37,7 @@ Deno.test("every TCFS_* variable overrides its setting over the file", async () 
   for (const { envVar, spec } of ENV_OVERRIDES) {
     const [text, expected] = SAMPLES[envVar];
     const env = { ...device.env, TCFS_CONFIG: device.configFile, HOME: "/h", [envVar]: text };
-    const config = await loadConfig({ env });
+    const config = await loadTestConfig({ env });
     const section = config[spec.section] as unknown as Record<string, unknown>;
     assert.deepEqual(section[spec.field], expected, envVar);
     assert.deepEqual(config.envSources, { [`${spec.section}.${spec.key}`]: envVar });
@@ -47,7 +47,7 @@ Deno.test("every TCFS_* variable overrides its setting over the file", async () 
 Deno.test("a bad TCFS_* value names the variable, not the file", async () => {
   await using device = await deviceHome("[sync]\n");
   await assert.rejects(
-    loadConfig({ env: { ...device.env, TCFS_SYNC_ROOT: "relative/dir" } }),
+    loadTestConfig({ env: { ...device.env, TCFS_SYNC_ROOT: "relative/dir" } }),
     (err: unknown) => {
       assert.ok(err instanceof TcfsError);
       assert.equal(err.kind, "config_invalid");

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../../core/config/load_config.ts";
+import { loadTestConfig } from "../../support/test_config.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { deviceHome } from "./device_home.ts";
 
 Deno.test("with no config file, loadConfig gives the documented defaults", async () => {
   await using device = await deviceHome();
-  const config = await loadConfig({ env: device.env, system: false });
+  const config = await loadTestConfig({ env: device.env, system: false });
   const { home } = device;
   assert.deepEqual(config.file, { path: device.configFile, exists: false });
   assert.deepEqual(config.envSources, {});
@@ -48,8 +48,8 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
 Deno.test("the default socket follows XDG_RUNTIME_DIR, and a system daemon's is /run", async () => {
   await using device = await deviceHome();
   const env = { ...device.env, XDG_RUNTIME_DIR: "/run/user/1000" };
-  const user = await loadConfig({ env, system: false });
-  const system = await loadConfig({ env, system: true });
+  const user = await loadTestConfig({ env, system: false });
+  const system = await loadTestConfig({ env, system: true });
   const expected = Deno.build.os === "darwin"
     ? ["/tmp/tcfsd.sock", "/tmp/tcfsd.sock"]
     : ["/run/user/1000/tcfsd.sock", "/run/tcfsd.sock"];
@@ -100,7 +100,7 @@ kdbx_key_file = "/home/shared/fleet.keyx"
 Deno.test("every key of the config file is read, with ~ expanded in paths", async () => {
   await using device = await deviceHome(FULL_CONFIG, 0o640);
   const { home } = device;
-  const config = await loadConfig({ env: device.env, system: false });
+  const config = await loadTestConfig({ env: device.env, system: false });
   assert.deepEqual(config.file, { path: device.configFile, exists: true, mode: 0o640 });
   assert.deepEqual(config.storage, {
     endpoint: "http://127.0.0.1:8333",
@@ -145,7 +145,7 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
 
 Deno.test("TCFS_* variables override the file and are reported as env sources", async () => {
   await using device = await deviceHome(FULL_CONFIG);
-  const config = await loadConfig({
+  const config = await loadTestConfig({
     env: { ...device.env, TCFS_S3_BUCKET: "from-env", TCFS_CONFLICT_MODE: "defer" },
   });
   assert.equal(config.storage.bucket, "from-env");
@@ -159,7 +159,7 @@ Deno.test("TCFS_* variables override the file and are reported as env sources", 
 
 Deno.test("an empty TCFS_* variable counts as unset", async () => {
   await using device = await deviceHome(FULL_CONFIG);
-  const config = await loadConfig({ env: { ...device.env, TCFS_S3_BUCKET: "" } });
+  const config = await loadTestConfig({ env: { ...device.env, TCFS_S3_BUCKET: "" } });
   assert.equal(config.storage.bucket, "lab-bucket");
   assert.deepEqual(config.envSources, {});
 });
@@ -168,11 +168,11 @@ Deno.test("TCFS_CONFIG and the path option choose the config file", async () => 
   await using device = await deviceHome();
   const other = join(device.home, "other.toml");
   await Deno.writeTextFile(other, '[sync]\nnamespace = "other"\n');
-  const viaEnv = await loadConfig({ env: { ...device.env, TCFS_CONFIG: other } });
+  const viaEnv = await loadTestConfig({ env: { ...device.env, TCFS_CONFIG: other } });
   assert.equal(viaEnv.sync.namespace, "other");
   assert.equal(viaEnv.file.path, other);
   assert.equal(viaEnv.paths.configFile, other);
-  const viaOption = await loadConfig({
+  const viaOption = await loadTestConfig({
     env: { ...device.env, TCFS_CONFIG: join(device.home, "missing.toml") },
     path: other,
   });
@@ -181,7 +181,7 @@ Deno.test("TCFS_CONFIG and the path option choose the config file", async () => 
 
 Deno.test("a config path that is a directory is a clear error", async () => {
   await using device = await deviceHome();
-  await assert.rejects(loadConfig({ env: device.env, path: device.home }), (err: unknown) => {
+  await assert.rejects(loadTestConfig({ env: device.env, path: device.home }), (err: unknown) => {
     assert.ok(err instanceof TcfsError);
     assert.match(err.message, new RegExp(`cannot read config file ${device.home}: `));
     assert.match(err.hint ?? "", /TCFS_CONFIG/);
@@ -191,7 +191,7 @@ Deno.test("a config path that is a directory is a clear error", async () => {
 
 Deno.test("a bad value in the file is reported by loadConfig with the file and key", async () => {
   await using device = await deviceHome('[sync]\nconflict_mode = "sometimes"\n');
-  await assert.rejects(loadConfig({ env: device.env }), (err: unknown) => {
+  await assert.rejects(loadTestConfig({ env: device.env }), (err: unknown) => {
     assert.ok(err instanceof TcfsError);
     assert.equal(err.kind, "config_invalid");
     assert.match(err.message, new RegExp(`${device.configFile}: \\[sync\\] conflict_mode`));

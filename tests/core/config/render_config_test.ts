@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { loadConfig } from "../../../core/config/load_config.ts";
+import { loadTestConfig } from "../../support/test_config.ts";
 import { configToJson, renderConfig } from "../../../core/config/render_config.ts";
 import { deviceHome } from "./device_home.ts";
 
@@ -27,7 +27,7 @@ token = "${SECRETS[3]}"
 
 Deno.test("renderConfig never shows a secret, and marks set secrets as redacted", async () => {
   await using device = await deviceHome(WITH_SECRETS);
-  const config = await loadConfig({ env: device.env });
+  const config = await loadTestConfig({ env: device.env });
   const text = renderConfig(config);
   for (const secret of SECRETS) assert.ok(!text.includes(secret), secret);
   const toml = parse(text) as Record<string, Record<string, unknown>>;
@@ -41,7 +41,7 @@ Deno.test("renderConfig never shows a secret, and marks set secrets as redacted"
 
 Deno.test("renderConfig is TOML of the effective settings, headed by their origin", async () => {
   await using device = await deviceHome('[sync]\nnamespace = "lab"\n');
-  const config = await loadConfig({
+  const config = await loadTestConfig({
     env: { ...device.env, TCFS_CONFLICT_MODE: "auto", TCFS_EXCLUDE_PATTERNS: "a,b" },
   });
   const text = renderConfig(config);
@@ -62,14 +62,14 @@ Deno.test("renderConfig is TOML of the effective settings, headed by their origi
 
 Deno.test("renderConfig says when the file is missing and nothing came from the environment", async () => {
   await using device = await deviceHome();
-  const text = renderConfig(await loadConfig({ env: device.env }));
+  const text = renderConfig(await loadTestConfig({ env: device.env }));
   assert.match(text, new RegExp(`# file: ${device.configFile} \\(not found: built-in defaults\\)`));
   assert.match(text, /# from the environment: nothing/);
 });
 
 Deno.test("configToJson is redacted, uses TOML key names and null for unset keys", async () => {
   await using device = await deviceHome(WITH_SECRETS, 0o600);
-  const config = await loadConfig({ env: { ...device.env, TCFS_S3_BUCKET: "env-bucket" } });
+  const config = await loadTestConfig({ env: { ...device.env, TCFS_S3_BUCKET: "env-bucket" } });
   const json = configToJson(config);
   const text = JSON.stringify(json);
   for (const secret of SECRETS) assert.ok(!text.includes(secret), secret);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../../core/config/load_config.ts";
+import { loadTestConfig } from "../../support/test_config.ts";
 import { writeConfigFile } from "../../../core/config/write_config.ts";
 import type { ConfigFileUpdates } from "../../../core/config/write_config.ts";
 import { TcfsError } from "../../../core/errors.ts";
@@ -13,7 +13,7 @@ Deno.test("writeConfigFile creates the file, mode 0600, and loadConfig reads it 
     sync: { device_name: "yoga", conflict_mode: "auto", sync_root: "~/sync" },
   });
   assert.equal((await Deno.stat(device.configFile)).mode! & 0o777, 0o600);
-  const config = await loadConfig({ env: device.env });
+  const config = await loadTestConfig({ env: device.env });
   assert.equal(config.storage.endpoint, "file:///mnt/shared");
   assert.equal(config.storage.bucket, "tcfs");
   assert.equal(config.sync.deviceName, "yoga");
@@ -31,7 +31,7 @@ Deno.test("writeConfigFile keeps the keys it does not update and tightens the mo
     storage: { bucket: "fleet" },
     nats: { domain: "leaf" },
   });
-  const config = await loadConfig({ env: device.env });
+  const config = await loadTestConfig({ env: device.env });
   assert.equal(config.storage.bucket, "fleet");
   assert.equal(config.storage.s3Secret, "keep-me");
   assert.equal(config.daemon.logLevel, "debug");
