@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { type CliResult, type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
+import {
+  type CliResult,
+  cliResult,
+  type DeviceHome,
+  makeDeviceHome,
+} from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import {
   type AgeKey,
@@ -73,12 +78,7 @@ async function tcfsWithStdin(
   await writer.write(new TextEncoder().encode(stdin));
   await writer.close();
   const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return cliResult(output);
 }
 
 /**
@@ -103,12 +103,7 @@ async function tcfsWithPath(
     cwd: device.home,
     stdin: "null",
   }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return cliResult(output);
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -65,12 +65,7 @@ export async function makeDeviceHome(
       cwd: options.cwd ?? home,
       stdin: "null",
     }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
+    return cliResult(output);
   };
   return {
     name,
@@ -86,5 +81,22 @@ export async function makeDeviceHome(
       }
       return JSON.parse(result.stdout) as T;
     },
+  };
+}
+
+/**
+ * A finished CLI process as a {@linkcode CliResult}, with its output decoded.
+ *
+ * @example
+ * ```ts
+ * const result = cliResult(await new Deno.Command("scripts/tcfs", { args }).output());
+ * ```
+ */
+export function cliResult(output: Deno.CommandOutput): CliResult {
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
   };
 }
