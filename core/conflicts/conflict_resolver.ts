@@ -13,8 +13,8 @@ import { TcfsError } from "../errors.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { readPathHeads, type StoredVersion } from "../sync/remote_heads.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
-import { createChunkUploader } from "../sync/chunk_uploader.ts";
-import { localContent } from "../sync/local_content.ts";
+import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
+import { durableLocalContent } from "../sync/local_content.ts";
 import { type VersionContent, writeVersion } from "../sync/version_writer.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { adopt } from "../sync/tracked_record.ts";
@@ -142,13 +142,13 @@ async function apply(
   losers: Side[],
   resolution: Resolution | "auto",
 ): Promise<ResolutionOutcome> {
-  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 8);
+  const packs = createPackWriter(ctx.store);
   const copies: string[] = [];
   // Copies first: the losing versions are deleted once the winner dominates them.
-  for (const loser of losers) copies.push(await keepAsCopy(ctx, site, loser, uploader));
+  for (const loser of losers) copies.push(await keepAsCopy(ctx, site, loser, packs));
   const content: VersionContent = winner.kind === "remote"
     ? contentOf(winner.head)
-    : await localContent(winner.entry, uploader);
+    : await durableLocalContent(winner.entry, packs);
   const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel);
   const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
   const written = await writeVersion(ctx, site.rel, content, base, seen);
@@ -169,7 +169,7 @@ async function keepAsCopy(
   ctx: SyncContext,
   site: ConflictSite,
   loser: Side,
-  uploader: ReturnType<typeof createChunkUploader>,
+  packs: PackWriter,
 ): Promise<string> {
   const copyRel = conflictCopyPath(site.rel, loser.name, loser.when);
   const copyLocal = join(dirname(site.localPath), basename(copyRel));
@@ -177,7 +177,13 @@ async function keepAsCopy(
   if (loser.kind === "local") {
     await Deno.rename(site.localPath, copyLocal);
     const entry = (await statEntry(copyLocal, copyRel))!;
-    const written = await writeVersion(ctx, copyRel, await localContent(entry, uploader), {}, seen);
+    const written = await writeVersion(
+      ctx,
+      copyRel,
+      await durableLocalContent(entry, packs),
+      {},
+      seen,
+    );
     adopt(ctx, entry, written);
   } else {
     const written = await writeVersion(ctx, copyRel, contentOf(loser.head), {}, seen);

@@ -12,10 +12,17 @@ import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
 /** Wire format version; readers refuse newer ones instead of guessing. */
 export const VERSION_FORMAT = 1;
 
-/** One chunk of a file: its id (BLAKE3 of the raw bytes) and raw size. */
+/**
+ * One chunk of a file: its id (BLAKE3 of the raw bytes) and raw size, and where
+ * its stored form lies: `length` bytes at `offset` in pack `pack`. A ref without
+ * a pack names the object `chunks/<id>`, as pushes before packs wrote them.
+ */
 export interface ChunkRef {
   id: string;
   size: number;
+  pack?: string;
+  offset?: number;
+  length?: number;
 }
 
 /** What a version records. */
@@ -84,7 +91,10 @@ export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion
   }
   if (typeof v.written_at !== "string") throw corrupt(origin, "written_at is missing");
   if (!Array.isArray(v.chunks) || !v.chunks.every(isChunkRef)) {
-    throw corrupt(origin, "chunks is not a list of {id, size}");
+    throw corrupt(
+      origin,
+      "chunks is not a list of {id, size} with an optional {pack, offset, length}",
+    );
   }
   if (v.kind === "file") {
     if (typeof v.blake3 !== "string" || !HEX64.test(v.blake3)) {
@@ -117,11 +127,17 @@ export function encodeFileVersion(version: FileVersion): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(version));
 }
 
+const PACK_ID = /^[0-9a-f]{32}$/;
+
 function isChunkRef(value: unknown): value is ChunkRef {
   if (typeof value !== "object" || value === null) return false;
   const c = value as Record<string, unknown>;
-  return typeof c.id === "string" && HEX64.test(c.id) && Number.isSafeInteger(c.size) &&
+  const chunk = typeof c.id === "string" && HEX64.test(c.id) && Number.isSafeInteger(c.size) &&
     (c.size as number) > 0;
+  if (!chunk) return false;
+  if (c.pack === undefined) return c.offset === undefined && c.length === undefined;
+  return typeof c.pack === "string" && PACK_ID.test(c.pack) && Number.isSafeInteger(c.offset) &&
+    (c.offset as number) >= 0 && Number.isSafeInteger(c.length) && (c.length as number) > 0;
 }
 
 function corrupt(origin: string, why: string): TcfsError {

@@ -3,7 +3,8 @@
  * the same layout for other implementations.
  *
  * ```
- * chunks/<blake3>                                  content-addressed chunk
+ * packs/<pack id>                                  chunks, stored back to back
+ * chunks/<blake3>                                  one chunk (read-only: older pushes wrote these)
  * ns/<namespace>/v/<path-digest>/<device>-<n>.json one immutable version of one path
  * tcfs-meta/devices/<device>.json                  a device's registration
  * tcfs-meta/devices.json                           fleet index, rebuilt from the above
@@ -19,9 +20,14 @@ import { TcfsError } from "../errors.ts";
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const VERSION_NAME_PATTERN = /^([0-9a-f-]{36})-([1-9][0-9]{0,15})\.json$/;
 
-/** The store key of a chunk. */
+/** The store key of a chunk stored on its own (older pushes; never written now). */
 export function chunkKey(chunkId: string): string {
   return `chunks/${chunkId}`;
+}
+
+/** The store key of a pack of chunks. */
+export function packKey(packId: string): string {
+  return `packs/${packId}`;
 }
 
 /**

@@ -138,6 +138,8 @@ export function withCredentialRefresh(
     },
     ensureReady: () => call("ensureReady", (store) => store.ensureReady()),
     get: (key) => call("get", (store) => store.get(key)),
+    getRange: (key, offset, length) =>
+      call("getRange", (store) => store.getRange(key, offset, length)),
     getWithEtag: (key) => call("getWithEtag", (store) => store.getWithEtag(key)),
     put: (key, body) => call("put", (store) => store.put(key, body)),
     putConditional: (key, body, condition) =>

@@ -103,6 +103,32 @@ export function createFsStore(root: string): ObjectStore {
 
     get: readBody,
 
+    async getRange(key: string, offset: number, length: number) {
+      checkKey(key);
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(pathOf(key), { read: true });
+      } catch (err) {
+        if (isAbsent(err)) return undefined;
+        throw fsError(err, rootDir, `read key "${key}"`);
+      }
+      try {
+        await file.seek(offset, Deno.SeekMode.Start);
+        const out = new Uint8Array(length);
+        let filled = 0;
+        while (filled < length) {
+          const n = await file.read(out.subarray(filled));
+          if (n === null) break;
+          filled += n;
+        }
+        return out.subarray(0, filled);
+      } catch (err) {
+        throw fsError(err, rootDir, `read key "${key}"`);
+      } finally {
+        file.close();
+      }
+    },
+
     async getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
       const body = await readBody(key);
       return body && { body, etag: await etagOf(body) };

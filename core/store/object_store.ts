@@ -35,6 +35,11 @@ export interface ObjectStore {
   ensureReady(): Promise<void>;
   /** Returns the object's bytes, or `undefined` when the key does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Returns `length` bytes of the object starting at `offset` (fewer only when the
+   * object is shorter), or `undefined` when the key does not exist.
+   */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /** Like {@linkcode get}, also returning the etag. */
   getWithEtag(key: string): Promise<ObjectWithEtag | undefined>;
   /** Writes the object; readers see either the old or the new bytes, never a mix. */

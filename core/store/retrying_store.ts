@@ -100,6 +100,8 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
     location: store.location,
     ensureReady: () => retry("ensureReady", undefined, () => store.ensureReady()),
     get: (key) => retry("get", key, () => store.get(key)),
+    getRange: (key, offset, length) =>
+      retry("getRange", key, () => store.getRange(key, offset, length)),
     getWithEtag: (key) => retry("getWithEtag", key, () => store.getWithEtag(key)),
     put: (key, body) => retry("put", key, () => store.put(key, body)),
     has: (key) => retry("has", key, () => store.has(key)),

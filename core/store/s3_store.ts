@@ -119,6 +119,25 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
 
     getWithEtag,
 
+    async getRange(key: string, offset: number, length: number) {
+      if (length === 0) return new Uint8Array();
+      try {
+        const res = await client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Range: `bytes=${offset}-${offset + length - 1}`,
+          }),
+        );
+        return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      } catch (err) {
+        if (isMissingKey(err)) return undefined;
+        // The object ends before the range starts: it is shorter than the caller thought.
+        if (statusOf(err) === 416) return new Uint8Array();
+        throw fail(err, `get "${key}" bytes ${offset}+${length}`);
+      }
+    },
+
     async put(key: string, body: Uint8Array) {
       try {
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));

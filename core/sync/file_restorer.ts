@@ -10,15 +10,18 @@
 import { basename, dirname, join } from "node:path";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
-import { chunkKey } from "../remote/remote_keys.ts";
+import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 
-/** Chunks fetched ahead of the one being written. */
-const DOWNLOAD_WINDOW = 8;
+/** Ranges fetched ahead of the one being written, per file. */
+const DOWNLOAD_WINDOW = 4;
+
+/** Neighbouring chunks of one pack are fetched together, up to this many stored bytes. */
+const MAX_RANGE_BYTES = 4 * 1024 * 1024;
 
 /** Counters a pull reports. */
 export interface DownloadCounters {
@@ -91,10 +94,11 @@ async function writeVerifiedFile(
     options.counters.bytesDownloaded += bytes.length;
     await write(bytes);
   } else {
-    const fetches: Promise<Uint8Array>[] = [];
+    const ranges = groupIntoRanges(version.chunks);
+    const fetches: Promise<Uint8Array[]>[] = [];
     const fetchAt = (i: number) => {
-      if (i < version.chunks.length) {
-        fetches[i] = fetchChunk(store, version, version.chunks[i], options);
+      if (i < ranges.length) {
+        fetches[i] = fetchRange(store, version, ranges[i], options);
         // A fetch that fails before its turn is reported when awaited, not as an
         // unhandled rejection that would kill the process.
         fetches[i].catch(() => {});
@@ -102,11 +106,11 @@ async function writeVerifiedFile(
     };
     for (let i = 0; i < DOWNLOAD_WINDOW; i++) fetchAt(i);
     try {
-      for (let i = 0; i < version.chunks.length; i++) {
-        const bytes = await fetches[i];
+      for (let i = 0; i < ranges.length; i++) {
+        const chunks = await fetches[i];
         delete fetches[i];
         fetchAt(i + DOWNLOAD_WINDOW);
-        await write(bytes);
+        for (const bytes of chunks) await write(bytes);
       }
     } finally {
       // Let outstanding fetches settle before the temp file is removed.
@@ -128,27 +132,84 @@ async function writeVerifiedFile(
   await file.utime(mtime, mtime);
 }
 
-async function fetchChunk(
+/** Chunks that one request fetches: neighbours in one pack, or a single stand-alone chunk. */
+interface ChunkRange {
+  key: string;
+  /** Where the first chunk starts; undefined for a whole stand-alone object. */
+  offset?: number;
+  length: number;
+  refs: ChunkRef[];
+}
+
+/** Groups a file's chunks into requests: consecutive chunks of one pack share a range. */
+function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
+  const ranges: ChunkRange[] = [];
+  for (const ref of refs) {
+    const last = ranges.at(-1);
+    if (ref.pack === undefined) {
+      ranges.push({ key: chunkKey(ref.id), length: 0, refs: [ref] });
+    } else if (
+      last?.offset !== undefined && last.key === packKey(ref.pack) &&
+      last.offset + last.length === ref.offset && last.length + ref.length! <= MAX_RANGE_BYTES
+    ) {
+      last.length += ref.length!;
+      last.refs.push(ref);
+    } else {
+      ranges.push({ key: packKey(ref.pack), offset: ref.offset, length: ref.length!, refs: [ref] });
+    }
+  }
+  return ranges;
+}
+
+/** Fetches one range and returns its chunks' raw bytes, each checked against its id. */
+async function fetchRange(
   store: ObjectStore,
   version: FileVersion,
-  ref: ChunkRef,
+  range: ChunkRange,
   options: RestoreOptions,
-): Promise<Uint8Array> {
-  const stored = await store.get(chunkKey(ref.id));
+): Promise<Uint8Array[]> {
+  const stored = range.offset === undefined
+    ? await store.get(range.key)
+    : await store.getRange(range.key, range.offset, range.length);
+  const first = range.refs[0].id;
   if (!stored) {
-    throw new TcfsError(`${version.path}: chunk ${ref.id} is missing from the store`, {
-      kind: "missing_chunk",
-      hint: "the local file was left untouched; push the file again from a device that has it",
-    });
-  }
-  const raw = await decodeChunk(stored);
-  if (raw.length !== ref.size || await blake3Hex(raw) !== ref.id) {
     throw new TcfsError(
-      `${version.path}: chunk ${ref.id} is corrupt (BLAKE3 mismatch); the local file was left untouched`,
-      { kind: "corrupt_chunk", hint: "push the file again from a device that has a good copy" },
+      `${version.path}: ${range.key} (chunk ${first}) is missing from the store`,
+      {
+        kind: "missing_chunk",
+        hint: "the local file was left untouched; push the file again from a device that has it",
+      },
     );
   }
-  options.counters.chunksDownloaded++;
   options.counters.bytesDownloaded += stored.length;
+  options.counters.chunksDownloaded += range.refs.length;
+  if (range.offset === undefined) return [await checkedChunk(version, range.refs[0], stored)];
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  for (const ref of range.refs) {
+    const piece = stored.subarray(at, at + ref.length!);
+    at += ref.length!;
+    if (piece.length !== ref.length) throw corruptChunk(version, ref, "the pack is too short");
+    chunks.push(await checkedChunk(version, ref, piece));
+  }
+  return chunks;
+}
+
+async function checkedChunk(
+  version: FileVersion,
+  ref: ChunkRef,
+  stored: Uint8Array,
+): Promise<Uint8Array> {
+  const raw = await decodeChunk(stored);
+  if (raw.length !== ref.size || await blake3Hex(raw) !== ref.id) {
+    throw corruptChunk(version, ref, "BLAKE3 mismatch");
+  }
   return raw;
+}
+
+function corruptChunk(version: FileVersion, ref: ChunkRef, why: string): TcfsError {
+  return new TcfsError(
+    `${version.path}: chunk ${ref.id} is corrupt (${why}); the local file was left untouched`,
+    { kind: "corrupt_chunk", hint: "push the file again from a device that has a good copy" },
+  );
 }

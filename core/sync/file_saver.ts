@@ -1,7 +1,8 @@
 /**
  * Turns one local file into what a version records: its BLAKE3, size and
- * chunk list, with every chunk uploaded before the caller may name it.
- * The file is streamed; memory stays bounded by the upload window.
+ * chunk list. New chunks go into packs; the caller may name them in a version
+ * once `durable` settles. The file is streamed; memory stays bounded by the
+ * pack writer's uploads.
  *
  * @module
  */
@@ -9,18 +10,12 @@
 import { chunkStream } from "../chunking/fastcdc.ts";
 import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
-import type { ChunkUploader } from "./chunk_uploader.ts";
+import type { PackWriter } from "./pack_writer.ts";
 import { TcfsError } from "../errors.ts";
 import { encodeBase64 } from "../encoding/base64.ts";
 
 /** Files up to this size travel inside their version: one request instead of two. */
 export const INLINE_LIMIT = 16 * 1024;
-
-/** Chunks read ahead of the slowest pending upload, per file. */
-const UPLOAD_WINDOW = 8;
-
-/** After this many new chunks in a row, a file stops asking the store whether chunks exist. */
-const NEW_CONTENT_STREAK = 4;
 
 /** The content part of a version. */
 export interface SavedContent {
@@ -30,47 +25,58 @@ export interface SavedContent {
   inline?: string;
 }
 
+/** Content read from disk, and the promise that its chunks are all in the store. */
+export interface StagedContent<T> {
+  content: T;
+  durable: Promise<void>;
+}
+
 /**
- * Reads `path`, uploads its chunks and returns what the version needs.
- * `onBytes` reports progress as the file is read; `storedChunks` are ids
- * known to be in the store already (the previous version's).
+ * Reads `path`, places its new chunks in packs and returns what the version
+ * needs. `onBytes` reports progress as the file is read; `knownChunks` are refs
+ * already in the store (the previous versions'), which are reused as they are.
  *
  * @example
  * ```ts
- * const content = await saveFile("/home/me/a.bin", uploader);
+ * const { content, durable } = await saveFile("/home/me/a.bin", packs);
+ * packs.flush();
+ * await durable;
  * ```
  */
 export async function saveFile(
   path: string,
-  uploader: ChunkUploader,
+  packs: PackWriter,
   onBytes: (n: number) => void = () => {},
-  storedChunks: ReadonlySet<string> = new Set(),
-): Promise<SavedContent> {
+  knownChunks: ReadonlyMap<string, ChunkRef> = new Map(),
+): Promise<StagedContent<SavedContent>> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
-  let content: SavedContent;
+  let staged: StagedContent<SavedContent>;
   if (before.size <= INLINE_LIMIT) {
     const bytes = await readAll(file);
     // Inline bytes travel in the version object: they are uploaded all the same.
-    uploader.counters.bytesUploaded += bytes.length;
+    packs.counters.bytesUploaded += bytes.length;
     onBytes(bytes.length);
-    content = {
+    const content = {
       blake3: await blake3Hex(bytes),
       size: bytes.length,
       chunks: [],
       inline: encodeBase64(bytes),
     };
+    staged = { content, durable: Promise.resolve() };
   } else {
-    content = await saveChunked(file, uploader, onBytes, storedChunks);
+    staged = await saveChunked(file, packs, onBytes, knownChunks);
   }
   const after = await Deno.stat(path);
-  if (after.size !== content.size || after.mtime?.getTime() !== before.mtime?.getTime()) {
+  if (
+    after.size !== staged.content.size || after.mtime?.getTime() !== before.mtime?.getTime()
+  ) {
     throw new TcfsError(`${path} changed while it was being read`, {
       kind: "file_changed",
       hint: "it will be pushed on the next run, once it is quiet",
     });
   }
-  return content;
+  return staged;
 }
 
 /**
@@ -90,40 +96,32 @@ export async function hashFile(path: string): Promise<string> {
 
 async function saveChunked(
   file: Deno.FsFile,
-  uploader: ChunkUploader,
+  packs: PackWriter,
   onBytes: (n: number) => void,
-  storedChunks: ReadonlySet<string>,
-): Promise<SavedContent> {
+  knownChunks: ReadonlyMap<string, ChunkRef>,
+): Promise<StagedContent<SavedContent>> {
   const hasher = await createBlake3Hasher();
   const chunks: ChunkRef[] = [];
-  const pending = new Set<Promise<void>>();
-  let failure: unknown;
+  const durable = new Set<Promise<void>>();
   let size = 0;
-  let newStreak = 0;
   for await (const chunk of chunkStream(file.readable)) {
     hasher.update(chunk);
     size += chunk.length;
     const id = await blake3Hex(chunk);
-    chunks.push({ id, size: chunk.length });
-    if (storedChunks.has(id)) {
-      onBytes(chunk.length);
-      continue;
+    const known = knownChunks.get(id);
+    if (known) {
+      chunks.push(known);
+    } else {
+      const placed = await packs.place(id, chunk);
+      chunks.push(placed.ref);
+      durable.add(placed.durable);
     }
-    const check = newStreak < NEW_CONTENT_STREAK ? "check" : "skip-check";
-    const upload = uploader.upload(id, chunk, check).then(
-      (uploaded) => {
-        newStreak = uploaded ? newStreak + 1 : 0;
-        onBytes(chunk.length);
-      },
-      (err) => (failure ??= err),
-    ).finally(() => pending.delete(upload));
-    pending.add(upload);
-    if (pending.size >= UPLOAD_WINDOW) await Promise.race(pending);
-    if (failure) break;
+    onBytes(chunk.length);
   }
-  await Promise.all(pending);
-  if (failure) throw failure;
-  return { blake3: hasher.digestHex(), size, chunks };
+  const allDurable = Promise.all(durable).then(() => {});
+  // A caller that stops before awaiting it must not see an unhandled rejection.
+  allDurable.catch(() => {});
+  return { content: { blake3: hasher.digestHex(), size, chunks }, durable: allDurable };
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

@@ -1,35 +1,46 @@
 /**
- * The content of a version from what is on disk now: a file (uploaded in
- * chunks), a symlink, or, for a path that is gone, a deletion.
+ * The content of a version from what is on disk now: a file (its new chunks
+ * placed in packs), a symlink, or, for a path that is gone, a deletion.
  *
  * @module
  */
 
 import type { LocalEntry } from "./local_scanner.ts";
-import type { ChunkUploader } from "./chunk_uploader.ts";
-import { saveFile } from "./file_saver.ts";
+import type { PackWriter } from "./pack_writer.ts";
+import type { ChunkRef } from "../remote/file_version.ts";
+import { saveFile, type StagedContent } from "./file_saver.ts";
 import type { VersionContent } from "./version_writer.ts";
 
+const NOTHING_TO_UPLOAD = Promise.resolve();
+
 /**
- * Uploads what `entry` needs and returns the version content; `undefined`
- * means the path was deleted.
+ * Reads what `entry` needs and returns the version content, with the promise
+ * that its chunks are in the store; `undefined` means the path was deleted.
  *
  * @example
  * ```ts
- * const content = await localContent(entry, uploader);
+ * const { content, durable } = await localContent(entry, packs);
  * ```
  */
 export async function localContent(
   entry: LocalEntry | undefined,
-  uploader: ChunkUploader,
+  packs: PackWriter,
   onBytes: (n: number) => void = () => {},
-  storedChunks: ReadonlySet<string> = new Set(),
-): Promise<VersionContent> {
+  knownChunks: ReadonlyMap<string, ChunkRef> = new Map(),
+): Promise<StagedContent<VersionContent>> {
   if (!entry) {
-    return { kind: "deleted", size: 0, mode: 0, mtime_ms: Date.now(), blake3: "", chunks: [] };
+    const content: VersionContent = {
+      kind: "deleted",
+      size: 0,
+      mode: 0,
+      mtime_ms: Date.now(),
+      blake3: "",
+      chunks: [],
+    };
+    return { content, durable: NOTHING_TO_UPLOAD };
   }
   if (entry.kind === "symlink") {
-    return {
+    const content: VersionContent = {
       kind: "symlink",
       size: 0,
       mode: entry.mode,
@@ -38,7 +49,29 @@ export async function localContent(
       chunks: [],
       target: entry.target,
     };
+    return { content, durable: NOTHING_TO_UPLOAD };
   }
-  const saved = await saveFile(entry.localPath, uploader, onBytes, storedChunks);
-  return { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved };
+  const { content, durable } = await saveFile(entry.localPath, packs, onBytes, knownChunks);
+  return {
+    content: { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...content },
+    durable,
+  };
+}
+
+/**
+ * {@linkcode localContent} for a single path, returning once its chunks are in the store.
+ *
+ * @example
+ * ```ts
+ * const content = await durableLocalContent(entry, createPackWriter(store));
+ * ```
+ */
+export async function durableLocalContent(
+  entry: LocalEntry | undefined,
+  packs: PackWriter,
+): Promise<VersionContent> {
+  const { content, durable } = await localContent(entry, packs);
+  packs.flush();
+  await durable;
+  return content;
 }

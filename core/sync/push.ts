@@ -1,7 +1,8 @@
 /**
  * Push: the local side of a path wins only where it has seen every remote
  * version; anything else is a conflict and stays untouched on both sides.
- * Stages: scan → detect changes → read heads → save content → write version.
+ * Stages: scan → detect changes → read heads → stage content (chunks into packs)
+ * → wait until its packs are durable → write version.
  *
  * @module
  */
@@ -14,7 +15,7 @@ import type { TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
-import { createChunkUploader } from "./chunk_uploader.ts";
+import { createPackWriter } from "./pack_writer.ts";
 import {
   headsLookup,
   remoteDisplayPath,
@@ -61,7 +62,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     return !unchanged;
   });
   const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
-  const uploader = createChunkUploader(ctx.store, ctx.chunkConcurrency ?? 8);
+  const packs = createPackWriter(ctx.store);
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
@@ -71,7 +72,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
 
-  const pushOne = async (rel: string, entry: LocalEntry | undefined) => {
+  /**
+   * Checks the path against the remote heads and stages its content. Returns
+   * the step that writes the version once the content is durable, or nothing
+   * when the path is a conflict or was adopted as it is.
+   */
+  const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
     const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
     const base = tracked?.baseVclock ?? {};
     const seen = await headsFor(rel);
@@ -88,58 +94,81 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
           remoteAuthors: unseenLive.map((h) => h.version.author_name),
         });
       }
-      return;
+      return undefined;
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
-    // Versions in the store name only durable chunks, and chunks are never deleted.
-    const stored = new Set(
-      [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => c.id)),
+    // Versions in the store name only durable chunks, and packs are never deleted.
+    const known = new Map(
+      [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
-    const content = await localContent(entry, uploader, (n) => {
+    const { content, durable } = await localContent(entry, packs, (n) => {
       progress.bytesDone += n;
       report();
-    }, stored);
+    }, known);
     summary.chunks_total += content.chunks.length;
-    const written = await writeVersion(ctx, rel, content, base, seen);
-    clearConflict(ctx.state, ctx.namespace, rel);
-    if (entry) {
-      ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));
-      summary.files++;
-    } else {
-      ctx.state.putTracked({
-        ...tracked!,
-        kind: "deleted",
-        baseVclock: written.version.vclock,
-        baseKey: written.key,
-        syncedAt: written.version.written_at,
-      });
-      summary.deleted++;
-    }
+    return async () => {
+      await durable;
+      const written = await writeVersion(ctx, rel, content, base, seen);
+      clearConflict(ctx.state, ctx.namespace, rel);
+      if (entry) {
+        ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));
+        summary.files++;
+      } else {
+        ctx.state.putTracked({
+          ...tracked!,
+          kind: "deleted",
+          baseVclock: written.version.vclock,
+          baseKey: written.key,
+          syncedAt: written.version.written_at,
+        });
+        summary.deleted++;
+      }
+    };
   };
 
   const met: MetConflict[] = [];
-  const limiter = createLimiter(ctx.fileConcurrency ?? 32);
+  // Staging and writing have their own slots: a file waiting for its pack to
+  // fill must not hold up the files that would fill it.
+  const stageLimiter = createLimiter(ctx.fileConcurrency ?? 32);
+  const writeLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined][] = [
     ...changed.map((e): [string, LocalEntry] => [e.rel, e]),
     ...deletions.map((t): [string, undefined] => [t.path, undefined]),
   ];
-  await Promise.all(jobs.map(([rel, entry]) =>
-    limiter.run(async () => {
-      if (fatal) return;
+  const failed = (rel: string, err: unknown) => {
+    if (isLocalFailure(err)) {
+      summary.failures.push({ path: rel, error: (err as Error).message });
+    } else fatal ??= err;
+  };
+  const staged = jobs.map(([rel, entry]) =>
+    stageLimiter.run(async () => {
+      if (fatal) return undefined;
       try {
-        await pushOne(rel, entry);
+        return await stageOne(rel, entry);
       } catch (err) {
-        if (isLocalFailure(err)) {
-          summary.failures.push({ path: rel, error: (err as Error).message });
-        } else fatal ??= err;
+        failed(rel, err);
+        return undefined;
       }
-      progress.filesDone++;
-      report();
     })
-  ));
-  summary.chunks_uploaded = uploader.counters.chunksUploaded;
-  summary.bytes_uploaded = uploader.counters.bytesUploaded;
+  );
+  // Once every file is staged, the last, partly filled pack can go.
+  const allStaged = Promise.all(staged).then(() => packs.flush());
+  await Promise.all(staged.map(async (stage, i) => {
+    const write = await stage;
+    if (write && !fatal) {
+      try {
+        await writeLimiter.run(write);
+      } catch (err) {
+        failed(jobs[i][0], err);
+      }
+    }
+    progress.filesDone++;
+    report();
+  }));
+  await allStaged;
+  summary.chunks_uploaded = packs.counters.chunksUploaded;
+  summary.bytes_uploaded = packs.counters.bytesUploaded;
   if (fatal) throw fatal;
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));

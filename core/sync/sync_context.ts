@@ -26,8 +26,6 @@ export interface SyncContext {
   namespace: string;
   /** Revoked devices (id → revoked_at): their later versions are ignored. */
   revoked?: ReadonlyMap<string, string>;
-  /** Chunk transfers in flight at once. */
-  chunkConcurrency?: number;
   /** Files processed at once. */
   fileConcurrency?: number;
   /** How conflicts are handled; `interactive` (queue, decide later) when unset. */

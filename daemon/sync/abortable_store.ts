@@ -37,6 +37,7 @@ export function abortableStore(store: ObjectStore, signal: AbortSignal): ObjectS
     location: store.location,
     ensureReady: () => guard(() => store.ensureReady()),
     get: (key) => guard(() => store.get(key)),
+    getRange: (key, offset, length) => guard(() => store.getRange(key, offset, length)),
     getWithEtag: (key) => guard(() => store.getWithEtag(key)),
     put: (key, body) => guard(() => store.put(key, body)),
     putConditional: (key, body, condition) =>

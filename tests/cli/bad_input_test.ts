@@ -10,7 +10,7 @@ import {
   type FileVersion,
   parseFileVersion,
 } from "../../core/remote/file_version.ts";
-import { chunkKey, namespaceVersionsPrefix, versionKey } from "../../core/remote/remote_keys.ts";
+import { namespaceVersionsPrefix, packKey, versionKey } from "../../core/remote/remote_keys.ts";
 
 async function setup() {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-bad-" });
@@ -53,10 +53,11 @@ Deno.test("a flipped byte in a stored chunk fails the pull clearly and leaves th
   const version = await latestVersion(namespace, "data.bin");
   {
     using store = servicesStore();
-    const key = chunkKey(version.chunks[1].id);
-    const stored = (await store.get(key))!;
-    stored[stored.length >> 1] ^= 0x01;
-    await store.put(key, stored);
+    const chunk = version.chunks[1];
+    const key = packKey(chunk.pack!);
+    const pack = (await store.get(key))!;
+    pack[chunk.offset! + (chunk.length! >> 1)] ^= 0x01;
+    await store.put(key, pack);
   }
   const result = await b.tcfs(["pull", remote("data.bin"), fileB]);
   assert.equal(result.code, 1, result.stderr);

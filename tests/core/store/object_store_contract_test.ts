@@ -71,6 +71,16 @@ function contractTest(name: string, fn: (store: ObjectStore, prefix: string) => 
   }
 }
 
+contractTest("getRange returns the bytes at an offset, fewer past the end", async (store, p) => {
+  assert.equal(await store.getRange(`${p}missing`, 0, 4), undefined);
+  await store.put(`${p}pack`, bytes("0123456789"));
+  assert.equal(text(await store.getRange(`${p}pack`, 0, 4)), "0123");
+  assert.equal(text(await store.getRange(`${p}pack`, 3, 5)), "34567");
+  assert.equal(text(await store.getRange(`${p}pack`, 8, 5)), "89");
+  assert.equal(text(await store.getRange(`${p}pack`, 12, 3)), "");
+  assert.equal(text(await store.getRange(`${p}pack`, 4, 0)), "");
+});
+
 contractTest("put, get, has, overwrite and delete", async (store, p) => {
   assert.equal(await store.get(`${p}missing`), undefined);
   assert.equal(await store.getWithEtag(`${p}missing`), undefined);

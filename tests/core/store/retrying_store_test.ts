@@ -32,6 +32,7 @@ function flaky(
     location: store.location,
     ensureReady: wrap(() => store.ensureReady()),
     get: wrap((key) => store.get(key)),
+    getRange: wrap((key, offset, length) => store.getRange(key, offset, length)),
     getWithEtag: wrap((key) => store.getWithEtag(key)),
     put: wrap((key, body) => store.put(key, body)),
     putConditional: wrap((key, body, condition) => store.putConditional(key, body, condition)),

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeChunk } from "../../../core/chunking/chunk_codec.ts";
+import { chunkStream } from "../../../core/chunking/fastcdc.ts";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+import type { ChunkRef, FileVersion } from "../../../core/remote/file_version.ts";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import type { ObjectStore } from "../../../core/store/object_store.ts";
+import { saveFile } from "../../../core/sync/file_saver.ts";
+import { restoreVersion } from "../../../core/sync/file_restorer.ts";
+import { createPackWriter } from "../../../core/sync/pack_writer.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
+
+function fileVersion(content: { size: number; blake3: string; chunks: ChunkRef[] }): FileVersion {
+  return {
+    format: 1,
+    path: "data.bin",
+    kind: "file",
+    mode: 0o640,
+    mtime_ms: 1_700_000_000_000,
+    ...content,
+    vclock: { dev: 1 },
+    author: "dev",
+    author_name: "dev",
+    written_at: new Date().toISOString(),
+  };
+}
+
+async function withDir(fn: (dir: string, store: ObjectStore) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-restore-" });
+  const store = createFsStore(join(dir, "store"));
+  try {
+    await store.ensureReady();
+    await fn(dir, store);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("neighbouring chunks of a pack come down in one range request", async () => {
+  await withDir(async (dir, store) => {
+    const source = join(dir, "source.bin");
+    await Deno.writeFile(source, randomBytes(6 << 20, 31));
+    const packs = createPackWriter(store, { targetBytes: 2 << 20 });
+    const { content, durable } = await saveFile(source, packs);
+    packs.flush();
+    await durable;
+    const packCount = new Set(content.chunks.map((c) => c.pack)).size;
+    const requests: string[] = [];
+    const counting: ObjectStore = {
+      ...store,
+      get: (key) => (requests.push(key), store.get(key)),
+      getRange: (key, offset, length) => (requests.push(key), store.getRange(key, offset, length)),
+    };
+    const target = join(dir, "out", "data.bin");
+    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    await restoreVersion(counting, fileVersion(content), target, { counters });
+    assert.deepEqual(await Deno.readFile(target), await Deno.readFile(source));
+    assert.equal(
+      requests.length,
+      packCount,
+      `${content.chunks.length} chunks in ${packCount} packs`,
+    );
+    assert.ok(content.chunks.length > 2 * packCount);
+    assert.equal(counters.chunksDownloaded, content.chunks.length);
+    assert.equal((await Deno.stat(target)).mode! & 0o777, 0o640);
+  });
+});
+
+Deno.test("chunks stored on their own (pushes before packs) still restore", async () => {
+  await withDir(async (dir, store) => {
+    const bytes = randomBytes(3 << 20, 32);
+    const chunks: ChunkRef[] = [];
+    for await (const chunk of chunkStream(ReadableStream.from([bytes]))) {
+      const id = await blake3Hex(chunk);
+      await store.put(`chunks/${id}`, await encodeChunk(chunk));
+      chunks.push({ id, size: chunk.length });
+    }
+    const version = fileVersion({ size: bytes.length, blake3: await blake3Hex(bytes), chunks });
+    const target = join(dir, "data.bin");
+    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    await restoreVersion(store, version, target, { counters });
+    assert.deepEqual(await Deno.readFile(target), bytes);
+    assert.equal(counters.chunksDownloaded, chunks.length);
+  });
+});

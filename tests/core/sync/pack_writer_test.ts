@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeChunk } from "../../../core/chunking/chunk_codec.ts";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import type { ObjectStore } from "../../../core/store/object_store.ts";
+import { createPackWriter } from "../../../core/sync/pack_writer.ts";
+import { TcfsError } from "../../../core/errors.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
+
+async function withStore(fn: (store: ObjectStore) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-packs-" });
+  const store = createFsStore(join(dir, "store"));
+  try {
+    await store.ensureReady();
+    await fn(store);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const packKeys = (store: ObjectStore) => Array.fromAsync(store.list("packs/"), (i) => i.key);
+
+Deno.test("chunks land in packs of the target size, and each ref reads back its chunk", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store, { targetBytes: 100_000 });
+    const chunks = Array.from({ length: 10 }, (_, i) => randomBytes(30_000, 700 + i));
+    const placed = [];
+    for (const chunk of chunks) placed.push(await packs.place(await blake3Hex(chunk), chunk));
+    packs.flush();
+    await Promise.all(placed.map((p) => p.durable));
+    // 30 kB of random data stays raw (plus a format byte): a pack seals at its 4th chunk.
+    const perPack = Map.groupBy(placed, (p) => p.ref.pack);
+    assert.deepEqual([...perPack.values()].map((group) => group.length), [4, 4, 2]);
+    assert.deepEqual(
+      (await packKeys(store)).sort(),
+      [...perPack.keys()].map((id) => `packs/${id}`).sort(),
+    );
+    for (const [i, { ref }] of placed.entries()) {
+      const stored = await store.getRange(`packs/${ref.pack}`, ref.offset!, ref.length!);
+      assert.deepEqual(await decodeChunk(stored!), chunks[i]);
+      assert.equal(ref.size, chunks[i].length);
+    }
+    assert.equal(packs.counters.chunksUploaded, 10);
+    assert.equal(packs.counters.bytesUploaded, 10 * 30_001);
+  });
+});
+
+Deno.test("a chunk is durable only once its pack is in the store", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const chunk = randomBytes(50_000, 11);
+    const { ref, durable } = await packs.place(await blake3Hex(chunk), chunk);
+    let settled = false;
+    durable.then(() => settled = true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(settled, false, "an open pack is not durable");
+    assert.deepEqual(await packKeys(store), []);
+    packs.flush();
+    await durable;
+    assert.deepEqual(await packKeys(store), [`packs/${ref.pack}`]);
+  });
+});
+
+Deno.test("the same chunk placed twice is stored once", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const chunk = randomBytes(40_000, 12);
+    const id = await blake3Hex(chunk);
+    const [first, second] = await Promise.all([packs.place(id, chunk), packs.place(id, chunk)]);
+    assert.deepEqual(first.ref, second.ref);
+    packs.flush();
+    await first.durable;
+    assert.equal(packs.counters.chunksUploaded, 1);
+  });
+});
+
+Deno.test("a failed pack upload rejects its chunks' durability and stops later placements", async () => {
+  await withStore(async (inner) => {
+    const refused = new TcfsError("cannot reach S3 at http://127.0.0.1:1: connection refused", {
+      kind: "store_unreachable",
+    });
+    const store: ObjectStore = { ...inner, put: () => Promise.reject(refused) };
+    const packs = createPackWriter(store, { targetBytes: 10_000 });
+    const chunk = randomBytes(20_000, 13);
+    const { durable } = await packs.place(await blake3Hex(chunk), chunk);
+    await assert.rejects(durable, /connection refused/);
+    const next = randomBytes(20_000, 14);
+    await assert.rejects(packs.place(await blake3Hex(next), next), /connection refused/);
+    assert.deepEqual(await packKeys(inner), []);
+  });
+});
