@@ -9,8 +9,15 @@ import { TcfsError } from "../errors.ts";
 import { assertSafeRelPath } from "../paths/remote_path.ts";
 import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
 
-/** Wire format version; readers refuse newer ones instead of guessing. */
-export const VERSION_FORMAT = 1;
+/**
+ * Wire format written now. Format 2 made `blake3` the digest of the chunk list
+ * (`file_digest.ts`); format 1 held a plain BLAKE3 of the file. Readers accept
+ * both and refuse newer ones instead of guessing.
+ */
+export const VERSION_FORMAT = 2;
+
+/** Formats this version of tcfs reads. */
+export type VersionFormat = 1 | typeof VERSION_FORMAT;
 
 /**
  * One chunk of a file: its id (BLAKE3 of the raw bytes) and raw size, and where
@@ -30,7 +37,7 @@ export type VersionKind = "file" | "symlink" | "deleted";
 
 /** The JSON stored at `ns/<namespace>/v/<digest>/<device>-<n>.json`. */
 export interface FileVersion {
-  format: typeof VERSION_FORMAT;
+  format: VersionFormat;
   path: string;
   kind: VersionKind;
   /** Bytes of the file; 0 for links and deletions. */
@@ -38,7 +45,7 @@ export interface FileVersion {
   /** Permission bits (e.g. 0o644). */
   mode: number;
   mtime_ms: number;
-  /** BLAKE3 of the whole file ("" for links and deletions). */
+  /** The file's digest ("" for links and deletions): see {@linkcode VERSION_FORMAT}. */
   blake3: string;
   chunks: ChunkRef[];
   /** Small files travel inside the version (base64) instead of as chunks. */
@@ -72,8 +79,8 @@ export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion
   }
   if (typeof value !== "object" || value === null) throw corrupt(origin, "it is not an object");
   const v = value as Record<string, unknown>;
-  if (v.format !== VERSION_FORMAT) {
-    throw corrupt(origin, `format ${JSON.stringify(v.format)} is not ${VERSION_FORMAT}`);
+  if (v.format !== 1 && v.format !== VERSION_FORMAT) {
+    throw corrupt(origin, `format ${JSON.stringify(v.format)} is not 1 or ${VERSION_FORMAT}`);
   }
   if (typeof v.path !== "string") throw corrupt(origin, "path is missing");
   assertSafeRelPath(v.path, origin);

@@ -1,6 +1,6 @@
 /**
  * Materialises a version on disk: every chunk and the whole file are checked
- * against BLAKE3 before anything replaces the local file, and the
+ * against BLAKE3 (the file through its digest, `file_digest.ts`) before anything replaces the local file, and the
  * replacement is atomic (temp file, fsync, rename). A failure at any point
  * leaves the old file exactly as it was.
  *
@@ -14,6 +14,7 @@ import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
+import { type DigestedChunk, fileDigest } from "../remote/file_digest.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 
@@ -81,9 +82,13 @@ async function writeVerifiedFile(
   options: RestoreOptions,
 ): Promise<void> {
   using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  const hasher = await createBlake3Hasher();
-  const write = async (bytes: Uint8Array) => {
-    hasher.update(bytes);
+  // Format 1 digests are a plain BLAKE3 of the bytes; format 2 digests cover the
+  // chunk list, whose every chunk is checked against its id as it arrives.
+  const plainHasher = version.format === 1 ? await createBlake3Hasher() : undefined;
+  const written: DigestedChunk[] = [];
+  const write = async (bytes: Uint8Array, chunk: DigestedChunk) => {
+    plainHasher?.update(bytes);
+    written.push(chunk);
     for (let offset = 0; offset < bytes.length;) {
       offset += await file.write(bytes.subarray(offset));
     }
@@ -92,7 +97,7 @@ async function writeVerifiedFile(
   if (version.inline !== undefined) {
     const bytes = decodeBase64(version.inline);
     options.counters.bytesDownloaded += bytes.length;
-    await write(bytes);
+    if (bytes.length > 0) await write(bytes, { id: await blake3Hex(bytes), size: bytes.length });
   } else {
     const ranges = groupIntoRanges(version.chunks);
     const fetches: Promise<Uint8Array[]>[] = [];
@@ -110,16 +115,17 @@ async function writeVerifiedFile(
         const chunks = await fetches[i];
         delete fetches[i];
         fetchAt(i + DOWNLOAD_WINDOW);
-        for (const bytes of chunks) await write(bytes);
+        for (const [j, bytes] of chunks.entries()) await write(bytes, ranges[i].refs[j]);
       }
     } finally {
       // Let outstanding fetches settle before the temp file is removed.
       await Promise.allSettled(fetches.filter(Boolean));
     }
   }
-  if (hasher.digestHex() !== version.blake3) {
+  const digest = plainHasher ? plainHasher.digestHex() : await fileDigest(written);
+  if (digest !== version.blake3) {
     throw new TcfsError(
-      `${version.path}: the assembled file does not match its BLAKE3; the local file was left untouched`,
+      `${version.path}: the assembled file does not match its digest; the local file was left untouched`,
       {
         kind: "corrupt_file",
         hint: "the remote version is damaged; push it again from a device that has it",

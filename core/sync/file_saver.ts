@@ -1,5 +1,5 @@
 /**
- * Turns one local file into what a version records: its BLAKE3, size and
+ * Turns one local file into what a version records: its digest, size and
  * chunk list. New chunks go into packs; the caller may name them in a version
  * once `durable` settles. The file is streamed; memory stays bounded by the
  * pack writer's uploads.
@@ -8,7 +8,8 @@
  */
 
 import { chunkStream } from "../chunking/fastcdc.ts";
-import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
+import { blake3Hex } from "../hashing/blake3.ts";
+import { fileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { TcfsError } from "../errors.ts";
@@ -57,8 +58,9 @@ export async function saveFile(
     // Inline bytes travel in the version object: they are uploaded all the same.
     packs.counters.bytesUploaded += bytes.length;
     onBytes(bytes.length);
+    const chunks = bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }];
     const content = {
-      blake3: await blake3Hex(bytes),
+      blake3: await fileDigest(chunks),
       size: bytes.length,
       chunks: [],
       inline: encodeBase64(bytes),
@@ -79,33 +81,16 @@ export async function saveFile(
   return staged;
 }
 
-/**
- * Hashes a file without uploading anything (to compare with a remote version).
- *
- * @example
- * ```ts
- * const hash = await hashFile("/home/me/a.txt");
- * ```
- */
-export async function hashFile(path: string): Promise<string> {
-  using file = await Deno.open(path, { read: true });
-  const hasher = await createBlake3Hasher();
-  for await (const piece of file.readable) hasher.update(piece);
-  return hasher.digestHex();
-}
-
 async function saveChunked(
   file: Deno.FsFile,
   packs: PackWriter,
   onBytes: (n: number) => void,
   knownChunks: ReadonlyMap<string, ChunkRef>,
 ): Promise<StagedContent<SavedContent>> {
-  const hasher = await createBlake3Hasher();
   const chunks: ChunkRef[] = [];
   const durable = new Set<Promise<void>>();
   let size = 0;
   for await (const chunk of chunkStream(file.readable)) {
-    hasher.update(chunk);
     size += chunk.length;
     const id = await blake3Hex(chunk);
     const known = knownChunks.get(id);
@@ -121,7 +106,8 @@ async function saveChunked(
   const allDurable = Promise.all(durable).then(() => {});
   // A caller that stops before awaiting it must not see an unhandled rejection.
   allDurable.catch(() => {});
-  return { content: { blake3: hasher.digestHex(), size, chunks }, durable: allDurable };
+  const content = { blake3: await fileDigest(chunks), size, chunks };
+  return { content, durable: allDurable };
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

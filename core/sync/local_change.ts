@@ -10,7 +10,7 @@ import type { TrackedEntry } from "../state/state_db.ts";
 import type { LocalEntry } from "./local_scanner.ts";
 import { TcfsError } from "../errors.ts";
 import type { FileVersion } from "../remote/file_version.ts";
-import { hashFile } from "./file_saver.ts";
+import { localFileHasDigest } from "./local_digest.ts";
 
 /**
  * True when `entry` still looks exactly as it did when `tracked` was recorded.
@@ -60,5 +60,6 @@ export function isLocalFailure(err: unknown): boolean {
 export async function sameContent(entry: LocalEntry, version: FileVersion): Promise<boolean> {
   if (entry.kind !== version.kind) return false;
   if (entry.kind === "symlink") return entry.target === version.target;
-  return entry.size === version.size && await hashFile(entry.localPath) === version.blake3;
+  return entry.size === version.size &&
+    await localFileHasDigest(entry.localPath, version.blake3, version.format);
 }

@@ -13,7 +13,7 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
-import { hashFile } from "./file_saver.ts";
+import { localFileHasDigest } from "./local_digest.ts";
 import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
 import {
   type PathHeads,
@@ -222,7 +222,7 @@ async function locallyModified(ctx: SyncContext, local: LocalEntry): Promise<boo
   if (sameStat(tracked, local)) return false;
   if (local.kind !== tracked.kind) return true;
   if (local.kind === "symlink") return local.target !== tracked.target;
-  return await hashFile(local.localPath) !== tracked.blake3;
+  return !await localFileHasDigest(local.localPath, tracked.blake3);
 }
 
 function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {

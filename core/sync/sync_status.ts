@@ -12,7 +12,7 @@ import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { readNamespaceHeads } from "./remote_heads.ts";
 import { remoteDisplayPath, type SyncContext, trackedNamespace } from "./sync_context.ts";
-import { hashFile } from "./file_saver.ts";
+import { localFileHasDigest } from "./local_digest.ts";
 import { sameContent, sameStat } from "./local_change.ts";
 
 /** The states a path can be in. */
@@ -87,7 +87,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     } else if (local && t) {
       const modified = !sameStat(t, local) &&
         !(local.kind === "file" && t.kind === "file" &&
-          await hashFile(local.localPath) === t.blake3);
+          await localFileHasDigest(local.localPath, t.blake3));
       if (modified) state = remoteNewer ? "conflict" : "modified";
       else state = remoteNewer ? "remote-newer" : "synced";
     } else if (t && t.kind !== "deleted") {

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { encodeChunk } from "../../../core/chunking/chunk_codec.ts";
 import { chunkStream } from "../../../core/chunking/fastcdc.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
-import type { ChunkRef, FileVersion } from "../../../core/remote/file_version.ts";
+import {
+  type ChunkRef,
+  type FileVersion,
+  VERSION_FORMAT,
+  type VersionFormat,
+} from "../../../core/remote/file_version.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { saveFile } from "../../../core/sync/file_saver.ts";
@@ -11,9 +16,12 @@ import { restoreVersion } from "../../../core/sync/file_restorer.ts";
 import { createPackWriter } from "../../../core/sync/pack_writer.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
-function fileVersion(content: { size: number; blake3: string; chunks: ChunkRef[] }): FileVersion {
+function fileVersion(
+  content: { size: number; blake3: string; chunks: ChunkRef[] },
+  format: VersionFormat = VERSION_FORMAT,
+): FileVersion {
   return {
-    format: 1,
+    format,
     path: "data.bin",
     kind: "file",
     mode: 0o640,
@@ -67,7 +75,7 @@ Deno.test("neighbouring chunks of a pack come down in one range request", async 
   });
 });
 
-Deno.test("chunks stored on their own (pushes before packs) still restore", async () => {
+Deno.test("format 1 versions of chunks stored on their own (before packs) still restore", async () => {
   await withDir(async (dir, store) => {
     const bytes = randomBytes(3 << 20, 32);
     const chunks: ChunkRef[] = [];
@@ -76,11 +84,17 @@ Deno.test("chunks stored on their own (pushes before packs) still restore", asyn
       await store.put(`chunks/${id}`, await encodeChunk(chunk));
       chunks.push({ id, size: chunk.length });
     }
-    const version = fileVersion({ size: bytes.length, blake3: await blake3Hex(bytes), chunks });
+    // Format 1: the digest is a plain BLAKE3 of the file.
+    const version = fileVersion({ size: bytes.length, blake3: await blake3Hex(bytes), chunks }, 1);
     const target = join(dir, "data.bin");
     const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
     await restoreVersion(store, version, target, { counters });
     assert.deepEqual(await Deno.readFile(target), bytes);
     assert.equal(counters.chunksDownloaded, chunks.length);
+    // The same chunks under a format 2 claim with that plain hash do not pass.
+    await assert.rejects(
+      restoreVersion(store, { ...version, format: 2 }, join(dir, "other.bin"), { counters }),
+      /does not match its digest/,
+    );
   });
 });

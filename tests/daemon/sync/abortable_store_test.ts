@@ -6,7 +6,7 @@ import { abortableStore } from "../../../daemon/sync/abortable_store.ts";
 import { createPackWriter } from "../../../core/sync/pack_writer.ts";
 import { saveFile } from "../../../core/sync/file_saver.ts";
 import { restoreVersion } from "../../../core/sync/file_restorer.ts";
-import type { FileVersion } from "../../../core/remote/file_version.ts";
+import { type FileVersion, VERSION_FORMAT } from "../../../core/remote/file_version.ts";
 import { writeRandomFile } from "../../support/random_bytes.ts";
 
 Deno.test("once aborted every call fails with daemon_stopping; before, it is the store", async () => {
@@ -43,7 +43,7 @@ Deno.test("aborting in the middle of a restore leaves no temp file and the old f
     packs.flush();
     await durable;
     const version: FileVersion = {
-      format: 1,
+      format: VERSION_FORMAT,
       path: "big.bin",
       kind: "file",
       size: content.size,

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+import { fileDigest } from "../../../core/remote/file_digest.ts";
+import { digestLocalFile, localFileHasDigest } from "../../../core/sync/local_digest.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
+
+Deno.test("the digest covers every chunk id and size, in order", async () => {
+  const a = { id: await blake3Hex(new Uint8Array([1])), size: 1 };
+  const b = { id: await blake3Hex(new Uint8Array([2])), size: 1 };
+  const digests = new Set([
+    await fileDigest([]),
+    await fileDigest([a]),
+    await fileDigest([a, b]),
+    await fileDigest([b, a]),
+    await fileDigest([a, { ...b, size: 2 }]),
+  ]);
+  assert.equal(digests.size, 5);
+  assert.equal(await fileDigest([a, b]), await fileDigest([{ ...a }, { ...b }]));
+  assert.match(await fileDigest([a]), /^[0-9a-f]{64}$/);
+});
+
+Deno.test("a local file matches its own digest, in either format, and not after an edit", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "f.bin");
+    const bytes = randomBytes(3 << 20, 41);
+    await Deno.writeFile(path, bytes);
+    const digest = await digestLocalFile(path);
+    const plain = await blake3Hex(bytes);
+    assert.notEqual(digest, plain);
+    assert.equal(await localFileHasDigest(path, digest, 2), true);
+    assert.equal(await localFileHasDigest(path, plain, 1), true);
+    assert.equal(await localFileHasDigest(path, plain, 2), false);
+    assert.equal(await localFileHasDigest(path, digest, 1), false);
+    // A digest this device recorded, of either kind.
+    assert.equal(await localFileHasDigest(path, digest), true);
+    assert.equal(await localFileHasDigest(path, plain), true);
+    bytes[1 << 20] ^= 1;
+    await Deno.writeFile(path, bytes);
+    assert.equal(await localFileHasDigest(path, digest), false);
+    assert.equal(await localFileHasDigest(path, plain), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
