@@ -156,8 +156,25 @@ export function findChunkBoundary(data: Uint8Array, sizes: ChunkSizes): number {
   return end;
 }
 
-/** A source of bytes: any async iterable of pieces, such as a file's `readable`. */
-export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+/**
+ * Anything that reads into a buffer it is given, such as a `Deno.FsFile`. `read` fills
+ * a prefix of `into` and returns its length, or `null` at the end of the data.
+ */
+export interface ByteReader {
+  /** Reads up to `into.length` bytes into `into`. */
+  read(into: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * A source of bytes: a {@linkcode ByteReader}, or any async iterable of pieces, such as
+ * a file's `readable`. A reader is faster: chunkStream reads straight into its own
+ * buffer, where a stream allocates every 64 KiB piece and passes it through promises
+ * (measured: a cached file's `readable` delivers about 1 GB/s, its `read` about 5 GB/s).
+ */
+export type ByteSource = ByteReader | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** Reads of fewer bytes than this are avoided by moving the buffered bytes to the front. */
+const MIN_READ_FRACTION = 1 / 4;
 
 /**
  * Cuts a stream into content-defined chunks.
@@ -165,12 +182,12 @@ export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
  * Chunking is identical whatever sizes the source's pieces have, and memory stays
  * bounded (one buffer of `2 * sizes.max` bytes), so a file of any size can be chunked.
  * Each yielded chunk is a fresh array the consumer may keep. An empty source yields
- * nothing.
+ * nothing. A reader is left open; an iterable is closed when the chunks stop early.
  *
  * @example
  * ```ts
  * using file = await Deno.open("big.iso");
- * for await (const chunk of chunkStream(file.readable)) {
+ * for await (const chunk of chunkStream(file)) {
  *   console.log(chunk.length);
  * }
  * ```
@@ -181,30 +198,69 @@ export async function* chunkStream(
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
   const { max } = cutParams(sizes);
   const buffer = new Uint8Array(2 * max);
-  let start = 0;
-  let end = 0;
-  for await (const piece of source) {
-    let offset = 0;
-    while (offset < piece.length) {
-      if (end === buffer.length) {
-        buffer.copyWithin(0, start, end);
-        end -= start;
-        start = 0;
+  const minRead = Math.ceil(max * MIN_READ_FRACTION);
+  let reader: ByteReader;
+  let pieces: PiecesReader | undefined;
+  if (isByteReader(source)) reader = source;
+  else reader = pieces = piecesReader(source);
+  try {
+    let start = 0;
+    let end = 0;
+    let ended = false;
+    for (;;) {
+      // Buffer a full window of max bytes, so that a cut found in it is final.
+      while (!ended && end - start < max) {
+        if (buffer.length - end < minRead) {
+          buffer.copyWithin(0, start, end);
+          end -= start;
+          start = 0;
+        }
+        const read = await reader.read(buffer.subarray(end));
+        if (read === null) ended = true;
+        else end += read;
       }
-      const take = Math.min(piece.length - offset, buffer.length - end);
-      buffer.set(piece.subarray(offset, offset + take), end);
-      end += take;
-      offset += take;
-      while (end - start >= max) {
-        const cut = findChunkBoundary(buffer.subarray(start, end), sizes);
-        yield buffer.slice(start, start + cut);
-        start += cut;
-      }
+      if (start === end) break;
+      const cut = findChunkBoundary(buffer.subarray(start, end), sizes);
+      yield buffer.slice(start, start + cut);
+      start += cut;
     }
+  } finally {
+    await pieces?.close();
   }
-  while (start < end) {
-    const cut = findChunkBoundary(buffer.subarray(start, end), sizes);
-    yield buffer.slice(start, start + cut);
-    start += cut;
-  }
+}
+
+function isByteReader(source: ByteSource): source is ByteReader {
+  return typeof (source as Partial<ByteReader>).read === "function";
+}
+
+/** A {@linkcode ByteReader} over an iterable's pieces, and a way to stop the iterable. */
+interface PiecesReader extends ByteReader {
+  close(): Promise<void>;
+}
+
+function piecesReader(source: AsyncIterable<Uint8Array>): PiecesReader {
+  const iterator = source[Symbol.asyncIterator]();
+  let piece: Uint8Array = new Uint8Array(0);
+  let offset = 0;
+  let finished = false;
+  return {
+    async read(into) {
+      while (offset === piece.length) {
+        // Finished unless next() yields a piece: a source that ended or failed needs no close.
+        finished = true;
+        const next = await iterator.next();
+        if (next.done) return null;
+        finished = false;
+        piece = next.value;
+        offset = 0;
+      }
+      const take = Math.min(into.length, piece.length - offset);
+      into.set(piece.subarray(offset, offset + take));
+      offset += take;
+      return take;
+    },
+    async close() {
+      if (!finished) await iterator.return?.();
+    },
+  };
 }

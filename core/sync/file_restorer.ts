@@ -14,6 +14,8 @@ import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
+import { xxh128Hex } from "../hashing/xxh128.ts";
+import type { PrintedChunk } from "./edit_chunker.ts";
 import { type DigestedChunk, fileDigest } from "../remote/file_digest.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
@@ -42,7 +44,8 @@ export interface RestoreOptions {
 }
 
 /**
- * Writes `version` (a file or a symlink) to `target`.
+ * Writes `version` (a file or a symlink) to `target`. Returns the file's chunks
+ * fingerprinted as they were written, for the next push of an edit to reuse.
  *
  * @example
  * ```ts
@@ -54,21 +57,23 @@ export async function restoreVersion(
   version: FileVersion,
   target: string,
   options: RestoreOptions,
-): Promise<void> {
+): Promise<PrintedChunk[]> {
   await Deno.mkdir(dirname(target), { recursive: true });
   const temp = join(
     dirname(target),
     `.${basename(target)}.tcfs-tmp-${crypto.randomUUID().slice(0, 8)}`,
   );
   try {
+    let prints: PrintedChunk[] = [];
     if (version.kind === "symlink") {
       assertLinkTargetInside(version.path, version.target!);
       await Deno.symlink(version.target!, temp);
     } else {
-      await writeVerifiedFile(store, version, temp, options);
+      prints = await writeVerifiedFile(store, version, temp, options);
     }
     await options.beforeReplace?.();
     await Deno.rename(temp, target);
+    return prints;
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
     throw err;
@@ -80,12 +85,13 @@ async function writeVerifiedFile(
   version: FileVersion,
   temp: string,
   options: RestoreOptions,
-): Promise<void> {
+): Promise<PrintedChunk[]> {
   using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
   // Format 1 digests are a plain BLAKE3 of the bytes; format 2 digests cover the
   // chunk list, whose every chunk is checked against its id as it arrives.
   const plainHasher = version.format === 1 ? await createBlake3Hasher() : undefined;
   const written: DigestedChunk[] = [];
+  const prints: PrintedChunk[] = [];
   const write = async (bytes: Uint8Array, chunk: DigestedChunk) => {
     plainHasher?.update(bytes);
     written.push(chunk);
@@ -115,7 +121,11 @@ async function writeVerifiedFile(
         const chunks = await fetches[i];
         delete fetches[i];
         fetchAt(i + DOWNLOAD_WINDOW);
-        for (const [j, bytes] of chunks.entries()) await write(bytes, ranges[i].refs[j]);
+        for (const [j, bytes] of chunks.entries()) {
+          const ref = ranges[i].refs[j];
+          await write(bytes, ref);
+          prints.push({ ...ref, print: await xxh128Hex(bytes) });
+        }
       }
     } finally {
       // Let outstanding fetches settle before the temp file is removed.
@@ -136,6 +146,7 @@ async function writeVerifiedFile(
   await Deno.chmod(temp, version.mode & 0o7777);
   const mtime = new Date(version.mtime_ms);
   await file.utime(mtime, mtime);
+  return prints;
 }
 
 /** Chunks that one request fetches: neighbours in one pack, or a single stand-alone chunk. */

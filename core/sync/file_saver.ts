@@ -7,11 +7,11 @@
  * @module
  */
 
-import { chunkStream } from "../chunking/fastcdc.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { fileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import type { PackWriter } from "./pack_writer.ts";
+import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { encodeBase64 } from "../encoding/base64.ts";
 
@@ -26,16 +26,28 @@ export interface SavedContent {
   inline?: string;
 }
 
-/** Content read from disk, and the promise that its chunks are all in the store. */
+/**
+ * Content read from disk, the promise that its chunks are all in the store, and
+ * the fingerprinted chunks that the next push of an edit can reuse.
+ */
 export interface StagedContent<T> {
   content: T;
   durable: Promise<void>;
+  prints: PrintedChunk[];
+}
+
+/** Chunks already in the store that a push may name instead of uploading. */
+export interface ChunkReuse {
+  /** The chunks of the version the local file had at its last sync, fingerprinted. */
+  previous?: readonly PrintedChunk[];
+  /** Chunks of versions read from the store for this path, by id. */
+  known?: ReadonlyMap<string, ChunkRef>;
 }
 
 /**
  * Reads `path`, places its new chunks in packs and returns what the version
- * needs. `onBytes` reports progress as the file is read; `knownChunks` are refs
- * already in the store (the previous versions'), which are reused as they are.
+ * needs. `onBytes` reports progress as the file is read; chunks that `reuse`
+ * offers are named as they are, without uploading them again.
  *
  * @example
  * ```ts
@@ -48,7 +60,7 @@ export async function saveFile(
   path: string,
   packs: PackWriter,
   onBytes: (n: number) => void = () => {},
-  knownChunks: ReadonlyMap<string, ChunkRef> = new Map(),
+  reuse: ChunkReuse = {},
 ): Promise<StagedContent<SavedContent>> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
@@ -65,9 +77,9 @@ export async function saveFile(
       chunks: [],
       inline: encodeBase64(bytes),
     };
-    staged = { content, durable: Promise.resolve() };
+    staged = { content, durable: Promise.resolve(), prints: [] };
   } else {
-    staged = await saveChunked(file, packs, onBytes, knownChunks);
+    staged = await saveChunked(file, packs, onBytes, reuse);
   }
   const after = await Deno.stat(path);
   if (
@@ -85,29 +97,37 @@ async function saveChunked(
   file: Deno.FsFile,
   packs: PackWriter,
   onBytes: (n: number) => void,
-  knownChunks: ReadonlyMap<string, ChunkRef>,
+  reuse: ChunkReuse,
 ): Promise<StagedContent<SavedContent>> {
   const chunks: ChunkRef[] = [];
+  const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   let size = 0;
-  for await (const chunk of chunkStream(file.readable)) {
-    size += chunk.length;
-    const id = await blake3Hex(chunk);
-    const known = knownChunks.get(id);
-    if (known) {
-      chunks.push(known);
+  for await (const next of chunkAgainst(file, reuse.previous ?? [])) {
+    let printed: PrintedChunk;
+    if (next.kind === "reused") {
+      printed = next.chunk;
     } else {
-      const placed = await packs.place(id, chunk);
-      chunks.push(placed.ref);
-      durable.add(placed.durable);
+      const known = reuse.known?.get(next.id);
+      if (known) {
+        printed = { ...known, print: next.print };
+      } else {
+        const placed = await packs.place(next.id, next.bytes);
+        printed = { ...placed.ref, print: next.print };
+        durable.add(placed.durable);
+      }
     }
-    onBytes(chunk.length);
+    const { print: _, ...ref } = printed;
+    chunks.push(ref);
+    prints.push(printed);
+    size += ref.size;
+    onBytes(ref.size);
   }
   const allDurable = Promise.all(durable).then(() => {});
   // A caller that stops before awaiting it must not see an unhandled rejection.
   allDurable.catch(() => {});
   const content = { blake3: await fileDigest(chunks), size, chunks };
-  return { content, durable: allDurable };
+  return { content, durable: allDurable, prints };
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

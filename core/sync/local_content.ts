@@ -7,8 +7,7 @@
 
 import type { LocalEntry } from "./local_scanner.ts";
 import type { PackWriter } from "./pack_writer.ts";
-import type { ChunkRef } from "../remote/file_version.ts";
-import { saveFile, type StagedContent } from "./file_saver.ts";
+import { type ChunkReuse, saveFile, type StagedContent } from "./file_saver.ts";
 import type { VersionContent } from "./version_writer.ts";
 
 const NOTHING_TO_UPLOAD = Promise.resolve();
@@ -26,7 +25,7 @@ export async function localContent(
   entry: LocalEntry | undefined,
   packs: PackWriter,
   onBytes: (n: number) => void = () => {},
-  knownChunks: ReadonlyMap<string, ChunkRef> = new Map(),
+  reuse: ChunkReuse = {},
 ): Promise<StagedContent<VersionContent>> {
   if (!entry) {
     const content: VersionContent = {
@@ -37,7 +36,7 @@ export async function localContent(
       blake3: "",
       chunks: [],
     };
-    return { content, durable: NOTHING_TO_UPLOAD };
+    return { content, durable: NOTHING_TO_UPLOAD, prints: [] };
   }
   if (entry.kind === "symlink") {
     const content: VersionContent = {
@@ -49,12 +48,12 @@ export async function localContent(
       chunks: [],
       target: entry.target,
     };
-    return { content, durable: NOTHING_TO_UPLOAD };
+    return { content, durable: NOTHING_TO_UPLOAD, prints: [] };
   }
-  const { content, durable } = await saveFile(entry.localPath, packs, onBytes, knownChunks);
+  const saved = await saveFile(entry.localPath, packs, onBytes, reuse);
   return {
-    content: { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...content },
-    durable,
+    ...saved,
+    content: { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved.content },
   };
 }
 

@@ -22,7 +22,7 @@ import type { VersionFormat } from "../remote/file_version.ts";
 export async function digestLocalFile(path: string): Promise<string> {
   using file = await Deno.open(path, { read: true });
   const chunks: DigestedChunk[] = [];
-  for await (const chunk of chunkStream(file.readable)) {
+  for await (const chunk of chunkStream(file)) {
     chunks.push({ id: await blake3Hex(chunk), size: chunk.length });
   }
   return await fileDigest(chunks);

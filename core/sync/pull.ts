@@ -14,6 +14,7 @@ import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { localFileHasDigest } from "./local_digest.ts";
+import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
 import {
   type PathHeads,
@@ -195,7 +196,7 @@ async function pullOne(
     recordDeleted(ctx, item.rel, localPath, head);
     return "deleted";
   }
-  await restoreVersion(ctx.store, head.version, localPath, {
+  const prints = await restoreVersion(ctx.store, head.version, localPath, {
     counters,
     onBytes,
     beforeReplace: async () => {
@@ -211,6 +212,7 @@ async function pullOne(
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   adopt(ctx, restored, head);
+  saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, prints);
   clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
 }

@@ -28,6 +28,7 @@ import { writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
+import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 
 /** What to push and where. */
@@ -77,8 +78,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
    * the step that writes the version once the content is durable, or nothing
    * when the path is a conflict or was adopted as it is.
    */
+  const ns = trackedNamespace(ctx);
   const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
-    const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
+    const tracked = ctx.state.getTracked(ns, rel);
     const base = tracked?.baseVclock ?? {};
     const seen = await headsFor(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
@@ -101,14 +103,16 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     const known = new Map(
       [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
-    const { content, durable } = await localContent(entry, packs, (n) => {
+    const previous = tracked && loadChunkPrints(ctx.state, ns, rel, tracked.baseKey);
+    const { content, durable, prints } = await localContent(entry, packs, (n) => {
       progress.bytesDone += n;
       report();
-    }, known);
+    }, { previous, known });
     summary.chunks_total += content.chunks.length;
     return async () => {
       await durable;
       const written = await writeVersion(ctx, rel, content, base, seen);
+      saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       clearConflict(ctx.state, ctx.namespace, rel);
       if (entry) {
         ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));

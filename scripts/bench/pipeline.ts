@@ -1,39 +1,50 @@
 /**
  * In-process throughput of the push pipeline's pure stages: FastCDC chunking, BLAKE3
- * (chunk ids and the whole-file hash) and zstd encoding, over N MiB streamed from a
- * generator: the first half random bytes, the second half compressible text.
+ * (chunk ids and the whole-file hash) and zstd encoding. The data is N MiB, half
+ * random bytes and half compressible text; every figure is given for each half and
+ * for both together (total bytes over total time).
  *
- * Usage: `$DENO run -A scripts/bench/pipeline.ts [--size-mib N] [--level L]`
+ * Usage: `$DENO run -A scripts/bench/pipeline.ts [--size-mib N] [--level L] [--runs R]`
  *
- * It makes these passes over the same stream and prints MB/s for each:
- * - FastCDC's boundary search alone, over the same bytes held in memory;
- * - each stage timed on its own, then their sum ("all stages, one by one");
- * - "pipeline, one thread": as a push would run it, with up to
- *   {@linkcode JOBS_IN_FLIGHT} async encodings pending while it chunks and hashes
- *   (Deno 2.9.6 runs async zstd on the calling thread, so they barely overlap);
- * - "pipeline, N workers": the main thread chunks and hashes the whole file while
- *   N workers compute chunk ids and encodings.
+ * Each measurement runs R times (default 1) and the fastest run counts. The rows:
+ * - FastCDC's boundary search alone, over bytes held in memory;
+ * - chunkStream over a generator of 1 MiB pieces, over a file's `readable` (64 KiB
+ *   pieces), and over the file itself as a reader;
+ * - BLAKE3 and zstd (levels 1, 2 and 3) timed on their own, then the stages' sum;
+ * - "production path": what `saveFile` does per chunk, from a cached temp file
+ *   (chunkStream, whole-file hash, awaited chunk id, up to {@linkcode UPLOAD_WINDOW}
+ *   encodings pending), reading the file's `readable` as it does now, or the file;
+ * - "N workers": the main thread reads, chunks and hashes the file while N workers
+ *   compute chunk ids and encodings.
  *
- * Then the peak RSS (sampled once per chunk, workers included) and the load average.
+ * Then the peak RSS (sampled once per chunk, workers included) and the load average,
+ * which says how much other work on the machine the figures share their cores with.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import {
+  type ByteSource,
   chunkStream,
   DEFAULT_CHUNK_SIZES,
   findChunkBoundary,
 } from "../../core/chunking/fastcdc.ts";
 import { DEFAULT_ZSTD_LEVEL, encodeChunk } from "../../core/chunking/chunk_codec.ts";
 import { blake3Hex, createBlake3Hasher } from "../../core/hashing/blake3.ts";
-import type { ChunkJob, ChunkResult } from "./pipeline_worker.ts";
+import { ChunkWorkerPool } from "../../core/chunking/chunk_worker_pool.ts";
 
 const MIB = 1024 * 1024;
 const PIECE_SIZE = MIB;
-/** Distinct pieces of each kind; the stream cycles through them. */
+/** Distinct pieces of each kind; the data cycles through them. */
 const POOL_PIECES = 8;
-const JOBS_IN_FLIGHT = 4;
+/** Encodings pending at once, as `saveFile`'s upload window allows. */
+const UPLOAD_WINDOW = 8;
+const COMPARED_LEVELS = [1, 2, 3];
+
+/** The two halves of the bench data. */
+type Kind = "random" | "text";
+const KINDS: readonly Kind[] = ["random", "text"];
 
 /** Deterministic pseudo-random words (xorshift32), fast enough not to show in the timings. */
 function xorshift32(seed: number): () => number {
@@ -82,11 +93,8 @@ function makeVocabulary(next: () => number): string[] {
   });
 }
 
-/** The distinct pieces the bench data is made of, built once before any timing. */
-interface PiecePools {
-  random: Uint8Array[];
-  text: Uint8Array[];
-}
+/** The distinct pieces of each kind, built once before any timing. */
+type PiecePools = Record<Kind, Uint8Array[]>;
 
 function makePiecePools(): PiecePools {
   const next = xorshift32(0x5eed);
@@ -98,12 +106,57 @@ function makePiecePools(): PiecePools {
 }
 
 /**
- * Streams `sizeMib` MiB: random pieces, then text pieces. Pieces repeat, which no
- * stage measured here can exploit (each chunk is hashed and compressed on its own).
+ * The bench's data: `halfMib` MiB of each kind, as generated pieces and as files.
+ * Pieces repeat, which no stage measured here can exploit (each chunk is hashed and
+ * compressed on its own).
  */
-async function* benchData(pools: PiecePools, sizeMib: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < sizeMib; i++) {
-    yield (i < sizeMib / 2 ? pools.random : pools.text)[i % POOL_PIECES];
+class BenchData {
+  readonly halfMib: number;
+  readonly #pools = makePiecePools();
+  readonly #dir: string;
+
+  private constructor(halfMib: number, dir: string) {
+    this.halfMib = halfMib;
+    this.#dir = dir;
+  }
+
+  /** Builds the pieces and writes one file per kind into a new temp directory. */
+  static async create(halfMib: number): Promise<BenchData> {
+    const data = new BenchData(halfMib, await Deno.makeTempDir({ prefix: "tcfs-pipeline-" }));
+    for (const kind of KINDS) {
+      using file = await Deno.open(data.path(kind), { write: true, create: true });
+      await data.pieces(kind).pipeTo(file.writable, { preventClose: true });
+    }
+    return data;
+  }
+
+  /** Bytes of each kind. */
+  get halfBytes(): number {
+    return this.halfMib * MIB;
+  }
+
+  path(kind: Kind): string {
+    return `${this.#dir}/${kind}.bin`;
+  }
+
+  /** Streams the `kind` half in 1 MiB pieces. */
+  pieces(kind: Kind): ReadableStream<Uint8Array> {
+    const pool = this.#pools[kind];
+    return ReadableStream.from(
+      Array.from({ length: this.halfMib }, (_, i) => pool[i % POOL_PIECES]),
+    );
+  }
+
+  /** The pool's pieces of `kind` laid end to end. */
+  contiguous(kind: Kind): Uint8Array {
+    const pool = this.#pools[kind];
+    const data = new Uint8Array(pool.length * PIECE_SIZE);
+    pool.forEach((piece, i) => data.set(piece, i * PIECE_SIZE));
+    return data;
+  }
+
+  async remove(): Promise<void> {
+    await Deno.remove(this.#dir, { recursive: true });
   }
 }
 
@@ -114,24 +167,26 @@ function sampleRss(): void {
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
 }
 
+/** Milliseconds each stage took over one half, and what zstd made of it. */
 interface StageTimes {
   chunkMs: number;
   chunkIdMs: number;
   fileHashMs: number;
-  encodeMs: number;
-  storedBytes: number;
-  chunks: number;
+  encodeMs: number[];
+  storedBytes: number[];
 }
 
-/** Runs each stage to completion before the next, timing each one. */
-async function measureStages(
-  pools: PiecePools,
-  sizeMib: number,
-  level: number,
-): Promise<StageTimes> {
-  const times = { chunkMs: 0, chunkIdMs: 0, fileHashMs: 0, encodeMs: 0, storedBytes: 0, chunks: 0 };
+/** Runs each stage to completion before the next, timing each one; zstd at every level. */
+async function measureStages(source: ByteSource, levels: number[]): Promise<StageTimes> {
+  const times: StageTimes = {
+    chunkMs: 0,
+    chunkIdMs: 0,
+    fileHashMs: 0,
+    encodeMs: levels.map(() => 0),
+    storedBytes: levels.map(() => 0),
+  };
   const fileHasher = await createBlake3Hasher();
-  const chunks = chunkStream(benchData(pools, sizeMib), DEFAULT_CHUNK_SIZES);
+  const chunks = chunkStream(source);
   for (;;) {
     let t = performance.now();
     const { value: chunk, done } = await chunks.next();
@@ -143,23 +198,21 @@ async function measureStages(
     t = performance.now();
     fileHasher.update(chunk);
     times.fileHashMs += performance.now() - t;
-    t = performance.now();
-    times.storedBytes += (await encodeChunk(chunk, { level })).length;
-    times.encodeMs += performance.now() - t;
-    times.chunks++;
+    for (const [i, level] of levels.entries()) {
+      t = performance.now();
+      times.storedBytes[i] += (await encodeChunk(chunk, { level })).length;
+      times.encodeMs[i] += performance.now() - t;
+    }
     sampleRss();
   }
   fileHasher.digestHex();
   return times;
 }
 
-/** Times findChunkBoundary alone, over the pools' pieces laid end to end, `sizeMib` MiB in all. */
-function measureBoundarySearch(pools: PiecePools, sizeMib: number): number {
-  const pieces = [...pools.random, ...pools.text];
-  const data = new Uint8Array(pieces.length * PIECE_SIZE);
-  pieces.forEach((piece, i) => data.set(piece, i * PIECE_SIZE));
+/** Times findChunkBoundary alone over `mib` MiB, cycling through `data`. */
+function measureBoundarySearch(data: Uint8Array, mib: number): number {
   const t = performance.now();
-  for (let round = 0; round < sizeMib / pieces.length; round++) {
+  for (let round = 0; round < mib * MIB / data.length; round++) {
     for (let at = 0; at < data.length;) {
       at += findChunkBoundary(data.subarray(at), DEFAULT_CHUNK_SIZES);
     }
@@ -167,20 +220,26 @@ function measureBoundarySearch(pools: PiecePools, sizeMib: number): number {
   return performance.now() - t;
 }
 
+/** Times chunkStream alone over `source`. */
+async function measureChunkStream(source: ByteSource): Promise<number> {
+  const t = performance.now();
+  for await (const _ of chunkStream(source)) sampleRss();
+  return performance.now() - t;
+}
+
 /**
- * Streams the bench data through chunking and the whole-file hash, handing each chunk
- * to `job` with at most `limit` jobs pending, as a push would. Returns the elapsed ms.
+ * Streams `source` through chunking and the whole-file hash, handing each chunk to
+ * `job` with at most `limit` jobs pending, as a push would. Returns the elapsed ms.
  */
 async function runPipeline(
-  pools: PiecePools,
-  sizeMib: number,
+  source: ByteSource,
   limit: number,
   job: (chunk: Uint8Array<ArrayBuffer>) => Promise<unknown>,
 ): Promise<number> {
   const t = performance.now();
   const fileHasher = await createBlake3Hasher();
   const pending = new Set<Promise<void>>();
-  for await (const chunk of chunkStream(benchData(pools, sizeMib), DEFAULT_CHUNK_SIZES)) {
+  for await (const chunk of chunkStream(source)) {
     fileHasher.update(chunk);
     const done: Promise<void> = job(chunk).then(() => {
       pending.delete(done);
@@ -194,95 +253,146 @@ async function runPipeline(
   return performance.now() - t;
 }
 
-/** Hands chunks to `count` workers round-robin and settles each job when it returns. */
-class WorkerPool {
-  #workers: Worker[];
-  #pending = new Map<number, PromiseWithResolvers<ChunkResult>>();
-  #seq = 0;
-
-  constructor(count: number) {
-    const url = new URL("./pipeline_worker.ts", import.meta.url);
-    this.#workers = Array.from({ length: count }, () => {
-      const worker = new Worker(url, { type: "module" });
-      worker.onmessage = ({ data }: MessageEvent<ChunkResult>) => {
-        this.#pending.get(data.seq)?.resolve(data);
-        this.#pending.delete(data.seq);
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        for (const job of this.#pending.values()) job.reject(new Error(event.message));
-        this.#pending.clear();
-      };
-      return worker;
-    });
-  }
-
-  /** Sends the chunk to a worker; the chunk's buffer moves there. */
-  run(chunk: Uint8Array<ArrayBuffer>, level: number): Promise<ChunkResult> {
-    const job: ChunkJob = { seq: this.#seq++, chunk, level };
-    const settled = Promise.withResolvers<ChunkResult>();
-    this.#pending.set(job.seq, settled);
-    this.#workers[job.seq % this.#workers.length].postMessage(job, [chunk.buffer]);
-    return settled.promise;
-  }
-
-  close(): void {
-    for (const worker of this.#workers) worker.terminate();
-  }
-}
-
-/** Prints one result line: a label, a throughput and an optional note. */
-function report(label: string, bytes: number, ms: number, note = ""): void {
-  const mbps = (bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(6);
-  console.log(`  ${label.padEnd(24)} ${mbps} MB/s${note ? `  (${note})` : ""}`);
-}
-
-function parseOptions(): { sizeMib: number; level: number } {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { "size-mib": { type: "string", default: "512" }, level: { type: "string" } },
-  });
-  const sizeMib = Number(values["size-mib"]);
-  const level = Number(values.level ?? DEFAULT_ZSTD_LEVEL);
-  if (!Number.isInteger(sizeMib) || sizeMib < 2) {
-    throw new Error("--size-mib needs an integer >= 2");
-  }
-  return { sizeMib, level };
-}
-
-async function main(): Promise<void> {
-  const { sizeMib, level } = parseOptions();
-  const bytes = sizeMib * MIB;
-  const pools = makePiecePools();
-  const { min, avg, max } = DEFAULT_CHUNK_SIZES;
-  console.log(
-    `pipeline bench: ${sizeMib} MiB (half random, half text), zstd level ${level}, chunks ` +
-      `${min / 1024}/${avg / 1024}/${max / 1024} KiB, ${navigator.hardwareConcurrency} cores, ` +
-      `load ${Deno.loadavg()[0].toFixed(2)} at start`,
-  );
-  const s = await measureStages(pools, sizeMib, level);
-  report("boundary search alone", bytes, measureBoundarySearch(pools, sizeMib));
-  report("chunkStream", bytes, s.chunkMs, `${s.chunks} chunks`);
-  report("BLAKE3 chunk ids", bytes, s.chunkIdMs);
-  report("BLAKE3 whole file", bytes, s.fileHashMs);
-  const stored = `stored ${(100 * s.storedBytes / bytes).toFixed(1)}% of raw`;
-  report("zstd encode", bytes, s.encodeMs, stored);
-  report("all stages, one by one", bytes, s.chunkMs + s.chunkIdMs + s.fileHashMs + s.encodeMs);
-  const oneThreadMs = await runPipeline(pools, sizeMib, JOBS_IN_FLIGHT, async (chunk) => {
+/** What `saveFile` does per chunk: the chunk id, then the encoding the upload makes. */
+function productionPath(source: ByteSource, level: number): Promise<number> {
+  return runPipeline(source, UPLOAD_WINDOW, async (chunk) => {
     await blake3Hex(chunk);
     await encodeChunk(chunk, { level });
   });
-  report("pipeline, one thread", bytes, oneThreadMs);
+}
+
+/** Milliseconds for each half; the total is their sum. */
+type HalfTimes = Record<Kind, number>;
+
+/** Runs `measure` on each half `runs` times and keeps each half's fastest time. */
+async function fastest<T>(
+  runs: number,
+  measure: (kind: Kind) => Promise<T>,
+  ms: (result: T) => number,
+): Promise<{ times: HalfTimes; results: Record<Kind, T> }> {
+  const times = { random: Infinity, text: Infinity };
+  const results = {} as Record<Kind, T>;
+  for (let run = 0; run < runs; run++) {
+    for (const kind of KINDS) {
+      const result = await measure(kind);
+      if (ms(result) < times[kind]) {
+        times[kind] = ms(result);
+        results[kind] = result;
+      }
+    }
+  }
+  return { times, results };
+}
+
+/** Prints one row: MB/s for the random half, the text half and both, then a note. */
+function report(label: string, halfBytes: number, times: HalfTimes, note = ""): void {
+  const mbps = (bytes: number, ms: number) => (bytes / 1e3 / ms).toFixed(0).padStart(7);
+  const cells = [
+    mbps(halfBytes, times.random),
+    mbps(halfBytes, times.text),
+    mbps(2 * halfBytes, times.random + times.text),
+  ];
+  console.log(`  ${label.padEnd(34)}${cells.join("")}${note ? `   ${note}` : ""}`);
+}
+
+function parseOptions(): { sizeMib: number; level: number; runs: number } {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "size-mib": { type: "string", default: "512" },
+      level: { type: "string" },
+      runs: { type: "string", default: "1" },
+    },
+  });
+  const sizeMib = Number(values["size-mib"]);
+  const level = Number(values.level ?? DEFAULT_ZSTD_LEVEL);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(sizeMib) || sizeMib < 2 || sizeMib % 2 !== 0) {
+    throw new Error("--size-mib needs an even integer >= 2");
+  }
+  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs needs an integer >= 1");
+  return { sizeMib, level, runs };
+}
+
+async function measureAll(data: BenchData, level: number, runs: number): Promise<void> {
+  const half = data.halfBytes;
+  const open = (kind: Kind) => Deno.open(data.path(kind));
+  console.log(`  ${"MB/s".padEnd(34)} random   text  total`);
+
+  const contiguous = { random: data.contiguous("random"), text: data.contiguous("text") };
+  const search = await fastest(
+    runs,
+    (kind) => Promise.resolve(measureBoundarySearch(contiguous[kind], data.halfMib)),
+    (ms) => ms,
+  );
+  report("boundary search alone", half, search.times);
+  const stages = await fastest(
+    runs,
+    (kind) => measureStages(data.pieces(kind), COMPARED_LEVELS),
+    (s) => s.chunkMs + s.chunkIdMs + s.fileHashMs + s.encodeMs[0],
+  );
+  const stage = (pick: (s: StageTimes) => number): HalfTimes => ({
+    random: pick(stages.results.random),
+    text: pick(stages.results.text),
+  });
+  report("chunkStream, 1 MiB pieces", half, stage((s) => s.chunkMs));
+  const overFile = async (measure: (file: Deno.FsFile) => Promise<number>) => {
+    const { times } = await fastest(runs, async (kind) => {
+      using file = await open(kind);
+      return await measure(file);
+    }, (ms) => ms);
+    return times;
+  };
+  report("chunkStream, file.readable", half, await overFile((f) => measureChunkStream(f.readable)));
+  report("chunkStream, file (reader)", half, await overFile((f) => measureChunkStream(f)));
+  report("BLAKE3 chunk ids", half, stage((s) => s.chunkIdMs));
+  report("BLAKE3 whole file", half, stage((s) => s.fileHashMs));
+  for (const [i, compared] of COMPARED_LEVELS.entries()) {
+    const stored = KINDS.map((kind) => stages.results[kind].storedBytes[i]);
+    const percent = (bytes: number, of: number) => `${(100 * bytes / of).toFixed(1)}%`;
+    const note = `stored ${stored.map((b) => percent(b, half)).join(" / ")} / ` +
+      percent(stored[0] + stored[1], 2 * half);
+    report(`zstd encode, level ${compared}`, half, stage((s) => s.encodeMs[i]), note);
+  }
+  const levelIndex = COMPARED_LEVELS.indexOf(level);
+  if (levelIndex >= 0) {
+    report(
+      `all stages one by one, level ${level}`,
+      half,
+      stage((s) => s.chunkMs + s.chunkIdMs + s.fileHashMs + s.encodeMs[levelIndex]),
+    );
+  }
+
+  report(
+    "production path, file.readable",
+    half,
+    await overFile((f) => productionPath(f.readable, level)),
+    "as saveFile reads today",
+  );
+  report("production path, file (reader)", half, await overFile((f) => productionPath(f, level)));
   for (const workers of [1, 2]) {
-    const pool = new WorkerPool(workers);
-    const ms = await runPipeline(
-      pools,
-      sizeMib,
-      JOBS_IN_FLIGHT * workers,
-      (chunk) => pool.run(chunk, level),
+    const pool = new ChunkWorkerPool(workers);
+    const times = await overFile((f) =>
+      runPipeline(f, UPLOAD_WINDOW * workers, (chunk) => pool.prepare(chunk, { level }))
     );
     pool.close();
-    report(`pipeline, ${workers} worker${workers > 1 ? "s" : ""}`, bytes, ms);
+    report(`file (reader), ${workers} worker${workers > 1 ? "s" : ""}`, half, times);
+  }
+}
+
+async function main(): Promise<void> {
+  const { sizeMib, level, runs } = parseOptions();
+  const { min, avg, max } = DEFAULT_CHUNK_SIZES;
+  console.log(
+    `pipeline bench: ${sizeMib} MiB (half random, half text), zstd level ${level}, chunks ` +
+      `${min / 1024}/${avg / 1024}/${max / 1024} KiB, fastest of ${runs} run(s), ` +
+      `${navigator.hardwareConcurrency} cores, load ${Deno.loadavg()[0].toFixed(2)} at start`,
+  );
+  const data = await BenchData.create(sizeMib / 2);
+  try {
+    await measureAll(data, level, runs);
+  } finally {
+    await data.remove();
   }
   console.log(
     `  peak RSS ${(peakRss / MIB).toFixed(0)} MiB; load ${Deno.loadavg()[0].toFixed(2)} at end`,

@@ -66,6 +66,32 @@ Deno.test("compression is kept only when it saves at least 1/16", async () => {
   assert.equal((await encodeChunk(tenthText))[0], CHUNK_FORMAT_ZSTD);
 });
 
+Deno.test("a chunk compressible only in its middle is still compressed", async () => {
+  // The start and end samples are random; only the middle one shows the text.
+  const raw = randomBytes(200_000, 10);
+  raw.set(compressibleBytes(80_000), 60_000);
+  const stored = await encodeChunk(raw);
+  assert.equal(stored[0], CHUNK_FORMAT_ZSTD);
+  assert.ok(stored.length < raw.length * 0.75, `${raw.length} bytes stored in ${stored.length}`);
+  assert.deepEqual(await decodeChunk(stored), raw);
+});
+
+Deno.test("zstd frames written at any level, as earlier defaults did, still decode", async () => {
+  const raw = compressibleBytes(300_000);
+  for (const level of [1, 3, 19]) {
+    const options: ZstdOptions & { pledgedSrcSize: number } = {
+      pledgedSrcSize: raw.length,
+      params: {
+        [constants.ZSTD_c_compressionLevel]: level,
+        [constants.ZSTD_c_checksumFlag]: 1,
+        [constants.ZSTD_c_contentSizeFlag]: 1,
+      },
+    };
+    const stored = withFormatByte(CHUNK_FORMAT_ZSTD, zstdCompressSync(raw, options));
+    assert.deepEqual(await decodeChunk(stored), raw, `level ${level}`);
+  }
+});
+
 Deno.test("an unknown format byte is a corrupt chunk", async () => {
   const stored = await encodeChunk(randomBytes(1000, 1));
   stored[0] ^= 0xff;

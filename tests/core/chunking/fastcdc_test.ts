@@ -147,6 +147,60 @@ Deno.test("chunkStream reads a ReadableStream like any async iterable", async ()
   assert.deepEqual(lengths(fromStream), referenceLengths(data, DEFAULT_CHUNK_SIZES));
 });
 
+Deno.test("chunkStream reads a ByteReader, such as a file, into its own buffer", async () => {
+  const data = randomBytes(5 * MIB + 3, 10);
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(path, data);
+    using file = await Deno.open(path);
+    const fromFile = await collect(chunkStream(file));
+    assert.deepEqual(lengths(fromFile), referenceLengths(data, DEFAULT_CHUNK_SIZES));
+    assert.deepEqual(concat(fromFile), data);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("chunking does not depend on how much each read returns", async () => {
+  const data = randomBytes(3 * MIB + 5, 11);
+  const readSize = randomSizes(200_000, 13);
+  let at = 0;
+  const shortReads = {
+    read(into: Uint8Array): Promise<number | null> {
+      if (at === data.length) return Promise.resolve(null);
+      const size = Math.min(readSize(), into.length, data.length - at);
+      into.set(data.subarray(at, at + size));
+      at += size;
+      return Promise.resolve(size);
+    },
+  };
+  const chunks = await collect(chunkStream(shortReads));
+  assert.deepEqual(lengths(chunks), referenceLengths(data, DEFAULT_CHUNK_SIZES));
+  assert.deepEqual(concat(chunks), data);
+});
+
+Deno.test("stopping early cancels a stream source but leaves a reader open", async () => {
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull: (controller) => controller.enqueue(randomBytes(MIB, 12)),
+    cancel: () => {
+      cancelled = true;
+    },
+  });
+  for await (const _ of chunkStream(stream)) break;
+  assert.ok(cancelled, "the stream was not cancelled");
+
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(path, randomBytes(4 * MIB, 13));
+    using file = await Deno.open(path);
+    for await (const _ of chunkStream(file)) break;
+    assert.ok((await file.read(new Uint8Array(16))) !== null, "the file was closed");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
 Deno.test("chunks are fresh arrays that stay valid after later chunks are read", async () => {
   const data = randomBytes(6 * MIB, 9);
   const chunks = await collect(chunkStream(inPieces(data, () => 100_000)));
@@ -243,4 +297,16 @@ Deno.test("invalid chunk sizes are refused with a TcfsError", () => {
   for (const sizes of [{ min: 0, avg: 1024, max: 4096 }, { min: 4096, avg: 1024, max: 8192 }]) {
     assert.throws(() => findChunkBoundary(new Uint8Array(10), sizes), TcfsError);
   }
+});
+
+Deno.test("an error from the source reaches the consumer", async () => {
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield randomBytes(3 * MIB, 14);
+    throw new Error("disk gone");
+  }
+  const chunks: Uint8Array[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of chunkStream(failing())) chunks.push(chunk);
+  }, /disk gone/);
+  assert.ok(chunks.length >= 1, "chunks before the failure were not yielded");
 });

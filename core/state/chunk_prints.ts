@@ -1,0 +1,101 @@
+/**
+ * The chunks of each file's last synced version, with their fingerprints, kept
+ * on the device so that the next push of an edited file can skip what did not
+ * change (`core/sync/edit_chunker.ts`). Losing them costs only a full pass.
+ *
+ * @module
+ */
+
+import type { StatementSync } from "node:sqlite";
+import type { StateDb } from "./state_db.ts";
+import type { PrintedChunk } from "../sync/edit_chunker.ts";
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_prints (
+  namespace TEXT NOT NULL, path TEXT NOT NULL, version_key TEXT NOT NULL, chunks TEXT NOT NULL,
+  PRIMARY KEY (namespace, path))`;
+
+/** One row per file; a chunk is `[id, size, print, pack, offset, length]`. */
+type StoredChunk = [string, number, string, string?, number?, number?];
+
+const statements = new WeakMap<StateDb, Map<string, StatementSync>>();
+
+function statement(state: StateDb, sql: string): StatementSync {
+  let prepared = statements.get(state);
+  if (!prepared) {
+    state.database.exec(SCHEMA);
+    prepared = new Map();
+    statements.set(state, prepared);
+  }
+  let found = prepared.get(sql);
+  if (!found) {
+    found = state.database.prepare(sql);
+    prepared.set(sql, found);
+  }
+  return found;
+}
+
+/**
+ * Records the chunks of the version `versionKey` that the local copy of `path` now holds.
+ *
+ * @example
+ * ```ts
+ * saveChunkPrints(state, trackedNamespace(ctx), "disk.img", written.key, prints);
+ * ```
+ */
+export function saveChunkPrints(
+  state: StateDb,
+  namespace: string,
+  path: string,
+  versionKey: string,
+  chunks: readonly PrintedChunk[],
+): void {
+  if (chunks.length === 0) return forgetChunkPrints(state, namespace, path);
+  const stored = chunks.map((c): StoredChunk =>
+    c.pack === undefined
+      ? [c.id, c.size, c.print]
+      : [c.id, c.size, c.print, c.pack, c.offset, c.length]
+  );
+  statement(
+    state,
+    "INSERT OR REPLACE INTO chunk_prints (namespace, path, version_key, chunks) VALUES (?, ?, ?, ?)",
+  ).run(namespace, path, versionKey, JSON.stringify(stored));
+}
+
+/**
+ * The recorded chunks of `path`, if they describe the version `versionKey`.
+ *
+ * @example
+ * ```ts
+ * const previous = loadChunkPrints(state, ns, "disk.img", tracked.baseKey) ?? [];
+ * ```
+ */
+export function loadChunkPrints(
+  state: StateDb,
+  namespace: string,
+  path: string,
+  versionKey: string,
+): PrintedChunk[] | undefined {
+  const row = statement(
+    state,
+    "SELECT chunks FROM chunk_prints WHERE namespace = ? AND path = ? AND version_key = ?",
+  ).get(namespace, path, versionKey) as { chunks: string } | undefined;
+  if (!row) return undefined;
+  return (JSON.parse(row.chunks) as StoredChunk[]).map(([id, size, print, pack, offset, length]) =>
+    pack === undefined ? { id, size, print } : { id, size, print, pack, offset, length }
+  );
+}
+
+/**
+ * Drops what was recorded for `path`.
+ *
+ * @example
+ * ```ts
+ * forgetChunkPrints(state, ns, "disk.img");
+ * ```
+ */
+export function forgetChunkPrints(state: StateDb, namespace: string, path: string): void {
+  statement(state, "DELETE FROM chunk_prints WHERE namespace = ? AND path = ?").run(
+    namespace,
+    path,
+  );
+}

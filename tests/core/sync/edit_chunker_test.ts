@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { chunkStream } from "../../../core/chunking/fastcdc.ts";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+import {
+  chunkAgainst,
+  type ChunkedFileReader,
+  type PrintedChunk,
+} from "../../../core/sync/edit_chunker.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
+
+/** Serves `data` in pieces of an awkward size, as a file read may. */
+function readerOf(data: Uint8Array, piece = 100_003): ChunkedFileReader {
+  let at = 0;
+  return {
+    read(into) {
+      if (at === data.length) return Promise.resolve(null);
+      const n = Math.min(into.length, piece, data.length - at);
+      into.set(data.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+async function fullPassIds(data: Uint8Array): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const chunk of chunkStream(ReadableStream.from([data]))) {
+    ids.push(await blake3Hex(chunk));
+  }
+  return ids;
+}
+
+/** Chunks `data` against `previous`: the ids in order, how many were hashed anew, and the prints. */
+async function chunkEdited(data: Uint8Array, previous: PrintedChunk[]) {
+  const ids: string[] = [];
+  const printed: PrintedChunk[] = [];
+  let fresh = 0;
+  for await (const next of chunkAgainst(readerOf(data), previous)) {
+    if (next.kind === "fresh") {
+      fresh++;
+      ids.push(next.id);
+      printed.push({ id: next.id, size: next.bytes.length, print: next.print });
+    } else {
+      ids.push(next.chunk.id);
+      printed.push(next.chunk);
+    }
+  }
+  return { ids, fresh, printed };
+}
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+};
+
+Deno.test("chunking against the last version gives a full pass's chunks, hashing only the edit", async () => {
+  const base = randomBytes(8 << 20, 51);
+  const first = await chunkEdited(base, []);
+  assert.deepEqual(first.ids, await fullPassIds(base));
+  assert.equal(first.fresh, first.ids.length);
+  const overwritten = base.slice();
+  overwritten.set(randomBytes(1 << 20, 52), 3 << 20);
+  const edits: [string, Uint8Array, number][] = [
+    ["unchanged", base, 0],
+    ["1 MiB overwritten in the middle", overwritten, 8],
+    [
+      "10 bytes inserted near the start",
+      concat(base.subarray(0, 5000), randomBytes(10, 53), base.subarray(5000)),
+      3,
+    ],
+    ["1,000 bytes deleted", concat(base.subarray(0, 4 << 20), base.subarray((4 << 20) + 1000)), 3],
+    ["300 KiB appended", concat(base, randomBytes(300 << 10, 54)), 3],
+    ["cut to half", base.subarray(0, 4 << 20), 2],
+    ["a prefix added", concat(randomBytes(70_000, 55), base), 3],
+  ];
+  for (const [name, edited, mostFresh] of edits) {
+    const { ids, fresh } = await chunkEdited(edited, first.printed);
+    assert.deepEqual(ids, await fullPassIds(edited), name);
+    assert.ok(
+      fresh <= mostFresh,
+      `${name}: ${fresh} chunks hashed anew, expected at most ${mostFresh}`,
+    );
+  }
+});
+
+Deno.test("a fingerprint that no longer matches falls back to content-defined chunking", async () => {
+  const base = randomBytes(3 << 20, 56);
+  const { printed } = await chunkEdited(base, []);
+  // Fingerprints that lie: every chunk must then be found again by its BLAKE3 id.
+  const stale = printed.map((chunk) => ({ ...chunk, print: "0".repeat(32) }));
+  const { ids, fresh } = await chunkEdited(base, stale);
+  assert.deepEqual(ids, await fullPassIds(base));
+  assert.equal(fresh, 0, "each chunk's id matched a previous chunk, so none is new");
+});
