@@ -1,6 +1,6 @@
 /**
  * In-process throughput of the push pipeline's pure stages: FastCDC chunking, BLAKE3
- * (chunk ids and the whole-file hash) and zstd encoding. The data is N MiB, half
+ * chunk ids, XXH3-128 fingerprints and zstd encoding. The data is N MiB, half
  * random bytes and half compressible text; every figure is given for each half and
  * for both together (total bytes over total time).
  *
@@ -10,12 +10,11 @@
  * - FastCDC's boundary search alone, over bytes held in memory;
  * - chunkStream over a generator of 1 MiB pieces, over a file's `readable` (64 KiB
  *   pieces), and over the file itself as a reader;
- * - BLAKE3 and zstd (levels 1, 2 and 3) timed on their own, then the stages' sum;
- * - "production path": what `saveFile` does per chunk, from a cached temp file
- *   (chunkStream, whole-file hash, awaited chunk id, up to {@linkcode UPLOAD_WINDOW}
- *   encodings pending), reading the file's `readable` as it does now, or the file;
- * - "N workers": the main thread reads, chunks and hashes the file while N workers
- *   compute chunk ids and encodings.
+ * - BLAKE3, XXH3-128 and zstd (levels 1, 2 and 3) timed on their own, then the stages' sum;
+ * - "saveFile": what a push runs, from a cached temp file into packs, with a store
+ *   that keeps nothing (no network in the figure);
+ * - "N workers": the main thread reads and chunks the file while N workers compute
+ *   chunk ids and encodings (`chunk_worker_pool.ts`, not used by tcfs itself).
  *
  * Then the peak RSS (sampled once per chunk, workers included) and the load average,
  * which says how much other work on the machine the figures share their cores with.
@@ -31,15 +30,19 @@ import {
   findChunkBoundary,
 } from "../../core/chunking/fastcdc.ts";
 import { DEFAULT_ZSTD_LEVEL, encodeChunk } from "../../core/chunking/chunk_codec.ts";
-import { blake3Hex, createBlake3Hasher } from "../../core/hashing/blake3.ts";
-import { ChunkWorkerPool } from "../../core/chunking/chunk_worker_pool.ts";
+import { blake3Hex } from "../../core/hashing/blake3.ts";
+import { xxh128Hex } from "../../core/hashing/xxh128.ts";
+import type { ObjectStore } from "../../core/store/object_store.ts";
+import { saveFile } from "../../core/sync/file_saver.ts";
+import { createPackWriter } from "../../core/sync/pack_writer.ts";
+import { ChunkWorkerPool } from "./chunk_worker_pool.ts";
 
 const MIB = 1024 * 1024;
 const PIECE_SIZE = MIB;
 /** Distinct pieces of each kind; the data cycles through them. */
 const POOL_PIECES = 8;
-/** Encodings pending at once, as `saveFile`'s upload window allows. */
-const UPLOAD_WINDOW = 8;
+/** Jobs pending per worker. */
+const WORKER_WINDOW = 8;
 const COMPARED_LEVELS = [1, 2, 3];
 
 /** The two halves of the bench data. */
@@ -93,6 +96,17 @@ function makeVocabulary(next: () => number): string[] {
   });
 }
 
+/** Space between the stamps that make each MiB of a bench file unique. */
+const STAMP_EVERY = 16 * 1024;
+
+/** A copy of `piece` with its index written into it every {@linkcode STAMP_EVERY} bytes. */
+function stamped(piece: Uint8Array, index: number): Uint8Array {
+  const copy = piece.slice();
+  const mark = new TextEncoder().encode(` ${index} `);
+  for (let at = 0; at + mark.length <= copy.length; at += STAMP_EVERY) copy.set(mark, at);
+  return copy;
+}
+
 /** The distinct pieces of each kind, built once before any timing. */
 type PiecePools = Record<Kind, Uint8Array[]>;
 
@@ -107,8 +121,9 @@ function makePiecePools(): PiecePools {
 
 /**
  * The bench's data: `halfMib` MiB of each kind, as generated pieces and as files.
- * Pieces repeat, which no stage measured here can exploit (each chunk is hashed and
- * compressed on its own).
+ * The pieces repeat, which the stages timed on their own cannot exploit (each chunk
+ * is hashed and compressed on its own). The files are stamped so that no chunk
+ * repeats: saveFile stores a repeated chunk once, which would flatter it.
  */
 class BenchData {
   readonly halfMib: number;
@@ -125,7 +140,11 @@ class BenchData {
     const data = new BenchData(halfMib, await Deno.makeTempDir({ prefix: "tcfs-pipeline-" }));
     for (const kind of KINDS) {
       using file = await Deno.open(data.path(kind), { write: true, create: true });
-      await data.pieces(kind).pipeTo(file.writable, { preventClose: true });
+      let index = 0;
+      const stamp = new TransformStream<Uint8Array, Uint8Array>({
+        transform: (piece, out) => out.enqueue(stamped(piece, index++)),
+      });
+      await data.pieces(kind).pipeThrough(stamp).pipeTo(file.writable, { preventClose: true });
     }
     return data;
   }
@@ -171,7 +190,7 @@ function sampleRss(): void {
 interface StageTimes {
   chunkMs: number;
   chunkIdMs: number;
-  fileHashMs: number;
+  printMs: number;
   encodeMs: number[];
   storedBytes: number[];
 }
@@ -181,11 +200,10 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
   const times: StageTimes = {
     chunkMs: 0,
     chunkIdMs: 0,
-    fileHashMs: 0,
+    printMs: 0,
     encodeMs: levels.map(() => 0),
     storedBytes: levels.map(() => 0),
   };
-  const fileHasher = await createBlake3Hasher();
   const chunks = chunkStream(source);
   for (;;) {
     let t = performance.now();
@@ -196,8 +214,8 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
     await blake3Hex(chunk);
     times.chunkIdMs += performance.now() - t;
     t = performance.now();
-    fileHasher.update(chunk);
-    times.fileHashMs += performance.now() - t;
+    await xxh128Hex(chunk);
+    times.printMs += performance.now() - t;
     for (const [i, level] of levels.entries()) {
       t = performance.now();
       times.storedBytes[i] += (await encodeChunk(chunk, { level })).length;
@@ -205,7 +223,6 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
     }
     sampleRss();
   }
-  fileHasher.digestHex();
   return times;
 }
 
@@ -228,8 +245,8 @@ async function measureChunkStream(source: ByteSource): Promise<number> {
 }
 
 /**
- * Streams `source` through chunking and the whole-file hash, handing each chunk to
- * `job` with at most `limit` jobs pending, as a push would. Returns the elapsed ms.
+ * Streams `source` through chunking, handing each chunk to `job` with at most
+ * `limit` jobs pending. Returns the elapsed ms.
  */
 async function runPipeline(
   source: ByteSource,
@@ -237,10 +254,8 @@ async function runPipeline(
   job: (chunk: Uint8Array<ArrayBuffer>) => Promise<unknown>,
 ): Promise<number> {
   const t = performance.now();
-  const fileHasher = await createBlake3Hasher();
   const pending = new Set<Promise<void>>();
   for await (const chunk of chunkStream(source)) {
-    fileHasher.update(chunk);
     const done: Promise<void> = job(chunk).then(() => {
       pending.delete(done);
     });
@@ -249,16 +264,23 @@ async function runPipeline(
     sampleRss();
   }
   await Promise.all(pending);
-  fileHasher.digestHex();
   return performance.now() - t;
 }
 
-/** What `saveFile` does per chunk: the chunk id, then the encoding the upload makes. */
-function productionPath(source: ByteSource, level: number): Promise<number> {
-  return runPipeline(source, UPLOAD_WINDOW, async (chunk) => {
-    await blake3Hex(chunk);
-    await encodeChunk(chunk, { level });
-  });
+/** A store that takes every pack and keeps nothing: the pipeline without the network. */
+const discardingStore = {
+  location: "nowhere",
+  put: () => Promise.resolve(),
+} as unknown as ObjectStore;
+
+/** What a push runs for one file, into packs that go nowhere. Returns the elapsed ms. */
+async function saveFileMs(path: string): Promise<number> {
+  const t = performance.now();
+  const packs = createPackWriter(discardingStore);
+  const { durable } = await saveFile(path, packs, sampleRss);
+  packs.flush();
+  await durable;
+  return performance.now() - t;
 }
 
 /** Milliseconds for each half; the total is their sum. */
@@ -329,7 +351,7 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
   const stages = await fastest(
     runs,
     (kind) => measureStages(data.pieces(kind), COMPARED_LEVELS),
-    (s) => s.chunkMs + s.chunkIdMs + s.fileHashMs + s.encodeMs[0],
+    (s) => s.chunkMs + s.chunkIdMs + s.printMs + s.encodeMs[0],
   );
   const stage = (pick: (s: StageTimes) => number): HalfTimes => ({
     random: pick(stages.results.random),
@@ -346,7 +368,7 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
   report("chunkStream, file.readable", half, await overFile((f) => measureChunkStream(f.readable)));
   report("chunkStream, file (reader)", half, await overFile((f) => measureChunkStream(f)));
   report("BLAKE3 chunk ids", half, stage((s) => s.chunkIdMs));
-  report("BLAKE3 whole file", half, stage((s) => s.fileHashMs));
+  report("XXH3-128 fingerprints", half, stage((s) => s.printMs));
   for (const [i, compared] of COMPARED_LEVELS.entries()) {
     const stored = KINDS.map((kind) => stages.results[kind].storedBytes[i]);
     const percent = (bytes: number, of: number) => `${(100 * bytes / of).toFixed(1)}%`;
@@ -359,21 +381,16 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
     report(
       `all stages one by one, level ${level}`,
       half,
-      stage((s) => s.chunkMs + s.chunkIdMs + s.fileHashMs + s.encodeMs[levelIndex]),
+      stage((s) => s.chunkMs + s.chunkIdMs + s.printMs + s.encodeMs[levelIndex]),
     );
   }
 
-  report(
-    "production path, file.readable",
-    half,
-    await overFile((f) => productionPath(f.readable, level)),
-    "as saveFile reads today",
-  );
-  report("production path, file (reader)", half, await overFile((f) => productionPath(f, level)));
+  const saved = await fastest(runs, (kind) => saveFileMs(data.path(kind)), (ms) => ms);
+  report(`saveFile (push's path), level ${DEFAULT_ZSTD_LEVEL}`, half, saved.times);
   for (const workers of [1, 2]) {
     const pool = new ChunkWorkerPool(workers);
     const times = await overFile((f) =>
-      runPipeline(f, UPLOAD_WINDOW * workers, (chunk) => pool.prepare(chunk, { level }))
+      runPipeline(f, WORKER_WINDOW * workers, (chunk) => pool.prepare(chunk, { level }))
     );
     pool.close();
     report(`file (reader), ${workers} worker${workers > 1 ? "s" : ""}`, half, times);

@@ -68,7 +68,7 @@ for i in range(count):
 PY
 
 log "1/4 in-process pipeline (chunk + BLAKE3 + compress)"
-"$DENO" run -A "$TCFS_ROOT/scripts/bench/pipeline.ts" --size-mib 512 | tail -n 4
+"$DENO" run -A "$TCFS_ROOT/scripts/bench/pipeline.ts" --size-mib 512
 
 declare -a tp tl rp rl te re tt rt st
 peak_kib=0

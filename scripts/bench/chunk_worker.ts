@@ -7,8 +7,8 @@
 
 /// <reference lib="deno.worker" />
 
-import { encodeChunk } from "./chunk_codec.ts";
-import { blake3Hex } from "../hashing/blake3.ts";
+import { encodeChunk } from "../../core/chunking/chunk_codec.ts";
+import { blake3Hex } from "../../core/hashing/blake3.ts";
 
 /** A chunk to identify and encode, as the pool posts it. */
 export interface ChunkJob {

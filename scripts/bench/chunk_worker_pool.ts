@@ -1,23 +1,21 @@
 /**
- * Chunk ids and stored forms computed on worker threads, so that a push uses more
- * than one core: the main thread reads, chunks and hashes the whole file (which must
- * see the chunks in order) while workers hash and compress chunks in any order.
+ * Chunk ids and stored forms computed on worker threads: what a push would gain
+ * from a second core, measured by `scripts/bench/pipeline.ts` (the "workers" rows).
+ * The main thread reads and chunks while workers hash and compress in any order.
  *
- * hash-wasm and Deno 2.9.6's zstd both run on the calling thread, so without workers
- * a push is bound to one core. Measured by `scripts/bench/pipeline.ts` on 2 cores:
- * see the "workers" rows there and docs/BENCHMARKS.md.
- *
- * Shipping: `deno compile` embeds a worker's module only when it is passed with
- * `--include`, so a command that uses this pool needs `core/chunking/chunk_worker.ts`
- * in TCFS_DENO_INCLUDES (scripts/lib/deno-flags.sh), and `scripts/compile.sh --check`
- * to accept this module's `new Worker`.
+ * hash-wasm and Deno 2.9.6's zstd both run on the calling thread, so a push is
+ * bound to one core. tcfs does not use this pool yet: each worker adds ~87 MiB of
+ * resident memory (2 workers: +134 MiB), which would break the 300 MB aim for a
+ * 1 GiB push. Shipping it would also need `deno compile --include` of the worker
+ * module (TCFS_DENO_INCLUDES in scripts/lib/deno-flags.sh) and
+ * `scripts/compile.sh --check` to accept a `new Worker`.
  *
  * @module
  */
 
-import { DEFAULT_ZSTD_LEVEL, type EncodeChunkOptions } from "./chunk_codec.ts";
+import { DEFAULT_ZSTD_LEVEL, type EncodeChunkOptions } from "../../core/chunking/chunk_codec.ts";
 import type { ChunkAnswer, ChunkJob } from "./chunk_worker.ts";
-import { TcfsError } from "../errors.ts";
+import { TcfsError } from "../../core/errors.ts";
 
 /** A chunk's id (BLAKE3 of its raw bytes, hex) and its stored form. */
 export interface PreparedChunk {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { decodeChunk, encodeChunk } from "../../../core/chunking/chunk_codec.ts";
-import { ChunkWorkerPool } from "../../../core/chunking/chunk_worker_pool.ts";
-import { TcfsError } from "../../../core/errors.ts";
-import { blake3Hex } from "../../../core/hashing/blake3.ts";
-import { randomBytes } from "../../support/random_bytes.ts";
+import { decodeChunk, encodeChunk } from "../../core/chunking/chunk_codec.ts";
+import { ChunkWorkerPool } from "../../scripts/bench/chunk_worker_pool.ts";
+import { TcfsError } from "../../core/errors.ts";
+import { blake3Hex } from "../../core/hashing/blake3.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 function textBytes(size: number, seed: number): Uint8Array<ArrayBuffer> {
   const lines = Array.from({ length: size / 20 }, (_, i) => `${seed} line ${i % 97}\n`);
