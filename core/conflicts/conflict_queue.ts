@@ -23,9 +23,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS conflicts (
   namespace TEXT NOT NULL, path TEXT NOT NULL, local_path TEXT NOT NULL, detected_by TEXT NOT NULL,
   detected_at TEXT NOT NULL, remote_authors TEXT NOT NULL, PRIMARY KEY (namespace, path))`;
 
-function ensure(state: StateDb) {
-  state.database.exec(SCHEMA);
-  return state.database;
+function ensure(state: StateDb): StateDb {
+  state.ensureSchema(SCHEMA);
+  return state;
 }
 
 /**
@@ -37,7 +37,7 @@ function ensure(state: StateDb) {
  * ```
  */
 export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
-  ensure(state).prepare(
+  ensure(state).statement(
     `INSERT INTO conflicts VALUES (?,?,?,?,?,?) ON CONFLICT(namespace, path) DO UPDATE SET
      local_path = excluded.local_path, remote_authors = excluded.remote_authors`,
   ).run(
@@ -61,8 +61,8 @@ export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
 export function listConflicts(state: StateDb, namespace?: string): QueuedConflict[] {
   const db = ensure(state);
   const rows = namespace === undefined
-    ? db.prepare("SELECT * FROM conflicts ORDER BY namespace, path").all()
-    : db.prepare("SELECT * FROM conflicts WHERE namespace = ? ORDER BY path").all(namespace);
+    ? db.statement("SELECT * FROM conflicts ORDER BY namespace, path").all()
+    : db.statement("SELECT * FROM conflicts WHERE namespace = ? ORDER BY path").all(namespace);
   return rows.map((row) => ({
     namespace: row.namespace as string,
     path: row.path as string,
@@ -82,7 +82,7 @@ export function listConflicts(state: StateDb, namespace?: string): QueuedConflic
  * ```
  */
 export function clearConflict(state: StateDb, namespace: string, path: string): void {
-  ensure(state).prepare("DELETE FROM conflicts WHERE namespace = ? AND path = ?").run(
+  ensure(state).statement("DELETE FROM conflicts WHERE namespace = ? AND path = ?").run(
     namespace,
     path,
   );

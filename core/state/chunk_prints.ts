@@ -17,25 +17,15 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_prints (
 /** One row per file; a chunk is `[id, size, print, pack, offset, length]`. */
 type StoredChunk = [string, number, string, string?, number?, number?];
 
-const statements = new WeakMap<StateDb, Map<string, StatementSync>>();
-
 function statement(state: StateDb, sql: string): StatementSync {
-  let prepared = statements.get(state);
-  if (!prepared) {
-    state.database.exec(SCHEMA);
-    prepared = new Map();
-    statements.set(state, prepared);
-  }
-  let found = prepared.get(sql);
-  if (!found) {
-    found = state.database.prepare(sql);
-    prepared.set(sql, found);
-  }
-  return found;
+  state.ensureSchema(SCHEMA);
+  return state.statement(sql);
 }
 
 /**
  * Records the chunks of the version `versionKey` that the local copy of `path` now holds.
+ * Nothing is recorded for a file without chunks; an older row stays, but it names an
+ * older version, so {@linkcode loadChunkPrints} never returns it.
  *
  * @example
  * ```ts
@@ -49,7 +39,7 @@ export function saveChunkPrints(
   versionKey: string,
   chunks: readonly PrintedChunk[],
 ): void {
-  if (chunks.length === 0) return forgetChunkPrints(state, namespace, path);
+  if (chunks.length === 0) return;
   const stored = chunks.map((c): StoredChunk =>
     c.pack === undefined
       ? [c.id, c.size, c.print]
@@ -82,20 +72,5 @@ export function loadChunkPrints(
   if (!row) return undefined;
   return (JSON.parse(row.chunks) as StoredChunk[]).map(([id, size, print, pack, offset, length]) =>
     pack === undefined ? { id, size, print } : { id, size, print, pack, offset, length }
-  );
-}
-
-/**
- * Drops what was recorded for `path`.
- *
- * @example
- * ```ts
- * forgetChunkPrints(state, ns, "disk.img");
- * ```
- */
-export function forgetChunkPrints(state: StateDb, namespace: string, path: string): void {
-  statement(state, "DELETE FROM chunk_prints WHERE namespace = ? AND path = ?").run(
-    namespace,
-    path,
   );
 }

@@ -44,11 +44,45 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 type Row = Record<string, SQLInputValue>;
 
-/** Cached versions written per transaction. */
-const VERSION_CACHE_BATCH = 256;
+/**
+ * Writes held back and committed together: one transaction per this many
+ * instead of one per tracked path or cached version.
+ */
+const WRITE_BATCH = 256;
+/** Held-back writes reach the database within this time even when no batch fills. */
+const WRITE_DELAY_MS = 500;
+
+/** A tracked row waiting to be written, or, without `row`, to be deleted. */
+interface PendingTracked {
+  namespace: string;
+  path: string;
+  row?: Row;
+}
+
+const TRACKED_COLUMNS = [
+  "namespace",
+  "path",
+  "local_path",
+  "kind",
+  "size",
+  "mtime_ms",
+  "ino",
+  "mode",
+  "blake3",
+  "target",
+  "base_vclock",
+  "base_key",
+  "synced_at",
+] as const;
+
+function trackedId(namespace: string, path: string): string {
+  return JSON.stringify([namespace, path]);
+}
 
 /**
- * Handle on the state database.
+ * Handle on the state database. Tracked rows and cached versions are written
+ * in batches (see {@linkcode StateDb.flush}); this handle reads its own held
+ * writes, other connections see them within {@linkcode WRITE_DELAY_MS}.
  *
  * @example
  * ```ts
@@ -61,7 +95,10 @@ export class StateDb {
   readonly #db: DatabaseSync;
   /** Prepared once: preparing costs more than running these small statements. */
   readonly #statements = new Map<string, StatementSync>();
+  readonly #schemas = new Set<string>();
   readonly #pendingVersions = new Map<string, Uint8Array>();
+  readonly #pendingTracked = new Map<string, PendingTracked>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -81,100 +118,139 @@ export class StateDb {
     return this.#db;
   }
 
+  /**
+   * Runs `schema` (CREATE … IF NOT EXISTS) the first time a module asks on this
+   * database, for modules that own their own tables.
+   *
+   * @example
+   * ```ts
+   * state.ensureSchema("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY)");
+   * ```
+   */
+  ensureSchema(schema: string): void {
+    if (this.#schemas.has(schema)) return;
+    this.#db.exec(schema);
+    this.#schemas.add(schema);
+  }
+
+  /**
+   * `sql` prepared on this database, once: modules that own their own tables
+   * run the same few statements per file, and preparing costs more than running them.
+   *
+   * @example
+   * ```ts
+   * state.statement("DELETE FROM conflicts WHERE namespace = ? AND path = ?").run("default", "a.txt");
+   * ```
+   */
+  statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   getTracked(namespace: string, path: string): TrackedEntry | undefined {
-    const row = this.#statement("SELECT * FROM tracked WHERE namespace = ? AND path = ?")
+    const pending = this.#pendingTracked.get(trackedId(namespace, path));
+    if (pending) return pending.row && fromRow(pending.row);
+    const row = this.statement("SELECT * FROM tracked WHERE namespace = ? AND path = ?")
       .get(namespace, path) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   /** Every tracked path in `namespace` (optionally below a path prefix). */
   listTracked(namespace: string, prefix = ""): TrackedEntry[] {
+    this.flush();
     const rows = prefix === ""
-      ? this.#statement("SELECT * FROM tracked WHERE namespace = ? ORDER BY path").all(namespace)
-      : this.#statement(
+      ? this.statement("SELECT * FROM tracked WHERE namespace = ? ORDER BY path").all(namespace)
+      : this.statement(
         "SELECT * FROM tracked WHERE namespace = ? AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
       ).all(namespace, prefix, prefix.length + 1, prefix + "/");
     return (rows as Row[]).map(fromRow);
   }
 
+  /**
+   * Records what `entry.path` now matches. Written with the next batch (see
+   * {@linkcode flush}): a crash may lose it, which only costs re-checking that
+   * path, and callers record only versions already in the store, so a row never
+   * claims a version that was not written.
+   */
   putTracked(entry: TrackedEntry): void {
-    this.#statement(
-      `INSERT OR REPLACE INTO tracked (namespace, path, local_path, kind, size, mtime_ms, ino, mode,
-       blake3, target, base_vclock, base_key, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-    ).run(
-      entry.namespace,
-      entry.path,
-      entry.localPath,
-      entry.kind,
-      entry.size,
-      entry.mtimeMs,
-      entry.ino,
-      entry.mode,
-      entry.blake3,
-      entry.target ?? null,
-      JSON.stringify(entry.baseVclock),
-      entry.baseKey,
-      entry.syncedAt,
-    );
+    this.#holdTracked({ namespace: entry.namespace, path: entry.path, row: toRow(entry) });
   }
 
+  /** Forgets a tracked path, with the next batch like {@linkcode putTracked}. */
   deleteTracked(namespace: string, path: string): void {
-    this.#statement("DELETE FROM tracked WHERE namespace = ? AND path = ?").run(namespace, path);
+    this.#holdTracked({ namespace, path });
   }
 
   /** A version body seen before; versions never change, so the cache never goes stale. */
   getCachedVersion(key: string): Uint8Array | undefined {
     const pending = this.#pendingVersions.get(key);
     if (pending) return pending;
-    const row = this.#statement("SELECT body FROM version_cache WHERE key = ?").get(key) as
+    const row = this.statement("SELECT body FROM version_cache WHERE key = ?").get(key) as
       | Row
       | undefined;
     return row ? new Uint8Array(row.body as Uint8Array) : undefined;
   }
 
   /**
-   * Caches a version body. Writes are batched into one transaction per
-   * {@linkcode VERSION_CACHE_BATCH} entries (a lost batch only costs re-reading those
-   * versions from the store).
+   * Caches a version body, with the next batch (a lost batch only costs
+   * re-reading those versions from the store).
    */
   putCachedVersion(key: string, body: Uint8Array): void {
     this.#pendingVersions.set(key, body);
-    if (this.#pendingVersions.size >= VERSION_CACHE_BATCH) this.flush();
+    this.#held();
   }
 
-  /** Writes batched cache entries now. */
+  /** Writes held-back tracked rows and cached versions now, in one transaction. */
   flush(): void {
-    if (this.#pendingVersions.size === 0) return;
-    const insert = this.#statement(
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingVersions.size === 0 && this.#pendingTracked.size === 0) return;
+    const cacheVersion = this.statement(
       "INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)",
     );
+    const track = this.statement(
+      `INSERT OR REPLACE INTO tracked (${TRACKED_COLUMNS.join(", ")})
+       VALUES (${TRACKED_COLUMNS.map(() => "?").join(", ")})`,
+    );
+    const untrack = this.statement("DELETE FROM tracked WHERE namespace = ? AND path = ?");
     this.transaction(() => {
-      for (const [key, body] of this.#pendingVersions) insert.run(key, body);
+      for (const [key, body] of this.#pendingVersions) cacheVersion.run(key, body);
+      for (const { namespace, path, row } of this.#pendingTracked.values()) {
+        if (row) track.run(...TRACKED_COLUMNS.map((column) => row[column]));
+        else untrack.run(namespace, path);
+      }
     });
     this.#pendingVersions.clear();
+    this.#pendingTracked.clear();
   }
 
   /** Drops cached versions whose keys are no longer listed under `prefix`. */
   pruneVersionCache(prefix: string, liveKeys: ReadonlySet<string>): void {
     this.flush();
-    const rows = this.#statement(
+    const rows = this.statement(
       "SELECT key FROM version_cache WHERE substr(key, 1, ?) = ?",
     ).all(prefix.length, prefix) as Row[];
-    const remove = this.#statement("DELETE FROM version_cache WHERE key = ?");
-    for (const row of rows) {
-      if (!liveKeys.has(row.key as string)) remove.run(row.key as string);
-    }
+    const remove = this.statement("DELETE FROM version_cache WHERE key = ?");
+    const gone = rows.map((row) => row.key as string).filter((key) => !liveKeys.has(key));
+    if (gone.length === 0) return;
+    this.transaction(() => {
+      for (const key of gone) remove.run(key);
+    });
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.#statement("SELECT value FROM meta WHERE key = ?").get(key) as
+    const row = this.statement("SELECT value FROM meta WHERE key = ?").get(key) as
       | Row
       | undefined;
     return row?.value as string | undefined;
   }
 
   setMeta(key: string, value: string): void {
-    this.#statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    this.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
   }
 
   /** Runs `work` in one transaction (many small writes become one fsync). */
@@ -195,14 +271,49 @@ export class StateDb {
     this.#db.close();
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+  #holdTracked(pending: PendingTracked): void {
+    this.#pendingTracked.set(trackedId(pending.namespace, pending.path), pending);
+    this.#held();
   }
+
+  /** Flushes a full batch now, and a partial one after {@linkcode WRITE_DELAY_MS}. */
+  #held(): void {
+    if (this.#pendingVersions.size + this.#pendingTracked.size >= WRITE_BATCH) {
+      this.flush();
+      return;
+    }
+    if (this.#flushTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      try {
+        this.flush();
+      } catch {
+        // Busy past the timeout: the writes stay held for the next flush, which reports its error.
+      }
+    }, WRITE_DELAY_MS);
+    // Held writes must not keep a finished command alive; close() writes them.
+    Deno.unrefTimer(timer);
+    this.#flushTimer = timer;
+  }
+}
+
+/** The row `entry` is stored as; held rows are read back through {@linkcode fromRow} too. */
+function toRow(entry: TrackedEntry): Row {
+  return {
+    namespace: entry.namespace,
+    path: entry.path,
+    local_path: entry.localPath,
+    kind: entry.kind,
+    size: entry.size,
+    mtime_ms: entry.mtimeMs,
+    ino: entry.ino,
+    mode: entry.mode,
+    blake3: entry.blake3,
+    target: entry.target ?? null,
+    base_vclock: JSON.stringify(entry.baseVclock),
+    base_key: entry.baseKey,
+    synced_at: entry.syncedAt,
+  };
 }
 
 function fromRow(row: Row): TrackedEntry {

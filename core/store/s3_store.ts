@@ -18,6 +18,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { TcfsError } from "../errors.ts";
+import { tcfsVersion } from "../version.ts";
 import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
 
 /** An S3 access key pair. */
@@ -45,6 +46,11 @@ export const S3_MAX_SOCKETS = 32;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A socket silent for this long is a hung server, not a slow link. */
 const SOCKET_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * The SDK's default user agent asks the OS for its release on every request
+ * (a syscall each time); tcfs's own name and version never change.
+ */
+const USER_AGENT: [string, string][] = [["tcfs", tcfsVersion()]];
 
 /**
  * Opens an S3 bucket as an {@linkcode ObjectStore}. No request is made until
@@ -73,6 +79,10 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 1,
+    defaultUserAgentProvider: () => Promise.resolve(USER_AGENT),
+    // Resolve each command's middleware stack once, not per request. tcfs adds no
+    // per-command middleware, and every request of a kind goes to the same bucket.
+    cacheMiddleware: true,
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: SOCKET_IDLE_TIMEOUT_MS,

@@ -85,7 +85,10 @@ export async function readNamespaceHeads(
 ): Promise<NamespaceHeads> {
   const prefix = namespaceVersionsPrefix(namespace);
   const keys = await listKeys(store, prefix);
-  state.pruneVersionCache(prefix, new Set(keys));
+  state.pruneVersionCache(
+    versionCacheKey(store, prefix),
+    new Set(keys.map((key) => versionCacheKey(store, key))),
+  );
   const { versions, unreadable } = await readVersions(store, state, keys, options);
   const grouped = new Map<string, StoredVersion[]>();
   for (const stored of versions) {
@@ -122,6 +125,20 @@ export function reduceToHeads(path: string, versions: StoredVersion[]): PathHead
   return { path, heads, dominated };
 }
 
+/**
+ * The version cache's key for a version key in `store`. The same version key can
+ * name different versions in two buckets (a device's counters start at 1 in each),
+ * so cached bodies are filed under the store they came from.
+ *
+ * @example
+ * ```ts
+ * state.putCachedVersion(versionCacheKey(ctx.store, key), body);
+ * ```
+ */
+export function versionCacheKey(store: ObjectStore, key: string): string {
+  return `${store.location}#${key}`;
+}
+
 async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const info of store.list(prefix)) {
@@ -143,7 +160,7 @@ async function readVersions(
     limiter.run(async () => {
       const parts = parseVersionKey(key)!;
       try {
-        const cached = state.getCachedVersion(key);
+        const cached = state.getCachedVersion(versionCacheKey(store, key));
         const body = cached ?? await store.get(key);
         if (!body) return; // deleted (dominated) between list and get
         const version = parseFileVersion(body, key);
@@ -156,7 +173,7 @@ async function readVersions(
             },
           );
         }
-        if (!cached) state.putCachedVersion(key, body);
+        if (!cached) state.putCachedVersion(versionCacheKey(store, key), body);
         const revokedAt = options.revoked?.get(parts.device);
         // written_at is the author's claim; see OPERATIONS.md on what revocation protects.
         if (revokedAt !== undefined && version.written_at > revokedAt) return;

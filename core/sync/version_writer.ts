@@ -9,7 +9,7 @@
 import { encodeFileVersion, type FileVersion, VERSION_FORMAT } from "../remote/file_version.ts";
 import { versionKey } from "../remote/remote_keys.ts";
 import { mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
-import type { PathHeads, StoredVersion } from "./remote_heads.ts";
+import { type PathHeads, type StoredVersion, versionCacheKey } from "./remote_heads.ts";
 import type { SyncContext } from "./sync_context.ts";
 
 /** The content fields of a version; the writer fills in identity and clock. */
@@ -50,7 +50,7 @@ export async function writeVersion(
   const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
   const body = encodeFileVersion(version);
   await ctx.store.put(key, body);
-  ctx.state.putCachedVersion(key, body);
+  ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), body);
   await removeSuperseded(ctx, [...seen.heads, ...seen.dominated]);
   return { key, version };
 }

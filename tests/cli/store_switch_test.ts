@@ -21,3 +21,24 @@ Deno.test("what a device synced with one store never counts as synced with anoth
   assert.deepEqual(listed.map((e) => e.path), ["notes.txt"]);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("the same version key in two stores is read from each store, not from a shared cache", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-switch-" });
+  const a = await makeDeviceHome(tmp, "devA", {});
+  const file = join(a.home, "notes.txt");
+  const inBucket = (bucket: string) => ({ env: servicesStoreEnv({ bucket }) });
+  const firstBucket = `switch-${crypto.randomUUID().slice(0, 8)}`;
+  const first = inBucket(firstBucket);
+  const second = inBucket(`switch-${crypto.randomUUID().slice(0, 8)}`);
+  // The device's first version of notes.txt in each bucket: the same key, other bytes.
+  await Deno.writeTextFile(file, "what the first bucket holds");
+  assert.equal((await a.tcfs(["push", file], first)).code, 0);
+  await Deno.writeTextFile(file, "what the second bucket holds");
+  assert.equal((await a.tcfs(["push", file], second)).code, 0);
+
+  const pulled = join(tmp, "pulled.txt");
+  const result = await a.tcfs(["pull", `${firstBucket}/default/notes.txt`, pulled], first);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(await Deno.readTextFile(pulled), "what the first bucket holds");
+  await Deno.remove(tmp, { recursive: true });
+});

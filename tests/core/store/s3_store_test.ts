@@ -5,6 +5,7 @@ import { withRetry } from "../../../core/store/retrying_store.ts";
 import { createS3Store, type S3StoreOptions } from "../../../core/store/s3_store.ts";
 import { startSeaweedFS } from "../../support/seaweedfs_process.ts";
 import { servicesEnv } from "../../support/services_env.ts";
+import { tcfsVersion } from "../../../core/version.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -116,6 +117,45 @@ Deno.test("the bucket is created on first use", async () => {
   await store.put("k", bytes("in the new bucket"));
   assert.equal(new TextDecoder().decode(await store.get("k")), "in the new bucket");
   await store.delete("k");
+});
+
+Deno.test("concurrent requests of every kind keep their own keys and bodies", async () => {
+  using store = closing(createS3Store(servicesOptions()));
+  const prefix = `concurrent-${crypto.randomUUID()}/`;
+  const keys = Array.from({ length: 64 }, (_, i) => `${prefix}${i}`);
+  const body = (i: number) => bytes(`object ${i} `.repeat(i + 1));
+  await Promise.all(keys.map((key, i) => store.put(key, body(i))));
+  const [bodies, present, absent, listed] = await Promise.all([
+    Promise.all(keys.map((key) => store.get(key))),
+    Promise.all(keys.map((key) => store.has(key))),
+    Promise.all(keys.map((key) => store.has(`${key}-missing`))),
+    Array.fromAsync(store.list(prefix)),
+  ]);
+  assert.deepEqual(bodies, keys.map((_, i) => body(i)));
+  assert.ok(present.every((found) => found));
+  assert.ok(absent.every((found) => !found));
+  assert.deepEqual(listed.map((info) => info.key).sort(), [...keys].sort());
+  await Promise.all(keys.map((key) => store.delete(key)));
+  assert.deepEqual(await Array.fromAsync(store.list(prefix)), []);
+});
+
+Deno.test("requests name tcfs and its version as the user agent", async () => {
+  const agents: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    agents.push(request.headers.get("user-agent") ?? "");
+    return new Response(null, { status: 200 });
+  });
+  try {
+    using store = closing(
+      createS3Store(servicesOptions({ endpoint: `http://127.0.0.1:${server.addr.port}` })),
+    );
+    await store.put("a", bytes("x"));
+    await store.put("b", bytes("y"));
+  } finally {
+    await server.shutdown();
+  }
+  assert.equal(agents.length, 2);
+  for (const agent of agents) assert.match(agent, new RegExp(`^tcfs/${tcfsVersion()} `));
 });
 
 /** Answers every request with one S3 error, as a struggling server would. */

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { StateDb } from "../../../core/state/state_db.ts";
+import {
+  clearConflict,
+  listConflicts,
+  queueConflict,
+  type QueuedConflict,
+} from "../../../core/conflicts/conflict_queue.ts";
+
+function conflict(path: string, overrides: Partial<QueuedConflict> = {}): QueuedConflict {
+  return {
+    namespace: "default",
+    path,
+    local_path: `/sync/${path}`,
+    detected_by: "push",
+    detected_at: "2026-01-01T00:00:00.000Z",
+    remote_authors: ["laptop"],
+    ...overrides,
+  };
+}
+
+Deno.test("conflicts are queued, refreshed, listed and cleared, and persist", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-conflicts-" });
+  try {
+    const path = join(dir, "state.db");
+    const state = await StateDb.open(path);
+    // Clearing before anything was queued must work on a database without the table yet.
+    clearConflict(state, "default", "a.txt");
+    queueConflict(state, conflict("b.txt"));
+    queueConflict(state, conflict("a.txt"));
+    queueConflict(
+      state,
+      conflict("a.txt", {
+        detected_at: "2026-02-02T00:00:00.000Z",
+        remote_authors: ["desk", "laptop"],
+      }),
+    );
+    queueConflict(state, conflict("c.txt", { namespace: "other" }));
+    assert.deepEqual(listConflicts(state, "default"), [
+      conflict("a.txt", { remote_authors: ["desk", "laptop"] }),
+      conflict("b.txt"),
+    ]);
+    clearConflict(state, "default", "b.txt");
+    state.close();
+
+    const reopened = await StateDb.open(path);
+    assert.deepEqual(listConflicts(reopened).map((c) => `${c.namespace}/${c.path}`), [
+      "default/a.txt",
+      "other/c.txt",
+    ]);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { StateDb, type TrackedEntry } from "../../../core/state/state_db.ts";
+
+function tracked(path: string, baseKey = `ns/default/v/${path}/k-1.json`): TrackedEntry {
+  return {
+    namespace: "http://127.0.0.1:1/b#default",
+    path,
+    localPath: `/sync/${path}`,
+    kind: "file",
+    size: 3,
+    mtimeMs: 1_700_000_000_000,
+    ino: 7,
+    mode: 0o644,
+    blake3: "ab".repeat(32),
+    baseVclock: { device: 1 },
+    baseKey,
+    syncedAt: "2026-01-01T00:00:00.000Z",
+  };
+}
+
+/** A state database in a fresh temp dir, removed at the end. */
+async function withStatePath(work: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-state-" });
+  try {
+    await work(join(dir, "state.db"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("a tracked row is read back at once and survives close and reopen", async () => {
+  await withStatePath(async (path) => {
+    const entry = tracked("docs/a.txt");
+    // A row has every column: an absent target reads back as undefined.
+    const stored = { ...entry, target: undefined };
+    const state = await StateDb.open(path);
+    state.putTracked(entry);
+    assert.deepEqual(state.getTracked(entry.namespace, "docs/a.txt"), stored);
+    assert.deepEqual(state.listTracked(entry.namespace, "docs"), [stored]);
+    state.close();
+    const reopened = await StateDb.open(path);
+    assert.deepEqual(reopened.getTracked(entry.namespace, "docs/a.txt"), stored);
+    reopened.close();
+  });
+});
+
+Deno.test("the last write to a path wins within a batch and across batches", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const ns = tracked("x").namespace;
+    state.putTracked(tracked("gone-before-flush"));
+    state.deleteTracked(ns, "gone-before-flush");
+    state.putTracked(tracked("gone-after-flush"));
+    state.flush();
+    state.deleteTracked(ns, "gone-after-flush");
+    state.putTracked(tracked("kept", "first"));
+    state.putTracked(tracked("kept", "second"));
+    assert.equal(state.getTracked(ns, "gone-before-flush"), undefined);
+    assert.equal(state.getTracked(ns, "gone-after-flush"), undefined);
+    state.close();
+    const reopened = await StateDb.open(path);
+    assert.deepEqual(reopened.listTracked(ns).map((t) => [t.path, t.baseKey]), [[
+      "kept",
+      "second",
+    ]]);
+    reopened.close();
+  });
+});
+
+Deno.test("held writes reach other connections: a full batch at once, the rest shortly", async () => {
+  await withStatePath(async (path) => {
+    const writer = await StateDb.open(path);
+    const reader = await StateDb.open(path);
+    const ns = tracked("x").namespace;
+    try {
+      for (let i = 0; i < 300; i++) writer.putTracked(tracked(`f${i}`));
+      const seenAtOnce = reader.listTracked(ns).length;
+      assert.ok(seenAtOnce >= 256 && seenAtOnce < 300, `${seenAtOnce} rows visible`);
+      await eventually(() => reader.listTracked(ns).length === 300);
+      writer.putCachedVersion("ns/default/v/abc/k-1.json", new Uint8Array([1, 2, 3]));
+      await eventually(() => reader.getCachedVersion("ns/default/v/abc/k-1.json") !== undefined);
+      assert.deepEqual(
+        reader.getCachedVersion("ns/default/v/abc/k-1.json"),
+        new Uint8Array([1, 2, 3]),
+      );
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
+});
+
+Deno.test("pruning the version cache keeps only listed keys under the prefix", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const body = new Uint8Array([9]);
+    for (const key of ["ns/a/v/1", "ns/a/v/2", "ns/a/v/3", "ns/b/v/1"]) {
+      state.putCachedVersion(key, body);
+    }
+    state.pruneVersionCache("ns/a/v/", new Set(["ns/a/v/2"]));
+    state.close();
+    const reopened = await StateDb.open(path);
+    const cached = ["ns/a/v/1", "ns/a/v/2", "ns/a/v/3", "ns/b/v/1"]
+      .filter((key) => reopened.getCachedVersion(key) !== undefined);
+    assert.deepEqual(cached, ["ns/a/v/2", "ns/b/v/1"]);
+    reopened.close();
+  });
+});
+
+Deno.test("statement prepares each SQL text once per database", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const sql = "SELECT value FROM meta WHERE key = ?";
+    assert.equal(state.statement(sql), state.statement(sql));
+    state.setMeta("k", "v");
+    assert.deepEqual({ ...state.statement(sql).get("k") }, { value: "v" });
+    state.close();
+  });
+});
