@@ -141,7 +141,7 @@ export function withCredentialRefresh(
     getRange: (key, offset, length) =>
       call("getRange", (store) => store.getRange(key, offset, length)),
     getWithEtag: (key) => call("getWithEtag", (store) => store.getWithEtag(key)),
-    put: (key, body) => call("put", (store) => store.put(key, body)),
+    put: (key, body, options) => call("put", (store) => store.put(key, body, options)),
     putConditional: (key, body, condition) =>
       call("putConditional", (store) => store.putConditional(key, body, condition)),
     has: (key) => call("has", (store) => store.has(key)),

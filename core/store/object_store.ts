@@ -18,6 +18,16 @@ export type PutCondition =
   /** Write only if the current object's etag equals this one. */
   | { ifMatch: string };
 
+/** How to write an object. */
+export interface PutOptions {
+  /**
+   * Readers check these bytes against hashes they hold (packs of chunks), so the
+   * transport need not sign them: S3 then sends `UNSIGNED-PAYLOAD` instead of
+   * hashing every byte with SHA-256 for the request signature.
+   */
+  contentVerifiedByReaders?: boolean;
+}
+
 /** An object's bytes with the etag a conditional write can refer to. */
 export interface ObjectWithEtag {
   body: Uint8Array;
@@ -43,7 +53,7 @@ export interface ObjectStore {
   /** Like {@linkcode get}, also returning the etag. */
   getWithEtag(key: string): Promise<ObjectWithEtag | undefined>;
   /** Writes the object; readers see either the old or the new bytes, never a mix. */
-  put(key: string, body: Uint8Array): Promise<void>;
+  put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
   /**
    * Writes only if the condition holds. Returns false when it did not (412).
    * Backends without conditional writes must still be atomic here (the filesystem uses a lock).

@@ -103,7 +103,7 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
     getRange: (key, offset, length) =>
       retry("getRange", key, () => store.getRange(key, offset, length)),
     getWithEtag: (key) => retry("getWithEtag", key, () => store.getWithEtag(key)),
-    put: (key, body) => retry("put", key, () => store.put(key, body)),
+    put: (key, body, options) => retry("put", key, () => store.put(key, body, options)),
     has: (key) => retry("has", key, () => store.has(key)),
     delete: (key) => retry("delete", key, () => store.delete(key)),
     close: () => store.close(),

@@ -19,7 +19,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { TcfsError } from "../errors.ts";
 import { tcfsVersion } from "../version.ts";
-import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
+import type {
+  ObjectInfo,
+  ObjectStore,
+  ObjectWithEtag,
+  PutCondition,
+  PutOptions,
+} from "./object_store.ts";
 
 /** An S3 access key pair. */
 export interface S3Credentials {
@@ -91,6 +97,24 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     },
   });
   const fail = (err: unknown, action: string) => classifyS3Error(err, endpoint, bucket, action);
+  // Middleware is resolved once per client (cacheMiddleware), so the per-request choice
+  // rides on the key: a PUT of a key in this set is sent unsigned.
+  const unsignedPayloadKeys = new Set<string>();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const key = (args.input as { Key?: string }).Key;
+      const request = args.request as { headers?: Record<string, string> };
+      if (
+        context.commandName === "PutObjectCommand" && key !== undefined &&
+        unsignedPayloadKeys.has(key) && request.headers
+      ) {
+        // The signer takes a payload hash already in the headers as it is.
+        request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+      }
+      return next(args);
+    },
+    { step: "build", name: "tcfsUnsignedPayload" },
+  );
 
   async function getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
     try {
@@ -148,11 +172,14 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       }
     },
 
-    async put(key: string, body: Uint8Array) {
+    async put(key: string, body: Uint8Array, options?: PutOptions) {
+      if (options?.contentVerifiedByReaders) unsignedPayloadKeys.add(key);
       try {
         await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       } catch (err) {
         throw fail(err, `put "${key}"`);
+      } finally {
+        unsignedPayloadKeys.delete(key);
       }
     },
 

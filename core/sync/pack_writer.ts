@@ -91,7 +91,9 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     const pack = open;
     open = undefined;
     if (!pack || pack.bytes === 0) return;
-    const upload = store.put(packKey(pack.id), concat(pack.parts, pack.bytes)).then(
+    const body = concat(pack.parts, pack.bytes);
+    pack.parts = []; // the copy is all the upload needs
+    const upload = store.put(packKey(pack.id), body, { contentVerifiedByReaders: true }).then(
       () => {
         counters.chunksUploaded += pack.chunks;
         counters.bytesUploaded += pack.bytes;

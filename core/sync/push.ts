@@ -75,8 +75,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
 
   /**
    * Checks the path against the remote heads and stages its content. Returns
-   * the step that writes the version once the content is durable, or nothing
-   * when the path is a conflict or was adopted as it is.
+   * when the content is durable and the step that then writes the version, or
+   * nothing when the path is a conflict or was adopted as it is.
    */
   const ns = trackedNamespace(ctx);
   const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
@@ -109,8 +109,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       report();
     }, { previous, known });
     summary.chunks_total += content.chunks.length;
-    return async () => {
-      await durable;
+    const write = async () => {
       const written = await writeVersion(ctx, rel, content, base, seen);
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       clearConflict(ctx.state, ctx.namespace, rel);
@@ -128,6 +127,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
         summary.deleted++;
       }
     };
+    return { durable, write };
   };
 
   const met: MetConflict[] = [];
@@ -159,10 +159,11 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   // Once every file is staged, the last, partly filled pack can go.
   const allStaged = Promise.all(staged).then(() => packs.flush());
   await Promise.all(staged.map(async (stage, i) => {
-    const write = await stage;
-    if (write && !fatal) {
+    const ready = await stage;
+    if (ready && !fatal) {
       try {
-        await writeLimiter.run(write);
+        await ready.durable;
+        await writeLimiter.run(ready.write);
       } catch (err) {
         failed(jobs[i][0], err);
       }

@@ -39,7 +39,7 @@ export function abortableStore(store: ObjectStore, signal: AbortSignal): ObjectS
     get: (key) => guard(() => store.get(key)),
     getRange: (key, offset, length) => guard(() => store.getRange(key, offset, length)),
     getWithEtag: (key) => guard(() => store.getWithEtag(key)),
-    put: (key, body) => guard(() => store.put(key, body)),
+    put: (key, body, options) => guard(() => store.put(key, body, options)),
     putConditional: (key, body, condition) =>
       guard(() => store.putConditional(key, body, condition)),
     has: (key) => guard(() => store.has(key)),

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
 import { servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
-import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const MiB = 1 << 20;
 
@@ -71,5 +72,53 @@ Deno.test("dedup: inserting 10 bytes near the start re-uploads at most 3 MiB", a
   const second = await a.tcfsJson<PushSummary>(["push", file]);
   assert.equal(second.files, 1);
   assert.ok(second.bytes_uploaded <= 3 * MiB, `re-uploaded ${second.bytes_uploaded} bytes`);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+/** The chunk prints a device recorded for `path`: the version they describe and how many. */
+function recordedPrints(home: string, path: string) {
+  const db = new DatabaseSync(join(home, ".local/state/tcfs/state.db"), { readOnly: true });
+  try {
+    const row = db.prepare("SELECT version_key, chunks FROM chunk_prints WHERE path = ?")
+      .get(path) as { version_key: string; chunks: string } | undefined;
+    return row && { versionKey: row.version_key, chunks: JSON.parse(row.chunks).length as number };
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("dedup: a device that pulled a file pushes its edit from the chunks it recorded", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-dedup-" });
+  const env = servicesStoreEnv({ namespacePrefix: "dedup" });
+  const a = await makeDeviceHome(tmp, "devA", env);
+  const b = await makeDeviceHome(tmp, "devB", env);
+  const fileA = join(a.home, "disk.img");
+  const fileB = join(b.home, "disk.img");
+  await writeRandomFile(fileA, 24 * MiB, 20261127);
+  const remote = `${env.TCFS_S3_BUCKET}/${env.TCFS_NAMESPACE}/disk.img`;
+  const pushed = await a.tcfsJson<PushSummary>(["push", fileA, remote]);
+  assert.equal(recordedPrints(a.home, "disk.img")?.chunks, pushed.chunks_total);
+  await b.tcfsJson<PullSummary>(["pull", remote, fileB]);
+  const pulledPrints = recordedPrints(b.home, "disk.img");
+  assert.equal(pulledPrints?.chunks, pushed.chunks_total);
+
+  const patch = randomBytes(MiB, 20261128);
+  await editFile(fileB, (offset, piece) => {
+    const copy = piece.slice();
+    for (let i = 0; i < copy.length; i++) {
+      const at = offset + i - 12 * MiB;
+      if (at >= 0 && at < MiB) copy[i] = patch[at];
+    }
+    return copy;
+  });
+  const edited = await b.tcfsJson<PushSummary>(["push", fileB, remote]);
+  assert.equal(edited.files, 1);
+  assert.ok(edited.bytes_uploaded <= 3 * MiB, `re-uploaded ${edited.bytes_uploaded} bytes`);
+  const pushedPrints = recordedPrints(b.home, "disk.img");
+  assert.notEqual(pushedPrints?.versionKey, pulledPrints?.versionKey);
+  assert.equal(pushedPrints?.chunks, edited.chunks_total);
+
+  await a.tcfsJson<PullSummary>(["pull", remote, fileA]);
+  assert.deepEqual(await Deno.readFile(fileA), await Deno.readFile(fileB));
   await Deno.remove(tmp, { recursive: true });
 });

@@ -34,7 +34,7 @@ function flaky(
     get: wrap((key) => store.get(key)),
     getRange: wrap((key, offset, length) => store.getRange(key, offset, length)),
     getWithEtag: wrap((key) => store.getWithEtag(key)),
-    put: wrap((key, body) => store.put(key, body)),
+    put: wrap((key, body, options) => store.put(key, body, options)),
     putConditional: wrap((key, body, condition) => store.putConditional(key, body, condition)),
     has: wrap((key) => store.has(key)),
     delete: wrap((key) => store.delete(key)),

@@ -4,6 +4,7 @@ import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { withRetry } from "../../../core/store/retrying_store.ts";
 import { createS3Store, type S3StoreOptions } from "../../../core/store/s3_store.ts";
 import { startSeaweedFS } from "../../support/seaweedfs_process.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
 import { servicesEnv } from "../../support/services_env.ts";
 import { tcfsVersion } from "../../../core/version.ts";
 
@@ -242,4 +243,44 @@ Deno.test("a SeaweedFS stopped during puts fails clearly; after restart puts suc
   for (const key of acknowledged) {
     assert.equal(new TextDecoder().decode(await store.get(key)), `object ${key.slice(4)}`);
   }
+});
+
+Deno.test("a put whose readers verify its bytes is sent unsigned; every other request signs its payload", async () => {
+  const seen: [string, string][] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    seen.push([new URL(request.url).pathname, request.headers.get("x-amz-content-sha256") ?? ""]);
+    return new Response(null, { status: 200 });
+  });
+  try {
+    using store = closing(
+      createS3Store(servicesOptions({ endpoint: `http://127.0.0.1:${server.addr.port}` })),
+    );
+    await Promise.all([
+      store.put("packs/p1", bytes("chunks"), { contentVerifiedByReaders: true }),
+      store.put("ns/v.json", bytes("version")),
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+  const hashes = new Map(seen.map(([path, hash]) => [path.split("/").slice(2).join("/"), hash]));
+  assert.equal(hashes.get("packs/p1"), "UNSIGNED-PAYLOAD");
+  assert.match(hashes.get("ns/v.json") ?? "", /^[0-9a-f]{64}$/);
+});
+
+Deno.test("SeaweedFS stores an unsigned put byte for byte and still checks its signature", async () => {
+  using store = closing(createS3Store(servicesOptions()));
+  const key = `unsigned-${crypto.randomUUID()}`;
+  const body = randomBytes(300_000, 61);
+  await store.put(key, body, { contentVerifiedByReaders: true });
+  assert.deepEqual(await store.get(key), body);
+  await store.delete(key);
+  using wrong = closing(
+    createS3Store(servicesOptions({
+      credentials: { accessKeyId: servicesEnv().s3Access, secretAccessKey: "not-the-secret" },
+    })),
+  );
+  await assert.rejects(
+    wrong.put(key, body, { contentVerifiedByReaders: true }),
+    expectKind("store_forbidden"),
+  );
 });
