@@ -9,10 +9,7 @@ import { Command } from "@commander-js/extra-typings";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { Secret } from "../../core/credentials/secret_redaction.ts";
 import type { S3Credentials } from "../../core/credentials/credential_values.ts";
-import {
-  rotateSopsCredentials,
-  type SopsRotationResult,
-} from "../../core/credentials/sops_rotation.ts";
+import type { SopsRotationResult } from "../../core/credentials/sops_rotation.ts";
 import { createControlClient, daemonAvailable } from "../../daemon/api/control_client.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
@@ -63,6 +60,8 @@ Examples:
       try {
         const s3 = await newKeyPair(options, runtime.env);
         const file = options.file ?? runtime.config.secrets.sopsFile;
+        // SOPS and age load only for a rotation.
+        const { rotateSopsCredentials } = await import("../../core/credentials/sops_rotation.ts");
         const rotation = await rotateSopsCredentials({ file, s3, env: runtime.env });
         const warnings: string[] = [];
         const winner = (await runtime.credentials()).source;

@@ -6,7 +6,6 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { LOG_FORMATS, LOG_LEVELS } from "../../core/config/config_schema.ts";
-import { runDaemon } from "../../daemon/daemon_main.ts";
 import { setExitCode } from "../output.ts";
 
 /** Builds the command. */
@@ -47,6 +46,8 @@ Examples:
   systemctl --user start tcfsd && tcfs status`,
     )
     .action(async (options) => {
+      // The daemon and its NATS client load only for this command.
+      const { runDaemon } = await import("../../daemon/daemon_main.ts");
       setExitCode(
         await runDaemon({
           logLevel: options.logLevel,

@@ -8,7 +8,6 @@ import { Command } from "@commander-js/extra-typings";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { type CliRuntime, openCliRuntime } from "../cli_runtime.ts";
 import { readDeviceIdentity } from "../../core/device/device_identity.ts";
-import { readFirstRecipient } from "../../core/device/device_age_key.ts";
 import { type DeviceRecord, isLiveDevice } from "../../core/device/device_record.ts";
 import { findDevice, readDevice, revokeDevice } from "../../core/device/device_registry.ts";
 import { rebuildDeviceIndex } from "../../core/device/device_index.ts";
@@ -113,6 +112,7 @@ function deviceStatusCommand() {
       try {
         const { config, env } = runtime;
         const identity = await readDeviceIdentity(config.paths.deviceFile);
+        const { readFirstRecipient } = await import("../../core/device/device_age_key.ts");
         const agePublicKey = await readFirstRecipient(config.paths.ageKeyFile);
         const service = await installedService(env);
         const registration: RegistrationState = identity

@@ -17,7 +17,7 @@ import {
 } from "../../core/runtime/device_setup.ts";
 import { readDeviceIdentity, writeDeviceIdentity } from "../../core/device/device_identity.ts";
 import { assertDeviceName } from "../../core/device/device_name.ts";
-import { type DeviceAgeKey, loadOrCreateAgeKey } from "../../core/device/device_age_key.ts";
+import type { DeviceAgeKey } from "../../core/device/device_age_key.ts";
 import { type EnrollmentPlan, planEnrollment } from "../../core/device/device_enrollment.ts";
 import { listDevices, markReplaced, registerDevice } from "../../core/device/device_registry.ts";
 import type { DeviceRecord } from "../../core/device/device_record.ts";
@@ -138,6 +138,8 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
     ? daemonServiceFile(config, options.system ?? false, realEnv)
     : undefined;
 
+  // age-encryption loads only for enrollment.
+  const { loadOrCreateAgeKey } = await import("../../core/device/device_age_key.ts");
   const ageKey = await loadOrCreateAgeKey(config.paths.ageKeyFile);
   const store = await openConfiguredStore(
     config,

@@ -11,7 +11,6 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { credentialsCheck } from "../doctor/credentials_check.ts";
 import { daemonCheck } from "../doctor/daemon_check.ts";
 import { doctorReport, formatDoctorReport } from "../doctor/doctor_check.ts";
-import { natsChecks } from "../doctor/nats_check.ts";
 import { serviceUnitCheck } from "../doctor/service_unit_check.ts";
 import { storeChecks } from "../doctor/store_checks.ts";
 import { JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
@@ -39,7 +38,7 @@ Examples:
         const groups = await Promise.all([
           [credentialsCheck(config, credentials)],
           storeChecks({ config, credentials, deviceName: config.sync.deviceName }),
-          natsChecks(
+          (await import("../doctor/nats_check.ts")).natsChecks(
             configuredNatsUrl(config, credentials),
             config.nats,
             config.sync.pollIntervalSecs,

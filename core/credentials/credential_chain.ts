@@ -20,9 +20,6 @@ import {
   envServiceUrls,
   readEnvCredentials,
 } from "./env_source.ts";
-import { readKdbxCredentials } from "./kdbx_source.ts";
-import { readSopsFileCredentials } from "./sops_file_source.ts";
-import { readSopsNixCredentials } from "./sops_nix_source.ts";
 
 /** Everything the chain reads from; the caller resolves defaults and config. */
 export interface CredentialChainInput {
@@ -284,21 +281,29 @@ function chainSources(input: CredentialChainInput): ChainSource[] {
     })),
     {
       name: `sops:${input.sopsFile}`,
-      read: () => readSopsFileCredentials(input.sopsFile, input.env),
+      // The SOPS and KDBX readers load their libraries only when a chain gets that far.
+      read: async () =>
+        (await import("./sops_file_source.ts")).readSopsFileCredentials(input.sopsFile, input.env),
     },
-    { name: `sops-nix:${input.sopsNixDir}`, read: () => readSopsNixCredentials(input.sopsNixDir) },
+    {
+      name: `sops-nix:${input.sopsNixDir}`,
+      read: async () =>
+        (await import("./sops_nix_source.ts")).readSopsNixCredentials(input.sopsNixDir),
+    },
     {
       name: kdbxPath ? `kdbx:${kdbxPath}#${input.kdbxEntry}` : "kdbx",
       read: () =>
         kdbxPath
-          ? readKdbxCredentials({
-            path: kdbxPath,
-            entryPath: input.kdbxEntry,
-            keyFile: input.kdbxKeyFile,
-            env: input.env,
-            interactive: input.interactive,
-            promptPassword: input.promptPassword,
-          })
+          ? import("./kdbx_source.ts").then(({ readKdbxCredentials }) =>
+            readKdbxCredentials({
+              path: kdbxPath,
+              entryPath: input.kdbxEntry,
+              keyFile: input.kdbxKeyFile,
+              env: input.env,
+              interactive: input.interactive,
+              promptPassword: input.promptPassword,
+            })
+          )
           : Promise.resolve({
             found: false,
             reason: "no database configured (set TCFS_KDBX_PATH or the KDBX path in config.toml)",
