@@ -64,23 +64,9 @@ export async function saveFile(
 ): Promise<StagedContent<SavedContent>> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
-  let staged: StagedContent<SavedContent>;
-  if (before.size <= INLINE_LIMIT) {
-    const bytes = await readAll(file);
-    // Inline bytes travel in the version object: they are uploaded all the same.
-    packs.counters.bytesUploaded += bytes.length;
-    onBytes(bytes.length);
-    const chunks = bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }];
-    const content = {
-      blake3: await fileDigest(chunks),
-      size: bytes.length,
-      chunks: [],
-      inline: encodeBase64(bytes),
-    };
-    staged = { content, durable: Promise.resolve(), prints: [] };
-  } else {
-    staged = await saveChunked(file, packs, onBytes, reuse);
-  }
+  const staged = before.size <= INLINE_LIMIT
+    ? await stageInline(await readSmall(file, before.size), packs, onBytes)
+    : await saveChunked(file, packs, onBytes, reuse);
   const after = await Deno.stat(path);
   if (
     after.size !== staged.content.size || after.mtime?.getTime() !== before.mtime?.getTime()
@@ -91,6 +77,24 @@ export async function saveFile(
     });
   }
   return staged;
+}
+
+/** Inline content: the bytes travel in the version object, uploaded all the same. */
+async function stageInline(
+  bytes: Uint8Array,
+  packs: PackWriter,
+  onBytes: (n: number) => void,
+): Promise<StagedContent<SavedContent>> {
+  packs.counters.bytesUploaded += bytes.length;
+  onBytes(bytes.length);
+  const chunks = bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }];
+  const content = {
+    blake3: await fileDigest(chunks),
+    size: bytes.length,
+    chunks: [],
+    inline: encodeBase64(bytes),
+  };
+  return { content, durable: Promise.resolve(), prints: [] };
 }
 
 async function saveChunked(
@@ -130,14 +134,17 @@ async function saveChunked(
   return { content, durable: allDurable, prints };
 }
 
-async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const piece of file.readable) parts.push(piece);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
+/**
+ * Reads a small file straight into one buffer; a file that grew past the inline
+ * limit stops there (the size check then reports the change).
+ */
+async function readSmall(file: Deno.FsFile, size: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(Math.min(size, INLINE_LIMIT) + 1);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = await file.read(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
   }
-  return out;
+  return buffer.subarray(0, filled);
 }
