@@ -10,6 +10,7 @@
  * @module
  */
 
+import { type ByteReader, createReadWindow } from "./read_window.ts";
 import { ExitCode, TcfsError } from "../errors.ts";
 
 /**
@@ -157,24 +158,12 @@ export function findChunkBoundary(data: Uint8Array, sizes: ChunkSizes): number {
 }
 
 /**
- * Anything that reads into a buffer it is given, such as a `Deno.FsFile`. `read` fills
- * a prefix of `into` and returns its length, or `null` at the end of the data.
- */
-export interface ByteReader {
-  /** Reads up to `into.length` bytes into `into`. */
-  read(into: Uint8Array): Promise<number | null>;
-}
-
-/**
  * A source of bytes: a {@linkcode ByteReader}, or any async iterable of pieces, such as
  * a file's `readable`. A reader is faster: chunkStream reads straight into its own
  * buffer, where a stream allocates every 64 KiB piece and passes it through promises
  * (measured: a cached file's `readable` delivers about 1 GB/s, its `read` about 5 GB/s).
  */
 export type ByteSource = ByteReader | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
-
-/** Reads of fewer bytes than this are avoided by moving the buffered bytes to the front. */
-const MIN_READ_FRACTION = 1 / 4;
 
 /**
  * Cuts a stream into content-defined chunks.
@@ -197,32 +186,19 @@ export async function* chunkStream(
   sizes: ChunkSizes = DEFAULT_CHUNK_SIZES,
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
   const { max } = cutParams(sizes);
-  const buffer = new Uint8Array(2 * max);
-  const minRead = Math.ceil(max * MIN_READ_FRACTION);
   let reader: ByteReader;
   let pieces: PiecesReader | undefined;
   if (isByteReader(source)) reader = source;
   else reader = pieces = piecesReader(source);
   try {
-    let start = 0;
-    let end = 0;
-    let ended = false;
+    const window = createReadWindow(reader, 2 * max);
     for (;;) {
       // Buffer a full window of max bytes, so that a cut found in it is final.
-      while (!ended && end - start < max) {
-        if (buffer.length - end < minRead) {
-          buffer.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
-        }
-        const read = await reader.read(buffer.subarray(end));
-        if (read === null) ended = true;
-        else end += read;
-      }
-      if (start === end) break;
-      const cut = findChunkBoundary(buffer.subarray(start, end), sizes);
-      yield buffer.slice(start, start + cut);
-      start += cut;
+      const buffered = await window.fill(max);
+      if (buffered.length === 0) break;
+      const cut = findChunkBoundary(buffered, sizes);
+      yield buffered.slice(0, cut);
+      window.consume(cut);
     }
   } finally {
     await pieces?.close();

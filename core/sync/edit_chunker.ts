@@ -19,6 +19,7 @@
  */
 
 import { DEFAULT_CHUNK_SIZES, findChunkBoundary } from "../chunking/fastcdc.ts";
+import { type ByteReader, createReadWindow } from "../chunking/read_window.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
@@ -34,12 +35,7 @@ export type EditedChunk =
   | { kind: "reused"; chunk: PrintedChunk }
   | { kind: "fresh"; id: string; print: string; bytes: Uint8Array<ArrayBuffer> };
 
-/** Anything that reads into a buffer it is given, such as a `Deno.FsFile`. */
-export interface ChunkedFileReader {
-  read(into: Uint8Array): Promise<number | null>;
-}
-
-/** Reads go straight into one buffer this many times the largest chunk. */
+/** The read window holds this many of the largest chunk: reads of several MiB each. */
 const WINDOW_CHUNKS = 8;
 
 /**
@@ -55,46 +51,34 @@ const WINDOW_CHUNKS = 8;
  * ```
  */
 export async function* chunkAgainst(
-  reader: ChunkedFileReader,
+  reader: ByteReader,
   previous: readonly PrintedChunk[],
 ): AsyncGenerator<EditedChunk> {
   const sizes = DEFAULT_CHUNK_SIZES;
   const byId = new Map(previous.map((chunk, index) => [chunk.id, index]));
-  const buffer = new Uint8Array(WINDOW_CHUNKS * sizes.max);
-  let start = 0;
-  let end = 0;
-  let ended = false;
-  /** Index of the previous chunk that may start at `start`; -1 while out of step. */
+  const window = createReadWindow(reader, WINDOW_CHUNKS * sizes.max);
+  /** Index of the previous chunk that may start at the window's start; -1 while out of step. */
   let inStep = previous.length > 0 ? 0 : -1;
   for (;;) {
-    // Keep a full window of the largest chunk buffered, so that every cut is final.
-    while (!ended && end - start < sizes.max) {
-      if (buffer.length - end < sizes.max) {
-        buffer.copyWithin(0, start, end);
-        end -= start;
-        start = 0;
-      }
-      const read = await reader.read(buffer.subarray(end));
-      if (read === null) ended = true;
-      else end += read;
-    }
-    if (start === end) return;
+    // A full window of the largest chunk makes every cut final.
+    const buffered = await window.fill(sizes.max);
+    if (buffered.length === 0) return;
     if (inStep >= 0) {
       const candidate = previous[inStep];
       const isLast = inStep === previous.length - 1;
-      const fits = isLast ? ended && end - start === candidate.size : end - start >= candidate.size;
-      if (
-        fits && await xxh128Hex(buffer.subarray(start, start + candidate.size)) === candidate.print
-      ) {
+      const fits = isLast
+        ? window.ended && buffered.length === candidate.size
+        : buffered.length >= candidate.size;
+      if (fits && await xxh128Hex(buffered.subarray(0, candidate.size)) === candidate.print) {
         yield { kind: "reused", chunk: candidate };
-        start += candidate.size;
+        window.consume(candidate.size);
         inStep = isLast ? -1 : inStep + 1;
         continue;
       }
     }
-    const cut = findChunkBoundary(buffer.subarray(start, end), sizes);
-    const bytes = buffer.slice(start, start + cut);
-    start += cut;
+    const cut = findChunkBoundary(buffered, sizes);
+    const bytes = buffered.slice(0, cut);
+    window.consume(cut);
     const id = await blake3Hex(bytes);
     const match = byId.get(id);
     if (match === undefined) {

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { chunkStream } from "../../../core/chunking/fastcdc.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
-import {
-  chunkAgainst,
-  type ChunkedFileReader,
-  type PrintedChunk,
-} from "../../../core/sync/edit_chunker.ts";
+import { chunkAgainst, type PrintedChunk } from "../../../core/sync/edit_chunker.ts";
+import type { ByteReader } from "../../../core/chunking/read_window.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
 /** Serves `data` in pieces of an awkward size, as a file read may. */
-function readerOf(data: Uint8Array, piece = 100_003): ChunkedFileReader {
+function readerOf(data: Uint8Array, piece = 100_003): ByteReader {
   let at = 0;
   return {
     read(into) {
@@ -48,15 +46,7 @@ async function chunkEdited(data: Uint8Array, previous: PrintedChunk[]) {
   return { ids, fresh, printed };
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 Deno.test("chunking against the last version gives a full pass's chunks, hashing only the edit", async () => {
   const base = randomBytes(8 << 20, 51);
