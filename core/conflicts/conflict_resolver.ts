@@ -11,7 +11,7 @@
 import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { readPathHeads, type StoredVersion } from "../sync/remote_heads.ts";
+import { completeVersion, readPathHeads, type StoredVersion } from "../sync/remote_heads.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
 import { durableLocalContent } from "../sync/local_content.ts";
@@ -147,7 +147,7 @@ async function apply(
   // Copies first: the losing versions are deleted once the winner dominates them.
   for (const loser of losers) copies.push(await keepAsCopy(ctx, site, loser, packs));
   const content: VersionContent = winner.kind === "remote"
-    ? contentOf(winner.head)
+    ? await contentOf(ctx, winner.head)
     : await durableLocalContent(winner.entry, packs);
   const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel);
   const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
@@ -186,7 +186,7 @@ async function keepAsCopy(
     );
     adopt(ctx, entry, written);
   } else {
-    const written = await writeVersion(ctx, copyRel, contentOf(loser.head), {}, seen);
+    const written = await writeVersion(ctx, copyRel, await contentOf(ctx, loser.head), {}, seen);
     await restoreVersion(ctx.store, written.version, copyLocal, {
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
@@ -195,7 +195,10 @@ async function keepAsCopy(
   return copyRel;
 }
 
-function contentOf(head: StoredVersion): VersionContent {
-  const { kind, size, mode, mtime_ms, blake3, chunks, inline, target } = head.version;
+async function contentOf(ctx: SyncContext, head: StoredVersion): Promise<VersionContent> {
+  const { kind, size, mode, mtime_ms, blake3, chunks, inline, target } = await completeVersion(
+    ctx.store,
+    head,
+  );
   return { kind, size, mode, mtime_ms, blake3, chunks, inline, target };
 }

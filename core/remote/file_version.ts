@@ -50,6 +50,11 @@ export interface FileVersion {
   chunks: ChunkRef[];
   /** Small files travel inside the version (base64) instead of as chunks. */
   inline?: string;
+  /**
+   * Only on bodies from this device's version cache, never in the store: the cache
+   * leaves `inline` out, and a reader that needs it fetches the version again.
+   */
+  inline_omitted?: true;
   /** Symlink target, for kind "symlink". */
   target?: string;
   vclock: VectorClock;
@@ -70,7 +75,11 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * const version = parseFileVersion(bytes, "ns/default/v/…/…-1.json");
  * ```
  */
-export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion {
+export function parseFileVersion(
+  bytes: Uint8Array,
+  origin: string,
+  options: { fromCache?: boolean } = {},
+): FileVersion {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -108,7 +117,11 @@ export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion
       throw corrupt(origin, "blake3 is not a hash");
     }
     const chunkBytes = (v.chunks as ChunkRef[]).reduce((sum, c) => sum + c.size, 0);
-    if (v.inline !== undefined) {
+    if (v.inline_omitted !== undefined) {
+      if (!options.fromCache || v.inline_omitted !== true || v.chunks.length > 0) {
+        throw corrupt(origin, "inline_omitted is only for a device's own cache");
+      }
+    } else if (v.inline !== undefined) {
       if (typeof v.inline !== "string" || v.chunks.length > 0) {
         throw corrupt(origin, "inline content is malformed");
       }
@@ -120,6 +133,21 @@ export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion
     throw corrupt(origin, "symlink target is missing");
   }
   return v as unknown as FileVersion;
+}
+
+/**
+ * The body the version cache keeps for `version`: inline content, which can be
+ * most of a small file's version and is needed only to restore it, is left out.
+ *
+ * @example
+ * ```ts
+ * state.putCachedVersion(cacheKey, cacheableVersionBody(version));
+ * ```
+ */
+export function cacheableVersionBody(version: FileVersion): Uint8Array {
+  if (version.inline === undefined) return encodeFileVersion(version);
+  const { inline: _, ...rest } = version;
+  return encodeFileVersion({ ...rest, inline_omitted: true });
 }
 
 /**

@@ -50,6 +50,9 @@ export interface S3StoreOptions {
 export const S3_MAX_SOCKETS = 32;
 /** A connection that cannot be opened in this time counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** How often, and how far apart, a new bucket is asked whether it takes requests yet. */
+const BUCKET_READY_ATTEMPTS = 50;
+const BUCKET_READY_DELAY_MS = 100;
 /** A socket silent for this long is a hung server, not a slow link. */
 const SOCKET_IDLE_TIMEOUT_MS = 30_000;
 /**
@@ -142,8 +145,23 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       } catch (err) {
         // Another device creating it at the same moment is as good as creating it.
         const name = (err as { name?: string }).name;
-        if (name === "BucketAlreadyOwnedByYou" || name === "BucketAlreadyExists") return;
-        throw fail(err, "create the bucket");
+        if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") {
+          throw fail(err, "create the bucket");
+        }
+      }
+      // SeaweedFS can answer "already exists" to the second of two devices creating a
+      // bucket before the first one's bucket takes requests (seen as NoSuchBucket on
+      // the next call): wait until the bucket answers.
+      for (let attempt = 1;; attempt++) {
+        try {
+          await client.send(new HeadBucketCommand({ Bucket: bucket }));
+          return;
+        } catch (err) {
+          if (statusOf(err) !== 404 || attempt === BUCKET_READY_ATTEMPTS) {
+            throw fail(err, "check the new bucket");
+          }
+          await new Promise((resolve) => setTimeout(resolve, BUCKET_READY_DELAY_MS));
+        }
       }
     },
 

@@ -17,6 +17,7 @@ import { localFileHasDigest } from "./local_digest.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
 import {
+  completeVersion,
   type PathHeads,
   readNamespaceHeads,
   readPathHeads,
@@ -196,7 +197,8 @@ async function pullOne(
     recordDeleted(ctx, item.rel, localPath, head);
     return "deleted";
   }
-  const prints = await restoreVersion(ctx.store, head.version, localPath, {
+  const version = await completeVersion(ctx.store, head);
+  const prints = await restoreVersion(ctx.store, version, localPath, {
     counters,
     onBytes,
     beforeReplace: async () => {

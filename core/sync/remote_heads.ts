@@ -9,7 +9,11 @@
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
-import { type FileVersion, parseFileVersion } from "../remote/file_version.ts";
+import {
+  cacheableVersionBody,
+  type FileVersion,
+  parseFileVersion,
+} from "../remote/file_version.ts";
 import {
   namespaceVersionsPrefix,
   parseVersionKey,
@@ -126,6 +130,48 @@ export function reduceToHeads(path: string, versions: StoredVersion[]): PathHead
 }
 
 /**
+ * Reads and checks one version from the store: `undefined` when it is gone.
+ * Throws when it is unreadable or does not belong under its key.
+ */
+async function readVersion(store: ObjectStore, key: string): Promise<FileVersion | undefined> {
+  const body = await store.get(key);
+  if (!body) return undefined;
+  const version = parseFileVersion(body, key);
+  const parts = parseVersionKey(key)!;
+  if (version.author !== parts.device || await pathDigest(version.path) !== parts.digest) {
+    throw new TcfsError(`version ${key} is unreadable: its path or author does not match its key`, {
+      kind: "corrupt_version",
+      hint: "the object was tampered with or misplaced; it is ignored",
+    });
+  }
+  return version;
+}
+
+/**
+ * The whole of a stored version: one read from the cache lacks its inline
+ * content, which restoring the file needs.
+ *
+ * @example
+ * ```ts
+ * await restoreVersion(ctx.store, await completeVersion(ctx.store, head), target, options);
+ * ```
+ */
+export async function completeVersion(
+  store: ObjectStore,
+  stored: StoredVersion,
+): Promise<FileVersion> {
+  if (!stored.version.inline_omitted) return stored.version;
+  const version = await readVersion(store, stored.key);
+  if (!version) {
+    throw new TcfsError(`version ${stored.key} disappeared from the store while it was in use`, {
+      kind: "missing_version",
+      hint: "another device superseded it just now; run the command again",
+    });
+  }
+  return version;
+}
+
+/**
  * The version cache's key for a version key in `store`. The same version key can
  * name different versions in two buckets (a device's counters start at 1 in each),
  * so cached bodies are filed under the store they came from.
@@ -161,22 +207,18 @@ async function readVersions(
       const parts = parseVersionKey(key)!;
       try {
         const cached = state.getCachedVersion(versionCacheKey(store, key));
-        const body = cached ?? await store.get(key);
-        if (!body) return; // deleted (dominated) between list and get
-        const version = parseFileVersion(body, key);
-        if (version.author !== parts.device || await pathDigest(version.path) !== parts.digest) {
-          throw new TcfsError(
-            `version ${key} is unreadable: its path or author does not match its key`,
-            {
-              kind: "corrupt_version",
-              hint: "the object was tampered with or misplaced; it is ignored",
-            },
-          );
+        const version = cached
+          ? parseFileVersion(cached, key, { fromCache: true })
+          : await readVersion(store, key);
+        if (!version) return; // deleted (dominated) between list and get
+        if (!cached) {
+          state.putCachedVersion(versionCacheKey(store, key), cacheableVersionBody(version));
         }
-        if (!cached) state.putCachedVersion(versionCacheKey(store, key), body);
         const revokedAt = options.revoked?.get(parts.device);
         // written_at is the author's claim; see OPERATIONS.md on what revocation protects.
-        if (revokedAt !== undefined && version.written_at > revokedAt) return;
+        if (revokedAt !== undefined && version.written_at > revokedAt) {
+          return;
+        }
         versions.push({ key, version });
       } catch (err) {
         if (

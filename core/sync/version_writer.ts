@@ -6,7 +6,12 @@
  * @module
  */
 
-import { encodeFileVersion, type FileVersion, VERSION_FORMAT } from "../remote/file_version.ts";
+import {
+  cacheableVersionBody,
+  encodeFileVersion,
+  type FileVersion,
+  VERSION_FORMAT,
+} from "../remote/file_version.ts";
 import { versionKey } from "../remote/remote_keys.ts";
 import { mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
 import { type PathHeads, type StoredVersion, versionCacheKey } from "./remote_heads.ts";
@@ -50,7 +55,7 @@ export async function writeVersion(
   const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
   const body = encodeFileVersion(version);
   await ctx.store.put(key, body);
-  ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), body);
+  ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
   await removeSuperseded(ctx, [...seen.heads, ...seen.dominated]);
   return { key, version };
 }

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import {
+  cacheableVersionBody,
+  encodeFileVersion,
+  type FileVersion,
+  parseFileVersion,
+  VERSION_FORMAT,
+} from "../../../core/remote/file_version.ts";
+
+const small: FileVersion = {
+  format: VERSION_FORMAT,
+  path: "notes/small.txt",
+  kind: "file",
+  size: 5,
+  mode: 0o644,
+  mtime_ms: 1_764_000_000_000,
+  blake3: "a".repeat(64),
+  chunks: [],
+  inline: "aGVsbG8=",
+  vclock: { dev: 1 },
+  author: "dev",
+  author_name: "dev",
+  written_at: "2026-11-26T00:00:00.000Z",
+};
+
+Deno.test("a cached small-file version leaves its content out and says so", () => {
+  const cached = parseFileVersion(cacheableVersionBody(small), "k", { fromCache: true });
+  assert.equal(cached.inline, undefined);
+  assert.equal(cached.inline_omitted, true);
+  assert.deepEqual({ ...cached, inline_omitted: undefined, inline: small.inline }, {
+    ...small,
+    inline_omitted: undefined,
+  });
+  const large = {
+    ...small,
+    inline: undefined,
+    size: 10,
+    chunks: [{ id: "b".repeat(64), size: 10 }],
+  };
+  assert.deepEqual(cacheableVersionBody(large), encodeFileVersion(large));
+});
+
+Deno.test("a version in the store may not claim its content was left out", () => {
+  assert.throws(
+    () => parseFileVersion(cacheableVersionBody(small), "ns/default/v/x/dev-1.json"),
+    /inline_omitted is only for a device's own cache/,
+  );
+});
