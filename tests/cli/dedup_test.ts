@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
+import { stateRows } from "../support/state_rows.ts";
 import { servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
-import { DatabaseSync } from "node:sqlite";
 
 const MiB = 1 << 20;
 
@@ -77,14 +77,15 @@ Deno.test("dedup: inserting 10 bytes near the start re-uploads at most 3 MiB", a
 
 /** The chunk prints a device recorded for `path`: the version they describe and how many. */
 function recordedPrints(home: string, path: string) {
-  const db = new DatabaseSync(join(home, ".local/state/tcfs/state.db"), { readOnly: true });
-  try {
-    const row = db.prepare("SELECT version_key, chunks FROM chunk_prints WHERE path = ?")
-      .get(path) as { version_key: string; chunks: string } | undefined;
-    return row && { versionKey: row.version_key, chunks: JSON.parse(row.chunks).length as number };
-  } finally {
-    db.close();
-  }
+  const [row] = stateRows(
+    home,
+    "SELECT version_key, chunks FROM chunk_prints WHERE path = ?",
+    path,
+  );
+  return row && {
+    versionKey: row.version_key as string,
+    chunks: JSON.parse(row.chunks as string).length as number,
+  };
 }
 
 Deno.test("dedup: a device that pulled a file pushes its edit from the chunks it recorded", async () => {

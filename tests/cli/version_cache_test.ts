@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { makeDeviceHome } from "../support/device_home.ts";
+import { stateRows } from "../support/state_rows.ts";
 import { servicesStoreEnv } from "../support/services_env.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
 /** The bodies in a device's version cache, as text. */
 function cachedBodies(home: string): string[] {
-  const db = new DatabaseSync(join(home, ".local/state/tcfs/state.db"), { readOnly: true });
-  try {
-    return db.prepare("SELECT body FROM version_cache").all().map((row) =>
-      new TextDecoder().decode(row.body as Uint8Array)
-    );
-  } finally {
-    db.close();
-  }
+  return stateRows(home, "SELECT body FROM version_cache").map((row) =>
+    new TextDecoder().decode(row.body as Uint8Array)
+  );
 }
 
 Deno.test("the version cache keeps small files' versions without their content, and restores still get it", async () => {
