@@ -66,6 +66,7 @@ for i in range(count):
     with open(os.path.join(d, f"f{i}.dat"), "wb") as f:
         f.write(os.urandom(random.randint(1024, 16384)))
 PY
+sync
 
 log "1/4 in-process pipeline (chunk + BLAKE3 + compress)"
 "$DENO" run -A "$TCFS_ROOT/scripts/bench/pipeline.ts" --size-mib 512
@@ -93,6 +94,8 @@ for ((run = 1; run <= RUNS; run++)); do
   cp "$WORK/big/big.bin" "$WORK/big/edited.bin"
   dd if=/dev/urandom of="$WORK/big/edited.bin" bs=1M count=1 seek="$((SIZE_MIB / 2))" conv=notrunc status=none
   cp "$WORK/big/edited.bin" "$WORK/big/big.bin"
+  # Both tools start with the edit on disk, not with the kernel still writing the copy back.
+  sync
   te+=("$(timed tcfs_as "$b" push "$WORK/big/big.bin")")
   re+=("$(timed rclone copy "$WORK/big/big.bin" "bench:$rb/")")
 
