@@ -73,12 +73,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
 
+  const ns = trackedNamespace(ctx);
   /**
    * Checks the path against the remote heads and stages its content. Returns
    * when the content is durable and the step that then writes the version, or
    * nothing when the path is a conflict or was adopted as it is.
    */
-  const ns = trackedNamespace(ctx);
   const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
     const tracked = ctx.state.getTracked(ns, rel);
     const base = tracked?.baseVclock ?? {};
