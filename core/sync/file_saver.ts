@@ -42,6 +42,8 @@ export interface ChunkReuse {
   previous?: readonly PrintedChunk[];
   /** Chunks of versions read from the store for this path, by id. */
   known?: ReadonlyMap<string, ChunkRef>;
+  /** Looks up any other chunk the store is known to hold. */
+  find?: (id: string) => ChunkRef | undefined;
 }
 
 /**
@@ -112,7 +114,7 @@ async function saveChunked(
     if (next.kind === "reused") {
       printed = next.chunk;
     } else {
-      const known = reuse.known?.get(next.id);
+      const known = reuse.known?.get(next.id) ?? reuse.find?.(next.id);
       if (known) {
         printed = { ...known, print: next.print };
       } else {

@@ -15,6 +15,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
+import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
 import {
   completeVersion,
@@ -215,6 +216,7 @@ async function pullOne(
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   adopt(ctx, restored, head);
   saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, prints);
+  rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
   clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
 }

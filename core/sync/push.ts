@@ -29,6 +29,7 @@ import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_pol
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
+import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 
 /** What to push and where. */
@@ -107,11 +108,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     const { content, durable, prints } = await localContent(entry, packs, (n) => {
       progress.bytesDone += n;
       report();
-    }, { previous, known });
+    }, { previous, known, find: (id) => findChunkLocation(ctx.state, ctx.store.location, id) });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
       const written = await writeVersion(ctx, rel, content, base, seen);
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
+      rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);
       clearConflict(ctx.state, ctx.namespace, rel);
       if (entry) {
         ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));

@@ -123,3 +123,33 @@ Deno.test("dedup: a device that pulled a file pushes its edit from the chunks it
   assert.deepEqual(await Deno.readFile(fileA), await Deno.readFile(fileB));
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("dedup: a copy under another path, on this device or another, uploads no chunk again", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-dedup-" });
+  const env = servicesStoreEnv({ namespacePrefix: "dedup" });
+  const a = await makeDeviceHome(tmp, "devA", env);
+  const b = await makeDeviceHome(tmp, "devB", env);
+  const remote = (rel: string) => `${env.TCFS_S3_BUCKET}/${env.TCFS_NAMESPACE}/${rel}`;
+  const original = join(a.home, "dataset.bin");
+  await writeRandomFile(original, 12 * MiB, 20261129);
+  const first = await a.tcfsJson<PushSummary>(["push", original, remote("dataset.bin")]);
+  assert.ok(first.bytes_uploaded >= 12 * MiB);
+
+  const copyA = join(a.home, "dataset-copy.bin");
+  await Deno.copyFile(original, copyA);
+  const copied = await a.tcfsJson<PushSummary>(["push", copyA, remote("copy-a.bin")]);
+  assert.equal(copied.files, 1);
+  assert.equal(copied.chunks_uploaded, 0);
+
+  // B learns where the chunks are by pulling the original, then pushes its own copy.
+  await b.tcfsJson<PullSummary>(["pull", remote("dataset.bin"), join(b.home, "dataset.bin")]);
+  const copyB = join(b.home, "mine.bin");
+  await Deno.copyFile(join(b.home, "dataset.bin"), copyB);
+  const fromB = await b.tcfsJson<PushSummary>(["push", copyB, remote("copy-b.bin")]);
+  assert.equal(fromB.chunks_uploaded, 0);
+
+  const check = join(tmp, "check.bin");
+  await a.tcfsJson<PullSummary>(["pull", remote("copy-b.bin"), check]);
+  assert.deepEqual(await Deno.readFile(check), await Deno.readFile(original));
+  await Deno.remove(tmp, { recursive: true });
+});
