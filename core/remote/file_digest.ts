@@ -11,7 +11,7 @@
  * @module
  */
 
-import { createBlake3Hasher } from "../hashing/blake3.ts";
+import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 
 /** Separates this hash from any other BLAKE3 input tcfs makes. */
 const DOMAIN = new TextEncoder().encode("tcfs file digest v2\n");
@@ -42,4 +42,18 @@ export async function fileDigest(chunks: Iterable<DigestedChunk>): Promise<strin
     hasher.update(entry);
   }
   return hasher.digestHex();
+}
+
+/**
+ * The digest of a small file held whole in memory: one chunk, or none when empty.
+ *
+ * @example
+ * ```ts
+ * const digest = await smallFileDigest(new TextEncoder().encode("hello"));
+ * ```
+ */
+export async function smallFileDigest(bytes: Uint8Array): Promise<string> {
+  return await fileDigest(
+    bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }],
+  );
 }

@@ -1,6 +1,8 @@
 /**
  * Where this device has seen each chunk stored, per store: in the versions it
- * pushed, pulled or read. A push names a chunk found here instead of uploading
+ * pushed, and in those it pulled, once every chunk was checked against its id.
+ * Versions merely listed are not trusted here: a bad writer could pair common
+ * ids with wrong places. A push names a chunk found here instead of uploading
  * it again, even under another path. Packs are never deleted, so a location
  * stays true; losing the table only costs re-uploads.
  *

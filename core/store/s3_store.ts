@@ -157,8 +157,17 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
           await client.send(new HeadBucketCommand({ Bucket: bucket }));
           return;
         } catch (err) {
-          if (statusOf(err) !== 404 || attempt === BUCKET_READY_ATTEMPTS) {
-            throw fail(err, "check the new bucket");
+          if (statusOf(err) !== 404) throw fail(err, "check the new bucket");
+          if (attempt === BUCKET_READY_ATTEMPTS) {
+            throw new TcfsError(
+              `bucket "${bucket}" was created at S3 ${endpoint} but did not answer within ${
+                BUCKET_READY_ATTEMPTS * BUCKET_READY_DELAY_MS / 1000
+              } s`,
+              {
+                kind: "store_error",
+                hint: "run the command again; if it persists, check the S3 server's logs",
+              },
+            );
           }
           await new Promise((resolve) => setTimeout(resolve, BUCKET_READY_DELAY_MS));
         }

@@ -40,7 +40,8 @@ const WINDOW_CHUNKS = 8;
 
 /**
  * Yields the file's chunks in order, reusing `previous` (the last synced
- * version's chunks) wherever the bytes still match.
+ * version's chunks) wherever the bytes still match. `expectedSize` (the file's
+ * size when it was opened) only sizes the read buffer.
  *
  * @example
  * ```ts
@@ -53,10 +54,17 @@ const WINDOW_CHUNKS = 8;
 export async function* chunkAgainst(
   reader: ByteReader,
   previous: readonly PrintedChunk[],
+  expectedSize = Infinity,
 ): AsyncGenerator<EditedChunk> {
   const sizes = DEFAULT_CHUNK_SIZES;
   const byId = new Map(previous.map((chunk, index) => [chunk.id, index]));
-  const window = createReadWindow(reader, WINDOW_CHUNKS * sizes.max);
+  // A small file gets a small window (never under two of the largest chunk, which a
+  // full window needs): many files are chunked at once.
+  const capacity = Math.min(
+    WINDOW_CHUNKS * sizes.max,
+    Math.max(2, Math.ceil(expectedSize / sizes.max) + 1) * sizes.max,
+  );
+  const window = createReadWindow(reader, capacity);
   /** Index of the previous chunk that may start at the window's start; -1 while out of step. */
   let inStep = previous.length > 0 ? 0 : -1;
   for (;;) {

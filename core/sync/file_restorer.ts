@@ -23,7 +23,10 @@ import { TcfsError } from "../errors.ts";
 /** Ranges fetched ahead of the one being written, per file. */
 const DOWNLOAD_WINDOW = 4;
 
-/** Neighbouring chunks of one pack are fetched together, up to this many stored bytes. */
+/**
+ * Neighbouring chunks of one pack are fetched together, up to this many bytes
+ * stored and, once decoded, raw (compressed chunks would otherwise multiply it).
+ */
 const MAX_RANGE_BYTES = 4 * 1024 * 1024;
 
 /** Counters a pull reports. */
@@ -155,6 +158,8 @@ interface ChunkRange {
   /** Where the first chunk starts; undefined for a whole stand-alone object. */
   offset?: number;
   length: number;
+  /** Raw bytes of its chunks, once decoded. */
+  rawBytes: number;
   refs: ChunkRef[];
 }
 
@@ -164,15 +169,23 @@ function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
   for (const ref of refs) {
     const last = ranges.at(-1);
     if (ref.pack === undefined) {
-      ranges.push({ key: chunkKey(ref.id), length: 0, refs: [ref] });
+      ranges.push({ key: chunkKey(ref.id), length: 0, rawBytes: ref.size, refs: [ref] });
     } else if (
       last?.offset !== undefined && last.key === packKey(ref.pack) &&
-      last.offset + last.length === ref.offset && last.length + ref.length! <= MAX_RANGE_BYTES
+      last.offset + last.length === ref.offset && last.length + ref.length! <= MAX_RANGE_BYTES &&
+      last.rawBytes + ref.size <= MAX_RANGE_BYTES
     ) {
       last.length += ref.length!;
+      last.rawBytes += ref.size;
       last.refs.push(ref);
     } else {
-      ranges.push({ key: packKey(ref.pack), offset: ref.offset, length: ref.length!, refs: [ref] });
+      ranges.push({
+        key: packKey(ref.pack),
+        offset: ref.offset,
+        length: ref.length!,
+        rawBytes: ref.size,
+        refs: [ref],
+      });
     }
   }
   return ranges;

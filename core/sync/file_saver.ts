@@ -7,8 +7,7 @@
  * @module
  */
 
-import { blake3Hex } from "../hashing/blake3.ts";
-import { fileDigest } from "../remote/file_digest.ts";
+import { fileDigest, smallFileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
@@ -68,7 +67,7 @@ export async function saveFile(
   const before = await file.stat();
   const staged = before.size <= INLINE_LIMIT
     ? await stageInline(await readSmall(file, before.size), packs, onBytes)
-    : await saveChunked(file, packs, onBytes, reuse);
+    : await saveChunked(file, before.size, packs, onBytes, reuse);
   const after = await Deno.stat(path);
   if (
     after.size !== staged.content.size || after.mtime?.getTime() !== before.mtime?.getTime()
@@ -89,9 +88,8 @@ async function stageInline(
 ): Promise<StagedContent<SavedContent>> {
   packs.counters.bytesUploaded += bytes.length;
   onBytes(bytes.length);
-  const chunks = bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }];
   const content = {
-    blake3: await fileDigest(chunks),
+    blake3: await smallFileDigest(bytes),
     size: bytes.length,
     chunks: [],
     inline: encodeBase64(bytes),
@@ -101,6 +99,7 @@ async function stageInline(
 
 async function saveChunked(
   file: Deno.FsFile,
+  expectedSize: number,
   packs: PackWriter,
   onBytes: (n: number) => void,
   reuse: ChunkReuse,
@@ -109,13 +108,13 @@ async function saveChunked(
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   let size = 0;
-  for await (const next of chunkAgainst(file, reuse.previous ?? [])) {
+  for await (const next of chunkAgainst(file, reuse.previous ?? [], expectedSize)) {
     let printed: PrintedChunk;
     if (next.kind === "reused") {
       printed = next.chunk;
     } else {
       const known = reuse.known?.get(next.id) ?? reuse.find?.(next.id);
-      if (known) {
+      if (known && known.size === next.bytes.length) {
         printed = { ...known, print: next.print };
       } else {
         const placed = await packs.place(next.id, next.bytes);

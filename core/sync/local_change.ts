@@ -42,6 +42,7 @@ export function isLocalFailure(err: unknown): boolean {
       "corrupt_file",
       "missing_chunk",
       "corrupt_version",
+      "missing_version",
     ]
       .includes(err.kind);
   }

@@ -8,7 +8,6 @@
 
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
-import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import {
   cacheableVersionBody,
@@ -214,7 +213,6 @@ async function readVersions(
         if (!version) return; // deleted (dominated) between list and get
         if (!cached) {
           state.putCachedVersion(versionCacheKey(store, key), cacheableVersionBody(version));
-          rememberChunkLocations(state, store.location, version.chunks);
         }
         const revokedAt = options.revoked?.get(parts.device);
         // written_at is the author's claim; see OPERATIONS.md on what revocation protects.

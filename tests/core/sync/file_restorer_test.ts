@@ -98,3 +98,34 @@ Deno.test("format 1 versions of chunks stored on their own (before packs) still 
     );
   });
 });
+
+Deno.test("a range holds at most 4 MiB once decoded, however well its chunks compress", async () => {
+  await withDir(async (dir, store) => {
+    const source = join(dir, "log.txt");
+    const line = new TextEncoder().encode("2026-11-26 12:00:00 sync ok, nothing to report\n");
+    const text = new Uint8Array(12 << 20);
+    for (let at = 0; at < text.length; at += line.length) {
+      text.set(line.subarray(0, text.length - at), at);
+    }
+    // A little noise keeps the chunker's cut points varied.
+    text.set(randomBytes(4096, 33), 5 << 20);
+    await Deno.writeFile(source, text);
+    const packs = createPackWriter(store);
+    const { content, durable } = await saveFile(source, packs);
+    packs.flush();
+    await durable;
+    const stored = content.chunks.reduce((n, c) => n + c.length!, 0);
+    assert.ok(stored < 4 << 20, `compressed to ${stored} bytes: one pack, one possible range`);
+    let requests = 0;
+    const counting: ObjectStore = {
+      ...store,
+      getRange: (key, offset, length) => (requests++, store.getRange(key, offset, length)),
+    };
+    const target = join(dir, "out.txt");
+    await restoreVersion(counting, fileVersion(content), target, {
+      counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+    });
+    assert.deepEqual(await Deno.readFile(target), text);
+    assert.ok(requests >= 3, `${requests} requests for 12 MiB of raw chunks`);
+  });
+});
