@@ -10,7 +10,8 @@
  * @module
  */
 
-import { type ByteReader, createReadWindow } from "./read_window.ts";
+import type { ByteReader } from "../io/byte_reader.ts";
+import { createReadWindow } from "./read_window.ts";
 import { ExitCode, TcfsError } from "../errors.ts";
 
 /**

@@ -5,14 +5,7 @@
  * @module
  */
 
-/**
- * Anything that reads into a buffer it is given, such as a `Deno.FsFile`. `read` fills
- * a prefix of `into` and returns its length, or `null` at the end of the data.
- */
-export interface ByteReader {
-  /** Reads up to `into.length` bytes into `into`. */
-  read(into: Uint8Array): Promise<number | null>;
-}
+import type { ByteReader } from "../io/byte_reader.ts";
 
 /** The buffered bytes of a source, from the first one not yet consumed. */
 export interface ReadWindow {

@@ -10,9 +10,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
-import { decodeBase64 } from "../encoding/base64.ts";
-import { fileDigest, smallFileDigest } from "../remote/file_digest.ts";
-import type { FileVersion } from "../remote/file_version.ts";
+import { contentDigest } from "../remote/file_digest.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { completeVersion, readPathHeads, type StoredVersion } from "../sync/remote_heads.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
@@ -203,14 +201,7 @@ async function contentOf(ctx: SyncContext, head: StoredVersion): Promise<Version
   const { kind, size, mode, mtime_ms, chunks, inline, target } = version;
   // The content goes into a version of the current format, whose digest covers the chunk list.
   const blake3 = version.format === 1 && kind === "file"
-    ? await formatTwoDigest(version)
+    ? await contentDigest(version)
     : version.blake3;
   return { kind, size, mode, mtime_ms, blake3, chunks, inline, target };
-}
-
-/** The format-2 digest of a format-1 file version: its chunk ids are BLAKE3 of the bytes in both. */
-async function formatTwoDigest(version: FileVersion): Promise<string> {
-  return version.inline === undefined
-    ? await fileDigest(version.chunks)
-    : await smallFileDigest(decodeBase64(version.inline));
 }

@@ -10,6 +10,7 @@ import { armor, Decrypter } from "age-encryption";
 import { gcm } from "@noble/ciphers/aes.js";
 import { type Document, isMap, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
 import { TcfsError } from "../errors.ts";
+import { concatBytes } from "../encoding/concat_bytes.ts";
 import type { AgeIdentitySearch } from "./age_identities.ts";
 import { describeReadError } from "./read_error.ts";
 
@@ -576,13 +577,7 @@ async function verifyMac(
   if (opened === undefined) {
     throw mismatch("its MAC cannot be decrypted (the mac or lastmodified field was changed)");
   }
-  const hashed = new Uint8Array(macInput.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of macInput) {
-    hashed.set(part, offset);
-    offset += part.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-512", hashed));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-512", concatBytes(macInput)));
   const computed = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")
     .toUpperCase();
   if (new TextDecoder().decode(opened) !== computed) {

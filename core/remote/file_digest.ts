@@ -12,6 +12,7 @@
  */
 
 import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
+import { decodeBase64 } from "../encoding/base64.ts";
 
 /** Separates this hash from any other BLAKE3 input tcfs makes. */
 const DOMAIN = new TextEncoder().encode("tcfs file digest v2\n");
@@ -56,4 +57,22 @@ export async function smallFileDigest(bytes: Uint8Array): Promise<string> {
   return await fileDigest(
     bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }],
   );
+}
+
+/**
+ * The format-2 digest of what a version holds, from its chunk list or its inline
+ * bytes. Chunk ids are BLAKE3 of the bytes in both formats, so this also gives the
+ * format-2 digest of a format-1 version.
+ *
+ * @example
+ * ```ts
+ * const digest = await contentDigest({ chunks: [], inline: "aGVsbG8=" });
+ * ```
+ */
+export async function contentDigest(
+  content: { chunks: readonly DigestedChunk[]; inline?: string },
+): Promise<string> {
+  return content.inline === undefined
+    ? await fileDigest(content.chunks)
+    : await smallFileDigest(decodeBase64(content.inline));
 }

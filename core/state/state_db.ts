@@ -108,8 +108,10 @@ export class StateDb {
   static async open(path: string): Promise<StateDb> {
     await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const db = new DatabaseSync(path);
-    // A push of many small files caches ~100 MB of version bodies; checkpointing the
-    // WAL every 64 MiB rather than every 4 MiB saves ~0.2 s of fsyncs per 10,000 files.
+    // A push of many files writes its tracked rows and cached versions in a few large
+    // transactions; checkpointing the WAL every 64 MiB rather than every 4 MiB saved
+    // ~0.2 s of fsyncs per 10,000 small files (measured while the cache still held
+    // their content).
     db.exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; " +
         "PRAGMA wal_autocheckpoint=16384;",

@@ -15,6 +15,7 @@
 import { blake3 } from "hash-wasm";
 import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { TcfsError } from "../errors.ts";
+import { readUpTo } from "../io/byte_reader.ts";
 import { compareKeys } from "./key_order.ts";
 import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
 
@@ -114,14 +115,7 @@ export function createFsStore(root: string): ObjectStore {
       }
       try {
         await file.seek(offset, Deno.SeekMode.Start);
-        const out = new Uint8Array(length);
-        let filled = 0;
-        while (filled < length) {
-          const n = await file.read(out.subarray(filled));
-          if (n === null) break;
-          filled += n;
-        }
-        return out.subarray(0, filled);
+        return await readUpTo(file, new Uint8Array(length));
       } catch (err) {
         throw fsError(err, rootDir, `read key "${key}"`);
       } finally {

@@ -19,7 +19,8 @@
  */
 
 import { DEFAULT_CHUNK_SIZES, findChunkBoundary } from "../chunking/fastcdc.ts";
-import { type ByteReader, createReadWindow } from "../chunking/read_window.ts";
+import type { ByteReader } from "../io/byte_reader.ts";
+import { createReadWindow } from "../chunking/read_window.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { ChunkRef } from "../remote/file_version.ts";

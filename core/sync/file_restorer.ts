@@ -16,7 +16,7 @@ import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { PrintedChunk } from "./edit_chunker.ts";
-import { type DigestedChunk, fileDigest } from "../remote/file_digest.ts";
+import { contentDigest } from "../remote/file_digest.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 
@@ -93,11 +93,9 @@ async function writeVerifiedFile(
   // Format 1 digests are a plain BLAKE3 of the bytes; format 2 digests cover the
   // chunk list, whose every chunk is checked against its id as it arrives.
   const plainHasher = version.format === 1 ? await createBlake3Hasher() : undefined;
-  const written: DigestedChunk[] = [];
   const prints: PrintedChunk[] = [];
-  const write = async (bytes: Uint8Array, chunk: DigestedChunk) => {
+  const write = async (bytes: Uint8Array) => {
     plainHasher?.update(bytes);
-    written.push(chunk);
     for (let offset = 0; offset < bytes.length;) {
       offset += await file.write(bytes.subarray(offset));
     }
@@ -106,7 +104,7 @@ async function writeVerifiedFile(
   if (version.inline !== undefined) {
     const bytes = decodeBase64(version.inline);
     options.counters.bytesDownloaded += bytes.length;
-    if (bytes.length > 0) await write(bytes, { id: await blake3Hex(bytes), size: bytes.length });
+    await write(bytes);
   } else {
     const ranges = groupIntoRanges(version.chunks);
     const fetches: Promise<Uint8Array[]>[] = [];
@@ -126,7 +124,7 @@ async function writeVerifiedFile(
         fetchAt(i + DOWNLOAD_WINDOW);
         for (const [j, bytes] of chunks.entries()) {
           const ref = ranges[i].refs[j];
-          await write(bytes, ref);
+          await write(bytes);
           prints.push({ ...ref, print: await xxh128Hex(bytes) });
         }
       }
@@ -135,7 +133,8 @@ async function writeVerifiedFile(
       await Promise.allSettled(fetches.filter(Boolean));
     }
   }
-  const digest = plainHasher ? plainHasher.digestHex() : await fileDigest(written);
+  // Every chunk was written, in order, after its id checked out.
+  const digest = plainHasher ? plainHasher.digestHex() : await contentDigest(version);
   if (digest !== version.blake3) {
     throw new TcfsError(
       `${version.path}: the assembled file does not match its digest; the local file was left untouched`,

@@ -12,6 +12,7 @@ import type { ChunkRef } from "../remote/file_version.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
+import { readUpTo } from "../io/byte_reader.ts";
 import { encodeBase64 } from "../encoding/base64.ts";
 
 /** Files up to this size travel inside their version: one request instead of two. */
@@ -139,13 +140,6 @@ async function saveChunked(
  * Reads a small file straight into one buffer; a file that grew past the inline
  * limit stops there (the size check then reports the change).
  */
-async function readSmall(file: Deno.FsFile, size: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(Math.min(size, INLINE_LIMIT) + 1);
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
+function readSmall(file: Deno.FsFile, size: number): Promise<Uint8Array> {
+  return readUpTo(file, new Uint8Array(Math.min(size, INLINE_LIMIT) + 1));
 }

@@ -17,6 +17,7 @@ import type { ObjectStore } from "../store/object_store.ts";
 import { encodeChunk } from "../chunking/chunk_codec.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
+import { concatBytes } from "../encoding/concat_bytes.ts";
 
 /** A pack is sealed once it holds this many stored bytes. */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
@@ -91,7 +92,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     const pack = open;
     open = undefined;
     if (!pack || pack.bytes === 0) return;
-    const body = concat(pack.parts, pack.bytes);
+    const body = concatBytes(pack.parts);
     pack.parts = []; // the copy is all the upload needs
     const upload = store.put(packKey(pack.id), body, { contentVerifiedByReaders: true }).then(
       () => {
@@ -146,14 +147,4 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
 function randomPackId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

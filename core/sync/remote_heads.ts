@@ -216,9 +216,7 @@ async function readVersions(
         }
         const revokedAt = options.revoked?.get(parts.device);
         // written_at is the author's claim; see OPERATIONS.md on what revocation protects.
-        if (revokedAt !== undefined && version.written_at > revokedAt) {
-          return;
-        }
+        if (revokedAt !== undefined && version.written_at > revokedAt) return;
         versions.push({ key, version });
       } catch (err) {
         if (

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
+import { concatBytes } from "../../core/encoding/concat_bytes.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const compileScript = `${root}scripts/compile.sh`;
@@ -76,13 +77,7 @@ function storedZip(name: string, data: Uint8Array): Uint8Array {
   const parts = [local, fileName, data, central, fileName, end].map((p) =>
     p instanceof DataView ? new Uint8Array(p.buffer) : p
   );
-  const zip = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    zip.set(part, offset);
-    offset += part.length;
-  }
-  return zip;
+  return concatBytes(parts);
 }
 
 /** A small executable of this machine's own format that is not denort. */

@@ -6,6 +6,7 @@ import {
   findChunkBoundary,
 } from "../../../core/chunking/fastcdc.ts";
 import { TcfsError } from "../../../core/errors.ts";
+import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
@@ -52,16 +53,6 @@ function referenceLengths(data: Uint8Array, sizes: ChunkSizes): number[] {
   return out;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
 function assertSizesWithinLimits(chunks: Uint8Array[], sizes: ChunkSizes): void {
   chunks.forEach((chunk, i) => {
     const isLast = i === chunks.length - 1;
@@ -96,7 +87,7 @@ async function rechunk(before: Uint8Array, after: Uint8Array): Promise<Rechunked
 }
 
 function insert(data: Uint8Array, at: number, inserted: Uint8Array): Uint8Array {
-  return concat([data.subarray(0, at), inserted, data.subarray(at)]);
+  return concatBytes([data.subarray(0, at), inserted, data.subarray(at)]);
 }
 
 Deno.test("chunkStream yields nothing for an empty source", async () => {
@@ -110,7 +101,7 @@ Deno.test("chunks concatenate back to the input and respect min and max", async 
   for (let iteration = 0; iteration < 200; iteration++) {
     const data = randomBytes(dataSize(), iteration);
     const chunks = await collect(chunkStream(inPieces(data, pieceSize), SMALL_SIZES));
-    assert.deepEqual(concat(chunks), data, `iteration ${iteration}`);
+    assert.deepEqual(concatBytes(chunks), data, `iteration ${iteration}`);
     assertSizesWithinLimits(chunks, SMALL_SIZES);
   }
 });
@@ -118,7 +109,7 @@ Deno.test("chunks concatenate back to the input and respect min and max", async 
 Deno.test("default sizes: chunks are within [64 KiB, 1 MiB] and average near 256 KiB", async () => {
   const data = randomBytes(24 * MIB, 5);
   const chunks = await collect(chunkStream(inPieces(data, () => 4 * MIB)));
-  assert.deepEqual(concat(chunks), data);
+  assert.deepEqual(concatBytes(chunks), data);
   assertSizesWithinLimits(chunks, DEFAULT_CHUNK_SIZES);
   const mean = data.length / chunks.length;
   assert.ok(mean > 200 * 1024 && mean < 400 * 1024, `mean chunk size ${mean}`);
@@ -137,7 +128,7 @@ Deno.test("chunking does not depend on the sizes of the pieces read", async () =
   for (const [name, sizes, data, pieceSize] of cases) {
     const chunks = await collect(chunkStream(inPieces(data, pieceSize), sizes));
     assert.deepEqual(lengths(chunks), referenceLengths(data, sizes), name);
-    assert.deepEqual(concat(chunks), data, name);
+    assert.deepEqual(concatBytes(chunks), data, name);
   }
 });
 
@@ -155,7 +146,7 @@ Deno.test("chunkStream reads a ByteReader, such as a file, into its own buffer",
     using file = await Deno.open(path);
     const fromFile = await collect(chunkStream(file));
     assert.deepEqual(lengths(fromFile), referenceLengths(data, DEFAULT_CHUNK_SIZES));
-    assert.deepEqual(concat(fromFile), data);
+    assert.deepEqual(concatBytes(fromFile), data);
   } finally {
     await Deno.remove(path);
   }
@@ -176,7 +167,7 @@ Deno.test("chunking does not depend on how much each read returns", async () => 
   };
   const chunks = await collect(chunkStream(shortReads));
   assert.deepEqual(lengths(chunks), referenceLengths(data, DEFAULT_CHUNK_SIZES));
-  assert.deepEqual(concat(chunks), data);
+  assert.deepEqual(concatBytes(chunks), data);
 });
 
 Deno.test("stopping early cancels a stream source but leaves a reader open", async () => {
@@ -206,7 +197,7 @@ Deno.test("chunks are fresh arrays that stay valid after later chunks are read",
   const chunks = await collect(chunkStream(inPieces(data, () => 100_000)));
   assert.ok(chunks.length > 3);
   assert.equal(new Set(chunks.map((chunk) => chunk.buffer)).size, chunks.length);
-  assert.deepEqual(concat(chunks), data);
+  assert.deepEqual(concatBytes(chunks), data);
 });
 
 Deno.test("chunkStream reads at most about 2 x max bytes ahead of what it has yielded", async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
+import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
 import { chunkStream } from "../../../core/chunking/fastcdc.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { chunkAgainst, type PrintedChunk } from "../../../core/sync/edit_chunker.ts";
-import type { ByteReader } from "../../../core/chunking/read_window.ts";
+import type { ByteReader } from "../../../core/io/byte_reader.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
 /** Serves `data` in pieces of an awkward size, as a file read may. */
@@ -46,7 +46,7 @@ async function chunkEdited(data: Uint8Array, previous: PrintedChunk[]) {
   return { ids, fresh, printed };
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 Deno.test("chunking against the last version gives a full pass's chunks, hashing only the edit", async () => {
   const base = randomBytes(8 << 20, 51);

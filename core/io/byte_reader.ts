@@ -1,0 +1,34 @@
+/**
+ * Reading into buffers the caller owns, from anything shaped like a `Deno.FsFile`.
+ *
+ * @module
+ */
+
+/**
+ * Anything that reads into a buffer it is given, such as a `Deno.FsFile`. `read` fills
+ * a prefix of `into` and returns its length, or `null` at the end of the data.
+ */
+export interface ByteReader {
+  /** Reads up to `into.length` bytes into `into`. */
+  read(into: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Fills `into` from `reader` until it is full or the data ends, and returns the
+ * filled part (shorter only at the end of the data).
+ *
+ * @example
+ * ```ts
+ * using file = await Deno.open("notes.txt");
+ * const head = await readUpTo(file, new Uint8Array(4096));
+ * ```
+ */
+export async function readUpTo(reader: ByteReader, into: Uint8Array): Promise<Uint8Array> {
+  let filled = 0;
+  while (filled < into.length) {
+    const read = await reader.read(into.subarray(filled));
+    if (read === null) break;
+    filled += read;
+  }
+  return into.subarray(0, filled);
+}
