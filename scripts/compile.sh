@@ -200,7 +200,7 @@ case "${1:-}" in
   --check)
     cd "$TCFS_ROOT"
     exec "$DENO" run --no-prompt --quiet --allow-read --allow-env --allow-run \
-      scripts/lib/compile_check.ts main.ts
+      scripts/lib/compile_check.ts main.ts ${TCFS_DENO_INCLUDES[@]+"${TCFS_DENO_INCLUDES[@]}"}
     ;;
   "") ;;
   *) die "usage: scripts/compile.sh [--check]" ;;

@@ -63,27 +63,36 @@ export interface EncodeChunkOptions {
   level?: number;
 }
 
+/** A chunk's stored form in two parts, for writers that lay chunks end to end without a copy. */
+export interface EncodedChunk {
+  /** {@linkcode CHUNK_FORMAT_RAW} or {@linkcode CHUNK_FORMAT_ZSTD}. */
+  format: number;
+  /** What follows the format byte: the raw bytes themselves, or one zstd frame. */
+  payload: Uint8Array;
+}
+
 /**
  * Encodes a chunk for storage, zstd-compressed when that saves at least 1/16 of its
- * size.
+ * size. The stored form is the format byte, then the payload.
  *
  * The async zstd call keeps the door open for a runtime that compresses on its
  * threadpool, but Deno 2.9.6 compresses on the calling thread (measured: no overlap
- * with main-thread work), so spreading compression over cores takes workers.
+ * with main-thread work).
  *
  * Store the result under the BLAKE3 of `raw` (not of the encoded bytes).
  *
  * @example
  * ```ts
  * const raw = new TextEncoder().encode("a".repeat(10_000));
- * const stored = await encodeChunk(raw);
- * console.log(stored[0] === CHUNK_FORMAT_ZSTD, stored.length < raw.length); // true true
+ * const { format, payload } = await encodeChunkParts(raw);
+ * console.log(format === CHUNK_FORMAT_ZSTD, payload.length < raw.length); // true true
  * ```
  */
-export async function encodeChunk(
+export async function encodeChunkParts(
   raw: Uint8Array,
   { level = DEFAULT_ZSTD_LEVEL }: EncodeChunkOptions = {},
-): Promise<Uint8Array<ArrayBuffer>> {
+): Promise<EncodedChunk> {
+  if (!looksCompressible(raw)) return { format: CHUNK_FORMAT_RAW, payload: raw };
   const options: PledgedZstdOptions = {
     pledgedSrcSize: raw.length,
     params: {
@@ -92,13 +101,30 @@ export async function encodeChunk(
       [constants.ZSTD_c_contentSizeFlag]: 1,
     },
   };
-  if (!looksCompressible(raw)) return withFormatByte(CHUNK_FORMAT_RAW, raw);
   const compressed = await compressAsync(raw, options);
-  const worthIt = compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION);
-  return withFormatByte(
-    worthIt ? CHUNK_FORMAT_ZSTD : CHUNK_FORMAT_RAW,
-    worthIt ? compressed : raw,
-  );
+  return compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION)
+    ? { format: CHUNK_FORMAT_ZSTD, payload: compressed }
+    : { format: CHUNK_FORMAT_RAW, payload: raw };
+}
+
+/**
+ * {@linkcode encodeChunkParts} joined into one buffer: the chunk as stored.
+ *
+ * @example
+ * ```ts
+ * const stored = await encodeChunk(new TextEncoder().encode("a".repeat(10_000)));
+ * console.log(stored[0] === CHUNK_FORMAT_ZSTD); // true
+ * ```
+ */
+export async function encodeChunk(
+  raw: Uint8Array,
+  options: EncodeChunkOptions = {},
+): Promise<Uint8Array<ArrayBuffer>> {
+  const { format, payload } = await encodeChunkParts(raw, options);
+  const stored = new Uint8Array(1 + payload.length);
+  stored[0] = format;
+  stored.set(payload, 1);
+  return stored;
 }
 
 /** Bytes of each sample taken to decide whether compressing a chunk can pay off. */
@@ -120,13 +146,6 @@ function looksCompressible(raw: Uint8Array): boolean {
   );
   const probe = zstdCompressSync(sample, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
   return probe.length <= sample.length * (1 - MIN_SAVING_FRACTION);
-}
-
-function withFormatByte(format: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const stored = new Uint8Array(1 + payload.length);
-  stored[0] = format;
-  stored.set(payload, 1);
-  return stored;
 }
 
 /** Options for {@linkcode decodeChunk}. */

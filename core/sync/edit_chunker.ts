@@ -7,10 +7,13 @@
  * file still holds, at a chunk boundary, the bytes of the previous version's
  * next chunk, that chunk is also the next chunk now. Bytes are compared through
  * an XXH3-128 fingerprint recorded at the last sync (~4 GB/s). Where they differ,
- * FastCDC runs from that boundary, and each new chunk is hashed; a new chunk
- * whose id is one of the previous chunks puts the walk back in step after it.
- * The previous version's last chunk is reused only if the file ends with it:
- * end of file, not content, may have cut it.
+ * FastCDC runs from that boundary; a cut chunk whose fingerprint and size are
+ * one of the previous chunks' is that chunk, and puts the walk back in step
+ * after it. The previous version's last chunk is reused only if the file ends
+ * with it: end of file, not content, may have cut it.
+ *
+ * No BLAKE3 runs here: new chunks are yielded with their bytes, and the caller
+ * hashes them (on another thread, for a large push) while the walk goes on.
  *
  * Local files are not adversarial: a file whose owner crafts a fingerprint
  * collision only keeps their own edit from syncing.
@@ -21,7 +24,6 @@
 import { DEFAULT_CHUNK_SIZES, findChunkBoundary } from "../chunking/fastcdc.ts";
 import type { ByteReader } from "../io/byte_reader.ts";
 import { createReadWindow } from "../chunking/read_window.ts";
-import { blake3Hex } from "../hashing/blake3.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 
@@ -34,7 +36,7 @@ export interface PrintedChunk extends ChunkRef {
 /** The next chunk of the file: one the previous version has, or new bytes. */
 export type EditedChunk =
   | { kind: "reused"; chunk: PrintedChunk }
-  | { kind: "fresh"; id: string; print: string; bytes: Uint8Array<ArrayBuffer> };
+  | { kind: "fresh"; print: string; bytes: Uint8Array<ArrayBuffer> };
 
 /** The read window holds this many of the largest chunk: reads of several MiB each. */
 const WINDOW_CHUNKS = 8;
@@ -48,7 +50,7 @@ const WINDOW_CHUNKS = 8;
  * ```ts
  * using file = await Deno.open("disk.img");
  * for await (const next of chunkAgainst(file, printsOfLastSync)) {
- *   if (next.kind === "fresh") await packs.place(next.id, next.bytes);
+ *   if (next.kind === "fresh") await packs.place(await blake3Hex(next.bytes), next.bytes);
  * }
  * ```
  */
@@ -58,7 +60,7 @@ export async function* chunkAgainst(
   expectedSize = Infinity,
 ): AsyncGenerator<EditedChunk> {
   const sizes = DEFAULT_CHUNK_SIZES;
-  const byId = new Map(previous.map((chunk, index) => [chunk.id, index]));
+  const byPrint = new Map(previous.map((chunk, index) => [chunk.print, index]));
   // A small file gets a small window (never under two of the largest chunk, which a
   // full window needs): many files are chunked at once.
   const capacity = Math.min(
@@ -88,11 +90,11 @@ export async function* chunkAgainst(
     const cut = findChunkBoundary(buffered, sizes);
     const bytes = buffered.slice(0, cut);
     window.consume(cut);
-    const id = await blake3Hex(bytes);
-    const match = byId.get(id);
-    if (match === undefined) {
+    const print = await xxh128Hex(bytes);
+    const match = byPrint.get(print);
+    if (match === undefined || previous[match].size !== cut) {
       inStep = -1;
-      yield { kind: "fresh", id, print: await xxh128Hex(bytes), bytes };
+      yield { kind: "fresh", print, bytes };
     } else {
       inStep = match + 1 < previous.length ? match + 1 : -1;
       yield { kind: "reused", chunk: previous[match] };

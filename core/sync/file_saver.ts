@@ -14,6 +14,8 @@ import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
 import { encodeBase64 } from "../encoding/base64.ts";
+import { blake3Hex } from "../hashing/blake3.ts";
+import type { ChunkHasher, HashedChunk } from "../hashing/chunk_hasher.ts";
 
 /** Files up to this size travel inside their version: one request instead of two. */
 export const INLINE_LIMIT = 16 * 1024;
@@ -36,6 +38,16 @@ export interface StagedContent<T> {
   prints: PrintedChunk[];
 }
 
+/** How {@linkcode saveFile} reports progress, finds chunks to reuse and hashes new ones. */
+export interface SaveOptions {
+  /** Called with each chunk's size (or a small file's) as the file is read. */
+  onBytes?: (n: number) => void;
+  /** Chunks a push may name instead of uploading them again. */
+  reuse?: ChunkReuse;
+  /** The push's hasher, which may hash on another thread; chunks are hashed in place without one. */
+  hasher?: ChunkHasher;
+}
+
 /** Chunks already in the store that a push may name instead of uploading. */
 export interface ChunkReuse {
   /** The chunks of the version the local file had at its last sync, fingerprinted. */
@@ -48,8 +60,8 @@ export interface ChunkReuse {
 
 /**
  * Reads `path`, places its new chunks in packs and returns what the version
- * needs. `onBytes` reports progress as the file is read; chunks that `reuse`
- * offers are named as they are, without uploading them again.
+ * needs. Chunks that `options.reuse` offers are named as they are, without
+ * uploading them again.
  *
  * @example
  * ```ts
@@ -61,14 +73,13 @@ export interface ChunkReuse {
 export async function saveFile(
   path: string,
   packs: PackWriter,
-  onBytes: (n: number) => void = () => {},
-  reuse: ChunkReuse = {},
+  options: SaveOptions = {},
 ): Promise<StagedContent<SavedContent>> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
   const staged = before.size <= INLINE_LIMIT
-    ? await stageInline(await readSmall(file, before.size), packs, onBytes)
-    : await saveChunked(file, before.size, packs, onBytes, reuse);
+    ? await stageInline(await readSmall(file, before.size), packs, options.onBytes)
+    : await saveChunked(file, before.size, packs, options);
   const after = await Deno.stat(path);
   if (
     after.size !== staged.content.size || after.mtime?.getTime() !== before.mtime?.getTime()
@@ -85,7 +96,7 @@ export async function saveFile(
 async function stageInline(
   bytes: Uint8Array,
   packs: PackWriter,
-  onBytes: (n: number) => void,
+  onBytes: (n: number) => void = () => {},
 ): Promise<StagedContent<SavedContent>> {
   packs.counters.bytesUploaded += bytes.length;
   onBytes(bytes.length);
@@ -98,40 +109,65 @@ async function stageInline(
   return { content, durable: Promise.resolve(), prints: [] };
 }
 
+/**
+ * How far a file's chunking may run ahead of its chunks being hashed and
+ * placed. ~16 average chunks keep the hashing worker busy while this thread cuts
+ * and packs (4 chunks: ~10% slower), and the bytes held stay small.
+ */
+const LOOKAHEAD_BYTES = 4 * 1024 * 1024;
+
 async function saveChunked(
   file: Deno.FsFile,
   expectedSize: number,
   packs: PackWriter,
-  onBytes: (n: number) => void,
-  reuse: ChunkReuse,
+  { onBytes = () => {}, reuse = {}, hasher }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
   const chunks: ChunkRef[] = [];
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
-  let size = 0;
-  for await (const next of chunkAgainst(file, reuse.previous ?? [], expectedSize)) {
-    let printed: PrintedChunk;
-    if (next.kind === "reused") {
-      printed = next.chunk;
-    } else {
-      const known = reuse.known?.get(next.id) ?? reuse.find?.(next.id);
-      if (known && known.size === next.bytes.length) {
-        printed = { ...known, print: next.print };
-      } else {
-        const placed = await packs.place(next.id, next.bytes);
-        printed = { ...placed.ref, print: next.print };
-        durable.add(placed.durable);
-      }
-    }
+  const hash = (bytes: Uint8Array) =>
+    hasher ? hasher.hash(bytes) : blake3Hex(bytes).then((id) => ({ id, bytes }));
+  const store = async (print: string, { id, bytes }: HashedChunk): Promise<PrintedChunk> => {
+    const known = reuse.known?.get(id) ?? reuse.find?.(id);
+    if (known && known.size === bytes.length) return { ...known, print };
+    const placed = await packs.place(id, bytes);
+    durable.add(placed.durable);
+    return { ...placed.ref, print };
+  };
+  /** Chunks in file order, the new ones still being hashed and placed. */
+  const ahead: Promise<PrintedChunk>[] = [];
+  let bytesAhead = 0;
+  const settle = async () => {
+    const printed = await ahead.shift()!;
     const { print: _, ...ref } = printed;
     chunks.push(ref);
     prints.push(printed);
-    size += ref.size;
+    bytesAhead -= ref.size;
     onBytes(ref.size);
+  };
+  try {
+    for await (const next of chunkAgainst(file, reuse.previous ?? [], expectedSize)) {
+      // Counted first: hashing may move the bytes to the worker.
+      bytesAhead += next.kind === "reused" ? next.chunk.size : next.bytes.length;
+      if (next.kind === "reused") ahead.push(Promise.resolve(next.chunk));
+      else {
+        // Hashes overlap; placing waits for the chunk before, so that neighbours
+        // in the file sit side by side in a pack and come down in one range.
+        const hashed = hash(next.bytes);
+        const previous = ahead.at(-1);
+        ahead.push(Promise.all([hashed, previous]).then(([h]) => store(next.print, h)));
+      }
+      while (bytesAhead > LOOKAHEAD_BYTES) await settle();
+    }
+    while (ahead.length > 0) await settle();
+  } finally {
+    // Chunks still ahead after a failure must not turn into unhandled rejections.
+    for (const pending of ahead) pending.catch(() => {});
   }
   const allDurable = Promise.all(durable).then(() => {});
   // A caller that stops before awaiting it must not see an unhandled rejection.
   allDurable.catch(() => {});
+  const size = chunks.reduce((n, chunk) => n + chunk.size, 0);
   const content = { blake3: await fileDigest(chunks), size, chunks };
   return { content, durable: allDurable, prints };
 }

@@ -7,7 +7,7 @@
 
 import type { LocalEntry } from "./local_scanner.ts";
 import type { PackWriter } from "./pack_writer.ts";
-import { type ChunkReuse, saveFile, type StagedContent } from "./file_saver.ts";
+import { saveFile, type SaveOptions, type StagedContent } from "./file_saver.ts";
 import type { VersionContent } from "./version_writer.ts";
 
 const NOTHING_TO_UPLOAD = Promise.resolve();
@@ -24,8 +24,7 @@ const NOTHING_TO_UPLOAD = Promise.resolve();
 export async function localContent(
   entry: LocalEntry | undefined,
   packs: PackWriter,
-  onBytes: (n: number) => void = () => {},
-  reuse: ChunkReuse = {},
+  options: SaveOptions = {},
 ): Promise<StagedContent<VersionContent>> {
   if (!entry) {
     const content: VersionContent = {
@@ -50,7 +49,7 @@ export async function localContent(
     };
     return { content, durable: NOTHING_TO_UPLOAD, prints: [] };
   }
-  const saved = await saveFile(entry.localPath, packs, onBytes, reuse);
+  const saved = await saveFile(entry.localPath, packs, options);
   return {
     ...saved,
     content: { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved.content },

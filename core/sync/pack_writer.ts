@@ -14,7 +14,7 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import { encodeChunk } from "../chunking/chunk_codec.ts";
+import { encodeChunkParts } from "../chunking/chunk_codec.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
@@ -109,18 +109,14 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   }
 
   async function placeNew(id: string, raw: Uint8Array): Promise<PlacedChunk> {
-    const stored = await encodeChunk(raw);
+    const { format, payload } = await encodeChunkParts(raw);
     if (failure) throw failure;
     const pack = open ??= openPack();
-    const ref: ChunkRef = {
-      id,
-      size: raw.length,
-      pack: pack.id,
-      offset: pack.bytes,
-      length: stored.length,
-    };
-    pack.parts.push(stored);
-    pack.bytes += stored.length;
+    const length = 1 + payload.length;
+    const ref: ChunkRef = { id, size: raw.length, pack: pack.id, offset: pack.bytes, length };
+    // The pack's one copy at sealing joins format byte and payload: no copy per chunk.
+    pack.parts.push(Uint8Array.of(format), payload);
+    pack.bytes += length;
     pack.chunks++;
     if (pack.bytes >= targetBytes) seal();
     while (uploading.size >= uploads) await Promise.race(uploading);

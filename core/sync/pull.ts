@@ -16,7 +16,8 @@ import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
-import { type DownloadCounters, restoreVersion } from "./file_restorer.ts";
+import { type DownloadCounters, type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
   completeVersion,
   type PathHeads,
@@ -65,6 +66,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const summary = emptyPullSummary();
   const items = await planItems(ctx, request, summary);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  using hasher = createChunkHasher();
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: items.length,
@@ -84,9 +86,13 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     limiter.run(async () => {
       if (fatal) return;
       try {
-        const outcome = await pullOne(ctx, request, item, counters, (n) => {
-          progress.bytesDone += n;
-          report();
+        const outcome = await pullOne(ctx, request, item, {
+          counters,
+          hasher,
+          onBytes: (n) => {
+            progress.bytesDone += n;
+            report();
+          },
         });
         if (typeof outcome === "object") met.push(outcome);
         else if (outcome === "kept_modified") {
@@ -164,8 +170,7 @@ async function pullOne(
   ctx: SyncContext,
   request: PullRequest,
   item: PullItem,
-  counters: DownloadCounters,
-  onBytes: (n: number) => void,
+  shared: Omit<RestoreOptions, "beforeReplace">,
 ): Promise<Outcome> {
   const { heads } = item.heads;
   const head = heads[0];
@@ -200,8 +205,7 @@ async function pullOne(
   }
   const version = await completeVersion(ctx.store, head);
   const prints = await restoreVersion(ctx.store, version, localPath, {
-    counters,
-    onBytes,
+    ...shared,
     beforeReplace: async () => {
       const now = await statEntry(localPath, item.rel);
       if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {

@@ -16,6 +16,7 @@ import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createPackWriter } from "./pack_writer.ts";
+import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
   headsLookup,
   remoteDisplayPath,
@@ -65,6 +66,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   });
   const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
   const packs = createPackWriter(ctx.store);
+  using hasher = createChunkHasher();
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
@@ -105,10 +107,18 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
     const previous = tracked && loadChunkPrints(ctx.state, ns, rel, tracked.baseKey);
-    const { content, durable, prints } = await localContent(entry, packs, (n) => {
-      progress.bytesDone += n;
-      report();
-    }, { previous, known, find: (id) => findChunkLocation(ctx.state, ctx.store.location, id) });
+    const { content, durable, prints } = await localContent(entry, packs, {
+      onBytes: (n) => {
+        progress.bytesDone += n;
+        report();
+      },
+      reuse: {
+        previous,
+        known,
+        find: (id) => findChunkLocation(ctx.state, ctx.store.location, id),
+      },
+      hasher,
+    });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
       const written = await writeVersion(ctx, rel, content, base, seen);

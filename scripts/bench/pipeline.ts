@@ -12,9 +12,9 @@
  *   pieces), and over the file itself as a reader;
  * - BLAKE3, XXH3-128 and zstd (levels 1, 2 and 3) timed on their own, then the stages' sum;
  * - "saveFile": what a push runs, from a cached temp file into packs, with a store
- *   that keeps nothing (no network in the figure);
- * - "N workers": the main thread reads and chunks the file while N workers compute
- *   chunk ids and encodings (`chunk_worker_pool.ts`, not used by tcfs itself).
+ *   that keeps nothing (no network in the figure): once with every chunk hashed on
+ *   the main thread, once with the push's hasher (`core/hashing/chunk_hasher.ts`),
+ *   which hashes on a worker after the first 32 MiB.
  *
  * Then the peak RSS (sampled once per chunk, workers included) and the load average,
  * which says how much other work on the machine the figures share their cores with.
@@ -35,14 +35,12 @@ import { xxh128Hex } from "../../core/hashing/xxh128.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { saveFile } from "../../core/sync/file_saver.ts";
 import { createPackWriter } from "../../core/sync/pack_writer.ts";
-import { ChunkWorkerPool } from "./chunk_worker_pool.ts";
+import { createChunkHasher } from "../../core/hashing/chunk_hasher.ts";
 
 const MIB = 1024 * 1024;
 const PIECE_SIZE = MIB;
 /** Distinct pieces of each kind; the data cycles through them. */
 const POOL_PIECES = 8;
-/** Jobs pending per worker. */
-const WORKER_WINDOW = 8;
 const COMPARED_LEVELS = [1, 2, 3];
 
 /** The two halves of the bench data. */
@@ -244,40 +242,21 @@ async function measureChunkStream(source: ByteSource): Promise<number> {
   return performance.now() - t;
 }
 
-/**
- * Streams `source` through chunking, handing each chunk to `job` with at most
- * `limit` jobs pending. Returns the elapsed ms.
- */
-async function runPipeline(
-  source: ByteSource,
-  limit: number,
-  job: (chunk: Uint8Array<ArrayBuffer>) => Promise<unknown>,
-): Promise<number> {
-  const t = performance.now();
-  const pending = new Set<Promise<void>>();
-  for await (const chunk of chunkStream(source)) {
-    const done: Promise<void> = job(chunk).then(() => {
-      pending.delete(done);
-    });
-    pending.add(done);
-    if (pending.size >= limit) await Promise.race(pending);
-    sampleRss();
-  }
-  await Promise.all(pending);
-  return performance.now() - t;
-}
-
 /** A store that takes every pack and keeps nothing: the pipeline without the network. */
 const discardingStore = {
   location: "nowhere",
   put: () => Promise.resolve(),
 } as unknown as ObjectStore;
 
-/** What a push runs for one file, into packs that go nowhere. Returns the elapsed ms. */
-async function saveFileMs(path: string): Promise<number> {
+/**
+ * What a push runs for one file, into packs that go nowhere, with the push's
+ * hasher or with every chunk hashed in place. Returns the elapsed ms.
+ */
+async function saveFileMs(path: string, offload: boolean): Promise<number> {
   const t = performance.now();
   const packs = createPackWriter(discardingStore);
-  const { durable } = await saveFile(path, packs, sampleRss);
+  using hasher = offload ? createChunkHasher() : undefined;
+  const { durable } = await saveFile(path, packs, { onBytes: sampleRss, hasher });
   packs.flush();
   await durable;
   return performance.now() - t;
@@ -385,15 +364,10 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
     );
   }
 
-  const saved = await fastest(runs, (kind) => saveFileMs(data.path(kind)), (ms) => ms);
-  report(`saveFile (push's path), level ${DEFAULT_ZSTD_LEVEL}`, half, saved.times);
-  for (const workers of [1, 2]) {
-    const pool = new ChunkWorkerPool(workers);
-    const times = await overFile((f) =>
-      runPipeline(f, WORKER_WINDOW * workers, (chunk) => pool.prepare(chunk, { level }))
-    );
-    pool.close();
-    report(`file (reader), ${workers} worker${workers > 1 ? "s" : ""}`, half, times);
+  for (const offload of [false, true]) {
+    const saved = await fastest(runs, (kind) => saveFileMs(data.path(kind), offload), (ms) => ms);
+    const label = offload ? "saveFile, push's hasher" : "saveFile, hashing in place";
+    report(`${label}, level ${DEFAULT_ZSTD_LEVEL}`, half, saved.times);
   }
 }
 

@@ -5,11 +5,13 @@
  * - the program's own modules have no dynamic import whose specifier isn't a plain string (the
  *   module graph can't see those, so the binary would lack the module);
  * - the program's own modules never locate files through the source tree (`import.meta.url`,
- *   `import.meta.dirname`, `__dirname`, workers): a compiled binary has no source tree;
+ *   `import.meta.dirname`, `__dirname`, workers): a compiled binary has no source tree. The one
+ *   exception is `new Worker(new URL("./x.ts", import.meta.url), …)` of a module that the binary
+ *   embeds with `--include` (TCFS_DENO_INCLUDES), whose own graph is checked like the entry's;
  * - no npm package loads a `.wasm` file; hash-wasm in particular compiles its inlined WASM.
  *
  * Run by `scripts/compile.sh --check`:
- * `deno run --allow-read --allow-env --allow-run scripts/lib/compile_check.ts main.ts`
+ * `deno run --allow-read --allow-env --allow-run scripts/lib/compile_check.ts main.ts [included…]`
  *
  * @module
  */
@@ -47,6 +49,10 @@ const sourceTreeReads: [RegExp, string][] = [
   [/\b__(dirname|filename)\b/g, "locates a file via __dirname/__filename"],
   [/\bnew\s+Worker\s*\(/g, "starts a Worker from a module file"],
 ];
+
+/** A worker started from a module named relative to the starting one. */
+const workerStart =
+  /\bnew\s+Worker\s*\(\s*new\s+URL\s*\(\s*(["'])([^"'\n]+)\1\s*,\s*import\.meta\.url\s*\)/g;
 
 /** A dynamic `import(` whose argument is not one plain string literal. */
 const unanalyzableImport = /\bimport\s*\(\s*(?!(["'])[^"'\n]*\1\s*[,)])/g;
@@ -98,9 +104,33 @@ function lineOf(text: string, index: number): number {
   return text.slice(0, index).split("\n").length;
 }
 
-function sourceProblems(path: string, source: string): string[] {
-  const code = blankComments(source);
+/**
+ * Blanks each worker start whose module the binary embeds, and reports the others. Embedded
+ * modules keep their path relative to the project, so the URL resolves inside the binary too.
+ */
+function checkWorkerStarts(
+  local: string,
+  code: string,
+  included: ReadonlySet<string>,
+): { code: string; problems: string[] } {
   const problems: string[] = [];
+  const blanked = code.replace(workerStart, (start, _quote, specifier, offset: number) => {
+    const target = new URL(specifier, `file://${local}`).pathname;
+    if (!included.has(target)) {
+      problems.push(
+        `${displayPath(local)}:${lineOf(code, offset)}: starts a Worker from ${specifier}, ` +
+          `which the binary lacks; list ${displayPath(target)} in TCFS_DENO_INCLUDES ` +
+          `(scripts/lib/deno-flags.sh).`,
+      );
+    }
+    return " ".repeat(start.length);
+  });
+  return { code: blanked, problems };
+}
+
+function sourceProblems(local: string, source: string, included: ReadonlySet<string>): string[] {
+  const path = displayPath(local);
+  const { code, problems } = checkWorkerStarts(local, blankComments(source), included);
   for (const [pattern, what] of sourceTreeReads) {
     for (const match of code.matchAll(pattern)) {
       problems.push(
@@ -186,15 +216,28 @@ async function moduleGraph(entry: string): Promise<InfoGraph> {
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
-async function main(entry: string): Promise<number> {
-  const graph = await moduleGraph(entry);
+/** The module graphs of the entry and of each included module, as one graph. */
+async function programGraph(roots: string[]): Promise<InfoGraph> {
+  const modules = new Map<string, InfoModule>();
+  const npmPackages: InfoGraph["npmPackages"] = {};
+  for (const root of roots) {
+    const graph = await moduleGraph(root);
+    for (const module of graph.modules) modules.set(module.specifier, module);
+    Object.assign(npmPackages, graph.npmPackages);
+  }
+  return { modules: [...modules.values()], npmPackages };
+}
+
+async function main(entry: string, includes: string[]): Promise<number> {
+  const graph = await programGraph([entry, ...includes]);
+  const included = new Set(includes.map((path) => new URL(path, `file://${Deno.cwd()}/`).pathname));
   const local = graph.modules.filter((m) =>
     m.local && m.specifier.startsWith("file:") && scriptMediaTypes.has(m.mediaType ?? "")
   );
   const problems = [...graphProblems(graph), ...await npmProblems(graph)];
   for (const module of local) {
     const source = await Deno.readTextFile(module.local!);
-    problems.push(...sourceProblems(displayPath(module.local!), source));
+    problems.push(...sourceProblems(module.local!, source, included));
   }
   if (problems.length > 0) {
     console.error(`compile check: ${entry} would not embed completely:`);
@@ -202,7 +245,8 @@ async function main(entry: string): Promise<number> {
     return 1;
   }
   console.log(
-    `compile check: ${entry}: ${graph.modules.length} modules (${local.length} of our own) and ` +
+    `compile check: ${[entry, ...includes].join(" + ")}: ${graph.modules.length} modules ` +
+      `(${local.length} of our own) and ` +
       `${Object.keys(graph.npmPackages).length} npm packages resolve; no computed dynamic ` +
       `imports, no source-tree reads, no WASM file loads (hash-wasm inlines its WASM).`,
   );
@@ -210,9 +254,9 @@ async function main(entry: string): Promise<number> {
 }
 
 if (import.meta.main) {
-  if (Deno.args.length !== 1) {
-    console.error("usage: compile_check.ts <entry module>");
+  if (Deno.args.length < 1) {
+    console.error("usage: compile_check.ts <entry module> [module embedded with --include…]");
     Deno.exit(2);
   }
-  Deno.exit(await main(Deno.args[0]));
+  Deno.exit(await main(Deno.args[0], Deno.args.slice(1)));
 }

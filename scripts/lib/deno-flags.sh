@@ -4,6 +4,7 @@
 # credentials, runs systemctl/launchctl/sops, and node:os needs --allow-sys.
 TCFS_DENO_PERMISSIONS=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-run)
 TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "${TCFS_DENO_PERMISSIONS[@]}")
-# Files outside the module graph that the binary needs; compile.sh passes each as --include.
-# Empty: tcfs imports everything it reads from its own tree (compile.sh --check enforces that).
-TCFS_DENO_INCLUDES=()
+# Modules outside main.ts's graph that the binary needs; compile.sh passes each as --include, and
+# compile.sh --check allows a `new Worker(new URL(…, import.meta.url))` only of these. Everything
+# else tcfs reads is imported from its own tree.
+TCFS_DENO_INCLUDES=(core/hashing/blake3_worker.ts)

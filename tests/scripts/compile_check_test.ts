@@ -88,13 +88,17 @@ function notDenort(): Promise<Uint8Array> {
 Deno.test("compile.sh --check finds main.ts's module graph complete and embeddable", async () => {
   const result = await compile({}, ["--check"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /^compile check: main\.ts: \d+ modules .* resolve;/);
+  assert.match(
+    result.stdout,
+    /^compile check: main\.ts \+ core\/hashing\/blake3_worker\.ts: \d+ modules .* resolve;/,
+  );
 });
 
 Deno.test("the compile check reports what deno compile could not embed", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/dynamic.ts`, "export const x = 1;\n");
+    await Deno.writeTextFile(`${dir}/embedded.ts`, 'import "./missing_too.ts";\n');
     await Deno.writeTextFile(
       `${dir}/entry.ts`,
       `// A comment may mention import.meta.url and https://example.com freely.
@@ -106,10 +110,15 @@ const name = "./dynamic.ts";
 await import(name);
 await import("./dynamic.ts");
 console.log(x, y, notes, "// not a comment", import.meta.dirname);
+new Worker(new URL("./embedded.ts", import.meta.url), { type: "module" });
+new Worker(new URL("./dynamic.ts", import.meta.url), { type: "module" });
 `,
     );
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-env", "--allow-run", checkScript, `${dir}/entry.ts`],
+      args: [
+        ...["run", "--allow-read", "--allow-env", "--allow-run", checkScript],
+        ...[`${dir}/entry.ts`, `${dir}/embedded.ts`],
+      ],
       cwd: root,
       stderr: "piped",
     }).output();
@@ -120,6 +129,9 @@ console.log(x, y, notes, "// not a comment", import.meta.dirname);
     assert.deepEqual(problems.map((p) => p.replaceAll(dir, "<dir>")), [
       '  - file://<dir>/entry.ts: Import "not-in-the-import-map" not a dependency and not in import map from "file://<dir>/entry.ts"',
       '  - file://<dir>/missing.ts: Module not found "file://<dir>/missing.ts".',
+      '  - file://<dir>/missing_too.ts: Module not found "file://<dir>/missing_too.ts".',
+      "  - <dir>/entry.ts:11: starts a Worker from ./dynamic.ts, which the binary lacks; " +
+      "list <dir>/dynamic.ts in TCFS_DENO_INCLUDES (scripts/lib/deno-flags.sh).",
       `  - <dir>/entry.ts:5: locates a file via import.meta (\`import.meta.url\`); ${notSourceTree}`,
       `  - <dir>/entry.ts:9: locates a file via import.meta (\`import.meta.dirname\`); ${notSourceTree}`,
       "  - <dir>/entry.ts:7: dynamic import of a computed specifier; deno compile can't see the module. Import it statically, or by a string literal.",

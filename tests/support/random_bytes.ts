@@ -13,7 +13,7 @@
  * const data = randomBytes(1 << 20, 42);
  * ```
  */
-export function randomBytes(size: number, seed = 1): Uint8Array {
+export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
   // Mix both halves of the seed with integer multiplies: a float product would lose the low
