@@ -1,41 +1,58 @@
 /**
- * Chunk ids (BLAKE3) for one push, computed on a second thread once the push
- * has hashed enough new bytes to pay for starting it.
+ * Chunk ids (BLAKE3) for one push or pull, computed on a second thread once it
+ * has hashed enough bytes to pay for starting one.
  *
- * BLAKE3 costs ~1.6 ns a byte here, about as much as reading, chunking,
- * fingerprinting and packing random data together, and hash-wasm runs on the
- * calling thread. With the hashing on a worker, the main thread cuts and packs
- * the next chunks while the worker hashes the last ones. Starting the worker
- * costs ~30 ms and ~20 MiB, which a push of a small edit would feel, so the
- * first {@linkcode OFFLOAD_AFTER_BYTES} are hashed in place.
+ * hash-wasm and Deno's zstd both run on the calling thread. Per byte, BLAKE3
+ * costs ~1.6 ns here, reading, cutting, fingerprinting and packing ~1.2 ns, and
+ * zstd ~4.6 ns on text (almost nothing on incompressible data, which a probe
+ * skips). So the worker hashes every chunk, and a push also lets it encode every
+ * other new chunk: both threads then carry about the same load on random data
+ * and on text alike. A worker takes ~35 ms to start and some 40 MiB, which a push
+ * of a small edit should not pay, so it starts only after
+ * {@linkcode OFFLOAD_AFTER_BYTES}, and chunks are hashed in place until it is ready.
  *
  * @module
  */
 
 import { blake3Hex } from "./blake3.ts";
-import type { HashAnswer, HashJob } from "./blake3_worker.ts";
+import type { ChunkDone, ChunkJob, ChunkWorkerMessage } from "./chunk_worker.ts";
+import { CHUNK_FORMAT_RAW, CHUNK_FORMAT_ZSTD, type EncodedChunk } from "../chunking/chunk_codec.ts";
+import { transferableBytes } from "../concurrency/transferable_bytes.ts";
 import { TcfsError } from "../errors.ts";
 
-/** New bytes a push hashes on its own thread before it starts the worker. */
-export const OFFLOAD_AFTER_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes hashed on the calling thread before the worker starts: more than an
+ * edit's few changed chunks, and ~15 ms of hashing.
+ */
+export const OFFLOAD_AFTER_BYTES = 8 * 1024 * 1024;
 
 /** A chunk with its id; `bytes` holds the chunk's content, whichever thread hashed it. */
 export interface HashedChunk {
   /** BLAKE3 of the bytes, 64 lowercase hex digits. */
   id: string;
   bytes: Uint8Array;
+  /** The stored form, when the worker encoded the chunk. */
+  encoded?: EncodedChunk;
 }
 
-/** Hashes the new chunks of one push; dispose of it (or let `using` do it) when the push ends. */
+/** Options for {@linkcode ChunkHasher.hash}. */
+export interface HashOptions {
+  /** The chunk is bound for a pack: the worker may encode it too. */
+  mayEncode?: boolean;
+}
+
+/** Hashes the chunks of one push or pull; dispose of it (or let `using` do it) at the end. */
 export interface ChunkHasher extends Disposable {
   /**
    * Returns the chunk's id and its bytes. The chunk's memory may move to the
    * worker and back, which leaves `chunk` itself empty: read the returned bytes.
    * Answers come in the order the chunks were given.
    */
-  hash(chunk: Uint8Array): Promise<HashedChunk>;
+  hash(chunk: Uint8Array, options?: HashOptions): Promise<HashedChunk>;
   /** Bytes hashed on the worker so far. */
   readonly bytesOffloaded: number;
+  /** Bytes the worker encoded so far. */
+  readonly bytesEncodedOffThread: number;
 }
 
 /** Options for {@linkcode createChunkHasher}. */
@@ -45,13 +62,14 @@ export interface ChunkHasherOptions {
 }
 
 /**
- * Creates the hasher for one push. A machine with a single core never starts the worker.
+ * Creates the hasher for one push or pull. A machine with a single core never
+ * starts the worker.
  *
  * @example
  * ```ts
  * using hasher = createChunkHasher();
  * for await (const chunk of chunkStream(file)) {
- *   const { id, bytes } = await hasher.hash(chunk.slice());
+ *   const { id, bytes } = await hasher.hash(chunk);
  * }
  * ```
  */
@@ -61,9 +79,12 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     : Infinity;
   const waiting = new Map<number, PromiseWithResolvers<HashedChunk>>();
   let worker: Worker | undefined;
+  let ready = false;
   let failure: Error | undefined;
   let hashedInPlace = 0;
   let bytesOffloaded = 0;
+  let bytesEncodedOffThread = 0;
+  let encodeNext = false;
   let seq = 0;
 
   function fail(err: Error): void {
@@ -74,12 +95,16 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
   }
 
   function startWorker(): Worker {
-    const started = new Worker(new URL("./blake3_worker.ts", import.meta.url), { type: "module" });
-    started.onmessage = ({ data }: MessageEvent<HashAnswer>) => {
+    const started = new Worker(new URL("./chunk_worker.ts", import.meta.url), { type: "module" });
+    started.onmessage = ({ data }: MessageEvent<ChunkWorkerMessage>) => {
+      if ("ready" in data) {
+        ready = true;
+        return;
+      }
       const job = waiting.get(data.seq);
       waiting.delete(data.seq);
       if ("error" in data) job?.reject(workerError(data.error));
-      else job?.resolve({ id: data.id, bytes: data.chunk });
+      else job?.resolve({ id: data.id, bytes: data.chunk, encoded: encodedForm(data) });
     };
     started.onerror = (event) => {
       event.preventDefault();
@@ -92,36 +117,42 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     get bytesOffloaded() {
       return bytesOffloaded;
     },
-    async hash(chunk) {
+    get bytesEncodedOffThread() {
+      return bytesEncodedOffThread;
+    },
+    async hash(chunk, { mayEncode = false } = {}) {
       if (failure) throw failure;
-      if (!worker && hashedInPlace < offloadAfter) {
+      if (!ready || !worker) {
         hashedInPlace += chunk.length;
+        if (!worker && hashedInPlace > offloadAfter) worker = startWorker();
         return { id: await blake3Hex(chunk), bytes: chunk };
       }
-      worker ??= startWorker();
-      const job: HashJob = { seq: ++seq, chunk: movable(chunk) };
+      const encode = mayEncode && (encodeNext = !encodeNext);
+      const job: ChunkJob = { seq: ++seq, chunk: transferableBytes(chunk), encode };
       const answer = Promise.withResolvers<HashedChunk>();
       waiting.set(job.seq, answer);
       bytesOffloaded += chunk.length;
+      if (encode) bytesEncodedOffThread += chunk.length;
       worker.postMessage(job, [job.chunk.buffer]);
       return await answer.promise;
     },
     [Symbol.dispose]() {
-      fail(new TcfsError("the chunk hasher is closed: its push has ended"));
+      fail(new TcfsError("the chunk hasher is closed: its push or pull has ended"));
       worker = undefined;
+      ready = false;
     },
   };
 }
 
-/** The chunk itself if it owns its whole buffer, which can then move; a copy otherwise. */
-function movable(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
-  const whole = chunk.buffer instanceof ArrayBuffer && chunk.byteOffset === 0 &&
-    chunk.byteLength === chunk.buffer.byteLength;
-  return whole ? chunk as Uint8Array<ArrayBuffer> : chunk.slice();
+function encodedForm(answer: ChunkDone): EncodedChunk | undefined {
+  if (!answer.encoded) return undefined;
+  return answer.compressed
+    ? { format: CHUNK_FORMAT_ZSTD, payload: answer.compressed }
+    : { format: CHUNK_FORMAT_RAW, payload: answer.chunk };
 }
 
 function workerError(message: string): TcfsError {
-  return new TcfsError(`the BLAKE3 worker thread failed: ${message}`, {
+  return new TcfsError(`the chunk hashing thread failed: ${message}`, {
     hint: "this is a bug in tcfs; run the command again, and report it if it recurs",
   });
 }

@@ -126,11 +126,14 @@ async function saveChunked(
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   const hash = (bytes: Uint8Array) =>
-    hasher ? hasher.hash(bytes) : blake3Hex(bytes).then((id) => ({ id, bytes }));
-  const store = async (print: string, { id, bytes }: HashedChunk): Promise<PrintedChunk> => {
+    hasher
+      ? hasher.hash(bytes, { mayEncode: true })
+      : blake3Hex(bytes).then((id): HashedChunk => ({ id, bytes }));
+  const store = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
+    const { id, bytes } = hashed;
     const known = reuse.known?.get(id) ?? reuse.find?.(id);
     if (known && known.size === bytes.length) return { ...known, print };
-    const placed = await packs.place(id, bytes);
+    const placed = await packs.place(id, bytes, hashed.encoded);
     durable.add(placed.durable);
     return { ...placed.ref, print };
   };

@@ -14,7 +14,7 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import { encodeChunkParts } from "../chunking/chunk_codec.ts";
+import { encodeChunkParts, type EncodedChunk } from "../chunking/chunk_codec.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
@@ -40,8 +40,12 @@ export interface PlacedChunk {
 
 /** Collects chunks into packs shared by every file of one push. */
 export interface PackWriter {
-  /** Places a chunk (once per id per writer), waiting while too many packs are uploading. */
-  place(id: string, raw: Uint8Array): Promise<PlacedChunk>;
+  /**
+   * Places a chunk (once per id per writer), waiting while too many packs are
+   * uploading. `encoded`, the chunk's stored form if it is already known, spares
+   * encoding it here.
+   */
+  place(id: string, raw: Uint8Array, encoded?: EncodedChunk): Promise<PlacedChunk>;
   /** Seals the open pack, so that everything placed so far becomes durable. */
   flush(): void;
   readonly counters: UploadCounters;
@@ -108,8 +112,12 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     uploading.add(upload);
   }
 
-  async function placeNew(id: string, raw: Uint8Array): Promise<PlacedChunk> {
-    const { format, payload } = await encodeChunkParts(raw);
+  async function placeNew(
+    id: string,
+    raw: Uint8Array,
+    encoded: EncodedChunk | undefined,
+  ): Promise<PlacedChunk> {
+    const { format, payload } = encoded ?? encodeChunkParts(raw);
     if (failure) throw failure;
     const pack = open ??= openPack();
     const length = 1 + payload.length;
@@ -126,10 +134,10 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
 
   return {
     counters,
-    place(id, raw) {
+    place(id, raw, encoded) {
       let pending = placed.get(id);
       if (!pending) {
-        pending = placeNew(id, raw);
+        pending = placeNew(id, raw, encoded);
         // A chunk that never made it into a pack may be placed again by a later file.
         pending.catch(() => placed.delete(id));
         placed.set(id, pending);

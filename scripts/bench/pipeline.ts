@@ -216,7 +216,7 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
     times.printMs += performance.now() - t;
     for (const [i, level] of levels.entries()) {
       t = performance.now();
-      times.storedBytes[i] += (await encodeChunk(chunk, { level })).length;
+      times.storedBytes[i] += (encodeChunk(chunk, { level })).length;
       times.encodeMs[i] += performance.now() - t;
     }
     sampleRss();

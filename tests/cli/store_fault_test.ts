@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { startSeaweedFS } from "../support/seaweedfs_process.ts";
+import { type SeaweedFS, startSeaweedFS } from "../support/seaweedfs_process.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import { createS3Store } from "../../core/store/s3_store.ts";
 import { parseFileVersion } from "../../core/remote/file_version.ts";
@@ -9,6 +9,15 @@ import { packKey } from "../../core/remote/remote_keys.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
+
+function s3Store(weed: SeaweedFS) {
+  return createS3Store({
+    endpoint: weed.endpoint,
+    bucket: weed.bucket,
+    region: "us-east-1",
+    credentials: { accessKeyId: weed.access, secretAccessKey: weed.secret },
+  });
+}
 
 Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing chunks, and the next push completes", async () => {
   await using weed = await startSeaweedFS();
@@ -24,7 +33,7 @@ Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing 
   const src = join(a.home, "lab");
   await Deno.mkdir(src);
   for (let i = 0; i < 4; i++) {
-    await writeRandomFile(join(src, `run-${i}.bin`), 40_000_000, Math.floor(Math.random() * 1e9));
+    await writeRandomFile(join(src, `run-${i}.bin`), 64_000_000, Math.floor(Math.random() * 1e9));
   }
 
   const child = new Deno.Command(join(REPO, "scripts/tcfs"), {
@@ -34,7 +43,17 @@ Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing 
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // Mid-push: once the first pack has landed, long before the last one.
+  const watcher = s3Store(weed);
+  const deadline = Date.now() + 60_000;
+  try {
+    while ((await Array.fromAsync(watcher.list("packs/"))).length === 0) {
+      assert.ok(Date.now() < deadline, "the push never stored a pack");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    watcher.close();
+  }
   await weed.stop();
   const failed = await child.output();
   const stderr = new TextDecoder().decode(failed.stderr);
@@ -44,12 +63,7 @@ Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing 
   assert.doesNotMatch(stderr, /at .*\.ts:\d+:\d+/); // one message, no stack trace
 
   await weed.restart();
-  const store = createS3Store({
-    endpoint: weed.endpoint,
-    bucket: weed.bucket,
-    region: "us-east-1",
-    credentials: { accessKeyId: weed.access, secretAccessKey: weed.secret },
-  });
+  const store = s3Store(weed);
   try {
     for await (const info of store.list("ns/")) {
       const version = parseFileVersion((await store.get(info.key))!, info.key);

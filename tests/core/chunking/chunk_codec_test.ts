@@ -38,7 +38,7 @@ async function assertCorrupt(stored: Uint8Array, message: RegExp): Promise<void>
 Deno.test("random data is stored raw and round-trips", async () => {
   for (const size of [0, 1, 1000, 300_000, MIB]) {
     const raw = randomBytes(size, size + 1);
-    const stored = await encodeChunk(raw);
+    const stored = encodeChunk(raw);
     assert.equal(stored[0], CHUNK_FORMAT_RAW);
     assert.equal(stored.length, size + 1);
     assert.deepEqual(await decodeChunk(stored), raw);
@@ -49,7 +49,7 @@ Deno.test("compressible data is stored as zstd, smaller, and round-trips", async
   for (const size of [4096, 300_000, MIB]) {
     const raw = compressibleBytes(size);
     for (const level of [1, 3]) {
-      const stored = await encodeChunk(raw, { level });
+      const stored = encodeChunk(raw, { level });
       assert.equal(stored[0], CHUNK_FORMAT_ZSTD);
       assert.ok(stored.length < raw.length / 4, `${size} bytes stored in ${stored.length}`);
       assert.deepEqual(await decodeChunk(stored), raw);
@@ -57,20 +57,20 @@ Deno.test("compressible data is stored as zstd, smaller, and round-trips", async
   }
 });
 
-Deno.test("compression is kept only when it saves at least 1/16", async () => {
+Deno.test("compression is kept only when it saves at least 1/16", () => {
   const mostlyRandom = randomBytes(100_000, 9);
   mostlyRandom.set(compressibleBytes(3000), 0); // saves about 2%: not worth it
-  assert.equal((await encodeChunk(mostlyRandom))[0], CHUNK_FORMAT_RAW);
+  assert.equal((encodeChunk(mostlyRandom))[0], CHUNK_FORMAT_RAW);
   const tenthText = randomBytes(100_000, 9);
   tenthText.set(compressibleBytes(12_000), 0); // saves about 8%
-  assert.equal((await encodeChunk(tenthText))[0], CHUNK_FORMAT_ZSTD);
+  assert.equal((encodeChunk(tenthText))[0], CHUNK_FORMAT_ZSTD);
 });
 
 Deno.test("a chunk compressible only in its middle is still compressed", async () => {
   // The start and end samples are random; only the middle one shows the text.
   const raw = randomBytes(200_000, 10);
   raw.set(compressibleBytes(80_000), 60_000);
-  const stored = await encodeChunk(raw);
+  const stored = encodeChunk(raw);
   assert.equal(stored[0], CHUNK_FORMAT_ZSTD);
   assert.ok(stored.length < raw.length * 0.75, `${raw.length} bytes stored in ${stored.length}`);
   assert.deepEqual(await decodeChunk(stored), raw);
@@ -93,27 +93,27 @@ Deno.test("zstd frames written at any level, as earlier defaults did, still deco
 });
 
 Deno.test("an unknown format byte is a corrupt chunk", async () => {
-  const stored = await encodeChunk(randomBytes(1000, 1));
+  const stored = encodeChunk(randomBytes(1000, 1));
   stored[0] ^= 0xff;
   await assertCorrupt(stored, /unknown chunk format byte 0xff/);
   await assertCorrupt(new Uint8Array(0), /empty/);
 });
 
 Deno.test("raw bytes labelled as zstd are a corrupt chunk", async () => {
-  const stored = await encodeChunk(randomBytes(1000, 2));
+  const stored = encodeChunk(randomBytes(1000, 2));
   stored[0] = CHUNK_FORMAT_ZSTD;
   await assertCorrupt(stored, /zstd frame header/);
 });
 
 Deno.test("a truncated zstd payload is a corrupt chunk", async () => {
-  const stored = await encodeChunk(compressibleBytes(300_000));
+  const stored = encodeChunk(compressibleBytes(300_000));
   for (const cut of [5, 100, Math.floor(stored.length / 2), stored.length - 3]) {
     await assertCorrupt(stored.subarray(0, stored.length - cut), /zstd/);
   }
 });
 
 Deno.test("a damaged zstd payload is a corrupt chunk", async () => {
-  const stored = await encodeChunk(compressibleBytes(300_000));
+  const stored = encodeChunk(compressibleBytes(300_000));
   for (const at of [20, Math.floor(stored.length / 2), stored.length - 2]) {
     const damaged = stored.slice();
     damaged[at] ^= 0x55;
@@ -130,7 +130,7 @@ Deno.test("a zstd chunk that inflates past the maximum chunk size is refused", a
   const unsized = zstdCompressSync(bomb, { params: { [constants.ZSTD_c_contentSizeFlag]: 0 } });
   await assertCorrupt(withFormatByte(CHUNK_FORMAT_ZSTD, unsized), /content size/);
   // A smaller limit applies when the caller gives one.
-  const stored = await encodeChunk(compressibleBytes(300_000));
+  const stored = encodeChunk(compressibleBytes(300_000));
   await assert.rejects(decodeChunk(stored, { maxRawSize: 1000 }), TcfsError);
 });
 

@@ -1,51 +1,89 @@
 import assert from "node:assert/strict";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
-import { createChunkHasher } from "../../../core/hashing/chunk_hasher.ts";
+import { type ChunkHasher, createChunkHasher } from "../../../core/hashing/chunk_hasher.ts";
+import {
+  CHUNK_FORMAT_RAW,
+  CHUNK_FORMAT_ZSTD,
+  decodeChunk,
+} from "../../../core/chunking/chunk_codec.ts";
+import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
-/** Chunks of assorted sizes, each in a buffer of its own. */
-function someChunks(count: number, seed: number): Uint8Array<ArrayBuffer>[] {
-  return Array.from(
-    { length: count },
-    (_, i) => randomBytes(1 + ((i * 40_961) % 300_000), seed + i),
-  );
+/** Hashes throwaway chunks one by one until the worker has taken over (it starts in the background). */
+async function untilOffloading(hasher: ChunkHasher): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (let seed = 1; hasher.bytesOffloaded === 0; seed++) {
+    assert.ok(Date.now() < deadline, "the worker never took over");
+    await hasher.hash(randomBytes(64 * 1024, seed));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
-Deno.test("chunks hashed on the worker get the same ids and bytes back, in order", async () => {
-  const chunks = someChunks(40, 300);
-  const expected = await Promise.all(chunks.map((c) => blake3Hex(c)));
-  const copies = chunks.map((c) => c.slice());
+Deno.test("past the threshold the worker hashes chunks: same ids, bytes handed back, in order", async () => {
   using hasher = createChunkHasher({ offloadAfterBytes: 1 << 20 });
+  await untilOffloading(hasher);
+  const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + i * 20_011, 300 + i));
+  const copies = chunks.map((c) => c.slice());
   const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
-  assert.deepEqual(answers.map((a) => a.id), expected);
-  answers.forEach((a, i) => assert.deepEqual(a.bytes, copies[i], `chunk ${i}'s bytes`));
-  assert.ok(hasher.bytesOffloaded > 0, "the worker hashed the chunks past the first MiB");
-  const moved = chunks.filter((c) => c.length === 0).length;
-  assert.ok(moved > 0 && moved < chunks.length, "only chunks past the first MiB moved away");
+  for (const [i, answer] of answers.entries()) {
+    assert.equal(answer.id, await blake3Hex(copies[i]), `chunk ${i}'s id`);
+    assert.deepEqual(answer.bytes, copies[i], `chunk ${i}'s bytes`);
+  }
+  assert.ok(chunks.every((c) => c.length === 0), "each chunk's memory moved to the worker");
 });
 
-Deno.test("a push under the offload threshold never starts the worker", async () => {
+Deno.test("chunks bound for packs are encoded on the worker every other time, decodably", async () => {
+  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
+  await untilOffloading(hasher);
+  const text = new TextEncoder().encode("a line of log text that repeats\n".repeat(8000));
+  // The 1st and 3rd are encoded: one compresses, one is stored raw.
+  const chunks = [text, text.slice(), randomBytes(200_000, 700), randomBytes(200_000, 701)];
+  const copies = chunks.map((c) => c.slice());
+  const answers = await Promise.all(chunks.map((c) => hasher.hash(c, { mayEncode: true })));
+  const encoded = answers.filter((a) => a.encoded);
+  assert.deepEqual(answers.map((a) => a.encoded?.format), [
+    CHUNK_FORMAT_ZSTD,
+    undefined,
+    CHUNK_FORMAT_RAW,
+    undefined,
+  ]);
+  for (const [i, answer] of answers.entries()) {
+    assert.deepEqual(answer.bytes, copies[i]);
+    if (!answer.encoded) continue;
+    const { format, payload } = answer.encoded;
+    assert.deepEqual(await decodeChunk(concatBytes([Uint8Array.of(format), payload])), copies[i]);
+  }
+  assert.equal(hasher.bytesEncodedOffThread, encoded.reduce((n, a) => n + a.bytes.length, 0));
+});
+
+Deno.test("below the threshold every chunk is hashed in place and keeps its memory", async () => {
   using hasher = createChunkHasher({ offloadAfterBytes: 64 << 20 });
-  for (const chunk of someChunks(8, 400)) {
-    assert.equal((await hasher.hash(chunk)).id, await blake3Hex(chunk));
+  for (let seed = 400; seed < 410; seed++) {
+    const chunk = randomBytes(300_000, seed);
+    const answer = await hasher.hash(chunk, { mayEncode: true });
+    assert.equal(answer.id, await blake3Hex(chunk));
+    assert.equal(answer.bytes, chunk, "the same memory comes back");
+    assert.equal(answer.encoded, undefined, "encoding is left to the pack writer");
   }
   assert.equal(hasher.bytesOffloaded, 0);
 });
 
-Deno.test("a view of a larger buffer is hashed as a copy and left as it was", async () => {
+Deno.test("a view of a larger buffer goes to the worker as a copy and is left as it was", async () => {
+  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
+  await untilOffloading(hasher);
   const whole = randomBytes(1 << 20, 500);
   const view = whole.subarray(1000, 200_000);
-  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
+  const before = hasher.bytesOffloaded;
   const { id, bytes } = await hasher.hash(view);
-  assert.equal(id, await blake3Hex(whole.subarray(1000, 200_000)));
+  assert.equal(id, await blake3Hex(view));
   assert.deepEqual(bytes, view);
   assert.equal(view.length, 199_000, "the view still holds its bytes");
-  assert.equal(hasher.bytesOffloaded, 199_000);
+  assert.equal(hasher.bytesOffloaded - before, 199_000);
 });
 
 Deno.test("a closed hasher refuses more work with a clear error", async () => {
   const hasher = createChunkHasher({ offloadAfterBytes: 0 });
-  await hasher.hash(randomBytes(1000, 600));
+  await untilOffloading(hasher);
   hasher[Symbol.dispose]();
   await assert.rejects(hasher.hash(randomBytes(1000, 601)), /chunk hasher is closed/);
 });

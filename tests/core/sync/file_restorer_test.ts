@@ -81,7 +81,7 @@ Deno.test("format 1 versions of chunks stored on their own (before packs) still 
     const chunks: ChunkRef[] = [];
     for await (const chunk of chunkStream(ReadableStream.from([bytes]))) {
       const id = await blake3Hex(chunk);
-      await store.put(`chunks/${id}`, await encodeChunk(chunk));
+      await store.put(`chunks/${id}`, encodeChunk(chunk));
       chunks.push({ id, size: chunk.length });
     }
     // Format 1: the digest is a plain BLAKE3 of the file.
