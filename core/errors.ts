@@ -15,6 +15,9 @@ export const ExitCode = {
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
 
+/** The hint of an error that only a defect in tcfs itself can cause. */
+export const BUG_HINT = "this is a bug in tcfs; run the command again, and report it if it recurs";
+
 /** Options for {@linkcode TcfsError}. */
 export interface TcfsErrorOptions {
   /** One sentence telling the user what to do next. */

@@ -4,7 +4,7 @@
  *
  * hash-wasm and Deno's zstd both run on the calling thread. Per byte, BLAKE3
  * costs ~1.6 ns here, reading, cutting, fingerprinting and packing ~1.2 ns, and
- * zstd ~4.6 ns on text (almost nothing on incompressible data, which a probe
+ * zstd ~4.5 ns on text (almost nothing on incompressible data, which a probe
  * skips). So the worker hashes every chunk, and a push also lets it encode every
  * other new chunk: both threads then carry about the same load on random data
  * and on text alike. A worker takes ~35 ms to start and some 40 MiB, which a push
@@ -16,15 +16,21 @@
 
 import { blake3Hex } from "./blake3.ts";
 import type { ChunkDone, ChunkJob, ChunkWorkerMessage } from "./chunk_worker.ts";
-import { CHUNK_FORMAT_RAW, CHUNK_FORMAT_ZSTD, type EncodedChunk } from "../chunking/chunk_codec.ts";
+import type { EncodedChunk } from "../chunking/chunk_codec.ts";
 import { transferableBytes } from "../concurrency/transferable_bytes.ts";
-import { TcfsError } from "../errors.ts";
+import { BUG_HINT, TcfsError } from "../errors.ts";
 
 /**
  * Bytes hashed on the calling thread before the worker starts: more than an
  * edit's few changed chunks, and ~15 ms of hashing.
  */
 export const OFFLOAD_AFTER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Chunk bytes waiting on the worker at most, across all of a push's files: each
+ * file runs a few MiB ahead of its placed chunks, and 32 files stage at once.
+ */
+const MAX_BYTES_AT_WORKER = 16 * 1024 * 1024;
 
 /** A chunk with its id; `bytes` holds the chunk's content, whichever thread hashed it. */
 export interface HashedChunk {
@@ -41,18 +47,19 @@ export interface HashOptions {
   mayEncode?: boolean;
 }
 
-/** Hashes the chunks of one push or pull; dispose of it (or let `using` do it) at the end. */
+/**
+ * Hashes the chunks of one push or pull, and encodes some of a push's on the
+ * way; dispose of it (or let `using` do it) at the end.
+ */
 export interface ChunkHasher extends Disposable {
   /**
-   * Returns the chunk's id and its bytes. The chunk's memory may move to the
-   * worker and back, which leaves `chunk` itself empty: read the returned bytes.
-   * Answers come in the order the chunks were given.
+   * Returns the chunk's id and its bytes. A chunk that spans its whole buffer
+   * may move to the worker and back, which leaves `chunk` itself empty: read the
+   * returned bytes.
    */
   hash(chunk: Uint8Array, options?: HashOptions): Promise<HashedChunk>;
   /** Bytes hashed on the worker so far. */
   readonly bytesOffloaded: number;
-  /** Bytes the worker encoded so far. */
-  readonly bytesEncodedOffThread: number;
 }
 
 /** Options for {@linkcode createChunkHasher}. */
@@ -63,7 +70,7 @@ export interface ChunkHasherOptions {
 
 /**
  * Creates the hasher for one push or pull. A machine with a single core never
- * starts the worker.
+ * starts the worker, and a worker that fails to start leaves the hashing in place.
  *
  * @example
  * ```ts
@@ -74,16 +81,18 @@ export interface ChunkHasherOptions {
  * ```
  */
 export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher {
-  const offloadAfter = navigator.hardwareConcurrency > 1
+  let offloadAfter = navigator.hardwareConcurrency > 1
     ? options.offloadAfterBytes ?? OFFLOAD_AFTER_BYTES
     : Infinity;
   const waiting = new Map<number, PromiseWithResolvers<HashedChunk>>();
   let worker: Worker | undefined;
-  let ready = false;
+  let workerReady = false;
   let failure: Error | undefined;
   let hashedInPlace = 0;
   let bytesOffloaded = 0;
-  let bytesEncodedOffThread = 0;
+  let bytesAtWorker = 0;
+  /** Settles when the worker answers, for callers waiting for room. */
+  let answered = Promise.withResolvers<void>();
   let encodeNext = false;
   let seq = 0;
 
@@ -91,6 +100,7 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     failure ??= err;
     for (const job of waiting.values()) job.reject(failure);
     waiting.clear();
+    answered.resolve();
     worker?.terminate();
   }
 
@@ -98,17 +108,26 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     const started = new Worker(new URL("./chunk_worker.ts", import.meta.url), { type: "module" });
     started.onmessage = ({ data }: MessageEvent<ChunkWorkerMessage>) => {
       if ("ready" in data) {
-        ready = true;
+        workerReady = true;
         return;
       }
+      if ("error" in data) return fail(workerError(data.error));
       const job = waiting.get(data.seq);
       waiting.delete(data.seq);
-      if ("error" in data) job?.reject(workerError(data.error));
-      else job?.resolve({ id: data.id, bytes: data.chunk, encoded: encodedForm(data) });
+      bytesAtWorker -= data.chunk.length;
+      answered.resolve();
+      answered = Promise.withResolvers<void>();
+      job?.resolve({ id: data.id, bytes: data.chunk, encoded: encodedForm(data) });
     };
+    started.onmessageerror = () => fail(workerError("an answer could not be read"));
     started.onerror = (event) => {
       event.preventDefault();
-      fail(workerError(event.message));
+      if (workerReady) return fail(workerError(event.message));
+      // A worker that never came up (say, a binary built without its module):
+      // hashing in place is slower, not wrong.
+      started.terminate();
+      worker = undefined;
+      offloadAfter = Infinity;
     };
     return started;
   }
@@ -117,42 +136,56 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     get bytesOffloaded() {
       return bytesOffloaded;
     },
-    get bytesEncodedOffThread() {
-      return bytesEncodedOffThread;
-    },
     async hash(chunk, { mayEncode = false } = {}) {
       if (failure) throw failure;
-      if (!ready || !worker) {
-        hashedInPlace += chunk.length;
+      if (!workerReady || !worker) {
         if (!worker && hashedInPlace > offloadAfter) worker = startWorker();
+        hashedInPlace += chunk.length;
         return { id: await blake3Hex(chunk), bytes: chunk };
       }
+      while (bytesAtWorker >= MAX_BYTES_AT_WORKER && !failure) await answered.promise;
+      if (failure) throw failure;
       const encode = mayEncode && (encodeNext = !encodeNext);
       const job: ChunkJob = { seq: ++seq, chunk: transferableBytes(chunk), encode };
       const answer = Promise.withResolvers<HashedChunk>();
       waiting.set(job.seq, answer);
-      bytesOffloaded += chunk.length;
-      if (encode) bytesEncodedOffThread += chunk.length;
+      bytesOffloaded += job.chunk.length;
+      bytesAtWorker += job.chunk.length;
       worker.postMessage(job, [job.chunk.buffer]);
       return await answer.promise;
     },
     [Symbol.dispose]() {
       fail(new TcfsError("the chunk hasher is closed: its push or pull has ended"));
       worker = undefined;
-      ready = false;
+      workerReady = false;
     },
   };
 }
 
+/**
+ * Hashes `bytes` with `hasher`, or in place without one (for callers that never
+ * move enough data to want a worker).
+ *
+ * @example
+ * ```ts
+ * const { id, bytes: same } = await hashChunk(bytes, undefined);
+ * ```
+ */
+export function hashChunk(
+  bytes: Uint8Array,
+  hasher: ChunkHasher | undefined,
+  options?: HashOptions,
+): Promise<HashedChunk> {
+  return hasher ? hasher.hash(bytes, options) : blake3Hex(bytes).then((id) => ({ id, bytes }));
+}
+
 function encodedForm(answer: ChunkDone): EncodedChunk | undefined {
-  if (!answer.encoded) return undefined;
-  return answer.compressed
-    ? { format: CHUNK_FORMAT_ZSTD, payload: answer.compressed }
-    : { format: CHUNK_FORMAT_RAW, payload: answer.chunk };
+  if (answer.format === undefined) return undefined;
+  return { format: answer.format, payload: answer.compressed ?? answer.chunk };
 }
 
 function workerError(message: string): TcfsError {
   return new TcfsError(`the chunk hashing thread failed: ${message}`, {
-    hint: "this is a bug in tcfs; run the command again, and report it if it recurs",
+    hint: BUG_HINT,
   });
 }

@@ -21,15 +21,15 @@ export interface ChunkJob {
 }
 
 /**
- * A finished {@linkcode ChunkJob}: the id and the chunk handed back, with the zstd
- * frame when the job asked for encoding and compression paid (an encoded job
- * without `compressed` is stored raw).
+ * A finished {@linkcode ChunkJob}: the id and the chunk handed back and, when the
+ * job asked for encoding, the chunk's stored format, with the zstd frame if that
+ * format is zstd (a raw chunk's payload is the chunk itself).
  */
 export interface ChunkDone {
   seq: number;
   id: string;
   chunk: Uint8Array<ArrayBuffer>;
-  encoded: boolean;
+  format?: number;
   compressed?: Uint8Array<ArrayBuffer>;
 }
 
@@ -47,7 +47,7 @@ self.onmessage = async ({ data: job }: MessageEvent<ChunkJob>) => {
     const compressed = encoded && encoded.format !== CHUNK_FORMAT_RAW
       ? transferableBytes(encoded.payload)
       : undefined;
-    answer = { seq: job.seq, id, chunk: job.chunk, encoded: job.encode, compressed };
+    answer = { seq: job.seq, id, chunk: job.chunk, format: encoded?.format, compressed };
   } catch (err) {
     answer = { seq: job.seq, error: err instanceof Error ? err.message : String(err) };
   }

@@ -7,16 +7,20 @@
  * file still holds, at a chunk boundary, the bytes of the previous version's
  * next chunk, that chunk is also the next chunk now. Bytes are compared through
  * an XXH3-128 fingerprint recorded at the last sync (~4 GB/s). Where they differ,
- * FastCDC runs from that boundary; a cut chunk whose fingerprint and size are
- * one of the previous chunks' is that chunk, and puts the walk back in step
- * after it. The previous version's last chunk is reused only if the file ends
- * with it: end of file, not content, may have cut it.
+ * FastCDC runs from that boundary. A cut chunk whose fingerprint and size are
+ * one of the previous chunks' puts the walk back in step after it; that chunk
+ * itself is still yielded as new, so the caller's BLAKE3 decides what it is
+ * (and finds it among the chunks the store already has). The previous version's
+ * last chunk is reused only if the file ends with it: end of file, not content,
+ * may have cut it.
  *
  * No BLAKE3 runs here: new chunks are yielded with their bytes, and the caller
  * hashes them (on another thread, for a large push) while the walk goes on.
  *
- * Local files are not adversarial: a file whose owner crafts a fingerprint
- * collision only keeps their own edit from syncing.
+ * A chunk reused in step is named on its fingerprint alone. The fingerprints
+ * are this device's own, taken from bytes it hashed when pushing or checked
+ * when pulling, and local files are not adversarial: a file whose owner crafts
+ * an XXH3-128 collision gets a version that names the old bytes.
  *
  * @module
  */
@@ -92,12 +96,8 @@ export async function* chunkAgainst(
     window.consume(cut);
     const print = await xxh128Hex(bytes);
     const match = byPrint.get(print);
-    if (match === undefined || previous[match].size !== cut) {
-      inStep = -1;
-      yield { kind: "fresh", print, bytes };
-    } else {
-      inStep = match + 1 < previous.length ? match + 1 : -1;
-      yield { kind: "reused", chunk: previous[match] };
-    }
+    const resumes = match !== undefined && previous[match].size === cut;
+    inStep = resumes && match + 1 < previous.length ? match + 1 : -1;
+    yield { kind: "fresh", print, bytes };
   }
 }

@@ -12,8 +12,8 @@ import type { ObjectStore } from "../store/object_store.ts";
 import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
-import { blake3Hex, createBlake3Hasher } from "../hashing/blake3.ts";
-import type { ChunkHasher } from "../hashing/chunk_hasher.ts";
+import { createBlake3Hasher } from "../hashing/blake3.ts";
+import { type ChunkHasher, hashChunk } from "../hashing/chunk_hasher.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { PrintedChunk } from "./edit_chunker.ts";
@@ -225,7 +225,7 @@ async function fetchRange(
     if (piece.length !== ref.length) throw corruptChunk(version, ref, "the pack is too short");
     return piece;
   });
-  // All of the range's chunks go to the hasher at once: their answers come in order.
+  // All of the range's chunks go to the hasher at once.
   return await Promise.all(range.refs.map((ref, i) => check(ref, pieces[i])));
 }
 
@@ -238,7 +238,7 @@ async function checkedChunk(
 ): Promise<Uint8Array> {
   const raw = await decodeChunk(stored);
   if (raw.length !== ref.size) throw corruptChunk(version, ref, "wrong size");
-  const { id, bytes } = hasher ? await hasher.hash(raw) : { id: await blake3Hex(raw), bytes: raw };
+  const { id, bytes } = await hashChunk(raw, hasher);
   if (id !== ref.id) throw corruptChunk(version, ref, "BLAKE3 mismatch");
   return bytes;
 }

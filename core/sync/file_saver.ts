@@ -14,8 +14,7 @@ import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
 import { encodeBase64 } from "../encoding/base64.ts";
-import { blake3Hex } from "../hashing/blake3.ts";
-import type { ChunkHasher, HashedChunk } from "../hashing/chunk_hasher.ts";
+import { type ChunkHasher, hashChunk, type HashedChunk } from "../hashing/chunk_hasher.ts";
 
 /** Files up to this size travel inside their version: one request instead of two. */
 export const INLINE_LIMIT = 16 * 1024;
@@ -111,8 +110,9 @@ async function stageInline(
 
 /**
  * How far a file's chunking may run ahead of its chunks being hashed and
- * placed. ~16 average chunks keep the hashing worker busy while this thread cuts
- * and packs (4 chunks: ~10% slower), and the bytes held stay small.
+ * placed: ~16 average chunks keep the hashing worker busy while this thread cuts
+ * and packs (4 chunks: ~10% slower). The hasher bounds what all files together
+ * have waiting on the worker.
  */
 const LOOKAHEAD_BYTES = 4 * 1024 * 1024;
 
@@ -125,14 +125,13 @@ async function saveChunked(
   const chunks: ChunkRef[] = [];
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
-  const hash = (bytes: Uint8Array) =>
-    hasher
-      ? hasher.hash(bytes, { mayEncode: true })
-      : blake3Hex(bytes).then((id): HashedChunk => ({ id, bytes }));
-  const store = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
+  let failed = false;
+  const placeOrReuse = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
     const { id, bytes } = hashed;
     const known = reuse.known?.get(id) ?? reuse.find?.(id);
     if (known && known.size === bytes.length) return { ...known, print };
+    // A file that failed stops filling packs with chunks no version will name.
+    if (failed) throw new Error("abandoned: its file failed");
     const placed = await packs.place(id, bytes, hashed.encoded);
     durable.add(placed.durable);
     return { ...placed.ref, print };
@@ -152,20 +151,24 @@ async function saveChunked(
     for await (const next of chunkAgainst(file, reuse.previous ?? [], expectedSize)) {
       // Counted first: hashing may move the bytes to the worker.
       bytesAhead += next.kind === "reused" ? next.chunk.size : next.bytes.length;
-      if (next.kind === "reused") ahead.push(Promise.resolve(next.chunk));
+      let printed: Promise<PrintedChunk>;
+      if (next.kind === "reused") printed = Promise.resolve(next.chunk);
       else {
         // Hashes overlap; placing waits for the chunk before, so that neighbours
         // in the file sit side by side in a pack and come down in one range.
-        const hashed = hash(next.bytes);
+        const hashed = hashChunk(next.bytes, hasher, { mayEncode: true });
         const previous = ahead.at(-1);
-        ahead.push(Promise.all([hashed, previous]).then(([h]) => store(next.print, h)));
+        printed = Promise.all([hashed, previous]).then(([h]) => placeOrReuse(next.print, h));
+        // Until it is settled, a failure surfaces there, not as an unhandled rejection.
+        printed.catch(() => {});
       }
+      ahead.push(printed);
       while (bytesAhead > LOOKAHEAD_BYTES) await settle();
     }
     while (ahead.length > 0) await settle();
-  } finally {
-    // Chunks still ahead after a failure must not turn into unhandled rejections.
-    for (const pending of ahead) pending.catch(() => {});
+  } catch (err) {
+    failed = true;
+    throw err;
   }
   const allDurable = Promise.all(durable).then(() => {});
   // A caller that stops before awaiting it must not see an unhandled rejection.

@@ -18,6 +18,7 @@ import { encodeChunkParts, type EncodedChunk } from "../chunking/chunk_codec.ts"
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
+import { BUG_HINT, TcfsError } from "../errors.ts";
 
 /** A pack is sealed once it holds this many stored bytes. */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
@@ -43,7 +44,8 @@ export interface PackWriter {
   /**
    * Places a chunk (once per id per writer), waiting while too many packs are
    * uploading. `encoded`, the chunk's stored form if it is already known, spares
-   * encoding it here.
+   * encoding it here. The pack keeps a reference to the bytes until it is sealed:
+   * they must not change or move before then.
    */
   place(id: string, raw: Uint8Array, encoded?: EncodedChunk): Promise<PlacedChunk>;
   /** Seals the open pack, so that everything placed so far becomes durable. */
@@ -98,6 +100,14 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     if (!pack || pack.bytes === 0) return;
     const body = concatBytes(pack.parts);
     pack.parts = []; // the copy is all the upload needs
+    if (body.length !== pack.bytes) {
+      // A part whose memory moved away after placing (a bug) must not become a short pack.
+      failure ??= new TcfsError(`pack ${pack.id} lost ${pack.bytes - body.length} bytes`, {
+        hint: BUG_HINT,
+      });
+      pack.landed.reject(failure);
+      return;
+    }
     const upload = store.put(packKey(pack.id), body, { contentVerifiedByReaders: true }).then(
       () => {
         counters.chunksUploaded += pack.chunks;

@@ -14,7 +14,7 @@
  * - "saveFile": what a push runs, from a cached temp file into packs, with a store
  *   that keeps nothing (no network in the figure): once with every chunk hashed on
  *   the main thread, once with the push's hasher (`core/hashing/chunk_hasher.ts`),
- *   which hashes on a worker after the first 32 MiB.
+ *   which hashes (and encodes every other chunk) on a worker after the first 8 MiB.
  *
  * Then the peak RSS (sampled once per chunk, workers included) and the load average,
  * which says how much other work on the machine the figures share their cores with.
