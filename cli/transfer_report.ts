@@ -30,6 +30,12 @@ export function printTransferReport(
       `${direction === "push" ? "pushed" : "pulled"} ${summary.files} files (${moved}), ` +
         `${summary.deleted} deleted, ${summary.unchanged} unchanged`,
     );
+    if (summary.store_replaced) {
+      console.log(
+        "note: the store is not the one this device last synced with (it was emptied or replaced); " +
+          "every file was compared afresh",
+      );
+    }
     for (const path of summary.auto_resolved) {
       console.log(
         `conflict on ${path} resolved automatically (conflict_mode = auto); the other side was kept as a conflict copy`,

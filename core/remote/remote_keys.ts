@@ -9,6 +9,7 @@
  * tcfs-meta/devices/<device>.json                  a device's registration
  * tcfs-meta/devices.json                           fleet index, rebuilt from the above
  * tcfs-meta/revoked/<device>.json                  revocation marker, written by the revoker
+ * tcfs-meta/store-id                               this store's random id, written once
  * ```
  *
  * @module
@@ -108,6 +109,12 @@ export function parseVersionKey(key: string): VersionKeyParts | undefined {
   }
   return { namespace: parts[1], digest: parts[3], device: match[1], counter: Number(match[2]) };
 }
+
+/**
+ * A random id that tells this store from an emptied or replaced one at the same
+ * address (`core/state/store_identity.ts`).
+ */
+export const STORE_ID_KEY = "tcfs-meta/store-id";
 
 /** Prefix of the per-device registration objects. */
 export const DEVICES_PREFIX = "tcfs-meta/devices/";

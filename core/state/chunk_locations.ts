@@ -72,3 +72,17 @@ export function findChunkLocation(
     ? { id, size: row.size }
     : { id, size: row.size, pack: row.pack, offset: row.offset!, length: row.length! };
 }
+
+/**
+ * Forgets where chunks lie in the store at `storeLocation`, when the store turns
+ * out to be another one.
+ *
+ * @example
+ * ```ts
+ * forgetChunkLocations(state, store.location);
+ * ```
+ */
+export function forgetChunkLocations(state: StateDb, storeLocation: string): void {
+  state.ensureSchema(SCHEMA);
+  state.statement("DELETE FROM chunk_locations WHERE store = ?").run(storeLocation);
+}

@@ -74,3 +74,17 @@ export function loadChunkPrints(
     pack === undefined ? { id, size, print } : { id, size, print, pack, offset, length }
   );
 }
+
+/**
+ * Forgets the recorded chunks of every path filed under `namespacePrefix` (a store
+ * location and `#`), when the store turns out to be another one.
+ *
+ * @example
+ * ```ts
+ * forgetChunkPrints(state, `${store.location}#`);
+ * ```
+ */
+export function forgetChunkPrints(state: StateDb, namespacePrefix: string): void {
+  statement(state, "DELETE FROM chunk_prints WHERE substr(namespace, 1, ?) = ?")
+    .run(namespacePrefix.length, namespacePrefix);
+}

@@ -26,7 +26,10 @@ export interface TrackedEntry {
   target?: string;
   /** Clock of the version the local copy corresponds to. */
   baseVclock: VectorClock;
-  /** Key of that version. */
+  /**
+   * Key of that version; empty once the store turned out to be another one
+   * ({@linkcode StateDb.unlinkFromStore}): the local copy is known, its remote version is not.
+   */
   baseKey: string;
   syncedAt: string;
 }
@@ -246,6 +249,29 @@ export class StateDb {
     if (gone.length === 0) return;
     this.transaction(() => {
       for (const key of gone) remove.run(key);
+    });
+  }
+
+  /**
+   * Unlinks every path tracked under `prefix` (a store location and `#`) from its
+   * remote version, keeping what is known about the local copy, and forgets the
+   * cached versions filed there: for when the store turns out to be another one.
+   * An unlinked path is pushed again even if unchanged, and a pull may replace it
+   * if it is unchanged since its last sync.
+   *
+   * @example
+   * ```ts
+   * state.unlinkFromStore(`${store.location}#`);
+   * ```
+   */
+  unlinkFromStore(prefix: string): void {
+    this.flush();
+    this.transaction(() => {
+      this.statement(
+        "UPDATE tracked SET base_vclock = '{}', base_key = '' WHERE substr(namespace, 1, ?) = ?",
+      ).run(prefix.length, prefix);
+      this.statement("DELETE FROM version_cache WHERE substr(key, 1, ?) = ?")
+        .run(prefix.length, prefix);
     });
   }
 

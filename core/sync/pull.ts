@@ -27,6 +27,7 @@ import {
 } from "./remote_heads.ts";
 import {
   remoteDisplayPath,
+  storeWasReplaced,
   type SyncContext,
   trackedNamespace,
   type TransferProgress,
@@ -64,6 +65,7 @@ interface PullItem {
  */
 export async function pull(ctx: SyncContext, request: PullRequest): Promise<PullSummary> {
   const summary = emptyPullSummary();
+  summary.store_replaced = await storeWasReplaced(ctx);
   const items = await planItems(ctx, request, summary);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   using hasher = createChunkHasher();
@@ -170,7 +172,7 @@ async function pullOne(
   ctx: SyncContext,
   request: PullRequest,
   item: PullItem,
-  shared: Omit<RestoreOptions, "beforeReplace">,
+  restoreOptions: Omit<RestoreOptions, "beforeReplace">,
 ): Promise<Outcome> {
   const { heads } = item.heads;
   const head = heads[0];
@@ -205,7 +207,7 @@ async function pullOne(
   }
   const version = await completeVersion(ctx.store, head);
   const prints = await restoreVersion(ctx.store, version, localPath, {
-    ...shared,
+    ...restoreOptions,
     beforeReplace: async () => {
       const now = await statEntry(localPath, item.rel);
       if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {

@@ -20,6 +20,7 @@ import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
   headsLookup,
   remoteDisplayPath,
+  storeWasReplaced,
   type SyncContext,
   trackedNamespace,
   type TransferProgress,
@@ -53,6 +54,7 @@ export interface PushRequest {
  */
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
   const summary = emptyPushSummary();
+  summary.store_replaced = await storeWasReplaced(ctx);
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
   const underRoot = (t: TrackedEntry) =>
@@ -60,7 +62,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const deletions = ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
     .filter((t) => t.kind !== "deleted" && underRoot(t) && !present.has(t.path));
   const changed = entries.filter((entry) => {
-    const unchanged = sameStat(ctx.state.getTracked(trackedNamespace(ctx), entry.rel), entry);
+    const tracked = ctx.state.getTracked(trackedNamespace(ctx), entry.rel);
+    // An unlinked path (its store was replaced) goes up again even if unchanged.
+    const unchanged = tracked?.baseKey !== "" && sameStat(tracked, entry);
     if (unchanged) summary.unchanged++;
     return !unchanged;
   });
@@ -92,6 +96,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
         adopt(ctx, entry, unseenLive[0]);
         clearConflict(ctx.state, ctx.namespace, rel);
+      } else if (entry && tracked?.baseKey === "" && sameStat(tracked, entry)) {
+        // Unlinked when its store was replaced, and unchanged since: the new store's
+        // version is for the next pull to take, not a conflict.
+        summary.unchanged++;
       } else {
         met.push({
           rel,

@@ -10,6 +10,7 @@ import type { StoredVersion } from "./remote_heads.ts";
 import { type PathHeads, readNamespaceHeads, readPathHeads } from "./remote_heads.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { ConflictMode } from "../config/config_schema.ts";
+import { checkStoreIdentity } from "../state/store_identity.ts";
 
 /** This device, as versions name it. */
 export interface DeviceRef {
@@ -46,6 +47,42 @@ export interface SyncContext {
  */
 export function trackedNamespace(ctx: Pick<SyncContext, "store" | "namespace">): string {
   return `${ctx.store.location}#${ctx.namespace}`;
+}
+
+/**
+ * How often a long-running process checks its store's identity again. A store
+ * is rarely emptied, and a daemon's idle scans should not each cost a request.
+ */
+const IDENTITY_RECHECK_MS = 60_000;
+
+/** When each state database last checked each store, by location. */
+const identityCheckedAt = new WeakMap<StateDb, Map<string, number>>();
+
+/**
+ * Checks that the store is the one this device last synced with (see
+ * store_identity.ts), at most once a minute per process. Returns true when it
+ * was emptied or replaced, in which case the device's state for it has been reset.
+ *
+ * @example
+ * ```ts
+ * summary.store_replaced = await storeWasReplaced(ctx);
+ * ```
+ */
+export async function storeWasReplaced(ctx: SyncContext): Promise<boolean> {
+  const checked = identityCheckedAt.get(ctx.state) ?? new Map<string, number>();
+  identityCheckedAt.set(ctx.state, checked);
+  const last = checked.get(ctx.store.location);
+  if (last !== undefined && Date.now() - last < IDENTITY_RECHECK_MS) return false;
+  const replaced = await checkStoreIdentity(ctx.state, ctx.store) === "replaced";
+  checked.set(ctx.store.location, Date.now());
+  if (replaced) {
+    ctx.log?.(
+      "warning",
+      `${ctx.store.location} is not the store this device last synced with (emptied or ` +
+        `replaced); what this device knew about it was reset and every file is compared afresh`,
+    );
+  }
+  return replaced;
 }
 
 /** Progress of a transfer, for progress bars. */

@@ -11,7 +11,12 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { readNamespaceHeads } from "./remote_heads.ts";
-import { remoteDisplayPath, type SyncContext, trackedNamespace } from "./sync_context.ts";
+import {
+  remoteDisplayPath,
+  storeWasReplaced,
+  type SyncContext,
+  trackedNamespace,
+} from "./sync_context.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 import { sameContent, sameStat } from "./local_change.ts";
 
@@ -42,6 +47,8 @@ export interface StatusRequest {
  * ```
  */
 export async function syncStatus(ctx: SyncContext, request: StatusRequest): Promise<PathStatus[]> {
+  // An emptied or replaced store holds none of what this device synced with it.
+  await storeWasReplaced(ctx);
   const locals = new Map<string, LocalEntry>();
   const info = await Deno.lstat(request.localPath).catch(() => undefined);
   if (info?.isDirectory) {
@@ -89,6 +96,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
         !(local.kind === "file" && t.kind === "file" &&
           await localFileHasDigest(local.localPath, t.blake3));
       if (modified) state = remoteNewer ? "conflict" : "modified";
+      else if (t.baseKey === "" && !liveRemote) state = "new"; // its store was replaced
       else state = remoteNewer ? "remote-newer" : "synced";
     } else if (t && t.kind !== "deleted") {
       state = remoteNewer && liveRemote ? "remote-newer" : "deleted";

@@ -26,6 +26,8 @@ export interface PushSummary {
   /** Paths whose remote deletion this push overrode (the modification wins). */
   resurrected: string[];
   failures: PathFailure[];
+  /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
+  store_replaced: boolean;
 }
 
 /** What a pull did. */
@@ -42,6 +44,8 @@ export interface PullSummary {
   auto_resolved: string[];
   /** Paths deleted remotely but modified here: the modification was kept. */
   kept_modified: string[];
+  /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
+  store_replaced: boolean;
   failures: PathFailure[];
 }
 
@@ -66,6 +70,7 @@ export function emptyPushSummary(): PushSummary {
     auto_resolved: [],
     resurrected: [],
     failures: [],
+    store_replaced: false,
   };
 }
 
@@ -90,5 +95,6 @@ export function emptyPullSummary(): PullSummary {
     auto_resolved: [],
     kept_modified: [],
     failures: [],
+    store_replaced: false,
   };
 }

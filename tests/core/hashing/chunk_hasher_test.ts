@@ -19,49 +19,60 @@ async function untilOffloading(hasher: ChunkHasher): Promise<void> {
   }
 }
 
-/** The worker needs a second core; a single-core machine always hashes in place. */
-const oneCore = navigator.hardwareConcurrency < 2;
+/**
+ * A test of a hasher whose worker has taken over. The worker needs a second core: a
+ * single-core machine always hashes in place, and skips these.
+ */
+function offloadingTest(
+  name: string,
+  offloadAfterBytes: number,
+  test: (hasher: ChunkHasher) => Promise<void>,
+): void {
+  Deno.test({ name, ignore: navigator.hardwareConcurrency < 2 }, async () => {
+    using hasher = createChunkHasher({ offloadAfterBytes });
+    await untilOffloading(hasher);
+    await test(hasher);
+  });
+}
 
-Deno.test({
-  name: "past the threshold the worker hashes chunks: same ids, and the bytes handed back",
-  ignore: oneCore,
-}, async () => {
-  using hasher = createChunkHasher({ offloadAfterBytes: 1 << 20 });
-  await untilOffloading(hasher);
-  const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + i * 20_011, 300 + i));
-  const copies = chunks.map((c) => c.slice());
-  const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
-  for (const [i, answer] of answers.entries()) {
-    assert.equal(answer.id, await blake3Hex(copies[i]), `chunk ${i}'s id`);
-    assert.deepEqual(answer.bytes, copies[i], `chunk ${i}'s bytes`);
-  }
-  assert.ok(chunks.every((c) => c.length === 0), "each chunk's memory moved to the worker");
-});
+offloadingTest(
+  "past the threshold the worker hashes chunks: same ids, and the bytes handed back",
+  1 << 20,
+  async (hasher) => {
+    const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + i * 20_011, 300 + i));
+    const copies = chunks.map((c) => c.slice());
+    const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
+    for (const [i, answer] of answers.entries()) {
+      assert.equal(answer.id, await blake3Hex(copies[i]), `chunk ${i}'s id`);
+      assert.deepEqual(answer.bytes, copies[i], `chunk ${i}'s bytes`);
+    }
+    assert.ok(chunks.every((c) => c.length === 0), "each chunk's memory moved to the worker");
+  },
+);
 
-Deno.test({
-  name: "chunks bound for packs are encoded on the worker every other time, decodably",
-  ignore: oneCore,
-}, async () => {
-  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
-  await untilOffloading(hasher);
-  const text = new TextEncoder().encode("a line of log text that repeats\n".repeat(8000));
-  // The 1st and 3rd are encoded: one compresses, one is stored raw.
-  const chunks = [text, text.slice(), randomBytes(200_000, 700), randomBytes(200_000, 701)];
-  const copies = chunks.map((c) => c.slice());
-  const answers = await Promise.all(chunks.map((c) => hasher.hash(c, { mayEncode: true })));
-  assert.deepEqual(answers.map((a) => a.encoded?.format), [
-    CHUNK_FORMAT_ZSTD,
-    undefined,
-    CHUNK_FORMAT_RAW,
-    undefined,
-  ]);
-  for (const [i, answer] of answers.entries()) {
-    assert.deepEqual(answer.bytes, copies[i]);
-    if (!answer.encoded) continue;
-    const { format, payload } = answer.encoded;
-    assert.deepEqual(await decodeChunk(concatBytes([Uint8Array.of(format), payload])), copies[i]);
-  }
-});
+offloadingTest(
+  "chunks bound for packs are encoded on the worker every other time, decodably",
+  0,
+  async (hasher) => {
+    const text = new TextEncoder().encode("a line of log text that repeats\n".repeat(8000));
+    // The 1st and 3rd are encoded: one compresses, one is stored raw.
+    const chunks = [text, text.slice(), randomBytes(200_000, 700), randomBytes(200_000, 701)];
+    const copies = chunks.map((c) => c.slice());
+    const answers = await Promise.all(chunks.map((c) => hasher.hash(c, { mayEncode: true })));
+    assert.deepEqual(answers.map((a) => a.encoded?.format), [
+      CHUNK_FORMAT_ZSTD,
+      undefined,
+      CHUNK_FORMAT_RAW,
+      undefined,
+    ]);
+    for (const [i, answer] of answers.entries()) {
+      assert.deepEqual(answer.bytes, copies[i]);
+      if (!answer.encoded) continue;
+      const { format, payload } = answer.encoded;
+      assert.deepEqual(await decodeChunk(concatBytes([Uint8Array.of(format), payload])), copies[i]);
+    }
+  },
+);
 
 Deno.test("below the threshold every chunk is hashed in place and keeps its memory", async () => {
   using hasher = createChunkHasher({ offloadAfterBytes: 64 << 20 });
@@ -75,43 +86,36 @@ Deno.test("below the threshold every chunk is hashed in place and keeps its memo
   assert.equal(hasher.bytesOffloaded, 0);
 });
 
-Deno.test({
-  name: "more than the worker may hold at once waits for room, and every chunk is answered",
-  ignore: oneCore,
-}, async () => {
-  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
-  await untilOffloading(hasher);
-  // 48 × 512 KiB = 24 MiB given at once, more than the 16 MiB the worker may hold.
-  const chunks = Array.from({ length: 48 }, (_, i) => randomBytes(512 * 1024, 800 + i));
-  const expected = await Promise.all(chunks.map((c) => blake3Hex(c)));
-  const before = hasher.bytesOffloaded;
-  const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
-  assert.deepEqual(answers.map((a) => a.id), expected);
-  assert.equal(hasher.bytesOffloaded - before, 48 * 512 * 1024);
-});
+offloadingTest(
+  "more than the worker may hold at once waits for room, and every chunk is answered",
+  0,
+  async (hasher) => {
+    // 48 × 512 KiB = 24 MiB given at once, more than the 16 MiB the worker may hold.
+    const chunks = Array.from({ length: 48 }, (_, i) => randomBytes(512 * 1024, 800 + i));
+    const expected = await Promise.all(chunks.map((c) => blake3Hex(c)));
+    const before = hasher.bytesOffloaded;
+    const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
+    assert.deepEqual(answers.map((a) => a.id), expected);
+    assert.equal(hasher.bytesOffloaded - before, 48 * 512 * 1024);
+  },
+);
 
-Deno.test({
-  name: "a view of a larger buffer goes to the worker as a copy and is left as it was",
-  ignore: oneCore,
-}, async () => {
-  using hasher = createChunkHasher({ offloadAfterBytes: 0 });
-  await untilOffloading(hasher);
-  const whole = randomBytes(1 << 20, 500);
-  const view = whole.subarray(1000, 200_000);
-  const before = hasher.bytesOffloaded;
-  const { id, bytes } = await hasher.hash(view);
-  assert.equal(id, await blake3Hex(view));
-  assert.deepEqual(bytes, view);
-  assert.equal(view.length, 199_000, "the view still holds its bytes");
-  assert.equal(hasher.bytesOffloaded - before, 199_000);
-});
+offloadingTest(
+  "a view of a larger buffer goes to the worker as a copy and is left as it was",
+  0,
+  async (hasher) => {
+    const whole = randomBytes(1 << 20, 500);
+    const view = whole.subarray(1000, 200_000);
+    const before = hasher.bytesOffloaded;
+    const { id, bytes } = await hasher.hash(view);
+    assert.equal(id, await blake3Hex(view));
+    assert.deepEqual(bytes, view);
+    assert.equal(view.length, 199_000, "the view still holds its bytes");
+    assert.equal(hasher.bytesOffloaded - before, 199_000);
+  },
+);
 
-Deno.test({
-  name: "a closed hasher refuses more work with a clear error",
-  ignore: oneCore,
-}, async () => {
-  const hasher = createChunkHasher({ offloadAfterBytes: 0 });
-  await untilOffloading(hasher);
+offloadingTest("a closed hasher refuses more work with a clear error", 0, async (hasher) => {
   hasher[Symbol.dispose]();
   await assert.rejects(hasher.hash(randomBytes(1000, 601)), /chunk hasher is closed/);
 });

@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { StateDb, type TrackedEntry } from "../../../core/state/state_db.ts";
+import { sampleTracked } from "../../support/tracked_entry.ts";
 
-function tracked(path: string, baseKey = `ns/default/v/${path}/k-1.json`): TrackedEntry {
-  return {
-    namespace: "http://127.0.0.1:1/b#default",
-    path,
-    localPath: `/sync/${path}`,
-    kind: "file",
-    size: 3,
-    mtimeMs: 1_700_000_000_000,
-    ino: 7,
-    mode: 0o644,
-    blake3: "ab".repeat(32),
-    baseVclock: { device: 1 },
-    baseKey,
-    syncedAt: "2026-01-01T00:00:00.000Z",
-  };
+function tracked(path: string, baseKey?: string): TrackedEntry {
+  return sampleTracked(path, baseKey === undefined ? {} : { baseKey });
 }
 
 /** A state database in a fresh temp dir, removed at the end. */

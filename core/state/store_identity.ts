@@ -1,0 +1,86 @@
+/**
+ * Tells a store apart from an emptied or replaced one at the same address.
+ *
+ * A device remembers, per store address, what it synced (tracked paths), where
+ * chunks lie (chunk locations and fingerprints) and version bodies it read. A
+ * bucket deleted and created again under the same name, or a store folder
+ * wiped, keeps the address but none of the objects: a push would then name
+ * packs that no longer exist, skip files it believes synced, and counters that
+ * restart at 1 would reuse version keys the device has cached. So each store
+ * holds a random id (`tcfs-meta/store-id`), written by the first device that
+ * finds none, and each device records the id it last synced with. When the two
+ * differ, the device forgets what it knew about the old store (chunk locations,
+ * fingerprints, cached versions) and unlinks its tracked paths from their remote
+ * versions while keeping what it knows of the local copies: a push then uploads
+ * every file again, and a pull replaces only local copies unchanged since their
+ * last sync (a changed one is a conflict, as ever).
+ *
+ * The id is written only if absent, where the store honours that. Where it does
+ * not, two devices that both find no id may each write one and the last write
+ * stays; a device that read the other id back in between then resets its state
+ * once more than it had to: re-uploads and rehashes, never a loss.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { StateDb } from "./state_db.ts";
+import { STORE_ID_KEY } from "../remote/remote_keys.ts";
+import { forgetChunkLocations } from "./chunk_locations.ts";
+import { forgetChunkPrints } from "./chunk_prints.ts";
+
+/** What {@linkcode checkStoreIdentity} found. */
+export type StoreIdentityCheck =
+  /** The store this device last synced with. */
+  | "same"
+  /** A store this device had not recorded an id for (first use, or an older tcfs). */
+  | "recorded"
+  /** A different store at the same address: this device's state for it was reset. */
+  | "replaced";
+
+/**
+ * Compares the store's id with the one this device recorded, creating the id if
+ * the store has none, and resets the device's state for the address if they
+ * differ.
+ *
+ * @example
+ * ```ts
+ * if (await checkStoreIdentity(ctx.state, ctx.store) === "replaced") {
+ *   console.warn("the store was emptied or replaced; comparing every file afresh");
+ * }
+ * ```
+ */
+export async function checkStoreIdentity(
+  state: StateDb,
+  store: ObjectStore,
+): Promise<StoreIdentityCheck> {
+  const metaKey = `store-id:${store.location}`;
+  const recorded = state.getMeta(metaKey);
+  let current = await readStoreId(store);
+  if (current === undefined) {
+    const id = new TextEncoder().encode(`${crypto.randomUUID()}\n`);
+    await store.putConditional(STORE_ID_KEY, id, { ifNoneMatch: "*" });
+    // Another device may have written its id first; the store's is the one.
+    current = await readStoreId(store);
+    if (current === undefined) {
+      throw new Error(`${STORE_ID_KEY} vanished right after it was written`);
+    }
+  }
+  if (current === recorded) return "same";
+  if (recorded !== undefined) forgetStore(state, store.location);
+  state.setMeta(metaKey, current);
+  return recorded === undefined ? "recorded" : "replaced";
+}
+
+async function readStoreId(store: ObjectStore): Promise<string | undefined> {
+  const bytes = await store.get(STORE_ID_KEY);
+  const id = bytes && new TextDecoder().decode(bytes).trim();
+  return id || undefined;
+}
+
+/** Drops what the device knew about the store at `location`, keeping its local copies' records. */
+function forgetStore(state: StateDb, location: string): void {
+  state.unlinkFromStore(`${location}#`);
+  forgetChunkPrints(state, `${location}#`);
+  forgetChunkLocations(state, location);
+}
