@@ -7,6 +7,7 @@
  */
 
 import type { TcfsConfig } from "../core/config/config_schema.ts";
+import type { ProgressBar } from "./progress_bar.ts";
 import type { RemoteSpec } from "../core/remote/remote_spec.ts";
 import {
   type ControlClient,
@@ -43,4 +44,48 @@ export async function runningDaemon(
  */
 export function remoteSpecText(bucket: string, spec: RemoteSpec): string {
   return `${bucket}/${spec.namespace}/${spec.rel}`;
+}
+
+/**
+ * Runs a push or pull through the daemon with `bar` drawn from the daemon's `progress` lines
+ * for it: `run` gets the transfer name to put in its request. Without an active bar the
+ * request goes without a name, and no lines are sent. A dropped event stream only stops the
+ * bar, never the transfer.
+ *
+ * @example
+ * ```ts
+ * const summary = await withDaemonProgress(daemon, bar, (transfer) => daemon.push({ path, transfer }));
+ * ```
+ */
+export async function withDaemonProgress<T>(
+  daemon: ControlClient,
+  bar: ProgressBar,
+  run: (transfer?: string) => Promise<T>,
+): Promise<T> {
+  if (!bar.active) return await run();
+  const transfer = crypto.randomUUID();
+  const stop = new AbortController();
+  const subscribed = Promise.withResolvers<void>();
+  const watching = (async () => {
+    for await (const line of daemon.events(stop.signal)) {
+      subscribed.resolve();
+      if (line.kind === "progress" && line.transfer === transfer) {
+        bar.update({
+          filesDone: line.files_done,
+          filesTotal: line.files_total,
+          bytesDone: line.bytes_done,
+          bytesTotal: line.bytes_total,
+        });
+      }
+    }
+  })().catch(() => {}).finally(() => subscribed.resolve());
+  // Lines sent before the subscription would be missed.
+  await subscribed.promise;
+  try {
+    return await run(transfer);
+  } finally {
+    stop.abort();
+    await watching;
+    bar.done();
+  }
 }

@@ -10,6 +10,8 @@ import { formatBytes } from "./output.ts";
 
 /** Updates and clears a progress line. */
 export interface ProgressBar {
+  /** False when nothing will ever be drawn (not a terminal, or not wanted). */
+  readonly active: boolean;
   update(progress: TransferProgress): void;
   done(): void;
 }
@@ -36,6 +38,7 @@ export function createProgressBar(label: string, wanted: boolean): ProgressBar {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
   return {
+    active: enabled,
     update(p) {
       const now = Date.now();
       if (!enabled || now - started < SHOW_AFTER_MS || now - lastDraw < REDRAW_EVERY_MS) return;

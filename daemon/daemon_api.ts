@@ -4,6 +4,7 @@
  * @module
  */
 
+import { progressPublisher } from "./transfer_progress.ts";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ExitCode, TcfsError } from "../core/errors.ts";
 import type { TcfsConfig } from "../core/config/config_schema.ts";
@@ -63,33 +64,49 @@ export interface DaemonHost {
 export function createDaemonApi(host: DaemonHost): ControlHandlers {
   return {
     "GET /v1/status": () => status(host),
-    "POST /v1/push": async ({ path, remote }) => {
+    "POST /v1/push": async ({ path, remote, transfer }) => {
       const config = host.config();
       const localPath = absolutePath(path, "path") ?? syncRoot(config, "push");
       const spec = remote ? parseRemoteSpec(remote, config.storage.bucket) : {
         namespace: config.sync.namespace,
         rel: defaultRemoteRel(localPath, config.sync.syncRoot),
       };
-      const request = { localPath, remoteRel: spec.rel, excludes: config.sync.excludePatterns };
-      return await host.exclusive((ctx) =>
-        reportedPushes(host.reporting, { ...ctx, namespace: spec.namespace }, [request], {
-          operation: "push",
-        })
-      );
+      const progress = progressPublisher(host.feed, transfer, "push");
+      const request = {
+        localPath,
+        remoteRel: spec.rel,
+        excludes: config.sync.excludePatterns,
+        onProgress: progress.onProgress,
+      };
+      try {
+        return await host.exclusive((ctx) =>
+          reportedPushes(host.reporting, { ...ctx, namespace: spec.namespace }, [request], {
+            operation: "push",
+          })
+        );
+      } finally {
+        progress.finish();
+      }
     },
-    "POST /v1/pull": async ({ remote, local }) => {
+    "POST /v1/pull": async ({ remote, local, transfer }) => {
       const config = host.config();
       const spec = remote
         ? parseRemoteSpec(remote, config.storage.bucket)
         : { namespace: config.sync.namespace, rel: "" };
       const localTarget = absolutePath(local, "local") ??
         defaultLocalTarget(spec.rel, syncRoot(config, "pull"), "/");
-      return await host.exclusive((ctx) =>
-        reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
-          remoteRel: spec.rel,
-          localTarget,
-        }], { operation: "pull" })
-      );
+      const progress = progressPublisher(host.feed, transfer, "pull");
+      try {
+        return await host.exclusive((ctx) =>
+          reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
+            remoteRel: spec.rel,
+            localTarget,
+            onProgress: progress.onProgress,
+          }], { operation: "pull" })
+        );
+      } finally {
+        progress.finish();
+      }
     },
     "GET /v1/sync-status": async ({ path }) => {
       const config = host.config();

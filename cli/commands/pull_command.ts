@@ -15,7 +15,7 @@ import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
 import type { PullSummary } from "../../core/sync/transfer_summary.ts";
-import { remoteSpecText, runningDaemon } from "../daemon_connection.ts";
+import { remoteSpecText, runningDaemon, withDaemonProgress } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pullCommand() {
@@ -51,7 +51,11 @@ reported as a conflict (exit code 3).`,
         let summary: PullSummary;
         if (daemon) {
           const remote = remoteSpecText(config.storage.bucket, spec);
-          summary = await daemon.pull({ remote, local: localTarget });
+          summary = await withDaemonProgress(
+            daemon,
+            createProgressBar("pull", !options.json),
+            (transfer) => daemon.pull({ remote, local: localTarget, transfer }),
+          );
         } else {
           const ctx = await runtime.syncContext(spec.namespace);
           const bar = createProgressBar("pull", !options.json);

@@ -16,7 +16,7 @@ import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
 import { assertNotRevoked } from "../../core/device/device_registry.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
-import { remoteSpecText, runningDaemon } from "../daemon_connection.ts";
+import { remoteSpecText, runningDaemon, withDaemonProgress } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pushCommand() {
@@ -55,7 +55,11 @@ version this device has not seen is left alone on both sides and reported as a c
         let summary: PushSummary;
         if (daemon) {
           const remote = remoteSpecText(config.storage.bucket, spec);
-          summary = await daemon.push({ path: localPath, remote });
+          summary = await withDaemonProgress(
+            daemon,
+            createProgressBar("push", !options.json),
+            (transfer) => daemon.push({ path: localPath, remote, transfer }),
+          );
         } else {
           const ctx = await runtime.syncContext(spec.namespace);
           assertNotRevoked(ctx.device, ctx.revoked);

@@ -105,6 +105,8 @@ export interface PushRequestBody {
   path?: string;
   /** The remote path `<bucket>/<namespace>/<path>`; default: the path's place under the root. */
   remote?: string;
+  /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
+  transfer?: string;
 }
 
 /** `POST /v1/pull`. */
@@ -113,6 +115,8 @@ export interface PullRequestBody {
   remote?: string;
   /** Where to put it; default: its place under the sync root. */
   local?: string;
+  /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
+  transfer?: string;
 }
 
 /** `GET /v1/sync-status?path=`: the query. */
@@ -159,12 +163,27 @@ export interface ReloadResponse {
 
 /**
  * One line of `GET /v1/events` (NDJSON): the subscription starting, a state event this device
- * published or received, or local sync activity.
+ * published or received, local sync activity, or the progress of a push or pull asked for
+ * through the API with a `transfer` name.
  */
 export type ActivityLine =
   | { kind: "subscribed"; at: string }
   | { kind: "state_event"; direction: "published" | "received"; at: string; event: StateEvent }
-  | SyncActivity;
+  | SyncActivity
+  | TransferProgressLine;
+
+/** How far a named push or pull has come: up to four lines a second, and one as it ends. */
+export interface TransferProgressLine {
+  kind: "progress";
+  at: string;
+  /** The `transfer` name its request gave. */
+  transfer: string;
+  operation: "push" | "pull";
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+}
 
 /** Something the sync loop did. */
 export interface SyncActivity {

@@ -94,6 +94,17 @@ async function handleRequest(request: Request, options: ControlServerOptions): P
   }
 }
 
+/** A transfer name goes back out on every subscriber's stream: kept short and plain. */
+const TRANSFER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function transferName(body: Record<string, unknown>): string | undefined {
+  const name = optionalString(body, "transfer");
+  if (name !== undefined && !TRANSFER_NAME.test(name)) {
+    throw badRequest(`"transfer" must be 1–64 letters, digits, "-" or "_"`);
+  }
+  return name;
+}
+
 function findRoute(method: string, path: string): ApiRoute {
   const route = `${method} ${path}` as ApiRoute;
   if (API_ROUTES.includes(route)) return route;
@@ -115,11 +126,19 @@ const ROUTE_INPUTS: {
   "GET /v1/status": () => Promise.resolve(undefined),
   "POST /v1/push": async (request) => {
     const body = await jsonObject(request);
-    return { path: optionalString(body, "path"), remote: optionalString(body, "remote") };
+    return {
+      path: optionalString(body, "path"),
+      remote: optionalString(body, "remote"),
+      transfer: transferName(body),
+    };
   },
   "POST /v1/pull": async (request) => {
     const body = await jsonObject(request);
-    return { remote: optionalString(body, "remote"), local: optionalString(body, "local") };
+    return {
+      remote: optionalString(body, "remote"),
+      local: optionalString(body, "local"),
+      transfer: transferName(body),
+    };
   },
   "GET /v1/sync-status": (_, url) =>
     Promise.resolve({ path: url.searchParams.get("path") || undefined }),
