@@ -4,7 +4,7 @@
  * @module
  */
 
-import { progressPublisher } from "./transfer_progress.ts";
+import { withPublishedProgress } from "./transfer_progress.ts";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ExitCode, TcfsError } from "../core/errors.ts";
 import type { TcfsConfig } from "../core/config/config_schema.ts";
@@ -71,22 +71,19 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
         namespace: config.sync.namespace,
         rel: defaultRemoteRel(localPath, config.sync.syncRoot),
       };
-      const progress = progressPublisher(host.feed, transfer, "push");
-      const request = {
-        localPath,
-        remoteRel: spec.rel,
-        excludes: config.sync.excludePatterns,
-        onProgress: progress.onProgress,
-      };
-      try {
-        return await host.exclusive((ctx) =>
+      return await withPublishedProgress(host.feed, transfer, "push", (onProgress) => {
+        const request = {
+          localPath,
+          remoteRel: spec.rel,
+          excludes: config.sync.excludePatterns,
+          onProgress,
+        };
+        return host.exclusive((ctx) =>
           reportedPushes(host.reporting, { ...ctx, namespace: spec.namespace }, [request], {
             operation: "push",
           })
         );
-      } finally {
-        progress.finish();
-      }
+      });
     },
     "POST /v1/pull": async ({ remote, local, transfer }) => {
       const config = host.config();
@@ -95,18 +92,19 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
         : { namespace: config.sync.namespace, rel: "" };
       const localTarget = absolutePath(local, "local") ??
         defaultLocalTarget(spec.rel, syncRoot(config, "pull"), "/");
-      const progress = progressPublisher(host.feed, transfer, "pull");
-      try {
-        return await host.exclusive((ctx) =>
-          reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
-            remoteRel: spec.rel,
-            localTarget,
-            onProgress: progress.onProgress,
-          }], { operation: "pull" })
-        );
-      } finally {
-        progress.finish();
-      }
+      return await withPublishedProgress(
+        host.feed,
+        transfer,
+        "pull",
+        (onProgress) =>
+          host.exclusive((ctx) =>
+            reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
+              remoteRel: spec.rel,
+              localTarget,
+              onProgress,
+            }], { operation: "pull" })
+          ),
+      );
     },
     "GET /v1/sync-status": async ({ path }) => {
       const config = host.config();

@@ -12,29 +12,25 @@ import type { ActivityFeed } from "./activity_feed.ts";
 /** At most this many lines a second per transfer: enough for a bar that redraws ten times. */
 const LINES_PER_SECOND = 4;
 
-/** Feeds one transfer's progress to the feed. */
-export interface ProgressPublisher {
-  /** For the transfer's `onProgress`; `undefined` when the request gave no name. */
-  onProgress?: (progress: TransferProgress) => void;
-  /** Publishes the last progress seen, if it has not gone out yet. */
-  finish(): void;
-}
-
 /**
- * A publisher for the transfer named `transfer`; without a name, nothing is published.
+ * Runs a transfer, handing `run` the `onProgress` that publishes its progress as
+ * the transfer named `transfer`; without a name, `run` gets none and nothing is
+ * published. The last progress seen goes out when the transfer ends, however it ends.
  *
  * @example
  * ```ts
- * const progress = progressPublisher(host.feed, body.transfer, "push");
- * try { await push(ctx, { ...request, onProgress: progress.onProgress }); } finally { progress.finish(); }
+ * const summary = await withPublishedProgress(host.feed, body.transfer, "push", (onProgress) =>
+ *   push(ctx, { ...request, onProgress })
+ * );
  * ```
  */
-export function progressPublisher(
+export async function withPublishedProgress<T>(
   feed: ActivityFeed,
   transfer: string | undefined,
   operation: "push" | "pull",
-): ProgressPublisher {
-  if (transfer === undefined) return { finish() {} };
+  run: (onProgress?: (progress: TransferProgress) => void) => Promise<T>,
+): Promise<T> {
+  if (transfer === undefined) return await run();
   let lastSent = 0;
   let unsent: TransferProgress | undefined;
   const send = (p: TransferProgress) => {
@@ -51,14 +47,13 @@ export function progressPublisher(
       bytes_total: p.bytesTotal,
     });
   };
-  return {
-    onProgress(progress) {
+  try {
+    return await run((progress) => {
       if (Date.now() - lastSent >= 1000 / LINES_PER_SECOND) send(progress);
       // The transfer keeps mutating the object it reports: keep a copy.
       else unsent = { ...progress };
-    },
-    finish() {
-      if (unsent) send(unsent);
-    },
-  };
+    });
+  } finally {
+    if (unsent) send(unsent);
+  }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { storeFilingPrefix } from "./store_filing.ts";
 import type { StatementSync } from "node:sqlite";
 import type { StateDb } from "./state_db.ts";
 import type { PrintedChunk } from "../sync/edit_chunker.ts";
@@ -76,15 +77,16 @@ export function loadChunkPrints(
 }
 
 /**
- * Forgets the recorded chunks of every path filed under `namespacePrefix` (a store
- * location and `#`), when the store turns out to be another one.
+ * Forgets the recorded chunks of every path filed for the store at `location`,
+ * when the store turns out to be another one.
  *
  * @example
  * ```ts
- * forgetChunkPrints(state, `${store.location}#`);
+ * forgetChunkPrints(state, store.location);
  * ```
  */
-export function forgetChunkPrints(state: StateDb, namespacePrefix: string): void {
+export function forgetChunkPrints(state: StateDb, location: string): void {
+  const prefix = storeFilingPrefix(location);
   statement(state, "DELETE FROM chunk_prints WHERE substr(namespace, 1, ?) = ?")
-    .run(namespacePrefix.length, namespacePrefix);
+    .run(prefix.length, prefix);
 }

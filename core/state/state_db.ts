@@ -6,6 +6,7 @@
  * @module
  */
 
+import { storeFilingPrefix } from "./store_filing.ts";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import type { VersionKind } from "../remote/file_version.ts";
@@ -32,6 +33,19 @@ export interface TrackedEntry {
    */
   baseKey: string;
   syncedAt: string;
+}
+
+/**
+ * True for a path unlinked from its remote version because its store was
+ * emptied or replaced ({@linkcode StateDb.unlinkFromStore}).
+ *
+ * @example
+ * ```ts
+ * if (tracked && isUnlinked(tracked)) console.log("not in this store yet");
+ * ```
+ */
+export function isUnlinked(entry: TrackedEntry): boolean {
+  return entry.baseKey === "";
 }
 
 const SCHEMA = `
@@ -253,18 +267,19 @@ export class StateDb {
   }
 
   /**
-   * Unlinks every path tracked under `prefix` (a store location and `#`) from its
-   * remote version, keeping what is known about the local copy, and forgets the
-   * cached versions filed there: for when the store turns out to be another one.
-   * An unlinked path is pushed again even if unchanged, and a pull may replace it
-   * if it is unchanged since its last sync.
+   * Unlinks every path tracked for the store at `location` from its remote
+   * version, keeping what is known about the local copy, and forgets the cached
+   * versions filed for it: for when the store turns out to be another one. An
+   * unlinked path ({@linkcode isUnlinked}) is pushed again even if unchanged, and
+   * a pull may replace it if it is unchanged since its last sync.
    *
    * @example
    * ```ts
-   * state.unlinkFromStore(`${store.location}#`);
+   * state.unlinkFromStore(store.location);
    * ```
    */
-  unlinkFromStore(prefix: string): void {
+  unlinkFromStore(location: string): void {
+    const prefix = storeFilingPrefix(location);
     this.flush();
     this.transaction(() => {
       this.statement(

@@ -80,7 +80,7 @@ async function readStoreId(store: ObjectStore): Promise<string | undefined> {
 
 /** Drops what the device knew about the store at `location`, keeping its local copies' records. */
 function forgetStore(state: StateDb, location: string): void {
-  state.unlinkFromStore(`${location}#`);
-  forgetChunkPrints(state, `${location}#`);
+  state.unlinkFromStore(location);
+  forgetChunkPrints(state, location);
   forgetChunkLocations(state, location);
 }

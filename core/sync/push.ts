@@ -11,7 +11,7 @@ import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import type { TrackedEntry } from "../state/state_db.ts";
+import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
@@ -64,7 +64,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const changed = entries.filter((entry) => {
     const tracked = ctx.state.getTracked(trackedNamespace(ctx), entry.rel);
     // An unlinked path (its store was replaced) goes up again even if unchanged.
-    const unchanged = tracked?.baseKey !== "" && sameStat(tracked, entry);
+    const unchanged = tracked !== undefined && !isUnlinked(tracked) && sameStat(tracked, entry);
     if (unchanged) summary.unchanged++;
     return !unchanged;
   });
@@ -96,7 +96,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
         adopt(ctx, entry, unseenLive[0]);
         clearConflict(ctx.state, ctx.namespace, rel);
-      } else if (entry && tracked?.baseKey === "" && sameStat(tracked, entry)) {
+      } else if (entry && tracked && isUnlinked(tracked) && sameStat(tracked, entry)) {
         // Unlinked when its store was replaced, and unchanged since: the new store's
         // version is for the next pull to take, not a conflict.
         summary.unchanged++;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
@@ -182,7 +183,7 @@ export async function completeVersion(
  * ```
  */
 export function versionCacheKey(store: ObjectStore, key: string): string {
-  return `${store.location}#${key}`;
+  return fileUnderStore(store.location, key);
 }
 
 async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import type { StoredVersion } from "./remote_heads.ts";
@@ -46,7 +47,7 @@ export interface SyncContext {
  * ```
  */
 export function trackedNamespace(ctx: Pick<SyncContext, "store" | "namespace">): string {
-  return `${ctx.store.location}#${ctx.namespace}`;
+  return fileUnderStore(ctx.store.location, ctx.namespace);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from "./sync_context.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 import { sameContent, sameStat } from "./local_change.ts";
+import { isUnlinked } from "../state/state_db.ts";
 
 /** The states a path can be in. */
 export type PathState = "synced" | "modified" | "new" | "deleted" | "remote-newer" | "conflict";
@@ -96,7 +97,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
         !(local.kind === "file" && t.kind === "file" &&
           await localFileHasDigest(local.localPath, t.blake3));
       if (modified) state = remoteNewer ? "conflict" : "modified";
-      else if (t.baseKey === "" && !liveRemote) state = "new"; // its store was replaced
+      else if (isUnlinked(t) && !liveRemote) state = "new"; // its store was replaced
       else state = remoteNewer ? "remote-newer" : "synced";
     } else if (t && t.kind !== "deleted") {
       state = remoteNewer && liveRemote ? "remote-newer" : "deleted";

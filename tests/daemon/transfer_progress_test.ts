@@ -5,7 +5,7 @@ import { makeScopedTempDir } from "../support/module_unload.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import { createControlClient } from "../../daemon/api/control_client.ts";
 import { createActivityFeed } from "../../daemon/activity_feed.ts";
-import { progressPublisher } from "../../daemon/transfer_progress.ts";
+import { withPublishedProgress } from "../../daemon/transfer_progress.ts";
 import type { ActivityLine, TransferProgressLine } from "../../daemon/api/api_types.ts";
 import { TcfsError } from "../../core/errors.ts";
 
@@ -73,16 +73,21 @@ Deno.test("a push or pull named in its request reports its progress on the event
 Deno.test("progress lines are throttled, and the last one always goes out", async () => {
   const feed = createActivityFeed();
   const stream = feed.subscribe();
-  const progress = progressPublisher(feed, "t", "push");
-  const state = { filesDone: 0, filesTotal: 1, bytesDone: 0, bytesTotal: 1000 };
-  for (let i = 1; i <= 1000; i++) {
-    state.bytesDone = i;
-    progress.onProgress!(state);
-  }
-  state.filesDone = 1;
-  progress.onProgress!(state);
-  progress.finish();
-  progressPublisher(feed, undefined, "pull").finish(); // unnamed: nothing
+  await withPublishedProgress(feed, "t", "push", (onProgress) => {
+    const state = { filesDone: 0, filesTotal: 1, bytesDone: 0, bytesTotal: 1000 };
+    for (let i = 1; i <= 1000; i++) {
+      state.bytesDone = i;
+      onProgress!(state);
+    }
+    state.filesDone = 1;
+    onProgress!(state);
+    return Promise.resolve();
+  });
+  // Unnamed: no onProgress, nothing published.
+  await withPublishedProgress(feed, undefined, "pull", (onProgress) => {
+    assert.equal(onProgress, undefined);
+    return Promise.resolve();
+  });
   feed.close();
   const text = await new Response(stream).text();
   const lines = text.trim().split("\n").map((l) => JSON.parse(l) as ActivityLine);

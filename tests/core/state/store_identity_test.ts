@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { StateDb, type TrackedEntry } from "../../../core/state/state_db.ts";
 import { sampleTracked } from "../../support/tracked_entry.ts";
+import { fileUnderStore } from "../../../core/state/store_filing.ts";
 import { checkStoreIdentity } from "../../../core/state/store_identity.ts";
 import { findChunkLocation, rememberChunkLocations } from "../../../core/state/chunk_locations.ts";
 import { loadChunkPrints, saveChunkPrints } from "../../../core/state/chunk_prints.ts";
@@ -31,8 +32,8 @@ Deno.test("a store emptied at the same address is told apart, and only its state
     assert.equal(await checkStoreIdentity(second, store), "recorded", "a second device adopts it");
     assert.equal(new TextDecoder().decode((await store.get(STORE_ID_KEY))!), id, "and keeps it");
 
-    const here = `${store.location}#default`;
-    const elsewhere = `${other.location}#default`;
+    const here = fileUnderStore(store.location, "default");
+    const elsewhere = fileUnderStore(other.location, "default");
     for (const namespace of [here, elsewhere]) {
       state.putTracked(trackedIn(namespace));
       saveChunkPrints(state, namespace, "a.txt", baseKey, [
@@ -41,7 +42,7 @@ Deno.test("a store emptied at the same address is told apart, and only its state
     }
     rememberChunkLocations(state, store.location, [chunk]);
     rememberChunkLocations(state, other.location, [chunk]);
-    state.putCachedVersion(`${store.location}#${baseKey}`, new Uint8Array([1]));
+    state.putCachedVersion(fileUnderStore(store.location, baseKey), new Uint8Array([1]));
 
     await Deno.remove(join(dir, "store"), { recursive: true });
     await store.ensureReady();
@@ -55,7 +56,7 @@ Deno.test("a store emptied at the same address is told apart, and only its state
     assert.equal(findChunkLocation(state, store.location, chunk.id), undefined);
     assert.equal(loadChunkPrints(state, here, "a.txt", baseKey), undefined);
     assert.equal(
-      state.getCachedVersion(`${store.location}#${baseKey}`),
+      state.getCachedVersion(fileUnderStore(store.location, baseKey)),
       undefined,
     );
 
