@@ -32,6 +32,8 @@ export interface SyncContext {
   fileConcurrency?: number;
   /** How conflicts are handled; `interactive` (queue, decide later) when unset. */
   conflictMode?: ConflictMode;
+  /** Conflict copies kept per path (newest first); 10 when unset. */
+  maxConflicts?: number;
   /** Where warnings go (the daemon's logger); silent when unset. */
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }
