@@ -364,7 +364,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   ),
   keySpec("sync", "device_name", nameText, "this device's name (default: the host name)"),
   keySpec("sync", "conflict_mode", oneOf(CONFLICT_MODES), "how concurrent edits are settled"),
-  keySpec("sync", "max_conflicts", integerAtLeast(1), "conflict copies kept per file, newest first"),
+  keySpec(
+    "sync",
+    "max_conflicts",
+    integerAtLeast(1),
+    "conflict copies kept per file, newest first",
+  ),
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
