@@ -231,8 +231,11 @@ async function apply(
     copies.push({ loser, content: loserContent, rel: "", localPath: "" });
   }
   await assertHeadsUnchanged(ctx, site, loaded);
-  // Copies first: the losing versions are deleted once the winner dominates them.
-  for (const copy of copies) await storeCopy(ctx, site, copy);
+  // Copies of losing versions first: those versions are deleted once the winner dominates
+  // them. A local edit no version holds is copied after, so a resolution stopped by a new
+  // version leaves no copy of a side that may yet win.
+  const unversioned = (c: Copy) => c.loser.kind === "local" && c.loser.version === undefined;
+  for (const copy of copies.filter((c) => !unversioned(c))) await storeCopy(ctx, site, copy);
   const now = await assertHeadsUnchanged(ctx, site, loaded);
   const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
   const written = await writeVersion(ctx, site.rel, content, base, {
@@ -240,6 +243,7 @@ async function apply(
     heads: loaded.shown,
     dominated: now.dominated,
   });
+  for (const copy of copies.filter(unversioned)) await storeCopy(ctx, site, copy);
   for (const copy of copies) await placeCopy(ctx, site, copy);
   if (written.version.kind === "deleted") {
     await Deno.remove(site.localPath).catch((err) => {
