@@ -225,3 +225,35 @@ Deno.test("resolution ignores a revoked device's late version, as push does: not
   assert.ok(![...local.values()].includes("charlie's late edit\n"));
   await f.close();
 });
+
+Deno.test("max_conflicts: past the cap the oldest copies are deleted on every device, the newest kept", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 2;
+  for (const round of [1, 2, 3]) {
+    await f.bravo.pull();
+    await f.bravo.edit(`bravo's edit ${round}\n`);
+    await f.bravo.push();
+    await f.alpha.edit(`alpha's edit ${round}\n`);
+    const pushed = await f.alpha.push();
+    assert.equal(pushed.auto_resolved.length, 1);
+    // Copies are ordered by when their side was written, to the second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+  }
+  const copies = async (root: string) => {
+    const out: string[] = [];
+    for await (const e of Deno.readDir(root)) {
+      if (e.name.includes(".conflict-")) out.push(await Deno.readTextFile(join(root, e.name)));
+    }
+    return out.sort();
+  };
+  const kept = ["bravo's edit 2\n", "bravo's edit 3\n"];
+  assert.deepEqual(await copies(f.alpha.root), kept);
+  await f.bravo.pull();
+  assert.deepEqual(await copies(f.bravo.root), kept);
+  const stored = await f.stored();
+  const live = [...stored].filter(([path, texts]) =>
+    path.includes(".conflict-") && texts[0] !== ""
+  );
+  assert.deepEqual(live.map(([, texts]) => texts[0]).sort(), kept);
+  await f.close();
+});
