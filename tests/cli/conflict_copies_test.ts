@@ -23,8 +23,8 @@ async function autoFleet(env: Record<string, string> = {}) {
   }
   const root = (d: DeviceHome) => join(d.home, "Sync");
   const sync = async (d: DeviceHome) => {
-    await d.tcfsJson<PushSummary>(["push", root(d)], { allowCodes: [1, 3] });
-    await d.tcfsJson<PullSummary>(["pull", "tcfs/default/"], { allowCodes: [1, 3] });
+    await d.tcfsJson<PushSummary>(["push", root(d)], { allowCodes: [3] });
+    await d.tcfsJson<PullSummary>(["pull", "tcfs/default/"], { allowCodes: [3] });
   };
   return { tmp, devices, root, sync };
 }
