@@ -225,7 +225,9 @@ async function apply(
   for (const loser of losers) {
     const loserContent = await contentOfSide(ctx, loser, packs);
     // A side that holds what stays, or what another copy keeps, needs no copy of its own.
-    if ([content, ...copies.map((c) => c.content)].some((c) => sameContent(c, loserContent))) {
+    if (
+      [content, ...copies.map((c) => c.content)].some((c) => sameVersionContent(c, loserContent))
+    ) {
       continue;
     }
     copies.push({ loser, content: loserContent, rel: "", localPath: "" });
@@ -309,7 +311,7 @@ async function storeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
     copy.localPath = join(dirname(site.localPath), basename(copy.rel));
     const seen = await pathHeads(ctx, copy.rel);
     const live = seen.heads.filter((h) => h.version.kind !== "deleted");
-    copy.stored = live.find((h) => sameContent(copy.content, h.version));
+    copy.stored = live.find((h) => sameVersionContent(copy.content, h.version));
     if (copy.stored) return;
     if (live.length === 0 || tag !== undefined) {
       copy.stored = await writeVersion(ctx, copy.rel, copy.content, {}, seen);
@@ -347,7 +349,7 @@ async function contentOfSide(
   return await durableLocalContent(side.entry, packs);
 }
 
-function sameContent(a: VersionContent, b: VersionContent): boolean {
+function sameVersionContent(a: VersionContent, b: VersionContent): boolean {
   return a.kind === b.kind && a.size === b.size && a.blake3 === b.blake3 && a.target === b.target;
 }
 
