@@ -76,6 +76,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         bucket: config.storage.bucket,
         namespace: namespace ?? config.sync.namespace,
         conflictMode: config.sync.conflictMode,
+        maxConflicts: config.sync.maxConflicts,
       };
     },
     close: () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { TcfsError } from "../core/errors.ts";
 import { listConflicts } from "../core/conflicts/conflict_queue.ts";
 import { type Resolution, resolveConflict } from "../core/conflicts/conflict_resolver.ts";
 import { remoteDisplayPath, type SyncContext } from "../core/sync/sync_context.ts";
@@ -54,11 +55,20 @@ export async function offerConflictChoices(
       remaining.push(display);
       continue;
     }
-    const outcome = await resolveConflict(
-      ctx,
-      { rel: queued.path, localPath: queued.local_path },
-      choice,
-    );
+    let outcome;
+    try {
+      outcome = await resolveConflict(
+        ctx,
+        { rel: queued.path, localPath: queued.local_path },
+        choice,
+      );
+    } catch (err) {
+      // Another device wrote meanwhile: nothing was overwritten, the conflict waits again.
+      if (!(err instanceof TcfsError && err.kind === "conflict_changed")) throw err;
+      console.log(`not resolved: ${err.message}`);
+      remaining.push(display);
+      continue;
+    }
     console.log(
       `resolved: kept ${outcome.winner}'s version${
         outcome.copies.length ? `, copies: ${outcome.copies.join(", ")}` : ""

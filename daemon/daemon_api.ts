@@ -139,6 +139,9 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       for (const copy of outcome.copies) {
         host.reporting.announce({ type: "file_synced", namespace, path: copy });
       }
+      for (const copy of outcome.copies_deleted) {
+        host.reporting.announce({ type: "file_deleted", namespace, path: copy });
+      }
       return outcome;
     },
     "GET /v1/events": () => Promise.resolve(host.feed.subscribe()),

@@ -166,6 +166,7 @@ async function serve(
       bucket: config.storage.bucket,
       namespace: namespace ?? config.sync.namespace,
       conflictMode: config.sync.conflictMode,
+      maxConflicts: config.sync.maxConflicts,
       revoked: presence.revoked(),
       log,
     };

@@ -124,6 +124,9 @@ Examples:
         if (options.json) return printJson(outcome);
         console.log(`resolved ${site.rel}: kept ${outcome.winner}'s version`);
         for (const copy of outcome.copies) console.log(`  kept the other side as ${copy}`);
+        for (const copy of outcome.copies_deleted) {
+          console.log(`  deleted the older copy ${copy} ([sync] max_conflicts)`);
+        }
       } finally {
         runtime.close();
       }

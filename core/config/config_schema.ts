@@ -55,6 +55,8 @@ export interface SyncConfig {
   deviceName: string;
   /** How concurrent edits are settled. */
   conflictMode: ConflictMode;
+  /** Conflict copies kept per path; older ones are deleted (fleet-wide) past this many. */
+  maxConflicts: number;
   /** The NATS server for live events; without one the daemon polls the store. */
   natsUrl?: string;
   /** How often the daemon polls the store when NATS is absent or down. */
@@ -362,6 +364,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   ),
   keySpec("sync", "device_name", nameText, "this device's name (default: the host name)"),
   keySpec("sync", "conflict_mode", oneOf(CONFLICT_MODES), "how concurrent edits are settled"),
+  keySpec(
+    "sync",
+    "max_conflicts",
+    integerAtLeast(1),
+    "conflict copies kept per file, newest first",
+  ),
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
@@ -430,6 +438,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       excludePatterns: ["*.swp", "*.swo", ".direnv"],
       deviceName: context.deviceName,
       conflictMode: "interactive",
+      maxConflicts: 10,
       natsUrl: undefined,
       pollIntervalSecs: 30,
       debounceMs: 300,

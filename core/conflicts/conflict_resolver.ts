@@ -1,9 +1,12 @@
 /**
  * Resolving a conflict: the chosen side becomes a new version whose clock
- * dominates every side, so the resolution propagates and clears the
- * conflict on every device. Sides that lose under keep-both or auto are
- * kept as conflict copies, on disk and in the store; no bytes are lost
- * unless the user explicitly chose to drop a side.
+ * dominates exactly the heads the resolver read (and showed), so the resolution
+ * propagates and clears the conflict on every device. A version written meanwhile
+ * by a third device is never covered, superseded or deleted: it stops the
+ * resolution, which then is a new conflict (auto mode resolves again, including it).
+ * Sides that lose under keep-both or auto are kept as conflict copies, on disk and
+ * in the store, named from the losing version so every device makes the same copy;
+ * no bytes are lost unless the user explicitly chose to drop a side.
  *
  * @module
  */
@@ -12,17 +15,18 @@ import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { contentDigest } from "../remote/file_digest.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { completeVersion, readPathHeads, type StoredVersion } from "../sync/remote_heads.ts";
+import { completeVersion, type StoredVersion } from "../sync/remote_heads.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
 import { durableLocalContent } from "../sync/local_content.ts";
+import { modifiedSince } from "../sync/local_change.ts";
 import { type VersionContent, writeVersion } from "../sync/version_writer.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { adopt } from "../sync/tracked_record.ts";
-import type { SyncContext } from "../sync/sync_context.ts";
-import { trackedNamespace } from "../sync/sync_context.ts";
-import { conflictCopyPath } from "./conflict_copy_name.ts";
-import { clearConflict } from "./conflict_queue.ts";
+import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
+import { conflictCopyPath, parseConflictCopy } from "./conflict_copy_name.ts";
+import { capConflictCopies } from "./conflict_copy_cap.ts";
+import { clearConflict, queueConflict } from "./conflict_queue.ts";
 
 /** What the user can choose. */
 export type Resolution = "keep_local" | "keep_remote" | "keep_both";
@@ -42,18 +46,43 @@ export interface ResolutionOutcome {
   resolution: Resolution | "auto";
   /** Device name whose content now stands at the path. */
   winner: string;
-  /** Conflict copies written (paths relative to the namespace). */
+  /** Conflict copies written or adopted (paths relative to the namespace). */
   copies: string[];
+  /** Older conflict copies of the path deleted to stay within `[sync] max_conflicts`. */
+  copies_deleted: string[];
   version_key: string;
 }
 
-/** One side of a conflict: this device's file, or a remote head. */
+/**
+ * One side of a conflict: this device's file, or a remote head. The local side holds
+ * `version` when it is unchanged since this device synced that head; it is `stale` when
+ * it is unchanged since a version the fleet has already superseded.
+ */
 type Side =
-  | { kind: "local"; name: string; id: string; entry: LocalEntry | undefined; when: Date }
+  | {
+    kind: "local";
+    name: string;
+    id: string;
+    entry: LocalEntry | undefined;
+    when: Date;
+    version?: StoredVersion;
+    stale: boolean;
+  }
   | { kind: "remote"; name: string; id: string; head: StoredVersion; when: Date };
 
+/** What the resolver read: the sides, and every head the resolution will cover. */
+interface LoadedConflict {
+  sides: Side[];
+  shown: StoredVersion[];
+}
+
+/** How many times auto mode resolves again when new versions keep arriving. */
+const AUTO_ATTEMPTS = 3;
+
 /**
- * Applies the user's choice to a conflicted path.
+ * Applies the user's choice to a conflicted path. When another device writes a
+ * version of it meanwhile, nothing is overwritten: the conflict is queued again
+ * (with that author) and a `conflict_changed` error says so.
  *
  * @example
  * ```ts
@@ -65,25 +94,44 @@ export async function resolveConflict(
   site: ConflictSite,
   resolution: Resolution,
 ): Promise<ResolutionOutcome> {
-  const sides = await loadSides(ctx, site);
-  const remotes = sides.filter((s) => s.kind === "remote").sort(byName);
-  const local = sides.find((s) => s.kind === "local")!;
-  if (resolution === "keep_local") return await apply(ctx, site, local, [], resolution);
-  if (remotes.length === 0) {
-    throw new TcfsError(`${site.rel} has no remote version to keep`, {
-      kind: "no_conflict",
-      hint: "nothing to resolve; push the file if you want the remote to have it",
-    });
+  const loaded = await loadConflict(ctx, site);
+  const remotes = loaded.sides.filter((s) => s.kind === "remote").sort(byName);
+  const local = loaded.sides.find((s) => s.kind === "local")!;
+  let winner: Side = local;
+  let losers: Side[] = [];
+  if (resolution !== "keep_local") {
+    if (remotes.length === 0) {
+      throw new TcfsError(`${site.rel} has no remote version to keep`, {
+        kind: "no_conflict",
+        hint: "nothing to resolve; push the file if you want the remote to have it",
+      });
+    }
+    [winner, ...losers] = remotes;
+    if (resolution === "keep_both") losers.unshift(local);
   }
-  const [winner, ...otherRemotes] = remotes;
-  const copies = resolution === "keep_both" ? [local, ...otherRemotes] : otherRemotes;
-  return await apply(ctx, site, winner, copies.filter(hasContent), resolution);
+  try {
+    return await apply(ctx, site, loaded, winner, losers.filter(hasContent), resolution);
+  } catch (err) {
+    if (err instanceof TcfsError && err.kind === "conflict_changed") {
+      queueConflict(ctx.state, {
+        namespace: ctx.namespace,
+        path: site.rel,
+        local_path: site.localPath,
+        detected_by: "resolve",
+        detected_at: new Date().toISOString(),
+        remote_authors: remotes.map((s) => s.name),
+      });
+    }
+    throw err;
+  }
 }
 
 /**
  * Resolves without asking: the lexicographically smallest device name wins
  * (a deterministic tie-break every device computes alike); every other side
- * is kept as a conflict copy.
+ * is kept as a conflict copy. A path that is itself a conflict copy keeps its
+ * newest side and makes no copy of a copy. Versions written meanwhile are
+ * included by resolving again, a few times at most.
  *
  * @example
  * ```ts
@@ -94,25 +142,42 @@ export async function autoResolveConflict(
   ctx: SyncContext,
   site: ConflictSite,
 ): Promise<ResolutionOutcome> {
-  // A local deletion never beats a modification, so it doesn't take part.
-  const all = await loadSides(ctx, site);
-  const sides = all.filter(hasContent).sort(byName);
-  const [winner, ...losers] = sides.length > 0 ? sides : [all[0]];
-  return await apply(ctx, site, winner, losers, "auto");
+  for (let attempt = 1;; attempt++) {
+    const loaded = await loadConflict(ctx, site);
+    // A local deletion never beats a modification, so it doesn't take part; nor does a
+    // local copy of a version the fleet has superseded.
+    const sides = loaded.sides.filter((s) => hasContent(s) && !(s.kind === "local" && s.stale));
+    const ordered = parseConflictCopy(site.rel)
+      ? [...sides].sort((a, b) => b.when.getTime() - a.when.getTime()).slice(0, 1)
+      : [...sides].sort(byName);
+    // Nothing left with content: a remote deletion stands (else the local deletion).
+    const fallback = loaded.sides.find((s) => s.kind === "remote") ?? loaded.sides[0];
+    const [winner, ...losers] = ordered.length > 0 ? ordered : [fallback];
+    try {
+      return await apply(ctx, site, loaded, winner, losers, "auto");
+    } catch (err) {
+      const changed = err instanceof TcfsError && err.kind === "conflict_changed";
+      if (!changed || attempt >= AUTO_ATTEMPTS) throw err;
+      ctx.log?.("info", `${(err as Error).message}; resolving again`);
+    }
+  }
 }
 
-async function loadSides(ctx: SyncContext, site: ConflictSite): Promise<Side[]> {
-  const { heads } = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel, {
-    revoked: ctx.revoked,
-  });
-  const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
+async function loadConflict(ctx: SyncContext, site: ConflictSite): Promise<LoadedConflict> {
+  const { heads } = await pathHeads(ctx, site.rel);
+  const tracked = ctx.state.getTracked(trackedNamespace(ctx), site.rel);
+  const base = tracked?.baseVclock ?? {};
   const entry = await statEntry(site.localPath, site.rel);
+  const unchanged = entry !== undefined && !await modifiedSince(tracked, entry);
+  const baseHead = unchanged ? heads.find((h) => h.key === tracked?.baseKey) : undefined;
   const sides: Side[] = [{
     kind: "local",
     name: ctx.device.name,
     id: ctx.device.id,
     entry,
-    when: new Date(entry?.mtimeMs ?? Date.now()),
+    when: new Date(baseHead?.version.written_at ?? entry?.mtimeMs ?? Date.now()),
+    version: baseHead,
+    stale: unchanged && baseHead === undefined,
   }];
   for (const head of heads) {
     if (dominates(base, head.version.vclock)) continue; // the version the local copy came from
@@ -124,7 +189,7 @@ async function loadSides(ctx: SyncContext, site: ConflictSite): Promise<Side[]> 
       when: new Date(head.version.written_at),
     });
   }
-  return sides;
+  return { sides, shown: heads };
 }
 
 function hasContent(side: Side): boolean {
@@ -136,24 +201,57 @@ function byName(a: Side, b: Side): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** A losing side, its content, and where its copy goes. */
+interface Copy {
+  loser: Side;
+  content: VersionContent;
+  rel: string;
+  localPath: string;
+  /** The copy's version once it is in the store (written, or another device's adopted). */
+  stored?: StoredVersion;
+}
+
 async function apply(
   ctx: SyncContext,
   site: ConflictSite,
+  loaded: LoadedConflict,
   winner: Side,
   losers: Side[],
   resolution: Resolution | "auto",
 ): Promise<ResolutionOutcome> {
   const packs = createPackWriter(ctx.store);
-  const copies: string[] = [];
-  // Copies first: the losing versions are deleted once the winner dominates them.
-  for (const loser of losers) copies.push(await keepAsCopy(ctx, site, loser, packs));
-  const content: VersionContent = winner.kind === "remote"
-    ? await contentOf(ctx, winner.head)
-    : await durableLocalContent(winner.entry, packs);
-  const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, site.rel);
+  const content = await contentOfSide(ctx, winner, packs);
+  const copies: Copy[] = [];
+  for (const loser of losers) {
+    const loserContent = await contentOfSide(ctx, loser, packs);
+    // A side that holds what stays, or what another copy keeps, needs no copy of its own.
+    if (
+      [content, ...copies.map((c) => c.content)].some((c) => sameVersionContent(c, loserContent))
+    ) {
+      continue;
+    }
+    copies.push({ loser, content: loserContent, rel: "", localPath: "" });
+  }
+  await assertHeadsUnchanged(ctx, site, loaded);
+  // Copies of losing versions first: those versions are deleted once the winner dominates
+  // them. A local edit no version holds is copied after, so a resolution stopped by a new
+  // version leaves no copy of a side that may yet win.
+  const unversioned = (c: Copy) => c.loser.kind === "local" && c.loser.version === undefined;
+  for (const copy of copies.filter((c) => !unversioned(c))) await storeCopy(ctx, site, copy);
+  const now = await assertHeadsUnchanged(ctx, site, loaded);
   const base = ctx.state.getTracked(trackedNamespace(ctx), site.rel)?.baseVclock ?? {};
-  const written = await writeVersion(ctx, site.rel, content, base, seen);
-  if (winner.kind === "remote") {
+  const written = await writeVersion(ctx, site.rel, content, base, {
+    path: site.rel,
+    heads: loaded.shown,
+    dominated: now.dominated,
+  });
+  for (const copy of copies.filter(unversioned)) await storeCopy(ctx, site, copy);
+  for (const copy of copies) await placeCopy(ctx, site, copy);
+  if (written.version.kind === "deleted") {
+    await Deno.remove(site.localPath).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  } else if (winner.kind === "remote") {
     await restoreVersion(ctx.store, written.version, site.localPath, {
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
@@ -161,39 +259,98 @@ async function apply(
   const entry = await statEntry(site.localPath, site.rel);
   if (entry) adopt(ctx, entry, written);
   else ctx.state.deleteTracked(trackedNamespace(ctx), site.rel);
+  const copiesDeleted = copies.length > 0 ? await capConflictCopies(ctx, site, packs) : [];
   clearConflict(ctx.state, ctx.namespace, site.rel);
-  return { path: site.rel, resolution, winner: winner.name, copies, version_key: written.key };
+  return {
+    path: site.rel,
+    resolution,
+    winner: winner.name,
+    copies: copies.map((c) => c.rel),
+    copies_deleted: copiesDeleted,
+    version_key: written.key,
+  };
 }
 
-/** Writes a losing side under its conflict-copy name, locally and in the store. */
-async function keepAsCopy(
+/**
+ * Reads the heads again and refuses when any is one the resolution did not read:
+ * a version written meanwhile is a new conflict, never covered without being seen.
+ */
+async function assertHeadsUnchanged(
   ctx: SyncContext,
   site: ConflictSite,
-  loser: Side,
-  packs: PackWriter,
-): Promise<string> {
-  const copyRel = conflictCopyPath(site.rel, loser.name, loser.when);
-  const copyLocal = join(dirname(site.localPath), basename(copyRel));
-  const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, copyRel);
-  if (loser.kind === "local") {
-    await Deno.rename(site.localPath, copyLocal);
-    const entry = (await statEntry(copyLocal, copyRel))!;
-    const written = await writeVersion(
-      ctx,
-      copyRel,
-      await durableLocalContent(entry, packs),
-      {},
-      seen,
+  loaded: LoadedConflict,
+) {
+  const now = await pathHeads(ctx, site.rel);
+  const shown = new Set(loaded.shown.map((h) => h.key));
+  const unseen = now.heads.filter((h) => !shown.has(h.key));
+  if (unseen.length > 0) {
+    const authors = [...new Set(unseen.map((h) => h.version.author_name))].join(", ");
+    throw new TcfsError(
+      `${site.rel} changed while it was being resolved: ${authors} wrote a version ` +
+        "this resolution had not read",
+      {
+        kind: "conflict_changed",
+        hint:
+          "nothing was overwritten; look at the conflict again (`tcfs conflicts`) and resolve it",
+      },
     );
-    adopt(ctx, entry, written);
-  } else {
-    const written = await writeVersion(ctx, copyRel, await contentOf(ctx, loser.head), {}, seen);
-    await restoreVersion(ctx.store, written.version, copyLocal, {
-      counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
-    });
-    adopt(ctx, (await statEntry(copyLocal, copyRel))!, written);
   }
-  return copyRel;
+  return now;
+}
+
+/**
+ * Puts a losing side in the store under its copy name, unless the store already has that
+ * copy (another device resolving the same conflict made it): then it is adopted. Two sides
+ * that would share a name but differ get names told apart by their content digest.
+ */
+async function storeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Promise<void> {
+  const source = copy.loser.kind === "remote" ? copy.loser.head : copy.loser.version;
+  const author = source?.version.author_name ?? copy.loser.name;
+  for (const tag of [undefined, copy.content.blake3.slice(0, 8)]) {
+    copy.rel = conflictCopyPath(site.rel, author, copy.loser.when, tag);
+    copy.localPath = join(dirname(site.localPath), basename(copy.rel));
+    const seen = await pathHeads(ctx, copy.rel);
+    const live = seen.heads.filter((h) => h.version.kind !== "deleted");
+    copy.stored = live.find((h) => sameVersionContent(copy.content, h.version));
+    if (copy.stored) return;
+    if (live.length === 0 || tag !== undefined) {
+      copy.stored = await writeVersion(ctx, copy.rel, copy.content, {}, seen);
+      return;
+    }
+  }
+}
+
+/** Brings a stored copy onto this device: the local loser is renamed, others are restored. */
+async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Promise<void> {
+  if (copy.loser.kind === "local") {
+    await Deno.rename(site.localPath, copy.localPath);
+  } else {
+    await restoreVersion(
+      ctx.store,
+      await completeVersion(ctx.store, copy.stored!),
+      copy.localPath,
+      {
+        counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+      },
+    );
+  }
+  const entry = await statEntry(copy.localPath, copy.rel);
+  if (entry) adopt(ctx, entry, copy.stored!);
+}
+
+/** The content a side would put in a version (a local file's chunks are uploaded). */
+async function contentOfSide(
+  ctx: SyncContext,
+  side: Side,
+  packs: PackWriter,
+): Promise<VersionContent> {
+  if (side.kind === "remote") return await contentOf(ctx, side.head);
+  if (side.version) return await contentOf(ctx, side.version);
+  return await durableLocalContent(side.entry, packs);
+}
+
+function sameVersionContent(a: VersionContent, b: VersionContent): boolean {
+  return a.kind === b.kind && a.size === b.size && a.blake3 === b.blake3 && a.target === b.target;
 }
 
 async function contentOf(ctx: SyncContext, head: StoredVersion): Promise<VersionContent> {

@@ -28,6 +28,26 @@ export function sameStat(tracked: TrackedEntry | undefined, entry: LocalEntry): 
 }
 
 /**
+ * True when `local` differs from what this device last synced at that path (`tracked`):
+ * by its stat first, and for a file whose stat changed, by its digest.
+ *
+ * @example
+ * ```ts
+ * if (await modifiedSince(state.getTracked(ns, entry.rel), entry)) keepLocalEdit();
+ * ```
+ */
+export async function modifiedSince(
+  tracked: TrackedEntry | undefined,
+  local: LocalEntry,
+): Promise<boolean> {
+  if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
+  if (sameStat(tracked, local)) return false;
+  if (local.kind !== tracked.kind) return true;
+  if (local.kind === "symlink") return local.target !== tracked.target;
+  return !await localFileHasDigest(local.localPath, tracked.blake3);
+}
+
+/**
  * True for errors that concern one local path only (the rest of a transfer
  * goes on); store and programming errors abort the whole operation.
  */

@@ -13,19 +13,14 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
-import { localFileHasDigest } from "./local_digest.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type DownloadCounters, type RestoreOptions, restoreVersion } from "./file_restorer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
+import { completeVersion, type PathHeads } from "./remote_heads.ts";
 import {
-  completeVersion,
-  type PathHeads,
-  readNamespaceHeads,
-  readPathHeads,
-  type StoredVersion,
-} from "./remote_heads.ts";
-import {
+  namespaceHeads,
+  pathHeads,
   remoteDisplayPath,
   storeWasReplaced,
   type SyncContext,
@@ -33,10 +28,10 @@ import {
   type TransferProgress,
 } from "./sync_context.ts";
 import { emptyPullSummary, type PullSummary } from "./transfer_summary.ts";
-import { adopt } from "./tracked_record.ts";
+import { adopt, adoptDeletion } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
-import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -128,26 +123,16 @@ async function planItems(
   request: PullRequest,
   summary: PullSummary,
 ): Promise<PullItem[]> {
-  const options = { revoked: ctx.revoked };
   if (request.remoteRel !== "") {
-    const single = await readPathHeads(
-      ctx.store,
-      ctx.state,
-      ctx.namespace,
-      request.remoteRel,
-      options,
-    );
+    const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
       return [{ rel: request.remoteRel, heads: single, local: { path: request.localTarget } }];
     }
   }
   const prefix = request.remoteRel;
-  const { byPath, unreadable } = await readNamespaceHeads(
-    ctx.store,
-    ctx.state,
-    ctx.namespace,
+  const { byPath, unreadable } = await namespaceHeads(
+    ctx,
     (rel) => rel !== prefix && isUnderRel(rel, prefix),
-    options,
   );
   for (const err of unreadable) {
     summary.failures.push({ path: "(unreadable version)", error: err.message });
@@ -191,7 +176,7 @@ async function pullOne(
   };
   if (heads.length !== 1) return conflict;
   const local = await statEntry(localPath, item.rel);
-  if (local && await locallyModified(ctx, local)) {
+  if (local && await modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local)) {
     if (await sameContent(local, head.version)) {
       adopt(ctx, local, head);
       clearConflict(ctx.state, ctx.namespace, item.rel);
@@ -202,7 +187,7 @@ async function pullOne(
   }
   if (head.version.kind === "deleted") {
     if (local) await Deno.remove(localPath);
-    recordDeleted(ctx, item.rel, localPath, head);
+    adoptDeletion(ctx, item.rel, localPath, head);
     return "deleted";
   }
   const version = await completeVersion(ctx.store, head);
@@ -227,39 +212,7 @@ async function pullOne(
   return "restored";
 }
 
-/** Modified = differs from what this device last synced at that path. */
-async function locallyModified(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
-  const tracked = ctx.state.getTracked(trackedNamespace(ctx), local.rel);
-  if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
-  if (sameStat(tracked, local)) return false;
-  if (local.kind !== tracked.kind) return true;
-  if (local.kind === "symlink") return local.target !== tracked.target;
-  return !await localFileHasDigest(local.localPath, tracked.blake3);
-}
-
 function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
   return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino &&
     a.target === b.target;
-}
-
-function recordDeleted(
-  ctx: SyncContext,
-  rel: string,
-  localPath: string,
-  head: StoredVersion,
-): void {
-  ctx.state.putTracked({
-    namespace: trackedNamespace(ctx),
-    path: rel,
-    localPath,
-    kind: "deleted",
-    size: 0,
-    mtimeMs: 0,
-    ino: null,
-    mode: 0,
-    blake3: "",
-    baseVclock: head.version.vclock,
-    baseKey: head.key,
-    syncedAt: new Date().toISOString(),
-  });
 }

@@ -43,10 +43,13 @@ export interface NamespaceHeads {
   unreadable: TcfsError[];
 }
 
-/** Options shared by the readers. */
+/**
+ * Options shared by the readers. `revoked` must be given, even as `undefined`: sync code
+ * reads heads through `pathHeads` and `namespaceHeads` (sync_context.ts), which pass it.
+ */
 export interface HeadReaderOptions {
   /** Revoked devices (id → revoked_at): their versions written after that time are ignored. */
-  revoked?: ReadonlyMap<string, string>;
+  revoked: ReadonlyMap<string, string> | undefined;
   concurrency?: number;
 }
 
@@ -55,7 +58,7 @@ export interface HeadReaderOptions {
  *
  * @example
  * ```ts
- * const { heads } = await readPathHeads(store, state, "default", "docs/a.txt");
+ * const { heads } = await readPathHeads(store, state, "default", "docs/a.txt", { revoked });
  * ```
  */
 export async function readPathHeads(
@@ -63,7 +66,7 @@ export async function readPathHeads(
   state: StateDb,
   namespace: string,
   rel: string,
-  options: HeadReaderOptions = {},
+  options: HeadReaderOptions,
 ): Promise<PathHeads> {
   const keys = await listKeys(store, await pathVersionsPrefix(namespace, rel));
   const { versions, unreadable } = await readVersions(store, state, keys, options);
@@ -78,15 +81,15 @@ export async function readPathHeads(
  *
  * @example
  * ```ts
- * const { byPath } = await readNamespaceHeads(store, state, "default");
+ * const { byPath } = await readNamespaceHeads(store, state, "default", () => true, { revoked });
  * ```
  */
 export async function readNamespaceHeads(
   store: ObjectStore,
   state: StateDb,
   namespace: string,
-  wanted: (rel: string) => boolean = () => true,
-  options: HeadReaderOptions = {},
+  wanted: (rel: string) => boolean,
+  options: HeadReaderOptions,
 ): Promise<NamespaceHeads> {
   const prefix = namespaceVersionsPrefix(namespace);
   const keys = await listKeys(store, prefix);

@@ -5,8 +5,7 @@
  */
 
 import { isUnderRel } from "../paths/remote_path.ts";
-import { readNamespaceHeads } from "./remote_heads.ts";
-import { remoteDisplayPath, type SyncContext } from "./sync_context.ts";
+import { namespaceHeads, remoteDisplayPath, type SyncContext } from "./sync_context.ts";
 
 /** One remote path. */
 export interface RemoteEntry {
@@ -35,13 +34,7 @@ export async function listRemote(
   prefix: string,
   includeDeleted = false,
 ): Promise<RemoteEntry[]> {
-  const { byPath } = await readNamespaceHeads(
-    ctx.store,
-    ctx.state,
-    ctx.namespace,
-    (rel) => isUnderRel(rel, prefix),
-    { revoked: ctx.revoked },
-  );
+  const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
   const rows: RemoteEntry[] = [];
   for (const { path, heads } of byPath.values()) {
     const latest =

@@ -8,7 +8,12 @@ import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import type { StoredVersion } from "./remote_heads.ts";
-import { type PathHeads, readNamespaceHeads, readPathHeads } from "./remote_heads.ts";
+import {
+  type NamespaceHeads,
+  type PathHeads,
+  readNamespaceHeads,
+  readPathHeads,
+} from "./remote_heads.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { ConflictMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
@@ -32,6 +37,8 @@ export interface SyncContext {
   fileConcurrency?: number;
   /** How conflicts are handled; `interactive` (queue, decide later) when unset. */
   conflictMode?: ConflictMode;
+  /** Conflict copies kept per path (newest first); 10 when unset. */
+  maxConflicts?: number;
   /** Where warnings go (the daemon's logger); silent when unset. */
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }
@@ -106,6 +113,38 @@ export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
   return [ctx.bucket, ctx.namespace, rel].filter((p) => p !== "").join("/");
 }
 
+/**
+ * The heads of one path as this context sees them: revoked devices' later versions left out.
+ * Every reader of heads goes through this or {@linkcode namespaceHeads}, so none can forget
+ * revocation.
+ *
+ * @example
+ * ```ts
+ * const { heads } = await pathHeads(ctx, "docs/a.txt");
+ * ```
+ */
+export function pathHeads(ctx: SyncContext, rel: string): Promise<PathHeads> {
+  return readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, { revoked: ctx.revoked });
+}
+
+/**
+ * The heads of every path of the context's namespace that `wanted` accepts, revoked
+ * devices' later versions left out; unreadable versions are collected, not thrown.
+ *
+ * @example
+ * ```ts
+ * const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, "docs"));
+ * ```
+ */
+export function namespaceHeads(
+  ctx: SyncContext,
+  wanted: (rel: string) => boolean,
+): Promise<NamespaceHeads> {
+  return readNamespaceHeads(ctx.store, ctx.state, ctx.namespace, wanted, {
+    revoked: ctx.revoked,
+  });
+}
+
 /** Looks up heads for many paths with as few requests as the count allows. */
 export type HeadsLookup = (rel: string) => Promise<PathHeads>;
 
@@ -127,17 +166,8 @@ export async function headsLookup(
   prefix: string,
   pathCount: number,
 ): Promise<HeadsLookup> {
-  const options = { revoked: ctx.revoked };
-  if (pathCount <= BULK_LISTING_THRESHOLD) {
-    return (rel) => readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, options);
-  }
-  const { byPath } = await readNamespaceHeads(
-    ctx.store,
-    ctx.state,
-    ctx.namespace,
-    (rel) => isUnderRel(rel, prefix),
-    options,
-  );
+  if (pathCount <= BULK_LISTING_THRESHOLD) return (rel) => pathHeads(ctx, rel);
+  const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
   const empty = (rel: string): PathHeads => ({ path: rel, heads: [], dominated: [] });
   return (rel) => Promise.resolve(byPath.get(rel) ?? empty(rel));
 }

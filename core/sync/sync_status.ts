@@ -10,8 +10,8 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
-import { readNamespaceHeads } from "./remote_heads.ts";
 import {
+  namespaceHeads,
   remoteDisplayPath,
   storeWasReplaced,
   type SyncContext,
@@ -63,13 +63,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     const entry = await statEntry(request.localPath, request.remoteRel);
     if (entry) locals.set(entry.rel, entry);
   }
-  const { byPath } = await readNamespaceHeads(
-    ctx.store,
-    ctx.state,
-    ctx.namespace,
-    (rel) => isUnderRel(rel, request.remoteRel),
-    { revoked: ctx.revoked },
-  );
+  const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, request.remoteRel));
   // What this device synced elsewhere (pushed from another folder) says nothing about this one.
   const here = (path: string) =>
     path === request.localPath || path.startsWith(request.localPath + "/");

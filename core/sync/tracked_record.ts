@@ -23,6 +23,37 @@ export function adopt(ctx: SyncContext, entry: LocalEntry, head: StoredVersion):
 }
 
 /**
+ * Records that `rel`, at `localPath`, is deleted as `head` (a deletion) says.
+ *
+ * @example
+ * ```ts
+ * await Deno.remove(localPath);
+ * adoptDeletion(ctx, "docs/old.txt", localPath, head);
+ * ```
+ */
+export function adoptDeletion(
+  ctx: SyncContext,
+  rel: string,
+  localPath: string,
+  head: StoredVersion,
+): void {
+  ctx.state.putTracked({
+    namespace: trackedNamespace(ctx),
+    path: rel,
+    localPath,
+    kind: "deleted",
+    size: 0,
+    mtimeMs: 0,
+    ino: null,
+    mode: 0,
+    blake3: "",
+    baseVclock: head.version.vclock,
+    baseKey: head.key,
+    syncedAt: new Date().toISOString(),
+  });
+}
+
+/**
  * The state row for `entry` once it matches `version`.
  *
  * @example

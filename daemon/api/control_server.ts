@@ -196,6 +196,7 @@ function badRequest(message: string): ApiError {
 const STATUS_BY_KIND: Record<string, number> = {
   not_found: 404,
   no_conflict: 409,
+  conflict_changed: 409,
   daemon_stopping: 503,
 };
 

@@ -14,6 +14,7 @@ const SAMPLES: Record<string, [string, unknown]> = {
   TCFS_EXCLUDE_PATTERNS: ["*.tmp, node_modules", ["*.tmp", "node_modules"]],
   TCFS_DEVICE_NAME: ["petting-zoo-mini", "petting-zoo-mini"],
   TCFS_CONFLICT_MODE: ["defer", "defer"],
+  TCFS_MAX_CONFLICTS: ["3", 3],
   TCFS_NATS_URL: ["nats://yoga.local:4222", "nats://yoga.local:4222"],
   TCFS_POLL_INTERVAL_SECS: ["7", 7],
   TCFS_NATS_CREDS: ["/etc/nats/tcfs.creds", "/etc/nats/tcfs.creds"],

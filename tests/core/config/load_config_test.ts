@@ -23,6 +23,7 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     excludePatterns: ["*.swp", "*.swo", ".direnv"],
     deviceName: Deno.hostname(),
     conflictMode: "interactive",
+    maxConflicts: 10,
     natsUrl: undefined,
     pollIntervalSecs: 30,
     debounceMs: 300,
@@ -115,6 +116,7 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     excludePatterns: ["*.tmp"],
     deviceName: "yoga",
     conflictMode: "auto",
+    maxConflicts: 10,
     natsUrl: "nats://yoga.local:4222",
     pollIntervalSecs: 5,
     debounceMs: 0,
@@ -155,6 +157,19 @@ Deno.test("TCFS_* variables override the file and are reported as env sources", 
     "storage.bucket": "TCFS_S3_BUCKET",
     "sync.conflict_mode": "TCFS_CONFLICT_MODE",
   });
+});
+
+Deno.test("TCFS_MAX_CONFLICTS sets [sync] max_conflicts, which must be a whole number >= 1", async () => {
+  await using device = await deviceHome(FULL_CONFIG);
+  const config = await loadTestConfig({ env: { ...device.env, TCFS_MAX_CONFLICTS: "3" } });
+  assert.equal(config.sync.maxConflicts, 3);
+  assert.deepEqual(config.envSources, { "sync.max_conflicts": "TCFS_MAX_CONFLICTS" });
+  for (const bad of ["0", "ten"]) {
+    await assert.rejects(
+      loadTestConfig({ env: { ...device.env, TCFS_MAX_CONFLICTS: bad } }),
+      (err: unknown) => err instanceof TcfsError && err.kind === "config_invalid",
+    );
+  }
 });
 
 Deno.test("an empty TCFS_* variable counts as unset", async () => {

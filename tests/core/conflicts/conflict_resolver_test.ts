@@ -1,0 +1,259 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeBase64 } from "../../../core/encoding/base64.ts";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import type { ObjectStore, PutOptions } from "../../../core/store/object_store.ts";
+import { StateDb } from "../../../core/state/state_db.ts";
+import { parseVersionKey } from "../../../core/remote/remote_keys.ts";
+import { completeVersion } from "../../../core/sync/remote_heads.ts";
+import { push } from "../../../core/sync/push.ts";
+import { pull } from "../../../core/sync/pull.ts";
+import {
+  namespaceHeads,
+  type SyncContext,
+  trackedNamespace,
+} from "../../../core/sync/sync_context.ts";
+import type { VectorClock } from "../../../core/vclock/vector_clock.ts";
+import { statEntry } from "../../../core/sync/local_scanner.ts";
+import { durableLocalContent } from "../../../core/sync/local_content.ts";
+import { createPackWriter } from "../../../core/sync/pack_writer.ts";
+import { writeVersion } from "../../../core/sync/version_writer.ts";
+import { resolveConflict } from "../../../core/conflicts/conflict_resolver.ts";
+import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
+import { TcfsError } from "../../../core/errors.ts";
+
+/** Runs once before a store's next `put` of a version: another device writing meanwhile. */
+interface PutHook {
+  run?: () => Promise<void>;
+}
+
+function storeWithHook(inner: ObjectStore, hook: PutHook): ObjectStore {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "put") {
+        return async (key: string, body: Uint8Array, options?: PutOptions) => {
+          const run = hook.run;
+          if (run && parseVersionKey(key)) {
+            hook.run = undefined;
+            await run();
+          }
+          return await target.put(key, body, options);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Three devices (alpha < bravo < charlie) on one directory store; alpha's store has a hook. */
+async function fleet(mode: "auto" | "interactive" = "auto") {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-resolver-" });
+  const shared = createFsStore(join(dir, "store"));
+  await shared.ensureReady();
+  const hook: PutHook = {};
+  const hooked = storeWithHook(shared, hook);
+  const device = async (name: string, store: ObjectStore) => {
+    const root = join(dir, name, "Sync");
+    await Deno.mkdir(root, { recursive: true });
+    const ctx: SyncContext = {
+      store,
+      state: await StateDb.open(join(dir, name, "state.db")),
+      device: { id: crypto.randomUUID(), name },
+      bucket: "tcfs",
+      namespace: "default",
+      conflictMode: mode,
+    };
+    const file = join(root, "notes.txt");
+    return {
+      ctx,
+      root,
+      file,
+      edit: (text: string) => Deno.writeTextFile(file, text),
+      push: () => push(ctx, { localPath: root, remoteRel: "", excludes: [] }),
+      pull: () => pull(ctx, { remoteRel: "", localTarget: root }),
+    };
+  };
+  const alpha = await device("alpha", hooked);
+  const bravo = await device("bravo", shared);
+  const charlie = await device("charlie", shared);
+  await alpha.edit("base\n");
+  await alpha.push();
+  await bravo.pull();
+  await charlie.pull();
+  return {
+    alpha,
+    bravo,
+    charlie,
+    hook,
+    /** Every head's content in the store, by path. */
+    async stored(): Promise<Map<string, string[]>> {
+      const { byPath } = await namespaceHeads(bravo.ctx, () => true);
+      const out = new Map<string, string[]>();
+      for (const [path, { heads }] of byPath) {
+        const texts = await Promise.all(heads.map(async (h) => {
+          const version = await completeVersion(shared, h);
+          return new TextDecoder().decode(decodeBase64(version.inline ?? ""));
+        }));
+        out.set(path, texts);
+      }
+      return out;
+    },
+    async close() {
+      for (const d of [alpha, bravo, charlie]) d.ctx.state.close();
+      shared.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** The clock this device last synced `notes.txt` at. */
+function baseOf(ctx: SyncContext): VectorClock {
+  return ctx.state.getTracked(trackedNamespace(ctx), "notes.txt")!.baseVclock;
+}
+
+/**
+ * Writes the device's file as a version over `base` without looking at the store: a
+ * version concurrent with whatever else is there (push would refuse to write it).
+ */
+async function writeAs(ctx: SyncContext, file: string, base: VectorClock) {
+  const entry = await statEntry(file, "notes.txt");
+  const content = await durableLocalContent(entry, createPackWriter(ctx.store));
+  return await writeVersion(ctx, "notes.txt", content, base, {
+    path: "notes.txt",
+    heads: [],
+    dominated: [],
+  });
+}
+
+const everything = (stored: Map<string, string[]>) => [...stored.values()].flat();
+
+Deno.test("auto resolution: a version written between reading the sides and writing the resolution is not deleted, it is resolved again with it", async () => {
+  const f = await fleet();
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.charlie.pull();
+  await f.alpha.edit("alpha's edit\n");
+  // alpha wins over bravo's version and copies it first; meanwhile charlie edits over it.
+  f.hook.run = async () => {
+    await f.charlie.edit("charlie's edit\n");
+    await f.charlie.push();
+  };
+  const pushed = await f.alpha.push();
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.deepEqual(pushed.conflicts, []);
+  const stored = await f.stored();
+  assert.deepEqual(stored.get("notes.txt"), ["alpha's edit\n"]);
+  assert.ok(everything(stored).includes("charlie's edit\n"), [...stored].join("\n"));
+  assert.ok(everything(stored).includes("bravo's edit\n"), [...stored].join("\n"));
+  await f.close();
+});
+
+Deno.test("a local edit that loses keeps its version, and a version written before the resolution lands stays a head", async () => {
+  const f = await fleet();
+  await f.charlie.edit("charlie's edit\n");
+  await f.charlie.push();
+  await f.bravo.pull();
+  await f.alpha.pull();
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.charlie.pull();
+  // alpha's local edit (from base) meets bravo's version; a later edit of charlie's lands
+  // while alpha writes.
+  await f.alpha.edit("alpha's edit\n");
+  f.hook.run = async () => {
+    await f.charlie.edit("charlie's second edit\n");
+    await f.charlie.push();
+  };
+  await f.alpha.push();
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  const all = everything(await f.stored());
+  for (const text of ["alpha's edit\n", "bravo's edit\n", "charlie's second edit\n"]) {
+    assert.ok(all.includes(text), `${JSON.stringify(text)} lost: ${JSON.stringify(all)}`);
+  }
+  await f.close();
+});
+
+Deno.test("a user's resolution stopped by a version written meanwhile overwrites nothing and queues the conflict again", async () => {
+  const f = await fleet("interactive");
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.charlie.edit("charlie's edit\n");
+  const charlies = await writeAs(f.charlie.ctx, f.charlie.file, baseOf(f.charlie.ctx));
+  // alpha keeps bravo's version; charlie's loses and is copied first, while charlie edits again.
+  f.hook.run = async () => {
+    await f.charlie.edit("charlie's second edit\n");
+    await writeAs(f.charlie.ctx, f.charlie.file, charlies.version.vclock);
+  };
+  await assert.rejects(
+    resolveConflict(f.alpha.ctx, { rel: "notes.txt", localPath: f.alpha.file }, "keep_remote"),
+    (err: unknown) => err instanceof TcfsError && err.kind === "conflict_changed",
+  );
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.deepEqual(listConflicts(f.alpha.ctx.state).map((c) => c.path), ["notes.txt"]);
+  assert.equal(await Deno.readTextFile(f.alpha.file), "base\n");
+  const stored = await f.stored();
+  assert.deepEqual(stored.get("notes.txt")?.sort(), ["bravo's edit\n", "charlie's second edit\n"]);
+  await f.close();
+});
+
+Deno.test("resolution ignores a revoked device's late version, as push does: not chosen, not copied, not covered", async () => {
+  const f = await fleet();
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  // charlie, revoked an hour ago, still writes a version of its own (from the base).
+  const revokedAt = new Date(Date.now() - 3_600_000).toISOString();
+  await f.charlie.edit("charlie's late edit\n");
+  await writeAs(f.charlie.ctx, f.charlie.file, baseOf(f.charlie.ctx));
+  f.alpha.ctx.revoked = new Map([[f.charlie.ctx.device.id, revokedAt]]);
+  await f.alpha.edit("alpha's edit\n");
+  const pushed = await f.alpha.push();
+  assert.equal(pushed.auto_resolved.length, 1);
+  const { byPath } = await namespaceHeads(f.alpha.ctx, () => true);
+  const [resolution] = byPath.get("notes.txt")!.heads;
+  assert.equal(resolution.version.author, f.alpha.ctx.device.id);
+  assert.equal(
+    resolution.version.vclock[f.charlie.ctx.device.id],
+    undefined,
+    "the resolution covers the revoked device's late version",
+  );
+  const local = new Map<string, string>();
+  for await (const e of Deno.readDir(f.alpha.root)) {
+    local.set(e.name, await Deno.readTextFile(join(f.alpha.root, e.name)));
+  }
+  assert.equal(local.get("notes.txt"), "alpha's edit\n");
+  assert.ok(![...local.values()].includes("charlie's late edit\n"));
+  await f.close();
+});
+
+Deno.test("max_conflicts: past the cap the oldest copies are deleted on every device, the newest kept", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 2;
+  for (const round of [1, 2, 3]) {
+    await f.bravo.pull();
+    await f.bravo.edit(`bravo's edit ${round}\n`);
+    await f.bravo.push();
+    await f.alpha.edit(`alpha's edit ${round}\n`);
+    const pushed = await f.alpha.push();
+    assert.equal(pushed.auto_resolved.length, 1);
+    // Copies are ordered by when their side was written, to the second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+  }
+  const copies = async (root: string) => {
+    const out: string[] = [];
+    for await (const e of Deno.readDir(root)) {
+      if (e.name.includes(".conflict-")) out.push(await Deno.readTextFile(join(root, e.name)));
+    }
+    return out.sort();
+  };
+  const kept = ["bravo's edit 2\n", "bravo's edit 3\n"];
+  assert.deepEqual(await copies(f.alpha.root), kept);
+  await f.bravo.pull();
+  assert.deepEqual(await copies(f.bravo.root), kept);
+  const stored = await f.stored();
+  const live = [...stored].filter(([path, texts]) =>
+    path.includes(".conflict-") && texts[0] !== ""
+  );
+  assert.deepEqual(live.map(([, texts]) => texts[0]).sort(), kept);
+  await f.close();
+});
