@@ -37,6 +37,7 @@ import { adopt } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { crashPoint } from "../runtime/crash_point.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -218,6 +219,7 @@ async function pullOne(
       }
     },
   });
+  crashPoint("before-state-commit");
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   adopt(ctx, restored, head);
