@@ -326,3 +326,29 @@ Deno.test("every version a faulty push leaves behind restores completely", async
   assert.equal(restored.size, 2);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("deleted there, edited here: the pull keeps the edit, and a push that loses its answer still brings it back", async () => {
+  const { raw, store, dir } = await setup();
+  using a = await openSyncDevice(dir, "alpha", store);
+  using b = await openSyncDevice(dir, "bravo", store);
+  await Deno.writeTextFile(join(a.root, "keep.txt"), "first\n");
+  await a.pushAll();
+  await b.pullAll();
+  await Deno.remove(join(a.root, "keep.txt"));
+  assert.equal((await a.pushAll()).deleted, 1);
+  await Deno.writeTextFile(join(b.root, "keep.txt"), "edited after the delete\n");
+  const pulled = await b.pullAll();
+  assert.deepEqual(pulled.kept_modified, ["tcfs/default/keep.txt"]);
+  assert.equal(await Deno.readTextFile(join(b.root, "keep.txt")), "edited after the delete\n");
+
+  store.inject({ op: "put", keyPrefix: VERSIONS, action: "drop-after" });
+  await assert.rejects(b.pushAll(), Deno.errors.ConnectionReset);
+  const pushed = await b.pushAll();
+  assert.deepEqual(pushed.conflicts, []);
+  // The tombstone the lost answer kept from being removed stays, dominated: garbage only.
+  const kinds = (await storedVersions(raw)).map((v) => v.version.kind).sort();
+  assert.deepEqual(kinds, ["deleted", "file"]);
+  await a.pullAll();
+  assert.equal(await Deno.readTextFile(join(a.root, "keep.txt")), "edited after the delete\n");
+  await Deno.remove(dir, { recursive: true });
+});
