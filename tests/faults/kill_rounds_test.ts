@@ -43,7 +43,7 @@ interface Tally {
 
 /**
  * Runs `tcfs args` as `device` and SIGKILLs it after `afterMs`. Returns whether
- * the kill came before the run ended on its own.
+ * the kill came before the run ended on its own, and how long the run took.
  */
 async function runKilledAfter(device: DeviceHome, args: string[], afterMs: number) {
   const child = new Deno.Command(join(REPO, "scripts/tcfs"), {
@@ -56,6 +56,7 @@ async function runKilledAfter(device: DeviceHome, args: string[], afterMs: numbe
     stderr: "piped",
   }).spawn();
   let killed = false;
+  const start = performance.now();
   const timer = setTimeout(() => {
     try {
       child.kill("SIGKILL");
@@ -68,7 +69,7 @@ async function runKilledAfter(device: DeviceHome, args: string[], afterMs: numbe
   clearTimeout(timer);
   await child.stderr.cancel();
   if (!killed) assert.equal(status.code, 0, `${args[0]} ended on its own but failed`);
-  return killed && status.signal === "SIGKILL";
+  return { killed: killed && status.signal === "SIGKILL", ms: performance.now() - start };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -118,15 +119,20 @@ Deno.test({
       };
       // One edit pushed and pulled without a kill gives the window kills fall in.
       let oldDigest = await edit(-1);
-      const [, pushMs] = await timed(() => a.tcfsJson(["push", fileA, remote]));
-      const [, pullMs] = await timed(() => b.tcfsJson(["pull", remote, fileB]));
+      let [, pushMs] = await timed(() => a.tcfsJson(["push", fileA, remote]));
+      let [, pullMs] = await timed(() => b.tcfsJson(["pull", remote, fileB]));
       assert.equal(await fileSha256(fileB), oldDigest);
 
       for (round = 0; round < ROUNDS; round++) {
         if (round % 2 === 0) {
           await edit(round);
-          const killed = await runKilledAfter(a, ["push", fileA, remote], random() * pushMs);
-          killed ? tally.kills++ : tally.finishedFirst++;
+          const { killed, ms } = await runKilledAfter(
+            a,
+            ["push", fileA, remote],
+            random() * pushMs,
+          );
+          // A run that beat its kill narrows the window to what a run takes now.
+          killed ? tally.kills++ : (tally.finishedFirst++, pushMs = ms);
           // A kill between a version write and the removal of the one it supersedes leaves
           // that one behind, dominated; the heads are what readers see.
           const { heads } = reduceToHeads("big.bin", await storedVersions(store));
@@ -142,8 +148,12 @@ Deno.test({
           if (killed && again.files === 0) tally.pushLanded++;
         } else {
           const newDigest = await sha256(content);
-          const killed = await runKilledAfter(b, ["pull", remote, fileB], random() * pullMs);
-          killed ? tally.kills++ : tally.finishedFirst++;
+          const { killed, ms } = await runKilledAfter(
+            b,
+            ["pull", remote, fileB],
+            random() * pullMs,
+          );
+          killed ? tally.kills++ : (tally.finishedFirst++, pullMs = ms);
           const left = await fileSha256(fileB);
           assert.ok(left === oldDigest || left === newDigest, "B holds the old or the new file");
           if (killed) left === oldDigest ? tally.pullLeftOld++ : tally.pullLeftNew++;
