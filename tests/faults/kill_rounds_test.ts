@@ -132,7 +132,11 @@ Deno.test({
             random() * pushMs,
           );
           // A run that beat its kill narrows the window to what a run takes now.
-          killed ? tally.kills++ : (tally.finishedFirst++, pushMs = ms);
+          if (killed) tally.kills++;
+          else {
+            tally.finishedFirst++;
+            pushMs = ms;
+          }
           // A kill between a version write and the removal of the one it supersedes leaves
           // that one behind, dominated; the heads are what readers see.
           const { heads } = reduceToHeads("big.bin", await storedVersions(store));
@@ -153,7 +157,11 @@ Deno.test({
             ["pull", remote, fileB],
             random() * pullMs,
           );
-          killed ? tally.kills++ : (tally.finishedFirst++, pullMs = ms);
+          if (killed) tally.kills++;
+          else {
+            tally.finishedFirst++;
+            pullMs = ms;
+          }
           const left = await fileSha256(fileB);
           assert.ok(left === oldDigest || left === newDigest, "B holds the old or the new file");
           if (killed) left === oldDigest ? tally.pullLeftOld++ : tally.pullLeftNew++;
