@@ -297,6 +297,25 @@ Deno.test("auto resolution whose winning version write fails: the conflict is qu
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("auto resolution whose conflict-copy write fails: the next pull still keeps both sides", async () => {
+  const { store, dir } = await setup();
+  const { a, b } = await racingEdits(dir, store, "auto");
+  using _a = a;
+  using _b = b;
+  // Bravo loses: its edit is moved to the copy's name, then the copy's version write fails.
+  const fired = store.inject({ op: "put", keyPrefix: VERSIONS, action: "fail" });
+  const failed = await b.pullAll();
+  assert.equal(fired(), 1);
+  assert.deepEqual(failed.conflicts, ["tcfs/default/doc.txt"]);
+
+  for (const device of [b, a, b, a]) await device.pullAll().then(() => device.pushAll());
+  const expected = ["alpha's edit\n", "bravo's edit, longer\n"];
+  assert.deepEqual(await contents(b.root), expected);
+  assert.deepEqual(await contents(a.root), expected);
+  assert.deepEqual(await namesIn(a.root), await namesIn(b.root));
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("superseded versions that cannot be deleted stay as garbage and change nothing", async () => {
   const { raw, store, dir } = await setup();
   using a = await openSyncDevice(dir, "alpha", store);
