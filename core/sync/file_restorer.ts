@@ -20,6 +20,7 @@ import type { PrintedChunk } from "./edit_chunker.ts";
 import { contentDigest } from "../remote/file_digest.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
+import { crashPoint } from "../runtime/crash_point.ts";
 
 /** Ranges fetched ahead of the one being written, per file. */
 const DOWNLOAD_WINDOW = 4;
@@ -78,6 +79,7 @@ export async function restoreVersion(
       prints = await writeVerifiedFile(store, version, temp, options);
     }
     await options.beforeReplace?.();
+    crashPoint("before-rename");
     await Deno.rename(temp, target);
     return prints;
   } catch (err) {

@@ -32,6 +32,7 @@ import { adopt, adoptDeletion } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
+import { crashPoint } from "../runtime/crash_point.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -203,6 +204,7 @@ async function pullOne(
       }
     },
   });
+  crashPoint("before-state-commit");
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   adopt(ctx, restored, head);

@@ -33,6 +33,7 @@ import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { crashPoint } from "../runtime/crash_point.ts";
 
 /** What to push and where. */
 export interface PushRequest {
@@ -129,7 +130,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
+      crashPoint("after-packs");
       const written = await writeVersion(ctx, rel, content, base, seen);
+      crashPoint("after-version");
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);
       clearConflict(ctx.state, ctx.namespace, rel);

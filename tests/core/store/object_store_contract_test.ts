@@ -1,6 +1,7 @@
 /**
- * One contract, every backend: the fs store in a temp dir and the S3 store on
- * the services SeaweedFS must behave the same, down to listing order.
+ * One contract, every backend: the fs store in a temp dir, the S3 store on
+ * the services SeaweedFS and the tests' memory store (bare and behind the fault
+ * decorator) must behave the same, down to listing order.
  */
 
 import assert from "node:assert/strict";
@@ -9,6 +10,8 @@ import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { createS3Store } from "../../../core/store/s3_store.ts";
 import { servicesEnv } from "../../support/services_env.ts";
+import { createMemoryStore } from "../../support/memory_store.ts";
+import { withFaults } from "../../support/faulty_store.ts";
 
 interface Backend {
   name: string;
@@ -17,6 +20,16 @@ interface Backend {
 }
 
 const backends: Backend[] = [
+  {
+    name: "memory",
+    open: () => Promise.resolve({ store: createMemoryStore(), cleanup: () => Promise.resolve() }),
+  },
+  {
+    // The fault decorator with no fault armed must be invisible.
+    name: "fault-wrapped memory",
+    open: () =>
+      Promise.resolve({ store: withFaults(createMemoryStore()), cleanup: () => Promise.resolve() }),
+  },
   {
     name: "fs",
     async open() {
