@@ -31,7 +31,7 @@ import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_pol
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
-import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
+import { findStoredChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 
 /** What to push and where. */
@@ -123,7 +123,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       reuse: {
         previous,
         known,
-        find: (id) => findChunkLocation(ctx.state, ctx.store.location, id),
+        find: (id) => findStoredChunkLocation(ctx.state, ctx.store, id),
       },
       hasher,
     });
