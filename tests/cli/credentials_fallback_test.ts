@@ -70,6 +70,13 @@ Deno.test("a SOPS file this host cannot open, or one that was tampered with, fai
     assert.match(wrongKey.stderr, /will not use the local store/);
     assert.match(wrongKey.stderr, /tcfs creds status/);
     assert.doesNotMatch(wrongKey.stdout, /pushed/);
+    // doctor does not call the local store fine either, nor write into it.
+    const doctor = await host.device.tcfs(["doctor", "--json"]);
+    const storeCheck = JSON.parse(doctor.stdout).checks.find((check: { name: string }) =>
+      check.name === "store reachable"
+    );
+    assert.equal(storeCheck.status, "fail");
+    assert.match(storeCheck.detail, /will not use the local store/);
 
     // Encrypted for this host, then one ciphertext character changed: the MAC fails.
     await writeSecrets(host.device, seedSecrets(host.remote), host.recipient);
