@@ -73,6 +73,28 @@ export function rememberChunkLocations(
 }
 
 /**
+ * Whether the pack (or stand-alone chunk object) holding `ref` is in `store`: asked once per
+ * object per process, and known without asking for the objects this process recorded.
+ *
+ * @example
+ * ```ts
+ * if (!await isStored(ctx.store, ref)) console.log(`${ref.pack} is gone`);
+ * ```
+ */
+export function isStored(store: ObjectStore, ref: ChunkRef): Promise<boolean> {
+  const key = objectKeyOf(ref);
+  const seen = objectsSeenIn(store.location);
+  let present = seen.get(key);
+  if (!present) {
+    present = store.has(key);
+    seen.set(key, present);
+    // A failed check proves nothing: the next lookup asks again.
+    present.catch(() => seen.delete(key));
+  }
+  return present;
+}
+
+/**
  * Where the chunk `id` is stored in `store`, if this device knows and the object holding it
  * is there. The first lookup of each pack in a process asks the store; a pack that is gone
  * takes its chunks' locations with it, so they are uploaded again.
@@ -89,16 +111,7 @@ export async function findStoredChunkLocation(
 ): Promise<ChunkRef | undefined> {
   const ref = findChunkLocation(state, store.location, id);
   if (!ref) return undefined;
-  const key = objectKeyOf(ref);
-  const seen = objectsSeenIn(store.location);
-  let present = seen.get(key);
-  if (!present) {
-    present = store.has(key);
-    seen.set(key, present);
-    // A failed check proves nothing: the next lookup asks again.
-    present.catch(() => seen.delete(key));
-  }
-  if (await present) return ref;
+  if (await isStored(store, ref)) return ref;
   state.statement(
     ref.pack === undefined
       ? "DELETE FROM chunk_locations WHERE store = ? AND id = ? AND pack IS NULL"

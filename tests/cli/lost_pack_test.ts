@@ -90,3 +90,42 @@ for (const backend of backends) {
     }
   });
 }
+
+for (const backend of backends) {
+  Deno.test(`${backend.name}: an edit pushed after the store lost the file's pack uploads the unchanged chunks again`, async () => {
+    const tmp = await makeScopedTempDir("tcfs-lost-pack-edit-");
+    try {
+      const target = backend.setup(tmp.path);
+      const a = await makeDeviceHome(tmp.path, "devA", target.env);
+      const b = await makeDeviceHome(tmp.path, "devB", target.env);
+      const file = join(a.home, "disk.img");
+      await writeRandomFile(file, 3_000_000, 4712);
+      await a.tcfsJson<PushSummary>(["push", file]);
+      using store = target.store();
+      const [[, lost]] = [...await packsByVersion(store, target.namespace)];
+      for (const pack of lost) await store.delete(packKey(pack));
+
+      // A small edit near the end: the edit walk would name every earlier chunk as it was.
+      using handle = await Deno.open(file, { write: true });
+      await handle.seek(2_900_000, Deno.SeekMode.Start);
+      await handle.write(new TextEncoder().encode("edited"));
+      handle.close();
+      assert.equal((await a.tcfsJson<PushSummary>(["push", file])).files, 1);
+
+      const [[key, packs]] = [...await packsByVersion(store, target.namespace)];
+      for (const pack of packs) {
+        assert.ok(await store.has(packKey(pack)), `${key} names missing pack ${pack}`);
+      }
+      const dest = join(b.home, "disk.img");
+      const pulled = await b.tcfs([
+        "pull",
+        `${target.bucketPrefix}/${target.namespace}/disk.img`,
+        dest,
+      ]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.deepEqual(await Deno.readFile(dest), await Deno.readFile(file));
+    } finally {
+      await tmp.remove();
+    }
+  });
+}
