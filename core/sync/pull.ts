@@ -15,7 +15,8 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
-import { type DownloadCounters, type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import type { DownloadCounters } from "./verified_content.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import { completeVersion, type PathHeads } from "./remote_heads.ts";
 import {

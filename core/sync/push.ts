@@ -31,7 +31,8 @@ import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_pol
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
-import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
+import { rememberChunkLocations } from "../state/chunk_locations.ts";
+import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 
@@ -111,7 +112,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       return undefined;
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
-    // Versions in the store name only durable chunks, and packs are never deleted.
+    // Versions in the store name only durable chunks; their packs are checked before reuse.
     const known = new Map(
       [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
@@ -121,11 +122,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
         progress.bytesDone += n;
         report();
       },
-      reuse: {
-        previous,
-        known,
-        find: (id) => findChunkLocation(ctx.state, ctx.store.location, id),
-      },
+      reuse: entry && await storedChunkReuse(ctx.state, ctx.store, { previous, known }),
       hasher,
     });
     summary.chunks_total += content.chunks.length;

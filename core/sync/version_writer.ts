@@ -1,7 +1,8 @@
 /**
  * Writes a new version of a path that dominates everything its writer has
- * seen, then removes the versions it supersedes. The chunks it names must
- * already be durable: the caller uploads them first.
+ * seen, then removes the versions it supersedes, except that a deletion keeps
+ * the last content it replaces. The chunks it names must already be durable:
+ * the caller uploads them first.
  *
  * @module
  */
@@ -14,7 +15,12 @@ import {
 } from "../remote/file_version.ts";
 import { versionKey } from "../remote/remote_keys.ts";
 import { mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
-import { type PathHeads, type StoredVersion, versionCacheKey } from "./remote_heads.ts";
+import {
+  type PathHeads,
+  reduceToHeads,
+  type StoredVersion,
+  versionCacheKey,
+} from "./remote_heads.ts";
 import type { SyncContext } from "./sync_context.ts";
 
 /** The content fields of a version; the writer fills in identity and clock. */
@@ -56,14 +62,28 @@ export async function writeVersion(
   const body = encodeFileVersion(version);
   await ctx.store.put(key, body);
   ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
-  await removeSuperseded(ctx, [...seen.heads, ...seen.dominated]);
+  await removeSuperseded(ctx, content.kind, [...seen.heads, ...seen.dominated]);
   return { key, version };
 }
 
 /**
  * Deletes versions a newer one dominates. Immutable and already dominated,
- * they are safe to remove by anyone; failures only leave garbage behind.
+ * they are safe to remove by anyone; failures only leave garbage behind. A
+ * deletion keeps the newest content it supersedes (every concurrent one), so
+ * a deleted path's last content stays reachable: readers reduce by clock and
+ * never see it as a head.
  */
-async function removeSuperseded(ctx: SyncContext, versions: StoredVersion[]): Promise<void> {
-  await Promise.allSettled(versions.map((v) => ctx.store.delete(v.key)));
+async function removeSuperseded(
+  ctx: SyncContext,
+  kind: VersionContent["kind"],
+  versions: StoredVersion[],
+): Promise<void> {
+  const kept = new Set<string>();
+  if (kind === "deleted") {
+    const content = versions.filter((v) => v.version.kind !== "deleted");
+    for (const head of reduceToHeads("", content).heads) kept.add(head.key);
+  }
+  await Promise.allSettled(
+    versions.filter((v) => !kept.has(v.key)).map((v) => ctx.store.delete(v.key)),
+  );
 }
