@@ -63,6 +63,16 @@ export interface DaemonHost {
  */
 export function createDaemonApi(host: DaemonHost): ControlHandlers {
   return {
+    "GET /v1/identity": () => {
+      const device = host.device();
+      const ctx = host.context();
+      return Promise.resolve({
+        pid: Deno.pid,
+        device: { id: device.id, name: device.name },
+        store: { location: ctx.store.location, bucket: ctx.bucket },
+        namespace: ctx.namespace,
+      });
+    },
     "GET /v1/status": () => status(host),
     "POST /v1/push": async ({ path, remote, transfer }) => {
       const config = host.config();

@@ -26,6 +26,12 @@ import {
   withConfiguredCredentialRefresh,
 } from "../core/runtime/credential_reload.ts";
 import { StateDb } from "../core/state/state_db.ts";
+import {
+  acquireWriterLock,
+  describeHolder,
+  lockTimeoutMs,
+  writerLockPath,
+} from "../core/state/writer_lock.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { createSdNotifier } from "../platform/sd_notify.ts";
@@ -116,6 +122,13 @@ async function serve(
   // Before touching anything else: a second daemon must change nothing.
   await claimSocketPath(socket);
   const stopping = new AbortController();
+  // One writer per device state: a CLI push in progress finishes first.
+  const lock = await acquireWriterLock(writerLockPath(firstSetup.config.paths.stateDb), {
+    role: "daemon",
+    timeoutMs: lockTimeoutMs(firstSetup.env),
+    onWait: (holder) =>
+      log("warning", `waiting for ${describeHolder(holder)} to finish with this device's state`),
+  });
   let live = await loadLiveSetup(firstSetup, stopping.signal, log);
   const state = await StateDb.open(live.setup.config.paths.stateDb);
   const natsUrl = () => configuredNatsUrl(live.setup.config, live.credentials);
@@ -346,6 +359,7 @@ async function serve(
     await settlesWithin(metricsServer?.shutdown() ?? Promise.resolve(), 500);
     live.store.close();
     state.close();
+    lock.release();
     clearTimeout(hardExit);
     log("info", "stopped");
     finished.resolve(0);

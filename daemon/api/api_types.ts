@@ -25,6 +25,19 @@ export interface ApiErrorBody {
   };
 }
 
+/**
+ * `GET /v1/identity`: whom the daemon works for. The CLI hands it work only when all of these
+ * are its own; the daemon holds that device's state lock (pid) for its life.
+ */
+export interface IdentityResponse {
+  pid: number;
+  device: { id: string; name: string };
+  /** The store in effect: `location` as in `storage.endpoint` of `/v1/status`. */
+  store: { location: string; bucket: string };
+  /** The configured namespace. */
+  namespace: string;
+}
+
 /** `GET /v1/status`: how the daemon is doing. */
 export interface StatusResponse {
   version: string;
@@ -201,6 +214,7 @@ export interface SyncActivity {
 
 /** The routes, by method and path, with their request and response types. */
 export interface ApiRoutes {
+  "GET /v1/identity": { request: undefined; response: IdentityResponse };
   "GET /v1/status": { request: undefined; response: StatusResponse };
   "POST /v1/push": { request: PushRequestBody; response: PushSummary };
   "POST /v1/pull": { request: PullRequestBody; response: PullSummary };
@@ -219,6 +233,7 @@ export type ApiRoute = keyof ApiRoutes;
 
 /** The routes as a list, for the router and the docs test. */
 export const API_ROUTES: readonly ApiRoute[] = [
+  "GET /v1/identity",
   "GET /v1/status",
   "POST /v1/push",
   "POST /v1/pull",

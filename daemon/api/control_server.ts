@@ -123,6 +123,7 @@ function findRoute(method: string, path: string): ApiRoute {
 const ROUTE_INPUTS: {
   [R in ApiRoute]: (request: Request, url: URL) => Promise<ApiRoutes[R]["request"]>;
 } = {
+  "GET /v1/identity": () => Promise.resolve(undefined),
   "GET /v1/status": () => Promise.resolve(undefined),
   "POST /v1/push": async (request) => {
     const body = await jsonObject(request);

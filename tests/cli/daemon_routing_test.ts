@@ -96,12 +96,18 @@ Deno.test("with a daemon running, status, push, pull and sync-status go through 
     const rows = JSON.parse((await a.tcfs(["sync-status", "--json"])).stdout) as PathStatus[];
     assert.deepEqual(rows.find((r) => r.path === "in-root.txt")?.state, "synced");
 
-    // TCFS_NO_DAEMON makes the command work on its own: nothing reaches the daemon.
+    // TCFS_NO_DAEMON makes the command work on its own, which needs the device's state: the
+    // daemon holds it, so the command waits, then names the daemon, and nothing is written.
     await Deno.writeTextFile(outside, "pushed without the daemon\n");
     const alone = await a.tcfs(["push", "--json", outside, "tcfs/default/alone.txt"], {
       TCFS_NO_DAEMON: "1",
+      TCFS_LOCK_TIMEOUT_SECS: "1",
     });
-    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.match(alone.stderr, /waiting up to 1 s for daemon \(pid \d+\)/);
+    const failure = JSON.parse(alone.stdout);
+    assert.equal(failure.error.kind, "state_locked");
+    assert.match(failure.error.message, /this device's state is in use by daemon \(pid \d+\)/);
     assert.deepEqual(publishedPaths(activity.lines), ["by-hand.txt", "in-root.txt"]);
   } finally {
     await activity.stop();
