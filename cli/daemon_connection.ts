@@ -26,6 +26,8 @@ import {
   daemonAvailable,
 } from "../daemon/api/control_client.ts";
 import type { CliRuntime } from "./cli_runtime.ts";
+import { recordInstance, thisInstance } from "../core/device/device_instances.ts";
+import { hostFacts } from "../platform/host_facts.ts";
 
 /** Where a command that writes state works: through the daemon, or here under the lock. */
 export interface WorkSite extends Disposable {
@@ -128,7 +130,19 @@ export async function daemonOrWriterLock(runtime: CliRuntime, role: string): Pro
       return started !== undefined;
     },
   });
-  return siteOf(lock ? { lock } : { daemon: started });
+  if (!lock) return siteOf({ daemon: started });
+  await noteInstance(runtime);
+  return siteOf({ lock });
+}
+
+/** Records this installation for `tcfs doctor`'s clone check (see device_instances.ts). */
+async function noteInstance(runtime: CliRuntime): Promise<void> {
+  try {
+    const me = await thisInstance(await hostFacts(), runtime.config.paths.stateDb);
+    await recordInstance(await runtime.store(), (await runtime.device()).id, me);
+  } catch {
+    // Only the clone check misses it; the command itself reports a store it can't use.
+  }
 }
 
 /**

@@ -32,6 +32,7 @@ const CHECK_NAMES = [
   "nats reachable",
   "jetstream stream",
   "daemon",
+  "one installation",
   "service unit",
 ];
 
