@@ -124,7 +124,7 @@ Examples:
           );
         }
         const outcome = work.daemon
-          ? await work.daemon.resolveConflict({ path: site.rel, resolution })
+          ? await work.daemon.resolveConflict({ path: site.rel, resolution, local: site.localPath })
           : await resolveConflict(
             await runtime.syncContext(site.namespace),
             { rel: site.rel, localPath: site.localPath },

@@ -163,6 +163,11 @@ export interface ResolveConflictRequestBody {
   /** The path relative to the namespace, or an absolute local path inside the sync root. */
   path: string;
   resolution: Resolution;
+  /**
+   * The local file (absolute); default: the one the queued conflict names, else the path's
+   * place under the sync root.
+   */
+  local?: string;
 }
 
 /** `POST /v1/reload`. */

@@ -152,7 +152,7 @@ const ROUTE_INPUTS: {
     if (!RESOLUTIONS.includes(resolution as Resolution)) {
       throw badRequest(`"resolution" must be one of ${RESOLUTIONS.join(", ")}`);
     }
-    return { path, resolution: resolution as Resolution };
+    return { path, resolution: resolution as Resolution, local: optionalString(body, "local") };
   },
   "GET /v1/events": () => Promise.resolve(undefined),
   "POST /v1/reload": () => Promise.resolve(undefined),
