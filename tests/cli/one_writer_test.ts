@@ -18,12 +18,16 @@ import type { PushSummary } from "../../core/sync/transfer_summary.ts";
  * run that says it pushed has a version of its own (the head's counter counts them), and the
  * content of any other run is still on disk, queued as a conflict if it met one.
  */
-async function concurrentPushes(device: DeviceHome, store: ObjectStore): Promise<void> {
+async function concurrentPushes(
+  device: DeviceHome,
+  store: ObjectStore,
+  bucket = "tcfs",
+): Promise<void> {
   const files = ["one", "two", "three"].map((name) => join(device.home, `${name}.bin`));
   // Several MiB each: the runs overlap between reading the heads and writing a version.
   await Promise.all(files.map((f, i) => writeRandomFile(f, 8 * 1024 * 1024, i + 1)));
   const runs = await Promise.all(
-    files.map((f) => device.tcfs(["push", "--json", f, "tcfs/default/shared.bin"])),
+    files.map((f) => device.tcfs(["push", "--json", f, `${bucket}/default/shared.bin`])),
   );
   const summaries = runs.map((run) => {
     assert.ok([0, 3].includes(run.code), `push exited ${run.code}: ${run.stdout}${run.stderr}`);
@@ -79,7 +83,7 @@ Deno.test("pushes at once from one device home: none overwrites the other (Seawe
   try {
     const device = await makeDeviceHome(tmp.path, "devA", fleet.env);
     await using store = await fleet.openStore();
-    await concurrentPushes(device, store);
+    await concurrentPushes(device, store, fleet.bucket);
   } finally {
     await tmp.remove();
   }
