@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
+import { cliResult, type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { makeDaemonDevice } from "../daemon/daemon_device.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
@@ -132,6 +132,38 @@ Deno.test("a daemon serving another device and store on the socket does not take
     const failure = JSON.parse(other.stdout);
     assert.equal(failure.error.kind, "state_locked");
     assert.match(failure.error.message, /holds this device's state but serves store .*store-a/);
+  } finally {
+    await a.stop();
+    await tmp.remove();
+  }
+});
+
+Deno.test("a second daemon for the same device state, on another socket, waits and then refuses", async () => {
+  const tmp = await makeScopedTempDir("tcfs-second-daemon-");
+  const a = await makeDaemonDevice(tmp.path, "devA", {
+    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
+  });
+  await a.start();
+  try {
+    // Before the lock it started, and the two wrote one device's state side by side.
+    const child = new Deno.Command(new URL("../../scripts/tcfs", import.meta.url).pathname, {
+      args: ["daemon"],
+      env: { ...a.env, TCFS_SOCKET: join(tmp.path, "second.sock"), TCFS_LOCK_TIMEOUT_SECS: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const second = cliResult(await child.output());
+    clearTimeout(killer);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(
+      second.stderr,
+      /waiting for daemon \(pid \d+\) to finish with this device's state/,
+    );
+    assert.match(second.stderr, /this device's state is in use by daemon \(pid \d+\)/);
+    assert.ok(a.running, "the first daemon runs on");
   } finally {
     await a.stop();
     await tmp.remove();
