@@ -63,6 +63,16 @@ export interface DaemonHost {
  */
 export function createDaemonApi(host: DaemonHost): ControlHandlers {
   return {
+    "GET /v1/identity": () => {
+      const device = host.device();
+      const ctx = host.context();
+      return Promise.resolve({
+        pid: Deno.pid,
+        device: { id: device.id, name: device.name },
+        store: { location: ctx.store.location, bucket: ctx.bucket },
+        namespace: ctx.namespace,
+      });
+    },
     "GET /v1/status": () => status(host),
     "POST /v1/push": async ({ path, remote, transfer }) => {
       const config = host.config();
@@ -119,11 +129,12 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       conflict_mode: host.config().sync.conflictMode,
       conflicts: await pendingConflicts(host),
     }),
-    "POST /v1/conflicts/resolve": async ({ path, resolution }) => {
+    "POST /v1/conflicts/resolve": async ({ path, resolution, local }) => {
       const rel = conflictRel(host.config(), path);
       const queued = listConflicts(host.context().state, host.context().namespace)
         .find((c) => c.path === rel);
-      const localPath = queued?.local_path ?? join(syncRoot(host.config(), "resolve"), rel);
+      const localPath = absolutePath(local, "local") ?? queued?.local_path ??
+        join(syncRoot(host.config(), "resolve"), rel);
       const outcome = await host.exclusive((ctx) =>
         resolveConflict(ctx, { rel, localPath }, resolution)
       );

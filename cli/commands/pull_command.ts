@@ -15,7 +15,7 @@ import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
 import type { PullSummary } from "../../core/sync/transfer_summary.ts";
-import { remoteSpecText, runningDaemon, withDaemonProgress } from "../daemon_connection.ts";
+import { daemonOrWriterLock, remoteSpecText, withDaemonProgress } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pullCommand() {
@@ -47,7 +47,8 @@ reported as a conflict (exit code 3).`,
         const localTarget = local
           ? resolve(local)
           : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
-        using daemon = await runningDaemon(config);
+        using site = await daemonOrWriterLock(runtime, "tcfs pull");
+        const { daemon } = site;
         let summary: PullSummary;
         if (daemon) {
           const remote = remoteSpecText(config.storage.bucket, spec);

@@ -16,7 +16,7 @@ import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
 import { assertNotRevoked } from "../../core/device/device_registry.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
-import { remoteSpecText, runningDaemon, withDaemonProgress } from "../daemon_connection.ts";
+import { daemonOrWriterLock, remoteSpecText, withDaemonProgress } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pushCommand() {
@@ -51,7 +51,8 @@ version this device has not seen is left alone on both sides and reported as a c
           namespace: config.sync.namespace,
           rel: defaultRemoteRel(localPath, config.sync.syncRoot),
         };
-        using daemon = await runningDaemon(config);
+        using site = await daemonOrWriterLock(runtime, "tcfs push");
+        const { daemon } = site;
         let summary: PushSummary;
         if (daemon) {
           const remote = remoteSpecText(config.storage.bucket, spec);

@@ -26,7 +26,7 @@ import {
   type TransferProgress,
 } from "./sync_context.ts";
 import { emptyPushSummary, type PushSummary } from "./transfer_summary.ts";
-import { writeVersion } from "./version_writer.ts";
+import { VersionRaceError, writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
@@ -128,7 +128,18 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.chunks_total += content.chunks.length;
     const write = async () => {
       crashPoint("after-packs");
-      const written = await writeVersion(ctx, rel, content, base, seen);
+      let written;
+      try {
+        written = await writeVersion(ctx, rel, content, base, seen);
+      } catch (err) {
+        if (!(err instanceof VersionRaceError)) throw err;
+        met.push({
+          rel,
+          localPath: entry?.localPath ?? tracked!.localPath,
+          remoteAuthors: err.unseen.map((h) => h.version.author_name),
+        });
+        return;
+      }
       crashPoint("after-version");
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);

@@ -4,6 +4,12 @@
  * the last content it replaces. The chunks it names must already be durable:
  * the caller uploads them first.
  *
+ * A version key is the author's id plus its counter, so two writers with one
+ * device id (a CLI beside a daemon that has not taken the lock yet, a cloned
+ * home) can pick the same key. Keys are therefore written only if absent
+ * (`If-None-Match: *`): the loser re-reads the path's heads, and the winner's
+ * version is then one it has not seen, a conflict rather than an overwrite.
+ *
  * @module
  */
 
@@ -14,14 +20,15 @@ import {
   VERSION_FORMAT,
 } from "../remote/file_version.ts";
 import { versionKey } from "../remote/remote_keys.ts";
-import { mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
+import { dominates, mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
+import { TcfsError } from "../errors.ts";
 import {
   type PathHeads,
   reduceToHeads,
   type StoredVersion,
   versionCacheKey,
 } from "./remote_heads.ts";
-import type { SyncContext } from "./sync_context.ts";
+import { pathHeads, type SyncContext } from "./sync_context.ts";
 
 /** The content fields of a version; the writer fills in identity and clock. */
 export type VersionContent = Pick<
@@ -29,9 +36,37 @@ export type VersionContent = Pick<
   "kind" | "size" | "mode" | "mtime_ms" | "blake3" | "chunks" | "inline" | "target"
 >;
 
+/** How many times a write that lost its key to a deletion is tried again. */
+const RACE_ATTEMPTS = 3;
+
+/**
+ * Thrown by {@linkcode writeVersion} when another writer took the version key
+ * and wrote a version this one has not seen: the path is now a conflict.
+ */
+export class VersionRaceError extends TcfsError {
+  /** The heads the writer had not seen, as read after the race. */
+  readonly unseen: StoredVersion[];
+
+  constructor(rel: string, unseen: StoredVersion[]) {
+    super(`another writer with this device id wrote ${rel} at the same moment`, {
+      kind: "version_race",
+      hint:
+        "nothing was overwritten; the path is a conflict now (tcfs conflicts). If no other tcfs runs here, run tcfs doctor: this device id may be in use on another host",
+    });
+    this.name = "VersionRaceError";
+    this.unseen = unseen;
+  }
+}
+
 /**
  * Writes `content` as the next version of `rel`, with a clock that
- * dominates `base` and every version in `seen`.
+ * dominates `base` and every version in `seen`. When the key is taken, the
+ * path's heads are read again: an unseen live head is a conflict
+ * ({@linkcode VersionRaceError}), unless it holds this very content, which
+ * is then returned as if written; an unseen deletion is superseded by the
+ * next try.
+ *
+ * @throws {VersionRaceError} when another writer's unseen version now stands.
  *
  * @example
  * ```ts
@@ -45,25 +80,49 @@ export async function writeVersion(
   base: VectorClock,
   seen: PathHeads,
 ): Promise<StoredVersion> {
-  const vclock = tickClock(
-    mergeClocks(base, ...seen.heads.map((h) => h.version.vclock)),
-    ctx.device.id,
-  );
-  const version: FileVersion = {
-    format: VERSION_FORMAT,
-    path: rel,
-    ...content,
-    vclock,
-    author: ctx.device.id,
-    author_name: ctx.device.name,
-    written_at: new Date().toISOString(),
-  };
-  const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
-  const body = encodeFileVersion(version);
-  await ctx.store.put(key, body);
-  ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
-  await removeSuperseded(ctx, content.kind, [...seen.heads, ...seen.dominated]);
-  return { key, version };
+  for (let attempt = 1;; attempt++) {
+    const vclock = tickClock(
+      mergeClocks(base, ...seen.heads.map((h) => h.version.vclock)),
+      ctx.device.id,
+    );
+    const version: FileVersion = {
+      format: VERSION_FORMAT,
+      path: rel,
+      ...content,
+      vclock,
+      author: ctx.device.id,
+      author_name: ctx.device.name,
+      written_at: new Date().toISOString(),
+    };
+    const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
+    const body = encodeFileVersion(version);
+    if (await ctx.store.putConditional(key, body, { ifNoneMatch: "*" })) {
+      ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
+      await removeSuperseded(ctx, content.kind, [...seen.heads, ...seen.dominated]);
+      return { key, version };
+    }
+    seen = await pathHeads(ctx, rel);
+    const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
+    const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
+    const same = seen.heads.length === 1 && unseenLive.length === 1 &&
+      sameVersionContent(unseenLive[0].version, content);
+    if (same) return unseenLive[0];
+    if (unseenLive.length > 0 || attempt === RACE_ATTEMPTS) {
+      throw new VersionRaceError(rel, unseen);
+    }
+  }
+}
+
+/**
+ * Whether two versions hold the same content: kind, size, digest and link target.
+ *
+ * @example
+ * ```ts
+ * sameVersionContent(head.version, content); // true when a push would write it again
+ * ```
+ */
+export function sameVersionContent(a: VersionContent, b: VersionContent): boolean {
+  return a.kind === b.kind && a.size === b.size && a.blake3 === b.blake3 && a.target === b.target;
 }
 
 /**

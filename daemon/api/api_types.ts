@@ -25,6 +25,19 @@ export interface ApiErrorBody {
   };
 }
 
+/**
+ * `GET /v1/identity`: whom the daemon works for. The CLI hands it work only when all of these
+ * are its own; the daemon holds that device's state lock (pid) for its life.
+ */
+export interface IdentityResponse {
+  pid: number;
+  device: { id: string; name: string };
+  /** The store in effect: `location` as in `storage.endpoint` of `/v1/status`. */
+  store: { location: string; bucket: string };
+  /** The configured namespace. */
+  namespace: string;
+}
+
 /** `GET /v1/status`: how the daemon is doing. */
 export interface StatusResponse {
   version: string;
@@ -150,6 +163,11 @@ export interface ResolveConflictRequestBody {
   /** The path relative to the namespace, or an absolute local path inside the sync root. */
   path: string;
   resolution: Resolution;
+  /**
+   * The local file (absolute); default: the one the queued conflict names, else the path's
+   * place under the sync root.
+   */
+  local?: string;
 }
 
 /** `POST /v1/reload`. */
@@ -201,6 +219,7 @@ export interface SyncActivity {
 
 /** The routes, by method and path, with their request and response types. */
 export interface ApiRoutes {
+  "GET /v1/identity": { request: undefined; response: IdentityResponse };
   "GET /v1/status": { request: undefined; response: StatusResponse };
   "POST /v1/push": { request: PushRequestBody; response: PushSummary };
   "POST /v1/pull": { request: PullRequestBody; response: PullSummary };
@@ -219,6 +238,7 @@ export type ApiRoute = keyof ApiRoutes;
 
 /** The routes as a list, for the router and the docs test. */
 export const API_ROUTES: readonly ApiRoute[] = [
+  "GET /v1/identity",
   "GET /v1/status",
   "POST /v1/push",
   "POST /v1/pull",

@@ -18,6 +18,7 @@ import type {
 
 /** Typed calls to the daemon; {@linkcode ControlClient.close} releases the connection. */
 export interface ControlClient {
+  identity(): Promise<ApiRoutes["GET /v1/identity"]["response"]>;
   status(): Promise<ApiRoutes["GET /v1/status"]["response"]>;
   push(body: PushRequestBody): Promise<ApiRoutes["POST /v1/push"]["response"]>;
   pull(body: PullRequestBody): Promise<ApiRoutes["POST /v1/pull"]["response"]>;
@@ -99,6 +100,7 @@ export function createControlClient(socketPath: string): ControlClient & Disposa
     query?: Record<string, string | undefined>,
   ) => (await (await call(route, body, query)).json()) as ApiRoutes[R]["response"];
   return {
+    identity: () => json("GET /v1/identity"),
     status: () => json("GET /v1/status"),
     push: (body) => json("POST /v1/push", body),
     pull: (body) => json("POST /v1/pull", body),

@@ -123,6 +123,7 @@ function findRoute(method: string, path: string): ApiRoute {
 const ROUTE_INPUTS: {
   [R in ApiRoute]: (request: Request, url: URL) => Promise<ApiRoutes[R]["request"]>;
 } = {
+  "GET /v1/identity": () => Promise.resolve(undefined),
   "GET /v1/status": () => Promise.resolve(undefined),
   "POST /v1/push": async (request) => {
     const body = await jsonObject(request);
@@ -151,7 +152,7 @@ const ROUTE_INPUTS: {
     if (!RESOLUTIONS.includes(resolution as Resolution)) {
       throw badRequest(`"resolution" must be one of ${RESOLUTIONS.join(", ")}`);
     }
-    return { path, resolution: resolution as Resolution };
+    return { path, resolution: resolution as Resolution, local: optionalString(body, "local") };
   },
   "GET /v1/events": () => Promise.resolve(undefined),
   "POST /v1/reload": () => Promise.resolve(undefined),
