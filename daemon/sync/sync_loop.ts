@@ -19,7 +19,7 @@
 
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
-import { createExcludeMatcher } from "../../core/sync/exclude_matcher.ts";
+import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
 import { statEntry } from "../../core/sync/local_scanner.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
@@ -124,10 +124,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   const excluded = (rel: string): boolean => {
     const patterns = options.settings().excludes;
     const key = JSON.stringify(patterns);
-    if (key !== matcher.key) matcher = { key, excluded: createExcludeMatcher(patterns) };
-    // A path is excluded when it or any folder above it is.
-    const segments = rel.split("/");
-    return segments.some((_, i) => matcher.excluded(segments.slice(0, i + 1).join("/")));
+    if (key !== matcher.key) matcher = { key, excluded: createPathExcluder(patterns) };
+    return matcher.excluded(rel);
   };
   const shouldStop = () => stopping;
   const pollIntervalMs = () => {
