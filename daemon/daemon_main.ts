@@ -45,6 +45,7 @@ import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
+import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
 
 /** Command-line settings that win over the config file and the environment. */
@@ -183,6 +184,7 @@ async function serve(
         excludes: live.setup.config.sync.excludePatterns,
         debounceMs: live.setup.config.sync.debounceMs,
         pollIntervalSecs: live.setup.config.sync.pollIntervalSecs,
+        massDelete: massDeleteLimits(live.setup.config.sync),
       }),
       natsConnected: () => bus.status().state === "connected",
       reporting,

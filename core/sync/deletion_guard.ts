@@ -8,6 +8,7 @@
  */
 
 import { TcfsError } from "../errors.ts";
+import type { SyncConfig } from "../config/config_schema.ts";
 
 /** When a push counts as a mass deletion (`[sync] mass_delete_ratio`, `mass_delete_min_files`). */
 export interface MassDeleteLimits {
@@ -19,6 +20,18 @@ export interface MassDeleteLimits {
 
 /** The limits when the config sets none: more than half, and at least 100 files. */
 export const DEFAULT_MASS_DELETE_LIMITS: MassDeleteLimits = { ratio: 0.5, minFiles: 100 };
+
+/**
+ * The limits the config sets.
+ *
+ * @example
+ * ```ts
+ * massDeleteLimits(config.sync); // { ratio: 0.5, minFiles: 100 } by default
+ * ```
+ */
+export function massDeleteLimits(sync: SyncConfig): MassDeleteLimits {
+  return { ratio: sync.massDeleteRatio, minFiles: sync.massDeleteMinFiles };
+}
 
 /**
  * Whether deleting `deletions` of the `tracked` files synced from a folder is a mass deletion.

@@ -62,17 +62,22 @@ export async function assertRootMarker(localPath: string, syncRoot?: string): Pr
  * markers existed). An empty root that files were synced from is refused: that is what an
  * unmounted drive looks like.
  *
- * @param synced How many live tracked paths were synced from below `root`.
+ * @param synced Counts the live tracked paths synced from below `root` (asked only when the
+ *   marker is missing).
  * @throws {TcfsError} kind `root_marker_missing` for an empty root that files were synced from.
  *
  * @example
  * ```ts
- * const outcome = await ensureRootMarker(root, state.countSyncedFrom(root));
+ * const outcome = await ensureRootMarker(root, () => state.countSyncedFrom(root));
  * if (outcome !== "present") log("info", `created ${root}/.tcfs-root`);
  * ```
  */
-export async function ensureRootMarker(root: string, synced: number): Promise<RootMarkerOutcome> {
+export async function ensureRootMarker(
+  root: string,
+  countSynced: () => number,
+): Promise<RootMarkerOutcome> {
   if (await hasRootMarker(root)) return "present";
+  const synced = countSynced();
   if (synced > 0 && await isEmptyFolder(root)) {
     throw new TcfsError(
       `${root} has no ${ROOT_MARKER} marker and is empty, but ${synced} files were synced ` +

@@ -130,6 +130,8 @@ const ROUTE_INPUTS: {
       path: optionalString(body, "path"),
       remote: optionalString(body, "remote"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
+      allow_mass_delete: optionalBoolean(body, "allow_mass_delete"),
     };
   },
   "POST /v1/pull": async (request) => {
@@ -179,6 +181,13 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
   return value;
 }
 
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw badRequest(`"${field}" must be true or false`);
+  return value;
+}
+
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
@@ -196,6 +205,8 @@ function badRequest(message: string): ApiError {
 const STATUS_BY_KIND: Record<string, number> = {
   not_found: 404,
   no_conflict: 409,
+  mass_delete: 409,
+  root_marker_missing: 409,
   daemon_stopping: 503,
 };
 
