@@ -98,6 +98,44 @@ export async function ensureRootMarker(
   return synced === 0 ? "created" : "adopted";
 }
 
+/**
+ * Gets the sync root ready to sync: a missing root is created when nothing was ever synced
+ * from it (and refused otherwise: a missing root is an unmounted drive, never "every file was
+ * deleted"), then its marker is made sure of ({@linkcode ensureRootMarker}).
+ *
+ * @throws {TcfsError} kind `sync_root_missing` or `root_marker_missing`.
+ *
+ * @example
+ * ```ts
+ * await prepareSyncRoot("/home/me/Sync", () => state.countSyncedFrom("/home/me/Sync"));
+ * ```
+ */
+export async function prepareSyncRoot(
+  root: string,
+  countSynced: () => number,
+): Promise<RootMarkerOutcome> {
+  const info = await Deno.stat(root).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  });
+  if (!info) {
+    if (countSynced() > 0) {
+      throw new TcfsError(`the sync root ${root} is missing, but files were synced from it`, {
+        kind: "sync_root_missing",
+        hint: "mount or restore it (syncing resumes by itself), or set [sync] sync_root to " +
+          "another folder; nothing is deleted remotely meanwhile",
+      });
+    }
+    await Deno.mkdir(root, { recursive: true });
+  } else if (!info.isDirectory) {
+    throw new TcfsError(`the sync root ${root} is not a folder`, {
+      kind: "sync_root_missing",
+      hint: "set [sync] sync_root to a folder",
+    });
+  }
+  return await ensureRootMarker(root, countSynced);
+}
+
 async function isEmptyFolder(path: string): Promise<boolean> {
   for await (const _ of Deno.readDir(path)) return false;
   return true;

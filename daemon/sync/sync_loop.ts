@@ -39,7 +39,7 @@ import {
   DEFAULT_MASS_DELETE_LIMITS,
   type MassDeleteLimits,
 } from "../../core/sync/deletion_guard.ts";
-import { ensureRootMarker, ROOT_MARKER } from "../../core/sync/root_marker.ts";
+import { prepareSyncRoot, ROOT_MARKER } from "../../core/sync/root_marker.ts";
 import { type TreeWatcher, type TreeWatcherOptions, watchTree } from "./tree_watcher.ts";
 
 /** The settings the loop reads on every step, so a reload applies at once. */
@@ -354,26 +354,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
    * starts.
    */
   const prepareRoot = async (ctx: SyncContext) => {
-    const info = await Deno.stat(root).catch((err) => {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    });
-    if (!info) {
-      if (ctx.state.countSyncedFrom(root) > 0) {
-        throw new TcfsError(`the sync root ${root} is missing, but files were synced from it`, {
-          kind: "sync_root_missing",
-          hint: "mount or restore it (syncing resumes by itself), or set [sync] sync_root to " +
-            "another folder; nothing is deleted remotely meanwhile",
-        });
-      }
-      await Deno.mkdir(root, { recursive: true });
-    } else if (!info.isDirectory) {
-      throw new TcfsError(`the sync root ${root} is not a folder`, {
-        kind: "sync_root_missing",
-        hint: "set [sync] sync_root to a folder",
-      });
-    }
-    const marker = await ensureRootMarker(root, () => ctx.state.countSyncedFrom(root));
+    const marker = await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root));
     if (marker === "created") log("info", `created ${join(root, ROOT_MARKER)}: a new sync root`);
     if (marker === "adopted") {
       log(
