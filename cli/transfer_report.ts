@@ -5,11 +5,7 @@
  */
 
 import { ExitCode } from "../core/errors.ts";
-import type {
-  PlannedPath,
-  PullSummary,
-  PushSummary,
-} from "../core/sync/transfer_summary.ts";
+import type { PlannedPath, PullSummary, PushSummary } from "../core/sync/transfer_summary.ts";
 import { formatBytes, setExitCode } from "./output.ts";
 
 /**
@@ -39,6 +35,11 @@ export function printTransferReport(
       console.log(
         "note: the store is not the one this device last synced with (it was emptied or replaced); " +
           "every file was compared afresh",
+      );
+    }
+    if ("untracked" in summary && summary.untracked > 0) {
+      console.log(
+        `note: ${summary.untracked} synced paths are now excluded: forgotten here, kept remotely`,
       );
     }
     for (const path of summary.auto_resolved) {

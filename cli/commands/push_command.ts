@@ -90,7 +90,9 @@ is refused, since an unmounted drive looks like a folder whose files were all de
             ...pushSettings(config.sync, options),
           });
           bar.done();
-          if (!options.json && !options.dryRun) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+          if (!options.json && !options.dryRun) {
+            summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
+          }
         }
         if (options.json) printJson(summary);
         printTransferReport("push", summary, options.json ?? false);

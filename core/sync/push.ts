@@ -25,11 +25,7 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import {
-  emptyPushSummary,
-  type PlannedAction,
-  type PushSummary,
-} from "./transfer_summary.ts";
+import { emptyPushSummary, type PlannedAction, type PushSummary } from "./transfer_summary.ts";
 import {
   assertNoMassDelete,
   DEFAULT_MASS_DELETE_LIMITS,

@@ -49,11 +49,14 @@ export async function assertRootMarker(localPath: string, syncRoot?: string): Pr
   if (syncRoot === undefined) return;
   if (localPath !== syncRoot && !localPath.startsWith(syncRoot + "/")) return;
   if (await hasRootMarker(syncRoot)) return;
-  throw new TcfsError(`the sync root ${syncRoot} has no ${ROOT_MARKER} marker; nothing was pushed`, {
-    kind: "root_marker_missing",
-    hint: `if the folder is on a drive, check that it is mounted; if it is the right folder, ` +
-      `start the daemon (it adds the marker) or create it: touch ${join(syncRoot, ROOT_MARKER)}`,
-  });
+  throw new TcfsError(
+    `the sync root ${syncRoot} has no ${ROOT_MARKER} marker; nothing was pushed`,
+    {
+      kind: "root_marker_missing",
+      hint: `if the folder is on a drive, check that it is mounted; if it is the right folder, ` +
+        `start the daemon (it adds the marker) or create it: touch ${join(syncRoot, ROOT_MARKER)}`,
+    },
+  );
 }
 
 /**
@@ -85,9 +88,7 @@ export async function ensureRootMarker(
       {
         kind: "root_marker_missing",
         hint: `mount it (syncing resumes by itself); nothing is deleted remotely meanwhile. ` +
-          `If the folder is meant to be empty, create the marker: touch ${
-            join(root, ROOT_MARKER)
-          }`,
+          `If the folder is meant to be empty, create the marker: touch ${join(root, ROOT_MARKER)}`,
       },
     );
   }
