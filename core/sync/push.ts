@@ -13,7 +13,7 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
-import { createExcludeMatcher, createPathExcluder } from "./exclude_matcher.ts";
+import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
@@ -32,6 +32,7 @@ import {
   type MassDeleteLimits,
 } from "./deletion_guard.ts";
 import { assertRootMarker } from "./root_marker.ts";
+import { vanishedPaths } from "./vanished_paths.ts";
 import { writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -78,24 +79,15 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const ns = trackedNamespace(ctx);
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
-  const inside = (localPath: string) =>
-    localPath === request.localPath || localPath.startsWith(request.localPath + "/");
-  const synced = ctx.state.listTracked(ns, request.remoteRel)
-    .filter((t) => t.kind !== "deleted" && inside(t.localPath));
-  const gone = synced.filter((t) => !present.has(t.path));
-  // A path an exclude pattern now filters out is forgotten here, not deleted everywhere.
-  const excluded = createPathExcluder(request.excludes);
-  const isExcluded = (t: TrackedEntry) =>
-    t.localPath !== request.localPath &&
-    excluded(t.localPath.slice(request.localPath.length + 1));
-  const deletions = gone.filter((t) => !isExcluded(t));
+  const vanished = vanishedPaths(ctx, request, present);
+  const deletions = vanished.deleted;
   assertNoMassDelete(
     request.localPath,
-    { deletions: deletions.length, tracked: synced.length },
+    { deletions: deletions.length, tracked: vanished.synced },
     request.massDelete ?? DEFAULT_MASS_DELETE_LIMITS,
     request.allowMassDelete,
   );
-  for (const t of gone.filter(isExcluded)) {
+  for (const t of vanished.excluded) {
     plan(t.path, "untrack-excluded");
     if (!dryRun) ctx.state.deleteTracked(ns, t.path);
     summary.untracked++;
