@@ -50,7 +50,16 @@ Deno.test("daemons: an empty new root just works; an emptied root is refused, th
     );
     assert.ok(await allInB(), `still nothing deleted\n${await logs()}`);
 
-    // The user means it: the push goes through the daemon, and the hold ends.
+    // The user looks first (a dry run through the daemon writes nothing), then means it: the
+    // push goes through the daemon, and the hold ends.
+    const dry = await a.tcfs(["push", "--json", "--dry-run", "--allow-mass-delete", a.root]);
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    const planned = (JSON.parse(dry.stdout) as PushSummary).planned ?? [];
+    assert.deepEqual(
+      planned.filter((p) => p.action === "delete").map((p) => p.path.split("/").at(-1)).sort(),
+      ["one.txt", "three.txt", "two.txt"],
+    );
+    assert.ok(await allInB(), `a dry run deletes nothing\n${await logs()}`);
     const allowed = await a.tcfs(["push", "--json", "--allow-mass-delete", a.root]);
     assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
     assert.equal((JSON.parse(allowed.stdout) as PushSummary).deleted, 3);
