@@ -14,6 +14,7 @@ import type { DeviceIdentity } from "../core/device/device_identity.ts";
 import { parseRemoteSpec } from "../core/remote/remote_spec.ts";
 import { defaultLocalTarget, defaultRemoteRel } from "../core/sync/root_mapping.ts";
 import { syncStatus } from "../core/sync/sync_status.ts";
+import { pushSettings } from "../core/sync/push_settings.ts";
 import { remoteDisplayPath, type SyncContext } from "../core/sync/sync_context.ts";
 import { listConflicts } from "../core/conflicts/conflict_queue.ts";
 import { resolveConflict } from "../core/conflicts/conflict_resolver.ts";
@@ -74,7 +75,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       });
     },
     "GET /v1/status": () => status(host),
-    "POST /v1/push": async ({ path, remote, transfer }) => {
+    "POST /v1/push": async ({ path, remote, transfer, dry_run, allow_mass_delete }) => {
       const config = host.config();
       const localPath = absolutePath(path, "path") ?? syncRoot(config, "push");
       const spec = remote ? parseRemoteSpec(remote, config.storage.bucket) : {
@@ -87,6 +88,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
           remoteRel: spec.rel,
           excludes: config.sync.excludePatterns,
           onProgress,
+          ...pushSettings(config.sync, { dryRun: dry_run, allowMassDelete: allow_mass_delete }),
         };
         return host.exclusive((ctx) =>
           reportedPushes(host.reporting, { ...ctx, namespace: spec.namespace }, [request], {

@@ -51,6 +51,7 @@ import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
+import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
 import { hostFacts } from "../platform/host_facts.ts";
 import { recordInstance, thisInstance } from "../core/device/device_instances.ts";
@@ -201,6 +202,7 @@ async function serve(
         excludes: live.setup.config.sync.excludePatterns,
         debounceMs: live.setup.config.sync.debounceMs,
         pollIntervalSecs: live.setup.config.sync.pollIntervalSecs,
+        massDelete: massDeleteLimits(live.setup.config.sync),
       }),
       natsConnected: () => bus.status().state === "connected",
       reporting,

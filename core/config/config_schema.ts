@@ -63,6 +63,10 @@ export interface SyncConfig {
   pollIntervalSecs: number;
   /** How long the daemon waits for file changes to settle before pushing. */
   debounceMs: number;
+  /** A push deleting more than this share (0 to 1) of the files synced from a folder stops. */
+  massDeleteRatio: number;
+  /** …but only when it deletes at least this many files. */
+  massDeleteMinFiles: number;
 }
 
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
@@ -319,6 +323,17 @@ function integerAtLeast(min: number): ValueKind {
   };
 }
 
+const ratio: ValueKind = {
+  accepted: "a number from 0 to 1, e.g. 0.5",
+  fromEnv: (text) => /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : text,
+  check(raw) {
+    if (typeof raw !== "number" || Number.isNaN(raw)) {
+      return { problem: `expected a number, not ${typeName(raw)}` };
+    }
+    return raw < 0 || raw > 1 ? { problem: "it is not between 0 and 1" } : { value: raw };
+  },
+};
+
 const stringList: ValueKind = {
   accepted: 'an array of strings, e.g. ["*.swp", ".direnv"] (in the environment: comma-separated)',
   fromEnv: (text) => text.split(",").map((item) => item.trim()).filter((item) => item !== ""),
@@ -373,6 +388,18 @@ export const KEY_SPECS: readonly KeySpec[] = [
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
+  keySpec(
+    "sync",
+    "mass_delete_ratio",
+    ratio,
+    "a push deleting more than this share of a folder's synced files stops",
+  ),
+  keySpec(
+    "sync",
+    "mass_delete_min_files",
+    integerAtLeast(1),
+    "…when it deletes at least this many files (`--allow-mass-delete` overrides)",
+  ),
   keySpec("nats", "creds_file", absolutePath, "NATS .creds file"),
   keySpec("nats", "user", anyText, "NATS user name"),
   keySpec("nats", "password", anyText, "NATS password", true),
@@ -442,6 +469,8 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       natsUrl: undefined,
       pollIntervalSecs: 30,
       debounceMs: 300,
+      massDeleteRatio: 0.5,
+      massDeleteMinFiles: 100,
     },
     nats: {
       credsFile: undefined,

@@ -25,7 +25,14 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import { emptyPushSummary, type PushSummary } from "./transfer_summary.ts";
+import { emptyPushSummary, type PlannedAction, type PushSummary } from "./transfer_summary.ts";
+import {
+  assertNoMassDelete,
+  DEFAULT_MASS_DELETE_LIMITS,
+  type MassDeleteLimits,
+} from "./deletion_guard.ts";
+import { assertRootMarker } from "./root_marker.ts";
+import { vanishedPaths } from "./vanished_paths.ts";
 import { VersionRaceError, writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -44,6 +51,14 @@ export interface PushRequest {
   remoteRel: string;
   excludes: readonly string[];
   onProgress?: (progress: TransferProgress) => void;
+  /** The configured sync root: a push at or below it needs its marker (root_marker.ts). */
+  syncRoot?: string;
+  /** When deletions make a mass deletion (deletion_guard.ts); the defaults when unset. */
+  massDelete?: MassDeleteLimits;
+  /** Push a mass deletion all the same. */
+  allowMassDelete?: boolean;
+  /** Work out what would happen and write nothing: the summary's `planned` says it. */
+  dryRun?: boolean;
 }
 
 /**
@@ -55,19 +70,44 @@ export interface PushRequest {
  * ```
  */
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
+  await assertRootMarker(request.localPath, request.syncRoot);
   const summary = emptyPushSummary();
-  summary.store_replaced = await storeWasReplaced(ctx);
+  const dryRun = request.dryRun ?? false;
+  const plan = (rel: string, action: PlannedAction) =>
+    summary.planned?.push({ path: remoteDisplayPath(ctx, rel), action });
+  if (dryRun) summary.planned = [];
+  // Checking the store's identity may write it (a new store) or reset state (a replaced one).
+  else summary.store_replaced = await storeWasReplaced(ctx);
+  const ns = trackedNamespace(ctx);
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
-  const underRoot = (t: TrackedEntry) =>
-    t.localPath === request.localPath || t.localPath.startsWith(request.localPath + "/");
-  const deletions = ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
-    .filter((t) => t.kind !== "deleted" && underRoot(t) && !present.has(t.path));
+  const vanished = vanishedPaths(ctx, request, present);
+  const deletions = vanished.deleted;
+  assertNoMassDelete(
+    request.localPath,
+    { deletions: deletions.length, tracked: vanished.synced },
+    request.massDelete ?? DEFAULT_MASS_DELETE_LIMITS,
+    request.allowMassDelete,
+  );
+  for (const t of vanished.excluded) {
+    plan(t.path, "untrack-excluded");
+    if (!dryRun) ctx.state.deleteTracked(ns, t.path);
+    summary.untracked++;
+  }
+  // What this device synced counts only at the place it synced it to (a pull into another
+  // folder records the path there).
+  const trackedAt = (entry: LocalEntry) => {
+    const tracked = ctx.state.getTracked(ns, entry.rel);
+    return tracked?.localPath === entry.localPath ? tracked : undefined;
+  };
   const changed = entries.filter((entry) => {
-    const tracked = ctx.state.getTracked(trackedNamespace(ctx), entry.rel);
+    const tracked = trackedAt(entry);
     // An unlinked path (its store was replaced) goes up again even if unchanged.
     const unchanged = tracked !== undefined && !isUnlinked(tracked) && sameStat(tracked, entry);
-    if (unchanged) summary.unchanged++;
+    if (unchanged) {
+      summary.unchanged++;
+      plan(entry.rel, "unchanged");
+    }
     return !unchanged;
   });
   const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
@@ -82,26 +122,35 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
 
-  const ns = trackedNamespace(ctx);
   /**
    * Checks the path against the remote heads and stages its content. Returns
    * when the content is durable and the step that then writes the version, or
    * nothing when the path is a conflict or was adopted as it is.
    */
-  const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
-    const tracked = ctx.state.getTracked(ns, rel);
+  const stageOne = async (
+    rel: string,
+    entry: LocalEntry | undefined,
+    tracked: TrackedEntry | undefined,
+  ) => {
     const base = tracked?.baseVclock ?? {};
     const seen = await headsFor(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
     if (unseenLive.length > 0) {
       if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
-        adopt(ctx, entry, unseenLive[0]);
-        clearConflict(ctx.state, ctx.namespace, rel);
+        plan(rel, "unchanged");
+        if (!dryRun) {
+          adopt(ctx, entry, unseenLive[0]);
+          clearConflict(ctx.state, ctx.namespace, rel);
+        }
       } else if (entry && tracked && isUnlinked(tracked) && sameStat(tracked, entry)) {
         // Unlinked when its store was replaced, and unchanged since: the new store's
         // version is for the next pull to take, not a conflict.
         summary.unchanged++;
+        plan(rel, "unchanged");
+      } else if (dryRun) {
+        plan(rel, "conflict");
+        summary.conflicts.push(remoteDisplayPath(ctx, rel));
       } else {
         met.push({
           rel,
@@ -109,6 +158,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
           remoteAuthors: unseenLive.map((h) => h.version.author_name),
         });
       }
+      return undefined;
+    }
+    if (dryRun) {
+      plan(rel, entry ? "upload" : "delete");
       return undefined;
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
@@ -167,20 +220,24 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const stageLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   const writeLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
-  const jobs: [string, LocalEntry | undefined][] = [
-    ...changed.map((e): [string, LocalEntry] => [e.rel, e]),
-    ...deletions.map((t): [string, undefined] => [t.path, undefined]),
+  const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
+    ...changed.map((e): [string, LocalEntry, TrackedEntry | undefined] => [
+      e.rel,
+      e,
+      trackedAt(e),
+    ]),
+    ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
   ];
   const failed = (rel: string, err: unknown) => {
     if (isLocalFailure(err)) {
       summary.failures.push({ path: rel, error: (err as Error).message });
     } else fatal ??= err;
   };
-  const staged = jobs.map(([rel, entry]) =>
+  const staged = jobs.map(([rel, entry, tracked]) =>
     stageLimiter.run(async () => {
       if (fatal) return undefined;
       try {
-        return await stageOne(rel, entry);
+        return await stageOne(rel, entry, tracked);
       } catch (err) {
         failed(rel, err);
         return undefined;
@@ -206,6 +263,11 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.chunks_uploaded = packs.counters.chunksUploaded;
   summary.bytes_uploaded = packs.counters.bytesUploaded;
   if (fatal) throw fatal;
+  if (dryRun) {
+    summary.planned!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    summary.conflicts.sort();
+    return summary;
+  }
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();

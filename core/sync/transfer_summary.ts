@@ -10,6 +10,24 @@ export interface PathFailure {
   error: string;
 }
 
+/**
+ * What a dry run found a transfer would do to one path. Push plans `upload`, `delete`,
+ * `conflict`, `unchanged` and `untrack-excluded` (a tracked path an exclude pattern now
+ * filters out: forgotten on this device, never deleted remotely).
+ */
+export type PlannedAction =
+  | "upload"
+  | "delete"
+  | "conflict"
+  | "unchanged"
+  | "untrack-excluded";
+
+/** One line of a dry run: a path (`bucket/namespace/rel`) and what would happen to it. */
+export interface PlannedPath {
+  path: string;
+  action: PlannedAction;
+}
+
 /** What a push did. */
 export interface PushSummary {
   files: number;
@@ -28,6 +46,10 @@ export interface PushSummary {
   failures: PathFailure[];
   /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
   store_replaced: boolean;
+  /** Tracked paths an exclude pattern now filters out: forgotten here, left alone remotely. */
+  untracked: number;
+  /** Only in a dry run (nothing was written): what would happen, path by path, sorted. */
+  planned?: PlannedPath[];
 }
 
 /** What a pull did. */
@@ -71,6 +93,7 @@ export function emptyPushSummary(): PushSummary {
     resurrected: [],
     failures: [],
     store_replaced: false,
+    untracked: 0,
   };
 }
 

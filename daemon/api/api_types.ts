@@ -120,6 +120,10 @@ export interface PushRequestBody {
   remote?: string;
   /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
   transfer?: string;
+  /** List what would happen per path (the summary's `planned`) and write nothing. */
+  dry_run?: boolean;
+  /** Push the deletions even when they trip the mass-delete guard. */
+  allow_mass_delete?: boolean;
 }
 
 /** `POST /v1/pull`. */

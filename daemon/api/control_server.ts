@@ -131,6 +131,8 @@ const ROUTE_INPUTS: {
       path: optionalString(body, "path"),
       remote: optionalString(body, "remote"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
+      allow_mass_delete: optionalBoolean(body, "allow_mass_delete"),
     };
   },
   "POST /v1/pull": async (request) => {
@@ -180,6 +182,13 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
   return value;
 }
 
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw badRequest(`"${field}" must be true or false`);
+  return value;
+}
+
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
@@ -198,6 +207,8 @@ const STATUS_BY_KIND: Record<string, number> = {
   not_found: 404,
   no_conflict: 409,
   conflict_changed: 409,
+  mass_delete: 409,
+  root_marker_missing: 409,
   daemon_stopping: 503,
 };
 

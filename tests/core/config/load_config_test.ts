@@ -27,6 +27,8 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     natsUrl: undefined,
     pollIntervalSecs: 30,
     debounceMs: 300,
+    massDeleteRatio: 0.5,
+    massDeleteMinFiles: 100,
   });
   assert.deepEqual(Object.values(config.nats), Array(6).fill(undefined));
   assert.deepEqual(config.daemon, {
@@ -74,6 +76,8 @@ conflict_mode = "auto"
 nats_url = "nats://yoga.local:4222"
 poll_interval_secs = 5
 debounce_ms = 0
+mass_delete_ratio = 0.3
+mass_delete_min_files = 10
 
 [nats]
 creds_file = "/etc/nats/tcfs.creds"
@@ -120,6 +124,8 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     natsUrl: "nats://yoga.local:4222",
     pollIntervalSecs: 5,
     debounceMs: 0,
+    massDeleteRatio: 0.3,
+    massDeleteMinFiles: 10,
   });
   assert.deepEqual(config.nats, {
     credsFile: "/etc/nats/tcfs.creds",
