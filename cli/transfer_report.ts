@@ -5,7 +5,12 @@
  */
 
 import { ExitCode } from "../core/errors.ts";
-import type { PullSummary, PushSummary } from "../core/sync/transfer_summary.ts";
+import type {
+  PathFailure,
+  PlannedPath,
+  PullSummary,
+  PushSummary,
+} from "../core/sync/transfer_summary.ts";
 import { formatBytes, setExitCode } from "./output.ts";
 
 /**
@@ -71,4 +76,28 @@ export function printTransferReport(
   }
   if (summary.failures.length > 0) setExitCode(ExitCode.error);
   if (summary.conflicts.length > 0) setExitCode(ExitCode.conflicts);
+}
+
+/**
+ * Prints a dry run's plan, one path a line with what would happen to it (unless `json`,
+ * where the caller printed the summary), and sets exit code 1 for paths it could not plan.
+ *
+ * @example
+ * ```ts
+ * printDryRun("pull", summary.planned ?? [], summary.failures, false);
+ * ```
+ */
+export function printDryRun(
+  direction: "push" | "pull",
+  planned: readonly PlannedPath[],
+  failures: readonly PathFailure[],
+  json = false,
+): void {
+  if (!json) {
+    const width = Math.max(0, ...planned.map((p) => p.action.length));
+    for (const { path, action } of planned) console.log(`${action.padEnd(width)}  ${path}`);
+    for (const failure of failures) console.error(`failed: ${failure.path}: ${failure.error}`);
+    console.log(`dry run: nothing was ${direction === "push" ? "pushed" : "pulled"} or changed`);
+  }
+  if (failures.length > 0) setExitCode(ExitCode.error);
 }

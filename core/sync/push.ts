@@ -33,6 +33,7 @@ import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { sweepTempFiles } from "./temp_sweeper.ts";
 
 /** What to push and where. */
 export interface PushRequest {
@@ -55,6 +56,7 @@ export interface PushRequest {
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
   const summary = emptyPushSummary();
   summary.store_replaced = await storeWasReplaced(ctx);
+  await sweepTempFiles(request.localPath, { log: ctx.log });
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
   const underRoot = (t: TrackedEntry) =>

@@ -10,6 +10,15 @@ export interface PathFailure {
   error: string;
 }
 
+/** What a pull would do to one path: `pull --dry-run` lists these. */
+export type PullAction = "restore" | "delete" | "conflict" | "unchanged" | "kept_modified";
+
+/** One path of a dry run and what the real run would do to it. */
+export interface PlannedPath<A extends string = string> {
+  path: string;
+  action: A;
+}
+
 /** What a push did. */
 export interface PushSummary {
   files: number;
@@ -47,6 +56,12 @@ export interface PullSummary {
   /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
   store_replaced: boolean;
   failures: PathFailure[];
+  /**
+   * Only in a dry run, where nothing is written and the counts above stay zero: each path
+   * (`bucket/namespace/rel`) and what the pull would do to it. Paths it could not plan are in
+   * `failures`.
+   */
+  planned?: PlannedPath<PullAction>[];
 }
 
 /**

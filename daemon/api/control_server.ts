@@ -138,6 +138,7 @@ const ROUTE_INPUTS: {
       remote: optionalString(body, "remote"),
       local: optionalString(body, "local"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
     };
   },
   "GET /v1/sync-status": (_, url) =>
@@ -176,6 +177,13 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw badRequest(`"${field}" must be a string`);
+  return value;
+}
+
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw badRequest(`"${field}" must be true or false`);
   return value;
 }
 

@@ -33,7 +33,7 @@ import type { DaemonLog } from "../daemon_log.ts";
 import { createWakeSignal } from "../nats/wake_signal.ts";
 import { type ChangeBatch, createChangeBatcher } from "./change_batcher.ts";
 import { reportedPulls, reportedPushes, type TransferReporting } from "./reported_transfers.ts";
-import { sweepTempFiles } from "./temp_sweeper.ts";
+import { sweepTempFiles } from "../../core/sync/temp_sweeper.ts";
 import { type TreeWatcher, type TreeWatcherOptions, watchTree } from "./tree_watcher.ts";
 
 /** The settings the loop reads on every step, so a reload applies at once. */
@@ -328,9 +328,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       });
     }
     if (watcher) return;
-    for (const path of await sweepTempFiles(root)) {
-      log("info", `removed ${path}, a temp file left by an interrupted transfer`);
-    }
+    await sweepTempFiles(root, { log });
     watcherState = "watching";
     watcher = watchTree({
       root,
