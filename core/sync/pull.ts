@@ -13,7 +13,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
@@ -224,8 +224,17 @@ type Plan =
     local?: LocalEntry;
     /** A folder stands at the path, with nothing in it that must stay. */
     replacesFolder: boolean;
+    /** Files in that folder that this pull did not list but the remote deleted too. */
+    clears: SyncedDeletion[];
     head: StoredVersion;
   };
+
+/** A synced, unmodified local file whose only remote head deletes it. */
+interface SyncedDeletion {
+  rel: string;
+  localPath: string;
+  head: StoredVersion;
+}
 
 /** What happened to one path; a conflict comes back for the conflict policy. */
 type Outcome = "restored" | "deleted" | "unchanged" | "kept_modified" | MetConflict;
@@ -263,8 +272,32 @@ async function planOne(
   }
   if (head.version.kind === "deleted") return { action: "delete", localPath, local, head };
   const replacesFolder = !local && !place.absent && await isFolder(localPath);
-  if (replacesFolder) await assertFolderCanGo(localPath, goingAway);
-  return { action: "restore", localPath, local, replacesFolder, head };
+  const clears: SyncedDeletion[] = [];
+  if (replacesFolder) {
+    // A pull of this one path (as the daemon's, on an event) lists no deletions below it.
+    await assertFolderCanGo(localPath, async (file) => {
+      if (goingAway.has(file)) return true;
+      const deletion = await syncedDeletion(ctx, `${item.rel}/${relative(localPath, file)}`, file);
+      if (deletion) clears.push(deletion);
+      return deletion !== undefined;
+    });
+  }
+  return { action: "restore", localPath, local, replacesFolder, clears, head };
+}
+
+/** The remote's deletion of `rel`, when the file at `localPath` is exactly what this device synced. */
+async function syncedDeletion(
+  ctx: SyncContext,
+  rel: string,
+  localPath: string,
+): Promise<SyncedDeletion | undefined> {
+  const local = await statEntry(localPath, rel);
+  if (!local || await locallyModified(ctx, local)) return undefined;
+  const { heads } = await readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, {
+    revoked: ctx.revoked,
+  });
+  const head = heads.length === 1 ? heads[0] : undefined;
+  return head?.version.kind === "deleted" ? { rel, localPath, head } : undefined;
 }
 
 /**
@@ -331,6 +364,13 @@ async function applyPlan(
     }
     recordDeleted(ctx, item.rel, localPath, head);
     return "deleted";
+  }
+  for (const clear of plan.clears) {
+    await Deno.remove(clear.localPath).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+    await syncDirectory(dirname(clear.localPath));
+    recordDeleted(ctx, clear.rel, clear.localPath, clear.head);
   }
   const version = await completeVersion(ctx.store, head);
   const prints = await restoreVersion(ctx.store, version, localPath, {

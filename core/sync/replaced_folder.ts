@@ -12,20 +12,21 @@ import { join } from "node:path";
 import { TcfsError } from "../errors.ts";
 
 /**
- * Throws `path_blocked` unless every entry below the folder `dir` other than a folder is in
- * `goingAway` (local paths the pull deletes).
+ * Throws `path_blocked` unless `canGo` accepts every entry below the folder `dir` other than a
+ * folder (each a local path the pull deletes, or may delete).
  *
  * @example
  * ```ts
- * await assertFolderCanGo("/home/me/Sync/report", new Set(["/home/me/Sync/report/a.txt"]));
+ * await assertFolderCanGo("/home/me/Sync/report", (file) => Promise.resolve(goingAway.has(file)));
  * ```
  */
 export async function assertFolderCanGo(
   dir: string,
-  goingAway: ReadonlySet<string>,
+  canGo: (file: string) => Promise<boolean>,
 ): Promise<void> {
-  const staying = (await entriesBelow(dir)).filter((e) => !e.folder && !goingAway.has(e.path));
-  if (staying.length > 0) throw folderInTheWay(dir, staying[0].path);
+  for (const entry of await entriesBelow(dir)) {
+    if (!entry.folder && !await canGo(entry.path)) throw folderInTheWay(dir, entry.path);
+  }
 }
 
 /**

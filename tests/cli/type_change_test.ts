@@ -105,3 +105,32 @@ Deno.test("a folder replaced remotely by a file is kept while it holds a file th
     await tmp.remove();
   }
 });
+
+Deno.test("a pull of just the path (as the daemon's on an event) replaces a folder whose files all were deleted remotely", async () => {
+  const { tmp, a, b, folder, push, pull } = await fleet("tcfs-type-single-");
+  try {
+    await Deno.mkdir(join(folder(a), "d", "e"), { recursive: true });
+    for (const rel of ["d/f1.txt", "d/f2.txt", "d/e/g.txt"]) {
+      await Deno.writeTextFile(join(folder(a), rel), `${rel}\n`);
+    }
+    await push(a);
+    await pull(b);
+    await Deno.remove(join(folder(a), "d"), { recursive: true });
+    await Deno.writeTextFile(join(folder(a), "d"), "now a file\n");
+    await push(a);
+
+    const pulled = await b.tcfsJson<PullSummary>([
+      "pull",
+      "tcfs/default/s/d",
+      join(folder(b), "d"),
+    ]);
+    assert.deepEqual([pulled.files, pulled.failures], [1, []]);
+    assert.equal(await Deno.readTextFile(join(folder(b), "d")), "now a file\n");
+    // The files it removed are recorded as deleted: B's next push has nothing to say.
+    const pushed = await push(b);
+    assert.deepEqual([pushed.files, pushed.deleted, pushed.unchanged], [0, 0, 1]);
+    await assertSameTree(folder(a), folder(b));
+  } finally {
+    await tmp.remove();
+  }
+});
