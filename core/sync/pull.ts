@@ -356,20 +356,12 @@ async function applyPlan(
   if (plan.action === "kept_modified") return "kept_modified";
   const { localPath, local, head } = plan;
   if (plan.action === "delete") {
-    if (local) {
-      await Deno.remove(localPath);
-      // Durable before the state says so: a removal lost to a power cut would otherwise
-      // come back as a new file and be pushed again.
-      await syncDirectory(dirname(localPath));
-    }
+    if (local) await removeDurably(localPath);
     recordDeleted(ctx, item.rel, localPath, head);
     return "deleted";
   }
   for (const clear of plan.clears) {
-    await Deno.remove(clear.localPath).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
-    await syncDirectory(dirname(clear.localPath));
+    await removeDurably(clear.localPath);
     recordDeleted(ctx, clear.rel, clear.localPath, clear.head);
   }
   const version = await completeVersion(ctx.store, head);
@@ -394,6 +386,18 @@ async function applyPlan(
   rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
   clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
+}
+
+/**
+ * Removes a file (gone already is as good: a pull of the folder it was in may have removed it)
+ * and makes that durable before the state says so; a removal lost to a power cut would come
+ * back as a new file and be pushed again.
+ */
+async function removeDurably(path: string): Promise<void> {
+  await Deno.remove(path).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await syncDirectory(dirname(path));
 }
 
 /** Modified = differs from what this device last synced at that path. */

@@ -191,8 +191,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     });
   };
 
-  const pullPaths = async (ctx: SyncContext, rels: string[]) => {
+  const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
     const requests: PullRequest[] = [];
+    const blocked: string[] = [];
     for (const rel of rels) {
       const unsafe = unsafePathReason(rel);
       if (unsafe) {
@@ -202,7 +203,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       try {
         requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
       } catch (err) {
-        log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+        if (!again && err instanceof TcfsError && err.kind === "path_blocked") blocked.push(rel);
+        else log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
       }
     }
     await reportedPulls(reporting, ctx, requests, {
@@ -211,6 +213,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       shouldStop,
       singlePaths: true,
     });
+    // A file in the way of a path is one another device replaced by a folder: its deletion
+    // came in this batch, so the paths below it go once it is done.
+    if (blocked.length > 0) await pullPaths(ctx, blocked, true);
   };
 
   const poll = async (ctx: SyncContext) => {

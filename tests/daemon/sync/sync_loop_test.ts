@@ -20,6 +20,7 @@ async function loopFixture(
   dir: string,
   watch?: SyncLoopOptions["watch"],
   storeDir = join(dir, "store"),
+  pollIntervalSecs = 1,
 ) {
   const store = createFsStore(storeDir);
   await store.ensureReady();
@@ -42,7 +43,7 @@ async function loopFixture(
   const loop = createSyncLoop({
     root,
     context: () => ctx,
-    settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs: 1 }),
+    settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs }),
     natsConnected: () => false,
     reporting: {
       metrics,
@@ -161,6 +162,53 @@ Deno.test("a sync root that goes missing is never taken as deleted, and syncing 
     assert.ok(!second.announced.some((e) => e.type === "file_deleted"));
   } finally {
     await second.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a type change announced by events reaches the other loop at once, in both directions", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  // No polls after the first: only the events can bring the changes.
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir, 3600);
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir, 3600);
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  /** Waits until A has announced `count` events, then hands B those since `from`. */
+  const relay = async (from: number, count: number, what: string) => {
+    await until(() => a.announced.length >= from + count, what);
+    b.loop.remoteChanged(a.announced.slice(from).flatMap((e) => e.path ? [e.path] : []));
+    return a.announced.length;
+  };
+  try {
+    await a.loop.start();
+    await b.loop.start();
+    await Deno.writeTextFile(join(a.root, "d"), "a file\n");
+    let seen = await relay(0, 1, "A pushes the file");
+    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file");
+
+    // File → folder: the folder's file arrives in the same batch as the file's deletion.
+    await Deno.remove(join(a.root, "d"));
+    await Deno.mkdir(join(a.root, "d"));
+    await Deno.writeTextFile(join(a.root, "d", "f.txt"), "in a folder\n");
+    seen = await relay(seen, 2, "A pushes the folder");
+    await until(() => read(join(b.root, "d", "f.txt")) === "in a folder\n", "B pulls the folder");
+
+    // Folder → file: announced as the new file only; B's pull of it finds that the folder's
+    // file was deleted remotely too.
+    await Deno.remove(join(a.root, "d"), { recursive: true });
+    await Deno.writeTextFile(join(a.root, "d"), "a file again\n");
+    await relay(seen, 1, "A pushes the file again");
+    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again");
+    assert.deepEqual(b.warnings, []);
+  } finally {
+    await a.close();
+    await b.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
