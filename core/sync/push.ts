@@ -14,7 +14,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
-import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -209,7 +209,7 @@ async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
   try {
     info = await Deno.lstat(request.localPath);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return []; // a deleted file or folder: tombstones only
+    if (isMissingPath(err)) return []; // a deleted file or folder: tombstones only
     throw err;
   }
   if (!info.isDirectory) {

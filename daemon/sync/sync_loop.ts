@@ -20,7 +20,7 @@
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { createExcludeMatcher } from "../../core/sync/exclude_matcher.ts";
-import { statEntry } from "../../core/sync/local_scanner.ts";
+import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
@@ -162,7 +162,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       if (excluded(rel)) continue;
       const localPath = join(root, rel);
       const info = await Deno.lstat(localPath).catch((err) => {
-        if (err instanceof Deno.errors.NotFound) return undefined;
+        if (isMissingPath(err)) return undefined;
         throw err;
       });
       const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
