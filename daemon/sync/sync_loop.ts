@@ -194,6 +194,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
     const requests: PullRequest[] = [];
     const blocked: string[] = [];
+    const wanted = new Set(rels);
     for (const rel of rels) {
       const unsafe = unsafePathReason(rel);
       if (unsafe) {
@@ -203,8 +204,18 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       try {
         requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
       } catch (err) {
-        if (!again && err instanceof TcfsError && err.kind === "path_blocked") blocked.push(rel);
-        else log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+        const parent = again ? undefined : await syncedParentInTheWay(ctx, rel);
+        if (parent === undefined) {
+          log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+          continue;
+        }
+        blocked.push(rel);
+        // The file another device replaced by a folder goes first (its deletion's event may
+        // come later, or have come already).
+        if (!wanted.has(parent)) {
+          wanted.add(parent);
+          requests.push({ remoteRel: parent, localTarget: join(root, parent) });
+        }
       }
     }
     await reportedPulls(reporting, ctx, requests, {
@@ -213,9 +224,26 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       shouldStop,
       singlePaths: true,
     });
-    // A file in the way of a path is one another device replaced by a folder: its deletion
-    // came in this batch, so the paths below it go once it is done.
     if (blocked.length > 0) await pullPaths(ctx, blocked, true);
+  };
+
+  /**
+   * The file or symlink on the way to `rel` when this device synced it as such: its remote
+   * path has versions, so a pull of it is a pull of that one path (never of a folder through
+   * a symlink).
+   */
+  const syncedParentInTheWay = async (ctx: SyncContext, rel: string) => {
+    const segments = rel.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join("/");
+      const info = await Deno.lstat(join(root, parent)).catch(() => undefined);
+      if (info?.isDirectory) continue;
+      const tracked = info && ctx.state.getTracked(trackedNamespace(ctx), parent);
+      const synced = tracked && tracked.kind !== "deleted" &&
+        tracked.localPath === join(root, parent);
+      return synced ? parent : undefined;
+    }
+    return undefined;
   };
 
   const poll = async (ctx: SyncContext) => {

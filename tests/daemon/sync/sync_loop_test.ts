@@ -179,12 +179,20 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
       return undefined;
     }
   };
-  // What A announces reaches B, as NATS would carry it.
+  // What A announces reaches B as NATS may carry it: one event at a time, and a burst's
+  // last event first, so a folder's file may come before the deletion of the file it replaces.
   let relayed = 0;
-  const relay = setInterval(() => {
+  let sending = false;
+  const relay = setInterval(async () => {
+    if (sending) return;
+    sending = true;
     const fresh = a.announced.slice(relayed);
     relayed += fresh.length;
-    if (fresh.length > 0) b.loop.remoteChanged(fresh.flatMap((e) => e.path ? [e.path] : []));
+    for (const event of fresh.reverse()) {
+      if (event.path) b.loop.remoteChanged([event.path]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    sending = false;
   }, 20);
   try {
     await a.loop.start();
