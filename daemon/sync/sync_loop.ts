@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { createExcludeMatcher } from "../../core/sync/exclude_matcher.ts";
 import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
+import { isUnlinked } from "../../core/state/state_db.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
@@ -228,9 +229,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   };
 
   /**
-   * The file or symlink on the way to `rel` when this device synced it as such: its remote
-   * path has versions, so a pull of it is a pull of that one path (never of a folder through
-   * a symlink).
+   * The regular file on the way to `rel` when this device synced it as such. Never a symlink:
+   * should its path have no versions to show (all from a revoked device, say), the pull would
+   * take it for a folder and write through the link.
    */
   const syncedParentInTheWay = async (ctx: SyncContext, rel: string) => {
     const segments = rel.split("/");
@@ -238,8 +239,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       const parent = segments.slice(0, i).join("/");
       const info = await Deno.lstat(join(root, parent)).catch(() => undefined);
       if (info?.isDirectory) continue;
-      const tracked = info && ctx.state.getTracked(trackedNamespace(ctx), parent);
-      const synced = tracked && tracked.kind !== "deleted" &&
+      const tracked = info?.isFile && ctx.state.getTracked(trackedNamespace(ctx), parent);
+      const synced = tracked && tracked.kind === "file" && !isUnlinked(tracked) &&
         tracked.localPath === join(root, parent);
       return synced ? parent : undefined;
     }
