@@ -5,7 +5,12 @@
  */
 
 import { ExitCode } from "../core/errors.ts";
-import type { PlannedPath, PullSummary, PushSummary } from "../core/sync/transfer_summary.ts";
+import type {
+  PathFailure,
+  PlannedPath,
+  PullSummary,
+  PushSummary,
+} from "../core/sync/transfer_summary.ts";
 import { formatBytes, setExitCode } from "./output.ts";
 
 /**
@@ -22,7 +27,7 @@ export function printTransferReport(
   summary: PushSummary | PullSummary,
   json: boolean,
 ): void {
-  if (!json && "planned" in summary && summary.planned) printPlan(summary.planned);
+  if (!json && summary.planned) printPlan(summary.planned, summary.failures);
   else if (!json) {
     const moved = "chunks_uploaded" in summary
       ? `${formatBytes(summary.bytes_uploaded)} in ${summary.chunks_uploaded} new chunks`
@@ -80,12 +85,14 @@ export function printTransferReport(
 }
 
 /** A dry run's list: one line per path that would change, then the counts. */
-function printPlan(planned: readonly PlannedPath[]): void {
+function printPlan(planned: readonly PlannedPath[], failures: readonly PathFailure[]): void {
+  const width = Math.max(0, ...planned.map((p) => p.action.length));
   const counts = new Map<string, number>();
   for (const { path, action } of planned) {
     counts.set(action, (counts.get(action) ?? 0) + 1);
-    if (action !== "unchanged") console.log(`${action.padEnd(16)} ${path}`);
+    if (action !== "unchanged") console.log(`${action.padEnd(width)}  ${path}`);
   }
   const figures = [...counts].map(([action, n]) => `${n} ${action}`).join(", ");
+  for (const failure of failures) console.error(`failed: ${failure.path}: ${failure.error}`);
   console.log(`dry run: nothing was written (${figures || "nothing to do"})`);
 }

@@ -97,7 +97,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
         );
       });
     },
-    "POST /v1/pull": async ({ remote, local, transfer }) => {
+    "POST /v1/pull": async ({ remote, local, transfer, dry_run }) => {
       const config = host.config();
       const spec = remote
         ? parseRemoteSpec(remote, config.storage.bucket)
@@ -113,6 +113,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
             reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
               remoteRel: spec.rel,
               localTarget,
+              dryRun: dry_run,
               onProgress,
             }], { operation: "pull" })
           ),

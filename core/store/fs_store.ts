@@ -16,6 +16,7 @@ import { blake3 } from "hash-wasm";
 import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
 import { compareKeys } from "./key_order.ts";
 import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
 
@@ -77,7 +78,7 @@ export function createFsStore(root: string): ObjectStore {
       await Deno.rename(temp, path);
       temp = undefined;
       // The rename is only durable once the directory entry is on disk.
-      await syncDir(dir);
+      await syncDirectory(dir);
     } catch (err) {
       throw fsError(err, rootDir, `write key "${key}"`);
     } finally {
@@ -275,11 +276,6 @@ async function writeSynced(path: string, body: Uint8Array): Promise<void> {
   using file = await Deno.open(path, { write: true, createNew: true });
   for (let done = 0; done < body.length;) done += await file.write(body.subarray(done));
   await file.sync();
-}
-
-async function syncDir(dir: string): Promise<void> {
-  using handle = await Deno.open(dir, { read: true });
-  await handle.sync();
 }
 
 /** The etag is the content hash, so it changes with every write that changes the bytes. */

@@ -1,13 +1,14 @@
 /**
  * Materialises a version on disk: every chunk and the whole file are checked
  * (`verified_content.ts`) before anything replaces the local file, and the
- * replacement is atomic (temp file, fsync, rename). A failure at any point
- * leaves the old file exactly as it was.
+ * replacement is atomic (temp file, fsync, rename, fsync of the directory). A failure at
+ * any point leaves the old file exactly as it was. When {@linkcode restoreVersion} returns,
+ * the new entry is durable (new folders on the way too), so callers may record it.
  *
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
@@ -20,6 +21,8 @@ import {
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import { ensureDurableDirectory, syncDirectory } from "../io/durable_directory.ts";
+import { tempPathBeside } from "./temp_sweeper.ts";
 
 /** Options for {@linkcode restoreVersion}. */
 export interface RestoreOptions extends VerifiedReadOptions {
@@ -46,11 +49,8 @@ export async function restoreVersion(
   target: string,
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
-  await Deno.mkdir(dirname(target), { recursive: true });
-  const temp = join(
-    dirname(target),
-    `.${basename(target)}.tcfs-tmp-${crypto.randomUUID().slice(0, 8)}`,
-  );
+  await ensureDurableDirectory(dirname(target));
+  const temp = tempPathBeside(target);
   try {
     let prints: PrintedChunk[] = [];
     if (version.kind === "symlink") {
@@ -62,6 +62,7 @@ export async function restoreVersion(
     await options.beforeReplace?.();
     crashPoint("before-rename");
     await Deno.rename(temp, target);
+    await syncDirectory(dirname(target));
     return prints;
   } catch (err) {
     await Deno.remove(temp).catch(() => {});

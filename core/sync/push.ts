@@ -14,7 +14,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
-import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -25,7 +25,7 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import { emptyPushSummary, type PlannedAction, type PushSummary } from "./transfer_summary.ts";
+import { emptyPushSummary, type PushAction, type PushSummary } from "./transfer_summary.ts";
 import {
   assertNoMassDelete,
   DEFAULT_MASS_DELETE_LIMITS,
@@ -42,6 +42,7 @@ import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import { sweepTempFiles } from "./temp_sweeper.ts";
 
 /** What to push and where. */
 export interface PushRequest {
@@ -73,11 +74,15 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   await assertRootMarker(request.localPath, request.syncRoot);
   const summary = emptyPushSummary();
   const dryRun = request.dryRun ?? false;
-  const plan = (rel: string, action: PlannedAction) =>
+  const plan = (rel: string, action: PushAction) =>
     summary.planned?.push({ path: remoteDisplayPath(ctx, rel), action });
   if (dryRun) summary.planned = [];
-  // Checking the store's identity may write it (a new store) or reset state (a replaced one).
-  else summary.store_replaced = await storeWasReplaced(ctx);
+  else {
+    // Checking the store's identity may write it (a new store) or reset state (a replaced
+    // one); sweeping removes files.
+    summary.store_replaced = await storeWasReplaced(ctx);
+    await sweepTempFiles(request.localPath, { log: ctx.log });
+  }
   const ns = trackedNamespace(ctx);
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
@@ -280,7 +285,7 @@ async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
   try {
     info = await Deno.lstat(request.localPath);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return []; // a deleted file or folder: tombstones only
+    if (isMissingPath(err)) return []; // a deleted file or folder: tombstones only
     throw err;
   }
   if (!info.isDirectory) {

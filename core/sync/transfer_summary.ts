@@ -11,21 +11,19 @@ export interface PathFailure {
 }
 
 /**
- * What a dry run found a transfer would do to one path. Push plans `upload`, `delete`,
- * `conflict`, `unchanged` and `untrack-excluded` (a tracked path an exclude pattern now
- * filters out: forgotten on this device, never deleted remotely).
+ * What a push would do to one path: `push --dry-run` lists these. `untrack-excluded` is a
+ * tracked path an exclude pattern now filters out: forgotten on this device, never deleted
+ * remotely.
  */
-export type PlannedAction =
-  | "upload"
-  | "delete"
-  | "conflict"
-  | "unchanged"
-  | "untrack-excluded";
+export type PushAction = "upload" | "delete" | "conflict" | "unchanged" | "untrack-excluded";
 
-/** One line of a dry run: a path (`bucket/namespace/rel`) and what would happen to it. */
-export interface PlannedPath {
+/** What a pull would do to one path: `pull --dry-run` lists these. */
+export type PullAction = "restore" | "delete" | "conflict" | "unchanged" | "kept_modified";
+
+/** One path of a dry run (`bucket/namespace/rel`) and what the real run would do to it. */
+export interface PlannedPath<A extends string = PushAction | PullAction> {
   path: string;
-  action: PlannedAction;
+  action: A;
 }
 
 /** What a push did. */
@@ -49,7 +47,7 @@ export interface PushSummary {
   /** Tracked paths an exclude pattern now filters out: forgotten here, left alone remotely. */
   untracked: number;
   /** Only in a dry run (nothing was written): what would happen, path by path, sorted. */
-  planned?: PlannedPath[];
+  planned?: PlannedPath<PushAction>[];
 }
 
 /** What a pull did. */
@@ -69,6 +67,12 @@ export interface PullSummary {
   /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
   store_replaced: boolean;
   failures: PathFailure[];
+  /**
+   * Only in a dry run, where nothing is written and the counts above stay zero: each path
+   * (`bucket/namespace/rel`) and what the pull would do to it. Paths it could not plan are in
+   * `failures`.
+   */
+  planned?: PlannedPath<PullAction>[];
 }
 
 /**

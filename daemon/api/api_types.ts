@@ -134,6 +134,8 @@ export interface PullRequestBody {
   local?: string;
   /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
   transfer?: string;
+  /** Only list what would happen (the summary's `planned`); nothing is written. */
+  dry_run?: boolean;
 }
 
 /** `GET /v1/sync-status?path=`: the query. */

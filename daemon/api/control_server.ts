@@ -141,6 +141,7 @@ const ROUTE_INPUTS: {
       remote: optionalString(body, "remote"),
       local: optionalString(body, "local"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
     };
   },
   "GET /v1/sync-status": (_, url) =>

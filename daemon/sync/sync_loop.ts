@@ -20,7 +20,8 @@
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
-import { statEntry } from "../../core/sync/local_scanner.ts";
+import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
+import { isUnlinked } from "../../core/state/state_db.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
@@ -33,7 +34,7 @@ import type { DaemonLog } from "../daemon_log.ts";
 import { createWakeSignal } from "../nats/wake_signal.ts";
 import { type ChangeBatch, createChangeBatcher } from "./change_batcher.ts";
 import { reportedPulls, reportedPushes, type TransferReporting } from "./reported_transfers.ts";
-import { sweepTempFiles } from "./temp_sweeper.ts";
+import { sweepTempFiles } from "../../core/sync/temp_sweeper.ts";
 import {
   assertNoMassDelete,
   DEFAULT_MASS_DELETE_LIMITS,
@@ -179,7 +180,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       if (excluded(rel)) continue;
       const localPath = join(root, rel);
       const info = await Deno.lstat(localPath).catch((err) => {
-        if (err instanceof Deno.errors.NotFound) return undefined;
+        if (isMissingPath(err)) return undefined;
         throw err;
       });
       const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
@@ -219,8 +220,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     });
   };
 
-  const pullPaths = async (ctx: SyncContext, rels: string[]) => {
+  const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
     const requests: PullRequest[] = [];
+    const blocked: string[] = [];
+    const wanted = new Set(rels);
     for (const rel of rels) {
       const unsafe = unsafePathReason(rel);
       if (unsafe) {
@@ -230,7 +233,18 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       try {
         requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
       } catch (err) {
-        log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+        const parent = again ? undefined : await syncedParentInTheWay(ctx, rel);
+        if (parent === undefined) {
+          log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+          continue;
+        }
+        blocked.push(rel);
+        // The file another device replaced by a folder goes first (its deletion's event may
+        // come later, or have come already).
+        if (!wanted.has(parent)) {
+          wanted.add(parent);
+          requests.push({ remoteRel: parent, localTarget: join(root, parent) });
+        }
       }
     }
     await reportedPulls(reporting, ctx, requests, {
@@ -239,6 +253,26 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       shouldStop,
       singlePaths: true,
     });
+    if (blocked.length > 0) await pullPaths(ctx, blocked, true);
+  };
+
+  /**
+   * The regular file on the way to `rel` when this device synced it as such. Never a symlink:
+   * should its path have no versions to show (all from a revoked device, say), the pull would
+   * take it for a folder and write through the link.
+   */
+  const syncedParentInTheWay = async (ctx: SyncContext, rel: string) => {
+    const segments = rel.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join("/");
+      const info = await Deno.lstat(join(root, parent)).catch(() => undefined);
+      if (info?.isDirectory) continue;
+      const tracked = info?.isFile && ctx.state.getTracked(trackedNamespace(ctx), parent);
+      const synced = tracked && tracked.kind === "file" && !isUnlinked(tracked) &&
+        tracked.localPath === join(root, parent);
+      return synced ? parent : undefined;
+    }
+    return undefined;
   };
 
   const poll = async (ctx: SyncContext) => {
@@ -363,9 +397,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       );
     }
     if (watcher) return;
-    for (const path of await sweepTempFiles(root)) {
-      log("info", `removed ${path}, a temp file left by an interrupted transfer`);
-    }
+    await sweepTempFiles(root, { log });
     watcherState = "watching";
     watcher = watchTree({
       root,

@@ -275,3 +275,58 @@ Deno.test("a scan that would delete most of the root is held back while pulls go
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a type change is pushed by the watcher and pulled on its events at once, in both directions", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  // No polls after the first: only the events can bring the changes.
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir, { pollIntervalSecs: 3600 });
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir, { pollIntervalSecs: 3600 });
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  // What A announces reaches B as NATS may carry it: one event at a time, and a burst's
+  // last event first, so a folder's file may come before the deletion of the file it replaces.
+  let relayed = 0;
+  let sending = false;
+  const relay = setInterval(async () => {
+    if (sending) return;
+    sending = true;
+    const fresh = a.announced.slice(relayed);
+    relayed += fresh.length;
+    for (const event of fresh.reverse()) {
+      if (event.path) b.loop.remoteChanged([event.path]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    sending = false;
+  }, 20);
+  try {
+    await a.loop.start();
+    await b.loop.start();
+    await Deno.writeTextFile(join(a.root, "d"), "a file\n");
+    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file");
+
+    // File → folder: the folder's file comes with the file's deletion, or right after it.
+    await Deno.remove(join(a.root, "d"));
+    await Deno.mkdir(join(a.root, "d"));
+    await Deno.writeTextFile(join(a.root, "d", "f.txt"), "in a folder\n");
+    await until(() => read(join(b.root, "d", "f.txt")) === "in a folder\n", "B pulls the folder");
+
+    // Folder → file: A may announce only the new file; B's pull of it finds that the
+    // folder's file was deleted remotely too.
+    await Deno.remove(join(a.root, "d"), { recursive: true });
+    await Deno.writeTextFile(join(a.root, "d"), "a file again\n");
+    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again");
+    assert.deepEqual([a.warnings, b.warnings], [[], []]);
+    assert.equal(a.loop.status().last_error, undefined);
+  } finally {
+    clearInterval(relay);
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
