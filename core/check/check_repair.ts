@@ -18,8 +18,7 @@ import { sameStat } from "../sync/local_change.ts";
 import { localFileHasDigest } from "../sync/local_digest.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter } from "../sync/pack_writer.ts";
-import { readPathHeads } from "../sync/remote_heads.ts";
-import { type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
+import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { trackedFrom } from "../sync/tracked_record.ts";
 import { writeVersion } from "../sync/version_writer.ts";
 import { describeError } from "../errors.ts";
@@ -74,9 +73,7 @@ async function repairOne(
   problem: CheckProblem,
 ): Promise<{ key: string } | string> {
   const rel = problem.path;
-  const seen = await readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, {
-    revoked: ctx.revoked,
-  });
+  const seen = await pathHeads(ctx, rel);
   const head = seen.heads.find((h) => h.key === problem.version);
   if (!head) return "it is no longer a head: a newer version was written since the check";
   if (seen.heads.length > 1) {

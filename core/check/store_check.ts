@@ -12,8 +12,8 @@ import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import { completeVersion, readNamespaceHeads, type StoredVersion } from "../sync/remote_heads.ts";
-import { remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
+import { completeVersion, type StoredVersion } from "../sync/remote_heads.ts";
+import { namespaceHeads, remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import {
   DamagedContentError,
   type DownloadCounters,
@@ -70,12 +70,9 @@ export async function checkStore(
   ctx: SyncContext,
   options: StoreCheckOptions,
 ): Promise<StoreCheckResult> {
-  const { byPath, unreadable } = await readNamespaceHeads(
-    ctx.store,
-    ctx.state,
-    ctx.namespace,
+  const { byPath, unreadable } = await namespaceHeads(
+    ctx,
     (rel) => isUnderRel(rel, options.prefix),
-    { revoked: ctx.revoked },
   );
   const problems: CheckProblem[] = unreadable.map((err) => ({
     path: "",

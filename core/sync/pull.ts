@@ -25,7 +25,7 @@ import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
 import type { DownloadCounters } from "./verified_content.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
-import { completeVersion, type PathHeads } from "./remote_heads.ts";
+import { completeVersion, type PathHeads, type StoredVersion } from "./remote_heads.ts";
 import {
   namespaceHeads,
   pathHeads,
