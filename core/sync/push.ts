@@ -31,7 +31,7 @@ import {
   DEFAULT_MASS_DELETE_LIMITS,
   type MassDeleteLimits,
 } from "./deletion_guard.ts";
-import { assertRootMarker } from "./root_marker.ts";
+import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedPaths } from "./vanished_paths.ts";
 import { VersionRaceError, writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
@@ -71,9 +71,13 @@ export interface PushRequest {
  * ```
  */
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
-  await assertRootMarker(request.localPath, request.syncRoot);
-  const summary = emptyPushSummary();
   const dryRun = request.dryRun ?? false;
+  const root = request.syncRoot;
+  if (root !== undefined && isInSyncRoot(request.localPath, root)) {
+    // As the daemon does: a new root gets its marker, an emptied one is refused.
+    await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root), { write: !dryRun });
+  }
+  const summary = emptyPushSummary();
   const plan = (rel: string, action: PushAction) =>
     summary.planned?.push({ path: remoteDisplayPath(ctx, rel), action });
   if (dryRun) summary.planned = [];

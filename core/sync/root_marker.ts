@@ -16,6 +16,15 @@ export const ROOT_MARKER = ".tcfs-root";
 /** What {@linkcode ensureRootMarker} found or did. */
 export type RootMarkerOutcome = "present" | "created" | "adopted";
 
+/** Options for {@linkcode prepareSyncRoot} and {@linkcode ensureRootMarker}. */
+export interface RootPreparation {
+  /**
+   * False for a dry run: refuse what would be refused, but create no folder or marker. The
+   * outcome is then what a real run would do.
+   */
+  write?: boolean;
+}
+
 /**
  * Whether `root` holds the marker.
  *
@@ -32,31 +41,6 @@ export async function hasRootMarker(root: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-}
-
-/**
- * Refuses to push `localPath` when it is the sync root, or inside it, and the root has no
- * marker: what is missing there may be a drive that is not mounted, not deleted files.
- *
- * @throws {TcfsError} kind `root_marker_missing`.
- *
- * @example
- * ```ts
- * await assertRootMarker("/home/me/Sync/docs", "/home/me/Sync");
- * ```
- */
-export async function assertRootMarker(localPath: string, syncRoot?: string): Promise<void> {
-  if (syncRoot === undefined) return;
-  if (localPath !== syncRoot && !localPath.startsWith(syncRoot + "/")) return;
-  if (await hasRootMarker(syncRoot)) return;
-  throw new TcfsError(
-    `the sync root ${syncRoot} has no ${ROOT_MARKER} marker; nothing was pushed`,
-    {
-      kind: "root_marker_missing",
-      hint: `if the folder is on a drive, check that it is mounted; if it is the right folder, ` +
-        `start the daemon (it adds the marker) or create it: touch ${join(syncRoot, ROOT_MARKER)}`,
-    },
-  );
 }
 
 /**
@@ -78,6 +62,7 @@ export async function assertRootMarker(localPath: string, syncRoot?: string): Pr
 export async function ensureRootMarker(
   root: string,
   countSynced: () => number,
+  options: RootPreparation = {},
 ): Promise<RootMarkerOutcome> {
   if (await hasRootMarker(root)) return "present";
   const synced = countSynced();
@@ -92,10 +77,12 @@ export async function ensureRootMarker(
       },
     );
   }
-  await Deno.writeFile(join(root, ROOT_MARKER), new Uint8Array(), { createNew: true })
-    .catch((err) => {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    });
+  if (options.write ?? true) {
+    await Deno.writeFile(join(root, ROOT_MARKER), new Uint8Array(), { createNew: true })
+      .catch((err) => {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      });
+  }
   return synced === 0 ? "created" : "adopted";
 }
 
@@ -114,6 +101,7 @@ export async function ensureRootMarker(
 export async function prepareSyncRoot(
   root: string,
   countSynced: () => number,
+  options: RootPreparation = {},
 ): Promise<RootMarkerOutcome> {
   const info = await Deno.stat(root).catch((err) => {
     if (err instanceof Deno.errors.NotFound) return undefined;
@@ -127,6 +115,7 @@ export async function prepareSyncRoot(
           "another folder; nothing is deleted remotely meanwhile",
       });
     }
+    if (!(options.write ?? true)) return "created";
     await Deno.mkdir(root, { recursive: true });
   } else if (!info.isDirectory) {
     throw new TcfsError(`the sync root ${root} is not a folder`, {
@@ -134,7 +123,19 @@ export async function prepareSyncRoot(
       hint: "set [sync] sync_root to a folder",
     });
   }
-  return await ensureRootMarker(root, countSynced);
+  return await ensureRootMarker(root, countSynced, options);
+}
+
+/**
+ * Whether `localPath` is the sync root or inside it, where a push needs the root prepared.
+ *
+ * @example
+ * ```ts
+ * isInSyncRoot("/home/me/Sync/docs", "/home/me/Sync"); // true
+ * ```
+ */
+export function isInSyncRoot(localPath: string, syncRoot: string): boolean {
+  return localPath === syncRoot || localPath.startsWith(syncRoot + "/");
 }
 
 async function isEmptyFolder(path: string): Promise<boolean> {

@@ -188,7 +188,7 @@ Deno.test("push --dry-run lists what would happen per path and writes nothing", 
   await Deno.remove(tmp, { recursive: true });
 });
 
-Deno.test("a sync root without its .tcfs-root marker is not pushed; enroll adds the marker, which is never synced", async () => {
+Deno.test("a sync root gets its .tcfs-root marker on its first push or enroll, never synced; an emptied root without it is refused", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-root-marker-" });
   const root = join(tmp, "devA", "Sync");
   const a = await makeDeviceHome(tmp, "devA", {
@@ -197,16 +197,17 @@ Deno.test("a sync root without its .tcfs-root marker is not pushed; enroll adds 
   });
   await Deno.mkdir(join(root, "docs"), { recursive: true });
   await Deno.writeTextFile(join(root, "docs", "a.txt"), "a\n");
-  for (const path of [root, join(root, "docs")]) {
-    const refused = await a.tcfs(["push", "--json", path]);
-    assert.equal(refused.code, 1, refused.stdout);
-    const error = JSON.parse(refused.stdout).error;
-    assert.equal(error.kind, "root_marker_missing");
-    assert.match(error.hint, /touch .*Sync\/\.tcfs-root/);
-  }
+  // A dry run of a new root writes no marker; the real push of a folder in it adds one.
+  await a.tcfsJson<PushSummary>(["push", "--dry-run", join(root, "docs")]);
+  await assert.rejects(Deno.stat(join(root, ".tcfs-root")), Deno.errors.NotFound);
+  const first = await a.tcfsJson<PushSummary>(["push", join(root, "docs")]);
+  assert.equal(first.files, 1);
+  await Deno.stat(join(root, ".tcfs-root"));
+  await Deno.remove(join(root, ".tcfs-root"));
   // Outside the sync root nothing changes.
   await Deno.writeTextFile(join(tmp, "loose.txt"), "loose\n");
   await a.tcfsJson<PushSummary>(["push", join(tmp, "loose.txt")]);
+  await assert.rejects(Deno.stat(join(tmp, ".tcfs-root")), Deno.errors.NotFound);
 
   const enrolled = await a.tcfsJson<{ sync_root: { path: string; marker: string } }>([
     "device",
@@ -215,10 +216,11 @@ Deno.test("a sync root without its .tcfs-root marker is not pushed; enroll adds 
     "devA",
     "--no-service",
   ]);
-  assert.deepEqual(enrolled.sync_root, { path: root, marker: "created", problem: null });
+  // A root synced before markers existed, still holding its files, is adopted.
+  assert.deepEqual(enrolled.sync_root, { path: root, marker: "adopted", problem: null });
   await Deno.stat(join(root, ".tcfs-root"));
   const pushed = await a.tcfsJson<PushSummary>(["push", root]);
-  assert.equal(pushed.files, 1);
+  assert.equal(pushed.unchanged, 1);
   const listed = await a.tcfs(["ls", "--json", "tcfs/default/"]);
   assert.doesNotMatch(listed.stdout, /tcfs-root/);
 
@@ -234,7 +236,12 @@ Deno.test("a sync root without its .tcfs-root marker is not pushed; enroll adds 
   ]);
   assert.match(again.sync_root.problem.message, /is empty, but 1 files were synced from it/);
   await assert.rejects(Deno.stat(join(root, ".tcfs-root")), Deno.errors.NotFound);
-  const refused = await a.tcfs(["push", "--json", root]);
-  assert.equal(JSON.parse(refused.stdout).error.kind, "root_marker_missing");
+  for (const dryRun of [["--dry-run"], []]) {
+    const refused = await a.tcfs(["push", "--json", ...dryRun, root]);
+    assert.equal(refused.code, 1, refused.stdout);
+    const error = JSON.parse(refused.stdout).error;
+    assert.equal(error.kind, "root_marker_missing");
+    assert.match(error.hint, /touch .*Sync\/\.tcfs-root/);
+  }
   await Deno.remove(tmp, { recursive: true });
 });
