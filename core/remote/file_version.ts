@@ -65,6 +65,8 @@ export interface FileVersion {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Pushes record `stat` mode bits 0o7777; pulls apply only 0o777 of them (`restored_mode.ts`). */
+const MAX_MODE = 0o7777;
 
 /**
  * Parses and validates untrusted version JSON. `origin` (usually the key)
@@ -96,10 +98,13 @@ export function parseFileVersion(
   if (v.kind !== "file" && v.kind !== "symlink" && v.kind !== "deleted") {
     throw corrupt(origin, "kind is not file, symlink or deleted");
   }
-  for (const field of ["size", "mode", "mtime_ms"] as const) {
+  for (const field of ["size", "mtime_ms"] as const) {
     if (typeof v[field] !== "number" || !Number.isFinite(v[field]) || (v[field] as number) < 0) {
       throw corrupt(origin, `${field} is not a non-negative number`);
     }
+  }
+  if (!Number.isInteger(v.mode) || (v.mode as number) < 0 || (v.mode as number) > MAX_MODE) {
+    throw corrupt(origin, `mode ${JSON.stringify(v.mode)} is not a permission mode (0 to 0o7777)`);
   }
   if (!isVectorClock(v.vclock)) throw corrupt(origin, "vclock is not a vector clock");
   if (typeof v.author !== "string" || typeof v.author_name !== "string") {

@@ -18,6 +18,7 @@ import { decodeBase64 } from "../encoding/base64.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
 import type { PrintedChunk } from "./edit_chunker.ts";
 import { contentDigest } from "../remote/file_digest.ts";
+import { restoredMode } from "./restored_mode.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 
@@ -148,7 +149,7 @@ async function writeVerifiedFile(
     );
   }
   await file.sync();
-  await Deno.chmod(temp, version.mode & 0o7777);
+  await Deno.chmod(temp, restoredMode(version.mode));
   const mtime = new Date(version.mtime_ms);
   await file.utime(mtime, mtime);
   return prints;

@@ -46,3 +46,16 @@ Deno.test("a version in the store may not claim its content was left out", () =>
     /inline_omitted is only for a device's own cache/,
   );
 });
+
+Deno.test("a mode that is not an integer from 0 to 0o7777 makes the version corrupt", () => {
+  for (const mode of [0.5, -1, 0o10000, 0o100644, 2 ** 53, "644", null]) {
+    const body = new TextEncoder().encode(JSON.stringify({ ...small, mode }));
+    assert.throws(
+      () => parseFileVersion(body, "k"),
+      (err: Error & { kind?: string }) =>
+        err.kind === "corrupt_version" && /mode .* is not a permission mode/.test(err.message),
+      `mode ${mode}`,
+    );
+  }
+  assert.equal(parseFileVersion(encodeFileVersion({ ...small, mode: 0o6755 }), "k").mode, 0o6755);
+});
