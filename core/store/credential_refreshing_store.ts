@@ -137,7 +137,7 @@ export function withCredentialRefresh(
       return current.store.location;
     },
     ensureReady: () => call("ensureReady", (store) => store.ensureReady()),
-    get: (key) => call("get", (store) => store.get(key)),
+    get: (key, options) => call("get", (store) => store.get(key, options)),
     getRange: (key, offset, length) =>
       call("getRange", (store) => store.getRange(key, offset, length)),
     getWithEtag: (key) => call("getWithEtag", (store) => store.getWithEtag(key)),

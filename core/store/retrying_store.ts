@@ -99,7 +99,7 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
   return {
     location: store.location,
     ensureReady: () => retry("ensureReady", undefined, () => store.ensureReady()),
-    get: (key) => retry("get", key, () => store.get(key)),
+    get: (key, options) => retry("get", key, () => store.get(key, options)),
     getRange: (key, offset, length) =>
       retry("getRange", key, () => store.getRange(key, offset, length)),
     getWithEtag: (key) => retry("getWithEtag", key, () => store.getWithEtag(key)),

@@ -8,7 +8,7 @@
 
 import {
   cacheableVersionBody,
-  encodeFileVersion,
+  encodeStoredVersion,
   type FileVersion,
   VERSION_FORMAT,
 } from "../remote/file_version.ts";
@@ -53,7 +53,7 @@ export async function writeVersion(
     written_at: new Date().toISOString(),
   };
   const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
-  const body = encodeFileVersion(version);
+  const body = encodeStoredVersion(version);
   await ctx.store.put(key, body);
   ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
   await removeSuperseded(ctx, [...seen.heads, ...seen.dominated]);

@@ -36,7 +36,7 @@ export function abortableStore(store: ObjectStore, signal: AbortSignal): ObjectS
   return {
     location: store.location,
     ensureReady: () => guard(() => store.ensureReady()),
-    get: (key) => guard(() => store.get(key)),
+    get: (key, options) => guard(() => store.get(key, options)),
     getRange: (key, offset, length) => guard(() => store.getRange(key, offset, length)),
     getWithEtag: (key) => guard(() => store.getWithEtag(key)),
     put: (key, body, options) => guard(() => store.put(key, body, options)),

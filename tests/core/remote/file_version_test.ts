@@ -59,3 +59,31 @@ Deno.test("a mode that is not an integer from 0 to 0o7777 makes the version corr
   }
   assert.equal(parseFileVersion(encodeFileVersion({ ...small, mode: 0o6755 }), "k").mode, 0o6755);
 });
+
+Deno.test("chunk refs beyond what the format writes make the version corrupt", () => {
+  const ref = { id: "b".repeat(64), size: 1000, pack: "c".repeat(32), offset: 0, length: 1001 };
+  const withRef = (changes: Record<string, unknown>) =>
+    encodeFileVersion({
+      ...small,
+      inline: undefined,
+      size: 1000,
+      chunks: [{ ...ref, ...changes }],
+    });
+  assert.equal(parseFileVersion(withRef({}), "k").chunks[0].length, 1001);
+  for (
+    const changes of [
+      { length: 2 ** 40 },
+      { length: -1 },
+      { offset: -1 },
+      { offset: 2 ** 40 },
+      { size: 2 ** 40 },
+      { length: 1.5 },
+    ]
+  ) {
+    assert.throws(
+      () => parseFileVersion(withRef(changes), "k"),
+      (err: Error & { kind?: string }) => err.kind === "corrupt_version",
+      JSON.stringify(changes),
+    );
+  }
+});
