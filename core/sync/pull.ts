@@ -12,7 +12,8 @@ import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { statEntry } from "./local_scanner.ts";
+import { removeIfUnchanged, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type DownloadCounters, type RestoreOptions, restoreVersion } from "./file_restorer.ts";
@@ -186,7 +187,8 @@ async function pullOne(
     return head.version.kind === "deleted" ? "kept_modified" : conflict;
   }
   if (head.version.kind === "deleted") {
-    if (local) await Deno.remove(localPath);
+    // An edit saved since `local` was checked wins, as it would have a moment earlier.
+    if (local && !await removeIfUnchanged(local)) return "kept_modified";
     adoptDeletion(ctx, item.rel, localPath, head);
     return "deleted";
   }
@@ -210,9 +212,4 @@ async function pullOne(
   rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
   clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
-}
-
-function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
-  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino &&
-    a.target === b.target;
 }
