@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
   cacheableVersionBody,
   encodeFileVersion,
+  encodeStoredVersion,
   type FileVersion,
+  MAX_VERSION_BYTES,
   parseFileVersion,
   VERSION_FORMAT,
 } from "../../../core/remote/file_version.ts";
@@ -86,4 +88,14 @@ Deno.test("chunk refs beyond what the format writes make the version corrupt", (
       JSON.stringify(changes),
     );
   }
+});
+
+Deno.test("a version no reader would accept is not written", () => {
+  assert.deepEqual(encodeStoredVersion(small), encodeFileVersion(small));
+  assert.throws(
+    () => encodeStoredVersion({ ...small, inline: "A".repeat(MAX_VERSION_BYTES) }),
+    (err: Error & { kind?: string }) =>
+      err.kind === "file_too_large" &&
+      /more than the 67108864 a version may hold/.test(err.message),
+  );
 });
