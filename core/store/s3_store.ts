@@ -196,7 +196,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       return (await getWithEtag(key, options))?.body;
     },
 
-    getWithEtag: (key: string) => getWithEtag(key),
+    getWithEtag,
 
     async getRange(key: string, offset: number, length: number) {
       if (length === 0) return new Uint8Array();
