@@ -284,7 +284,7 @@ async function updateRecord(
   change: (current: DeviceRecord | undefined) => DeviceRecord | undefined,
 ): Promise<DeviceRecord | undefined> {
   for (let attempt = 1;; attempt++) {
-    const current = await store.getWithEtag(deviceKey(id));
+    const current = await store.getWithEtag(deviceKey(id), { maxBytes: MAX_RECORD_BYTES });
     const next = change(current && parseDeviceRecord(current.body, id));
     if (next === undefined) return current && parseDeviceRecord(current.body, id);
     const written = await store.putConditional(

@@ -140,7 +140,7 @@ export function withCredentialRefresh(
     get: (key, options) => call("get", (store) => store.get(key, options)),
     getRange: (key, offset, length) =>
       call("getRange", (store) => store.getRange(key, offset, length)),
-    getWithEtag: (key) => call("getWithEtag", (store) => store.getWithEtag(key)),
+    getWithEtag: (key, options) => call("getWithEtag", (store) => store.getWithEtag(key, options)),
     put: (key, body, options) => call("put", (store) => store.put(key, body, options)),
     putConditional: (key, body, condition) =>
       call("putConditional", (store) => store.putConditional(key, body, condition)),

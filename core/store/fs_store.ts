@@ -152,8 +152,8 @@ export function createFsStore(root: string): ObjectStore {
       }
     },
 
-    async getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
-      const body = await readBody(key);
+    async getWithEtag(key: string, options?: GetOptions): Promise<ObjectWithEtag | undefined> {
+      const body = await readBody(key, options);
       return body && { body, etag: await etagOf(body) };
     },
 

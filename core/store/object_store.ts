@@ -62,7 +62,7 @@ export interface ObjectStore {
    */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /** Like {@linkcode get}, also returning the etag. */
-  getWithEtag(key: string): Promise<ObjectWithEtag | undefined>;
+  getWithEtag(key: string, options?: GetOptions): Promise<ObjectWithEtag | undefined>;
   /** Writes the object; readers see either the old or the new bytes, never a mix. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
   /**

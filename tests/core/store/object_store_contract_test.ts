@@ -96,6 +96,11 @@ contractTest("get refuses an object bigger than maxBytes without reading it", as
       err.kind === "oversized_object" && /holds 1000 bytes, more than the 999/.test(err.message),
   );
   assert.equal(await store.get(`${p}missing`, { maxBytes: 1 }), undefined);
+  await assert.rejects(
+    store.getWithEtag(`${p}big`, { maxBytes: 999 }),
+    (err: Error & { kind?: string }) => err.kind === "oversized_object",
+  );
+  assert.equal((await store.getWithEtag(`${p}big`, { maxBytes: 1000 }))?.body.length, 1000);
 });
 
 contractTest("put, get, has, overwrite and delete", async (store, p) => {
