@@ -192,6 +192,13 @@ export interface KeySpec {
 export const REDACTED = "<redacted>";
 
 /**
+ * The user info of each URL in a text: from `//` to the last `@` before the next URL
+ * (`scheme://`) starts. A password may hold `@`, spaces or anything else, so when unsure
+ * this hides more (up to an `@` later in the text), never less.
+ */
+const URL_USER_INFO = /\/\/((?:(?![a-z][a-z0-9+.-]*:\/\/)[\s\S])*)@/gi;
+
+/**
  * Hides credentials in a URL's user info, so a URL can be shown safely: the password of
  * `user:password@`, and a lone `token@` (NATS's token form) entirely.
  *
@@ -203,10 +210,10 @@ export const REDACTED = "<redacted>";
  * ```
  */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(
-    /\/\/([^/@:\s]*)(:[^/@\s]*)?@/g,
-    (_, user: string, password?: string) => password ? `//${user}:${REDACTED}@` : `//${REDACTED}@`,
-  );
+  return text.replace(URL_USER_INFO, (_, userInfo: string) => {
+    const colon = userInfo.indexOf(":");
+    return colon < 0 ? `//${REDACTED}@` : `//${userInfo.slice(0, colon)}:${REDACTED}@`;
+  });
 }
 
 const asText = (text: string): unknown => text;

@@ -73,7 +73,8 @@ export async function checkStoreIdentity(
 }
 
 async function readStoreId(store: ObjectStore): Promise<string | undefined> {
-  const bytes = await store.get(STORE_ID_KEY);
+  // A store id is a UUID; a bigger object is refused unread.
+  const bytes = await store.get(STORE_ID_KEY, { maxBytes: 1024 });
   const id = bytes && new TextDecoder().decode(bytes).trim();
   return id || undefined;
 }

@@ -18,6 +18,7 @@ import {
   readVerifiedContent,
   type VerifiedReadOptions,
 } from "./verified_content.ts";
+import { restoredMode } from "./restored_mode.ts";
 import { assertLinkTargetInside } from "../paths/confined_path.ts";
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
@@ -93,7 +94,7 @@ async function writeVerifiedFile(
     if (ref) prints.push({ ...ref, print: await xxh128Hex(bytes) });
   });
   await file.sync();
-  await Deno.chmod(temp, version.mode & 0o7777);
+  await Deno.chmod(temp, restoredMode(version.mode));
   const mtime = new Date(version.mtime_ms);
   await file.utime(mtime, mtime);
   return prints;

@@ -20,6 +20,7 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { removeIfUnchanged, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
@@ -219,7 +220,7 @@ type Plan =
 /** A synced, unmodified local file whose only remote head deletes it. */
 interface SyncedDeletion {
   rel: string;
-  localPath: string;
+  local: LocalEntry;
   head: StoredVersion;
 }
 
@@ -282,7 +283,7 @@ async function syncedDeletion(
   if (!local || await modifiedHere(ctx, local)) return undefined;
   const { heads } = await pathHeads(ctx, rel);
   const head = heads.length === 1 ? heads[0] : undefined;
-  return head?.version.kind === "deleted" ? { rel, localPath, head } : undefined;
+  return head?.version.kind === "deleted" ? { rel, local, head } : undefined;
 }
 
 /**
@@ -341,13 +342,16 @@ async function applyPlan(
   if (plan.action === "kept_modified") return "kept_modified";
   const { localPath, local, head } = plan;
   if (plan.action === "delete") {
-    if (local) await removeDurably(localPath);
+    // An edit saved since `local` was checked wins, as it would have a moment earlier.
+    if (local && !await removeDurably(local)) return "kept_modified";
     adoptDeletion(ctx, item.rel, localPath, head);
     return "deleted";
   }
   for (const clear of plan.clears) {
-    await removeDurably(clear.localPath);
-    adoptDeletion(ctx, clear.rel, clear.localPath, clear.head);
+    // One edited since the plan keeps its folder: the restore below then fails on this path.
+    if (await removeDurably(clear.local)) {
+      adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
+    }
   }
   const version = await completeVersion(ctx.store, head);
   const prints = await restoreVersion(ctx.store, version, localPath, {
@@ -376,23 +380,18 @@ async function applyPlan(
 }
 
 /**
- * Removes a file (gone already is as good: a pull of the folder it was in may have removed it)
- * and makes that durable before the state says so; a removal lost to a power cut would come
- * back as a new file and be pushed again.
+ * Removes the file `seen` describes unless it changed since (gone already is as good: a pull
+ * of the folder it was in may have removed it), and makes that durable before the state says
+ * so; a removal lost to a power cut would come back as a new file and be pushed again.
+ * Returns false, leaving the file, when it changed.
  */
-async function removeDurably(path: string): Promise<void> {
-  await Deno.remove(path).catch((err) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
-  await syncDirectory(dirname(path));
+async function removeDurably(seen: LocalEntry): Promise<boolean> {
+  if (!await removeIfUnchanged(seen)) return false;
+  await syncDirectory(dirname(seen.localPath));
+  return true;
 }
 
 /** Modified = differs from what this device last synced at that path. */
 function modifiedHere(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
   return modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local);
-}
-
-function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
-  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino &&
-    a.target === b.target;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
+import { type ChunkRef, type FileVersion, MAX_STORED_CHUNK_BYTES } from "../remote/file_version.ts";
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { createBlake3Hasher } from "../hashing/blake3.ts";
@@ -175,7 +175,7 @@ async function fetchRange(
   options: VerifiedReadOptions,
 ): Promise<Uint8Array[]> {
   const stored = range.offset === undefined
-    ? await store.get(range.key)
+    ? await store.get(range.key, { maxBytes: MAX_STORED_CHUNK_BYTES })
     : await store.getRange(range.key, range.offset, range.length);
   const first = range.refs[0].id;
   if (!stored) {

@@ -15,7 +15,7 @@
 
 import {
   cacheableVersionBody,
-  encodeFileVersion,
+  encodeStoredVersion,
   type FileVersion,
   VERSION_FORMAT,
 } from "../remote/file_version.ts";
@@ -95,7 +95,7 @@ export async function writeVersion(
       written_at: new Date().toISOString(),
     };
     const key = await versionKey(ctx.namespace, rel, ctx.device.id, vclock[ctx.device.id]);
-    const body = encodeFileVersion(version);
+    const body = encodeStoredVersion(version);
     if (await ctx.store.putConditional(key, body, { ifNoneMatch: "*" })) {
       ctx.state.putCachedVersion(versionCacheKey(ctx.store, key), cacheableVersionBody(version));
       await removeSuperseded(ctx, content.kind, [...seen.heads, ...seen.dominated]);

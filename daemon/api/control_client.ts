@@ -15,6 +15,7 @@ import type {
   ResolveConflictRequestBody,
   SyncStatusQuery,
 } from "./api_types.ts";
+import { assertTrustedSocket } from "../../platform/socket_trust.ts";
 
 /** Typed calls to the daemon; {@linkcode ControlClient.close} releases the connection. */
 export interface ControlClient {
@@ -34,7 +35,9 @@ export interface ControlClient {
 }
 
 /**
- * Whether a daemon accepts connections on `socketPath`.
+ * Whether a daemon accepts connections on `socketPath`. Throws a `socket_untrusted`
+ * `TcfsError` instead when the socket or its directory is another user's or writable by
+ * others: what answers there may not be this user's daemon.
  *
  * @example
  * ```ts
@@ -42,6 +45,7 @@ export interface ControlClient {
  * ```
  */
 export async function daemonAvailable(socketPath: string): Promise<boolean> {
+  await assertTrustedSocket(socketPath);
   try {
     const conn = await Deno.connect({ transport: "unix", path: socketPath });
     conn.close();

@@ -219,3 +219,19 @@ Deno.test("a bad value in the file is reported by loadConfig with the file and k
     return true;
   });
 });
+
+Deno.test("a config file with NATS credentials in [sync] nats_url must be private", async () => {
+  const text = '[sync]\nnats_url = "nats://tcfs:hunter2@yoga:4222"\n';
+  {
+    await using device = await deviceHome(text, 0o644);
+    await assert.rejects(
+      loadTestConfig({ env: device.env, system: false }),
+      (err: TcfsError) =>
+        err.kind === "config-secrets-exposed" && err.message.includes(device.configFile) &&
+        !err.message.includes("hunter2"),
+    );
+  }
+  await using device = await deviceHome(text, 0o600);
+  const config = await loadTestConfig({ env: device.env, system: false });
+  assert.equal(config.sync.natsUrl, "nats://tcfs:hunter2@yoga:4222");
+});
