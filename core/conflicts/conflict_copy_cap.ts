@@ -15,6 +15,7 @@ import { namespaceHeads, type SyncContext, trackedNamespace } from "../sync/sync
 import type { PathHeads } from "../sync/remote_heads.ts";
 import { adoptDeletion } from "../sync/tracked_record.ts";
 import { parseConflictCopy } from "./conflict_copy_name.ts";
+import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
 import type { ConflictSite } from "./conflict_resolver.ts";
 
 /** Copies kept per path when the context does not say (Syncthing's default too). */
@@ -58,7 +59,13 @@ export async function capConflictCopies(
       tracked?.baseVclock ?? {},
       copy,
     );
-    if (entry) await Deno.remove(localPath);
+    if (entry) {
+      await inLinkFreeFolder(
+        mappedRoot(site.localPath, site.rel),
+        dirname(localPath),
+        () => Deno.remove(localPath),
+      );
+    }
     adoptDeletion(ctx, copy.path, localPath, written);
     deleted.push(copy.path);
   }

@@ -27,6 +27,7 @@ import {
   writeVersion,
 } from "../sync/version_writer.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
+import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
 import { adopt } from "../sync/tracked_record.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { conflictCopyPath, parseConflictCopy } from "./conflict_copy_name.ts";
@@ -261,11 +262,17 @@ async function apply(
   for (const copy of copies.filter(unversioned)) await storeCopy(ctx, site, copy);
   for (const copy of copies) await placeCopy(ctx, site, copy);
   if (written.version.kind === "deleted") {
-    await Deno.remove(site.localPath).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
+    await inLinkFreeFolder(
+      mappedRoot(site.localPath, site.rel),
+      dirname(site.localPath),
+      () =>
+        Deno.remove(site.localPath).catch((err) => {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }),
+    );
   } else if (winner.kind === "remote") {
     await restoreVersion(ctx.store, written.version, site.localPath, {
+      within: mappedRoot(site.localPath, site.rel),
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
   }
@@ -335,16 +342,20 @@ async function storeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
 
 /** Brings a stored copy onto this device: the local loser is renamed, others are restored. */
 async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Promise<void> {
+  // The copy goes beside the conflicted file, in a folder that must be a real one.
+  const within = mappedRoot(site.localPath, site.rel);
   if (copy.loser.kind === "local") {
-    await Deno.rename(site.localPath, copy.localPath);
+    await inLinkFreeFolder(
+      within,
+      dirname(site.localPath),
+      () => Deno.rename(site.localPath, copy.localPath),
+    );
   } else {
     await restoreVersion(
       ctx.store,
       await completeVersion(ctx.store, copy.stored!),
       copy.localPath,
-      {
-        counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
-      },
+      { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
     );
   }
   const entry = await statEntry(copy.localPath, copy.rel);

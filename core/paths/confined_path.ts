@@ -52,32 +52,3 @@ export async function confinedPath(root: string, rel: string, origin: string): P
   }
   return join(root, ...segments);
 }
-
-/**
- * Refuses a symlink target that is absolute or climbs out of the sync root
- * from the link's own directory; tcfs never creates links that lead outside.
- *
- * @example
- * ```ts
- * assertLinkTargetInside("docs/latest", "v2/report.pdf"); // ok
- * assertLinkTargetInside("docs/latest", "../../etc/passwd"); // throws
- * ```
- */
-export function assertLinkTargetInside(rel: string, target: string): void {
-  const depth = rel.split("/").length - 1;
-  let level = depth;
-  const escapes = target.startsWith("/") || target.includes("\0") ||
-    target.split("/").some((segment) => {
-      if (segment === "..") level--;
-      else if (segment !== "" && segment !== ".") level++;
-      return level < 0;
-    });
-  if (escapes) {
-    throw new TcfsError(
-      `refusing symlink ${JSON.stringify(rel)} -> ${
-        JSON.stringify(target)
-      }: the target leaves the sync root`,
-      { kind: "unsafe_path", hint: "tcfs only syncs links that point inside the synced folder" },
-    );
-  }
-}

@@ -19,7 +19,7 @@ import {
   type VerifiedReadOptions,
 } from "./verified_content.ts";
 import { restoredMode } from "./restored_mode.ts";
-import { assertLinkTargetInside } from "../paths/confined_path.ts";
+import { inLinkFreeFolder } from "../paths/link_free_folder.ts";
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { ensureDurableDirectory, syncDirectory } from "../io/durable_directory.ts";
@@ -27,6 +27,12 @@ import { tempPathBeside } from "./temp_sweeper.ts";
 
 /** Options for {@linkcode restoreVersion}. */
 export interface RestoreOptions extends VerifiedReadOptions {
+  /**
+   * The folder the user named (sync root or pull target): it is created if missing, and every
+   * folder between it and the target must be a real one (missing ones are created), never a
+   * symlink, when the entry is written and when it is renamed into place.
+   */
+  within: string;
   onBytes?: (n: number) => void;
   /**
    * Called just before the rename; throwing aborts the replacement (used to
@@ -41,7 +47,7 @@ export interface RestoreOptions extends VerifiedReadOptions {
  *
  * @example
  * ```ts
- * await restoreVersion(store, version, "/home/me/Sync/a.txt", { counters });
+ * await restoreVersion(store, version, "/home/me/Sync/a.txt", { counters, within: "/home/me/Sync" });
  * ```
  */
 export async function restoreVersion(
@@ -50,23 +56,39 @@ export async function restoreVersion(
   target: string,
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
-  await ensureDurableDirectory(dirname(target));
+  const dir = dirname(target);
+  await ensureDurableDirectory(options.within);
   const temp = tempPathBeside(target);
+  let created = false;
   try {
     let prints: PrintedChunk[] = [];
     if (version.kind === "symlink") {
-      assertLinkTargetInside(version.path, version.target!);
-      await Deno.symlink(version.target!, temp);
+      // A link is data: recreated exactly, wherever it points; nothing is written through it.
+      await inLinkFreeFolder(options.within, dir, () => Deno.symlink(version.target!, temp), {
+        create: true,
+      });
+      created = true;
     } else {
-      prints = await writeVerifiedFile(store, version, temp, options);
+      using file = await inLinkFreeFolder(
+        options.within,
+        dir,
+        () => Deno.open(temp, { write: true, createNew: true, mode: 0o600 }),
+        { create: true },
+      );
+      created = true;
+      prints = await writeVerifiedFile(store, version, file, temp, options);
     }
-    await options.beforeReplace?.();
-    crashPoint("before-rename");
-    await Deno.rename(temp, target);
-    await syncDirectory(dirname(target));
+    await inLinkFreeFolder(options.within, dir, async () => {
+      await options.beforeReplace?.();
+      crashPoint("before-rename");
+      await Deno.rename(temp, target);
+    });
+    created = false;
+    await syncDirectory(dir);
     return prints;
   } catch (err) {
-    await Deno.remove(temp).catch(() => {});
+    // The temp's folder holds it, so no tcfs change can have made that folder a link since.
+    if (created) await Deno.remove(temp).catch(() => {});
     if (err instanceof DamagedContentError) {
       throw new TcfsError(`${err.message}; the local file was left untouched`, {
         kind: err.kind,
@@ -81,10 +103,10 @@ export async function restoreVersion(
 async function writeVerifiedFile(
   store: ObjectStore,
   version: FileVersion,
+  file: Deno.FsFile,
   temp: string,
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
-  using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
   const prints: PrintedChunk[] = [];
   await readVerifiedContent(store, version, options, async (bytes, ref) => {
     for (let offset = 0; offset < bytes.length;) {

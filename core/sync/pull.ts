@@ -57,6 +57,12 @@ export interface PullRequest {
   remoteRel: string;
   /** The local file (for a remote file) or folder (for a prefix). */
   localTarget: string;
+  /**
+   * The folder below which tcfs only goes through real folders, never a symlink (missing ones
+   * are created): the daemon's sync root. By default `localTarget` for a prefix, and the
+   * folder of `localTarget` for a single path.
+   */
+  within?: string;
   /** Only list what would happen (`summary.planned`); write no file and no state. */
   dryRun?: boolean;
   onProgress?: (progress: TransferProgress) => void;
@@ -103,7 +109,12 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   }
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
+  const within = request.within ??
+    (items.some((item) => "inside" in item.local)
+      ? request.localTarget
+      : dirname(request.localTarget));
   const restoreOptions = {
+    within,
     counters,
     hasher,
     onBytes: (n: number) => {
@@ -343,13 +354,13 @@ async function applyPlan(
   const { localPath, local, head } = plan;
   if (plan.action === "delete") {
     // An edit saved since `local` was checked wins, as it would have a moment earlier.
-    if (local && !await removeDurably(local)) return "kept_modified";
+    if (local && !await removeDurably(local, restoreOptions.within)) return "kept_modified";
     adoptDeletion(ctx, item.rel, localPath, head);
     return "deleted";
   }
   for (const clear of plan.clears) {
     // One edited since the plan keeps its folder: the restore below then fails on this path.
-    if (await removeDurably(clear.local)) {
+    if (await removeDurably(clear.local, restoreOptions.within)) {
       adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
     }
   }
@@ -385,8 +396,8 @@ async function applyPlan(
  * so; a removal lost to a power cut would come back as a new file and be pushed again.
  * Returns false, leaving the file, when it changed.
  */
-async function removeDurably(seen: LocalEntry): Promise<boolean> {
-  if (!await removeIfUnchanged(seen)) return false;
+async function removeDurably(seen: LocalEntry, within: string): Promise<boolean> {
+  if (!await removeIfUnchanged(seen, within)) return false;
   await syncDirectory(dirname(seen.localPath));
   return true;
 }

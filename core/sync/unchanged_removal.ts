@@ -6,7 +6,9 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { inLinkFreeFolder } from "../paths/link_free_folder.ts";
 
 /**
  * True when two stats of one path show the same file, unedited.
@@ -23,17 +25,20 @@ export function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
 
 /**
  * Removes `seen.localPath` if it still is the file `seen` describes. Returns false,
- * leaving it in place, when it changed since; true when it is gone.
+ * leaving it in place, when it changed since; true when it is gone. Every folder below
+ * `within` on the way must be a real one: a removal never goes through a link.
  *
  * @example
  * ```ts
- * if (!await removeIfUnchanged(local)) return "kept_modified";
+ * if (!await removeIfUnchanged(local, "/home/me/Sync")) return "kept_modified";
  * ```
  */
-export async function removeIfUnchanged(seen: LocalEntry): Promise<boolean> {
-  const now = await statEntry(seen.localPath, seen.rel);
-  if (!now) return true;
-  if (!sameEntryStat(now, seen)) return false;
-  await Deno.remove(seen.localPath);
-  return true;
+export function removeIfUnchanged(seen: LocalEntry, within: string): Promise<boolean> {
+  return inLinkFreeFolder(within, dirname(seen.localPath), async () => {
+    const now = await statEntry(seen.localPath, seen.rel);
+    if (!now) return true;
+    if (!sameEntryStat(now, seen)) return false;
+    await Deno.remove(seen.localPath);
+    return true;
+  });
 }

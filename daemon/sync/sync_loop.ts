@@ -231,7 +231,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         continue;
       }
       try {
-        requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
+        requests.push({
+          remoteRel: rel,
+          localTarget: await confinedPath(root, rel, "an event"),
+          within: root,
+        });
       } catch (err) {
         const parent = again ? undefined : await syncedParentInTheWay(ctx, rel);
         if (parent === undefined) {
@@ -243,7 +247,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         // come later, or have come already).
         if (!wanted.has(parent)) {
           wanted.add(parent);
-          requests.push({ remoteRel: parent, localTarget: join(root, parent) });
+          requests.push({ remoteRel: parent, localTarget: join(root, parent), within: root });
         }
       }
     }

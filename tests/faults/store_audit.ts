@@ -54,6 +54,7 @@ export async function restoreEveryVersion(
     if (version.kind !== "file") continue;
     const target = join(scratch, "restored");
     await restoreVersion(store, version, target, {
+      within: scratch,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
     digests.set(key, await fileSha256(target));

@@ -62,7 +62,7 @@ Deno.test("neighbouring chunks of a pack come down in one range request", async 
     };
     const target = join(dir, "out", "data.bin");
     const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
-    await restoreVersion(counting, fileVersion(content), target, { counters });
+    await restoreVersion(counting, fileVersion(content), target, { counters, within: dir });
     assert.deepEqual(await Deno.readFile(target), await Deno.readFile(source));
     assert.equal(
       requests.length,
@@ -88,12 +88,12 @@ Deno.test("format 1 versions of chunks stored on their own (before packs) still 
     const version = fileVersion({ size: bytes.length, blake3: await blake3Hex(bytes), chunks }, 1);
     const target = join(dir, "data.bin");
     const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
-    await restoreVersion(store, version, target, { counters });
+    await restoreVersion(store, version, target, { counters, within: dir });
     assert.deepEqual(await Deno.readFile(target), bytes);
     assert.equal(counters.chunksDownloaded, chunks.length);
     // The same chunks under a format 2 claim with that plain hash do not pass.
     await assert.rejects(
-      restoreVersion(store, { ...version, format: 2 }, join(dir, "other.bin"), { counters }),
+      restoreVersion(store, { ...version, format: 2 }, join(dir, "other.bin"), { counters, within: dir }),
       /does not match its digest/,
     );
   });
@@ -123,6 +123,7 @@ Deno.test("a range holds at most 4 MiB once decoded, however well its chunks com
     };
     const target = join(dir, "out.txt");
     await restoreVersion(counting, fileVersion(content), target, {
+      within: dir,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
     assert.deepEqual(await Deno.readFile(target), text);

@@ -77,11 +77,11 @@ Deno.test("removeIfUnchanged removes the file it was shown, and nothing edited s
     await Deno.writeTextFile(path, "one");
     const seen = (await statEntry(path, "a.txt"))!;
     await Deno.writeTextFile(path, "one, edited");
-    assert.equal(await removeIfUnchanged(seen), false);
+    assert.equal(await removeIfUnchanged(seen, dir), false);
     assert.equal(await Deno.readTextFile(path), "one, edited");
-    assert.equal(await removeIfUnchanged((await statEntry(path, "a.txt"))!), true);
+    assert.equal(await removeIfUnchanged((await statEntry(path, "a.txt"))!, dir), true);
     await assert.rejects(Deno.lstat(path), Deno.errors.NotFound);
-    assert.equal(await removeIfUnchanged(seen), true);
+    assert.equal(await removeIfUnchanged(seen, dir), true);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

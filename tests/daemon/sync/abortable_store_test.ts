@@ -76,6 +76,7 @@ Deno.test("aborting in the middle of a restore leaves no temp file and the old f
     setTimeout(() => stop.abort(), 100);
     await assert.rejects(
       restoreVersion(abortableStore(slow, stop.signal), version, target, {
+        within: dir,
         counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
       }),
       /stopping/,
@@ -85,6 +86,7 @@ Deno.test("aborting in the middle of a restore leaves no temp file and the old f
     assert.equal(await Deno.readTextFile(target), "the old file\n");
     // The same restore without the abort completes: the test above really was mid-transfer.
     await restoreVersion(inner, version, target, {
+      within: dir,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
     });
     assert.deepEqual(await Deno.readFile(target), await Deno.readFile(source));

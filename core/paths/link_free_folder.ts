@@ -1,0 +1,120 @@
+/**
+ * tcfs never writes through a symlink. Links from the store are data, recreated exactly as
+ * they were (absolute or relative), so one may point anywhere; what keeps tcfs's writes where
+ * they belong is that every folder between a trusted folder (the one the user named) and the
+ * entry tcfs creates, replaces or removes is a real folder, checked with lstat right before
+ * the change.
+ *
+ * A pull writes up to 32 paths at once, and one path's restore may turn a folder into a link
+ * (a remote `d -> /elsewhere` next to `d/x.txt`). So every check and the change it guards run
+ * under one lock held by the whole process: no other tcfs change to the tree can slip between
+ * them. Only the brief directory operations run under it (mkdir, create, rename, remove); the
+ * bytes of a file are written through the handle opened there, outside it.
+ *
+ * @module
+ */
+
+import { dirname, join, relative } from "node:path";
+import { TcfsError } from "../errors.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Options for {@linkcode inLinkFreeFolder}. */
+export interface LinkFreeOptions {
+  /** Create the missing folders below `within` (each made durable in its parent). */
+  create?: boolean;
+}
+
+/**
+ * Runs `change` once every folder from below `within` down to `dir` is checked to be a real
+ * folder (not a symlink), with no other tcfs change to the tree in between. `within` itself is
+ * trusted (it may be a link the user made); `dir` must be `within` or below it.
+ *
+ * @example
+ * ```ts
+ * await inLinkFreeFolder("/home/me/Sync", "/home/me/Sync/docs", () => Deno.remove(file));
+ * ```
+ */
+export function inLinkFreeFolder<T>(
+  within: string,
+  dir: string,
+  change: () => Promise<T>,
+  options: LinkFreeOptions = {},
+): Promise<T> {
+  const run = queue.then(async () => {
+    await assertLinkFree(within, dir, options.create ?? false);
+    return await change();
+  });
+  queue = run.catch(() => {});
+  return run;
+}
+
+async function assertLinkFree(within: string, dir: string, create: boolean): Promise<void> {
+  const below = relative(within, dir);
+  if (below === ".." || below.startsWith("../") || below.startsWith("/")) {
+    throw new TcfsError(`${dir} is not inside ${within}`, {
+      kind: "unsafe_path",
+      hint: "this is a bug in tcfs; please report it",
+    });
+  }
+  let current = within;
+  for (const segment of below === "" ? [] : below.split("/")) {
+    current = join(current, segment);
+    let info = await lstatOrUndefined(current);
+    if (!info && create) {
+      await Deno.mkdir(current);
+      await syncDirectory(dirname(current));
+      info = await lstatOrUndefined(current);
+    }
+    if (!info) {
+      throw new TcfsError(`${current} is gone`, {
+        kind: "path_blocked",
+        hint: "something removed the folder during the sync; run it again",
+      });
+    }
+    if (info.isSymlink) {
+      throw new TcfsError(
+        `refusing to write below ${current}: it is a symlink, and tcfs never writes through one`,
+        {
+          kind: "unsafe_path",
+          hint: "replace the symlink with a real folder, or exclude the path",
+        },
+      );
+    }
+    if (!info.isDirectory) {
+      throw new TcfsError(`cannot write below ${current}: it is not a folder`, {
+        kind: "path_blocked",
+        hint: "move the file that is in the way, then sync again",
+      });
+    }
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The folder that trusted `localPath`'s place before tcfs created anything for `rel`: the
+ * folders `localPath` and `rel` end with in common are the ones a pull may have made, so they
+ * are checked; the rest is where the user put the sync root or target.
+ *
+ * @example
+ * ```ts
+ * mappedRoot("/home/me/mydocs/sub/a.txt", "docs/sub/a.txt"); // "/home/me/mydocs"
+ * ```
+ */
+export function mappedRoot(localPath: string, rel: string): string {
+  let root = dirname(localPath);
+  for (const segment of rel.split("/").slice(0, -1).reverse()) {
+    if (root.split("/").at(-1) !== segment) break;
+    root = dirname(root);
+  }
+  return root;
+}
