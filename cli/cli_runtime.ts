@@ -77,6 +77,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         namespace: namespace ?? config.sync.namespace,
         conflictMode: config.sync.conflictMode,
         maxConflicts: config.sync.maxConflicts,
+        links: config.sync.links,
       };
     },
     close: () => {

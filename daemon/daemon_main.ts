@@ -185,6 +185,7 @@ async function serve(
       namespace: namespace ?? config.sync.namespace,
       conflictMode: config.sync.conflictMode,
       maxConflicts: config.sync.maxConflicts,
+      links: config.sync.links,
       revoked: presence.revoked(),
       log,
     };

@@ -19,6 +19,14 @@ export const CONFLICT_MODES = ["interactive", "auto", "defer"] as const;
 /** One of {@linkcode CONFLICT_MODES}. */
 export type ConflictMode = typeof CONFLICT_MODES[number];
 
+/**
+ * What happens to symlinks: `keep` syncs them as links, recreated exactly as they were
+ * (absolute or relative), `skip` neither pushes nor pulls them.
+ */
+export const LINK_MODES = ["keep", "skip"] as const;
+/** One of {@linkcode LINK_MODES}. */
+export type LinkMode = typeof LINK_MODES[number];
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 /** One of {@linkcode LOG_LEVELS}. */
@@ -57,6 +65,8 @@ export interface SyncConfig {
   conflictMode: ConflictMode;
   /** Conflict copies kept per path; older ones are deleted (fleet-wide) past this many. */
   maxConflicts: number;
+  /** Whether symlinks are synced. */
+  links: LinkMode;
   /** The NATS server for live events; without one the daemon polls the store. */
   natsUrl?: string;
   /** How often the daemon polls the store when NATS is absent or down. */
@@ -392,6 +402,7 @@ export const KEY_SPECS: readonly KeySpec[] = [
     integerAtLeast(1),
     "conflict copies kept per file, newest first",
   ),
+  keySpec("sync", "links", oneOf(LINK_MODES), "`keep`: sync symlinks as they are; `skip`: ignore them"),
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
@@ -473,6 +484,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       deviceName: context.deviceName,
       conflictMode: "interactive",
       maxConflicts: 10,
+      links: "keep",
       natsUrl: undefined,
       pollIntervalSecs: 30,
       debounceMs: 300,

@@ -33,6 +33,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   override("TCFS_DEVICE_NAME", "sync", "device_name"),
   override("TCFS_CONFLICT_MODE", "sync", "conflict_mode"),
   override("TCFS_MAX_CONFLICTS", "sync", "max_conflicts"),
+  override("TCFS_SYNC_LINKS", "sync", "links"),
   override("TCFS_NATS_URL", "sync", "nats_url"),
   override("TCFS_POLL_INTERVAL_SECS", "sync", "poll_interval_secs"),
   override("TCFS_MASS_DELETE_RATIO", "sync", "mass_delete_ratio"),

@@ -155,10 +155,22 @@ export function parseFileVersion(
       throw corrupt(origin, `chunk sizes add up to ${chunkBytes}, not ${v.size}`);
     }
   }
-  if (v.kind === "symlink" && typeof v.target !== "string") {
-    throw corrupt(origin, "symlink target is missing");
+  if (v.kind === "symlink" && !isLinkText(v.target)) {
+    throw corrupt(
+      origin,
+      `symlink target is missing, empty, holds a NUL byte or is longer than ${MAX_LINK_TARGET} bytes`,
+    );
   }
   return v as unknown as FileVersion;
+}
+
+/** The longest link text Linux and macOS accept (PATH_MAX less its NUL). */
+const MAX_LINK_TARGET = 4095;
+
+/** Text a symlink can hold: any bytes but NUL, at least one, at most PATH_MAX. */
+function isLinkText(target: unknown): boolean {
+  return typeof target === "string" && target !== "" && !target.includes("\0") &&
+    new TextEncoder().encode(target).length <= MAX_LINK_TARGET;
 }
 
 /**

@@ -248,6 +248,7 @@ async function planOne(
   const head = heads[0];
   const place = await localPlace(request, item, head.key, goingAway);
   const localPath = place.path;
+  if (ctx.links === "skip" && await isLinkSide(heads, place)) return { action: "unchanged" };
   // What this device synced counts only at the place it synced it to.
   const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
   const tracked = recorded?.localPath === localPath ? recorded : undefined;
@@ -324,6 +325,16 @@ async function localPlace(
     }
     throw err;
   }
+}
+
+/** A link on either side: with `[sync] links = "skip"` the path is left as it is. */
+async function isLinkSide(
+  heads: StoredVersion[],
+  place: { path: string; absent: boolean },
+): Promise<boolean> {
+  if (heads.some((h) => h.version.kind === "symlink")) return true;
+  if (place.absent) return false;
+  return (await Deno.lstat(place.path).catch(() => undefined))?.isSymlink ?? false;
 }
 
 async function isFolder(path: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
+import type { LinkMode } from "../config/config_schema.ts";
 import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
@@ -88,7 +89,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     await sweepTempFiles(request.localPath, { log: ctx.log });
   }
   const ns = trackedNamespace(ctx);
-  const entries = await localEntries(request);
+  const entries = await localEntries(request, ctx.links ?? "keep");
   const present = new Set(entries.map((e) => e.rel));
   const vanished = vanishedPaths(ctx, request, present);
   const deletions = vanished.deleted;
@@ -283,7 +284,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   return summary;
 }
 
-async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
+async function localEntries(request: PushRequest, links: LinkMode): Promise<LocalEntry[]> {
   const excluded = createExcludeMatcher(request.excludes);
   let info: Deno.FileInfo;
   try {
@@ -306,11 +307,13 @@ async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
         hint: "tcfs syncs files, folders and symlinks only",
       });
     }
-    return [entry];
+    // A skipped link is not a deletion: vanishedPaths untracks it if it was synced.
+    return entry.kind === "symlink" && links === "skip" ? [] : [entry];
   }
   const entries: LocalEntry[] = [];
   for await (const entry of scanFolder(request.localPath, excluded)) {
     const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
+    if (entry.kind === "symlink" && links === "skip") continue;
     entries.push({ ...entry, rel });
   }
   return entries.filter((e) => isUnderRel(e.rel, request.remoteRel));

@@ -15,7 +15,7 @@ import {
   readPathHeads,
 } from "./remote_heads.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import type { ConflictMode } from "../config/config_schema.ts";
+import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
 
 /** This device, as versions name it. */
@@ -39,6 +39,8 @@ export interface SyncContext {
   conflictMode?: ConflictMode;
   /** Conflict copies kept per path (newest first); 10 when unset. */
   maxConflicts?: number;
+  /** Whether symlinks are pushed and pulled; `keep` when unset. */
+  links?: LinkMode;
   /** Where warnings go (the daemon's logger); silent when unset. */
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }

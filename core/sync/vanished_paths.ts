@@ -1,7 +1,8 @@
 /**
  * The tracked paths a folder push no longer finds: deleted locally (a deletion to push), or
- * filtered out by an exclude pattern added since they were synced (forgotten on this device,
- * never deleted remotely: the other devices still want them).
+ * filtered out by an exclude pattern added since they were synced, or links while
+ * `[sync] links = "skip"` (forgotten on this device, never deleted remotely: the other devices
+ * still want them).
  *
  * @module
  */
@@ -40,7 +41,8 @@ export function vanishedPaths(
     .filter((t) => t.kind !== "deleted" && inside(t.localPath));
   const matches = createPathExcluder(request.excludes);
   const isExcluded = (t: TrackedEntry) =>
-    t.localPath !== localPath && matches(t.localPath.slice(localPath.length + 1));
+    (ctx.links === "skip" && t.kind === "symlink") ||
+    (t.localPath !== localPath && matches(t.localPath.slice(localPath.length + 1)));
   const gone = synced.filter((t) => !present.has(t.path));
   return {
     synced: synced.length,

@@ -7,66 +7,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
+import { hostileFleet, plant } from "../support/hostile_fleet.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
-import {
-  encodeFileVersion,
-  type FileVersion,
-  MAX_VERSION_BYTES,
-} from "../../core/remote/file_version.ts";
-import { packKey, versionKey } from "../../core/remote/remote_keys.ts";
-import { smallFileDigest } from "../../core/remote/file_digest.ts";
-import { createFsStore } from "../../core/store/fs_store.ts";
-import type { ObjectStore } from "../../core/store/object_store.ts";
-
-interface HostileFleet {
-  tmp: string;
-  store: ObjectStore;
-  a: DeviceHome;
-  b: DeviceHome;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Two devices on one file:// store, run under umask 022 (the children inherit it). */
-async function hostileFleet(): Promise<HostileFleet> {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-hostile-" });
-  const env = { TCFS_S3_ENDPOINT: `file://${tmp}/store` };
-  const previousUmask = Deno.umask(0o022);
-  return {
-    tmp,
-    store: createFsStore(join(tmp, "store")),
-    a: await makeDeviceHome(tmp, "devA", env),
-    b: await makeDeviceHome(tmp, "devB", env),
-    async [Symbol.asyncDispose]() {
-      Deno.umask(previousUmask);
-      await Deno.remove(tmp, { recursive: true });
-    },
-  };
-}
-
-/** Writes `version` into the store as a device named mallory would; returns its key. */
-async function plant(store: ObjectStore, fields: Partial<FileVersion> & { path: string }) {
-  const author = crypto.randomUUID();
-  const content = new TextEncoder().encode("#!/bin/sh\necho hi\n");
-  const version: FileVersion = {
-    format: 2,
-    kind: "file",
-    size: content.length,
-    mode: 0o644,
-    mtime_ms: Date.now(),
-    blake3: await smallFileDigest(content),
-    chunks: [],
-    inline: btoa(String.fromCharCode(...content)),
-    vclock: { [author]: 1 },
-    author,
-    author_name: "mallory",
-    written_at: new Date().toISOString(),
-    ...fields,
-  };
-  const key = await versionKey("default", version.path, author, 1);
-  await store.put(key, encodeFileVersion(version));
-  return key;
-}
+import { MAX_VERSION_BYTES } from "../../core/remote/file_version.ts";
+import { packKey } from "../../core/remote/remote_keys.ts";
 
 Deno.test("a crafted version with mode 6777 lands without setuid, setgid or sticky, through umask 022", async () => {
   await using fleet = await hostileFleet();
