@@ -1,0 +1,111 @@
+/**
+ * A pull writes up to 32 paths at once, and one path's restore may turn a folder into a link:
+ * a remote holding `d -> /elsewhere` and `d/x.txt`, or `a/b -> ..`, `l1 -> a/b/..` (the
+ * folder holding the sync root) and `l1/x.txt`, must never put x.txt outside, whichever
+ * restore goes first. Once the store holds back the file's version until the links are on
+ * disk, so the file's write surely comes after them (a pull reads a cached version's inline
+ * content from the store right before restoring it; a dry run fills the cache); once the
+ * order is left to chance.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createMemoryStore } from "../../support/memory_store.ts";
+import { openSyncDevice } from "../../support/sync_device.ts";
+import { plant, plantLink } from "../../support/hostile_fleet.ts";
+import type { ObjectStore } from "../../../core/store/object_store.ts";
+import { pull } from "../../../core/sync/pull.ts";
+
+/** `store`, where reading the version `key` waits (up to 2 s) until `ready` says so. */
+function holdingBack(store: ObjectStore, key: string, ready: () => Promise<boolean>): ObjectStore {
+  return {
+    ...store,
+    async get(wanted, options) {
+      for (let waited = 0; wanted === key && waited < 2000 && !await ready(); waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return store.get(wanted, options);
+    },
+  };
+}
+
+const lstatOrNull = (path: string) => Deno.lstat(path).catch(() => null);
+
+/** Every file named `name` below `dir` but outside `root`. */
+async function filesOutside(dir: string, root: string, name: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (path === root) continue;
+    if (entry.name === name) found.push(path);
+    if (entry.isDirectory) found.push(...await filesOutside(path, root, name));
+  }
+  return found;
+}
+
+/** Links, the one of them a file is written below, and that file. */
+interface Clash {
+  name: string;
+  links: (tmp: string) => [string, string][];
+  file: string;
+}
+
+const CLASHES: Clash[] = [
+  {
+    name: "l1 -> a/b/.. with a/b -> .., next to l1/x.txt",
+    links: () => [["a/b", ".."], ["l1", "a/b/.."]],
+    file: "l1/x.txt",
+  },
+  {
+    name: "d -> an absolute folder outside, next to d/x.txt",
+    links: (tmp) => [["d", join(tmp, "outside")]],
+    file: "d/x.txt",
+  },
+];
+
+for (const clash of CLASHES) {
+  for (const hold of [true, false]) {
+    const how = hold ? "the file held back until the links are in place" : "as it comes";
+    Deno.test(`${clash.name}, ${how}: nothing lands outside`, async () => {
+      const tmp = await Deno.makeTempDir({ prefix: "tcfs-link-race-" });
+      try {
+        await Deno.mkdir(join(tmp, "outside"));
+        const store = createMemoryStore();
+        const links = clash.links(tmp);
+        for (const [path, target] of links) await plantLink(store, path, target);
+        const fileKey = await plant(store, { path: clash.file });
+        const root = join(tmp, "dev", "Sync");
+        const isLink = async (rel: string) =>
+          (await lstatOrNull(join(root, rel)))?.isSymlink ?? false;
+        let armed = false; // the dry run reads the version too, and is not held back
+        const linksInPlace = async () => {
+          if (!armed) return true;
+          for (const [path] of links) if (!await isLink(path)) return false;
+          return true;
+        };
+        using device = await openSyncDevice(
+          tmp,
+          "dev",
+          hold ? holdingBack(store, fileKey, linksInPlace) : store,
+        );
+        await pull(device.ctx, { remoteRel: "", localTarget: root, dryRun: true });
+        armed = true;
+        const summary = await device.pullAll();
+        assert.deepEqual(await filesOutside(tmp, root, "x.txt"), []);
+        // Whichever came second fails alone; the first stands as it was written.
+        const failed = summary.failures.map((f) => f.path);
+        if (hold || failed.includes(clash.file)) {
+          assert.deepEqual(failed, [clash.file]);
+          for (const [path, target] of links) {
+            assert.equal(await Deno.readLink(join(root, path)), target);
+          }
+        } else {
+          assert.deepEqual(failed, [clash.file.split("/")[0]]);
+          assert.ok((await Deno.stat(join(root, clash.file))).isFile);
+        }
+      } finally {
+        await Deno.remove(tmp, { recursive: true });
+      }
+    });
+  }
+}
