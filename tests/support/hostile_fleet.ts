@@ -49,7 +49,8 @@ export async function hostileFleet(): Promise<HostileFleet> {
 
 /**
  * Writes a version into the namespace `default` as a new device named mallory would (a small
- * inline shell script unless `fields` say otherwise); returns its key.
+ * inline shell script unless `fields` say otherwise), under the key of `keyPath` (its own
+ * path unless told); returns the key.
  *
  * @example
  * ```ts
@@ -59,6 +60,7 @@ export async function hostileFleet(): Promise<HostileFleet> {
 export async function plant(
   store: ObjectStore,
   fields: Partial<FileVersion> & { path: string },
+  keyPath: string = fields.path,
 ): Promise<string> {
   const author = crypto.randomUUID();
   const content = new TextEncoder().encode("#!/bin/sh\necho hi\n");
@@ -77,7 +79,7 @@ export async function plant(
     written_at: new Date().toISOString(),
     ...fields,
   };
-  const key = await versionKey("default", version.path, author, 1);
+  const key = await versionKey("default", keyPath, version.author, 1);
   await store.put(key, encodeFileVersion(version));
   return key;
 }
