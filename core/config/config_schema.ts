@@ -402,7 +402,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
     integerAtLeast(1),
     "conflict copies kept per file, newest first",
   ),
-  keySpec("sync", "links", oneOf(LINK_MODES), "`keep`: sync symlinks as they are; `skip`: ignore them"),
+  keySpec(
+    "sync",
+    "links",
+    oneOf(LINK_MODES),
+    "`keep`: sync symlinks as they are; `skip`: ignore them",
+  ),
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),

@@ -61,6 +61,7 @@ Deno.test("bad file values name the file, key, value, problem and the accepted v
       /= "sometimes" is not valid/,
       /"interactive", "auto" or "defer"/,
     ],
+    ["sync", "links", "follow", /= "follow" is not valid/, /"keep" or "skip"/],
     ["sync", "poll_interval_secs", -5, /= -5 is not valid: it is less than 1/, /at least 1/],
     ["sync", "poll_interval_secs", "30", /expected a whole number, not a string/, /whole number/],
     ["sync", "debounce_ms", 1.5, /not a float/, /at least 0/],

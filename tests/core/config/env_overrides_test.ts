@@ -15,6 +15,7 @@ const SAMPLES: Record<string, [string, unknown]> = {
   TCFS_DEVICE_NAME: ["petting-zoo-mini", "petting-zoo-mini"],
   TCFS_CONFLICT_MODE: ["defer", "defer"],
   TCFS_MAX_CONFLICTS: ["3", 3],
+  TCFS_SYNC_LINKS: ["skip", "skip"],
   TCFS_NATS_URL: ["nats://yoga.local:4222", "nats://yoga.local:4222"],
   TCFS_POLL_INTERVAL_SECS: ["7", 7],
   TCFS_MASS_DELETE_RATIO: ["0.25", 0.25],

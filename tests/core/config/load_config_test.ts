@@ -24,6 +24,7 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     deviceName: Deno.hostname(),
     conflictMode: "interactive",
     maxConflicts: 10,
+    links: "keep",
     natsUrl: undefined,
     pollIntervalSecs: 30,
     debounceMs: 300,
@@ -73,6 +74,7 @@ sync_root = "~/sync"
 exclude_patterns = ["*.tmp"]
 device_name = "yoga"
 conflict_mode = "auto"
+links = "skip"
 nats_url = "nats://yoga.local:4222"
 poll_interval_secs = 5
 debounce_ms = 0
@@ -121,6 +123,7 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     deviceName: "yoga",
     conflictMode: "auto",
     maxConflicts: 10,
+    links: "skip",
     natsUrl: "nats://yoga.local:4222",
     pollIntervalSecs: 5,
     debounceMs: 0,

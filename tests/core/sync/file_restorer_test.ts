@@ -93,7 +93,10 @@ Deno.test("format 1 versions of chunks stored on their own (before packs) still 
     assert.equal(counters.chunksDownloaded, chunks.length);
     // The same chunks under a format 2 claim with that plain hash do not pass.
     await assert.rejects(
-      restoreVersion(store, { ...version, format: 2 }, join(dir, "other.bin"), { counters, within: dir }),
+      restoreVersion(store, { ...version, format: 2 }, join(dir, "other.bin"), {
+        counters,
+        within: dir,
+      }),
       /does not match its digest/,
     );
   });
