@@ -81,7 +81,18 @@ export async function restoreVersion(
     await inLinkFreeFolder(options.within, dir, async () => {
       await options.beforeReplace?.();
       crashPoint("before-rename");
-      await Deno.rename(temp, target);
+      await Deno.rename(temp, target).catch((err) => {
+        // A folder made meanwhile, e.g. by this pull for a file below the same name.
+        if (!(err instanceof Deno.errors.IsADirectory)) throw err;
+        throw new TcfsError(
+          `${target} is a folder here but a ${version.kind} remotely; kept the folder`,
+          {
+            kind: "path_blocked",
+            hint: "move what is in the folder elsewhere, then pull again",
+            cause: err,
+          },
+        );
+      });
     });
     created = false;
     await syncDirectory(dir);
