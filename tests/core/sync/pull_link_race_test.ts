@@ -109,3 +109,26 @@ for (const clash of CLASHES) {
     });
   }
 }
+
+Deno.test("a one-path pull (the daemon's, on an event) never writes below a link in the sync root", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-link-event-" });
+  try {
+    const outside = join(tmp, "outside");
+    await Deno.mkdir(outside);
+    const store = createMemoryStore();
+    await plant(store, { path: "d/x.txt" });
+    using device = await openSyncDevice(tmp, "dev", store);
+    // The link came after the event was checked (sync_loop.ts confines the path first).
+    await Deno.symlink(outside, join(device.root, "d"));
+    const summary = await pull(device.ctx, {
+      remoteRel: "d/x.txt",
+      localTarget: join(device.root, "d", "x.txt"),
+      within: device.root,
+    });
+    assert.deepEqual(summary.failures.map((f) => f.path), ["d/x.txt"]);
+    assert.match(summary.failures[0].error, /symlink/);
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
