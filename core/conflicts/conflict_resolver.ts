@@ -233,6 +233,13 @@ async function apply(
   losers: Side[],
   resolution: Resolution | "auto",
 ): Promise<ResolutionOutcome> {
+  // Refused before anything is written when the file's folder has become a link; each change
+  // on disk below checks again.
+  await inLinkFreeFolder(
+    mappedRoot(site.localPath, site.rel),
+    dirname(site.localPath),
+    () => Promise.resolve(),
+  );
   const packs = createPackWriter(ctx.store);
   const content = await contentOfSide(ctx, winner, packs);
   const copies: Copy[] = [];
