@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { ExitCode, TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
 import { RESOLUTIONS } from "../../core/conflicts/conflict_resolver.ts";
 import type { Resolution } from "../../core/conflicts/conflict_resolver.ts";
 import { claimSocketPath } from "./socket_claim.ts";
@@ -182,7 +182,12 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
-  constructor(status: number, kind: string, message: string, options: { hint?: string } = {}) {
+  constructor(
+    status: number,
+    kind: TcfsErrorKind,
+    message: string,
+    options: { hint?: string } = {},
+  ) {
     super(message, { kind, hint: options.hint, exitCode: ExitCode.usage });
     this.status = status;
   }
@@ -193,7 +198,7 @@ function badRequest(message: string): ApiError {
 }
 
 /** Statuses for errors the handlers throw, by kind; anything else is a 500. */
-const STATUS_BY_KIND: Record<string, number> = {
+const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   not_found: 404,
   no_conflict: 409,
   conflict_changed: 409,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TcfsError } from "../../core/errors.ts";
+import { TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
 import type { ObjectInfo, ObjectStore } from "../../core/store/object_store.ts";
 
 /** The store calls a fault can target. */
@@ -42,7 +42,7 @@ export interface FaultRule {
   /** Only calls whose key (or list prefix) starts with this count. */
   keyPrefix?: string;
   /** For `fail`: the error kind thrown. Default `store_unreachable` (transient). */
-  kind?: string;
+  kind?: TcfsErrorKind;
   delayMs?: number;
   until?: Promise<unknown>;
 }
