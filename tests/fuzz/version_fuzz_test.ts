@@ -1,0 +1,3 @@
+import { fuzzTest } from "./fuzz_test_runner.ts";
+
+fuzzTest("versions", new URL("./targets/version_target.ts", import.meta.url));
