@@ -275,7 +275,9 @@ function replacement(random: Random, node: unknown): unknown {
     case 7:
       return Array.isArray(node) ? [...node, ...node, ...node] : [node, node];
     case 8:
-      return typeof node === "string" ? node.repeat(1 + below(random, 2000)) : node;
+      return typeof node === "string" && node.length < 10_000
+        ? node.repeat(1 + below(random, 2000))
+        : node;
     default:
       return typeof node === "number" ? -node : hostileNumber(random);
   }
