@@ -48,8 +48,7 @@ export function unexpectedFailure(err: unknown): string | undefined {
 }
 
 /** A readable, bounded rendering of a case's input, for failure reports. */
-export function describeInput(input: unknown): string {
-  const limit = 4000;
+export function describeInput(input: unknown, limit = 4000): string {
   const cut = (text: string) =>
     text.length > limit ? `${text.slice(0, limit)}… (${text.length} characters in all)` : text;
   if (input instanceof Uint8Array) {
@@ -59,7 +58,7 @@ export function describeInput(input: unknown): string {
   if (typeof input === "string") return cut(JSON.stringify(input));
   try {
     return cut(
-      JSON.stringify(input, (_, v) => v instanceof Uint8Array ? describeInput(v) : v) ?? "",
+      JSON.stringify(input, (_, v) => v instanceof Uint8Array ? describeInput(v, 400) : v) ?? "",
     );
   } catch {
     return cut(String(input));
