@@ -30,7 +30,9 @@ const STARTUP_GRACE_MS = 30_000;
  */
 export function fuzzTest(name: string, module: URL): void {
   Deno.test(`fuzz: ${name}`, async () => {
-    const seed = Number(Deno.env.get("TCFS_FUZZ_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
+    const seed = Number(
+      Deno.env.get("TCFS_FUZZ_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0],
+    );
     const onlyCase = Deno.env.get("TCFS_FUZZ_CASE");
     const budgetMs = Number(Deno.env.get("TCFS_FUZZ_BUDGET_MS") ?? DEFAULT_BUDGET_MS) /
       targetCount(module);

@@ -57,7 +57,11 @@ export function mutateBytes(random: Random, bytes: Uint8Array): Uint8Array {
         if (out.length > 0) out[at] = pick(random, [0, 0x7f, 0x80, 0xff, 0x22, 0x5c, 0x2f]);
         break;
       case 2:
-        out = concat(out.subarray(0, at), randomBytes(random, 1 + below(random, 8)), out.subarray(at));
+        out = concat(
+          out.subarray(0, at),
+          randomBytes(random, 1 + below(random, 8)),
+          out.subarray(at),
+        );
         break;
       case 3:
         out = concat(out.subarray(0, at), out.subarray(at + 1 + below(random, 16)));
@@ -236,7 +240,12 @@ function mutateNode(random: Random, node: unknown, depth: number): unknown {
       if (Array.isArray(container)) container.splice(Number(key), 1);
       else delete container[key];
     } else {
-      Object.defineProperty(container, key, { value: changed, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(container, key, {
+        value: changed,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return node;
   }

@@ -25,7 +25,11 @@ const SAMPLE_TABLE = {
     debounce_ms: 500,
   },
   nats: { creds_file: "/etc/tcfs/nats.creds", user: "tcfs", domain: "hub" },
-  daemon: { socket: "/run/user/1000/tcfsd.sock", metrics_addr: "127.0.0.1:9464", log_level: "info" },
+  daemon: {
+    socket: "/run/user/1000/tcfsd.sock",
+    metrics_addr: "127.0.0.1:9464",
+    log_level: "info",
+  },
   secrets: { sops_file: "~/.config/tcfs/secrets.yaml", kdbx_entry: "tcfs/s3" },
 };
 

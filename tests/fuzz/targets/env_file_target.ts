@@ -19,7 +19,15 @@ TCFS_SYNC_ROOT="/home/ada/My Files"   # trailing comment
 TCFS_NATS_URL=nats://127.0.0.1:4222
 `;
 
-const NAMES = ["TCFS_S3_BUCKET", "A", "_", "__proto__", "constructor", "toString", "hasOwnProperty"];
+const NAMES = [
+  "TCFS_S3_BUCKET",
+  "A",
+  "_",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+];
 
 type EnvInput = { text: string } | { variables: [string, string][] };
 
