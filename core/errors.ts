@@ -100,6 +100,7 @@ export const TCFS_ERROR_KINDS = [
   "store_error",
   "store_rejected",
   "bucket_missing",
+  "store_id_invalid",
   // The daemon and its control API.
   "daemon_running",
   "daemon_not_running",
