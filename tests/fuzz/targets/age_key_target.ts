@@ -11,13 +11,11 @@ import { findAgeIdentities } from "../../../core/credentials/age_identities.ts";
 import { readFirstRecipient } from "../../../core/device/device_age_key.ts";
 import type { FuzzTarget } from "../fuzz_target.ts";
 import { hostileText } from "../mutations.ts";
-
-/** A throwaway identity made for this suite; it protects nothing. */
-const IDENTITY = "AGE-SECRET-KEY-19ZLCSK4SLXGS2NYCVHM0PQXZRZ09VJWJNHGZ34Z3U7XREV4F49RQR9UA63";
+import { FUZZ_AGE_IDENTITY, FUZZ_AGE_RECIPIENT } from "../fixtures/fuzz_age_identity.ts";
 
 const SAMPLE = `# created: 2026-12-03T10:00:00Z
-# public key: age16l3z0z242kfaz9wakmp9g7n7dmky8nly6lz9lqk9t6m4g2w054cscpdp72
-${IDENTITY}
+# public key: ${FUZZ_AGE_RECIPIENT}
+${FUZZ_AGE_IDENTITY}
 AGE-PLUGIN-YUBIKEY-1QQQQQQ
 `;
 
