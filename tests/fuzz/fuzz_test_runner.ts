@@ -43,7 +43,7 @@ export function fuzzTest(name: string, module: URL): void {
       caseTimeoutMs: CASE_TIMEOUT_MS,
       ...(onlyCase !== undefined && { only: { index: Number(onlyCase), describe: false } }),
     };
-    const outcome = await runWorker(job);
+    const outcome = await runFuzzTarget(job);
     const replay = `replay: TCFS_FUZZ_SEED=${seed} TCFS_FUZZ_CASE=${
       "index" in outcome ? outcome.index : "<n>"
     }`;
@@ -66,10 +66,19 @@ function targetCount(module: URL): number {
     .length;
 }
 
-type JobRequest = Omit<FuzzJob, "progress">;
+/** A run of a target, as {@linkcode runFuzzTarget} takes it. */
+export type FuzzRun = Omit<FuzzJob, "progress">;
 
-/** Runs `request` in a worker, ending it when a case stops beating the heartbeat. */
-async function runWorker(request: JobRequest): Promise<FuzzOutcome> {
+/**
+ * Runs a target in a worker, ending it when a case stops beating the heartbeat; the outcome
+ * names the first case that failed, with its input.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runFuzzTarget({ module, seed: 1, budgetMs: 1000, caseTimeoutMs: 5000 });
+ * ```
+ */
+export async function runFuzzTarget(request: FuzzRun): Promise<FuzzOutcome> {
   const progress = new SharedArrayBuffer(8);
   const beats = new Int32Array(progress);
   const worker = new Worker(new URL("./fuzz_worker.ts", import.meta.url), { type: "module" });
@@ -112,7 +121,7 @@ async function runWorker(request: JobRequest): Promise<FuzzOutcome> {
 }
 
 /** The input of case `index`, made again in a fresh worker after a hang. */
-async function describeCase(request: JobRequest, index: number): Promise<string> {
-  const outcome = await runWorker({ ...request, only: { index, describe: true } });
+async function describeCase(request: FuzzRun, index: number): Promise<string> {
+  const outcome = await runFuzzTarget({ ...request, only: { index, describe: true } });
   return "described" in outcome ? outcome.described : "(could not be described)";
 }
