@@ -33,7 +33,7 @@ const UNCAPPED: [string, FileVersion][] = [
 // here parses on main today, which the fuzz suite's version target does not flag since it
 // holds the parser only to "parses or fails as corrupt_version/unsafe_path".
 Deno.test({
-  name: "the version parser refuses privilege bits, fractional or huge modes and sizes, " +
+  name: "the version parser refuses modes above 0o7777, fractional or huge modes and sizes, " +
     "and chunk lengths above the cap",
   ignore: true,
   fn() {
