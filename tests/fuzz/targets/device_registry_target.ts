@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseDeviceRecord } from "../../../core/device/device_record.ts";
 import type { DeviceRecord } from "../../../core/device/device_record.ts";
-import { listDevices, readDevice } from "../../../core/device/device_registry.ts";
+import { listDevices, readDevice, revokedDevices } from "../../../core/device/device_registry.ts";
 import { rebuildDeviceIndex } from "../../../core/device/device_index.ts";
 import { readDeviceIdentity } from "../../../core/device/device_identity.ts";
 import {
@@ -87,6 +87,10 @@ export const target: FuzzTarget<RegistryInput, string> = {
       await readDevice(store, device.id);
     }
     assert.deepEqual((await listDevices(store)).devices, fleet.devices);
+    // Sync compares these with versions' written_at as text: they must be canonical times.
+    for (const [id, at] of await revokedDevices(store)) {
+      assert.ok(!Number.isNaN(Date.parse(at)) && new Date(at).toISOString() === at, `${id}: ${at}`);
+    }
     const file = join(dir, "device.json");
     await Deno.writeFile(file, deviceJson);
     await readDeviceIdentity(file);
