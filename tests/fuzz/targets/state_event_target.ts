@@ -11,6 +11,7 @@ import {
   stateEventSubject,
 } from "../../../core/events/state_event.ts";
 import { decodeStateEvent } from "../../../daemon/nats/state_event_payload.ts";
+import { unsafePathReason } from "../../../core/paths/remote_path.ts";
 import type { FuzzTarget } from "../fuzz_target.ts";
 import { hostileJson, hostileString, pick } from "../mutations.ts";
 
@@ -60,5 +61,8 @@ export const target: FuzzTarget<{ subject: string; payload: string }> = {
     const event = decodeStateEvent(subject, payload);
     assert.ok((STATE_EVENT_TYPES as readonly string[]).includes(event.type));
     assert.equal(stateEventSubject(event), subject, "an event speaks only for its own device");
+    for (const path of [event.path, event.old_path]) {
+      if (path !== undefined) assert.equal(unsafePathReason(path), undefined, "paths are safe");
+    }
   },
 };
