@@ -157,8 +157,11 @@ const ROUTE_INPUTS: {
   "POST /v1/reload": () => Promise.resolve(undefined),
 };
 
+/** Far above any real request body (a few hundred bytes). */
+const MAX_BODY_BYTES = 64 * 1024;
+
 async function jsonObject(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
+  const text = await boundedText(request);
   if (text.trim() === "") return {};
   let value: unknown;
   try {
@@ -170,6 +173,25 @@ async function jsonObject(request: Request): Promise<Record<string, unknown>> {
     throw badRequest("the request body must be a JSON object");
   }
   return value as Record<string, unknown>;
+}
+
+/** The request's body, refused once it passes {@linkcode MAX_BODY_BYTES}, read or announced. */
+async function boundedText(request: Request): Promise<string> {
+  const tooLarge = () =>
+    new ApiError(413, "bad_request", `the request body is larger than ${MAX_BODY_BYTES} bytes`, {
+      hint: "see docs/API.md for the shapes",
+    });
+  if (Number(request.headers.get("content-length")) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
