@@ -47,7 +47,14 @@ export function unexpectedFailure(err: unknown): string | undefined {
   return `a thrown ${typeof err} instead of a TcfsError: ${String(err)}`;
 }
 
-/** A readable, bounded rendering of a case's input, for failure reports. */
+/**
+ * A readable, bounded rendering of a case's input, for failure reports.
+ *
+ * @example
+ * ```ts
+ * describeInput(new TextEncoder().encode("{}")); // '2 bytes: "{}"'
+ * ```
+ */
 export function describeInput(input: unknown, limit = 4000): string {
   const cut = (text: string) =>
     text.length > limit ? `${text.slice(0, limit)}… (${text.length} characters in all)` : text;

@@ -40,6 +40,11 @@ const RSS_CAP = 1536 * 2 ** 20;
 /**
  * The seed of case `index` of a run with `seed`: every case has its own generator, so one
  * case replays without the ones before it.
+ *
+ * @example
+ * ```ts
+ * const random = seededRandom(caseSeed(seed, 326));
+ * ```
  */
 export function caseSeed(seed: number, index: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 0x632be5ab, 0xc2b2ae35);

@@ -9,12 +9,26 @@
 /** A source of numbers in [0, 1), as {@linkcode seededRandom} gives. */
 export type Random = () => number;
 
-/** An integer in [0, n). */
+/**
+ * An integer in [0, n).
+ *
+ * @example
+ * ```ts
+ * const length = below(random, 512);
+ * ```
+ */
 export function below(random: Random, n: number): number {
   return Math.floor(random() * n);
 }
 
-/** One of `items`. */
+/**
+ * One of `items`.
+ *
+ * @example
+ * ```ts
+ * const method = pick(random, ["GET", "POST"]);
+ * ```
+ */
 export function pick<T>(random: Random, items: readonly T[]): T {
   return items[below(random, items.length)];
 }
@@ -170,7 +184,14 @@ export function mutateText(random: Random, text: string): string {
   return out;
 }
 
-/** A string of the shapes that break path and text handling. */
+/**
+ * A string of the shapes that break path and text handling.
+ *
+ * @example
+ * ```ts
+ * const path = hostileString(random); // "../x", "a\0b", "__proto__", 64 KiB of "x", …
+ * ```
+ */
 export function hostileString(random: Random): string {
   switch (below(random, 8)) {
     case 0:
@@ -190,7 +211,14 @@ export function hostileString(random: Random): string {
   }
 }
 
-/** A number of the kinds that break size, offset and counter handling. */
+/**
+ * A number of the kinds that break size, offset and counter handling.
+ *
+ * @example
+ * ```ts
+ * const size = hostileNumber(random); // -1, 2 ** 53, Number.MAX_VALUE, …
+ * ```
+ */
 export function hostileNumber(random: Random): number {
   return pick(random, [
     -1,
@@ -296,7 +324,14 @@ function isContainer(node: unknown): node is Record<string, unknown> | unknown[]
   return typeof node === "object" && node !== null;
 }
 
-/** The JSON text of a mutated value, with deep nesting where {@linkcode mutateJson} put it. */
+/**
+ * The JSON text of a mutated value, with deep nesting where {@linkcode mutateJson} put it.
+ *
+ * @example
+ * ```ts
+ * const text = jsonText(mutateJson(random, sample));
+ * ```
+ */
 export function jsonText(value: unknown): string {
   const text = JSON.stringify(value) ?? "null";
   const depth = 5000;
