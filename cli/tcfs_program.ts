@@ -10,6 +10,7 @@ import { tcfsVersion } from "../core/version.ts";
 import { pushCommand } from "./commands/push_command.ts";
 import { pullCommand } from "./commands/pull_command.ts";
 import { lsCommand } from "./commands/ls_command.ts";
+import { checkCommand } from "./commands/check_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
@@ -43,6 +44,7 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       pullCommand(),
       lsCommand(),
       syncStatusCommand(),
+      checkCommand(),
       statusCommand(),
       conflictsCommand(),
       resolveConflictCommand(),

@@ -5,7 +5,12 @@
  */
 
 import { ExitCode } from "../core/errors.ts";
-import type { PullSummary, PushSummary } from "../core/sync/transfer_summary.ts";
+import type {
+  PathFailure,
+  PlannedPath,
+  PullSummary,
+  PushSummary,
+} from "../core/sync/transfer_summary.ts";
 import { formatBytes, setExitCode } from "./output.ts";
 
 /**
@@ -22,7 +27,8 @@ export function printTransferReport(
   summary: PushSummary | PullSummary,
   json: boolean,
 ): void {
-  if (!json) {
+  if (!json && summary.planned) printPlan(summary.planned, summary.failures);
+  else if (!json) {
     const moved = "chunks_uploaded" in summary
       ? `${formatBytes(summary.bytes_uploaded)} in ${summary.chunks_uploaded} new chunks`
       : `${formatBytes(summary.bytes_downloaded)} in ${summary.chunks_downloaded} chunks`;
@@ -34,6 +40,11 @@ export function printTransferReport(
       console.log(
         "note: the store is not the one this device last synced with (it was emptied or replaced); " +
           "every file was compared afresh",
+      );
+    }
+    if ("untracked" in summary && summary.untracked > 0) {
+      console.log(
+        `note: ${summary.untracked} synced paths are now excluded: forgotten here, kept remotely`,
       );
     }
     for (const path of summary.auto_resolved) {
@@ -71,4 +82,17 @@ export function printTransferReport(
   }
   if (summary.failures.length > 0) setExitCode(ExitCode.error);
   if (summary.conflicts.length > 0) setExitCode(ExitCode.conflicts);
+}
+
+/** A dry run's list: one line per path that would change, then the counts. */
+function printPlan(planned: readonly PlannedPath[], failures: readonly PathFailure[]): void {
+  const width = Math.max(0, ...planned.map((p) => p.action.length));
+  const counts = new Map<string, number>();
+  for (const { path, action } of planned) {
+    counts.set(action, (counts.get(action) ?? 0) + 1);
+    if (action !== "unchanged") console.log(`${action.padEnd(width)}  ${path}`);
+  }
+  const figures = [...counts].map(([action, n]) => `${n} ${action}`).join(", ");
+  for (const failure of failures) console.error(`failed: ${failure.path}: ${failure.error}`);
+  console.log(`dry run: nothing was written (${figures || "nothing to do"})`);
 }

@@ -14,6 +14,7 @@ import type { DeviceIdentity } from "../core/device/device_identity.ts";
 import { parseRemoteSpec } from "../core/remote/remote_spec.ts";
 import { defaultLocalTarget, defaultRemoteRel } from "../core/sync/root_mapping.ts";
 import { syncStatus } from "../core/sync/sync_status.ts";
+import { pushSettings } from "../core/sync/push_settings.ts";
 import { remoteDisplayPath, type SyncContext } from "../core/sync/sync_context.ts";
 import { listConflicts } from "../core/conflicts/conflict_queue.ts";
 import { resolveConflict } from "../core/conflicts/conflict_resolver.ts";
@@ -63,8 +64,18 @@ export interface DaemonHost {
  */
 export function createDaemonApi(host: DaemonHost): ControlHandlers {
   return {
+    "GET /v1/identity": () => {
+      const device = host.device();
+      const ctx = host.context();
+      return Promise.resolve({
+        pid: Deno.pid,
+        device: { id: device.id, name: device.name },
+        store: { location: ctx.store.location, bucket: ctx.bucket },
+        namespace: ctx.namespace,
+      });
+    },
     "GET /v1/status": () => status(host),
-    "POST /v1/push": async ({ path, remote, transfer }) => {
+    "POST /v1/push": async ({ path, remote, transfer, dry_run, allow_mass_delete }) => {
       const config = host.config();
       const localPath = absolutePath(path, "path") ?? syncRoot(config, "push");
       const spec = remote ? parseRemoteSpec(remote, config.storage.bucket) : {
@@ -77,6 +88,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
           remoteRel: spec.rel,
           excludes: config.sync.excludePatterns,
           onProgress,
+          ...pushSettings(config.sync, { dryRun: dry_run, allowMassDelete: allow_mass_delete }),
         };
         return host.exclusive((ctx) =>
           reportedPushes(host.reporting, { ...ctx, namespace: spec.namespace }, [request], {
@@ -85,7 +97,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
         );
       });
     },
-    "POST /v1/pull": async ({ remote, local, transfer }) => {
+    "POST /v1/pull": async ({ remote, local, transfer, dry_run }) => {
       const config = host.config();
       const spec = remote
         ? parseRemoteSpec(remote, config.storage.bucket)
@@ -101,6 +113,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
             reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
               remoteRel: spec.rel,
               localTarget,
+              dryRun: dry_run,
               onProgress,
             }], { operation: "pull" })
           ),
@@ -119,11 +132,12 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       conflict_mode: host.config().sync.conflictMode,
       conflicts: await pendingConflicts(host),
     }),
-    "POST /v1/conflicts/resolve": async ({ path, resolution }) => {
+    "POST /v1/conflicts/resolve": async ({ path, resolution, local }) => {
       const rel = conflictRel(host.config(), path);
       const queued = listConflicts(host.context().state, host.context().namespace)
         .find((c) => c.path === rel);
-      const localPath = queued?.local_path ?? join(syncRoot(host.config(), "resolve"), rel);
+      const localPath = absolutePath(local, "local") ?? queued?.local_path ??
+        join(syncRoot(host.config(), "resolve"), rel);
       const outcome = await host.exclusive((ctx) =>
         resolveConflict(ctx, { rel, localPath }, resolution)
       );

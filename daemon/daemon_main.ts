@@ -26,6 +26,12 @@ import {
   withConfiguredCredentialRefresh,
 } from "../core/runtime/credential_reload.ts";
 import { StateDb } from "../core/state/state_db.ts";
+import {
+  acquireWriterLock,
+  describeHolder,
+  lockTimeoutMs,
+  writerLockPath,
+} from "../core/state/writer_lock.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { createSdNotifier } from "../platform/sd_notify.ts";
@@ -45,7 +51,10 @@ import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
+import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
+import { hostFacts } from "../platform/host_facts.ts";
+import { recordInstance, thisInstance } from "../core/device/device_instances.ts";
 
 /** Command-line settings that win over the config file and the environment. */
 export interface DaemonOverrides {
@@ -65,6 +74,8 @@ const BUS_DRAIN_MS = 1_500;
 const HARD_EXIT_MS = 9_500;
 /** How often an unreachable store is asked again to get ready. */
 const STORE_RETRY_MS = 5_000;
+/** How often the daemon records its installation for `tcfs doctor`'s clone check. */
+const INSTANCE_REFRESH_MS = 6 * 3600_000;
 /** A replaced store stays open this long for requests that began before a reload. */
 const OLD_STORE_GRACE_MS = 60_000;
 
@@ -116,6 +127,13 @@ async function serve(
   // Before touching anything else: a second daemon must change nothing.
   await claimSocketPath(socket);
   const stopping = new AbortController();
+  // One writer per device state: a CLI push in progress finishes first.
+  const lock = await acquireWriterLock(writerLockPath(firstSetup.config.paths.stateDb), {
+    role: "daemon",
+    timeoutMs: lockTimeoutMs(firstSetup.env),
+    onWait: (holder) =>
+      log("warning", `waiting for ${describeHolder(holder)} to finish with this device's state`),
+  });
   let live = await loadLiveSetup(firstSetup, stopping.signal, log);
   const state = await StateDb.open(live.setup.config.paths.stateDb);
   const natsUrl = () => configuredNatsUrl(live.setup.config, live.credentials);
@@ -184,6 +202,7 @@ async function serve(
         excludes: live.setup.config.sync.excludePatterns,
         debounceMs: live.setup.config.sync.debounceMs,
         pollIntervalSecs: live.setup.config.sync.pollIntervalSecs,
+        massDelete: massDeleteLimits(live.setup.config.sync),
       }),
       natsConnected: () => bus.status().state === "connected",
       reporting,
@@ -297,6 +316,17 @@ async function serve(
     return Promise.resolve();
   });
   keepStoreReady(live, stopping.signal, log);
+  const stateDb = live.setup.config.paths.stateDb;
+  const noteInstance = () =>
+    hostFacts()
+      .then((host) => thisInstance(host, stateDb))
+      .then((me) => recordInstance(live.store, live.device.id, me))
+      .catch((err) =>
+        log("warning", `could not record this installation in the store: ${describeError(err)}`)
+      );
+  noteInstance();
+  const instanceTimer = setInterval(noteInstance, INSTANCE_REFRESH_MS);
+  Deno.unrefTimer(instanceTimer);
   announce({ type: "device_online" });
   await settlesWithin(presence.ready, 5_000);
   await loop?.start();
@@ -332,6 +362,7 @@ async function serve(
     await notifier.stopping(`stopping on ${signal}`);
     stopWatchdog();
     credentialWatch.close();
+    clearInterval(instanceTimer);
     presence.stop();
     feed.close();
     const loopStopped = loop?.stop() ?? Promise.resolve();
@@ -347,6 +378,7 @@ async function serve(
     await settlesWithin(metricsServer?.shutdown() ?? Promise.resolve(), 500);
     live.store.close();
     state.close();
+    lock.release();
     clearTimeout(hardExit);
     log("info", "stopped");
     finished.resolve(0);

@@ -14,6 +14,9 @@
 
 import { basename, dirname, join } from "node:path";
 import { ExitCode, TcfsError } from "../core/errors.ts";
+import { readUpTo } from "../core/io/byte_reader.ts";
+import { envSecretNames } from "../core/credentials/env_source.ts";
+import { refuseSharedSecrets } from "../core/credentials/private_file.ts";
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Characters a backslash escapes inside double quotes; before others it stays literal. */
@@ -67,8 +70,12 @@ export function parseEnvFile(text: string, path: string): Record<string, string>
  */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
   let text: string;
+  let mode: number | null;
   try {
-    text = await Deno.readTextFile(path);
+    using file = await Deno.open(path, { read: true });
+    const info = await file.stat();
+    mode = info.mode;
+    text = new TextDecoder().decode(await readUpTo(file, new Uint8Array(info.size)));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return {};
     throw new TcfsError(`cannot read env file ${path}: ${(err as Error).message}`, {
@@ -77,7 +84,12 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
       cause: err,
     });
   }
-  return parseEnvFile(text, path);
+  const vars = parseEnvFile(text, path);
+  const secrets = envSecretNames(vars);
+  if (secrets.length > 0) {
+    refuseSharedSecrets({ what: "env file", path, holds: secrets.join(", ") }, mode);
+  }
+  return vars;
 }
 
 /**

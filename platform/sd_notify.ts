@@ -12,6 +12,8 @@
  * @module
  */
 
+import { childEnv } from "./child_env.ts";
+
 /** Sends readiness messages; every method is a no-op outside systemd. */
 export interface SdNotifier {
   /** Whether `$NOTIFY_SOCKET` is set. */
@@ -71,7 +73,9 @@ export function createSdNotifier(options: SdNotifierOptions): SdNotifier {
     try {
       const { success, stderr } = await new Deno.Command(command, {
         args: [`--pid=${Deno.pid}`, ...assignments],
-        env: { NOTIFY_SOCKET: socket },
+        // The service's environment holds its secrets (S3 keys, passphrases): pass none of it.
+        env: childEnv(options.env, ["NOTIFY_SOCKET", "PATH"]),
+        clearEnv: true,
         stdin: "null",
         stdout: "null",
         stderr: "piped",

@@ -10,6 +10,7 @@ import { ExitCode, TcfsError } from "../core/errors.ts";
 import type { ServiceSpec } from "./service_spec.ts";
 import { renderSystemdUnit } from "./systemd_unit.ts";
 import { LAUNCHD_LABEL, renderLaunchdPlist } from "./launchd_plist.ts";
+import { childEnv } from "./child_env.ts";
 
 /** The service managers tcfs writes definitions for. */
 export type ServiceManager = "systemd" | "launchd";
@@ -252,10 +253,23 @@ function noManagerReason(file: ServiceFile, result: { message: string }): string
   return `${what} (${result.message})`;
 }
 
+/** What systemctl (--user finds the user manager through the last two) and launchctl need. */
+const SERVICE_MANAGER_ENV = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "LANG",
+  "XDG_RUNTIME_DIR",
+  "DBUS_SESSION_BUS_ADDRESS",
+];
+
 async function run(args: string[]): Promise<{ ok: boolean; message: string }> {
   try {
     const output = await new Deno.Command(args[0], {
       args: args.slice(1),
+      env: childEnv(Deno.env.toObject(), SERVICE_MANAGER_ENV),
+      clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

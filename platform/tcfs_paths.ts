@@ -68,7 +68,10 @@ export interface SocketPathOptions {
 /**
  * The default path of the daemon's control socket, following the fleet deployment guide:
  *
- * - macOS: `/tmp/tcfsd.sock` (for user and system daemons alike; macOS has no `/run`);
+ * - macOS: `$TMPDIR/tcfsd.sock` for a user daemon (`$TMPDIR` is a directory of the user's
+ *   own there, which other users cannot enter); `/tmp/tcfsd.sock` for a system daemon or
+ *   without `TMPDIR` (macOS has no `/run`; a socket there is checked to be the user's or
+ *   root's before use, see `socket_trust.ts`);
  * - a system daemon elsewhere: `/run/tcfsd.sock`;
  * - a user daemon: `$XDG_RUNTIME_DIR/tcfsd.sock`;
  * - a user daemon without `XDG_RUNTIME_DIR` (no login session, e.g. under `su` or in a
@@ -89,7 +92,9 @@ export function defaultSocketPath(
   env: Record<string, string | undefined>,
   opts: SocketPathOptions,
 ): string {
-  if (opts.os === "darwin") return "/tmp/tcfsd.sock";
+  if (opts.os === "darwin") {
+    return !opts.system && env.TMPDIR ? join(env.TMPDIR, "tcfsd.sock") : "/tmp/tcfsd.sock";
+  }
   if (opts.system) return "/run/tcfsd.sock";
   const dirs = xdgDirs(env);
   return dirs.runtimeDir

@@ -13,6 +13,7 @@ import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
 import { defaultLocalTarget, defaultRemoteRel } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
+import { daemonOrWriterLock } from "../daemon_connection.ts";
 
 /** Builds `tcfs conflicts`. */
 export function conflictsCommand() {
@@ -115,12 +116,20 @@ Examples:
             localPath,
           };
         }
-        const ctx = await runtime.syncContext(site.namespace);
-        const outcome = await resolveConflict(
-          ctx,
-          { rel: site.rel, localPath: site.localPath },
-          resolution,
-        );
+        using work = await daemonOrWriterLock(runtime, "tcfs resolve-conflict");
+        if (work.daemon && site.namespace !== config.sync.namespace) {
+          throw new TcfsError(
+            `the daemon resolves conflicts in namespace ${config.sync.namespace} only, not ${site.namespace}`,
+            { hint: "stop the daemon while you resolve this one, then start it again" },
+          );
+        }
+        const outcome = work.daemon
+          ? await work.daemon.resolveConflict({ path: site.rel, resolution, local: site.localPath })
+          : await resolveConflict(
+            await runtime.syncContext(site.namespace),
+            { rel: site.rel, localPath: site.localPath },
+            resolution,
+          );
         if (options.json) return printJson(outcome);
         console.log(`resolved ${site.rel}: kept ${outcome.winner}'s version`);
         for (const copy of outcome.copies) console.log(`  kept the other side as ${copy}`);

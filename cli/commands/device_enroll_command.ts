@@ -9,6 +9,12 @@ import { Command } from "@commander-js/extra-typings";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { tcfsVersion } from "../../core/version.ts";
 import { writeConfigFile } from "../../core/config/write_config.ts";
+import { StateDb } from "../../core/state/state_db.ts";
+import {
+  prepareSyncRoot,
+  ROOT_MARKER,
+  type RootMarkerOutcome,
+} from "../../core/sync/root_marker.ts";
 import { CONFLICT_MODES, type TcfsConfig } from "../../core/config/config_schema.ts";
 import {
   loadDeviceSetup,
@@ -64,6 +70,8 @@ interface Enrollment {
   service?: ServiceOutcome;
   /** Variables in the shell that override a flag for later commands run from it. */
   shadowedFlags: FlagSetting[];
+  /** The sync root and its marker, when one is configured. */
+  syncRoot?: EnrolledRoot;
 }
 
 /** Builds the command. */
@@ -177,6 +185,9 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       config.paths.envFile,
       envFileValues(realEnv, fileEnv, flags),
     );
+    const syncRoot = config.sync.syncRoot
+      ? await markSyncRoot(config.sync.syncRoot, config.paths.stateDb)
+      : undefined;
     let serviceOutcome: ServiceOutcome | undefined;
     if (service) {
       const written = await installServiceFile(service);
@@ -196,9 +207,33 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       envUpdate,
       service: serviceOutcome,
       shadowedFlags: flags.filter((f) => realEnv[f.envVar] && realEnv[f.envVar] !== f.value),
+      syncRoot,
     };
   } finally {
     store.close();
+  }
+}
+
+/** The sync root as enrollment left it: its marker, or why it has none. */
+interface EnrolledRoot {
+  path: string;
+  marker?: RootMarkerOutcome;
+  problem?: TcfsError;
+}
+
+/**
+ * Creates the sync root and its marker where that is safe (see root_marker.ts); an unmounted
+ * drive is reported, not papered over, and does not stop the enrollment.
+ */
+async function markSyncRoot(root: string, stateDbPath: string): Promise<EnrolledRoot> {
+  const state = await StateDb.open(stateDbPath);
+  try {
+    return { path: root, marker: await prepareSyncRoot(root, () => state.countSyncedFrom(root)) };
+  } catch (err) {
+    if (!(err instanceof TcfsError)) throw err;
+    return { path: root, problem: err };
+  } finally {
+    state.close();
   }
 }
 
@@ -289,6 +324,15 @@ function enrollmentJson(e: Enrollment) {
     registration: e.record,
     index: { current: e.index.current, attempts: e.index.attempts },
     config_file: e.config.file.path,
+    sync_root: e.syncRoot
+      ? {
+        path: e.syncRoot.path,
+        marker: e.syncRoot.marker ?? null,
+        problem: e.syncRoot.problem
+          ? { message: e.syncRoot.problem.message, hint: e.syncRoot.problem.hint }
+          : null,
+      }
+      : null,
     device_file: e.config.paths.deviceFile,
     env_file: {
       path: e.config.paths.envFile,
@@ -325,6 +369,15 @@ function printEnrollment(e: Enrollment): void {
     `  config          ${e.config.file.path}`,
     `  env file        ${e.config.paths.envFile}${describeEnvUpdate(e.envUpdate)}`,
   ];
+  if (e.syncRoot?.marker) {
+    lines.push(`  sync root       ${e.syncRoot.path} (marker ${ROOT_MARKER} ${e.syncRoot.marker})`);
+  }
+  if (e.syncRoot?.problem) {
+    lines.push(
+      `  warning: ${e.syncRoot.problem.message}`,
+      `           ${e.syncRoot.problem.hint}`,
+    );
+  }
   if (e.plan.displaced) {
     lines.push(`  replaced        device ${e.plan.displaced.id}, which held the name until now`);
   }

@@ -10,6 +10,7 @@ import { configuredNatsUrl } from "../../core/runtime/device_setup.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { credentialsCheck } from "../doctor/credentials_check.ts";
 import { daemonCheck } from "../doctor/daemon_check.ts";
+import { instanceCheck } from "../doctor/instance_check.ts";
 import { doctorReport, formatDoctorReport } from "../doctor/doctor_check.ts";
 import { serviceUnitCheck } from "../doctor/service_unit_check.ts";
 import { storeChecks } from "../doctor/store_checks.ts";
@@ -44,6 +45,7 @@ Examples:
             config.sync.pollIntervalSecs,
           ),
           daemonCheck(config.daemon.socket).then((check) => [check]),
+          instanceCheck(config, runtime.store).then((check) => [check]),
           serviceUnitCheck(runtime.env).then((check) => [check]),
         ]);
         const report = doctorReport(groups.flat());

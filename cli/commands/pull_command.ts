@@ -15,7 +15,7 @@ import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { printTransferReport } from "../transfer_report.ts";
 import { offerConflictChoices } from "../conflict_prompt.ts";
 import type { PullSummary } from "../../core/sync/transfer_summary.ts";
-import { remoteSpecText, runningDaemon, withDaemonProgress } from "../daemon_connection.ts";
+import { daemonOrWriterLock, remoteSpecText, withDaemonProgress } from "../daemon_connection.ts";
 
 /** Builds the command. */
 export function pullCommand() {
@@ -26,6 +26,7 @@ export function pullCommand() {
       "remote file or prefix <bucket>/<namespace>/<path>; <bucket>/<namespace>/ for everything",
     )
     .argument("[local]", "local file or folder; default: its place under sync_root, else ./<name>")
+    .option("--dry-run", "list what would happen to each path, and change nothing")
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -34,10 +35,12 @@ Examples:
   tcfs pull tcfs/default/report.pdf             # into sync_root, or ./report.pdf
   tcfs pull tcfs/default/docs ~/docs            # a whole prefix into ~/docs
   tcfs pull tcfs/default/ ~/Sync                # the whole namespace
+  tcfs pull tcfs/default/ ~/Sync --dry-run      # what that would restore, delete or keep
 
 Every chunk and every file is checked against its BLAKE3 before it replaces anything,
 and files are replaced atomically. A local file with unpushed edits is kept and
-reported as a conflict (exit code 3).`,
+reported as a conflict (exit code 3). A folder that another device replaced by a file
+goes only if every file in it is a synced one that was deleted remotely too.`,
     )
     .action(async (remote, local, options) => {
       const runtime = await openCliRuntime();
@@ -47,19 +50,26 @@ reported as a conflict (exit code 3).`,
         const localTarget = local
           ? resolve(local)
           : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
-        using daemon = await runningDaemon(config);
+        using site = await daemonOrWriterLock(runtime, "tcfs pull");
+        const { daemon } = site;
         let summary: PullSummary;
         if (daemon) {
           const remote = remoteSpecText(config.storage.bucket, spec);
           summary = await withDaemonProgress(
             daemon,
-            createProgressBar("pull", !options.json),
-            (transfer) => daemon.pull({ remote, local: localTarget, transfer }),
+            createProgressBar("pull", !options.json && !options.dryRun),
+            (transfer) =>
+              daemon.pull({ remote, local: localTarget, transfer, dry_run: options.dryRun }),
           );
         } else {
           const ctx = await runtime.syncContext(spec.namespace);
-          const bar = createProgressBar("pull", !options.json);
-          summary = await pull(ctx, { remoteRel: spec.rel, localTarget, onProgress: bar.update });
+          const bar = createProgressBar("pull", !options.json && !options.dryRun);
+          summary = await pull(ctx, {
+            remoteRel: spec.rel,
+            localTarget,
+            dryRun: options.dryRun,
+            onProgress: bar.update,
+          });
           bar.done();
           if (!options.json) summary.conflicts = await offerConflictChoices(ctx, summary.conflicts);
         }

@@ -11,7 +11,7 @@ import { syncStatus } from "../../core/sync/sync_status.ts";
 import { defaultRemoteRel } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import type { ControlClient } from "../../daemon/api/control_client.ts";
-import { runningDaemon } from "../daemon_connection.ts";
+import { servingDaemon } from "../daemon_connection.ts";
 import { formatTable, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 
 /** Builds the command. */
@@ -43,7 +43,7 @@ Examples:
           });
         }
         const localPath = resolve(target);
-        using daemon = await runningDaemon(config);
+        using daemon = await servingDaemon(runtime);
         const rows = daemon ? await daemon.syncStatus({ path: localPath }) : await syncStatus(
           await runtime.syncContext(),
           {

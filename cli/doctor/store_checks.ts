@@ -9,7 +9,7 @@
 import type { TcfsConfig } from "../../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../../core/credentials/credential_chain.ts";
 import { TcfsError } from "../../core/errors.ts";
-import { configuredEndpoint } from "../../core/runtime/device_setup.ts";
+import { configuredEndpoint, embeddedStoreRefusal } from "../../core/runtime/device_setup.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { openStore } from "../../core/store/open_store.ts";
 import { type CheckResult, checkResult } from "./doctor_check.ts";
@@ -109,6 +109,9 @@ async function s3Checks(input: StoreCheckInput, endpoint: string): Promise<Check
 async function localStoreChecks(input: StoreCheckInput, endpoint: string): Promise<CheckResult[]> {
   let store: ObjectStore;
   try {
+    // The local store must not look fine when it would stand in for a remote.
+    const refusal = embeddedStoreRefusal(input.config, input.credentials);
+    if (refusal) throw refusal;
     store = openStore({
       endpoint,
       bucket: input.config.storage.bucket,

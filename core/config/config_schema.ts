@@ -63,6 +63,10 @@ export interface SyncConfig {
   pollIntervalSecs: number;
   /** How long the daemon waits for file changes to settle before pushing. */
   debounceMs: number;
+  /** A push deleting more than this share (0 to 1) of the files synced from a folder stops. */
+  massDeleteRatio: number;
+  /** …but only when it deletes at least this many files. */
+  massDeleteMinFiles: number;
 }
 
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
@@ -188,6 +192,13 @@ export interface KeySpec {
 export const REDACTED = "<redacted>";
 
 /**
+ * The user info of each URL in a text: from `//` to the last `@` before the next URL
+ * (`scheme://`) starts. A password may hold `@`, spaces or anything else, so when unsure
+ * this hides more (up to an `@` later in the text), never less.
+ */
+const URL_USER_INFO = /\/\/((?:(?![a-z][a-z0-9+.-]*:\/\/)[\s\S])*)@/gi;
+
+/**
  * Hides credentials in a URL's user info, so a URL can be shown safely: the password of
  * `user:password@`, and a lone `token@` (NATS's token form) entirely.
  *
@@ -199,10 +210,10 @@ export const REDACTED = "<redacted>";
  * ```
  */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(
-    /\/\/([^/@:\s]*)(:[^/@\s]*)?@/g,
-    (_, user: string, password?: string) => password ? `//${user}:${REDACTED}@` : `//${REDACTED}@`,
-  );
+  return text.replace(URL_USER_INFO, (_, userInfo: string) => {
+    const colon = userInfo.indexOf(":");
+    return colon < 0 ? `//${REDACTED}@` : `//${userInfo.slice(0, colon)}:${REDACTED}@`;
+  });
 }
 
 const asText = (text: string): unknown => text;
@@ -319,6 +330,17 @@ function integerAtLeast(min: number): ValueKind {
   };
 }
 
+const ratio: ValueKind = {
+  accepted: "a number from 0 to 1, e.g. 0.5",
+  fromEnv: (text) => /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : text,
+  check(raw) {
+    if (typeof raw !== "number" || Number.isNaN(raw)) {
+      return { problem: `expected a number, not ${typeName(raw)}` };
+    }
+    return raw < 0 || raw > 1 ? { problem: "it is not between 0 and 1" } : { value: raw };
+  },
+};
+
 const stringList: ValueKind = {
   accepted: 'an array of strings, e.g. ["*.swp", ".direnv"] (in the environment: comma-separated)',
   fromEnv: (text) => text.split(",").map((item) => item.trim()).filter((item) => item !== ""),
@@ -373,6 +395,18 @@ export const KEY_SPECS: readonly KeySpec[] = [
   keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
+  keySpec(
+    "sync",
+    "mass_delete_ratio",
+    ratio,
+    "a push deleting more than this share of a folder's synced files stops",
+  ),
+  keySpec(
+    "sync",
+    "mass_delete_min_files",
+    integerAtLeast(1),
+    "…when it deletes at least this many files (`--allow-mass-delete` overrides)",
+  ),
   keySpec("nats", "creds_file", absolutePath, "NATS .creds file"),
   keySpec("nats", "user", anyText, "NATS user name"),
   keySpec("nats", "password", anyText, "NATS password", true),
@@ -442,6 +476,8 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       natsUrl: undefined,
       pollIntervalSecs: 30,
       debounceMs: 300,
+      massDeleteRatio: 0.5,
+      massDeleteMinFiles: 100,
     },
     nats: {
       credsFile: undefined,

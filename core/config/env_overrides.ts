@@ -35,6 +35,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   override("TCFS_MAX_CONFLICTS", "sync", "max_conflicts"),
   override("TCFS_NATS_URL", "sync", "nats_url"),
   override("TCFS_POLL_INTERVAL_SECS", "sync", "poll_interval_secs"),
+  override("TCFS_MASS_DELETE_RATIO", "sync", "mass_delete_ratio"),
+  override("TCFS_MASS_DELETE_MIN_FILES", "sync", "mass_delete_min_files"),
   override("TCFS_NATS_CREDS", "nats", "creds_file"),
   override("TCFS_NATS_DOMAIN", "nats", "domain"),
   override("TCFS_SOCKET", "daemon", "socket"),

@@ -11,6 +11,7 @@ import { assignSetting, defaultSettings } from "./config_schema.ts";
 import type { ConfigFileInfo, TcfsConfig } from "./config_schema.ts";
 import { decodeFileSettings, parseConfigToml } from "./config_file.ts";
 import { envSettings } from "./env_overrides.ts";
+import { refuseSharedSecrets } from "../credentials/private_file.ts";
 
 /**
  * Loads the effective configuration. A missing config file means the defaults.
@@ -43,6 +44,11 @@ export async function loadConfig(environment: DeviceEnvironment): Promise<TcfsCo
   const fromFile = text === undefined
     ? []
     : decodeFileSettings(parseConfigToml(text, file.path), file.path, home);
+  const natsUrl = fromFile.find(({ spec }) => spec.section === "sync" && spec.key === "nats_url");
+  if (typeof natsUrl?.value === "string" && natsUrl.value.includes("@")) {
+    const holds = "NATS credentials in [sync] nats_url";
+    refuseSharedSecrets({ what: "config file", path: file.path, holds }, file.mode);
+  }
   const fromEnv = envSettings(env, home);
   for (const { spec, value } of [...fromFile, ...fromEnv]) assignSetting(settings, spec, value);
 

@@ -20,7 +20,12 @@ import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
 import { durableLocalContent } from "../sync/local_content.ts";
 import { modifiedSince } from "../sync/local_change.ts";
-import { type VersionContent, writeVersion } from "../sync/version_writer.ts";
+import {
+  sameVersionContent,
+  type VersionContent,
+  VersionRaceError,
+  writeVersion,
+} from "../sync/version_writer.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { adopt } from "../sync/tracked_record.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
@@ -112,7 +117,7 @@ export async function resolveConflict(
   try {
     return await apply(ctx, site, loaded, winner, losers.filter(hasContent), resolution);
   } catch (err) {
-    if (err instanceof TcfsError && err.kind === "conflict_changed") {
+    if (changedMeanwhile(err)) {
       queueConflict(ctx.state, {
         namespace: ctx.namespace,
         path: site.rel,
@@ -156,11 +161,19 @@ export async function autoResolveConflict(
     try {
       return await apply(ctx, site, loaded, winner, losers, "auto");
     } catch (err) {
-      const changed = err instanceof TcfsError && err.kind === "conflict_changed";
-      if (!changed || attempt >= AUTO_ATTEMPTS) throw err;
+      if (!changedMeanwhile(err) || attempt >= AUTO_ATTEMPTS) throw err;
       ctx.log?.("info", `${(err as Error).message}; resolving again`);
     }
   }
+}
+
+/**
+ * A version the resolution had not read turned up: seen on reading the heads again, or
+ * as the writer that took this device's next version key first.
+ */
+function changedMeanwhile(err: unknown): boolean {
+  return err instanceof VersionRaceError ||
+    (err instanceof TcfsError && err.kind === "conflict_changed");
 }
 
 async function loadConflict(ctx: SyncContext, site: ConflictSite): Promise<LoadedConflict> {
@@ -347,10 +360,6 @@ async function contentOfSide(
   if (side.kind === "remote") return await contentOf(ctx, side.head);
   if (side.version) return await contentOf(ctx, side.version);
   return await durableLocalContent(side.entry, packs);
-}
-
-function sameVersionContent(a: VersionContent, b: VersionContent): boolean {
-  return a.kind === b.kind && a.size === b.size && a.blake3 === b.blake3 && a.target === b.target;
 }
 
 async function contentOf(ctx: SyncContext, head: StoredVersion): Promise<VersionContent> {

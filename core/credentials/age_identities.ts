@@ -7,6 +7,8 @@
 import { identityToRecipient } from "age-encryption";
 import { describeReadError } from "./read_error.ts";
 import { Secret } from "./secret_redaction.ts";
+import { readPrivateFile } from "./private_file.ts";
+import { TcfsError } from "../errors.ts";
 
 /** One age identity (private key) and where it came from. */
 export interface AgeIdentity {
@@ -56,8 +58,10 @@ export async function findAgeIdentities(
       text = place.text;
     } else {
       try {
-        text = await Deno.readTextFile(place.path);
+        const file = { what: "age key file", path: place.path, holds: "age identities" };
+        text = new TextDecoder().decode(await readPrivateFile(file));
       } catch (err) {
+        if (err instanceof TcfsError) throw err;
         searched.push(`${place.origin}: ${describeReadError(err)}`);
         continue;
       }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TcfsError } from "../errors.ts";
+import { refuseSharedSecrets } from "./private_file.ts";
 import { s3KeyPair, type SourceReading } from "./credential_values.ts";
 
 /** What the chain needs to know about `config.toml` (parsed by the config module). */
@@ -41,13 +41,6 @@ export function readConfigFileCredentials(config: ConfigFileSecrets): SourceRead
     { name: "[storage] s3_secret", value: config.s3Secret },
   );
   if (s3 === undefined) return { found: false, reason: "has no [storage] s3_access/s3_secret" };
-  if (config.mode !== undefined && (config.mode & 0o077) !== 0) {
-    const mode = (config.mode & 0o777).toString(8).padStart(4, "0");
-    throw new TcfsError(
-      `config file ${config.path} holds S3 secrets but other users can access it ` +
-        `(mode ${mode}); refusing to use them`,
-      { kind: "config-secrets-exposed", hint: `run \`chmod 600 ${config.path}\`` },
-    );
-  }
+  refuseSharedSecrets({ what: "config file", path: config.path, holds: "S3 secrets" }, config.mode);
   return { found: true, values: { s3 } };
 }

@@ -63,6 +63,11 @@ export interface ResolvedCredentials {
   s3EndpointSource?: string;
   /** The source of `natsUrl`, when set. */
   natsUrlSource?: string;
+  /**
+   * Every consulted source that names an S3 endpoint, used or not (a SOPS file may hold one
+   * without a key pair): with any of these, the embedded store is never the right one.
+   */
+  endpointSources: string[];
   loadedAt: Date;
   /** Every source in chain order, including those not consulted. */
   tried: CredentialAttempt[];
@@ -103,6 +108,7 @@ export async function resolveCredentials(
   const loadedAt = new Date();
   const tried: CredentialAttempt[] = [];
   const warnings: string[] = [];
+  const endpointSources: string[] = [];
   let winner: { name: string; values: CredentialValues & { s3: S3Credentials } } | undefined;
   for (const source of chainSources(input)) {
     if (winner) {
@@ -120,6 +126,7 @@ export async function resolveCredentials(
       tried.push({ source: source.name, outcome: "failed", reason: failureReason(err) });
       continue;
     }
+    if (reading.found && reading.values.s3Endpoint) endpointSources.push(source.name);
     if (!reading.found) {
       tried.push({ source: source.name, outcome: "skipped", reason: reading.reason });
     } else if (reading.values.s3 === undefined) {
@@ -135,6 +142,7 @@ export async function resolveCredentials(
   }
   const resolved: ResolvedCredentials = {
     source: winner?.name ?? "none",
+    endpointSources,
     loadedAt,
     tried,
     warnings,
@@ -147,6 +155,7 @@ export async function resolveCredentials(
   } else if (fromEnv.s3Endpoint) {
     resolved.s3Endpoint = fromEnv.s3Endpoint;
     resolved.s3EndpointSource = `env:${ENV_SERVICE_URLS.s3Endpoint}`;
+    endpointSources.push(resolved.s3EndpointSource);
   }
   if (winner?.values.natsUrl) {
     resolved.natsUrl = winner.values.natsUrl;

@@ -59,3 +59,22 @@ export function envServiceUrls(
   if (natsUrl) urls.natsUrl = natsUrl;
   return urls;
 }
+
+/** Variables that are secrets themselves, beside the S3 secret keys of {@linkcode ENV_KEY_PAIRS}. */
+const SECRET_VARIABLES = ["TCFS_KDBX_PASSWORD", "SOPS_AGE_KEY"];
+
+/**
+ * The variables of `env` that hold secrets: S3 secret keys, passwords, age identities,
+ * and a NATS URL with credentials in it. A file setting any of them must be private.
+ *
+ * @example
+ * ```ts
+ * envSecretNames({ TCFS_S3_SECRET: "…", TCFS_NAMESPACE: "lab" }); // ["TCFS_S3_SECRET"]
+ * ```
+ */
+export function envSecretNames(env: Record<string, string | undefined>): string[] {
+  const names = [...ENV_KEY_PAIRS.map((pair) => pair.secret), ...SECRET_VARIABLES];
+  const secret = names.filter((name) => env[name]);
+  if (env[ENV_SERVICE_URLS.natsUrl]?.includes("@")) secret.push(ENV_SERVICE_URLS.natsUrl);
+  return secret;
+}

@@ -13,6 +13,7 @@ import type { SourceReading } from "./credential_values.ts";
 import { promptHidden } from "./password_prompt.ts";
 import { describeReadError } from "./read_error.ts";
 import { Secret } from "./secret_redaction.ts";
+import { readPrivateFile, type SecretFile } from "./private_file.ts";
 
 /** The entry looked up when none is configured. */
 export const DEFAULT_KDBX_ENTRY = "tcfs/s3";
@@ -102,7 +103,11 @@ export async function readKdbxCredentials(options: KdbxSourceOptions): Promise<S
   }
   const keyFile = options.keyFile === undefined
     ? undefined
-    : await readBytes(options.keyFile, `KDBX key file ${options.keyFile}`);
+    : await readBytes(options.keyFile, `KDBX key file ${options.keyFile}`, {
+      what: "KDBX key file",
+      path: options.keyFile,
+      holds: "the key to a password database",
+    });
   const db = await openDatabase(path, data, password, keyFile);
   const entry = findEntry(db, entryPath);
   if (entry === undefined) {
@@ -130,11 +135,17 @@ export async function readKdbxCredentials(options: KdbxSourceOptions): Promise<S
   };
 }
 
-async function readBytes(path: string, what: string): Promise<ArrayBuffer> {
+/** Reads a file; with `secret`, only if no other user can access it. */
+async function readBytes(
+  path: string,
+  what: string,
+  secret?: SecretFile,
+): Promise<ArrayBuffer> {
   try {
-    const bytes = await Deno.readFile(path);
+    const bytes = secret ? await readPrivateFile(secret) : await Deno.readFile(path);
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   } catch (err) {
+    if (err instanceof TcfsError) throw err;
     throw new TcfsError(`${what}: ${describeReadError(err)}`, {
       kind: KdbxErrorKind.unreadable,
       cause: err,

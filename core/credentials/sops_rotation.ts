@@ -137,7 +137,9 @@ export async function rotateSopsCredentials(
     cwd: dir,
     env: Object.fromEntries(
       Object.entries(env).filter(([name, value]) =>
-        value !== undefined && !(sopsConfig && RECIPIENT_VARIABLES.includes(name))
+        // sops reads no TCFS_ variable, and some hold secrets (S3 keys, the KDBX password).
+        value !== undefined && !name.startsWith("TCFS_") &&
+        !(sopsConfig && RECIPIENT_VARIABLES.includes(name))
       ),
     ) as Record<string, string>,
     stdin: plaintext,

@@ -18,6 +18,9 @@ import { DEVICES_INDEX_KEY } from "../remote/remote_keys.ts";
 import { encodeRegistryJson } from "./device_record.ts";
 import { type FleetListing, listDevices } from "./device_registry.ts";
 
+/** Some 30,000 device entries: far past any fleet, and all a rebuild reads of the index. */
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+
 /** How a rebuild went. */
 export interface IndexRebuild {
   /** The fleet as the last attempt listed it. */
@@ -52,7 +55,7 @@ export async function rebuildDeviceIndex(
 ): Promise<IndexRebuild> {
   const maxAttempts = options.attempts ?? 20;
   for (let attempt = 1;; attempt++) {
-    const existing = await store.getWithEtag(DEVICES_INDEX_KEY);
+    const existing = await store.getWithEtag(DEVICES_INDEX_KEY, { maxBytes: MAX_INDEX_BYTES });
     const fleet = await listDevices(store);
     const body = encodeRegistryJson({ format: 1, devices: fleet.devices });
     if (existing && sameBytes(existing.body, body)) {

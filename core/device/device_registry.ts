@@ -44,6 +44,8 @@ export interface RegistryActor {
 }
 
 const READ_CONCURRENCY = 16;
+/** A registration or revocation marker is a few hundred bytes; anything this big is not one. */
+const MAX_RECORD_BYTES = 64 * 1024;
 const UPDATE_ATTEMPTS = 8;
 const ID_FILE = /^([0-9a-f-]{36})\.json$/;
 
@@ -67,7 +69,14 @@ export async function listDevices(store: ObjectStore): Promise<FleetListing> {
   const damaged: string[] = [];
   await Promise.all(ids.valid.map((id) =>
     limiter.run(async () => {
-      const bytes = await store.get(deviceKey(id));
+      let bytes;
+      try {
+        bytes = await store.get(deviceKey(id), { maxBytes: MAX_RECORD_BYTES });
+      } catch (err) {
+        if (!(err instanceof TcfsError && err.kind === "oversized_object")) throw err;
+        damaged.push(deviceKey(id));
+        return;
+      }
       if (bytes === undefined) return; // deleted between the listing and the read
       const record = parseDeviceRecord(bytes, id);
       if (record) devices.push(withMarker(record, revoked));
@@ -97,7 +106,8 @@ export async function revokedDevices(store: ObjectStore): Promise<Map<string, st
   const ids = (await listIds(store, REVOKED_PREFIX)).valid;
   const times = await Promise.all(ids.map(async (id) => {
     try {
-      const marker = JSON.parse(new TextDecoder().decode(await store.get(revokedKey(id))));
+      const bytes = await store.get(revokedKey(id), { maxBytes: MAX_RECORD_BYTES });
+      const marker = JSON.parse(new TextDecoder().decode(bytes));
       const time = typeof marker.revoked_at === "string" ? Date.parse(marker.revoked_at) : NaN;
       return Number.isNaN(time) ? EPOCH : new Date(time).toISOString();
     } catch {
@@ -124,7 +134,7 @@ export async function readDevice(
   id: string,
 ): Promise<DeviceRecord | undefined> {
   const [bytes, markerExists] = await Promise.all([
-    store.get(deviceKey(id)),
+    store.get(deviceKey(id), { maxBytes: MAX_RECORD_BYTES }),
     store.has(revokedKey(id)),
   ]);
   const record = bytes && parseDeviceRecord(bytes, id);
@@ -277,7 +287,7 @@ async function updateRecord(
   change: (current: DeviceRecord | undefined) => DeviceRecord | undefined,
 ): Promise<DeviceRecord | undefined> {
   for (let attempt = 1;; attempt++) {
-    const current = await store.getWithEtag(deviceKey(id));
+    const current = await store.getWithEtag(deviceKey(id), { maxBytes: MAX_RECORD_BYTES });
     const next = change(current && parseDeviceRecord(current.body, id));
     if (next === undefined) return current && parseDeviceRecord(current.body, id);
     const written = await store.putConditional(

@@ -13,6 +13,7 @@ import {
 import { isIP } from "node:net";
 import type { NatsConfig } from "../config/config_schema.ts";
 import { redactUrlCredentials } from "../config/config_schema.ts";
+import { readPrivateFile } from "../credentials/private_file.ts";
 import { TcfsError } from "../errors.ts";
 
 /**
@@ -90,8 +91,13 @@ function parseNatsUrl(natsUrl: string): URL {
 async function readCredsFile(path: string): Promise<Authenticator> {
   let creds: Uint8Array;
   try {
-    creds = await Deno.readFile(path);
+    creds = await readPrivateFile({
+      what: "NATS credentials file",
+      path,
+      holds: "NATS credentials",
+    });
   } catch (err) {
+    if (err instanceof TcfsError) throw err;
     throw new TcfsError(`cannot read the NATS credentials file ${path}: ${errorText(err)}`, {
       hint: "check [nats] creds_file, and that the daemon's user may read it",
       kind: "nats_creds_unreadable",

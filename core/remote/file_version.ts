@@ -8,6 +8,7 @@
 import { TcfsError } from "../errors.ts";
 import { assertSafeRelPath } from "../paths/remote_path.ts";
 import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
+import { DEFAULT_CHUNK_SIZES } from "../chunking/fastcdc.ts";
 
 /**
  * Wire format written now. Format 2 made `blake3` the digest of the chunk list
@@ -15,6 +16,26 @@ import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
  * both and refuse newer ones instead of guessing.
  */
 export const VERSION_FORMAT = 2;
+
+/**
+ * The most bytes a version object may hold. A chunk ref takes about 150 bytes of
+ * JSON, so this fits a file of some 110 GiB at the average chunk size (28 GiB if
+ * every chunk were the smallest), and inline content (at most 16 KiB) many times
+ * over. Readers refuse a bigger object unread; writers refuse to write one.
+ */
+export const MAX_VERSION_BYTES = 64 * 1024 * 1024;
+
+/** Raw bytes of one chunk: the chunker's maximum, which the chunk decoder also enforces. */
+export const MAX_CHUNK_BYTES = DEFAULT_CHUNK_SIZES.max;
+
+/**
+ * Stored bytes of one chunk: its format byte and its payload, which zstd may grow
+ * past the raw size by less than 1/256 (only kept when it shrinks, since packs).
+ */
+export const MAX_STORED_CHUNK_BYTES = MAX_CHUNK_BYTES + 8 * 1024;
+
+/** Where a chunk may start in its pack: far past the 4 MiB at which packs are sealed. */
+const MAX_PACK_OFFSET = 64 * 1024 * 1024;
 
 /** Formats this version of tcfs reads. */
 export type VersionFormat = 1 | typeof VERSION_FORMAT;
@@ -65,6 +86,8 @@ export interface FileVersion {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Pushes record `stat` mode bits 0o7777; pulls apply only 0o777 of them (`restored_mode.ts`). */
+const MAX_MODE = 0o7777;
 
 /**
  * Parses and validates untrusted version JSON. `origin` (usually the key)
@@ -96,10 +119,13 @@ export function parseFileVersion(
   if (v.kind !== "file" && v.kind !== "symlink" && v.kind !== "deleted") {
     throw corrupt(origin, "kind is not file, symlink or deleted");
   }
-  for (const field of ["size", "mode", "mtime_ms"] as const) {
-    if (typeof v[field] !== "number" || !Number.isFinite(v[field]) || (v[field] as number) < 0) {
-      throw corrupt(origin, `${field} is not a non-negative number`);
+  for (const field of ["size", "mtime_ms"] as const) {
+    if (!isIntegerIn(v[field], 0, Number.MAX_SAFE_INTEGER)) {
+      throw corrupt(origin, `${field} is not a non-negative whole number`);
     }
+  }
+  if (!Number.isInteger(v.mode) || (v.mode as number) < 0 || (v.mode as number) > MAX_MODE) {
+    throw corrupt(origin, `mode ${JSON.stringify(v.mode)} is not a permission mode (0 to 0o7777)`);
   }
   if (!isVectorClock(v.vclock)) throw corrupt(origin, "vclock is not a vector clock");
   if (typeof v.author !== "string" || typeof v.author_name !== "string") {
@@ -109,7 +135,7 @@ export function parseFileVersion(
   if (!Array.isArray(v.chunks) || !v.chunks.every(isChunkRef)) {
     throw corrupt(
       origin,
-      "chunks is not a list of {id, size} with an optional {pack, offset, length}",
+      `chunks is not a list of {id, size ≤ ${MAX_CHUNK_BYTES}} with an optional {pack, offset ≤ ${MAX_PACK_OFFSET}, length ≤ ${MAX_STORED_CHUNK_BYTES}}`,
     );
   }
   if (v.kind === "file") {
@@ -122,8 +148,12 @@ export function parseFileVersion(
         throw corrupt(origin, "inline_omitted is only for a device's own cache");
       }
     } else if (v.inline !== undefined) {
-      if (typeof v.inline !== "string" || v.chunks.length > 0) {
-        throw corrupt(origin, "inline content is malformed");
+      // Padded base64 of `size` bytes is exactly this long.
+      const encodedLength = 4 * Math.ceil((v.size as number) / 3);
+      if (
+        typeof v.inline !== "string" || v.chunks.length > 0 || v.inline.length !== encodedLength
+      ) {
+        throw corrupt(origin, "inline content is malformed or does not match the size");
       }
     } else if (chunkBytes !== v.size) {
       throw corrupt(origin, `chunk sizes add up to ${chunkBytes}, not ${v.size}`);
@@ -162,17 +192,44 @@ export function encodeFileVersion(version: FileVersion): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(version));
 }
 
+/**
+ * {@linkcode encodeFileVersion} for a version about to be written: refuses one
+ * bigger than {@linkcode MAX_VERSION_BYTES}, which no reader would accept.
+ *
+ * @example
+ * ```ts
+ * await store.put(key, encodeStoredVersion(version));
+ * ```
+ */
+export function encodeStoredVersion(version: FileVersion): Uint8Array {
+  const body = encodeFileVersion(version);
+  if (body.length > MAX_VERSION_BYTES) {
+    throw new TcfsError(
+      `${version.path}: its version would take ${body.length} bytes, more than the ${MAX_VERSION_BYTES} a version may hold`,
+      {
+        kind: "file_too_large",
+        hint: "the file has too many chunks to sync; split it, or leave it out with an exclude",
+      },
+    );
+  }
+  return body;
+}
+
 const PACK_ID = /^[0-9a-f]{32}$/;
 
 function isChunkRef(value: unknown): value is ChunkRef {
   if (typeof value !== "object" || value === null) return false;
   const c = value as Record<string, unknown>;
-  const chunk = typeof c.id === "string" && HEX64.test(c.id) && Number.isSafeInteger(c.size) &&
-    (c.size as number) > 0;
+  const chunk = typeof c.id === "string" && HEX64.test(c.id) &&
+    isIntegerIn(c.size, 1, MAX_CHUNK_BYTES);
   if (!chunk) return false;
   if (c.pack === undefined) return c.offset === undefined && c.length === undefined;
-  return typeof c.pack === "string" && PACK_ID.test(c.pack) && Number.isSafeInteger(c.offset) &&
-    (c.offset as number) >= 0 && Number.isSafeInteger(c.length) && (c.length as number) > 0;
+  return typeof c.pack === "string" && PACK_ID.test(c.pack) &&
+    isIntegerIn(c.offset, 0, MAX_PACK_OFFSET) && isIntegerIn(c.length, 1, MAX_STORED_CHUNK_BYTES);
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 }
 
 function corrupt(origin: string, why: string): TcfsError {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { TcfsError } from "../errors.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { TcfsConfig } from "../config/config_schema.ts";
 import type { DeviceEnvironment } from "../../platform/device_environment.ts";
@@ -103,10 +104,58 @@ export function configuredNatsUrl(
 }
 
 /**
+ * Why the embedded store must not stand in for the configured one, or `undefined` when it may:
+ * a credential source that failed may hold the endpoint (the seed keeps it inside the SOPS
+ * file), and a source that names an endpoint it has no keys for still names the remote. Either
+ * way the local store would quietly take the fleet's files.
+ *
+ * @example
+ * ```ts
+ * const refusal = embeddedStoreRefusal(config, credentials);
+ * if (refusal) throw refusal;
+ * ```
+ */
+export function embeddedStoreRefusal(
+  config: TcfsConfig,
+  credentials: ResolvedCredentials,
+): TcfsError | undefined {
+  if (configuredEndpoint(config, credentials) !== "") return undefined;
+  const onPurpose = `or set [storage] endpoint = "file://${config.paths.storeDir}" in ` +
+    `${config.file.path} to use this device's local store on purpose`;
+  const failed = credentials.tried.filter((attempt) => attempt.outcome === "failed");
+  if (failed.length > 0) {
+    return new TcfsError(
+      "a credential source failed, so the storage endpoint it may hold is unknown, and tcfs " +
+        `will not use the local store ${config.paths.storeDir} in its place: ${
+          failed.map((attempt) => `${attempt.source}: ${attempt.reason}`).join("; ")
+        }`,
+      {
+        kind: "credentials-failed",
+        hint: `fix the source above (\`tcfs creds status\` lists each one), ${onPurpose}`,
+      },
+    );
+  }
+  if (credentials.endpointSources.length > 0) {
+    return new TcfsError(
+      `${
+        credentials.endpointSources.join(", ")
+      } names an S3 endpoint but no S3 key pair to go with it, so it is not used: tcfs will not ` +
+        `use the local store ${config.paths.storeDir} in its place`,
+      {
+        kind: "credentials-incomplete",
+        hint: `add s3_access and s3_secret beside s3_endpoint there, ${onPurpose}`,
+      },
+    );
+  }
+  return undefined;
+}
+
+/**
  * The configured store, without a request yet (the daemon starts even while the store is
  * unreachable).
  *
- * @throws {TcfsError} when the endpoint is not supported or an S3 endpoint has no credentials.
+ * @throws {TcfsError} when the endpoint is not supported, an S3 endpoint has no credentials, or
+ * the embedded store would stand in for a remote (see {@linkcode embeddedStoreRefusal}).
  *
  * @example
  * ```ts
@@ -114,6 +163,8 @@ export function configuredNatsUrl(
  * ```
  */
 export function configuredStore(config: TcfsConfig, credentials: ResolvedCredentials): ObjectStore {
+  const refusal = embeddedStoreRefusal(config, credentials);
+  if (refusal) throw refusal;
   const endpoint = configuredEndpoint(config, credentials);
   const s3 = /^https?:/.test(endpoint) ? requireS3Credentials(credentials) : undefined;
   return openStore({

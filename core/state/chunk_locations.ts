@@ -3,21 +3,43 @@
  * pushed, and in those it pulled, once every chunk was checked against its id.
  * Versions merely listed are not trusted here: a bad writer could pair common
  * ids with wrong places. A push names a chunk found here instead of uploading
- * it again, even under another path. Packs are never deleted, so a location
- * stays true; losing the table only costs re-uploads.
+ * it again, even under another path. A location is trusted only once its pack
+ * (or stand-alone chunk object) is seen in the store, once per process: a store
+ * restored from an older backup, or one that lost a volume, may lack it, and a
+ * version naming it would be lost. A location whose object is gone is forgotten,
+ * so the chunk is uploaded again. Losing the table only costs re-uploads.
  *
  * @module
  */
 
 import type { StateDb } from "./state_db.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
+import type { ObjectStore } from "../store/object_store.ts";
+import { chunkKey, packKey } from "../remote/remote_keys.ts";
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_locations (
   store TEXT NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL, pack TEXT,
   offset INTEGER, length INTEGER, PRIMARY KEY (store, id))`;
 
 /**
- * Records where the chunks of `refs` are stored in the store at `storeLocation`.
+ * Per store location, the objects (packs, stand-alone chunks) this process has seen in the
+ * store, asked about, uploaded or read: one existence check each per process.
+ */
+const seenObjects = new Map<string, Map<string, Promise<boolean>>>();
+
+function objectsSeenIn(storeLocation: string): Map<string, Promise<boolean>> {
+  let seen = seenObjects.get(storeLocation);
+  if (!seen) seenObjects.set(storeLocation, seen = new Map());
+  return seen;
+}
+
+function objectKeyOf(ref: ChunkRef): string {
+  return ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
+}
+
+/**
+ * Records where the chunks of `refs` are stored in the store at `storeLocation`, which
+ * holds them now (a version naming them was written, or they were read and checked).
  *
  * @example
  * ```ts
@@ -34,8 +56,10 @@ export function rememberChunkLocations(
   const insert = state.statement(
     "INSERT OR IGNORE INTO chunk_locations (store, id, size, pack, offset, length) VALUES (?,?,?,?,?,?)",
   );
+  const seen = objectsSeenIn(storeLocation);
   state.transaction(() => {
     for (const ref of refs) {
+      seen.set(objectKeyOf(ref), Promise.resolve(true));
       insert.run(
         storeLocation,
         ref.id,
@@ -49,7 +73,56 @@ export function rememberChunkLocations(
 }
 
 /**
- * Where the chunk `id` is stored in the store at `storeLocation`, if this device knows.
+ * Whether the pack (or stand-alone chunk object) holding `ref` is in `store`: asked once per
+ * object per process, and known without asking for the objects this process recorded.
+ *
+ * @example
+ * ```ts
+ * if (!await isStored(ctx.store, ref)) console.log(`${ref.pack} is gone`);
+ * ```
+ */
+export function isStored(store: ObjectStore, ref: ChunkRef): Promise<boolean> {
+  const key = objectKeyOf(ref);
+  const seen = objectsSeenIn(store.location);
+  let present = seen.get(key);
+  if (!present) {
+    present = store.has(key);
+    seen.set(key, present);
+    // A failed check proves nothing: the next lookup asks again.
+    present.catch(() => seen.delete(key));
+  }
+  return present;
+}
+
+/**
+ * Where the chunk `id` is stored in `store`, if this device knows and the object holding it
+ * is there. The first lookup of each pack in a process asks the store; a pack that is gone
+ * takes its chunks' locations with it, so they are uploaded again.
+ *
+ * @example
+ * ```ts
+ * const ref = await findStoredChunkLocation(ctx.state, ctx.store, id);
+ * ```
+ */
+export async function findStoredChunkLocation(
+  state: StateDb,
+  store: ObjectStore,
+  id: string,
+): Promise<ChunkRef | undefined> {
+  const ref = findChunkLocation(state, store.location, id);
+  if (!ref) return undefined;
+  if (await isStored(store, ref)) return ref;
+  state.statement(
+    ref.pack === undefined
+      ? "DELETE FROM chunk_locations WHERE store = ? AND id = ? AND pack IS NULL"
+      : "DELETE FROM chunk_locations WHERE store = ? AND pack = ?",
+  ).run(store.location, ref.pack ?? ref.id);
+  return undefined;
+}
+
+/**
+ * Where the chunk `id` is stored in the store at `storeLocation`, if this device knows;
+ * unchecked: a push wants {@linkcode findStoredChunkLocation}.
  *
  * @example
  * ```ts
@@ -85,4 +158,5 @@ export function findChunkLocation(
 export function forgetChunkLocations(state: StateDb, storeLocation: string): void {
   state.ensureSchema(SCHEMA);
   state.statement("DELETE FROM chunk_locations WHERE store = ?").run(storeLocation);
+  seenObjects.delete(storeLocation);
 }

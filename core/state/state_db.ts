@@ -195,6 +195,24 @@ export class StateDb {
   }
 
   /**
+   * How many live (not deleted) tracked paths, in any namespace, were synced at or below the
+   * local folder `localPath`.
+   *
+   * @example
+   * ```ts
+   * if (state.countSyncedFrom("/home/me/Sync") === 0) console.log("never synced from here");
+   * ```
+   */
+  countSyncedFrom(localPath: string): number {
+    this.flush();
+    const row = this.statement(
+      "SELECT count(*) AS n FROM tracked WHERE kind != 'deleted' AND " +
+        "(local_path = ? OR substr(local_path, 1, ?) = ?)",
+    ).get(localPath, localPath.length + 1, localPath + "/") as { n: number };
+    return Number(row.n);
+  }
+
+  /**
    * Records what `entry.path` now matches. Written with the next batch (see
    * {@linkcode flush}): a crash may lose it, which only costs re-checking that
    * path, and callers record only versions already in the store, so a row never

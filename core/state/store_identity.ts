@@ -81,7 +81,8 @@ export async function checkStoreIdentity(
 const STORE_ID = /^[\x21-\x7e]{1,128}$/;
 
 async function readStoreId(store: ObjectStore): Promise<string | undefined> {
-  const bytes = await store.get(STORE_ID_KEY);
+  // A store id is a UUID; a bigger object is refused unread.
+  const bytes = await store.get(STORE_ID_KEY, { maxBytes: 1024 });
   if (bytes === undefined) return undefined;
   const id = new TextDecoder().decode(bytes).trim();
   if (STORE_ID.test(id)) return id;

@@ -137,10 +137,10 @@ export function withCredentialRefresh(
       return current.store.location;
     },
     ensureReady: () => call("ensureReady", (store) => store.ensureReady()),
-    get: (key) => call("get", (store) => store.get(key)),
+    get: (key, options) => call("get", (store) => store.get(key, options)),
     getRange: (key, offset, length) =>
       call("getRange", (store) => store.getRange(key, offset, length)),
-    getWithEtag: (key) => call("getWithEtag", (store) => store.getWithEtag(key)),
+    getWithEtag: (key, options) => call("getWithEtag", (store) => store.getWithEtag(key, options)),
     put: (key, body, options) => call("put", (store) => store.put(key, body, options)),
     putConditional: (key, body, condition) =>
       call("putConditional", (store) => store.putConditional(key, body, condition)),

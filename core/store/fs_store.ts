@@ -16,8 +16,16 @@ import { blake3 } from "hash-wasm";
 import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
 import { compareKeys } from "./key_order.ts";
-import type { ObjectInfo, ObjectStore, ObjectWithEtag, PutCondition } from "./object_store.ts";
+import type {
+  GetOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectWithEtag,
+  PutCondition,
+} from "./object_store.ts";
+import { oversizedObject } from "./oversized_object.ts";
 
 /**
  * File names starting with this are the store's own temp and lock files. No
@@ -56,12 +64,32 @@ export function createFsStore(root: string): ObjectStore {
   const rootDir = root.length > 1 ? root.replace(/\/+$/, "") : root;
   const pathOf = (key: string) => `${rootDir}/${key}`;
 
-  async function readBody(key: string): Promise<Uint8Array | undefined> {
+  async function readBody(key: string, options: GetOptions = {}): Promise<Uint8Array | undefined> {
     checkKey(key);
+    let file: Deno.FsFile;
     try {
-      return await Deno.readFile(pathOf(key));
+      file = await Deno.open(pathOf(key), { read: true });
     } catch (err) {
       if (isAbsent(err)) return undefined;
+      throw fsError(err, rootDir, `read key "${key}"`);
+    }
+    using _ = file;
+    let info: Deno.FileInfo;
+    try {
+      info = await file.stat();
+    } catch (err) {
+      throw fsError(err, rootDir, `read key "${key}"`);
+    }
+    // A directory is a key prefix: no object, as in a bucket.
+    if (!info.isFile) return undefined;
+    const size = info.size;
+    if (options.maxBytes !== undefined && size > options.maxBytes) {
+      throw oversizedObject(key, size, options.maxBytes);
+    }
+    try {
+      // Objects are replaced by rename, never rewritten: the open file keeps this size.
+      return await readUpTo(file, new Uint8Array(size));
+    } catch (err) {
       throw fsError(err, rootDir, `read key "${key}"`);
     }
   }
@@ -77,7 +105,7 @@ export function createFsStore(root: string): ObjectStore {
       await Deno.rename(temp, path);
       temp = undefined;
       // The rename is only durable once the directory entry is on disk.
-      await syncDir(dir);
+      await syncDirectory(dir);
     } catch (err) {
       throw fsError(err, rootDir, `write key "${key}"`);
     } finally {
@@ -114,8 +142,10 @@ export function createFsStore(root: string): ObjectStore {
         throw fsError(err, rootDir, `read key "${key}"`);
       }
       try {
+        // The length comes from a chunk ref, so from the store: allocate no more than the file has.
+        const available = Math.max(0, (await file.stat()).size - offset);
         await file.seek(offset, Deno.SeekMode.Start);
-        return await readUpTo(file, new Uint8Array(length));
+        return await readUpTo(file, new Uint8Array(Math.min(length, available)));
       } catch (err) {
         throw fsError(err, rootDir, `read key "${key}"`);
       } finally {
@@ -123,8 +153,8 @@ export function createFsStore(root: string): ObjectStore {
       }
     },
 
-    async getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
-      const body = await readBody(key);
+    async getWithEtag(key: string, options?: GetOptions): Promise<ObjectWithEtag | undefined> {
+      const body = await readBody(key, options);
       return body && { body, etag: await etagOf(body) };
     },
 
@@ -275,11 +305,6 @@ async function writeSynced(path: string, body: Uint8Array): Promise<void> {
   using file = await Deno.open(path, { write: true, createNew: true });
   for (let done = 0; done < body.length;) done += await file.write(body.subarray(done));
   await file.sync();
-}
-
-async function syncDir(dir: string): Promise<void> {
-  using handle = await Deno.open(dir, { read: true });
-  await handle.sync();
 }
 
 /** The etag is the content hash, so it changes with every write that changes the bytes. */

@@ -28,6 +28,16 @@ export interface PutOptions {
   contentVerifiedByReaders?: boolean;
 }
 
+/** How to read an object. */
+export interface GetOptions {
+  /**
+   * The most bytes the caller accepts. A bigger object is refused with a
+   * `TcfsError` of kind `oversized_object` before its body is read into memory:
+   * what the store holds is written by anyone with the bucket keys.
+   */
+  maxBytes?: number;
+}
+
 /** An object's bytes with the etag a conditional write can refer to. */
 export interface ObjectWithEtag {
   body: Uint8Array;
@@ -44,14 +54,15 @@ export interface ObjectStore {
   /** Makes sure the bucket or directory exists; creates it on first use. */
   ensureReady(): Promise<void>;
   /** Returns the object's bytes, or `undefined` when the key does not exist. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  get(key: string, options?: GetOptions): Promise<Uint8Array | undefined>;
   /**
    * Returns `length` bytes of the object starting at `offset` (fewer only when the
-   * object is shorter), or `undefined` when the key does not exist.
+   * object is shorter), or `undefined` when the key does not exist. Never holds
+   * more memory than the object has bytes from `offset` on.
    */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /** Like {@linkcode get}, also returning the etag. */
-  getWithEtag(key: string): Promise<ObjectWithEtag | undefined>;
+  getWithEtag(key: string, options?: GetOptions): Promise<ObjectWithEtag | undefined>;
   /** Writes the object; readers see either the old or the new bytes, never a mix. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
   /**

@@ -99,10 +99,10 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
   return {
     location: store.location,
     ensureReady: () => retry("ensureReady", undefined, () => store.ensureReady()),
-    get: (key) => retry("get", key, () => store.get(key)),
+    get: (key, options) => retry("get", key, () => store.get(key, options)),
     getRange: (key, offset, length) =>
       retry("getRange", key, () => store.getRange(key, offset, length)),
-    getWithEtag: (key) => retry("getWithEtag", key, () => store.getWithEtag(key)),
+    getWithEtag: (key, options) => retry("getWithEtag", key, () => store.getWithEtag(key, options)),
     put: (key, body, options) => retry("put", key, () => store.put(key, body, options)),
     has: (key) => retry("has", key, () => store.has(key)),
     delete: (key) => retry("delete", key, () => store.delete(key)),

@@ -20,12 +20,14 @@ import {
 import { TcfsError } from "../errors.ts";
 import { tcfsVersion } from "../version.ts";
 import type {
+  GetOptions,
   ObjectInfo,
   ObjectStore,
   ObjectWithEtag,
   PutCondition,
   PutOptions,
 } from "./object_store.ts";
+import { oversizedObject } from "./oversized_object.ts";
 
 /** An S3 access key pair. */
 export interface S3Credentials {
@@ -53,6 +55,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** How often, and how far apart, a new bucket is asked whether it takes requests yet. */
 const BUCKET_READY_ATTEMPTS = 50;
 const BUCKET_READY_DELAY_MS = 100;
+/** Keys per listing page: S3's own maximum, and all a page may hold. */
+const LIST_PAGE_KEYS = 1000;
 /** A socket silent for this long is a hung server, not a slow link. */
 const SOCKET_IDLE_TIMEOUT_MS = 30_000;
 /**
@@ -119,13 +123,27 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     { step: "build", name: "tcfsUnsignedPayload" },
   );
 
-  async function getWithEtag(key: string): Promise<ObjectWithEtag | undefined> {
+  async function getWithEtag(
+    key: string,
+    options: GetOptions = {},
+  ): Promise<ObjectWithEtag | undefined> {
+    let res;
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw fail(err, `get "${key}"`);
+    }
+    const size = res.ContentLength ?? 0;
+    if (options.maxBytes !== undefined && size > options.maxBytes) {
+      // The body is left unread: cancelling it closes the connection instead of draining it.
+      await res.Body?.transformToWebStream().cancel().catch(() => {});
+      throw oversizedObject(key, size, options.maxBytes);
+    }
+    try {
       const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
       return { body, etag: res.ETag ?? "" };
     } catch (err) {
-      if (isMissingKey(err)) return undefined;
       throw fail(err, `get "${key}"`);
     }
   }
@@ -174,8 +192,8 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       }
     },
 
-    async get(key: string) {
-      return (await getWithEtag(key))?.body;
+    async get(key: string, options?: GetOptions) {
+      return (await getWithEtag(key, options))?.body;
     },
 
     getWithEtag,
@@ -190,8 +208,13 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
             Range: `bytes=${offset}-${offset + length - 1}`,
           }),
         );
+        if ((res.ContentLength ?? 0) > length) {
+          await res.Body?.transformToWebStream().cancel().catch(() => {});
+          throw oversizedObject(`${key} bytes ${offset}+${length}`, res.ContentLength!, length);
+        }
         return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
       } catch (err) {
+        if (err instanceof TcfsError) throw err;
         if (isMissingKey(err)) return undefined;
         // The object ends before the range starts: it is shorter than the caller thought.
         if (statusOf(err) === 416) return new Uint8Array();
@@ -244,10 +267,23 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
         let page;
         try {
           page = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix,
+              ContinuationToken: token,
+              MaxKeys: LIST_PAGE_KEYS,
+            }),
           );
         } catch (err) {
           throw fail(err, `list "${prefix}"`);
+        }
+        if ((page.Contents?.length ?? 0) > LIST_PAGE_KEYS) {
+          throw new TcfsError(
+            `S3 ${endpoint} answered a listing of "${prefix}" with ${
+              page.Contents!.length
+            } keys in one page, more than the ${LIST_PAGE_KEYS} asked for`,
+            { kind: "store_error", hint: "the endpoint is not a well-behaved S3 server; check it" },
+          );
         }
         for (const object of page.Contents ?? []) {
           if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 };

@@ -8,8 +8,10 @@
 // @ts-types="@types/picomatch"
 import picomatch from "picomatch";
 
+import { ROOT_MARKER } from "./root_marker.ts";
+
 /** Names tcfs itself writes next to synced files and must never sync. */
-const INTERNAL_PATTERNS = [".*.tcfs-tmp-*"];
+const INTERNAL_PATTERNS = [".*.tcfs-tmp-*", ROOT_MARKER];
 
 /**
  * Builds a predicate that says whether a relative path is excluded.
@@ -25,5 +27,23 @@ export function createExcludeMatcher(patterns: readonly string[]): (rel: string)
   return (rel) => {
     const name = rel.slice(rel.lastIndexOf("/") + 1);
     return matchers.some((match) => match(name) || match(rel));
+  };
+}
+
+/**
+ * Like {@linkcode createExcludeMatcher}, but also true for a path below an excluded folder,
+ * which a folder scan never reaches: for paths known from elsewhere (tracked rows, file events).
+ *
+ * @example
+ * ```ts
+ * const excluded = createPathExcluder([".direnv"]);
+ * excluded(".direnv/cache/x"); // true
+ * ```
+ */
+export function createPathExcluder(patterns: readonly string[]): (rel: string) => boolean {
+  const excluded = createExcludeMatcher(patterns);
+  return (rel) => {
+    const segments = rel.split("/");
+    return segments.some((_, i) => excluded(segments.slice(0, i + 1).join("/")));
   };
 }

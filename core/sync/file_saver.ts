@@ -51,10 +51,8 @@ export interface SaveOptions {
 export interface ChunkReuse {
   /** The chunks of the version the local file had at its last sync, fingerprinted. */
   previous?: readonly PrintedChunk[];
-  /** Chunks of versions read from the store for this path, by id. */
-  known?: ReadonlyMap<string, ChunkRef>;
-  /** Looks up any other chunk the store is known to hold. */
-  find?: (id: string) => ChunkRef | undefined;
+  /** Looks up a chunk the store is known to hold. */
+  find?: (id: string) => Promise<ChunkRef | undefined>;
 }
 
 /**
@@ -128,7 +126,7 @@ async function saveChunked(
   let failed = false;
   const placeOrReuse = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
     const { id, bytes } = hashed;
-    const known = reuse.known?.get(id) ?? reuse.find?.(id);
+    const known = await reuse.find?.(id);
     if (known && known.size === bytes.length) return { ...known, print };
     // A file that failed stops filling packs with chunks no version will name.
     if (failed) throw new Error("abandoned: its file failed");

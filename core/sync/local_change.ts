@@ -48,6 +48,19 @@ export async function modifiedSince(
 }
 
 /**
+ * OS errors about one path's place on disk: something of another kind is in the way (a
+ * folder where a file goes, a file where a folder goes), or the name itself is unusable.
+ */
+const LOCAL_ERROR_CODES = new Set([
+  "EISDIR",
+  "ENOTDIR",
+  "EEXIST",
+  "ENOTEMPTY",
+  "ENAMETOOLONG",
+  "ELOOP",
+]);
+
+/**
  * True for errors that concern one local path only (the rest of a transfer
  * goes on); store and programming errors abort the whole operation.
  */
@@ -66,7 +79,8 @@ export function isLocalFailure(err: unknown): boolean {
     ];
     return local.includes(err.kind);
   }
-  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound;
+  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound ||
+    LOCAL_ERROR_CODES.has((err as { code?: string })?.code ?? "");
 }
 
 /**

@@ -36,7 +36,7 @@ export async function statEntry(localPath: string, rel: string): Promise<LocalEn
   try {
     info = await Deno.lstat(localPath);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (isMissingPath(err)) return undefined;
     throw err;
   }
   if (info.isSymlink) {
@@ -49,6 +49,19 @@ export async function statEntry(localPath: string, rel: string): Promise<LocalEn
   }
   if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
   return undefined;
+}
+
+/**
+ * True for an error saying nothing is at the path: it is missing, or a file stands where a
+ * folder on the way would be (a folder replaced by a file keeps nothing below it).
+ *
+ * @example
+ * ```ts
+ * const info = await Deno.lstat(path).catch((err) => isMissingPath(err) ? undefined : Promise.reject(err));
+ * ```
+ */
+export function isMissingPath(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory;
 }
 
 /**

@@ -2,22 +2,31 @@
  * Pull: a remote version replaces the local copy only when the local copy
  * is exactly what this device last synced; local edits are never
  * overwritten (that is a conflict), and nothing lands outside the target.
- * Stages: read heads → plan per path → restore or delete → record state.
+ * Stages: read heads → sweep stale temp files (a folder's pull) → plan per path →
+ * deletions, then the rest → record state.
+ *
+ * Order on disk: a change is durable (the file fsynced, then its directory after the rename
+ * or removal) before the state db records it. The db may survive a power cut that a directory
+ * entry does not; a row claiming a version that the disk lost would make the next push send
+ * the old content as a new version over the newer one.
  *
  * @module
  */
 
+import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { removeIfUnchanged, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
-import { type DownloadCounters, type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import type { DownloadCounters } from "./verified_content.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
-import { completeVersion, type PathHeads } from "./remote_heads.ts";
+import { completeVersion, type PathHeads, type StoredVersion } from "./remote_heads.ts";
 import {
   namespaceHeads,
   pathHeads,
@@ -27,12 +36,20 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import { emptyPullSummary, type PullSummary } from "./transfer_summary.ts";
+import {
+  emptyPullSummary,
+  type PlannedPath,
+  type PullAction,
+  type PullSummary,
+} from "./transfer_summary.ts";
 import { adopt, adoptDeletion } from "./tracked_record.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
+import { sweepTempFiles } from "./temp_sweeper.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -40,6 +57,8 @@ export interface PullRequest {
   remoteRel: string;
   /** The local file (for a remote file) or folder (for a prefix). */
   localTarget: string;
+  /** Only list what would happen (`summary.planned`); write no file and no state. */
+  dryRun?: boolean;
   onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -52,7 +71,9 @@ interface PullItem {
 }
 
 /**
- * Pulls one file or a whole prefix.
+ * Pulls one file or a whole prefix. Deletions go first, so that a folder the remote
+ * replaced by a file (or a file it replaced by a folder) is out of the way when the new
+ * entry comes; a path that fails leaves the others going.
  *
  * @example
  * ```ts
@@ -61,8 +82,13 @@ interface PullItem {
  */
 export async function pull(ctx: SyncContext, request: PullRequest): Promise<PullSummary> {
   const summary = emptyPullSummary();
-  summary.store_replaced = await storeWasReplaced(ctx);
+  const dryRun = request.dryRun ?? false;
+  // Checking the store's identity resets this device's state when the store was replaced.
+  summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
   const items = await planItems(ctx, request, summary);
+  if (!dryRun && items.some((item) => "inside" in item.local)) {
+    await sweepTempFiles(request.localTarget, { log: ctx.log });
+  }
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   using hasher = createChunkHasher();
   const progress: TransferProgress = {
@@ -77,46 +103,69 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   }
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
+  const restoreOptions = {
+    counters,
+    hasher,
+    onBytes: (n: number) => {
+      progress.bytesDone += n;
+      report();
+    },
+  };
   const met: MetConflict[] = [];
+  const planned: PlannedPath<PullAction>[] = [];
+  // Local paths a dry run's deletions would remove, for the entries that would take their place.
+  const goingAway = new Set<string>();
   const limiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
-  await Promise.all(items.map((item) =>
-    limiter.run(async () => {
-      if (fatal) return;
-      try {
-        const outcome = await pullOne(ctx, request, item, {
-          counters,
-          hasher,
-          onBytes: (n) => {
-            progress.bytesDone += n;
-            report();
-          },
-        });
-        if (typeof outcome === "object") met.push(outcome);
-        else if (outcome === "kept_modified") {
-          summary.kept_modified.push(remoteDisplayPath(ctx, item.rel));
-        } else if (outcome === "unchanged") summary.unchanged++;
-        else if (outcome === "deleted") summary.deleted++;
-        else {
-          summary.files++;
-          summary.chunks_total += item.heads.heads[0].version.chunks.length;
+  const pullEach = (phase: PullItem[]) =>
+    Promise.all(phase.map((item) =>
+      limiter.run(async () => {
+        if (fatal) return;
+        try {
+          const plan = await planOne(ctx, request, item, goingAway);
+          if (dryRun) {
+            if (plan.action === "delete" && plan.local) goingAway.add(plan.localPath);
+            planned.push({ path: remoteDisplayPath(ctx, item.rel), action: plan.action });
+            return;
+          }
+          const outcome = await applyPlan(ctx, item, plan, restoreOptions);
+          if (typeof outcome === "object") met.push(outcome);
+          else if (outcome === "kept_modified") {
+            summary.kept_modified.push(remoteDisplayPath(ctx, item.rel));
+          } else if (outcome === "unchanged") summary.unchanged++;
+          else if (outcome === "deleted") summary.deleted++;
+          else {
+            summary.files++;
+            summary.chunks_total += item.heads.heads[0].version.chunks.length;
+          }
+        } catch (err) {
+          if (isLocalFailure(err)) {
+            summary.failures.push({ path: item.rel, error: (err as Error).message });
+          } else fatal ??= err;
+        } finally {
+          progress.filesDone++;
+          report();
         }
-      } catch (err) {
-        if (isLocalFailure(err)) {
-          summary.failures.push({ path: item.rel, error: (err as Error).message });
-        } else fatal ??= err;
-      }
-      progress.filesDone++;
-      report();
-    })
-  ));
+      })
+    ));
+  await pullEach(items.filter(isDeletion));
+  await pullEach(items.filter((item) => !isDeletion(item)));
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
   if (fatal) throw fatal;
+  if (dryRun) {
+    summary.planned = planned.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    return summary;
+  }
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
   return summary;
+}
+
+/** A path whose only head deletes it: these go before the rest. */
+function isDeletion(item: PullItem): boolean {
+  return item.heads.heads.length === 1 && item.heads.heads[0].version.kind === "deleted";
 }
 
 async function planItems(
@@ -151,45 +200,158 @@ async function planItems(
   }));
 }
 
+/** What to do with one path, decided without writing anything. */
+type Plan =
+  | { action: "unchanged"; adopt?: { local: LocalEntry; head: StoredVersion } }
+  | { action: "conflict"; conflict: MetConflict }
+  | { action: "kept_modified" }
+  | { action: "delete"; localPath: string; local?: LocalEntry; head: StoredVersion }
+  | {
+    action: "restore";
+    localPath: string;
+    local?: LocalEntry;
+    /** A folder stands at the path, with nothing in it that must stay. */
+    replacesFolder: boolean;
+    /** Files in that folder that this pull did not list but the remote deleted too. */
+    clears: SyncedDeletion[];
+    head: StoredVersion;
+  };
+
+/** A synced, unmodified local file whose only remote head deletes it. */
+interface SyncedDeletion {
+  rel: string;
+  local: LocalEntry;
+  head: StoredVersion;
+}
+
 /** What happened to one path; a conflict comes back for the conflict policy. */
 type Outcome = "restored" | "deleted" | "unchanged" | "kept_modified" | MetConflict;
 
-async function pullOne(
+async function planOne(
   ctx: SyncContext,
   request: PullRequest,
   item: PullItem,
-  restoreOptions: Omit<RestoreOptions, "beforeReplace">,
-): Promise<Outcome> {
+  goingAway: ReadonlySet<string>,
+): Promise<Plan> {
   const { heads } = item.heads;
   const head = heads[0];
-  const localPath = "path" in item.local
-    ? item.local.path
-    : await confinedPath(request.localTarget, item.local.inside, head.key);
+  const place = await localPlace(request, item, head.key, goingAway);
+  const localPath = place.path;
   // What this device synced counts only at the place it synced it to.
   const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
   const tracked = recorded?.localPath === localPath ? recorded : undefined;
   const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
-  if (unseen.length === 0) return "unchanged";
+  if (unseen.length === 0) return { action: "unchanged" };
   const conflict = {
     rel: item.rel,
     localPath,
     remoteAuthors: unseen.map((h) => h.version.author_name),
   };
-  if (heads.length !== 1) return conflict;
-  const local = await statEntry(localPath, item.rel);
-  if (local && await modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local)) {
+  if (heads.length !== 1) return { action: "conflict", conflict };
+  const local = place.absent ? undefined : await statEntry(localPath, item.rel);
+  if (local && await modifiedHere(ctx, local)) {
     if (await sameContent(local, head.version)) {
-      adopt(ctx, local, head);
-      clearConflict(ctx.state, ctx.namespace, item.rel);
-      return "unchanged";
+      return { action: "unchanged", adopt: { local, head } };
     }
     // Deleted there, modified here: the modification wins and is pushed next time.
-    return head.version.kind === "deleted" ? "kept_modified" : conflict;
+    return head.version.kind === "deleted"
+      ? { action: "kept_modified" }
+      : { action: "conflict", conflict };
   }
-  if (head.version.kind === "deleted") {
-    if (local) await Deno.remove(localPath);
+  if (head.version.kind === "deleted") return { action: "delete", localPath, local, head };
+  const replacesFolder = !local && !place.absent && await isFolder(localPath);
+  const clears: SyncedDeletion[] = [];
+  if (replacesFolder) {
+    // A pull of this one path (as the daemon's, on an event) lists no deletions below it.
+    await assertFolderCanGo(localPath, async (file) => {
+      if (goingAway.has(file)) return true;
+      const deletion = await syncedDeletion(ctx, `${item.rel}/${relative(localPath, file)}`, file);
+      if (deletion) clears.push(deletion);
+      return deletion !== undefined;
+    });
+  }
+  return { action: "restore", localPath, local, replacesFolder, clears, head };
+}
+
+/** The remote's deletion of `rel`, when the file at `localPath` is exactly what this device synced. */
+async function syncedDeletion(
+  ctx: SyncContext,
+  rel: string,
+  localPath: string,
+): Promise<SyncedDeletion | undefined> {
+  const local = await statEntry(localPath, rel);
+  if (!local || await modifiedHere(ctx, local)) return undefined;
+  const { heads } = await pathHeads(ctx, rel);
+  const head = heads.length === 1 ? heads[0] : undefined;
+  return head?.version.kind === "deleted" ? { rel, local, head } : undefined;
+}
+
+/**
+ * Where the item lives on disk. `absent`: a file or symlink on the way means nothing can be
+ * there, which is no obstacle to a deletion, nor to a dry run whose deletions would remove
+ * it (a real run has removed it by the time the rest is planned).
+ */
+async function localPlace(
+  request: PullRequest,
+  item: PullItem,
+  origin: string,
+  goingAway: ReadonlySet<string>,
+): Promise<{ path: string; absent: boolean }> {
+  if ("path" in item.local) return { path: item.local.path, absent: false };
+  try {
+    return {
+      path: await confinedPath(request.localTarget, item.local.inside, origin),
+      absent: false,
+    };
+  } catch (err) {
+    const blocked = err instanceof TcfsError &&
+      (err.kind === "path_blocked" || err.kind === "unsafe_path");
+    const parents = item.local.inside.split("/").slice(0, -1)
+      .map((_, i, segments) => join(request.localTarget, ...segments.slice(0, i + 1)));
+    if (blocked && (isDeletion(item) || parents.some((parent) => goingAway.has(parent)))) {
+      return { path: join(request.localTarget, item.local.inside), absent: true };
+    }
+    throw err;
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    const info = await Deno.lstat(path);
+    return info.isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function applyPlan(
+  ctx: SyncContext,
+  item: PullItem,
+  plan: Plan,
+  restoreOptions: Omit<RestoreOptions, "beforeReplace">,
+): Promise<Outcome> {
+  if (plan.action === "unchanged") {
+    if (plan.adopt) {
+      adopt(ctx, plan.adopt.local, plan.adopt.head);
+      clearConflict(ctx.state, ctx.namespace, item.rel);
+    }
+    return "unchanged";
+  }
+  if (plan.action === "conflict") return plan.conflict;
+  if (plan.action === "kept_modified") return "kept_modified";
+  const { localPath, local, head } = plan;
+  if (plan.action === "delete") {
+    // An edit saved since `local` was checked wins, as it would have a moment earlier.
+    if (local && !await removeDurably(local)) return "kept_modified";
     adoptDeletion(ctx, item.rel, localPath, head);
     return "deleted";
+  }
+  for (const clear of plan.clears) {
+    // One edited since the plan keeps its folder: the restore below then fails on this path.
+    if (await removeDurably(clear.local)) {
+      adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
+    }
   }
   const version = await completeVersion(ctx.store, head);
   const prints = await restoreVersion(ctx.store, version, localPath, {
@@ -202,8 +364,11 @@ async function pullOne(
           hint: "run `tcfs sync-status` and resolve the conflict",
         });
       }
+      if (plan.replacesFolder) await removeEmptyFolder(localPath);
     },
   });
+  // restoreVersion returns once the new entry is durable, so the state row never runs ahead of
+  // the disk.
   crashPoint("before-state-commit");
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
@@ -214,7 +379,19 @@ async function pullOne(
   return "restored";
 }
 
-function sameEntryStat(a: LocalEntry, b: LocalEntry): boolean {
-  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino &&
-    a.target === b.target;
+/**
+ * Removes the file `seen` describes unless it changed since (gone already is as good: a pull
+ * of the folder it was in may have removed it), and makes that durable before the state says
+ * so; a removal lost to a power cut would come back as a new file and be pushed again.
+ * Returns false, leaving the file, when it changed.
+ */
+async function removeDurably(seen: LocalEntry): Promise<boolean> {
+  if (!await removeIfUnchanged(seen)) return false;
+  await syncDirectory(dirname(seen.localPath));
+  return true;
+}
+
+/** Modified = differs from what this device last synced at that path. */
+function modifiedHere(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
+  return modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local);
 }

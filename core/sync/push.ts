@@ -14,7 +14,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
-import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { createPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -25,15 +25,24 @@ import {
   trackedNamespace,
   type TransferProgress,
 } from "./sync_context.ts";
-import { emptyPushSummary, type PushSummary } from "./transfer_summary.ts";
-import { writeVersion } from "./version_writer.ts";
+import { emptyPushSummary, type PushAction, type PushSummary } from "./transfer_summary.ts";
+import {
+  assertNoMassDelete,
+  DEFAULT_MASS_DELETE_LIMITS,
+  type MassDeleteLimits,
+} from "./deletion_guard.ts";
+import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
+import { vanishedPaths } from "./vanished_paths.ts";
+import { VersionRaceError, writeVersion } from "./version_writer.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
-import { findChunkLocation, rememberChunkLocations } from "../state/chunk_locations.ts";
+import { rememberChunkLocations } from "../state/chunk_locations.ts";
+import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import { sweepTempFiles } from "./temp_sweeper.ts";
 
 /** What to push and where. */
 export interface PushRequest {
@@ -43,6 +52,14 @@ export interface PushRequest {
   remoteRel: string;
   excludes: readonly string[];
   onProgress?: (progress: TransferProgress) => void;
+  /** The configured sync root: a push at or below it needs its marker (root_marker.ts). */
+  syncRoot?: string;
+  /** When deletions make a mass deletion (deletion_guard.ts); the defaults when unset. */
+  massDelete?: MassDeleteLimits;
+  /** Push a mass deletion all the same. */
+  allowMassDelete?: boolean;
+  /** Work out what would happen and write nothing: the summary's `planned` says it. */
+  dryRun?: boolean;
 }
 
 /**
@@ -54,19 +71,52 @@ export interface PushRequest {
  * ```
  */
 export async function push(ctx: SyncContext, request: PushRequest): Promise<PushSummary> {
+  const dryRun = request.dryRun ?? false;
+  const root = request.syncRoot;
+  if (root !== undefined && isInSyncRoot(request.localPath, root)) {
+    // As the daemon does: a new root gets its marker, an emptied one is refused.
+    await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root), { write: !dryRun });
+  }
   const summary = emptyPushSummary();
-  summary.store_replaced = await storeWasReplaced(ctx);
+  const plan = (rel: string, action: PushAction) =>
+    summary.planned?.push({ path: remoteDisplayPath(ctx, rel), action });
+  if (dryRun) summary.planned = [];
+  else {
+    // Checking the store's identity may write it (a new store) or reset state (a replaced
+    // one); sweeping removes files.
+    summary.store_replaced = await storeWasReplaced(ctx);
+    await sweepTempFiles(request.localPath, { log: ctx.log });
+  }
+  const ns = trackedNamespace(ctx);
   const entries = await localEntries(request);
   const present = new Set(entries.map((e) => e.rel));
-  const underRoot = (t: TrackedEntry) =>
-    t.localPath === request.localPath || t.localPath.startsWith(request.localPath + "/");
-  const deletions = ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
-    .filter((t) => t.kind !== "deleted" && underRoot(t) && !present.has(t.path));
+  const vanished = vanishedPaths(ctx, request, present);
+  const deletions = vanished.deleted;
+  assertNoMassDelete(
+    request.localPath,
+    { deletions: deletions.length, tracked: vanished.synced },
+    request.massDelete ?? DEFAULT_MASS_DELETE_LIMITS,
+    request.allowMassDelete,
+  );
+  for (const t of vanished.excluded) {
+    plan(t.path, "untrack-excluded");
+    if (!dryRun) ctx.state.deleteTracked(ns, t.path);
+    summary.untracked++;
+  }
+  // What this device synced counts only at the place it synced it to (a pull into another
+  // folder records the path there).
+  const trackedAt = (entry: LocalEntry) => {
+    const tracked = ctx.state.getTracked(ns, entry.rel);
+    return tracked?.localPath === entry.localPath ? tracked : undefined;
+  };
   const changed = entries.filter((entry) => {
-    const tracked = ctx.state.getTracked(trackedNamespace(ctx), entry.rel);
+    const tracked = trackedAt(entry);
     // An unlinked path (its store was replaced) goes up again even if unchanged.
     const unchanged = tracked !== undefined && !isUnlinked(tracked) && sameStat(tracked, entry);
-    if (unchanged) summary.unchanged++;
+    if (unchanged) {
+      summary.unchanged++;
+      plan(entry.rel, "unchanged");
+    }
     return !unchanged;
   });
   const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
@@ -81,26 +131,35 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
 
-  const ns = trackedNamespace(ctx);
   /**
    * Checks the path against the remote heads and stages its content. Returns
    * when the content is durable and the step that then writes the version, or
    * nothing when the path is a conflict or was adopted as it is.
    */
-  const stageOne = async (rel: string, entry: LocalEntry | undefined) => {
-    const tracked = ctx.state.getTracked(ns, rel);
+  const stageOne = async (
+    rel: string,
+    entry: LocalEntry | undefined,
+    tracked: TrackedEntry | undefined,
+  ) => {
     const base = tracked?.baseVclock ?? {};
     const seen = await headsFor(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
     if (unseenLive.length > 0) {
       if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
-        adopt(ctx, entry, unseenLive[0]);
-        clearConflict(ctx.state, ctx.namespace, rel);
+        plan(rel, "unchanged");
+        if (!dryRun) {
+          adopt(ctx, entry, unseenLive[0]);
+          clearConflict(ctx.state, ctx.namespace, rel);
+        }
       } else if (entry && tracked && isUnlinked(tracked) && sameStat(tracked, entry)) {
         // Unlinked when its store was replaced, and unchanged since: the new store's
         // version is for the next pull to take, not a conflict.
         summary.unchanged++;
+        plan(rel, "unchanged");
+      } else if (dryRun) {
+        plan(rel, "conflict");
+        summary.conflicts.push(remoteDisplayPath(ctx, rel));
       } else {
         met.push({
           rel,
@@ -110,8 +169,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       }
       return undefined;
     }
+    if (dryRun) {
+      plan(rel, entry ? "upload" : "delete");
+      return undefined;
+    }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
-    // Versions in the store name only durable chunks, and packs are never deleted.
+    // Versions in the store name only durable chunks; their packs are checked before reuse.
     const known = new Map(
       [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
@@ -121,17 +184,24 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
         progress.bytesDone += n;
         report();
       },
-      reuse: {
-        previous,
-        known,
-        find: (id) => findChunkLocation(ctx.state, ctx.store.location, id),
-      },
+      reuse: entry && await storedChunkReuse(ctx.state, ctx.store, { previous, known }),
       hasher,
     });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
       crashPoint("after-packs");
-      const written = await writeVersion(ctx, rel, content, base, seen);
+      let written;
+      try {
+        written = await writeVersion(ctx, rel, content, base, seen);
+      } catch (err) {
+        if (!(err instanceof VersionRaceError)) throw err;
+        met.push({
+          rel,
+          localPath: entry?.localPath ?? tracked!.localPath,
+          remoteAuthors: err.unseen.map((h) => h.version.author_name),
+        });
+        return;
+      }
       crashPoint("after-version");
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);
@@ -159,20 +229,24 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const stageLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   const writeLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
-  const jobs: [string, LocalEntry | undefined][] = [
-    ...changed.map((e): [string, LocalEntry] => [e.rel, e]),
-    ...deletions.map((t): [string, undefined] => [t.path, undefined]),
+  const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
+    ...changed.map((e): [string, LocalEntry, TrackedEntry | undefined] => [
+      e.rel,
+      e,
+      trackedAt(e),
+    ]),
+    ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
   ];
   const failed = (rel: string, err: unknown) => {
     if (isLocalFailure(err)) {
       summary.failures.push({ path: rel, error: (err as Error).message });
     } else fatal ??= err;
   };
-  const staged = jobs.map(([rel, entry]) =>
+  const staged = jobs.map(([rel, entry, tracked]) =>
     stageLimiter.run(async () => {
       if (fatal) return undefined;
       try {
-        return await stageOne(rel, entry);
+        return await stageOne(rel, entry, tracked);
       } catch (err) {
         failed(rel, err);
         return undefined;
@@ -198,6 +272,11 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.chunks_uploaded = packs.counters.chunksUploaded;
   summary.bytes_uploaded = packs.counters.bytesUploaded;
   if (fatal) throw fatal;
+  if (dryRun) {
+    summary.planned!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    summary.conflicts.sort();
+    return summary;
+  }
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
@@ -210,7 +289,7 @@ async function localEntries(request: PushRequest): Promise<LocalEntry[]> {
   try {
     info = await Deno.lstat(request.localPath);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return []; // a deleted file or folder: tombstones only
+    if (isMissingPath(err)) return []; // a deleted file or folder: tombstones only
     throw err;
   }
   if (!info.isDirectory) {

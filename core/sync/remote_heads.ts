@@ -13,6 +13,7 @@ import { createLimiter } from "../concurrency/limiter.ts";
 import {
   cacheableVersionBody,
   type FileVersion,
+  MAX_VERSION_BYTES,
   parseFileVersion,
 } from "../remote/file_version.ts";
 import {
@@ -138,7 +139,7 @@ export function reduceToHeads(path: string, versions: StoredVersion[]): PathHead
  * Throws when it is unreadable or does not belong under its key.
  */
 async function readVersion(store: ObjectStore, key: string): Promise<FileVersion | undefined> {
-  const body = await store.get(key);
+  const body = await store.get(key, { maxBytes: MAX_VERSION_BYTES });
   if (!body) return undefined;
   const version = parseFileVersion(body, key);
   const parts = parseVersionKey(key)!;

@@ -76,7 +76,9 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   const rows: PathStatus[] = [];
   for (const path of [...paths].sort()) {
     const local = locals.get(path);
-    const t = tracked.get(path);
+    const recorded = tracked.get(path);
+    // A row recorded for another local path is no base for this one (as in push).
+    const t = local && recorded?.localPath !== local.localPath ? undefined : recorded;
     const heads = byPath.get(path)?.heads ?? [];
     const base = t?.baseVclock ?? {};
     const remoteNewer = heads.some((h) => !dominates(base, h.version.vclock));

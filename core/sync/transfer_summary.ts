@@ -10,6 +10,22 @@ export interface PathFailure {
   error: string;
 }
 
+/**
+ * What a push would do to one path: `push --dry-run` lists these. `untrack-excluded` is a
+ * tracked path an exclude pattern now filters out: forgotten on this device, never deleted
+ * remotely.
+ */
+export type PushAction = "upload" | "delete" | "conflict" | "unchanged" | "untrack-excluded";
+
+/** What a pull would do to one path: `pull --dry-run` lists these. */
+export type PullAction = "restore" | "delete" | "conflict" | "unchanged" | "kept_modified";
+
+/** One path of a dry run (`bucket/namespace/rel`) and what the real run would do to it. */
+export interface PlannedPath<A extends string = PushAction | PullAction> {
+  path: string;
+  action: A;
+}
+
 /** What a push did. */
 export interface PushSummary {
   files: number;
@@ -28,6 +44,10 @@ export interface PushSummary {
   failures: PathFailure[];
   /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
   store_replaced: boolean;
+  /** Tracked paths an exclude pattern now filters out: forgotten here, left alone remotely. */
+  untracked: number;
+  /** Only in a dry run (nothing was written): what would happen, path by path, sorted. */
+  planned?: PlannedPath<PushAction>[];
 }
 
 /** What a pull did. */
@@ -47,6 +67,12 @@ export interface PullSummary {
   /** The store was emptied or replaced since this device last synced; every file was compared afresh. */
   store_replaced: boolean;
   failures: PathFailure[];
+  /**
+   * Only in a dry run, where nothing is written and the counts above stay zero: each path
+   * (`bucket/namespace/rel`) and what the pull would do to it. Paths it could not plan are in
+   * `failures`.
+   */
+  planned?: PlannedPath<PullAction>[];
 }
 
 /**
@@ -71,6 +97,7 @@ export function emptyPushSummary(): PushSummary {
     resurrected: [],
     failures: [],
     store_replaced: false,
+    untracked: 0,
   };
 }
 

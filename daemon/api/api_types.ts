@@ -25,6 +25,19 @@ export interface ApiErrorBody {
   };
 }
 
+/**
+ * `GET /v1/identity`: whom the daemon works for. The CLI hands it work only when all of these
+ * are its own; the daemon holds that device's state lock (pid) for its life.
+ */
+export interface IdentityResponse {
+  pid: number;
+  device: { id: string; name: string };
+  /** The store in effect: `location` as in `storage.endpoint` of `/v1/status`. */
+  store: { location: string; bucket: string };
+  /** The configured namespace. */
+  namespace: string;
+}
+
 /** `GET /v1/status`: how the daemon is doing. */
 export interface StatusResponse {
   version: string;
@@ -107,6 +120,10 @@ export interface PushRequestBody {
   remote?: string;
   /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
   transfer?: string;
+  /** List what would happen per path (the summary's `planned`) and write nothing. */
+  dry_run?: boolean;
+  /** Push the deletions even when they trip the mass-delete guard. */
+  allow_mass_delete?: boolean;
 }
 
 /** `POST /v1/pull`. */
@@ -117,6 +134,8 @@ export interface PullRequestBody {
   local?: string;
   /** Names the request in `progress` lines on `GET /v1/events`; none are sent without it. */
   transfer?: string;
+  /** Only list what would happen (the summary's `planned`); nothing is written. */
+  dry_run?: boolean;
 }
 
 /** `GET /v1/sync-status?path=`: the query. */
@@ -150,6 +169,11 @@ export interface ResolveConflictRequestBody {
   /** The path relative to the namespace, or an absolute local path inside the sync root. */
   path: string;
   resolution: Resolution;
+  /**
+   * The local file (absolute); default: the one the queued conflict names, else the path's
+   * place under the sync root.
+   */
+  local?: string;
 }
 
 /** `POST /v1/reload`. */
@@ -201,6 +225,7 @@ export interface SyncActivity {
 
 /** The routes, by method and path, with their request and response types. */
 export interface ApiRoutes {
+  "GET /v1/identity": { request: undefined; response: IdentityResponse };
   "GET /v1/status": { request: undefined; response: StatusResponse };
   "POST /v1/push": { request: PushRequestBody; response: PushSummary };
   "POST /v1/pull": { request: PullRequestBody; response: PullSummary };
@@ -219,6 +244,7 @@ export type ApiRoute = keyof ApiRoutes;
 
 /** The routes as a list, for the router and the docs test. */
 export const API_ROUTES: readonly ApiRoute[] = [
+  "GET /v1/identity",
   "GET /v1/status",
   "POST /v1/push",
   "POST /v1/pull",

@@ -15,9 +15,11 @@ import type {
   ResolveConflictRequestBody,
   SyncStatusQuery,
 } from "./api_types.ts";
+import { assertTrustedSocket } from "../../platform/socket_trust.ts";
 
 /** Typed calls to the daemon; {@linkcode ControlClient.close} releases the connection. */
 export interface ControlClient {
+  identity(): Promise<ApiRoutes["GET /v1/identity"]["response"]>;
   status(): Promise<ApiRoutes["GET /v1/status"]["response"]>;
   push(body: PushRequestBody): Promise<ApiRoutes["POST /v1/push"]["response"]>;
   pull(body: PullRequestBody): Promise<ApiRoutes["POST /v1/pull"]["response"]>;
@@ -33,7 +35,9 @@ export interface ControlClient {
 }
 
 /**
- * Whether a daemon accepts connections on `socketPath`.
+ * Whether a daemon accepts connections on `socketPath`. Throws a `socket_untrusted`
+ * `TcfsError` instead when the socket or its directory is another user's or writable by
+ * others: what answers there may not be this user's daemon.
  *
  * @example
  * ```ts
@@ -41,6 +45,7 @@ export interface ControlClient {
  * ```
  */
 export async function daemonAvailable(socketPath: string): Promise<boolean> {
+  await assertTrustedSocket(socketPath);
   try {
     const conn = await Deno.connect({ transport: "unix", path: socketPath });
     conn.close();
@@ -99,6 +104,7 @@ export function createControlClient(socketPath: string): ControlClient & Disposa
     query?: Record<string, string | undefined>,
   ) => (await (await call(route, body, query)).json()) as ApiRoutes[R]["response"];
   return {
+    identity: () => json("GET /v1/identity"),
     status: () => json("GET /v1/status"),
     push: (body) => json("POST /v1/push", body),
     pull: (body) => json("POST /v1/pull", body),

@@ -123,6 +123,7 @@ function findRoute(method: string, path: string): ApiRoute {
 const ROUTE_INPUTS: {
   [R in ApiRoute]: (request: Request, url: URL) => Promise<ApiRoutes[R]["request"]>;
 } = {
+  "GET /v1/identity": () => Promise.resolve(undefined),
   "GET /v1/status": () => Promise.resolve(undefined),
   "POST /v1/push": async (request) => {
     const body = await jsonObject(request);
@@ -130,6 +131,8 @@ const ROUTE_INPUTS: {
       path: optionalString(body, "path"),
       remote: optionalString(body, "remote"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
+      allow_mass_delete: optionalBoolean(body, "allow_mass_delete"),
     };
   },
   "POST /v1/pull": async (request) => {
@@ -138,6 +141,7 @@ const ROUTE_INPUTS: {
       remote: optionalString(body, "remote"),
       local: optionalString(body, "local"),
       transfer: transferName(body),
+      dry_run: optionalBoolean(body, "dry_run"),
     };
   },
   "GET /v1/sync-status": (_, url) =>
@@ -151,7 +155,7 @@ const ROUTE_INPUTS: {
     if (!RESOLUTIONS.includes(resolution as Resolution)) {
       throw badRequest(`"resolution" must be one of ${RESOLUTIONS.join(", ")}`);
     }
-    return { path, resolution: resolution as Resolution };
+    return { path, resolution: resolution as Resolution, local: optionalString(body, "local") };
   },
   "GET /v1/events": () => Promise.resolve(undefined),
   "POST /v1/reload": () => Promise.resolve(undefined),
@@ -201,6 +205,13 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
   return value;
 }
 
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw badRequest(`"${field}" must be true or false`);
+  return value;
+}
+
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
@@ -224,6 +235,8 @@ const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   not_found: 404,
   no_conflict: 409,
   conflict_changed: 409,
+  mass_delete: 409,
+  root_marker_missing: 409,
   daemon_stopping: 503,
 };
 

@@ -8,13 +8,15 @@
 
 import { dirname } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
+import { assertTrustedSocket } from "../../platform/socket_trust.ts";
 
 /**
  * Makes `path` free for a new listener: creates its directory (mode 0700) when missing, and
  * removes a stale socket.
  *
  * @throws {TcfsError} kind `daemon_running` when a daemon answers on `path`, kind
- *   `socket_path_taken` when `path` is something other than a socket.
+ *   `socket_path_taken` when `path` is something other than a socket, kind
+ *   `socket_untrusted` when it or its directory is another user's or writable by others.
  *
  * @example
  * ```ts
@@ -24,6 +26,7 @@ import { TcfsError } from "../../core/errors.ts";
  */
 export async function claimSocketPath(path: string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await assertTrustedSocket(path);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(path);

@@ -2,9 +2,14 @@
  * The HTTP endpoint Prometheus scrapes: `/metrics`, plus `/healthz` (the process answers) and
  * `/readyz` (the store answers).
  *
+ * Only requests naming this endpoint by its configured host, `localhost` or an IP address
+ * are answered: a web page that rebinds its own domain name to 127.0.0.1 (DNS rebinding)
+ * sends that name as `Host`, and gets 403 instead of the metrics.
+ *
  * @module
  */
 
+import { isIP } from "node:net";
 import { TcfsError } from "../../core/errors.ts";
 import { EXPOSITION_CONTENT_TYPE, type MetricsRegistry } from "./metrics_registry.ts";
 
@@ -57,6 +62,12 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
 }
 
 async function handle(request: Request, options: MetricsServerOptions): Promise<Response> {
+  const host = request.headers.get("host");
+  if (host !== null && !isOwnHost(host, splitHostPort(options.addr).hostname)) {
+    return new Response(`forbidden: Host ${JSON.stringify(host)} is not this endpoint\n`, {
+      status: 403,
+    });
+  }
   const { pathname } = new URL(request.url);
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405 });
@@ -83,4 +94,16 @@ function splitHostPort(addr: string): { hostname: string; port: number } {
     hostname: host.startsWith("[") ? host.slice(1, -1) : host,
     port: Number(addr.slice(colon + 1)),
   };
+}
+
+/** Whether a `Host` header names this endpoint rather than some other site's domain. */
+function isOwnHost(header: string, configuredHost: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${header}`).hostname;
+  } catch {
+    return false;
+  }
+  const bare = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+  return bare === "localhost" || isIP(bare) !== 0 || bare === configuredHost.toLowerCase();
 }

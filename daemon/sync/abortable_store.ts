@@ -36,9 +36,9 @@ export function abortableStore(store: ObjectStore, signal: AbortSignal): ObjectS
   return {
     location: store.location,
     ensureReady: () => guard(() => store.ensureReady()),
-    get: (key) => guard(() => store.get(key)),
+    get: (key, options) => guard(() => store.get(key, options)),
     getRange: (key, offset, length) => guard(() => store.getRange(key, offset, length)),
-    getWithEtag: (key) => guard(() => store.getWithEtag(key)),
+    getWithEtag: (key, options) => guard(() => store.getWithEtag(key, options)),
     put: (key, body, options) => guard(() => store.put(key, body, options)),
     putConditional: (key, body, condition) =>
       guard(() => store.putConditional(key, body, condition)),

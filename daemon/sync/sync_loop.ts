@@ -19,8 +19,9 @@
 
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
-import { createExcludeMatcher } from "../../core/sync/exclude_matcher.ts";
-import { statEntry } from "../../core/sync/local_scanner.ts";
+import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
+import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
+import { isUnlinked } from "../../core/state/state_db.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
@@ -33,7 +34,13 @@ import type { DaemonLog } from "../daemon_log.ts";
 import { createWakeSignal } from "../nats/wake_signal.ts";
 import { type ChangeBatch, createChangeBatcher } from "./change_batcher.ts";
 import { reportedPulls, reportedPushes, type TransferReporting } from "./reported_transfers.ts";
-import { sweepTempFiles } from "./temp_sweeper.ts";
+import { sweepTempFiles } from "../../core/sync/temp_sweeper.ts";
+import {
+  assertNoMassDelete,
+  DEFAULT_MASS_DELETE_LIMITS,
+  type MassDeleteLimits,
+} from "../../core/sync/deletion_guard.ts";
+import { prepareSyncRoot, ROOT_MARKER } from "../../core/sync/root_marker.ts";
 import { type TreeWatcher, type TreeWatcherOptions, watchTree } from "./tree_watcher.ts";
 
 /** The settings the loop reads on every step, so a reload applies at once. */
@@ -41,6 +48,8 @@ export interface LoopSettings {
   excludes: readonly string[];
   debounceMs: number;
   pollIntervalSecs: number;
+  /** When a scan's deletions make a mass deletion; the defaults when unset. */
+  massDelete?: MassDeleteLimits;
 }
 
 /** Options for {@linkcode createSyncLoop}. */
@@ -119,15 +128,19 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   let worker: Promise<void> | undefined;
   let lastSyncAt: string | undefined;
   let lastError: string | undefined;
+  /**
+   * Why local deletions are held back (the mass-delete guard stopped a scan): shown as the
+   * root's error, and kept until a scan passes (the files came back, or the user pushed the
+   * root with --allow-mass-delete). Pulls go on meanwhile.
+   */
+  let held: string | undefined;
   let matcher = { key: "", excluded: (_rel: string) => false };
 
   const excluded = (rel: string): boolean => {
     const patterns = options.settings().excludes;
     const key = JSON.stringify(patterns);
-    if (key !== matcher.key) matcher = { key, excluded: createExcludeMatcher(patterns) };
-    // A path is excluded when it or any folder above it is.
-    const segments = rel.split("/");
-    return segments.some((_, i) => matcher.excluded(segments.slice(0, i + 1).join("/")));
+    if (key !== matcher.key) matcher = { key, excluded: createPathExcluder(patterns) };
+    return matcher.excluded(rel);
   };
   const shouldStop = () => stopping;
   const pollIntervalMs = () => {
@@ -149,20 +162,25 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     } else rescanDelayMs = FIRST_RESCAN_DELAY_MS;
   };
 
-  const rootPush = (): PushRequest => ({
-    localPath: root,
-    remoteRel: "",
+  const rootPush = (): PushRequest => pushOf(root, "");
+  const pushOf = (localPath: string, remoteRel: string): PushRequest => ({
+    localPath,
+    remoteRel,
     excludes: options.settings().excludes,
+    syncRoot: root,
+    massDelete: massDeleteLimits(),
   });
+  const massDeleteLimits = () => options.settings().massDelete ?? DEFAULT_MASS_DELETE_LIMITS;
 
   const pushBatch = async (ctx: SyncContext, batch: ChangeBatch) => {
     const requests: PushRequest[] = [];
     let wholeRoot = false;
+    let deletions = 0;
     for (const rel of batch.paths) {
       if (excluded(rel)) continue;
       const localPath = join(root, rel);
       const info = await Deno.lstat(localPath).catch((err) => {
-        if (err instanceof Deno.errors.NotFound) return undefined;
+        if (isMissingPath(err)) return undefined;
         throw err;
       });
       const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
@@ -170,11 +188,14 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       else if (info?.isFile || info?.isSymlink) {
         const entry = await statEntry(localPath, rel);
         // Unchanged since it was last synced: typically a file this loop just pulled.
-        if (entry && sameStat(tracked, entry)) continue;
-        requests.push({ localPath, remoteRel: rel, excludes: options.settings().excludes });
+        if (entry && tracked?.localPath === localPath && sameStat(tracked, entry)) continue;
+        requests.push(pushOf(localPath, rel));
       } else if (!info) {
         if (tracked && tracked.kind !== "deleted" && tracked.localPath === localPath) {
-          requests.push({ localPath, remoteRel: rel, excludes: options.settings().excludes });
+          // Held deletions wait for the scan that settles the hold.
+          if (held) continue;
+          requests.push(pushOf(localPath, rel));
+          deletions++;
         } else if (
           ctx.state.listTracked(trackedNamespace(ctx), rel).some((t) =>
             t.path !== rel && t.kind !== "deleted"
@@ -183,6 +204,14 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       }
     }
     if (!wholeRoot && requests.length === 0) return;
+    // Files deleted one by one, as many as a mass deletion, are one too.
+    if (deletions >= massDeleteLimits().minFiles) {
+      assertNoMassDelete(
+        root,
+        { deletions, tracked: ctx.state.countSyncedFrom(root) },
+        massDeleteLimits(),
+      );
+    }
     await reportedPushes(reporting, ctx, wholeRoot ? [rootPush()] : requests, {
       operation: "push",
       renames: batch.renames,
@@ -191,8 +220,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     });
   };
 
-  const pullPaths = async (ctx: SyncContext, rels: string[]) => {
+  const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
     const requests: PullRequest[] = [];
+    const blocked: string[] = [];
+    const wanted = new Set(rels);
     for (const rel of rels) {
       const unsafe = unsafePathReason(rel);
       if (unsafe) {
@@ -202,7 +233,18 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       try {
         requests.push({ remoteRel: rel, localTarget: await confinedPath(root, rel, "an event") });
       } catch (err) {
-        log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+        const parent = again ? undefined : await syncedParentInTheWay(ctx, rel);
+        if (parent === undefined) {
+          log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
+          continue;
+        }
+        blocked.push(rel);
+        // The file another device replaced by a folder goes first (its deletion's event may
+        // come later, or have come already).
+        if (!wanted.has(parent)) {
+          wanted.add(parent);
+          requests.push({ remoteRel: parent, localTarget: join(root, parent) });
+        }
       }
     }
     await reportedPulls(reporting, ctx, requests, {
@@ -211,6 +253,26 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       shouldStop,
       singlePaths: true,
     });
+    if (blocked.length > 0) await pullPaths(ctx, blocked, true);
+  };
+
+  /**
+   * The regular file on the way to `rel` when this device synced it as such. Never a symlink:
+   * should its path have no versions to show (all from a revoked device, say), the pull would
+   * take it for a folder and write through the link.
+   */
+  const syncedParentInTheWay = async (ctx: SyncContext, rel: string) => {
+    const segments = rel.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join("/");
+      const info = await Deno.lstat(join(root, parent)).catch(() => undefined);
+      if (info?.isDirectory) continue;
+      const tracked = info?.isFile && ctx.state.getTracked(trackedNamespace(ctx), parent);
+      const synced = tracked && tracked.kind === "file" && !isUnlinked(tracked) &&
+        tracked.localPath === join(root, parent);
+      return synced ? parent : undefined;
+    }
+    return undefined;
   };
 
   const poll = async (ctx: SyncContext) => {
@@ -238,7 +300,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     }
     if (scanWanted || (scanDueAt !== undefined && now >= scanDueAt)) {
       scanWanted = false;
-      return { run: () => scan(ctx), undo: () => (scanWanted = true) };
+      return { run: () => scan(ctx), undo: () => (scanWanted = true), scan: true };
     }
     const readyAt = batcher.readyAt();
     if (readyAt !== undefined && now >= readyAt) {
@@ -282,11 +344,19 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
           lastSyncAt = new Date().toISOString();
           lastError = undefined;
         }
+        if (step.scan && held) {
+          log("info", `deletions in ${root} are no longer held back`);
+          held = undefined;
+        }
       } catch (err) {
         if (stopping) break;
+        if (!step.fromApi && err instanceof TcfsError && err.kind === "mass_delete") {
+          holdDeletions(err);
+          continue;
+        }
         step.undo();
         retryAt = Date.now() + RETRY_DELAY_MS;
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         // The same failure again (the store still down) is logged once, not every 5 s.
         log(
           message === lastError ? "debug" : "warning",
@@ -298,39 +368,36 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   };
 
   /**
+   * The mass-delete guard stopped a scan or a batch: nothing of it was pushed. The next scan
+   * is scheduled later on (it pushes only once the guard lets it), and pulls go on.
+   */
+  const holdDeletions = (err: TcfsError) => {
+    const message = errorText(err);
+    if (message !== held) log("error", `deletions in ${root} held back: ${message}`);
+    held = message;
+    scanDueAt = Math.min(scanDueAt ?? Infinity, Date.now() + rescanDelayMs);
+    rescanDelayMs = Math.min(MAX_RESCAN_DELAY_MS, 2 * rescanDelayMs);
+  };
+
+  /**
    * Makes sure the root is there before each step: a missing root (an unmounted drive) must
    * never read as "every file was deleted". A root nothing was ever synced from is created.
-   * The first time it is there, leftover temp files go and watching starts.
+   * The root must hold its marker (root_marker.ts): one is added to a new root and to a root
+   * that still holds files; an empty root that files were synced from (an unmounted drive's
+   * mount point) is refused. The first time it is there, leftover temp files go and watching
+   * starts.
    */
   const prepareRoot = async (ctx: SyncContext) => {
-    const info = await Deno.stat(root).catch((err) => {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    });
-    if (!info) {
-      const inside = (path: string) => path === root || path.startsWith(root + "/");
-      if (
-        ctx.state.listTracked(trackedNamespace(ctx)).some((t) =>
-          t.kind !== "deleted" && inside(t.localPath)
-        )
-      ) {
-        throw new TcfsError(`the sync root ${root} is missing, but files were synced from it`, {
-          kind: "sync_root_missing",
-          hint: "mount or restore it (syncing resumes by itself), or set [sync] sync_root to " +
-            "another folder; nothing is deleted remotely meanwhile",
-        });
-      }
-      await Deno.mkdir(root, { recursive: true });
-    } else if (!info.isDirectory) {
-      throw new TcfsError(`the sync root ${root} is not a folder`, {
-        kind: "sync_root_missing",
-        hint: "set [sync] sync_root to a folder",
-      });
+    const marker = await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root));
+    if (marker === "created") log("info", `created ${join(root, ROOT_MARKER)}: a new sync root`);
+    if (marker === "adopted") {
+      log(
+        "info",
+        `created ${join(root, ROOT_MARKER)}: ${root} was synced before root markers existed`,
+      );
     }
     if (watcher) return;
-    for (const path of await sweepTempFiles(root)) {
-      log("info", `removed ${path}, a temp file left by an interrupted transfer`);
-    }
+    await sweepTempFiles(root, { log });
     watcherState = "watching";
     watcher = watchTree({
       root,
@@ -380,7 +447,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         await prepareRoot(options.context());
       } catch (err) {
         // The loop keeps trying (and reports it in the status); said here once.
-        lastError = err instanceof Error ? err.message : String(err);
+        lastError = errorText(err);
         log("warning", `cannot sync ${root} yet: ${lastError}`);
       }
       worker = work();
@@ -393,7 +460,12 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       if (stopping) return Promise.reject(stoppingError());
       return new Promise((resolve, reject) => {
         operations.push({
-          run: () => operation(options.context()).then(resolve, reject),
+          run: () =>
+            operation(options.context()).then((value) => {
+              // The user acted (e.g. pushed with --allow-mass-delete): see if the hold is over.
+              if (held) scanWanted = true;
+              resolve(value);
+            }, reject),
           cancel: reject,
         });
         wake.wake();
@@ -407,7 +479,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       path: root,
       watcher: watcherState,
       ...(lastSyncAt ? { last_sync_at: lastSyncAt } : {}),
-      ...(lastError ? { last_error: lastError } : {}),
+      ...(held ?? lastError ? { last_error: held ?? lastError } : {}),
       pending_changes: batcher.size() + remote.size,
     }),
     async stop() {
@@ -426,6 +498,14 @@ interface Step {
   undo(): void;
   /** A control API operation: its outcome goes to its caller, not into the root's status. */
   fromApi?: boolean;
+  /** A full scan: when it passes, held deletions are settled. */
+  scan?: boolean;
+}
+
+/** An error as the log and the status show it: the message, and what to do about it. */
+function errorText(err: unknown): string {
+  if (err instanceof TcfsError && err.hint) return `${err.message} (${err.hint})`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function stoppingError(): TcfsError {

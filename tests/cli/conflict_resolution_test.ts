@@ -21,6 +21,8 @@ async function seedFleet(conflictMode: string) {
       TCFS_CONFLICT_MODE: conflictMode,
     });
     await Deno.mkdir(join(home, "Sync"), { recursive: true });
+    // The root marker `tcfs device enroll` writes; these hosts push their roots without it.
+    await Deno.writeTextFile(join(home, "Sync", ".tcfs-root"), "");
   }
   const root = (d: DeviceHome) => join(d.home, "Sync");
   const everything = `${bucket}/${namespace}/`;
@@ -48,6 +50,7 @@ async function concurrentEdit(fleet: Awaited<ReturnType<typeof seedFleet>>) {
 async function files(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for await (const e of Deno.readDir(dir)) {
+    if (e.name === ".tcfs-root") continue;
     out[e.name.replace(/\d{8}-\d{6}/, "TS")] = await Deno.readTextFile(join(dir, e.name));
   }
   return out;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDaemonDevice, waitFor } from "../daemon/daemon_device.ts";
+import { makeDeviceHome } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import type { LocalStatusJson, RunningStatusJson } from "../../cli/commands/status_command.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -96,13 +97,55 @@ Deno.test("with a daemon running, status, push, pull and sync-status go through 
     const rows = JSON.parse((await a.tcfs(["sync-status", "--json"])).stdout) as PathStatus[];
     assert.deepEqual(rows.find((r) => r.path === "in-root.txt")?.state, "synced");
 
-    // TCFS_NO_DAEMON makes the command work on its own: nothing reaches the daemon.
+    // TCFS_NO_DAEMON makes the command work on its own, which needs the device's state: the
+    // daemon holds it, so the command waits, then names the daemon, and nothing is written.
     await Deno.writeTextFile(outside, "pushed without the daemon\n");
     const alone = await a.tcfs(["push", "--json", outside, "tcfs/default/alone.txt"], {
       TCFS_NO_DAEMON: "1",
+      TCFS_LOCK_TIMEOUT_SECS: "1",
     });
-    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.match(alone.stderr, /waiting up to 1 s for daemon \(pid \d+\)/);
+    const failure = JSON.parse(alone.stdout);
+    assert.equal(failure.error.kind, "state_locked");
+    assert.match(failure.error.message, /this device's state is in use by daemon \(pid \d+\)/);
     assert.deepEqual(publishedPaths(activity.lines), ["by-hand.txt", "in-root.txt"]);
+  } finally {
+    await activity.stop();
+    await a.stop();
+    await tmp.remove();
+  }
+});
+
+Deno.test("resolve-conflict goes through the daemon that serves this device", async () => {
+  const tmp = await makeScopedTempDir("tcfs-cli-routing-resolve-");
+  const store = { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` };
+  const a = await makeDaemonDevice(tmp.path, "devA", { ...store, TCFS_CONFLICT_MODE: "defer" });
+  const b = await makeDeviceHome(tmp.path, "devB", store);
+  const notes = join(a.root, "notes.txt");
+  const theirs = join(b.home, "notes.txt");
+  await Deno.writeTextFile(notes, "first\n");
+  assert.equal((await a.tcfs(["push", notes])).code, 0);
+  assert.equal((await b.tcfs(["pull", "tcfs/default/notes.txt", theirs])).code, 0);
+  await Deno.writeTextFile(theirs, "devB's edit\n");
+  assert.equal((await b.tcfs(["push", theirs, "tcfs/default/notes.txt"])).code, 0);
+  await Deno.writeTextFile(notes, "devA's edit\n");
+  assert.equal((await a.tcfs(["push", notes])).code, 3, "a conflict");
+
+  await a.start();
+  const activity = await a.recordEvents();
+  try {
+    const resolved = await a.tcfs(["resolve-conflict", "--json", notes, "--keep-local"]);
+    assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+    assert.ok(
+      activity.lines.some((l) =>
+        l.kind === "state_event" && l.direction === "published" &&
+        l.event.type === "conflict_resolved" && l.event.path === "notes.txt"
+      ),
+      "the daemon resolved it and announced it",
+    );
+    assert.equal((await b.tcfs(["pull", "tcfs/default/notes.txt", theirs])).code, 0);
+    assert.equal(await Deno.readTextFile(theirs), "devA's edit\n");
   } finally {
     await activity.stop();
     await a.stop();

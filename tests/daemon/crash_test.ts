@@ -50,8 +50,11 @@ Deno.test("B killed with SIGKILL while A pushes 50 files converges after a resta
     await killer;
     assert.ok(await pulled() < files.length, "B was killed before it had everything");
     console.log(`B held ${await pulled()} files and ${leftBehind.length} temp files when killed`);
-    // What a kill during a restore leaves behind, for certain, whatever the timing above caught.
-    const planted = join(b.root, "batch", ".file-07.bin.tcfs-tmp-0123abcd");
+    // What a kill during a restore leaves behind, for certain, whatever the timing above caught:
+    // a temp named after a process that is gone.
+    const gone = new Deno.Command("true").spawn();
+    await gone.status;
+    const planted = join(b.root, "batch", `.file-07.bin.tcfs-tmp-${gone.pid}-0123abcd`);
     await Deno.mkdir(join(b.root, "batch"), { recursive: true });
     await Deno.writeFile(planted, new Uint8Array(1000));
 

@@ -50,7 +50,7 @@ Deno.test("a version put that fails after its packs landed: no version, and the 
   const big = randomBytes(300_000, 11);
   await Deno.writeFile(join(a.root, "big.bin"), big);
   await Deno.writeTextFile(join(a.root, "small.txt"), "small\n");
-  store.inject({ op: "put", keyPrefix: VERSIONS, action: "fail", times: 100 });
+  store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "fail", times: 100 });
   await assert.rejects(a.pushAll(), (err: TcfsError) => err.kind === "store_unreachable");
   assert.ok(keysUnder(raw, "packs/").length > 0, "the packs landed");
   assert.deepEqual(keysUnder(raw, VERSIONS), []);
@@ -69,7 +69,7 @@ Deno.test("a version put whose answer is lost: the next push adopts it, with no 
   const { raw, store, dir } = await setup();
   using a = await openSyncDevice(dir, "alpha", store);
   await Deno.writeTextFile(join(a.root, "note.txt"), "written once\n");
-  store.inject({ op: "put", keyPrefix: VERSIONS, action: "drop-after" });
+  store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "drop-after" });
   await assert.rejects(a.pushAll(), Deno.errors.ConnectionReset);
   assert.equal(keysUnder(raw, VERSIONS).length, 1, "the write landed");
 
@@ -91,7 +91,7 @@ Deno.test("transient failures of every call kind under withRetry: push and pull 
   const fired = [
     store.inject({ op: "list", action: "fail", nth: 1 }),
     store.inject({ op: "put", keyPrefix: "packs/", action: "drop-after" }),
-    store.inject({ op: "put", keyPrefix: VERSIONS, action: "fail", times: 2 }),
+    store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "fail", times: 2 }),
   ];
   assert.equal((await a.pushAll()).files, 1);
   fired.push(
@@ -235,7 +235,7 @@ async function racingEdits(dir: string, store: FaultyStore, bravoMode: "auto" | 
   await Deno.writeTextFile(join(b.root, "doc.txt"), "bravo's edit, longer\n");
   let open!: () => void;
   const fired = store.inject({
-    op: "put",
+    op: "putConditional",
     keyPrefix: VERSIONS,
     action: "delay",
     until: new Promise<void>((resolve) => open = resolve),
@@ -283,7 +283,7 @@ Deno.test("auto resolution whose winning version write fails: the conflict is qu
   using _a = a;
   using _b = b;
   // Bravo loses: its copy version is written first, then the winner's write fails.
-  const fired = store.inject({ op: "put", keyPrefix: VERSIONS, action: "fail", nth: 2 });
+  const fired = store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "fail", nth: 2 });
   const failed = await b.pullAll();
   assert.equal(fired(), 1);
   assert.deepEqual(failed.conflicts, ["tcfs/default/doc.txt"]);
@@ -303,7 +303,7 @@ Deno.test("auto resolution whose conflict-copy write fails: the next pull still 
   using _a = a;
   using _b = b;
   // Bravo loses: its edit is moved to the copy's name, then the copy's version write fails.
-  const fired = store.inject({ op: "put", keyPrefix: VERSIONS, action: "fail" });
+  const fired = store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "fail" });
   const failed = await b.pullAll();
   assert.equal(fired(), 1);
   assert.deepEqual(failed.conflicts, ["tcfs/default/doc.txt"]);
@@ -360,13 +360,14 @@ Deno.test("deleted there, edited here: the pull keeps the edit, and a push that 
   assert.deepEqual(pulled.kept_modified, ["tcfs/default/keep.txt"]);
   assert.equal(await Deno.readTextFile(join(b.root, "keep.txt")), "edited after the delete\n");
 
-  store.inject({ op: "put", keyPrefix: VERSIONS, action: "drop-after" });
+  store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "drop-after" });
   await assert.rejects(b.pushAll(), Deno.errors.ConnectionReset);
   const pushed = await b.pushAll();
   assert.deepEqual(pushed.conflicts, []);
-  // The tombstone the lost answer kept from being removed stays, dominated: garbage only.
+  // The tombstone the lost answer kept from being removed stays, dominated: garbage only;
+  // so does the content the deletion kept ("first\n"), as every deletion keeps its last content.
   const kinds = (await storedVersions(raw)).map((v) => v.version.kind).sort();
-  assert.deepEqual(kinds, ["deleted", "file"]);
+  assert.deepEqual(kinds, ["deleted", "file", "file"]);
   await a.pullAll();
   assert.equal(await Deno.readTextFile(join(a.root, "keep.txt")), "edited after the delete\n");
   await Deno.remove(dir, { recursive: true });

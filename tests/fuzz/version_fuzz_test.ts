@@ -9,8 +9,8 @@ fuzzTest("versions", new URL("./targets/version_target.ts", import.meta.url));
 const [chunked, inline] = SAMPLE_VERSIONS;
 
 /**
- * Versions the parser accepts on main today and must refuse once the version caps land. (A
- * mode with setuid or setgid within 0o7777 is left out: masking it at pull is the fix there.)
+ * Versions the parser once accepted and must refuse: modes, sizes and lengths past the caps.
+ * (A mode with setuid or setgid within 0o7777 parses: pull masks it, restored_mode.ts.)
  */
 const UNCAPPED: [string, FileVersion][] = [
   ["mode above 0o7777", { ...inline, mode: 0o17777 }],
@@ -28,14 +28,9 @@ const UNCAPPED: [string, FileVersion][] = [
   ],
 ];
 
-// IGNORED until core/remote/file_version.ts gets its mode and size caps (another branch of
-// issue 12 changes that file). The lead re-enables this test when merging both; each case
-// here parses on main today, which the fuzz suite's version target does not flag since it
-// holds the parser only to "parses or fails as corrupt_version/unsafe_path".
 Deno.test({
   name: "the version parser refuses modes above 0o7777, fractional or huge modes and sizes, " +
     "and chunk lengths above the cap",
-  ignore: true,
   fn() {
     for (const [what, version] of UNCAPPED) {
       assert.throws(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { createSdNotifier, watchdogIntervalMs } from "../../platform/sd_notify.ts";
 import { startNotifyReceiver } from "./notify_receiver.ts";
 
@@ -61,4 +62,28 @@ Deno.test("the watchdog interval is half of WATCHDOG_USEC, and only for this pro
   assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "30000000", WATCHDOG_PID: "7" }, 42), undefined);
   assert.equal(watchdogIntervalMs({}, 42), undefined);
   assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: "nonsense" }, 42), undefined);
+});
+
+Deno.test("systemd-notify gets NOTIFY_SOCKET and PATH, none of the service's secrets", async () => {
+  const tmp = await Deno.makeTempDir();
+  Deno.env.set("TCFS_S3_SECRET", "s3-secret-in-the-service-env");
+  try {
+    const dump = join(tmp, "env.txt");
+    const command = join(tmp, "fake-notify");
+    await Deno.writeTextFile(command, `#!/bin/sh\nenv > '${dump}'\n`);
+    await Deno.chmod(command, 0o755);
+    const notifier = createSdNotifier({
+      env: { ...Deno.env.toObject(), NOTIFY_SOCKET: join(tmp, "notify.sock") },
+      warn: (message) => assert.fail(message),
+      command,
+    });
+    await notifier.ready("serving");
+    const names = (await Deno.readTextFile(dump)).split("\n").map((line) => line.split("=")[0]);
+    assert.ok(!names.includes("TCFS_S3_SECRET"), names.join(" "));
+    assert.ok(names.includes("NOTIFY_SOCKET"));
+    assert.ok(!names.includes("HOME"), names.join(" "));
+  } finally {
+    Deno.env.delete("TCFS_S3_SECRET");
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

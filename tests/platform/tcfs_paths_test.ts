@@ -45,6 +45,13 @@ Deno.test("defaultSocketPath follows the fleet guide's rules", () => {
   assert.equal(defaultSocketPath(env, { system: true, os: "linux" }), "/run/tcfsd.sock");
   assert.equal(defaultSocketPath(env, { system: false, os: "darwin" }), "/tmp/tcfsd.sock");
   assert.equal(defaultSocketPath(env, { system: true, os: "darwin" }), "/tmp/tcfsd.sock");
+  // macOS gives each user a private TMPDIR; the shared /tmp is only the fallback.
+  const mac = { HOME: "/Users/ada", TMPDIR: "/var/folders/x1/abc/T/" };
+  assert.equal(
+    defaultSocketPath(mac, { system: false, os: "darwin" }),
+    "/var/folders/x1/abc/T/tcfsd.sock",
+  );
+  assert.equal(defaultSocketPath(mac, { system: true, os: "darwin" }), "/tmp/tcfsd.sock");
   assert.equal(
     defaultSocketPath(env, { system: false, os: "linux" }),
     "/run/user/1000/tcfsd.sock",

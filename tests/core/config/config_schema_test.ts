@@ -64,6 +64,9 @@ Deno.test("bad file values name the file, key, value, problem and the accepted v
     ["sync", "poll_interval_secs", -5, /= -5 is not valid: it is less than 1/, /at least 1/],
     ["sync", "poll_interval_secs", "30", /expected a whole number, not a string/, /whole number/],
     ["sync", "debounce_ms", 1.5, /not a float/, /at least 0/],
+    ["sync", "mass_delete_ratio", 1.5, /it is not between 0 and 1/, /from 0 to 1/],
+    ["sync", "mass_delete_ratio", "half", /expected a number, not a string/, /from 0 to 1/],
+    ["sync", "mass_delete_min_files", 0, /it is less than 1/, /at least 1/],
     ["sync", "sync_root", "sync", /= "sync" is not valid: it is a relative path/, /absolute path/],
     ["sync", "exclude_patterns", "*.swp", /expected an array, not a string/, /array of strings/],
     ["sync", "exclude_patterns", ["*.swp", 3], /expected strings only, found an integer/, /array/],
@@ -172,5 +175,41 @@ Deno.test("redactUrlCredentials hides passwords and tokens, nothing else", () =>
   assert.equal(
     redactUrlCredentials("see http://a:b@x:1 and nats://c@y:2/"),
     "see http://a:<redacted>@x:1 and nats://<redacted>@y:2/",
+  );
+});
+
+Deno.test("redactUrlCredentials hides any password or token: with @, spaces, colons, in lists", () => {
+  // Seeded, so a failure is repeatable; every printable ASCII character but "/" can be in one.
+  let seed = 12;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const alphabet = " !\"#$%&'()*+,-.0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~\t";
+  const secretText = () =>
+    "Q" + Array.from({ length: 1 + Math.floor(random() * 20) }, () =>
+      alphabet[Math.floor(random() * alphabet.length)]).join("") +
+    "Q";
+  for (let i = 0; i < 500; i++) {
+    const password = secretText();
+    // A token has no ":" (before one, it would be a user name).
+    const token = password.replaceAll(":", "");
+    const cases = [
+      `nats://tcfs:${password}@yoga.local:4222`,
+      `nats://${token}@yoga.local:4222`,
+      `nats://tcfs:${password}@a:4222,nats://tcfs:${password}@b:4222`,
+      `tls://u:${password}@yoga/`,
+    ];
+    for (const url of cases) {
+      const shown = redactUrlCredentials(url);
+      const leaked = [...password.matchAll(/[^@: \t]{3,}/g)].map((m) => m[0])
+        .filter((part) => shown.includes(part) && !"tcfs yoga.local nats tls".includes(part));
+      assert.ok(
+        !shown.includes(password) && !shown.includes(token) && !leaked.length,
+        `${url} -> ${shown}`,
+      );
+      assert.match(shown, /yoga|@b:4222/);
+    }
+  }
+  assert.equal(
+    redactUrlCredentials("nats://tcfs:p@ss w0rd@yoga:4222"),
+    "nats://tcfs:<redacted>@yoga:4222",
   );
 });

@@ -17,6 +17,8 @@ const SAMPLES: Record<string, [string, unknown]> = {
   TCFS_MAX_CONFLICTS: ["3", 3],
   TCFS_NATS_URL: ["nats://yoga.local:4222", "nats://yoga.local:4222"],
   TCFS_POLL_INTERVAL_SECS: ["7", 7],
+  TCFS_MASS_DELETE_RATIO: ["0.25", 0.25],
+  TCFS_MASS_DELETE_MIN_FILES: ["20", 20],
   TCFS_NATS_CREDS: ["/etc/nats/tcfs.creds", "/etc/nats/tcfs.creds"],
   TCFS_NATS_DOMAIN: ["leaf", "leaf"],
   TCFS_SOCKET: ["/tmp/devB.sock", "/tmp/devB.sock"],

@@ -27,6 +27,8 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     natsUrl: undefined,
     pollIntervalSecs: 30,
     debounceMs: 300,
+    massDeleteRatio: 0.5,
+    massDeleteMinFiles: 100,
   });
   assert.deepEqual(Object.values(config.nats), Array(6).fill(undefined));
   assert.deepEqual(config.daemon, {
@@ -74,6 +76,8 @@ conflict_mode = "auto"
 nats_url = "nats://yoga.local:4222"
 poll_interval_secs = 5
 debounce_ms = 0
+mass_delete_ratio = 0.3
+mass_delete_min_files = 10
 
 [nats]
 creds_file = "/etc/nats/tcfs.creds"
@@ -120,6 +124,8 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     natsUrl: "nats://yoga.local:4222",
     pollIntervalSecs: 5,
     debounceMs: 0,
+    massDeleteRatio: 0.3,
+    massDeleteMinFiles: 10,
   });
   assert.deepEqual(config.nats, {
     credsFile: "/etc/nats/tcfs.creds",
@@ -212,4 +218,20 @@ Deno.test("a bad value in the file is reported by loadConfig with the file and k
     assert.match(err.message, new RegExp(`${device.configFile}: \\[sync\\] conflict_mode`));
     return true;
   });
+});
+
+Deno.test("a config file with NATS credentials in [sync] nats_url must be private", async () => {
+  const text = '[sync]\nnats_url = "nats://tcfs:hunter2@yoga:4222"\n';
+  {
+    await using device = await deviceHome(text, 0o644);
+    await assert.rejects(
+      loadTestConfig({ env: device.env, system: false }),
+      (err: TcfsError) =>
+        err.kind === "config-secrets-exposed" && err.message.includes(device.configFile) &&
+        !err.message.includes("hunter2"),
+    );
+  }
+  await using device = await deviceHome(text, 0o600);
+  const config = await loadTestConfig({ env: device.env, system: false });
+  assert.equal(config.sync.natsUrl, "nats://tcfs:hunter2@yoga:4222");
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeBase64 } from "../../../core/encoding/base64.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
-import type { ObjectStore, PutOptions } from "../../../core/store/object_store.ts";
+import type { ObjectStore, PutCondition, PutOptions } from "../../../core/store/object_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import { parseVersionKey } from "../../../core/remote/remote_keys.ts";
 import { completeVersion } from "../../../core/sync/remote_heads.ts";
@@ -22,7 +22,7 @@ import { resolveConflict } from "../../../core/conflicts/conflict_resolver.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
 import { TcfsError } from "../../../core/errors.ts";
 
-/** Runs once before a store's next `put` of a version: another device writing meanwhile. */
+/** Runs once before a store's next write of a version: another device writing meanwhile. */
 interface PutHook {
   run?: () => Promise<void>;
 }
@@ -30,14 +30,23 @@ interface PutHook {
 function storeWithHook(inner: ObjectStore, hook: PutHook): ObjectStore {
   return new Proxy(inner, {
     get(target, prop) {
+      const before = async (key: string) => {
+        const run = hook.run;
+        if (run && parseVersionKey(key)) {
+          hook.run = undefined;
+          await run();
+        }
+      };
       if (prop === "put") {
         return async (key: string, body: Uint8Array, options?: PutOptions) => {
-          const run = hook.run;
-          if (run && parseVersionKey(key)) {
-            hook.run = undefined;
-            await run();
-          }
+          await before(key);
           return await target.put(key, body, options);
+        };
+      }
+      if (prop === "putConditional") {
+        return async (key: string, body: Uint8Array, condition: PutCondition) => {
+          await before(key);
+          return await target.putConditional(key, body, condition);
         };
       }
       const value = Reflect.get(target, prop);

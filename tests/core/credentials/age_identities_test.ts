@@ -53,6 +53,7 @@ Deno.test("a key file may hold several identities and comments; duplicates count
     await Deno.writeTextFile(
       keys,
       `${await Deno.readTextFile(first.keyFile)}\n\n${await Deno.readTextFile(second.keyFile)}`,
+      { mode: 0o600 },
     );
 
     const { identities, searched } = await findAgeIdentities({

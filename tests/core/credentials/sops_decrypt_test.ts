@@ -126,6 +126,7 @@ Deno.test("a file for two recipients (from .sops.yaml creation_rules) opens with
       twoKeys,
       (await Deno.readTextFile(unrelated.keyFile)) + "\n" +
         (await Deno.readTextFile(bates.keyFile)),
+      { mode: 0o600 },
     );
     assert.deepEqual(
       await decryptSopsFile(file, await findAgeIdentities({ SOPS_AGE_KEY_FILE: twoKeys })),

@@ -318,3 +318,39 @@ Deno.test("a missing or symlinked SOPS file is not rotated", async () => {
     await tmp.remove();
   }
 });
+
+Deno.test("sops runs without tcfs's own secrets in its environment", async () => {
+  const tmp = await makeScopedTempDir("tcfs-rotate-");
+  try {
+    const r = await repo(tmp.path);
+    await writeSopsConfig(r);
+    const realSops = (await Promise.all(
+      r.env.PATH.split(":").map(async (dir) =>
+        await Deno.stat(join(dir, "sops")).then(() => join(dir, "sops"), () => undefined)
+      ),
+    )).find(Boolean)!;
+    const bin = join(tmp.path, "bin");
+    const dump = join(tmp.path, "sops-env.txt");
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      join(bin, "sops"),
+      `#!/bin/sh\nenv >> '${dump}'\nexec '${realSops}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    await rotateSopsCredentials({
+      file: r.file,
+      s3: newPair(),
+      env: {
+        ...r.env,
+        PATH: `${bin}:${r.env.PATH}`,
+        TCFS_S3_SECRET: "old-secret-from-the-env",
+        TCFS_KDBX_PASSWORD: "kdbx-password",
+      },
+    });
+    const seen = await Deno.readTextFile(dump);
+    assert.match(seen, /^SOPS_AGE_KEY_FILE=/m, "sops still gets what it needs");
+    assert.doesNotMatch(seen, /old-secret-from-the-env|kdbx-password/);
+  } finally {
+    await tmp.remove();
+  }
+});

@@ -13,6 +13,7 @@ import { rebuildDeviceIndex } from "../../../core/device/device_index.ts";
 import type { DeviceIndex } from "../../../core/device/device_record.ts";
 import { deviceKey, DEVICES_INDEX_KEY } from "../../../core/remote/remote_keys.ts";
 import { TcfsError } from "../../../core/errors.ts";
+import { oversizedObject } from "../../../core/store/oversized_object.ts";
 import { freshFleetBucket } from "../../support/fleet_bucket.ts";
 
 const freshBucket = () => freshFleetBucket().openStore();
@@ -154,3 +155,27 @@ for (const backend of ["SeaweedFS", "filesystem"] as const) {
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+Deno.test("a huge object posing as a device record is listed as damaged, never buffered", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-registry-huge-" });
+  try {
+    const inner = createFsStore(dir);
+    const good = await registerDevice(inner, registration("yoga"));
+    const huge = deviceKey(crypto.randomUUID());
+    await inner.put(huge, new Uint8Array(1));
+    // Serves `huge` as a 1 TiB object: readable only by a reader that caps what it accepts.
+    const store: ObjectStore = {
+      ...inner,
+      get: (key, options) => {
+        if (key !== huge) return inner.get(key, options);
+        if (options?.maxBytes === undefined) throw new Error("would buffer 1 TiB");
+        return Promise.reject(oversizedObject(key, 2 ** 40, options.maxBytes));
+      },
+    };
+    const { devices, damaged } = await listDevices(store);
+    assert.deepEqual(devices.map((d) => d.id), [good.id]);
+    assert.deepEqual(damaged, [huge]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

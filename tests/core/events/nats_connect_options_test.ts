@@ -43,7 +43,7 @@ Deno.test("a bad URL or an unusable creds file is a TcfsError that names the pro
       ["nats://user:hunter2@", undefined, /nats:\/\/user:<redacted>@ is not valid/],
       ["nats://host", `${dir}/missing.creds`, /cannot read the NATS credentials file/],
     ];
-    await Deno.writeTextFile(`${dir}/bad.creds`, "hello");
+    await Deno.writeTextFile(`${dir}/bad.creds`, "hello", { mode: 0o600 });
     cases.push(["nats://host", `${dir}/bad.creds`, /is not a valid NATS \.creds file/]);
     for (const [url, credsFile, reason] of cases) {
       await assert.rejects(
@@ -60,7 +60,9 @@ Deno.test("a bad URL or an unusable creds file is a TcfsError that names the pro
 Deno.test("a valid creds file gives an authenticator that signs the server's nonce", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/tcfs.creds`, createNatsCreds().credsFile);
+    await Deno.writeTextFile(`${dir}/tcfs.creds`, createNatsCreds().credsFile, {
+      mode: 0o600,
+    });
     const options = await natsConnectOptions("nats://host", { credsFile: `${dir}/tcfs.creds` });
     const authenticator = options.authenticator;
     assert.ok(typeof authenticator === "function");

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
   cacheableVersionBody,
   encodeFileVersion,
+  encodeStoredVersion,
   type FileVersion,
+  MAX_VERSION_BYTES,
   parseFileVersion,
   VERSION_FORMAT,
 } from "../../../core/remote/file_version.ts";
@@ -44,5 +46,56 @@ Deno.test("a version in the store may not claim its content was left out", () =>
   assert.throws(
     () => parseFileVersion(cacheableVersionBody(small), "ns/default/v/x/dev-1.json"),
     /inline_omitted is only for a device's own cache/,
+  );
+});
+
+Deno.test("a mode that is not an integer from 0 to 0o7777 makes the version corrupt", () => {
+  for (const mode of [0.5, -1, 0o10000, 0o100644, 2 ** 53, "644", null]) {
+    const body = new TextEncoder().encode(JSON.stringify({ ...small, mode }));
+    assert.throws(
+      () => parseFileVersion(body, "k"),
+      (err: Error & { kind?: string }) =>
+        err.kind === "corrupt_version" && /mode .* is not a permission mode/.test(err.message),
+      `mode ${mode}`,
+    );
+  }
+  assert.equal(parseFileVersion(encodeFileVersion({ ...small, mode: 0o6755 }), "k").mode, 0o6755);
+});
+
+Deno.test("chunk refs beyond what the format writes make the version corrupt", () => {
+  const ref = { id: "b".repeat(64), size: 1000, pack: "c".repeat(32), offset: 0, length: 1001 };
+  const withRef = (changes: Record<string, unknown>) =>
+    encodeFileVersion({
+      ...small,
+      inline: undefined,
+      size: 1000,
+      chunks: [{ ...ref, ...changes }],
+    });
+  assert.equal(parseFileVersion(withRef({}), "k").chunks[0].length, 1001);
+  for (
+    const changes of [
+      { length: 2 ** 40 },
+      { length: -1 },
+      { offset: -1 },
+      { offset: 2 ** 40 },
+      { size: 2 ** 40 },
+      { length: 1.5 },
+    ]
+  ) {
+    assert.throws(
+      () => parseFileVersion(withRef(changes), "k"),
+      (err: Error & { kind?: string }) => err.kind === "corrupt_version",
+      JSON.stringify(changes),
+    );
+  }
+});
+
+Deno.test("a version no reader would accept is not written", () => {
+  assert.deepEqual(encodeStoredVersion(small), encodeFileVersion(small));
+  assert.throws(
+    () => encodeStoredVersion({ ...small, inline: "A".repeat(MAX_VERSION_BYTES) }),
+    (err: Error & { kind?: string }) =>
+      err.kind === "file_too_large" &&
+      /more than the 67108864 a version may hold/.test(err.message),
   );
 });

@@ -94,6 +94,28 @@ contractTest("getRange returns the bytes at an offset, fewer past the end", asyn
   assert.equal(text(await store.getRange(`${p}pack`, 4, 0)), "");
 });
 
+contractTest("a range far past the object allocates nothing beyond it", async (store, p) => {
+  await store.put(`${p}pack`, bytes("0123456789"));
+  assert.equal(text(await store.getRange(`${p}pack`, 6, 2 ** 40)), "6789");
+  assert.equal(text(await store.getRange(`${p}pack`, 2 ** 40, 2 ** 40)), "");
+});
+
+contractTest("get refuses an object bigger than maxBytes without reading it", async (store, p) => {
+  await store.put(`${p}big`, new Uint8Array(1000));
+  assert.equal((await store.get(`${p}big`, { maxBytes: 1000 }))?.length, 1000);
+  await assert.rejects(
+    store.get(`${p}big`, { maxBytes: 999 }),
+    (err: Error & { kind?: string }) =>
+      err.kind === "oversized_object" && /holds 1000 bytes, more than the 999/.test(err.message),
+  );
+  assert.equal(await store.get(`${p}missing`, { maxBytes: 1 }), undefined);
+  await assert.rejects(
+    store.getWithEtag(`${p}big`, { maxBytes: 999 }),
+    (err: Error & { kind?: string }) => err.kind === "oversized_object",
+  );
+  assert.equal((await store.getWithEtag(`${p}big`, { maxBytes: 1000 }))?.body.length, 1000);
+});
+
 contractTest("put, get, has, overwrite and delete", async (store, p) => {
   assert.equal(await store.get(`${p}missing`), undefined);
   assert.equal(await store.getWithEtag(`${p}missing`), undefined);

@@ -93,7 +93,9 @@ Deno.test(".creds file: a missing or damaged file is a clear error, not a crash"
     assert.match(missing.bus.status().lastError!, /cannot read the NATS credentials file/);
 
     const damaged = `${dir}/damaged.creds`;
-    await Deno.writeTextFile(damaged, "-----BEGIN NATS USER JWT-----\nnot-a-jwt\n");
+    await Deno.writeTextFile(damaged, "-----BEGIN NATS USER JWT-----\nnot-a-jwt\n", {
+      mode: 0o600,
+    });
     await using broken = await startTestBus({ natsUrl: nats.url, nats: { credsFile: damaged } });
     await waitFor(() => broken.bus.status().lastError !== undefined, "the failure is reported");
     assert.match(broken.bus.status().lastError!, /is not a valid NATS \.creds file/);

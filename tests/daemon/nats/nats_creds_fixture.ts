@@ -28,7 +28,7 @@ const UNLIMITED = -1;
  * ```ts
  * const creds = createNatsCreds();
  * await using nats = await startNatsServer({ config: creds.serverConfig });
- * await Deno.writeTextFile(path, creds.credsFile);
+ * await Deno.writeTextFile(path, creds.credsFile, { mode: 0o600 });
  * ```
  */
 export function createNatsCreds(): NatsCreds {

@@ -6,7 +6,12 @@ import type { SyncContext } from "../../../core/sync/sync_context.ts";
 import { createDaemonMetrics } from "../../../daemon/metrics/daemon_metrics.ts";
 import { createConflictLedger } from "../../../daemon/sync/conflict_ledger.ts";
 import type { EventFields } from "../../../daemon/sync/reported_transfers.ts";
-import { createSyncLoop, type SyncLoopOptions } from "../../../daemon/sync/sync_loop.ts";
+import {
+  createSyncLoop,
+  type LoopSettings,
+  type SyncLoopOptions,
+} from "../../../daemon/sync/sync_loop.ts";
+import { push } from "../../../core/sync/push.ts";
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; !check(); i++) {
@@ -20,6 +25,7 @@ async function loopFixture(
   dir: string,
   watch?: SyncLoopOptions["watch"],
   storeDir = join(dir, "store"),
+  settings: Partial<LoopSettings> = {},
 ) {
   const store = createFsStore(storeDir);
   await store.ensureReady();
@@ -38,11 +44,12 @@ async function loopFixture(
   });
   const announced: EventFields[] = [];
   const warnings: string[] = [];
+  const logged: string[] = [];
   const root = join(dir, "Sync");
   const loop = createSyncLoop({
     root,
     context: () => ctx,
-    settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs: 1 }),
+    settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs: 1, ...settings }),
     natsConnected: () => false,
     reporting: {
       metrics,
@@ -50,7 +57,10 @@ async function loopFixture(
       activity: () => {},
       conflicts: createConflictLedger(),
     },
-    log: (level, message) => level === "warning" && warnings.push(message),
+    log: (level, message) => {
+      logged.push(`${level}: ${message}`);
+      if (level === "warning") warnings.push(message);
+    },
     watch,
   });
   return {
@@ -58,6 +68,7 @@ async function loopFixture(
     loop,
     announced,
     warnings,
+    logged,
     metrics,
     async close() {
       await loop.stop();
@@ -161,6 +172,161 @@ Deno.test("a sync root that goes missing is never taken as deleted, and syncing 
     assert.ok(!second.announced.some((e) => e.type === "file_deleted"));
   } finally {
     await second.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an emptied sync root without its marker is refused, not pushed as deletions; a root synced before markers gets one", async () => {
+  const dir = await Deno.makeTempDir();
+  const root = join(dir, "Sync");
+  const marker = join(root, ".tcfs-root");
+  const first = await loopFixture(dir);
+  try {
+    await first.loop.start();
+    await Deno.writeTextFile(join(root, "kept.txt"), "must survive an unmount\n");
+    await until(() => first.announced.some((e) => e.path === "kept.txt"), "pushed");
+    await Deno.stat(marker); // a new root gets its marker at once
+  } finally {
+    await first.close();
+  }
+  // Synced by a tcfs from before markers: the root holds files, so the marker is added.
+  await Deno.remove(marker);
+  const upgraded = await loopFixture(dir);
+  try {
+    await upgraded.loop.start();
+    await Deno.stat(marker);
+    assert.ok(upgraded.logged.some((line) => /synced before root markers/.test(line)));
+  } finally {
+    await upgraded.close();
+  }
+  // The drive is unmounted: an empty mount point, no marker.
+  await Deno.remove(root, { recursive: true });
+  await Deno.mkdir(root);
+  const second = await loopFixture(dir);
+  try {
+    await second.loop.start();
+    await until(() => second.loop.status().last_error !== undefined, "the loop reports it");
+    assert.match(
+      second.loop.status().last_error!,
+      /has no \.tcfs-root marker and is empty, but 1 files were synced from it: is the drive mounted\?.*touch .*\.tcfs-root/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(second.announced, [], "no deletion was pushed");
+    assert.equal(second.warnings.length, 1, "said once");
+    await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
+
+    // The user says the folder is meant to be empty: the deletion goes out.
+    await Deno.writeTextFile(marker, "");
+    await until(
+      () => second.announced.some((e) => e.type === "file_deleted" && e.path === "kept.txt"),
+      "syncing resumes",
+    );
+    assert.equal(second.loop.status().last_error, undefined);
+  } finally {
+    await second.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a scan that would delete most of the root is held back while pulls go on, until the user allows it", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  const limits = { massDelete: { ratio: 0.5, minFiles: 3 } };
+  const first = await loopFixture(join(dir, "a"), undefined, storeDir, limits);
+  try {
+    await first.loop.start();
+    for (let i = 0; i < 4; i++) await Deno.writeTextFile(join(first.root, `f${i}.txt`), `${i}\n`);
+    await until(() => first.announced.length === 4, "pushed");
+  } finally {
+    await first.close();
+  }
+  for (let i = 0; i < 4; i++) await Deno.remove(join(dir, "a", "Sync", `f${i}.txt`));
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir, limits);
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir, limits);
+  try {
+    await a.loop.start();
+    await b.loop.start();
+    await until(() => a.loop.status().last_error !== undefined, "the guard stops the scan");
+    assert.match(a.loop.status().last_error!, /would delete 4 of the 4 files.*--allow-mass-delete/);
+    assert.equal(a.logged.filter((line) => line.startsWith("error: ")).length, 1);
+
+    // Pulls go on, and the status keeps saying what waits.
+    await Deno.writeTextFile(join(b.root, "from-b.txt"), "from B\n");
+    await until(() => {
+      try {
+        return Deno.readTextFileSync(join(a.root, "from-b.txt")) === "from B\n";
+      } catch {
+        return false;
+      }
+    }, "A still pulls");
+    assert.match(a.loop.status().last_error ?? "", /would delete 4/);
+    assert.ok(!a.announced.some((e) => e.type === "file_deleted"), "nothing was deleted");
+    for (let i = 0; i < 4; i++) await Deno.stat(join(b.root, `f${i}.txt`));
+
+    // The user pushes the root with --allow-mass-delete (through the control API).
+    const pushed = await a.loop.exclusive((ctx) =>
+      push(ctx, { localPath: a.root, remoteRel: "", excludes: [], allowMassDelete: true })
+    );
+    assert.equal(pushed.deleted, 4);
+    await until(() => a.loop.status().last_error === undefined, "the hold is over");
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a type change is pushed by the watcher and pulled on its events at once, in both directions", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  // No polls after the first: only the events can bring the changes.
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir, { pollIntervalSecs: 3600 });
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir, { pollIntervalSecs: 3600 });
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  // What A announces reaches B as NATS may carry it: one event at a time, and a burst's
+  // last event first, so a folder's file may come before the deletion of the file it replaces.
+  let relayed = 0;
+  let sending = false;
+  const relay = setInterval(async () => {
+    if (sending) return;
+    sending = true;
+    const fresh = a.announced.slice(relayed);
+    relayed += fresh.length;
+    for (const event of fresh.reverse()) {
+      if (event.path) b.loop.remoteChanged([event.path]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    sending = false;
+  }, 20);
+  try {
+    await a.loop.start();
+    await b.loop.start();
+    await Deno.writeTextFile(join(a.root, "d"), "a file\n");
+    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file");
+
+    // File → folder: the folder's file comes with the file's deletion, or right after it.
+    await Deno.remove(join(a.root, "d"));
+    await Deno.mkdir(join(a.root, "d"));
+    await Deno.writeTextFile(join(a.root, "d", "f.txt"), "in a folder\n");
+    await until(() => read(join(b.root, "d", "f.txt")) === "in a folder\n", "B pulls the folder");
+
+    // Folder → file: A may announce only the new file; B's pull of it finds that the
+    // folder's file was deleted remotely too.
+    await Deno.remove(join(a.root, "d"), { recursive: true });
+    await Deno.writeTextFile(join(a.root, "d"), "a file again\n");
+    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again");
+    assert.deepEqual([a.warnings, b.warnings], [[], []]);
+    assert.equal(a.loop.status().last_error, undefined);
+  } finally {
+    clearInterval(relay);
+    await a.close();
+    await b.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

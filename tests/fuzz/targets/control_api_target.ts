@@ -50,6 +50,7 @@ function checkingHandlers(problems: string[]): ControlHandlers {
   const done = <T>(value: unknown) => Promise.resolve(value as T);
   return {
     "GET /v1/status": () => done({}),
+    "GET /v1/identity": () => done({}),
     "POST /v1/push": (input) => {
       optionalText(input.path, "path");
       optionalText(input.remote, "remote");

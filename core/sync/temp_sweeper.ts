@@ -1,0 +1,105 @@
+/**
+ * tcfs's temp files beside the files it restores, and removing those a killed tcfs left.
+ * A file is restored as `.<name>.tcfs-tmp-<pid>-<8 hex>` and renamed into place; a kill
+ * between the two leaves the temp. Such a file is never synced (the exclude matcher skips it)
+ * and never complete in anyone's eyes, so removing a stale one loses nothing.
+ *
+ * A temp is stale when the process named in it is gone, or when nothing changed it for
+ * {@linkcode STALE_AFTER_MS} (the pid may have been reused, and temps written before the pid
+ * was part of the name, `.<name>.tcfs-tmp-<8 hex>`, have only their age). A live writer's temp
+ * is therefore never taken from under it, whichever process sweeps.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+
+/** The names tcfs gives its temp files: the writer's pid was added later. */
+const TEMP_NAME = /^\..+\.tcfs-tmp-(?:([0-9]+)-)?[0-9a-f]{8}$/;
+
+/**
+ * A temp untouched this long is stale even if its pid is alive. The age is the inode's change
+ * time: a restore sets the temp's mtime to the version's, which may be years old.
+ */
+export const STALE_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * A fresh temp path beside `target`, carrying this process's pid.
+ *
+ * @example
+ * ```ts
+ * tempPathBeside("/home/me/Sync/big.bin"); // "/home/me/Sync/.big.bin.tcfs-tmp-4242-0f3a9c1e"
+ * ```
+ */
+export function tempPathBeside(target: string): string {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  return join(dirname(target), `.${basename(target)}.tcfs-tmp-${Deno.pid}-${suffix}`);
+}
+
+/** Options for {@linkcode sweepTempFiles}. */
+export interface SweepOptions {
+  /** Age after which a temp is stale whatever its pid says; {@linkcode STALE_AFTER_MS} by default. */
+  staleAfterMs?: number;
+  /** Told of each temp removed. */
+  log?: (level: "info", message: string) => void;
+}
+
+/**
+ * Removes every stale tcfs temp file below the folder `root` (nothing when it is a file) and
+ * returns their paths. Symlinked folders are not followed.
+ *
+ * @example
+ * ```ts
+ * const removed = await sweepTempFiles("/home/me/Sync");
+ * ```
+ */
+export async function sweepTempFiles(root: string, options: SweepOptions = {}): Promise<string[]> {
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
+  const removed: string[] = [];
+  const visit = async (dir: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch (err) {
+      if (
+        err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
+        err instanceof Deno.errors.NotADirectory
+      ) {
+        return;
+      }
+      throw err;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      const temp = entry.isFile ? TEMP_NAME.exec(entry.name) : null;
+      if (entry.isDirectory) await visit(path);
+      else if (temp && await isStale(path, temp[1], staleAfterMs)) {
+        await Deno.remove(path).catch(() => {});
+        removed.push(path);
+        options.log?.("info", `removed ${path}, a temp file left by an interrupted transfer`);
+      }
+    }
+  };
+  await visit(root);
+  return removed;
+}
+
+async function isStale(path: string, pid: string | undefined, staleAfterMs: number) {
+  if (pid !== undefined && !processAlive(Number(pid))) return true;
+  const info = await Deno.lstat(path).catch(() => undefined);
+  const changed = info?.ctime ?? info?.mtime;
+  return changed !== null && changed !== undefined && Date.now() - changed.getTime() > staleAfterMs;
+}
+
+function processAlive(pid: number): boolean {
+  // 0 and negative numbers would name process groups.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    // Signal 0 only asks whether the process exists (kill(2)); Deno's type lists named signals.
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return !(err instanceof Deno.errors.NotFound);
+  }
+}

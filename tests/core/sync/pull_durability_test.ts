@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import { StateDb } from "../../../core/state/state_db.ts";
+import type { SyncContext } from "../../../core/sync/sync_context.ts";
+import { trackedNamespace } from "../../../core/sync/sync_context.ts";
+import { push } from "../../../core/sync/push.ts";
+import { pull } from "../../../core/sync/pull.ts";
+
+/**
+ * Two devices in one process on a directory store, each with its own state db and folder.
+ * A power cut cannot be simulated here; what can be checked is the order that makes one
+ * harmless: the directory holding the change is fsynced after the change and before the
+ * state db records it.
+ */
+async function fleet(dir: string) {
+  const store = createFsStore(join(dir, "store"));
+  await store.ensureReady();
+  const device = async (name: string): Promise<SyncContext> => ({
+    store,
+    state: await StateDb.open(join(dir, name, "state.db")),
+    device: { id: crypto.randomUUID(), name },
+    bucket: "tcfs",
+    namespace: "default",
+  });
+  return { a: await device("a"), b: await device("b") };
+}
+
+/** What was true each time a directory was opened to be fsynced. */
+interface DirSync {
+  dir: string;
+  seen: unknown;
+}
+
+/** Runs `fn` with every read-only open of `dir` recorded (with `look()`'s view at that moment). */
+async function watchDirSyncs<T>(
+  dir: string,
+  look: () => Promise<unknown>,
+  fn: () => Promise<T>,
+  failSync = false,
+): Promise<{ result: T | Error; syncs: DirSync[] }> {
+  const syncs: DirSync[] = [];
+  const open = Deno.open;
+  Deno.open = async (path, options) => {
+    const file = await open(path, options);
+    if (String(path) !== dir || options?.write) return file;
+    const sync = file.sync.bind(file);
+    file.sync = async () => {
+      syncs.push({ dir, seen: await look() });
+      if (failSync) throw new Error("EIO: the disk went away");
+      await sync();
+    };
+    return file;
+  };
+  try {
+    return { result: await fn().catch((err) => err as Error), syncs };
+  } finally {
+    Deno.open = open;
+  }
+}
+
+Deno.test("a pulled version and a pulled deletion are durable in their directory before the state db records them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+  const { a, b } = await fleet(dir);
+  try {
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    await Deno.mkdir(folderA, { recursive: true });
+    const fileA = join(folderA, "notes.txt");
+    const fileB = join(folderB, "notes.txt");
+    const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+    const row = () => b.state.getTracked(trackedNamespace(b), "notes.txt");
+    const look = async () => ({
+      content: await Deno.readTextFile(fileB).catch(() => "(none)"),
+      recorded: row()?.kind === "deleted" ? "(deleted)" : row()?.size,
+    });
+    await Deno.writeTextFile(fileA, "v1\n");
+    await pushA();
+    await pullB();
+
+    await Deno.writeTextFile(fileA, "version 2\n");
+    await pushA();
+    const update = await watchDirSyncs(folderB, look, pullB);
+    assert.ok(!(update.result instanceof Error), String(update.result));
+    // At the fsync the new file is in place and the state still records the old one (3 bytes).
+    assert.deepEqual(update.syncs.map((s) => s.seen), [{ content: "version 2\n", recorded: 3 }]);
+    assert.equal(row()?.size, 10);
+
+    await Deno.remove(fileA);
+    await pushA();
+    const deletion = await watchDirSyncs(folderB, look, pullB);
+    assert.ok(!(deletion.result instanceof Error), String(deletion.result));
+    assert.deepEqual(deletion.syncs.map((s) => s.seen), [{ content: "(none)", recorded: 10 }]);
+    assert.equal(row()?.kind, "deleted");
+  } finally {
+    a.state.close();
+    b.state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("when the directory cannot be made durable, the state db never claims the new version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+  const { a, b } = await fleet(dir);
+  try {
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    await Deno.mkdir(folderA, { recursive: true });
+    await Deno.writeTextFile(join(folderA, "notes.txt"), "v1\n");
+    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    await pull(b, { remoteRel: "", localTarget: folderB });
+    const before = b.state.getTracked(trackedNamespace(b), "notes.txt")!;
+
+    await Deno.writeTextFile(join(folderA, "notes.txt"), "version 2\n");
+    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    const failed = await watchDirSyncs(
+      folderB,
+      () => Promise.resolve(),
+      () => pull(b, { remoteRel: "", localTarget: folderB }),
+      true,
+    );
+    assert.match(String(failed.result), /EIO/);
+    assert.equal(failed.syncs.length, 1);
+    // Whatever the disk kept, the row still names the version it held before: the next pull
+    // fetches the new one again, and a push never mistakes the old bytes for it.
+    assert.deepEqual(b.state.getTracked(trackedNamespace(b), "notes.txt"), before);
+  } finally {
+    a.state.close();
+    b.state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createFsStore } from "../../../core/store/fs_store.ts";
+import type { ObjectStore } from "../../../core/store/object_store.ts";
+import { StateDb } from "../../../core/state/state_db.ts";
+import { push } from "../../../core/sync/push.ts";
+import { readPathHeads } from "../../../core/sync/remote_heads.ts";
+import type { SyncContext } from "../../../core/sync/sync_context.ts";
+import { namespaceVersionsPrefix } from "../../../core/remote/remote_keys.ts";
+import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
+import { freshFleetBucket } from "../../support/fleet_bucket.ts";
+
+/**
+ * The store, with every version write held until `writers` of them have
+ * arrived: each writer has read the path's heads before any version lands.
+ */
+function versionWritesMeet(store: ObjectStore, writers: number): ObjectStore {
+  const arrived = Promise.withResolvers<void>();
+  let count = 0;
+  const meet = async (key: string) => {
+    if (!key.startsWith(namespaceVersionsPrefix("default"))) return;
+    if (++count === writers) arrived.resolve();
+    await arrived.promise;
+  };
+  return {
+    ...store,
+    location: store.location,
+    async put(key, body, options) {
+      await meet(key);
+      return store.put(key, body, options);
+    },
+    async putConditional(key, body, condition) {
+      await meet(key);
+      return store.putConditional(key, body, condition);
+    },
+  };
+}
+
+/**
+ * Two writers with one device id (two state dbs, as a cloned home has) push
+ * different content to one path at the same moment, past any lock.
+ */
+async function raceTwoWriters(store: ObjectStore) {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-race-" });
+  const device = { id: crypto.randomUUID(), name: "twin" };
+  const met = versionWritesMeet(store, 2);
+  const writers = await Promise.all(["one", "two"].map(async (name) => {
+    const local = join(dir, name, "notes.txt");
+    await Deno.mkdir(join(dir, name));
+    await Deno.writeTextFile(local, `written by ${name}\n`);
+    const state = await StateDb.open(join(dir, name, "state.db"));
+    const ctx: SyncContext = { store: met, state, device, bucket: "tcfs", namespace: "default" };
+    return { name, local, state, ctx };
+  }));
+  try {
+    const summaries = await Promise.all(
+      writers.map((w) => push(w.ctx, { localPath: w.local, remoteRel: "notes.txt", excludes: [] })),
+    );
+    const { heads } = await readPathHeads(store, writers[0].state, "default", "notes.txt", {
+      revoked: new Map(),
+    });
+    const winner = summaries.findIndex((s) => s.files === 1);
+    const loser = 1 - winner;
+    assert.notEqual(winner, -1, "one writer's version stands");
+    assert.deepEqual(summaries[loser].files, 0, "the other wrote no version over it");
+    assert.deepEqual(summaries[loser].conflicts, ["tcfs/default/notes.txt"]);
+    assert.equal(heads.length, 1);
+    assert.equal(heads[0].version.vclock[device.id], 1);
+    const queued = listConflicts(writers[loser].state, "default");
+    assert.deepEqual(queued.map((c) => c.path), ["notes.txt"], "the loser queued a conflict");
+    assert.equal(
+      await Deno.readTextFile(writers[loser].local),
+      `written by ${writers[loser].name}\n`,
+      "and its content is still on disk",
+    );
+  } finally {
+    for (const w of writers) w.state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("two writers with one device id: the second gets a conflict, not an overwrite (file store)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-race-store-" });
+  const store = createFsStore(dir);
+  try {
+    await store.ensureReady();
+    await raceTwoWriters(store);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two writers with one device id: the second gets a conflict, not an overwrite (SeaweedFS)", async () => {
+  await using store = await freshFleetBucket().openStore();
+  await raceTwoWriters(store);
+});
