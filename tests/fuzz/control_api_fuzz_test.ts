@@ -34,7 +34,13 @@ Deno.test("the control server refuses a request body over 64 KiB without reading
     const small = await post(JSON.stringify({ path: "/home/ada/a.txt" }));
     assert.equal(small.status, 200);
     await small.body?.cancel();
-    assert.deepEqual(pushes, [{ path: "/home/ada/a.txt", remote: undefined, transfer: undefined }]);
+    assert.deepEqual(pushes, [{
+      path: "/home/ada/a.txt",
+      remote: undefined,
+      transfer: undefined,
+      dry_run: undefined,
+      allow_mass_delete: undefined,
+    }]);
   } finally {
     client.close();
     await server.shutdown();
