@@ -18,6 +18,122 @@ export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
 /** The hint of an error that only a defect in tcfs itself can cause. */
 export const BUG_HINT = "this is a bug in tcfs; run the command again, and report it if it recurs";
 
+/**
+ * Every {@linkcode TcfsErrorKind}, so code that receives a kind from outside (the control API,
+ * tests) can check it. Kinds are stable across releases: they are shown in `--json` output.
+ */
+export const TCFS_ERROR_KINDS = [
+  // Generic.
+  "error",
+  "internal",
+  "usage",
+  "invalid_argument",
+  "invalid_flag",
+  "cancelled",
+  // Configuration and the host.
+  "config_invalid",
+  "env_file_invalid",
+  "executable_unknown",
+  "metrics_addr_unavailable",
+  "service_invalid",
+  "service_start_failed",
+  "service_unsupported",
+  // Credentials.
+  "credentials_missing",
+  "config-secrets-exposed",
+  "credentials-incomplete",
+  "credentials-failed",
+  "credentials-missing",
+  "prompt-cancelled",
+  "sops-unreadable",
+  "sops-wrong-shape",
+  "sops-nix-unreadable",
+  "sops-not-sops-file",
+  "sops-unsupported-key-type",
+  "sops-no-matching-key",
+  "sops-mac-mismatch",
+  "sops-corrupt-value",
+  "sops-missing",
+  "sops-file-missing",
+  "sops-file-managed-elsewhere",
+  "sops-encrypt-failed",
+  "sops-rotation-unverified",
+  "kdbx-unreadable",
+  "kdbx-wrong-key",
+  "kdbx-entry-not-found",
+  "kdbx-entry-incomplete",
+  "nats_creds_unreadable",
+  "nats_creds_invalid",
+  // Devices.
+  "age_key_invalid",
+  "device_identity_invalid",
+  "device_name_taken",
+  "device_not_found",
+  "device_revoked",
+  "invalid_device_name",
+  "registry_busy",
+  // Paths and sync.
+  "unsafe_path",
+  "path_blocked",
+  "invalid_namespace",
+  "not_found",
+  "deleted",
+  "file_changed",
+  "local_changed",
+  "sync_root_missing",
+  "root_marker_missing",
+  "mass_delete",
+  "state_locked",
+  "version_race",
+  "file_too_large",
+  "no_conflict",
+  "conflict_changed",
+  // Data from the store and events.
+  "corrupt_version",
+  "missing_version",
+  "corrupt_file",
+  "corrupt_chunk",
+  "missing_chunk",
+  "state_event_invalid",
+  // The store.
+  "invalid_key",
+  "store_io",
+  "store_busy",
+  "store_forbidden",
+  "store_key_conflict",
+  "store_unreachable",
+  "store_error",
+  "store_rejected",
+  "bucket_missing",
+  "store_id_invalid",
+  "oversized_object",
+  // The daemon and its control API.
+  "daemon_running",
+  "daemon_not_running",
+  "daemon_stopping",
+  "daemon_error",
+  "socket_path_taken",
+  "socket_untrusted",
+  "bad_request",
+  "forbidden_origin",
+  "method_not_allowed",
+] as const;
+
+/** The machine-readable kind of a {@linkcode TcfsError}: one closed set, checked by the compiler. */
+export type TcfsErrorKind = typeof TCFS_ERROR_KINDS[number];
+
+/**
+ * True when `value` is one of the {@linkcode TCFS_ERROR_KINDS}.
+ *
+ * @example
+ * ```ts
+ * const kind = isTcfsErrorKind(body.kind) ? body.kind : "daemon_error";
+ * ```
+ */
+export function isTcfsErrorKind(value: unknown): value is TcfsErrorKind {
+  return (TCFS_ERROR_KINDS as readonly unknown[]).includes(value);
+}
+
 /** Options for {@linkcode TcfsError}. */
 export interface TcfsErrorOptions {
   /** One sentence telling the user what to do next. */
@@ -25,7 +141,7 @@ export interface TcfsErrorOptions {
   /** Exit code the CLI should use; defaults to {@linkcode ExitCode.error}. */
   exitCode?: ExitCodeValue;
   /** Machine-readable error kind, stable across releases (shown in --json output). */
-  kind?: string;
+  kind?: TcfsErrorKind;
   cause?: unknown;
 }
 
@@ -44,7 +160,7 @@ export interface TcfsErrorOptions {
 export class TcfsError extends Error {
   readonly hint?: string;
   readonly exitCode: ExitCodeValue;
-  readonly kind: string;
+  readonly kind: TcfsErrorKind;
 
   constructor(message: string, options: TcfsErrorOptions = {}) {
     super(message, { cause: options.cause });

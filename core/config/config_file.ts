@@ -100,8 +100,9 @@ function unknownSection(section: string, path: string): never {
 }
 
 function misplacedKey(key: string, path: string): never {
+  const guess = closestName(key, KEY_SPECS.map((spec) => spec.key));
   const owner = KEY_SPECS.find((spec) => spec.key === key) ??
-    KEY_SPECS.find((spec) => spec.key === closestName(key, KEY_SPECS.map((spec) => spec.key)));
+    KEY_SPECS.find((spec) => spec.key === guess);
   const known = (SECTION_NAMES as readonly string[]).includes(key);
   return invalidConfig(
     known
@@ -139,7 +140,11 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   const limit = Math.max(2, Math.floor(wanted.length / 3));
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    const distance = editDistance(wanted, simplify(candidate));
+    const simple = simplify(candidate);
+    // The distance is at least the difference in length: a name far longer than every
+    // candidate (a hostile file's megabyte key) is rejected without computing it.
+    if (Math.abs(wanted.length - simple.length) > limit) continue;
+    const distance = editDistance(wanted, simple);
     if (distance <= limit && (!best || distance < best.distance)) {
       best = { name: candidate, distance };
     }

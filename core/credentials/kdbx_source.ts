@@ -153,12 +153,68 @@ async function readBytes(
   }
 }
 
+/**
+ * Caps on the key derivation a database may ask for. The header is read before anything in the
+ * file is authenticated, so a damaged or planted one could ask for 2^64 AES rounds (a hang) or
+ * a terabyte of Argon2 memory. The caps are far above what KeePassXC picks for about a second
+ * of unlocking; at the caps, unlocking takes minutes but ends.
+ */
+export const KDBX_KDF_CAPS = {
+  aesRounds: 2 ** 30,
+  argon2MemoryBytes: 2 ** 30,
+  /** Memory in MiB times passes: 64 MiB × 1024 passes. */
+  argon2MiBPasses: 2 ** 16,
+  argon2Lanes: 256,
+} as const;
+
+/** What is over {@linkcode KDBX_KDF_CAPS} in the header of `data`, if anything. */
+function kdfOverCap(data: ArrayBuffer): string | undefined {
+  let header: kdbxweb.KdbxHeader;
+  try {
+    const context = new kdbxweb.KdbxContext({ kdbx: new kdbxweb.Kdbx() });
+    header = kdbxweb.KdbxHeader.read(new kdbxweb.BinaryStream(data), context);
+  } catch {
+    return undefined; // kdbxweb says what is wrong with the header when it loads it
+  }
+  // Int64's own conversion throws above 2^53; this one only rounds.
+  const number = (value: unknown) =>
+    value instanceof kdbxweb.Int64
+      ? value.hi * 2 ** 32 + value.lo
+      : typeof value === "number"
+      ? value
+      : 0;
+  const params = header.kdfParameters;
+  const rounds = header.keyEncryptionRounds ?? number(params?.get("R"));
+  const memory = number(params?.get("M"));
+  const passes = number(params?.get("I"));
+  const lanes = number(params?.get("P"));
+  const caps = KDBX_KDF_CAPS;
+  if (rounds > caps.aesRounds) return `${rounds} AES rounds (at most ${caps.aesRounds})`;
+  if (memory > caps.argon2MemoryBytes) {
+    return `${memory} bytes of Argon2 memory (at most ${caps.argon2MemoryBytes})`;
+  }
+  if ((memory / 2 ** 20) * passes > caps.argon2MiBPasses) {
+    return `${passes} Argon2 passes over ${memory / 2 ** 20} MiB ` +
+      `(at most ${caps.argon2MiBPasses} MiB × passes)`;
+  }
+  if (lanes > caps.argon2Lanes) return `${lanes} Argon2 lanes (at most ${caps.argon2Lanes})`;
+  return undefined;
+}
+
 async function openDatabase(
   path: string,
   data: ArrayBuffer,
   password: Secret | undefined,
   keyFile: ArrayBuffer | undefined,
 ): Promise<kdbxweb.Kdbx> {
+  const overCap = kdfOverCap(data);
+  if (overCap) {
+    throw new TcfsError(`KDBX at ${path} asks for too much key derivation work: ${overCap}`, {
+      kind: KdbxErrorKind.unreadable,
+      hint: "the file is damaged, or its encryption settings are extreme; lower them in " +
+        "KeePassXC (Database settings > Security)",
+    });
+  }
   const credentials = new kdbxweb.Credentials(
     password === undefined ? null : kdbxweb.ProtectedValue.fromString(password.reveal()),
     keyFile,

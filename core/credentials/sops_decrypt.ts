@@ -268,7 +268,16 @@ async function readDocument(
       { kind: SopsErrorKind.unreadable, hint: "check the file with `sops decrypt`" },
     );
   }
-  const root = document.toJS({ mapAsMap: true });
+  let root: unknown;
+  try {
+    root = document.toJS({ mapAsMap: true });
+  } catch (err) {
+    // The YAML library refuses aliases that expand past its limit (a "billion laughs" file).
+    throw new TcfsError(
+      `SOPS file ${path} cannot be read: its YAML aliases expand too far (${(err as Error).name})`,
+      { kind: SopsErrorKind.unreadable, hint: "write the values out instead of using aliases" },
+    );
+  }
   if (!(root instanceof Map)) {
     throw new TcfsError(`SOPS file ${path} is not a mapping of keys to values`, {
       kind: SopsErrorKind.notSopsFile,

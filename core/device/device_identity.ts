@@ -32,12 +32,16 @@ export async function readDeviceIdentity(path: string): Promise<DeviceIdentity |
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
-  let value: Partial<DeviceIdentity>;
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
-    value = {};
+    parsed = undefined;
   }
+  // The file may hold any JSON at all (null, a list) after a bad edit or a bad restore.
+  const value: Partial<DeviceIdentity> = typeof parsed === "object" && parsed !== null
+    ? parsed
+    : {};
   if (typeof value.id !== "string" || !UUID.test(value.id) || typeof value.name !== "string") {
     throw new TcfsError(`device identity ${path} is damaged`, {
       kind: "device_identity_invalid",

@@ -93,7 +93,9 @@ export async function listDevices(store: ObjectStore): Promise<FleetListing> {
  * Revoked devices and when each was revoked (ISO time), from the revocation markers: one
  * listing plus one read per revoked device. Sync passes it as `SyncContext.revoked`, so
  * versions a device wrote before its revocation stay visible and later ones are ignored.
- * A marker that can't be read counts as revoked since the epoch.
+ * A marker that can't be read, or whose time is not a time, counts as revoked since the epoch.
+ * Times are given in the canonical ISO form, since sync compares them with versions'
+ * `written_at` as text.
  *
  * @example
  * ```ts
@@ -106,7 +108,8 @@ export async function revokedDevices(store: ObjectStore): Promise<Map<string, st
     try {
       const bytes = await store.get(revokedKey(id), { maxBytes: MAX_RECORD_BYTES });
       const marker = JSON.parse(new TextDecoder().decode(bytes));
-      return typeof marker.revoked_at === "string" ? marker.revoked_at : EPOCH;
+      const time = typeof marker.revoked_at === "string" ? Date.parse(marker.revoked_at) : NaN;
+      return Number.isNaN(time) ? EPOCH : new Date(time).toISOString();
     } catch {
       return EPOCH;
     }

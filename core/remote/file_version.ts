@@ -120,8 +120,8 @@ export function parseFileVersion(
     throw corrupt(origin, "kind is not file, symlink or deleted");
   }
   for (const field of ["size", "mtime_ms"] as const) {
-    if (typeof v[field] !== "number" || !Number.isFinite(v[field]) || (v[field] as number) < 0) {
-      throw corrupt(origin, `${field} is not a non-negative number`);
+    if (!isIntegerIn(v[field], 0, Number.MAX_SAFE_INTEGER)) {
+      throw corrupt(origin, `${field} is not a non-negative whole number`);
     }
   }
   if (!Number.isInteger(v.mode) || (v.mode as number) < 0 || (v.mode as number) > MAX_MODE) {
@@ -148,8 +148,12 @@ export function parseFileVersion(
         throw corrupt(origin, "inline_omitted is only for a device's own cache");
       }
     } else if (v.inline !== undefined) {
-      if (typeof v.inline !== "string" || v.chunks.length > 0) {
-        throw corrupt(origin, "inline content is malformed");
+      // Padded base64 of `size` bytes is exactly this long.
+      const encodedLength = 4 * Math.ceil((v.size as number) / 3);
+      if (
+        typeof v.inline !== "string" || v.chunks.length > 0 || v.inline.length !== encodedLength
+      ) {
+        throw corrupt(origin, "inline content is malformed or does not match the size");
       }
     } else if (chunkBytes !== v.size) {
       throw corrupt(origin, `chunk sizes add up to ${chunkBytes}, not ${v.size}`);

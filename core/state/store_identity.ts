@@ -23,6 +23,7 @@
  * @module
  */
 
+import { TcfsError } from "../errors.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "./state_db.ts";
 import { STORE_ID_KEY } from "../remote/remote_keys.ts";
@@ -72,11 +73,28 @@ export async function checkStoreIdentity(
   return recorded === undefined ? "recorded" : "replaced";
 }
 
+/**
+ * What an id may be: tcfs writes a UUID. Anything else is refused rather than recorded, since
+ * a value the state database keeps differently (NUL cuts it short) would look like a replaced
+ * store at every check and reset the device's state each time.
+ */
+const STORE_ID = /^[\x21-\x7e]{1,128}$/;
+
 async function readStoreId(store: ObjectStore): Promise<string | undefined> {
   // A store id is a UUID; a bigger object is refused unread.
   const bytes = await store.get(STORE_ID_KEY, { maxBytes: 1024 });
-  const id = bytes && new TextDecoder().decode(bytes).trim();
-  return id || undefined;
+  if (bytes === undefined) return undefined;
+  const id = new TextDecoder().decode(bytes).trim();
+  if (STORE_ID.test(id)) return id;
+  throw new TcfsError(
+    `${STORE_ID_KEY} in ${store.location} is damaged: it holds ${bytes.length} bytes that are ` +
+      "not a store id",
+    {
+      kind: "store_id_invalid",
+      hint: `delete ${STORE_ID_KEY} from the store; the next device to sync writes a new id ` +
+        "(every device then compares its files with the store afresh, nothing is lost)",
+    },
+  );
 }
 
 /** Drops what the device knew about the store at `location`, keeping its local copies' records. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TcfsError } from "../errors.ts";
+import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 import { compareKeys } from "./key_order.ts";
 import type { ObjectInfo, ObjectStore, PutCondition } from "./object_store.ts";
 
@@ -37,7 +37,7 @@ export interface RetryOptions {
 }
 
 /** TcfsError kinds that describe a passing condition rather than a wrong request. */
-const TRANSIENT_KINDS = new Set(["store_unreachable", "store_error"]);
+const TRANSIENT_KINDS = new Set<TcfsErrorKind>(["store_unreachable", "store_error"]);
 const TRANSIENT_DENO_ERRORS = [
   Deno.errors.ConnectionRefused,
   Deno.errors.ConnectionReset,

@@ -8,7 +8,7 @@
 
 import type { TrackedEntry } from "../state/state_db.ts";
 import type { LocalEntry } from "./local_scanner.ts";
-import { TcfsError } from "../errors.ts";
+import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 
@@ -66,7 +66,7 @@ const LOCAL_ERROR_CODES = new Set([
  */
 export function isLocalFailure(err: unknown): boolean {
   if (err instanceof TcfsError) {
-    return [
+    const local: TcfsErrorKind[] = [
       "file_changed",
       "local_changed",
       "unsafe_path",
@@ -76,8 +76,8 @@ export function isLocalFailure(err: unknown): boolean {
       "missing_chunk",
       "corrupt_version",
       "missing_version",
-    ]
-      .includes(err.kind);
+    ];
+    return local.includes(err.kind);
   }
   return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound ||
     LOCAL_ERROR_CODES.has((err as { code?: string })?.code ?? "");

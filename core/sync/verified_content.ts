@@ -14,7 +14,7 @@ import { createBlake3Hasher } from "../hashing/blake3.ts";
 import { type ChunkHasher, hashChunk } from "../hashing/chunk_hasher.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { contentDigest } from "../remote/file_digest.ts";
-import { TcfsError } from "../errors.ts";
+import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 
 /** Ranges fetched ahead of the one being consumed, per file. */
 const DOWNLOAD_WINDOW = 4;
@@ -54,7 +54,7 @@ export class DamagedContentError extends TcfsError {
   constructor(
     message: string,
     damage: ContentDamage,
-    options: { kind: string; hint: string },
+    options: { kind: TcfsErrorKind; hint: string },
   ) {
     super(message, options);
     this.name = "DamagedContentError";

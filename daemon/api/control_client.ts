@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ExitCode, type ExitCodeValue, TcfsError } from "../../core/errors.ts";
+import { ExitCode, type ExitCodeValue, isTcfsErrorKind, TcfsError } from "../../core/errors.ts";
 import type {
   ActivityLine,
   ApiErrorBody,
@@ -137,7 +137,8 @@ async function apiError(response: Response, route: string): Promise<TcfsError> {
     });
   }
   return new TcfsError(error.message, {
-    kind: error.kind,
+    // A daemon of another release may name a kind this client does not know.
+    kind: isTcfsErrorKind(error.kind) ? error.kind : "daemon_error",
     hint: error.hint,
     exitCode: error.exit_code as ExitCodeValue,
   });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { ExitCode, TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
 import { RESOLUTIONS } from "../../core/conflicts/conflict_resolver.ts";
 import type { Resolution } from "../../core/conflicts/conflict_resolver.ts";
 import { claimSocketPath } from "./socket_claim.ts";
@@ -161,8 +161,11 @@ const ROUTE_INPUTS: {
   "POST /v1/reload": () => Promise.resolve(undefined),
 };
 
+/** Far above any real request body (a few hundred bytes). */
+const MAX_BODY_BYTES = 64 * 1024;
+
 async function jsonObject(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
+  const text = await boundedText(request);
   if (text.trim() === "") return {};
   let value: unknown;
   try {
@@ -174,6 +177,25 @@ async function jsonObject(request: Request): Promise<Record<string, unknown>> {
     throw badRequest("the request body must be a JSON object");
   }
   return value as Record<string, unknown>;
+}
+
+/** The request's body, refused once it passes {@linkcode MAX_BODY_BYTES}, read or announced. */
+async function boundedText(request: Request): Promise<string> {
+  const tooLarge = () =>
+    new ApiError(413, "bad_request", `the request body is larger than ${MAX_BODY_BYTES} bytes`, {
+      hint: "see docs/API.md for the shapes",
+    });
+  if (Number(request.headers.get("content-length")) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
@@ -193,7 +215,12 @@ function optionalBoolean(body: Record<string, unknown>, field: string): boolean 
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
-  constructor(status: number, kind: string, message: string, options: { hint?: string } = {}) {
+  constructor(
+    status: number,
+    kind: TcfsErrorKind,
+    message: string,
+    options: { hint?: string } = {},
+  ) {
     super(message, { kind, hint: options.hint, exitCode: ExitCode.usage });
     this.status = status;
   }
@@ -204,7 +231,7 @@ function badRequest(message: string): ApiError {
 }
 
 /** Statuses for errors the handlers throw, by kind; anything else is a 500. */
-const STATUS_BY_KIND: Record<string, number> = {
+const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   not_found: 404,
   no_conflict: 409,
   conflict_changed: 409,

@@ -6,6 +6,7 @@
  */
 
 import { TcfsError } from "../../core/errors.ts";
+import { unsafePathReason } from "../../core/paths/remote_path.ts";
 import {
   STATE_EVENT_TYPES,
   type StateEvent,
@@ -14,11 +15,14 @@ import {
 
 const REQUIRED_TEXT = ["id", "type", "device_id", "device_name", "timestamp"] as const;
 const OPTIONAL_TEXT = ["namespace", "path", "old_path", "version_key", "resolution"] as const;
+/** Far above any real event (a few hundred bytes); NATS itself allows a megabyte. */
+const MAX_PAYLOAD_CHARS = 64 * 1024;
 
 /**
  * Parses and checks the JSON of an event received on `subject`: the required fields are
- * present, the type is known, optional fields have the right types, and the subject is the
- * one the event's own device and type give (so a device can't speak for another).
+ * present, the type is known, optional fields have the right types, paths are safe relative
+ * paths, and the subject is the one the event's own device and type give (so a device can't
+ * speak for another). A payload over 64 KiB is refused unread.
  *
  * @example
  * ```ts
@@ -27,6 +31,9 @@ const OPTIONAL_TEXT = ["namespace", "path", "old_path", "version_key", "resoluti
  * @throws {TcfsError} when the payload is not a valid state event.
  */
 export function decodeStateEvent(subject: string, payload: string): StateEvent {
+  if (payload.length > MAX_PAYLOAD_CHARS) {
+    throw invalid(subject, `the payload is larger than ${MAX_PAYLOAD_CHARS} characters`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(payload);
@@ -46,6 +53,12 @@ export function decodeStateEvent(subject: string, payload: string): StateEvent {
     if (fields[name] !== undefined && typeof fields[name] !== "string") {
       throw invalid(subject, `"${name}" is not a string`);
     }
+  }
+  for (const name of ["path", "old_path"] as const) {
+    const reason = fields[name] === undefined
+      ? undefined
+      : unsafePathReason(fields[name] as string);
+    if (reason) throw invalid(subject, `"${name}" ${reason}`);
   }
   if (!(STATE_EVENT_TYPES as readonly unknown[]).includes(fields.type)) {
     throw invalid(subject, `unknown event type "${fields.type}"`);

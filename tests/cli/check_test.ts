@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
-import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
-import { servicesStore } from "../support/services_store.ts";
+import { cliStoreBackends } from "../support/cli_store_backends.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
-import { createFsStore } from "../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { type FileVersion, parseFileVersion } from "../../core/remote/file_version.ts";
 import { namespaceVersionsPrefix, packKey } from "../../core/remote/remote_keys.ts";
@@ -22,32 +20,7 @@ async function headOf(store: ObjectStore, namespace: string, path: string) {
   return head!;
 }
 
-const backends = [
-  {
-    name: "file://",
-    setup: (tmp: string) => {
-      const dir = join(tmp, "store");
-      return {
-        env: { TCFS_S3_ENDPOINT: `file://${dir}`, TCFS_NAMESPACE: "check" },
-        namespace: "check",
-        bucket: "tcfs",
-        store: () => Object.assign(createFsStore(dir), { [Symbol.dispose]() {} }),
-      };
-    },
-  },
-  {
-    name: "SeaweedFS",
-    setup: () => {
-      const env = servicesStoreEnv({ namespacePrefix: "check" });
-      return {
-        env,
-        namespace: env.TCFS_NAMESPACE,
-        bucket: servicesEnv().s3Bucket,
-        store: servicesStore,
-      };
-    },
-  },
-];
+const backends = cliStoreBackends("check");
 
 for (const backend of backends) {
   Deno.test(`${backend.name}: tcfs check finds missing packs and damaged bytes, and --repair rewrites them from a device that has the files`, async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeDeviceHome } from "../support/device_home.ts";
+import { makeFileStoreDevices } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -15,12 +15,7 @@ async function tempsIn(dir: string): Promise<string[]> {
 
 Deno.test("the next pull or push of a folder removes what a killed pull left, never a live writer's temp", async () => {
   const tmp = await makeScopedTempDir("tcfs-killed-pull-");
-  const env = (name: string) => ({
-    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
-    TCFS_SOCKET: join(tmp.path, `${name}.sock`),
-  });
-  const a = await makeDeviceHome(tmp.path, "devA", env("devA"));
-  const b = await makeDeviceHome(tmp.path, "devB", env("devB"));
+  const [a, b] = await makeFileStoreDevices(tmp.path, "devA", "devB");
   const folderA = join(a.home, "s");
   const folderB = join(b.home, "s");
   try {

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
-import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
-import { servicesStore } from "../support/services_store.ts";
+import { cliStoreBackends } from "../support/cli_store_backends.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
-import { createFsStore } from "../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { parseFileVersion } from "../../core/remote/file_version.ts";
 import { namespaceVersionsPrefix, packKey } from "../../core/remote/remote_keys.ts";
@@ -21,32 +19,7 @@ async function packsByVersion(store: ObjectStore, namespace: string) {
   return byVersion;
 }
 
-const backends = [
-  {
-    name: "file://",
-    setup: (tmp: string) => {
-      const dir = join(tmp, "store");
-      return {
-        env: { TCFS_S3_ENDPOINT: `file://${dir}`, TCFS_NAMESPACE: "lost" },
-        namespace: "lost",
-        bucketPrefix: "tcfs",
-        store: () => Object.assign(createFsStore(dir), { [Symbol.dispose]() {} }),
-      };
-    },
-  },
-  {
-    name: "SeaweedFS",
-    setup: () => {
-      const env = servicesStoreEnv({ namespacePrefix: "lost" });
-      return {
-        env,
-        namespace: env.TCFS_NAMESPACE,
-        bucketPrefix: servicesEnv().s3Bucket,
-        store: servicesStore,
-      };
-    },
-  },
-];
+const backends = cliStoreBackends("lost");
 
 for (const backend of backends) {
   Deno.test(`${backend.name}: a push does not name a pack the store lost; it uploads the chunks again`, async () => {
@@ -80,7 +53,7 @@ for (const backend of backends) {
       const dest = join(b.home, "copy.bin");
       const pulled = await b.tcfs([
         "pull",
-        `${target.bucketPrefix}/${target.namespace}/lab/copy.bin`,
+        `${target.bucket}/${target.namespace}/lab/copy.bin`,
         dest,
       ]);
       assert.equal(pulled.code, 0, pulled.stderr);
@@ -119,7 +92,7 @@ for (const backend of backends) {
       const dest = join(b.home, "disk.img");
       const pulled = await b.tcfs([
         "pull",
-        `${target.bucketPrefix}/${target.namespace}/disk.img`,
+        `${target.bucket}/${target.namespace}/disk.img`,
         dest,
       ]);
       assert.equal(pulled.code, 0, pulled.stderr);

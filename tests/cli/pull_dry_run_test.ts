@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeDeviceHome } from "../support/device_home.ts";
+import { makeDeviceHome, makeFileStoreDevices } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { snapshotTree } from "../support/tree_compare.ts";
 import { stateRows } from "../support/state_rows.ts";
@@ -10,12 +10,7 @@ import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.
 
 Deno.test("pull --dry-run lists what each path would get and writes no file and no state", async () => {
   const tmp = await makeScopedTempDir("tcfs-pull-dry-");
-  const env = (name: string) => ({
-    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
-    TCFS_SOCKET: join(tmp.path, `${name}.sock`),
-  });
-  const a = await makeDeviceHome(tmp.path, "devA", env("devA"));
-  const b = await makeDeviceHome(tmp.path, "devB", env("devB"));
+  const [a, b] = await makeFileStoreDevices(tmp.path, "devA", "devB");
   const folderA = join(a.home, "s");
   const folderB = join(b.home, "s");
   const write = (folder: string, rel: string, text: string) =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
+import { type DeviceHome, makeFileStoreDevices } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { assertSameTree } from "../support/tree_compare.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -8,13 +8,7 @@ import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.
 /** Two devices on one file:// store, each syncing its folder `s` with `tcfs/default/s`. */
 async function fleet(prefix: string) {
   const tmp = await makeScopedTempDir(prefix);
-  const storeEnv = (name: string) => ({
-    TCFS_S3_ENDPOINT: `file://${tmp.path}/store`,
-    // Never a daemon that happens to answer the default socket.
-    TCFS_SOCKET: join(tmp.path, `${name}.sock`),
-  });
-  const a = await makeDeviceHome(tmp.path, "devA", storeEnv("devA"));
-  const b = await makeDeviceHome(tmp.path, "devB", storeEnv("devB"));
+  const [a, b] = await makeFileStoreDevices(tmp.path, "devA", "devB");
   const folder = (device: DeviceHome) => join(device.home, "s");
   const push = (device: DeviceHome) =>
     device.tcfsJson<PushSummary>(["push", folder(device), "tcfs/default/s"]);

@@ -85,6 +85,28 @@ export async function makeDeviceHome(
 }
 
 /**
+ * Devices named `names`, each with its own home under `parent`, sharing the `file://` store
+ * `parent/store`. Each has its own daemon socket, so none ever talks to a daemon that happens
+ * to answer the default one.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = await makeFileStoreDevices(tmp, "devA", "devB");
+ * ```
+ */
+export async function makeFileStoreDevices(
+  parent: string,
+  ...names: string[]
+): Promise<DeviceHome[]> {
+  return await Promise.all(names.map((name) =>
+    makeDeviceHome(parent, name, {
+      TCFS_S3_ENDPOINT: `file://${parent}/store`,
+      TCFS_SOCKET: join(parent, `${name}.sock`),
+    })
+  ));
+}
+
+/**
  * A finished CLI process as a {@linkcode CliResult}, with its output decoded.
  *
  * @example

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TcfsError } from "../../core/errors.ts";
+import { TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
 import type { ObjectInfo, ObjectStore } from "../../core/store/object_store.ts";
 
 /** The store calls a fault can target. */
@@ -42,7 +42,7 @@ export interface FaultRule {
   /** Only calls whose key (or list prefix) starts with this count. */
   keyPrefix?: string;
   /** For `fail`: the error kind thrown. Default `store_unreachable` (transient). */
-  kind?: string;
+  kind?: TcfsErrorKind;
   delayMs?: number;
   until?: Promise<unknown>;
 }
@@ -144,10 +144,11 @@ export function withFaults(store: ObjectStore): FaultyStore {
       rules = [];
     },
     ensureReady: () => store.ensureReady(),
-    get: (key) => call("get", key, () => store.get(key), undefined),
+    get: (key, options) => call("get", key, () => store.get(key, options), undefined),
     getRange: (key, offset, length) =>
       call("getRange", key, () => store.getRange(key, offset, length), undefined),
-    getWithEtag: (key) => call("getWithEtag", key, () => store.getWithEtag(key), undefined),
+    getWithEtag: (key, options) =>
+      call("getWithEtag", key, () => store.getWithEtag(key, options), undefined),
     put: (key, body, options) => call("put", key, () => store.put(key, body, options), undefined),
     putConditional: (key, body, condition) =>
       call("putConditional", key, () => store.putConditional(key, body, condition), true),

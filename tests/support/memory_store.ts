@@ -7,7 +7,9 @@
  */
 
 import { compareKeys } from "../../core/store/key_order.ts";
+import { oversizedObject } from "../../core/store/oversized_object.ts";
 import type {
+  GetOptions,
   ObjectInfo,
   ObjectStore,
   ObjectWithEtag,
@@ -35,6 +37,15 @@ export function createMemoryStore(location = "memory://test"): MemoryStore {
   const objects = new Map<string, Uint8Array>();
   const etags = new Map<string, string>();
   let writes = 0;
+  /** The stored object, once it fits the reader's cap. */
+  const stored = (key: string, options?: GetOptions) => {
+    const body = objects.get(key);
+    const max = options?.maxBytes;
+    if (body && max !== undefined && body.length > max) {
+      throw oversizedObject(key, body.length, max);
+    }
+    return body;
+  };
   const write = (key: string, body: Uint8Array) => {
     objects.set(key, body.slice());
     etags.set(key, `"${++writes}"`);
@@ -43,15 +54,16 @@ export function createMemoryStore(location = "memory://test"): MemoryStore {
     location,
     objects,
     ensureReady: () => Promise.resolve(),
-    get: (key) => Promise.resolve(objects.get(key)?.slice()),
+    get: (key, options) => Promise.resolve().then(() => stored(key, options)?.slice()),
     getRange(key, offset, length) {
       return Promise.resolve(objects.get(key)?.slice(offset, offset + length));
     },
-    getWithEtag(key): Promise<ObjectWithEtag | undefined> {
-      const body = objects.get(key);
+    async getWithEtag(key, options): Promise<ObjectWithEtag | undefined> {
+      await Promise.resolve();
+      const body = stored(key, options);
       // A test may have put the object in through `objects`; it still gets an etag.
       if (body && !etags.has(key)) etags.set(key, `"${++writes}"`);
-      return Promise.resolve(body && { body: body.slice(), etag: etags.get(key)! });
+      return body && { body: body.slice(), etag: etags.get(key)! };
     },
     put(key, body) {
       write(key, body);

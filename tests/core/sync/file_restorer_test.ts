@@ -57,7 +57,7 @@ Deno.test("neighbouring chunks of a pack come down in one range request", async 
     const requests: string[] = [];
     const counting: ObjectStore = {
       ...store,
-      get: (key) => (requests.push(key), store.get(key)),
+      get: (key, options) => (requests.push(key), store.get(key, options)),
       getRange: (key, offset, length) => (requests.push(key), store.getRange(key, offset, length)),
     };
     const target = join(dir, "out", "data.bin");
