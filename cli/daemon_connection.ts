@@ -91,11 +91,15 @@ export async function servingDaemon(
  *
  * @example
  * ```ts
- * using site = await daemonOrWriterLock(runtime, "tcfs push");
+ * using site = await daemonOrWriterLock(runtime, "tcfs push", { dryRun: false });
  * const summary = site.daemon ? await site.daemon.push({ path }) : await push(ctx, request);
  * ```
  */
-export async function daemonOrWriterLock(runtime: CliRuntime, role: string): Promise<WorkSite> {
+export async function daemonOrWriterLock(
+  runtime: CliRuntime,
+  role: string,
+  options: { dryRun?: boolean } = {},
+): Promise<WorkSite> {
   const { config } = runtime;
   const answer = await askDaemon(runtime);
   if (answer && "serving" in answer) return siteOf({ daemon: answer.serving });
@@ -131,7 +135,8 @@ export async function daemonOrWriterLock(runtime: CliRuntime, role: string): Pro
     },
   });
   if (!lock) return siteOf({ daemon: started });
-  await noteInstance(runtime);
+  // A dry run writes nothing, not even this installation's record.
+  if (!options.dryRun) await noteInstance(runtime);
   return siteOf({ lock });
 }
 

@@ -9,7 +9,9 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { type CheckProblem, checkStore } from "../../core/check/store_check.ts";
 import { repairFromLocal, type RepairOutcome } from "../../core/check/check_repair.ts";
 import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
-import { ExitCode } from "../../core/errors.ts";
+import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { assertNotRevoked } from "../../core/device/device_registry.ts";
+import { daemonOrWriterLock } from "../daemon_connection.ts";
 import { formatBytes, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 
 /** `tcfs check --json`. */
@@ -42,7 +44,9 @@ export function checkCommand() {
       `
 Without --read-data, one listing of the store's packs shows whether every chunk a head
 names lies inside a pack that exists; --read-data also finds damaged bytes. It runs in
-this process, not through the daemon. Exit code 1 when anything is still broken.
+this process, not through the daemon; --repair writes this device's state, so it takes the
+device's writer lock and refuses while a daemon owns it. Exit code 1 when anything is still
+broken.
 
 Examples:
   tcfs check
@@ -56,7 +60,22 @@ Examples:
         const spec = remote
           ? parseRemoteSpec(remote, config.storage.bucket)
           : { namespace: config.sync.namespace, rel: "" };
+        using site = options.repair
+          ? await daemonOrWriterLock(runtime, "tcfs check --repair")
+          : undefined;
+        if (site?.daemon) {
+          throw new TcfsError(
+            "tcfs check --repair writes this device's state, which its daemon owns",
+            {
+              kind: "state_locked",
+              hint:
+                "stop the daemon (systemctl --user stop tcfsd), run the repair, then start it again; " +
+                "tcfs check without --repair works beside it",
+            },
+          );
+        }
         const ctx = await runtime.syncContext(spec.namespace);
+        if (options.repair) assertNotRevoked(ctx.device, ctx.revoked);
         const found = await checkStore(ctx, { prefix: spec.rel, readData: options.readData });
         const repairs = options.repair ? await repairFromLocal(ctx, found.problems) : [];
         const repaired = new Set(repairs.filter((r) => r.repaired).map((r) => r.version));

@@ -62,7 +62,7 @@ is refused, since an unmounted drive looks like a folder whose files were all de
           namespace: config.sync.namespace,
           rel: defaultRemoteRel(localPath, config.sync.syncRoot),
         };
-        using site = await daemonOrWriterLock(runtime, "tcfs push");
+        using site = await daemonOrWriterLock(runtime, "tcfs push", { dryRun: options.dryRun });
         const { daemon } = site;
         let summary: PushSummary;
         if (daemon) {

@@ -83,10 +83,13 @@ export async function reportedPushes(
   assertNotRevoked(ctx.device, ctx.revoked);
   return await reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
     empty: emptyPushSummary,
+    dryRun: requests.some((r) => r.dryRun),
     run: async (i) => {
       const started = performance.now();
       const summary = await push(ctx, requests[i]);
-      reporting.metrics.recordPush(summary, (performance.now() - started) / 1000);
+      if (!requests[i].dryRun) {
+        reporting.metrics.recordPush(summary, (performance.now() - started) / 1000);
+      }
       return summary;
     },
   });
@@ -111,6 +114,7 @@ export function reportedPulls(
 ): Promise<PullSummary> {
   return reportedRun(reporting, ctx, requests.map((r) => r.remoteRel), options, {
     empty: emptyPullSummary,
+    dryRun: requests.some((r) => r.dryRun),
     run: async (i) => {
       const started = performance.now();
       let summary: PullSummary;
@@ -122,7 +126,9 @@ export function reportedPulls(
         }
         summary = emptyPullSummary();
       }
-      reporting.metrics.recordPull(summary, (performance.now() - started) / 1000);
+      if (!requests[i].dryRun) {
+        reporting.metrics.recordPull(summary, (performance.now() - started) / 1000);
+      }
       return summary;
     },
   });
@@ -130,6 +136,8 @@ export function reportedPulls(
 
 interface RunParts<S> {
   empty(): S;
+  /** A dry run changed nothing: nothing is announced, counted or shown on the feed. */
+  dryRun: boolean;
   run(index: number): Promise<S>;
 }
 
@@ -140,6 +148,11 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   options: TransferRunOptions,
   parts: RunParts<S>,
 ): Promise<S> {
+  if (parts.dryRun) {
+    const planned = parts.empty();
+    for (const i of rels.keys()) addInto(planned, await parts.run(i));
+    return planned;
+  }
   const started = performance.now();
   const tracked = (under: readonly string[]) =>
     options.singlePaths ? trackedAt(ctx, under) : trackedUnder(ctx, under);
