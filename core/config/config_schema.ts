@@ -23,7 +23,7 @@ export type ConflictMode = typeof CONFLICT_MODES[number];
  * What happens to symlinks: `keep` syncs them as links, recreated exactly as they were
  * (absolute or relative), `skip` neither pushes nor pulls them.
  */
-export const LINK_MODES = ["keep", "skip"] as const;
+const LINK_MODES = ["keep", "skip"] as const;
 /** One of {@linkcode LINK_MODES}. */
 export type LinkMode = typeof LINK_MODES[number];
 

@@ -74,6 +74,9 @@ export async function recordInstance(
   );
 }
 
+/** An installation record is a few hundred bytes; anything far bigger is refused unread. */
+const MAX_INSTANCE_BYTES = 16 * 1024;
+
 /**
  * The instances of `deviceId` seen in the last {@linkcode INSTANCE_LIVE_DAYS} days, newest
  * first. Unreadable records are skipped: they can't name a host.
@@ -91,7 +94,7 @@ export async function liveInstances(
   const since = now.getTime() - INSTANCE_LIVE_DAYS * 86_400_000;
   const found: DeviceInstance[] = [];
   for await (const { key } of store.list(instancesPrefix(deviceId))) {
-    const record = parseInstance(await store.get(key));
+    const record = parseInstance(await store.get(key, { maxBytes: MAX_INSTANCE_BYTES }));
     if (record && Date.parse(record.seen_at) >= since) found.push(record);
   }
   return found.sort((a, b) => b.seen_at.localeCompare(a.seen_at));

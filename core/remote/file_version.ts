@@ -26,7 +26,7 @@ export const VERSION_FORMAT = 2;
 export const MAX_VERSION_BYTES = 64 * 1024 * 1024;
 
 /** Raw bytes of one chunk: the chunker's maximum, which the chunk decoder also enforces. */
-export const MAX_CHUNK_BYTES = DEFAULT_CHUNK_SIZES.max;
+const MAX_CHUNK_BYTES = DEFAULT_CHUNK_SIZES.max;
 
 /**
  * Stored bytes of one chunk: its format byte and its payload, which zstd may grow

@@ -47,7 +47,7 @@ export interface WriterLockWait {
 }
 
 /** The default of `TCFS_LOCK_TIMEOUT_SECS`. */
-export const DEFAULT_LOCK_TIMEOUT_SECS = 60;
+const DEFAULT_LOCK_TIMEOUT_SECS = 60;
 
 const POLL_MS = 200;
 
@@ -110,8 +110,14 @@ export async function tryWriterLock(path: string, role: string): Promise<WriterL
   }
   if (!locked) return { holder: await readHolder(path) };
   const holder: WriterLockHolder = { pid: Deno.pid, role, since: new Date().toISOString() };
-  await file.truncate(0);
-  await file.write(new TextEncoder().encode(JSON.stringify(holder) + "\n"));
+  try {
+    await file.truncate(0);
+    await file.write(new TextEncoder().encode(JSON.stringify(holder) + "\n"));
+  } catch (err) {
+    // A lock whose holder could not be recorded is let go, not kept for the process's life.
+    file.close();
+    throw err;
+  }
   let released = false;
   const release = () => {
     if (released) return;

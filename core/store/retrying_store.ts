@@ -118,7 +118,7 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
       // An earlier attempt may have landed and only its answer been lost, in
       // which case the retry fails its own precondition. Our bytes in place
       // mean the write happened (or an identical one did, which is as good).
-      const current = await retry("get", key, () => store.get(key));
+      const current = await retry("get", key, () => store.get(key, { maxBytes: body.length }));
       return current !== undefined && equalBytes(current, body);
     },
 

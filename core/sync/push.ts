@@ -100,7 +100,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     request.allowMassDelete,
   );
   for (const t of vanished.excluded) {
-    plan(t.path, "untrack-excluded");
+    plan(t.path, "untrack_excluded");
     if (!dryRun) ctx.state.deleteTracked(ns, t.path);
     summary.untracked++;
   }

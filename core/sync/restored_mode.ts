@@ -11,7 +11,11 @@
 /** Permission bits a version may carry onto disk; setuid, setgid and sticky never. */
 const PERMISSION_BITS = 0o777;
 
-let umask: number | undefined;
+/**
+ * Read once, when the module loads, before any transfer runs: reading the umask may set it
+ * for a moment and back, which would race files other threads create meanwhile.
+ */
+const UMASK = Deno.umask();
 
 /**
  * The mode to give a file restored from a version with `remoteMode`.
@@ -23,7 +27,5 @@ let umask: number | undefined;
  * ```
  */
 export function restoredMode(remoteMode: number): number {
-  // Deno.umask() reads the mask without changing it; it cannot change while tcfs runs.
-  umask ??= Deno.umask();
-  return remoteMode & PERMISSION_BITS & ~umask;
+  return remoteMode & PERMISSION_BITS & ~UMASK;
 }

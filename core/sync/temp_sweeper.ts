@@ -6,8 +6,9 @@
  *
  * A temp is stale when the process named in it is gone, or when nothing changed it for
  * {@linkcode STALE_AFTER_MS} (the pid may have been reused, and temps written before the pid
- * was part of the name, `.<name>.tcfs-tmp-<8 hex>`, have only their age). A live writer's temp
- * is therefore never taken from under it, whichever process sweeps.
+ * was part of the name, `.<name>.tcfs-tmp-<8 hex>`, have only their age). A writer that is still
+ * writing changes its temp all the time, so its temp is never taken from under it, whichever
+ * process sweeps; one whose writer has stalled for that long goes.
  *
  * @module
  */
@@ -21,7 +22,7 @@ const TEMP_NAME = /^\..+\.tcfs-tmp-(?:([0-9]+)-)?[0-9a-f]{8}$/;
  * A temp untouched this long is stale even if its pid is alive. The age is the inode's change
  * time: a restore sets the temp's mtime to the version's, which may be years old.
  */
-export const STALE_AFTER_MS = 60 * 60 * 1000;
+const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /**
  * A fresh temp path beside `target`, carrying this process's pid.
@@ -71,7 +72,8 @@ export async function sweepTempFiles(root: string, options: SweepOptions = {}): 
     }
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      const temp = entry.isFile ? TEMP_NAME.exec(entry.name) : null;
+      // A symlink version is restored through a temp link.
+      const temp = entry.isFile || entry.isSymlink ? TEMP_NAME.exec(entry.name) : null;
       if (entry.isDirectory) await visit(path);
       else if (temp && await isStale(path, temp[1], staleAfterMs)) {
         await Deno.remove(path).catch(() => {});

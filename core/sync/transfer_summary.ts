@@ -11,11 +11,11 @@ export interface PathFailure {
 }
 
 /**
- * What a push would do to one path: `push --dry-run` lists these. `untrack-excluded` is a
+ * What a push would do to one path: `push --dry-run` lists these. `untrack_excluded` is a
  * tracked path an exclude pattern now filters out: forgotten on this device, never deleted
  * remotely.
  */
-export type PushAction = "upload" | "delete" | "conflict" | "unchanged" | "untrack-excluded";
+export type PushAction = "upload" | "delete" | "conflict" | "unchanged" | "untrack_excluded";
 
 /** What a pull would do to one path: `pull --dry-run` lists these. */
 export type PullAction = "restore" | "delete" | "conflict" | "unchanged" | "kept_modified";

@@ -356,6 +356,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         if (stopping) break;
         if (!step.fromApi && err instanceof TcfsError && err.kind === "mass_delete") {
           holdDeletions(err);
+          if (!step.scan) {
+            // The batch's edits go again, its deletions skipped now that they are held.
+            step.undo();
+            retryAt = Date.now() + RETRY_DELAY_MS;
+          }
           continue;
         }
         step.undo();

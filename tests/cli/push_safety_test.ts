@@ -165,7 +165,7 @@ Deno.test("push --dry-run lists what would happen per path and writes nothing", 
     { path: remote("s1/edited.txt"), action: "upload" },
     { path: remote("s1/gone.txt"), action: "delete" },
     { path: remote("s1/new.txt"), action: "upload" },
-    { path: remote("s1/noise.log"), action: "untrack-excluded" },
+    { path: remote("s1/noise.log"), action: "untrack_excluded" },
     { path: remote("s1/same.txt"), action: "unchanged" },
     { path: remote("s1/theirs.txt"), action: "conflict" },
   ]);
