@@ -67,6 +67,7 @@ goes only if every file in it is a synced one that was deleted remotely too.`,
           summary = await pull(ctx, {
             remoteRel: spec.rel,
             localTarget,
+            syncRoot: config.sync.syncRoot,
             dryRun: options.dryRun,
             onProgress: bar.update,
           });
