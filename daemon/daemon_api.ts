@@ -113,6 +113,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
             reportedPulls(host.reporting, { ...ctx, namespace: spec.namespace }, [{
               remoteRel: spec.rel,
               localTarget,
+              syncRoot: config.sync.syncRoot,
               dryRun: dry_run,
               onProgress,
             }], { operation: "pull" })

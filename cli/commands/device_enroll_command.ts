@@ -228,7 +228,7 @@ interface EnrolledRoot {
 async function markSyncRoot(root: string, stateDbPath: string): Promise<EnrolledRoot> {
   const state = await StateDb.open(stateDbPath);
   try {
-    return { path: root, marker: await prepareSyncRoot(root, () => state.countSyncedFrom(root)) };
+    return { path: root, marker: await prepareSyncRoot(root, () => state.syncedPathsFrom(root)) };
   } catch (err) {
     if (!(err instanceof TcfsError)) throw err;
     return { path: root, problem: err };

@@ -40,7 +40,9 @@ Examples:
 Every chunk and every file is checked against its BLAKE3 before it replaces anything,
 and files are replaced atomically. A local file with unpushed edits is kept and
 reported as a conflict (exit code 3). A folder that another device replaced by a file
-goes only if every file in it is a synced one that was deleted remotely too.`,
+goes only if every file in it is a synced one that was deleted remotely too. Inside
+sync_root, the root's .tcfs-root marker is checked as by push, and nothing is written
+through a link below the root.`,
     )
     .action(async (remote, local, options) => {
       const runtime = await openCliRuntime();
@@ -67,6 +69,7 @@ goes only if every file in it is a synced one that was deleted remotely too.`,
           summary = await pull(ctx, {
             remoteRel: spec.rel,
             localTarget,
+            syncRoot: config.sync.syncRoot,
             dryRun: options.dryRun,
             onProgress: bar.update,
           });

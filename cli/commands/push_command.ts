@@ -49,9 +49,10 @@ Files deleted since the last push become deletions on the remote. A path whose r
 version this device has not seen is left alone on both sides and reported as a conflict
 (exit code 3). A push that would delete more than half of the files synced from the folder
 (and at least 100; [sync] mass_delete_ratio and mass_delete_min_files) stops before writing
-anything (exit code 1) unless --allow-mass-delete is given. Inside sync_root, the root must hold
-its marker file .tcfs-root (written by \`tcfs device enroll\` and the daemon); a root without it
-is refused, since an unmounted drive looks like a folder whose files were all deleted.`,
+anything (exit code 1) unless --allow-mass-delete is given. Inside sync_root, the root gets its
+marker file .tcfs-root when it is new, or when it lacks one but synced files are still there; a
+root where none of the files synced from it is found and no marker is refused, since an
+unmounted drive looks like a folder whose files were all deleted.`,
     )
     .action(async (path, remote, options) => {
       const runtime = await openCliRuntime();

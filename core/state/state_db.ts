@@ -195,21 +195,21 @@ export class StateDb {
   }
 
   /**
-   * How many live (not deleted) tracked paths, in any namespace, were synced at or below the
-   * local folder `localPath`.
+   * The local paths of the live (not deleted) tracked paths, in any namespace, synced at or
+   * below the local folder `localPath`.
    *
    * @example
    * ```ts
-   * if (state.countSyncedFrom("/home/me/Sync") === 0) console.log("never synced from here");
+   * if (state.syncedPathsFrom("/home/me/Sync").length === 0) console.log("never synced from here");
    * ```
    */
-  countSyncedFrom(localPath: string): number {
+  syncedPathsFrom(localPath: string): string[] {
     this.flush();
-    const row = this.statement(
-      "SELECT count(*) AS n FROM tracked WHERE kind != 'deleted' AND " +
+    const rows = this.statement(
+      "SELECT local_path FROM tracked WHERE kind != 'deleted' AND " +
         "(local_path = ? OR substr(local_path, 1, ?) = ?)",
-    ).get(localPath, localPath.length + 1, localPath + "/") as { n: number };
-    return Number(row.n);
+    ).all(localPath, localPath.length + 1, localPath + "/") as { local_path: string }[];
+    return rows.map((row) => row.local_path);
   }
 
   /**

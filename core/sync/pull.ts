@@ -50,6 +50,7 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
 import { syncDirectory } from "../io/durable_directory.ts";
+import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -59,10 +60,15 @@ export interface PullRequest {
   localTarget: string;
   /**
    * The folder below which tcfs only goes through real folders, never a symlink (missing ones
-   * are created): the daemon's sync root. By default `localTarget` for a prefix, and the
-   * folder of `localTarget` for a single path.
+   * are created). By default the sync root when `localTarget` is inside it, else
+   * `localTarget` for a prefix and the folder of `localTarget` for a single path.
    */
   within?: string;
+  /**
+   * The configured sync root: a pull at or below it needs the root prepared as a push does
+   * (root_marker.ts), and goes through no link below it.
+   */
+  syncRoot?: string;
   /** Only list what would happen (`summary.planned`); write no file and no state. */
   dryRun?: boolean;
   onProgress?: (progress: TransferProgress) => void;
@@ -89,6 +95,12 @@ interface PullItem {
 export async function pull(ctx: SyncContext, request: PullRequest): Promise<PullSummary> {
   const summary = emptyPullSummary();
   const dryRun = request.dryRun ?? false;
+  const root = request.syncRoot;
+  const inRoot = root !== undefined && isInSyncRoot(request.localTarget, root);
+  if (inRoot) {
+    // An unmounted drive's empty mount point must not be filled, nor its rows re-pointed.
+    await prepareSyncRoot(root, () => ctx.state.syncedPathsFrom(root), { write: !dryRun });
+  }
   // Checking the store's identity resets this device's state when the store was replaced.
   summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
   const items = await planItems(ctx, request, summary);
@@ -109,7 +121,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   }
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
-  const within = request.within ??
+  const within = request.within ?? (inRoot ? root : undefined) ??
     (items.some((item) => "inside" in item.local)
       ? request.localTarget
       : dirname(request.localTarget));

@@ -76,7 +76,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const root = request.syncRoot;
   if (root !== undefined && isInSyncRoot(request.localPath, root)) {
     // As the daemon does: a new root gets its marker, an emptied one is refused.
-    await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root), { write: !dryRun });
+    await prepareSyncRoot(root, () => ctx.state.syncedPathsFrom(root), { write: !dryRun });
   }
   const summary = emptyPushSummary();
   const plan = (rel: string, action: PushAction) =>

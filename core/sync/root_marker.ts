@@ -13,10 +13,10 @@ import { TcfsError } from "../errors.ts";
 /** The marker's file name, inside the sync root. */
 export const ROOT_MARKER = ".tcfs-root";
 
-/** What {@linkcode ensureRootMarker} found or did. */
+/** What {@linkcode prepareSyncRoot} found or did to the marker. */
 export type RootMarkerOutcome = "present" | "created" | "adopted";
 
-/** Options for {@linkcode prepareSyncRoot} and {@linkcode ensureRootMarker}. */
+/** Options for {@linkcode prepareSyncRoot}. */
 export interface RootPreparation {
   /**
    * False for a dry run: refuse what would be refused, but create no folder or marker. The
@@ -25,55 +25,34 @@ export interface RootPreparation {
   write?: boolean;
 }
 
-/**
- * Whether `root` holds the marker.
- *
- * @example
- * ```ts
- * if (!await hasRootMarker("/home/me/Sync")) console.log("not a sync root (yet)");
- * ```
- */
-export async function hasRootMarker(root: string): Promise<boolean> {
-  try {
-    await Deno.lstat(join(root, ROOT_MARKER));
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
+async function hasRootMarker(root: string): Promise<boolean> {
+  return await isPresent(join(root, ROOT_MARKER));
 }
 
 /**
  * Makes sure the existing folder `root` has its marker where that is safe: when nothing was
- * ever synced from it (`synced` = 0: a new root), or when it holds files (a root synced before
- * markers existed). An empty root that files were synced from is refused: that is what an
- * unmounted drive looks like.
+ * ever synced from it (a new root), or when at least one synced path is there (a root synced
+ * before markers existed). A root where none of the paths synced from it is found is refused:
+ * that is what an unmounted drive looks like, even with a stray `.DS_Store` in its mount point.
  *
- * @param synced Counts the live tracked paths synced from below `root` (asked only when the
- *   marker is missing).
- * @throws {TcfsError} kind `root_marker_missing` for an empty root that files were synced from.
- *
- * @example
- * ```ts
- * const outcome = await ensureRootMarker(root, () => state.countSyncedFrom(root));
- * if (outcome !== "present") log("info", `created ${root}/.tcfs-root`);
- * ```
+ * @param syncedFrom Lists the local paths of the live tracked rows below `root` (asked only
+ *   when the marker is missing).
  */
-export async function ensureRootMarker(
+async function ensureRootMarker(
   root: string,
-  countSynced: () => number,
-  options: RootPreparation = {},
+  syncedFrom: () => string[],
+  options: RootPreparation,
 ): Promise<RootMarkerOutcome> {
   if (await hasRootMarker(root)) return "present";
-  const synced = countSynced();
-  if (synced > 0 && await isEmptyFolder(root)) {
+  const synced = syncedFrom();
+  if (synced.length > 0 && !await anyPresent(synced)) {
     throw new TcfsError(
-      `${root} has no ${ROOT_MARKER} marker and is empty, but ${synced} files were synced ` +
-        `from it: is the drive mounted?`,
+      `${root} has no ${ROOT_MARKER} marker and none of the ${synced.length} files synced ` +
+        `from it is there: is the drive mounted?`,
       {
         kind: "root_marker_missing",
         hint: `mount it (syncing resumes by itself); nothing is deleted remotely meanwhile. ` +
-          `If the folder is meant to be empty, create the marker: touch ${join(root, ROOT_MARKER)}`,
+          `If the files are meant to be gone, create the marker: touch ${join(root, ROOT_MARKER)}`,
       },
     );
   }
@@ -83,24 +62,26 @@ export async function ensureRootMarker(
         if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
       });
   }
-  return synced === 0 ? "created" : "adopted";
+  return synced.length === 0 ? "created" : "adopted";
 }
 
 /**
  * Gets the sync root ready to sync: a missing root is created when nothing was ever synced
  * from it (and refused otherwise: a missing root is an unmounted drive, never "every file was
- * deleted"), then its marker is made sure of ({@linkcode ensureRootMarker}).
+ * deleted"), then its marker is made sure of: written for a new root, adopted where a synced path is
+ * there, and refused where none is.
  *
+ * @param syncedFrom Lists the local paths of the live tracked rows below `root`.
  * @throws {TcfsError} kind `sync_root_missing` or `root_marker_missing`.
  *
  * @example
  * ```ts
- * await prepareSyncRoot("/home/me/Sync", () => state.countSyncedFrom("/home/me/Sync"));
+ * await prepareSyncRoot("/home/me/Sync", () => state.syncedPathsFrom("/home/me/Sync"));
  * ```
  */
 export async function prepareSyncRoot(
   root: string,
-  countSynced: () => number,
+  syncedFrom: () => string[],
   options: RootPreparation = {},
 ): Promise<RootMarkerOutcome> {
   const info = await Deno.stat(root).catch((err) => {
@@ -108,7 +89,7 @@ export async function prepareSyncRoot(
     throw err;
   });
   if (!info) {
-    if (countSynced() > 0) {
+    if (syncedFrom().length > 0) {
       throw new TcfsError(`the sync root ${root} is missing, but files were synced from it`, {
         kind: "sync_root_missing",
         hint: "mount or restore it (syncing resumes by itself), or set [sync] sync_root to " +
@@ -123,11 +104,12 @@ export async function prepareSyncRoot(
       hint: "set [sync] sync_root to a folder",
     });
   }
-  return await ensureRootMarker(root, countSynced, options);
+  return await ensureRootMarker(root, syncedFrom, options);
 }
 
 /**
- * Whether `localPath` is the sync root or inside it, where a push needs the root prepared.
+ * Whether `localPath` is the sync root or inside it, where a push or pull needs the root
+ * prepared.
  *
  * @example
  * ```ts
@@ -138,7 +120,21 @@ export function isInSyncRoot(localPath: string, syncRoot: string): boolean {
   return localPath === syncRoot || localPath.startsWith(syncRoot + "/");
 }
 
-async function isEmptyFolder(path: string): Promise<boolean> {
-  for await (const _ of Deno.readDir(path)) return false;
-  return true;
+async function anyPresent(paths: string[]): Promise<boolean> {
+  for (const path of paths) {
+    if (await isPresent(path)) return true;
+  }
+  return false;
+}
+
+async function isPresent(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw err;
+  }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { TrackedEntry } from "../state/state_db.ts";
 import { createPathExcluder } from "./exclude_matcher.ts";
 import { type SyncContext, trackedNamespace } from "./sync_context.ts";
@@ -22,8 +23,8 @@ export interface VanishedPaths {
 }
 
 /**
- * Sorts the live tracked paths synced from below `request.localPath` (and under
- * `request.remoteRel`) that are not in `present`.
+ * Sorts the live tracked paths under `request.remoteRel`, synced from the place below
+ * `request.localPath` that the push maps them to, that are not in `present`.
  *
  * @example
  * ```ts
@@ -35,10 +36,13 @@ export function vanishedPaths(
   request: { localPath: string; remoteRel: string; excludes: readonly string[] },
   present: ReadonlySet<string>,
 ): VanishedPaths {
-  const { localPath } = request;
-  const inside = (path: string) => path === localPath || path.startsWith(localPath + "/");
-  const synced = ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
-    .filter((t) => t.kind !== "deleted" && inside(t.localPath));
+  const { localPath, remoteRel } = request;
+  // A row synced elsewhere (a pull into another folder) is not this push's to delete: only
+  // the place this push maps its path to counts.
+  const mappedTo = (path: string) =>
+    join(localPath, remoteRel === "" ? path : path.slice(remoteRel.length + 1));
+  const synced = ctx.state.listTracked(trackedNamespace(ctx), remoteRel)
+    .filter((t) => t.kind !== "deleted" && t.localPath === mappedTo(t.path));
   const matches = createPathExcluder(request.excludes);
   const isExcluded = (t: TrackedEntry) =>
     (ctx.links === "skip" && t.kind === "symlink") ||

@@ -208,7 +208,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     if (deletions >= massDeleteLimits().minFiles) {
       assertNoMassDelete(
         root,
-        { deletions, tracked: ctx.state.countSyncedFrom(root) },
+        { deletions, tracked: ctx.state.syncedPathsFrom(root).length },
         massDeleteLimits(),
       );
     }
@@ -397,7 +397,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
    * starts.
    */
   const prepareRoot = async (ctx: SyncContext) => {
-    const marker = await prepareSyncRoot(root, () => ctx.state.countSyncedFrom(root));
+    const marker = await prepareSyncRoot(root, () => ctx.state.syncedPathsFrom(root));
     if (marker === "created") log("info", `created ${join(root, ROOT_MARKER)}: a new sync root`);
     if (marker === "adopted") {
       log(

@@ -152,3 +152,28 @@ Deno.test("resolve-conflict goes through the daemon that serves this device", as
     await tmp.remove();
   }
 });
+
+Deno.test("a pull through the daemon goes through no link inside the sync root: docs -> outside lands nothing outside", async () => {
+  const tmp = await makeScopedTempDir("tcfs-cli-routing-link-");
+  const store = { TCFS_S3_ENDPOINT: `file://${tmp.path}/store` };
+  const b = await makeDeviceHome(tmp.path, "devB", store);
+  await Deno.mkdir(join(b.home, "docs"));
+  await Deno.writeTextFile(join(b.home, "docs", "authorized_keys"), "ssh-ed25519 attacker\n");
+  await b.tcfsJson<PushSummary>(["push", join(b.home, "docs"), "tcfs/default/docs"]);
+  // Links skipped, so that the daemon's own loop does not push the planted one.
+  const a = await makeDaemonDevice(tmp.path, "devA", { ...store, TCFS_SYNC_LINKS: "skip" });
+  const outside = join(tmp.path, "dot-ssh");
+  await Deno.mkdir(outside);
+  await Deno.symlink(outside, join(a.root, "docs"));
+  await a.start();
+  try {
+    const result = await a.tcfs(["pull", "--json", "tcfs/default/docs/authorized_keys"]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const summary = JSON.parse(result.stdout) as PullSummary;
+    assert.deepEqual(summary.failures.map((f) => f.path), ["docs/authorized_keys"]);
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+  } finally {
+    await a.stop();
+    await tmp.remove();
+  }
+});

@@ -234,8 +234,13 @@ Deno.test("a sync root gets its .tcfs-root marker on its first push or enroll, n
     "devA",
     "--no-service",
   ]);
-  assert.match(again.sync_root.problem.message, /is empty, but 1 files were synced from it/);
+  assert.match(
+    again.sync_root.problem.message,
+    /none of the 1 files synced from it is there: is the drive mounted/,
+  );
   await assert.rejects(Deno.stat(join(root, ".tcfs-root")), Deno.errors.NotFound);
+  // A stray file in the mount point (a .DS_Store) does not make it a root with its files.
+  await Deno.writeTextFile(join(root, ".DS_Store"), "stray\n");
   for (const dryRun of [["--dry-run"], []]) {
     const refused = await a.tcfs(["push", "--json", ...dryRun, root]);
     assert.equal(refused.code, 1, refused.stdout);
@@ -243,5 +248,21 @@ Deno.test("a sync root gets its .tcfs-root marker on its first push or enroll, n
     assert.equal(error.kind, "root_marker_missing");
     assert.match(error.hint, /touch .*Sync\/\.tcfs-root/);
   }
+  await assert.rejects(Deno.stat(join(root, ".tcfs-root")), Deno.errors.NotFound);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("a folder push deletes no path this device pulled to another place in it", async () => {
+  const { tmp, a, b, remote, s1 } = await fleet();
+  await Deno.mkdir(join(s1(b), "x"));
+  await Deno.writeTextFile(join(s1(b), "x", "a.txt"), "from B\n");
+  await b.tcfsJson<PushSummary>(["push", s1(b), remote("s1")]);
+  // A keeps s1/x/a.txt at s1/y/a.txt: its row records that place, not s1/x/a.txt.
+  await a.tcfsJson<PullSummary>(["pull", remote("s1/x/a.txt"), join(s1(a), "y", "a.txt")]);
+  const pushed = await a.tcfsJson<PushSummary>(["push", s1(a), remote("s1")]);
+  assert.equal(pushed.deleted, 0);
+  const check = join(tmp, "check.txt");
+  await b.tcfsJson<PullSummary>(["pull", remote("s1/x/a.txt"), check]);
+  assert.equal(await Deno.readTextFile(check), "from B\n");
   await Deno.remove(tmp, { recursive: true });
 });
