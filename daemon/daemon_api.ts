@@ -11,7 +11,7 @@ import type { TcfsConfig } from "../core/config/config_schema.ts";
 import { redactUrlCredentials } from "../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
 import type { DeviceIdentity } from "../core/device/device_identity.ts";
-import { parseRemoteSpec } from "../core/remote/remote_spec.ts";
+import { parseRemoteSpec, remoteSpecOrRoot } from "../core/remote/remote_spec.ts";
 import { defaultLocalTarget, defaultRemoteRel } from "../core/sync/root_mapping.ts";
 import { syncStatus } from "../core/sync/sync_status.ts";
 import { pushSettings } from "../core/sync/push_settings.ts";
@@ -99,9 +99,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
     },
     "POST /v1/pull": async ({ remote, local, transfer, dry_run }) => {
       const config = host.config();
-      const spec = remote
-        ? parseRemoteSpec(remote, config.storage.bucket)
-        : { namespace: config.sync.namespace, rel: "" };
+      const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
       const localTarget = absolutePath(local, "local") ??
         defaultLocalTarget(spec.rel, syncRoot(config, "pull"), "/");
       return await withPublishedProgress(

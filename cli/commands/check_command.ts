@@ -8,7 +8,7 @@ import { Command } from "@commander-js/extra-typings";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { type CheckProblem, checkStore } from "../../core/check/store_check.ts";
 import { repairFromLocal, type RepairOutcome } from "../../core/check/check_repair.ts";
-import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
+import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { assertNotRevoked } from "../../core/device/device_registry.ts";
 import { daemonOrWriterLock } from "../daemon_connection.ts";
@@ -57,9 +57,7 @@ Examples:
       const runtime = await openCliRuntime();
       try {
         const { config } = runtime;
-        const spec = remote
-          ? parseRemoteSpec(remote, config.storage.bucket)
-          : { namespace: config.sync.namespace, rel: "" };
+        const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
         using site = options.repair
           ? await daemonOrWriterLock(runtime, "tcfs check --repair")
           : undefined;

@@ -7,7 +7,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { listRemote } from "../../core/sync/remote_listing.ts";
-import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
+import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
 import { formatBytes, formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 
 /** Builds the command. */
@@ -32,9 +32,7 @@ Examples:
       const runtime = await openCliRuntime();
       try {
         const { config } = runtime;
-        const spec = remote
-          ? parseRemoteSpec(remote, config.storage.bucket)
-          : { namespace: config.sync.namespace, rel: "" };
+        const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
         const rows = await listRemote(
           await runtime.syncContext(spec.namespace),
           spec.rel,

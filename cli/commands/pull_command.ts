@@ -52,7 +52,7 @@ through a link below the root.`,
         const localTarget = local
           ? resolve(local)
           : defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd());
-        using site = await daemonOrWriterLock(runtime, "tcfs pull");
+        using site = await daemonOrWriterLock(runtime, "tcfs pull", { dryRun: options.dryRun });
         const { daemon } = site;
         let summary: PullSummary;
         if (daemon) {

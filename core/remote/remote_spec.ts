@@ -48,3 +48,20 @@ export function parseRemoteSpec(spec: string, bucket: string): RemoteSpec {
   if (reason) throw usage(`is not a valid path: it ${reason}`);
   return { namespace, rel };
 }
+
+/**
+ * Parses `spec` like {@linkcode parseRemoteSpec}, or, when none was given, names the whole
+ * configured `namespace`.
+ *
+ * @example
+ * ```ts
+ * remoteSpecOrRoot(undefined, "tcfs", "default"); // { namespace: "default", rel: "" }
+ * ```
+ */
+export function remoteSpecOrRoot(
+  spec: string | undefined,
+  bucket: string,
+  namespace: string,
+): RemoteSpec {
+  return spec ? parseRemoteSpec(spec, bucket) : { namespace, rel: "" };
+}
