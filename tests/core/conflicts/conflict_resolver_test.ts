@@ -319,3 +319,52 @@ Deno.test("a revoked device cannot resolve a conflict: nothing is written", asyn
   assert.equal(await Deno.readTextFile(f.alpha.file), "alpha's edit\n");
   await f.close();
 });
+
+/** One auto-resolved round: bravo and alpha edit notes.txt, alpha pushes; copies name by second. */
+async function conflictRound(f: Awaited<ReturnType<typeof fleet>>, round: number) {
+  await f.bravo.pull();
+  await f.bravo.edit(`bravo's edit ${round}\n`);
+  await f.bravo.push();
+  await f.alpha.edit(`alpha's edit ${round}\n`);
+  assert.equal((await f.alpha.push()).auto_resolved.length, 1);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+}
+
+async function copyNames(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(root)) if (e.name.includes(".conflict-")) out.push(e.name);
+  return out;
+}
+
+Deno.test("max_conflicts: a copy saved again while its deletion is written stays on disk", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 1;
+  await conflictRound(f, 1);
+  const [oldest] = await copyNames(f.alpha.root);
+  // The round's third version write is the cap's deletion of the oldest copy.
+  f.hook.run = () => {
+    f.hook.run = () => {
+      f.hook.run = () => Deno.writeTextFile(join(f.alpha.root, oldest), "edited copy\n");
+      return Promise.resolve();
+    };
+    return Promise.resolve();
+  };
+  await conflictRound(f, 2);
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.equal(await Deno.readTextFile(join(f.alpha.root, oldest)), "edited copy\n");
+  await f.close();
+});
+
+Deno.test("max_conflicts: another device's edit of a copy this device has not synced is not deleted", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 1;
+  await conflictRound(f, 1);
+  const [oldest] = await copyNames(f.alpha.root);
+  await f.bravo.pull();
+  await Deno.writeTextFile(join(f.bravo.root, oldest), "bravo's edit of the copy\n");
+  await f.bravo.push();
+  await conflictRound(f, 2);
+  const stored = await f.stored();
+  assert.deepEqual(stored.get(oldest), ["bravo's edit of the copy\n"]);
+  await f.close();
+});
