@@ -63,8 +63,10 @@ export async function offerConflictChoices(
         choice,
       );
     } catch (err) {
-      // Another device wrote meanwhile: nothing was overwritten, the conflict waits again.
-      if (!(err instanceof TcfsError && err.kind === "conflict_changed")) throw err;
+      // Another device wrote meanwhile, or the file was saved again: nothing was overwritten,
+      // the conflict waits again.
+      const waits = ["conflict_changed", "local_changed"];
+      if (!(err instanceof TcfsError && waits.includes(err.kind))) throw err;
       console.log(`not resolved: ${err.message}`);
       remaining.push(display);
       continue;

@@ -15,15 +15,18 @@ import { namespaceHeads, type SyncContext, trackedNamespace } from "../sync/sync
 import type { PathHeads } from "../sync/remote_heads.ts";
 import { adoptDeletion } from "../sync/tracked_record.ts";
 import { parseConflictCopy } from "./conflict_copy_name.ts";
-import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
-import type { ConflictSite } from "./conflict_resolver.ts";
+import { mappedRoot } from "../paths/link_free_folder.ts";
+import { removeDurably } from "../sync/unchanged_removal.ts";
+import { dominates } from "../vclock/vector_clock.ts";
+import type { ConflictSite } from "./conflict_site.ts";
 
 /** Copies kept per path when the context does not say (Syncthing's default too). */
 export const DEFAULT_MAX_CONFLICTS = 10;
 
 /**
  * Deletes the oldest conflict copies of `site` beyond the context's cap and returns their
- * paths. A copy edited on this device since it arrived is kept: that edit is the user's.
+ * paths. A copy edited on this device since it arrived is kept: that edit is the user's; so is
+ * one holding a version this device has not synced (another device's edit of it).
  *
  * @example
  * ```ts
@@ -49,23 +52,20 @@ export async function capConflictCopies(
   const deleted: string[] = [];
   for (const copy of live.sort(newestFirst).slice(ctx.maxConflicts ?? DEFAULT_MAX_CONFLICTS)) {
     const tracked = ctx.state.getTracked(trackedNamespace(ctx), copy.path);
+    const base = tracked?.baseVclock ?? {};
+    if (!copy.heads.every((h) => dominates(base, h.version.vclock))) continue;
     const localPath = join(dirname(site.localPath), basename(copy.path));
     const entry = await statEntry(localPath, copy.path);
     if (entry && await modifiedSince(tracked, entry)) continue;
+    // Gone from disk (durably) before the deletion is written: an edit saved meanwhile keeps it.
+    if (entry && !await removeDurably(entry, mappedRoot(site.localPath, site.rel))) continue;
     const written = await writeVersion(
       ctx,
       copy.path,
       await durableLocalContent(undefined, packs),
-      tracked?.baseVclock ?? {},
+      base,
       copy,
     );
-    if (entry) {
-      await inLinkFreeFolder(
-        mappedRoot(site.localPath, site.rel),
-        dirname(localPath),
-        () => Deno.remove(localPath),
-      );
-    }
     adoptDeletion(ctx, copy.path, localPath, written);
     deleted.push(copy.path);
   }

@@ -32,6 +32,9 @@ import { adopt } from "../sync/tracked_record.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { conflictCopyPath, parseConflictCopy } from "./conflict_copy_name.ts";
 import { capConflictCopies } from "./conflict_copy_cap.ts";
+import type { ConflictSite } from "./conflict_site.ts";
+import { removeDurably, sameEntryStat } from "../sync/unchanged_removal.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
 import { clearConflict, queueConflict } from "./conflict_queue.ts";
 
 /** What the user can choose. */
@@ -39,12 +42,6 @@ export type Resolution = "keep_local" | "keep_remote" | "keep_both";
 
 /** The resolutions, for validation and help text. */
 export const RESOLUTIONS: readonly Resolution[] = ["keep_local", "keep_remote", "keep_both"];
-
-/** A conflicted path and where it lives on this device. */
-export interface ConflictSite {
-  rel: string;
-  localPath: string;
-}
 
 /** What a resolution did. */
 export interface ResolutionOutcome {
@@ -64,17 +61,24 @@ export interface ResolutionOutcome {
  * `version` when it is unchanged since this device synced that head; it is `stale` when
  * it is unchanged since a version the fleet has already superseded.
  */
-type Side =
-  | {
-    kind: "local";
-    name: string;
-    id: string;
-    entry: LocalEntry | undefined;
-    when: Date;
-    version?: StoredVersion;
-    stale: boolean;
-  }
-  | { kind: "remote"; name: string; id: string; head: StoredVersion; when: Date };
+type Side = LocalSide | {
+  kind: "remote";
+  name: string;
+  id: string;
+  head: StoredVersion;
+  when: Date;
+};
+
+/** This device's side; `entry` is the file as stat'ed before its content was read. */
+interface LocalSide {
+  kind: "local";
+  name: string;
+  id: string;
+  entry: LocalEntry | undefined;
+  when: Date;
+  version?: StoredVersion;
+  stale: boolean;
+}
 
 /** What the resolver read: the sides, and every head the resolution will cover. */
 interface LoadedConflict {
@@ -102,7 +106,7 @@ export async function resolveConflict(
 ): Promise<ResolutionOutcome> {
   const loaded = await loadConflict(ctx, site);
   const remotes = loaded.sides.filter((s) => s.kind === "remote").sort(byName);
-  const local = loaded.sides.find((s) => s.kind === "local")!;
+  const local = localSide(loaded);
   let winner: Side = local;
   let losers: Side[] = [];
   if (resolution !== "keep_local") {
@@ -206,6 +210,16 @@ async function loadConflict(ctx: SyncContext, site: ConflictSite): Promise<Loade
   return { sides, shown: heads };
 }
 
+function localSide(loaded: LoadedConflict): LocalSide {
+  return loaded.sides.find((s): s is LocalSide => s.kind === "local")!;
+}
+
+/** Whether the file is still the one `seen` describes (both absent counts as unchanged). */
+async function unchangedSince(seen: LocalEntry | undefined, path: string, rel: string) {
+  const now = await statEntry(path, rel);
+  return now && seen ? sameEntryStat(now, seen) : now === seen;
+}
+
 function hasContent(side: Side): boolean {
   return side.kind === "remote" ? side.head.version.kind !== "deleted" : side.entry !== undefined;
 }
@@ -235,11 +249,8 @@ async function apply(
 ): Promise<ResolutionOutcome> {
   // Refused before anything is written when the file's folder has become a link; each change
   // on disk below checks again.
-  await inLinkFreeFolder(
-    mappedRoot(site.localPath, site.rel),
-    dirname(site.localPath),
-    () => Promise.resolve(),
-  );
+  const within = mappedRoot(site.localPath, site.rel);
+  await inLinkFreeFolder(within, dirname(site.localPath), () => Promise.resolve());
   const packs = createPackWriter(ctx.store);
   const content = await contentOfSide(ctx, winner, packs);
   const copies: Copy[] = [];
@@ -265,27 +276,34 @@ async function apply(
     path: site.rel,
     heads: loaded.shown,
     dominated: now.dominated,
-  });
+  }, { coverOnlySeen: true });
   for (const copy of copies.filter(unversioned)) await storeCopy(ctx, site, copy);
   for (const copy of copies) await placeCopy(ctx, site, copy);
+  // The state row claims the resolution only for a file that is what was read (or written
+  // here): an edit saved meanwhile keeps the row as it was, so the next push sends that edit.
+  const local = localSide(loaded);
   if (written.version.kind === "deleted") {
-    await inLinkFreeFolder(
-      mappedRoot(site.localPath, site.rel),
-      dirname(site.localPath),
-      () =>
-        Deno.remove(site.localPath).catch((err) => {
-          if (!(err instanceof Deno.errors.NotFound)) throw err;
-        }),
-    );
+    if (!local.entry || await removeDurably(local.entry, within)) {
+      ctx.state.deleteTracked(trackedNamespace(ctx), site.rel);
+    }
   } else if (winner.kind === "remote") {
+    const kept = copies.some((c) => c.loser.kind === "local");
     await restoreVersion(ctx.store, written.version, site.localPath, {
-      within: mappedRoot(site.localPath, site.rel),
+      within,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+      beforeReplace: async () => {
+        // Replaced only as read (or once renamed to its copy): an edit saved since stays.
+        const now = await statEntry(site.localPath, site.rel);
+        if (now && !(local.entry && !kept && sameEntryStat(now, local.entry))) {
+          throw localChanged(site);
+        }
+      },
     });
+    const entry = await statEntry(site.localPath, site.rel);
+    if (entry) adopt(ctx, entry, written);
+  } else if (local.entry && await unchangedSince(local.entry, site.localPath, site.rel)) {
+    adopt(ctx, local.entry, written);
   }
-  const entry = await statEntry(site.localPath, site.rel);
-  if (entry) adopt(ctx, entry, written);
-  else ctx.state.deleteTracked(trackedNamespace(ctx), site.rel);
   const copiesDeleted = copies.length > 0 ? await capConflictCopies(ctx, site, packs) : [];
   clearConflict(ctx.state, ctx.namespace, site.rel);
   return {
@@ -341,30 +359,44 @@ async function storeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
     copy.stored = live.find((h) => sameVersionContent(copy.content, h.version));
     if (copy.stored) return;
     if (live.length === 0 || tag !== undefined) {
-      copy.stored = await writeVersion(ctx, copy.rel, copy.content, {}, seen);
+      copy.stored = await writeVersion(ctx, copy.rel, copy.content, {}, seen, {
+        coverOnlySeen: true,
+      });
       return;
     }
   }
 }
 
-/** Brings a stored copy onto this device: the local loser is renamed, others are restored. */
+function localChanged(site: ConflictSite): TcfsError {
+  return new TcfsError(`${site.localPath} changed while it was being resolved; kept the edit`, {
+    kind: "local_changed",
+    hint: "push the file again (`tcfs push`); the edit then meets the resolution as a conflict",
+  });
+}
+
+/**
+ * Brings a stored copy onto this device: the local loser is renamed (only if it is still what
+ * was read, else the resolution stops there and the edit stays), others are restored.
+ */
 async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Promise<void> {
   // The copy goes beside the conflicted file, in a folder that must be a real one.
   const within = mappedRoot(site.localPath, site.rel);
   if (copy.loser.kind === "local") {
-    await inLinkFreeFolder(
-      within,
-      dirname(site.localPath),
-      () => Deno.rename(site.localPath, copy.localPath),
-    );
-  } else {
-    await restoreVersion(
-      ctx.store,
-      await completeVersion(ctx.store, copy.stored!),
-      copy.localPath,
-      { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
-    );
+    const seen = copy.loser.entry!;
+    await inLinkFreeFolder(within, dirname(site.localPath), async () => {
+      if (!await unchangedSince(seen, site.localPath, site.rel)) throw localChanged(site);
+      await Deno.rename(site.localPath, copy.localPath);
+      await syncDirectory(dirname(copy.localPath));
+    });
+    adopt(ctx, { ...seen, rel: copy.rel, localPath: copy.localPath }, copy.stored!);
+    return;
   }
+  await restoreVersion(
+    ctx.store,
+    await completeVersion(ctx.store, copy.stored!),
+    copy.localPath,
+    { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
+  );
   const entry = await statEntry(copy.localPath, copy.rel);
   if (entry) adopt(ctx, entry, copy.stored!);
 }

@@ -20,7 +20,7 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
-import { removeIfUnchanged, sameEntryStat } from "./unchanged_removal.ts";
+import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
@@ -49,7 +49,6 @@ import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
-import { syncDirectory } from "../io/durable_directory.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 
 /** What to pull and where to. */
@@ -411,18 +410,6 @@ async function applyPlan(
   rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
   clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
-}
-
-/**
- * Removes the file `seen` describes unless it changed since (gone already is as good: a pull
- * of the folder it was in may have removed it), and makes that durable before the state says
- * so; a removal lost to a power cut would come back as a new file and be pushed again.
- * Returns false, leaving the file, when it changed.
- */
-async function removeDurably(seen: LocalEntry, within: string): Promise<boolean> {
-  if (!await removeIfUnchanged(seen, within)) return false;
-  await syncDirectory(dirname(seen.localPath));
-  return true;
 }
 
 /** Modified = differs from what this device last synced at that path. */

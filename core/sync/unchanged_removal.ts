@@ -9,6 +9,7 @@
 import { dirname } from "node:path";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { inLinkFreeFolder } from "../paths/link_free_folder.ts";
+import { syncDirectory } from "../io/durable_directory.ts";
 
 /**
  * True when two stats of one path show the same file, unedited.
@@ -41,4 +42,21 @@ export function removeIfUnchanged(seen: LocalEntry, within: string): Promise<boo
     await Deno.remove(seen.localPath);
     return true;
   });
+}
+
+/**
+ * Removes the file `seen` describes unless it changed since (gone already is as good: a pull
+ * of the folder it was in may have removed it), and makes that durable before the state says
+ * so; a removal lost to a power cut would come back as a new file and be pushed again.
+ * Returns false, leaving the file, when it changed.
+ *
+ * @example
+ * ```ts
+ * if (await removeDurably(local, "/home/me/Sync")) adoptDeletion(ctx, rel, local.localPath, head);
+ * ```
+ */
+export async function removeDurably(seen: LocalEntry, within: string): Promise<boolean> {
+  if (!await removeIfUnchanged(seen, within)) return false;
+  await syncDirectory(dirname(seen.localPath));
+  return true;
 }

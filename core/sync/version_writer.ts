@@ -29,12 +29,22 @@ import {
   versionCacheKey,
 } from "./remote_heads.ts";
 import { pathHeads, type SyncContext } from "./sync_context.ts";
+import { assertNotRevoked } from "../device/device_registry.ts";
 
 /** The content fields of a version; the writer fills in identity and clock. */
 export type VersionContent = Pick<
   FileVersion,
   "kind" | "size" | "mode" | "mtime_ms" | "blake3" | "chunks" | "inline" | "target"
 >;
+
+/** How {@linkcode writeVersion} treats versions it turns up after losing its key. */
+export interface WriteOptions {
+  /**
+   * Any version `base` and `seen` do not dominate stops the write, a deletion too: for a
+   * writer (a conflict resolution) that promises to cover nothing it has not read.
+   */
+  coverOnlySeen?: boolean;
+}
 
 /** How many times a write that lost its key to a deletion is tried again. */
 const RACE_ATTEMPTS = 3;
@@ -64,9 +74,10 @@ export class VersionRaceError extends TcfsError {
  * path's heads are read again: an unseen live head is a conflict
  * ({@linkcode VersionRaceError}), unless it holds this very content, which
  * is then returned as if written; an unseen deletion is superseded by the
- * next try.
+ * next try, unless `options.coverOnlySeen` says not to. A revoked device writes nothing.
  *
  * @throws {VersionRaceError} when another writer's unseen version now stands.
+ * @throws {TcfsError} (kind `device_revoked`) when `ctx.revoked` holds this device.
  *
  * @example
  * ```ts
@@ -79,7 +90,11 @@ export async function writeVersion(
   content: VersionContent,
   base: VectorClock,
   seen: PathHeads,
+  options: WriteOptions = {},
 ): Promise<StoredVersion> {
+  // Every version is written here: a revoked device's resolution, copy cap or repair too.
+  assertNotRevoked(ctx.device, ctx.revoked);
+  const known = mergeClocks(base, ...seen.heads.map((h) => h.version.vclock));
   for (let attempt = 1;; attempt++) {
     const vclock = tickClock(
       mergeClocks(base, ...seen.heads.map((h) => h.version.vclock)),
@@ -107,6 +122,8 @@ export async function writeVersion(
     const same = seen.heads.length === 1 && unseenLive.length === 1 &&
       sameVersionContent(unseenLive[0].version, content);
     if (same) return unseenLive[0];
+    const unread = seen.heads.filter((h) => !dominates(known, h.version.vclock));
+    if (options.coverOnlySeen && unread.length > 0) throw new VersionRaceError(rel, unread);
     if (unseenLive.length > 0 || attempt === RACE_ATTEMPTS) {
       throw new VersionRaceError(rel, unseen);
     }

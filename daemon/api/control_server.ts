@@ -235,6 +235,7 @@ const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   not_found: 404,
   no_conflict: 409,
   conflict_changed: 409,
+  local_changed: 409,
   mass_delete: 409,
   root_marker_missing: 409,
   daemon_stopping: 503,

@@ -266,3 +266,105 @@ Deno.test("max_conflicts: past the cap the oldest copies are deleted on every de
   assert.deepEqual(live.map(([, texts]) => texts[0]).sort(), kept);
   await f.close();
 });
+
+Deno.test("an edit saved while a winning local side is resolved is not recorded as synced: the next push sends it", async () => {
+  const f = await fleet();
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.alpha.edit("alpha's edit\n");
+  // alpha wins; its file was read before bravo's copy is stored, and is saved again then.
+  f.hook.run = () => f.alpha.edit("alpha's later edit, saved meanwhile\n");
+  const pushed = await f.alpha.push();
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.equal(pushed.auto_resolved.length, 1);
+  await f.alpha.push();
+  await f.bravo.pull();
+  assert.equal(await Deno.readTextFile(f.bravo.file), "alpha's later edit, saved meanwhile\n");
+  await f.close();
+});
+
+Deno.test("keep_both stops, keeping the edit, when the losing local file is saved again before its rename", async () => {
+  const f = await fleet("interactive");
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.alpha.edit("alpha's edit\n");
+  const site = { rel: "notes.txt", localPath: f.alpha.file };
+  f.hook.run = () => f.alpha.edit("alpha's later edit, saved meanwhile\n");
+  await assert.rejects(
+    resolveConflict(f.alpha.ctx, site, "keep_both"),
+    (err: unknown) => err instanceof TcfsError && err.kind === "local_changed",
+  );
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.equal(await Deno.readTextFile(f.alpha.file), "alpha's later edit, saved meanwhile\n");
+  await resolveConflict(f.alpha.ctx, site, "keep_both");
+  const all = everything(await f.stored());
+  for (const text of ["alpha's later edit, saved meanwhile\n", "bravo's edit\n"]) {
+    assert.ok(all.includes(text), `${JSON.stringify(text)} lost: ${JSON.stringify(all)}`);
+  }
+  await f.close();
+});
+
+Deno.test("a revoked device cannot resolve a conflict: nothing is written", async () => {
+  const f = await fleet("interactive");
+  await f.bravo.edit("bravo's edit\n");
+  await f.bravo.push();
+  await f.alpha.edit("alpha's edit\n");
+  f.alpha.ctx.revoked = new Map([[f.alpha.ctx.device.id, new Date().toISOString()]]);
+  const before = await f.stored();
+  await assert.rejects(
+    resolveConflict(f.alpha.ctx, { rel: "notes.txt", localPath: f.alpha.file }, "keep_local"),
+    (err: unknown) => err instanceof TcfsError && err.kind === "device_revoked",
+  );
+  assert.deepEqual(await f.stored(), before);
+  assert.equal(await Deno.readTextFile(f.alpha.file), "alpha's edit\n");
+  await f.close();
+});
+
+/** One auto-resolved round: bravo and alpha edit notes.txt, alpha pushes; copies name by second. */
+async function conflictRound(f: Awaited<ReturnType<typeof fleet>>, round: number) {
+  await f.bravo.pull();
+  await f.bravo.edit(`bravo's edit ${round}\n`);
+  await f.bravo.push();
+  await f.alpha.edit(`alpha's edit ${round}\n`);
+  assert.equal((await f.alpha.push()).auto_resolved.length, 1);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+}
+
+async function copyNames(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(root)) if (e.name.includes(".conflict-")) out.push(e.name);
+  return out;
+}
+
+Deno.test("max_conflicts: a copy saved again while its deletion is written stays on disk", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 1;
+  await conflictRound(f, 1);
+  const [oldest] = await copyNames(f.alpha.root);
+  // The round's third version write is the cap's deletion of the oldest copy.
+  f.hook.run = () => {
+    f.hook.run = () => {
+      f.hook.run = () => Deno.writeTextFile(join(f.alpha.root, oldest), "edited copy\n");
+      return Promise.resolve();
+    };
+    return Promise.resolve();
+  };
+  await conflictRound(f, 2);
+  assert.equal(f.hook.run, undefined, "the hook ran");
+  assert.equal(await Deno.readTextFile(join(f.alpha.root, oldest)), "edited copy\n");
+  await f.close();
+});
+
+Deno.test("max_conflicts: another device's edit of a copy this device has not synced is not deleted", async () => {
+  const f = await fleet();
+  f.alpha.ctx.maxConflicts = 1;
+  await conflictRound(f, 1);
+  const [oldest] = await copyNames(f.alpha.root);
+  await f.bravo.pull();
+  await Deno.writeTextFile(join(f.bravo.root, oldest), "bravo's edit of the copy\n");
+  await f.bravo.push();
+  await conflictRound(f, 2);
+  const stored = await f.stored();
+  assert.deepEqual(stored.get(oldest), ["bravo's edit of the copy\n"]);
+  await f.close();
+});

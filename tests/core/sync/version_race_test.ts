@@ -8,6 +8,7 @@ import { readPathHeads } from "../../../core/sync/remote_heads.ts";
 import type { SyncContext } from "../../../core/sync/sync_context.ts";
 import { namespaceVersionsPrefix } from "../../../core/remote/remote_keys.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
+import { VersionRaceError, writeVersion } from "../../../core/sync/version_writer.ts";
 import { freshFleetBucket } from "../../support/fleet_bucket.ts";
 
 /**
@@ -94,4 +95,46 @@ Deno.test("two writers with one device id: the second gets a conflict, not an ov
 Deno.test("two writers with one device id: the second gets a conflict, not an overwrite (SeaweedFS)", async () => {
   await using store = await freshFleetBucket().openStore();
   await raceTwoWriters(store);
+});
+
+Deno.test("coverOnlySeen: a writer that lost its key to an unseen deletion stops instead of covering it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-race-" });
+  const store = createFsStore(join(dir, "store"));
+  await store.ensureReady();
+  const device = { id: crypto.randomUUID(), name: "twin" };
+  const twin = async (name: string): Promise<SyncContext> => ({
+    store,
+    state: await StateDb.open(join(dir, `${name}.db`)),
+    device,
+    bucket: "tcfs",
+    namespace: "default",
+  });
+  const [one, two] = [await twin("one"), await twin("two")];
+  const content = {
+    kind: "file" as const,
+    size: 0,
+    mode: 0o644,
+    mtime_ms: 0,
+    blake3: "0".repeat(64),
+    chunks: [],
+  };
+  const first = await writeVersion(one, "a.txt", { ...content, inline: "" }, {}, {
+    path: "a.txt",
+    heads: [],
+    dominated: [],
+  });
+  const seen = { path: "a.txt", heads: [first], dominated: [] };
+  // The twin deletes the path at the key `one` is about to take.
+  await writeVersion(two, "a.txt", { ...content, kind: "deleted" }, {}, seen);
+  await assert.rejects(
+    writeVersion(one, "a.txt", { ...content, size: 1 }, {}, seen, { coverOnlySeen: true }),
+    VersionRaceError,
+  );
+  const { heads } = await readPathHeads(store, one.state, "default", "a.txt", {
+    revoked: new Map(),
+  });
+  assert.deepEqual(heads.map((h) => h.version.kind), ["deleted"]);
+  for (const ctx of [one, two]) ctx.state.close();
+  store.close();
+  await Deno.remove(dir, { recursive: true });
 });
