@@ -365,7 +365,7 @@ async function applyPlan(
   restoreOptions: Omit<RestoreOptions, "beforeReplace">,
 ): Promise<Outcome> {
   if (plan.action === "unchanged") {
-    if (plan.adopt) {
+    if (plan.adopt && !trackedElsewhere(ctx, item.rel, plan.adopt.local.localPath)) {
       adopt(ctx, plan.adopt.local, plan.adopt.head);
       clearConflict(ctx.state, ctx.namespace, item.rel);
     }
@@ -405,11 +405,25 @@ async function applyPlan(
   crashPoint("before-state-commit");
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
-  adopt(ctx, restored, head);
+  if (!trackedElsewhere(ctx, item.rel, localPath)) {
+    adopt(ctx, restored, head);
+    clearConflict(ctx.state, ctx.namespace, item.rel);
+  }
   saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, prints);
   rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
-  clearConflict(ctx.state, ctx.namespace, item.rel);
   return "restored";
+}
+
+/**
+ * Whether this device syncs `rel` at another place than `localPath`. A pull there is a copy
+ * (to look at, to hand on) and leaves the record where it is: moving it would take the synced
+ * place's base away, so its next push would meet its own version as a conflict, and would let
+ * a stale copy at the synced place push over newer versions.
+ */
+function trackedElsewhere(ctx: SyncContext, rel: string, localPath: string): boolean {
+  const recorded = ctx.state.getTracked(trackedNamespace(ctx), rel);
+  return recorded !== undefined && recorded.kind !== "deleted" &&
+    recorded.localPath !== localPath;
 }
 
 /** Modified = differs from what this device last synced at that path. */

@@ -31,6 +31,9 @@ Deno.test("a pull into a second folder does not make the next push of the first 
   assert.equal(await Deno.readTextFile(join(peek, "a.txt")), "B's newer edit\n");
 
   // s1/a.txt on A still holds A's old content: pushing it must not replace B's version.
+  const unchanged = await a.tcfsJson<PushSummary>(["push", s1(a), remote("s1")]);
+  assert.equal(unchanged.files, 0);
+  await Deno.writeTextFile(join(s1(a), "a.txt"), "A's edit of the old content\n");
   const pushed = await a.tcfsJson<PushSummary>(["push", s1(a), remote("s1")], {
     allowCodes: [3],
   });
@@ -39,6 +42,18 @@ Deno.test("a pull into a second folder does not make the next push of the first 
   const check = join(tmp, "check.txt");
   await b.tcfsJson<PullSummary>(["pull", remote("s1/a.txt"), check]);
   assert.equal(await Deno.readTextFile(check), "B's newer edit\n");
+});
+
+Deno.test("a copy pulled elsewhere leaves the synced place its base: an edit there pushes as usual", async () => {
+  const { tmp, a, remote, s1 } = await fleet();
+  await Deno.writeTextFile(join(s1(a), "a.txt"), "first\n");
+  await a.tcfsJson<PushSummary>(["push", s1(a), remote("s1")]);
+  const copy = join(tmp, "copy.txt");
+  await a.tcfsJson<PullSummary>(["pull", remote("s1/a.txt"), copy]);
+  assert.equal(await Deno.readTextFile(copy), "first\n");
+  await Deno.writeTextFile(join(s1(a), "a.txt"), "second\n");
+  const pushed = await a.tcfsJson<PushSummary>(["push", s1(a), remote("s1")]);
+  assert.deepEqual([pushed.files, pushed.conflicts], [1, []]);
 });
 
 /** The state rows of `home` under tcfs/default at or below `rel`. */
