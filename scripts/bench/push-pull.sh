@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Push/pull benchmark against a local SeaweedFS, with rclone and restic measured in the same run
-# on the same server. Prints median wall times, ratios and tcfs's peak memory. Not a test.
+# on the same server (rclone at its best setting, --transfers 32). Prints median wall times,
+# ratios and tcfs's peak memory. Not a test.
 #
 #   scripts/bench/push-pull.sh [--runs N] [--size-mib N] [--files N]
 #
@@ -86,9 +87,9 @@ for ((run = 1; run <= RUNS; run++)); do
   tl+=("$(timed tcfs_as "$b" pull "$b/default/big.bin" "$WORK/pulled/big.bin")")
   cmp "$WORK/big/big.bin" "$WORK/pulled/big.bin"
   rb="$(fresh rclone)"
-  rp+=("$(timed rclone copy "$WORK/big/big.bin" "bench:$rb/")")
+  rp+=("$(timed rclone copy --transfers 32 "$WORK/big/big.bin" "bench:$rb/")")
   rm -rf "$WORK/rpulled"
-  rl+=("$(timed rclone copy "bench:$rb/big.bin" "$WORK/rpulled/")")
+  rl+=("$(timed rclone copy --transfers 32 "bench:$rb/big.bin" "$WORK/rpulled/")")
 
   # A 1 MiB edit in the middle of the file.
   cp "$WORK/big/big.bin" "$WORK/big/edited.bin"
@@ -97,11 +98,11 @@ for ((run = 1; run <= RUNS; run++)); do
   # Both tools start with the edit on disk, not with the kernel still writing the copy back.
   sync
   te+=("$(timed tcfs_as "$b" push "$WORK/big/big.bin")")
-  re+=("$(timed rclone copy "$WORK/big/big.bin" "bench:$rb/")")
+  re+=("$(timed rclone copy --transfers 32 "$WORK/big/big.bin" "bench:$rb/")")
 
   tb="$(fresh tree)"
   tt+=("$(timed tcfs_as "$tb" push "$WORK/tree")")
-  rt+=("$(timed rclone copy "$WORK/tree" "bench:$(fresh rtree)/tree")")
+  rt+=("$(timed rclone copy --transfers 32 "$WORK/tree" "bench:$(fresh rtree)/tree")")
   repo="s3:$TCFS_S3_ENDPOINT/$(fresh restic)"
   restic -r "$repo" init >/dev/null 2>&1
   st+=("$(timed restic -r "$repo" backup -q "$WORK/tree")")
