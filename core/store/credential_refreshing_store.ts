@@ -9,7 +9,7 @@
 
 import { TcfsError } from "../errors.ts";
 import { compareKeys } from "./key_order.ts";
-import type { ObjectInfo, ObjectStore } from "./object_store.ts";
+import type { ListOptions, ObjectInfo, ObjectStore } from "./object_store.ts";
 
 /** What {@linkcode CredentialRefreshOptions.onRefresh} is told after each reopen. */
 export interface CredentialRefreshInfo {
@@ -147,12 +147,12 @@ export function withCredentialRefresh(
     has: (key) => call("has", (store) => store.has(key)),
     delete: (key) => call("delete", (store) => store.delete(key)),
 
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
       let last: string | undefined;
       for (let refreshed = false;; refreshed = true) {
         const generation = acquire();
         try {
-          for await (const info of generation.store.list(prefix)) {
+          for await (const info of generation.store.list(prefix, options)) {
             if (last !== undefined && compareKeys(info.key, last) <= 0) continue;
             last = info.key;
             yield info;

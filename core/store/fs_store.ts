@@ -20,6 +20,7 @@ import { syncDirectory } from "../io/durable_directory.ts";
 import { compareKeys } from "./key_order.ts";
 import type {
   GetOptions,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   ObjectWithEtag,
@@ -192,16 +193,17 @@ export function createFsStore(root: string): ObjectStore {
       }
     },
 
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
       checkPrefix(prefix);
       // Only the directory the prefix names is walked; its last, partial
       // segment filters that directory's entries.
       const cut = prefix.lastIndexOf("/") + 1;
       const found: ObjectInfo[] = [];
-      const limit = createLimiter(LIST_CONCURRENCY);
-      await collectKeys(rootDir, prefix.slice(0, cut), prefix.slice(cut), limit, found);
-      found.sort((a, b) => compareKeys(a.key, b.key));
-      yield* found;
+      const walk = { limit: createLimiter(LIST_CONCURRENCY), folders: options.delimiter === "/" };
+      await collectKeys(rootDir, prefix.slice(0, cut), prefix.slice(cut), walk, found);
+      const after = options.startAfter;
+      yield* found.filter((info) => after === undefined || compareKeys(info.key, after) > 0)
+        .sort((a, b) => compareKeys(a.key, b.key));
     },
 
     async delete(key: string) {
@@ -220,16 +222,18 @@ export function createFsStore(root: string): ObjectStore {
 
 /**
  * Walks `<root>/<keyPrefix>`, adding every regular file whose name starts with
- * `namePrefix`. One limiter bounds open directories and stats across the whole
+ * `namePrefix`; with `folders`, a subdirectory is one entry (`<key>/`) instead of its
+ * files. One limiter bounds open directories and stats across the whole
  * walk; no slot is held while waiting for subdirectories, so it cannot deadlock.
  */
 async function collectKeys(
   root: string,
   keyPrefix: string,
   namePrefix: string,
-  limit: Limiter,
+  walk: { limit: Limiter; folders: boolean },
   out: ObjectInfo[],
 ): Promise<void> {
+  const { limit } = walk;
   const dir = `${root}/${keyPrefix}`;
   let entries: Deno.DirEntry[];
   try {
@@ -241,7 +245,8 @@ async function collectKeys(
   await Promise.all(entries.map(async (entry) => {
     if (!entry.name.startsWith(namePrefix) || entry.name.startsWith(RESERVED_NAME_PREFIX)) return;
     const key = keyPrefix + entry.name;
-    if (entry.isDirectory) return collectKeys(root, `${key}/`, "", limit, out);
+    if (entry.isDirectory && walk.folders) return void out.push({ key: `${key}/`, size: 0 });
+    if (entry.isDirectory) return collectKeys(root, `${key}/`, "", walk, out);
     if (!entry.isFile) return;
     try {
       out.push({ key, size: (await limit.run(() => Deno.stat(`${dir}${entry.name}`))).size });

@@ -38,6 +38,17 @@ export interface GetOptions {
   maxBytes?: number;
 }
 
+/** How to list keys. */
+export interface ListOptions {
+  /** Only keys after this one (in byte order): a reader resuming where it left off. */
+  startAfter?: string;
+  /**
+   * With `"/"`, keys below the next `/` after the prefix are rolled up into one entry per
+   * folder, its key ending in `/` and its size 0, as S3's common prefixes.
+   */
+  delimiter?: "/";
+}
+
 /** An object's bytes with the etag a conditional write can refer to. */
 export interface ObjectWithEtag {
   body: Uint8Array;
@@ -73,7 +84,7 @@ export interface ObjectStore {
   /** True when the key exists. */
   has(key: string): Promise<boolean>;
   /** Lists every key that starts with `prefix`, in lexicographic order. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Deletes the key; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

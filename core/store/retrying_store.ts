@@ -9,7 +9,7 @@
 
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 import { compareKeys } from "./key_order.ts";
-import type { ObjectInfo, ObjectStore, PutCondition } from "./object_store.ts";
+import type { ListOptions, ObjectInfo, ObjectStore, PutCondition } from "./object_store.ts";
 
 /** What {@linkcode RetryOptions.onRetry} is told before each new attempt. */
 export interface RetryInfo {
@@ -122,11 +122,11 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
       return current !== undefined && equalBytes(current, body);
     },
 
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
       let last: string | undefined;
       for (let attempt = 1;; attempt++) {
         try {
-          for await (const info of store.list(prefix)) {
+          for await (const info of store.list(prefix, options)) {
             if (last !== undefined && compareKeys(info.key, last) <= 0) continue;
             last = info.key;
             // Progress since the last failure earns a fresh set of attempts.

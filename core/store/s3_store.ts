@@ -19,8 +19,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { TcfsError } from "../errors.ts";
 import { tcfsVersion } from "../version.ts";
+import { compareKeys } from "./key_order.ts";
 import type {
   GetOptions,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   ObjectWithEtag,
@@ -261,7 +263,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       }
     },
 
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
       let token: string | undefined;
       do {
         let page;
@@ -271,6 +273,8 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
               Bucket: bucket,
               Prefix: prefix,
               ContinuationToken: token,
+              StartAfter: token === undefined ? options.startAfter : undefined,
+              Delimiter: options.delimiter,
               MaxKeys: LIST_PAGE_KEYS,
             }),
           );
@@ -285,9 +289,14 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
             { kind: "store_error", hint: "the endpoint is not a well-behaved S3 server; check it" },
           );
         }
+        const entries: ObjectInfo[] = [];
         for (const object of page.Contents ?? []) {
-          if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 };
+          if (object.Key !== undefined) entries.push({ key: object.Key, size: object.Size ?? 0 });
         }
+        for (const folder of page.CommonPrefixes ?? []) {
+          if (folder.Prefix !== undefined) entries.push({ key: folder.Prefix, size: 0 });
+        }
+        yield* entries.sort((a, b) => compareKeys(a.key, b.key));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     },

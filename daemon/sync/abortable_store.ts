@@ -43,8 +43,8 @@ export function abortableStore(store: ObjectStore, signal: AbortSignal): ObjectS
     putConditional: (key, body, condition) =>
       guard(() => store.putConditional(key, body, condition)),
     has: (key) => guard(() => store.has(key)),
-    async *list(prefix) {
-      for await (const info of store.list(prefix)) {
+    async *list(prefix, options) {
+      for await (const info of store.list(prefix, options)) {
         if (signal.aborted) throw stopped();
         yield info;
       }

@@ -7,7 +7,7 @@
  */
 
 import { TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
-import type { ObjectInfo, ObjectStore } from "../../core/store/object_store.ts";
+import type { ListOptions, ObjectInfo, ObjectStore } from "../../core/store/object_store.ts";
 
 /** The store calls a fault can target. */
 export type StoreOperation =
@@ -154,8 +154,13 @@ export function withFaults(store: ObjectStore): FaultyStore {
       call("putConditional", key, () => store.putConditional(key, body, condition), true),
     has: (key) => call("has", key, () => store.has(key), false),
     delete: (key) => call("delete", key, () => store.delete(key), undefined),
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
-      const listed = await call("list", prefix, () => Array.fromAsync(store.list(prefix)), []);
+    async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+      const listed = await call(
+        "list",
+        prefix,
+        () => Array.fromAsync(store.list(prefix, options)),
+        [],
+      );
       yield* listed;
     },
     close: () => store.close(),

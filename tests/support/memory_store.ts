@@ -10,6 +10,7 @@ import { compareKeys } from "../../core/store/key_order.ts";
 import { oversizedObject } from "../../core/store/oversized_object.ts";
 import type {
   GetOptions,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   ObjectWithEtag,
@@ -82,12 +83,18 @@ export function createMemoryStore(location = "memory://test"): MemoryStore {
       etags.delete(key);
       return Promise.resolve();
     },
-    async *list(prefix: string): AsyncIterable<ObjectInfo> {
-      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort(compareKeys);
-      for (const key of keys) {
-        const body = objects.get(key);
-        if (body) yield { key, size: body.length };
+    async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+      const entries = new Map<string, number>();
+      for (const [key, body] of objects) {
+        if (!key.startsWith(prefix)) continue;
+        const cut = options.delimiter ? key.indexOf("/", prefix.length) : -1;
+        if (cut >= 0) entries.set(key.slice(0, cut + 1), 0);
+        else entries.set(key, body.length);
       }
+      const after = options.startAfter;
+      const keys = [...entries.keys()]
+        .filter((key) => after === undefined || compareKeys(key, after) > 0).sort(compareKeys);
+      for (const key of keys) yield { key, size: entries.get(key)! };
     },
     close() {},
   };

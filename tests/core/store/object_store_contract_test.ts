@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createLimiter } from "../../../core/concurrency/limiter.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
-import type { ObjectStore } from "../../../core/store/object_store.ts";
+import type { ListOptions, ObjectStore } from "../../../core/store/object_store.ts";
 import { createS3Store } from "../../../core/store/s3_store.ts";
 import { servicesEnv } from "../../support/services_env.ts";
 import { createMemoryStore } from "../../support/memory_store.ts";
@@ -175,6 +175,23 @@ contractTest("list returns keys under a prefix in byte order, with sizes", async
   ]);
   assert.deepEqual(await listed("nothing"), []);
   assert.equal((await listed("")).length, keys.length);
+});
+
+contractTest("list resumes after a key and rolls folders up", async (store, p) => {
+  for (const key of ["j/a/01", "j/a/02", "j/a/03", "j/b/01", "j/c", "k/01"]) {
+    await store.put(`${p}${key}`, bytes(key));
+  }
+  const listed = async (prefix: string, options: ListOptions) =>
+    (await Array.fromAsync(store.list(`${p}${prefix}`, options))).map((i) => [
+      i.key.slice(p.length),
+      i.size,
+    ]);
+  assert.deepEqual(await listed("j/a/", { startAfter: `${p}j/a/01` }), [
+    ["j/a/02", 6],
+    ["j/a/03", 6],
+  ]);
+  assert.deepEqual(await listed("j/a/", { startAfter: `${p}j/a/03` }), []);
+  assert.deepEqual(await listed("j/", { delimiter: "/" }), [["j/a/", 0], ["j/b/", 0], ["j/c", 3]]);
 });
 
 contractTest("list pages through more than 1,000 keys", async (store, p) => {
