@@ -90,6 +90,8 @@ export const TCFS_ERROR_KINDS = [
   "conflict_changed",
   // Data from the store and events.
   "corrupt_version",
+  "corrupt_journal",
+  "journal_too_new",
   "missing_version",
   "corrupt_file",
   "corrupt_chunk",

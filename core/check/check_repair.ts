@@ -20,7 +20,7 @@ import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter } from "../sync/pack_writer.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { trackedFrom } from "../sync/tracked_record.ts";
-import { writeVersion } from "../sync/version_writer.ts";
+import { writeVersion } from "../journal/version_batch.ts";
 import { describeError } from "../errors.ts";
 
 /** What became of one broken head. */

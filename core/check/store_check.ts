@@ -12,7 +12,7 @@ import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import { completeVersion, type StoredVersion } from "../sync/remote_heads.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
 import { namespaceHeads, remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import {
   DamagedContentError,
@@ -154,6 +154,5 @@ async function readBack(
   counters: DownloadCounters,
   hasher: ChunkHasher | undefined,
 ): Promise<void> {
-  const version: FileVersion = await completeVersion(store, head);
-  await readVerifiedContent(store, version, { counters, hasher }, () => Promise.resolve());
+  await readVerifiedContent(store, head.version, { counters, hasher }, () => Promise.resolve());
 }

@@ -15,7 +15,7 @@ import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { contentDigest } from "../remote/file_digest.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { completeVersion, type StoredVersion } from "../sync/remote_heads.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
 import { durableLocalContent } from "../sync/local_content.ts";
@@ -25,7 +25,7 @@ import {
   type VersionContent,
   VersionRaceError,
   writeVersion,
-} from "../sync/version_writer.ts";
+} from "../journal/version_batch.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
 import { adopt } from "../sync/tracked_record.ts";
@@ -275,7 +275,7 @@ async function apply(
   const written = await writeVersion(ctx, site.rel, content, base, {
     path: site.rel,
     heads: loaded.shown,
-    dominated: now.dominated,
+    kept: now.kept,
   }, { coverOnlySeen: true });
   for (const copy of copies.filter(unversioned)) await storeCopy(ctx, site, copy);
   for (const copy of copies) await placeCopy(ctx, site, copy);
@@ -393,7 +393,7 @@ async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
   }
   await restoreVersion(
     ctx.store,
-    await completeVersion(ctx.store, copy.stored!),
+    copy.stored!.version,
     copy.localPath,
     { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
   );
@@ -407,13 +407,13 @@ async function contentOfSide(
   side: Side,
   packs: PackWriter,
 ): Promise<VersionContent> {
-  if (side.kind === "remote") return await contentOf(ctx, side.head);
-  if (side.version) return await contentOf(ctx, side.version);
+  if (side.kind === "remote") return await contentOf(side.head);
+  if (side.version) return await contentOf(side.version);
   return await durableLocalContent(side.entry, packs);
 }
 
-async function contentOf(ctx: SyncContext, head: StoredVersion): Promise<VersionContent> {
-  const version = await completeVersion(ctx.store, head);
+async function contentOf(head: StoredVersion): Promise<VersionContent> {
+  const version = head.version;
   const { kind, size, mode, mtime_ms, chunks, inline, target } = version;
   // The content goes into a version of the current format, whose digest covers the chunk list.
   const blake3 = version.format === 1 && kind === "file"

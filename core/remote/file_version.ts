@@ -109,6 +109,23 @@ export function parseFileVersion(
   } catch {
     throw corrupt(origin, "it is not valid UTF-8 JSON (truncated or garbage)");
   }
+  return checkFileVersion(value, origin, options);
+}
+
+/**
+ * Validates an untrusted value as a version, as {@linkcode parseFileVersion} does with
+ * bytes: for versions that arrive inside a larger object (a journal segment).
+ *
+ * @example
+ * ```ts
+ * const version = checkFileVersion(JSON.parse(text), "ns/default/j/…/0000000000000001.seg");
+ * ```
+ */
+export function checkFileVersion(
+  value: unknown,
+  origin: string,
+  options: { fromCache?: boolean } = {},
+): FileVersion {
   if (typeof value !== "object" || value === null) throw corrupt(origin, "it is not an object");
   const v = value as Record<string, unknown>;
   if (v.format !== 1 && v.format !== VERSION_FORMAT) {

@@ -5,7 +5,10 @@
  * ```
  * packs/<pack id>                                  chunks, stored back to back
  * chunks/<blake3>                                  one chunk (read-only: older pushes wrote these)
- * ns/<namespace>/v/<path-digest>/<device>-<n>.json one immutable version of one path
+ * ns/<namespace>/journal.json                      the namespace's journal marker, written once
+ * ns/<namespace>/j/<device>/<seq>.seg              one device's journal segment (versions it wrote)
+ * ns/<namespace>/cp/<covered>-<device>.ckpt        a checkpoint: every head, up to per-device cursors
+ * ns/<namespace>/v/<path-digest>/<device>-<n>.json one version of one path (before the journal)
  * tcfs-meta/devices/<device>.json                  a device's registration
  * tcfs-meta/devices.json                           fleet index, rebuilt from the above
  * tcfs-meta/revoked/<device>.json                  revocation marker, written by the revoker
@@ -61,6 +64,70 @@ export function assertNamespace(namespace: string): string {
  */
 export async function pathDigest(rel: string): Promise<string> {
   return (await blake3Hex(new TextEncoder().encode(rel))).slice(0, 32);
+}
+
+/** The object that says a namespace keeps its versions in journals (`journal_marker.ts`). */
+export function journalMarkerKey(namespace: string): string {
+  return `ns/${assertNamespace(namespace)}/journal.json`;
+}
+
+/** Prefix of every device's journal in `namespace`; one folder per device below it. */
+export function journalPrefix(namespace: string): string {
+  return `ns/${assertNamespace(namespace)}/j/`;
+}
+
+/** Prefix of one device's journal segments. */
+export function deviceJournalPrefix(namespace: string, device: string): string {
+  return `${journalPrefix(namespace)}${device}/`;
+}
+
+/** Digits of a segment number in its key: keys then list in number order. */
+const SEQ_DIGITS = 16;
+
+/**
+ * The key of segment `seq` of `device`'s journal; `seq` 0 names the place before the
+ * first segment (where a reader that has read none resumes).
+ *
+ * @example
+ * ```ts
+ * segmentKey("default", id, 3); // "ns/default/j/<id>/0000000000000003.seg"
+ * ```
+ */
+export function segmentKey(namespace: string, device: string, seq: number): string {
+  return `${deviceJournalPrefix(namespace, device)}${String(seq).padStart(SEQ_DIGITS, "0")}.seg`;
+}
+
+/** What a segment key says; undefined for anything else. */
+export function parseSegmentKey(
+  key: string,
+): { namespace: string; device: string; seq: number } | undefined {
+  const match = /^ns\/([^/]+)\/j\/([0-9a-f-]{36})\/([0-9]{16})\.seg$/.exec(key);
+  if (!match || !NAMESPACE_PATTERN.test(match[1]) || Number(match[3]) < 1) return undefined;
+  return { namespace: match[1], device: match[2], seq: Number(match[3]) };
+}
+
+/** Prefix of a namespace's checkpoints. */
+export function checkpointPrefix(namespace: string): string {
+  return `ns/${assertNamespace(namespace)}/cp/`;
+}
+
+/**
+ * The key of a checkpoint covering `covered` segments in all (the sum of its cursors), so
+ * the last one listed covers the most.
+ */
+export function checkpointKey(namespace: string, covered: number, device: string): string {
+  return `${checkpointPrefix(namespace)}${
+    String(covered).padStart(SEQ_DIGITS, "0")
+  }-${device}.ckpt`;
+}
+
+/** What a checkpoint key says; undefined for anything else. */
+export function parseCheckpointKey(
+  key: string,
+): { namespace: string; covered: number; device: string } | undefined {
+  const match = /^ns\/([^/]+)\/cp\/([0-9]{16})-([0-9a-f-]{36})\.ckpt$/.exec(key);
+  if (!match || !NAMESPACE_PATTERN.test(match[1])) return undefined;
+  return { namespace: match[1], covered: Number(match[2]), device: match[3] };
 }
 
 /** Prefix under which every version of every path in `namespace` lives. */

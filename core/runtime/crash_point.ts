@@ -13,6 +13,8 @@ export type CrashPoint =
   | "after-packs"
   /** Push: the version is written, the local state not yet. */
   | "after-version"
+  /** Push: its last segment is written, the checkpoint that was due not yet. */
+  | "before-checkpoint"
   /** Pull: the temp file is complete and synced, not yet renamed over the target. */
   | "before-rename"
   /** Pull: the file is in place, its tracked row not yet written. */

@@ -23,12 +23,14 @@
  * @module
  */
 
+import { forgetStoreJournals } from "../journal/folded_versions.ts";
 import { TcfsError } from "../errors.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "./state_db.ts";
 import { STORE_ID_KEY } from "../remote/remote_keys.ts";
 import { forgetChunkLocations } from "./chunk_locations.ts";
 import { forgetChunkPrints } from "./chunk_prints.ts";
+import { storeFilingPrefix } from "./store_filing.ts";
 
 /** What {@linkcode checkStoreIdentity} found. */
 export type StoreIdentityCheck =
@@ -100,6 +102,7 @@ async function readStoreId(store: ObjectStore): Promise<string | undefined> {
 /** Drops what the device knew about the store at `location`, keeping its local copies' records. */
 function forgetStore(state: StateDb, location: string): void {
   state.unlinkFromStore(location);
+  forgetStoreJournals(state, storeFilingPrefix(location));
   forgetChunkPrints(state, location);
   forgetChunkLocations(state, location);
 }

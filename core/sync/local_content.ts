@@ -8,7 +8,7 @@
 import type { LocalEntry } from "./local_scanner.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { saveFile, type SaveOptions, type StagedContent } from "./file_saver.ts";
-import type { VersionContent } from "./version_writer.ts";
+import type { VersionContent } from "../journal/version_batch.ts";
 
 const NOTHING_TO_UPLOAD = Promise.resolve();
 

@@ -26,7 +26,7 @@ import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
 import type { DownloadCounters } from "./verified_content.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
-import { completeVersion, type PathHeads, type StoredVersion } from "./remote_heads.ts";
+import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import {
   namespaceHeads,
   pathHeads,
@@ -386,7 +386,7 @@ async function applyPlan(
       adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
     }
   }
-  const version = await completeVersion(ctx.store, head);
+  const version = head.version;
   const prints = await restoreVersion(ctx.store, version, localPath, {
     ...restoreOptions,
     beforeReplace: async () => {

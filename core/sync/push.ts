@@ -34,7 +34,8 @@ import {
 } from "./deletion_guard.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedPaths } from "./vanished_paths.ts";
-import { VersionRaceError, writeVersion } from "./version_writer.ts";
+import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
+import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
@@ -120,8 +121,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     }
     return !unchanged;
   });
-  const headsFor = await headsLookup(ctx, request.remoteRel, changed.length + deletions.length);
+  const headsFor = await headsLookup(ctx);
   const packs = createPackWriter(ctx.store);
+  const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
   const progress: TransferProgress = {
     filesDone: 0,
@@ -143,7 +145,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     tracked: TrackedEntry | undefined,
   ) => {
     const base = tracked?.baseVclock ?? {};
-    const seen = await headsFor(rel);
+    const seen = headsFor(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
     if (unseenLive.length > 0) {
@@ -177,7 +179,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
     // Versions in the store name only durable chunks; their packs are checked before reuse.
     const known = new Map(
-      [...seen.heads, ...seen.dominated].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
+      [...seen.heads, ...seen.kept].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
     const previous = tracked && loadChunkPrints(ctx.state, ns, rel, tracked.baseKey);
     const { content, durable, prints } = await localContent(entry, packs, {
@@ -193,7 +195,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       crashPoint("after-packs");
       let written;
       try {
-        written = await writeVersion(ctx, rel, content, base, seen);
+        written = await batch.write(rel, content, base, seen);
       } catch (err) {
         if (!(err instanceof VersionRaceError)) throw err;
         met.push({
@@ -225,10 +227,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   };
 
   const met: MetConflict[] = [];
-  // Staging and writing have their own slots: a file waiting for its pack to
-  // fill must not hold up the files that would fill it.
   const stageLimiter = createLimiter(ctx.fileConcurrency ?? 32);
-  const writeLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
     ...changed.map((e): [string, LocalEntry, TrackedEntry | undefined] => [
@@ -256,20 +255,27 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   );
   // Once every file is staged, the last, partly filled pack can go.
   const allStaged = Promise.all(staged).then(() => packs.flush());
-  await Promise.all(staged.map(async (stage, i) => {
-    const ready = await stage;
-    if (ready && !fatal) {
-      try {
-        await ready.durable;
-        await writeLimiter.run(ready.write);
-      } catch (err) {
-        failed(jobs[i][0], err);
-      }
-    }
+  const done = () => {
     progress.filesDone++;
     report();
+  };
+  // A version joins the batch once its packs are durable; the batch writes a segment per
+  // thousand versions, and the rest once every file has joined.
+  const writes: Promise<void>[] = [];
+  await Promise.all(staged.map(async (stage, i) => {
+    const ready = await stage;
+    if (!ready || fatal) return done();
+    try {
+      await ready.durable;
+    } catch (err) {
+      failed(jobs[i][0], err);
+      return done();
+    }
+    writes.push(ready.write().catch((err) => failed(jobs[i][0], err)).finally(done));
   }));
   await allStaged;
+  await batch.flush();
+  await Promise.all(writes);
   summary.chunks_uploaded = packs.counters.chunksUploaded;
   summary.bytes_uploaded = packs.counters.bytesUploaded;
   if (fatal) throw fatal;
@@ -278,6 +284,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.conflicts.sort();
     return summary;
   }
+  await writeCheckpointIfDue(ctx);
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();

@@ -7,14 +7,9 @@
 import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
-import type { StoredVersion } from "./remote_heads.ts";
-import {
-  type NamespaceHeads,
-  type PathHeads,
-  readNamespaceHeads,
-  readPathHeads,
-} from "./remote_heads.ts";
-import { isUnderRel } from "../paths/remote_path.ts";
+import type { NamespaceHeads, PathHeads, StoredVersion } from "../journal/stored_version.ts";
+import { foldedNamespace, foldedPath } from "../journal/folded_versions.ts";
+import { catchUp } from "../journal/journal_catch_up.ts";
 import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
 
@@ -116,62 +111,54 @@ export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
 }
 
 /**
- * The heads of one path as this context sees them: revoked devices' later versions left out.
- * Every reader of heads goes through this or {@linkcode namespaceHeads}, so none can forget
- * revocation.
+ * The heads of one path as this context sees them, after catching up with the store: revoked
+ * devices' later versions left out. Every reader of heads goes through this,
+ * {@linkcode namespaceHeads} or {@linkcode headsLookup}, so none can forget revocation or read
+ * a stale fold.
  *
  * @example
  * ```ts
  * const { heads } = await pathHeads(ctx, "docs/a.txt");
  * ```
  */
-export function pathHeads(ctx: SyncContext, rel: string): Promise<PathHeads> {
-  return readPathHeads(ctx.store, ctx.state, ctx.namespace, rel, { revoked: ctx.revoked });
+export async function pathHeads(ctx: SyncContext, rel: string): Promise<PathHeads> {
+  for (const err of await catchUp(ctx)) ctx.log?.("warning", err.message);
+  return foldedPath(ctx.state, trackedNamespace(ctx), rel);
 }
 
 /**
- * The heads of every path of the context's namespace that `wanted` accepts, revoked
- * devices' later versions left out; unreadable versions are collected, not thrown.
+ * The heads of every path of the context's namespace that `wanted` accepts, after catching
+ * up; what could not be read is collected, not thrown.
  *
  * @example
  * ```ts
  * const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, "docs"));
  * ```
  */
-export function namespaceHeads(
+export async function namespaceHeads(
   ctx: SyncContext,
   wanted: (rel: string) => boolean,
 ): Promise<NamespaceHeads> {
-  return readNamespaceHeads(ctx.store, ctx.state, ctx.namespace, wanted, {
-    revoked: ctx.revoked,
-  });
+  const unreadable = await catchUp(ctx);
+  return { byPath: foldedNamespace(ctx.state, trackedNamespace(ctx), wanted), unreadable };
 }
 
-/** Looks up heads for many paths with as few requests as the count allows. */
-export type HeadsLookup = (rel: string) => Promise<PathHeads>;
-
-/** Past this many paths one namespace listing is cheaper than a listing per path. */
-const BULK_LISTING_THRESHOLD = 32;
+/** Looks up heads for many paths: one catch-up, then no request per path. */
+export type HeadsLookup = (rel: string) => PathHeads;
 
 /**
- * Returns a lookup for the heads of paths below `prefix`: a per-path listing
- * for a few paths, one namespace listing for many.
+ * Catches up once and returns a lookup of heads that costs no request.
  *
  * @example
  * ```ts
- * const headsFor = await headsLookup(ctx, "docs", changed.length);
- * const { heads } = await headsFor("docs/a.txt");
+ * const headsFor = await headsLookup(ctx);
+ * const { heads } = headsFor("docs/a.txt");
  * ```
  */
-export async function headsLookup(
-  ctx: SyncContext,
-  prefix: string,
-  pathCount: number,
-): Promise<HeadsLookup> {
-  if (pathCount <= BULK_LISTING_THRESHOLD) return (rel) => pathHeads(ctx, rel);
-  const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
-  const empty = (rel: string): PathHeads => ({ path: rel, heads: [], dominated: [] });
-  return (rel) => Promise.resolve(byPath.get(rel) ?? empty(rel));
+export async function headsLookup(ctx: SyncContext): Promise<HeadsLookup> {
+  for (const err of await catchUp(ctx)) ctx.log?.("warning", err.message);
+  const ns = trackedNamespace(ctx);
+  return (rel) => foldedPath(ctx.state, ns, rel);
 }
 
 /** All heads' clocks, for merging into a new version's clock. */

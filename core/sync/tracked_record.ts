@@ -6,7 +6,7 @@
 
 import type { TrackedEntry } from "../state/state_db.ts";
 import type { LocalEntry } from "./local_scanner.ts";
-import type { StoredVersion } from "./remote_heads.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
 import type { SyncContext } from "./sync_context.ts";
 import { trackedNamespace } from "./sync_context.ts";
 

@@ -1,0 +1,223 @@
+/**
+ * This device's fold of a namespace's journals, in the state database: every head and kept
+ * version by path, and per device the last segment folded in. Reading heads costs no request;
+ * catching up (`journal_catch_up.ts`) adds what is new.
+ *
+ * Rows are filed under the tracked namespace (`trackedNamespace`: store and namespace), so
+ * two stores never mix.
+ *
+ * @module
+ */
+
+import type { StateDb } from "../state/state_db.ts";
+import type { FileVersion } from "../remote/file_version.ts";
+import { versionKey } from "../remote/remote_keys.ts";
+import { type FoldedPath, foldVersion } from "./head_fold.ts";
+import type { PathHeads, StoredVersion } from "./stored_version.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS journal_versions (
+  ns TEXT NOT NULL, path TEXT NOT NULL, key TEXT NOT NULL, head INTEGER NOT NULL,
+  body BLOB NOT NULL, PRIMARY KEY (ns, path, key));
+CREATE TABLE IF NOT EXISTS journal_cursors (
+  ns TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (ns, device));
+`;
+
+function ready(state: StateDb): StateDb {
+  state.ensureSchema(SCHEMA);
+  return state;
+}
+
+/**
+ * The name of `version` (see {@linkcode StoredVersion}).
+ *
+ * @example
+ * ```ts
+ * const stored = await storedVersion("default", version);
+ * ```
+ */
+export async function storedVersion(
+  namespace: string,
+  version: FileVersion,
+): Promise<StoredVersion> {
+  const counter = version.vclock[version.author] ?? 0;
+  return { key: await versionKey(namespace, version.path, version.author, counter), version };
+}
+
+/**
+ * The heads and kept versions of one path.
+ *
+ * @example
+ * ```ts
+ * const { heads } = foldedPath(state, ns, "docs/a.txt");
+ * ```
+ */
+export function foldedPath(state: StateDb, ns: string, path: string): PathHeads {
+  const rows = ready(state).statement(
+    "SELECT key, head, body FROM journal_versions WHERE ns = ? AND path = ?",
+  ).all(ns, path);
+  return groupRows(path, rows as unknown as Row[]);
+}
+
+/**
+ * Every path of the namespace that `wanted` accepts, with its heads and kept versions.
+ *
+ * @example
+ * ```ts
+ * for (const [path, { heads }] of foldedNamespace(state, ns, () => true)) console.log(path);
+ * ```
+ */
+export function foldedNamespace(
+  state: StateDb,
+  ns: string,
+  wanted: (path: string) => boolean,
+): Map<string, PathHeads> {
+  const byPath = new Map<string, Row[]>();
+  const rows = ready(state).statement(
+    "SELECT path, key, head, body FROM journal_versions WHERE ns = ?",
+  ).iterate(ns);
+  for (const row of rows as unknown as Iterable<Row & { path: string }>) {
+    if (!wanted(row.path)) continue;
+    const list = byPath.get(row.path) ?? [];
+    list.push(row);
+    byPath.set(row.path, list);
+  }
+  return new Map([...byPath].map(([path, list]) => [path, groupRows(path, list)]));
+}
+
+/** Whether anything was folded for `ns` yet (a device that has read no journal starts from a checkpoint). */
+export function hasFolded(state: StateDb, ns: string): boolean {
+  return ready(state).statement("SELECT 1 FROM journal_cursors WHERE ns = ? LIMIT 1").get(ns) !==
+      undefined ||
+    state.statement("SELECT 1 FROM journal_versions WHERE ns = ? LIMIT 1").get(ns) !== undefined;
+}
+
+/**
+ * Per device, the last segment folded in.
+ *
+ * @example
+ * ```ts
+ * const after = journalCursors(state, ns).get(device) ?? 0;
+ * ```
+ */
+export function journalCursors(state: StateDb, ns: string): Map<string, number> {
+  const rows = ready(state).statement("SELECT device, seq FROM journal_cursors WHERE ns = ?")
+    .all(ns) as unknown as { device: string; seq: number }[];
+  return new Map(rows.map((row) => [row.device, Number(row.seq)]));
+}
+
+/**
+ * Folds `versions` in, and moves `cursors` forward (never back), in one transaction: a
+ * crash leaves the fold either before or after a whole segment.
+ *
+ * @example
+ * ```ts
+ * foldIn(state, ns, await Promise.all(segment.versions.map((v) => storedVersion(name, v))),
+ *   new Map([[segment.device, segment.seq]]));
+ * ```
+ */
+export function foldIn(
+  state: StateDb,
+  ns: string,
+  versions: readonly StoredVersion[],
+  cursors: ReadonlyMap<string, number> = new Map(),
+): void {
+  ready(state);
+  const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
+  state.transaction(() => {
+    for (const incoming of versions) {
+      const path = incoming.version.path;
+      let entry = paths.get(path);
+      if (!entry) {
+        const before = foldedPath(state, ns, path);
+        entry = { before, after: before };
+        paths.set(path, entry);
+      }
+      entry.after = foldVersion(entry.after, incoming) ?? entry.after;
+    }
+    const remove = state.statement(
+      "DELETE FROM journal_versions WHERE ns = ? AND path = ? AND key = ?",
+    );
+    const insert = state.statement(
+      "INSERT OR REPLACE INTO journal_versions (ns, path, key, head, body) VALUES (?, ?, ?, ?, ?)",
+    );
+    for (const [path, { before, after }] of paths) {
+      if (after === before) continue;
+      const rows = new Map<string, [StoredVersion, number]>([
+        ...after.heads.map((v): [string, [StoredVersion, number]] => [v.key, [v, 1]]),
+        ...after.kept.map((v): [string, [StoredVersion, number]] => [v.key, [v, 0]]),
+      ]);
+      const was = new Map<string, number>([
+        ...before.heads.map((v): [string, number] => [v.key, 1]),
+        ...before.kept.map((v): [string, number] => [v.key, 0]),
+      ]);
+      for (const key of was.keys()) if (!rows.has(key)) remove.run(ns, path, key);
+      for (const [key, [v, head]] of rows) {
+        if (was.get(key) === head) continue;
+        insert.run(ns, path, key, head, new TextEncoder().encode(JSON.stringify(v.version)));
+      }
+    }
+    const advance = state.statement(
+      `INSERT INTO journal_cursors (ns, device, seq) VALUES (?, ?, ?)
+       ON CONFLICT (ns, device) DO UPDATE SET seq = max(seq, excluded.seq)`,
+    );
+    for (const [device, seq] of cursors) advance.run(ns, device, seq);
+  });
+}
+
+/**
+ * Forgets the fold of every namespace filed under `prefix` (a store that was replaced, a
+ * revocation that changes what counts), so the next catch-up reads the journals afresh.
+ *
+ * @example
+ * ```ts
+ * forgetFolded(state, trackedNamespace(ctx));
+ * ```
+ */
+export function forgetFolded(state: StateDb, prefix: string): void {
+  ready(state);
+  state.transaction(() => {
+    for (const table of ["journal_versions", "journal_cursors"]) {
+      state.statement(`DELETE FROM ${table} WHERE substr(ns, 1, ?) = ?`).run(prefix.length, prefix);
+    }
+  });
+}
+
+interface Row {
+  key: string;
+  head: number;
+  body: Uint8Array;
+}
+
+/** Rows were checked when they were folded in; the state database is this device's own. */
+function groupRows(path: string, rows: Row[]): PathHeads {
+  const heads: StoredVersion[] = [];
+  const kept: StoredVersion[] = [];
+  for (const row of rows) {
+    const version = JSON.parse(new TextDecoder().decode(row.body)) as FileVersion;
+    (Number(row.head) === 1 ? heads : kept).push({ key: row.key, version });
+  }
+  heads.sort((a, b) => (a.key < b.key ? -1 : 1));
+  kept.sort((a, b) => (a.key < b.key ? -1 : 1));
+  return { path, heads, kept };
+}
+
+/** Meta keys, each followed by a tracked namespace, that hold what this device knows of a journal. */
+export const JOURNAL_META = ["journal_marker:", "journal_revoked:", "journal_checkpointed:"];
+
+/**
+ * Forgets everything known about the journals of the store whose filing prefix is
+ * `storePrefix` (`storeFilingPrefix`): for a store that was emptied or replaced.
+ *
+ * @example
+ * ```ts
+ * forgetStoreJournals(state, storeFilingPrefix(store.location));
+ * ```
+ */
+export function forgetStoreJournals(state: StateDb, storePrefix: string): void {
+  forgetFolded(state, storePrefix);
+  for (const name of JOURNAL_META) {
+    const prefix = `${name}${storePrefix}`;
+    state.statement("DELETE FROM meta WHERE substr(key, 1, ?) = ?").run(prefix.length, prefix);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Catch-up: brings this device's fold of a namespace (`folded_versions.ts`) up to what the
+ * store holds. It costs one listing of the journal folders, one listing per device (of the
+ * segments after its cursor), one listing of the old layout, and one read per new segment:
+ * O(devices) requests when nothing changed, O(changes / segment size) after an absence.
+ *
+ * A device that has folded nothing starts from the newest checkpoint. A new revocation
+ * changes which versions count, so the fold then starts again from the namespace's base.
+ *
+ * @module
+ */
+
+import type { SyncContext } from "../sync/sync_context.ts";
+import { trackedNamespace } from "../sync/sync_context.ts";
+import { createLimiter } from "../concurrency/limiter.ts";
+import type { FileVersion } from "../remote/file_version.ts";
+import { deviceJournalPrefix, journalPrefix, segmentKey } from "../remote/remote_keys.ts";
+import { parseSegmentKey } from "../remote/remote_keys.ts";
+import { TcfsError } from "../errors.ts";
+import { decodeSegment, MAX_SEGMENT_RAW_BYTES } from "./journal_codec.ts";
+import {
+  foldIn,
+  forgetFolded,
+  hasFolded,
+  journalCursors,
+  storedVersion,
+} from "./folded_versions.ts";
+import { forgetLegacyReads, journalMarker } from "./journal_marker.ts";
+import { newestCheckpoint } from "./journal_checkpoint.ts";
+import { legacyVersionKeys, readLegacyVersions } from "./legacy_versions.ts";
+
+/** Segments are compressed JSON: stored, they are smaller than decoded. */
+const MAX_SEGMENT_STORED_BYTES = MAX_SEGMENT_RAW_BYTES + 1024;
+
+const DEVICE_ID = /^[0-9a-f-]{36}$/;
+
+/** Catch-ups in flight, per state database and namespace: one at a time is enough. */
+const running = new WeakMap<object, Map<string, Promise<TcfsError[]>>>();
+
+/**
+ * Folds in what the store holds that this device has not folded yet. Returns what could not
+ * be read (a damaged segment stops its device's journal there until it reads again).
+ *
+ * @example
+ * ```ts
+ * const unreadable = await catchUp(ctx);
+ * const { heads } = foldedPath(ctx.state, trackedNamespace(ctx), "a.txt");
+ * ```
+ */
+export function catchUp(ctx: SyncContext): Promise<TcfsError[]> {
+  const ns = trackedNamespace(ctx);
+  const inFlight = running.get(ctx.state) ?? new Map<string, Promise<TcfsError[]>>();
+  running.set(ctx.state, inFlight);
+  const current = inFlight.get(ns);
+  if (current) return current;
+  const next = catchUpOnce(ctx, ns).finally(() => inFlight.delete(ns));
+  inFlight.set(ns, next);
+  return next;
+}
+
+async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
+  const unreadable: TcfsError[] = [];
+  const marker = await journalMarker(ctx);
+  const fromBase = revocationsChanged(ctx, ns);
+  if (fromBase) {
+    forgetFolded(ctx.state, ns);
+    ctx.log?.("info", `revocations changed: folding ${ctx.namespace} again from its base`);
+  }
+  if (!hasFolded(ctx.state, ns)) {
+    // Old-layout versions read before this fold started may not be in it.
+    forgetLegacyReads(ctx);
+    const start = fromBase
+      ? (marker.base
+        ? await newestCheckpoint(ctx, (e) => unreadable.push(e), marker.base)
+        : undefined)
+      : await newestCheckpoint(ctx, (e) => unreadable.push(e));
+    const versions = start ? counted(ctx, start.versions) : [];
+    foldIn(
+      ctx.state,
+      ns,
+      await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
+      new Map([...Object.entries(start?.cursors ?? {}), [
+        ctx.device.id,
+        start?.cursors[ctx.device.id] ?? 0,
+      ]]),
+    );
+  }
+  const cursors = journalCursors(ctx.state, ns);
+  const devices = await journalDevices(ctx);
+  const limiter = createLimiter(8);
+  await Promise.all(
+    devices.map((device) =>
+      limiter.run(() => foldDevice(ctx, ns, device, cursors.get(device) ?? 0, unreadable))
+    ),
+  );
+  const legacy = await readLegacyVersions(
+    ctx.store,
+    ctx.state,
+    await legacyVersionKeys(ctx.store, ctx.namespace),
+  );
+  unreadable.push(...legacy.unreadable);
+  foldIn(ctx.state, ns, legacy.versions.filter((v) => counts(ctx, v.version)));
+  return unreadable;
+}
+
+/** The devices with a journal in the namespace. */
+async function journalDevices(ctx: SyncContext): Promise<string[]> {
+  const prefix = journalPrefix(ctx.namespace);
+  const devices: string[] = [];
+  for await (const info of ctx.store.list(prefix, { delimiter: "/" })) {
+    const device = info.key.slice(prefix.length, -1);
+    if (info.key.endsWith("/") && DEVICE_ID.test(device)) devices.push(device);
+  }
+  return devices;
+}
+
+/** Folds `device`'s segments after `after`, in order, each in its own transaction. */
+async function foldDevice(
+  ctx: SyncContext,
+  ns: string,
+  device: string,
+  after: number,
+  unreadable: TcfsError[],
+): Promise<void> {
+  const keys: string[] = [];
+  const startAfter = segmentKey(ctx.namespace, device, after);
+  for await (
+    const info of ctx.store.list(deviceJournalPrefix(ctx.namespace, device), { startAfter })
+  ) {
+    if (parseSegmentKey(info.key)) keys.push(info.key);
+  }
+  for (const key of keys) {
+    const body = await ctx.store.get(key, { maxBytes: MAX_SEGMENT_STORED_BYTES });
+    if (!body) continue; // removed since the listing
+    let segment;
+    try {
+      segment = await decodeSegment(body, key);
+    } catch (err) {
+      if (!(err instanceof TcfsError) || err.kind !== "corrupt_journal") throw err;
+      // Later segments wait: folding them past a hole would hide what the hole held.
+      unreadable.push(err);
+      return;
+    }
+    const versions = counted(ctx, segment.versions);
+    foldIn(
+      ctx.state,
+      ns,
+      await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
+      new Map([[device, segment.seq]]),
+    );
+  }
+}
+
+/** Whether a version counts: a revoked device's versions from after its revocation do not. */
+function counts(ctx: SyncContext, version: FileVersion): boolean {
+  const revokedAt = ctx.revoked?.get(version.author);
+  // written_at is the author's claim; see OPERATIONS.md on what revocation protects.
+  return revokedAt === undefined || version.written_at <= revokedAt;
+}
+
+function counted(ctx: SyncContext, versions: FileVersion[]): FileVersion[] {
+  return versions.filter((v) => counts(ctx, v));
+}
+
+/**
+ * Whether the revocations differ from those the fold was made with (and remembers the new
+ * ones). The first fold has nothing to differ from.
+ */
+function revocationsChanged(ctx: SyncContext, ns: string): boolean {
+  const key = `journal_revoked:${ns}`;
+  const now = JSON.stringify([...(ctx.revoked ?? new Map())].sort());
+  const before = ctx.state.getMeta(key);
+  if (before === now) return false;
+  ctx.state.setMeta(key, now);
+  return before !== undefined && hasFolded(ctx.state, ns);
+}

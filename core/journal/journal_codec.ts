@@ -1,0 +1,179 @@
+/**
+ * The bytes of journal objects: segments (the versions one device wrote in one go) and
+ * checkpoints (every kept version of a namespace up to per-device cursors). Both are JSON in
+ * a chunk's stored form (`chunk_codec.ts`: a format byte, then zstd or raw), so the one
+ * codec that will seal chunks for end-to-end encryption seals these too.
+ *
+ * Everything decoded here came from the store and is checked: the envelope, the shape, every
+ * version (`checkFileVersion`), and that the object belongs under its key.
+ *
+ * @module
+ */
+
+import { decodeChunk, encodeChunk } from "../chunking/chunk_codec.ts";
+import { checkFileVersion, type FileVersion, MAX_VERSION_BYTES } from "../remote/file_version.ts";
+import { parseCheckpointKey, parseSegmentKey } from "../remote/remote_keys.ts";
+import { TcfsError } from "../errors.ts";
+
+/** The journal format this tcfs writes and reads; a marker or object with a higher one is refused. */
+export const JOURNAL_FORMAT = 1;
+
+/** The oldest tcfs release that reads {@linkcode JOURNAL_FORMAT}, named in messages to older ones. */
+export const JOURNAL_MIN_TCFS = "0.8.0";
+
+/** Versions a writer puts in one segment before starting the next. */
+export const SEGMENT_MAX_VERSIONS = 1000;
+
+/**
+ * A decoded segment may hold one version at the version cap plus a full batch of small ones;
+ * more is not something this tcfs wrote.
+ */
+export const MAX_SEGMENT_RAW_BYTES = 2 * MAX_VERSION_BYTES;
+
+/** A checkpoint holds every kept version of a namespace: generous, but bounded. */
+export const MAX_CHECKPOINT_RAW_BYTES = 1024 * 1024 * 1024;
+
+/** One device's versions, written in one go. */
+export interface Segment {
+  journal: typeof JOURNAL_FORMAT;
+  namespace: string;
+  device: string;
+  seq: number;
+  written_at: string;
+  versions: FileVersion[];
+}
+
+/** A namespace's versions as one device had folded them, up to `cursors`. */
+export interface Checkpoint {
+  journal: typeof JOURNAL_FORMAT;
+  namespace: string;
+  author: string;
+  written_at: string;
+  /** Per device, the last segment folded in. */
+  cursors: Record<string, number>;
+  /** Every head, and the content each deletion keeps (`head_fold.ts`). */
+  versions: FileVersion[];
+}
+
+/**
+ * Encodes a segment or checkpoint for the store.
+ *
+ * @example
+ * ```ts
+ * await store.putConditional(key, encodeJournalObject(segment), { ifNoneMatch: "*" });
+ * ```
+ */
+export function encodeJournalObject(value: Segment | Checkpoint): Uint8Array {
+  return encodeChunk(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/**
+ * Decodes and checks a segment read from `key`.
+ *
+ * @throws {TcfsError} kind `corrupt_journal` when it is damaged or misplaced,
+ *   `journal_too_new` when a newer tcfs wrote it.
+ *
+ * @example
+ * ```ts
+ * const segment = await decodeSegment(await store.get(key), key);
+ * ```
+ */
+export async function decodeSegment(stored: Uint8Array, key: string): Promise<Segment> {
+  const where = parseSegmentKey(key);
+  const value = await decodeEnvelope(stored, key, MAX_SEGMENT_RAW_BYTES);
+  if (typeof value.device !== "string" || typeof value.seq !== "number") {
+    throw corrupt(key, "device or seq is missing");
+  }
+  if (
+    !where || value.namespace !== where.namespace || value.device !== where.device ||
+    value.seq !== where.seq
+  ) {
+    throw corrupt(key, "its namespace, device or number does not match its key");
+  }
+  const versions = checkVersions(value.versions, key);
+  if (versions.some((v) => v.author !== where.device)) {
+    throw corrupt(key, "it holds a version another device wrote");
+  }
+  return { ...(value as unknown as Segment), versions };
+}
+
+/**
+ * Decodes and checks a checkpoint read from `key`.
+ *
+ * @throws {TcfsError} as {@linkcode decodeSegment}.
+ *
+ * @example
+ * ```ts
+ * const checkpoint = await decodeCheckpoint(await store.get(key), key);
+ * ```
+ */
+export async function decodeCheckpoint(stored: Uint8Array, key: string): Promise<Checkpoint> {
+  const where = parseCheckpointKey(key);
+  const value = await decodeEnvelope(stored, key, MAX_CHECKPOINT_RAW_BYTES);
+  if (!where || value.namespace !== where.namespace || value.author !== where.device) {
+    throw corrupt(key, "its namespace or author does not match its key");
+  }
+  const cursors = value.cursors;
+  const validCursors = typeof cursors === "object" && cursors !== null &&
+    Object.entries(cursors).every(([device, seq]) =>
+      /^[0-9a-f-]{36}$/.test(device) && Number.isSafeInteger(seq) && (seq as number) >= 0
+    );
+  if (!validCursors) throw corrupt(key, "cursors is not a map of device ids to segment numbers");
+  return { ...(value as unknown as Checkpoint), versions: checkVersions(value.versions, key) };
+}
+
+async function decodeEnvelope(
+  stored: Uint8Array,
+  key: string,
+  maxRawSize: number,
+): Promise<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    const raw = await decodeChunk(stored, { maxRawSize });
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+  } catch (err) {
+    throw corrupt(key, `it is not a journal object (${(err as Error).message})`);
+  }
+  if (typeof value !== "object" || value === null) throw corrupt(key, "it is not an object");
+  const object = value as Record<string, unknown>;
+  if (typeof object.journal === "number" && object.journal > JOURNAL_FORMAT) {
+    throw journalTooNew(key, object.journal);
+  }
+  if (object.journal !== JOURNAL_FORMAT) throw corrupt(key, "journal format is missing");
+  if (typeof object.written_at !== "string") throw corrupt(key, "written_at is missing");
+  return object;
+}
+
+function checkVersions(value: unknown, key: string): FileVersion[] {
+  if (!Array.isArray(value)) throw corrupt(key, "versions is not a list");
+  return value.map((v, i) => checkFileVersion(v, `${key} (version ${i + 1})`));
+}
+
+/**
+ * The error for a journal object or marker a newer tcfs wrote.
+ *
+ * @example
+ * ```ts
+ * throw journalTooNew("ns/default/journal.json", 2, "0.9.0");
+ * ```
+ */
+export function journalTooNew(key: string, format: unknown, requires?: unknown): TcfsError {
+  const release = typeof requires === "string" && /^[0-9][0-9A-Za-z.+-]{0,31}$/.test(requires)
+    ? `tcfs ${requires} or later`
+    : "a newer tcfs";
+  return new TcfsError(
+    `${key} uses journal format ${JSON.stringify(format)}, which needs ${release}`,
+    {
+      kind: "journal_too_new",
+      hint: `install ${release} on this device, then run the command again`,
+    },
+  );
+}
+
+function corrupt(key: string, why: string): TcfsError {
+  return new TcfsError(`journal object ${key} is unreadable: ${why}`, {
+    kind: "corrupt_journal",
+    hint:
+      "the object was damaged or written by an incompatible tool; `tcfs check` lists what it affects",
+  });
+}
