@@ -7,8 +7,8 @@
 #
 # Each run uses fresh buckets, so no tool benefits from an earlier run's data.
 set -euo pipefail
-# shellcheck source=../lib/env.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS=3
 SIZE_MIB=1024
@@ -22,33 +22,8 @@ while (($#)); do
   esac
 done
 
-"$TCFS_ROOT/scripts/setup.sh"
-"$TCFS_ROOT/scripts/services.sh" up >/dev/null
-# shellcheck source=/dev/null
-source "$TCFS_TOOLS/services.env"
+bench_init
 
-WORK="$(mktemp -d /tmp/tcfs-bench.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
-export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=SeaweedFS
-export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$TCFS_S3_ACCESS" RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$TCFS_S3_SECRET"
-export RCLONE_CONFIG_BENCH_ENDPOINT="$TCFS_S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION=us-east-1
-# rclone's S3 client can't combine a custom CA bundle with its own transport; the server is plain http.
-unset AWS_CA_BUNDLE
-export AWS_ACCESS_KEY_ID="$TCFS_S3_ACCESS" AWS_SECRET_ACCESS_KEY="$TCFS_S3_SECRET" RESTIC_PASSWORD=bench
-
-log() { printf '%s\n' "$*" >&2; }
-now() { date +%s.%N; }
-# Runs a command, prints its wall time in seconds.
-timed() {
-  local start end
-  start="$(now)"
-  "$@" >/dev/null 2>>"$WORK/errors.log" || { log "failed: $*"; tail -5 "$WORK/errors.log" >&2; exit 1; }
-  end="$(now)"
-  awk -v a="$end" -v b="$start" 'BEGIN { printf "%.3f", a - b }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-fresh() { echo "bench-$1-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 tcfs_as() {
   local bucket="$1"
   shift
@@ -77,11 +52,10 @@ peak_kib=0
 for ((run = 1; run <= RUNS; run++)); do
   log "run $run/$RUNS"
   b="$(fresh big)"
-  start="$(now)"
-  /usr/bin/time -f "%M" -o "$WORK/rss" env HOME="$WORK/home" TCFS_S3_BUCKET="$b" TCFS_DEVICE_NAME=bench \
-    "$TCFS_ROOT/scripts/tcfs" push "$WORK/big/big.bin" >/dev/null
-  tp+=("$(awk -v a="$(now)" -v b="$start" 'BEGIN { printf "%.3f", a - b }')")
-  rss="$(tail -n 1 "$WORK/rss")"
+  m="$(measured env HOME="$WORK/home" TCFS_S3_BUCKET="$b" TCFS_DEVICE_NAME=bench \
+    "$TCFS_ROOT/scripts/tcfs" push "$WORK/big/big.bin")"
+  read -r wall _ rss <<<"$m"
+  tp+=("$wall")
   ((rss > peak_kib)) && peak_kib="$rss"
   rm -rf "$WORK/pulled"
   tl+=("$(timed tcfs_as "$b" pull "$b/default/big.bin" "$WORK/pulled/big.bin")")

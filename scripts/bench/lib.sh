@@ -1,0 +1,55 @@
+# Shared by the shell benchmarks in scripts/bench/: services, a work dir, the peers' settings,
+# timing and medians. Source it, then call bench_init.
+# shellcheck source=../lib/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
+
+# Processes started by a benchmark, stopped when it exits (bench_track).
+BENCH_PIDS=()
+
+# Starts the services, makes $WORK (removed on exit) and points rclone's remote `bench:` and
+# restic at the local SeaweedFS.
+bench_init() {
+  "$TCFS_ROOT/scripts/setup.sh"
+  "$TCFS_ROOT/scripts/services.sh" up >/dev/null
+  # shellcheck source=/dev/null
+  source "$TCFS_TOOLS/services.env"
+  WORK="$(mktemp -d /tmp/tcfs-bench.XXXXXX)"
+  trap bench_cleanup EXIT
+  export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=SeaweedFS
+  export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$TCFS_S3_ACCESS" RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$TCFS_S3_SECRET"
+  export RCLONE_CONFIG_BENCH_ENDPOINT="$TCFS_S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION=us-east-1
+  # rclone's S3 client can't combine a custom CA bundle with its own transport; the server is plain http.
+  unset AWS_CA_BUNDLE
+  export AWS_ACCESS_KEY_ID="$TCFS_S3_ACCESS" AWS_SECRET_ACCESS_KEY="$TCFS_S3_SECRET" RESTIC_PASSWORD=bench
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
+# Stops process `pid` when the benchmark exits.
+bench_track() { BENCH_PIDS+=("$1"); }
+
+log() { printf '%s\n' "$*" >&2; }
+now() { date +%s.%N; }
+# Runs a command or function, prints its wall time in seconds.
+timed() {
+  local start end
+  start="$(now)"
+  "$@" >/dev/null 2>>"$WORK/errors.log" || { log "failed: $*"; tail -5 "$WORK/errors.log" >&2; exit 1; }
+  end="$(now)"
+  awk -v a="$end" -v b="$start" 'BEGIN { printf "%.3f", a - b }'
+}
+# Runs a program (not a function: GNU time execs it) and prints "WALL_S CPU_S RSS_KIB": wall
+# time, user + system CPU of it and its children, and the peak RSS of the largest of them.
+measured() {
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >/dev/null 2>>"$WORK/errors.log" ||
+    { log "failed: $*"; tail -5 "$WORK/errors.log" >&2; exit 1; }
+  tail -n 1 "$WORK/time" | awk '{ printf "%.2f %.2f %d", $1, $2 + $3, $4 }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# A bucket name no earlier run used.
+fresh() { echo "bench-$1-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
