@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
+import type { ChunkRef } from "../remote/file_version.ts";
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { isUnderRel } from "../paths/remote_path.ts";

@@ -252,10 +252,10 @@ async function apply(
   const within = mappedRoot(site.localPath, site.rel);
   await inLinkFreeFolder(within, dirname(site.localPath), () => Promise.resolve());
   const packs = createPackWriter(ctx.store);
-  const content = await contentOfSide(ctx, winner, packs);
+  const content = await contentOfSide(winner, packs);
   const copies: Copy[] = [];
   for (const loser of losers) {
-    const loserContent = await contentOfSide(ctx, loser, packs);
+    const loserContent = await contentOfSide(loser, packs);
     // A side that holds what stays, or what another copy keeps, needs no copy of its own.
     if (
       [content, ...copies.map((c) => c.content)].some((c) => sameVersionContent(c, loserContent))
@@ -403,7 +403,6 @@ async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
 
 /** The content a side would put in a version (a local file's chunks are uploaded). */
 async function contentOfSide(
-  ctx: SyncContext,
   side: Side,
   packs: PackWriter,
 ): Promise<VersionContent> {

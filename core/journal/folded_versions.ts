@@ -141,8 +141,10 @@ export function foldIn(
     const insert = state.statement(
       "INSERT OR REPLACE INTO journal_versions (ns, path, key, head, body) VALUES (?, ?, ?, ?, ?)",
     );
+    let changed = 0;
     for (const [path, { before, after }] of paths) {
       if (after === before) continue;
+      changed++;
       const rows = new Map<string, [StoredVersion, number]>([
         ...after.heads.map((v): [string, [StoredVersion, number]] => [v.key, [v, 1]]),
         ...after.kept.map((v): [string, [StoredVersion, number]] => [v.key, [v, 0]]),
@@ -156,6 +158,12 @@ export function foldIn(
         if (was.get(key) === head) continue;
         insert.run(ns, path, key, head, new TextEncoder().encode(JSON.stringify(v.version)));
       }
+    }
+    if (changed > 0 || cursors.size > 0) {
+      state.statement(
+        `INSERT INTO meta (key, value) VALUES (?, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ).run(`journal_generation:${ns}`);
     }
     const advance = state.statement(
       `INSERT INTO journal_cursors (ns, device, seq) VALUES (?, ?, ?)
@@ -202,8 +210,26 @@ function groupRows(path: string, rows: Row[]): PathHeads {
   return { path, heads, kept };
 }
 
+/**
+ * A number that changes whenever the fold of `ns` does: a poll that finds it as it was after
+ * its last clean pull has nothing to pull.
+ *
+ * @example
+ * ```ts
+ * if (foldGeneration(state, ns) === lastClean) return;
+ * ```
+ */
+export function foldGeneration(state: StateDb, ns: string): string {
+  return state.getMeta(`journal_generation:${ns}`) ?? "0";
+}
+
 /** Meta keys, each followed by a tracked namespace, that hold what this device knows of a journal. */
-export const JOURNAL_META = ["journal_marker:", "journal_revoked:", "journal_checkpointed:"];
+const JOURNAL_META = [
+  "journal_marker:",
+  "journal_revoked:",
+  "journal_checkpointed:",
+  "journal_generation:",
+];
 
 /**
  * Forgets everything known about the journals of the store whose filing prefix is

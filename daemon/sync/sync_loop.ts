@@ -27,6 +27,8 @@ import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
 import { trackedNamespace } from "../../core/sync/sync_context.ts";
+import { catchUp } from "../../core/journal/journal_catch_up.ts";
+import { foldGeneration } from "../../core/journal/folded_versions.ts";
 import { confinedPath } from "../../core/paths/confined_path.ts";
 import { unsafePathReason } from "../../core/paths/remote_path.ts";
 import type { SyncRootStatus } from "../api/api_types.ts";
@@ -279,13 +281,23 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     return undefined;
   };
 
+  /** The fold a poll last pulled completely; nothing new since means nothing to pull. */
+  let pulledGeneration: string | undefined;
   const poll = async (ctx: SyncContext) => {
     lastPollAt = Date.now();
-    await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], {
+    // A catch-up costs a request per device however big the tree; the pull reads every path.
+    for (const err of await catchUp(ctx)) log("warning", err.message);
+    const generation = foldGeneration(ctx.state, trackedNamespace(ctx));
+    if (generation === pulledGeneration) return;
+    pulledGeneration = undefined;
+    const summary = await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], {
       operation: "poll",
       missingIsEmpty: true,
       shouldStop,
     });
+    const clean = summary.failures.length === 0 && summary.conflicts.length === 0 &&
+      summary.kept_modified.length === 0;
+    if (clean) pulledGeneration = generation;
   };
 
   /** The next step due now, with what to put back if it fails. */
