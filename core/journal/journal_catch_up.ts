@@ -34,8 +34,18 @@ const MAX_SEGMENT_STORED_BYTES = MAX_SEGMENT_RAW_BYTES + 1024;
 
 const DEVICE_ID = /^[0-9a-f-]{36}$/;
 
-/** Catch-ups in flight, per state database and namespace: one at a time is enough. */
-const running = new WeakMap<object, Map<string, Promise<TcfsError[]>>>();
+/**
+ * Per state database and namespace: the last catch-up, and the one queued to start after it. A
+ * caller must see everything written before it asked (a writer that lost a race, a resolution
+ * reading heads again), so it never joins a catch-up that has already started: it waits for
+ * the queued one, which every caller arriving meanwhile shares.
+ */
+interface CatchUpSlot {
+  tail: Promise<unknown>;
+  queued?: Promise<TcfsError[]>;
+}
+
+const catchUps = new WeakMap<object, Map<string, CatchUpSlot>>();
 
 /**
  * Folds in what the store holds that this device has not folded yet. Returns what could not
@@ -49,13 +59,18 @@ const running = new WeakMap<object, Map<string, Promise<TcfsError[]>>>();
  */
 export function catchUp(ctx: SyncContext): Promise<TcfsError[]> {
   const ns = trackedNamespace(ctx);
-  const inFlight = running.get(ctx.state) ?? new Map<string, Promise<TcfsError[]>>();
-  running.set(ctx.state, inFlight);
-  const current = inFlight.get(ns);
-  if (current) return current;
-  const next = catchUpOnce(ctx, ns).finally(() => inFlight.delete(ns));
-  inFlight.set(ns, next);
-  return next;
+  const slots = catchUps.get(ctx.state) ?? new Map<string, CatchUpSlot>();
+  catchUps.set(ctx.state, slots);
+  const slot = slots.get(ns) ?? { tail: Promise.resolve() };
+  slots.set(ns, slot);
+  if (slot.queued) return slot.queued;
+  const run: Promise<TcfsError[]> = slot.tail.then(() => {
+    slot.queued = undefined;
+    return catchUpOnce(ctx, ns);
+  });
+  slot.queued = run;
+  slot.tail = run.catch(() => {});
+  return run;
 }
 
 async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
