@@ -7,24 +7,26 @@
  * @module
  */
 
-import { fileDigest, smallFileDigest } from "../remote/file_digest.ts";
+import { fileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
-import { encodeBase64 } from "../encoding/base64.ts";
+import { xxh128Hex } from "../hashing/xxh128.ts";
 import { type ChunkHasher, hashChunk, type HashedChunk } from "../hashing/chunk_hasher.ts";
 
-/** Files up to this size travel inside their version: one request instead of two. */
-export const INLINE_LIMIT = 16 * 1024;
+/**
+ * Files up to this size are one chunk, read in one go: no content-defined cut can fall
+ * in them (FastCDC's minimum is larger), and the file digest counts them as one chunk.
+ */
+export const SMALL_FILE_LIMIT = 16 * 1024;
 
 /** The content part of a version. */
 export interface SavedContent {
   blake3: string;
   size: number;
   chunks: ChunkRef[];
-  inline?: string;
 }
 
 /**
@@ -74,8 +76,8 @@ export async function saveFile(
 ): Promise<StagedContent<SavedContent>> {
   using file = await Deno.open(path, { read: true });
   const before = await file.stat();
-  const staged = before.size <= INLINE_LIMIT
-    ? await stageInline(await readSmall(file, before.size), packs, options.onBytes)
+  const staged = before.size <= SMALL_FILE_LIMIT
+    ? await saveSmall(await readSmall(file, before.size), packs, options)
     : await saveChunked(file, before.size, packs, options);
   const after = await Deno.stat(path);
   if (
@@ -89,21 +91,54 @@ export async function saveFile(
   return staged;
 }
 
-/** Inline content: the bytes travel in the version object, uploaded all the same. */
-async function stageInline(
+/**
+ * A small file is one chunk in a pack like any other, so that a push of many small files
+ * writes a few packs and a pull reads them back in a few ranges. The previous version's one
+ * chunk is reused on its fingerprint, as the edit walk would; an empty file has no chunk.
+ */
+async function saveSmall(
   bytes: Uint8Array,
   packs: PackWriter,
-  onBytes: (n: number) => void = () => {},
+  { onBytes = () => {}, reuse = {}, hasher }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
-  packs.counters.bytesUploaded += bytes.length;
   onBytes(bytes.length);
-  const content = {
-    blake3: await smallFileDigest(bytes),
-    size: bytes.length,
-    chunks: [],
-    inline: encodeBase64(bytes),
-  };
-  return { content, durable: Promise.resolve(), prints: [] };
+  if (bytes.length === 0) {
+    const content = { blake3: await fileDigest([]), size: 0, chunks: [] };
+    return { content, durable: Promise.resolve(), prints: [] };
+  }
+  const print = await xxh128Hex(bytes);
+  const [previous] = reuse.previous ?? [];
+  let chunk: ChunkRef;
+  let durable = Promise.resolve();
+  if (reuse.previous?.length === 1 && previous.size === bytes.length && previous.print === print) {
+    const { print: _, ...ref } = previous;
+    chunk = ref;
+  } else {
+    const hashed = await hashChunk(bytes, hasher, { mayEncode: true });
+    const stored = await placeOrReuse(hashed, packs, reuse);
+    chunk = stored.ref;
+    durable = stored.durable ?? durable;
+  }
+  const content = { blake3: await fileDigest([chunk]), size: bytes.length, chunks: [chunk] };
+  return { content, durable, prints: [{ ...chunk, print }] };
+}
+
+/**
+ * Names `hashed` where the store already holds it, or places it in the open pack.
+ * `durable` is absent for a chunk already stored.
+ */
+async function placeOrReuse(
+  hashed: HashedChunk,
+  packs: PackWriter,
+  reuse: ChunkReuse,
+  abandoned = () => false,
+): Promise<{ ref: ChunkRef; durable?: Promise<void> }> {
+  const { id, bytes } = hashed;
+  const known = await reuse.find?.(id);
+  if (known && known.size === bytes.length) return { ref: known };
+  // A file that failed stops filling packs with chunks no version will name.
+  if (abandoned()) throw new Error("abandoned: its file failed");
+  return await packs.place(id, bytes, hashed.encoded);
 }
 
 /**
@@ -124,15 +159,10 @@ async function saveChunked(
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   let failed = false;
-  const placeOrReuse = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
-    const { id, bytes } = hashed;
-    const known = await reuse.find?.(id);
-    if (known && known.size === bytes.length) return { ...known, print };
-    // A file that failed stops filling packs with chunks no version will name.
-    if (failed) throw new Error("abandoned: its file failed");
-    const placed = await packs.place(id, bytes, hashed.encoded);
-    durable.add(placed.durable);
-    return { ...placed.ref, print };
+  const placed = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
+    const { ref, durable: landed } = await placeOrReuse(hashed, packs, reuse, () => failed);
+    if (landed) durable.add(landed);
+    return { ...ref, print };
   };
   /** Chunks in file order, the new ones still being hashed and placed. */
   const ahead: Promise<PrintedChunk>[] = [];
@@ -156,7 +186,7 @@ async function saveChunked(
         // in the file sit side by side in a pack and come down in one range.
         const hashed = hashChunk(next.bytes, hasher, { mayEncode: true });
         const previous = ahead.at(-1);
-        printed = Promise.all([hashed, previous]).then(([h]) => placeOrReuse(next.print, h));
+        printed = Promise.all([hashed, previous]).then(([h]) => placed(next.print, h));
         // Until it is settled, a failure surfaces there, not as an unhandled rejection.
         printed.catch(() => {});
       }
@@ -177,9 +207,9 @@ async function saveChunked(
 }
 
 /**
- * Reads a small file straight into one buffer; a file that grew past the inline
+ * Reads a small file straight into one buffer; a file that grew past the small-file
  * limit stops there (the size check then reports the change).
  */
 function readSmall(file: Deno.FsFile, size: number): Promise<Uint8Array> {
-  return readUpTo(file, new Uint8Array(Math.min(size, INLINE_LIMIT) + 1));
+  return readUpTo(file, new Uint8Array(Math.min(size, SMALL_FILE_LIMIT) + 1));
 }

@@ -25,6 +25,9 @@ import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
 import type { DownloadCounters } from "./verified_content.ts";
+import { createPackRunPrefetch } from "./pack_run_prefetch.ts";
+import type { ChunkRef } from "../remote/file_version.ts";
+import type { ObjectStore } from "../store/object_store.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import {
@@ -43,6 +46,7 @@ import {
   type PullSummary,
 } from "./transfer_summary.ts";
 import { adopt, adoptDeletion } from "./tracked_record.ts";
+import type { TrackedEntry } from "../state/state_db.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
@@ -139,39 +143,77 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const goingAway = new Set<string>();
   const limiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
-  const pullEach = (phase: PullItem[]) =>
-    Promise.all(phase.map((item) =>
+  const finished = () => {
+    progress.filesDone++;
+    report();
+  };
+  /** Runs one path's step; true when it went through. A local failure is that path's alone. */
+  const guarded = async (item: PullItem, step: () => Promise<void>): Promise<boolean> => {
+    if (fatal) return false;
+    try {
+      await step();
+      return true;
+    } catch (err) {
+      if (isLocalFailure(err)) {
+        summary.failures.push({ path: item.rel, error: (err as Error).message });
+      } else fatal ??= err;
+      return false;
+    }
+  };
+  const planItem = async (item: PullItem): Promise<Plan> => {
+    const planned = await planOne(ctx, request, item, goingAway);
+    if (dryRun) note(item, planned);
+    return planned;
+  };
+  const note = (item: PullItem, plan: Plan) => {
+    if (plan.action === "delete" && plan.local) goingAway.add(plan.localPath);
+    planned.push({ path: remoteDisplayPath(ctx, item.rel), action: plan.action });
+  };
+  const count = (item: PullItem, outcome: Outcome) => {
+    if (typeof outcome === "object") met.push(outcome);
+    else if (outcome === "kept_modified") {
+      summary.kept_modified.push(remoteDisplayPath(ctx, item.rel));
+    } else if (outcome === "unchanged") summary.unchanged++;
+    else if (outcome === "deleted") summary.deleted++;
+    else {
+      summary.files++;
+      summary.chunks_total += item.heads.heads[0].version.chunks.length;
+    }
+  };
+  await Promise.all(
+    items.filter(isDeletion).map((item) =>
+      limiter.run(() =>
+        guarded(item, async () => {
+          const deletion = await planItem(item);
+          if (!dryRun) count(item, await applyPlan(ctx, item, deletion, restoreOptions));
+        }).finally(finished)
+      )
+    ),
+  );
+  // The rest is planned first, so that the files to restore come down a pack run at a time.
+  const plans: PlannedItem[] = [];
+  await Promise.all(
+    items.filter((item) => !isDeletion(item)).map((item) =>
       limiter.run(async () => {
-        if (fatal) return;
-        try {
-          const plan = await planOne(ctx, request, item, goingAway);
-          if (dryRun) {
-            if (plan.action === "delete" && plan.local) goingAway.add(plan.localPath);
-            planned.push({ path: remoteDisplayPath(ctx, item.rel), action: plan.action });
-            return;
-          }
-          const outcome = await applyPlan(ctx, item, plan, restoreOptions);
-          if (typeof outcome === "object") met.push(outcome);
-          else if (outcome === "kept_modified") {
-            summary.kept_modified.push(remoteDisplayPath(ctx, item.rel));
-          } else if (outcome === "unchanged") summary.unchanged++;
-          else if (outcome === "deleted") summary.deleted++;
-          else {
-            summary.files++;
-            summary.chunks_total += item.heads.heads[0].version.chunks.length;
-          }
-        } catch (err) {
-          if (isLocalFailure(err)) {
-            summary.failures.push({ path: item.rel, error: (err as Error).message });
-          } else fatal ??= err;
-        } finally {
-          progress.filesDone++;
-          report();
-        }
+        const went = await guarded(item, async () => {
+          const planned = await planItem(item);
+          if (!dryRun) plans.push({ item, plan: planned });
+        });
+        if (!went || dryRun) finished();
       })
-    ));
-  await pullEach(items.filter(isDeletion));
-  await pullEach(items.filter((item) => !isDeletion(item)));
+    ),
+  );
+  const prefetch = createPackRunPrefetch(ctx.store, plans.map(({ plan }) => restoredChunks(plan)));
+  await Promise.all(
+    plans.sort(inPackOrder).map(({ item, plan }) =>
+      limiter.run(() =>
+        guarded(item, async () => {
+          using store = prefetch.claim(restoredChunks(plan));
+          count(item, await applyPlan(ctx, item, plan, restoreOptions, store));
+        }).finally(finished)
+      )
+    ),
+  );
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
   if (fatal) throw fatal;
@@ -183,6 +225,25 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
   return summary;
+}
+
+/** A path with what to do with it. */
+interface PlannedItem {
+  item: PullItem;
+  plan: Plan;
+}
+
+/** The chunks a plan restores: none unless it restores a file. */
+function restoredChunks(plan: Plan): readonly ChunkRef[] {
+  return plan.action === "restore" ? plan.head.version.chunks : [];
+}
+
+/** By the pack and offset of the first chunk restored, so that neighbours are restored together. */
+function inPackOrder(a: PlannedItem, b: PlannedItem): number {
+  const [first, second] = [restoredChunks(a.plan)[0], restoredChunks(b.plan)[0]];
+  const [packA, packB] = [first?.pack ?? "", second?.pack ?? ""];
+  if (packA !== packB) return packA < packB ? -1 : 1;
+  return (first?.offset ?? 0) - (second?.offset ?? 0);
 }
 
 /** A path whose only head deletes it: these go before the rest. */
@@ -257,13 +318,22 @@ async function planOne(
 ): Promise<Plan> {
   const { heads } = item.heads;
   const head = heads[0];
+  const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
+  const unseenFrom = (tracked?: TrackedEntry) =>
+    heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
+  // Synced where this pull puts it, with nothing new: a no-op pull of a large tree makes no
+  // filesystem call per path. Confinement could only refuse the place (nothing to write anyway).
+  const unconfined = "path" in item.local
+    ? item.local.path
+    : join(request.localTarget, item.local.inside);
+  if (recorded?.localPath === unconfined && unseenFrom(recorded).length === 0) {
+    return { action: "unchanged" };
+  }
   const place = await localPlace(request, item, head.key, goingAway);
   const localPath = place.path;
   if (ctx.links === "skip" && await isLinkSide(heads, place)) return { action: "unchanged" };
   // What this device synced counts only at the place it synced it to.
-  const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
-  const tracked = recorded?.localPath === localPath ? recorded : undefined;
-  const unseen = heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
+  const unseen = unseenFrom(recorded?.localPath === localPath ? recorded : undefined);
   if (unseen.length === 0) return { action: "unchanged" };
   const conflict = {
     rel: item.rel,
@@ -358,11 +428,13 @@ async function isFolder(path: string): Promise<boolean> {
   }
 }
 
+/** Carries out `plan`; a restore reads the content from `store` (a claim on the pull's runs). */
 async function applyPlan(
   ctx: SyncContext,
   item: PullItem,
   plan: Plan,
   restoreOptions: Omit<RestoreOptions, "beforeReplace">,
+  store: ObjectStore = ctx.store,
 ): Promise<Outcome> {
   if (plan.action === "unchanged") {
     if (plan.adopt && !trackedElsewhere(ctx, item.rel, plan.adopt.local.localPath)) {
@@ -387,7 +459,7 @@ async function applyPlan(
     }
   }
   const version = head.version;
-  const prints = await restoreVersion(ctx.store, version, localPath, {
+  const prints = await restoreVersion(store, version, localPath, {
     ...restoreOptions,
     beforeReplace: async () => {
       const now = await statEntry(localPath, item.rel);

@@ -67,7 +67,7 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
   const counter = (name: string, help: string) => registry.counter({ name, help });
   const uploadedBytes = counter(
     "tcfs_uploaded_bytes_total",
-    "Bytes uploaded to the store (chunks and inline file contents).",
+    "Bytes uploaded to the store (packs of chunks).",
   );
   const downloadedBytes = counter(
     "tcfs_downloaded_bytes_total",

@@ -33,7 +33,7 @@ for (const backend of backends) {
       await Deno.mkdir(src);
       await writeRandomFile(join(src, "data.bin"), 300_000, 11);
       await writeRandomFile(join(src, "other.bin"), 200_000, 12);
-      await Deno.writeTextFile(join(src, "notes.txt"), "small and inline");
+      await Deno.writeTextFile(join(src, "notes.txt"), "small, one chunk");
       await a.tcfsJson<PushSummary>(["push", src]);
       const check = (device: typeof a, ...args: string[]) =>
         device.tcfsJson<CheckReport>(["check", ...args], { allowCodes: [1] });
@@ -73,10 +73,11 @@ for (const backend of backends) {
       assert.equal(fromA.repairs[0].repaired, true);
       assert.deepEqual((await check(b, "--read-data")).problems, []);
 
-      // The store loses the old pack: other.bin (and notes.txt, inline) are not in it any more.
+      // The store loses the old pack: other.bin and notes.txt (a chunk of it too) go with it.
       await store.delete(packKey(first.pack!));
       const lost = await check(b);
       assert.deepEqual(lost.problems.map((p) => [p.path, p.why]), [
+        ["lab/notes.txt", "missing from the store"],
         ["lab/other.bin", "missing from the store"],
       ]);
       const repaired = await check(a, "--repair", `${target.bucket}/${target.namespace}/lab`);

@@ -12,7 +12,7 @@ function cachedBodies(home: string): string[] {
   );
 }
 
-Deno.test("the version cache keeps small files' versions without their content, and restores still get it", async () => {
+Deno.test("small files' versions name a chunk in a pack, not their content, in the version cache too; restores get the content", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-vcache-" });
   const env = servicesStoreEnv({ namespacePrefix: "vcache" });
   const a = await makeDeviceHome(tmp, "devA", env);
@@ -20,7 +20,7 @@ Deno.test("the version cache keeps small files' versions without their content, 
   const remote = `${env.TCFS_S3_BUCKET}/${env.TCFS_NAMESPACE}/notes`;
   const folder = join(a.home, "notes");
   await Deno.mkdir(folder);
-  const secretish = "small files travel inside their version\n";
+  const secretish = "small files travel in packs, like any chunk\n";
   await Deno.writeTextFile(join(folder, "small.txt"), secretish);
   await a.tcfsJson<PushSummary>(["push", folder, remote]);
 
@@ -29,7 +29,7 @@ Deno.test("the version cache keeps small files' versions without their content, 
   assert.ok(bodiesA.length >= 1);
   for (const body of bodiesA) {
     assert.doesNotMatch(body, /"inline"/);
-    assert.match(body, /"inline_omitted":true/);
+    assert.match(body, /"pack":"[0-9a-f]+"/);
   }
   const copy = join(a.home, "copy");
   const pulledByA = await a.tcfsJson<PullSummary>(["pull", remote, copy]);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeBase64 } from "../../../core/encoding/base64.ts";
+import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore, PutCondition, PutOptions } from "../../../core/store/object_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import { parseVersionKey } from "../../../core/remote/remote_keys.ts";
 import { completeVersion } from "../../../core/sync/remote_heads.ts";
+import { readVerifiedContent } from "../../../core/sync/verified_content.ts";
 import { push } from "../../../core/sync/push.ts";
 import { pull } from "../../../core/sync/pull.ts";
 import {
@@ -102,7 +103,16 @@ async function fleet(mode: "auto" | "interactive" = "auto") {
       for (const [path, { heads }] of byPath) {
         const texts = await Promise.all(heads.map(async (h) => {
           const version = await completeVersion(shared, h);
-          return new TextDecoder().decode(decodeBase64(version.inline ?? ""));
+          if (version.kind !== "file") return "";
+          const parts: Uint8Array[] = [];
+          const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+          await readVerifiedContent(
+            shared,
+            version,
+            { counters },
+            (bytes) => Promise.resolve(parts.push(bytes.slice())),
+          );
+          return new TextDecoder().decode(concatBytes(parts));
         }));
         out.set(path, texts);
       }
