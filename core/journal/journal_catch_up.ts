@@ -84,11 +84,9 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
   if (!hasFolded(ctx.state, ns)) {
     // Old-layout versions read before this fold started may not be in it.
     forgetLegacyReads(ctx);
-    const start = fromBase
-      ? (marker.base
-        ? await newestCheckpoint(ctx, (e) => unreadable.push(e), marker.base)
-        : undefined)
-      : await newestCheckpoint(ctx, (e) => unreadable.push(e));
+    const start = await newestCheckpoint(ctx, (e) => unreadable.push(e), marker.base, {
+      onlyBase: fromBase,
+    });
     const versions = start ? counted(ctx, start.versions) : [];
     foldIn(
       ctx.state,

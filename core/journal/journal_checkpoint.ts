@@ -66,21 +66,30 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
 }
 
 /**
- * The newest readable checkpoint of the namespace, or the one named `only`; undefined when
- * there is none. A damaged checkpoint is skipped for the one before it (its segments are still
- * there to replay), and reported.
+ * The newest readable checkpoint of the namespace, or with `onlyBase` its base (the one its
+ * marker names); undefined when there is none. A damaged checkpoint is skipped for the one
+ * before it (its segments are still there to replay), and reported.
+ *
+ * Of the checkpoints that cover no segment, only `base` counts: any other is the base of an
+ * upgrade whose marker lost the race, left until its writer removes it (or for good, if that
+ * writer died), and it may lack old-layout versions that the winner's base holds and retired.
  *
  * @example
  * ```ts
- * const checkpoint = await newestCheckpoint(ctx, (err) => unreadable.push(err));
+ * const checkpoint = await newestCheckpoint(ctx, (err) => unreadable.push(err), marker.base);
  * ```
  */
 export async function newestCheckpoint(
   ctx: SyncContext,
   onUnreadable: (err: TcfsError) => void,
-  only?: string,
+  base: string | undefined,
+  options: { onlyBase?: boolean } = {},
 ): Promise<Checkpoint | undefined> {
-  const keys = only ? [only] : await checkpointKeys(ctx);
+  const keys = options.onlyBase
+    ? (base ? [base] : [])
+    : (await checkpointKeys(ctx)).filter((key) =>
+      key === base || parseCheckpointKey(key)!.covered > 0
+    );
   for (const key of keys.reverse()) {
     const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
     if (!body) continue;

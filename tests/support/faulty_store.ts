@@ -55,6 +55,8 @@ export interface FaultyStore extends ObjectStore {
   heal(): void;
   /** Calls made so far, by kind. */
   readonly calls: Record<StoreOperation, number>;
+  /** Every call made so far, in order: its kind and key (or list prefix). */
+  readonly requests: { op: StoreOperation; key: string }[];
 }
 
 interface ActiveRule {
@@ -84,10 +86,12 @@ export function withFaults(store: ObjectStore): FaultyStore {
     list: 0,
     delete: 0,
   };
+  const requests: { op: StoreOperation; key: string }[] = [];
 
   /** The fault this call meets, if any; every matching rule counts the call. */
   function faultFor(op: StoreOperation, key: string): FaultRule | undefined {
     calls[op]++;
+    requests.push({ op, key });
     let hit: FaultRule | undefined;
     for (const active of rules) {
       const { rule } = active;
@@ -135,6 +139,7 @@ export function withFaults(store: ObjectStore): FaultyStore {
   return {
     location: store.location,
     calls,
+    requests,
     inject(rule) {
       const active = { rule, seen: 0, fired: 0 };
       rules.push(active);
