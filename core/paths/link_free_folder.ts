@@ -24,6 +24,31 @@ let queue: Promise<unknown> = Promise.resolve();
 export interface LinkFreeOptions {
   /** Create the missing folders below `within` (each made durable in its parent). */
   create?: boolean;
+  /**
+   * Folders one operation (a pull) has already checked, from {@linkcode checkedFolders}: checked
+   * again only once a change of this process may have replaced them.
+   */
+  checked?: CheckedFolders;
+}
+
+/** Folders found to be real folders during one operation. */
+export type CheckedFolders = Set<string>;
+
+/**
+ * A record of checked folders for one operation, such as a pull of many files into one tree: each
+ * folder on the way is then checked once, not once per file. A change made through
+ * {@linkcode inLinkFreeFolder} drops the folders below the one it changed, since it may have put
+ * a link where one stood. Keep it no longer than the operation: between operations the user may
+ * turn a folder into a link, which only a fresh check sees.
+ *
+ * @example
+ * ```ts
+ * const checked = checkedFolders();
+ * await inLinkFreeFolder(root, dir, change, { checked });
+ * ```
+ */
+export function checkedFolders(): CheckedFolders {
+  return new Set();
 }
 
 /**
@@ -42,15 +67,28 @@ export function inLinkFreeFolder<T>(
   change: () => Promise<T>,
   options: LinkFreeOptions = {},
 ): Promise<T> {
+  const { checked } = options;
   const run = queue.then(async () => {
-    await assertLinkFree(within, dir, options.create ?? false);
-    return await change();
+    await assertLinkFree(within, dir, options.create ?? false, checked);
+    try {
+      return await change();
+    } finally {
+      if (checked) {
+        const below = `${dir}/`;
+        for (const folder of checked) if (folder.startsWith(below)) checked.delete(folder);
+      }
+    }
   });
   queue = run.catch(() => {});
   return run;
 }
 
-async function assertLinkFree(within: string, dir: string, create: boolean): Promise<void> {
+async function assertLinkFree(
+  within: string,
+  dir: string,
+  create: boolean,
+  checked: CheckedFolders | undefined,
+): Promise<void> {
   const below = relative(within, dir);
   if (below === ".." || below.startsWith("../") || below.startsWith("/")) {
     throw new TcfsError(`${dir} is not inside ${within}`, {
@@ -61,6 +99,7 @@ async function assertLinkFree(within: string, dir: string, create: boolean): Pro
   let current = within;
   for (const segment of below === "" ? [] : below.split("/")) {
     current = join(current, segment);
+    if (checked?.has(current)) continue;
     let info = await lstatOrUndefined(current);
     if (!info && create) {
       await Deno.mkdir(current);
@@ -88,6 +127,7 @@ async function assertLinkFree(within: string, dir: string, create: boolean): Pro
         hint: "move the file that is in the way, then sync again",
       });
     }
+    checked?.add(current);
   }
 }
 

@@ -53,23 +53,15 @@ export function rememberChunkLocations(
 ): void {
   if (refs.length === 0) return;
   state.ensureSchema(SCHEMA);
-  const insert = state.statement(
-    "INSERT OR IGNORE INTO chunk_locations (store, id, size, pack, offset, length) VALUES (?,?,?,?,?,?)",
-  );
   const seen = objectsSeenIn(storeLocation);
-  state.transaction(() => {
-    for (const ref of refs) {
-      seen.set(objectKeyOf(ref), Promise.resolve(true));
-      insert.run(
-        storeLocation,
-        ref.id,
-        ref.size,
-        ref.pack ?? null,
-        ref.offset ?? null,
-        ref.length ?? null,
-      );
-    }
-  });
+  for (const ref of refs) {
+    seen.set(objectKeyOf(ref), Promise.resolve(true));
+    // With the next batch: a lost row only costs uploading the chunk again.
+    state.holdWrite(
+      "INSERT OR IGNORE INTO chunk_locations (store, id, size, pack, offset, length) VALUES (?,?,?,?,?,?)",
+      [storeLocation, ref.id, ref.size, ref.pack ?? null, ref.offset ?? null, ref.length ?? null],
+    );
+  }
 }
 
 /**
@@ -157,6 +149,7 @@ export function findChunkLocation(
  */
 export function forgetChunkLocations(state: StateDb, storeLocation: string): void {
   state.ensureSchema(SCHEMA);
+  state.flush(); // held rows first, or they would come back after the delete
   state.statement("DELETE FROM chunk_locations WHERE store = ?").run(storeLocation);
   seenObjects.delete(storeLocation);
 }

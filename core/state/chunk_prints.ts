@@ -46,10 +46,12 @@ export function saveChunkPrints(
       ? [c.id, c.size, c.print]
       : [c.id, c.size, c.print, c.pack, c.offset, c.length]
   );
-  statement(
-    state,
+  state.ensureSchema(SCHEMA);
+  // With the next batch: a lost row only costs the next push of an edit some rereading.
+  state.holdWrite(
     "INSERT OR REPLACE INTO chunk_prints (namespace, path, version_key, chunks) VALUES (?, ?, ?, ?)",
-  ).run(namespace, path, versionKey, JSON.stringify(stored));
+    [namespace, path, versionKey, JSON.stringify(stored)],
+  );
 }
 
 /**
@@ -86,6 +88,7 @@ export function loadChunkPrints(
  * ```
  */
 export function forgetChunkPrints(state: StateDb, location: string): void {
+  state.flush(); // held rows first, or they would come back after the delete
   const prefix = storeFilingPrefix(location);
   statement(state, "DELETE FROM chunk_prints WHERE substr(namespace, 1, ?) = ?")
     .run(prefix.length, prefix);

@@ -115,6 +115,7 @@ export class StateDb {
   readonly #schemas = new Set<string>();
   readonly #pendingVersions = new Map<string, Uint8Array>();
   readonly #pendingTracked = new Map<string, PendingTracked>();
+  readonly #pendingWrites: [string, SQLInputValue[]][] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(db: DatabaseSync) {
@@ -250,7 +251,7 @@ export class StateDb {
   flush(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#pendingVersions.size === 0 && this.#pendingTracked.size === 0) return;
+    if (this.#heldCount() === 0) return;
     const cacheVersion = this.statement(
       "INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)",
     );
@@ -265,7 +266,9 @@ export class StateDb {
         if (row) track.run(...TRACKED_COLUMNS.map((column) => row[column]));
         else untrack.run(namespace, path);
       }
+      for (const [sql, params] of this.#pendingWrites) this.statement(sql).run(...params);
     });
+    this.#pendingWrites.length = 0;
     this.#pendingVersions.clear();
     this.#pendingTracked.clear();
   }
@@ -337,6 +340,25 @@ export class StateDb {
     this.#db.close();
   }
 
+  /**
+   * Runs `sql` with the next batch, like tracked rows: for tables that only save work later
+   * (chunk fingerprints, chunk places), where one transaction per file would cost more than
+   * the file. A read before the batch is written does not see it.
+   *
+   * @example
+   * ```ts
+   * state.holdWrite("INSERT OR IGNORE INTO notes (path) VALUES (?)", ["a.txt"]);
+   * ```
+   */
+  holdWrite(sql: string, params: SQLInputValue[]): void {
+    this.#pendingWrites.push([sql, params]);
+    this.#held();
+  }
+
+  #heldCount(): number {
+    return this.#pendingVersions.size + this.#pendingTracked.size + this.#pendingWrites.length;
+  }
+
   #holdTracked(pending: PendingTracked): void {
     this.#pendingTracked.set(trackedId(pending.namespace, pending.path), pending);
     this.#held();
@@ -344,7 +366,7 @@ export class StateDb {
 
   /** Flushes a full batch now, and a partial one after {@linkcode WRITE_DELAY_MS}. */
   #held(): void {
-    if (this.#pendingVersions.size + this.#pendingTracked.size >= WRITE_BATCH) {
+    if (this.#heldCount() >= WRITE_BATCH) {
       this.flush();
       return;
     }

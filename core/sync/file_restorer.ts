@@ -19,7 +19,7 @@ import {
   type VerifiedReadOptions,
 } from "./verified_content.ts";
 import { restoredMode } from "./restored_mode.ts";
-import { inLinkFreeFolder } from "../paths/link_free_folder.ts";
+import { type CheckedFolders, inLinkFreeFolder } from "../paths/link_free_folder.ts";
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { ensureDurableDirectory, syncDirectory } from "../io/durable_directory.ts";
@@ -39,6 +39,8 @@ export interface RestoreOptions extends VerifiedReadOptions {
    * notice that the user edited the local file during the download).
    */
   beforeReplace?: () => Promise<void>;
+  /** The folders this operation has checked so far (`link_free_folder.ts`), shared by its restores. */
+  checkedFolders?: CheckedFolders;
 }
 
 /**
@@ -57,7 +59,11 @@ export async function restoreVersion(
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
   const dir = dirname(target);
-  await ensureDurableDirectory(options.within);
+  const checked = options.checkedFolders;
+  if (!checked?.has(options.within)) {
+    await ensureDurableDirectory(options.within);
+    checked?.add(options.within);
+  }
   const temp = tempPathBeside(target);
   let created = false;
   try {
@@ -66,6 +72,7 @@ export async function restoreVersion(
       // A link is data: recreated exactly, wherever it points; nothing is written through it.
       await inLinkFreeFolder(options.within, dir, () => Deno.symlink(version.target!, temp), {
         create: true,
+        checked,
       });
       created = true;
     } else {
@@ -73,7 +80,7 @@ export async function restoreVersion(
         options.within,
         dir,
         () => Deno.open(temp, { write: true, createNew: true, mode: 0o600 }),
-        { create: true },
+        { create: true, checked },
       );
       created = true;
       prints = await writeVerifiedFile(store, version, file, temp, options);
@@ -93,7 +100,7 @@ export async function restoreVersion(
           },
         );
       });
-    });
+    }, { checked });
     created = false;
     await syncDirectory(dir);
     return prints;

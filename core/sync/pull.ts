@@ -18,6 +18,7 @@ import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPath } from "../paths/confined_path.ts";
+import { checkedFolders } from "../paths/link_free_folder.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import { type LocalEntry, statEntry } from "./local_scanner.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
@@ -132,6 +133,8 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     within,
     counters,
     hasher,
+    // Each folder on the way is checked once per pull, and again after this pull changed it.
+    checkedFolders: checkedFolders(),
     onBytes: (n: number) => {
       progress.bytesDone += n;
       report();

@@ -46,7 +46,7 @@ Deno.test("random data is stored raw and round-trips", async () => {
 });
 
 Deno.test("compressible data is stored as zstd, smaller, and round-trips", async () => {
-  for (const size of [4096, 300_000, MIB]) {
+  for (const size of [8192, 300_000, MIB]) {
     const raw = compressibleBytes(size);
     for (const level of [1, 3]) {
       const stored = encodeChunk(raw, { level });
@@ -55,6 +55,12 @@ Deno.test("compressible data is stored as zstd, smaller, and round-trips", async
       assert.deepEqual(await decodeChunk(stored), raw);
     }
   }
+});
+
+Deno.test("a chunk under 4 KiB stays raw: zstd's cost per call outweighs what it saves", () => {
+  const raw = new TextEncoder().encode("a".repeat(4095));
+  assert.equal(encodeChunk(raw)[0], CHUNK_FORMAT_RAW);
+  assert.equal(encodeChunk(new TextEncoder().encode("a".repeat(4096)))[0], CHUNK_FORMAT_ZSTD);
 });
 
 Deno.test("compression is kept only when it saves at least 1/16", () => {
