@@ -4,7 +4,7 @@ import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import { push } from "../../../core/sync/push.ts";
-import type { SyncContext } from "../../../core/sync/sync_context.ts";
+import { type DeviceRef, pathHeads, type SyncContext } from "../../../core/sync/sync_context.ts";
 import { journalPrefix } from "../../../core/remote/remote_keys.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
 import { VersionRaceError, writeVersion } from "../../../core/journal/version_batch.ts";
@@ -131,6 +131,49 @@ Deno.test("coverOnlySeen: a writer that lost its key to an unseen deletion stops
   const { heads } = (await storeHeads(store)).path("a.txt");
   assert.deepEqual(heads.map((h) => h.version.kind), ["deleted"]);
   for (const ctx of [one, two]) ctx.state.close();
+  store.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a writer whose segment number went to its twin's segment of another path writes on, over what it had seen", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-race-" });
+  const store = createFsStore(join(dir, "store"));
+  await store.ensureReady();
+  const context = async (name: string, device: DeviceRef): Promise<SyncContext> => ({
+    store,
+    state: await StateDb.open(join(dir, `${name}.db`)),
+    device,
+    bucket: "tcfs",
+    namespace: "default",
+  });
+  const twin = { id: crypto.randomUUID(), name: "twin" };
+  const [one, two] = [await context("one", twin), await context("two", twin)];
+  const other = await context("other", { id: crypto.randomUUID(), name: "other" });
+  const content = {
+    kind: "file" as const,
+    size: 0,
+    mode: 0o644,
+    mtime_ms: 0,
+    blake3: "0".repeat(64),
+    chunks: [],
+    inline: "",
+  };
+  const none = (path: string) => ({ path, heads: [], kept: [] });
+  // Another device's version of a.txt, which `two` reads and means to cover (as a resolution does).
+  await writeVersion(other, "a.txt", content, {}, none("a.txt"));
+  const seen = await pathHeads(two, "a.txt");
+  // Meanwhile `one` takes the next segment number of the shared id, for another path.
+  await writeVersion(one, "b.txt", content, {}, none("b.txt"));
+  const written = await writeVersion(
+    two,
+    "a.txt",
+    { ...content, size: 1, inline: "AA==" },
+    {},
+    seen,
+  );
+  const { heads } = (await storeHeads(store)).path("a.txt");
+  assert.deepEqual(heads.map((h) => h.key), [written.key], "one head: two's, over other's");
+  for (const ctx of [one, two, other]) ctx.state.close();
   store.close();
   await Deno.remove(dir, { recursive: true });
 });
