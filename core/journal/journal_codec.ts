@@ -146,7 +146,16 @@ async function decodeEnvelope(
 
 function checkVersions(value: unknown, key: string): FileVersion[] {
   if (!Array.isArray(value)) throw corrupt(key, "versions is not a list");
-  return value.map((v, i) => checkFileVersion(v, `${key} (version ${i + 1})`));
+  return value.map((v, i) => {
+    try {
+      return checkFileVersion(v, `${key} (version ${i + 1})`);
+    } catch (err) {
+      if (!(err instanceof TcfsError)) throw err;
+      // An unsafe path or a malformed version makes the whole object unreadable, as its
+      // readers expect (`corrupt_journal`): they skip it and report it, never half-fold it.
+      throw new TcfsError(err.message, { kind: "corrupt_journal", hint: CORRUPT_HINT, cause: err });
+    }
+  });
 }
 
 /**
@@ -170,10 +179,12 @@ export function journalTooNew(key: string, format: unknown, requires?: unknown):
   );
 }
 
+const CORRUPT_HINT =
+  "the object was damaged or written by an incompatible tool; `tcfs check` lists what it affects";
+
 function corrupt(key: string, why: string): TcfsError {
   return new TcfsError(`journal object ${key} is unreadable: ${why}`, {
     kind: "corrupt_journal",
-    hint:
-      "the object was damaged or written by an incompatible tool; `tcfs check` lists what it affects",
+    hint: CORRUPT_HINT,
   });
 }

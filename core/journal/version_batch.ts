@@ -86,7 +86,7 @@ interface Queued {
   content: VersionContent;
   base: VectorClock;
   seen: PathHeads;
-  /** Everything the writer had read: a race may not cover more than this with `coverOnlySeen`. */
+  /** Everything the writer had read: after a lost race, only heads past this are news. */
   known: VectorClock;
   options: WriteOptions;
   resolve: (written: StoredVersion) => void;
@@ -226,7 +226,8 @@ async function versionOf(
  */
 function decideAgain(ctx: SyncContext, q: Queued, attempt: number): boolean {
   const seen = foldedPath(ctx.state, trackedNamespace(ctx), q.rel);
-  const unseen = seen.heads.filter((h) => !dominates(q.base, h.version.vclock));
+  // Heads the writer had read are no news: the number may have gone to a segment of other paths.
+  const unseen = seen.heads.filter((h) => !dominates(q.known, h.version.vclock));
   const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
   if (
     seen.heads.length === 1 && unseenLive.length === 1 &&
@@ -235,12 +236,8 @@ function decideAgain(ctx: SyncContext, q: Queued, attempt: number): boolean {
     q.resolve(unseenLive[0]);
     return false;
   }
-  const unread = seen.heads.filter((h) => !dominates(q.known, h.version.vclock));
-  if (q.options.coverOnlySeen && unread.length > 0) {
-    q.reject(new VersionRaceError(q.rel, unread));
-    return false;
-  }
-  if (unseenLive.length > 0 || attempt === RACE_ATTEMPTS) {
+  const stop = unseenLive.length > 0 || (q.options.coverOnlySeen && unseen.length > 0);
+  if (stop || attempt === RACE_ATTEMPTS) {
     q.reject(new VersionRaceError(q.rel, unseen));
     return false;
   }

@@ -71,11 +71,6 @@ export interface FileVersion {
   chunks: ChunkRef[];
   /** Small files travel inside the version (base64) instead of as chunks. */
   inline?: string;
-  /**
-   * Only on bodies from this device's version cache, never in the store: the cache
-   * leaves `inline` out, and a reader that needs it fetches the version again.
-   */
-  inline_omitted?: true;
   /** Symlink target, for kind "symlink". */
   target?: string;
   vclock: VectorClock;
@@ -98,18 +93,14 @@ const MAX_MODE = 0o7777;
  * const version = parseFileVersion(bytes, "ns/default/v/…/…-1.json");
  * ```
  */
-export function parseFileVersion(
-  bytes: Uint8Array,
-  origin: string,
-  options: { fromCache?: boolean } = {},
-): FileVersion {
+export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw corrupt(origin, "it is not valid UTF-8 JSON (truncated or garbage)");
   }
-  return checkFileVersion(value, origin, options);
+  return checkFileVersion(value, origin);
 }
 
 /**
@@ -121,11 +112,7 @@ export function parseFileVersion(
  * const version = checkFileVersion(JSON.parse(text), "ns/default/j/…/0000000000000001.seg");
  * ```
  */
-export function checkFileVersion(
-  value: unknown,
-  origin: string,
-  options: { fromCache?: boolean } = {},
-): FileVersion {
+export function checkFileVersion(value: unknown, origin: string): FileVersion {
   if (typeof value !== "object" || value === null) throw corrupt(origin, "it is not an object");
   const v = value as Record<string, unknown>;
   if (v.format !== 1 && v.format !== VERSION_FORMAT) {
@@ -160,11 +147,7 @@ export function checkFileVersion(
       throw corrupt(origin, "blake3 is not a hash");
     }
     const chunkBytes = (v.chunks as ChunkRef[]).reduce((sum, c) => sum + c.size, 0);
-    if (v.inline_omitted !== undefined) {
-      if (!options.fromCache || v.inline_omitted !== true || v.chunks.length > 0) {
-        throw corrupt(origin, "inline_omitted is only for a device's own cache");
-      }
-    } else if (v.inline !== undefined) {
+    if (v.inline !== undefined) {
       // Padded base64 of `size` bytes is exactly this long.
       const encodedLength = 4 * Math.ceil((v.size as number) / 3);
       if (
@@ -192,21 +175,6 @@ const MAX_LINK_TARGET = 4095;
 function isLinkText(target: unknown): boolean {
   return typeof target === "string" && target !== "" && !target.includes("\0") &&
     new TextEncoder().encode(target).length <= MAX_LINK_TARGET;
-}
-
-/**
- * The body the version cache keeps for `version`: inline content, which can be
- * most of a small file's version and is needed only to restore it, is left out.
- *
- * @example
- * ```ts
- * state.putCachedVersion(cacheKey, cacheableVersionBody(version));
- * ```
- */
-export function cacheableVersionBody(version: FileVersion): Uint8Array {
-  if (version.inline === undefined) return encodeFileVersion(version);
-  const { inline: _, ...rest } = version;
-  return encodeFileVersion({ ...rest, inline_omitted: true });
 }
 
 /**

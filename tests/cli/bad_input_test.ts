@@ -5,12 +5,9 @@ import { servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 import { randomBytes } from "../support/random_bytes.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
-import {
-  encodeFileVersion,
-  type FileVersion,
-  parseFileVersion,
-} from "../../core/remote/file_version.ts";
-import { namespaceVersionsPrefix, packKey, versionKey } from "../../core/remote/remote_keys.ts";
+import type { FileVersion } from "../../core/remote/file_version.ts";
+import { packKey, segmentKey } from "../../core/remote/remote_keys.ts";
+import { plantSegment, storeHeads } from "../support/journal_store.ts";
 
 async function setup() {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-bad-" });
@@ -29,13 +26,9 @@ async function setup() {
 
 async function latestVersion(namespace: string, rel: string): Promise<FileVersion> {
   using store = servicesStore();
-  const versions: FileVersion[] = [];
-  for await (const info of store.list(namespaceVersionsPrefix(namespace))) {
-    const version = parseFileVersion((await store.get(info.key))!, info.key);
-    if (version.path === rel) versions.push(version);
-  }
-  assert.equal(versions.length, 1, "expected exactly one head");
-  return versions[0];
+  const { heads } = (await storeHeads(store, namespace)).path(rel);
+  assert.equal(heads.length, 1, "expected exactly one head");
+  return heads[0].version;
 }
 
 Deno.test("a flipped byte in a stored chunk fails the pull clearly and leaves the local file as it was", async () => {
@@ -97,7 +90,7 @@ Deno.test("versions with hostile paths are refused and nothing is written outsid
       ...extra,
     };
     using store = servicesStore();
-    await store.put(await versionKey(namespace, path, author, 1), encodeFileVersion(version));
+    await plantSegment(store, author, [version], { namespace });
   };
   await hostile("../../escape.txt");
   await hostile("/tmp/absolute.txt");
@@ -129,12 +122,15 @@ Deno.test("a truncated or garbage version gives an error, not a crash", async ()
   const file = join(a.home, "ok.txt");
   await Deno.writeTextFile(file, "fine");
   await a.tcfsJson<PushSummary>(["push", file, remote("ok.txt")]);
-  const author = crypto.randomUUID();
   {
     using store = servicesStore();
-    const good = encodeFileVersion(await latestVersion(namespace, "ok.txt"));
-    await store.put(await versionKey(namespace, "trunc.txt", author, 1), good.subarray(0, 40));
-    await store.put(await versionKey(namespace, "garbage.txt", author, 1), randomBytes(500, 3));
+    const { author } = await latestVersion(namespace, "ok.txt");
+    const good = (await store.get(segmentKey(namespace, author, 1)))!;
+    // Each in a journal of its own: a device's journal stops at its first unreadable segment.
+    const plantBytes = (bytes: Uint8Array) =>
+      plantSegment(store, crypto.randomUUID(), [], { namespace, bytes });
+    await plantBytes(good.subarray(0, 40));
+    await plantBytes(randomBytes(500, 3));
   }
   const one = await b.tcfs(["pull", remote("trunc.txt"), join(b.home, "t.txt")]);
   assert.equal(one.code, 1);

@@ -5,19 +5,16 @@ import { makeScopedTempDir } from "../support/module_unload.ts";
 import { cliStoreBackends } from "../support/cli_store_backends.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
-import { type FileVersion, parseFileVersion } from "../../core/remote/file_version.ts";
-import { namespaceVersionsPrefix, packKey } from "../../core/remote/remote_keys.ts";
+import { packKey } from "../../core/remote/remote_keys.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { CheckReport } from "../../cli/commands/check_command.ts";
+import { storeHeads } from "../support/journal_store.ts";
 
-/** The current version of `path` in `namespace` (the test never has two). */
+/** The current version of `path` in `namespace` (the test never has two heads). */
 async function headOf(store: ObjectStore, namespace: string, path: string) {
-  let head: FileVersion | undefined;
-  for await (const info of store.list(namespaceVersionsPrefix(namespace))) {
-    const version = parseFileVersion(await store.get(info.key) as Uint8Array, info.key);
-    if (version.path === path) head = version;
-  }
-  return head!;
+  const { heads } = (await storeHeads(store, namespace)).path(path);
+  assert.equal(heads.length, 1);
+  return heads[0].version;
 }
 
 const backends = cliStoreBackends("check");

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { makeAgeKey, sopsEncryptFile } from "../core/credentials/real_tools.ts";
+import { createFsStore } from "../../core/store/fs_store.ts";
+import { storeSegments } from "../support/journal_store.ts";
 import { makeDaemonDevice } from "../daemon/daemon_device.ts";
 
 /**
@@ -42,9 +44,14 @@ async function embeddedStoreEntries(device: DeviceHome): Promise<string[]> {
   }
 }
 
+/** Versions in the journals of the file:// store at `remote`. */
 async function remoteVersionCount(remote: string): Promise<number> {
-  const versions = join(remote, "ns", "default", "v");
-  return (await Array.fromAsync(Deno.readDir(versions)).catch(() => [])).length;
+  const store = createFsStore(remote);
+  try {
+    return (await storeSegments(store)).flatMap((segment) => segment.versions).length;
+  } finally {
+    store.close();
+  }
 }
 
 Deno.test("a SOPS file this host cannot open, or one that was tampered with, fails push instead of filling the local store", async () => {

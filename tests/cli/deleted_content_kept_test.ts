@@ -4,8 +4,8 @@ import { makeDeviceHome } from "../support/device_home.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import { createFsStore } from "../../core/store/fs_store.ts";
-import { parseFileVersion } from "../../core/remote/file_version.ts";
-import { namespaceVersionsPrefix, packKey } from "../../core/remote/remote_keys.ts";
+import { packKey } from "../../core/remote/remote_keys.ts";
+import { storeHeads } from "../support/journal_store.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
 Deno.test("a deletion keeps the last content of the path: its version and packs stay, and pulls still delete", async () => {
@@ -32,13 +32,10 @@ Deno.test("a deletion keeps the last content of the path: its version and packs 
     await a.tcfsJson<PushSummary>(["push", src]);
 
     const store = createFsStore(storeDir);
-    const versions = [];
-    for await (const info of store.list(namespaceVersionsPrefix("default"))) {
-      versions.push(parseFileVersion(await store.get(info.key) as Uint8Array, info.key));
-    }
-    const gone = versions.filter((version) => version.path === "proj/gone.bin");
-    assert.deepEqual(gone.map((version) => version.kind).sort(), ["deleted", "file"]);
-    const content = gone.find((version) => version.kind === "file")!;
+    const gone = (await storeHeads(store)).path("proj/gone.bin");
+    assert.deepEqual(gone.heads.map((head) => head.version.kind), ["deleted"]);
+    assert.deepEqual(gone.kept.map((kept) => kept.version.kind), ["file"]);
+    const content = gone.kept[0].version;
     assert.equal(content.size, 200_000, "the newest content is the one kept");
     for (const chunk of content.chunks) assert.ok(await store.has(packKey(chunk.pack!)));
 

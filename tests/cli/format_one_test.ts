@@ -1,7 +1,8 @@
 /**
  * Stores written by tcfs before version format 2 (a plain BLAKE3 of the file as
  * its digest) stay readable, and resolving a conflict against such a version
- * writes a format-2 version every device can restore.
+ * writes a format-2 version every device can restore. Such versions were written
+ * before the journal too: they arrive through the upgrade of the old layout.
  */
 
 import assert from "node:assert/strict";
@@ -11,7 +12,9 @@ import { servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 import { blake3Hex } from "../../core/hashing/blake3.ts";
 import { encodeFileVersion, type FileVersion } from "../../core/remote/file_version.ts";
-import { versionKey } from "../../core/remote/remote_keys.ts";
+import { journalMarkerKey, versionKey } from "../../core/remote/remote_keys.ts";
+import { decodeCheckpoint } from "../../core/journal/journal_codec.ts";
+import { legacyVersionKeys } from "../../core/journal/legacy_versions.ts";
 import type { PullSummary } from "../../core/sync/transfer_summary.ts";
 
 Deno.test("a format 1 version wins a conflict with --keep-remote, and the result restores everywhere", async () => {
@@ -47,6 +50,15 @@ Deno.test("a format 1 version wins a conflict with --keep-remote, and the result
   await Deno.writeTextFile(local, "B's own, never synced\n");
   const pulled = await b.tcfs(["pull", remote, local]);
   assert.equal(pulled.code, 3, pulled.stderr);
+  {
+    // B's pull upgraded the namespace: the version left the old layout for the base checkpoint.
+    using store = servicesStore();
+    const marker = await store.get(journalMarkerKey(env.TCFS_NAMESPACE));
+    const { base } = JSON.parse(new TextDecoder().decode(marker!));
+    const checkpoint = await decodeCheckpoint((await store.get(base))!, base);
+    assert.deepEqual(checkpoint.versions, [version]);
+    assert.deepEqual(await legacyVersionKeys(store, env.TCFS_NAMESPACE), []);
+  }
   const resolved = await b.tcfs(["resolve-conflict", local, "--keep-remote"]);
   assert.equal(resolved.code, 0, resolved.stderr);
   assert.deepEqual(await Deno.readFile(local), legacy);

@@ -1,8 +1,8 @@
 /**
  * Whatever anyone holding the bucket keys writes into the store lands with no
  * more power than a file the user creates here: no privilege bits, no allocation
- * beyond what the format allows. Versions are crafted straight into a file:// store
- * and pulled through the real CLI.
+ * beyond what the format allows. Versions are crafted straight into journal segments in a
+ * file:// store and pulled through the real CLI.
  */
 
 import assert from "node:assert/strict";
@@ -62,14 +62,15 @@ Deno.test("a chunk ref 2^40 bytes long fails the pull of its path, clearly, and 
   assert.ok((await Deno.stat(join(dest, "fine.txt"))).isFile);
 });
 
-Deno.test("a version object over the size cap is refused unread", async () => {
+Deno.test("a journal segment over the size cap is refused unread", async () => {
   await using fleet = await hostileFleet();
   const key = await plant(fleet.store, { path: "padded.txt" });
-  // Sparse: the cap plus one byte, taking no disk.
-  await Deno.truncate(join(fleet.tmp, "store", key), MAX_VERSION_BYTES + 1);
+  // Sparse: past what a segment of the largest versions may hold, taking no disk.
+  const size = 4 * MAX_VERSION_BYTES;
+  await Deno.truncate(join(fleet.tmp, "store", key), size);
   const result = await fleet.b.tcfs(["pull", "tcfs/default/padded.txt", join(fleet.b.home, "p")]);
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, new RegExp(`holds ${MAX_VERSION_BYTES + 1} bytes, more than the`));
+  assert.match(result.stderr, new RegExp(`holds ${size} bytes, more than the`));
 });
 
 /** Every entry below `dir` whose mode gives more than a file the user creates would have. */
@@ -143,8 +144,10 @@ Deno.test("a store full of crafted versions writes nothing outside the target an
     inline: undefined,
     chunks: [{ id: "d".repeat(64), size: 1024, pack: "c".repeat(32), offset: 0, length: 1024 }],
   });
-  // A version filed under another path's digest, and one by a revoked device.
-  await plant(store, { path: "stolen.txt" }, "fine.txt");
+  // A version in another device's journal, a segment filed under a number it does not hold,
+  // and a version by a revoked device.
+  await plant(store, { path: "stolen.txt" }, { journal: crypto.randomUUID() });
+  await plant(store, { path: "misfiled.txt" }, { segment: { seq: 2 } });
   await plant(store, { path: "fine.txt" });
   const revoked = crypto.randomUUID();
   const revokedAt = new Date(Date.now() - 3_600_000).toISOString();
@@ -161,6 +164,7 @@ Deno.test("a store full of crafted versions writes nothing outside the target an
     const summary = JSON.parse(result.stdout) as PullSummary;
     const errors = JSON.stringify(summary.failures);
     assert.match(errors, /does not match its key/);
+    assert.match(errors, /holds a version another device wrote/);
     assert.match(errors, /kind is not file, symlink or deleted/);
     assert.match(errors, /symlink target is missing, empty, holds a NUL/);
     assert.ok(summary.failures.some((f) => f.path === "short-pack.bin"), errors);
@@ -180,7 +184,15 @@ Deno.test("a store full of crafted versions writes nothing outside the target an
   }
   assert.ok((await Deno.stat(join(dest, "fine.txt"))).isFile);
   assert.ok((await Deno.stat(join(dest, "\u2024\u2024", "lookalike-one-dot-leader.txt"))).isFile);
-  for (const absent of ["stolen.txt", "from-revoked.txt", "short-pack.bin", "special-fifo"]) {
+  for (
+    const absent of [
+      "stolen.txt",
+      "misfiled.txt",
+      "from-revoked.txt",
+      "short-pack.bin",
+      "special-fifo",
+    ]
+  ) {
     await assert.rejects(Deno.lstat(join(dest, absent)), Deno.errors.NotFound, absent);
   }
   assert.equal(await Deno.readTextFile(join(around, "victim.txt")), "mine\n");

@@ -5,18 +5,18 @@ import { makeScopedTempDir } from "../support/module_unload.ts";
 import { cliStoreBackends } from "../support/cli_store_backends.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
-import { parseFileVersion } from "../../core/remote/file_version.ts";
-import { namespaceVersionsPrefix, packKey } from "../../core/remote/remote_keys.ts";
+import { packKey } from "../../core/remote/remote_keys.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import { storeHeads } from "../support/journal_store.ts";
 
-/** The packs every version in `namespace` names, by version key. */
-async function packsByVersion(store: ObjectStore, namespace: string) {
-  const byVersion = new Map<string, string[]>();
-  for await (const info of store.list(namespaceVersionsPrefix(namespace))) {
-    const version = parseFileVersion(await store.get(info.key) as Uint8Array, info.key);
-    byVersion.set(info.key, [...new Set(version.chunks.map((chunk) => chunk.pack!))]);
+/** The packs the head of each path in `namespace` names (the test never has two heads). */
+async function packsByPath(store: ObjectStore, namespace: string) {
+  const byPath = new Map<string, string[]>();
+  for (const [path, { heads }] of (await storeHeads(store, namespace)).byPath) {
+    assert.equal(heads.length, 1);
+    byPath.set(path, [...new Set(heads[0].version.chunks.map((chunk) => chunk.pack!))]);
   }
-  return byVersion;
+  return byPath;
 }
 
 const backends = cliStoreBackends("lost");
@@ -34,7 +34,7 @@ for (const backend of backends) {
       await a.tcfsJson<PushSummary>(["push", src]);
 
       using store = target.store();
-      const [[, lost]] = [...await packsByVersion(store, target.namespace)];
+      const lost = (await packsByPath(store, target.namespace)).get("lab/data.bin")!;
       assert.ok(lost.length > 0);
       // The store comes back from a backup taken before this pack was written.
       for (const pack of lost) await store.delete(packKey(pack));
@@ -45,10 +45,10 @@ for (const backend of backends) {
       assert.equal(pushed.files, 1);
       assert.ok(pushed.chunks_uploaded > 0, "the chunks go up again");
 
-      const versions = await packsByVersion(store, target.namespace);
-      const copyVersion = [...versions].find(([, packs]) => packs !== lost)!;
-      for (const pack of copyVersion[1]) {
-        assert.ok(await store.has(packKey(pack)), `${copyVersion[0]} names missing pack ${pack}`);
+      const copyPacks = (await packsByPath(store, target.namespace)).get("lab/copy.bin")!;
+      assert.ok(copyPacks.length > 0);
+      for (const pack of copyPacks) {
+        assert.ok(await store.has(packKey(pack)), `lab/copy.bin names missing pack ${pack}`);
       }
       const dest = join(b.home, "copy.bin");
       const pulled = await b.tcfs([
@@ -75,7 +75,7 @@ for (const backend of backends) {
       await writeRandomFile(file, 3_000_000, 4712);
       await a.tcfsJson<PushSummary>(["push", file]);
       using store = target.store();
-      const [[, lost]] = [...await packsByVersion(store, target.namespace)];
+      const lost = (await packsByPath(store, target.namespace)).get("disk.img")!;
       for (const pack of lost) await store.delete(packKey(pack));
 
       // A small edit near the end: the edit walk would name every earlier chunk as it was.
@@ -85,9 +85,8 @@ for (const backend of backends) {
       handle.close();
       assert.equal((await a.tcfsJson<PushSummary>(["push", file])).files, 1);
 
-      const [[key, packs]] = [...await packsByVersion(store, target.namespace)];
-      for (const pack of packs) {
-        assert.ok(await store.has(packKey(pack)), `${key} names missing pack ${pack}`);
+      for (const pack of (await packsByPath(store, target.namespace)).get("disk.img")!) {
+        assert.ok(await store.has(packKey(pack)), `disk.img names missing pack ${pack}`);
       }
       const dest = join(b.home, "disk.img");
       const pulled = await b.tcfs([

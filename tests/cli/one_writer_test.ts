@@ -8,7 +8,7 @@ import { freshFleetBucket } from "../support/fleet_bucket.ts";
 import { createFsStore } from "../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { StateDb } from "../../core/state/state_db.ts";
-import { readPathHeads } from "../../core/sync/remote_heads.ts";
+import { storeHeads } from "../support/journal_store.ts";
 import { digestLocalFile } from "../../core/sync/local_digest.ts";
 import { listConflicts } from "../../core/conflicts/conflict_queue.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -37,9 +37,7 @@ async function concurrentPushes(
   assert.ok(pushed >= 1, "at least one run pushed");
   const state = await StateDb.open(join(device.home, ".local/state/tcfs/state.db"));
   try {
-    const { heads } = await readPathHeads(store, state, "default", "shared.bin", {
-      revoked: new Map(),
-    });
+    const { heads } = (await storeHeads(store)).path("shared.bin");
     assert.equal(heads.length, 1, "one head: nothing concurrent was left behind");
     const [head] = heads;
     assert.equal(
@@ -114,14 +112,12 @@ Deno.test("a daemon serving another device and store on the socket does not take
     );
     const storeA = createFsStore(join(tmp.path, "store-a"));
     const storeB = createFsStore(join(tmp.path, "store-b"));
-    const state = await StateDb.open(join(b.home, ".local/state/tcfs/state.db"));
     try {
-      const inB = await readPathHeads(storeB, state, "default", "f.txt", { revoked: new Map() });
+      const inB = (await storeHeads(storeB)).path("f.txt");
       assert.deepEqual(inB.heads.map((h) => h.version.author_name), ["devB"], "in its own store");
-      const inA = await readPathHeads(storeA, state, "default", "f.txt", { revoked: new Map() });
+      const inA = (await storeHeads(storeA)).path("f.txt");
       assert.deepEqual(inA.heads, [], "and nothing in devA's");
     } finally {
-      state.close();
       storeA.close();
       storeB.close();
     }

@@ -4,9 +4,9 @@ import { makeDeviceHome } from "../support/device_home.ts";
 import { type SeaweedFS, startSeaweedFS } from "../support/seaweedfs_process.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import { createS3Store } from "../../core/store/s3_store.ts";
-import { parseFileVersion } from "../../core/remote/file_version.ts";
 import { packKey } from "../../core/remote/remote_keys.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import { storeSegments } from "../support/journal_store.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -65,11 +65,14 @@ Deno.test("SeaweedFS stopped mid-push: a clear error, no version naming missing 
   await weed.restart();
   const store = s3Store(weed);
   try {
-    for await (const info of store.list("ns/")) {
-      const version = parseFileVersion((await store.get(info.key))!, info.key);
-      for (const chunk of version.chunks) {
+    for (const segment of await storeSegments(store)) {
+      for (const chunk of segment.versions.flatMap((version) => version.chunks)) {
         const stored = await store.getRange(packKey(chunk.pack!), chunk.offset!, chunk.length!);
-        assert.equal(stored?.length, chunk.length, `${info.key} names missing chunk ${chunk.id}`);
+        assert.equal(
+          stored?.length,
+          chunk.length,
+          `segment ${segment.seq} of ${segment.device} names missing chunk ${chunk.id}`,
+        );
       }
     }
   } finally {

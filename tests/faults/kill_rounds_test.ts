@@ -17,10 +17,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { packKey } from "../../core/remote/remote_keys.ts";
 import { createFsStore } from "../../core/store/fs_store.ts";
-import { reduceToHeads } from "../../core/sync/remote_heads.ts";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { randomBytes } from "../support/random_bytes.ts";
-import { fileSha256, sha256, storedVersions } from "./store_audit.ts";
+import { fileSha256, sha256 } from "./store_audit.ts";
+import { storeHeads } from "../support/journal_store.ts";
 import { seededRandom } from "./seeded_random.ts";
 
 const SIZE = 256 << 20;
@@ -140,7 +140,7 @@ Deno.test({
           }
           // A kill between a version write and the removal of the one it supersedes leaves
           // that one behind, dominated; the heads are what readers see.
-          const { heads } = reduceToHeads("big.bin", await storedVersions(store));
+          const { heads } = (await storeHeads(store)).path("big.bin");
           assert.equal(heads.length, 1, "one head: a killed push never forks a path");
           for (const chunk of heads[0].version.chunks) {
             const pack = await Deno.stat(join(tmp, "store", packKey(chunk.pack!)));

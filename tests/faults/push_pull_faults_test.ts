@@ -8,14 +8,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { withRetry } from "../../core/store/retrying_store.ts";
-import { packKey } from "../../core/remote/remote_keys.ts";
+import { journalPrefix, packKey } from "../../core/remote/remote_keys.ts";
 import { createMemoryStore, type MemoryStore } from "../support/memory_store.ts";
 import { type FaultyStore, withFaults } from "../support/faulty_store.ts";
 import { openSyncDevice } from "../support/sync_device.ts";
 import { randomBytes } from "../support/random_bytes.ts";
-import { restoreEveryVersion, storedVersions } from "./store_audit.ts";
+import { fileSha256, restoreEveryVersion, storedVersions } from "./store_audit.ts";
+import { storeHeads } from "../support/journal_store.ts";
 
-const VERSIONS = "ns/default/v/";
+/** Where versions are written: one segment per push batch, in each device's journal. */
+const VERSIONS = journalPrefix("default");
 
 /** A memory store behind the fault decorator, and a temp folder for devices. */
 async function setup(): Promise<{ raw: MemoryStore; store: FaultyStore; dir: string }> {
@@ -71,12 +73,12 @@ Deno.test("a version put whose answer is lost: the next push adopts it, with no 
   await Deno.writeTextFile(join(a.root, "note.txt"), "written once\n");
   store.inject({ op: "putConditional", keyPrefix: VERSIONS, action: "drop-after" });
   await assert.rejects(a.pushAll(), Deno.errors.ConnectionReset);
-  assert.equal(keysUnder(raw, VERSIONS).length, 1, "the write landed");
+  assert.equal((await storedVersions(raw)).length, 1, "the write landed");
 
   const again = await a.pushAll();
   assert.deepEqual(again.conflicts, []);
   assert.equal(again.files, 0, "nothing new to write");
-  assert.equal(keysUnder(raw, VERSIONS).length, 1);
+  assert.equal((await storedVersions(raw)).length, 1);
   assert.equal((await a.pushAll()).unchanged, 1, "and it is tracked now");
   await Deno.remove(dir, { recursive: true });
 });
@@ -118,7 +120,7 @@ Deno.test("a pack put that fails: no version names a missing pack, and the next 
 
   await a.pushAll();
   await assertVersionsNameOnlyStoredPacks(raw);
-  assert.equal(keysUnder(raw, VERSIONS).length, 3);
+  assert.equal((await storedVersions(raw)).length, 3);
   await b.pullAll();
   for (const [i, bytes] of files.entries()) {
     assert.deepEqual(await Deno.readFile(join(b.root, `f${i}.bin`)), bytes);
@@ -177,10 +179,10 @@ Deno.test("a listing that fails stops push and pull with the store's error, and 
   const { a, b, v1 } = await bravoOneVersionBehind(dir, store);
   using _a = a;
   using _b = b;
-  const versions = keysUnder(raw, VERSIONS);
+  const namespace = keysUnder(raw, "ns/default/");
   const failsClearly = (err: TcfsError) =>
     err.kind === "store_unreachable" && err.message.includes(store.location) &&
-    err.message.includes("list ns/default/v/");
+    err.message.includes("list ns/default/");
   store.inject({ op: "list", action: "fail" });
   await assert.rejects(b.pullAll(), failsClearly);
   assert.deepEqual(await Deno.readFile(join(b.root, "big.bin")), v1);
@@ -188,7 +190,7 @@ Deno.test("a listing that fails stops push and pull with the store's error, and 
   await Deno.writeTextFile(join(b.root, "new.txt"), "new\n");
   store.inject({ op: "list", action: "fail" });
   await assert.rejects(b.pushAll(), failsClearly);
-  assert.deepEqual(keysUnder(raw, VERSIONS), versions, "no version written or removed");
+  assert.deepEqual(keysUnder(raw, "ns/default/"), namespace, "no version written or removed");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -215,7 +217,7 @@ Deno.test("a local edit made while a pull downloads is kept, and the next push m
 
   const pushed = await b.pushAll();
   assert.deepEqual(pushed.conflicts, ["tcfs/default/big.bin"]);
-  const heads = await storedVersions(store);
+  const { heads } = (await storeHeads(store)).path("big.bin");
   assert.equal(heads.length, 1);
   assert.equal(heads[0].version.size, v2.length, "alpha's version stands");
   await Deno.remove(dir, { recursive: true });
@@ -263,8 +265,12 @@ Deno.test("two pushes racing on one path: both versions stay heads, and auto res
   const { a, b } = await racingEdits(dir, store, "auto");
   using _a = a;
   using _b = b;
-  const heads = (await storedVersions(store)).map((v) => v.version.author_name).sort();
-  assert.deepEqual(heads, ["alpha", "bravo"], "two concurrent heads, neither deleted");
+  const { heads } = (await storeHeads(store)).path("doc.txt");
+  assert.deepEqual(
+    heads.map((v) => v.version.author_name).sort(),
+    ["alpha", "bravo"],
+    "two concurrent heads, neither deleted",
+  );
 
   await a.pullAll();
   await b.pullAll();
@@ -325,7 +331,7 @@ Deno.test("superseded versions that cannot be deleted stay as garbage and change
     await Deno.writeTextFile(join(a.root, "n.txt"), text);
     await a.pushAll();
   }
-  assert.equal(keysUnder(raw, VERSIONS).length, 3);
+  assert.equal((await storedVersions(raw)).length, 3);
   await b.pullAll();
   assert.equal(await Deno.readTextFile(join(b.root, "n.txt")), "three\n");
   await Deno.remove(dir, { recursive: true });
@@ -342,7 +348,13 @@ Deno.test("every version a faulty push leaves behind restores completely", async
   }
   await a.pushAll();
   const restored = await restoreEveryVersion(raw, dir);
-  assert.equal(restored.size, 2);
+  // Superseded versions stay in the journals; each path's head is the file as last pushed.
+  const { byPath } = await storeHeads(raw);
+  assert.deepEqual([...byPath.keys()].sort(), ["r0.bin", "r1.bin"]);
+  for (const [path, { heads }] of byPath) {
+    assert.equal(heads.length, 1);
+    assert.equal(restored.get(heads[0].key), await fileSha256(join(a.root, path)));
+  }
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -364,8 +376,8 @@ Deno.test("deleted there, edited here: the pull keeps the edit, and a push that 
   await assert.rejects(b.pushAll(), Deno.errors.ConnectionReset);
   const pushed = await b.pushAll();
   assert.deepEqual(pushed.conflicts, []);
-  // The tombstone the lost answer kept from being removed stays, dominated: garbage only;
-  // so does the content the deletion kept ("first\n"), as every deletion keeps its last content.
+  // Every version stays in the journals: alpha's content ("first\n") and its deletion, now
+  // dominated, and bravo's edit, written once though its answer was lost.
   const kinds = (await storedVersions(raw)).map((v) => v.version.kind).sort();
   assert.deepEqual(kinds, ["deleted", "file", "file"]);
   await a.pullAll();

@@ -6,32 +6,24 @@
  */
 
 import { join } from "node:path";
-import { namespaceVersionsPrefix } from "../../core/remote/remote_keys.ts";
-import { type FileVersion, parseFileVersion } from "../../core/remote/file_version.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { restoreVersion } from "../../core/sync/file_restorer.ts";
-
-/** A version as stored, with its key. */
-export interface AuditedVersion {
-  key: string;
-  version: FileVersion;
-}
+import { storedVersion } from "../../core/journal/folded_versions.ts";
+import type { StoredVersion } from "../../core/journal/stored_version.ts";
+import { storeSegments } from "../support/journal_store.ts";
 
 /**
- * Reads every version of the `default` namespace.
+ * Reads every version of the `default` namespace: all that every device's journal holds
+ * (a version is never deleted when another supersedes it).
  *
  * @example
  * ```ts
  * const versions = await storedVersions(store);
  * ```
  */
-export async function storedVersions(store: ObjectStore): Promise<AuditedVersion[]> {
-  const out: AuditedVersion[] = [];
-  for await (const { key } of store.list(namespaceVersionsPrefix("default"))) {
-    const body = await store.get(key);
-    if (body) out.push({ key, version: parseFileVersion(body, key) });
-  }
-  return out;
+export async function storedVersions(store: ObjectStore): Promise<StoredVersion[]> {
+  const versions = (await storeSegments(store)).flatMap((segment) => segment.versions);
+  return await Promise.all(versions.map((version) => storedVersion("default", version)));
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
  * Two CLI devices on one file:// store, and a way to write into that store what anyone
- * holding the bucket keys could: versions crafted field by field, by a device named mallory.
+ * holding the bucket keys could: journal segments holding versions crafted field by field,
+ * by a device named mallory.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { type DeviceHome, makeDeviceHome } from "./device_home.ts";
-import { encodeFileVersion, type FileVersion } from "../../core/remote/file_version.ts";
-import { versionKey } from "../../core/remote/remote_keys.ts";
+import type { FileVersion } from "../../core/remote/file_version.ts";
+import type { Segment } from "../../core/journal/journal_codec.ts";
+import { plantSegment } from "./journal_store.ts";
 import { smallFileDigest } from "../../core/remote/file_digest.ts";
 import { createFsStore } from "../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
@@ -49,8 +51,9 @@ export async function hostileFleet(): Promise<HostileFleet> {
 
 /**
  * Writes a version into the namespace `default` as a new device named mallory would (a small
- * inline shell script unless `fields` say otherwise), under the key of `keyPath` (its own
- * path unless told); returns the key.
+ * inline shell script unless `fields` say otherwise), as the first segment of the author's
+ * journal, or of `options.journal`'s; `options.segment` overrides the segment's own fields.
+ * Returns the segment's key.
  *
  * @example
  * ```ts
@@ -60,9 +63,9 @@ export async function hostileFleet(): Promise<HostileFleet> {
 export async function plant(
   store: ObjectStore,
   fields: Partial<FileVersion> & { path: string },
-  keyPath: string = fields.path,
+  options: { journal?: string; segment?: Partial<Segment> } = {},
 ): Promise<string> {
-  const author = crypto.randomUUID();
+  const author = fields.author ?? crypto.randomUUID();
   const content = new TextEncoder().encode("#!/bin/sh\necho hi\n");
   const version: FileVersion = {
     format: 2,
@@ -79,9 +82,9 @@ export async function plant(
     written_at: new Date().toISOString(),
     ...fields,
   };
-  const key = await versionKey("default", keyPath, version.author, 1);
-  await store.put(key, encodeFileVersion(version));
-  return key;
+  return await plantSegment(store, options.journal ?? author, [version], {
+    fields: options.segment,
+  });
 }
 
 /**

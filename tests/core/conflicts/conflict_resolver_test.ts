@@ -4,8 +4,7 @@ import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore, PutCondition, PutOptions } from "../../../core/store/object_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
-import { parseVersionKey } from "../../../core/remote/remote_keys.ts";
-import { completeVersion } from "../../../core/sync/remote_heads.ts";
+import { parseSegmentKey } from "../../../core/remote/remote_keys.ts";
 import { readVerifiedContent } from "../../../core/sync/verified_content.ts";
 import { push } from "../../../core/sync/push.ts";
 import { pull } from "../../../core/sync/pull.ts";
@@ -18,12 +17,12 @@ import type { VectorClock } from "../../../core/vclock/vector_clock.ts";
 import { statEntry } from "../../../core/sync/local_scanner.ts";
 import { durableLocalContent } from "../../../core/sync/local_content.ts";
 import { createPackWriter } from "../../../core/sync/pack_writer.ts";
-import { writeVersion } from "../../../core/sync/version_writer.ts";
+import { writeVersion } from "../../../core/journal/version_batch.ts";
 import { resolveConflict } from "../../../core/conflicts/conflict_resolver.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
 import { TcfsError } from "../../../core/errors.ts";
 
-/** Runs once before a store's next write of a version: another device writing meanwhile. */
+/** Runs once before a store's next write of a journal segment: another device writing meanwhile. */
 interface PutHook {
   run?: () => Promise<void>;
 }
@@ -33,7 +32,7 @@ function storeWithHook(inner: ObjectStore, hook: PutHook): ObjectStore {
     get(target, prop) {
       const before = async (key: string) => {
         const run = hook.run;
-        if (run && parseVersionKey(key)) {
+        if (run && parseSegmentKey(key)) {
           hook.run = undefined;
           await run();
         }
@@ -102,13 +101,12 @@ async function fleet(mode: "auto" | "interactive" = "auto") {
       const out = new Map<string, string[]>();
       for (const [path, { heads }] of byPath) {
         const texts = await Promise.all(heads.map(async (h) => {
-          const version = await completeVersion(shared, h);
-          if (version.kind !== "file") return "";
+          if (h.version.kind !== "file") return "";
           const parts: Uint8Array[] = [];
           const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
           await readVerifiedContent(
             shared,
-            version,
+            h.version,
             { counters },
             (bytes) => Promise.resolve(parts.push(bytes.slice())),
           );
@@ -141,7 +139,7 @@ async function writeAs(ctx: SyncContext, file: string, base: VectorClock) {
   return await writeVersion(ctx, "notes.txt", content, base, {
     path: "notes.txt",
     heads: [],
-    dominated: [],
+    kept: [],
   });
 }
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  cacheableVersionBody,
   encodeFileVersion,
   encodeStoredVersion,
   type FileVersion,
@@ -24,30 +23,6 @@ const small: FileVersion = {
   author_name: "dev",
   written_at: "2026-11-26T00:00:00.000Z",
 };
-
-Deno.test("a cached small-file version leaves its content out and says so", () => {
-  const cached = parseFileVersion(cacheableVersionBody(small), "k", { fromCache: true });
-  assert.equal(cached.inline, undefined);
-  assert.equal(cached.inline_omitted, true);
-  assert.deepEqual({ ...cached, inline_omitted: undefined, inline: small.inline }, {
-    ...small,
-    inline_omitted: undefined,
-  });
-  const large = {
-    ...small,
-    inline: undefined,
-    size: 10,
-    chunks: [{ id: "b".repeat(64), size: 10 }],
-  };
-  assert.deepEqual(cacheableVersionBody(large), encodeFileVersion(large));
-});
-
-Deno.test("a version in the store may not claim its content was left out", () => {
-  assert.throws(
-    () => parseFileVersion(cacheableVersionBody(small), "ns/default/v/x/dev-1.json"),
-    /inline_omitted is only for a device's own cache/,
-  );
-});
 
 Deno.test("a mode that is not an integer from 0 to 0o7777 makes the version corrupt", () => {
   for (const mode of [0.5, -1, 0o10000, 0o100644, 2 ** 53, "644", null]) {

@@ -4,22 +4,22 @@ import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import { push } from "../../../core/sync/push.ts";
-import { readPathHeads } from "../../../core/sync/remote_heads.ts";
-import type { SyncContext } from "../../../core/sync/sync_context.ts";
-import { namespaceVersionsPrefix } from "../../../core/remote/remote_keys.ts";
+import { type DeviceRef, pathHeads, type SyncContext } from "../../../core/sync/sync_context.ts";
+import { journalPrefix } from "../../../core/remote/remote_keys.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
-import { VersionRaceError, writeVersion } from "../../../core/sync/version_writer.ts";
+import { VersionRaceError, writeVersion } from "../../../core/journal/version_batch.ts";
 import { freshFleetBucket } from "../../support/fleet_bucket.ts";
+import { storeHeads } from "../../support/journal_store.ts";
 
 /**
- * The store, with every version write held until `writers` of them have
+ * The store, with every journal segment write held until `writers` of them have
  * arrived: each writer has read the path's heads before any version lands.
  */
 function versionWritesMeet(store: ObjectStore, writers: number): ObjectStore {
   const arrived = Promise.withResolvers<void>();
   let count = 0;
   const meet = async (key: string) => {
-    if (!key.startsWith(namespaceVersionsPrefix("default"))) return;
+    if (!key.startsWith(journalPrefix("default"))) return;
     if (++count === writers) arrived.resolve();
     await arrived.promise;
   };
@@ -57,9 +57,7 @@ async function raceTwoWriters(store: ObjectStore) {
     const summaries = await Promise.all(
       writers.map((w) => push(w.ctx, { localPath: w.local, remoteRel: "notes.txt", excludes: [] })),
     );
-    const { heads } = await readPathHeads(store, writers[0].state, "default", "notes.txt", {
-      revoked: new Map(),
-    });
+    const { heads } = (await storeHeads(store)).path("notes.txt");
     const winner = summaries.findIndex((s) => s.files === 1);
     const loser = 1 - winner;
     assert.notEqual(winner, -1, "one writer's version stands");
@@ -121,20 +119,61 @@ Deno.test("coverOnlySeen: a writer that lost its key to an unseen deletion stops
   const first = await writeVersion(one, "a.txt", { ...content, inline: "" }, {}, {
     path: "a.txt",
     heads: [],
-    dominated: [],
+    kept: [],
   });
-  const seen = { path: "a.txt", heads: [first], dominated: [] };
+  const seen = { path: "a.txt", heads: [first], kept: [] };
   // The twin deletes the path at the key `one` is about to take.
   await writeVersion(two, "a.txt", { ...content, kind: "deleted" }, {}, seen);
   await assert.rejects(
     writeVersion(one, "a.txt", { ...content, size: 1 }, {}, seen, { coverOnlySeen: true }),
     VersionRaceError,
   );
-  const { heads } = await readPathHeads(store, one.state, "default", "a.txt", {
-    revoked: new Map(),
-  });
+  const { heads } = (await storeHeads(store)).path("a.txt");
   assert.deepEqual(heads.map((h) => h.version.kind), ["deleted"]);
   for (const ctx of [one, two]) ctx.state.close();
+  store.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a writer whose segment number went to its twin's segment of another path writes on, over what it had seen", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-race-" });
+  const store = createFsStore(join(dir, "store"));
+  await store.ensureReady();
+  const context = async (name: string, device: DeviceRef): Promise<SyncContext> => ({
+    store,
+    state: await StateDb.open(join(dir, `${name}.db`)),
+    device,
+    bucket: "tcfs",
+    namespace: "default",
+  });
+  const twin = { id: crypto.randomUUID(), name: "twin" };
+  const [one, two] = [await context("one", twin), await context("two", twin)];
+  const other = await context("other", { id: crypto.randomUUID(), name: "other" });
+  const content = {
+    kind: "file" as const,
+    size: 0,
+    mode: 0o644,
+    mtime_ms: 0,
+    blake3: "0".repeat(64),
+    chunks: [],
+    inline: "",
+  };
+  const none = (path: string) => ({ path, heads: [], kept: [] });
+  // Another device's version of a.txt, which `two` reads and means to cover (as a resolution does).
+  await writeVersion(other, "a.txt", content, {}, none("a.txt"));
+  const seen = await pathHeads(two, "a.txt");
+  // Meanwhile `one` takes the next segment number of the shared id, for another path.
+  await writeVersion(one, "b.txt", content, {}, none("b.txt"));
+  const written = await writeVersion(
+    two,
+    "a.txt",
+    { ...content, size: 1, inline: "AA==" },
+    {},
+    seen,
+  );
+  const { heads } = (await storeHeads(store)).path("a.txt");
+  assert.deepEqual(heads.map((h) => h.key), [written.key], "one head: two's, over other's");
+  for (const ctx of [one, two, other]) ctx.state.close();
   store.close();
   await Deno.remove(dir, { recursive: true });
 });

@@ -64,13 +64,10 @@ export const SAMPLE_VERSIONS: FileVersion[] = [
   },
 ];
 
-export const target: FuzzTarget<{ bytes: Uint8Array; fromCache: boolean }> = {
-  input: (random) => ({
-    bytes: hostileJson(random, pick(random, SAMPLE_VERSIONS)),
-    fromCache: random() < 0.2,
-  }),
-  run: ({ bytes, fromCache }) => {
-    const version = parseFileVersion(bytes, "fuzz", { fromCache });
+export const target: FuzzTarget<{ bytes: Uint8Array }> = {
+  input: (random) => ({ bytes: hostileJson(random, pick(random, SAMPLE_VERSIONS)) }),
+  run: ({ bytes }) => {
+    const version = parseFileVersion(bytes, "fuzz");
     assert.equal(unsafePathReason(version.path), undefined, "a parsed path is safe");
     assert.ok(Array.isArray(version.chunks), "chunks is a list");
   },
