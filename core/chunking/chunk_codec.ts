@@ -52,6 +52,11 @@ type PledgedZstdOptions = ZstdOptions & { pledgedSrcSize: number };
 export interface EncodeChunkOptions {
   /** zstd compression level, 1 (fastest) to 19; {@linkcode DEFAULT_ZSTD_LEVEL} by default. */
   level?: number;
+  /**
+   * Compress whatever the size or saving: for objects that rely on the zstd frame's checksum
+   * to tell damage (journal segments and checkpoints; chunks have their BLAKE3 id).
+   */
+  always?: boolean;
 }
 
 /** A chunk's stored form in two parts, for writers that lay chunks end to end without a copy. */
@@ -82,9 +87,9 @@ export interface EncodedChunk {
  */
 export function encodeChunkParts(
   raw: Uint8Array,
-  { level = DEFAULT_ZSTD_LEVEL }: EncodeChunkOptions = {},
+  { level = DEFAULT_ZSTD_LEVEL, always = false }: EncodeChunkOptions = {},
 ): EncodedChunk {
-  if (!looksCompressible(raw)) return { format: CHUNK_FORMAT_RAW, payload: raw };
+  if (!always && !looksCompressible(raw)) return { format: CHUNK_FORMAT_RAW, payload: raw };
   const options: PledgedZstdOptions = {
     pledgedSrcSize: raw.length,
     params: {
@@ -94,7 +99,7 @@ export function encodeChunkParts(
     },
   };
   const compressed = zstdCompressSync(raw, options);
-  return compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION)
+  return always || compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION)
     ? { format: CHUNK_FORMAT_ZSTD, payload: compressed }
     : { format: CHUNK_FORMAT_RAW, payload: raw };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { decodeChunk, encodeChunk } from "../chunking/chunk_codec.ts";
+import { CHUNK_FORMAT_ZSTD, decodeChunk, encodeChunk } from "../chunking/chunk_codec.ts";
 import { checkFileVersion, type FileVersion, MAX_VERSION_BYTES } from "../remote/file_version.ts";
 import { parseCheckpointKey, parseSegmentKey } from "../remote/remote_keys.ts";
 import { TcfsError } from "../errors.ts";
@@ -64,7 +64,8 @@ export interface Checkpoint {
  * ```
  */
 export function encodeJournalObject(value: Segment | Checkpoint): Uint8Array {
-  return encodeChunk(new TextEncoder().encode(JSON.stringify(value)));
+  // Always a zstd frame: its checksum is what tells a damaged object from a good one.
+  return encodeChunk(new TextEncoder().encode(JSON.stringify(value)), { always: true });
 }
 
 /**
@@ -127,6 +128,9 @@ async function decodeEnvelope(
   key: string,
   maxRawSize: number,
 ): Promise<Record<string, unknown>> {
+  if (stored[0] !== CHUNK_FORMAT_ZSTD) {
+    throw corrupt(key, "it is not a zstd frame (its first byte is not 0x01)");
+  }
   let value: unknown;
   try {
     const raw = await decodeChunk(stored, { maxRawSize });
