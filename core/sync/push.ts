@@ -121,7 +121,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     }
     return !unchanged;
   });
-  const headsFor = await headsLookup(ctx);
+  // Nothing to write, nothing to read: a daemon's idle scan costs the store no request.
+  const nothingToDo = changed.length === 0 && deletions.length === 0;
+  const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
   const packs = createPackWriter(ctx.store);
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
@@ -145,7 +147,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     tracked: TrackedEntry | undefined,
   ) => {
     const base = tracked?.baseVclock ?? {};
-    const seen = headsFor(rel);
+    const seen = headsFor!(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
     if (unseenLive.length > 0) {
