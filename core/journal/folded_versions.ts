@@ -174,22 +174,24 @@ export function foldIn(
 }
 
 /**
- * Forgets the fold of every namespace filed under `prefix` (a store that was replaced, a
- * revocation that changes what counts), so the next catch-up reads the journals afresh.
+ * Forgets the fold of the tracked namespace `ns` (a revocation that changes what counts), so the
+ * next catch-up folds it afresh.
  *
  * @example
  * ```ts
  * forgetFolded(state, trackedNamespace(ctx));
  * ```
  */
-export function forgetFolded(state: StateDb, prefix: string): void {
+export function forgetFolded(state: StateDb, ns: string): void {
   ready(state);
   state.transaction(() => {
-    for (const table of ["journal_versions", "journal_cursors"]) {
-      state.statement(`DELETE FROM ${table} WHERE substr(ns, 1, ?) = ?`).run(prefix.length, prefix);
+    for (const table of FOLD_TABLES) {
+      state.statement(`DELETE FROM ${table} WHERE ns = ?`).run(ns);
     }
   });
 }
+
+const FOLD_TABLES = ["journal_versions", "journal_cursors"];
 
 interface Row {
   key: string;
@@ -223,13 +225,12 @@ export function foldGeneration(state: StateDb, ns: string): string {
   return state.getMeta(`journal_generation:${ns}`) ?? "0";
 }
 
-/** Meta keys, each followed by a tracked namespace, that hold what this device knows of a journal. */
-const JOURNAL_META = [
-  "journal_marker:",
-  "journal_revoked:",
-  "journal_checkpointed:",
-  "journal_generation:",
-];
+/**
+ * Meta keys, each followed by a tracked namespace, that hold what this device knows of a
+ * journal. `journal_generation:` is not one: it only ever grows, so a poll that remembered a
+ * number from before a reset cannot mistake a new fold for the old one.
+ */
+const JOURNAL_META = ["journal_marker:", "journal_revoked:", "journal_checkpointed:"];
 
 /**
  * Forgets everything known about the journals of the store whose filing prefix is
@@ -241,7 +242,13 @@ const JOURNAL_META = [
  * ```
  */
 export function forgetStoreJournals(state: StateDb, storePrefix: string): void {
-  forgetFolded(state, storePrefix);
+  ready(state);
+  state.transaction(() => {
+    for (const table of FOLD_TABLES) {
+      state.statement(`DELETE FROM ${table} WHERE substr(ns, 1, ?) = ?`)
+        .run(storePrefix.length, storePrefix);
+    }
+  });
   for (const name of JOURNAL_META) {
     const prefix = `${name}${storePrefix}`;
     state.statement("DELETE FROM meta WHERE substr(key, 1, ?) = ?").run(prefix.length, prefix);

@@ -14,7 +14,12 @@ import type { SyncContext } from "../sync/sync_context.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import type { FileVersion } from "../remote/file_version.ts";
-import { deviceJournalPrefix, journalPrefix, segmentKey } from "../remote/remote_keys.ts";
+import {
+  DEVICE_ID_PATTERN,
+  deviceJournalPrefix,
+  journalPrefix,
+  segmentKey,
+} from "../remote/remote_keys.ts";
 import { parseSegmentKey } from "../remote/remote_keys.ts";
 import { TcfsError } from "../errors.ts";
 import { decodeSegment, MAX_SEGMENT_RAW_BYTES } from "./journal_codec.ts";
@@ -26,13 +31,11 @@ import {
   storedVersion,
 } from "./folded_versions.ts";
 import { forgetLegacyReads, journalMarker } from "./journal_marker.ts";
-import { newestCheckpoint } from "./journal_checkpoint.ts";
-import { legacyVersionKeys, readLegacyVersions } from "./legacy_versions.ts";
+import { isUnreadableObject, revocationsKey, startingCheckpoint } from "./journal_checkpoint.ts";
+import { legacyVersionKeys, markLegacyRead, readLegacyVersions } from "./legacy_versions.ts";
 
 /** Segments are compressed JSON: stored, they are smaller than decoded. */
 const MAX_SEGMENT_STORED_BYTES = MAX_SEGMENT_RAW_BYTES + 1024;
-
-const DEVICE_ID = /^[0-9a-f-]{36}$/;
 
 /**
  * Per state database and namespace: the last catch-up, and the one queued to start after it. A
@@ -76,28 +79,30 @@ export function catchUp(ctx: SyncContext): Promise<TcfsError[]> {
 async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
   const unreadable: TcfsError[] = [];
   const marker = await journalMarker(ctx);
-  const fromBase = revocationsChanged(ctx, ns);
-  if (fromBase) {
+  const revocations = revocationsKey(ctx.revoked);
+  const revokedMeta = `journal_revoked:${ns}`;
+  if (hasFolded(ctx.state, ns) && ctx.state.getMeta(revokedMeta) !== revocations) {
+    // A new revocation changes which versions count: what they superseded must come back.
     forgetFolded(ctx.state, ns);
-    ctx.log?.("info", `revocations changed: folding ${ctx.namespace} again from its base`);
+    ctx.log?.("info", `revocations changed: folding ${ctx.namespace} again`);
   }
   if (!hasFolded(ctx.state, ns)) {
     // Old-layout versions read before this fold started may not be in it.
     forgetLegacyReads(ctx);
-    const start = await newestCheckpoint(ctx, (e) => unreadable.push(e), marker.base, {
-      onlyBase: fromBase,
-    });
+    const start = await startingCheckpoint(ctx, (e) => unreadable.push(e), marker.base);
     const versions = start ? counted(ctx, start.versions) : [];
     foldIn(
       ctx.state,
       ns,
       await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
-      new Map([...Object.entries(start?.cursors ?? {}), [
-        ctx.device.id,
-        start?.cursors[ctx.device.id] ?? 0,
-      ]]),
+      new Map([
+        ...Object.entries(start?.cursors ?? {}),
+        [ctx.device.id, start?.cursors[ctx.device.id] ?? 0],
+      ]),
     );
   }
+  // Only now, with a fold made under them: a crash before leaves the old ones, and a refold.
+  ctx.state.setMeta(revokedMeta, revocations);
   const cursors = journalCursors(ctx.state, ns);
   const devices = await journalDevices(ctx);
   const limiter = createLimiter(8);
@@ -113,6 +118,7 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
   );
   unreadable.push(...legacy.unreadable);
   foldIn(ctx.state, ns, legacy.versions.filter((v) => counts(ctx, v.version)));
+  markLegacyRead(ctx.store, ctx.state, legacy.versions.map((v) => v.key));
   return unreadable;
 }
 
@@ -122,12 +128,16 @@ async function journalDevices(ctx: SyncContext): Promise<string[]> {
   const devices: string[] = [];
   for await (const info of ctx.store.list(prefix, { delimiter: "/" })) {
     const device = info.key.slice(prefix.length, -1);
-    if (info.key.endsWith("/") && DEVICE_ID.test(device)) devices.push(device);
+    if (info.key.endsWith("/") && DEVICE_ID_PATTERN.test(device)) devices.push(device);
   }
   return devices;
 }
 
-/** Folds `device`'s segments after `after`, in order, each in its own transaction. */
+/**
+ * Folds `device`'s segments after `after`, in order, each in its own transaction. A segment
+ * that is missing, damaged or too big stops the journal there: folding later ones past the
+ * hole would hide what the hole held.
+ */
 async function foldDevice(
   ctx: SyncContext,
   ns: string,
@@ -135,22 +145,24 @@ async function foldDevice(
   after: number,
   unreadable: TcfsError[],
 ): Promise<void> {
-  const keys: string[] = [];
+  const seqs: number[] = [];
   const startAfter = segmentKey(ctx.namespace, device, after);
-  for await (
-    const info of ctx.store.list(deviceJournalPrefix(ctx.namespace, device), { startAfter })
-  ) {
-    if (parseSegmentKey(info.key)) keys.push(info.key);
+  const prefix = deviceJournalPrefix(ctx.namespace, device);
+  for await (const info of ctx.store.list(prefix, { startAfter })) {
+    const parsed = parseSegmentKey(info.key);
+    if (parsed) seqs.push(parsed.seq);
   }
-  for (const key of keys) {
-    const body = await ctx.store.get(key, { maxBytes: MAX_SEGMENT_STORED_BYTES });
-    if (!body) continue; // removed since the listing
+  let expected = after + 1;
+  for (const seq of seqs) {
+    const key = segmentKey(ctx.namespace, device, seq);
     let segment;
     try {
+      if (seq !== expected) throw missingSegment(ctx, device, expected);
+      const body = await ctx.store.get(key, { maxBytes: MAX_SEGMENT_STORED_BYTES });
+      if (!body) throw missingSegment(ctx, device, expected);
       segment = await decodeSegment(body, key);
     } catch (err) {
-      if (!(err instanceof TcfsError) || err.kind !== "corrupt_journal") throw err;
-      // Later segments wait: folding them past a hole would hide what the hole held.
+      if (!isUnreadableObject(err)) throw err;
       unreadable.push(err);
       return;
     }
@@ -161,7 +173,17 @@ async function foldDevice(
       await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
       new Map([[device, segment.seq]]),
     );
+    expected = seq + 1;
   }
+}
+
+function missingSegment(ctx: SyncContext, device: string, seq: number): TcfsError {
+  const key = segmentKey(ctx.namespace, device, seq);
+  return new TcfsError(`journal object ${key} is missing: its device's later segments wait`, {
+    kind: "corrupt_journal",
+    hint:
+      "the store lost it (a restored backup, a lost volume); `tcfs check` lists what it affects",
+  });
 }
 
 /** Whether a version counts: a revoked device's versions from after its revocation do not. */
@@ -173,17 +195,4 @@ function counts(ctx: SyncContext, version: FileVersion): boolean {
 
 function counted(ctx: SyncContext, versions: FileVersion[]): FileVersion[] {
   return versions.filter((v) => counts(ctx, v));
-}
-
-/**
- * Whether the revocations differ from those the fold was made with (and remembers the new
- * ones). The first fold has nothing to differ from.
- */
-function revocationsChanged(ctx: SyncContext, ns: string): boolean {
-  const key = `journal_revoked:${ns}`;
-  const now = JSON.stringify([...(ctx.revoked ?? new Map())].sort());
-  const before = ctx.state.getMeta(key);
-  if (before === now) return false;
-  ctx.state.setMeta(key, now);
-  return before !== undefined && hasFolded(ctx.state, ns);
 }

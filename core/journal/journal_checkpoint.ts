@@ -37,18 +37,19 @@ export const CHECKPOINT_EVERY_SEGMENTS = 64;
  */
 export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | undefined> {
   const ns = trackedNamespace(ctx);
-  const cursors = journalCursors(ctx.state, ns);
-  const covered = [...cursors.values()].reduce((sum, seq) => sum + seq, 0);
   const seenKey = `journal_checkpointed:${ns}`;
+  const covered = coveredBy(journalCursors(ctx.state, ns));
   const seen = Number(ctx.state.getMeta(seenKey) ?? "0");
-  if (covered - seen < CHECKPOINT_EVERY_SEGMENTS) return undefined;
+  if (covered - seen < checkpointEvery()) return undefined;
   const newest = (await checkpointKeys(ctx)).at(-1);
   const newestCovered = newest ? parseCheckpointKey(newest)!.covered : 0;
-  if (covered - newestCovered < CHECKPOINT_EVERY_SEGMENTS) {
+  if (covered - newestCovered < checkpointEvery()) {
     ctx.state.setMeta(seenKey, String(newestCovered));
     return undefined;
   }
   crashPoint("before-checkpoint");
+  // Cursors and versions read together, with no await between: they describe one fold.
+  const cursors = journalCursors(ctx.state, ns);
   const versions = [...foldedNamespace(ctx.state, ns, () => true).values()]
     .flatMap((p) => [...p.heads, ...p.kept].map((v) => v.version));
   const checkpoint: Checkpoint = {
@@ -57,50 +58,102 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     author: ctx.device.id,
     written_at: new Date().toISOString(),
     cursors: Object.fromEntries(cursors),
+    revoked: Object.fromEntries(ctx.revoked ?? []),
     versions,
   };
-  const key = checkpointKey(ctx.namespace, covered, ctx.device.id);
+  const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
   await ctx.store.put(key, encodeJournalObject(checkpoint));
-  ctx.state.setMeta(seenKey, String(covered));
+  ctx.state.setMeta(seenKey, String(coveredBy(cursors)));
   return key;
 }
 
+/** Segments between checkpoints; `TCFS_CHECKPOINT_EVERY` may lower it (tests, tiny fleets). */
+function checkpointEvery(): number {
+  const set = Number(Deno.env.get("TCFS_CHECKPOINT_EVERY"));
+  return Number.isSafeInteger(set) && set > 0 ? set : CHECKPOINT_EVERY_SEGMENTS;
+}
+
 /**
- * The newest readable checkpoint of the namespace, or with `onlyBase` its base (the one its
- * marker names); undefined when there is none. A damaged checkpoint is skipped for the one
- * before it (its segments are still there to replay), and reported.
- *
- * Of the checkpoints that cover no segment, only `base` counts: any other is the base of an
- * upgrade whose marker lost the race, left until its writer removes it (or for good, if that
- * writer died), and it may lack old-layout versions that the winner's base holds and retired.
+ * How many segments `cursors` cover in all: what a checkpoint's key says.
  *
  * @example
  * ```ts
- * const checkpoint = await newestCheckpoint(ctx, (err) => unreadable.push(err), marker.base);
+ * coveredBy(new Map([["a", 3], ["b", 4]])); // 7
  * ```
  */
-export async function newestCheckpoint(
+export function coveredBy(cursors: ReadonlyMap<string, number> | Record<string, number>): number {
+  const seqs = cursors instanceof Map ? [...cursors.values()] : Object.values(cursors);
+  return seqs.reduce((sum, seq) => sum + seq, 0);
+}
+
+/**
+ * The checkpoint a device that has folded nothing starts from: the newest readable one made
+ * under the same revocations as `revoked`, else the namespace's base (the one its marker names);
+ * undefined when there is none. A damaged or oversized checkpoint is reported and skipped for
+ * the one before it (its segments are still there to replay).
+ *
+ * A checkpoint made under other revocations may hold a head that a version now excluded
+ * superseded, or lack one it pushed out, so it is no start. The base holds every version from
+ * before the journal, unfolded, and serves whatever the revocations. Of the checkpoints that
+ * cover no segment, only the base counts: any other is the base of an upgrade whose marker lost
+ * the race, and may lack old-layout versions that the winner's base holds and retired.
+ *
+ * @example
+ * ```ts
+ * const start = await startingCheckpoint(ctx, (err) => unreadable.push(err), marker.base);
+ * ```
+ */
+export async function startingCheckpoint(
   ctx: SyncContext,
   onUnreadable: (err: TcfsError) => void,
   base: string | undefined,
-  options: { onlyBase?: boolean } = {},
 ): Promise<Checkpoint | undefined> {
-  const keys = options.onlyBase
-    ? (base ? [base] : [])
-    : (await checkpointKeys(ctx)).filter((key) =>
-      key === base || parseCheckpointKey(key)!.covered > 0
-    );
+  const keys = (await checkpointKeys(ctx)).filter((key) =>
+    key === base || parseCheckpointKey(key)!.covered > 0
+  );
+  const sameRevocations = (checkpoint: Checkpoint) =>
+    revocationsKey(new Map(Object.entries(checkpoint.revoked ?? {}))) ===
+      revocationsKey(ctx.revoked);
   for (const key of keys.reverse()) {
-    const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
-    if (!body) continue;
+    let checkpoint;
     try {
-      return await decodeCheckpoint(body, key);
+      const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
+      if (!body) continue;
+      checkpoint = await decodeCheckpoint(body, key);
     } catch (err) {
-      if (!(err instanceof TcfsError) || err.kind !== "corrupt_journal") throw err;
+      if (!isUnreadableObject(err)) throw err;
       onUnreadable(err);
+      continue;
     }
+    if (key === base || sameRevocations(checkpoint)) return checkpoint;
   }
   return undefined;
+}
+
+/**
+ * The revocations (device → revoked at) as one comparable string.
+ *
+ * @example
+ * ```ts
+ * revocationsKey(ctx.revoked) === revocationsKey(new Map(Object.entries(checkpoint.revoked)));
+ * ```
+ */
+export function revocationsKey(revoked: ReadonlyMap<string, string> | undefined): string {
+  return JSON.stringify([...(revoked ?? new Map())].sort());
+}
+
+/**
+ * Whether `err` says one object from the store is damaged or too big, which a reader reports
+ * and steps past instead of stopping.
+ *
+ * @example
+ * ```ts
+ * if (!isUnreadableObject(err)) throw err;
+ * ```
+ */
+export function isUnreadableObject(err: unknown): err is TcfsError {
+  return err instanceof TcfsError &&
+    (err.kind === "corrupt_journal" || err.kind === "oversized_object");
 }
 
 /** Checkpoint keys, fewest segments covered first. */

@@ -12,7 +12,12 @@
 
 import { CHUNK_FORMAT_ZSTD, decodeChunk, encodeChunk } from "../chunking/chunk_codec.ts";
 import { checkFileVersion, type FileVersion, MAX_VERSION_BYTES } from "../remote/file_version.ts";
-import { parseCheckpointKey, parseSegmentKey } from "../remote/remote_keys.ts";
+import {
+  DEVICE_ID_PATTERN,
+  MAX_SEGMENT_SEQ,
+  parseCheckpointKey,
+  parseSegmentKey,
+} from "../remote/remote_keys.ts";
 import { TcfsError } from "../errors.ts";
 
 /** The journal format this tcfs writes and reads; a marker or object with a higher one is refused. */
@@ -25,9 +30,12 @@ export const JOURNAL_MIN_TCFS = "0.8.0";
 export const SEGMENT_MAX_VERSIONS = 1000;
 
 /**
- * A decoded segment may hold one version at the version cap plus a full batch of small ones;
- * more is not something this tcfs wrote.
+ * Bytes of versions a writer puts in one segment before starting the next: a version at the
+ * version cap goes alone, and a segment never reaches {@linkcode MAX_SEGMENT_RAW_BYTES}.
  */
+export const SEGMENT_MAX_BYTES = MAX_VERSION_BYTES;
+
+/** What readers accept of a decoded segment: writers stay under {@linkcode SEGMENT_MAX_BYTES}, plus JSON's framing. */
 export const MAX_SEGMENT_RAW_BYTES = 2 * MAX_VERSION_BYTES;
 
 /** A checkpoint holds every kept version of a namespace: generous, but bounded. */
@@ -51,6 +59,11 @@ export interface Checkpoint {
   written_at: string;
   /** Per device, the last segment folded in. */
   cursors: Record<string, number>;
+  /**
+   * The revocations (device → revoked at) the fold was made under; absent in a namespace's base,
+   * which holds every version unfolded.
+   */
+  revoked?: Record<string, string>;
   /** Every head, and the content each deletion keeps (`head_fold.ts`). */
   versions: FileVersion[];
 }
@@ -115,11 +128,22 @@ export async function decodeCheckpoint(stored: Uint8Array, key: string): Promise
     throw corrupt(key, "its namespace or author does not match its key");
   }
   const cursors = value.cursors;
-  const validCursors = typeof cursors === "object" && cursors !== null &&
-    Object.entries(cursors).every(([device, seq]) =>
-      /^[0-9a-f-]{36}$/.test(device) && Number.isSafeInteger(seq) && (seq as number) >= 0
-    );
+  const validCursors = isMapOf(
+    cursors,
+    (seq) =>
+      Number.isSafeInteger(seq) && (seq as number) >= 0 && (seq as number) <= MAX_SEGMENT_SEQ,
+  );
   if (!validCursors) throw corrupt(key, "cursors is not a map of device ids to segment numbers");
+  const covered = Object.values(cursors as Record<string, number>).reduce((a, b) => a + b, 0);
+  if (covered !== where.covered) {
+    throw corrupt(
+      key,
+      `its cursors cover ${covered} segments, not the ${where.covered} its key says`,
+    );
+  }
+  if (value.revoked !== undefined && !isMapOf(value.revoked, (at) => typeof at === "string")) {
+    throw corrupt(key, "revoked is not a map of device ids to times");
+  }
   return { ...(value as unknown as Checkpoint), versions: checkVersions(value.versions, key) };
 }
 
@@ -148,17 +172,32 @@ async function decodeEnvelope(
   return object;
 }
 
+/** A JSON object whose keys are device ids and whose values pass `valid`. */
+function isMapOf(value: unknown, valid: (v: unknown) => boolean): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.entries(value).every(([device, v]) => DEVICE_ID_PATTERN.test(device) && valid(v));
+}
+
 function checkVersions(value: unknown, key: string): FileVersion[] {
   if (!Array.isArray(value)) throw corrupt(key, "versions is not a list");
   return value.map((v, i) => {
+    const origin = `${key} (version ${i + 1})`;
+    let version: FileVersion;
     try {
-      return checkFileVersion(v, `${key} (version ${i + 1})`);
+      version = checkFileVersion(v, origin);
     } catch (err) {
       if (!(err instanceof TcfsError)) throw err;
       // An unsafe path or a malformed version makes the whole object unreadable, as its
       // readers expect (`corrupt_journal`): they skip it and report it, never half-fold it.
       throw new TcfsError(err.message, { kind: "corrupt_journal", hint: CORRUPT_HINT, cause: err });
     }
+    // A version is named by its author's counter (`storedVersion`): without one, two versions
+    // would share a name.
+    const counter = version.vclock[version.author];
+    if (!Number.isSafeInteger(counter) || counter < 1) {
+      throw corrupt(origin, "its clock holds no counter of its author");
+    }
+    return version;
   });
 }
 

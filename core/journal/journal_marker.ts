@@ -12,7 +12,12 @@ import type { SyncContext } from "../sync/sync_context.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { fileUnderStore } from "../state/store_filing.ts";
-import { checkpointKey, journalMarkerKey, namespaceVersionsPrefix } from "../remote/remote_keys.ts";
+import {
+  checkpointKey,
+  journalMarkerKey,
+  namespaceVersionsPrefix,
+  parseCheckpointKey,
+} from "../remote/remote_keys.ts";
 import { TcfsError } from "../errors.ts";
 import {
   encodeJournalObject,
@@ -21,7 +26,6 @@ import {
   journalTooNew,
 } from "./journal_codec.ts";
 import { FENCE_DIGEST, legacyVersionKeys, readLegacyVersions } from "./legacy_versions.ts";
-import { type FoldedPath, foldVersion } from "./head_fold.ts";
 import type { StoredVersion } from "./stored_version.ts";
 
 /** What the marker says. */
@@ -72,8 +76,11 @@ async function readMarker(ctx: SyncContext): Promise<JournalMarker | undefined> 
     throw journalTooNew(key, value.journal, value.requires);
   }
   if (value?.journal !== JOURNAL_FORMAT) throw damaged(key, "its journal format is missing");
-  if (value.base !== undefined && typeof value.base !== "string") {
-    throw damaged(key, "its base is not a key");
+  if (value.base !== undefined) {
+    const base = typeof value.base === "string" ? parseCheckpointKey(value.base) : undefined;
+    if (base?.namespace !== ctx.namespace || base.covered !== 0) {
+      throw damaged(key, "its base is not a checkpoint of this namespace that covers no segment");
+    }
   }
   return value as unknown as JournalMarker;
 }
@@ -82,7 +89,8 @@ async function readMarker(ctx: SyncContext): Promise<JournalMarker | undefined> 
  * Writes the marker; a namespace with old-layout versions first gets them in a base
  * checkpoint (cursors all zero). The marker goes only after that checkpoint is durable, and
  * old-layout versions leave only after the marker: a crash at any point leaves a namespace
- * that reads the same.
+ * that reads the same. Every upgrade's base has a key of its own, so two upgrades by one device
+ * id (a CLI beside a daemon) never overwrite or delete each other's.
  */
 async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
   const legacyKeys = await legacyVersionKeys(ctx.store, ctx.namespace);
@@ -104,7 +112,9 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
     const { versions, unreadable } = await readLegacyVersions(ctx.store, ctx.state, legacyKeys);
     for (const err of unreadable) ctx.log?.("warning", err.message);
     read = versions.map((v) => v.key);
-    imported = foldAll(versions);
+    // Every version, not only heads: readers fold under their own revocations, and a head
+    // from a device revoked since must not have pushed out what it superseded.
+    imported = versions;
     ours.base = checkpointKey(ctx.namespace, 0, ctx.device.id);
     await ctx.store.put(
       ours.base,
@@ -121,24 +131,14 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
   const key = journalMarkerKey(ctx.namespace);
   const body = new TextEncoder().encode(JSON.stringify(ours));
   if (!await ctx.store.putConditional(key, body, { ifNoneMatch: "*" })) {
-    // Another device upgraded at the same moment: its marker and base stand, ours goes.
-    if (ours.base) await ctx.store.delete(ours.base);
+    // Another upgrade won the marker: its base stands, ours goes.
     const winner = await readMarker(ctx);
+    if (ours.base && winner?.base !== ours.base) await ctx.store.delete(ours.base);
     if (!winner) throw damaged(key, "it vanished right after another device wrote it");
     return winner;
   }
   if (legacyKeys.length > 0) await retireLegacyLayout(ctx, read);
   return ours;
-}
-
-/** Every head and kept version of `versions`, path by path. */
-function foldAll(versions: StoredVersion[]): StoredVersion[] {
-  const byPath = new Map<string, FoldedPath>();
-  for (const v of versions) {
-    const path = byPath.get(v.version.path) ?? { heads: [], kept: [] };
-    byPath.set(v.version.path, foldVersion(path, v) ?? path);
-  }
-  return [...byPath.values()].flatMap((p) => [...p.heads, ...p.kept]);
 }
 
 /**

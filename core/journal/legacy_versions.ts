@@ -41,9 +41,9 @@ export async function legacyVersionKeys(store: ObjectStore, namespace: string): 
 }
 
 /**
- * Reads old-layout versions not read before (by this state, from this store), each checked
- * against its key; the ones read are remembered, so a catch-up that lists them again costs no
- * request. Unreadable ones are collected, not thrown: one damaged object must not block the rest.
+ * Reads old-layout versions not marked read before (by this state, from this store; see
+ * {@linkcode markLegacyRead}), each checked against its key. Unreadable ones are collected, not
+ * thrown: one damaged object must not block the rest.
  *
  * @example
  * ```ts
@@ -66,11 +66,8 @@ export async function readLegacyVersions(
         const version = await readVersion(store, key);
         if (!version) return; // deleted between list and get
         versions.push({ key, version });
-        state.putCachedVersion(cacheKey, new Uint8Array([1]));
       } catch (err) {
-        if (
-          err instanceof TcfsError && (err.kind === "corrupt_version" || err.kind === "unsafe_path")
-        ) {
+        if (err instanceof TcfsError && UNREADABLE_KINDS.has(err.kind)) {
           unreadable.push(err);
         } else throw err;
       }
@@ -78,6 +75,25 @@ export async function readLegacyVersions(
   ));
   return { versions, unreadable };
 }
+
+/** What makes one old-layout object unreadable without stopping the others. */
+const UNREADABLE_KINDS = new Set(["corrupt_version", "unsafe_path", "oversized_object"]);
+
+/**
+ * Marks old-layout versions as read, once they are folded in: a catch-up that lists them again
+ * costs no request.
+ *
+ * @example
+ * ```ts
+ * foldIn(state, ns, versions);
+ * markLegacyRead(store, state, versions.map((v) => v.key));
+ * ```
+ */
+export function markLegacyRead(store: ObjectStore, state: StateDb, keys: readonly string[]): void {
+  for (const key of keys) state.putCachedVersion(fileUnderStore(store.location, key), MARK);
+}
+
+const MARK = new Uint8Array([1]);
 
 /**
  * Reads and checks one version from the store: `undefined` when it is gone.

@@ -22,7 +22,12 @@ import { segmentKey } from "../remote/remote_keys.ts";
 import { dominates, mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
 import { TcfsError } from "../errors.ts";
 import { assertNotRevoked } from "../device/device_registry.ts";
-import { encodeJournalObject, JOURNAL_FORMAT, SEGMENT_MAX_VERSIONS } from "./journal_codec.ts";
+import {
+  encodeJournalObject,
+  JOURNAL_FORMAT,
+  SEGMENT_MAX_BYTES,
+  SEGMENT_MAX_VERSIONS,
+} from "./journal_codec.ts";
 import { foldedPath, foldIn, journalCursors, storedVersion } from "./folded_versions.ts";
 import { catchUp } from "./journal_catch_up.ts";
 import type { PathHeads, StoredVersion } from "./stored_version.ts";
@@ -106,10 +111,12 @@ interface Queued {
  */
 export function openVersionBatch(ctx: SyncContext): VersionBatch {
   let queue: Queued[] = [];
+  let queuedBytes = 0;
   let writing: Promise<void> = Promise.resolve();
   const flush = () => {
     const taken = queue;
     queue = [];
+    queuedBytes = 0;
     if (taken.length > 0) {
       // Segments go one after another: their numbers must not pass each other.
       writing = writing.then(() => writeSegments(ctx, taken));
@@ -121,9 +128,19 @@ export function openVersionBatch(ctx: SyncContext): VersionBatch {
       // Every version is written here: a revoked device's resolution, copy cap or repair too.
       assertNotRevoked(ctx.device, ctx.revoked);
       const known = mergeClocks(base, ...seen.heads.map((h) => h.version.vclock));
+      // Refused alone, before it joins a segment, when no reader would take it.
+      let bytes: number;
+      try {
+        bytes = encodeStoredVersion({ ...draft(ctx, rel, content), vclock: known }).length;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // A segment stays within what readers accept: a full one goes before this joins.
+      if (queuedBytes + bytes > SEGMENT_MAX_BYTES) void flush();
       const written = new Promise<StoredVersion>((resolve, reject) => {
         queue.push({ rel, content, base, seen, known, options, resolve, reject });
       });
+      queuedBytes += bytes;
       if (queue.length >= SEGMENT_MAX_VERSIONS) void flush();
       return written;
     },
@@ -189,6 +206,18 @@ async function writeSegments(ctx: SyncContext, queued: Queued[]): Promise<void> 
         return;
       }
       await catchUp(ctx);
+      if ((journalCursors(ctx.state, ns).get(ctx.device.id) ?? 0) < seq) {
+        // The segment that took the number is not foldable (damaged, or refused): no race to
+        // decide, and every try would meet it again.
+        throw new TcfsError(
+          `this device's journal segment ${key} is in the store but cannot be read`,
+          {
+            kind: "corrupt_journal",
+            hint:
+              "run `tcfs check` to see what it affects; nothing more can be written as this device until the segment is restored or removed",
+          },
+        );
+      }
       // Folded by now, the other writer's segment moved this device's cursor past `seq`.
       pending = pending.filter((q) => decideAgain(ctx, q, attempt));
     }
@@ -207,17 +236,27 @@ async function versionOf(
     mergeClocks(q.base, ...q.seen.heads.map((h) => h.version.vclock)),
     ctx.device.id,
   );
-  const version: FileVersion = {
-    format: VERSION_FORMAT,
-    path: q.rel,
-    ...q.content,
+  return await storedVersion(ctx.namespace, {
+    ...draft(ctx, q.rel, q.content, written_at),
     vclock,
+  });
+}
+
+/** A version of `content` by this device, all but its clock. */
+function draft(
+  ctx: SyncContext,
+  rel: string,
+  content: VersionContent,
+  written_at = new Date().toISOString(),
+): Omit<FileVersion, "vclock"> {
+  return {
+    format: VERSION_FORMAT,
+    path: rel,
+    ...content,
     author: ctx.device.id,
     author_name: ctx.device.name,
     written_at,
   };
-  encodeStoredVersion(version); // refuses a version too big for any reader
-  return await storedVersion(ctx.namespace, version);
 }
 
 /**

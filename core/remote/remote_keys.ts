@@ -22,6 +22,9 @@ import { blake3Hex } from "../hashing/blake3.ts";
 import { TcfsError } from "../errors.ts";
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** A device id as keys hold it (a lowercase UUID). */
+export const DEVICE_ID_PATTERN = /^[0-9a-f-]{36}$/;
 const VERSION_NAME_PATTERN = /^([0-9a-f-]{36})-([1-9][0-9]{0,15})\.json$/;
 
 /** The store key of a chunk stored on its own (older pushes; never written now). */
@@ -84,6 +87,9 @@ export function deviceJournalPrefix(namespace: string, device: string): string {
 /** Digits of a segment number in its key: keys then list in number order. */
 const SEQ_DIGITS = 16;
 
+/** The largest segment number: exact in a JSON number, and 16 digits. */
+export const MAX_SEGMENT_SEQ = Number.MAX_SAFE_INTEGER;
+
 /**
  * The key of segment `seq` of `device`'s journal; `seq` 0 names the place before the
  * first segment (where a reader that has read none resumes).
@@ -94,6 +100,12 @@ const SEQ_DIGITS = 16;
  * ```
  */
 export function segmentKey(namespace: string, device: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEGMENT_SEQ) {
+    throw new TcfsError(`segment number ${seq} is out of range`, {
+      kind: "corrupt_journal",
+      hint: "a journal's cursor came from a damaged checkpoint; run tcfs check",
+    });
+  }
   return `${deviceJournalPrefix(namespace, device)}${String(seq).padStart(SEQ_DIGITS, "0")}.seg`;
 }
 
@@ -112,20 +124,28 @@ export function checkpointPrefix(namespace: string): string {
 }
 
 /**
- * The key of a checkpoint covering `covered` segments in all (the sum of its cursors), so
- * the last one listed covers the most.
+ * A new key for a checkpoint covering `covered` segments in all (the sum of its cursors), so
+ * the last one listed covers the most. A random suffix keeps two writers with one device id
+ * from ever writing the same key.
+ *
+ * @example
+ * ```ts
+ * checkpointKey("default", 64, id); // "ns/default/cp/0000000000000064-<id>-<8 hex>.ckpt"
+ * ```
  */
 export function checkpointKey(namespace: string, covered: number, device: string): string {
+  const nonce = [...crypto.getRandomValues(new Uint8Array(4))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${checkpointPrefix(namespace)}${
     String(covered).padStart(SEQ_DIGITS, "0")
-  }-${device}.ckpt`;
+  }-${device}-${nonce}.ckpt`;
 }
 
 /** What a checkpoint key says; undefined for anything else. */
 export function parseCheckpointKey(
   key: string,
 ): { namespace: string; covered: number; device: string } | undefined {
-  const match = /^ns\/([^/]+)\/cp\/([0-9]{16})-([0-9a-f-]{36})\.ckpt$/.exec(key);
+  const match = /^ns\/([^/]+)\/cp\/([0-9]{16})-([0-9a-f-]{36})-[0-9a-f]{8}\.ckpt$/.exec(key);
   if (!match || !NAMESPACE_PATTERN.test(match[1])) return undefined;
   return { namespace: match[1], covered: Number(match[2]), device: match[3] };
 }

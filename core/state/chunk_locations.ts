@@ -27,6 +27,24 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_locations (
  */
 const seenObjects = new Map<string, Map<string, Promise<boolean>>>();
 
+/**
+ * Locations remembered lately, per state database: their rows wait for the state's next batch,
+ * and a lookup must find them meanwhile (a push names the chunks it placed a moment ago). The
+ * batch is written every 256 held rows, so the last few thousand cover every unwritten one.
+ */
+const recentLocations = new WeakMap<StateDb, Map<string, ChunkRef>>();
+const RECENT_LOCATIONS = 4096;
+
+function recentIn(state: StateDb): Map<string, ChunkRef> {
+  let recent = recentLocations.get(state);
+  if (!recent) recentLocations.set(state, recent = new Map());
+  return recent;
+}
+
+function recentKey(storeLocation: string, id: string): string {
+  return `${storeLocation}\u0000${id}`;
+}
+
 function objectsSeenIn(storeLocation: string): Map<string, Promise<boolean>> {
   let seen = seenObjects.get(storeLocation);
   if (!seen) seenObjects.set(storeLocation, seen = new Map());
@@ -54,8 +72,12 @@ export function rememberChunkLocations(
   if (refs.length === 0) return;
   state.ensureSchema(SCHEMA);
   const seen = objectsSeenIn(storeLocation);
+  const recent = recentIn(state);
   for (const ref of refs) {
     seen.set(objectKeyOf(ref), Promise.resolve(true));
+    const key = recentKey(storeLocation, ref.id);
+    if (!recent.has(key)) recent.set(key, ref);
+    if (recent.size > RECENT_LOCATIONS) recent.delete(recent.keys().next().value!);
     // With the next batch: a lost row only costs uploading the chunk again.
     state.holdWrite(
       "INSERT OR IGNORE INTO chunk_locations (store, id, size, pack, offset, length) VALUES (?,?,?,?,?,?)",
@@ -104,6 +126,11 @@ export async function findStoredChunkLocation(
   const ref = findChunkLocation(state, store.location, id);
   if (!ref) return undefined;
   if (await isStored(store, ref)) return ref;
+  const recent = recentIn(state);
+  for (const [key, held] of recent) {
+    if (objectKeyOf(held) === objectKeyOf(ref)) recent.delete(key);
+  }
+  state.flush(); // a held row of the lost object must not come back after the delete
   state.statement(
     ref.pack === undefined
       ? "DELETE FROM chunk_locations WHERE store = ? AND id = ? AND pack IS NULL"
@@ -126,6 +153,8 @@ export function findChunkLocation(
   storeLocation: string,
   id: string,
 ): ChunkRef | undefined {
+  const held = recentIn(state).get(recentKey(storeLocation, id));
+  if (held) return held;
   state.ensureSchema(SCHEMA);
   const row = state.statement(
     "SELECT size, pack, offset, length FROM chunk_locations WHERE store = ? AND id = ?",
@@ -150,6 +179,7 @@ export function findChunkLocation(
 export function forgetChunkLocations(state: StateDb, storeLocation: string): void {
   state.ensureSchema(SCHEMA);
   state.flush(); // held rows first, or they would come back after the delete
+  recentLocations.delete(state);
   state.statement("DELETE FROM chunk_locations WHERE store = ?").run(storeLocation);
   seenObjects.delete(storeLocation);
 }

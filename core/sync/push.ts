@@ -8,7 +8,6 @@
  */
 
 import { TcfsError } from "../errors.ts";
-import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { LinkMode } from "../config/config_schema.ts";
@@ -107,8 +106,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   }
   // What this device synced counts only at the place it synced it to (a pull into another
   // folder records the path there).
+  // One query for every row, not one per file: a no-op push of a big tree is mostly this.
+  const trackedRows = new Map(ctx.state.listTracked(ns, request.remoteRel).map((t) => [t.path, t]));
   const trackedAt = (entry: LocalEntry) => {
-    const tracked = ctx.state.getTracked(ns, entry.rel);
+    const tracked = trackedRows.get(entry.rel);
     return tracked?.localPath === entry.localPath ? tracked : undefined;
   };
   const changed = entries.filter((entry) => {
@@ -229,7 +230,6 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   };
 
   const met: MetConflict[] = [];
-  const stageLimiter = createLimiter(ctx.fileConcurrency ?? 32);
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
     ...changed.map((e): [string, LocalEntry, TrackedEntry | undefined] => [
@@ -244,38 +244,44 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       summary.failures.push({ path: rel, error: (err as Error).message });
     } else fatal ??= err;
   };
-  const staged = jobs.map(([rel, entry, tracked]) =>
-    stageLimiter.run(async () => {
-      if (fatal) return undefined;
-      try {
-        return await stageOne(rel, entry, tracked);
-      } catch (err) {
-        failed(rel, err);
-        return undefined;
-      }
-    })
-  );
-  // Once every file is staged, the last, partly filled pack can go.
-  const allStaged = Promise.all(staged).then(() => packs.flush());
   const done = () => {
     progress.filesDone++;
     report();
   };
   // A version joins the batch once its packs are durable; the batch writes a segment per
-  // thousand versions, and the rest once every file has joined.
+  // thousand versions, and the rest once every file has joined. Waiting for the packs holds no
+  // staging slot: a file waiting for its pack to fill must not hold up the files that would
+  // fill it. Slots take the next file as they free up, so what is held at once is bounded by
+  // the open packs and the batch, not by the tree.
   const writes: Promise<void>[] = [];
-  await Promise.all(staged.map(async (stage, i) => {
-    const ready = await stage;
+  const joinBatch = async (rel: string, ready: Awaited<ReturnType<typeof stageOne>>) => {
     if (!ready || fatal) return done();
     try {
       await ready.durable;
     } catch (err) {
-      failed(jobs[i][0], err);
+      failed(rel, err);
       return done();
     }
-    writes.push(ready.write().catch((err) => failed(jobs[i][0], err)).finally(done));
-  }));
-  await allStaged;
+    writes.push(ready.write().catch((err) => failed(rel, err)).finally(done));
+  };
+  const joining: Promise<void>[] = [];
+  let nextJob = 0;
+  const stageSlot = async () => {
+    while (nextJob < jobs.length && !fatal) {
+      const [rel, entry, tracked] = jobs[nextJob++];
+      let ready;
+      try {
+        ready = await stageOne(rel, entry, tracked);
+      } catch (err) {
+        failed(rel, err);
+      }
+      joining.push(joinBatch(rel, ready));
+    }
+  };
+  await Promise.all(Array.from({ length: ctx.fileConcurrency ?? 32 }, stageSlot));
+  // Every file is staged: the last, partly filled pack can go.
+  await packs.flush();
+  await Promise.all(joining);
   await batch.flush();
   await Promise.all(writes);
   summary.chunks_uploaded = packs.counters.chunksUploaded;
@@ -286,7 +292,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.conflicts.sort();
     return summary;
   }
-  await writeCheckpointIfDue(ctx);
+  try {
+    await writeCheckpointIfDue(ctx);
+  } catch (err) {
+    // A checkpoint only spares new devices reading; the push itself is done.
+    ctx.log?.("warning", `could not write a checkpoint: ${(err as Error).message}`);
+  }
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "push");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();

@@ -26,7 +26,7 @@ import { sameStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
-import { trackedNamespace } from "../../core/sync/sync_context.ts";
+import { storeWasReplaced, trackedNamespace } from "../../core/sync/sync_context.ts";
 import { catchUp } from "../../core/journal/journal_catch_up.ts";
 import { foldGeneration } from "../../core/journal/folded_versions.ts";
 import { confinedPath } from "../../core/paths/confined_path.ts";
@@ -282,14 +282,17 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   };
 
   /** The fold a poll last pulled completely; nothing new since means nothing to pull. */
-  let pulledGeneration: string | undefined;
+  let pulled: { ns: string; generation: string } | undefined;
   const poll = async (ctx: SyncContext) => {
     lastPollAt = Date.now();
+    // A replaced store needs the pull whatever the fold says (its checks are rate-limited).
+    if (await storeWasReplaced(ctx)) pulled = undefined;
     // A catch-up costs a request per device however big the tree; the pull reads every path.
     for (const err of await catchUp(ctx)) log("warning", err.message);
-    const generation = foldGeneration(ctx.state, trackedNamespace(ctx));
-    if (generation === pulledGeneration) return;
-    pulledGeneration = undefined;
+    const ns = trackedNamespace(ctx);
+    const generation = foldGeneration(ctx.state, ns);
+    if (pulled?.ns === ns && pulled.generation === generation) return;
+    pulled = undefined;
     const summary = await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], {
       operation: "poll",
       missingIsEmpty: true,
@@ -297,7 +300,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     });
     const clean = summary.failures.length === 0 && summary.conflicts.length === 0 &&
       summary.kept_modified.length === 0;
-    if (clean) pulledGeneration = generation;
+    if (clean) pulled = { ns, generation };
   };
 
   /** The next step due now, with what to put back if it fails. */

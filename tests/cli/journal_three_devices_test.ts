@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeBase64 } from "../../core/encoding/base64.ts";
+import { concatBytes } from "../../core/encoding/concat_bytes.ts";
+import { readVerifiedContent } from "../../core/sync/verified_content.ts";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
@@ -18,7 +19,17 @@ async function remoteHeadContents(tmp: string, namespace: string, rel: string) {
   using reader = await openSyncDevice(tmp, "reader", store);
   reader.ctx.namespace = namespace;
   const { heads } = await pathHeads(reader.ctx, rel);
-  return heads.map((h) => new TextDecoder().decode(decodeBase64(h.version.inline!))).sort();
+  const texts = await Promise.all(heads.map(async (h) => {
+    const parts: Uint8Array[] = [];
+    await readVerifiedContent(
+      store,
+      h.version,
+      { counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
+      (bytes) => Promise.resolve(parts.push(bytes.slice())),
+    );
+    return new TextDecoder().decode(concatBytes(parts));
+  }));
+  return texts.sort();
 }
 
 Deno.test("three devices pushing into one namespace at once lose nothing", async () => {

@@ -38,6 +38,7 @@ Deno.test("a remembered chunk place is trusted once its pack is seen, and forgot
     // Remembered by an earlier process (a pull, or a push before the store lost `lost`).
     const rows = [chunkIn(kept, 0), chunkIn(kept, 1), chunkIn(lost, 2), chunkIn(lost, 3)];
     rememberChunkLocations(state, "elsewhere", rows);
+    state.flush(); // as that process did on closing
     const earlier = fs.location;
     state.statement("UPDATE chunk_locations SET store = ?").run(earlier);
 
