@@ -14,6 +14,7 @@ import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { segmentKey } from "../../../core/remote/remote_keys.ts";
 import { CHUNK_FORMAT_ZSTD } from "../../../core/chunking/chunk_codec.ts";
 import type { SyncDevice } from "../../support/sync_device.ts";
+import { plantSegment, storeHeads, storeSegments } from "../../support/journal_store.ts";
 
 function foldedPaths(device: SyncDevice): string[] {
   return [...foldedNamespace(device.ctx.state, trackedNamespace(device.ctx), () => true).keys()]
@@ -96,6 +97,57 @@ Deno.test("a segment holding another device's version is refused", async () => {
     await c.pullAll();
     await assert.rejects(Deno.stat(join(c.root, "forged.txt")), Deno.errors.NotFound);
     assert.equal(await Deno.readTextFile(join(c.root, "real.txt")), "real\n");
+  } finally {
+    await tmp.remove();
+  }
+});
+
+Deno.test("a missing segment is a hole: reported, and its device's later segments wait", async () => {
+  const tmp = await makeScopedTempDir("tcfs-missing-segment-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  using b = await openSyncDevice(tmp.path, "beta", store);
+  try {
+    for (const name of ["a1", "a2", "a3"]) {
+      await Deno.writeTextFile(join(a.root, `${name}.txt`), `${name}\n`);
+      await a.pushAll();
+    }
+    for (const name of ["b1", "b2"]) {
+      await Deno.writeTextFile(join(b.root, `${name}.txt`), `${name}\n`);
+      await b.pushAll();
+    }
+    const lost = segmentKey("default", a.ctx.device.id, 2);
+    assert.ok(store.objects.delete(lost));
+
+    const read = await storeHeads(store);
+    assert.equal(read.unreadable.length, 1, read.unreadable.map((e) => e.message).join("\n"));
+    assert.equal(read.unreadable[0].kind, "corrupt_journal");
+    assert.match(read.unreadable[0].message, new RegExp(`${lost} is missing`));
+    assert.deepEqual([...read.byPath.keys()].sort(), ["a1.txt", "b1.txt", "b2.txt"]);
+  } finally {
+    await tmp.remove();
+  }
+});
+
+Deno.test("a segment with a version whose clock lacks its author's counter is unreadable", async () => {
+  const tmp = await makeScopedTempDir("tcfs-nameless-version-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  try {
+    await Deno.writeTextFile(join(a.root, "real.txt"), "real\n");
+    await a.pushAll();
+    const own = (await storeSegments(store))[0].versions[0];
+    // Two versions by D with no counter of D's: both would be named `<D>-0.json`.
+    const d = crypto.randomUUID();
+    const first = { ...own, path: "p.txt", author: d, vclock: { [a.ctx.device.id]: 1 } };
+    const second = { ...first, vclock: { [a.ctx.device.id]: 2 } };
+    const key = await plantSegment(store, d, [first, second]);
+
+    const read = await storeHeads(store);
+    assert.equal(read.unreadable.length, 1, read.unreadable.map((e) => e.message).join("\n"));
+    assert.equal(read.unreadable[0].kind, "corrupt_journal");
+    assert.match(read.unreadable[0].message, new RegExp(`${key}.*no counter of its author`));
+    assert.deepEqual([...read.byPath.keys()], ["real.txt"]);
   } finally {
     await tmp.remove();
   }

@@ -210,3 +210,34 @@ for (const schedule of SCHEDULES) {
     }
   });
 }
+
+Deno.test("an upgrade keeps what a since-revoked device superseded: readers that revoke it see the old head", async () => {
+  const tmp = await makeScopedTempDir("tcfs-upgrade-revoked-");
+  const memory = createMemoryStore();
+  // Y is revoked at `revokedAt`; it went on writing with the old tcfs after that.
+  const revokedAt = "2025-06-15T00:00:00.000Z";
+  const good = await legacyVersion("p.txt", X, { [X]: 1 }, "good\n");
+  const late = await legacyVersion("p.txt", Y, { [X]: 1, [Y]: 2 }, "written after revocation\n");
+  late.version.written_at = "2025-07-01T00:00:00.000Z";
+  const early = await legacyVersion("q.txt", Y, { [Y]: 1 }, "written before revocation\n");
+  for (const v of [good, late, early]) memory.objects.set(v.key, encodeFileVersion(v.version));
+  using a = await openSyncDevice(tmp.path, "alpha", memory);
+  try {
+    // A device that does not know of the revocation upgrades: the late version is a head to it.
+    assert.deepEqual(await catchUp(a.ctx), []);
+    assert.ok(memory.objects.get(journalMarkerKey("default")));
+    assert.deepEqual(foldOf(a).get("p.txt"), JSON.stringify({ heads: [late.key], kept: [] }));
+    assert.equal(memory.objects.has(good.key), false, "the old layout was retired");
+
+    using c = await openSyncDevice(tmp.path, "gamma", memory);
+    c.ctx.revoked = new Map([[Y, revokedAt]]);
+    assert.deepEqual(await catchUp(c.ctx), []);
+    assert.deepEqual(foldOf(c).get("p.txt"), JSON.stringify({ heads: [good.key], kept: [] }));
+    assert.deepEqual(foldOf(c).get("q.txt"), JSON.stringify({ heads: [early.key], kept: [] }));
+    assert.deepEqual((await c.pullAll()).failures, []);
+    assert.equal(await Deno.readTextFile(join(c.root, "p.txt")), "good\n");
+    assert.equal(await Deno.readTextFile(join(c.root, "q.txt")), "written before revocation\n");
+  } finally {
+    await tmp.remove();
+  }
+});
