@@ -312,7 +312,13 @@ async function serve(
         : ["file_synced", "file_deleted", "conflict_resolved"].includes(event.type)
         ? [event.path]
         : [];
-      loop?.remoteChanged(paths.filter((path): path is string => typeof path === "string"));
+      const segment = event.journal_seq === undefined
+        ? undefined
+        : { device: event.device_id, seq: event.journal_seq };
+      loop?.remoteChanged(
+        paths.filter((path): path is string => typeof path === "string"),
+        segment,
+      );
     }
     return Promise.resolve();
   });

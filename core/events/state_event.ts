@@ -39,6 +39,11 @@ export interface StateEvent {
   /** Key of the version the event is about. */
   version_key?: string;
   vclock?: VectorClock;
+  /**
+   * For file_* events: the author's last journal segment when the event was made, which holds
+   * the version. A receiver whose catch-up has not reached it yet looks again soon.
+   */
+  journal_seq?: number;
   /** For conflict_resolved: keep_local, keep_remote or keep_both. */
   resolution?: string;
 }

@@ -63,6 +63,12 @@ export function decodeStateEvent(subject: string, payload: string): StateEvent {
   if (!(STATE_EVENT_TYPES as readonly unknown[]).includes(fields.type)) {
     throw invalid(subject, `unknown event type "${fields.type}"`);
   }
+  if (
+    fields.journal_seq !== undefined &&
+    !(Number.isSafeInteger(fields.journal_seq) && (fields.journal_seq as number) >= 1)
+  ) {
+    throw invalid(subject, `"journal_seq" is not a segment number`);
+  }
   if (fields.vclock !== undefined && !isVectorClock(fields.vclock)) {
     throw invalid(subject, `"vclock" is not a map of device ids to counters`);
   }

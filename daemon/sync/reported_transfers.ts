@@ -7,6 +7,7 @@
  * @module
  */
 
+import { journalCursors } from "../../core/journal/folded_versions.ts";
 import type { StateEvent } from "../../core/events/state_event.ts";
 import { TcfsError } from "../../core/errors.ts";
 import { createLimiter } from "../../core/concurrency/limiter.ts";
@@ -171,7 +172,8 @@ async function reportedRun<S extends PushSummary | PullSummary>(
     for (const change of fresh) {
       // Only what this device wrote is its to announce (a pull adopts others' versions).
       if (parseVersionKey(change.version_key)?.device !== ctx.device.id) continue;
-      reporting.announce({ ...change, namespace: ctx.namespace });
+      const journal_seq = journalCursors(ctx.state, trackedNamespace(ctx)).get(ctx.device.id);
+      reporting.announce({ ...change, namespace: ctx.namespace, journal_seq });
     }
   };
   const limiter = createLimiter(CONCURRENT_REQUESTS);

@@ -28,6 +28,7 @@ import type { PullRequest } from "../../core/sync/pull.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
 import { storeWasReplaced, trackedNamespace } from "../../core/sync/sync_context.ts";
 import { catchUp } from "../../core/journal/journal_catch_up.ts";
+import { createAwaitedSegments, type JournalPosition } from "./awaited_segments.ts";
 import { foldGeneration } from "../../core/journal/folded_versions.ts";
 import { confinedPath } from "../../core/paths/confined_path.ts";
 import { unsafePathReason } from "../../core/paths/remote_path.ts";
@@ -77,8 +78,11 @@ export interface SyncLoop {
    * start-up scan and poll run.
    */
   start(): Promise<void>;
-  /** Paths (relative to the namespace) another device changed. */
-  remoteChanged(paths: readonly string[]): void;
+  /**
+   * Paths (relative to the namespace) another device changed; `segment`, when the event said,
+   * is where that device's journal holds the change.
+   */
+  remoteChanged(paths: readonly string[], segment?: JournalPosition): void;
   /** Runs `operation` between two steps of the loop, so it never races the loop's own work. */
   exclusive<T>(operation: (ctx: SyncContext) => Promise<T>): Promise<T>;
   /** The settings changed (a reload): rescan, since the excludes may have changed. */
@@ -90,6 +94,9 @@ export interface SyncLoop {
    */
   stop(): Promise<void>;
 }
+
+/** How soon a poll looks again for a segment an event named that the store did not list yet. */
+const LOOK_AGAIN_MS = 2_000;
 
 /** The safety poll while NATS is up: at least this often, however long the poll interval. */
 const SAFETY_POLL_MS = 300_000;
@@ -116,10 +123,13 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   const { root, log, reporting } = options;
   const batcher = createChangeBatcher(() => options.settings().debounceMs);
   const remote = new Set<string>();
+  const awaited = createAwaitedSegments((message) => log("warning", message));
   const operations: { run(): Promise<void>; cancel(err: TcfsError): void }[] = [];
   const wake = createWakeSignal();
   let scanWanted = true;
   let pollWanted = true;
+  /** When to poll early, for a segment an event named that the store did not list yet. */
+  let lookAgainAt: number | undefined;
   let scanDueAt: number | undefined;
   let rescanDelayMs = FIRST_RESCAN_DELAY_MS;
   let lastPollAt = 0;
@@ -289,6 +299,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     if (await storeWasReplaced(ctx)) pulled = undefined;
     // A catch-up costs a request per device however big the tree; the pull reads every path.
     for (const err of await catchUp(ctx)) log("warning", err.message);
+    if (awaited.behind(ctx)) lookAgainAt = Date.now() + LOOK_AGAIN_MS;
     const ns = trackedNamespace(ctx);
     const generation = foldGeneration(ctx.state, ns);
     if (pulled?.ns === ns && pulled.generation === generation) return;
@@ -313,7 +324,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       const rels = [...remote];
       remote.clear();
       return {
-        run: () => pullPaths(ctx, rels),
+        run: async () => {
+          await pullPaths(ctx, rels);
+          // A segment an event named that the catch-up did not list yet: look again soon.
+          if (awaited.behind(ctx)) lookAgainAt = Date.now() + LOOK_AGAIN_MS;
+        },
         undo: () => rels.forEach((rel) => remote.add(rel)),
       };
     }
@@ -332,8 +347,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         },
       };
     }
-    if (pollWanted || now >= lastPollAt + pollIntervalMs()) {
+    const lookAgain = lookAgainAt !== undefined && now >= lookAgainAt;
+    if (pollWanted || lookAgain || now >= lastPollAt + pollIntervalMs()) {
       pollWanted = false;
+      lookAgainAt = undefined;
       return { run: () => poll(ctx), undo: () => (pollWanted = true) };
     }
     return undefined;
@@ -345,6 +362,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       batcher.readyAt() ?? Infinity,
       scanDueAt ?? Infinity,
       lastPollAt + pollIntervalMs(),
+      lookAgainAt ?? Infinity,
       now + MAX_IDLE_MS,
     );
 
@@ -476,8 +494,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       }
       worker = work();
     },
-    remoteChanged(paths) {
+    remoteChanged(paths, segment) {
       for (const path of paths) remote.add(path);
+      if (segment) awaited.expect(segment);
       wake.wake();
     },
     exclusive(operation) {

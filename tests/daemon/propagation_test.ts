@@ -83,6 +83,11 @@ Deno.test("with NATS, files, edits, renames and deletes in A's root reach B's ro
     );
     const saves = published(activity.lines).slice(before);
     assert.deepEqual(saves.map((e) => [e.type, e.path]), [["file_synced", "renamed.txt"]]);
+    // Each file event names the author's journal segment that holds it, later ones later.
+    const seqs = published(activity.lines).filter((e) => e.type.startsWith("file_"))
+      .map((e) => e.journal_seq);
+    assert.ok(seqs.every((seq) => Number.isInteger(seq) && seq! >= 1), JSON.stringify(seqs));
+    assert.ok(seqs.at(-1)! > seqs[0]!, JSON.stringify(seqs));
 
     await Deno.remove(join(a.root, "docs"), { recursive: true });
     await waitFor(async () => (await inB("docs/deep/big.bin")) === undefined, 20_000, logs);
