@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the shell benchmarks in scripts/bench/: services, a work dir, the peers' settings,
 # timing and medians. Source it, then call bench_init.
 # shellcheck source=../lib/env.sh
