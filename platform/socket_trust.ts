@@ -11,6 +11,7 @@
 
 import { dirname } from "node:path";
 import { TcfsError } from "../core/errors.ts";
+import { lstatIfPresent } from "../core/io/lstat_if_present.ts";
 
 /** The parts of a stat that decide trust; `null` where the OS has no Unix owners. */
 export interface OwnerAndMode {
@@ -69,24 +70,15 @@ export function socketTrustProblem(
 export async function assertTrustedSocket(path: string): Promise<void> {
   const me = Deno.uid();
   if (me === null) return;
-  const dir = await lstatOrUndefined(dirname(path));
+  const dir = await lstatIfPresent(dirname(path));
   if (!dir) return;
-  const problem = socketTrustProblem(path, await lstatOrUndefined(path), dir, me);
+  const problem = socketTrustProblem(path, await lstatIfPresent(path), dir, me);
   if (problem) {
     throw new TcfsError(`refusing the control socket ${path}: ${problem}`, {
       kind: "socket_untrusted",
       hint: "another local user may be answering in the daemon's place; set [daemon] socket " +
         "(or --socket, TCFS_SOCKET) to a path in a directory only you can write",
     });
-  }
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
   }
 }
 

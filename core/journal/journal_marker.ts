@@ -26,7 +26,6 @@ import {
   journalTooNew,
 } from "./journal_codec.ts";
 import { FENCE_DIGEST, legacyVersionKeys, readLegacyVersions } from "./legacy_versions.ts";
-import type { StoredVersion } from "./stored_version.ts";
 
 /** What the marker says. */
 export interface JournalMarker {
@@ -100,7 +99,6 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
     created_by: ctx.device.id,
     created_at: new Date().toISOString(),
   };
-  let imported: StoredVersion[] = [];
   let read: string[] = [];
   if (legacyKeys.length > 0) {
     ctx.log?.(
@@ -112,9 +110,6 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
     const { versions, unreadable } = await readLegacyVersions(ctx.store, ctx.state, legacyKeys);
     for (const err of unreadable) ctx.log?.("warning", err.message);
     read = versions.map((v) => v.key);
-    // Every version, not only heads: readers fold under their own revocations, and a head
-    // from a device revoked since must not have pushed out what it superseded.
-    imported = versions;
     ours.base = checkpointKey(ctx.namespace, 0, ctx.device.id);
     await ctx.store.put(
       ours.base,
@@ -124,7 +119,9 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
         author: ctx.device.id,
         written_at: ours.created_at,
         cursors: {},
-        versions: imported.map((v) => v.version),
+        // Every version, not only heads: readers fold under their own revocations, and a head
+        // from a device revoked since must not have pushed out what it superseded.
+        versions: versions.map((v) => v.version),
       }),
     );
   }

@@ -17,6 +17,7 @@
 import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { syncDirectory } from "../io/durable_directory.ts";
+import { lstatIfPresent } from "../io/lstat_if_present.ts";
 
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -100,11 +101,11 @@ async function assertLinkFree(
   for (const segment of below === "" ? [] : below.split("/")) {
     current = join(current, segment);
     if (checked?.has(current)) continue;
-    let info = await lstatOrUndefined(current);
+    let info = await lstatIfPresent(current);
     if (!info && create) {
       await Deno.mkdir(current);
       await syncDirectory(dirname(current));
-      info = await lstatOrUndefined(current);
+      info = await lstatIfPresent(current);
     }
     if (!info) {
       throw new TcfsError(`${current} is gone`, {
@@ -128,15 +129,6 @@ async function assertLinkFree(
       });
     }
     checked?.add(current);
-  }
-}
-
-async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
   }
 }
 

@@ -39,16 +39,8 @@ export async function statEntry(localPath: string, rel: string): Promise<LocalEn
     if (isMissingPath(err)) return undefined;
     throw err;
   }
-  if (info.isSymlink) {
-    return {
-      ...statFields(info, rel, localPath),
-      kind: "symlink",
-      size: 0,
-      target: await Deno.readLink(localPath),
-    };
-  }
-  if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
-  return undefined;
+  const target = info.isSymlink ? await Deno.readLink(localPath) : undefined;
+  return entryOf(info, rel, localPath, target);
 }
 
 /**
@@ -119,13 +111,18 @@ function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
     if (isMissingPath(err)) return undefined;
     throw err;
   }
+  return entryOf(info, rel, localPath, info.isSymlink ? Deno.readLinkSync(localPath) : undefined);
+}
+
+/** The entry `info` describes: a file, a symlink (with its `target`), or nothing tcfs syncs. */
+function entryOf(
+  info: Deno.FileInfo,
+  rel: string,
+  localPath: string,
+  target: string | undefined,
+): LocalEntry | undefined {
   if (info.isSymlink) {
-    return {
-      ...statFields(info, rel, localPath),
-      kind: "symlink",
-      size: 0,
-      target: Deno.readLinkSync(localPath),
-    };
+    return { ...statFields(info, rel, localPath), kind: "symlink", size: 0, target: target! };
   }
   if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
   return undefined;

@@ -7,7 +7,7 @@
 import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
-import type { NamespaceHeads, PathHeads, StoredVersion } from "../journal/stored_version.ts";
+import type { NamespaceHeads, PathHeads } from "../journal/stored_version.ts";
 import { foldedNamespace, foldedPath } from "../journal/folded_versions.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
 import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
@@ -122,8 +122,7 @@ export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
  * ```
  */
 export async function pathHeads(ctx: SyncContext, rel: string): Promise<PathHeads> {
-  for (const err of await catchUp(ctx)) ctx.log?.("warning", err.message);
-  return foldedPath(ctx.state, trackedNamespace(ctx), rel);
+  return (await headsLookup(ctx))(rel);
 }
 
 /**
@@ -159,9 +158,4 @@ export async function headsLookup(ctx: SyncContext): Promise<HeadsLookup> {
   for (const err of await catchUp(ctx)) ctx.log?.("warning", err.message);
   const ns = trackedNamespace(ctx);
   return (rel) => foldedPath(ctx.state, ns, rel);
-}
-
-/** All heads' clocks, for merging into a new version's clock. */
-export function headClocks(heads: StoredVersion[]) {
-  return heads.map((h) => h.version.vclock);
 }

@@ -9,7 +9,8 @@ import { createAwaitedSegments } from "../../../daemon/sync/awaited_segments.ts"
 const ALPHA = "5f0c2a3e-0000-4000-8000-00000000000a";
 const BRAVO = "5f0c2a3e-0000-4000-8000-00000000000b";
 
-Deno.test("a segment an event named is awaited until a catch-up folds it, then forgotten", async () => {
+/** Runs `body` with a sync context on a fresh state database of its own. */
+async function withContext(body: (ctx: SyncContext, state: StateDb) => Promise<void> | void) {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-awaited-" });
   const state = await StateDb.open(join(dir, "state.db"));
   const ctx = {
@@ -18,8 +19,17 @@ Deno.test("a segment an event named is awaited until a catch-up folds it, then f
     namespace: "default",
     device: { id: BRAVO, name: "bravo" },
   } as unknown as SyncContext;
-  const warnings: string[] = [];
   try {
+    await body(ctx, state);
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a segment an event named is awaited until a catch-up folds it, then forgotten", () =>
+  withContext((ctx, state) => {
+    const warnings: string[] = [];
     const awaited = createAwaitedSegments((m) => warnings.push(m));
     assert.equal(awaited.behind(ctx), false, "nothing awaited");
     awaited.expect({ device: ALPHA, seq: 3 });
@@ -28,23 +38,11 @@ Deno.test("a segment an event named is awaited until a catch-up folds it, then f
     foldIn(state, trackedNamespace(ctx), [], new Map([[ALPHA, 3]]));
     assert.equal(awaited.behind(ctx), false, "segment 3 folded");
     assert.deepEqual(warnings, []);
-  } finally {
-    state.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("a segment never listed is given up on after a few looks, with a warning", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tcfs-awaited-" });
-  const state = await StateDb.open(join(dir, "state.db"));
-  const ctx = {
-    store: createMemoryStore(),
-    state,
-    namespace: "default",
-    device: { id: BRAVO, name: "bravo" },
-  } as unknown as SyncContext;
-  const warnings: string[] = [];
-  try {
+Deno.test("a segment never listed is given up on after a few looks, with a warning", () =>
+  withContext((ctx) => {
+    const warnings: string[] = [];
     const awaited = createAwaitedSegments((m) => warnings.push(m));
     // A forged number far ahead of anything written.
     awaited.expect({ device: ALPHA, seq: 1_000_000 });
@@ -53,8 +51,4 @@ Deno.test("a segment never listed is given up on after a few looks, with a warni
     assert.deepEqual(looks, [true, true, true, false, false]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /segment 1000000 of device .*the next poll will look again/);
-  } finally {
-    state.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
