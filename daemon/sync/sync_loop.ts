@@ -123,6 +123,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   const { root, log, reporting } = options;
   const batcher = createChangeBatcher(() => options.settings().debounceMs);
   const remote = new Set<string>();
+  /** Paths below a synced file whose remote deletion has not come yet (see `pullPaths`). */
+  const waitingOnParent = new Set<string>();
   const awaited = createAwaitedSegments((message) => log("warning", message));
   const operations: { run(): Promise<void>; cancel(err: TcfsError): void }[] = [];
   const wake = createWakeSignal();
@@ -233,6 +235,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   };
 
   const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
+    if (!again) {
+      rels = [...new Set([...rels, ...waitingOnParent])];
+      waitingOnParent.clear();
+    }
     const requests: PullRequest[] = [];
     const blocked: string[] = [];
     const wanted = new Set(rels);
@@ -249,7 +255,13 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
           within: root,
         });
       } catch (err) {
-        const parent = again ? undefined : await syncedParentInTheWay(ctx, rel);
+        const parent = await syncedParentInTheWay(ctx, rel);
+        if (parent !== undefined && again) {
+          // The file in the way is still current remotely: its deletion, pushed in a later
+          // batch, has not come yet. The path goes with the next pull an event asks for.
+          waitingOnParent.add(rel);
+          continue;
+        }
         if (parent === undefined) {
           log("warning", `ignoring an event for ${rel}: ${(err as Error).message}`);
           continue;

@@ -330,3 +330,63 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a folder's file whose event comes before the deletion of the file in its way is pulled with that deletion's event", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  const writerRoot = join(dir, "w");
+  await Deno.mkdir(writerRoot);
+  const store = createFsStore(storeDir);
+  await store.ensureReady();
+  const state = await StateDb.open(join(dir, "w-state.db"));
+  const writer: SyncContext = {
+    store,
+    state,
+    device: { id: crypto.randomUUID(), name: "writer" },
+    bucket: "tcfs",
+    namespace: "default",
+  };
+  const all = { localPath: writerRoot, remoteRel: "", excludes: [] };
+  // No polls after the first: only the events can bring the changes.
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir, { pollIntervalSecs: 3600 });
+  try {
+    await Deno.writeTextFile(join(writerRoot, "d"), "a file\n");
+    await push(writer, all);
+    await b.loop.start();
+    b.loop.remoteChanged(["d"]);
+    const fileAt = (path: string) => {
+      try {
+        return Deno.readTextFileSync(path);
+      } catch {
+        return undefined;
+      }
+    };
+    await until(() => fileAt(join(b.root, "d")) === "a file\n", "B pulls the file");
+
+    // The writer's folder file goes up in a batch before the one that deletes the file `d`.
+    await Deno.remove(join(writerRoot, "d"));
+    await Deno.mkdir(join(writerRoot, "d"));
+    await Deno.writeTextFile(join(writerRoot, "d", "f.txt"), "in a folder\n");
+    await push(writer, {
+      localPath: join(writerRoot, "d", "f.txt"),
+      remoteRel: "d/f.txt",
+      excludes: [],
+    });
+    b.loop.remoteChanged(["d/f.txt"]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(Deno.readTextFileSync(join(b.root, "d")), "a file\n", "still current remotely");
+
+    await push(writer, all);
+    b.loop.remoteChanged(["d"]);
+    await until(
+      () => fileAt(join(b.root, "d", "f.txt")) === "in a folder\n",
+      "B pulls the folder's file with the deletion's event",
+    );
+    assert.deepEqual(b.warnings, []);
+  } finally {
+    await b.close();
+    state.close();
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
