@@ -96,6 +96,7 @@ export const TCFS_ERROR_KINDS = [
   "corrupt_file",
   "corrupt_chunk",
   "missing_chunk",
+  "history_gone",
   "state_event_invalid",
   // The store.
   "invalid_key",

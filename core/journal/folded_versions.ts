@@ -1,7 +1,8 @@
 /**
  * This device's fold of a namespace's journals, in the state database: every head and kept
- * version by path, and per device the last segment folded in. Reading heads costs no request;
- * catching up (`journal_catch_up.ts`) adds what is new.
+ * version by path, the history (every other version folded in: what `tcfs log` lists and
+ * `tcfs restore` brings back), and per device the last segment folded in. Reading heads costs
+ * no request; catching up (`journal_catch_up.ts`) adds what is new.
  *
  * Rows are filed under the tracked namespace (`trackedNamespace`: store and namespace), so
  * two stores never mix.
@@ -19,6 +20,9 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS journal_versions (
   ns TEXT NOT NULL, path TEXT NOT NULL, key TEXT NOT NULL, head INTEGER NOT NULL,
   body BLOB NOT NULL, PRIMARY KEY (ns, path, key));
+CREATE TABLE IF NOT EXISTS journal_history (
+  ns TEXT NOT NULL, path TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL,
+  PRIMARY KEY (ns, path, key));
 CREATE TABLE IF NOT EXISTS journal_cursors (
   ns TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (ns, device));
 `;
@@ -85,6 +89,61 @@ export function foldedNamespace(
   return new Map([...byPath].map(([path, list]) => [path, groupRows(path, list)]));
 }
 
+/**
+ * The history of one path: every version folded in that is neither a head nor kept, in no
+ * particular order.
+ *
+ * @example
+ * ```ts
+ * const older = foldedHistory(state, ns, "docs/a.txt");
+ * ```
+ */
+export function foldedHistory(state: StateDb, ns: string, path: string): StoredVersion[] {
+  const rows = ready(state).statement(
+    "SELECT key, body FROM journal_history WHERE ns = ? AND path = ?",
+  ).all(ns, path) as unknown as Row[];
+  return rows.map(storedOf);
+}
+
+/**
+ * Every version of `ns` this device holds (heads, kept and history) whose path `wanted`
+ * accepts, grouped by path, paths in order: what a checkpoint carries, what gc prunes and
+ * what `tcfs ls --deleted` and a folder's restore read.
+ *
+ * @example
+ * ```ts
+ * for (const { path, heads, kept, history } of everyFoldedVersion(state, ns, () => true)) {}
+ * ```
+ */
+export function* everyFoldedVersion(
+  state: StateDb,
+  ns: string,
+  wanted: (path: string) => boolean,
+): Generator<PathHeads & { history: StoredVersion[] }> {
+  ready(state);
+  const rows = state.statement(
+    `SELECT path, key, head, body FROM journal_versions WHERE ns = ?
+     UNION ALL SELECT path, key, 2 AS head, body FROM journal_history WHERE ns = ?
+     ORDER BY path`,
+  ).iterate(ns, ns) as unknown as Iterable<Row & { path: string }>;
+  let current: (Row & { path: string })[] = [];
+  const group = (list: (Row & { path: string })[]) => {
+    const history = list.filter((row) => Number(row.head) === 2);
+    return {
+      ...groupRows(list[0].path, list.filter((row) => Number(row.head) !== 2)),
+      history: history.map(storedOf),
+    };
+  };
+  for (const row of rows) {
+    if (current.length > 0 && current[0].path !== row.path) {
+      if (wanted(current[0].path)) yield group(current);
+      current = [];
+    }
+    current.push(row);
+  }
+  if (current.length > 0 && wanted(current[0].path)) yield group(current);
+}
+
 /** Whether anything was folded for `ns` yet (a device that has read no journal starts from a checkpoint). */
 export function hasFolded(state: StateDb, ns: string): boolean {
   return ready(state).statement("SELECT 1 FROM journal_cursors WHERE ns = ? LIMIT 1").get(ns) !==
@@ -124,9 +183,13 @@ export function foldIn(
 ): void {
   ready(state);
   const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
+  const incomingFor = new Map<string, StoredVersion[]>();
   state.transaction(() => {
     for (const incoming of versions) {
       const path = incoming.version.path;
+      const arrived = incomingFor.get(path) ?? [];
+      arrived.push(incoming);
+      incomingFor.set(path, arrived);
       let entry = paths.get(path);
       if (!entry) {
         const before = foldedPath(state, ns, path);
@@ -141,14 +204,24 @@ export function foldIn(
     const insert = state.statement(
       "INSERT OR REPLACE INTO journal_versions (ns, path, key, head, body) VALUES (?, ?, ?, ?, ?)",
     );
+    const toHistory = state.statement(
+      "INSERT OR IGNORE INTO journal_history (ns, path, key, body) VALUES (?, ?, ?, ?)",
+    );
     let changed = 0;
     for (const [path, { before, after }] of paths) {
-      if (after === before) continue;
-      changed++;
       const rows = new Map<string, [StoredVersion, number]>([
         ...after.heads.map((v): [string, [StoredVersion, number]] => [v.key, [v, 1]]),
         ...after.kept.map((v): [string, [StoredVersion, number]] => [v.key, [v, 0]]),
       ]);
+      // What is neither a head nor kept is history: superseded on arrival, or pushed out now.
+      for (const v of [...before.heads, ...before.kept]) {
+        if (!rows.has(v.key)) toHistory.run(ns, path, v.key, bodyOf(v));
+      }
+      for (const v of incomingFor.get(path) ?? []) {
+        if (!rows.has(v.key)) toHistory.run(ns, path, v.key, bodyOf(v));
+      }
+      if (after === before) continue;
+      changed++;
       const was = new Map<string, number>([
         ...before.heads.map((v): [string, number] => [v.key, 1]),
         ...before.kept.map((v): [string, number] => [v.key, 0]),
@@ -156,7 +229,7 @@ export function foldIn(
       for (const key of was.keys()) if (!rows.has(key)) remove.run(ns, path, key);
       for (const [key, [v, head]] of rows) {
         if (was.get(key) === head) continue;
-        insert.run(ns, path, key, head, new TextEncoder().encode(JSON.stringify(v.version)));
+        insert.run(ns, path, key, head, bodyOf(v));
       }
     }
     if (changed > 0 || cursors.size > 0) {
@@ -191,7 +264,15 @@ export function forgetFolded(state: StateDb, ns: string): void {
   });
 }
 
-const FOLD_TABLES = ["journal_versions", "journal_cursors"];
+const FOLD_TABLES = ["journal_versions", "journal_history", "journal_cursors"];
+
+function storedOf(row: { key: string; body: Uint8Array }): StoredVersion {
+  return { key: row.key, version: JSON.parse(new TextDecoder().decode(row.body)) as FileVersion };
+}
+
+function bodyOf(v: StoredVersion): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v.version));
+}
 
 interface Row {
   key: string;
@@ -203,10 +284,7 @@ interface Row {
 function groupRows(path: string, rows: Row[]): PathHeads {
   const heads: StoredVersion[] = [];
   const kept: StoredVersion[] = [];
-  for (const row of rows) {
-    const version = JSON.parse(new TextDecoder().decode(row.body)) as FileVersion;
-    (Number(row.head) === 1 ? heads : kept).push({ key: row.key, version });
-  }
+  for (const row of rows) (Number(row.head) === 1 ? heads : kept).push(storedOf(row));
   heads.sort((a, b) => (a.key < b.key ? -1 : 1));
   kept.sort((a, b) => (a.key < b.key ? -1 : 1));
   return { path, heads, kept };

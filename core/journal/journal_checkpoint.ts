@@ -1,6 +1,6 @@
 /**
- * Checkpoints: now and then a device writes its whole fold of a namespace (every head and
- * kept version, and per device the last segment in it), so that a new device reads one
+ * Checkpoints: now and then a device writes its whole fold of a namespace (every head, kept
+ * and history version, and per device the last segment in it), so that a new device reads one
  * checkpoint and the segments after it instead of every segment ever written.
  *
  * @module
@@ -17,7 +17,7 @@ import {
   JOURNAL_FORMAT,
   MAX_CHECKPOINT_RAW_BYTES,
 } from "./journal_codec.ts";
-import { foldedNamespace, journalCursors } from "./folded_versions.ts";
+import { everyFoldedVersion, journalCursors } from "./folded_versions.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 
 /**
@@ -50,8 +50,8 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
   crashPoint("before-checkpoint");
   // Cursors and versions read together, with no await between: they describe one fold.
   const cursors = journalCursors(ctx.state, ns);
-  const versions = [...foldedNamespace(ctx.state, ns, () => true).values()]
-    .flatMap((p) => [...p.heads, ...p.kept].map((v) => v.version));
+  const versions = [...everyFoldedVersion(ctx.state, ns, () => true)]
+    .flatMap((p) => [...p.heads, ...p.kept, ...p.history].map((v) => v.version));
   const checkpoint: Checkpoint = {
     journal: JOURNAL_FORMAT,
     namespace: ctx.namespace,
