@@ -97,6 +97,7 @@ export const TCFS_ERROR_KINDS = [
   "corrupt_chunk",
   "missing_chunk",
   "history_gone",
+  "content_condemned",
   "state_event_invalid",
   // The store.
   "invalid_key",

@@ -308,7 +308,12 @@ export function foldGeneration(state: StateDb, ns: string): string {
  * journal. `journal_generation:` is not one: it only ever grows, so a poll that remembered a
  * number from before a reset cannot mistake a new fold for the old one.
  */
-const JOURNAL_META = ["journal_marker:", "journal_revoked:", "journal_checkpointed:"];
+const JOURNAL_META = [
+  "journal_marker:",
+  "journal_revoked:",
+  "journal_checkpointed:",
+  "journal_floor:",
+];
 
 /**
  * Forgets everything known about the journals of the store whose filing prefix is

@@ -1,11 +1,12 @@
 /**
  * Catch-up: brings this device's fold of a namespace (`folded_versions.ts`) up to what the
- * store holds. It costs one listing of the journal folders, one listing per device (of the
- * segments after its cursor), one listing of the old layout, and one read per new segment:
- * O(devices) requests when nothing changed, O(changes / segment size) after an absence.
+ * store holds. It costs one listing of the checkpoints, one of the journal folders, one per
+ * device (of the segments after its cursor), one of the old layout, and one read per new
+ * segment: O(devices) requests when nothing changed, O(changes / segment size) after an absence.
  *
  * A device that has folded nothing starts from the newest checkpoint. A new revocation
- * changes which versions count, so the fold then starts again from the namespace's base.
+ * changes which versions count, and a gc run that pruned history changes what the store
+ * holds, so the fold then starts again (`startingCheckpoint`).
  *
  * @module
  */
@@ -31,7 +32,15 @@ import {
   storedVersion,
 } from "./folded_versions.ts";
 import { forgetLegacyReads, journalMarker } from "./journal_marker.ts";
-import { isUnreadableObject, revocationsKey, startingCheckpoint } from "./journal_checkpoint.ts";
+import {
+  checkpointKeys,
+  foldFloor,
+  isUnreadableObject,
+  newestFloor,
+  revocationsKey,
+  setFoldFloor,
+  startingCheckpoint,
+} from "./journal_checkpoint.ts";
 import { legacyVersionKeys, markLegacyRead, readLegacyVersions } from "./legacy_versions.ts";
 
 /** Segments are compressed JSON: stored, they are smaller than decoded. */
@@ -81,15 +90,29 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
   const marker = await journalMarker(ctx);
   const revocations = revocationsKey(ctx.revoked);
   const revokedMeta = `journal_revoked:${ns}`;
+  const checkpoints = await checkpointKeys(ctx);
+  const floor = newestFloor(checkpoints) ?? "";
   if (hasFolded(ctx.state, ns) && ctx.state.getMeta(revokedMeta) !== revocations) {
     // A new revocation changes which versions count: what they superseded must come back.
     forgetFolded(ctx.state, ns);
     ctx.log?.("info", `revocations changed: folding ${ctx.namespace} again`);
   }
+  if (hasFolded(ctx.state, ns) && floor !== "" && foldFloor(ctx) !== floor) {
+    // gc pruned history and may have moved content to new packs: its floor is the truth now,
+    // and the segments it covers may be gone.
+    forgetFolded(ctx.state, ns);
+    ctx.log?.("info", `gc pruned ${ctx.namespace}: folding it again from ${floor}`);
+  }
   if (!hasFolded(ctx.state, ns)) {
     // Old-layout versions read before this fold started may not be in it.
     forgetLegacyReads(ctx);
-    const start = await startingCheckpoint(ctx, (e) => unreadable.push(e), marker.base);
+    const start = await startingCheckpoint(
+      ctx,
+      checkpoints,
+      (e) => unreadable.push(e),
+      marker.base,
+    );
+    setFoldFloor(ctx, floor);
     const versions = start ? counted(ctx, start.versions) : [];
     foldIn(
       ctx.state,

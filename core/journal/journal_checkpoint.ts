@@ -59,6 +59,7 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     written_at: new Date().toISOString(),
     cursors: Object.fromEntries(cursors),
     revoked: Object.fromEntries(ctx.revoked ?? []),
+    ...(foldFloor(ctx) ? { floor: foldFloor(ctx) } : {}),
     versions,
   };
   const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
@@ -87,34 +88,47 @@ export function coveredBy(cursors: ReadonlyMap<string, number> | Record<string, 
 }
 
 /**
- * The checkpoint a device that has folded nothing starts from: the newest readable one made
- * under the same revocations as `revoked`, else the namespace's base (the one its marker names);
- * undefined when there is none. A damaged or oversized checkpoint is reported and skipped for
- * the one before it (its segments are still there to replay).
+ * The checkpoint a device that has folded nothing starts from, among `keys` (the namespace's
+ * checkpoints, {@linkcode checkpointKeys}); undefined when there is none. A damaged or
+ * oversized checkpoint is reported and skipped for the one before it.
+ *
+ * Once gc has pruned the namespace, its newest pruning checkpoint (`floor`) is the ground: the
+ * segments it covers may be gone. A reader starts from the newest checkpoint made on that
+ * floor under the same revocations as `ctx.revoked`, else from the floor itself. Before any
+ * gc, it starts from the newest checkpoint made under the same revocations, else from the
+ * namespace's base (the one its marker names), which holds every version from before the
+ * journal and serves whatever the revocations.
  *
  * A checkpoint made under other revocations may hold a head that a version now excluded
- * superseded, or lack one it pushed out, so it is no start. The base holds every version from
- * before the journal, unfolded, and serves whatever the revocations. Of the checkpoints that
- * cover no segment, only the base counts: any other is the base of an upgrade whose marker lost
- * the race, and may lack old-layout versions that the winner's base holds and retired.
+ * superseded, or lack one it pushed out, so it is no start. Of the checkpoints that cover no
+ * segment, only the base counts: any other is the base of an upgrade whose marker lost the
+ * race, and may lack old-layout versions that the winner's base holds and retired.
  *
  * @example
  * ```ts
- * const start = await startingCheckpoint(ctx, (err) => unreadable.push(err), marker.base);
+ * const keys = await checkpointKeys(ctx);
+ * const start = await startingCheckpoint(ctx, keys, (err) => unreadable.push(err), marker.base);
  * ```
  */
 export async function startingCheckpoint(
   ctx: SyncContext,
+  keys: readonly string[],
   onUnreadable: (err: TcfsError) => void,
   base: string | undefined,
 ): Promise<Checkpoint | undefined> {
-  const keys = (await checkpointKeys(ctx)).filter((key) =>
-    key === base || parseCheckpointKey(key)!.covered > 0
-  );
+  const floor = newestFloor(keys);
+  const floorCovered = floor ? parseCheckpointKey(floor)!.covered : 0;
+  const candidates = keys.filter((key) => {
+    const parsed = parseCheckpointKey(key)!;
+    if (floor) {
+      return key === floor || (parsed.generation === undefined && parsed.covered >= floorCovered);
+    }
+    return key === base || parsed.covered > 0;
+  });
   const sameRevocations = (checkpoint: Checkpoint) =>
     revocationsKey(new Map(Object.entries(checkpoint.revoked ?? {}))) ===
       revocationsKey(ctx.revoked);
-  for (const key of keys.reverse()) {
+  for (const key of candidates.reverse()) {
     let checkpoint;
     try {
       const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
@@ -125,9 +139,57 @@ export async function startingCheckpoint(
       onUnreadable(err);
       continue;
     }
-    if (key === base || sameRevocations(checkpoint)) return checkpoint;
+    if (key === floor || (!floor && key === base)) return checkpoint;
+    if (checkpoint.floor === floor && sameRevocations(checkpoint)) return checkpoint;
   }
   return undefined;
+}
+
+/**
+ * The namespace's floor among checkpoint `keys`: the pruning checkpoint of gc's latest run.
+ *
+ * @example
+ * ```ts
+ * const floor = newestFloor(await checkpointKeys(ctx));
+ * ```
+ */
+export function newestFloor(keys: readonly string[]): string | undefined {
+  let newest: { key: string; generation: number } | undefined;
+  for (const key of keys) {
+    const generation = parseCheckpointKey(key)?.generation;
+    if (generation !== undefined && (!newest || generation > newest.generation)) {
+      newest = { key, generation };
+    }
+  }
+  return newest?.key;
+}
+
+/**
+ * The floor this device's fold of the context's namespace started from ("" before any gc).
+ *
+ * @example
+ * ```ts
+ * if (foldFloor(ctx) !== newestFloor(keys)) forgetFolded(ctx.state, ns);
+ * ```
+ */
+export function foldFloor(ctx: SyncContext): string {
+  return ctx.state.getMeta(floorMetaKey(ctx)) ?? "";
+}
+
+/**
+ * Records the floor this device's fold now starts from.
+ *
+ * @example
+ * ```ts
+ * setFoldFloor(ctx, floor ?? "");
+ * ```
+ */
+export function setFoldFloor(ctx: SyncContext, floor: string): void {
+  ctx.state.setMeta(floorMetaKey(ctx), floor);
+}
+
+function floorMetaKey(ctx: SyncContext): string {
+  return `journal_floor:${trackedNamespace(ctx)}`;
 }
 
 /**
@@ -156,8 +218,15 @@ export function isUnreadableObject(err: unknown): err is TcfsError {
     (err.kind === "corrupt_journal" || err.kind === "oversized_object");
 }
 
-/** Checkpoint keys, fewest segments covered first. */
-async function checkpointKeys(ctx: SyncContext): Promise<string[]> {
+/**
+ * The namespace's checkpoint keys, fewest segments covered first.
+ *
+ * @example
+ * ```ts
+ * const newest = (await checkpointKeys(ctx)).at(-1);
+ * ```
+ */
+export async function checkpointKeys(ctx: SyncContext): Promise<string[]> {
   const keys: string[] = [];
   for await (const info of ctx.store.list(checkpointPrefix(ctx.namespace))) {
     if (parseCheckpointKey(info.key)?.namespace === ctx.namespace) keys.push(info.key);

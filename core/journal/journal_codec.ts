@@ -64,7 +64,14 @@ export interface Checkpoint {
    * which holds every version unfolded.
    */
   revoked?: Record<string, string>;
-  /** Every head, and the content each deletion keeps (`head_fold.ts`). */
+  /**
+   * The pruning checkpoint (gc's, `pruningCheckpointKey`) the writer's fold started from: a
+   * checkpoint is a start only for readers whose floor it is too.
+   */
+  floor?: string;
+  /** On a pruning checkpoint: the retention policy gc applied. */
+  retention?: { keep_days: number; keep_last: number; staggered: boolean };
+  /** Every head, the content each deletion keeps (`head_fold.ts`), and the history kept. */
   versions: FileVersion[];
 }
 
@@ -143,6 +150,14 @@ export async function decodeCheckpoint(stored: Uint8Array, key: string): Promise
   }
   if (value.revoked !== undefined && !isMapOf(value.revoked, (at) => typeof at === "string")) {
     throw corrupt(key, "revoked is not a map of device ids to times");
+  }
+  if (
+    value.floor !== undefined &&
+    (typeof value.floor !== "string" ||
+      parseCheckpointKey(value.floor)?.generation === undefined ||
+      parseCheckpointKey(value.floor)?.namespace !== where.namespace)
+  ) {
+    throw corrupt(key, "floor is not a pruning checkpoint of its namespace");
   }
   return { ...(value as unknown as Checkpoint), versions: checkVersions(value.versions, key) };
 }

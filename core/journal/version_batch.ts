@@ -31,6 +31,7 @@ import {
 import { foldedPath, foldIn, journalCursors, storedVersion } from "./folded_versions.ts";
 import { catchUp } from "./journal_catch_up.ts";
 import type { PathHeads, StoredVersion } from "./stored_version.ts";
+import { assertNoneCondemned } from "../gc/condemned_packs.ts";
 
 /** The content fields of a version; the writer fills in identity and clock. */
 export type VersionContent = Pick<
@@ -191,6 +192,7 @@ async function writeSegments(ctx: SyncContext, queued: Queued[]): Promise<void> 
       const seq = (journalCursors(ctx.state, ns).get(ctx.device.id) ?? 0) + 1;
       const written_at = new Date().toISOString();
       const versions = await Promise.all(pending.map((q) => versionOf(ctx, q, written_at)));
+      await assertNoneCondemned(ctx.store, versions.map((v) => v.version));
       const key = segmentKey(ctx.namespace, ctx.device.id, seq);
       const body = encodeJournalObject({
         journal: JOURNAL_FORMAT,

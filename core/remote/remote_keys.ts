@@ -27,14 +27,20 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const DEVICE_ID_PATTERN = /^[0-9a-f-]{36}$/;
 const VERSION_NAME_PATTERN = /^([0-9a-f-]{36})-([1-9][0-9]{0,15})\.json$/;
 
+/** The prefix under which packs live. */
+export const PACKS_PREFIX = "packs/";
+
+/** The prefix under which stand-alone chunks (from before packs) live. */
+export const CHUNKS_PREFIX = "chunks/";
+
 /** The store key of a chunk stored on its own (older pushes; never written now). */
 export function chunkKey(chunkId: string): string {
-  return `chunks/${chunkId}`;
+  return `${CHUNKS_PREFIX}${chunkId}`;
 }
 
 /** The store key of a pack of chunks. */
 export function packKey(packId: string): string {
-  return `packs/${packId}`;
+  return `${PACKS_PREFIX}${packId}`;
 }
 
 /**
@@ -141,14 +147,55 @@ export function checkpointKey(namespace: string, covered: number, device: string
   }-${device}-${nonce}.ckpt`;
 }
 
-/** What a checkpoint key says; undefined for anything else. */
+/**
+ * The key of the pruning checkpoint that gc writes in its `generation`-th run over the
+ * namespace (`core/gc/`): it holds only what the retention policy keeps, and the segments it
+ * covers may be gone. The newest generation is the namespace's floor.
+ *
+ * @example
+ * ```ts
+ * pruningCheckpointKey("default", 640, id, 3); // "ns/default/cp/0000000000000640-<id>-g00000003.ckpt"
+ * ```
+ */
+export function pruningCheckpointKey(
+  namespace: string,
+  covered: number,
+  device: string,
+  generation: number,
+): string {
+  return `${checkpointPrefix(namespace)}${String(covered).padStart(SEQ_DIGITS, "0")}-${device}-g${
+    String(generation).padStart(8, "0")
+  }.ckpt`;
+}
+
+/** What a checkpoint key says: `generation` only for a pruning checkpoint; undefined for anything else. */
 export function parseCheckpointKey(
   key: string,
-): { namespace: string; covered: number; device: string } | undefined {
-  const match = /^ns\/([^/]+)\/cp\/([0-9]{16})-([0-9a-f-]{36})-[0-9a-f]{8}\.ckpt$/.exec(key);
+): { namespace: string; covered: number; device: string; generation?: number } | undefined {
+  const match = /^ns\/([^/]+)\/cp\/([0-9]{16})-([0-9a-f-]{36})-(?:[0-9a-f]{8}|g([0-9]{8}))\.ckpt$/
+    .exec(key);
   if (!match || !NAMESPACE_PATTERN.test(match[1])) return undefined;
-  return { namespace: match[1], covered: Number(match[2]), device: match[3] };
+  const found = { namespace: match[1], covered: Number(match[2]), device: match[3] };
+  return match[4] === undefined ? found : { ...found, generation: Number(match[4]) };
 }
+
+/** Prefix of gc's records of condemned packs (`core/gc/condemned_packs.ts`). */
+export const CONDEMNED_PREFIX = "tcfs-meta/gc/condemned/";
+
+/**
+ * The key of a record of packs gc condemned at `at`.
+ *
+ * @example
+ * ```ts
+ * condemnedRecordKey(new Date(), id); // "tcfs-meta/gc/condemned/20261203T221500123Z-<id>.json"
+ * ```
+ */
+export function condemnedRecordKey(at: Date, device: string): string {
+  return `${CONDEMNED_PREFIX}${at.toISOString().replace(/[-:.]/g, "")}-${device}.json`;
+}
+
+/** The prefix under which every namespace lives. */
+export const NAMESPACES_PREFIX = "ns/";
 
 /** Prefix under which every version of every path in `namespace` lives. */
 export function namespaceVersionsPrefix(namespace: string): string {

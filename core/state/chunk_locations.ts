@@ -74,7 +74,8 @@ export function rememberChunkLocations(
   const seen = objectsSeenIn(storeLocation);
   const recent = recentIn(state);
   for (const ref of refs) {
-    seen.set(objectKeyOf(ref), Promise.resolve(true));
+    // A mark of gone (gc condemned the object) stands: nothing may name it again.
+    if (!seen.has(objectKeyOf(ref))) seen.set(objectKeyOf(ref), Promise.resolve(true));
     const key = recentKey(storeLocation, ref.id);
     if (!recent.has(key)) recent.set(key, ref);
     if (recent.size > RECENT_LOCATIONS) recent.delete(recent.keys().next().value!);
@@ -106,6 +107,20 @@ export function isStored(store: ObjectStore, ref: ChunkRef): Promise<boolean> {
     present.catch(() => seen.delete(key));
   }
   return present;
+}
+
+/**
+ * Makes this process treat the objects `keys` (`packs/<id>`, `chunks/<id>`) in the store at
+ * `storeLocation` as gone: gc condemned them, so no push may name their chunks again.
+ *
+ * @example
+ * ```ts
+ * markObjectsGone(store.location, new Set(["packs/0a1b…"]));
+ * ```
+ */
+export function markObjectsGone(storeLocation: string, keys: ReadonlySet<string>): void {
+  const seen = objectsSeenIn(storeLocation);
+  for (const key of keys) seen.set(key, Promise.resolve(false));
 }
 
 /**

@@ -40,6 +40,7 @@ import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
+import { condemnedObjects } from "../gc/condemned_packs.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
@@ -125,6 +126,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   // Nothing to write, nothing to read: a daemon's idle scan costs the store no request.
   const nothingToDo = changed.length === 0 && deletions.length === 0;
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
+  // Chunks in packs gc has condemned are uploaded again, not named.
+  if (!nothingToDo && !dryRun) await condemnedObjects(ctx.store);
   const packs = createPackWriter(ctx.store);
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();

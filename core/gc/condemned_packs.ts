@@ -1,0 +1,181 @@
+/**
+ * Condemned packs: how gc deletes content safely while other devices push.
+ *
+ * A gc run never deletes a pack it has just found unreferenced: it condemns it, in a record
+ * under `tcfs-meta/gc/condemned/`. A later run deletes it only if the pack was condemned at
+ * least the minimum age before that run's reference scan began, and the scan still finds no
+ * reference to it. Writers look at the records before they name packs: a push does not reuse a
+ * chunk from a condemned pack, and no segment names one ({@linkcode assertNoneCondemned}),
+ * with a view of the records at most {@linkcode CONDEMNED_VIEW_MAX_AGE_MS} old.
+ *
+ * Why that is enough: a segment written with a view taken at `r` lands before `r` plus the
+ * view's age plus the write's own time. If the pack was condemned before `r`, the writer saw it
+ * and named none of it; if after, the segment landed before the condemnation plus
+ * {@linkcode SAFE_MIN_AGE_MS}, so a scan that begins later than the condemnation plus a
+ * minimum age of at least that sees the segment and rescues the pack. A pack a push uploaded
+ * but has not named yet is covered the same way: it is found unreferenced, condemned, and
+ * either named within the bound (rescued) or refused at the segment write.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { FileVersion } from "../remote/file_version.ts";
+import { chunkKey, CONDEMNED_PREFIX, packKey } from "../remote/remote_keys.ts";
+import { TcfsError } from "../errors.ts";
+import { markObjectsGone } from "../state/chunk_locations.ts";
+
+/** How old a writer's view of the condemned packs may be when it writes a segment. */
+export const CONDEMNED_VIEW_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * The smallest minimum age at which gc is safe beside writers: the view's age, plus time for a
+ * slow segment write to land and for clocks to differ.
+ */
+export const SAFE_MIN_AGE_MS = 15 * 60_000;
+
+/** One gc run's record of the objects (`packs/<id>`, `chunks/<id>`) it condemned. */
+export interface CondemnedRecord {
+  condemned_at: string;
+  /** The device that ran gc. */
+  by: string;
+  objects: string[];
+}
+
+/** A record as read from the store, with its key. */
+export interface StoredCondemnedRecord {
+  key: string;
+  record: CondemnedRecord;
+}
+
+/** The most bytes a record may hold: a few hundred thousand packs. */
+const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Every condemned record in `store`. A record that is not one (damaged, or written by
+ * something else) is reported through `onUnreadable` and skipped: it protects nothing and
+ * condemns nothing.
+ *
+ * @example
+ * ```ts
+ * const records = await readCondemnedRecords(store, (key) => log(`skipping ${key}`));
+ * ```
+ */
+export async function readCondemnedRecords(
+  store: ObjectStore,
+  onUnreadable: (key: string, why: string) => void = () => {},
+): Promise<StoredCondemnedRecord[]> {
+  const found: StoredCondemnedRecord[] = [];
+  for await (const info of store.list(CONDEMNED_PREFIX)) {
+    const body = await store.get(info.key, { maxBytes: MAX_RECORD_BYTES }).catch((err) => {
+      onUnreadable(info.key, err instanceof Error ? err.message : String(err));
+      return undefined;
+    });
+    if (!body) continue;
+    const record = parseRecord(body);
+    if (record) found.push({ key: info.key, record });
+    else onUnreadable(info.key, "it is not a condemned-pack record");
+  }
+  return found;
+}
+
+function parseRecord(body: Uint8Array): CondemnedRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+  const r = value as Partial<CondemnedRecord> | null;
+  const valid = typeof r === "object" && r !== null && typeof r.condemned_at === "string" &&
+    !Number.isNaN(Date.parse(r.condemned_at)) && typeof r.by === "string" &&
+    Array.isArray(r.objects) && r.objects.every((o) => typeof o === "string");
+  return valid ? r as CondemnedRecord : undefined;
+}
+
+/**
+ * Encodes a record for the store.
+ *
+ * @example
+ * ```ts
+ * await store.put(key, encodeCondemnedRecord({ condemned_at, by, objects }));
+ * ```
+ */
+export function encodeCondemnedRecord(record: CondemnedRecord): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(record));
+}
+
+interface View {
+  takenAt: number;
+  objects: Promise<Set<string>>;
+}
+
+/** Per store location, the last view of the condemned objects. */
+const views = new Map<string, View>();
+
+/**
+ * The objects condemned in `store`, as read at most {@linkcode CONDEMNED_VIEW_MAX_AGE_MS} ago.
+ * Reading them also makes this process stop reusing chunks from them (`chunk_locations.ts`).
+ *
+ * @example
+ * ```ts
+ * const condemned = await condemnedObjects(ctx.store); // at the start of a push
+ * ```
+ */
+export function condemnedObjects(store: ObjectStore, now = Date.now()): Promise<Set<string>> {
+  const view = views.get(store.location);
+  if (view && now - view.takenAt < CONDEMNED_VIEW_MAX_AGE_MS) return view.objects;
+  const objects = readCondemnedRecords(store).then((records) => {
+    const all = new Set(records.flatMap(({ record }) => record.objects));
+    markObjectsGone(store.location, all);
+    return all;
+  });
+  views.set(store.location, { takenAt: now, objects });
+  // A failed read proves nothing: the next caller reads again.
+  objects.catch(() => views.delete(store.location));
+  return objects;
+}
+
+/**
+ * Throws unless every pack (or chunk object) that `versions` name is free of condemnation,
+ * by a view of the records fresh enough for the write that follows (see the module doc).
+ *
+ * @example
+ * ```ts
+ * await assertNoneCondemned(ctx.store, versions); // just before a segment is written
+ * ```
+ */
+export async function assertNoneCondemned(
+  store: ObjectStore,
+  versions: readonly FileVersion[],
+): Promise<void> {
+  const condemned = await condemnedObjects(store);
+  if (condemned.size === 0) return;
+  for (const version of versions) {
+    for (const ref of version.chunks) {
+      const key = ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
+      if (!condemned.has(key)) continue;
+      throw new TcfsError(
+        `${version.path} names ${key}, which gc has condemned: it was not written`,
+        {
+          kind: "content_condemned",
+          hint:
+            "push again: the next push uploads that content anew (gc found the pack unreferenced while this push was under way)",
+        },
+      );
+    }
+  }
+}
+
+/**
+ * Forgets the views of condemned objects, so the next look reads the records (after a gc
+ * run in this process changed them).
+ *
+ * @example
+ * ```ts
+ * forgetCondemnedViews();
+ * ```
+ */
+export function forgetCondemnedViews(): void {
+  views.clear();
+}
