@@ -79,6 +79,24 @@ export interface SyncConfig {
   massDeleteMinFiles: number;
 }
 
+/**
+ * `[history]`: how long old versions of the device's namespace (`[sync] namespace`) are kept,
+ * and how often its daemon collects what fell out. A version is kept while any rule keeps it;
+ * the current heads are always kept.
+ */
+export interface HistoryConfig {
+  /** Days a superseded or deleted version is kept; 0 keeps none by age. */
+  keepDays: number;
+  /** Versions kept per path whatever their age, newest first, heads and deletions included. */
+  keepLast: number;
+  /** Also keep one version per hour for a day, per day for 30 days, and per week after. */
+  staggered: boolean;
+  /** How often the daemon runs gc on its namespace; 0 never. */
+  gcIntervalSecs: number;
+  /** How long a pack no kept version references waits before gc deletes it. */
+  gcMinAgeSecs: number;
+}
+
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
 export interface NatsConfig {
   /** A NATS `.creds` file (JWT and NKey seed). */
@@ -129,6 +147,8 @@ export interface ConfigSettings {
   storage: StorageConfig;
   /** `[sync]` */
   sync: SyncConfig;
+  /** `[history]` */
+  history: HistoryConfig;
   /** `[nats]` */
   nats: NatsConfig;
   /** `[daemon]` */
@@ -144,6 +164,7 @@ export type SectionName = keyof ConfigSettings;
 export const SECTION_NAMES: readonly SectionName[] = [
   "storage",
   "sync",
+  "history",
   "nats",
   "daemon",
   "secrets",
@@ -340,6 +361,17 @@ function integerAtLeast(min: number): ValueKind {
   };
 }
 
+const ENV_BOOLEANS = new Map([["true", true], ["1", true], ["false", false], ["0", false]]);
+
+const trueOrFalse: ValueKind = {
+  accepted: "true or false (in the environment also 1 or 0)",
+  fromEnv: (text) => ENV_BOOLEANS.get(text.trim().toLowerCase()) ?? text,
+  check: (raw) =>
+    typeof raw === "boolean"
+      ? { value: raw }
+      : { problem: `expected true or false, not ${typeName(raw)}` },
+};
+
 const ratio: ValueKind = {
   accepted: "a number from 0 to 1, e.g. 0.5",
   fromEnv: (text) => /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : text,
@@ -423,6 +455,36 @@ export const KEY_SPECS: readonly KeySpec[] = [
     integerAtLeast(1),
     "…when it deletes at least this many files (`--allow-mass-delete` overrides)",
   ),
+  keySpec(
+    "history",
+    "keep_days",
+    integerAtLeast(0),
+    "days old versions of `[sync] namespace` are kept (0: none by age)",
+  ),
+  keySpec(
+    "history",
+    "keep_last",
+    integerAtLeast(1),
+    "versions kept per path of `[sync] namespace` at any age, newest first, heads included",
+  ),
+  keySpec(
+    "history",
+    "staggered",
+    trueOrFalse,
+    "also keep one version per hour for a day, per day for 30 days, per week after",
+  ),
+  keySpec(
+    "history",
+    "gc_interval_secs",
+    integerAtLeast(0),
+    "how often the daemon runs gc on `[sync] namespace` (0: never)",
+  ),
+  keySpec(
+    "history",
+    "gc_min_age_secs",
+    integerAtLeast(0),
+    "how long an unreferenced pack waits before gc deletes it (0: only if no other device writes)",
+  ),
   keySpec("nats", "creds_file", absolutePath, "NATS .creds file"),
   keySpec("nats", "user", anyText, "NATS user name"),
   keySpec("nats", "password", anyText, "NATS password", true),
@@ -495,6 +557,13 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       debounceMs: 300,
       massDeleteRatio: 0.5,
       massDeleteMinFiles: 100,
+    },
+    history: {
+      keepDays: 30,
+      keepLast: 10,
+      staggered: false,
+      gcIntervalSecs: 24 * 60 * 60,
+      gcMinAgeSecs: 60 * 60,
     },
     nats: {
       credsFile: undefined,

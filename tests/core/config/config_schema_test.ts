@@ -75,6 +75,13 @@ Deno.test("bad file values name the file, key, value, problem and the accepted v
     ["sync", "device_name", "", /it is not a valid name/, /1 to 128/],
     ["sync", "device_name", "x".repeat(300), /…/, /1 to 128/],
     ["sync", "nats_url", "http://yoga:4222", /the scheme http: is not supported/, /nats:\/\//],
+    ["history", "keep_days", -1, /= -1 is not valid: it is less than 0/, /at least 0/],
+    ["history", "keep_days", 1.5, /expected a whole number, not a float/, /at least 0/],
+    ["history", "keep_last", 0, /= 0 is not valid: it is less than 1/, /at least 1/],
+    ["history", "staggered", "yes", /expected true or false, not a string/, /true or false/],
+    ["history", "staggered", 1, /expected true or false, not an integer/, /true or false/],
+    ["history", "gc_interval_secs", "24h", /expected a whole number, not a string/, /at least 0/],
+    ["history", "gc_min_age_secs", -60, /it is less than 0/, /at least 0/],
     ["storage", "endpoint", "ftp://host/dir", /the scheme ftp: is not supported/, /file:\/\/\//],
     ["storage", "endpoint", "localhost:8333", /not supported/, /http\(s\):\/\/host:port/],
     ["storage", "endpoint", "file://host/dir", /a file: URL has no host/, /file:\/\//],
@@ -142,6 +149,18 @@ Deno.test("bad environment values name the variable instead of the file", () => 
     interval.message,
     /TCFS_POLL_INTERVAL_SECS="soon" is not valid .*whole number, not a string/,
   );
+  const staggered = decodeError("history", "staggered", "maybe", {
+    envVar: "TCFS_HISTORY_STAGGERED",
+  });
+  assert.equal(
+    staggered.message,
+    'environment variable TCFS_HISTORY_STAGGERED="maybe" is not valid for [history] staggered: ' +
+      "expected true or false, not a string",
+  );
+  assert.equal(
+    staggered.hint,
+    "set TCFS_HISTORY_STAGGERED to true or false (in the environment also 1 or 0), or unset it",
+  );
 });
 
 Deno.test("good values are normalised", () => {
@@ -164,6 +183,15 @@ Deno.test("good values are normalised", () => {
     decode("sync", "poll_interval_secs", "12", { envVar: "TCFS_POLL_INTERVAL_SECS" }),
     12,
   );
+  const staggered = { envVar: "TCFS_HISTORY_STAGGERED" };
+  const booleans: [string, boolean][] = [["true", true], [" TRUE ", true], ["1", true], [
+    "False",
+    false,
+  ], ["0", false]];
+  for (const [text, value] of booleans) {
+    assert.equal(decode("history", "staggered", text, staggered), value, text);
+  }
+  assert.equal(decode("history", "staggered", true), true);
 });
 
 Deno.test("redactUrlCredentials hides passwords and tokens, nothing else", () => {

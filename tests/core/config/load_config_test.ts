@@ -31,6 +31,13 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     massDeleteRatio: 0.5,
     massDeleteMinFiles: 100,
   });
+  assert.deepEqual(config.history, {
+    keepDays: 30,
+    keepLast: 10,
+    staggered: false,
+    gcIntervalSecs: 86400,
+    gcMinAgeSecs: 3600,
+  });
   assert.deepEqual(Object.values(config.nats), Array(6).fill(undefined));
   assert.deepEqual(config.daemon, {
     socket: join(home, ".local/state/tcfs/tcfsd.sock"),
@@ -81,6 +88,13 @@ debounce_ms = 0
 mass_delete_ratio = 0.3
 mass_delete_min_files = 10
 
+[history]
+keep_days = 0
+keep_last = 1
+staggered = true
+gc_interval_secs = 0
+gc_min_age_secs = 600
+
 [nats]
 creds_file = "/etc/nats/tcfs.creds"
 user = "tcfs"
@@ -129,6 +143,13 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     debounceMs: 0,
     massDeleteRatio: 0.3,
     massDeleteMinFiles: 10,
+  });
+  assert.deepEqual(config.history, {
+    keepDays: 0,
+    keepLast: 1,
+    staggered: true,
+    gcIntervalSecs: 0,
+    gcMinAgeSecs: 600,
   });
   assert.deepEqual(config.nats, {
     credsFile: "/etc/nats/tcfs.creds",
@@ -179,6 +200,36 @@ Deno.test("TCFS_MAX_CONFLICTS sets [sync] max_conflicts, which must be a whole n
       (err: unknown) => err instanceof TcfsError && err.kind === "config_invalid",
     );
   }
+});
+
+Deno.test("TCFS_HISTORY_KEEP_DAYS and TCFS_HISTORY_KEEP_LAST set the [history] policy over the file", async () => {
+  await using device = await deviceHome(FULL_CONFIG);
+  const env = { ...device.env, TCFS_HISTORY_KEEP_DAYS: "90", TCFS_HISTORY_KEEP_LAST: "3" };
+  const config = await loadTestConfig({ env });
+  assert.equal(config.history.keepDays, 90);
+  assert.equal(config.history.keepLast, 3);
+  assert.equal(config.history.staggered, true);
+  assert.deepEqual(config.envSources, {
+    "history.keep_days": "TCFS_HISTORY_KEEP_DAYS",
+    "history.keep_last": "TCFS_HISTORY_KEEP_LAST",
+  });
+});
+
+Deno.test("a [history] value out of range is refused with the file, the key and the range", async () => {
+  await using device = await deviceHome("[history]\nkeep_days = 30\nkeep_last = 0\n");
+  await assert.rejects(loadTestConfig({ env: device.env }), (err: unknown) => {
+    assert.ok(err instanceof TcfsError);
+    assert.equal(err.kind, "config_invalid");
+    assert.equal(
+      err.message,
+      `config file ${device.configFile}: [history] keep_last = 0 is not valid: it is less than 1`,
+    );
+    assert.equal(
+      err.hint,
+      `set [history] keep_last to a whole number, at least 1 in ${device.configFile}`,
+    );
+    return true;
+  });
 });
 
 Deno.test("an empty TCFS_* variable counts as unset", async () => {

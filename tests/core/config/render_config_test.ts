@@ -42,19 +42,32 @@ Deno.test("renderConfig never shows a secret, and marks set secrets as redacted"
 Deno.test("renderConfig is TOML of the effective settings, headed by their origin", async () => {
   await using device = await deviceHome('[sync]\nnamespace = "lab"\n');
   const config = await loadTestConfig({
-    env: { ...device.env, TCFS_CONFLICT_MODE: "auto", TCFS_EXCLUDE_PATTERNS: "a,b" },
+    env: {
+      ...device.env,
+      TCFS_CONFLICT_MODE: "auto",
+      TCFS_EXCLUDE_PATTERNS: "a,b",
+      TCFS_HISTORY_KEEP_LAST: "3",
+    },
   });
   const text = renderConfig(config);
   const lines = text.split("\n");
   assert.equal(lines[1], `# file: ${device.configFile}`);
   assert.ok(lines.includes("#   sync.conflict_mode <- TCFS_CONFLICT_MODE"));
   assert.ok(lines.includes("#   sync.exclude_patterns <- TCFS_EXCLUDE_PATTERNS"));
+  assert.ok(lines.includes("#   history.keep_last <- TCFS_HISTORY_KEEP_LAST"));
   assert.ok(lines.includes("# s3_secret is not set"));
   const toml = parse(text) as Record<string, Record<string, unknown>>;
   assert.equal(toml.sync.namespace, "lab");
   assert.equal(toml.sync.conflict_mode, "auto");
   assert.deepEqual(toml.sync.exclude_patterns, ["a", "b"]);
   assert.equal(toml.sync.poll_interval_secs, 30);
+  assert.deepEqual({ ...toml.history }, {
+    keep_days: 30,
+    keep_last: 3,
+    staggered: false,
+    gc_interval_secs: 86400,
+    gc_min_age_secs: 3600,
+  });
   assert.equal(toml.storage.endpoint, "");
   assert.equal(toml.storage.s3_secret, undefined);
   assert.equal(toml.daemon.socket, config.daemon.socket);
@@ -79,4 +92,5 @@ Deno.test("configToJson is redacted, uses TOML key names and null for unset keys
   assert.equal(json.storage.s3_secret, "<redacted>");
   assert.equal(json.sync.sync_root, null);
   assert.equal(json.sync.conflict_mode, "interactive");
+  assert.equal(json.history.keep_last, 10);
 });

@@ -24,6 +24,7 @@ const SAMPLE_TABLE = {
     poll_interval_secs: 30,
     debounce_ms: 500,
   },
+  history: { keep_days: 30, keep_last: 10, staggered: true, gc_interval_secs: 86400 },
   nats: { creds_file: "/etc/tcfs/nats.creds", user: "tcfs", domain: "hub" },
   daemon: {
     socket: "/run/user/1000/tcfsd.sock",
