@@ -98,6 +98,7 @@ export const TCFS_ERROR_KINDS = [
   "missing_chunk",
   "history_gone",
   "content_condemned",
+  "gc_lease_held",
   "state_event_invalid",
   // The store.
   "invalid_key",

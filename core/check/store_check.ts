@@ -9,7 +9,7 @@
  */
 
 import type { ChunkRef } from "../remote/file_version.ts";
-import { chunkKey, packKey } from "../remote/remote_keys.ts";
+import { contentObjectKey, contentObjectSizes } from "../remote/content_objects.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
@@ -80,7 +80,7 @@ export async function checkStore(
     version: "",
     why: `unreadable version: ${err.message}`,
   }));
-  const sizes = await objectSizes(ctx.store);
+  const sizes = await contentObjectSizes(ctx.store);
   const objects = new Set<string>();
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   let versionsChecked = 0;
@@ -120,21 +120,13 @@ export async function checkStore(
 }
 
 /** Every pack's and stand-alone chunk's size, from one listing of each prefix. */
-async function objectSizes(store: ObjectStore): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  for (const prefix of [packKey(""), chunkKey("")]) {
-    for await (const info of store.list(prefix)) sizes.set(info.key, info.size);
-  }
-  return sizes;
-}
-
 /** Why `ref` cannot be read from what the listing shows, if it cannot. */
 function placementProblem(
   ref: ChunkRef,
   sizes: ReadonlyMap<string, number>,
   objects: Set<string>,
 ): Omit<CheckProblem, "path" | "remote" | "version"> | undefined {
-  const object = ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
+  const object = contentObjectKey(ref);
   objects.add(object);
   const size = sizes.get(object);
   if (size === undefined) return { object, chunk: ref.id, why: "missing from the store" };

@@ -21,7 +21,8 @@
 
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
-import { chunkKey, CONDEMNED_PREFIX, packKey } from "../remote/remote_keys.ts";
+import { CONDEMNED_PREFIX } from "../remote/remote_keys.ts";
+import { contentObjectKey } from "../remote/content_objects.ts";
 import { TcfsError } from "../errors.ts";
 import { markObjectsGone } from "../state/chunk_locations.ts";
 
@@ -153,7 +154,7 @@ export async function assertNoneCondemned(
   if (condemned.size === 0) return;
   for (const version of versions) {
     for (const ref of version.chunks) {
-      const key = ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
+      const key = contentObjectKey(ref);
       if (!condemned.has(key)) continue;
       throw new TcfsError(
         `${version.path} names ${key}, which gc has condemned: it was not written`,

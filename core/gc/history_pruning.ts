@@ -31,7 +31,7 @@ import {
   parseSegmentKey,
   pruningCheckpointKey,
 } from "../remote/remote_keys.ts";
-import { type RetentionPolicy, retainedVersions } from "../history/retention_policy.ts";
+import { retainedVersions, type RetentionPolicy } from "../history/retention_policy.ts";
 import { TcfsError } from "../errors.ts";
 
 /** What the policy keeps of a namespace, and up to which segments. */
@@ -65,7 +65,9 @@ export async function pruneHistory(
   const cursors = journalCursors(ctx.state, ns);
   const kept: FileVersion[] = [];
   let before = 0;
-  for (const { heads, kept: deletionKept, history } of everyFoldedVersion(ctx.state, ns, () => true)) {
+  for (
+    const { heads, kept: deletionKept, history } of everyFoldedVersion(ctx.state, ns, () => true)
+  ) {
     const candidates = [
       ...heads.map((v) => ({ ...v, head: true })),
       ...[...deletionKept, ...history].map((v) => ({ ...v, head: false })),

@@ -12,16 +12,15 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
+import type { FileVersion } from "../remote/file_version.ts";
+import { contentObjectKey } from "../remote/content_objects.ts";
 import { MAX_VERSION_BYTES, parseFileVersion } from "../remote/file_version.ts";
 import {
   checkpointPrefix,
-  chunkKey,
   deviceJournalPrefix,
   journalPrefix,
   NAMESPACES_PREFIX,
   namespaceVersionsPrefix,
-  packKey,
   parseCheckpointKey,
   parseSegmentKey,
   parseVersionKey,
@@ -70,24 +69,12 @@ export function emptyReferences(): PackReferences {
  */
 export function addReferences(refs: PackReferences, version: FileVersion, pinned: boolean): void {
   for (const ref of version.chunks) {
-    const key = objectKeyOf(ref);
+    const key = contentObjectKey(ref);
     let ranges = refs.ranges.get(key);
     if (!ranges) refs.ranges.set(key, ranges = new Map());
     ranges.set(ref.offset ?? 0, { id: ref.id, length: ref.length ?? 0 });
     if (pinned) refs.pinned.add(key);
   }
-}
-
-/**
- * The store key of the object holding `ref`.
- *
- * @example
- * ```ts
- * objectKeyOf({ id, size, pack: "ab12…", offset: 0, length: 100 }); // "packs/ab12…"
- * ```
- */
-export function objectKeyOf(ref: ChunkRef): string {
-  return ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
 }
 
 /** What the scan could not read: gc deletes nothing while any of it stands. */
@@ -153,7 +140,9 @@ async function scanNamespace(
   for (const key of keys) {
     const parsed = parseCheckpointKey(key)!;
     // Older checkpoints are no reader's start once there is a floor (gc deletes them).
-    if (floor && key !== floor && (parsed.generation !== undefined || parsed.covered < floorCovered)) continue;
+    if (
+      floor && key !== floor && (parsed.generation !== undefined || parsed.covered < floorCovered)
+    ) continue;
     if (prunedUpTo && parsed.covered <= coveredBy(prunedUpTo)) continue;
     await attempt(key, async () => {
       const body = await store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });

@@ -12,7 +12,7 @@
 
 import { join } from "node:path";
 import type { FileVersion } from "../remote/file_version.ts";
-import { chunkKey, packKey } from "../remote/remote_keys.ts";
+import { contentObjectKey } from "../remote/content_objects.ts";
 import { TcfsError } from "../errors.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
 import { pathHeads } from "../sync/sync_context.ts";
@@ -193,7 +193,7 @@ async function assertContentStored(ctx: SyncContext, versions: FileVersion[]): P
   const objects = new Map<string, FileVersion>();
   for (const version of versions) {
     for (const ref of version.chunks) {
-      objects.set(ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack), version);
+      objects.set(contentObjectKey(ref), version);
     }
   }
   for (const [key, version] of objects) {

@@ -15,7 +15,7 @@
 import type { StateDb } from "./state_db.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import type { ObjectStore } from "../store/object_store.ts";
-import { chunkKey, packKey } from "../remote/remote_keys.ts";
+import { contentObjectKey } from "../remote/content_objects.ts";
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_locations (
   store TEXT NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL, pack TEXT,
@@ -51,10 +51,6 @@ function objectsSeenIn(storeLocation: string): Map<string, Promise<boolean>> {
   return seen;
 }
 
-function objectKeyOf(ref: ChunkRef): string {
-  return ref.pack === undefined ? chunkKey(ref.id) : packKey(ref.pack);
-}
-
 /**
  * Records where the chunks of `refs` are stored in the store at `storeLocation`, which
  * holds them now (a version naming them was written, or they were read and checked).
@@ -75,7 +71,7 @@ export function rememberChunkLocations(
   const recent = recentIn(state);
   for (const ref of refs) {
     // A mark of gone (gc condemned the object) stands: nothing may name it again.
-    if (!seen.has(objectKeyOf(ref))) seen.set(objectKeyOf(ref), Promise.resolve(true));
+    if (!seen.has(contentObjectKey(ref))) seen.set(contentObjectKey(ref), Promise.resolve(true));
     const key = recentKey(storeLocation, ref.id);
     if (!recent.has(key)) recent.set(key, ref);
     if (recent.size > RECENT_LOCATIONS) recent.delete(recent.keys().next().value!);
@@ -97,7 +93,7 @@ export function rememberChunkLocations(
  * ```
  */
 export function isStored(store: ObjectStore, ref: ChunkRef): Promise<boolean> {
-  const key = objectKeyOf(ref);
+  const key = contentObjectKey(ref);
   const seen = objectsSeenIn(store.location);
   let present = seen.get(key);
   if (!present) {
@@ -143,7 +139,7 @@ export async function findStoredChunkLocation(
   if (await isStored(store, ref)) return ref;
   const recent = recentIn(state);
   for (const [key, held] of recent) {
-    if (objectKeyOf(held) === objectKeyOf(ref)) recent.delete(key);
+    if (contentObjectKey(held) === contentObjectKey(ref)) recent.delete(key);
   }
   state.flush(); // a held row of the lost object must not come back after the delete
   state.statement(
