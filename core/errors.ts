@@ -111,6 +111,7 @@ export const TCFS_ERROR_KINDS = [
   "store_rejected",
   "bucket_missing",
   "store_id_invalid",
+  "gc_lease_invalid",
   "oversized_object",
   // The daemon and its control API.
   "daemon_running",

@@ -13,6 +13,7 @@
  * tcfs-meta/devices.json                           fleet index, rebuilt from the above
  * tcfs-meta/revoked/<device>.json                  revocation marker, written by the revoker
  * tcfs-meta/store-id                               this store's random id, written once
+ * tcfs-meta/gc/lease-<n>.json                      the gc lease: the highest n holds it
  * ```
  *
  * @module
@@ -267,4 +268,39 @@ export const REVOKED_PREFIX = "tcfs-meta/revoked/";
 /** The key of the marker that says `deviceId` is revoked. */
 export function revokedKey(deviceId: string): string {
   return `${REVOKED_PREFIX}${deviceId}.json`;
+}
+
+/** Prefix of the gc lease objects (`core/gc/gc_lease.ts`); the highest number is the lease. */
+export const GC_LEASE_PREFIX = "tcfs-meta/gc/lease-";
+
+/**
+ * The key of gc lease number `n` (from 1), zero-padded so that keys list in number order.
+ *
+ * @example
+ * ```ts
+ * gcLeaseKey(7); // "tcfs-meta/gc/lease-0000000000000007.json"
+ * ```
+ */
+export function gcLeaseKey(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new TcfsError(`gc lease number ${n} is out of range`, {
+      kind: "gc_lease_invalid",
+      hint: `delete the objects under ${GC_LEASE_PREFIX} once no gc runs, then retry`,
+    });
+  }
+  return `${GC_LEASE_PREFIX}${String(n).padStart(SEQ_DIGITS, "0")}.json`;
+}
+
+/**
+ * The number in a gc lease key; undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * parseGcLeaseKey("tcfs-meta/gc/lease-0000000000000007.json"); // 7
+ * ```
+ */
+export function parseGcLeaseKey(key: string): number | undefined {
+  const match = /^tcfs-meta\/gc\/lease-([0-9]{16})\.json$/.exec(key);
+  const n = match ? Number(match[1]) : 0;
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
