@@ -6,12 +6,12 @@
  * least the minimum age before that run's reference scan began, and the scan still finds no
  * reference to it. Writers look at the records before they name packs: a push does not reuse a
  * chunk from a condemned pack, and no segment names one ({@linkcode assertNoneCondemned}),
- * with a view of the records at most {@linkcode CONDEMNED_VIEW_MAX_AGE_MS} old.
+ * with a view of the records at most {@linkcode condemnedViewMaxAgeMs} old.
  *
  * Why that is enough: a segment written with a view taken at `r` lands before `r` plus the
  * view's age plus the write's own time. If the pack was condemned before `r`, the writer saw it
  * and named none of it; if after, the segment landed before the condemnation plus
- * {@linkcode SAFE_MIN_AGE_MS}, so a scan that begins later than the condemnation plus a
+ * {@linkcode safeMinAgeMs}, so a scan that begins later than the condemnation plus a
  * minimum age of at least that sees the segment and rescues the pack. A pack a push uploaded
  * but has not named yet is covered the same way: it is found unreferenced, condemned, and
  * either named within the bound (rescued) or refused at the segment write.
@@ -30,10 +30,33 @@ import { markObjectsGone } from "../state/chunk_locations.ts";
 export const CONDEMNED_VIEW_MAX_AGE_MS = 5 * 60_000;
 
 /**
- * The smallest minimum age at which gc is safe beside writers: the view's age, plus time for a
- * slow segment write to land and for clocks to differ.
+ * The view's age in this process: {@linkcode CONDEMNED_VIEW_MAX_AGE_MS}, or less where
+ * `TCFS_CONDEMNED_VIEW_MAX_AGE_MS` says so (tests that run gc beside writers in seconds).
+ *
+ * @example
+ * ```ts
+ * const fresh = Date.now() - takenAt < condemnedViewMaxAgeMs();
+ * ```
  */
-export const SAFE_MIN_AGE_MS = 15 * 60_000;
+export function condemnedViewMaxAgeMs(): number {
+  const set = Number(Deno.env.get("TCFS_CONDEMNED_VIEW_MAX_AGE_MS"));
+  return Number.isSafeInteger(set) && set > 0 && set < CONDEMNED_VIEW_MAX_AGE_MS
+    ? set
+    : CONDEMNED_VIEW_MAX_AGE_MS;
+}
+
+/**
+ * The smallest minimum age at which gc is safe beside writers: three times the view's age,
+ * leaving time for a slow segment write to land and for clocks to differ.
+ *
+ * @example
+ * ```ts
+ * if (minAgeMs > 0 && minAgeMs < safeMinAgeMs()) log("unsafe beside writers");
+ * ```
+ */
+export function safeMinAgeMs(): number {
+  return 3 * condemnedViewMaxAgeMs();
+}
 
 /** One gc run's record of the objects (`packs/<id>`, `chunks/<id>`) it condemned. */
 export interface CondemnedRecord {
@@ -115,7 +138,7 @@ interface View {
 const views = new Map<string, View>();
 
 /**
- * The objects condemned in `store`, as read at most {@linkcode CONDEMNED_VIEW_MAX_AGE_MS} ago.
+ * The objects condemned in `store`, as read at most {@linkcode condemnedViewMaxAgeMs} ago.
  * Reading them also makes this process stop reusing chunks from them (`chunk_locations.ts`).
  *
  * @example
@@ -125,7 +148,7 @@ const views = new Map<string, View>();
  */
 export function condemnedObjects(store: ObjectStore, now = Date.now()): Promise<Set<string>> {
   const view = views.get(store.location);
-  if (view && now - view.takenAt < CONDEMNED_VIEW_MAX_AGE_MS) return view.objects;
+  if (view && now - view.takenAt < condemnedViewMaxAgeMs()) return view.objects;
   const objects = readCondemnedRecords(store).then((records) => {
     const all = new Set(records.flatMap(({ record }) => record.objects));
     markObjectsGone(store.location, all);

@@ -8,7 +8,15 @@ import { pathHistory } from "../../../core/history/path_history.ts";
 import { checkStore } from "../../../core/check/store_check.ts";
 import { parseCheckpointKey, parseSegmentKey } from "../../../core/remote/remote_keys.ts";
 import type { RetentionPolicy } from "../../../core/history/retention_policy.ts";
-import { readCondemnedRecords } from "../../../core/gc/condemned_packs.ts";
+import {
+  assertNoneCondemned,
+  encodeCondemnedRecord,
+  forgetCondemnedViews,
+  readCondemnedRecords,
+} from "../../../core/gc/condemned_packs.ts";
+import { condemnedRecordKey } from "../../../core/remote/remote_keys.ts";
+import type { FileVersion } from "../../../core/remote/file_version.ts";
+import type { TcfsError } from "../../../core/errors.ts";
 import { assertSameTree } from "../../support/tree_compare.ts";
 import { namespaceHeads } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
@@ -103,6 +111,19 @@ Deno.test("with a minimum age, gc condemns first and deletes on a later run; wri
   const records = await readCondemnedRecords(memory);
   assert.equal(records.length, 1);
 
+  // Content that was in a condemned pack comes back: it is uploaded again, never named there.
+  const condemned = new Set(records[0].record.objects);
+  await Deno.writeTextFile(join(a.root, "f1.txt"), `1 0 `.repeat(201));
+  await a.pushAll();
+  const { heads } = await pathHistory(a.ctx, "f1.txt").then((h) => ({
+    heads: h.entries.filter((e) => e.head),
+  }));
+  assert.equal(heads.length, 1);
+  assert.equal(heads[0].version.size, 4 * 201, "the push wrote the old content again");
+  for (const ref of heads[0].version.chunks) {
+    assert.ok(!condemned.has(`packs/${ref.pack}`), `named condemned packs/${ref.pack}`);
+  }
+
   // Too early: still waiting.
   const early = await runGc(a.ctx, { policy: KEEP_LAST_ONE, minAgeMs: 60_000 });
   assert.equal(early.objects!.deleted, 0);
@@ -128,9 +149,30 @@ Deno.test("a pack another namespace still names survives gc of this one", async 
   await Deno.remove(join(a.root, "s.txt"));
   await a.pushAll();
   const packs = [...memory.objects.keys()].filter((k) => k.startsWith("packs/"));
+  assert.equal(packs.length, 1);
   const report = await runGc(a.ctx, { policy: KEEP_LAST_ONE, minAgeMs: 0 });
   assert.ok(report.versions.dropped > 0);
   for (const pack of packs) assert.ok(memory.objects.has(pack), `${pack} deleted`);
   const check = await checkStore(other, { prefix: "", readData: true });
   assert.deepEqual(check.problems, []);
+});
+
+Deno.test("a segment naming a condemned pack is refused, with what to do", async () => {
+  const memory = createMemoryStore();
+  const at = new Date();
+  await memory.put(
+    condemnedRecordKey(at, crypto.randomUUID()),
+    encodeCondemnedRecord({ condemned_at: at.toISOString(), by: "x", objects: ["packs/dead"] }),
+  );
+  forgetCondemnedViews();
+  const version = (pack: string) =>
+    ({
+      path: "a.txt",
+      chunks: [{ id: "0".repeat(64), size: 1, pack, offset: 0, length: 2 }],
+    }) as unknown as FileVersion;
+  await assertNoneCondemned(memory, [version("alive")]);
+  await assert.rejects(
+    assertNoneCondemned(memory, [version("dead")]),
+    (err: TcfsError) => err.kind === "content_condemned" && /push again/.test(err.hint ?? ""),
+  );
 });
