@@ -54,3 +54,19 @@ median() { sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # A bucket name no earlier run used.
 fresh() { echo "bench-$1-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+# Writes COUNT text files of 100-3,000 B of random words under ROOT, in 1,000 folders.
+small_files() {
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, count = sys.argv[1], int(sys.argv[2])
+letters = "abcdefghijklmnopqrstuvwxyz"
+words = ["".join(random.choices(letters, k=random.randint(2, 9))) for _ in range(400)]
+for i in range(count):
+    d = os.path.join(root, f"d{i % 40}", f"e{(i // 40) % 25}")
+    os.makedirs(d, exist_ok=True)
+    size = random.randint(100, 3000)
+    text = " ".join(random.choices(words, k=size // 4 + 1))
+    with open(os.path.join(d, f"f{i}.txt"), "w") as f:
+        f.write(text[:size])
+PY
+}

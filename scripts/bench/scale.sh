@@ -139,19 +139,7 @@ prepare_real() {
 prepare_small() {
   SMALL="$WORK/small"
   log "writing $FILES text files of 100-3,000 B"
-  python3 - "$SMALL" "$FILES" <<'PY'
-import os, random, sys
-root, count = sys.argv[1], int(sys.argv[2])
-letters = "abcdefghijklmnopqrstuvwxyz"
-words = ["".join(random.choices(letters, k=random.randint(2, 9))) for _ in range(400)]
-for i in range(count):
-    d = os.path.join(root, f"d{i % 40}", f"e{(i // 40) % 25}")
-    os.makedirs(d, exist_ok=True)
-    size = random.randint(100, 3000)
-    text = " ".join(random.choices(words, k=size // 4 + 1))
-    with open(os.path.join(d, f"f{i}.txt"), "w") as f:
-        f.write(text[:size])
-PY
+  small_files "$SMALL" "$FILES"
 }
 
 run_real() {
