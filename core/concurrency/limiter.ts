@@ -21,7 +21,19 @@ export interface Limiter {
  */
 export function createLimiter(limit: number): Limiter {
   let active = 0;
-  const waiting: (() => void)[] = [];
+  // A queue read from `first` on: Array.shift moves every waiter each time, which made a pull
+  // that queued one task per path quadratic in the paths.
+  let waiting: (() => void)[] = [];
+  let first = 0;
+  const nextWaiter = () => {
+    if (first === waiting.length) return undefined;
+    const next = waiting[first++];
+    if (first >= 1024 && first * 2 >= waiting.length) {
+      waiting = waiting.slice(first);
+      first = 0;
+    }
+    return next;
+  };
   return {
     async run<T>(task: () => Promise<T>): Promise<T> {
       // A finishing task hands its slot straight to the next waiter, so a
@@ -31,7 +43,7 @@ export function createLimiter(limit: number): Limiter {
       try {
         return await task();
       } finally {
-        const next = waiting.shift();
+        const next = nextWaiter();
         if (next) next();
         else active--;
       }
