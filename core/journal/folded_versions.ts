@@ -90,6 +90,85 @@ export function foldedNamespace(
 }
 
 /**
+ * One path's rows of the fold as stored: its versions' keys, and their bodies not yet
+ * parsed. A pass over a whole namespace reads these, and parses ({@linkcode parseFolded})
+ * only the paths it has to look into.
+ */
+export interface FoldedRows {
+  path: string;
+  rows: { key: string; head: number; body: Uint8Array }[];
+}
+
+/**
+ * Every path of `ns` at or below `prefix` ("" = all) that has heads or kept versions, in
+ * path order (`core/paths/path_order.ts`), read as the caller goes. The caller must not write
+ * to the fold before it is done.
+ *
+ * @example
+ * ```ts
+ * for (const folded of foldedInOrder(state, ns, "docs")) {
+ *   if (soleHeadKey(folded) !== tracked.baseKey) look(parseFolded(folded));
+ * }
+ * ```
+ */
+export function* foldedInOrder(
+  state: StateDb,
+  ns: string,
+  prefix: string,
+): Generator<FoldedRows> {
+  const rows = (prefix === ""
+    ? ready(state).statement(
+      "SELECT path, key, head, body FROM journal_versions WHERE ns = ? ORDER BY path, key",
+    ).iterate(ns)
+    : ready(state).statement(
+      `SELECT path, key, head, body FROM journal_versions
+       WHERE ns = ? AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path, key`,
+    ).iterate(ns, prefix, prefix.length + 1, prefix + "/")) as unknown as Iterable<
+      Row & { path: string }
+    >;
+  let current: FoldedRows | undefined;
+  for (const row of rows) {
+    if (current?.path !== row.path) {
+      if (current) yield current;
+      current = { path: row.path, rows: [] };
+    }
+    current.rows.push(row);
+  }
+  if (current) yield current;
+}
+
+/**
+ * The key of the path's one head, or undefined when it has none or several (a conflict):
+ * when it is the key of the version a tracked row is based on, nothing is new there.
+ *
+ * @example
+ * ```ts
+ * const unchanged = soleHeadKey(folded) === tracked.baseKey;
+ * ```
+ */
+export function soleHeadKey(folded: FoldedRows): string | undefined {
+  let key: string | undefined;
+  for (const row of folded.rows) {
+    if (Number(row.head) !== 1) continue;
+    if (key !== undefined) return undefined;
+    key = row.key;
+  }
+  return key;
+}
+
+/**
+ * The heads and kept versions `folded` holds, parsed.
+ *
+ * @example
+ * ```ts
+ * const { heads } = parseFolded(folded);
+ * ```
+ */
+export function parseFolded(folded: FoldedRows): PathHeads {
+  return groupRows(folded.path, folded.rows);
+}
+
+/**
  * The history of one path: every version folded in that is neither a head nor kept, in no
  * particular order.
  *

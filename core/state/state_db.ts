@@ -36,6 +36,13 @@ export interface TrackedEntry {
 }
 
 /**
+ * A tracked row without its base clock: what a pass over every tracked path compares
+ * (reading the clock is parsing JSON, which a no-op pass of a large tree cannot afford per
+ * path); {@linkcode StateDb.getTracked} has the whole row.
+ */
+export type TrackedStat = Omit<TrackedEntry, "baseVclock">;
+
+/**
  * True for a path unlinked from its remote version because its store was
  * emptied or replaced ({@linkcode StateDb.unlinkFromStore}).
  *
@@ -44,7 +51,7 @@ export interface TrackedEntry {
  * if (tracked && isUnlinked(tracked)) console.log("not in this store yet");
  * ```
  */
-export function isUnlinked(entry: TrackedEntry): boolean {
+export function isUnlinked(entry: TrackedStat): boolean {
   return entry.baseKey === "";
 }
 
@@ -193,6 +200,30 @@ export class StateDb {
         "SELECT * FROM tracked WHERE namespace = ? AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
       ).all(namespace, prefix, prefix.length + 1, prefix + "/");
     return (rows as Row[]).map(fromRow);
+  }
+
+  /**
+   * Every tracked path in `namespace` (optionally below a path prefix), in path order
+   * (`path_order.ts`), without its base clock, read as the caller goes: for passes over a
+   * whole tree, which hold no row longer than they need it. The caller must not write to the
+   * database before it is done with the rows.
+   *
+   * @example
+   * ```ts
+   * for (const t of state.trackedStats("default", "docs")) console.log(t.path, t.baseKey);
+   * ```
+   */
+  *trackedStats(namespace: string, prefix = ""): Generator<TrackedStat> {
+    this.flush();
+    const columns = TRACKED_COLUMNS.filter((column) => column !== "base_vclock").join(", ");
+    const rows = prefix === ""
+      ? this.statement(`SELECT ${columns} FROM tracked WHERE namespace = ? ORDER BY path`)
+        .iterate(namespace)
+      : this.statement(
+        `SELECT ${columns} FROM tracked WHERE namespace = ? AND (path = ? OR substr(path, 1, ?) = ?)
+         ORDER BY path`,
+      ).iterate(namespace, prefix, prefix.length + 1, prefix + "/");
+    for (const row of rows as Iterable<Row>) yield statOf(row);
   }
 
   /**
@@ -405,6 +436,10 @@ function toRow(entry: TrackedEntry): Row {
 }
 
 function fromRow(row: Row): TrackedEntry {
+  return { ...statOf(row), baseVclock: JSON.parse(row.base_vclock as string) };
+}
+
+function statOf(row: Row): TrackedStat {
   return {
     namespace: row.namespace as string,
     path: row.path as string,
@@ -416,7 +451,6 @@ function fromRow(row: Row): TrackedEntry {
     mode: Number(row.mode),
     blake3: row.blake3 as string,
     target: (row.target as string | null) ?? undefined,
-    baseVclock: JSON.parse(row.base_vclock as string),
     baseKey: row.base_key as string,
     syncedAt: row.synced_at as string,
   };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TrackedEntry } from "../state/state_db.ts";
+import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import type { LocalEntry } from "./local_scanner.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 import type { FileVersion } from "../remote/file_version.ts";
@@ -20,7 +20,7 @@ import { localFileHasDigest } from "./local_digest.ts";
  * if (sameStat(state.getTracked(ns, rel), entry)) skip();
  * ```
  */
-export function sameStat(tracked: TrackedEntry | undefined, entry: LocalEntry): boolean {
+export function sameStat(tracked: TrackedStat | undefined, entry: LocalEntry): boolean {
   return tracked !== undefined && tracked.localPath === entry.localPath &&
     tracked.kind === entry.kind && tracked.size === entry.size &&
     tracked.mtimeMs === entry.mtimeMs && tracked.ino === entry.ino &&

@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { joinRel } from "../paths/remote_path.ts";
+import { comparePaths } from "../paths/path_order.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
 export interface LocalEntry {
@@ -57,7 +58,9 @@ export function isMissingPath(err: unknown): boolean {
 }
 
 /**
- * Yields every syncable entry below `root`, depth first, sorted by name.
+ * Yields every syncable entry below `root`, in path order ({@linkcode comparePaths}): the
+ * order of the state database's rows, so a push or a status merges the scan with them in one
+ * pass.
  *
  * The walk uses the file system's synchronous calls: an awaited lstat costs about ten times a
  * synchronous one in Deno 2.9.6 (a 10,000-file tree: 900 ms against 95 ms), and a scan is
@@ -74,11 +77,14 @@ export async function* scanFolder(
   excluded: (rel: string) => boolean,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
-  // Depth first in name order: a folder's entries, each followed by what lies below it.
+  // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
+  // "a.txt" and before "a0", as its paths do.
   const walk = function* (dir: string, relBase: string): Generator<LocalEntry> {
-    const names = [...Deno.readDirSync(dir)];
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of names) {
+    const sortName = (entry: Deno.DirEntry) =>
+      entry.isDirectory && !entry.isSymlink ? `${entry.name}/` : entry.name;
+    const entries = [...Deno.readDirSync(dir)].map((entry) => ({ entry, key: sortName(entry) }));
+    entries.sort((a, b) => comparePaths(a.key, b.key));
+    for (const { entry } of entries) {
       const rel = joinRel(relBase, entry.name);
       if (excluded(rel)) continue;
       const localPath = join(dir, entry.name);
