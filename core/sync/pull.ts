@@ -32,7 +32,7 @@ import type { ObjectStore } from "../store/object_store.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import {
-  namespaceHeads,
+  foldedPaths,
   pathHeads,
   remoteDisplayPath,
   storeWasReplaced,
@@ -47,7 +47,9 @@ import {
   type PullSummary,
 } from "./transfer_summary.ts";
 import { adopt, adoptDeletion } from "./tracked_record.ts";
-import type { TrackedEntry } from "../state/state_db.ts";
+import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
+import { type FoldedRows, parseFolded, soleHeadKey } from "../journal/folded_versions.ts";
+import { mergeByPath } from "../paths/path_merge.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
@@ -107,15 +109,23 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   }
   // Checking the store's identity resets this device's state when the store was replaced.
   summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
-  const items = await planItems(ctx, request, summary);
-  if (!dryRun && items.some((item) => "inside" in item.local)) {
+  const planned: PlannedPath<PullAction>[] = [];
+  let unchanged = 0;
+  const { items, folder } = await planItems(ctx, request, summary, (rel) => {
+    unchanged++;
+    if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
+  });
+  summary.unchanged += unchanged;
+  // A pull that brings nothing into the folder leaves its leftovers to the next one that does
+  // (or to the next push): an idle poll does not walk the tree.
+  if (!dryRun && folder && items.length > 0) {
     await sweepTempFiles(request.localTarget, { log: ctx.log });
   }
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   using hasher = createChunkHasher();
   const progress: TransferProgress = {
-    filesDone: 0,
-    filesTotal: items.length,
+    filesDone: unchanged,
+    filesTotal: unchanged + items.length,
     bytesDone: 0,
     bytesTotal: 0,
   };
@@ -126,9 +136,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
   const within = request.within ?? (inRoot ? root : undefined) ??
-    (items.some((item) => "inside" in item.local)
-      ? request.localTarget
-      : dirname(request.localTarget));
+    (folder ? request.localTarget : dirname(request.localTarget));
   const restoreOptions = {
     within,
     counters,
@@ -141,7 +149,6 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     },
   };
   const met: MetConflict[] = [];
-  const planned: PlannedPath<PullAction>[] = [];
   // Local paths a dry run's deletions would remove, for the entries that would take their place.
   const goingAway = new Set<string>();
   const limiter = createLimiter(ctx.fileConcurrency ?? 32);
@@ -254,36 +261,57 @@ function isDeletion(item: PullItem): boolean {
   return item.heads.heads.length === 1 && item.heads.heads[0].version.kind === "deleted";
 }
 
+/**
+ * The paths to look into, and whether the pull is of a folder (the namespace or a prefix)
+ * rather than of one path. A path synced where the pull puts it, whose one head is the version
+ * synced, is only counted (`onUnchanged`): a no-op pull of a large tree parses no version and
+ * holds nothing per path.
+ */
 async function planItems(
   ctx: SyncContext,
   request: PullRequest,
   summary: PullSummary,
-): Promise<PullItem[]> {
+  onUnchanged: (rel: string) => void,
+): Promise<{ items: PullItem[]; folder: boolean }> {
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
-      return [{ rel: request.remoteRel, heads: single, local: { path: request.localTarget } }];
+      const local = { path: request.localTarget };
+      return { items: [{ rel: request.remoteRel, heads: single, local }], folder: false };
     }
   }
   const prefix = request.remoteRel;
-  const { byPath, unreadable } = await namespaceHeads(
-    ctx,
-    (rel) => rel !== prefix && isUnderRel(rel, prefix),
-  );
+  const { folded, unreadable } = await foldedPaths(ctx, prefix);
   for (const err of unreadable) {
     summary.failures.push({ path: "(unreadable version)", error: err.message });
   }
-  if (byPath.size === 0 && unreadable.length === 0) {
+  const items: PullItem[] = [];
+  let listed = 0;
+  const merged = mergeByPath({
+    tracked: {
+      items: ctx.state.trackedStats(trackedNamespace(ctx), prefix),
+      path: (t: TrackedStat) => t.path,
+    },
+    folded: { items: folded, path: (f: FoldedRows) => f.path },
+  });
+  for await (const { path, tracked, folded } of merged) {
+    if (!folded || path === prefix) continue;
+    listed++;
+    const inside = prefix === "" ? path : path.slice(prefix.length + 1);
+    if (
+      tracked !== undefined && tracked.baseKey === soleHeadKey(folded) &&
+      tracked.localPath === join(request.localTarget, inside)
+    ) {
+      onUnchanged(path);
+    } else items.push({ rel: path, heads: parseFolded(folded), local: { inside } });
+  }
+  if (listed === 0 && unreadable.length === 0) {
     throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {
       kind: "not_found",
       hint: "check the path with `tcfs ls`",
     });
   }
-  return [...byPath.values()].map((heads) => ({
-    rel: heads.path,
-    heads,
-    local: { inside: prefix === "" ? heads.path : heads.path.slice(prefix.length + 1) },
-  }));
+  return { items, folder: true };
 }
 
 /** What to do with one path, decided without writing anything. */

@@ -11,7 +11,7 @@ import { TcfsError } from "../errors.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { LinkMode } from "../config/config_schema.ts";
-import { isUnlinked, type TrackedEntry } from "../state/state_db.ts";
+import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
@@ -32,7 +32,8 @@ import {
   type MassDeleteLimits,
 } from "./deletion_guard.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
-import { vanishedPaths } from "./vanished_paths.ts";
+import { vanishedSorter } from "./vanished_paths.ts";
+import { mergeByPath } from "../paths/path_merge.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
@@ -90,39 +91,42 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     await sweepTempFiles(request.localPath, { log: ctx.log });
   }
   const ns = trackedNamespace(ctx);
-  const entries = await localEntries(request, ctx.links ?? "keep");
-  const present = new Set(entries.map((e) => e.rel));
-  const vanished = vanishedPaths(ctx, request, present);
-  const deletions = vanished.deleted;
+  // One pass over the scan and the tracked rows, both in path order: a no-op push of a big
+  // tree holds neither whole, and reads no row's clock.
+  const vanished = vanishedSorter(ctx, request);
+  // Each with its tracked row when it was synced at the same place: its base.
+  const changed: [LocalEntry, TrackedEntry | undefined][] = [];
+  const compared = mergeByPath({
+    local: { items: localEntries(request, ctx.links ?? "keep"), path: (e: LocalEntry) => e.rel },
+    tracked: {
+      items: ctx.state.trackedStats(ns, request.remoteRel),
+      path: (t: TrackedStat) => t.path,
+    },
+  });
+  for await (const { local, tracked } of compared) {
+    if (tracked) vanished.add(tracked, local !== undefined);
+    if (!local) continue;
+    // What this device synced counts only at the place it synced it to (a pull into another
+    // folder records the path there).
+    const at = tracked?.localPath === local.localPath ? tracked : undefined;
+    // An unlinked path (its store was replaced) goes up again even if unchanged.
+    if (at && !isUnlinked(at) && sameStat(at, local)) {
+      summary.unchanged++;
+      plan(local.rel, "unchanged");
+    } else changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+  }
+  const deletions = vanished.found.deleted;
   assertNoMassDelete(
     request.localPath,
-    { deletions: deletions.length, tracked: vanished.synced },
+    { deletions: deletions.length, tracked: vanished.found.synced },
     request.massDelete ?? DEFAULT_MASS_DELETE_LIMITS,
     request.allowMassDelete,
   );
-  for (const t of vanished.excluded) {
+  for (const t of vanished.found.excluded) {
     plan(t.path, "untrack_excluded");
     if (!dryRun) ctx.state.deleteTracked(ns, t.path);
     summary.untracked++;
   }
-  // What this device synced counts only at the place it synced it to (a pull into another
-  // folder records the path there).
-  // One query for every row, not one per file: a no-op push of a big tree is mostly this.
-  const trackedRows = new Map(ctx.state.listTracked(ns, request.remoteRel).map((t) => [t.path, t]));
-  const trackedAt = (entry: LocalEntry) => {
-    const tracked = trackedRows.get(entry.rel);
-    return tracked?.localPath === entry.localPath ? tracked : undefined;
-  };
-  const changed = entries.filter((entry) => {
-    const tracked = trackedAt(entry);
-    // An unlinked path (its store was replaced) goes up again even if unchanged.
-    const unchanged = tracked !== undefined && !isUnlinked(tracked) && sameStat(tracked, entry);
-    if (unchanged) {
-      summary.unchanged++;
-      plan(entry.rel, "unchanged");
-    }
-    return !unchanged;
-  });
   // Nothing to write, nothing to read: a daemon's idle scan costs the store no request.
   const nothingToDo = changed.length === 0 && deletions.length === 0;
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
@@ -135,7 +139,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
     bytesDone: 0,
-    bytesTotal: changed.reduce((n, e) => n + e.size, 0),
+    bytesTotal: changed.reduce((n, [e]) => n + e.size, 0),
   };
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
@@ -235,11 +239,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const met: MetConflict[] = [];
   let fatal: unknown;
   const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
-    ...changed.map((e): [string, LocalEntry, TrackedEntry | undefined] => [
-      e.rel,
-      e,
-      trackedAt(e),
-    ]),
+    ...changed.map(([e, t]): [string, LocalEntry, TrackedEntry | undefined] => [e.rel, e, t]),
     ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
   ];
   const failed = (rel: string, err: unknown) => {
@@ -307,13 +307,14 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   return summary;
 }
 
-async function localEntries(request: PushRequest, links: LinkMode): Promise<LocalEntry[]> {
+/** What the push finds at `request.localPath`, in path order. */
+async function* localEntries(request: PushRequest, links: LinkMode): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(request.localPath);
   } catch (err) {
-    if (isMissingPath(err)) return []; // a deleted file or folder: tombstones only
+    if (isMissingPath(err)) return; // a deleted file or folder: tombstones only
     throw err;
   }
   if (!info.isDirectory) {
@@ -330,14 +331,13 @@ async function localEntries(request: PushRequest, links: LinkMode): Promise<Loca
         hint: "tcfs syncs files, folders and symlinks only",
       });
     }
-    // A skipped link is not a deletion: vanishedPaths untracks it if it was synced.
-    return entry.kind === "symlink" && links === "skip" ? [] : [entry];
+    // A skipped link is not a deletion: the vanished sorter untracks it if it was synced.
+    if (entry.kind !== "symlink" || links !== "skip") yield entry;
+    return;
   }
-  const entries: LocalEntry[] = [];
   for await (const entry of scanFolder(request.localPath, excluded)) {
     const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
     if (entry.kind === "symlink" && links === "skip") continue;
-    entries.push({ ...entry, rel });
+    if (isUnderRel(rel, request.remoteRel)) yield { ...entry, rel };
   }
-  return entries.filter((e) => isUnderRel(e.rel, request.remoteRel));
 }

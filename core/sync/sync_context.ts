@@ -8,7 +8,13 @@ import { fileUnderStore } from "../state/store_filing.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import type { NamespaceHeads, PathHeads } from "../journal/stored_version.ts";
-import { foldedNamespace, foldedPath } from "../journal/folded_versions.ts";
+import {
+  foldedInOrder,
+  foldedNamespace,
+  foldedPath,
+  type FoldedRows,
+} from "../journal/folded_versions.ts";
+import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
 import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
@@ -113,8 +119,8 @@ export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
 /**
  * The heads of one path as this context sees them, after catching up with the store: revoked
  * devices' later versions left out. Every reader of heads goes through this,
- * {@linkcode namespaceHeads} or {@linkcode headsLookup}, so none can forget revocation or read
- * a stale fold.
+ * {@linkcode namespaceHeads}, {@linkcode foldedPaths} or {@linkcode headsLookup}, so none can
+ * forget revocation or read a stale fold.
  *
  * @example
  * ```ts
@@ -140,6 +146,25 @@ export async function namespaceHeads(
 ): Promise<NamespaceHeads> {
   const unreadable = await catchUp(ctx);
   return { byPath: foldedNamespace(ctx.state, trackedNamespace(ctx), wanted), unreadable };
+}
+
+/**
+ * The fold of every path at or below `prefix` ("" = the namespace), in path order and not yet
+ * parsed, after catching up; what could not be read is collected, not thrown. For passes over
+ * a whole tree, which parse only the paths they look into.
+ *
+ * @example
+ * ```ts
+ * const { folded } = await foldedPaths(ctx, "docs");
+ * for (const path of folded) if (soleHeadKey(path) !== baseKey) look(parseFolded(path));
+ * ```
+ */
+export async function foldedPaths(
+  ctx: SyncContext,
+  prefix: string,
+): Promise<{ folded: Iterable<FoldedRows>; unreadable: TcfsError[] }> {
+  const unreadable = await catchUp(ctx);
+  return { folded: foldedInOrder(ctx.state, trackedNamespace(ctx), prefix), unreadable };
 }
 
 /** Looks up heads for many paths: one catch-up, then no request per path. */

@@ -7,11 +7,10 @@
  */
 
 import { dominates } from "../vclock/vector_clock.ts";
-import { isUnderRel } from "../paths/remote_path.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import {
-  namespaceHeads,
+  foldedPaths,
   remoteDisplayPath,
   storeWasReplaced,
   type SyncContext,
@@ -19,7 +18,9 @@ import {
 } from "./sync_context.ts";
 import { localFileHasDigest } from "./local_digest.ts";
 import { sameContent, sameStat } from "./local_change.ts";
-import { isUnlinked } from "../state/state_db.ts";
+import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
+import { type FoldedRows, parseFolded, soleHeadKey } from "../journal/folded_versions.ts";
+import { mergeByPath } from "../paths/path_merge.ts";
 
 /** The states a path can be in. */
 export type PathState = "synced" | "modified" | "new" | "deleted" | "remote-newer" | "conflict";
@@ -50,61 +51,79 @@ export interface StatusRequest {
 export async function syncStatus(ctx: SyncContext, request: StatusRequest): Promise<PathStatus[]> {
   // An emptied or replaced store holds none of what this device synced with it.
   await storeWasReplaced(ctx);
-  const locals = new Map<string, LocalEntry>();
-  const info = await Deno.lstat(request.localPath).catch(() => undefined);
-  if (info?.isDirectory) {
-    for await (
-      const entry of scanFolder(request.localPath, createExcludeMatcher(request.excludes))
-    ) {
-      const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
-      locals.set(rel, { ...entry, rel });
-    }
-  } else if (info) {
-    const entry = await statEntry(request.localPath, request.remoteRel);
-    if (entry) locals.set(entry.rel, entry);
-  }
-  const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, request.remoteRel));
+  const ns = trackedNamespace(ctx);
+  const { folded } = await foldedPaths(ctx, request.remoteRel);
   // What this device synced elsewhere (pushed from another folder) says nothing about this one.
   const here = (path: string) =>
     path === request.localPath || path.startsWith(request.localPath + "/");
-  const tracked = new Map(
-    ctx.state.listTracked(trackedNamespace(ctx), request.remoteRel)
-      .filter((t) => here(t.localPath))
-      .map((t) => [t.path, t]),
-  );
-  const paths = new Set([...locals.keys(), ...byPath.keys(), ...tracked.keys()]);
+  const trackedHere = function* () {
+    for (const t of ctx.state.trackedStats(ns, request.remoteRel)) if (here(t.localPath)) yield t;
+  };
+  // One pass over the scan, the tracked rows and the fold, all in path order: a path synced
+  // and unchanged on both sides costs no parsing and is held no longer than its row.
+  const merged = mergeByPath({
+    local: { items: localEntries(request), path: (e: LocalEntry) => e.rel },
+    tracked: { items: trackedHere(), path: (t: TrackedStat) => t.path },
+    folded: { items: folded, path: (f: FoldedRows) => f.path },
+  });
   const rows: PathStatus[] = [];
-  for (const path of [...paths].sort()) {
-    const local = locals.get(path);
-    const recorded = tracked.get(path);
+  for await (const { path, local, tracked, folded } of merged) {
     // A row recorded for another local path is no base for this one (as in push).
-    const t = local && recorded?.localPath !== local.localPath ? undefined : recorded;
-    const heads = byPath.get(path)?.heads ?? [];
-    const base = t?.baseVclock ?? {};
-    const remoteNewer = heads.some((h) => !dominates(base, h.version.vclock));
-    const liveRemote = heads.some((h) => h.version.kind !== "deleted");
-    let state: PathState;
-    if (heads.length > 1) state = "conflict";
-    else if (local && (!t || t.kind === "deleted")) {
-      if (!liveRemote) state = "new";
-      else state = await sameContent(local, heads[0].version) ? "synced" : "conflict";
-    } else if (local && t) {
-      const modified = !sameStat(t, local) &&
-        !(local.kind === "file" && t.kind === "file" &&
-          await localFileHasDigest(local.localPath, t.blake3));
-      if (modified) state = remoteNewer ? "conflict" : "modified";
-      else if (isUnlinked(t) && !liveRemote) state = "new"; // its store was replaced
-      else state = remoteNewer ? "remote-newer" : "synced";
-    } else if (t && t.kind !== "deleted") {
-      state = remoteNewer && liveRemote ? "remote-newer" : "deleted";
-    } else if (liveRemote && remoteNewer) state = "remote-newer";
-    else continue; // deleted everywhere
+    const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
+    const state = recorded && local && recorded.kind !== "deleted" && folded &&
+        soleHeadKey(folded) === recorded.baseKey && sameStat(recorded, local)
+      ? "synced"
+      : await pathState(local, recorded && ctx.state.getTracked(ns, path), folded);
+    if (state === undefined) continue; // deleted everywhere
     rows.push({
       path,
       remote: remoteDisplayPath(ctx, path),
-      local: local?.localPath ?? t?.localPath,
+      local: local?.localPath ?? recorded?.localPath,
       state,
     });
   }
   return rows;
+}
+
+/** How `local` relates to what this device synced (`t`) and to the fold of its path. */
+async function pathState(
+  local: LocalEntry | undefined,
+  t: TrackedEntry | undefined,
+  folded: FoldedRows | undefined,
+): Promise<PathState | undefined> {
+  const heads = folded ? parseFolded(folded).heads : [];
+  const base = t?.baseVclock ?? {};
+  const remoteNewer = heads.some((h) => !dominates(base, h.version.vclock));
+  const liveRemote = heads.some((h) => h.version.kind !== "deleted");
+  if (heads.length > 1) return "conflict";
+  if (local && (!t || t.kind === "deleted")) {
+    if (!liveRemote) return "new";
+    return await sameContent(local, heads[0].version) ? "synced" : "conflict";
+  }
+  if (local && t) {
+    const modified = !sameStat(t, local) &&
+      !(local.kind === "file" && t.kind === "file" &&
+        await localFileHasDigest(local.localPath, t.blake3));
+    if (modified) return remoteNewer ? "conflict" : "modified";
+    if (isUnlinked(t) && !liveRemote) return "new"; // its store was replaced
+    return remoteNewer ? "remote-newer" : "synced";
+  }
+  if (t && t.kind !== "deleted") return remoteNewer && liveRemote ? "remote-newer" : "deleted";
+  if (liveRemote && remoteNewer) return "remote-newer";
+  return undefined;
+}
+
+/** The syncable entries at `request.localPath`, in path order. */
+async function* localEntries(request: StatusRequest): AsyncGenerator<LocalEntry> {
+  const info = await Deno.lstat(request.localPath).catch(() => undefined);
+  if (info?.isDirectory) {
+    const excluded = createExcludeMatcher(request.excludes);
+    for await (const entry of scanFolder(request.localPath, excluded)) {
+      const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
+      yield { ...entry, rel };
+    }
+  } else if (info) {
+    const entry = await statEntry(request.localPath, request.remoteRel);
+    if (entry) yield entry;
+  }
 }

@@ -8,11 +8,11 @@
  */
 
 import { join } from "node:path";
-import type { TrackedEntry } from "../state/state_db.ts";
+import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import { createPathExcluder } from "./exclude_matcher.ts";
 import { type SyncContext, trackedNamespace } from "./sync_context.ts";
 
-/** What {@linkcode vanishedPaths} found. */
+/** What {@linkcode vanishedSorter} found. */
 export interface VanishedPaths {
   /** Live tracked paths synced from below the folder. */
   synced: number;
@@ -22,35 +22,49 @@ export interface VanishedPaths {
   excluded: TrackedEntry[];
 }
 
+/** Sorts tracked rows into {@linkcode VanishedPaths} as a push's pass meets them. */
+export interface VanishedSorter {
+  /** Takes the tracked row of a path that the push's scan found (`present`) or did not. */
+  add(tracked: TrackedStat, present: boolean): void;
+  /** What the rows added so far make. */
+  readonly found: VanishedPaths;
+}
+
 /**
  * Sorts the live tracked paths under `request.remoteRel`, synced from the place below
- * `request.localPath` that the push maps them to, that are not in `present`.
+ * `request.localPath` that the push maps them to, that its scan did not find.
  *
  * @example
  * ```ts
- * const { deleted, excluded } = vanishedPaths(ctx, request, new Set(entries.map((e) => e.rel)));
+ * const vanished = vanishedSorter(ctx, request);
+ * for (const t of state.trackedStats(ns, request.remoteRel)) vanished.add(t, present(t.path));
+ * const { deleted, excluded } = vanished.found;
  * ```
  */
-export function vanishedPaths(
+export function vanishedSorter(
   ctx: SyncContext,
   request: { localPath: string; remoteRel: string; excludes: readonly string[] },
-  present: ReadonlySet<string>,
-): VanishedPaths {
+): VanishedSorter {
   const { localPath, remoteRel } = request;
+  const ns = trackedNamespace(ctx);
   // A row synced elsewhere (a pull into another folder) is not this push's to delete: only
   // the place this push maps its path to counts.
   const mappedTo = (path: string) =>
     join(localPath, remoteRel === "" ? path : path.slice(remoteRel.length + 1));
-  const synced = ctx.state.listTracked(trackedNamespace(ctx), remoteRel)
-    .filter((t) => t.kind !== "deleted" && t.localPath === mappedTo(t.path));
   const matches = createPathExcluder(request.excludes);
-  const isExcluded = (t: TrackedEntry) =>
+  const isExcluded = (t: TrackedStat) =>
     (ctx.links === "skip" && t.kind === "symlink") ||
     (t.localPath !== localPath && matches(t.localPath.slice(localPath.length + 1)));
-  const gone = synced.filter((t) => !present.has(t.path));
+  const found: VanishedPaths = { synced: 0, deleted: [], excluded: [] };
   return {
-    synced: synced.length,
-    deleted: gone.filter((t) => !isExcluded(t)),
-    excluded: gone.filter(isExcluded),
+    add(tracked, present) {
+      if (tracked.kind === "deleted" || tracked.localPath !== mappedTo(tracked.path)) return;
+      found.synced++;
+      if (present) return;
+      // The whole row (its base clock too) only for the few that go.
+      const whole = ctx.state.getTracked(ns, tracked.path)!;
+      (isExcluded(tracked) ? found.excluded : found.deleted).push(whole);
+    },
+    found,
   };
 }
