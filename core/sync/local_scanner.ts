@@ -106,7 +106,7 @@ export async function* scanFolder(
 }
 
 /** Entries a scan reads between two turns of the event loop. */
-const SCAN_TURN_ENTRIES = 2000;
+export const SCAN_TURN_ENTRIES = 2000;
 
 /** {@linkcode statEntry} with synchronous calls, for the scanner. */
 function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {

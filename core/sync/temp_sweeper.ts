@@ -14,6 +14,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
+import { SCAN_TURN_ENTRIES } from "./local_scanner.ts";
 
 /** The names tcfs gives its temp files: the writer's pid was added later. */
 const TEMP_NAME = /^\..+\.tcfs-tmp-(?:([0-9]+)-)?[0-9a-f]{8}$/;
@@ -57,10 +58,14 @@ export interface SweepOptions {
 export async function sweepTempFiles(root: string, options: SweepOptions = {}): Promise<string[]> {
   const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
   const removed: string[] = [];
+  let sinceTurn = 0;
+  // Synchronous reads, as the scanner's (local_scanner.ts): an awaited read of each entry
+  // made a push's sweep of a 100,000-file tree cost more than its scan. The event loop turns
+  // as often as during a scan.
   const visit = async (dir: string) => {
     let entries: Deno.DirEntry[];
     try {
-      entries = await Array.fromAsync(Deno.readDir(dir));
+      entries = [...Deno.readDirSync(dir)];
     } catch (err) {
       if (
         err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
@@ -69,6 +74,11 @@ export async function sweepTempFiles(root: string, options: SweepOptions = {}): 
         return;
       }
       throw err;
+    }
+    sinceTurn += entries.length;
+    if (sinceTurn >= SCAN_TURN_ENTRIES) {
+      sinceTurn = 0;
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     for (const entry of entries) {
       const path = join(dir, entry.name);
