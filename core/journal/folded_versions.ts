@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { StateDb } from "../state/state_db.ts";
+import { PAGE_ROWS, type StateDb } from "../state/state_db.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { versionKey } from "../remote/remote_keys.ts";
 import { type FoldedPath, foldVersion } from "./head_fold.ts";
@@ -90,24 +90,26 @@ export function foldedNamespace(
 }
 
 /**
- * One path's rows of the fold as stored: its versions' keys, and their bodies not yet
- * parsed. A pass over a whole namespace reads these, and parses ({@linkcode parseFolded})
- * only the paths it has to look into.
+ * A path of the fold as a pass over a whole namespace sees it: how many heads it has, and the
+ * key of its head when it has one. A path whose one head is the version a tracked row is
+ * based on has nothing new; only the others need their versions read ({@linkcode foldedPath}).
  */
-export interface FoldedRows {
+export interface FoldedEntry {
   path: string;
-  rows: { key: string; head: number; body: Uint8Array }[];
+  heads: number;
+  /** The key of the path's head when it has exactly one. */
+  soleHead?: string;
 }
 
 /**
  * Every path of `ns` at or below `prefix` ("" = all) that has heads or kept versions, in
- * path order (`core/paths/path_order.ts`), read as the caller goes. The caller must not write
- * to the fold before it is done.
+ * path order (`core/paths/path_order.ts`), read a page of paths at a time as the caller goes.
+ * Each page is read at once, so a path's heads are never seen half folded.
  *
  * @example
  * ```ts
  * for (const folded of foldedInOrder(state, ns, "docs")) {
- *   if (soleHeadKey(folded) !== tracked.baseKey) look(parseFolded(folded));
+ *   if (folded.soleHead !== tracked.baseKey) look(foldedPath(state, ns, folded.path));
  * }
  * ```
  */
@@ -115,57 +117,33 @@ export function* foldedInOrder(
   state: StateDb,
   ns: string,
   prefix: string,
-): Generator<FoldedRows> {
-  const rows = (prefix === ""
-    ? ready(state).statement(
-      "SELECT path, key, head, body FROM journal_versions WHERE ns = ? ORDER BY path, key",
-    ).iterate(ns)
-    : ready(state).statement(
-      `SELECT path, key, head, body FROM journal_versions
-       WHERE ns = ? AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path, key`,
-    ).iterate(ns, prefix, prefix.length + 1, prefix + "/")) as unknown as Iterable<
-      Row & { path: string }
-    >;
-  let current: FoldedRows | undefined;
-  for (const row of rows) {
-    if (current?.path !== row.path) {
-      if (current) yield current;
-      current = { path: row.path, rows: [] };
+): Generator<FoldedEntry> {
+  const page = ready(state).arrayStatement(
+    `SELECT path, sum(head), max(CASE WHEN head = 1 THEN key END) FROM journal_versions
+     WHERE ns = ? AND path > ? AND (? = '' OR path = ? OR substr(path, 1, ?) = ?)
+     GROUP BY path ORDER BY path LIMIT ${PAGE_ROWS}`,
+  );
+  for (let after = "";;) {
+    const rows = page.all(
+      ns,
+      after,
+      prefix,
+      prefix,
+      prefix.length + 1,
+      `${prefix}/`,
+    ) as unknown as [
+      string,
+      number,
+      string | null,
+    ][];
+    for (const [path, heads, key] of rows) {
+      yield Number(heads) === 1
+        ? { path, heads: 1, soleHead: key! }
+        : { path, heads: Number(heads) };
     }
-    current.rows.push(row);
+    if (rows.length < PAGE_ROWS) return;
+    after = rows[rows.length - 1][0];
   }
-  if (current) yield current;
-}
-
-/**
- * The key of the path's one head, or undefined when it has none or several (a conflict):
- * when it is the key of the version a tracked row is based on, nothing is new there.
- *
- * @example
- * ```ts
- * const unchanged = soleHeadKey(folded) === tracked.baseKey;
- * ```
- */
-export function soleHeadKey(folded: FoldedRows): string | undefined {
-  let key: string | undefined;
-  for (const row of folded.rows) {
-    if (Number(row.head) !== 1) continue;
-    if (key !== undefined) return undefined;
-    key = row.key;
-  }
-  return key;
-}
-
-/**
- * The heads and kept versions `folded` holds, parsed.
- *
- * @example
- * ```ts
- * const { heads } = parseFolded(folded);
- * ```
- */
-export function parseFolded(folded: FoldedRows): PathHeads {
-  return groupRows(folded.path, folded.rows);
 }
 
 /**

@@ -48,7 +48,7 @@ import {
 } from "./transfer_summary.ts";
 import { adopt, adoptDeletion } from "./tracked_record.ts";
 import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
-import { type FoldedRows, parseFolded, soleHeadKey } from "../journal/folded_versions.ts";
+import type { FoldedEntry } from "../journal/folded_versions.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -281,7 +281,7 @@ async function planItems(
     }
   }
   const prefix = request.remoteRel;
-  const { folded, unreadable } = await foldedPaths(ctx, prefix);
+  const { folded, headsFor, unreadable } = await foldedPaths(ctx, prefix);
   for (const err of unreadable) {
     summary.failures.push({ path: "(unreadable version)", error: err.message });
   }
@@ -292,18 +292,18 @@ async function planItems(
       items: ctx.state.trackedStats(trackedNamespace(ctx), prefix),
       path: (t: TrackedStat) => t.path,
     },
-    folded: { items: folded, path: (f: FoldedRows) => f.path },
+    folded: { items: folded, path: (f: FoldedEntry) => f.path },
   });
   for await (const { path, tracked, folded } of merged) {
     if (!folded || path === prefix) continue;
     listed++;
     const inside = prefix === "" ? path : path.slice(prefix.length + 1);
     if (
-      tracked !== undefined && tracked.baseKey === soleHeadKey(folded) &&
+      tracked !== undefined && tracked.baseKey === folded.soleHead &&
       tracked.localPath === join(request.localTarget, inside)
     ) {
       onUnchanged(path);
-    } else items.push({ rel: path, heads: parseFolded(folded), local: { inside } });
+    } else items.push({ rel: path, heads: headsFor(path), local: { inside } });
   }
   if (listed === 0 && unreadable.length === 0) {
     throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {

@@ -9,10 +9,10 @@ import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import type { NamespaceHeads, PathHeads } from "../journal/stored_version.ts";
 import {
+  type FoldedEntry,
   foldedInOrder,
   foldedNamespace,
   foldedPath,
-  type FoldedRows,
 } from "../journal/folded_versions.ts";
 import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
@@ -149,22 +149,27 @@ export async function namespaceHeads(
 }
 
 /**
- * The fold of every path at or below `prefix` ("" = the namespace), in path order and not yet
- * parsed, after catching up; what could not be read is collected, not thrown. For passes over
- * a whole tree, which parse only the paths they look into.
+ * Every path of the fold at or below `prefix` ("" = the namespace), in path order, and a
+ * lookup of their heads, after catching up; what could not be read is collected, not thrown.
+ * For passes over a whole tree, which read the heads only of the paths they look into.
  *
  * @example
  * ```ts
- * const { folded } = await foldedPaths(ctx, "docs");
- * for (const path of folded) if (soleHeadKey(path) !== baseKey) look(parseFolded(path));
+ * const { folded, headsFor } = await foldedPaths(ctx, "docs");
+ * for (const path of folded) if (path.soleHead !== baseKey) look(headsFor(path.path));
  * ```
  */
 export async function foldedPaths(
   ctx: SyncContext,
   prefix: string,
-): Promise<{ folded: Iterable<FoldedRows>; unreadable: TcfsError[] }> {
+): Promise<{ folded: Iterable<FoldedEntry>; headsFor: HeadsLookup; unreadable: TcfsError[] }> {
   const unreadable = await catchUp(ctx);
-  return { folded: foldedInOrder(ctx.state, trackedNamespace(ctx), prefix), unreadable };
+  const ns = trackedNamespace(ctx);
+  return {
+    folded: foldedInOrder(ctx.state, ns, prefix),
+    headsFor: (rel) => foldedPath(ctx.state, ns, rel),
+    unreadable,
+  };
 }
 
 /** Looks up heads for many paths: one catch-up, then no request per path. */

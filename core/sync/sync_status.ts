@@ -19,7 +19,8 @@ import {
 import { localFileHasDigest } from "./local_digest.ts";
 import { sameContent, sameStat } from "./local_change.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
-import { type FoldedRows, parseFolded, soleHeadKey } from "../journal/folded_versions.ts";
+import type { FoldedEntry } from "../journal/folded_versions.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
 
 /** The states a path can be in. */
@@ -52,7 +53,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   // An emptied or replaced store holds none of what this device synced with it.
   await storeWasReplaced(ctx);
   const ns = trackedNamespace(ctx);
-  const { folded } = await foldedPaths(ctx, request.remoteRel);
+  const { folded, headsFor } = await foldedPaths(ctx, request.remoteRel);
   // What this device synced elsewhere (pushed from another folder) says nothing about this one.
   const here = (path: string) =>
     path === request.localPath || path.startsWith(request.localPath + "/");
@@ -64,16 +65,20 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   const merged = mergeByPath({
     local: { items: localEntries(request), path: (e: LocalEntry) => e.rel },
     tracked: { items: trackedHere(), path: (t: TrackedStat) => t.path },
-    folded: { items: folded, path: (f: FoldedRows) => f.path },
+    folded: { items: folded, path: (f: FoldedEntry) => f.path },
   });
   const rows: PathStatus[] = [];
   for await (const { path, local, tracked, folded } of merged) {
     // A row recorded for another local path is no base for this one (as in push).
     const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
     const state = recorded && local && recorded.kind !== "deleted" && folded &&
-        soleHeadKey(folded) === recorded.baseKey && sameStat(recorded, local)
+        folded.soleHead === recorded.baseKey && sameStat(recorded, local)
       ? "synced"
-      : await pathState(local, recorded && ctx.state.getTracked(ns, path), folded);
+      : await pathState(
+        local,
+        recorded && ctx.state.getTracked(ns, path),
+        folded ? headsFor(path).heads : [],
+      );
     if (state === undefined) continue; // deleted everywhere
     rows.push({
       path,
@@ -85,13 +90,12 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   return rows;
 }
 
-/** How `local` relates to what this device synced (`t`) and to the fold of its path. */
+/** How `local` relates to what this device synced (`t`) and to the path's `heads`. */
 async function pathState(
   local: LocalEntry | undefined,
   t: TrackedEntry | undefined,
-  folded: FoldedRows | undefined,
+  heads: readonly StoredVersion[],
 ): Promise<PathState | undefined> {
-  const heads = folded ? parseFolded(folded).heads : [];
   const base = t?.baseVclock ?? {};
   const remoteNewer = heads.some((h) => !dominates(base, h.version.vclock));
   const liveRemote = heads.some((h) => h.version.kind !== "deleted");

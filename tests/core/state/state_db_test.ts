@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { StateDb, type TrackedEntry } from "../../../core/state/state_db.ts";
+import { PAGE_ROWS, StateDb, type TrackedEntry } from "../../../core/state/state_db.ts";
+import { comparePaths } from "../../../core/paths/path_order.ts";
 import { sampleTracked } from "../../support/tracked_entry.ts";
 
 function tracked(path: string, baseKey?: string): TrackedEntry {
@@ -38,6 +39,35 @@ Deno.test("a tracked row is read back at once and survives close and reopen", as
     const reopened = await StateDb.open(path);
     assert.deepEqual(reopened.getTracked(entry.namespace, "docs/a.txt"), stored);
     reopened.close();
+  });
+});
+
+Deno.test("a pass over the tracked rows reads them all in path order, a page at a time, with held writes", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const ns = tracked("x").namespace;
+    try {
+      const paths = [
+        ...Array.from({ length: PAGE_ROWS * 2 + 5 }, (_, i) => `docs/f${i}`),
+        "docs",
+        "docs-x",
+        "docs.txt",
+        "zz",
+      ];
+      for (const p of paths) state.putTracked(tracked(p, `key-${p}`));
+      // Held, not yet written: the pass sees them all the same.
+      const stats = [...state.trackedStats(ns)];
+      assert.deepEqual(stats.map((t) => t.path), [...paths].sort(comparePaths));
+      const whole = tracked("docs/f7", "key-docs/f7");
+      const { namespace: _, blake3: _b, baseVclock: _v, syncedAt: _s, ...stat } = whole;
+      assert.deepEqual(stats.find((t) => t.path === "docs/f7"), { ...stat, target: undefined });
+      assert.deepEqual(
+        [...state.trackedStats(ns, "docs")].map((t) => t.path),
+        paths.filter((p) => p === "docs" || p.startsWith("docs/")).sort(comparePaths),
+      );
+    } finally {
+      state.close();
+    }
   });
 });
 
