@@ -67,6 +67,9 @@ export function isMissingPath(err: unknown): boolean {
  * nothing but such calls. So that a daemon's other work still runs during a long scan, the
  * walk lets the event loop turn every {@linkcode SCAN_TURN_ENTRIES} entries.
  *
+ * `onExcluded` is told of each entry an exclude rule skips (a folder's, not what lies below
+ * it): a push finds tcfs's temp files that way without a walk of its own.
+ *
  * @example
  * ```ts
  * for await (const entry of scanFolder("/home/me/Sync", excluded)) console.log(entry.rel);
@@ -75,6 +78,7 @@ export function isMissingPath(err: unknown): boolean {
 export async function* scanFolder(
   root: string,
   excluded: (rel: string) => boolean,
+  onExcluded?: (dir: string, entry: Deno.DirEntry) => void,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
   // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
@@ -86,7 +90,10 @@ export async function* scanFolder(
     entries.sort((a, b) => comparePaths(a.key, b.key));
     for (const { entry } of entries) {
       const rel = joinRel(relBase, entry.name);
-      if (excluded(rel)) continue;
+      if (excluded(rel)) {
+        onExcluded?.(dir, entry);
+        continue;
+      }
       const localPath = join(dir, entry.name);
       if (entry.isDirectory && !entry.isSymlink) {
         yield* walk(localPath, rel);

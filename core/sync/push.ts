@@ -7,6 +7,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
@@ -45,7 +46,7 @@ import { condemnedObjects } from "../gc/condemned_packs.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
-import { sweepTempFiles } from "./temp_sweeper.ts";
+import { isTempFile, removeStaleTemps } from "./temp_sweeper.ts";
 
 /** What to push and where. */
 export interface PushRequest {
@@ -86,18 +87,22 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   if (dryRun) summary.planned = [];
   else {
     // Checking the store's identity may write it (a new store) or reset state (a replaced
-    // one); sweeping removes files.
+    // one).
     summary.store_replaced = await storeWasReplaced(ctx);
-    await sweepTempFiles(request.localPath, { log: ctx.log });
   }
   const ns = trackedNamespace(ctx);
   // One pass over the scan and the tracked rows, both in path order: a no-op push of a big
   // tree holds neither whole, and reads no row's clock.
   const vanished = vanishedSorter(ctx, request);
+  // What a killed pull left: the scan passes it, and it goes once the scan is done.
+  const temps: string[] = [];
   // Each with its tracked row when it was synced at the same place: its base.
   const changed: [LocalEntry, TrackedEntry | undefined][] = [];
   const compared = mergeByPath({
-    local: { items: localEntries(request, ctx.links ?? "keep"), path: (e: LocalEntry) => e.rel },
+    local: {
+      items: localEntries(request, ctx.links ?? "keep", (temp) => temps.push(temp)),
+      path: (e: LocalEntry) => e.rel,
+    },
     tracked: {
       items: ctx.state.trackedStats(ns, request.remoteRel),
       path: (t: TrackedStat) => t.path,
@@ -115,6 +120,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       plan(local.rel, "unchanged");
     } else changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
   }
+  if (!dryRun) await removeStaleTemps(temps, { log: ctx.log });
   const deletions = vanished.found.deleted;
   assertNoMassDelete(
     request.localPath,
@@ -307,8 +313,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   return summary;
 }
 
-/** What the push finds at `request.localPath`, in path order. */
-async function* localEntries(request: PushRequest, links: LinkMode): AsyncGenerator<LocalEntry> {
+/** What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps. */
+async function* localEntries(
+  request: PushRequest,
+  links: LinkMode,
+  onTemp: (path: string) => void,
+): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes);
   let info: Deno.FileInfo;
   try {
@@ -335,7 +345,10 @@ async function* localEntries(request: PushRequest, links: LinkMode): AsyncGenera
     if (entry.kind !== "symlink" || links !== "skip") yield entry;
     return;
   }
-  for await (const entry of scanFolder(request.localPath, excluded)) {
+  const passed = (dir: string, entry: Deno.DirEntry) => {
+    if (isTempFile(entry)) onTemp(join(dir, entry.name));
+  };
+  for await (const entry of scanFolder(request.localPath, excluded, passed)) {
     const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
     if (entry.kind === "symlink" && links === "skip") continue;
     if (isUnderRel(rel, request.remoteRel)) yield { ...entry, rel };

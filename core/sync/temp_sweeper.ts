@@ -38,7 +38,7 @@ export function tempPathBeside(target: string): string {
   return join(dirname(target), `.${basename(target)}.tcfs-tmp-${Deno.pid}-${suffix}`);
 }
 
-/** Options for {@linkcode sweepTempFiles}. */
+/** Options for {@linkcode sweepTempFiles} and {@linkcode removeStaleTemps}. */
 export interface SweepOptions {
   /** Age after which a temp is stale whatever its pid says; {@linkcode STALE_AFTER_MS} by default. */
   staleAfterMs?: number;
@@ -56,12 +56,10 @@ export interface SweepOptions {
  * ```
  */
 export async function sweepTempFiles(root: string, options: SweepOptions = {}): Promise<string[]> {
-  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
-  const removed: string[] = [];
+  const temps: string[] = [];
   let sinceTurn = 0;
-  // Synchronous reads, as the scanner's (local_scanner.ts): an awaited read of each entry
-  // made a push's sweep of a 100,000-file tree cost more than its scan. The event loop turns
-  // as often as during a scan.
+  // Synchronous reads, as the scanner's (local_scanner.ts): awaiting each entry cost a sweep
+  // of a 100,000-file tree more than a scan. The event loop turns as often as during a scan.
   const visit = async (dir: string) => {
     let entries: Deno.DirEntry[];
     try {
@@ -81,18 +79,48 @@ export async function sweepTempFiles(root: string, options: SweepOptions = {}): 
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     for (const entry of entries) {
-      const path = join(dir, entry.name);
-      // A symlink version is restored through a temp link.
-      const temp = entry.isFile || entry.isSymlink ? TEMP_NAME.exec(entry.name) : null;
-      if (entry.isDirectory) await visit(path);
-      else if (temp && await isStale(path, temp[1], staleAfterMs)) {
-        await Deno.remove(path).catch(() => {});
-        removed.push(path);
-        options.log?.("info", `removed ${path}, a temp file left by an interrupted transfer`);
-      }
+      if (entry.isDirectory) await visit(join(dir, entry.name));
+      else if (isTempFile(entry)) temps.push(join(dir, entry.name));
     }
   };
   await visit(root);
+  return await removeStaleTemps(temps, options);
+}
+
+/**
+ * Whether `entry` is named as one of tcfs's temp files (a symlink version is restored through
+ * a temp link), for a walk of its own that finds them ({@linkcode removeStaleTemps}).
+ *
+ * @example
+ * ```ts
+ * if (isTempFile(entry)) temps.push(join(dir, entry.name));
+ * ```
+ */
+export function isTempFile(entry: Deno.DirEntry): boolean {
+  return (entry.isFile || entry.isSymlink) && TEMP_NAME.test(entry.name);
+}
+
+/**
+ * Removes the stale ones among the temp files at `paths` and returns their paths.
+ *
+ * @example
+ * ```ts
+ * await removeStaleTemps(["/home/me/Sync/.a.txt.tcfs-tmp-4242-0f3a9c1e"]);
+ * ```
+ */
+export async function removeStaleTemps(
+  paths: readonly string[],
+  options: SweepOptions = {},
+): Promise<string[]> {
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
+  const removed: string[] = [];
+  for (const path of paths) {
+    const pid = TEMP_NAME.exec(basename(path))?.[1];
+    if (!await isStale(path, pid, staleAfterMs)) continue;
+    await Deno.remove(path).catch(() => {});
+    removed.push(path);
+    options.log?.("info", `removed ${path}, a temp file left by an interrupted transfer`);
+  }
   return removed;
 }
 
