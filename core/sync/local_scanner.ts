@@ -6,8 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
-import { joinRel } from "../paths/remote_path.ts";
+import { normalize } from "node:path";
 import { comparePaths } from "../paths/path_order.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
@@ -89,12 +88,12 @@ export async function* scanFolder(
     const entries = [...Deno.readDirSync(dir)].map((entry) => ({ entry, key: sortName(entry) }));
     entries.sort((a, b) => comparePaths(a.key, b.key));
     for (const { entry } of entries) {
-      const rel = joinRel(relBase, entry.name);
+      const rel = relBase === "" ? entry.name : `${relBase}/${entry.name}`;
       if (excluded(rel)) {
         onExcluded?.(dir, entry);
         continue;
       }
-      const localPath = join(dir, entry.name);
+      const localPath = childPath(dir, entry.name);
       if (entry.isDirectory && !entry.isSymlink) {
         yield* walk(localPath, rel);
         continue;
@@ -103,13 +102,22 @@ export async function* scanFolder(
       if (found) yield found;
     }
   };
-  for (const found of walk(root, "")) {
+  for (const found of walk(normalize(root), "")) {
     yield found;
     if (++sinceTurn >= SCAN_TURN_ENTRIES) {
       sinceTurn = 0;
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
+}
+
+/**
+ * `join(dir, name)` for a normalized `dir` and a name it lists (never with a "/"), without
+ * normalizing again: a scan makes one per entry, and join cost more than the rest of the walk.
+ */
+function childPath(dir: string, name: string): string {
+  if (dir === "." || dir === "./") return name;
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
 
 /** Entries a scan reads between two turns of the event loop. */
