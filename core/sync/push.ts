@@ -10,7 +10,6 @@
 import { join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { isUnderRel } from "../paths/remote_path.ts";
 import type { LinkMode } from "../config/config_schema.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
@@ -109,7 +108,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     },
   });
   for await (const { local, tracked } of compared) {
-    if (tracked) vanished.add(tracked, local !== undefined);
+    if (tracked) vanished.add(tracked, local);
     if (!local) continue;
     // What this device synced counts only at the place it synced it to (a pull into another
     // folder records the path there).
@@ -349,8 +348,9 @@ async function* localEntries(
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
   for await (const entry of scanFolder(request.localPath, excluded, passed)) {
-    const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
     if (entry.kind === "symlink" && links === "skip") continue;
-    if (isUnderRel(rel, request.remoteRel)) yield { ...entry, rel };
+    // The scan's entry is this pass's alone: its path is made the remote one in place.
+    if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;
+    yield entry;
   }
 }

@@ -113,7 +113,9 @@ export interface TransferProgress {
  * ```
  */
 export function remoteDisplayPath(ctx: SyncContext, rel: string): string {
-  return [ctx.bucket, ctx.namespace, rel].filter((p) => p !== "").join("/");
+  // Without arrays: a status names every path of the tree.
+  const joined = (a: string, b: string) => (a === "" ? b : b === "" ? a : `${a}/${b}`);
+  return joined(joined(ctx.bucket, ctx.namespace), rel);
 }
 
 /**

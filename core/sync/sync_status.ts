@@ -123,8 +123,9 @@ async function* localEntries(request: StatusRequest): AsyncGenerator<LocalEntry>
   if (info?.isDirectory) {
     const excluded = createExcludeMatcher(request.excludes);
     for await (const entry of scanFolder(request.localPath, excluded)) {
-      const rel = request.remoteRel === "" ? entry.rel : `${request.remoteRel}/${entry.rel}`;
-      yield { ...entry, rel };
+      // The scan's entry is this pass's alone: its path is made the remote one in place.
+      if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;
+      yield entry;
     }
   } else if (info) {
     const entry = await statEntry(request.localPath, request.remoteRel);

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import { createPathExcluder } from "./exclude_matcher.ts";
+import type { LocalEntry } from "./local_scanner.ts";
 import { type SyncContext, trackedNamespace } from "./sync_context.ts";
 
 /** What {@linkcode vanishedSorter} found. */
@@ -24,8 +25,8 @@ export interface VanishedPaths {
 
 /** Sorts tracked rows into {@linkcode VanishedPaths} as a push's pass meets them. */
 export interface VanishedSorter {
-  /** Takes the tracked row of a path that the push's scan found (`present`) or did not. */
-  add(tracked: TrackedStat, present: boolean): void;
+  /** Takes the tracked row of a path, with what the push's scan found there (if anything). */
+  add(tracked: TrackedStat, local: LocalEntry | undefined): void;
   /** What the rows added so far make. */
   readonly found: VanishedPaths;
 }
@@ -37,7 +38,7 @@ export interface VanishedSorter {
  * @example
  * ```ts
  * const vanished = vanishedSorter(ctx, request);
- * for (const t of state.trackedStats(ns, request.remoteRel)) vanished.add(t, present(t.path));
+ * for (const t of state.trackedStats(ns, request.remoteRel)) vanished.add(t, scanned.get(t.path));
  * const { deleted, excluded } = vanished.found;
  * ```
  */
@@ -57,10 +58,13 @@ export function vanishedSorter(
     (t.localPath !== localPath && matches(t.localPath.slice(localPath.length + 1)));
   const found: VanishedPaths = { synced: 0, deleted: [], excluded: [] };
   return {
-    add(tracked, present) {
-      if (tracked.kind === "deleted" || tracked.localPath !== mappedTo(tracked.path)) return;
+    add(tracked, local) {
+      if (tracked.kind === "deleted") return;
+      // The scan found `local` where the push maps the path: no need to work the place out.
+      const mapped = local?.localPath ?? mappedTo(tracked.path);
+      if (tracked.localPath !== mapped) return;
       found.synced++;
-      if (present) return;
+      if (local) return;
       // The whole row (its base clock too) only for the few that go.
       const whole = ctx.state.getTracked(ns, tracked.path)!;
       (isExcluded(tracked) ? found.excluded : found.deleted).push(whole);
