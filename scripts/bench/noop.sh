@@ -8,6 +8,7 @@
 # --checkout runs the steps with another checkout's code (default: this one); given several
 # times, every step runs with each in turn on the same tree and state, so that a shared
 # machine's load falls on both alike. --cpu-prof writes a V8 CPU profile of every step to DIR.
+# Logs every run's figures, then prints a Markdown table of their medians.
 # Uses the services that are up (scripts/services.sh up); leaves them as they are.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -62,15 +63,37 @@ timed "${here[@]}" device enroll --name noop-a --bucket "$BUCKET" --namespace de
   --sync-root "$ROOT" --no-service --yes >/dev/null
 log "first push: $(timed "${here[@]}" push "$ROOT") s"
 
-printf '| checkout | step | wall | CPU | peak RSS |\n|---|---|---|---|---|\n'
+# Every figure by "checkout step figure"; the table shows their medians.
+declare -A SAMPLES=()
+STEPS=("push $ROOT" "sync-status" "pull $BUCKET/default/")
+mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }'; }
 for ((run = 1; run <= RUNS; run++)); do
-  for step in "push $ROOT" "sync-status" "pull $BUCKET/default/"; do
+  for step in "${STEPS[@]}"; do
     for checkout in "${CHECKOUTS[@]}"; do
       tcfs_from tcfs "$checkout"
       # shellcheck disable=SC2086 # a step is a command and its words
       read -r wall cpu rss <<<"$(measured "${tcfs[@]}" $step)"
-      printf '| %s | %s | %s s | %s s | %s MB |\n' "$(basename "$checkout")" "${step%% *}" \
-        "$wall" "$cpu" "$(awk -v k="$rss" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }')"
+      key="$checkout ${step%% *}"
+      SAMPLES[$key wall]+="$wall "
+      SAMPLES[$key cpu]+="$cpu "
+      SAMPLES[$key rss]+="$(mb "$rss") "
+      log "run $run: $(basename "$checkout") ${step%% *}: $wall s wall, $cpu s CPU, $(mb "$rss") MB"
     done
+  done
+done
+
+med() {
+  local -a values
+  read -ra values <<<"${SAMPLES[$1]}"
+  printf '%s\n' "${values[@]}" | median
+}
+printf '\n%s files, median of %s runs on %s cores (load average %s)\n\n' "$FILES" "$RUNS" \
+  "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '| checkout | step | wall | CPU (user + sys) | peak RSS |\n|---|---|---|---|---|\n'
+for step in "${STEPS[@]}"; do
+  for checkout in "${CHECKOUTS[@]}"; do
+    key="$checkout ${step%% *}"
+    printf '| %s | %s | %s s | %s s | %.0f MB |\n' "$(basename "$checkout")" "${step%% *}" \
+      "$(med "$key wall")" "$(med "$key cpu")" "$(med "$key rss")"
   done
 done
