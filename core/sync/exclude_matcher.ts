@@ -23,15 +23,18 @@ const INTERNAL_PATTERNS = [".*.tcfs-tmp-*", ROOT_MARKER];
  * ```
  */
 export function createExcludeMatcher(patterns: readonly string[]): (rel: string) => boolean {
-  const globs = [...INTERNAL_PATTERNS, ...patterns];
   // One expression for every glob, tested as picomatch's own matcher tests each (a non-empty
   // input equal to the glob, or matching its expression): the matchers one by one cost a
   // scan more than the rest of its work but the file system's.
-  const expression = new RegExp(
-    globs.map((glob) => picomatch.makeRe(glob, { dot: true }).source).join("|"),
+  const expressions = [...INTERNAL_PATTERNS, ...patterns]
+    .map((glob) => ({ glob, expression: picomatch.makeRe(glob, { dot: true }) }));
+  const expression = new RegExp(expressions.map((e) => e.expression.source).join("|"));
+  // Only globs their own expression does not match (`a[1]`) need the equality: few or none.
+  const literal = new Set(
+    expressions.filter((e) => !e.expression.test(e.glob)).map((e) => e.glob),
   );
-  const literal = new Set(globs);
-  const matches = (input: string) => input !== "" && (literal.has(input) || expression.test(input));
+  const matches = (input: string) =>
+    input !== "" && ((literal.size > 0 && literal.has(input)) || expression.test(input));
   return (rel) => matches(rel.slice(rel.lastIndexOf("/") + 1)) || matches(rel);
 }
 
