@@ -51,10 +51,7 @@ export async function* mergeByPath<S extends Record<string, unknown>>(
     };
   });
   type Cursor = (typeof cursors)[number];
-  const advance = async (cursor: Cursor) => {
-    const next = cursor.sync
-      ? (cursor.iterator as Iterator<unknown>).next()
-      : await cursor.iterator.next();
+  const take = (cursor: Cursor, next: IteratorResult<unknown>) => {
     if (next.done) {
       cursor.at = undefined;
       return;
@@ -70,7 +67,9 @@ export async function* mergeByPath<S extends Record<string, unknown>>(
     cursor.at = at;
   };
   try {
-    for (const cursor of cursors) await advance(cursor);
+    // A source read synchronously is awaited not once per item: that would cost a turn each.
+    const next = (cursor: Cursor) => (cursor.iterator as Iterator<unknown>).next();
+    for (const cursor of cursors) take(cursor, cursor.sync ? next(cursor) : await next(cursor));
     while (true) {
       let least: string | undefined;
       for (const { at } of cursors) {
@@ -81,7 +80,7 @@ export async function* mergeByPath<S extends Record<string, unknown>>(
       for (const cursor of cursors) {
         if (cursor.at !== least) continue;
         merged[cursor.name] = cursor.item;
-        await advance(cursor);
+        take(cursor, cursor.sync ? next(cursor) : await next(cursor));
       }
       yield merged as MergedPath<S>;
     }

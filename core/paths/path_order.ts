@@ -18,6 +18,9 @@
  * ```
  */
 export function comparePaths(a: string, b: string): number {
+  if (a === b) return 0;
+  // Where neither holds a unit from U+D800 on, the two orders agree, and `<` is native.
+  if (!BEYOND_SURROGATES.test(a) && !BEYOND_SURROGATES.test(b)) return a < b ? -1 : 1;
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const x = a.charCodeAt(i);
@@ -26,6 +29,9 @@ export function comparePaths(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** UTF-16 units from the first surrogate on, where the two orders can part. */
+const BEYOND_SURROGATES = /[\uD800-\uFFFF]/;
 
 /** Moves surrogates above U+E000–U+FFFF, as the code points they encode are. */
 function codePointRank(unit: number): number {

@@ -293,13 +293,16 @@ async function planItems(
     },
     folded: { items: folded, path: (f: FoldedEntry) => f.path },
   });
+  // Where the pull puts a path, as join() would say for a normalized target, without its
+  // cost per path; a target it would write otherwise only sends its paths the long way.
+  const below = request.localTarget.endsWith("/") ? request.localTarget : `${request.localTarget}/`;
   for await (const { path, tracked, folded } of merged) {
     if (!folded || path === prefix) continue;
     listed++;
     const inside = prefix === "" ? path : path.slice(prefix.length + 1);
     if (
       tracked !== undefined && tracked.baseKey === folded.soleHead &&
-      tracked.localPath === join(request.localTarget, inside)
+      tracked.localPath === below + inside
     ) {
       onUnchanged(path);
     } else items.push({ rel: path, heads: headsFor(path), local: { inside } });
