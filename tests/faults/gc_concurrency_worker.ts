@@ -97,6 +97,8 @@ async function handle(request: PartyRequest): Promise<unknown> {
   if (request.op === "open") {
     store = await openFleetBucket(request.bucket);
     device = await openSyncDevice(request.parent, request.name, store, "auto");
+    // No conflict copy is capped away: the test counts on finding every content.
+    device.ctx.maxConflicts = 1_000_000;
     for (const dir of ["sub", "sub/deep"]) await Deno.mkdir(join(device.root, dir));
     return device.ctx.device.id;
   }
