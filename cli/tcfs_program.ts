@@ -11,6 +11,7 @@ import { pushCommand } from "./commands/push_command.ts";
 import { pullCommand } from "./commands/pull_command.ts";
 import { lsCommand } from "./commands/ls_command.ts";
 import { checkCommand } from "./commands/check_command.ts";
+import { gcCommand } from "./commands/gc_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
@@ -45,6 +46,7 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       lsCommand(),
       syncStatusCommand(),
       checkCommand(),
+      gcCommand(),
       statusCommand(),
       conflictsCommand(),
       resolveConflictCommand(),

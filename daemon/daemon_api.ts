@@ -26,6 +26,7 @@ import type { ConflictEntry, ReloadResponse, StatusResponse } from "./api/api_ty
 import type { ActivityFeed } from "./activity_feed.ts";
 import type { StorageProbe } from "./storage_probe.ts";
 import type { SyncLoop } from "./sync/sync_loop.ts";
+import type { ScheduledGc } from "./scheduled_gc.ts";
 import {
   reportedPulls,
   reportedPushes,
@@ -47,6 +48,7 @@ export interface DaemonHost {
   loop(): SyncLoop | undefined;
   reporting: TransferReporting;
   feed: ActivityFeed;
+  gc: ScheduledGc;
   /** A sync context on the current store, for `namespace` (the configured one by default). */
   context(namespace?: string): SyncContext;
   /** Runs `operation` between the sync loop's steps (at once when there is no loop). */
@@ -157,6 +159,11 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       }
       return outcome;
     },
+    "POST /v1/gc": ({ dry_run, min_age_secs }) =>
+      host.gc.run({
+        dryRun: dry_run,
+        minAgeMs: min_age_secs === undefined ? undefined : min_age_secs * 1000,
+      }),
     "GET /v1/events": () => Promise.resolve(host.feed.subscribe()),
     "POST /v1/reload": () => host.reload(),
   };
@@ -204,6 +211,7 @@ async function status(host: DaemonHost): Promise<StatusResponse> {
       poll_interval_secs: config.sync.pollIntervalSecs,
       roots: loop ? [loop.status()] : [],
     },
+    gc: host.gc.status(),
     config_file: config.file.path,
     socket: config.daemon.socket,
     ...(metricsAddr ? { metrics_addr: metricsAddr } : {}),

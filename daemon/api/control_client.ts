@@ -10,6 +10,7 @@ import type {
   ApiErrorBody,
   ApiRoute,
   ApiRoutes,
+  GcRequestBody,
   PullRequestBody,
   PushRequestBody,
   ResolveConflictRequestBody,
@@ -28,6 +29,7 @@ export interface ControlClient {
   resolveConflict(
     body: ResolveConflictRequestBody,
   ): Promise<ApiRoutes["POST /v1/conflicts/resolve"]["response"]>;
+  gc(body: GcRequestBody): Promise<ApiRoutes["POST /v1/gc"]["response"]>;
   /** The activity stream, line by line, until `signal` aborts or the daemon stops. */
   events(signal?: AbortSignal): AsyncIterable<ActivityLine>;
   reload(): Promise<ApiRoutes["POST /v1/reload"]["response"]>;
@@ -111,6 +113,7 @@ export function createControlClient(socketPath: string): ControlClient & Disposa
     syncStatus: (query) => json("GET /v1/sync-status", undefined, { path: query.path }),
     conflicts: () => json("GET /v1/conflicts"),
     resolveConflict: (body) => json("POST /v1/conflicts/resolve", body),
+    gc: (body) => json("POST /v1/gc", body),
     reload: () => json("POST /v1/reload", {}),
     async *events(signal?: AbortSignal) {
       const response = await call("GET /v1/events", undefined, undefined, signal);

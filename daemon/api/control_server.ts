@@ -157,6 +157,13 @@ const ROUTE_INPUTS: {
     }
     return { path, resolution: resolution as Resolution, local: optionalString(body, "local") };
   },
+  "POST /v1/gc": async (request) => {
+    const body = await jsonObject(request);
+    return {
+      dry_run: optionalBoolean(body, "dry_run"),
+      min_age_secs: optionalCount(body, "min_age_secs"),
+    };
+  },
   "GET /v1/events": () => Promise.resolve(undefined),
   "POST /v1/reload": () => Promise.resolve(undefined),
 };
@@ -212,6 +219,15 @@ function optionalBoolean(body: Record<string, unknown>, field: string): boolean 
   return value;
 }
 
+function optionalCount(body: Record<string, unknown>, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw badRequest(`"${field}" must be a whole number, 0 or more`);
+  }
+  return value;
+}
+
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
@@ -237,6 +253,7 @@ const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   conflict_changed: 409,
   local_changed: 409,
   mass_delete: 409,
+  gc_lease_held: 409,
   root_marker_missing: 409,
   daemon_stopping: 503,
 };

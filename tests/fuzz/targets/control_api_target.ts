@@ -20,6 +20,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   "/v1/push": { path: "/home/ada/tcfs/a.txt", remote: "docs", transfer: "t-1" },
   "/v1/pull": { remote: "docs", local: "/home/ada/tcfs", transfer: "t_2" },
   "/v1/conflicts/resolve": { path: "docs/a.txt", resolution: "keep_both" },
+  "/v1/gc": { dry_run: true, min_age_secs: 3600 },
 };
 
 interface Request {
@@ -71,6 +72,16 @@ function checkingHandlers(problems: string[]): ControlHandlers {
     "POST /v1/conflicts/resolve": (input) => {
       if (typeof input.path !== "string" || input.path === "") problems.push("empty path passed");
       if (!RESOLUTIONS.includes(input.resolution)) problems.push("resolution passed");
+      return done({});
+    },
+    "POST /v1/gc": (input) => {
+      if (input.dry_run !== undefined && typeof input.dry_run !== "boolean") {
+        problems.push(`dry_run ${JSON.stringify(input.dry_run)} passed`);
+      }
+      const minAge = input.min_age_secs;
+      if (minAge !== undefined && !(Number.isSafeInteger(minAge) && minAge >= 0)) {
+        problems.push(`min_age_secs ${JSON.stringify(minAge)} passed`);
+      }
       return done({});
     },
     "GET /v1/events": () => done(new ReadableStream({ start: (c) => c.close() })),
