@@ -19,7 +19,7 @@ import { safeMinAgeMs } from "../core/gc/condemned_packs.ts";
 import { retentionPolicy } from "../core/history/retention_policy.ts";
 import { assertNotRevoked } from "../core/device/device_registry.ts";
 import { formatDuration } from "../core/config/duration_text.ts";
-import { describeError, TcfsError } from "../core/errors.ts";
+import { TcfsError } from "../core/errors.ts";
 import type { GcRunRecord, GcStatus } from "./api/api_types.ts";
 import type { DaemonLog } from "./daemon_log.ts";
 import type { DaemonMetrics, GcResult } from "./metrics/daemon_metrics.ts";
@@ -81,6 +81,7 @@ export function createScheduledGc(options: ScheduledGcOptions): ScheduledGc {
   let scheduledEverySecs: number | undefined;
   let stopped = false;
   let last: GcRunRecord | undefined;
+  let warnedMinAgeMs: number | undefined;
 
   const run = async (
     request: GcRunRequest,
@@ -104,11 +105,13 @@ export function createScheduledGc(options: ScheduledGcOptions): ScheduledGc {
             freed_bytes: report.objects?.deletedBytes ?? 0,
           }
           : {}),
-        ...(err ? { error: describeError(err) } : {}),
+        ...(err ? { error: err instanceof Error ? err.message : String(err) } : {}),
       };
       logRun(log, last, report, minAgeMs);
     };
-    if (minAgeMs < safeMinAgeMs() && !dryRun) {
+    // Said once per value, not at every run of a schedule.
+    if (minAgeMs < safeMinAgeMs() && !dryRun && minAgeMs !== warnedMinAgeMs) {
+      warnedMinAgeMs = minAgeMs;
       log(
         "warning",
         `gc with a minimum age of ${formatDuration(minAgeMs)}, below the safe ` +
@@ -193,13 +196,13 @@ function logRun(log: DaemonLog, run: GcRunRecord, report: GcReport | undefined, 
       ? [`repacked ${repacked.packs} packs (${repacked.bytes_before} to ${repacked.bytes_after} B)`]
       : []),
   ];
-  if (objects) {
+  if (objects?.condemned) {
     parts.push(
       `${objects.condemned} objects (${objects.condemnedBytes} B) condemned for ` +
         formatDuration(minAgeMs),
-      `deleted ${objects.deleted} objects, freeing ${objects.deletedBytes} B`,
     );
   }
+  if (objects) parts.push(`deleted ${objects.deleted} objects, freeing ${objects.deletedBytes} B`);
   const problems = report.problems.length > 0
     ? `; nothing deleted from the store: ${report.problems.length} journal objects could not ` +
       `be read (${report.problems[0].key || "the fold"}: ${report.problems[0].why})`
