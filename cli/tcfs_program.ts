@@ -10,6 +10,8 @@ import { tcfsVersion } from "../core/version.ts";
 import { pushCommand } from "./commands/push_command.ts";
 import { pullCommand } from "./commands/pull_command.ts";
 import { lsCommand } from "./commands/ls_command.ts";
+import { logCommand } from "./commands/log_command.ts";
+import { restoreCommand } from "./commands/restore_command.ts";
 import { checkCommand } from "./commands/check_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
@@ -26,6 +28,8 @@ export function tcfsProgram(): Command {
   const program = new Command("tcfs")
     .description("fleet file sync: one view of your folders on every machine, through S3 and NATS")
     .version(tcfsVersion(), "-V, --version")
+    // Options after a command name are that command's: `tcfs restore --version <id>`.
+    .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
@@ -43,6 +47,8 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       pushCommand(),
       pullCommand(),
       lsCommand(),
+      logCommand(),
+      restoreCommand(),
       syncStatusCommand(),
       checkCommand(),
       statusCommand(),
