@@ -38,6 +38,7 @@ Quick start (no server needed: the store defaults to ~/.local/share/tcfs/store):
   tcfs push ~/notes                  # upload a folder to tcfs/default/notes
   tcfs ls                            # what the remote holds
   tcfs pull tcfs/default/notes ~/n2  # on another machine (or HOME)
+  tcfs restore tcfs/default/notes --at 2h   # undo: the folder as it was 2 hours ago
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 conflicts found, 4 daemon not running.
 Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override it.`,

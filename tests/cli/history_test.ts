@@ -151,7 +151,7 @@ for (const backend of cliStoreBackends("history")) {
     }
   });
 
-  Deno.test(`${backend.name}: tcfs restore --at an age or --version, to the sync root or --to a local file, and its usage errors`, async () => {
+  Deno.test(`${backend.name}: tcfs restore --at an age or a time, or --version: a file and a folder, back in the sync root or --to a local file; and its usage errors`, async () => {
     const tmp = await makeScopedTempDir("tcfs-history-at-");
     try {
       const { a, b, root, remote, push, pull } = await twoDevices(
@@ -206,6 +206,35 @@ for (const backend of cliStoreBackends("history")) {
         log.entries[1].id,
       ]);
       assert.deepEqual(again.restored.map((r) => r.action), ["unchanged"]);
+
+      // A folder at a time: each file as it was then, pulled back into the sync root.
+      const docs = join(root(a), "docs");
+      await Deno.mkdir(docs);
+      await Deno.writeTextFile(join(docs, "x.txt"), "x1\n");
+      await Deno.writeTextFile(join(docs, "y.txt"), "y1\n");
+      await push(a);
+      const written = await Promise.all(
+        ["x.txt", "y.txt"].map(async (name) =>
+          (await a.tcfsJson<PathLog>(["log", join(docs, name)])).entries[0].written_at
+        ),
+      );
+      await tick();
+      await Deno.writeTextFile(join(docs, "x.txt"), "x2\n");
+      await Deno.remove(join(docs, "y.txt"));
+      await push(a);
+      const folder = await a.tcfsJson<RestoreReport>([
+        "restore",
+        remote("docs"),
+        "--at",
+        written.sort().at(-1)!,
+      ]);
+      assert.deepEqual(folder.restored.map((r) => [r.path, r.action]).sort(), [
+        ["docs/x.txt", "restore"],
+        ["docs/y.txt", "restore"],
+      ]);
+      assert.equal(folder.pulled_to, docs);
+      assert.equal(await Deno.readTextFile(join(docs, "x.txt")), "x1\n");
+      assert.equal(await Deno.readTextFile(join(docs, "y.txt")), "y1\n");
 
       // Usage errors: exit code 2 and a message saying what is wrong.
       const both = await a.tcfs(["restore", notes, "--version", "x", "--at", "2h"]);
