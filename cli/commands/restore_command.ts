@@ -42,8 +42,8 @@ export function restoreCommand() {
     .addHelpText(
       "after",
       `
-Without --version or --at, a deleted path comes back as it was before its deletion
-(\`tcfs ls --deleted\` lists them). Without --to, the old content becomes a new version
+Without --version or --at, a deleted file comes back as it was before its deletion,
+and for a folder every deleted file under it (\`tcfs ls --deleted\` lists them). Without --to, the old content becomes a new version
 on top: it reaches every device like any edit, and can itself be undone. The restored
 path is then pulled to its place under sync_root (or to the local path given), so
 the file is back on disk when the command returns; a local copy with unpushed edits
