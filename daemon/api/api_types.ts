@@ -12,6 +12,7 @@ import type { StateEvent } from "../../core/events/state_event.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { PathStatus } from "../../core/sync/sync_status.ts";
 import type { Resolution, ResolutionOutcome } from "../../core/conflicts/conflict_resolver.ts";
+import type { PathLog, RestoreReport } from "../../core/history/history_report.ts";
 import type { GcReport } from "../../core/gc/gc_run.ts";
 import type { GcResult } from "../metrics/daemon_metrics.ts";
 
@@ -210,6 +211,31 @@ export interface ResolveConflictRequestBody {
   local?: string;
 }
 
+/** `GET /v1/log?remote=`: the query. */
+export interface LogQuery {
+  /** A remote file `<bucket>/<namespace>/<path>`. */
+  remote: string;
+}
+
+/** `POST /v1/restore`. */
+export interface RestoreRequestBody {
+  /** A remote file or folder `<bucket>/<namespace>/<path>` (`<bucket>/<namespace>/` for all). */
+  remote: string;
+  /** One version of a file, by id (as `/v1/log` lists them) or key. Not with `at`. */
+  version?: string;
+  /** The moment to go back to: ISO 8601, or an age such as `2h` counted back from now. */
+  at?: string;
+  /** Write the old content only to this absolute local path; nothing new is written remotely. */
+  to?: string;
+  /**
+   * The absolute local file or folder to pull the restored path to; default: its place under
+   * the sync root (a path of another namespace is not pulled).
+   */
+  local?: string;
+  /** Only say what would be restored. */
+  dry_run?: boolean;
+}
+
 /** `POST /v1/gc`. */
 export interface GcRequestBody {
   /** Only report what would go; nothing is written or deleted. */
@@ -280,6 +306,8 @@ export interface ApiRoutes {
     request: ResolveConflictRequestBody;
     response: ResolutionOutcome;
   };
+  "GET /v1/log": { request: LogQuery; response: PathLog };
+  "POST /v1/restore": { request: RestoreRequestBody; response: RestoreReport };
   "POST /v1/gc": { request: GcRequestBody; response: GcReport };
   "GET /v1/events": { request: undefined; response: ReadableStream<Uint8Array> };
   "POST /v1/reload": { request: undefined; response: ReloadResponse };
@@ -297,6 +325,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   "GET /v1/sync-status",
   "GET /v1/conflicts",
   "POST /v1/conflicts/resolve",
+  "GET /v1/log",
+  "POST /v1/restore",
   "POST /v1/gc",
   "GET /v1/events",
   "POST /v1/reload",

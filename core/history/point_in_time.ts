@@ -1,0 +1,81 @@
+/**
+ * The moments history is asked about, as people write them: an ISO 8601 time
+ * (`2026-12-03T08:00:00Z`) or an age (`2h`, `30m`, `3d`, `1w`, `1d12h`) counted back from now.
+ *
+ * @module
+ */
+
+import { ExitCode, TcfsError } from "../errors.ts";
+
+const UNIT_MS: Record<string, number> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
+
+/** One or more `<count><unit>` parts, largest unit first or not: `2h`, `1d12h`. */
+const AGE = /^(?:\d+[smhdw])+$/;
+
+/** A date, optionally a time of day and a zone (without a zone: local time, as ISO 8601 says). */
+const ISO_TIME =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * The length of an age such as `2h`, `30m`, `3d`, `1w` or `1d12h`, in milliseconds; undefined
+ * when `text` is not one.
+ *
+ * @example
+ * ```ts
+ * parseAge("90m"); // 5_400_000
+ * parseAge("soon"); // undefined
+ * ```
+ */
+export function parseAge(text: string): number | undefined {
+  const trimmed = text.trim().toLowerCase();
+  if (!AGE.test(trimmed)) return undefined;
+  let total = 0;
+  for (const [, count, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
+    total += Number(count) * UNIT_MS[unit];
+  }
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/**
+ * The moment `text` names: an ISO 8601 time, or an age counted back from `now`.
+ *
+ * @throws {TcfsError} kind `usage` naming `option` (e.g. `--at`) when `text` is neither.
+ *
+ * @example
+ * ```ts
+ * parsePointInTime("2026-12-03T08:00:00Z", "--at"); // 2026-12-03T08:00:00.000Z
+ * parsePointInTime("2h", "--at"); // two hours ago
+ * ```
+ */
+export function parsePointInTime(text: string, option: string, now: Date = new Date()): Date {
+  const age = parseAge(text);
+  if (age !== undefined) return new Date(now.getTime() - age);
+  const trimmed = text.trim();
+  if (ISO_TIME.test(trimmed) && realDate(trimmed)) {
+    // A bare date would be read as midnight UTC; ISO 8601 means the local midnight.
+    const time = new Date(trimmed.length === 10 ? `${trimmed}T00:00` : trimmed);
+    if (!Number.isNaN(time.getTime())) return time;
+  }
+  throw new TcfsError(
+    `${option} ${JSON.stringify(text)} is neither a time nor an age`,
+    {
+      kind: "usage",
+      exitCode: ExitCode.usage,
+      hint: "give an ISO 8601 time such as 2026-12-03T08:00:00Z (without a zone: local time), " +
+        "or an age such as 30m, 2h, 3d or 1w",
+    },
+  );
+}
+
+/** Whether the date `text` starts with exists (Date would take February 30 for March 2). */
+function realDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split("-").map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
