@@ -6,41 +6,11 @@
  */
 
 import { ExitCode, TcfsError } from "../errors.ts";
-
-const UNIT_MS: Record<string, number> = {
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
-
-/** One or more `<count><unit>` parts, largest unit first or not: `2h`, `1d12h`. */
-const AGE = /^(?:\d+[smhdw])+$/;
+import { parseDuration } from "../config/duration_text.ts";
 
 /** A date, optionally a time of day and a zone (without a zone: local time, as ISO 8601 says). */
 const ISO_TIME =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-/**
- * The length of an age such as `2h`, `30m`, `3d`, `1w` or `1d12h`, in milliseconds; undefined
- * when `text` is not one.
- *
- * @example
- * ```ts
- * parseAge("90m"); // 5_400_000
- * parseAge("soon"); // undefined
- * ```
- */
-export function parseAge(text: string): number | undefined {
-  const trimmed = text.trim().toLowerCase();
-  if (!AGE.test(trimmed)) return undefined;
-  let total = 0;
-  for (const [, count, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
-    total += Number(count) * UNIT_MS[unit];
-  }
-  return Number.isSafeInteger(total) ? total : undefined;
-}
 
 /**
  * The moment `text` names: an ISO 8601 time, or an age counted back from `now`.
@@ -54,7 +24,7 @@ export function parseAge(text: string): number | undefined {
  * ```
  */
 export function parsePointInTime(text: string, option: string, now: Date = new Date()): Date {
-  const age = parseAge(text);
+  const age = parseDuration(text);
   if (age !== undefined) return new Date(now.getTime() - age);
   const trimmed = text.trim();
   if (ISO_TIME.test(trimmed) && realDate(trimmed)) {

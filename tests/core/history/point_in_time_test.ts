@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseAge, parsePointInTime } from "../../../core/history/point_in_time.ts";
+import { parsePointInTime } from "../../../core/history/point_in_time.ts";
+import { parseDuration } from "../../../core/config/duration_text.ts";
 import { TcfsError } from "../../../core/errors.ts";
 
 const NOW = new Date("2026-12-03T12:00:00Z");
@@ -13,9 +14,9 @@ Deno.test("ages count back from now, in seconds to weeks, and parts add up", () 
   assert.equal(at("45s"), "2026-12-03T11:59:15.000Z");
   assert.equal(at("1d12h"), "2026-12-02T00:00:00.000Z");
   assert.equal(at(" 2H "), "2026-12-03T10:00:00.000Z");
-  assert.equal(parseAge("0m"), 0);
+  assert.equal(parseDuration("0m"), 0);
   for (const text of ["", "2", "h", "2x", "-2h", "2.5h", "2 h", "h2"]) {
-    assert.equal(parseAge(text), undefined, text);
+    assert.equal(parseDuration(text), undefined, text);
   }
 });
 
