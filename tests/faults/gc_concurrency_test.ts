@@ -8,7 +8,9 @@
  * same tree, every content nobody replaced is there, and every head reads back whole.
  *
  * `TCFS_GC_PROOF_SECONDS` sets how long the devices churn (default 150); the seed is printed
- * and `TCFS_GC_PROOF_SEED=<n>` replays one schedule (timing still varies).
+ * and `TCFS_GC_PROOF_SEED=<n>` replays one schedule (timing still varies). With
+ * `TCFS_GC_PROOF_MIN_AGE_MS=0` gc deletes what it finds unreferenced at once, which is unsafe
+ * beside writers: heads then lose content (pushes name packs gc deleted meanwhile).
  *
  * @module
  */
@@ -26,7 +28,8 @@ import type { StoreCheckResult } from "../../core/check/store_check.ts";
 
 /** The writers' view of condemned packs may be this old; gc's safe minimum age is 3×. */
 const VIEW_MAX_AGE_MS = 1000;
-const MIN_AGE_MS = 3 * VIEW_MAX_AGE_MS;
+/** The smallest safe minimum age; `TCFS_GC_PROOF_MIN_AGE_MS` sets another, to see an unsafe one fail. */
+const MIN_AGE_MS = Number(Deno.env.get("TCFS_GC_PROOF_MIN_AGE_MS") ?? 3 * VIEW_MAX_AGE_MS);
 const SECONDS = Number(Deno.env.get("TCFS_GC_PROOF_SECONDS") ?? 150);
 const SEED = Number(Deno.env.get("TCFS_GC_PROOF_SEED") ?? 20261203);
 
@@ -96,6 +99,9 @@ Deno.test({
       });
       console.log(`seed ${SEED} (replay: TCFS_GC_PROOF_SEED=${SEED})`);
       console.log("alpha", brief(a), "\nbravo", brief(b), "\ngc", loop);
+      for (const refusal of [...a.refused, ...b.refused].slice(0, 10)) {
+        console.log(`  a push was refused: ${refusal}`);
+      }
       for (const failure of [...a.pullFailures, ...b.pullFailures].slice(0, 10)) {
         console.log(`  a pull failed meanwhile: ${failure.split("\n")[0]}`);
       }
