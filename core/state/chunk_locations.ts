@@ -69,11 +69,10 @@ export function rememberChunkLocations(
 ): void {
   if (refs.length === 0) return;
   state.ensureSchema(SCHEMA);
-  const seen = objectsSeenIn(storeLocation);
+  // Whether the objects are still there is not recorded here: it is known when they were read
+  // or named, which may be before this process last read gc's condemned records.
   const recent = recentIn(state);
   for (const ref of refs) {
-    // A mark of gone (gc condemned the object) stands: nothing may name it again.
-    if (!seen.has(contentObjectKey(ref))) seen.set(contentObjectKey(ref), Promise.resolve(true));
     const key = recentKey(storeLocation, ref.id);
     if (!recent.has(key)) recent.set(key, ref);
     if (recent.size > RECENT_LOCATIONS) recent.delete(recent.keys().next().value!);
@@ -87,7 +86,8 @@ export function rememberChunkLocations(
 
 /**
  * Whether the pack (or stand-alone chunk object) holding `ref` is in `store`: asked once per
- * object per process, and known without asking for the objects this process recorded.
+ * object per reading of gc's condemned records, and known without asking for the packs this
+ * process uploaded since.
  *
  * @example
  * ```ts
