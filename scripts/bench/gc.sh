@@ -103,6 +103,9 @@ PY
 
 # Bytes the bucket holds, every object counted.
 bucket_bytes() { rclone size -q "bench:$1" --json | jq .bytes; }
+# Deletes a bucket once its figures are taken: the scale part leaves gigabytes in a SeaweedFS
+# that other work shares.
+drop_bucket() { rclone purge -q "bench:$1"; }
 
 # Runs tcfs under /usr/bin/time; sets WALL, CPU and RSS_MB, and keeps its stdout in $WORK/out.
 measure_tcfs() {
@@ -140,6 +143,7 @@ run_churn() {
   CHURN_LIVE="$(checked_live_bytes "${churn[@]}")"
   CHURN_RATIO="$(ratio "$CHURN_AFTER" "$CHURN_LIVE")"
   log "  after gc: bucket $(mib "$CHURN_AFTER") MiB, live $(mib "$CHURN_LIVE") MiB stored: $CHURN_RATIO ×"
+  drop_bucket "$churn_bucket"
 }
 
 run_scale() {
@@ -170,6 +174,7 @@ run_scale() {
   log "  gc over $SCALE_VERSIONS versions and $(mib "$SCALE_PACKS") MiB of packs: $WALL s wall, $CPU s CPU, $RSS_MB MB peak RSS"
   log "  $(jq -c '{versions, repacked, journal_objects_deleted, objects: (.objects | {objects, bytes, deleted, deletedBytes})}' "$WORK/out")"
   checked_live_bytes "${scale[@]}" >/dev/null
+  drop_bucket "$scale_bucket"
 }
 
 run_log() {
@@ -195,6 +200,7 @@ run_log() {
   LOG_START="$(printf '%s' "$starts" | median)"
   log "  tcfs log: $LOG_ENTRIES versions listed, median $LOG_WALL s wall (tcfs version: $LOG_START s), $LOG_RSS MB peak RSS"
   ((LOG_ENTRIES == LOG_VERSIONS)) || { log "tcfs log listed $LOG_ENTRIES versions, not $LOG_VERSIONS"; exit 1; }
+  drop_bucket "$history_bucket"
 }
 
 ((SKIP_CHURN)) || run_churn
