@@ -139,8 +139,9 @@ Deno.test({
       const lost = [...a.written, ...b.written].filter((c) => !superseded.has(c) && !held.has(c));
       assert.deepEqual(lost, [], "contents nobody replaced after seeing them are gone");
 
-      for (const [name, party] of [["alpha", alpha], ["bravo", bravo], ["charlie", charlie]]) {
-        const check = await (party as Party).call<StoreCheckResult>({ op: "check" });
+      const everyone = [["alpha", alpha], ["bravo", bravo], ["charlie", charlie]] as const;
+      for (const [name, party] of everyone) {
+        const check = await party.call<StoreCheckResult>({ op: "check" });
         assert.deepEqual(check.problems, [], `tcfs check --read-data on ${name}`);
         assert.ok(check.versions_checked > 0);
       }
