@@ -49,7 +49,9 @@ export function formatTable(rows: string[][]): string {
     row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   }
   return rows.map((row) =>
+    // An empty last cell leaves no padding behind.
     row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")
+      .trimEnd()
   ).join("\n");
 }
 

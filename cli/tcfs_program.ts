@@ -10,7 +10,10 @@ import { tcfsVersion } from "../core/version.ts";
 import { pushCommand } from "./commands/push_command.ts";
 import { pullCommand } from "./commands/pull_command.ts";
 import { lsCommand } from "./commands/ls_command.ts";
+import { logCommand } from "./commands/log_command.ts";
+import { restoreCommand } from "./commands/restore_command.ts";
 import { checkCommand } from "./commands/check_command.ts";
+import { gcCommand } from "./commands/gc_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
@@ -26,6 +29,8 @@ export function tcfsProgram(): Command {
   const program = new Command("tcfs")
     .description("fleet file sync: one view of your folders on every machine, through S3 and NATS")
     .version(tcfsVersion(), "-V, --version")
+    // Options after a command name are that command's: `tcfs restore --version <id>`.
+    .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
@@ -34,6 +39,7 @@ Quick start (no server needed: the store defaults to ~/.local/share/tcfs/store):
   tcfs push ~/notes                  # upload a folder to tcfs/default/notes
   tcfs ls                            # what the remote holds
   tcfs pull tcfs/default/notes ~/n2  # on another machine (or HOME)
+  tcfs restore tcfs/default/notes --at 2h   # undo: the folder as it was 2 hours ago
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 conflicts found, 4 daemon not running.
 Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override it.`,
@@ -43,8 +49,11 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       pushCommand(),
       pullCommand(),
       lsCommand(),
+      logCommand(),
+      restoreCommand(),
       syncStatusCommand(),
       checkCommand(),
+      gcCommand(),
       statusCommand(),
       conflictsCommand(),
       resolveConflictCommand(),

@@ -12,10 +12,24 @@ import { redactUrlCredentials } from "../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
 import type { DeviceIdentity } from "../core/device/device_identity.ts";
 import { parseRemoteSpec, remoteSpecOrRoot } from "../core/remote/remote_spec.ts";
-import { defaultLocalTarget, defaultRemoteRel } from "../core/sync/root_mapping.ts";
+import {
+  defaultLocalTarget,
+  defaultRemoteRel,
+  placeInSyncRoot,
+} from "../core/sync/root_mapping.ts";
 import { syncStatus } from "../core/sync/sync_status.ts";
 import { pushSettings } from "../core/sync/push_settings.ts";
-import { remoteDisplayPath, type SyncContext } from "../core/sync/sync_context.ts";
+import {
+  headsLookup,
+  remoteDisplayPath,
+  type SyncContext,
+  trackedNamespace,
+} from "../core/sync/sync_context.ts";
+import { pathLog, type RestoredItem } from "../core/history/history_report.ts";
+import { restoreInPlace } from "../core/history/restore_in_place.ts";
+import { parsePointInTime } from "../core/history/point_in_time.ts";
+import { versionId } from "../core/history/path_history.ts";
+import { journalCursors } from "../core/journal/folded_versions.ts";
 import { listConflicts } from "../core/conflicts/conflict_queue.ts";
 import { resolveConflict } from "../core/conflicts/conflict_resolver.ts";
 import { unsafePathReason } from "../core/paths/remote_path.ts";
@@ -26,6 +40,7 @@ import type { ConflictEntry, ReloadResponse, StatusResponse } from "./api/api_ty
 import type { ActivityFeed } from "./activity_feed.ts";
 import type { StorageProbe } from "./storage_probe.ts";
 import type { SyncLoop } from "./sync/sync_loop.ts";
+import type { ScheduledGc } from "./scheduled_gc.ts";
 import {
   reportedPulls,
   reportedPushes,
@@ -47,6 +62,7 @@ export interface DaemonHost {
   loop(): SyncLoop | undefined;
   reporting: TransferReporting;
   feed: ActivityFeed;
+  gc: ScheduledGc;
   /** A sync context on the current store, for `namespace` (the configured one by default). */
   context(namespace?: string): SyncContext;
   /** Runs `operation` between the sync loop's steps (at once when there is no loop). */
@@ -157,6 +173,39 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       }
       return outcome;
     },
+    "GET /v1/log": ({ remote }) => {
+      const spec = parseRemoteSpec(remote, host.config().storage.bucket);
+      return pathLog({ ...host.context(), namespace: spec.namespace }, spec.rel);
+    },
+    "POST /v1/restore": ({ remote, version, at, to, local, dry_run }) => {
+      const config = host.config();
+      const spec = parseRemoteSpec(remote, config.storage.bucket);
+      const request = {
+        rel: spec.rel,
+        version,
+        at: at === undefined ? undefined : parsePointInTime(at, `"at"`),
+        to: absolutePath(to, "to"),
+        dryRun: dry_run,
+      };
+      const pullTo = absolutePath(local, "local") ??
+        placeInSyncRoot(spec.rel, spec.namespace, config.sync);
+      return host.exclusive(async (loopCtx) => {
+        const ctx = { ...loopCtx, namespace: spec.namespace };
+        const report = await restoreInPlace(ctx, request, {
+          local: pullTo,
+          syncRoot: config.sync.syncRoot,
+          pull: (pullRequest) =>
+            reportedPulls(host.reporting, ctx, [pullRequest], { operation: "pull" }),
+        });
+        await announceRestored(host, ctx, report.restored);
+        return report;
+      });
+    },
+    "POST /v1/gc": ({ dry_run, min_age_secs }) =>
+      host.gc.run({
+        dryRun: dry_run,
+        minAgeMs: min_age_secs === undefined ? undefined : min_age_secs * 1000,
+      }),
     "GET /v1/events": () => Promise.resolve(host.feed.subscribe()),
     "POST /v1/reload": () => host.reload(),
   };
@@ -204,6 +253,7 @@ async function status(host: DaemonHost): Promise<StatusResponse> {
       poll_interval_secs: config.sync.pollIntervalSecs,
       roots: loop ? [loop.status()] : [],
     },
+    gc: host.gc.status(),
     config_file: config.file.path,
     socket: config.daemon.socket,
     ...(metricsAddr ? { metrics_addr: metricsAddr } : {}),
@@ -249,6 +299,34 @@ async function pendingConflicts(host: DaemonHost): Promise<ConflictEntry[]> {
     });
   }
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/**
+ * Announces the versions a restore wrote on top that its pull did not (the pull announces the
+ * paths it brought in line: not those kept as local edits, nor any outside the sync root), so
+ * other devices pull them now rather than at their next poll.
+ */
+async function announceRestored(
+  host: DaemonHost,
+  ctx: SyncContext,
+  restored: readonly RestoredItem[],
+): Promise<void> {
+  const written = restored.filter((item) => item.new_version !== undefined);
+  if (written.length === 0) return;
+  const headsFor = await headsLookup(ctx);
+  const ns = trackedNamespace(ctx);
+  for (const { path, new_version } of written) {
+    const head = headsFor(path).heads.find((h) => versionId(h.version) === new_version);
+    if (!head || ctx.state.getTracked(ns, path)?.baseKey === head.key) continue;
+    host.reporting.announce({
+      type: "file_synced",
+      namespace: ctx.namespace,
+      path,
+      version_key: head.key,
+      vclock: head.version.vclock,
+      journal_seq: journalCursors(ctx.state, ns).get(ctx.device.id),
+    });
+  }
 }
 
 function absolutePath(path: string | undefined, field: string): string | undefined {

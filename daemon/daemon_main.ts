@@ -51,6 +51,7 @@ import { abortableStore } from "./sync/abortable_store.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
+import { createScheduledGc } from "./scheduled_gc.ts";
 import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
 import { hostFacts } from "../platform/host_facts.ts";
@@ -213,6 +214,7 @@ async function serve(
   let loop = makeLoop(live.setup.config);
   const exclusive = <T>(operation: (ctx: SyncContext) => Promise<T>): Promise<T> =>
     loop ? loop.exclusive(operation) : operation(context());
+  const gc = createScheduledGc({ config: () => live.setup.config, exclusive, metrics, log });
 
   let reloading = Promise.resolve();
   const reload = (): Promise<ReloadResponse> => {
@@ -238,6 +240,7 @@ async function serve(
         loop = makeLoop(next.setup.config);
         await loop?.start();
       } else loop?.settingsChanged();
+      gc.settingsChanged();
       for (const name of changes.needsRestart) {
         log("warning", `${name} changed: it takes effect when the daemon restarts`);
       }
@@ -282,6 +285,7 @@ async function serve(
     loop: () => loop,
     reporting,
     feed,
+    gc,
     context,
     exclusive,
     reload,
@@ -337,6 +341,7 @@ async function serve(
   announce({ type: "device_online" });
   await settlesWithin(presence.ready, 5_000);
   await loop?.start();
+  gc.start();
 
   const notifier = createSdNotifier({
     env: live.setup.env,
@@ -370,6 +375,7 @@ async function serve(
     stopWatchdog();
     credentialWatch.close();
     clearInterval(instanceTimer);
+    gc.stop();
     presence.stop();
     feed.close();
     const loopStopped = loop?.stop() ?? Promise.resolve();

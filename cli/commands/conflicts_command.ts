@@ -9,11 +9,11 @@ import { resolve } from "node:path";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { listConflicts } from "../../core/conflicts/conflict_queue.ts";
 import { type Resolution, resolveConflict } from "../../core/conflicts/conflict_resolver.ts";
-import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
-import { defaultLocalTarget, defaultRemoteRel } from "../../core/sync/root_mapping.ts";
+import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 import { daemonOrWriterLock } from "../daemon_connection.ts";
+import { pathArgument } from "../path_argument.ts";
 
 /** Builds `tcfs conflicts`. */
 export function conflictsCommand() {
@@ -100,20 +100,13 @@ Examples:
         let site: { namespace: string; rel: string; localPath: string };
         if (queued) {
           site = { namespace: queued.namespace, rel: queued.path, localPath: queued.local_path };
-        } else if (path.startsWith(`${config.storage.bucket}/`)) {
-          const spec = parseRemoteSpec(path, config.storage.bucket);
-          const tracked = state.getTracked(spec.namespace, spec.rel);
-          site = {
-            ...spec,
-            localPath: tracked?.localPath ??
-              defaultLocalTarget(spec.rel, config.sync.syncRoot, Deno.cwd()),
-          };
         } else {
-          const localPath = resolve(path);
+          const { namespace, rel, local } = pathArgument(path, config);
           site = {
-            namespace: config.sync.namespace,
-            rel: defaultRemoteRel(localPath, config.sync.syncRoot),
-            localPath,
+            namespace,
+            rel,
+            localPath: local ?? state.getTracked(namespace, rel)?.localPath ??
+              defaultLocalTarget(rel, config.sync.syncRoot, Deno.cwd()),
           };
         }
         using work = await daemonOrWriterLock(runtime, "tcfs resolve-conflict");

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { Command } from "@commander-js/extra-typings";
+import { Command, Option } from "@commander-js/extra-typings";
 import { openCliRuntime } from "../cli_runtime.ts";
-import { listRemote } from "../../core/sync/remote_listing.ts";
+import { listRemote, type RemoteEntry } from "../../core/sync/remote_listing.ts";
 import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
 import { formatBytes, formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 
@@ -19,6 +19,12 @@ export function lsCommand() {
       "remote prefix <bucket>/<namespace>/<path>; default: the configured namespace",
     )
     .option("--all", "include deleted paths")
+    .addOption(
+      new Option(
+        "--deleted",
+        "only deleted paths: when and by whom, and the size of what `tcfs restore` brings back",
+      ).conflicts("all"),
+    )
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -26,6 +32,7 @@ export function lsCommand() {
 Examples:
   tcfs ls
   tcfs ls tcfs/default/docs
+  tcfs ls --deleted                           # then: tcfs restore tcfs/default/<path>
   tcfs ls --json | jq '.[] | select(.conflict)'`,
     )
     .action(async (remote, options) => {
@@ -36,22 +43,45 @@ Examples:
         const rows = await listRemote(
           await runtime.syncContext(spec.namespace),
           spec.rel,
-          options.all,
+          options.deleted ? "only" : options.all ? "include" : "hide",
         );
         if (options.json) return printJson(rows);
-        if (rows.length === 0) return console.log("(empty)");
-        console.log(formatTable([
-          ["SIZE", "MODIFIED", "BY", "PATH"],
-          ...rows.map((r) => [
-            r.kind === "file" ? formatBytes(r.size) : r.kind,
-            r.written_at.slice(0, 19).replace("T", " "),
-            r.author_name,
-            r.remote + (r.kind === "symlink" ? " (link)" : "") +
-            (r.conflict ? `  [CONFLICT: ${r.versions} versions]` : ""),
-          ]),
-        ]));
+        if (rows.length === 0) {
+          return console.log(options.deleted ? "(nothing deleted)" : "(empty)");
+        }
+        console.log(formatTable(options.deleted ? deletedTable(rows) : liveTable(rows)));
       } finally {
         runtime.close();
       }
     });
+}
+
+function liveTable(rows: RemoteEntry[]): string[][] {
+  return [
+    ["SIZE", "MODIFIED", "BY", "PATH"],
+    ...rows.map((r) => [
+      r.kind === "file" ? formatBytes(r.size) : r.kind,
+      shortTime(r.written_at),
+      r.author_name,
+      r.remote + (r.kind === "symlink" ? " (link)" : "") +
+      (r.conflict ? `  [CONFLICT: ${r.versions} versions]` : ""),
+    ]),
+  ];
+}
+
+/** When and by whom each path was deleted, and what its last content was. */
+function deletedTable(rows: RemoteEntry[]): string[][] {
+  return [
+    ["LAST SIZE", "DELETED", "BY", "PATH"],
+    ...rows.map((r) => [
+      r.last_content ? formatBytes(r.last_content.size) : "-",
+      shortTime(r.written_at),
+      r.author_name,
+      r.remote + (r.last_content ? "" : "  (no content left in history)"),
+    ]),
+  ];
+}
+
+function shortTime(iso: string): string {
+  return iso.slice(0, 19).replace("T", " ");
 }

@@ -16,10 +16,10 @@ import {
   resolveConfiguredCredentials,
 } from "../../core/runtime/device_setup.ts";
 import { tcfsVersion } from "../../core/version.ts";
-import type { StatusResponse } from "../../daemon/api/api_types.ts";
+import type { GcStatus, StatusResponse } from "../../daemon/api/api_types.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { runningDaemon } from "../daemon_connection.ts";
-import { formatTable, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
+import { formatBytes, formatTable, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 
 /** `tcfs status --json` while the daemon runs: its status. */
 export type RunningStatusJson = { daemon: "running" } & StatusResponse;
@@ -136,10 +136,28 @@ function describeRunning(s: StatusResponse): string {
       ["conflicts", `mode ${s.sync.conflict_mode}, ${s.sync.pending_conflicts} pending`],
       ...roots,
       ["namespace", s.sync.namespace],
+      ["gc", describeGc(s.gc)],
       ["socket", s.socket],
       ["metrics", s.metrics_addr ? `http://${s.metrics_addr}/metrics` : "off"],
     ]),
   ].join("\n");
+}
+
+function describeGc(gc: GcStatus): string {
+  const schedule = gc.interval_secs === 0
+    ? "not scheduled ([history] gc_interval_secs = 0)"
+    : `every ${duration(gc.interval_secs)}` +
+      (gc.next_run_at
+        ? `, next in ${
+          duration(Math.max(0, Math.round((Date.parse(gc.next_run_at) - Date.now()) / 1000)))
+        }`
+        : "");
+  const run = gc.last_run;
+  if (!run) return `${schedule}; no run since the daemon started`;
+  const outcome = run.freed_bytes !== undefined
+    ? `${run.result}, freed ${formatBytes(run.freed_bytes)}`
+    : `${run.result} (${run.error})`;
+  return `${schedule}; last run ${ago(run.at)} ago: ${outcome}`;
 }
 
 function describeLocal(s: LocalStatusJson): string {

@@ -6,25 +6,28 @@
  * least the minimum age before that run's reference scan began, and the scan still finds no
  * reference to it. Writers look at the records before they name packs: a push does not reuse a
  * chunk from a condemned pack, and no segment names one ({@linkcode assertNoneCondemned}),
- * with a view of the records at most {@linkcode condemnedViewMaxAgeMs} old.
+ * with a view of the records at most {@linkcode condemnedViewMaxAgeMs} old, nor a pack it has
+ * not seen in the store since it read that view.
  *
  * Why that is enough: a segment written with a view taken at `r` lands before `r` plus the
- * view's age plus the write's own time. If the pack was condemned before `r`, the writer saw it
- * and named none of it; if after, the segment landed before the condemnation plus
- * {@linkcode safeMinAgeMs}, so a scan that begins later than the condemnation plus a
- * minimum age of at least that sees the segment and rescues the pack. A pack a push uploaded
- * but has not named yet is covered the same way: it is found unreferenced, condemned, and
- * either named within the bound (rescued) or refused at the segment write.
+ * view's age plus the write's own time. If the pack was condemned before `r` and is still on a
+ * record, the writer saw it and named none of it; if it was deleted before `r`, its record may
+ * be gone too, but the writer, which saw the pack after `r`, would have found it missing; if
+ * it was condemned after `r`, the segment landed before the condemnation plus
+ * {@linkcode safeMinAgeMs}, so a scan that begins later than the condemnation plus a minimum
+ * age of at least that sees the segment and rescues the pack. A pack a push uploaded but has
+ * not named yet is covered the same way: it is found unreferenced, condemned, and either named
+ * within the bound (rescued) or refused at the segment write, however long the push took.
  *
  * @module
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import type { FileVersion } from "../remote/file_version.ts";
+import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { CONDEMNED_PREFIX } from "../remote/remote_keys.ts";
 import { contentObjectKey } from "../remote/content_objects.ts";
 import { TcfsError } from "../errors.ts";
-import { markObjectsGone } from "../state/chunk_locations.ts";
+import { isStored, restartObjectChecks } from "../state/chunk_locations.ts";
 
 /** How old a writer's view of the condemned packs may be when it writes a segment. */
 export const CONDEMNED_VIEW_MAX_AGE_MS = 5 * 60_000;
@@ -139,7 +142,8 @@ const views = new Map<string, View>();
 
 /**
  * The objects condemned in `store`, as read at most {@linkcode condemnedViewMaxAgeMs} ago.
- * Reading them also makes this process stop reusing chunks from them (`chunk_locations.ts`).
+ * Reading them also makes this process stop reusing chunks from them, and check any other
+ * object again before it names it (`chunk_locations.ts`).
  *
  * @example
  * ```ts
@@ -151,7 +155,7 @@ export function condemnedObjects(store: ObjectStore, now = Date.now()): Promise<
   if (view && now - view.takenAt < condemnedViewMaxAgeMs()) return view.objects;
   const objects = readCondemnedRecords(store).then((records) => {
     const all = new Set(records.flatMap(({ record }) => record.objects));
-    markObjectsGone(store.location, all);
+    restartObjectChecks(store.location, all);
     return all;
   });
   views.set(store.location, { takenAt: now, objects });
@@ -162,7 +166,8 @@ export function condemnedObjects(store: ObjectStore, now = Date.now()): Promise<
 
 /**
  * Throws unless every pack (or chunk object) that `versions` name is free of condemnation,
- * by a view of the records fresh enough for the write that follows (see the module doc).
+ * by a view of the records fresh enough for the write that follows, and seen in the store
+ * since that view was read (see the module doc).
  *
  * @example
  * ```ts
@@ -174,21 +179,26 @@ export async function assertNoneCondemned(
   versions: readonly FileVersion[],
 ): Promise<void> {
   const condemned = await condemnedObjects(store);
-  if (condemned.size === 0) return;
+  const named = new Map<string, { path: string; ref: ChunkRef }>();
   for (const version of versions) {
-    for (const ref of version.chunks) {
-      const key = contentObjectKey(ref);
-      if (!condemned.has(key)) continue;
-      throw new TcfsError(
-        `${version.path} names ${key}, which gc has condemned: it was not written`,
-        {
-          kind: "content_condemned",
-          hint:
-            "push again: the next push uploads that content anew (gc found the pack unreferenced while this push was under way)",
-        },
-      );
-    }
+    for (const ref of version.chunks) named.set(contentObjectKey(ref), { path: version.path, ref });
   }
+  const gone = await Promise.all(
+    [...named].map(async ([key, { path, ref }]) => {
+      if (condemned.has(key)) return { path, key, why: "gc has condemned" };
+      if (!await isStored(store, ref)) {
+        return { path, key, why: "is no longer in the store (gc deleted it)" };
+      }
+      return undefined;
+    }),
+  );
+  const first = gone.find((g) => g !== undefined);
+  if (!first) return;
+  throw new TcfsError(`${first.path} names ${first.key}, which ${first.why}: it was not written`, {
+    kind: "content_condemned",
+    hint:
+      "push again: the next push uploads that content anew (gc found the pack unreferenced while this push was under way)",
+  });
 }
 
 /**

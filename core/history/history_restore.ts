@@ -124,7 +124,17 @@ async function choose(
     });
   }
   const found: { path: string; from: HistoryEntry }[] = [];
-  for (const { path, entries } of await historyUnder(ctx, request.rel)) {
+  const under = await historyUnder(ctx, request.rel);
+  if (under.length === 0) {
+    throw new TcfsError(
+      `${request.rel || "the namespace"} has no history: no version of it is known`,
+      {
+        kind: "not_found",
+        hint: "check the path (`tcfs ls --all` lists every path, deleted ones too)",
+      },
+    );
+  }
+  for (const { path, entries } of under) {
     const from = request.at ? versionAt(entries, request.at) : beforeDeletion(entries);
     if (from && from.version.kind !== "deleted") found.push({ path, from });
   }
@@ -175,7 +185,8 @@ function chooseOne(request: RestoreRequest, entries: HistoryEntry[]): HistoryEnt
   if (!before) {
     throw new TcfsError(`${rel} is not deleted`, {
       kind: "invalid_argument",
-      hint: `give --version or --at to bring back an older version; \`tcfs log ${rel}\` lists them`,
+      hint:
+        `give --version or --at to bring back an older version; \`tcfs log\` of the path lists them`,
     });
   }
   return before;

@@ -370,6 +370,7 @@ const JOURNAL_META = [
   "journal_revoked:",
   "journal_checkpointed:",
   "journal_floor:",
+  "journal_fold_format:",
 ];
 
 /**

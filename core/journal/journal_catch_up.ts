@@ -43,6 +43,9 @@ import {
 } from "./journal_checkpoint.ts";
 import { legacyVersionKeys, markLegacyRead, readLegacyVersions } from "./legacy_versions.ts";
 
+/** The local fold's layout: "2" keeps history (0.9.0); a fold without the mark is made again. */
+const FOLD_FORMAT = "2";
+
 /** Segments are compressed JSON: stored, they are smaller than decoded. */
 const MAX_SEGMENT_STORED_BYTES = MAX_SEGMENT_RAW_BYTES + 1024;
 
@@ -97,6 +100,12 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
     forgetFolded(ctx.state, ns);
     ctx.log?.("info", `revocations changed: folding ${ctx.namespace} again`);
   }
+  const formatMeta = `journal_fold_format:${ns}`;
+  if (hasFolded(ctx.state, ns) && ctx.state.getMeta(formatMeta) !== FOLD_FORMAT) {
+    // A fold from before history (tcfs 0.8.0) dropped superseded versions: made again, it has them.
+    forgetFolded(ctx.state, ns);
+    ctx.log?.("info", `folding ${ctx.namespace} again to keep its history`);
+  }
   if (hasFolded(ctx.state, ns) && floor !== "" && foldFloor(ctx) !== floor) {
     // gc pruned history and may have moved content to new packs: its floor is the truth now,
     // and the segments it covers may be gone.
@@ -113,6 +122,7 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
       marker.base,
     );
     setFoldFloor(ctx, floor);
+    ctx.state.setMeta(formatMeta, FOLD_FORMAT);
     const versions = start ? counted(ctx, start.versions) : [];
     foldIn(
       ctx.state,

@@ -4,10 +4,11 @@
  * Versions merely listed are not trusted here: a bad writer could pair common
  * ids with wrong places. A push names a chunk found here instead of uploading
  * it again, even under another path. A location is trusted only once its pack
- * (or stand-alone chunk object) is seen in the store, once per process: a store
- * restored from an older backup, or one that lost a volume, may lack it, and a
- * version naming it would be lost. A location whose object is gone is forgotten,
- * so the chunk is uploaded again. Losing the table only costs re-uploads.
+ * (or stand-alone chunk object) is seen in the store, once per process and reading
+ * of gc's condemned records: a store restored from an older backup, or one that lost
+ * a volume, may lack it, gc may have deleted it, and a version naming it would be
+ * lost. A location whose object is gone is forgotten, so the chunk is uploaded
+ * again. Losing the table only costs re-uploads.
  *
  * @module
  */
@@ -23,7 +24,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_locations (
 
 /**
  * Per store location, the objects (packs, stand-alone chunks) this process has seen in the
- * store, asked about, uploaded or read: one existence check each per process.
+ * store, asked about, uploaded or read since it last read gc's condemned records: one
+ * existence check each per reading.
  */
 const seenObjects = new Map<string, Map<string, Promise<boolean>>>();
 
@@ -67,11 +69,10 @@ export function rememberChunkLocations(
 ): void {
   if (refs.length === 0) return;
   state.ensureSchema(SCHEMA);
-  const seen = objectsSeenIn(storeLocation);
+  // Whether the objects are still there is not recorded here: it is known when they were read
+  // or named, which may be before this process last read gc's condemned records.
   const recent = recentIn(state);
   for (const ref of refs) {
-    // A mark of gone (gc condemned the object) stands: nothing may name it again.
-    if (!seen.has(contentObjectKey(ref))) seen.set(contentObjectKey(ref), Promise.resolve(true));
     const key = recentKey(storeLocation, ref.id);
     if (!recent.has(key)) recent.set(key, ref);
     if (recent.size > RECENT_LOCATIONS) recent.delete(recent.keys().next().value!);
@@ -85,7 +86,8 @@ export function rememberChunkLocations(
 
 /**
  * Whether the pack (or stand-alone chunk object) holding `ref` is in `store`: asked once per
- * object per process, and known without asking for the objects this process recorded.
+ * object per reading of gc's condemned records, and known without asking for the packs this
+ * process uploaded since.
  *
  * @example
  * ```ts
@@ -106,17 +108,35 @@ export function isStored(store: ObjectStore, ref: ChunkRef): Promise<boolean> {
 }
 
 /**
- * Makes this process treat the objects `keys` (`packs/<id>`, `chunks/<id>`) in the store at
- * `storeLocation` as gone: gc condemned them, so no push may name their chunks again.
+ * Records that this process has just put the object `key` (`packs/<id>`) in the store at
+ * `storeLocation`, so that naming it costs no check.
  *
  * @example
  * ```ts
- * markObjectsGone(store.location, new Set(["packs/0a1b…"]));
+ * await store.put(key, body);
+ * rememberObjectStored(store.location, key);
  * ```
  */
-export function markObjectsGone(storeLocation: string, keys: ReadonlySet<string>): void {
+export function rememberObjectStored(storeLocation: string, key: string): void {
+  objectsSeenIn(storeLocation).set(key, Promise.resolve(true));
+}
+
+/**
+ * Starts what this process knows of the objects in the store at `storeLocation` afresh, from
+ * gc's condemned records just read: the objects `condemned` (`packs/<id>`, `chunks/<id>`) are
+ * gone, so no push may name their chunks again, and any other is checked again before it is
+ * named. An object seen before may have been condemned and deleted since, its record gone with
+ * it: only a check made after the records were read tells (`condemned_packs.ts`).
+ *
+ * @example
+ * ```ts
+ * restartObjectChecks(store.location, new Set(["packs/0a1b…"]));
+ * ```
+ */
+export function restartObjectChecks(storeLocation: string, condemned: ReadonlySet<string>): void {
+  seenObjects.delete(storeLocation);
   const seen = objectsSeenIn(storeLocation);
-  for (const key of keys) seen.set(key, Promise.resolve(false));
+  for (const key of condemned) seen.set(key, Promise.resolve(false));
 }
 
 /**

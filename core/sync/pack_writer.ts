@@ -19,6 +19,7 @@ import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
 import { BUG_HINT, TcfsError } from "../errors.ts";
+import { rememberObjectStored } from "../state/chunk_locations.ts";
 
 /** A pack is sealed once it holds this many stored bytes. */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
@@ -110,6 +111,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     }
     const upload = store.put(packKey(pack.id), body, { contentVerifiedByReaders: true }).then(
       () => {
+        rememberObjectStored(store.location, packKey(pack.id));
         counters.chunksUploaded += pack.chunks;
         counters.bytesUploaded += pack.bytes;
         pack.landed.resolve();

@@ -46,6 +46,25 @@ export function defaultLocalTarget(rel: string, syncRoot: string | undefined, cw
   return join(cwd, rel.slice(rel.lastIndexOf("/") + 1));
 }
 
+/**
+ * Where a remote path of `namespace` lives under the sync root: undefined when no root is
+ * configured or the path belongs to another namespace than the one synced there.
+ *
+ * @example
+ * ```ts
+ * placeInSyncRoot("docs/a.txt", "default", { syncRoot: "/home/me/Sync", namespace: "default" });
+ * // "/home/me/Sync/docs/a.txt"
+ * ```
+ */
+export function placeInSyncRoot(
+  rel: string,
+  namespace: string,
+  sync: { syncRoot?: string; namespace: string },
+): string | undefined {
+  if (!sync.syncRoot || namespace !== sync.namespace) return undefined;
+  return defaultLocalTarget(rel, sync.syncRoot, sync.syncRoot);
+}
+
 function isInside(path: string, root: string): boolean {
   const rel = relative(resolve(root), path);
   return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep));

@@ -12,6 +12,9 @@ import type { StateEvent } from "../../core/events/state_event.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import type { PathStatus } from "../../core/sync/sync_status.ts";
 import type { Resolution, ResolutionOutcome } from "../../core/conflicts/conflict_resolver.ts";
+import type { PathLog, RestoreReport } from "../../core/history/history_report.ts";
+import type { GcReport } from "../../core/gc/gc_run.ts";
+import type { GcResult } from "../metrics/daemon_metrics.ts";
 
 /** Every error the API returns, with a non-2xx status. */
 export interface ApiErrorBody {
@@ -49,6 +52,7 @@ export interface StatusResponse {
   nats: NatsStatus;
   credentials: CredentialStatus;
   sync: SyncStatusSummary;
+  gc: GcStatus;
   /** The config file in effect (it may not exist: then the defaults apply). */
   config_file: string;
   socket: string;
@@ -110,6 +114,37 @@ export interface SyncRootStatus {
   last_error?: string;
   /** Local changes waiting for the debounce to settle. */
   pending_changes: number;
+}
+
+/** The daemon's gc: its schedule and its last run. */
+export interface GcStatus {
+  /** `[history] gc_interval_secs`: how often gc runs on its own; 0 never. */
+  interval_secs: number;
+  /** When the next scheduled run is due. */
+  next_run_at?: string;
+  /** The last run this daemon made or was asked for (dry runs aside), since it started. */
+  last_run?: GcRunRecord;
+}
+
+/** How a gc run of the daemon went. */
+export interface GcRunRecord {
+  /** When it ended. */
+  at: string;
+  /** `schedule`, or `api` (`tcfs gc` through the daemon). */
+  trigger: "schedule" | "api";
+  /**
+   * `ok`; `problems` (journal objects could not be read: no pack was deleted); `lease_held`
+   * (another gc was running); `error`.
+   */
+  result: GcResult;
+  duration_ms: number;
+  /** Versions the policy dropped. */
+  versions_dropped?: number;
+  /** Packs and chunk objects deleted, and their bytes. */
+  deleted_objects?: number;
+  freed_bytes?: number;
+  /** Why it did not run or failed. */
+  error?: string;
 }
 
 /** `POST /v1/push`. */
@@ -176,6 +211,42 @@ export interface ResolveConflictRequestBody {
   local?: string;
 }
 
+/** `GET /v1/log?remote=`: the query. */
+export interface LogQuery {
+  /** A remote file `<bucket>/<namespace>/<path>`. */
+  remote: string;
+}
+
+/** `POST /v1/restore`. */
+export interface RestoreRequestBody {
+  /** A remote file or folder `<bucket>/<namespace>/<path>` (`<bucket>/<namespace>/` for all). */
+  remote: string;
+  /** One version of a file, by id (as `/v1/log` lists them) or key. Not with `at`. */
+  version?: string;
+  /** The moment to go back to: ISO 8601, or an age such as `2h` counted back from now. */
+  at?: string;
+  /** Write the old content only to this absolute local path; nothing new is written remotely. */
+  to?: string;
+  /**
+   * The absolute local file or folder to pull the restored path to; default: its place under
+   * the sync root (a path of another namespace is not pulled).
+   */
+  local?: string;
+  /** Only say what would be restored. */
+  dry_run?: boolean;
+}
+
+/** `POST /v1/gc`. */
+export interface GcRequestBody {
+  /** Only report what would go; nothing is written or deleted. */
+  dry_run?: boolean;
+  /**
+   * How long an unreferenced object stays condemned before it is deleted, in seconds;
+   * default `[history] gc_min_age_secs`. 0 deletes at once (a store nobody else writes to).
+   */
+  min_age_secs?: number;
+}
+
 /** `POST /v1/reload`. */
 export interface ReloadResponse {
   reloaded_at: string;
@@ -235,6 +306,9 @@ export interface ApiRoutes {
     request: ResolveConflictRequestBody;
     response: ResolutionOutcome;
   };
+  "GET /v1/log": { request: LogQuery; response: PathLog };
+  "POST /v1/restore": { request: RestoreRequestBody; response: RestoreReport };
+  "POST /v1/gc": { request: GcRequestBody; response: GcReport };
   "GET /v1/events": { request: undefined; response: ReadableStream<Uint8Array> };
   "POST /v1/reload": { request: undefined; response: ReloadResponse };
 }
@@ -251,6 +325,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   "GET /v1/sync-status",
   "GET /v1/conflicts",
   "POST /v1/conflicts/resolve",
+  "GET /v1/log",
+  "POST /v1/restore",
+  "POST /v1/gc",
   "GET /v1/events",
   "POST /v1/reload",
 ];

@@ -10,9 +10,12 @@ import type {
   ApiErrorBody,
   ApiRoute,
   ApiRoutes,
+  GcRequestBody,
+  LogQuery,
   PullRequestBody,
   PushRequestBody,
   ResolveConflictRequestBody,
+  RestoreRequestBody,
   SyncStatusQuery,
 } from "./api_types.ts";
 import { assertTrustedSocket } from "../../platform/socket_trust.ts";
@@ -28,6 +31,9 @@ export interface ControlClient {
   resolveConflict(
     body: ResolveConflictRequestBody,
   ): Promise<ApiRoutes["POST /v1/conflicts/resolve"]["response"]>;
+  log(query: LogQuery): Promise<ApiRoutes["GET /v1/log"]["response"]>;
+  restore(body: RestoreRequestBody): Promise<ApiRoutes["POST /v1/restore"]["response"]>;
+  gc(body: GcRequestBody): Promise<ApiRoutes["POST /v1/gc"]["response"]>;
   /** The activity stream, line by line, until `signal` aborts or the daemon stops. */
   events(signal?: AbortSignal): AsyncIterable<ActivityLine>;
   reload(): Promise<ApiRoutes["POST /v1/reload"]["response"]>;
@@ -111,6 +117,9 @@ export function createControlClient(socketPath: string): ControlClient & Disposa
     syncStatus: (query) => json("GET /v1/sync-status", undefined, { path: query.path }),
     conflicts: () => json("GET /v1/conflicts"),
     resolveConflict: (body) => json("POST /v1/conflicts/resolve", body),
+    log: (query) => json("GET /v1/log", undefined, { remote: query.remote }),
+    restore: (body) => json("POST /v1/restore", body),
+    gc: (body) => json("POST /v1/gc", body),
     reload: () => json("POST /v1/reload", {}),
     async *events(signal?: AbortSignal) {
       const response = await call("GET /v1/events", undefined, undefined, signal);

@@ -157,6 +157,36 @@ const ROUTE_INPUTS: {
     }
     return { path, resolution: resolution as Resolution, local: optionalString(body, "local") };
   },
+  "GET /v1/log": (_, url) => {
+    const remote = url.searchParams.get("remote");
+    if (!remote) throw badRequest(`the query needs "remote", e.g. ?remote=tcfs/default/notes.txt`);
+    return Promise.resolve({ remote });
+  },
+  "POST /v1/restore": async (request) => {
+    const body = await jsonObject(request);
+    const remote = optionalString(body, "remote");
+    if (!remote) throw badRequest(`"remote" is required`);
+    const version = optionalString(body, "version");
+    const at = optionalString(body, "at");
+    if (version !== undefined && at !== undefined) {
+      throw badRequest(`give "version" or "at", not both`);
+    }
+    return {
+      remote,
+      version,
+      at,
+      to: optionalString(body, "to"),
+      local: optionalString(body, "local"),
+      dry_run: optionalBoolean(body, "dry_run"),
+    };
+  },
+  "POST /v1/gc": async (request) => {
+    const body = await jsonObject(request);
+    return {
+      dry_run: optionalBoolean(body, "dry_run"),
+      min_age_secs: optionalCount(body, "min_age_secs"),
+    };
+  },
   "GET /v1/events": () => Promise.resolve(undefined),
   "POST /v1/reload": () => Promise.resolve(undefined),
 };
@@ -212,6 +242,15 @@ function optionalBoolean(body: Record<string, unknown>, field: string): boolean 
   return value;
 }
 
+function optionalCount(body: Record<string, unknown>, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw badRequest(`"${field}" must be a whole number, 0 or more`);
+  }
+  return value;
+}
+
 /** An error with an HTTP status, for problems with the request itself. */
 class ApiError extends TcfsError {
   readonly status: number;
@@ -232,11 +271,15 @@ function badRequest(message: string): ApiError {
 
 /** Statuses for errors the handlers throw, by kind; anything else is a 500. */
 const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
+  invalid_argument: 400,
   not_found: 404,
+  deleted: 409,
+  history_gone: 410,
   no_conflict: 409,
   conflict_changed: 409,
   local_changed: 409,
   mass_delete: 409,
+  gc_lease_held: 409,
   root_marker_missing: 409,
   daemon_stopping: 503,
 };

@@ -7,6 +7,7 @@
  */
 
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { GcReport } from "../../core/gc/gc_run.ts";
 import { tcfsVersion } from "../../core/version.ts";
 import {
   type Counter,
@@ -21,6 +22,14 @@ import { registerProcessMetrics } from "./process_metrics.ts";
 export const ERROR_OPERATIONS = ["push", "pull", "scan", "poll", "watch", "resolve"] as const;
 /** One of {@linkcode ERROR_OPERATIONS}. */
 export type ErrorOperation = typeof ERROR_OPERATIONS[number];
+
+/**
+ * How a gc run ended (`tcfs_gc_runs_total{result}`): `ok`; `problems` (journal objects could
+ * not be read, so no pack was deleted); `lease_held` (another gc was running); `error`.
+ */
+export const GC_RESULTS = ["ok", "problems", "lease_held", "error"] as const;
+/** One of {@linkcode GC_RESULTS}. */
+export type GcResult = typeof GC_RESULTS[number];
 
 /** Readings taken at scrape time from the parts that own them. */
 export interface MetricsSources {
@@ -43,6 +52,8 @@ export interface DaemonMetrics {
   recordPull(summary: PullSummary, seconds: number): void;
   /** Counts a failed operation. */
   recordError(op: ErrorOperation): void;
+  /** Records a gc run (not a dry run), with its report when it finished. */
+  recordGc(result: GcResult, report?: GcReport): void;
 }
 
 /** Buckets for transfer durations: 5 ms to 5 min. */
@@ -123,6 +134,27 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     name: "tcfs_last_sync_timestamp_seconds",
     help: "When a push or pull last completed without error (unix time); 0 before the first.",
   });
+  const gcRuns = registry.counter({
+    name: "tcfs_gc_runs_total",
+    help: "gc runs (dry runs not counted), by how they ended.",
+    initialLabels: GC_RESULTS.map((result) => ({ result })),
+  });
+  const gcFreedBytes = counter(
+    "tcfs_gc_freed_bytes_total",
+    "Bytes of packs and chunk objects gc deleted from the store.",
+  );
+  const gcDeletedObjects = counter(
+    "tcfs_gc_deleted_objects_total",
+    "Packs and chunk objects gc deleted from the store.",
+  );
+  const gcCondemnedBytes = registry.gauge({
+    name: "tcfs_gc_condemned_bytes",
+    help: "Bytes gc condemned that wait for their minimum age, as the last run found.",
+  });
+  const gcLastRun = registry.gauge({
+    name: "tcfs_gc_last_run_timestamp_seconds",
+    help: "When a gc run last finished (ok or problems; unix time); 0 before the first.",
+  });
   registerProcessMetrics(registry);
   return {
     registry,
@@ -144,5 +176,14 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
       pullDuration.observe(seconds);
     },
     recordError: (op) => errors.inc(1, { op }),
+    recordGc(result, report) {
+      gcRuns.inc(1, { result });
+      if (!report) return;
+      gcLastRun.set(Date.now() / 1000);
+      if (!report.objects) return;
+      gcFreedBytes.inc(report.objects.deletedBytes);
+      gcDeletedObjects.inc(report.objects.deleted);
+      gcCondemnedBytes.set(report.objects.condemnedBytes);
+    },
   };
 }

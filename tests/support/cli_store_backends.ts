@@ -27,7 +27,10 @@ export interface CliStoreBackend {
 }
 
 /**
- * The `file://` and SeaweedFS backends, with namespaces named after `namespace`.
+ * The `file://` and SeaweedFS backends, with namespaces named after `namespace`. With
+ * `ownBucket`, each SeaweedFS setup gets a bucket of its own (`<namespace>-<random>`): gc
+ * deletes whatever no namespace of its bucket names, so a gc test must not share one with
+ * tests pushing at the same time.
  *
  * @example
  * ```ts
@@ -38,7 +41,10 @@ export interface CliStoreBackend {
  * }
  * ```
  */
-export function cliStoreBackends(namespace: string): CliStoreBackend[] {
+export function cliStoreBackends(
+  namespace: string,
+  options: { ownBucket?: boolean } = {},
+): CliStoreBackend[] {
   return [
     {
       name: "file://",
@@ -55,12 +61,15 @@ export function cliStoreBackends(namespace: string): CliStoreBackend[] {
     {
       name: "SeaweedFS",
       setup: () => {
-        const env = servicesStoreEnv({ namespacePrefix: namespace });
+        const bucket = options.ownBucket
+          ? `${namespace}-${crypto.randomUUID().slice(0, 12)}`
+          : servicesEnv().s3Bucket;
+        const env = servicesStoreEnv({ namespacePrefix: namespace, bucket });
         return {
           env,
           namespace: env.TCFS_NAMESPACE,
-          bucket: servicesEnv().s3Bucket,
-          store: servicesStore,
+          bucket,
+          store: () => servicesStore(bucket),
         };
       },
     },

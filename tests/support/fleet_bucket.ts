@@ -29,20 +29,31 @@ export interface FleetBucket {
  * ```
  */
 export function freshFleetBucket(): FleetBucket {
-  const s = servicesEnv();
   const bucket = `fleet-${crypto.randomUUID().slice(0, 12)}`;
   return {
     bucket,
     env: servicesStoreEnv({ bucket }),
-    async openStore() {
-      const store = createS3Store({
-        endpoint: s.s3Endpoint,
-        bucket,
-        region: "us-east-1",
-        credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
-      });
-      await store.ensureReady();
-      return Object.assign(store, { [Symbol.asyncDispose]: () => Promise.resolve(store.close()) });
-    },
+    openStore: () => openFleetBucket(bucket),
   };
+}
+
+/**
+ * Opens `bucket` on the test SeaweedFS (creating it on first use): for a worker that was only
+ * told the bucket's name.
+ *
+ * @example
+ * ```ts
+ * await using store = await openFleetBucket(fleet.bucket);
+ * ```
+ */
+export async function openFleetBucket(bucket: string): Promise<ObjectStore & AsyncDisposable> {
+  const s = servicesEnv();
+  const store = createS3Store({
+    endpoint: s.s3Endpoint,
+    bucket,
+    region: "us-east-1",
+    credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
+  });
+  await store.ensureReady();
+  return Object.assign(store, { [Symbol.asyncDispose]: () => Promise.resolve(store.close()) });
 }

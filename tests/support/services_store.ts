@@ -9,18 +9,18 @@ import type { ObjectStore } from "../../core/store/object_store.ts";
 import { servicesEnv } from "./services_env.ts";
 
 /**
- * Opens the services SeaweedFS bucket as an ObjectStore.
+ * Opens the services SeaweedFS bucket (or `bucket` on it) as an ObjectStore.
  *
  * @example
  * ```ts
  * using store = servicesStore();
  * ```
  */
-export function servicesStore(): ObjectStore & Disposable {
+export function servicesStore(bucket?: string): ObjectStore & Disposable {
   const s = servicesEnv();
   const store = createS3Store({
     endpoint: s.s3Endpoint,
-    bucket: s.s3Bucket,
+    bucket: bucket ?? s.s3Bucket,
     region: "us-east-1",
     credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
   });

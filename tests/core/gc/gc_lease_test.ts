@@ -245,7 +245,10 @@ leaseTest(
       until: new Promise<void>((resolve) => wake = resolve),
     });
     const aResult = takeGcLease(stalled, devA, TTL, at(late));
-    while (fired() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let waited = 0; fired() === 0; waited += 5) {
+      assert.ok(waited < 10_000, "A never came to write its lease");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
 
     // Meanwhile B takes lease 2 (deleting lease 1) and releases it, and C takes lease 3
     // (deleting lease 2).

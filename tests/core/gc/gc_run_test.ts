@@ -164,6 +164,7 @@ Deno.test("a segment naming a condemned pack is refused, with what to do", async
     condemnedRecordKey(at, crypto.randomUUID()),
     encodeCondemnedRecord({ condemned_at: at.toISOString(), by: "x", objects: ["packs/dead"] }),
   );
+  await memory.put("packs/alive", new Uint8Array(2));
   forgetCondemnedViews();
   const version = (pack: string) =>
     ({

@@ -6,6 +6,8 @@ import { makeScopedTempDir } from "../../support/module_unload.ts";
 import { pathHistory } from "../../../core/history/path_history.ts";
 import { restoreHistory } from "../../../core/history/history_restore.ts";
 import { writeCheckpointIfDue } from "../../../core/journal/journal_checkpoint.ts";
+import { foldedHistory } from "../../../core/journal/folded_versions.ts";
+import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 
 /** Lets `written_at` (milliseconds) tell apart versions written by quick successive pushes. */
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -102,4 +104,23 @@ Deno.test("a folder comes back as it was at a time, and a new device reads histo
   assert.equal(await Deno.readTextFile(join(c.root, "docs", "x.txt")), "x1\n");
   assert.equal(await Deno.readTextFile(join(c.root, "docs", "y.txt")), "y1\n");
   assert.equal(await Deno.readTextFile(join(c.root, "docs", "z.txt")), "z2\n");
+});
+
+Deno.test("a fold made before history (tcfs 0.8.0) is made again, and then holds the history", async () => {
+  const tmp = await makeScopedTempDir("tcfs-history-upgrade-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  for (const text of ["one\n", "two\n", "three\n"]) {
+    await Deno.writeTextFile(join(a.root, "n.txt"), text);
+    await a.pushAll();
+  }
+  // What 0.8.0 left: heads only, and no mark of the fold's format.
+  const ns = trackedNamespace(a.ctx);
+  a.ctx.state.statement("DELETE FROM journal_history WHERE ns = ?").run(ns);
+  a.ctx.state.statement("DELETE FROM meta WHERE key = ?").run(`journal_fold_format:${ns}`);
+  assert.equal(foldedHistory(a.ctx.state, ns, "n.txt").length, 0);
+  const { entries } = await pathHistory(a.ctx, "n.txt");
+  assert.equal(entries.length, 3);
+  await a.pushAll();
+  assert.equal((await pathHistory(a.ctx, "n.txt")).entries.length, 3, "made again only once");
 });

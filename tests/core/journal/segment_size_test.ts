@@ -25,6 +25,8 @@ Deno.test("a batch bigger than a segment's byte cap goes out as several segments
   const tmp = await makeScopedTempDir("tcfs-segment-size-");
   const store = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", store);
+  // A segment names only stored content.
+  await store.put(`chunks/${"c".repeat(64)}`, new Uint8Array(2));
   try {
     // Three versions of ~45% of the cap each: two fit a segment, three do not.
     const content = manyChunks(Math.floor(SEGMENT_MAX_BYTES * 0.45 / 83));

@@ -5,6 +5,8 @@ import {
   findChunkLocation,
   findStoredChunkLocation,
   rememberChunkLocations,
+  rememberObjectStored,
+  restartObjectChecks,
 } from "../../../core/state/chunk_locations.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
@@ -57,11 +59,19 @@ Deno.test("a remembered chunk place is trusted once its pack is seen, and forgot
 
     await findStoredChunkLocation(state, store, rows[0].id);
     assert.equal(store.asked.length, 2, "a pack seen present is not asked about again");
-    // Packs this process recorded (uploaded, or read and checked) need no check at all.
+    // A pack this process uploaded needs no check at all.
     const fresh = chunkIn("c".repeat(32), 4);
+    rememberObjectStored(earlier, packKey(fresh.pack));
     rememberChunkLocations(state, earlier, [fresh]);
     assert.deepEqual(await findStoredChunkLocation(state, store, fresh.id), fresh);
     assert.equal(store.asked.length, 2);
+
+    // Each reading of gc's condemned records starts afresh: a condemned pack is gone, any other
+    // is checked again (gc may have deleted it, record and all, since it was seen).
+    restartObjectChecks(earlier, new Set([packKey(fresh.pack)]));
+    assert.equal(await findStoredChunkLocation(state, store, fresh.id), undefined);
+    assert.deepEqual(await findStoredChunkLocation(state, store, rows[0].id), rows[0]);
+    assert.deepEqual(store.asked.slice(2), [packKey(kept)]);
   } finally {
     state.close();
     fs.close();

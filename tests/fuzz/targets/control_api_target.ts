@@ -20,6 +20,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   "/v1/push": { path: "/home/ada/tcfs/a.txt", remote: "docs", transfer: "t-1" },
   "/v1/pull": { remote: "docs", local: "/home/ada/tcfs", transfer: "t_2" },
   "/v1/conflicts/resolve": { path: "docs/a.txt", resolution: "keep_both" },
+  "/v1/restore": { remote: "tcfs/default/docs", at: "2h", local: "/home/ada/tcfs/docs" },
+  "/v1/gc": { dry_run: true, min_age_secs: 3600 },
 };
 
 interface Request {
@@ -73,6 +75,37 @@ function checkingHandlers(problems: string[]): ControlHandlers {
       if (!RESOLUTIONS.includes(input.resolution)) problems.push("resolution passed");
       return done({});
     },
+    "GET /v1/log": (input) => {
+      if (typeof input.remote !== "string" || input.remote === "") {
+        problems.push("empty remote passed");
+      }
+      return done({});
+    },
+    "POST /v1/restore": (input) => {
+      if (typeof input.remote !== "string" || input.remote === "") {
+        problems.push("empty remote passed");
+      }
+      for (const field of ["version", "at", "to", "local"] as const) {
+        optionalText(input[field], field);
+      }
+      if (input.version !== undefined && input.at !== undefined) {
+        problems.push("version and at passed");
+      }
+      if (input.dry_run !== undefined && typeof input.dry_run !== "boolean") {
+        problems.push(`dry_run is ${input.dry_run}`);
+      }
+      return done([]);
+    },
+    "POST /v1/gc": (input) => {
+      if (input.dry_run !== undefined && typeof input.dry_run !== "boolean") {
+        problems.push(`dry_run ${JSON.stringify(input.dry_run)} passed`);
+      }
+      const minAge = input.min_age_secs;
+      if (minAge !== undefined && !(Number.isSafeInteger(minAge) && minAge >= 0)) {
+        problems.push(`min_age_secs ${JSON.stringify(minAge)} passed`);
+      }
+      return done({});
+    },
     "GET /v1/events": () => done(new ReadableStream({ start: (c) => c.close() })),
     "POST /v1/reload": () => done({}),
   };
@@ -109,6 +142,9 @@ export const target: FuzzTarget<Request, Fixture> = {
     target.pathname = path;
     if (path === "/v1/sync-status" && random() < 0.5) {
       target.searchParams.set("path", hostileString(random).slice(0, 2000));
+    }
+    if (path === "/v1/log" && random() < 0.8) {
+      target.searchParams.set("remote", hostileString(random).slice(0, 2000));
     }
     const url = target.href;
     const body = method === "GET" || method === "HEAD"
