@@ -16,6 +16,11 @@ bench_init() {
   source "$TCFS_TOOLS/services.env"
   WORK="$(mktemp -d /tmp/tcfs-bench.XXXXXX)"
   trap bench_cleanup EXIT
+  bench_peers
+}
+
+# Points rclone's remote `bench:` and restic at the store in services.env (sourced already).
+bench_peers() {
   export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=SeaweedFS
   export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$TCFS_S3_ACCESS" RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$TCFS_S3_SECRET"
   export RCLONE_CONFIG_BENCH_ENDPOINT="$TCFS_S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION=us-east-1

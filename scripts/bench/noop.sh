@@ -9,7 +9,8 @@
 # times, every step runs with each in turn on the same tree and state, so that a shared
 # machine's load falls on both alike. --cpu-prof writes a V8 CPU profile of every step to DIR.
 # Logs every run's figures, then prints a Markdown table of their medians.
-# Uses the services that are up (scripts/services.sh up); leaves them as they are.
+# Uses the services that are up (scripts/services.sh up); leaves them as they are, but for the
+# run's bucket, which it deletes.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -36,9 +37,11 @@ done
   { log "the services are down: scripts/services.sh up"; exit 1; }
 # shellcheck source=/dev/null
 source "$TCFS_TOOLS/services.env"
+bench_peers
 WORK="$(mktemp -d /tmp/tcfs-noop.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
 BUCKET="$(fresh noop)"
+# The bucket goes with the work dir: 100,000 files would stay in a SeaweedFS others share.
+trap 'rclone purge -q "bench:$BUCKET" 2>/dev/null; rm -rf "$WORK"' EXIT
 HOME_DIR="$WORK/home"
 ROOT="$WORK/small"
 mkdir -p "$HOME_DIR"
