@@ -46,6 +46,12 @@ labbox sync-status "$DEMO/labbox/papers"
 labbox pull tcfs/default/papers "$DEMO/labbox/papers"
 cat "$DEMO/labbox/papers/notes.md"
 
+say "Undo: tcfs log lists every version of notes.md; tcfs restore --to writes the first one into labbox's copy"
+labbox log tcfs/default/papers/notes.md
+first=$(labbox log tcfs/default/papers/notes.md --json | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | tail -n 1)
+labbox restore tcfs/default/papers/notes.md --version "$first" --to "$DEMO/labbox/papers/notes.md"
+cat "$DEMO/labbox/papers/notes.md"
+
 say "Live sync: each device runs 'tcfs daemon' on its ~/Sync (namespace 'live'), polling the store every second"
 # The daemons' settings, as the env file or config.toml would give them.
 daemon_env() { # device
