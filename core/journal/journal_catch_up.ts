@@ -79,22 +79,32 @@ export function catchUp(ctx: SyncContext): Promise<TcfsError[]> {
   const slot = slots.get(ns) ?? { tail: Promise.resolve() };
   slots.set(ns, slot);
   if (slot.queued) return slot.queued;
-  const run: Promise<TcfsError[]> = slot.tail.then(() => {
+  const run: Promise<TcfsError[]> = slot.tail.then(async () => {
     slot.queued = undefined;
-    return catchUpOnce(ctx, ns);
+    const first = await catchUpOnce(ctx, ns);
+    if (first.unreadable.length === 0) return first.unreadable;
+    // A gc that wrote a floor meanwhile deleted the segments it covers: a missing one is no
+    // loss then, and a fold from the new floor reads what is left.
+    if (newestFloor(await checkpointKeys(ctx)) === first.floor) return first.unreadable;
+    return (await catchUpOnce(ctx, ns)).unreadable;
   });
   slot.queued = run;
   slot.tail = run.catch(() => {});
   return run;
 }
 
-async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
+/** One catch-up: what could not be read, and the floor it found at its start. */
+async function catchUpOnce(
+  ctx: SyncContext,
+  ns: string,
+): Promise<{ unreadable: TcfsError[]; floor: string | undefined }> {
   const unreadable: TcfsError[] = [];
   const marker = await journalMarker(ctx);
   const revocations = revocationsKey(ctx.revoked);
   const revokedMeta = `journal_revoked:${ns}`;
   const checkpoints = await checkpointKeys(ctx);
-  const floor = newestFloor(checkpoints) ?? "";
+  const foundFloor = newestFloor(checkpoints);
+  const floor = foundFloor ?? "";
   if (hasFolded(ctx.state, ns) && ctx.state.getMeta(revokedMeta) !== revocations) {
     // A new revocation changes which versions count: what they superseded must come back.
     forgetFolded(ctx.state, ns);
@@ -152,7 +162,7 @@ async function catchUpOnce(ctx: SyncContext, ns: string): Promise<TcfsError[]> {
   unreadable.push(...legacy.unreadable);
   foldIn(ctx.state, ns, legacy.versions.filter((v) => counts(ctx, v.version)));
   markLegacyRead(ctx.store, ctx.state, legacy.versions.map((v) => v.key));
-  return unreadable;
+  return { unreadable, floor: foundFloor };
 }
 
 /** The devices with a journal in the namespace. */

@@ -20,6 +20,8 @@ import type { TcfsError } from "../../../core/errors.ts";
 import { assertSameTree } from "../../support/tree_compare.ts";
 import { namespaceHeads } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
+import { catchUp } from "../../../core/journal/journal_catch_up.ts";
+import type { ObjectStore } from "../../../core/store/object_store.ts";
 
 const KEEP_LAST_ONE: RetentionPolicy = { keepDays: 0, keepLast: 1, staggered: false };
 
@@ -176,4 +178,32 @@ Deno.test("a segment naming a condemned pack is refused, with what to do", async
     assertNoneCondemned(memory, [version("dead")]),
     (err: TcfsError) => err.kind === "content_condemned" && /push again/.test(err.hint ?? ""),
   );
+});
+
+Deno.test("a catch-up that gc overtakes (floor written, segments deleted) reads on from the new floor, reporting nothing", async () => {
+  const tmp = await makeScopedTempDir("tcfs-gc-overtaken-");
+  const memory = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", memory);
+  await churn(a, 5, 1);
+  // Beta's store runs gc (on alpha) right after beta listed the checkpoints, once.
+  let overtake = false;
+  const racing: ObjectStore = {
+    ...memory,
+    async *list(prefix, options) {
+      const items = memory.list(prefix, options);
+      if (overtake && prefix.endsWith("/j/")) {
+        overtake = false;
+        await runGc(a.ctx, { policy: KEEP_LAST_ONE, minAgeMs: 0 });
+      }
+      yield* items;
+    },
+  };
+  using b = await openSyncDevice(tmp.path, "beta", racing);
+  await b.pullAll(); // folded from the first segments
+  await churn(a, 5, 4);
+  overtake = true;
+  assert.deepEqual(await catchUp(b.ctx), []);
+  assert.equal(overtake, false, "gc ran mid-catch-up");
+  await b.pullAll();
+  await assertSameTree(a.root, b.root);
 });
