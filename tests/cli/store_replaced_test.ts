@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
-import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
+import { servicesStoreEnv } from "../support/services_env.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
-import { createS3Store } from "../../core/store/s3_store.ts";
+import { servicesStore } from "../support/services_store.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
 /** Deletes every object in `bucket`, as someone emptying it by hand would. */
 async function emptyBucket(bucket: string): Promise<number> {
-  const s = servicesEnv();
-  const store = createS3Store({
-    endpoint: s.s3Endpoint,
-    bucket,
-    region: "us-east-1",
-    credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
-  });
+  const store = servicesStore(bucket);
   try {
     const keys = await Array.fromAsync(store.list(""), (info) => info.key);
     for (const key of keys) await store.delete(key);

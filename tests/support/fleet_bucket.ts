@@ -5,9 +5,9 @@
  * @module
  */
 
-import { createS3Store } from "../../core/store/s3_store.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
-import { servicesEnv, servicesStoreEnv } from "./services_env.ts";
+import { servicesStoreEnv } from "./services_env.ts";
+import { servicesStore } from "./services_store.ts";
 
 /** A bucket for one test. */
 export interface FleetBucket {
@@ -47,13 +47,7 @@ export function freshFleetBucket(): FleetBucket {
  * ```
  */
 export async function openFleetBucket(bucket: string): Promise<ObjectStore & AsyncDisposable> {
-  const s = servicesEnv();
-  const store = createS3Store({
-    endpoint: s.s3Endpoint,
-    bucket,
-    region: "us-east-1",
-    credentials: { accessKeyId: s.s3Access, secretAccessKey: s.s3Secret },
-  });
+  const store = servicesStore(bucket);
   await store.ensureReady();
   return Object.assign(store, { [Symbol.asyncDispose]: () => Promise.resolve(store.close()) });
 }
