@@ -9,7 +9,7 @@
 
 import type { FileVersion } from "../remote/file_version.ts";
 import { type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
-import { catchUp } from "../journal/journal_catch_up.ts";
+import { catchUp, journalDevices } from "../journal/journal_catch_up.ts";
 import {
   everyFoldedVersion,
   foldIn,
@@ -26,7 +26,6 @@ import {
 import { encodeJournalObject, JOURNAL_FORMAT } from "../journal/journal_codec.ts";
 import {
   deviceJournalPrefix,
-  journalPrefix,
   parseCheckpointKey,
   parseSegmentKey,
   pruningCheckpointKey,
@@ -148,11 +147,9 @@ async function coveredSegments(
   cursors: ReadonlyMap<string, number>,
 ): Promise<string[]> {
   const covered: string[] = [];
-  const prefix = journalPrefix(ctx.namespace);
-  for await (const folder of ctx.store.list(prefix, { delimiter: "/" })) {
-    const device = folder.key.slice(prefix.length, -1);
+  for (const device of await journalDevices(ctx.store, ctx.namespace)) {
     const upTo = cursors.get(device);
-    if (!folder.key.endsWith("/") || upTo === undefined) continue;
+    if (upTo === undefined) continue;
     const seqs: { key: string; seq: number }[] = [];
     for await (const info of ctx.store.list(deviceJournalPrefix(ctx.namespace, device))) {
       const parsed = parseSegmentKey(info.key);

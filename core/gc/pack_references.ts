@@ -18,7 +18,6 @@ import { MAX_VERSION_BYTES, parseFileVersion } from "../remote/file_version.ts";
 import {
   checkpointPrefix,
   deviceJournalPrefix,
-  journalPrefix,
   NAMESPACES_PREFIX,
   namespaceVersionsPrefix,
   parseCheckpointKey,
@@ -31,7 +30,8 @@ import {
   MAX_CHECKPOINT_RAW_BYTES,
   MAX_SEGMENT_RAW_BYTES,
 } from "../journal/journal_codec.ts";
-import { newestFloor } from "../journal/journal_checkpoint.ts";
+import { coveredBy, newestFloor } from "../journal/journal_checkpoint.ts";
+import { journalDevices } from "../journal/journal_catch_up.ts";
 import { FENCE_DIGEST } from "../journal/legacy_versions.ts";
 
 /** One chunk's place in an object, as versions name it. */
@@ -152,10 +152,7 @@ async function scanNamespace(
       if (key === floor && !prunedUpTo) covers = new Map(Object.entries(checkpoint.cursors));
     });
   }
-  const prefix = journalPrefix(namespace);
-  for await (const device of store.list(prefix, { delimiter: "/" })) {
-    if (!device.key.endsWith("/")) continue;
-    const id = device.key.slice(prefix.length, -1);
+  for (const id of await journalDevices(store, namespace)) {
     for await (const info of store.list(deviceJournalPrefix(namespace, id))) {
       const parsed = parseSegmentKey(info.key);
       if (!parsed || parsed.seq <= (covers.get(id) ?? 0)) continue;
@@ -173,8 +170,4 @@ async function scanNamespace(
       if (body) add([parseFileVersion(body, info.key)]);
     });
   }
-}
-
-function coveredBy(cursors: ReadonlyMap<string, number>): number {
-  return [...cursors.values()].reduce((a, b) => a + b, 0);
 }

@@ -12,6 +12,7 @@
  */
 
 import type { SyncContext } from "../sync/sync_context.ts";
+import type { ObjectStore } from "../store/object_store.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import type { FileVersion } from "../remote/file_version.ts";
@@ -147,7 +148,7 @@ async function catchUpOnce(
   // Only now, with a fold made under them: a crash before leaves the old ones, and a refold.
   ctx.state.setMeta(revokedMeta, revocations);
   const cursors = journalCursors(ctx.state, ns);
-  const devices = await journalDevices(ctx);
+  const devices = await journalDevices(ctx.store, ctx.namespace);
   const limiter = createLimiter(8);
   await Promise.all(
     devices.map((device) =>
@@ -165,11 +166,18 @@ async function catchUpOnce(
   return { unreadable, floor: foundFloor };
 }
 
-/** The devices with a journal in the namespace. */
-async function journalDevices(ctx: SyncContext): Promise<string[]> {
-  const prefix = journalPrefix(ctx.namespace);
+/**
+ * The devices with a journal in `namespace`: one listing, with delimiter.
+ *
+ * @example
+ * ```ts
+ * for (const device of await journalDevices(ctx.store, ctx.namespace)) console.log(device);
+ * ```
+ */
+export async function journalDevices(store: ObjectStore, namespace: string): Promise<string[]> {
+  const prefix = journalPrefix(namespace);
   const devices: string[] = [];
-  for await (const info of ctx.store.list(prefix, { delimiter: "/" })) {
+  for await (const info of store.list(prefix, { delimiter: "/" })) {
     const device = info.key.slice(prefix.length, -1);
     if (info.key.endsWith("/") && DEVICE_ID_PATTERN.test(device)) devices.push(device);
   }
