@@ -15,7 +15,7 @@ import type { FileVersion } from "../remote/file_version.ts";
 import { contentObjectKey } from "../remote/content_objects.ts";
 import { TcfsError } from "../errors.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
-import { pathHeads } from "../sync/sync_context.ts";
+import { headsLookup } from "../sync/sync_context.ts";
 import { openVersionBatch, sameVersionContent } from "../journal/version_batch.ts";
 import { mergeClocks } from "../vclock/vector_clock.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
@@ -69,8 +69,9 @@ export async function restoreHistory(
 ): Promise<RestoredPath[]> {
   const chosen = await choose(ctx, request);
   const items: RestoredPath[] = [];
+  const headsNow = await headsLookup(ctx);
   for (const { path, from } of chosen) {
-    const { heads } = await pathHeads(ctx, path);
+    const { heads } = headsNow(path);
     const current = heads.length === 1 && sameVersionContent(heads[0].version, from.version);
     items.push({ path, from, action: current && !request.to ? "unchanged" : "restore" });
   }
@@ -90,7 +91,9 @@ export async function restoreHistory(
     }
     return items;
   }
-  const seen = await Promise.all(wanted.map((item) => pathHeads(ctx, item.path)));
+  // Read again just before writing: what the store holds now is what the new versions cover.
+  const headsBeforeWrite = await headsLookup(ctx);
+  const seen = wanted.map((item) => headsBeforeWrite(item.path));
   const batch = openVersionBatch(ctx);
   const written = wanted.map((item, i) =>
     batch.write(
