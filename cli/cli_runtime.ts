@@ -12,6 +12,7 @@ import type { ObjectStore } from "../core/store/object_store.ts";
 import { StateDb } from "../core/state/state_db.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { revokedDevices } from "../core/device/device_registry.ts";
+import { namespaceKeys } from "../core/crypto/device_keys.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
 import { loadDeviceSetup, resolveConfiguredCredentials } from "../core/runtime/device_setup.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
@@ -67,14 +68,21 @@ export async function openCliRuntime(): Promise<CliRuntime> {
     syncContext: async (namespace) => {
       const me = await runtime.device();
       const opened = await runtime.store();
+      const state = await runtime.state();
+      const ns = namespace ?? config.sync.namespace;
       return {
         store: opened,
-        state: await runtime.state(),
+        state,
         device: { id: me.id, name: me.name },
+        keys: await namespaceKeys(opened, state, ns, {
+          id: me.id,
+          name: me.name,
+          ageKeyFile: config.paths.ageKeyFile,
+        }),
         // Revoked devices' versions are ignored: one listing of the revocation markers.
         revoked: await revokedDevices(opened),
         bucket: config.storage.bucket,
-        namespace: namespace ?? config.sync.namespace,
+        namespace: ns,
         conflictMode: config.sync.conflictMode,
         maxConflicts: config.sync.maxConflicts,
         links: config.sync.links,

@@ -100,6 +100,12 @@ export const TCFS_ERROR_KINDS = [
   "content_condemned",
   "gc_lease_held",
   "state_event_invalid",
+  // End-to-end encryption.
+  "not_approved",
+  "sealed_damaged",
+  "keychain_invalid",
+  "keychain_rollback",
+  "recovery_failed",
   // The store.
   "invalid_key",
   "store_io",

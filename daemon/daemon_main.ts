@@ -8,6 +8,7 @@
  * @module
  */
 
+import { namespaceKeys } from "../core/crypto/device_keys.ts";
 import { resolve } from "node:path";
 import type { LogFormat, LogLevel, TcfsConfig } from "../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
@@ -150,6 +151,12 @@ async function serve(
     store: () => live.store,
     deviceId: () => live.device.id,
     checkEveryMs: () => live.setup.config.sync.pollIntervalSecs * 1000,
+    loadKeys: () =>
+      namespaceKeys(live.store, state, live.setup.config.sync.namespace, {
+        id: live.device.id,
+        name: live.device.name,
+        ageKeyFile: live.setup.config.paths.ageKeyFile,
+      }),
     log,
   });
   const metrics = createDaemonMetrics({
@@ -187,6 +194,11 @@ async function serve(
       conflictMode: config.sync.conflictMode,
       maxConflicts: config.sync.maxConflicts,
       links: config.sync.links,
+      // Another namespace's keys are not kept: it is synced as plaintext, which the journal
+      // refuses to write into a sealed namespace.
+      keys: namespace === undefined || namespace === config.sync.namespace
+        ? presence.keys()
+        : undefined,
       revoked: presence.revoked(),
       log,
     };

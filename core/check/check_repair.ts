@@ -88,7 +88,7 @@ async function repairOne(
   if (!await holdsContent(entry, tracked, head.version)) {
     return `this device's copy ${tracked.localPath} has other content`;
   }
-  const packs = createPackWriter(ctx.store);
+  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
   const saved = await saveFile(entry.localPath, packs);
   packs.flush();
   await saved.durable;

@@ -104,7 +104,12 @@ export async function checkStore(
       }
       if (!options.readData) continue;
       try {
-        await readBack(ctx.store, head, counters, options.hasher);
+        await readVerifiedContent(
+          ctx.store,
+          head.version,
+          { counters, hasher: options.hasher, keys: ctx.keys },
+          () => Promise.resolve(),
+        );
       } catch (err) {
         if (!(err instanceof DamagedContentError)) throw err;
         problem(err.damage);
@@ -138,13 +143,4 @@ function placementProblem(
     };
   }
   return undefined;
-}
-
-async function readBack(
-  store: ObjectStore,
-  head: StoredVersion,
-  counters: DownloadCounters,
-  hasher: ChunkHasher | undefined,
-): Promise<void> {
-  await readVerifiedContent(store, head.version, { counters, hasher }, () => Promise.resolve());
 }

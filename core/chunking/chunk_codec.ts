@@ -5,6 +5,7 @@
  * |--------|-----------------------------------------------------------------|
  * | `0x00` | the raw bytes                                                   |
  * | `0x01` | one zstd frame that records its content size and a checksum     |
+ * | `0x02` | a sealed box holding format `0x00` or `0x01` (`core/crypto/sealed_object.ts`) |
  *
  * A chunk's id is the BLAKE3 of its RAW bytes, never of this stored form, so
  * deduplication does not depend on whether or how a chunk was compressed.
@@ -13,13 +14,15 @@
  */
 
 import { constants, zstdCompressSync, zstdDecompressSync, type ZstdOptions } from "node:zlib";
-import { TcfsError } from "../errors.ts";
+import { BUG_HINT, TcfsError } from "../errors.ts";
 import { DEFAULT_CHUNK_SIZES } from "./fastcdc.ts";
 
 /** Format byte of a chunk stored as is. */
 export const CHUNK_FORMAT_RAW = 0x00;
 /** Format byte of a zstd-compressed chunk. */
 export const CHUNK_FORMAT_ZSTD = 0x01;
+/** Format byte of a sealed (end-to-end encrypted) chunk or journal object. */
+export const CHUNK_FORMAT_SEALED = 0x02;
 
 /**
  * zstd level used when none is given. Stored chunks decode whatever level wrote them,
@@ -197,6 +200,8 @@ function decodeChunkSync(stored: Uint8Array, maxRawSize: number): Uint8Array {
       return payload;
     case CHUNK_FORMAT_ZSTD:
       return inflate(payload, maxRawSize);
+    case CHUNK_FORMAT_SEALED:
+      throw corruptChunk("a sealed chunk reached the decoder unopened", undefined, BUG_HINT);
     default:
       throw corruptChunk(
         `unknown chunk format byte 0x${hexByte(stored[0])} ` +
@@ -267,10 +272,14 @@ function hexByte(byte: number): string {
   return byte.toString(16).padStart(2, "0");
 }
 
-function corruptChunk(detail: string, cause?: unknown): TcfsError {
+function corruptChunk(
+  detail: string,
+  cause?: unknown,
+  hint = "the stored object is damaged or was not written by tcfs; " +
+    "push the file again from a device that has a good copy",
+): TcfsError {
   return new TcfsError(`corrupt chunk: ${detail}`, {
-    hint: "the stored object is damaged or was not written by tcfs; " +
-      "push the file again from a device that has a good copy",
+    hint,
     kind: "corrupt_chunk",
     cause,
   });

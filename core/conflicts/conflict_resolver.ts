@@ -251,7 +251,7 @@ async function apply(
   // on disk below checks again.
   const within = mappedRoot(site.localPath, site.rel);
   await inLinkFreeFolder(within, dirname(site.localPath), () => Promise.resolve());
-  const packs = createPackWriter(ctx.store);
+  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
   const content = await contentOfSide(winner, packs);
   const copies: Copy[] = [];
   for (const loser of losers) {
@@ -291,6 +291,7 @@ async function apply(
     await restoreVersion(ctx.store, written.version, site.localPath, {
       within,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+      keys: ctx.keys,
       beforeReplace: async () => {
         // Replaced only as read (or once renamed to its copy): an edit saved since stays.
         const now = await statEntry(site.localPath, site.rel);
@@ -395,7 +396,7 @@ async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
     ctx.store,
     copy.stored!.version,
     copy.localPath,
-    { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 } },
+    { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 }, keys: ctx.keys },
   );
   const entry = await statEntry(copy.localPath, copy.rel);
   if (entry) adopt(ctx, entry, copy.stored!);

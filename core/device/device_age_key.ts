@@ -56,6 +56,14 @@ export async function loadOrCreateAgeKey(
   return { recipient, path, created: true };
 }
 
+/** A device's age identity: the secret key and its public recipient. */
+export interface DeviceAgeIdentity {
+  /** The `AGE-SECRET-KEY-1…` text: never print or log it. */
+  identity: string;
+  /** Its public key (`age1…`). */
+  recipient: string;
+}
+
 /**
  * The public key of the first identity in the key file at `path`, or undefined when the file
  * does not exist.
@@ -68,6 +76,21 @@ export async function loadOrCreateAgeKey(
  * ```
  */
 export async function readFirstRecipient(path: string): Promise<string | undefined> {
+  return (await readFirstIdentity(path))?.recipient;
+}
+
+/**
+ * The first identity in the key file at `path` with its recipient, or undefined when the file
+ * does not exist: what opens the fleet keychain for this device.
+ *
+ * @throws {TcfsError} (kind `age_key_invalid`) when the file exists but holds no usable identity.
+ *
+ * @example
+ * ```ts
+ * const own = await readFirstIdentity(config.paths.ageKeyFile);
+ * ```
+ */
+export async function readFirstIdentity(path: string): Promise<DeviceAgeIdentity | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -83,7 +106,7 @@ export async function readFirstRecipient(path: string): Promise<string | undefin
   for (const line of text.split(/\r?\n/).map((l) => l.trim())) {
     if (line === "" || line.startsWith("#")) continue;
     try {
-      return await identityToRecipient(line);
+      return { identity: line, recipient: await identityToRecipient(line) };
     } catch {
       // Not an identity tcfs can use (e.g. a plugin identity); try the next line.
     }

@@ -100,7 +100,7 @@ export async function runGc(ctx: SyncContext, options: GcOptions): Promise<GcRep
     const sizes = await contentObjectSizes(ctx.store);
     const pruned = await pruneHistory(ctx, options.policy, scanStart);
     const refs = emptyReferences();
-    const problems = await scanReferences(ctx.store, refs, {
+    const problems = await scanReferences(ctx.store, ctx.keys, refs, {
       namespace: ctx.namespace,
       cursors: pruned.cursors,
     });
@@ -125,7 +125,7 @@ export async function runGc(ctx: SyncContext, options: GcOptions): Promise<GcRep
       report.repacked.bytes_before = candidates.reduce((n, k) => n + (sizes.get(k) ?? 0), 0);
     } else if (candidates.length > 0) {
       await stillOurs();
-      const moved = await repack(ctx.store, candidates, refs, pruned.kept, sizes);
+      const moved = await repack(ctx.store, ctx.keys, candidates, refs, pruned.kept, sizes);
       report.repacked = {
         packs: moved.packs,
         bytes_before: moved.bytesBefore,

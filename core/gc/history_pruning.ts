@@ -98,20 +98,24 @@ export async function writeFloor(
   const generation = (previous ? parseCheckpointKey(previous)!.generation! : 0) + 1;
   const covered = coveredBy(pruned.cursors);
   const key = pruningCheckpointKey(ctx.namespace, covered, ctx.device.id, generation);
-  const body = encodeJournalObject({
-    journal: JOURNAL_FORMAT,
-    namespace: ctx.namespace,
-    author: ctx.device.id,
-    written_at: new Date().toISOString(),
-    cursors: Object.fromEntries(pruned.cursors),
-    revoked: Object.fromEntries(ctx.revoked ?? []),
-    retention: {
-      keep_days: policy.keepDays,
-      keep_last: policy.keepLast,
-      staggered: policy.staggered,
+  const body = await encodeJournalObject(
+    {
+      journal: JOURNAL_FORMAT,
+      namespace: ctx.namespace,
+      author: ctx.device.id,
+      written_at: new Date().toISOString(),
+      cursors: Object.fromEntries(pruned.cursors),
+      revoked: Object.fromEntries(ctx.revoked ?? []),
+      retention: {
+        keep_days: policy.keepDays,
+        keep_last: policy.keepLast,
+        staggered: policy.staggered,
+      },
+      versions: pruned.kept,
     },
-    versions: pruned.kept,
-  });
+    key,
+    ctx.keys,
+  );
   if (!await ctx.store.putConditional(key, body, { ifNoneMatch: "*" })) {
     throw new TcfsError(`another gc wrote the floor ${key} at the same moment`, {
       kind: "store_busy",

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import { isSealed } from "../crypto/sealed_object.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { contentObjectKey } from "../remote/content_objects.ts";
@@ -90,11 +92,14 @@ export interface ScanProblem {
  *
  * @example
  * ```ts
- * const problems = await scanReferences(store, refs, { namespace: "default", cursors });
+ * const problems = await scanReferences(store, ctx.keys, refs, { namespace: "default", cursors });
  * ```
+ *
+ * Sealed journal objects of any namespace open with `fleetKeys`; without them they are problems.
  */
 export async function scanReferences(
   store: ObjectStore,
+  fleetKeys: FleetKeys | undefined,
   refs: PackReferences,
   pruning: { namespace: string; cursors: ReadonlyMap<string, number> },
 ): Promise<ScanProblem[]> {
@@ -108,18 +113,21 @@ export async function scanReferences(
       continue; // not a namespace tcfs writes
     }
     const own = namespace === pruning.namespace ? pruning.cursors : undefined;
-    await scanNamespace(store, namespace, refs, own, problems);
+    await scanNamespace(store, fleetKeys, namespace, refs, own, problems);
   }
   return problems;
 }
 
 async function scanNamespace(
   store: ObjectStore,
+  fleetKeys: FleetKeys | undefined,
   namespace: string,
   refs: PackReferences,
   prunedUpTo: ReadonlyMap<string, number> | undefined,
   problems: ScanProblem[],
 ): Promise<void> {
+  // Plaintext objects are read as they are: a reference too many only keeps a pack longer.
+  const keysFor = (body: Uint8Array) => isSealed(body) ? fleetKeys : undefined;
   const add = (versions: FileVersion[]) => {
     for (const v of versions) addReferences(refs, v, true);
   };
@@ -147,7 +155,7 @@ async function scanNamespace(
     await attempt(key, async () => {
       const body = await store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
       if (!body) return; // deleted meanwhile: what it named is in the floor that replaced it
-      const checkpoint = await decodeCheckpoint(body, key);
+      const checkpoint = await decodeCheckpoint(body, key, keysFor(body));
       add(checkpoint.versions);
       if (key === floor && !prunedUpTo) covers = new Map(Object.entries(checkpoint.cursors));
     });
@@ -158,7 +166,7 @@ async function scanNamespace(
       if (!parsed || parsed.seq <= (covers.get(id) ?? 0)) continue;
       await attempt(info.key, async () => {
         const body = await store.get(info.key, { maxBytes: MAX_SEGMENT_RAW_BYTES + 1024 });
-        if (body) add((await decodeSegment(body, info.key)).versions);
+        if (body) add((await decodeSegment(body, info.key, keysFor(body))).versions);
       });
     }
   }

@@ -13,6 +13,8 @@ import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { createPackWriter, type PlacedChunk } from "../sync/pack_writer.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import { unsealStored } from "../crypto/sealed_object.ts";
 import { TcfsError } from "../errors.ts";
 import type { PackReferences } from "./pack_references.ts";
 import { contentObjectKey } from "../remote/content_objects.ts";
@@ -58,26 +60,29 @@ export function repackCandidates(
  *
  * @example
  * ```ts
- * const result = await repack(store, repackCandidates(refs, sizes), refs, pruned.kept, sizes);
+ * const result = await repack(store, ctx.keys, repackCandidates(refs, sizes), refs, pruned.kept, sizes);
  * ```
  */
 export async function repack(
   store: ObjectStore,
+  keys: FleetKeys | undefined,
   packs: readonly string[],
   refs: PackReferences,
   versions: FileVersion[],
   sizes: ReadonlyMap<string, number>,
 ): Promise<RepackResult> {
-  const writer = createPackWriter(store);
+  // Chunks come out of their box and go into the new pack sealed with the current epoch.
+  const writer = createPackWriter(store, { keys });
   const moved = new Map<string, PlacedChunk>();
   const result: RepackResult = { packs: 0, bytesBefore: 0, bytesAfter: 0 };
   for (const key of packs) {
     const body = await store.get(key);
     if (!body) continue; // gone already: its versions' content is lost either way, check says so
     for (const [offset, range] of refs.ranges.get(key)!) {
-      const stored = body.subarray(offset, offset + range.length);
-      const raw = await decodeChunk(stored).catch(() => undefined);
-      if (stored.length !== range.length || !raw || await blake3Hex(raw) !== range.id) {
+      const sealed = body.subarray(offset, offset + range.length);
+      const stored = await unsealStored(keys, sealed, range.id).catch(() => undefined);
+      const raw = stored && await decodeChunk(stored).catch(() => undefined);
+      if (sealed.length !== range.length || !stored || !raw || await blake3Hex(raw) !== range.id) {
         throw new TcfsError(`chunk ${range.id} at ${offset} in ${key} is damaged`, {
           kind: "corrupt_chunk",
           hint:

@@ -87,6 +87,7 @@ export async function restoreHistory(
       await restoreVersion(ctx.store, item.from.version, item.local, {
         within: single ? join(item.local, "..") : to,
         counters,
+        keys: ctx.keys,
       });
     }
     return items;

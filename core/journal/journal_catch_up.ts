@@ -211,7 +211,7 @@ async function foldDevice(
       if (seq !== expected) throw missingSegment(ctx, device, expected);
       const body = await ctx.store.get(key, { maxBytes: MAX_SEGMENT_STORED_BYTES });
       if (!body) throw missingSegment(ctx, device, expected);
-      segment = await decodeSegment(body, key);
+      segment = await decodeSegment(body, key, ctx.keys);
     } catch (err) {
       if (!isUnreadableObject(err)) throw err;
       unreadable.push(err);

@@ -63,7 +63,7 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     versions,
   };
   const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
-  await ctx.store.put(key, encodeJournalObject(checkpoint));
+  await ctx.store.put(key, await encodeJournalObject(checkpoint, key, ctx.keys));
   ctx.state.setMeta(seenKey, String(coveredBy(cursors)));
   return key;
 }
@@ -133,7 +133,7 @@ export async function startingCheckpoint(
     try {
       const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
       if (!body) continue;
-      checkpoint = await decodeCheckpoint(body, key);
+      checkpoint = await decodeCheckpoint(body, key, ctx.keys);
     } catch (err) {
       if (!isUnreadableObject(err)) throw err;
       onUnreadable(err);

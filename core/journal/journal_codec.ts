@@ -18,6 +18,8 @@ import {
   parseCheckpointKey,
   parseSegmentKey,
 } from "../remote/remote_keys.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import { isSealed, sealStored, unsealStored } from "../crypto/sealed_object.ts";
 import { TcfsError } from "../errors.ts";
 
 /** The journal format this tcfs writes and reads; a marker or object with a higher one is refused. */
@@ -80,12 +82,18 @@ export interface Checkpoint {
  *
  * @example
  * ```ts
- * await store.putConditional(key, encodeJournalObject(segment), { ifNoneMatch: "*" });
+ * await store.putConditional(key, await encodeJournalObject(segment, key, ctx.keys), { ifNoneMatch: "*" });
  * ```
  */
-export function encodeJournalObject(value: Segment | Checkpoint): Uint8Array {
+export function encodeJournalObject(
+  value: Segment | Checkpoint,
+  key: string,
+  keys: FleetKeys | undefined,
+): Promise<Uint8Array> {
   // Always a zstd frame: its checksum is what tells a damaged object from a good one.
-  return encodeChunk(new TextEncoder().encode(JSON.stringify(value)), { always: true });
+  const stored = encodeChunk(new TextEncoder().encode(JSON.stringify(value)), { always: true });
+  // Sealed, the box is bound to the key, so a segment copied over another fails to open.
+  return keys ? sealStored(keys, stored, key) : Promise.resolve(stored);
 }
 
 /**
@@ -96,12 +104,16 @@ export function encodeJournalObject(value: Segment | Checkpoint): Uint8Array {
  *
  * @example
  * ```ts
- * const segment = await decodeSegment(await store.get(key), key);
+ * const segment = await decodeSegment(await store.get(key), key, ctx.keys);
  * ```
  */
-export async function decodeSegment(stored: Uint8Array, key: string): Promise<Segment> {
+export async function decodeSegment(
+  stored: Uint8Array,
+  key: string,
+  keys: FleetKeys | undefined,
+): Promise<Segment> {
   const where = parseSegmentKey(key);
-  const value = await decodeEnvelope(stored, key, MAX_SEGMENT_RAW_BYTES);
+  const value = await decodeEnvelope(stored, key, MAX_SEGMENT_RAW_BYTES, keys);
   if (typeof value.device !== "string" || typeof value.seq !== "number") {
     throw corrupt(key, "device or seq is missing");
   }
@@ -125,12 +137,16 @@ export async function decodeSegment(stored: Uint8Array, key: string): Promise<Se
  *
  * @example
  * ```ts
- * const checkpoint = await decodeCheckpoint(await store.get(key), key);
+ * const checkpoint = await decodeCheckpoint(await store.get(key), key, ctx.keys);
  * ```
  */
-export async function decodeCheckpoint(stored: Uint8Array, key: string): Promise<Checkpoint> {
+export async function decodeCheckpoint(
+  stored: Uint8Array,
+  key: string,
+  keys: FleetKeys | undefined,
+): Promise<Checkpoint> {
   const where = parseCheckpointKey(key);
-  const value = await decodeEnvelope(stored, key, MAX_CHECKPOINT_RAW_BYTES);
+  const value = await decodeEnvelope(stored, key, MAX_CHECKPOINT_RAW_BYTES, keys);
   if (!where || value.namespace !== where.namespace || value.author !== where.device) {
     throw corrupt(key, "its namespace or author does not match its key");
   }
@@ -163,10 +179,20 @@ export async function decodeCheckpoint(stored: Uint8Array, key: string): Promise
 }
 
 async function decodeEnvelope(
-  stored: Uint8Array,
+  sealed: Uint8Array,
   key: string,
   maxRawSize: number,
+  keys: FleetKeys | undefined,
 ): Promise<Record<string, unknown>> {
+  if (keys && !isSealed(sealed)) {
+    // Unauthenticated: whoever can write to the bucket could have put it there.
+    throw corrupt(key, "it is not sealed, in a namespace that is (tcfs store encrypt)");
+  }
+  const stored = await unsealStored(keys, sealed, key).catch((err) => {
+    throw err instanceof TcfsError && err.kind === "sealed_damaged"
+      ? corrupt(key, err.message)
+      : err;
+  });
   if (stored[0] !== CHUNK_FORMAT_ZSTD) {
     throw corrupt(key, "it is not a zstd frame (its first byte is not 0x01)");
   }

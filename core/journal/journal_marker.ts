@@ -113,16 +113,20 @@ async function upgradeNamespace(ctx: SyncContext): Promise<JournalMarker> {
     ours.base = checkpointKey(ctx.namespace, 0, ctx.device.id);
     await ctx.store.put(
       ours.base,
-      encodeJournalObject({
-        journal: JOURNAL_FORMAT,
-        namespace: ctx.namespace,
-        author: ctx.device.id,
-        written_at: ours.created_at,
-        cursors: {},
-        // Every version, not only heads: readers fold under their own revocations, and a head
-        // from a device revoked since must not have pushed out what it superseded.
-        versions: versions.map((v) => v.version),
-      }),
+      await encodeJournalObject(
+        {
+          journal: JOURNAL_FORMAT,
+          namespace: ctx.namespace,
+          author: ctx.device.id,
+          written_at: ours.created_at,
+          cursors: {},
+          // Every version, not only heads: readers fold under their own revocations, and a head
+          // from a device revoked since must not have pushed out what it superseded.
+          versions: versions.map((v) => v.version),
+        },
+        ours.base,
+        ctx.keys,
+      ),
     );
   }
   const key = journalMarkerKey(ctx.namespace);

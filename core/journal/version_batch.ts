@@ -15,6 +15,7 @@
  * @module
  */
 
+import { isNamespaceSealed } from "../crypto/namespace_sealing.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { encodeStoredVersion, type FileVersion, VERSION_FORMAT } from "../remote/file_version.ts";
@@ -186,6 +187,15 @@ export function sameVersionContent(a: VersionContent, b: VersionContent): boolea
 
 async function writeSegments(ctx: SyncContext, queued: Queued[]): Promise<void> {
   try {
+    // A plaintext segment in a namespace sealed since this context was made would be refused
+    // by every reader: look again just before writing (one request, plaintext namespaces only).
+    if (!ctx.keys && await isNamespaceSealed(ctx.store, ctx.state, ctx.namespace)) {
+      throw new TcfsError(`namespace ${ctx.namespace} is now end-to-end encrypted`, {
+        kind: "not_approved",
+        hint: "nothing was written; run the command again (the daemon retries on its own), " +
+          "and if this device is not approved yet, run `tcfs device approve <name>` on one that is",
+      });
+    }
     let pending = queued;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const ns = trackedNamespace(ctx);
@@ -194,14 +204,18 @@ async function writeSegments(ctx: SyncContext, queued: Queued[]): Promise<void> 
       const versions = await Promise.all(pending.map((q) => versionOf(ctx, q, written_at)));
       await assertNoneCondemned(ctx.store, versions.map((v) => v.version));
       const key = segmentKey(ctx.namespace, ctx.device.id, seq);
-      const body = encodeJournalObject({
-        journal: JOURNAL_FORMAT,
-        namespace: ctx.namespace,
-        device: ctx.device.id,
-        seq,
-        written_at,
-        versions: versions.map((v) => v.version),
-      });
+      const body = await encodeJournalObject(
+        {
+          journal: JOURNAL_FORMAT,
+          namespace: ctx.namespace,
+          device: ctx.device.id,
+          seq,
+          written_at,
+          versions: versions.map((v) => v.version),
+        },
+        key,
+        ctx.keys,
+      );
       if (await ctx.store.putConditional(key, body, { ifNoneMatch: "*" })) {
         foldIn(ctx.state, ns, versions, new Map([[ctx.device.id, seq]]));
         pending.forEach((q, i) => q.resolve(versions[i]));

@@ -14,6 +14,9 @@
  * tcfs-meta/revoked/<device>.json                  revocation marker, written by the revoker
  * tcfs-meta/store-id                               this store's random id, written once
  * tcfs-meta/gc/lease-<n>.json                      the gc lease: the highest n holds it
+ * tcfs-meta/keys/<epoch>                           the fleet keychain of one key epoch (age-encrypted)
+ * tcfs-meta/keys/recovery                          the recovery identity, sealed by passphrase (age scrypt)
+ * ns/<namespace>/encryption.json                   says the namespace is sealed, and since when
  * ```
  *
  * @module
@@ -193,6 +196,42 @@ export const CONDEMNED_PREFIX = "tcfs-meta/gc/condemned/";
  */
 export function condemnedRecordKey(at: Date, device: string): string {
   return `${CONDEMNED_PREFIX}${at.toISOString().replace(/[-:.]/g, "")}-${device}.json`;
+}
+
+/** Prefix of the fleet keychains, one per key epoch (`core/crypto/keychain_store.ts`). */
+export const KEYCHAIN_PREFIX = "tcfs-meta/keys/";
+
+/** Digits of an epoch in its keychain's key: keys then list in epoch order. */
+const EPOCH_DIGITS = 10;
+
+/** The largest key epoch: what fits in a sealed box's four epoch bytes. */
+export const MAX_KEY_EPOCH = 0xffffffff;
+
+/**
+ * The key of epoch `epoch`'s keychain.
+ *
+ * @example
+ * ```ts
+ * keychainKey(2); // "tcfs-meta/keys/0000000002"
+ * ```
+ */
+export function keychainKey(epoch: number): string {
+  return `${KEYCHAIN_PREFIX}${String(epoch).padStart(EPOCH_DIGITS, "0")}`;
+}
+
+/** The epoch a keychain key names; undefined for anything else under the prefix. */
+export function parseKeychainKey(key: string): number | undefined {
+  const match = /^tcfs-meta\/keys\/([0-9]{10})$/.exec(key);
+  const epoch = match ? Number(match[1]) : 0;
+  return epoch >= 1 && epoch <= MAX_KEY_EPOCH ? epoch : undefined;
+}
+
+/** The recovery identity, age-encrypted to the fleet's recovery passphrase. */
+export const RECOVERY_IDENTITY_KEY = `${KEYCHAIN_PREFIX}recovery`;
+
+/** The object that says `namespace` is sealed (`core/crypto/namespace_sealing.ts`). */
+export function namespaceSealingKey(namespace: string): string {
+  return `ns/${assertNamespace(namespace)}/encryption.json`;
 }
 
 /** The prefix under which every namespace lives. */

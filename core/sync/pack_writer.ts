@@ -14,7 +14,13 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import { encodeChunkParts, type EncodedChunk } from "../chunking/chunk_codec.ts";
+import {
+  CHUNK_FORMAT_SEALED,
+  encodeChunkParts,
+  type EncodedChunk,
+} from "../chunking/chunk_codec.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import { sealStoredForm } from "../crypto/sealed_object.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
@@ -58,6 +64,8 @@ export interface PackWriter {
 export interface PackWriterOptions {
   targetBytes?: number;
   uploads?: number;
+  /** The fleet's keys when the namespace is sealed: each chunk is then sealed with its id as place. */
+  keys?: FleetKeys;
 }
 
 interface OpenPack {
@@ -129,7 +137,11 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     raw: Uint8Array,
     encoded: EncodedChunk | undefined,
   ): Promise<PlacedChunk> {
-    const { format, payload } = encoded ?? encodeChunkParts(raw);
+    let { format, payload } = encoded ?? encodeChunkParts(raw);
+    if (options.keys) {
+      payload = await sealStoredForm(options.keys, format, payload, id);
+      format = CHUNK_FORMAT_SEALED;
+    }
     if (failure) throw failure;
     const pack = open ??= openPack();
     const length = 1 + payload.length;

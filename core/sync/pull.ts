@@ -140,6 +140,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     within,
     counters,
     hasher,
+    keys: ctx.keys,
     // Each folder on the way is checked once per pull, and again after this pull changed it.
     checkedFolders: checkedFolders(),
     onBytes: (n: number) => {

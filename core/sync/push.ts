@@ -137,7 +137,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
   // Chunks in packs gc has condemned are uploaded again, not named.
   if (!nothingToDo && !dryRun) await condemnedObjects(ctx.store);
-  const packs = createPackWriter(ctx.store);
+  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
   const progress: TransferProgress = {

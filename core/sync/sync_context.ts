@@ -18,6 +18,7 @@ import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
 import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
 
 /** This device, as versions name it. */
 export interface DeviceRef {
@@ -32,6 +33,12 @@ export interface SyncContext {
   device: DeviceRef;
   bucket: string;
   namespace: string;
+  /**
+   * The fleet's keys when the namespace is sealed (end-to-end encrypted): every pack, journal
+   * object and event written is sealed with them, and only sealed journal objects are read.
+   * Absent for a plaintext namespace.
+   */
+  keys?: FleetKeys;
   /** Revoked devices (id → revoked_at): their later versions are ignored. */
   revoked?: ReadonlyMap<string, string>;
   /** Files processed at once. */

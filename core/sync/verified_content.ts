@@ -14,6 +14,8 @@ import { createBlake3Hasher } from "../hashing/blake3.ts";
 import { type ChunkHasher, hashChunk } from "../hashing/chunk_hasher.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { contentDigest } from "../remote/file_digest.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import { unsealStored } from "../crypto/sealed_object.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 
 /** Ranges fetched ahead of the one being consumed, per file. */
@@ -36,6 +38,8 @@ export interface VerifiedReadOptions {
   counters: DownloadCounters;
   /** Checks chunk ids, on another thread once a pull is large; chunks are hashed in place without it. */
   hasher?: ChunkHasher;
+  /** The fleet's keys, for sealed chunks; a sealed chunk without them is `not_approved`. */
+  keys?: FleetKeys;
 }
 
 /** What is wrong with a stored version's content, for reports that list damage. */
@@ -188,7 +192,7 @@ async function fetchRange(
   options.counters.bytesDownloaded += stored.length;
   options.counters.chunksDownloaded += range.refs.length;
   const check = (ref: ChunkRef, piece: Uint8Array) =>
-    checkedChunk(version, range.key, ref, piece, options.hasher);
+    checkedChunk(version, range.key, ref, piece, options);
   if (range.offset === undefined) return [await check(range.refs[0], stored)];
   let at = 0;
   const pieces = range.refs.map((ref) => {
@@ -209,17 +213,18 @@ async function checkedChunk(
   object: string,
   ref: ChunkRef,
   stored: Uint8Array,
-  hasher: ChunkHasher | undefined,
+  options: VerifiedReadOptions,
 ): Promise<Uint8Array> {
   let raw: Uint8Array;
   try {
-    raw = await decodeChunk(stored);
+    raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
   } catch (err) {
+    if (err instanceof TcfsError && err.kind === "not_approved") throw err;
     if (err instanceof TcfsError) throw corruptChunk(version, object, ref, err.message);
     throw err;
   }
   if (raw.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
-  const { id, bytes } = await hashChunk(raw, hasher);
+  const { id, bytes } = await hashChunk(raw, options.hasher);
   if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
   return bytes;
 }

@@ -55,7 +55,7 @@ Deno.test("a format 1 version wins a conflict with --keep-remote, and the result
     using store = servicesStore();
     const marker = await store.get(journalMarkerKey(env.TCFS_NAMESPACE));
     const { base } = JSON.parse(new TextDecoder().decode(marker!));
-    const checkpoint = await decodeCheckpoint((await store.get(base))!, base);
+    const checkpoint = await decodeCheckpoint((await store.get(base))!, base, undefined);
     assert.deepEqual(checkpoint.versions, [version]);
     assert.deepEqual(await legacyVersionKeys(store, env.TCFS_NAMESPACE), []);
   }

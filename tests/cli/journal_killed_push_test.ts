@@ -22,7 +22,7 @@ async function keysOf(store: ObjectStore, prefix: string): Promise<string[]> {
 async function segmentVersions(store: ObjectStore): Promise<string[]> {
   const versions: string[] = [];
   for (const key of (await keysOf(store, "ns/default/j/")).filter((k) => parseSegmentKey(k))) {
-    const segment = await decodeSegment((await store.get(key))!, key);
+    const segment = await decodeSegment((await store.get(key))!, key, undefined);
     versions.push(...segment.versions.map((v) => `${v.path} by ${v.author_name}`));
   }
   return versions.sort();

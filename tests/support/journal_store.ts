@@ -82,7 +82,7 @@ export async function storeSegments(store: ObjectStore, namespace = "default"): 
   const segments: Segment[] = [];
   for await (const info of store.list(journalPrefix(namespace))) {
     if (!parseSegmentKey(info.key)) continue;
-    segments.push(await decodeSegment((await store.get(info.key))!, info.key));
+    segments.push(await decodeSegment((await store.get(info.key))!, info.key, undefined));
   }
   return segments;
 }
@@ -106,15 +106,19 @@ export async function plantSegment(
   const namespace = options.namespace ?? "default";
   const seq = options.seq ?? 1;
   const key = segmentKey(namespace, device, seq);
-  const body = options.bytes ?? encodeJournalObject({
-    journal: JOURNAL_FORMAT,
-    namespace,
-    device,
-    seq,
-    written_at: new Date().toISOString(),
-    versions,
-    ...options.fields,
-  });
+  const body = options.bytes ?? await encodeJournalObject(
+    {
+      journal: JOURNAL_FORMAT,
+      namespace,
+      device,
+      seq,
+      written_at: new Date().toISOString(),
+      versions,
+      ...options.fields,
+    },
+    key,
+    undefined,
+  );
   await store.put(key, body);
   return key;
 }

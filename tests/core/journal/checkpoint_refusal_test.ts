@@ -30,15 +30,19 @@ Deno.test("a checkpoint whose key claims more segments than its cursors cover is
     const key = checkpointKey("default", 99, a.ctx.device.id);
     store.objects.set(
       key,
-      encodeJournalObject({
-        journal: JOURNAL_FORMAT,
-        namespace: "default",
-        author: a.ctx.device.id,
-        written_at: new Date().toISOString(),
-        cursors: { [a.ctx.device.id]: 3, [b.ctx.device.id]: 1 },
-        revoked: {},
-        versions: [],
-      }),
+      await encodeJournalObject(
+        {
+          journal: JOURNAL_FORMAT,
+          namespace: "default",
+          author: a.ctx.device.id,
+          written_at: new Date().toISOString(),
+          cursors: { [a.ctx.device.id]: 3, [b.ctx.device.id]: 1 },
+          revoked: {},
+          versions: [],
+        },
+        key,
+        undefined,
+      ),
     );
 
     const read = await storeHeads(store);
@@ -73,7 +77,11 @@ Deno.test("a checkpoint made before a revocation is no start: what the revoked d
     // A folded M's versions into a checkpoint made under no revocation.
     const checkpoints = [...store.objects.keys()].filter(parseCheckpointKey);
     assert.equal(checkpoints.length, 1, checkpoints.join("\n"));
-    const checkpoint = await decodeCheckpoint(store.objects.get(checkpoints[0])!, checkpoints[0]);
+    const checkpoint = await decodeCheckpoint(
+      store.objects.get(checkpoints[0])!,
+      checkpoints[0],
+      undefined,
+    );
     assert.deepEqual(checkpoint.revoked ?? {}, {});
     assert.ok(checkpoint.versions.some((v) => v.author === m.ctx.device.id && v.path === "p.txt"));
 

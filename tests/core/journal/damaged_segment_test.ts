@@ -73,20 +73,25 @@ Deno.test("a segment holding another device's version is refused", async () => {
     const own = await decodeSegment(
       store.objects.get(segmentKey("default", a.ctx.device.id, 1))!,
       segmentKey("default", a.ctx.device.id, 1),
+      undefined,
     );
     // Mallory files a version in A's name (as if A wrote forged.txt) in her own journal.
     const mallory = crypto.randomUUID();
     const forgedKey = segmentKey("default", mallory, 1);
     store.objects.set(
       forgedKey,
-      encodeJournalObject({
-        journal: JOURNAL_FORMAT,
-        namespace: "default",
-        device: mallory,
-        seq: 1,
-        written_at: new Date().toISOString(),
-        versions: [{ ...own.versions[0], path: "forged.txt" }],
-      }),
+      await encodeJournalObject(
+        {
+          journal: JOURNAL_FORMAT,
+          namespace: "default",
+          device: mallory,
+          seq: 1,
+          written_at: new Date().toISOString(),
+          versions: [{ ...own.versions[0], path: "forged.txt" }],
+        },
+        forgedKey,
+        undefined,
+      ),
     );
 
     const unreadable = await catchUp(c.ctx);

@@ -41,7 +41,7 @@ Deno.test("a batch bigger than a segment's byte cap goes out as several segments
     assert.ok(keys.length > 1, `${keys.length} segment(s)`);
     const paths: string[] = [];
     for (const key of keys) {
-      const segment = await decodeSegment(store.objects.get(key)!, key);
+      const segment = await decodeSegment(store.objects.get(key)!, key, undefined);
       const bytes = segment.versions.reduce((sum, v) => sum + encodeFileVersion(v).length, 0);
       assert.ok(bytes <= SEGMENT_MAX_BYTES, `${key}: ${bytes} bytes of versions`);
       paths.push(...segment.versions.map((v) => v.path));

@@ -1,0 +1,103 @@
+/**
+ * The fleet keys this device holds, from the newest keychain its age identity opens; and the
+ * step every command and the daemon take before syncing a namespace: no keys for a plaintext
+ * namespace, the keys or a clear refusal for a sealed one.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { StateDb } from "../state/state_db.ts";
+import { readFirstIdentity } from "../device/device_age_key.ts";
+import { type KeychainAccess, newestKeychainEpoch, readKeychain } from "./keychain_store.ts";
+import { type FleetKeys, fleetKeysOf } from "./fleet_keys.ts";
+import { isNamespaceSealed } from "./namespace_sealing.ts";
+import { fileUnderStore } from "../state/store_filing.ts";
+import { TcfsError } from "../errors.ts";
+
+/** Who is asking: this device, and where its age identity lives. */
+export interface KeyHolder {
+  id: string;
+  name: string;
+  /** The age key file (`config.paths.ageKeyFile`). */
+  ageKeyFile: string;
+}
+
+/**
+ * What the store's keychains are to this device, remembering the newest epoch it has seen so
+ * that a store cannot roll it back to an older one.
+ *
+ * @example
+ * ```ts
+ * const access = await deviceKeychainAccess(store, state, holder);
+ * access.state; // "approved"
+ * ```
+ */
+export async function deviceKeychainAccess(
+  store: ObjectStore,
+  state: StateDb | undefined,
+  holder: KeyHolder,
+): Promise<KeychainAccess> {
+  const own = await readFirstIdentity(holder.ageKeyFile);
+  if (!own) {
+    if (await newestKeychainEpoch(store) === undefined) return { state: "none" };
+    throw new TcfsError(`this device has no age key at ${holder.ageKeyFile}`, {
+      kind: "not_approved",
+      hint: "run `tcfs device enroll` to make one, then `tcfs device approve " +
+        `${holder.name}\` on an approved device`,
+    });
+  }
+  const seenKey = fileUnderStore(store.location, "key_epoch");
+  const seen = Number(state?.getMeta(seenKey) ?? 0);
+  const access = await readKeychain(store, own.identity, seen);
+  if (access.state === "approved" && access.stored.keychain.epoch > seen) {
+    state?.setMeta(seenKey, String(access.stored.keychain.epoch));
+  }
+  return access;
+}
+
+/**
+ * The keys to sync `namespace` with: `undefined` when it is plaintext, the fleet's keys when
+ * it is sealed and this device is approved.
+ *
+ * @throws {TcfsError} `not_approved` when the namespace is sealed and this device holds no key.
+ *
+ * @example
+ * ```ts
+ * const keys = await namespaceKeys(store, state, "default", holder);
+ * ```
+ */
+export async function namespaceKeys(
+  store: ObjectStore,
+  state: StateDb | undefined,
+  namespace: string,
+  holder: KeyHolder,
+): Promise<FleetKeys | undefined> {
+  if (!await isNamespaceSealed(store, state, namespace)) return undefined;
+  const access = await deviceKeychainAccess(store, state, holder);
+  if (access.state === "approved") return await fleetKeysOf(access.stored.keychain);
+  if (access.state === "none") {
+    throw new TcfsError(
+      `namespace ${namespace} is end-to-end encrypted, but the store holds no fleet keychain ` +
+        "(tcfs-meta/keys/ is empty)",
+      {
+        kind: "keychain_invalid",
+        hint: "the keychains were deleted; restore tcfs-meta/keys/ from a backup of the bucket",
+      },
+    );
+  }
+  throw notApproved(holder, namespace, access.epoch);
+}
+
+function notApproved(holder: KeyHolder, namespace: string, epoch: number): TcfsError {
+  return new TcfsError(
+    `this device (${holder.name}) is not approved to read namespace ${namespace}: ` +
+      `it is end-to-end encrypted, and key epoch ${epoch} is not wrapped to this device's age key`,
+    {
+      kind: "not_approved",
+      hint: `run \`tcfs device approve ${holder.name}\` on an approved device (or let its ` +
+        "daemon do it with `tcfs device invite`), or `tcfs device enroll --recovery` with " +
+        "the fleet's recovery passphrase",
+    },
+  );
+}

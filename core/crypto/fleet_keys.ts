@@ -1,0 +1,60 @@
+/**
+ * The fleet's keys as one device holds them in memory: one AES-256-GCM key per epoch, the
+ * epoch new data is sealed with, and the key that makes chunk ids keyed BLAKE3. They come from
+ * the newest keychain (`fleet_keychain.ts`) and are never written anywhere else.
+ *
+ * @module
+ */
+
+import { decodeBase64 } from "../encoding/base64.ts";
+import type { FleetKeychain } from "./fleet_keychain.ts";
+import { keyedBlake3 } from "../hashing/keyed_blake3.ts";
+
+/** What sealing and opening need. */
+export interface FleetKeys {
+  /** The epoch every new pack, version and event is sealed with: the keychain's newest. */
+  readonly epoch: number;
+  /** The AEAD key of `epoch`, or `undefined` for an epoch this keychain does not hold. */
+  sealKey(epoch: number): CryptoKey | undefined;
+  /** 32 bytes: chunk ids are BLAKE3 keyed with this, so the store cannot test for known content. */
+  readonly idKey: Uint8Array;
+}
+
+/** Context string of the chunk-id key's derivation: changing it changes every id. */
+const ID_KEY_CONTEXT = new TextEncoder().encode("tcfs 2026-12 chunk id key");
+
+/**
+ * Imports a keychain's keys for use. The chunk-id key is derived from the keychain's root epoch
+ * (the fleet's first key, or the one `tcfs store rekey` made), so it stays the same across
+ * revocations and content keeps deduplicating.
+ *
+ * @example
+ * ```ts
+ * const keys = await fleetKeysOf(keychain);
+ * keys.epoch; // 2
+ * ```
+ */
+export async function fleetKeysOf(keychain: FleetKeychain): Promise<FleetKeys> {
+  const imported = new Map<number, CryptoKey>();
+  for (const [epoch, text] of Object.entries(keychain.keys)) {
+    imported.set(
+      Number(epoch),
+      await crypto.subtle.importKey(
+        "raw",
+        decodeBase64(text) as Uint8Array<ArrayBuffer>,
+        "AES-GCM",
+        false,
+        [
+          "encrypt",
+          "decrypt",
+        ],
+      ),
+    );
+  }
+  const root = decodeBase64(keychain.keys[String(keychain.id_root)]);
+  return {
+    epoch: keychain.epoch,
+    sealKey: (epoch) => imported.get(epoch),
+    idKey: await keyedBlake3(root, ID_KEY_CONTEXT),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Whether a namespace is sealed: `ns/<namespace>/encryption.json`, written once (If-None-Match)
+ * by the device that turns encryption on, and never removed. It holds no secret; it tells every
+ * device to seal what it writes there and to read only sealed journal objects.
+ *
+ * A device remembers in its state db that a namespace was sealed, so a store that deletes the
+ * marker cannot talk it back into plaintext.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { StateDb } from "../state/state_db.ts";
+import { namespaceSealingKey } from "../remote/remote_keys.ts";
+import { fileUnderStore } from "../state/store_filing.ts";
+import { TcfsError } from "../errors.ts";
+
+/** What the marker says. */
+export interface NamespaceSealing {
+  format: 1;
+  /** The key epoch current when the namespace was sealed. */
+  since_epoch: number;
+  sealed_at: string;
+  /** The device that sealed it. */
+  sealed_by: string;
+}
+
+/**
+ * True when `namespace` is sealed: its marker is in the store, or this device saw it before.
+ *
+ * @throws {TcfsError} `keychain_rollback` when this device saw the namespace sealed and the
+ *   marker is gone.
+ *
+ * @example
+ * ```ts
+ * if (await isNamespaceSealed(store, state, "default")) ctx.keys = await requireFleetKeys(…);
+ * ```
+ */
+export async function isNamespaceSealed(
+  store: ObjectStore,
+  state: StateDb | undefined,
+  namespace: string,
+): Promise<boolean> {
+  const remembered = fileUnderStore(store.location, `sealed:${namespace}`);
+  const present = await store.has(namespaceSealingKey(namespace));
+  if (present) {
+    if (state && state.getMeta(remembered) === undefined) state.setMeta(remembered, "1");
+    return true;
+  }
+  if (state?.getMeta(remembered) !== undefined) {
+    throw new TcfsError(
+      `namespace ${namespace} was end-to-end encrypted, but its marker ` +
+        `${namespaceSealingKey(namespace)} is gone from the store`,
+      {
+        kind: "keychain_rollback",
+        hint: "someone removed it (or the bucket was restored from an old backup); nothing " +
+          "was written. Run `tcfs store encrypt` from an approved device to put it back",
+      },
+    );
+  }
+  return false;
+}
+
+/**
+ * Seals `namespace` from `epoch` on; false when it was sealed already.
+ *
+ * @example
+ * ```ts
+ * await markNamespaceSealed(store, "default", keys.epoch, me.id);
+ * ```
+ */
+export function markNamespaceSealed(
+  store: ObjectStore,
+  namespace: string,
+  epoch: number,
+  by: string,
+): Promise<boolean> {
+  const marker: NamespaceSealing = {
+    format: 1,
+    since_epoch: epoch,
+    sealed_at: new Date().toISOString(),
+    sealed_by: by,
+  };
+  return store.putConditional(
+    namespaceSealingKey(namespace),
+    new TextEncoder().encode(JSON.stringify(marker)),
+    { ifNoneMatch: "*" },
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Sealed stored objects: the chunk codec's format byte `0x02` (`chunk_codec.ts`), then a sealed
+ * box (`sealed_box.ts`) holding the plaintext stored form (its own format byte and payload). So a
+ * sealed chunk or journal object is compressed first, then encrypted, and every reader that
+ * already understands formats `0x00` and `0x01` needs only to open the box first.
+ *
+ * @module
+ */
+
+import { CHUNK_FORMAT_SEALED } from "../chunking/chunk_codec.ts";
+import type { FleetKeys } from "./fleet_keys.ts";
+import { openBytes, sealBytes, type SealedPlace } from "./sealed_box.ts";
+import { TcfsError } from "../errors.ts";
+
+/**
+ * The box of a stored form, without the leading format byte: what a pack writer lays after
+ * `CHUNK_FORMAT_SEALED`.
+ *
+ * @example
+ * ```ts
+ * const box = await sealStoredForm(keys, CHUNK_FORMAT_ZSTD, frame, chunkId);
+ * ```
+ */
+export function sealStoredForm(
+  keys: FleetKeys,
+  format: number,
+  payload: Uint8Array,
+  place: SealedPlace,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const plain = new Uint8Array(1 + payload.length);
+  plain[0] = format;
+  plain.set(payload, 1);
+  return sealBytes(keys, plain, place);
+}
+
+/**
+ * A whole sealed object: `CHUNK_FORMAT_SEALED`, then the box of `stored`.
+ *
+ * @example
+ * ```ts
+ * await store.put(key, await sealStored(keys, encodeChunk(json, { always: true }), key));
+ * ```
+ */
+export async function sealStored(
+  keys: FleetKeys,
+  stored: Uint8Array,
+  place: SealedPlace,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const box = await sealBytes(keys, stored, place);
+  const sealed = new Uint8Array(1 + box.length);
+  sealed[0] = CHUNK_FORMAT_SEALED;
+  sealed.set(box, 1);
+  return sealed;
+}
+
+/** True when `stored` is a sealed object. */
+export function isSealed(stored: Uint8Array): boolean {
+  return stored[0] === CHUNK_FORMAT_SEALED;
+}
+
+/**
+ * The plaintext stored form inside a sealed object; `stored` itself when it is not sealed.
+ *
+ * @throws {TcfsError} `not_approved` when it is sealed and `keys` is absent or lacks its epoch;
+ *   `sealed_damaged` when it fails authentication for `place`, or holds another sealed form.
+ *
+ * @example
+ * ```ts
+ * const raw = await decodeChunk(await unsealStored(ctx.keys, stored, ref.id));
+ * ```
+ */
+export async function unsealStored(
+  keys: FleetKeys | undefined,
+  stored: Uint8Array,
+  place: SealedPlace,
+): Promise<Uint8Array> {
+  if (!isSealed(stored)) return stored;
+  if (!keys) {
+    throw new TcfsError(`${place} is end-to-end encrypted, and this device holds no fleet key`, {
+      kind: "not_approved",
+      hint: "run `tcfs device approve <this device>` on an approved device (see `tcfs creds " +
+        "status`), or `tcfs device enroll --recovery` with the fleet's recovery passphrase",
+    });
+  }
+  const inner = await openBytes(keys, stored.subarray(1), place);
+  if (isSealed(inner)) {
+    throw new TcfsError(`the sealed data at ${place} holds another sealed box`, {
+      kind: "sealed_damaged",
+      hint: "it was not written by tcfs; push the file again from a device with a good copy",
+    });
+  }
+  return inner;
+}

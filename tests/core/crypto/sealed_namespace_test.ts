@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createMemoryStore } from "../../support/memory_store.ts";
+import { openSyncDevice } from "../../support/sync_device.ts";
+import { makeScopedTempDir } from "../../support/module_unload.ts";
+import { firstKeychain, nextEpoch } from "../../../core/crypto/fleet_keychain.ts";
+import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
+import { CHUNK_FORMAT_SEALED } from "../../../core/chunking/chunk_codec.ts";
+import { PACKS_PREFIX, segmentKey } from "../../../core/remote/remote_keys.ts";
+import { catchUp } from "../../../core/journal/journal_catch_up.ts";
+
+const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+function contains(haystack: Uint8Array, needle: string): boolean {
+  return new TextDecoder("latin1").decode(haystack).includes(needle);
+}
+
+Deno.test("a sealed namespace keeps names and contents out of every stored object, and syncs", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-namespace-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  using b = await openSyncDevice(tmp.path, "beta", store);
+  const keys = await fleetKeysOf(firstKeychain(a.ctx.device.id, RECIPIENT, undefined));
+  a.ctx.keys = keys;
+  b.ctx.keys = keys;
+  const secretText = "the quarterly numbers are secret ".repeat(300);
+  await Deno.mkdir(join(a.root, "plans-folder"));
+  await Deno.writeTextFile(join(a.root, "plans-folder", "merger-notes.txt"), secretText);
+  await Deno.writeTextFile(join(a.root, "small-name.txt"), "tiny secret\n");
+  await a.pushAll();
+
+  for (const [key, body] of store.objects) {
+    for (
+      const needle of ["merger-notes", "plans-folder", "small-name", "quarterly", "tiny secret"]
+    ) {
+      assert.ok(!contains(body, needle) && !key.includes(needle), `${key} holds ${needle}`);
+    }
+    if (key.startsWith(PACKS_PREFIX) || key.includes("/j/")) {
+      assert.equal(body[0], CHUNK_FORMAT_SEALED, `${key} is sealed`);
+    }
+  }
+  assert.deepEqual((await b.pullAll()).failures, []);
+  assert.equal(
+    await Deno.readTextFile(join(b.root, "plans-folder", "merger-notes.txt")),
+    secretText,
+  );
+  assert.equal(await Deno.readTextFile(join(b.root, "small-name.txt")), "tiny secret\n");
+  await tmp.remove();
+});
+
+Deno.test("a flipped bit in a sealed segment or pack fails clearly and writes nothing", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-tamper-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  using b = await openSyncDevice(tmp.path, "beta", store);
+  using c = await openSyncDevice(tmp.path, "gamma", store);
+  const keys = await fleetKeysOf(firstKeychain(a.ctx.device.id, RECIPIENT, undefined));
+  a.ctx.keys = b.ctx.keys = c.ctx.keys = keys;
+  await Deno.writeTextFile(join(a.root, "a.txt"), "alpha ".repeat(2000));
+  await a.pushAll();
+
+  const segment = segmentKey("default", a.ctx.device.id, 1);
+  const good = store.objects.get(segment)!;
+  const flipped = good.slice();
+  flipped[flipped.length - 5] ^= 0x01;
+  store.objects.set(segment, flipped);
+  const unreadable = await catchUp(b.ctx);
+  assert.equal(unreadable.length, 1);
+  assert.equal(unreadable[0].kind, "corrupt_journal");
+  assert.match(unreadable[0].message, /fails authentication/);
+  store.objects.set(segment, good);
+
+  const pack = [...store.objects.keys()].find((k) => k.startsWith(PACKS_PREFIX))!;
+  const body = store.objects.get(pack)!.slice();
+  body[body.length - 3] ^= 0x80;
+  store.objects.set(pack, body);
+  const pulled = await c.pullAll();
+  assert.equal(pulled.failures.length, 1);
+  assert.match(pulled.failures[0].error, /chunk .* is corrupt .*fails authentication/);
+  await assert.rejects(Deno.stat(join(c.root, "a.txt")), Deno.errors.NotFound);
+  await tmp.remove();
+});
+
+Deno.test("after a new epoch, a holder of only the old one opens old data and nothing new", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-epochs-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  using r = await openSyncDevice(tmp.path, "revoked", store);
+  const first = firstKeychain(a.ctx.device.id, RECIPIENT, undefined);
+  const second = nextEpoch(first, a.ctx.device.id, () => true);
+  r.ctx.keys = await fleetKeysOf(first);
+  a.ctx.keys = await fleetKeysOf(first);
+  await Deno.writeTextFile(join(a.root, "old.txt"), "before\n");
+  await a.pushAll();
+  a.ctx.keys = await fleetKeysOf(second);
+  assert.equal(a.ctx.keys.epoch, 2);
+  await Deno.writeTextFile(join(a.root, "new.txt"), "after\n");
+  await a.pushAll();
+
+  await assert.rejects(r.pullAll(), (err: Error & { kind?: string }) => {
+    assert.equal(err.kind, "not_approved");
+    assert.match(err.message, /key epoch 2/);
+    return true;
+  });
+  await tmp.remove();
+});
