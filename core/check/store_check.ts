@@ -10,9 +10,7 @@
 
 import type { ChunkRef } from "../remote/file_version.ts";
 import { contentObjectKey, contentObjectSizes } from "../remote/content_objects.ts";
-import type { ObjectStore } from "../store/object_store.ts";
 import { isUnderRel } from "../paths/remote_path.ts";
-import type { StoredVersion } from "../journal/stored_version.ts";
 import { namespaceHeads, remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import {
   DamagedContentError,
