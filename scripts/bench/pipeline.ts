@@ -11,10 +11,13 @@
  * - chunkStream over a generator of 1 MiB pieces, over a file's `readable` (64 KiB
  *   pieces), and over the file itself as a reader;
  * - BLAKE3, XXH3-128 and zstd (levels 1, 2 and 3) timed on their own, then the stages' sum;
+ * - AES-256-GCM sealing of each chunk's stored form, timed on its own (end-to-end encryption);
  * - "saveFile": what a push runs, from a cached temp file into packs, with a store
  *   that keeps nothing (no network in the figure): once with every chunk hashed on
  *   the main thread, once with the push's hasher (`core/hashing/chunk_hasher.ts`),
- *   which hashes (and encodes every other chunk) on a worker after the first 8 MiB.
+ *   which hashes (and encodes every other chunk) on a worker after the first 8 MiB;
+ *   then with the push's hasher into a sealed namespace's packs (every chunk sealed), run in
+ *   turn with the plaintext one so both share the machine's state.
  *
  * Then the peak RSS (sampled once per chunk, workers included) and the load average,
  * which says how much other work on the machine the figures share their cores with.
@@ -36,6 +39,9 @@ import type { ObjectStore } from "../../core/store/object_store.ts";
 import { saveFile } from "../../core/sync/file_saver.ts";
 import { createPackWriter } from "../../core/sync/pack_writer.ts";
 import { createChunkHasher } from "../../core/hashing/chunk_hasher.ts";
+import { type FleetKeys, fleetKeysOf } from "../../core/crypto/fleet_keys.ts";
+import { firstKeychain } from "../../core/crypto/fleet_keychain.ts";
+import { sealStored } from "../../core/crypto/sealed_object.ts";
 
 const MIB = 1024 * 1024;
 const PIECE_SIZE = MIB;
@@ -177,6 +183,15 @@ class BenchData {
   }
 }
 
+/** A fleet's keys for the sealed rows: a keychain made here, never stored. */
+const benchKeys = await fleetKeysOf(
+  firstKeychain(
+    crypto.randomUUID(),
+    "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    undefined,
+  ),
+);
+
 let peakRss = 0;
 
 /** Samples the resident set size; called once per chunk in every pass. */
@@ -191,6 +206,7 @@ interface StageTimes {
   printMs: number;
   encodeMs: number[];
   storedBytes: number[];
+  sealMs: number;
 }
 
 /** Runs each stage to completion before the next, timing each one; zstd at every level. */
@@ -201,6 +217,7 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
     printMs: 0,
     encodeMs: levels.map(() => 0),
     storedBytes: levels.map(() => 0),
+    sealMs: 0,
   };
   const chunks = chunkStream(source);
   for (;;) {
@@ -214,11 +231,17 @@ async function measureStages(source: ByteSource, levels: number[]): Promise<Stag
     t = performance.now();
     await xxh128Hex(chunk);
     times.printMs += performance.now() - t;
+    let stored = chunk;
     for (const [i, level] of levels.entries()) {
       t = performance.now();
-      times.storedBytes[i] += (encodeChunk(chunk, { level })).length;
+      const encoded = encodeChunk(chunk, { level });
       times.encodeMs[i] += performance.now() - t;
+      times.storedBytes[i] += encoded.length;
+      if (level === DEFAULT_ZSTD_LEVEL) stored = encoded;
     }
+    t = performance.now();
+    await sealStored(benchKeys, stored, "bench");
+    times.sealMs += performance.now() - t;
     sampleRss();
   }
   return times;
@@ -252,9 +275,9 @@ const discardingStore = {
  * What a push runs for one file, into packs that go nowhere, with the push's
  * hasher or with every chunk hashed in place. Returns the elapsed ms.
  */
-async function saveFileMs(path: string, offload: boolean): Promise<number> {
+async function saveFileMs(path: string, offload: boolean, keys?: FleetKeys): Promise<number> {
   const t = performance.now();
-  const packs = createPackWriter(discardingStore);
+  const packs = createPackWriter(discardingStore, { keys });
   using hasher = offload ? createChunkHasher() : undefined;
   const { durable } = await saveFile(path, packs, { onBytes: sampleRss, hasher });
   packs.flush();
@@ -347,6 +370,7 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
   report("chunkStream, file.readable", half, await overFile((f) => measureChunkStream(f.readable)));
   report("chunkStream, file (reader)", half, await overFile((f) => measureChunkStream(f)));
   report("BLAKE3 chunk ids", half, stage((s) => s.chunkIdMs));
+  report("AES-256-GCM seal (stored form)", half, stage((s) => s.sealMs));
   report("XXH3-128 fingerprints", half, stage((s) => s.printMs));
   for (const [i, compared] of COMPARED_LEVELS.entries()) {
     const stored = KINDS.map((kind) => stages.results[kind].storedBytes[i]);
@@ -364,11 +388,34 @@ async function measureAll(data: BenchData, level: number, runs: number): Promise
     );
   }
 
-  for (const offload of [false, true]) {
-    const saved = await fastest(runs, (kind) => saveFileMs(data.path(kind), offload), (ms) => ms);
-    const label = offload ? "saveFile, push's hasher" : "saveFile, hashing in place";
-    report(`${label}, level ${DEFAULT_ZSTD_LEVEL}`, half, saved.times);
+  const saved = await fastest(
+    runs,
+    (kind) => saveFileMs(data.path(kind), false),
+    (ms) => ms,
+  );
+  report(`saveFile, hashing in place, level ${DEFAULT_ZSTD_LEVEL}`, half, saved.times);
+  // Plaintext and sealed in turn, run by run, so that neither gets a quieter machine.
+  const plain = { random: Infinity, text: Infinity };
+  const sealed = { random: Infinity, text: Infinity };
+  for (let run = 0; run < runs; run++) {
+    for (const kind of KINDS) {
+      plain[kind] = Math.min(plain[kind], await saveFileMs(data.path(kind), true));
+      sealed[kind] = Math.min(sealed[kind], await saveFileMs(data.path(kind), true, benchKeys));
+    }
   }
+  report(`saveFile, push's hasher, level ${DEFAULT_ZSTD_LEVEL}`, half, plain);
+  const cost = (kind: Kind | "total") =>
+    kind === "total"
+      ? (sealed.random + sealed.text) / (plain.random + plain.text)
+      : sealed[kind] / plain[kind];
+  report(
+    "saveFile, push's hasher, sealed",
+    half,
+    sealed,
+    `time ×${cost("random").toFixed(2)} / ×${cost("text").toFixed(2)} / ×${
+      cost("total").toFixed(2)
+    } of plaintext (goal ≤ ×1.15)`,
+  );
 }
 
 async function main(): Promise<void> {
