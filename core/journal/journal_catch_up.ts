@@ -155,6 +155,8 @@ async function catchUpOnce(
       limiter.run(() => foldDevice(ctx, ns, device, cursors.get(device) ?? 0, unreadable))
     ),
   );
+  // Old-layout versions are plaintext, unauthenticated: a sealed namespace reads none.
+  if (ctx.keys) return { unreadable, floor: foundFloor };
   const legacy = await readLegacyVersions(
     ctx.store,
     ctx.state,

@@ -6,7 +6,11 @@ import { makeScopedTempDir } from "../../support/module_unload.ts";
 import { firstKeychain, nextEpoch } from "../../../core/crypto/fleet_keychain.ts";
 import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { CHUNK_FORMAT_SEALED } from "../../../core/chunking/chunk_codec.ts";
-import { PACKS_PREFIX, segmentKey } from "../../../core/remote/remote_keys.ts";
+import { PACKS_PREFIX, segmentKey, versionKey } from "../../../core/remote/remote_keys.ts";
+import { encodeFileVersion } from "../../../core/remote/file_version.ts";
+import { plantSegment } from "../../support/journal_store.ts";
+import { foldedPath } from "../../../core/journal/folded_versions.ts";
+import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -102,5 +106,34 @@ Deno.test("after a new epoch, a holder of only the old one opens old data and no
     assert.match(err.message, /key epoch 2/);
     return true;
   });
+  await tmp.remove();
+});
+
+Deno.test("in a sealed namespace, plaintext journal objects and old-layout versions are not folded", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-plaintext-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  using b = await openSyncDevice(tmp.path, "beta", store);
+  a.ctx.keys = b.ctx.keys = await fleetKeysOf(
+    firstKeychain(a.ctx.device.id, RECIPIENT, undefined),
+  );
+  await Deno.writeTextFile(join(a.root, "real.txt"), "real\n");
+  await a.pushAll();
+  const [real] = foldedPath(a.ctx.state, trackedNamespace(a.ctx), "real.txt").heads;
+
+  // Someone holding only the bucket keys files versions in plaintext, both ways.
+  const mallory = crypto.randomUUID();
+  const forged = { ...real.version, path: "forged.txt", author: mallory, vclock: { [mallory]: 1 } };
+  await plantSegment(store, mallory, [forged]);
+  await store.put(
+    await versionKey("default", "legacy.txt", mallory, 1),
+    encodeFileVersion({ ...forged, path: "legacy.txt" }),
+  );
+  const unreadable = await catchUp(b.ctx);
+  assert.equal(unreadable.length, 1);
+  assert.match(unreadable[0].message, /not sealed, in a namespace that is/);
+  const pulled = await b.pullAll();
+  assert.deepEqual(pulled.failures.map((f) => f.error.includes("is not sealed")), [true]);
+  assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), ["real.txt"]);
   await tmp.remove();
 });
