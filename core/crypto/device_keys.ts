@@ -13,6 +13,7 @@ import { type KeychainAccess, newestKeychainEpoch, readKeychain } from "./keycha
 import { type FleetKeys, fleetKeysOf } from "./fleet_keys.ts";
 import { isNamespaceSealed } from "./namespace_sealing.ts";
 import { fileUnderStore } from "../state/store_filing.ts";
+import { blake3Hex } from "../hashing/blake3.ts";
 import { TcfsError } from "../errors.ts";
 
 /** Who is asking: this device, and where its age identity lives. */
@@ -50,9 +51,28 @@ export async function deviceKeychainAccess(
   const seenKey = fileUnderStore(store.location, "key_epoch");
   const seen = Number(state?.getMeta(seenKey) ?? 0);
   const access = await readKeychain(store, own.identity, seen);
-  if (access.state === "approved" && access.stored.keychain.epoch > seen) {
-    state?.setMeta(seenKey, String(access.stored.keychain.epoch));
+  if (access.state !== "approved") return access;
+  const { keychain } = access.stored;
+  // A keychain rewritten in place (approvals do that) must keep every key this device has met:
+  // whoever holds an old epoch's key could otherwise replace a newer epoch's key with their own.
+  for (const [epoch, key] of Object.entries(keychain.keys)) {
+    const printKey = fileUnderStore(store.location, `key_print:${epoch}`);
+    const print = await blake3Hex(new TextEncoder().encode(`tcfs key print ${key}`));
+    const known = state?.getMeta(printKey);
+    if (known !== undefined && known !== print) {
+      throw new TcfsError(
+        `the fleet keychain holds a different key for epoch ${epoch} than this device used`,
+        {
+          kind: "keychain_invalid",
+          hint: "someone replaced tcfs-meta/keys/ objects (a revoked device that still has the " +
+            "bucket keys?); nothing was sealed with it. Rotate the bucket keys, restore " +
+            "tcfs-meta/keys/ from a backup, and tell the fleet's owner",
+        },
+      );
+    }
+    if (known === undefined) state?.setMeta(printKey, print);
   }
+  if (keychain.epoch > seen) state?.setMeta(seenKey, String(keychain.epoch));
   return access;
 }
 

@@ -118,3 +118,28 @@ Deno.test("a store cannot roll a device back to an older epoch or to plaintext",
     await tmp.remove();
   }
 });
+
+Deno.test("a keychain rewritten in place with another key for a known epoch is refused", async () => {
+  const tmp = await makeScopedTempDir("tcfs-keychain-replaced-");
+  const store = createMemoryStore();
+  const a = await testDevice();
+  const ageKeyFile = join(tmp.path, "keys.txt");
+  await Deno.writeTextFile(ageKeyFile, `${a.identity}\n`, { mode: 0o600 });
+  const holder = { id: a.id, name: "alpha", ageKeyFile };
+  const state = await StateDb.open(join(tmp.path, "state.db"));
+  try {
+    const first = firstKeychain(a.id, a.recipient, undefined);
+    await writeKeychain(store, first);
+    const second = nextEpoch(first, a.id, () => true);
+    await writeKeychain(store, second);
+    assert.equal((await deviceKeychainAccess(store, state, holder)).state, "approved");
+    // A revoked device knows epoch 1's key, so it can make an epoch 2 that extends epoch 1.
+    const replaced = nextEpoch(first, crypto.randomUUID(), () => true);
+    store.objects.delete(keychainKey(2));
+    assert.equal(await writeKeychain(store, replaced), true);
+    await assert.rejects(deviceKeychainAccess(store, state, holder), kindOf("keychain_invalid"));
+  } finally {
+    state.close();
+    await tmp.remove();
+  }
+});
