@@ -8,6 +8,9 @@ import { loadOrCreateAgeKey } from "../../../core/device/device_age_key.ts";
 import type { KeyHolder } from "../../../core/crypto/device_keys.ts";
 import { namespaceKeys } from "../../../core/crypto/device_keys.ts";
 import { encryptNamespace } from "../../../core/crypto/namespace_encryption.ts";
+import { rekeyNamespace } from "../../../core/crypto/fleet_rekey.ts";
+import { sealedEpoch } from "../../../core/crypto/sealed_object.ts";
+import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 import { historyUnder } from "../../../core/history/path_history.ts";
 import { CHUNK_FORMAT_SEALED, decodeChunk } from "../../../core/chunking/chunk_codec.ts";
 import { PACKS_PREFIX } from "../../../core/remote/remote_keys.ts";
@@ -134,3 +137,112 @@ Deno.test("store encrypt seals a plaintext namespace's journal, keeps its histor
   );
   await tmp.remove();
 });
+
+Deno.test("a plaintext writer racing store encrypt lands before the floor or is refused, and its retry is sealed", async () => {
+  const tmp = await makeScopedTempDir("tcfs-encrypt-race-");
+  const store = createMemoryStore();
+  const { a, b } = await plaintextFleet(tmp.path, store);
+  using _a = a;
+  using _b = b;
+  const holder = await holderOf(a, tmp.path);
+  // Beta's context was made before the marker: it pushes in plaintext while alpha seals.
+  await Deno.writeFile(join(b.root, "race-one.txt"), content(5));
+  const [sealed, racing] = await Promise.allSettled([
+    encryptNamespace(a.ctx, { rewrite: false, minAgeMs: 0, holder }),
+    b.pushAll(),
+  ]);
+  assert.equal(sealed.status, "fulfilled");
+  const refused = racing.status === "rejected" ||
+    (racing.status === "fulfilled" && racing.value.failures.length > 0);
+  // Beta is approved now (alpha shares its keys) and pushes again: sealed, and nothing lost.
+  b.ctx.keys = await namespaceKeys(store, a.ctx.state, "default", holder);
+  if (refused) {
+    const retry = await b.pushAll();
+    assert.deepEqual(retry.failures, []);
+  }
+  await Deno.writeFile(join(b.root, "race-two.txt"), content(6));
+  assert.deepEqual((await b.pushAll()).failures, []);
+  await assertNothingKnown(store, "ns/");
+  using c = await openSyncDevice(tmp.path, "gamma", store);
+  c.ctx.keys = b.ctx.keys;
+  assert.deepEqual((await c.pullAll()).failures, []);
+  assert.deepEqual(await Deno.readFile(join(c.root, "race-one.txt")), content(5));
+  assert.deepEqual(await Deno.readFile(join(c.root, "race-two.txt")), content(6));
+  await tmp.remove();
+});
+
+Deno.test("a segment a plaintext writer landed after the marker is sealed by store encrypt", async () => {
+  const tmp = await makeScopedTempDir("tcfs-encrypt-late-");
+  const store = createMemoryStore();
+  const { a, b } = await plaintextFleet(tmp.path, store);
+  using _a = a;
+  using _b = b;
+  const holder = await holderOf(a, tmp.path);
+  // The marker goes first; a writer that looked just before it lands its segment in the wait.
+  const marked = store.putConditional.bind(store);
+  store.putConditional = async (key, body, condition) => {
+    const done = await marked(key, body, condition);
+    if (key.endsWith("/encryption.json")) {
+      store.putConditional = marked;
+      await store.delete(key);
+      await Deno.writeFile(join(b.root, "late.txt"), content(7));
+      assert.deepEqual((await b.pushAll()).failures, []);
+      await marked(key, body, condition);
+    }
+    return done;
+  };
+  await encryptNamespace(a.ctx, { rewrite: false, minAgeMs: 0, holder });
+  await assertNothingKnown(store, "ns/");
+  using c = await openSyncDevice(tmp.path, "gamma", store);
+  c.ctx.keys = await namespaceKeys(store, a.ctx.state, "default", holder);
+  assert.deepEqual((await c.pullAll()).failures, []);
+  assert.deepEqual(await Deno.readFile(join(c.root, "late.txt")), content(7));
+  await tmp.remove();
+});
+
+Deno.test("store rekey reseals journal and packs with a new epoch that the old keychain cannot open", async () => {
+  const tmp = await makeScopedTempDir("tcfs-rekey-");
+  const store = createMemoryStore();
+  const { a, b } = await plaintextFleet(tmp.path, store);
+  using _a = a;
+  using _b = b;
+  const holder = await holderOf(a, tmp.path);
+  await encryptNamespace(a.ctx, { rewrite: false, minAgeMs: 0, holder });
+  const oldKeys = (await namespaceKeys(store, a.ctx.state, "default", holder))!;
+  a.ctx.keys = oldKeys;
+  await Deno.writeFile(join(a.root, "small-name.txt"), content(8));
+  await a.pullAll();
+  await Deno.writeFile(join(a.root, "after-seal.txt"), content(9));
+  assert.deepEqual((await a.pushAll()).failures, []);
+
+  const report = await rekeyNamespace(a.ctx, holder, { minAgeMs: 0 });
+  assert.equal(report.from_epoch, 1);
+  assert.equal(report.epoch, 2);
+  assert.ok(report.reseal.packs.rewritten > 0);
+  assert.equal(report.reseal.packs.left, 0);
+  // Every journal object and pack is sealed with epoch 2 now.
+  for (const [key, body] of store.objects) {
+    if (!key.startsWith(PACKS_PREFIX) && !key.includes("/j/") && !key.includes("/cp/")) continue;
+    assert.equal(sealedEpoch(body), 2, `${key} is sealed with epoch 2`);
+  }
+  // A device holding only epoch 1 (a revoked one's keychain) opens nothing.
+  using old = await openSyncDevice(tmp.path, "old", store);
+  old.ctx.keys = { ...oldKeys, epoch: 1, sealKey: (e) => e === 1 ? oldKeys.sealKey(1) : undefined };
+  await assert.rejects(catchUpOrThrow(old), /epoch 2/);
+  // An approved device pulls everything, and the history is whole.
+  using c = await openSyncDevice(tmp.path, "gamma", store);
+  c.ctx.keys = await namespaceKeys(store, a.ctx.state, "default", holder);
+  assert.equal(c.ctx.keys!.epoch, 2);
+  assert.deepEqual((await c.pullAll()).failures, []);
+  assert.deepEqual(await Deno.readFile(join(c.root, "after-seal.txt")), content(9));
+  assert.deepEqual(
+    (await historyUnder(c.ctx, "")).map((p) => [p.path, p.entries.length]),
+    [["after-seal.txt", 1], ["plans-folder/merger-notes.txt", 2], ["small-name.txt", 1]],
+  );
+  await tmp.remove();
+});
+
+async function catchUpOrThrow(device: SyncDevice): Promise<void> {
+  const unreadable = await catchUp(device.ctx);
+  if (unreadable.length > 0) throw unreadable[0];
+}
