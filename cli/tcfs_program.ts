@@ -14,6 +14,7 @@ import { logCommand } from "./commands/log_command.ts";
 import { restoreCommand } from "./commands/restore_command.ts";
 import { checkCommand } from "./commands/check_command.ts";
 import { gcCommand } from "./commands/gc_command.ts";
+import { storeCommand } from "./commands/store_command.ts";
 import { syncStatusCommand } from "./commands/sync_status_command.ts";
 import { configCommand } from "./commands/config_command.ts";
 import { versionCommand } from "./commands/version_command.ts";
@@ -54,6 +55,7 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       syncStatusCommand(),
       checkCommand(),
       gcCommand(),
+      storeCommand(),
       statusCommand(),
       conflictsCommand(),
       resolveConflictCommand(),

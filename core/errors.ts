@@ -105,6 +105,7 @@ export const TCFS_ERROR_KINDS = [
   "sealed_damaged",
   "keychain_invalid",
   "keychain_rollback",
+  "not_encrypted",
   "recovery_failed",
   // The store.
   "invalid_key",

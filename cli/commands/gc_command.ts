@@ -93,7 +93,8 @@ Examples:
     });
 }
 
-function minAgeOption(text: string): number {
+/** The `--min-age` option's duration in ms. */
+export function minAgeOption(text: string): number {
   const ms = parseDuration(text);
   if (ms !== undefined) return ms;
   throw new TcfsError(`--min-age ${JSON.stringify(text)} is not a duration`, {

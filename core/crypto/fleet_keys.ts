@@ -18,6 +18,13 @@ export interface FleetKeys {
   sealKey(epoch: number): CryptoKey | undefined;
   /** 32 bytes: chunk ids are BLAKE3 keyed with this, so the store cannot test for known content. */
   readonly idKey: Uint8Array;
+  /**
+   * Also accept plaintext journal objects. Set only while `tcfs store encrypt` folds a namespace
+   * that was plaintext until now (`namespace_resealing.ts`); anywhere else a plaintext journal
+   * object in a sealed namespace is refused, since whoever can write to the bucket could have
+   * put it there.
+   */
+  readonly readsPlaintext?: boolean;
 }
 
 /** Context string of the chunk-id key's derivation: changing it changes every id. */

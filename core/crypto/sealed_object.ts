@@ -9,7 +9,7 @@
 
 import { CHUNK_FORMAT_SEALED } from "../chunking/chunk_codec.ts";
 import type { FleetKeys } from "./fleet_keys.ts";
-import { openBytes, sealBytes, type SealedPlace } from "./sealed_box.ts";
+import { boxEpoch, openBytes, sealBytes, SEALED_OVERHEAD, type SealedPlace } from "./sealed_box.ts";
 import { TcfsError } from "../errors.ts";
 
 /**
@@ -57,6 +57,23 @@ export async function sealStored(
 export function isSealed(stored: Uint8Array): boolean {
   return stored[0] === CHUNK_FORMAT_SEALED;
 }
+
+/**
+ * The key epoch `stored` is sealed with: 0 when it is plaintext, `undefined` when it is too
+ * short to be a sealed object. The first {@linkcode SEALED_HEAD_BYTES} bytes are enough.
+ *
+ * @example
+ * ```ts
+ * const head = await store.getRange(key, offset, SEALED_HEAD_BYTES);
+ * if (sealedEpoch(head) !== keys.epoch) outdated.push(key);
+ * ```
+ */
+export function sealedEpoch(stored: Uint8Array): number | undefined {
+  return isSealed(stored) ? boxEpoch(stored.subarray(1)) : 0;
+}
+
+/** How many leading bytes of a stored object {@linkcode sealedEpoch} reads. */
+export const SEALED_HEAD_BYTES = 1 + SEALED_OVERHEAD;
 
 /**
  * The plaintext stored form inside a sealed object; `stored` itself when it is not sealed.

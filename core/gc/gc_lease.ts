@@ -165,6 +165,50 @@ export async function takeGcLease(
   });
 }
 
+/**
+ * Runs `work` holding the store's gc lease, and releases it after. `work` calls `stillOurs`
+ * before each stage that writes or deletes: it renews the lease, or throws once it is lost.
+ * `command` names what to run again in messages (`tcfs gc`, `tcfs store encrypt`).
+ *
+ * @throws {TcfsError} `gc_lease_held` when another device holds the lease, or lost it mid-run.
+ *
+ * @example
+ * ```ts
+ * await withGcLease(store, device, 30 * 60_000, "tcfs gc", async (stillOurs) => {
+ *   await stillOurs();
+ *   await deleteBatch();
+ * });
+ * ```
+ */
+export async function withGcLease<T>(
+  store: ObjectStore,
+  device: GcLeaseDevice,
+  ttlMs: number,
+  command: string,
+  work: (stillOurs: () => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const lease = await takeGcLease(store, device, ttlMs);
+  if ("heldBy" in lease) {
+    throw new TcfsError(`another gc is running: the lease is ${lease.message}`, {
+      kind: "gc_lease_held",
+      hint: `wait for it to finish (or for its lease to expire), then run ${command} again`,
+    });
+  }
+  const stillOurs = async () => {
+    if (!lease.stillHeld() || !await lease.renew()) {
+      throw new TcfsError(`${command} lost the gc lease mid-run and stopped before deleting more`, {
+        kind: "gc_lease_held",
+        hint: `another device took the lease (this run was too slow?); run ${command} again`,
+      });
+    }
+  };
+  try {
+    return await work(stillOurs);
+  } finally {
+    await lease.release();
+  }
+}
+
 /** The lease this process took, as {@linkcode takeGcLease} hands it out. */
 function heldLease(
   store: ObjectStore,

@@ -17,8 +17,7 @@
 
 import type { SyncContext } from "../sync/sync_context.ts";
 import type { RetentionPolicy } from "../history/retention_policy.ts";
-import { TcfsError } from "../errors.ts";
-import { takeGcLease } from "./gc_lease.ts";
+import { withGcLease } from "./gc_lease.ts";
 import { pruneHistory, writeFloor } from "./history_pruning.ts";
 import {
   addReferences,
@@ -79,83 +78,72 @@ const LEASE_MS = 30 * 60_000;
  */
 export async function runGc(ctx: SyncContext, options: GcOptions): Promise<GcReport> {
   const dryRun = options.dryRun ?? false;
-  const lease = await takeGcLease(ctx.store, ctx.device, options.leaseMs ?? LEASE_MS);
-  if ("heldBy" in lease) {
-    throw new TcfsError(`another gc is running: the lease is ${lease.message}`, {
-      kind: "gc_lease_held",
-      hint: "wait for it to finish (or for its lease to expire), then run tcfs gc again",
-    });
-  }
-  const stillOurs = async () => {
-    if (!lease.stillHeld() || !await lease.renew()) {
-      throw new TcfsError("gc lost its lease mid-run and stopped before deleting more", {
-        kind: "gc_lease_held",
-        hint: "another device took the lease (this run was too slow?); run tcfs gc again",
+  return await withGcLease(
+    ctx.store,
+    ctx.device,
+    options.leaseMs ?? LEASE_MS,
+    "tcfs gc",
+    async (stillOurs) => {
+      const scanStart = new Date();
+      // Listed before the scan: an object uploaded after it is no candidate this run.
+      const sizes = await contentObjectSizes(ctx.store);
+      const pruned = await pruneHistory(ctx, options.policy, scanStart);
+      const refs = emptyReferences();
+      const problems = await scanReferences(ctx.store, ctx.keys, refs, {
+        namespace: ctx.namespace,
+        cursors: pruned.cursors,
       });
-    }
-  };
-  try {
-    const scanStart = new Date();
-    // Listed before the scan: an object uploaded after it is no candidate this run.
-    const sizes = await contentObjectSizes(ctx.store);
-    const pruned = await pruneHistory(ctx, options.policy, scanStart);
-    const refs = emptyReferences();
-    const problems = await scanReferences(ctx.store, ctx.keys, refs, {
-      namespace: ctx.namespace,
-      cursors: pruned.cursors,
-    });
-    problems.push(...pruned.unreadable.map((err) => ({ key: "", why: err.message })));
-    for (const version of pruned.kept) addReferences(refs, version, false);
-    const report: GcReport = {
-      namespace: ctx.namespace,
-      dry_run: dryRun,
-      versions: {
-        before: pruned.before,
-        kept: pruned.kept.length,
-        dropped: pruned.before - pruned.kept.length,
-      },
-      journal_objects_deleted: 0,
-      repacked: { packs: 0, bytes_before: 0, bytes_after: 0 },
-      objects: undefined,
-      problems,
-    };
-    const candidates = problems.length === 0 ? repackCandidates(refs, sizes) : [];
-    if (dryRun) {
-      report.repacked.packs = candidates.length;
-      report.repacked.bytes_before = candidates.reduce((n, k) => n + (sizes.get(k) ?? 0), 0);
-    } else if (candidates.length > 0) {
-      await stillOurs();
-      const moved = await repack(ctx.store, ctx.keys, candidates, refs, pruned.kept, sizes);
-      report.repacked = {
-        packs: moved.packs,
-        bytes_before: moved.bytesBefore,
-        bytes_after: moved.bytesAfter,
+      problems.push(...pruned.unreadable.map((err) => ({ key: "", why: err.message })));
+      for (const version of pruned.kept) addReferences(refs, version, false);
+      const report: GcReport = {
+        namespace: ctx.namespace,
+        dry_run: dryRun,
+        versions: {
+          before: pruned.before,
+          kept: pruned.kept.length,
+          dropped: pruned.before - pruned.kept.length,
+        },
+        journal_objects_deleted: 0,
+        repacked: { packs: 0, bytes_before: 0, bytes_after: 0 },
+        objects: undefined,
+        problems,
       };
-    }
-    const behind = coveredBy(pruned.cursors) - floorCovered(await checkpointKeys(ctx));
-    const floorDue = report.versions.dropped > 0 || report.repacked.packs > 0 ||
-      behind >= CHECKPOINT_EVERY_SEGMENTS;
-    if (!dryRun && floorDue) {
-      await stillOurs();
-      const floor = await writeFloor(ctx, pruned, options.policy);
-      report.floor = floor.key;
-      report.journal_objects_deleted = floor.deleted;
-    }
-    if (problems.length === 0) {
-      if (!dryRun) await stillOurs();
-      forgetCondemnedViews();
-      report.objects = await sweepObjects(ctx.store, refs, sizes, {
-        scanStart,
-        minAgeMs: options.minAgeMs,
-        device: ctx.device.id,
-        dryRun,
-        log: (key, why) => ctx.log?.("warning", `gc skips ${key}: ${why}`),
-      });
-    }
-    return report;
-  } finally {
-    await lease.release();
-  }
+      const candidates = problems.length === 0 ? repackCandidates(refs, sizes) : [];
+      if (dryRun) {
+        report.repacked.packs = candidates.length;
+        report.repacked.bytes_before = candidates.reduce((n, k) => n + (sizes.get(k) ?? 0), 0);
+      } else if (candidates.length > 0) {
+        await stillOurs();
+        const moved = await repack(ctx.store, ctx.keys, candidates, refs, pruned.kept, sizes);
+        report.repacked = {
+          packs: moved.packs,
+          bytes_before: moved.bytesBefore,
+          bytes_after: moved.bytesAfter,
+        };
+      }
+      const behind = coveredBy(pruned.cursors) - floorCovered(await checkpointKeys(ctx));
+      const floorDue = report.versions.dropped > 0 || report.repacked.packs > 0 ||
+        behind >= CHECKPOINT_EVERY_SEGMENTS;
+      if (!dryRun && floorDue) {
+        await stillOurs();
+        const floor = await writeFloor(ctx, pruned, options.policy);
+        report.floor = floor.key;
+        report.journal_objects_deleted = floor.deleted;
+      }
+      if (problems.length === 0) {
+        if (!dryRun) await stillOurs();
+        forgetCondemnedViews();
+        report.objects = await sweepObjects(ctx.store, refs, sizes, {
+          scanStart,
+          minAgeMs: options.minAgeMs,
+          device: ctx.device.id,
+          dryRun,
+          log: (key, why) => ctx.log?.("warning", `gc skips ${key}: ${why}`),
+        });
+      }
+      return report;
+    },
+  );
 }
 
 function floorCovered(keys: readonly string[]): number {

@@ -28,6 +28,16 @@ export interface RetentionCandidate {
   version: { written_at: string };
 }
 
+/**
+ * The policy that keeps every version: what `tcfs store encrypt` and `tcfs store rekey` apply
+ * when they write a namespace's floor anew, sealed.
+ */
+export const KEEP_EVERY_VERSION: RetentionPolicy = {
+  keepDays: 0,
+  keepLast: Number.MAX_SAFE_INTEGER,
+  staggered: false,
+};
+
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
