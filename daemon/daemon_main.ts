@@ -9,6 +9,7 @@
  */
 
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
+import { newestKeychainEpoch } from "../core/crypto/keychain_store.ts";
 import { resolve } from "node:path";
 import type { LogFormat, LogLevel, TcfsConfig } from "../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
@@ -139,13 +140,6 @@ async function serve(
   let live = await loadLiveSetup(firstSetup, stopping.signal, log);
   const state = await StateDb.open(live.setup.config.paths.stateDb);
   const natsUrl = () => configuredNatsUrl(live.setup.config, live.credentials);
-  const bus = createEventBus({
-    natsUrl: natsUrl(),
-    nats: live.setup.config.nats,
-    deviceId: live.device.id,
-    state,
-    log,
-  });
   const probe = createStorageProbe(() => live.store);
   const presence = startFleetPresence({
     store: () => live.store,
@@ -157,6 +151,15 @@ async function serve(
         name: live.device.name,
         ageKeyFile: live.setup.config.paths.ageKeyFile,
       }),
+    newestEpoch: () => newestKeychainEpoch(live.store),
+    log,
+  });
+  const bus = createEventBus({
+    natsUrl: natsUrl(),
+    nats: live.setup.config.nats,
+    deviceId: live.device.id,
+    state,
+    keys: { current: () => presence.keys(), refresh: () => presence.refreshKeys() },
     log,
   });
   const metrics = createDaemonMetrics({
@@ -221,6 +224,7 @@ async function serve(
       natsConnected: () => bus.status().state === "connected",
       reporting,
       log,
+      beforeStep: async () => void await presence.currentKeys(),
     });
   };
   let loop = makeLoop(live.setup.config);
@@ -298,6 +302,7 @@ async function serve(
     reporting,
     feed,
     gc,
+    encryption: () => presence.encryption(),
     context,
     exclusive,
     reload,
@@ -338,6 +343,7 @@ async function serve(
     }
     return Promise.resolve();
   });
+  bus.onHint(() => loop?.pollSoon());
   keepStoreReady(live, stopping.signal, log);
   const stateDb = live.setup.config.paths.stateDb;
   const noteInstance = () =>
