@@ -79,6 +79,8 @@ const HARD_EXIT_MS = 9_500;
 const STORE_RETRY_MS = 5_000;
 /** How often the daemon records its installation for `tcfs doctor`'s clone check. */
 const INSTANCE_REFRESH_MS = 6 * 3600_000;
+/** Events naming a newer key epoch have the keychains read at most this often. */
+const EVENT_KEYS_READ_MS = 10_000;
 /** A replaced store stays open this long for requests that began before a reload. */
 const OLD_STORE_GRACE_MS = 60_000;
 
@@ -154,12 +156,23 @@ async function serve(
     newestEpoch: () => newestKeychainEpoch(live.store),
     log,
   });
+  let eventKeysReadAt = 0;
   const bus = createEventBus({
     natsUrl: natsUrl(),
     nats: live.setup.config.nats,
     deviceId: live.device.id,
     state,
-    keys: { current: () => presence.keys(), refresh: () => presence.refreshKeys() },
+    keys: {
+      current: () => presence.keys(),
+      refresh: () => {
+        // A revoked device meets a newer epoch in every event: not a keychain read for each.
+        if (Date.now() - eventKeysReadAt < EVENT_KEYS_READ_MS) {
+          return Promise.resolve(presence.keys());
+        }
+        eventKeysReadAt = Date.now();
+        return presence.refreshKeys();
+      },
+    },
     log,
   });
   const metrics = createDaemonMetrics({
