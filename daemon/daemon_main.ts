@@ -164,6 +164,7 @@ async function serve(
     state,
     keys: {
       current: () => presence.keys(),
+      known: () => presence.keysRead(),
       refresh: () => {
         // A revoked device meets a newer epoch in every event: not a keychain read for each.
         if (Date.now() - eventKeysReadAt < EVENT_KEYS_READ_MS) {

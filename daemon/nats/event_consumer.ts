@@ -21,6 +21,8 @@ export type StateEventHandler = (event: StateEvent) => Promise<void>;
 export interface EventKeys {
   /** The keys held now; undefined in a plaintext fleet or when not approved. */
   current(): FleetKeys | undefined;
+  /** Whether the keys were read yet: until then no event leaves, lest it leave unsealed. */
+  known(): boolean;
   /** Reads the keychains again (an event named a newer epoch) and returns the keys then held. */
   refresh(): Promise<FleetKeys | undefined>;
 }

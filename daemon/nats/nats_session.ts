@@ -66,6 +66,9 @@ export interface NatsSession {
   close(drainMs: number): Promise<void>;
 }
 
+/** How often the publisher looks again whether the fleet keys were read. */
+const KEYS_WAIT_MS = 200;
+
 /** Timeout of the connection handshake and of JetStream API requests. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
@@ -146,6 +149,10 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
     while (!nc.isClosed() && !stopped) {
       if (!linkUp || (streamReady && outbox.depth() === 0)) {
         await work.wait();
+        continue;
+      }
+      if (options.keys && !options.keys.known()) {
+        await work.wait(KEYS_WAIT_MS);
         continue;
       }
       try {

@@ -25,6 +25,7 @@ function heldKeys(
   const held = {
     refreshes: 0,
     current: () => keys,
+    known: () => true,
     refresh() {
       held.refreshes++;
       keys = newer ?? keys;
