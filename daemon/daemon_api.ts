@@ -36,7 +36,12 @@ import { unsafePathReason } from "../core/paths/remote_path.ts";
 import { tcfsVersion } from "../core/version.ts";
 import type { EventBus } from "./nats/event_bus.ts";
 import type { ControlHandlers } from "./api/control_server.ts";
-import type { ConflictEntry, ReloadResponse, StatusResponse } from "./api/api_types.ts";
+import type {
+  ConflictEntry,
+  EncryptionStatus,
+  ReloadResponse,
+  StatusResponse,
+} from "./api/api_types.ts";
 import type { ActivityFeed } from "./activity_feed.ts";
 import type { StorageProbe } from "./storage_probe.ts";
 import type { SyncLoop } from "./sync/sync_loop.ts";
@@ -63,6 +68,8 @@ export interface DaemonHost {
   reporting: TransferReporting;
   feed: ActivityFeed;
   gc: ScheduledGc;
+  /** The configured namespace's encryption, as this device holds it. */
+  encryption(): EncryptionStatus;
   /** A sync context on the current store, for `namespace` (the configured one by default). */
   context(namespace?: string): SyncContext;
   /** Runs `operation` between the sync loop's steps (at once when there is no loop). */
@@ -253,6 +260,7 @@ async function status(host: DaemonHost): Promise<StatusResponse> {
       poll_interval_secs: config.sync.pollIntervalSecs,
       roots: loop ? [loop.status()] : [],
     },
+    encryption: host.encryption(),
     gc: host.gc.status(),
     config_file: config.file.path,
     socket: config.daemon.socket,

@@ -9,6 +9,7 @@
  */
 
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
+import { newestKeychainEpoch } from "../core/crypto/keychain_store.ts";
 import { resolve } from "node:path";
 import type { LogFormat, LogLevel, TcfsConfig } from "../core/config/config_schema.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
@@ -78,6 +79,8 @@ const HARD_EXIT_MS = 9_500;
 const STORE_RETRY_MS = 5_000;
 /** How often the daemon records its installation for `tcfs doctor`'s clone check. */
 const INSTANCE_REFRESH_MS = 6 * 3600_000;
+/** Events naming a newer key epoch have the keychains read at most this often. */
+const EVENT_KEYS_READ_MS = 10_000;
 /** A replaced store stays open this long for requests that began before a reload. */
 const OLD_STORE_GRACE_MS = 60_000;
 
@@ -139,13 +142,6 @@ async function serve(
   let live = await loadLiveSetup(firstSetup, stopping.signal, log);
   const state = await StateDb.open(live.setup.config.paths.stateDb);
   const natsUrl = () => configuredNatsUrl(live.setup.config, live.credentials);
-  const bus = createEventBus({
-    natsUrl: natsUrl(),
-    nats: live.setup.config.nats,
-    deviceId: live.device.id,
-    state,
-    log,
-  });
   const probe = createStorageProbe(() => live.store);
   const presence = startFleetPresence({
     store: () => live.store,
@@ -157,6 +153,27 @@ async function serve(
         name: live.device.name,
         ageKeyFile: live.setup.config.paths.ageKeyFile,
       }),
+    newestEpoch: () => newestKeychainEpoch(live.store),
+    log,
+  });
+  let eventKeysReadAt = 0;
+  const bus = createEventBus({
+    natsUrl: natsUrl(),
+    nats: live.setup.config.nats,
+    deviceId: live.device.id,
+    state,
+    keys: {
+      current: () => presence.keys(),
+      known: () => presence.keysRead(),
+      refresh: () => {
+        // A revoked device meets a newer epoch in every event: not a keychain read for each.
+        if (Date.now() - eventKeysReadAt < EVENT_KEYS_READ_MS) {
+          return Promise.resolve(presence.keys());
+        }
+        eventKeysReadAt = Date.now();
+        return presence.refreshKeys();
+      },
+    },
     log,
   });
   const metrics = createDaemonMetrics({
@@ -221,6 +238,7 @@ async function serve(
       natsConnected: () => bus.status().state === "connected",
       reporting,
       log,
+      beforeStep: async () => void await presence.currentKeys(),
     });
   };
   let loop = makeLoop(live.setup.config);
@@ -298,6 +316,7 @@ async function serve(
     reporting,
     feed,
     gc,
+    encryption: () => presence.encryption(),
     context,
     exclusive,
     reload,
@@ -338,6 +357,7 @@ async function serve(
     }
     return Promise.resolve();
   });
+  bus.onHint(() => loop?.pollSoon());
   keepStoreReady(live, stopping.signal, log);
   const stateDb = live.setup.config.paths.stateDb;
   const noteInstance = () =>

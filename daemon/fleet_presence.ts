@@ -8,11 +8,12 @@
  * @module
  */
 
-import { describeError } from "../core/errors.ts";
+import { describeError, TcfsError } from "../core/errors.ts";
 import { revokedDevices, touchLastSeen } from "../core/device/device_registry.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import type { DaemonLog } from "./daemon_log.ts";
 import type { FleetKeys } from "../core/crypto/fleet_keys.ts";
+import type { EncryptionStatus } from "./api/api_types.ts";
 
 /** How often `last_seen` is refreshed. */
 const LAST_SEEN_EVERY_MS = 3_600_000;
@@ -27,6 +28,8 @@ export interface FleetPresenceOptions {
   checkEveryMs(): number;
   /** The keys of the configured namespace (`namespaceKeys`): undefined when it is plaintext. */
   loadKeys(): Promise<FleetKeys | undefined>;
+  /** The newest key epoch in the store (`newestKeychainEpoch`): one listing, no decryption. */
+  newestEpoch(): Promise<number | undefined>;
   log: DaemonLog;
 }
 
@@ -36,8 +39,28 @@ export interface FleetPresence {
   revoked(): ReadonlyMap<string, string>;
   /** The configured namespace's keys, as last read; undefined when plaintext or not approved. */
   keys(): FleetKeys | undefined;
-  /** Reads the keys again now (a box named an epoch newer than the keys held). */
-  refreshKeys(): Promise<void>;
+  /**
+   * Why the last reading of the keys failed (`not_approved` for a device not let in yet, the
+   * store unreachable…); undefined once one succeeded. The keys last read stay in use.
+   */
+  keysFailure(): unknown;
+  /** Whether the keys were read at least once (or failed to be). */
+  keysRead(): boolean;
+  /**
+   * Reads the keys again now (a box named an epoch newer than the keys held, a device waits
+   * to be approved) and returns them. Calls made while a reading runs share it.
+   */
+  refreshKeys(): Promise<FleetKeys | undefined>;
+  /**
+   * The keys to write with now: read again when the store holds a newer epoch than the keys
+   * held (a revocation elsewhere must not wait for the next check to take effect), or when
+   * none are held yet. Undefined for a plaintext namespace.
+   *
+   * @throws the reading's failure (`not_approved`…) when no keys are held.
+   */
+  currentKeys(): Promise<FleetKeys | undefined>;
+  /** What `tcfs status` says about the configured namespace's encryption. */
+  encryption(): EncryptionStatus;
   /** Settles once the first reading is done (or has failed). */
   ready: Promise<void>;
   stop(): void;
@@ -49,7 +72,9 @@ export interface FleetPresence {
  *
  * @example
  * ```ts
- * const presence = startFleetPresence({ store, deviceId, checkEveryMs: () => 30_000, loadKeys, log });
+ * const presence = startFleetPresence({
+ *   store, deviceId, checkEveryMs: () => 30_000, loadKeys, newestEpoch, log,
+ * });
  * await presence.ready;
  * const ctx = { ...base, revoked: presence.revoked() };
  * ```
@@ -57,23 +82,36 @@ export interface FleetPresence {
 export function startFleetPresence(options: FleetPresenceOptions): FleetPresence {
   let revoked: ReadonlyMap<string, string> = new Map();
   let keys: FleetKeys | undefined;
+  let keysFailure: unknown;
+  let keysRead = false;
   let keysProblem = "";
+  let reading: Promise<FleetKeys | undefined> | undefined;
   let announcedRevocation = false;
   let stopped = false;
   let lastSeenAt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const refreshKeys = async () => {
+  const readKeys = async () => {
     try {
-      keys = await options.loadKeys();
+      const next = await options.loadKeys();
+      if (next && next.epoch !== keys?.epoch) {
+        options.log("info", `holding the fleet keys up to epoch ${next.epoch}`);
+      }
+      keys = next;
+      keysFailure = undefined;
       keysProblem = "";
     } catch (err) {
+      keysFailure = err;
       // Said once per new problem: an unapproved device would otherwise repeat it every poll.
       const problem = describeError(err);
       if (problem !== keysProblem) options.log("error", problem);
       keysProblem = problem;
+    } finally {
+      keysRead = true;
     }
+    return keys;
   };
+  const refreshKeys = () => reading ??= readKeys().finally(() => reading = undefined);
   const check = async () => {
     await refreshKeys();
     try {
@@ -107,7 +145,24 @@ export function startFleetPresence(options: FleetPresenceOptions): FleetPresence
   return {
     revoked: () => revoked,
     keys: () => keys,
+    keysFailure: () => keysFailure,
+    keysRead: () => keysRead,
     refreshKeys,
+    async currentKeys() {
+      if (!keysRead || keysFailure !== undefined) await refreshKeys();
+      else if (keys && (await options.newestEpoch() ?? 0) > keys.epoch) await refreshKeys();
+      if (!keys && keysFailure !== undefined) throw keysFailure;
+      return keys;
+    },
+    encryption() {
+      const epoch = keys ? { key_epoch: keys.epoch } : {};
+      if (keysFailure instanceof TcfsError && keysFailure.kind === "not_approved") {
+        return { state: "not_approved", ...epoch, error: describeError(keysFailure) };
+      }
+      if (keys) return { state: "on", ...epoch };
+      if (keysFailure !== undefined) return { state: "unknown", error: describeError(keysFailure) };
+      return { state: keysRead ? "off" : "unknown" };
+    },
     ready,
     stop() {
       stopped = true;

@@ -16,7 +16,7 @@ import {
   resolveConfiguredCredentials,
 } from "../../core/runtime/device_setup.ts";
 import { tcfsVersion } from "../../core/version.ts";
-import type { GcStatus, StatusResponse } from "../../daemon/api/api_types.ts";
+import type { EncryptionStatus, GcStatus, StatusResponse } from "../../daemon/api/api_types.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { runningDaemon } from "../daemon_connection.ts";
 import { formatBytes, formatTable, JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
@@ -136,11 +136,27 @@ function describeRunning(s: StatusResponse): string {
       ["conflicts", `mode ${s.sync.conflict_mode}, ${s.sync.pending_conflicts} pending`],
       ...roots,
       ["namespace", s.sync.namespace],
+      ["encryption", describeEncryption(s.encryption, s.device.name)],
       ["gc", describeGc(s.gc)],
       ["socket", s.socket],
       ["metrics", s.metrics_addr ? `http://${s.metrics_addr}/metrics` : "off"],
     ]),
   ].join("\n");
+}
+
+function describeEncryption(e: EncryptionStatus, device: string): string {
+  const epoch = e.key_epoch === undefined ? "" : ` (key epoch ${e.key_epoch})`;
+  switch (e.state) {
+    case "off":
+      return "off: the namespace is plaintext";
+    case "on":
+      return `on${epoch}`;
+    case "not_approved":
+      return `NOT APPROVED${epoch}: nothing syncs until \`tcfs device approve ${device}\` ` +
+        `runs on an approved device (${e.error?.split("\n")[0]})`;
+    case "unknown":
+      return `unknown${e.error ? ` (${e.error.split("\n")[0]})` : ": not read yet"}`;
+  }
 }
 
 function describeGc(gc: GcStatus): string {

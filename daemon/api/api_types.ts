@@ -52,6 +52,7 @@ export interface StatusResponse {
   nats: NatsStatus;
   credentials: CredentialStatus;
   sync: SyncStatusSummary;
+  encryption: EncryptionStatus;
   gc: GcStatus;
   /** The config file in effect (it may not exist: then the defaults apply). */
   config_file: string;
@@ -93,6 +94,21 @@ export interface CredentialStatus {
   nats_url_source?: string;
   loaded_at: string;
   warnings: string[];
+}
+
+/** End-to-end encryption of the configured namespace, as this device holds it. */
+export interface EncryptionStatus {
+  /**
+   * `off`: the namespace is plaintext. `on`: it is sealed and this device holds its keys.
+   * `not_approved`: it is sealed and this device holds no key for the current epoch (not let
+   * in yet, or revoked): nothing is synced until `tcfs device approve <name>` on an approved
+   * device. `unknown`: not read yet, or reading failed (see `error`).
+   */
+  state: "off" | "on" | "not_approved" | "unknown";
+  /** The newest key epoch this device holds. */
+  key_epoch?: number;
+  /** Why it is `not_approved` or `unknown`, with the fix. */
+  error?: string;
 }
 
 /** What the daemon keeps in sync. */

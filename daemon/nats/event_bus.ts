@@ -12,7 +12,7 @@ import { redactUrlCredentials } from "../../core/config/config_schema.ts";
 import type { StateEvent } from "../../core/events/state_event.ts";
 import type { StateDb } from "../../core/state/state_db.ts";
 import { DEFAULT_MAX_BACKOFF_MS } from "./backoff.ts";
-import type { StateEventHandler } from "./event_consumer.ts";
+import type { EventKeys, StateEventHandler } from "./event_consumer.ts";
 import { openEventOutbox, OUTBOX_LIMIT } from "./event_outbox.ts";
 import { type EventBusLog, type NatsSession, startNatsSession } from "./nats_session.ts";
 import { openProcessedEvents } from "./processed_events.ts";
@@ -43,6 +43,11 @@ export interface EventBusOptions {
   deviceId: string;
   /** The state db; the bus keeps its outbox and the handled-event ids there. */
   state: StateDb;
+  /**
+   * The fleet keys, when this device holds them: events are then published sealed, and only
+   * sealed events from other devices are read (`sealed_event_payload.ts`).
+   */
+  keys?: EventKeys;
   log: EventBusLog;
   /** reconnect backoff cap, ms */
   maxBackoffMs?: number;
@@ -62,6 +67,12 @@ export interface EventBus {
    * bounded size.
    */
   onEvent(handler: (event: StateEvent) => Promise<void>): void;
+  /**
+   * Registers what to do about an event that arrived but can't be read or trusted (sealed
+   * with a key this device lacks, damaged, or plaintext in an encrypted fleet): something
+   * changed, the store says what. It is acknowledged, never redelivered.
+   */
+  onHint(hint: () => void): void;
   /** The current state, for `tcfs status` and the metrics. */
   status(): EventBusStatus;
   /**
@@ -108,6 +119,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
   const processed = openProcessedEvents(options.state.database);
   let settings: Pick<EventBusOptions, "natsUrl" | "nats"> = options;
   let handler: StateEventHandler | undefined;
+  let hint: (() => void) | undefined;
   let lastPublishedAt: string | undefined;
   let session = startSession();
   // reload() and close() replace the session one at a time, in call order.
@@ -126,6 +138,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
       outbox,
       processed,
       handler: () => handler,
+      hint: () => hint?.(),
+      keys: options.keys,
       log,
       onPublished: (at) => lastPublishedAt = at,
     });
@@ -154,6 +168,9 @@ export function createEventBus(options: EventBusOptions): EventBus {
     onEvent(next) {
       handler = next;
       session?.wake();
+    },
+    onHint(next) {
+      hint = next;
     },
     status() {
       const outboxDepth = outbox.depth();

@@ -11,16 +11,30 @@ import { STATE_STREAM } from "../../core/events/state_event.ts";
 import { describeError } from "../../core/errors.ts";
 import type { ProcessedEvents } from "./processed_events.ts";
 import { deviceConsumerName } from "./state_stream.ts";
-import { decodeStateEvent } from "./state_event_payload.ts";
+import type { FleetKeys } from "../../core/crypto/fleet_keys.ts";
+import { readEventPayload } from "./sealed_event_payload.ts";
 
 /** Handles one event from another device; a rejection has it redelivered later. */
 export type StateEventHandler = (event: StateEvent) => Promise<void>;
+
+/** The fleet keys events are sealed and opened with, as the daemon keeps them. */
+export interface EventKeys {
+  /** The keys held now; undefined in a plaintext fleet or when not approved. */
+  current(): FleetKeys | undefined;
+  /** Whether the keys were read yet: until then no event leaves, lest it leave unsealed. */
+  known(): boolean;
+  /** Reads the keychains again (an event named a newer epoch) and returns the keys then held. */
+  refresh(): Promise<FleetKeys | undefined>;
+}
 
 /** What delivering an event needs. */
 export interface EventDelivery {
   deviceId: string;
   processed: ProcessedEvents;
   handler: StateEventHandler;
+  /** Told when an event arrived that can't be read or trusted: look in the store. */
+  hint: () => void;
+  keys?: EventKeys;
   log: (level: "debug" | "warning", message: string) => void;
 }
 
@@ -89,7 +103,9 @@ export async function consumeStateEvents(
 /**
  * Handles one message: invalid payloads are terminated (never redelivered), this device's
  * own events and already-handled ids are acknowledged and skipped, and a failing handler
- * gets the message redelivered after a delay that grows with each attempt.
+ * gets the message redelivered after a delay that grows with each attempt. A payload that
+ * can't be opened or trusted (`sealed_event_payload.ts`) is acknowledged and passed on as a
+ * bare hint, once: redelivering it would not make it readable.
  *
  * @example
  * ```ts
@@ -97,9 +113,26 @@ export async function consumeStateEvents(
  * ```
  */
 export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Promise<void> {
+  // The subject names the sender (`STATE.<device>.<type>`): own events need no opening.
+  if (msg.subject.startsWith(`STATE.${delivery.deviceId}.`)) {
+    msg.ack();
+    return;
+  }
   let event: StateEvent;
   try {
-    event = decodeStateEvent(msg.subject, msg.string());
+    const read = await readEventPayload(
+      msg.subject,
+      msg.string(),
+      delivery.keys?.current(),
+      () => delivery.keys?.refresh() ?? Promise.resolve(undefined),
+    );
+    if (read.kind === "hint") {
+      delivery.log("debug", `an event on ${msg.subject} taken as a hint to look: ${read.why}`);
+      msg.ack();
+      delivery.hint();
+      return;
+    }
+    event = read.event;
   } catch (err) {
     delivery.log("warning", describeError(err));
     msg.term("invalid state event");

@@ -19,7 +19,7 @@ import type { StateEvent } from "../../core/events/state_event.ts";
 import { redactUrlCredentials } from "../../core/config/config_schema.ts";
 import { TcfsError } from "../../core/errors.ts";
 import { backoffDelayMs } from "./backoff.ts";
-import { consumeStateEvents, type StateEventHandler } from "./event_consumer.ts";
+import { consumeStateEvents, type EventKeys, type StateEventHandler } from "./event_consumer.ts";
 import type { EventOutbox } from "./event_outbox.ts";
 import { natsConnectOptions } from "../../core/events/nats_connect_options.ts";
 import { connectNats } from "../../core/events/nats_transport.ts";
@@ -42,6 +42,10 @@ export interface NatsSessionOptions {
   processed: ProcessedEvents;
   /** The handler for other devices' events, once one is registered. */
   handler: () => StateEventHandler | undefined;
+  /** Told when an event arrived that can't be read or trusted: look in the store. */
+  hint: () => void;
+  /** The fleet keys events are sealed and opened with; none in a plaintext fleet. */
+  keys?: EventKeys;
   log: EventBusLog;
   /** Called after each event JetStream acknowledged. */
   onPublished: (publishedAt: string) => void;
@@ -62,6 +66,9 @@ export interface NatsSession {
   close(drainMs: number): Promise<void>;
 }
 
+/** How often the publisher looks again whether the fleet keys were read. */
+const KEYS_WAIT_MS = 200;
+
 /** Timeout of the connection handshake and of JetStream API requests. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
@@ -72,12 +79,13 @@ const REQUEST_TIMEOUT_MS = 5_000;
  * @example
  * ```ts
  * const session = startNatsSession({ natsUrl: "nats://127.0.0.1:4222", nats: {}, deviceId,
- *   maxBackoffMs: 10_000, outbox, processed, handler: () => undefined, log, onPublished() {} });
+ *   maxBackoffMs: 10_000, outbox, processed, handler: () => undefined, hint() {}, log, onPublished() {} });
  * await session.close(1000);
  * ```
  */
 export function startNatsSession(options: NatsSessionOptions): NatsSession {
   const { deviceId, maxBackoffMs, outbox, log } = options;
+  const eventKeys = () => options.keys?.current();
   const server = redactUrlCredentials(options.natsUrl);
   const domainOption = options.nats.domain ? { domain: options.nats.domain } : {};
   // `work` wakes loops waiting for something to do; `connectionChanged` only wakes loops
@@ -143,9 +151,15 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
         await work.wait();
         continue;
       }
+      if (options.keys && !options.keys.known()) {
+        await work.wait(KEYS_WAIT_MS);
+        continue;
+      }
       try {
         await ensureStream(nc);
-        if (await publishOutbox(js, outbox, options.onPublished) > 0) lastError = undefined;
+        if (await publishOutbox(js, outbox, eventKeys, options.onPublished) > 0) {
+          lastError = undefined;
+        }
         failingSince = undefined;
       } catch (err) {
         if (nc.isClosed() || stopped) break;
@@ -183,6 +197,8 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
           processed: options.processed,
           // The latest registered handler, also for a run that started before it was.
           handler: (event: StateEvent) => (options.handler() ?? handler)(event),
+          hint: options.hint,
+          keys: options.keys,
           log,
         };
         consuming = consumeStateEvents(js, delivery, run.signal);

@@ -6,6 +6,8 @@
 
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { EventOutbox } from "./event_outbox.ts";
+import type { FleetKeys } from "../../core/crypto/fleet_keys.ts";
+import { eventPayload } from "./sealed_event_payload.ts";
 
 /** How long to wait for JetStream's acknowledgement of one event. */
 export const PUBLISH_ACK_TIMEOUT_MS = 5_000;
@@ -17,19 +19,26 @@ export const PUBLISH_ACK_TIMEOUT_MS = 5_000;
  * fails halfway. Returns how many events were published; throws on the first failure,
  * leaving that entry (and everything after it) queued for the next attempt.
  *
+ * Events are sealed here, with the keys `keys` gives at the time, not when they were queued:
+ * the outbox is local state (like the state db it lives in), an event queued while the keys
+ * were still being read or before a new epoch is sealed with the newest, and a retried
+ * publish seals afresh under the same `Nats-Msg-Id`, which is what JetStream deduplicates on.
+ *
  * @example
  * ```ts
- * const published = await publishOutbox(jetstream(nc), outbox, () => {});
+ * const published = await publishOutbox(jetstream(nc), outbox, () => undefined, () => {});
  * ```
  */
 export async function publishOutbox(
   js: JetStreamClient,
   outbox: EventOutbox,
+  keys: () => FleetKeys | undefined,
   onPublished: (publishedAt: string) => void,
 ): Promise<number> {
   let published = 0;
   for (let entry = outbox.oldest(); entry; entry = outbox.oldest()) {
-    await js.publish(entry.subject, entry.payload, {
+    const payload = await eventPayload(keys(), entry.payload, entry.subject);
+    await js.publish(entry.subject, payload, {
       msgID: entry.id,
       timeout: PUBLISH_ACK_TIMEOUT_MS,
     });

@@ -66,6 +66,12 @@ export interface SyncLoopOptions {
   natsConnected(): boolean;
   reporting: TransferReporting;
   log: DaemonLog;
+  /**
+   * Runs before each of the loop's own steps: the daemon makes sure it holds the current keys
+   * of a sealed namespace, and throws `not_approved` when it holds none, so that nothing is
+   * pushed or pulled (the step is tried again at the next poll).
+   */
+  beforeStep?(): Promise<void>;
   /** Starts the OS watcher; `Deno.watchFs` by default. */
   watch?: TreeWatcherOptions["watch"];
 }
@@ -83,6 +89,8 @@ export interface SyncLoop {
    * is where that device's journal holds the change.
    */
   remoteChanged(paths: readonly string[], segment?: JournalPosition): void;
+  /** Something changed in the store, nobody can say what (an event it can't read): poll. */
+  pollSoon(): void;
   /** Runs `operation` between two steps of the loop, so it never races the loop's own work. */
   exclusive<T>(operation: (ctx: SyncContext) => Promise<T>): Promise<T>;
   /** The settings changed (a reload): rescan, since the excludes may have changed. */
@@ -331,12 +339,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     const operation = operations.shift();
     if (operation) return { run: operation.run, undo: () => {}, fromApi: true };
     if (now < retryAt) return undefined;
-    const ctx = options.context();
     if (remote.size > 0) {
       const rels = [...remote];
       remote.clear();
       return {
-        run: async () => {
+        run: async (ctx) => {
           await pullPaths(ctx, rels);
           // A segment an event named that the catch-up did not list yet: look again soon.
           if (awaited.behind(ctx)) lookAgainAt = Date.now() + LOOK_AGAIN_MS;
@@ -346,13 +353,13 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     }
     if (scanWanted || (scanDueAt !== undefined && now >= scanDueAt)) {
       scanWanted = false;
-      return { run: () => scan(ctx), undo: () => (scanWanted = true), scan: true };
+      return { run: scan, undo: () => (scanWanted = true), scan: true };
     }
     const readyAt = batcher.readyAt();
     if (readyAt !== undefined && now >= readyAt) {
       const batch = batcher.take();
       return {
-        run: () => pushBatch(ctx, batch),
+        run: (ctx) => pushBatch(ctx, batch),
         undo: () => {
           for (const rename of batch.renames) batcher.add(rename, rename);
           batcher.add(batch.paths);
@@ -363,7 +370,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     if (pollWanted || lookAgain || now >= lastPollAt + pollIntervalMs()) {
       pollWanted = false;
       lookAgainAt = undefined;
-      return { run: () => poll(ctx), undo: () => (pollWanted = true) };
+      return { run: poll, undo: () => (pollWanted = true) };
     }
     return undefined;
   };
@@ -387,8 +394,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         continue;
       }
       try {
-        if (!step.fromApi) await prepareRoot(options.context());
-        await step.run();
+        if (!step.fromApi) await options.beforeStep?.();
+        // Taken after beforeStep, which may have read newer keys.
+        const ctx = options.context();
+        if (!step.fromApi) await prepareRoot(ctx);
+        await step.run(ctx);
         if (!step.fromApi) {
           lastSyncAt = new Date().toISOString();
           lastError = undefined;
@@ -409,12 +419,18 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
           continue;
         }
         step.undo();
-        retryAt = Date.now() + RETRY_DELAY_MS;
+        // Not approved (yet) for a sealed namespace: only another device can change that, so
+        // the loop asks again at the next poll rather than every few seconds.
+        const refused = err instanceof TcfsError && err.kind === "not_approved";
+        const delayMs = refused
+          ? Math.max(RETRY_DELAY_MS, options.settings().pollIntervalSecs * 1000)
+          : RETRY_DELAY_MS;
+        retryAt = Date.now() + delayMs;
         const message = errorText(err);
         // The same failure again (the store still down) is logged once, not every 5 s.
         log(
-          message === lastError ? "debug" : "warning",
-          `sync of ${root} failed, retrying in ${RETRY_DELAY_MS / 1000} s: ${message}`,
+          message === lastError ? "debug" : refused ? "error" : "warning",
+          `sync of ${root} failed, retrying in ${Math.round(delayMs / 1000)} s: ${message}`,
         );
         lastError = message;
       }
@@ -511,6 +527,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       if (segment) awaited.expect(segment);
       wake.wake();
     },
+    pollSoon() {
+      pollWanted = true;
+      wake.wake();
+    },
     exclusive(operation) {
       if (stopping) return Promise.reject(stoppingError());
       return new Promise((resolve, reject) => {
@@ -549,7 +569,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
 
 /** One step of the loop, and how to put its work back when it fails. */
 interface Step {
-  run(): Promise<void>;
+  /** Runs the step on `ctx` (an API operation takes its own context). */
+  run(ctx: SyncContext): Promise<void>;
   undo(): void;
   /** A control API operation: its outcome goes to its caller, not into the root's status. */
   fromApi?: boolean;

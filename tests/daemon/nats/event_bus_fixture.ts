@@ -9,6 +9,7 @@ import type { NatsConfig } from "../../../core/config/config_schema.ts";
 import type { StateEvent } from "../../../core/events/state_event.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import { createEventBus, type EventBus } from "../../../daemon/nats/event_bus.ts";
+import type { EventKeys } from "../../../daemon/nats/event_consumer.ts";
 
 /** A bus under test and what it saw. */
 export interface TestBus extends AsyncDisposable {
@@ -17,6 +18,8 @@ export interface TestBus extends AsyncDisposable {
   state: StateDb;
   /** Events the handler received, in order. */
   received: StateEvent[];
+  /** How many events came as bare hints (unreadable or untrusted). */
+  hints: number;
   /** Every log line, as `level: message`. */
   logs: string[];
 }
@@ -30,6 +33,8 @@ export interface TestBusOptions {
   /** An existing state db file and the device's id (to restart a device). */
   statePath?: string;
   deviceId?: string;
+  /** The fleet keys: events are then sealed and only sealed ones read. */
+  keys?: EventKeys;
 }
 
 /** Short backoffs, so reconnects in tests take well under a second. */
@@ -57,6 +62,7 @@ export async function startTestBus(options: TestBusOptions): Promise<TestBus> {
     state,
     log: (level, message) => logs.push(`${level}: ${message}`),
     maxBackoffMs: TEST_MAX_BACKOFF_MS,
+    keys: options.keys,
   });
   if (options.receive ?? true) {
     bus.onEvent((event) => {
@@ -64,11 +70,12 @@ export async function startTestBus(options: TestBusOptions): Promise<TestBus> {
       return Promise.resolve();
     });
   }
-  return {
+  const testBus: TestBus = {
     bus,
     deviceId,
     state,
     received,
+    hints: 0,
     logs,
     async [Symbol.asyncDispose]() {
       await bus.close(0);
@@ -76,6 +83,8 @@ export async function startTestBus(options: TestBusOptions): Promise<TestBus> {
       await Deno.remove(dir, { recursive: true });
     },
   };
+  bus.onHint(() => testBus.hints++);
+  return testBus;
 }
 
 /**
