@@ -17,7 +17,7 @@ import { saveFile } from "../sync/file_saver.ts";
 import { sameStat } from "../sync/local_change.ts";
 import { localFileHasDigest } from "../sync/local_digest.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
-import { createPackWriter } from "../sync/pack_writer.ts";
+import { contextPackWriter } from "../sync/pack_writer.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { trackedFrom } from "../sync/tracked_record.ts";
 import { writeVersion } from "../journal/version_batch.ts";
@@ -88,7 +88,7 @@ async function repairOne(
   if (!await holdsContent(entry, tracked, head.version)) {
     return `this device's copy ${tracked.localPath} has other content`;
   }
-  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
+  const packs = contextPackWriter(ctx);
   const saved = await saveFile(entry.localPath, packs);
   packs.flush();
   await saved.durable;

@@ -17,7 +17,7 @@ import { contentDigest } from "../remote/file_digest.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
-import { createPackWriter, type PackWriter } from "../sync/pack_writer.ts";
+import { contextPackWriter, type PackWriter } from "../sync/pack_writer.ts";
 import { durableLocalContent } from "../sync/local_content.ts";
 import { modifiedSince } from "../sync/local_change.ts";
 import {
@@ -251,7 +251,7 @@ async function apply(
   // on disk below checks again.
   const within = mappedRoot(site.localPath, site.rel);
   await inLinkFreeFolder(within, dirname(site.localPath), () => Promise.resolve());
-  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
+  const packs = contextPackWriter(ctx);
   const content = await contentOfSide(winner, packs);
   const copies: Copy[] = [];
   for (const loser of losers) {

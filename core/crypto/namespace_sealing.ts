@@ -87,3 +87,29 @@ export function markNamespaceSealed(
     { ifNoneMatch: "*" },
   );
 }
+
+/**
+ * Throws `not_approved` when `namespace` is sealed: called by a writer that holds no keys just
+ * before it would put plaintext into the store (a pack, a segment), since the namespace may
+ * have been sealed after its context was made. One request, for plaintext namespaces only.
+ *
+ * @example
+ * ```ts
+ * if (!ctx.keys) await refuseIfSealed(ctx.store, ctx.state, ctx.namespace);
+ * ```
+ */
+export async function refuseIfSealed(
+  store: ObjectStore,
+  state: StateDb | undefined,
+  namespace: string,
+): Promise<void> {
+  if (!await isNamespaceSealed(store, state, namespace)) return;
+  throw new TcfsError(
+    `namespace ${namespace} is end-to-end encrypted, and this device holds no key`,
+    {
+      kind: "not_approved",
+      hint: "nothing was written; run the command again (the daemon retries on its own), and if " +
+        "this device is not approved yet, run `tcfs device approve <name>` on one that is",
+    },
+  );
+}

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { isNamespaceSealed } from "../crypto/namespace_sealing.ts";
+import { refuseIfSealed } from "../crypto/namespace_sealing.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { encodeStoredVersion, type FileVersion, VERSION_FORMAT } from "../remote/file_version.ts";
@@ -189,13 +189,7 @@ async function writeSegments(ctx: SyncContext, queued: Queued[]): Promise<void> 
   try {
     // A plaintext segment in a namespace sealed since this context was made would be refused
     // by every reader: look again just before writing (one request, plaintext namespaces only).
-    if (!ctx.keys && await isNamespaceSealed(ctx.store, ctx.state, ctx.namespace)) {
-      throw new TcfsError(`namespace ${ctx.namespace} is now end-to-end encrypted`, {
-        kind: "not_approved",
-        hint: "nothing was written; run the command again (the daemon retries on its own), " +
-          "and if this device is not approved yet, run `tcfs device approve <name>` on one that is",
-      });
-    }
+    if (!ctx.keys) await refuseIfSealed(ctx.store, ctx.state, ctx.namespace);
     let pending = queued;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const ns = trackedNamespace(ctx);

@@ -21,6 +21,8 @@ import {
 } from "../chunking/chunk_codec.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import { sealStoredForm } from "../crypto/sealed_object.ts";
+import { refuseIfSealed } from "../crypto/namespace_sealing.ts";
+import type { SyncContext } from "./sync_context.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
@@ -66,6 +68,8 @@ export interface PackWriterOptions {
   uploads?: number;
   /** The fleet's keys when the namespace is sealed: each chunk is then sealed with its id as place. */
   keys?: FleetKeys;
+  /** Runs once, before the first pack goes up; a rejection fails every pack instead. */
+  beforeFirstUpload?: () => Promise<void>;
 }
 
 interface OpenPack {
@@ -95,6 +99,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   const uploading = new Set<Promise<void>>();
   let open: OpenPack | undefined;
   let failure: unknown;
+  let cleared: Promise<void> | undefined;
 
   function openPack(): OpenPack {
     const landed = Promise.withResolvers<void>();
@@ -117,7 +122,10 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
       pack.landed.reject(failure);
       return;
     }
-    const upload = store.put(packKey(pack.id), body, { contentVerifiedByReaders: true }).then(
+    cleared ??= options.beforeFirstUpload?.() ?? Promise.resolve();
+    const upload = cleared.then(() =>
+      store.put(packKey(pack.id), body, { contentVerifiedByReaders: true })
+    ).then(
       () => {
         rememberObjectStored(store.location, packKey(pack.id));
         counters.chunksUploaded += pack.chunks;
@@ -175,4 +183,22 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
 function randomPackId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The pack writer for a sync context: sealing with its keys, or, without keys, refusing to put
+ * plaintext into a namespace sealed since the context was made.
+ *
+ * @example
+ * ```ts
+ * const packs = contextPackWriter(ctx);
+ * ```
+ */
+export function contextPackWriter(ctx: SyncContext): PackWriter {
+  return createPackWriter(ctx.store, {
+    keys: ctx.keys,
+    beforeFirstUpload: ctx.keys
+      ? undefined
+      : () => refuseIfSealed(ctx.store, ctx.state, ctx.namespace),
+  });
 }

@@ -15,7 +15,7 @@ import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
-import { createPackWriter } from "./pack_writer.ts";
+import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
   headsLookup,
@@ -137,7 +137,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
   // Chunks in packs gc has condemned are uploaded again, not named.
   if (!nothingToDo && !dryRun) await condemnedObjects(ctx.store);
-  const packs = createPackWriter(ctx.store, { keys: ctx.keys });
+  const packs = contextPackWriter(ctx);
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
   const progress: TransferProgress = {

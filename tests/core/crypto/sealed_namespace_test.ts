@@ -12,6 +12,7 @@ import { plantSegment } from "../../support/journal_store.ts";
 import { foldedPath } from "../../../core/journal/folded_versions.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
+import { markNamespaceSealed } from "../../../core/crypto/namespace_sealing.ts";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
@@ -135,5 +136,22 @@ Deno.test("in a sealed namespace, plaintext journal objects and old-layout versi
   const pulled = await b.pullAll();
   assert.deepEqual(pulled.failures.map((f) => f.error.includes("is not sealed")), [true]);
   assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), ["real.txt"]);
+  await tmp.remove();
+});
+
+Deno.test("a device without keys puts nothing into a namespace sealed after its context was made", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-late-");
+  const store = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", store);
+  await Deno.writeTextFile(join(a.root, "draft.txt"), "a draft nobody may read\n".repeat(500));
+  assert.equal(await markNamespaceSealed(store, "default", 1, crypto.randomUUID()), true);
+  const before = [...store.objects.keys()];
+  await assert.rejects(a.pushAll(), (err: Error & { kind?: string }) => {
+    assert.equal(err.kind, "not_approved");
+    return true;
+  });
+  const written = [...store.objects.keys()].filter((k) => !before.includes(k));
+  // The store's id and the journal marker name no content; no pack, segment or checkpoint.
+  assert.deepEqual(written.sort(), ["ns/default/journal.json", "tcfs-meta/store-id"]);
   await tmp.remove();
 });
