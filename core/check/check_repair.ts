@@ -18,6 +18,8 @@ import { sameStat } from "../sync/local_change.ts";
 import { localFileHasDigest } from "../sync/local_digest.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { contextPackWriter } from "../sync/pack_writer.ts";
+import { sameEntryStat } from "../sync/unchanged_removal.ts";
+import { writtenFormat } from "../remote/chunk_id_key.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { trackedFrom } from "../sync/tracked_record.ts";
 import { writeVersion } from "../journal/version_batch.ts";
@@ -85,15 +87,20 @@ async function repairOne(
   if (!entry || entry.kind !== "file") {
     return `this device's copy ${tracked.localPath} is gone`;
   }
-  if (!await holdsContent(entry, tracked, head.version)) {
+  if (!await holdsContent(entry, tracked, head.version, ctx)) {
     return `this device's copy ${tracked.localPath} has other content`;
   }
   const packs = contextPackWriter(ctx);
-  const saved = await saveFile(entry.localPath, packs);
+  const saved = await saveFile(entry.localPath, packs, { idKey: ctx.keys?.idKey });
   packs.flush();
   await saved.durable;
-  // Format 1 digests hash the bytes, not the chunk list: the check above compared those.
-  if (head.version.format !== 1 && saved.content.blake3 !== head.version.blake3) {
+  // The digests compare only when both hash the same ids: not for format 1 (a hash of the
+  // bytes), nor for a head written before its namespace was sealed (plain ids, where the new
+  // version's are keyed). Then the file's stat says whether it changed since the check above.
+  const unchanged = head.version.format === writtenFormat(ctx.keys)
+    ? saved.content.blake3 === head.version.blake3
+    : await statEntry(entry.localPath, rel).then((now) => !!now && sameEntryStat(now, entry));
+  if (!unchanged) {
     return `this device's copy ${tracked.localPath} changed while it was read`;
   }
   const content = { kind: "file" as const, mode: entry.mode, mtime_ms: entry.mtimeMs };
@@ -115,7 +122,9 @@ async function holdsContent(
   entry: LocalEntry,
   tracked: TrackedEntry,
   version: FileVersion,
+  ctx: SyncContext,
 ): Promise<boolean> {
   if (tracked.blake3 === version.blake3 && sameStat(tracked, entry)) return true;
-  return await localFileHasDigest(entry.localPath, version.blake3, version.format);
+  const kind = { format: version.format, keys: ctx.keys };
+  return await localFileHasDigest(entry.localPath, version.blake3, kind);
 }

@@ -30,7 +30,7 @@ export const DEFAULT_MAX_CONFLICTS = 10;
  *
  * @example
  * ```ts
- * const deleted = await capConflictCopies(ctx, site, createPackWriter(ctx.store));
+ * const deleted = await capConflictCopies(ctx, site, contextPackWriter(ctx));
  * ```
  */
 export async function capConflictCopies(
@@ -56,7 +56,7 @@ export async function capConflictCopies(
     if (!copy.heads.every((h) => dominates(base, h.version.vclock))) continue;
     const localPath = join(dirname(site.localPath), basename(copy.path));
     const entry = await statEntry(localPath, copy.path);
-    if (entry && await modifiedSince(tracked, entry)) continue;
+    if (entry && await modifiedSince(tracked, entry, ctx.keys)) continue;
     // Gone from disk (durably) before the deletion is written: an edit saved meanwhile keeps it.
     if (entry && !await removeDurably(entry, mappedRoot(site.localPath, site.rel))) continue;
     const written = await writeVersion(

@@ -14,6 +14,7 @@
 import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { contentDigest } from "../remote/file_digest.ts";
+import { VERSION_FORMAT } from "../remote/file_version.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
@@ -186,7 +187,7 @@ async function loadConflict(ctx: SyncContext, site: ConflictSite): Promise<Loade
   const tracked = ctx.state.getTracked(trackedNamespace(ctx), site.rel);
   const base = tracked?.baseVclock ?? {};
   const entry = await statEntry(site.localPath, site.rel);
-  const unchanged = entry !== undefined && !await modifiedSince(tracked, entry);
+  const unchanged = entry !== undefined && !await modifiedSince(tracked, entry, ctx.keys);
   const baseHead = unchanged ? heads.find((h) => h.key === tracked?.baseKey) : undefined;
   const sides: Side[] = [{
     kind: "local",
@@ -252,10 +253,10 @@ async function apply(
   const within = mappedRoot(site.localPath, site.rel);
   await inLinkFreeFolder(within, dirname(site.localPath), () => Promise.resolve());
   const packs = contextPackWriter(ctx);
-  const content = await contentOfSide(winner, packs);
+  const content = await contentOfSide(ctx, winner, packs);
   const copies: Copy[] = [];
   for (const loser of losers) {
-    const loserContent = await contentOfSide(loser, packs);
+    const loserContent = await contentOfSide(ctx, loser, packs);
     // A side that holds what stays, or what another copy keeps, needs no copy of its own.
     if (
       [content, ...copies.map((c) => c.content)].some((c) => sameVersionContent(c, loserContent))
@@ -404,20 +405,25 @@ async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
 
 /** The content a side would put in a version (a local file's chunks are uploaded). */
 async function contentOfSide(
+  ctx: SyncContext,
   side: Side,
   packs: PackWriter,
 ): Promise<VersionContent> {
   if (side.kind === "remote") return await contentOf(side.head);
   if (side.version) return await contentOf(side.version);
-  return await durableLocalContent(side.entry, packs);
+  return await durableLocalContent(side.entry, packs, { idKey: ctx.keys?.idKey });
 }
 
 async function contentOf(head: StoredVersion): Promise<VersionContent> {
   const version = head.version;
   const { kind, size, mode, mtime_ms, chunks, inline, target } = version;
-  // The content goes into a version of the current format, whose digest covers the chunk list.
-  const blake3 = version.format === 1 && kind === "file"
-    ? await contentDigest(version)
-    : version.blake3;
-  return { kind, size, mode, mtime_ms, blake3, chunks, inline, target };
+  // A format 1 version's content goes into a format 2 one, whose digest covers the chunk list
+  // (the ids are plain BLAKE3 in both). Others keep their format: it says how their ids are
+  // hashed (a version from before its namespace was sealed names plain ids).
+  if (version.format === 1 && kind === "file") {
+    const blake3 = await contentDigest(version);
+    return { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format: VERSION_FORMAT };
+  }
+  const { blake3, format } = version;
+  return { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format };
 }

@@ -16,7 +16,11 @@ import { isSealed } from "../crypto/sealed_object.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { contentObjectKey } from "../remote/content_objects.ts";
-import { MAX_VERSION_BYTES, parseFileVersion } from "../remote/file_version.ts";
+import {
+  KEYED_VERSION_FORMAT,
+  MAX_VERSION_BYTES,
+  parseFileVersion,
+} from "../remote/file_version.ts";
 import {
   checkpointPrefix,
   deviceJournalPrefix,
@@ -40,6 +44,8 @@ import { FENCE_DIGEST } from "../journal/legacy_versions.ts";
 export interface ReferencedRange {
   id: string;
   length: number;
+  /** The id is keyed BLAKE3 (a format 3 version names it: `chunk_id_key.ts`). */
+  keyed: boolean;
 }
 
 /** Per object key, the ranges named in it (by offset; a stand-alone chunk has one at 0). */
@@ -70,11 +76,12 @@ export function emptyReferences(): PackReferences {
  * ```
  */
 export function addReferences(refs: PackReferences, version: FileVersion, pinned: boolean): void {
+  const keyed = version.format === KEYED_VERSION_FORMAT;
   for (const ref of version.chunks) {
     const key = contentObjectKey(ref);
     let ranges = refs.ranges.get(key);
     if (!ranges) refs.ranges.set(key, ranges = new Map());
-    ranges.set(ref.offset ?? 0, { id: ref.id, length: ref.length ?? 0 });
+    ranges.set(ref.offset ?? 0, { id: ref.id, length: ref.length ?? 0, keyed });
     if (pinned) refs.pinned.add(key);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * gc's repack stage: a pack mostly dead (less than {@linkcode REPACK_BELOW_LIVE} of its bytes
  * still named) that only the kept versions of the pruned namespace name has its live chunks
- * copied into new packs, every chunk checked against its id on the way, and those versions
+ * copied into new packs, every chunk checked against its id on the way (keyed BLAKE3 for the
+ * chunks of format 3 versions), and those versions
  * rewritten to name the copies. The old pack then has no reference left and goes the way of
  * any unreferenced pack (condemned, then deleted).
  *
@@ -9,7 +10,8 @@
  */
 
 import type { ObjectStore } from "../store/object_store.ts";
-import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
+import { type ChunkRef, type FileVersion, KEYED_VERSION_FORMAT } from "../remote/file_version.ts";
+import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { createPackWriter, type PlacedChunk } from "../sync/pack_writer.ts";
@@ -73,7 +75,7 @@ export async function repack(
 ): Promise<RepackResult> {
   // Chunks come out of their box and go into the new pack sealed with the current epoch.
   const writer = createPackWriter(store, { keys });
-  const moved = new Map<string, PlacedChunk>();
+  const moved = new Map<string, PlacedChunk & { keyed: boolean }>();
   const result: RepackResult = { packs: 0, bytesBefore: 0, bytesAfter: 0 };
   for (const key of packs) {
     const body = await store.get(key);
@@ -82,7 +84,11 @@ export async function repack(
       const sealed = body.subarray(offset, offset + range.length);
       const stored = await unsealStored(keys, sealed, range.id).catch(() => undefined);
       const raw = stored && await decodeChunk(stored).catch(() => undefined);
-      if (sealed.length !== range.length || !stored || !raw || await blake3Hex(raw) !== range.id) {
+      const idKey = range.keyed ? chunkIdKey(KEYED_VERSION_FORMAT, keys) : undefined;
+      if (
+        sealed.length !== range.length || !stored || !raw ||
+        await blake3Hex(raw, idKey) !== range.id
+      ) {
         throw new TcfsError(`chunk ${range.id} at ${offset} in ${key} is damaged`, {
           kind: "corrupt_chunk",
           hint:
@@ -93,7 +99,7 @@ export async function repack(
         format: stored[0],
         payload: stored.subarray(1),
       });
-      moved.set(`${key}@${offset}`, placed);
+      moved.set(`${key}@${offset}`, { ...placed, keyed: range.keyed });
     }
     result.packs++;
     result.bytesBefore += sizes.get(key) ?? body.length;
@@ -112,7 +118,11 @@ export async function repack(
     const key = contentObjectKey(placed.ref);
     let ranges = refs.ranges.get(key);
     if (!ranges) refs.ranges.set(key, ranges = new Map());
-    ranges.set(placed.ref.offset!, { id: placed.ref.id, length: placed.ref.length! });
+    ranges.set(placed.ref.offset!, {
+      id: placed.ref.id,
+      length: placed.ref.length!,
+      keyed: placed.keyed,
+    });
   }
   return result;
 }

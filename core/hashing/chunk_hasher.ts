@@ -34,7 +34,7 @@ const MAX_BYTES_AT_WORKER = 16 * 1024 * 1024;
 
 /** A chunk with its id; `bytes` holds the chunk's content, whichever thread hashed it. */
 export interface HashedChunk {
-  /** BLAKE3 of the bytes, 64 lowercase hex digits. */
+  /** BLAKE3 of the bytes (keyed with the `idKey` asked for), 64 lowercase hex digits. */
   id: string;
   bytes: Uint8Array;
   /** The stored form, when the worker encoded the chunk. */
@@ -45,6 +45,12 @@ export interface HashedChunk {
 export interface HashOptions {
   /** The chunk is bound for a pack: the worker may encode it too. */
   mayEncode?: boolean;
+  /**
+   * The key of the chunk ids (`FleetKeys.idKey`, for a version of a sealed namespace): the id
+   * is BLAKE3 keyed with it. Plain BLAKE3 without. Per chunk, since one pull reads versions of
+   * both kinds (those written before `tcfs store encrypt` and after).
+   */
+  idKey?: Uint8Array;
 }
 
 /**
@@ -136,17 +142,17 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     get bytesOffloaded() {
       return bytesOffloaded;
     },
-    async hash(chunk, { mayEncode = false } = {}) {
+    async hash(chunk, { mayEncode = false, idKey } = {}) {
       if (failure) throw failure;
       if (!workerReady || !worker) {
         if (!worker && hashedInPlace > offloadAfter) worker = startWorker();
         hashedInPlace += chunk.length;
-        return { id: await blake3Hex(chunk), bytes: chunk };
+        return { id: await blake3Hex(chunk, idKey), bytes: chunk };
       }
       while (bytesAtWorker >= MAX_BYTES_AT_WORKER && !failure) await answered.promise;
       if (failure) throw failure;
       const encode = mayEncode && (encodeNext = !encodeNext);
-      const job: ChunkJob = { seq: ++seq, chunk: transferableBytes(chunk), encode };
+      const job: ChunkJob = { seq: ++seq, chunk: transferableBytes(chunk), encode, idKey };
       const answer = Promise.withResolvers<HashedChunk>();
       waiting.set(job.seq, answer);
       bytesOffloaded += job.chunk.length;
@@ -168,7 +174,7 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
  *
  * @example
  * ```ts
- * const { id, bytes: same } = await hashChunk(bytes, undefined);
+ * const { id, bytes: same } = await hashChunk(bytes, undefined, { idKey: ctx.keys?.idKey });
  * ```
  */
 export function hashChunk(
@@ -176,7 +182,9 @@ export function hashChunk(
   hasher: ChunkHasher | undefined,
   options?: HashOptions,
 ): Promise<HashedChunk> {
-  return hasher ? hasher.hash(bytes, options) : blake3Hex(bytes).then((id) => ({ id, bytes }));
+  return hasher
+    ? hasher.hash(bytes, options)
+    : blake3Hex(bytes, options?.idKey).then((id) => ({ id, bytes }));
 }
 
 function encodedForm(answer: ChunkDone): EncodedChunk | undefined {

@@ -18,6 +18,8 @@ export interface ChunkJob {
   seq: number;
   chunk: Uint8Array<ArrayBuffer>;
   encode: boolean;
+  /** The BLAKE3 key of the id (a sealed namespace's id key); the id is plain BLAKE3 without. */
+  idKey?: Uint8Array;
 }
 
 /**
@@ -42,7 +44,7 @@ export type ChunkWorkerMessage = { ready: true } | ChunkAnswer;
 self.onmessage = async ({ data: job }: MessageEvent<ChunkJob>) => {
   let answer: ChunkAnswer;
   try {
-    const id = await blake3Hex(job.chunk);
+    const id = await blake3Hex(job.chunk, job.idKey);
     const encoded = job.encode ? encodeChunkParts(job.chunk) : undefined;
     const compressed = encoded && encoded.format !== CHUNK_FORMAT_RAW
       ? transferableBytes(encoded.payload)

@@ -226,8 +226,9 @@ async function assertContentStored(ctx: SyncContext, versions: FileVersion[]): P
 
 /** The content fields of `version`, for a new version that holds them again. */
 function contentOf(version: FileVersion) {
-  const { kind, size, mode, mtime_ms, blake3, chunks, inline, target } = version;
-  return { kind, size, mode, mtime_ms, blake3, chunks, inline, target };
+  // The format goes along: it says how the chunk ids and digest were hashed.
+  const { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format } = version;
+  return { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format };
 }
 
 /** `path` relative to `prefix`. */

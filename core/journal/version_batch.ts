@@ -18,7 +18,12 @@
 import { refuseIfSealed } from "../crypto/namespace_sealing.ts";
 import type { SyncContext } from "../sync/sync_context.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
-import { encodeStoredVersion, type FileVersion, VERSION_FORMAT } from "../remote/file_version.ts";
+import {
+  encodeStoredVersion,
+  type FileVersion,
+  type VersionFormat,
+} from "../remote/file_version.ts";
+import { writtenFormat } from "../remote/chunk_id_key.ts";
 import { segmentKey } from "../remote/remote_keys.ts";
 import { dominates, mergeClocks, tickClock, type VectorClock } from "../vclock/vector_clock.ts";
 import { TcfsError } from "../errors.ts";
@@ -34,11 +39,18 @@ import { catchUp } from "./journal_catch_up.ts";
 import type { PathHeads, StoredVersion } from "./stored_version.ts";
 import { assertNoneCondemned } from "../gc/condemned_packs.ts";
 
-/** The content fields of a version; the writer fills in identity and clock. */
-export type VersionContent = Pick<
-  FileVersion,
-  "kind" | "size" | "mode" | "mtime_ms" | "blake3" | "chunks" | "inline" | "target"
->;
+/**
+ * The content fields of a version; the writer fills in identity and clock. `format` says
+ * which hash the chunk ids and digest are (`chunk_id_key.ts`): content taken over from a
+ * stored version keeps its format, since it names that version's chunks; content read from
+ * disk has none and gets the namespace's (3 sealed, 2 plaintext).
+ */
+export type VersionContent =
+  & Pick<
+    FileVersion,
+    "kind" | "size" | "mode" | "mtime_ms" | "blake3" | "chunks" | "inline" | "target"
+  >
+  & { format?: VersionFormat };
 
 /** How a queued version treats versions it turns up after losing its segment number. */
 export interface WriteOptions {
@@ -259,10 +271,11 @@ function draft(
   content: VersionContent,
   written_at = new Date().toISOString(),
 ): Omit<FileVersion, "vclock"> {
+  const { format = writtenFormat(ctx.keys), ...fields } = content;
   return {
-    format: VERSION_FORMAT,
+    format,
     path: rel,
-    ...content,
+    ...fields,
     author: ctx.device.id,
     author_name: ctx.device.name,
     written_at,

@@ -6,7 +6,8 @@
  * brought up to date after an edit by hashing only the chunks that changed,
  * which is what lets a push of an edited 1 GiB file skip re-hashing the rest.
  *
- * Format 1 versions hold a plain BLAKE3 of the file's bytes instead.
+ * Format 1 versions hold a plain BLAKE3 of the file's bytes instead. Format 3 is format 2
+ * over keyed chunk ids (`chunk_id_key.ts`): the same hash here, of other ids.
  *
  * @module
  */
@@ -46,22 +47,24 @@ export async function fileDigest(chunks: Iterable<DigestedChunk>): Promise<strin
 }
 
 /**
- * The digest of a small file held whole in memory: one chunk, or none when empty.
+ * The digest of a small file held whole in memory: one chunk, or none when empty. Its chunk
+ * id is keyed with `idKey` when one is given (format 3).
  *
  * @example
  * ```ts
  * const digest = await smallFileDigest(new TextEncoder().encode("hello"));
  * ```
  */
-export async function smallFileDigest(bytes: Uint8Array): Promise<string> {
+export async function smallFileDigest(bytes: Uint8Array, idKey?: Uint8Array): Promise<string> {
   return await fileDigest(
-    bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes), size: bytes.length }],
+    bytes.length === 0 ? [] : [{ id: await blake3Hex(bytes, idKey), size: bytes.length }],
   );
 }
 
 /**
- * The format-2 digest of what a version holds, from its chunk list or its inline
- * bytes. Chunk ids are BLAKE3 of the bytes in both formats, so this also gives the
+ * The chunk-list digest of what a version holds, from its chunk list or its inline
+ * bytes; inline bytes get their id keyed with `idKey` when one is given (format 3).
+ * Chunk ids are plain BLAKE3 of the bytes in formats 1 and 2, so this also gives the
  * format-2 digest of a format-1 version.
  *
  * @example
@@ -71,8 +74,9 @@ export async function smallFileDigest(bytes: Uint8Array): Promise<string> {
  */
 export async function contentDigest(
   content: { chunks: readonly DigestedChunk[]; inline?: string },
+  idKey?: Uint8Array,
 ): Promise<string> {
   return content.inline === undefined
     ? await fileDigest(content.chunks)
-    : await smallFileDigest(decodeBase64(content.inline));
+    : await smallFileDigest(decodeBase64(content.inline), idKey);
 }

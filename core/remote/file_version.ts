@@ -11,11 +11,18 @@ import { isVectorClock, type VectorClock } from "../vclock/vector_clock.ts";
 import { DEFAULT_CHUNK_SIZES } from "../chunking/fastcdc.ts";
 
 /**
- * Wire format written now. Format 2 made `blake3` the digest of the chunk list
- * (`file_digest.ts`); format 1 held a plain BLAKE3 of the file. Readers accept
- * both and refuse newer ones instead of guessing.
+ * Wire format written now in a plaintext namespace. Format 2 made `blake3` the digest of the
+ * chunk list (`file_digest.ts`); format 1 held a plain BLAKE3 of the file. Readers accept
+ * these and {@linkcode KEYED_VERSION_FORMAT}, and refuse newer ones instead of guessing.
  */
 export const VERSION_FORMAT = 2;
+
+/**
+ * Wire format written in a sealed namespace: format 2 with every chunk id (and so the digest
+ * over them) BLAKE3 keyed with the fleet's id key (`chunk_id_key.ts`), so the store cannot
+ * test for known content.
+ */
+export const KEYED_VERSION_FORMAT = 3;
 
 /**
  * The most bytes a version object may hold. A chunk ref takes about 150 bytes of
@@ -38,10 +45,10 @@ export const MAX_STORED_CHUNK_BYTES = MAX_CHUNK_BYTES + 8 * 1024;
 const MAX_PACK_OFFSET = 64 * 1024 * 1024;
 
 /** Formats this version of tcfs reads. */
-export type VersionFormat = 1 | typeof VERSION_FORMAT;
+export type VersionFormat = 1 | typeof VERSION_FORMAT | typeof KEYED_VERSION_FORMAT;
 
 /**
- * One chunk of a file: its id (BLAKE3 of the raw bytes) and raw size, and where
+ * One chunk of a file: its id (BLAKE3 of the raw bytes, keyed in format 3) and raw size, and where
  * its stored form lies: `length` bytes at `offset` in pack `pack`. A ref without
  * a pack names the object `chunks/<id>`, as pushes before packs wrote them.
  */
@@ -115,8 +122,11 @@ export function parseFileVersion(bytes: Uint8Array, origin: string): FileVersion
 export function checkFileVersion(value: unknown, origin: string): FileVersion {
   if (typeof value !== "object" || value === null) throw corrupt(origin, "it is not an object");
   const v = value as Record<string, unknown>;
-  if (v.format !== 1 && v.format !== VERSION_FORMAT) {
-    throw corrupt(origin, `format ${JSON.stringify(v.format)} is not 1 or ${VERSION_FORMAT}`);
+  if (v.format !== 1 && v.format !== VERSION_FORMAT && v.format !== KEYED_VERSION_FORMAT) {
+    throw corrupt(
+      origin,
+      `format ${JSON.stringify(v.format)} is not 1, ${VERSION_FORMAT} or ${KEYED_VERSION_FORMAT}`,
+    );
   }
   if (typeof v.path !== "string") throw corrupt(origin, "path is missing");
   assertSafeRelPath(v.path, origin);

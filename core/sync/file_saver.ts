@@ -47,6 +47,11 @@ export interface SaveOptions {
   reuse?: ChunkReuse;
   /** The push's hasher, which may hash on another thread; chunks are hashed in place without one. */
   hasher?: ChunkHasher;
+  /**
+   * The key of the chunk ids: a sealed namespace's (`FleetKeys.idKey`), whose versions name
+   * keyed ids (format 3). Plain BLAKE3 ids without.
+   */
+  idKey?: Uint8Array;
 }
 
 /** Chunks already in the store that a push may name instead of uploading. */
@@ -99,7 +104,7 @@ export async function saveFile(
 async function saveSmall(
   bytes: Uint8Array,
   packs: PackWriter,
-  { onBytes = () => {}, reuse = {}, hasher }: SaveOptions,
+  { onBytes = () => {}, reuse = {}, hasher, idKey }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
   onBytes(bytes.length);
   if (bytes.length === 0) {
@@ -114,7 +119,7 @@ async function saveSmall(
     const { print: _, ...ref } = previous;
     chunk = ref;
   } else {
-    const hashed = await hashChunk(bytes, hasher, { mayEncode: true });
+    const hashed = await hashChunk(bytes, hasher, { mayEncode: true, idKey });
     const stored = await placeOrReuse(hashed, packs, reuse);
     chunk = stored.ref;
     durable = stored.durable ?? durable;
@@ -153,7 +158,7 @@ async function saveChunked(
   file: Deno.FsFile,
   expectedSize: number,
   packs: PackWriter,
-  { onBytes = () => {}, reuse = {}, hasher }: SaveOptions,
+  { onBytes = () => {}, reuse = {}, hasher, idKey }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
   const chunks: ChunkRef[] = [];
   const prints: PrintedChunk[] = [];
@@ -184,7 +189,7 @@ async function saveChunked(
       else {
         // Hashes overlap; placing waits for the chunk before, so that neighbours
         // in the file sit side by side in a pack and come down in one range.
-        const hashed = hashChunk(next.bytes, hasher, { mayEncode: true });
+        const hashed = hashChunk(next.bytes, hasher, { mayEncode: true, idKey });
         const previous = ahead.at(-1);
         printed = Promise.all([hashed, previous]).then(([h]) => placed(next.print, h));
         // Until it is settled, a failure surfaces there, not as an unhandled rejection.

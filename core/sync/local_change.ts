@@ -11,6 +11,7 @@ import type { LocalEntry } from "./local_scanner.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { localFileHasDigest } from "./local_digest.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
 
 /**
  * True when `entry` still looks exactly as it did when `tracked` was recorded.
@@ -29,22 +30,24 @@ export function sameStat(tracked: TrackedStat | undefined, entry: LocalEntry): b
 
 /**
  * True when `local` differs from what this device last synced at that path (`tracked`):
- * by its stat first, and for a file whose stat changed, by its digest.
+ * by its stat first, and for a file whose stat changed, by its digest (which is keyed when
+ * it was synced in a sealed namespace: `keys` are the namespace's, if it is sealed).
  *
  * @example
  * ```ts
- * if (await modifiedSince(state.getTracked(ns, entry.rel), entry)) keepLocalEdit();
+ * if (await modifiedSince(state.getTracked(ns, entry.rel), entry, ctx.keys)) keepLocalEdit();
  * ```
  */
 export async function modifiedSince(
   tracked: TrackedEntry | undefined,
   local: LocalEntry,
+  keys?: FleetKeys,
 ): Promise<boolean> {
   if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
   if (sameStat(tracked, local)) return false;
   if (local.kind !== tracked.kind) return true;
   if (local.kind === "symlink") return local.target !== tracked.target;
-  return !await localFileHasDigest(local.localPath, tracked.blake3);
+  return !await localFileHasDigest(local.localPath, tracked.blake3, { keys });
 }
 
 /**
@@ -85,16 +88,21 @@ export function isLocalFailure(err: unknown): boolean {
 
 /**
  * True when the local entry already holds exactly what `version` records,
- * so nothing needs to move in either direction.
+ * so nothing needs to move in either direction. A format 3 version's digest is keyed:
+ * `keys` are the fleet's, which a sealed namespace's context holds.
  *
  * @example
  * ```ts
- * if (await sameContent(entry, head.version)) adopt(ctx, entry, head);
+ * if (await sameContent(entry, head.version, ctx.keys)) adopt(ctx, entry, head);
  * ```
  */
-export async function sameContent(entry: LocalEntry, version: FileVersion): Promise<boolean> {
+export async function sameContent(
+  entry: LocalEntry,
+  version: FileVersion,
+  keys?: FleetKeys,
+): Promise<boolean> {
   if (entry.kind !== version.kind) return false;
   if (entry.kind === "symlink") return entry.target === version.target;
   return entry.size === version.size &&
-    await localFileHasDigest(entry.localPath, version.blake3, version.format);
+    await localFileHasDigest(entry.localPath, version.blake3, { format: version.format, keys });
 }

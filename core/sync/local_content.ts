@@ -61,14 +61,15 @@ export async function localContent(
  *
  * @example
  * ```ts
- * const content = await durableLocalContent(entry, createPackWriter(store));
+ * const content = await durableLocalContent(entry, createPackWriter(store), { idKey });
  * ```
  */
 export async function durableLocalContent(
   entry: LocalEntry | undefined,
   packs: PackWriter,
+  options: SaveOptions = {},
 ): Promise<VersionContent> {
-  const { content, durable } = await localContent(entry, packs);
+  const { content, durable } = await localContent(entry, packs, options);
   packs.flush();
   await durable;
   return content;

@@ -377,7 +377,7 @@ async function planOne(
   if (heads.length !== 1) return { action: "conflict", conflict };
   const local = place.absent ? undefined : await statEntry(localPath, item.rel);
   if (local && await modifiedHere(ctx, local)) {
-    if (await sameContent(local, head.version)) {
+    if (await sameContent(local, head.version, ctx.keys)) {
       return { action: "unchanged", adopt: { local, head } };
     }
     // Deleted there, modified here: the modification wins and is pushed next time.
@@ -534,5 +534,5 @@ function trackedElsewhere(ctx: SyncContext, rel: string, localPath: string): boo
 
 /** Modified = differs from what this device last synced at that path. */
 function modifiedHere(ctx: SyncContext, local: LocalEntry): Promise<boolean> {
-  return modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local);
+  return modifiedSince(ctx.state.getTracked(trackedNamespace(ctx), local.rel), local, ctx.keys);
 }

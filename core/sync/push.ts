@@ -45,6 +45,8 @@ import { condemnedObjects } from "../gc/condemned_packs.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
 import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import type { PathHeads } from "../journal/stored_version.ts";
+import { writtenFormat } from "../remote/chunk_id_key.ts";
 import { isTempFile, removeStaleTemps } from "./temp_sweeper.ts";
 
 /** What to push and where. */
@@ -164,7 +166,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
     if (unseenLive.length > 0) {
-      if (entry && seen.heads.length === 1 && await sameContent(entry, unseenLive[0].version)) {
+      if (
+        entry && seen.heads.length === 1 &&
+        await sameContent(entry, unseenLive[0].version, ctx.keys)
+      ) {
         plan(rel, "unchanged");
         if (!dryRun) {
           adopt(ctx, entry, unseenLive[0]);
@@ -193,10 +198,14 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     }
     if (entry && unseen.length > 0) summary.resurrected.push(remoteDisplayPath(ctx, rel));
     // Versions in the store name only durable chunks; their packs are checked before reuse.
+    // Lookups are by id, and a keyed id never equals a plain one: a sealed namespace's push
+    // finds only its own kind of chunk here (and among the chunk locations).
     const known = new Map(
       [...seen.heads, ...seen.kept].flatMap((v) => v.version.chunks.map((c) => [c.id, c])),
     );
-    const previous = tracked && loadChunkPrints(ctx.state, ns, rel, tracked.baseKey);
+    const previous = tracked && lendsPrints(ctx, tracked, seen)
+      ? loadChunkPrints(ctx.state, ns, rel, tracked.baseKey)
+      : undefined;
     const { content, durable, prints } = await localContent(entry, packs, {
       onBytes: (n) => {
         progress.bytesDone += n;
@@ -204,6 +213,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       },
       reuse: entry && await storedChunkReuse(ctx.state, ctx.store, { previous, known }),
       hasher,
+      idKey: ctx.keys?.idKey,
     });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
@@ -310,6 +320,18 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
   return summary;
+}
+
+/**
+ * Whether the chunks recorded for the version `tracked` was synced at may be named again: they
+ * carry that version's ids, and a sealed namespace's versions name keyed ids only. So there,
+ * the base must be a version at hand of the format being written; one written before the
+ * namespace was sealed (plain ids, plaintext packs) lends nothing, and the file is chunked anew.
+ */
+function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): boolean {
+  if (!ctx.keys) return true;
+  const base = [...seen.heads, ...seen.kept].find((h) => h.key === tracked.baseKey);
+  return base?.version.format === writtenFormat(ctx.keys);
 }
 
 /** What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps. */

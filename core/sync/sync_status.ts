@@ -22,6 +22,7 @@ import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_
 import type { FoldedEntry } from "../journal/folded_versions.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
 
 /** The states a path can be in. */
 export type PathState = "synced" | "modified" | "new" | "deleted" | "remote-newer" | "conflict";
@@ -78,6 +79,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
         local,
         recorded && ctx.state.getTracked(ns, path),
         folded ? headsFor(path).heads : [],
+        ctx.keys,
       );
     if (state === undefined) continue; // deleted everywhere
     rows.push({
@@ -90,11 +92,15 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   return rows;
 }
 
-/** How `local` relates to what this device synced (`t`) and to the path's `heads`. */
+/**
+ * How `local` relates to what this device synced (`t`) and to the path's `heads`; `keys`
+ * (a sealed namespace's) check keyed digests.
+ */
 async function pathState(
   local: LocalEntry | undefined,
   t: TrackedEntry | undefined,
   heads: readonly StoredVersion[],
+  keys: FleetKeys | undefined,
 ): Promise<PathState | undefined> {
   const base = t?.baseVclock ?? {};
   const remoteNewer = heads.some((h) => !dominates(base, h.version.vclock));
@@ -102,12 +108,12 @@ async function pathState(
   if (heads.length > 1) return "conflict";
   if (local && (!t || t.kind === "deleted")) {
     if (!liveRemote) return "new";
-    return await sameContent(local, heads[0].version) ? "synced" : "conflict";
+    return await sameContent(local, heads[0].version, keys) ? "synced" : "conflict";
   }
   if (local && t) {
     const modified = !sameStat(t, local) &&
       !(local.kind === "file" && t.kind === "file" &&
-        await localFileHasDigest(local.localPath, t.blake3));
+        await localFileHasDigest(local.localPath, t.blake3, { keys }));
     if (modified) return remoteNewer ? "conflict" : "modified";
     if (isUnlinked(t) && !liveRemote) return "new"; // its store was replaced
     return remoteNewer ? "remote-newer" : "synced";

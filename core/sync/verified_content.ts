@@ -1,6 +1,7 @@
 /**
  * Reads a stored file version back, checking as it goes: every chunk against its size and
- * BLAKE3 id, and the whole against the version's digest (`file_digest.ts`). Pulls write what
+ * BLAKE3 id (keyed in format 3: `chunk_id_key.ts`), and the whole against the version's digest
+ * (`file_digest.ts`). Pulls write what
  * it yields to a temp file; `tcfs check --read-data` only wants the verdict.
  *
  * @module
@@ -14,6 +15,7 @@ import { createBlake3Hasher } from "../hashing/blake3.ts";
 import { type ChunkHasher, hashChunk } from "../hashing/chunk_hasher.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { contentDigest } from "../remote/file_digest.ts";
+import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import { unsealStored } from "../crypto/sealed_object.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
@@ -38,7 +40,10 @@ export interface VerifiedReadOptions {
   counters: DownloadCounters;
   /** Checks chunk ids, on another thread once a pull is large; chunks are hashed in place without it. */
   hasher?: ChunkHasher;
-  /** The fleet's keys, for sealed chunks; a sealed chunk without them is `not_approved`. */
+  /**
+   * The fleet's keys, for sealed chunks and keyed chunk ids; a sealed chunk or a format 3
+   * version without them is `not_approved`.
+   */
   keys?: FleetKeys;
 }
 
@@ -83,9 +88,10 @@ export async function readVerifiedContent(
   options: VerifiedReadOptions,
   consume: (bytes: Uint8Array, ref?: ChunkRef) => Promise<unknown>,
 ): Promise<void> {
-  // Format 1 digests are a plain BLAKE3 of the bytes; format 2 digests cover the
+  // Format 1 digests are a plain BLAKE3 of the bytes; format 2 and 3 digests cover the
   // chunk list, whose every chunk is checked against its id as it arrives.
   const plainHasher = version.format === 1 ? await createBlake3Hasher() : undefined;
+  const idKey = chunkIdKey(version.format, options.keys);
   const take = async (bytes: Uint8Array, ref?: ChunkRef) => {
     plainHasher?.update(bytes);
     await consume(bytes, ref);
@@ -99,7 +105,7 @@ export async function readVerifiedContent(
     const fetches: Promise<Uint8Array[]>[] = [];
     const fetchAt = (i: number) => {
       if (i < ranges.length) {
-        fetches[i] = fetchRange(store, version, ranges[i], options);
+        fetches[i] = fetchRange(store, version, ranges[i], idKey, options);
         // A fetch that fails before its turn is reported when awaited, not as an
         // unhandled rejection that would kill the process.
         fetches[i].catch(() => {});
@@ -119,7 +125,7 @@ export async function readVerifiedContent(
     }
   }
   // Every chunk was consumed, in order, after its id checked out.
-  const digest = plainHasher ? plainHasher.digestHex() : await contentDigest(version);
+  const digest = plainHasher ? plainHasher.digestHex() : await contentDigest(version, idKey);
   if (digest !== version.blake3) {
     throw new DamagedContentError(
       `${version.path}: the assembled file does not match its digest`,
@@ -171,11 +177,15 @@ function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
   return ranges;
 }
 
-/** Fetches one range and returns its chunks' raw bytes, each checked against its id. */
+/**
+ * Fetches one range and returns its chunks' raw bytes, each checked against its id (keyed with
+ * `idKey` when there is one).
+ */
 async function fetchRange(
   store: ObjectStore,
   version: FileVersion,
   range: ChunkRange,
+  idKey: Uint8Array | undefined,
   options: VerifiedReadOptions,
 ): Promise<Uint8Array[]> {
   const stored = range.offset === undefined
@@ -192,7 +202,7 @@ async function fetchRange(
   options.counters.bytesDownloaded += stored.length;
   options.counters.chunksDownloaded += range.refs.length;
   const check = (ref: ChunkRef, piece: Uint8Array) =>
-    checkedChunk(version, range.key, ref, piece, options);
+    checkedChunk(version, range.key, ref, piece, idKey, options);
   if (range.offset === undefined) return [await check(range.refs[0], stored)];
   let at = 0;
   const pieces = range.refs.map((ref) => {
@@ -213,6 +223,7 @@ async function checkedChunk(
   object: string,
   ref: ChunkRef,
   stored: Uint8Array,
+  idKey: Uint8Array | undefined,
   options: VerifiedReadOptions,
 ): Promise<Uint8Array> {
   let raw: Uint8Array;
@@ -224,7 +235,7 @@ async function checkedChunk(
     throw err;
   }
   if (raw.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
-  const { id, bytes } = await hashChunk(raw, options.hasher);
+  const { id, bytes } = await hashChunk(raw, options.hasher, { idKey });
   if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
   return bytes;
 }

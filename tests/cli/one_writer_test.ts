@@ -45,7 +45,7 @@ async function concurrentPushes(
       pushed,
       "every run that said it pushed wrote a version of its own",
     );
-    const hashes = await Promise.all(files.map(digestLocalFile));
+    const hashes = await Promise.all(files.map((file) => digestLocalFile(file)));
     assert.ok(hashes.includes(head.version.blake3), "the head is one of the contents");
     if (pushed === 1) {
       assert.deepEqual(

@@ -22,6 +22,11 @@ import { namespaceHeads } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
+import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
+import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
+
+const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
 const KEEP_LAST_ONE: RetentionPolicy = { keepDays: 0, keepLast: 1, staggered: false };
 
@@ -204,6 +209,29 @@ Deno.test("a catch-up that gc overtakes (floor written, segments deleted) reads 
   overtake = true;
   assert.deepEqual(await catchUp(b.ctx), []);
   assert.equal(overtake, false, "gc ran mid-catch-up");
+  await b.pullAll();
+  await assertSameTree(a.root, b.root);
+});
+
+Deno.test("in a sealed namespace gc repacks chunks checked against their keyed ids, and every head reads back", async () => {
+  const tmp = await makeScopedTempDir("tcfs-gc-sealed-");
+  const memory = createMemoryStore();
+  using a = await openSyncDevice(tmp.path, "alpha", memory);
+  using b = await openSyncDevice(tmp.path, "beta", memory);
+  const chain = firstKeychain(a.ctx.device.id, RECIPIENT, undefined);
+  a.ctx.keys = b.ctx.keys = await fleetKeysOf(chain);
+  // Two files of twenty keep their first version: the first pack is mostly dead, and repacked.
+  for (const round of [1, 2]) {
+    for (let i = round === 1 ? 0 : 2; i < 20; i++) {
+      await Deno.writeFile(join(a.root, `f${i}.bin`), randomBytes(20_000, 100 * round + i));
+    }
+    await a.pushAll();
+  }
+  const report = await runGc(a.ctx, { policy: KEEP_LAST_ONE, minAgeMs: 0 });
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.repacked.packs, 1, JSON.stringify(report.repacked));
+  const check = await checkStore(b.ctx, { prefix: "", readData: true });
+  assert.deepEqual(check.problems, []);
   await b.pullAll();
   await assertSameTree(a.root, b.root);
 });

@@ -71,3 +71,30 @@ Deno.test("a hasher cannot be used after digestHex", async () => {
     "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85",
   );
 });
+
+Deno.test("keyed BLAKE3 matches the known answer, one-shot and incremental alike", async () => {
+  // The BLAKE3 test vectors' key, and their keyed hash of the empty input.
+  const key = encoder.encode("whats the Elvish word for friend");
+  const expected = "92b2b75604ed3c761f9d6f62392c8a9227ad0ea3f09573e783f1498a4ed60d26";
+  assert.equal(await blake3Hex(new Uint8Array(0), key), expected);
+  assert.equal((await createBlake3Hasher(key)).digestHex(), expected);
+});
+
+Deno.test("pooled keyed and plain hashers never mix their keys", async () => {
+  const keyA = randomBytes(32, 1);
+  const keyB = randomBytes(32, 2);
+  const data = randomBytes(100_000, 3);
+  const plain = await blake3Hex(data);
+  const [a, b] = [await blake3Hex(data, keyA), await blake3Hex(data, keyB)];
+  assert.equal(new Set([plain, a, b]).size, 3);
+  // Many hashers of each kind at once, returned to their pools and taken again.
+  for (let round = 0; round < 3; round++) {
+    const hashers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createBlake3Hasher([undefined, keyA, keyB][i % 3])),
+    );
+    for (const hasher of hashers) hasher.update(data);
+    hashers.forEach((hasher, i) => assert.equal(hasher.digestHex(), [plain, a, b][i % 3]));
+  }
+  // A copy of a key (a keychain read again) hashes the same.
+  assert.equal(await blake3Hex(data, keyA.slice()), a);
+});

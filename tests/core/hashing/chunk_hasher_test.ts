@@ -115,6 +115,24 @@ offloadingTest(
   },
 );
 
+offloadingTest(
+  "the worker keys each chunk's id as asked: keyed and plain chunks interleave",
+  0,
+  async (hasher) => {
+    const idKey = randomBytes(32, 77);
+    const chunks = Array.from({ length: 12 }, (_, i) => randomBytes(50_000 + i, 400 + i));
+    const copies = chunks.map((c) => c.slice());
+    const answers = await Promise.all(
+      chunks.map((c, i) => hasher.hash(c, { idKey: i % 2 ? idKey : undefined })),
+    );
+    for (const [i, answer] of answers.entries()) {
+      const expected = await blake3Hex(copies[i], i % 2 ? idKey : undefined);
+      assert.equal(answer.id, expected, `chunk ${i}'s id`);
+    }
+    assert.ok(hasher.bytesOffloaded > 0);
+  },
+);
+
 offloadingTest("a closed hasher refuses more work with a clear error", 0, async (hasher) => {
   hasher[Symbol.dispose]();
   await assert.rejects(hasher.hash(randomBytes(1000, 601)), /chunk hasher is closed/);

@@ -29,10 +29,10 @@ Deno.test("a local file matches its own digest, in either format, and not after 
     const digest = await digestLocalFile(path);
     const plain = await blake3Hex(bytes);
     assert.notEqual(digest, plain);
-    assert.equal(await localFileHasDigest(path, digest, 2), true);
-    assert.equal(await localFileHasDigest(path, plain, 1), true);
-    assert.equal(await localFileHasDigest(path, plain, 2), false);
-    assert.equal(await localFileHasDigest(path, digest, 1), false);
+    assert.equal(await localFileHasDigest(path, digest, { format: 2 }), true);
+    assert.equal(await localFileHasDigest(path, plain, { format: 1 }), true);
+    assert.equal(await localFileHasDigest(path, plain, { format: 2 }), false);
+    assert.equal(await localFileHasDigest(path, digest, { format: 1 }), false);
     // A digest this device recorded, of either kind.
     assert.equal(await localFileHasDigest(path, digest), true);
     assert.equal(await localFileHasDigest(path, plain), true);
@@ -40,6 +40,31 @@ Deno.test("a local file matches its own digest, in either format, and not after 
     await Deno.writeFile(path, bytes);
     assert.equal(await localFileHasDigest(path, digest), false);
     assert.equal(await localFileHasDigest(path, plain), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("format 3 digests are over keyed chunk ids: matched with the key, never without", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "f.bin");
+    await Deno.writeFile(path, randomBytes(3 << 20, 42));
+    const keys = { epoch: 1, sealKey: () => undefined, idKey: randomBytes(32, 43) };
+    const keyed = await digestLocalFile(path, keys.idKey);
+    const plain = await digestLocalFile(path);
+    assert.notEqual(keyed, plain);
+    assert.equal(await localFileHasDigest(path, keyed, { format: 3, keys }), true);
+    assert.equal(await localFileHasDigest(path, plain, { format: 3, keys }), false);
+    assert.equal(await localFileHasDigest(path, keyed, { format: 2, keys }), false);
+    // A digest this device recorded: keyed (synced sealed) or plain (synced before the sealing).
+    assert.equal(await localFileHasDigest(path, keyed, { keys }), true);
+    assert.equal(await localFileHasDigest(path, plain, { keys }), true);
+    assert.equal(await localFileHasDigest(path, keyed), false);
+    await assert.rejects(
+      localFileHasDigest(path, keyed, { format: 3 }),
+      (err: Error & { kind?: string }) => err.kind === "not_approved",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

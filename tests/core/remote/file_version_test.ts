@@ -74,3 +74,19 @@ Deno.test("a version no reader would accept is not written", () => {
       /more than the 67108864 a version may hold/.test(err.message),
   );
 });
+
+Deno.test("formats 1, 2 and 3 (keyed chunk ids) are read; a newer one is refused unread", () => {
+  for (const format of [1, 2, 3]) {
+    const body = encodeFileVersion({ ...small, format } as FileVersion);
+    assert.equal(parseFileVersion(body, "k").format, format);
+  }
+  for (const format of [0, 4, "3", undefined]) {
+    const body = new TextEncoder().encode(JSON.stringify({ ...small, format }));
+    assert.throws(
+      () => parseFileVersion(body, "k"),
+      (err: Error & { kind?: string }) =>
+        err.kind === "corrupt_version" && /format .* is not 1, 2 or 3/.test(err.message),
+      `format ${format}`,
+    );
+  }
+});
