@@ -277,7 +277,11 @@ async function planKeys(
   config: TcfsConfig,
 ): Promise<KeyPlan> {
   const passphrase = (choosing: boolean) =>
-    recoveryPassphrase({ file: options.recoveryPassphraseFile, env: Deno.env.toObject(), choosing });
+    recoveryPassphrase({
+      file: options.recoveryPassphraseFile,
+      env: Deno.env.toObject(),
+      choosing,
+    });
   if (options.recovery) {
     if (options.recoveryKeyFile !== undefined) {
       const { readFirstIdentity } = await import("../../core/device/device_age_key.ts");
@@ -480,8 +484,12 @@ function enrollmentJson(e: Enrollment) {
     device_file: e.config.paths.deviceFile,
     keys: {
       ...e.keys,
-      approve_command: e.keys.keychain === "pending" ? `tcfs device approve ${e.record.name}` : null,
-      recovery_notice: e.keys.recovery_key_file ? recoveryKeyNotice(e.keys.recovery_key_file) : null,
+      approve_command: e.keys.keychain === "pending"
+        ? `tcfs device approve ${e.record.name}`
+        : null,
+      recovery_notice: e.keys.recovery_key_file
+        ? recoveryKeyNotice(e.keys.recovery_key_file)
+        : null,
     },
     env_file: {
       path: e.config.paths.envFile,

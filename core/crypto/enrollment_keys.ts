@@ -81,7 +81,9 @@ export async function enrollDeviceKeys(
   let access = await deviceKeychainAccess(store, state, holder);
   let created: { recovery: RecoveryChoice } | undefined;
   if (access.state === "none" && request.encrypt) {
-    created = await createFirstKeychain(store, request) ? { recovery: request.recovery } : undefined;
+    created = await createFirstKeychain(store, request)
+      ? { recovery: request.recovery }
+      : undefined;
     access = await deviceKeychainAccess(store, state, holder);
   }
   const epoch = access.state === "none"

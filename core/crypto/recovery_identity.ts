@@ -95,11 +95,14 @@ export async function openRecoveryIdentity(
     identity = (await decrypter.decrypt(body, "text")).trim();
   } catch (err) {
     if ((err as Error).message.includes("no identity matched")) {
-      throw new TcfsError("the recovery passphrase is wrong: it does not open the recovery identity", {
-        kind: "recovery_failed",
-        hint: "check the passphrase (TCFS_RECOVERY_PASSPHRASE, --recovery-passphrase-file or " +
-          "the prompt) and try again; nothing was written",
-      });
+      throw new TcfsError(
+        "the recovery passphrase is wrong: it does not open the recovery identity",
+        {
+          kind: "recovery_failed",
+          hint: "check the passphrase (TCFS_RECOVERY_PASSPHRASE, --recovery-passphrase-file or " +
+            "the prompt) and try again; nothing was written",
+        },
+      );
     }
     throw new TcfsError(
       `the recovery identity ${RECOVERY_IDENTITY_KEY} cannot be opened: ${(err as Error).message}`,
