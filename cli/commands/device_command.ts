@@ -24,7 +24,8 @@ import { formatTimeAgo } from "../relative_time.ts";
 import { deviceEnrollCommand } from "./device_enroll_command.ts";
 import { deviceApproveCommand } from "./device_approve_command.ts";
 import { startEpochWithout } from "../../core/crypto/keychain_membership.ts";
-import { type DeviceKeyStatus, deviceKeyStatus } from "../../core/crypto/device_key_status.ts";
+import type { DeviceKeyStatus } from "../../core/crypto/device_key_status.ts";
+import { thisDeviceKeys } from "../this_device_keys.ts";
 
 /** Builds the command group. */
 export function deviceCommand() {
@@ -86,7 +87,7 @@ is stale or damaged.`,
         for (const key of fleet.damaged) {
           console.error(`tcfs: warning: ${key} is not a valid device registration; skipped`);
         }
-        const keys = await listKeyStatus(runtime, me);
+        const keys = await thisDeviceKeys(runtime);
         const listed: ListedDevice[] = fleet.devices.map((d) => ({
           ...d,
           status: deviceStatus(d),
@@ -259,20 +260,6 @@ off (docs/OPERATIONS.md, "Revoking a device").`,
         runtime.close();
       }
     });
-}
-
-/** This device's view of the keychain, or undefined when it has no identity yet. */
-async function listKeyStatus(
-  runtime: CliRuntime,
-  me: { id: string; name: string } | undefined,
-): Promise<DeviceKeyStatus | undefined> {
-  if (!me) return undefined;
-  return await deviceKeyStatus(
-    await runtime.store(),
-    await runtime.state(),
-    { id: me.id, name: me.name, ageKeyFile: runtime.config.paths.ageKeyFile },
-    runtime.config.sync.namespace,
-  );
 }
 
 function keyAccess(keys: DeviceKeyStatus | undefined, record: DeviceRecord) {
