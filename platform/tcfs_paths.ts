@@ -23,6 +23,11 @@ export interface TcfsPaths {
   stateDb: string;
   /** This device's identity: `<configHome>/tcfs/device.json`. */
   deviceFile: string;
+  /**
+   * Where the fleet's first device leaves the printed recovery key, when no passphrase was
+   * given: `<configHome>/tcfs/recovery-key.txt` (the user moves it offline).
+   */
+  recoveryKeyFile: string;
   /** Disposable caches: `<cacheHome>/tcfs`. */
   cacheDir: string;
 }
@@ -53,6 +58,7 @@ export function tcfsPaths(
     storeDir: join(dirs.dataHome, "tcfs", "store"),
     stateDb: join(dirs.stateHome, "tcfs", "state.db"),
     deviceFile: join(configDir, "device.json"),
+    recoveryKeyFile: join(configDir, "recovery-key.txt"),
     cacheDir: join(dirs.cacheHome, "tcfs"),
   };
 }

@@ -15,6 +15,9 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { runningDaemon } from "../daemon_connection.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { credsRotateCommand } from "./creds_rotate_command.ts";
+import { thisDeviceKeys } from "../this_device_keys.ts";
+import { describeKeyStatus } from "../../core/crypto/device_key_status.ts";
+import { describeError, TcfsError } from "../../core/errors.ts";
 
 /** Builds the command group. */
 export function credsCommand() {
@@ -42,7 +45,8 @@ function credsStatusCommand() {
 Sources, first match wins: TCFS_S3_ACCESS/TCFS_S3_SECRET, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 the SOPS file ([secrets] sops_file), the sops-nix directory, the KeePassXC entry, and
 [storage] s3_access/s3_secret in config.toml. Values are never shown.
-When a daemon runs, the credentials it loaded (and when) are shown too.
+When a daemon runs, the credentials it loaded (and when) are shown too. The last line says which
+key epoch of the fleet's end-to-end encryption this device holds, and whether it is approved.
 
 Examples:
   tcfs creds status
@@ -53,8 +57,9 @@ Examples:
       try {
         const resolved = await runtime.credentials();
         const daemon = await daemonCredentials(runtime.config);
+        const keys = await keysOrError(runtime);
         if (options.json) {
-          printJson({ ...credentialStatus(resolved), ...(daemon && { daemon }) });
+          printJson({ ...credentialStatus(resolved), ...(daemon && { daemon }), keys });
           return;
         }
         console.log(describeCredentialStatus(resolved));
@@ -63,10 +68,34 @@ Examples:
             `daemon: using ${daemon.source} (loaded ${daemon.loaded_at}) via ${runtime.config.daemon.socket}`,
           );
         }
+        console.log(
+          keys === null
+            ? "keys: this machine has no device identity yet (run `tcfs device enroll`)"
+            : "error" in keys
+            ? `keys: unknown (${keys.error.message})`
+            : `keys: ${describeKeyStatus(keys, runtime.config.sync.deviceName)}`,
+        );
       } finally {
         runtime.close();
       }
     });
+}
+
+/**
+ * This device's key status; null without a device identity; the error when the store or the
+ * keychain cannot be read (credentials are still worth showing then).
+ */
+async function keysOrError(runtime: Awaited<ReturnType<typeof openCliRuntime>>) {
+  try {
+    return (await thisDeviceKeys(runtime)) ?? null;
+  } catch (err) {
+    return {
+      error: {
+        kind: err instanceof TcfsError ? err.kind : "error",
+        message: describeError(err),
+      },
+    };
+  }
 }
 
 /** What a running daemon loaded, or undefined when none answers. */

@@ -1,5 +1,6 @@
 /**
- * `tcfs device enroll|list|status|revoke`: the fleet registry in the bucket.
+ * `tcfs device enroll|list|status|approve|revoke`: the fleet registry in the bucket, and who
+ * holds the fleet's keys.
  *
  * @module
  */
@@ -21,17 +22,22 @@ import {
 import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 import { formatTimeAgo } from "../relative_time.ts";
 import { deviceEnrollCommand } from "./device_enroll_command.ts";
+import { deviceApproveCommand } from "./device_approve_command.ts";
+import { startEpochWithout } from "../../core/crypto/keychain_membership.ts";
+import type { DeviceKeyStatus } from "../../core/crypto/device_key_status.ts";
+import { thisDeviceKeys } from "../this_device_keys.ts";
 
 /** Builds the command group. */
 export function deviceCommand() {
   const device = new Command("device").description(
-    "this machine's place in the fleet: enroll, list, status, revoke",
+    "this machine's place in the fleet: enroll, list, status, approve, revoke",
   );
   for (
     const command of [
       deviceEnrollCommand(),
       deviceListCommand(),
       deviceStatusCommand(),
+      deviceApproveCommand(),
       deviceRevokeCommand(),
     ]
   ) {
@@ -46,7 +52,17 @@ export function deviceCommand() {
 }
 
 /** A device as `list --json` shows it. */
-type ListedDevice = DeviceRecord & { status: string; this_device: boolean };
+type ListedDevice = DeviceRecord & {
+  status: string;
+  this_device: boolean;
+  /**
+   * Whether the device holds the newest key epoch: `unknown` when this device cannot read the
+   * keychain, `no_keychain` when the fleet has none.
+   */
+  key_access: "approved" | "not_approved" | "unknown" | "no_keychain";
+  /** The newest key epoch, or null without a keychain. */
+  key_epoch: number | null;
+};
 
 function deviceListCommand() {
   return new Command("list")
@@ -71,10 +87,13 @@ is stale or damaged.`,
         for (const key of fleet.damaged) {
           console.error(`tcfs: warning: ${key} is not a valid device registration; skipped`);
         }
+        const keys = await thisDeviceKeys(runtime);
         const listed: ListedDevice[] = fleet.devices.map((d) => ({
           ...d,
           status: deviceStatus(d),
           this_device: d.id === me?.id,
+          key_access: keyAccess(keys, d),
+          key_epoch: keys?.epoch ?? null,
         }));
         if (options.json) return printJson(listed);
         if (listed.length === 0) {
@@ -82,10 +101,11 @@ is stale or damaged.`,
         }
         const now = new Date();
         console.log(formatTable([
-          ["NAME", "STATUS", "ID", "LAST SEEN", "PLATFORM", "VERSION"],
+          ["NAME", "STATUS", "KEYS", "ID", "LAST SEEN", "PLATFORM", "VERSION"],
           ...listed.map((d) => [
             d.this_device ? `${d.name} *` : d.name,
             d.status,
+            describeKeyAccess(d),
             d.id.slice(0, 8),
             formatTimeAgo(d.last_seen, now),
             d.platform,
@@ -93,6 +113,9 @@ is stale or damaged.`,
           ]),
         ]));
         if (listed.some((d) => d.this_device)) console.log("\n* this device");
+        if (listed.some((d) => d.key_access === "not_approved" && d.status === "active")) {
+          console.log("pending devices read nothing until `tcfs device approve <name>`");
+        }
       } finally {
         runtime.close();
       }
@@ -164,9 +187,11 @@ Examples:
   tcfs device revoke petting-zoo-mini
   tcfs device revoke 3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b --json
 
-Revocation is permanent and does not rotate credentials: a device that still holds the bucket's
-S3 keys can still write objects. Rotate the S3 and NATS credentials to cut it off
-(docs/OPERATIONS.md, "Revoking a device").`,
+Revocation is permanent. When the fleet has a keychain it also starts a new key epoch wrapped to
+the remaining devices only: everything written from then on is unreadable to the revoked device
+(what it already held stays readable to it). It does not rotate credentials: a device that still
+holds the bucket's S3 keys can still write objects. Rotate the S3 and NATS credentials to cut it
+off (docs/OPERATIONS.md, "Revoking a device").`,
     )
     .action(async (nameOrId, options) => {
       const runtime = await openCliRuntime();
@@ -198,11 +223,23 @@ S3 keys can still write objects. Rotate the S3 and NATS credentials to cut it of
         const already = target.revoked;
         const revoked = already ? target : await revokeDevice(store, target, me);
         const index = already ? undefined : await rebuildDeviceIndex(store);
+        // Also when it was revoked already: a revoke cut short before the new epoch finishes it.
+        const epoch = await startEpochWithout(
+          store,
+          await runtime.state(),
+          { id: me.id, name: me.name, ageKeyFile: runtime.config.paths.ageKeyFile },
+          target.id,
+          target.name,
+        );
+        const keyEpoch = epoch.state === "none"
+          ? null
+          : { epoch: epoch.keychain.epoch, started: epoch.state === "written" };
         if (options.json) {
           return printJson({
             device: revoked,
             already_revoked: already,
             index_current: index?.current ?? true,
+            key_epoch: keyEpoch,
           });
         }
         console.log(
@@ -211,10 +248,37 @@ S3 keys can still write objects. Rotate the S3 and NATS credentials to cut it of
             : `revoked device "${target.name}" (${target.id}); the fleet now ignores its versions\n` +
               "  to cut it off completely, rotate the S3 and NATS credentials it holds",
         );
+        if (keyEpoch?.started) {
+          console.log(
+            `started key epoch ${keyEpoch.epoch} without it: what is written from now on is ` +
+              "unreadable to it",
+          );
+        } else if (keyEpoch) {
+          console.log(`key epoch ${keyEpoch.epoch} is already without it`);
+        }
       } finally {
         runtime.close();
       }
     });
+}
+
+function keyAccess(keys: DeviceKeyStatus | undefined, record: DeviceRecord) {
+  if (keys?.keychain === "none") return "no_keychain";
+  if (!keys?.approved_devices) return "unknown";
+  return keys.approved_devices.includes(record.id) ? "approved" : "not_approved";
+}
+
+function describeKeyAccess(d: ListedDevice): string {
+  switch (d.key_access) {
+    case "approved":
+      return `epoch ${d.key_epoch}`;
+    case "not_approved":
+      return d.status === "active" ? "pending" : "-";
+    case "unknown":
+      return "unknown";
+    case "no_keychain":
+      return "-";
+  }
 }
 
 function deviceStatus(record: DeviceRecord): string {

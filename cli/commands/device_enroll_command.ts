@@ -49,6 +49,16 @@ import {
 } from "./device_enroll_settings.ts";
 import { JSON_FLAG_HELP, printJson } from "../output.ts";
 import { readDeviceEnvironment } from "../../platform/device_environment.ts";
+import type { ObjectStore } from "../../core/store/object_store.ts";
+import {
+  enrollDeviceKeys,
+  type EnrollmentKeys,
+  recoverDeviceKeys,
+  type RecoveryChoice,
+} from "../../core/crypto/enrollment_keys.ts";
+import { newestKeychainEpoch } from "../../core/crypto/keychain_store.ts";
+import type { DeviceAgeIdentity } from "../../core/device/device_age_key.ts";
+import { RECOVERY_PASSPHRASE_VAR, recoveryPassphrase } from "../recovery_passphrase.ts";
 
 /** The service part of an enrollment, when a service was written. */
 interface ServiceOutcome {
@@ -72,7 +82,14 @@ interface Enrollment {
   shadowedFlags: FlagSetting[];
   /** The sync root and its marker, when one is configured. */
   syncRoot?: EnrolledRoot;
+  /** The fleet's keys as this device now holds them. */
+  keys: EnrollmentKeys & { recovered: boolean };
 }
+
+/** What the keys step will do, decided before anything is written. */
+type KeyPlan =
+  | { mode: "recover"; identity: DeviceAgeIdentity }
+  | { mode: "enroll"; recovery: RecoveryChoice };
 
 /** Builds the command. */
 export function deviceEnrollCommand() {
@@ -101,6 +118,20 @@ export function deviceEnrollCommand() {
     .option("--start", "enable and start the service after writing it")
     .option("--yes", "don't ask for confirmation on a terminal")
     .option("--replace", "take the name over from another live device (e.g. after a reinstall)")
+    .option(
+      "--recovery",
+      "let this machine in with the fleet's recovery passphrase (or --recovery-key-file)",
+    )
+    .option(
+      "--no-recovery",
+      "first device of a fleet: keep no recovery key (losing every device loses the files)",
+    )
+    .option(
+      "--recovery-passphrase-file <file>",
+      `the recovery passphrase, from a file (else ${RECOVERY_PASSPHRASE_VAR} or a prompt)`,
+    )
+    .option("--recovery-key-file <file>", "with --recovery: the printed recovery key's file")
+    .option("--no-encrypt", "keep a fleet without keys, and a new namespace plaintext")
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -109,12 +140,19 @@ Examples:
   tcfs device enroll --name $(hostname)
   tcfs device enroll --endpoint http://dees-appu-bearts:8333 --nats-url nats://yoga.local:4222 --start
   tcfs device enroll --name yoga --replace --yes --json     # a reinstalled machine takes its name back
+  tcfs device enroll --recovery                             # every device was lost: the passphrase lets this one in
 
 Enrolling again is safe: the device keeps its id and its files are refreshed. The age key is
 ~/.config/sops/age/keys.txt (made with age-keygen's format when missing); put the printed public
 key into .sops.yaml. Flags are written to ~/.config/tcfs/config.toml; S3 keys and TCFS_S3_* /
 TCFS_NATS_URL set in your shell are carried into ~/.config/tcfs/env (mode 0600) for the service.
-Nothing prompts when stdin is not a terminal.`,
+Nothing prompts when stdin is not a terminal.
+
+End-to-end encryption: the fleet's first device creates key epoch 1 and encrypts the namespace if
+it holds nothing yet (--no-encrypt: neither). Its recovery passphrase comes from
+--recovery-passphrase-file, ${RECOVERY_PASSPHRASE_VAR} or a prompt; without one (no terminal) a
+recovery key is written to ~/.config/tcfs/recovery-key.txt for you to store offline. Every later
+device is pending until an approved one runs \`tcfs device approve <name>\`.`,
     )
     .action(async (options) => {
       const enrollment = await enroll(options);
@@ -129,6 +167,10 @@ type EnrollOptions = EnrollSettingFlags & {
   start?: true;
   yes?: true;
   replace?: true;
+  recovery?: boolean;
+  recoveryPassphraseFile?: string;
+  recoveryKeyFile?: string;
+  encrypt: boolean;
   json?: true;
 };
 
@@ -137,6 +179,7 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
   if (options.name !== undefined) assertDeviceName(options.name);
   const flags = checkEnrollFlags(options, xdgDirs(realEnv).home);
   checkServiceFlags(options);
+  checkRecoveryFlags(options);
   const setup = await loadDeviceSetup(
     await readDeviceEnvironment({ ...realEnv, ...flagEnvironment(flags) }),
   );
@@ -163,6 +206,7 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       replace: options.replace ?? false,
     });
     confirmEnrollment(options, name, plan, store.location, config.storage.bucket);
+    const keyPlan = await planKeys(options, store, config);
 
     await writeDeviceIdentity(config.paths.deviceFile, {
       id: plan.id,
@@ -178,6 +222,13 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
     });
     if (plan.displaced) await markReplaced(store, plan.displaced, plan.id);
     const index = await rebuildDeviceIndex(store);
+    const keys = await enrollKeys(store, config, keyPlan, {
+      id: plan.id,
+      name,
+      ageKeyFile: config.paths.ageKeyFile,
+      recipient: ageKey.recipient,
+      encrypt: options.encrypt,
+    });
 
     await writeConfigFile(config.file.path, configUpdates(name, flags));
     const fileEnv = await readEnvFile(config.paths.envFile);
@@ -208,9 +259,88 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       service: serviceOutcome,
       shadowedFlags: flags.filter((f) => realEnv[f.envVar] && realEnv[f.envVar] !== f.value),
       syncRoot,
+      keys,
     };
   } finally {
     store.close();
+  }
+}
+
+/**
+ * Gathers what the keys step needs before anything is written: the recovery identity for
+ * `--recovery` (a wrong passphrase stops the enrollment here), and the fleet's recovery choice
+ * when this device will be its first.
+ */
+async function planKeys(
+  options: EnrollOptions,
+  store: ObjectStore,
+  config: TcfsConfig,
+): Promise<KeyPlan> {
+  const passphrase = (choosing: boolean) =>
+    recoveryPassphrase({
+      file: options.recoveryPassphraseFile,
+      env: Deno.env.toObject(),
+      choosing,
+    });
+  if (options.recovery) {
+    if (options.recoveryKeyFile !== undefined) {
+      const { readFirstIdentity } = await import("../../core/device/device_age_key.ts");
+      const identity = await readFirstIdentity(options.recoveryKeyFile);
+      if (!identity) {
+        throw new TcfsError(`the recovery key file ${options.recoveryKeyFile} does not exist`, {
+          kind: "recovery_failed",
+          exitCode: ExitCode.usage,
+          hint: "give --recovery-key-file the file with the key printed at the first enrollment",
+        });
+      }
+      return { mode: "recover", identity };
+    }
+    const given = await passphrase(false);
+    if (given === undefined) {
+      throw new TcfsError("--recovery needs the fleet's recovery passphrase", {
+        kind: "recovery_failed",
+        exitCode: ExitCode.usage,
+        hint: `set ${RECOVERY_PASSPHRASE_VAR}, pass --recovery-passphrase-file or ` +
+          "--recovery-key-file, or run it on a terminal to be asked",
+      });
+    }
+    const { openRecoveryIdentity } = await import("../../core/crypto/recovery_identity.ts");
+    return { mode: "recover", identity: await openRecoveryIdentity(store, given) };
+  }
+  const first = options.encrypt && await newestKeychainEpoch(store) === undefined;
+  if (!first || options.recovery === false) return { mode: "enroll", recovery: { kind: "none" } };
+  const chosen = await passphrase(true);
+  return {
+    mode: "enroll",
+    recovery: chosen !== undefined
+      ? { kind: "passphrase", passphrase: chosen }
+      : { kind: "key_file", path: config.paths.recoveryKeyFile },
+  };
+}
+
+/** The keys step of an enrollment, once the device is registered. */
+async function enrollKeys(
+  store: ObjectStore,
+  config: TcfsConfig,
+  plan: KeyPlan,
+  me: { id: string; name: string; ageKeyFile: string; recipient: string; encrypt: boolean },
+): Promise<Enrollment["keys"]> {
+  const state = await StateDb.open(config.paths.stateDb);
+  try {
+    const holder = { id: me.id, name: me.name, ageKeyFile: me.ageKeyFile };
+    if (plan.mode === "recover") {
+      await recoverDeviceKeys(store, state, holder, me.recipient, plan.identity);
+    }
+    const keys = await enrollDeviceKeys(store, state, {
+      holder,
+      recipient: me.recipient,
+      namespace: config.sync.namespace,
+      encrypt: me.encrypt,
+      recovery: plan.mode === "enroll" ? plan.recovery : { kind: "none" },
+    });
+    return { ...keys, recovered: plan.mode === "recover" };
+  } finally {
+    state.close();
   }
 }
 
@@ -234,6 +364,24 @@ async function markSyncRoot(root: string, stateDbPath: string): Promise<Enrolled
     return { path: root, problem: err };
   } finally {
     state.close();
+  }
+}
+
+function checkRecoveryFlags(options: EnrollOptions): void {
+  const usage = (message: string) =>
+    new TcfsError(message, {
+      kind: "invalid_flag",
+      exitCode: ExitCode.usage,
+      hint: "see `tcfs device enroll --help`",
+    });
+  if (options.recoveryKeyFile !== undefined && !options.recovery) {
+    throw usage("--recovery-key-file is for --recovery");
+  }
+  if (options.recoveryKeyFile !== undefined && options.recoveryPassphraseFile !== undefined) {
+    throw usage("--recovery-key-file and --recovery-passphrase-file exclude each other");
+  }
+  if (options.recovery === false && options.recoveryPassphraseFile !== undefined) {
+    throw usage("--no-recovery and --recovery-passphrase-file contradict each other");
   }
 }
 
@@ -334,6 +482,15 @@ function enrollmentJson(e: Enrollment) {
       }
       : null,
     device_file: e.config.paths.deviceFile,
+    keys: {
+      ...e.keys,
+      approve_command: e.keys.keychain === "pending"
+        ? `tcfs device approve ${e.record.name}`
+        : null,
+      recovery_notice: e.keys.recovery_key_file
+        ? recoveryKeyNotice(e.keys.recovery_key_file)
+        : null,
+    },
     env_file: {
       path: e.config.paths.envFile,
       added: e.envUpdate.added,
@@ -390,6 +547,7 @@ function printEnrollment(e: Enrollment): void {
       "        the registry is up to date and the next enroll or `tcfs device list` fixes it",
     );
   }
+  lines.push(...keyLines(e));
   for (const f of e.shadowedFlags) {
     lines.push(`  note: ${f.envVar} in your shell overrides ${f.flag} for commands run from it`);
   }
@@ -397,8 +555,64 @@ function printEnrollment(e: Enrollment): void {
   lines.push(
     `  - add this host's public key to .sops.yaml for its secrets file: ${e.ageKey.recipient}`,
   );
+  if (e.keys.keychain === "pending") {
+    lines.push(
+      `  - let this device read the fleet's files: on an approved device run ` +
+        `\`tcfs device approve ${e.record.name}\``,
+    );
+  }
   lines.push(...serviceSteps(e.service));
   console.log(lines.join("\n"));
+}
+
+function keyLines(e: Enrollment): string[] {
+  const { keys } = e;
+  const lines: string[] = [];
+  switch (keys.keychain) {
+    case "created":
+      lines.push(`  keys            created key epoch 1: this is the fleet's first device`);
+      break;
+    case "approved":
+      lines.push(
+        `  keys            approved for key epoch ${keys.epoch}` +
+          (keys.recovered ? " (let in with the recovery key)" : ""),
+      );
+      break;
+    case "pending":
+      lines.push(
+        `  keys            PENDING: key epoch ${keys.epoch} is not wrapped to this device yet;`,
+        `                  on an approved device run: tcfs device approve ${e.record.name}`,
+      );
+      break;
+    case "none":
+      lines.push("  keys            none: the fleet has no keychain (enrolled with --no-encrypt)");
+  }
+  const ns = keys.namespace;
+  lines.push(
+    `  namespace       ${ns.name} (${
+      ns.sealed_now
+        ? "end-to-end encrypted from now on"
+        : ns.sealed
+        ? "end-to-end encrypted"
+        : "plaintext"
+    })`,
+  );
+  if (keys.recovery === "passphrase") {
+    lines.push("  recovery        identity stored, sealed with your passphrase (age scrypt)");
+  } else if (keys.recovery === "none") {
+    lines.push(
+      "  recovery        none (--no-recovery): if every device is lost, so are the files",
+    );
+  } else if (keys.recovery_key_file) {
+    lines.push(`  RECOVERY KEY    ${recoveryKeyNotice(keys.recovery_key_file)}`);
+  }
+  return lines;
+}
+
+function recoveryKeyNotice(path: string): string {
+  return `written to ${path} (mode 0600): store it offline (print it, or keep it in a ` +
+    "password manager), then delete the file. It is the only way back to the files if every " +
+    "device is lost: `tcfs device enroll --recovery --recovery-key-file FILE`";
 }
 
 function describeEnvUpdate(update: EnvFileUpdate): string {

@@ -11,6 +11,7 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { credentialsCheck } from "../doctor/credentials_check.ts";
 import { daemonCheck } from "../doctor/daemon_check.ts";
 import { instanceCheck } from "../doctor/instance_check.ts";
+import { keysCheck } from "../doctor/keys_check.ts";
 import { doctorReport, formatDoctorReport } from "../doctor/doctor_check.ts";
 import { serviceUnitCheck } from "../doctor/service_unit_check.ts";
 import { storeChecks } from "../doctor/store_checks.ts";
@@ -19,7 +20,9 @@ import { JSON_FLAG_HELP, printJson, setExitCode } from "../output.ts";
 /** Builds the command. */
 export function doctorCommand() {
   return new Command("doctor")
-    .description("check credentials, S3, the clock, NATS, the daemon and the service unit")
+    .description(
+      "check credentials, S3, the clock, NATS, the daemon, the service unit and the key epoch",
+    )
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -46,6 +49,7 @@ Examples:
           ),
           daemonCheck(config.daemon.socket).then((check) => [check]),
           instanceCheck(config, runtime.store).then((check) => [check]),
+          keysCheck(runtime).then((check) => [check]),
           serviceUnitCheck(runtime.env).then((check) => [check]),
         ]);
         const report = doctorReport(groups.flat());

@@ -237,6 +237,11 @@ export function namespaceSealingKey(namespace: string): string {
 /** The prefix under which every namespace lives. */
 export const NAMESPACES_PREFIX = "ns/";
 
+/** The prefix of everything stored for `namespace`: empty until its first write. */
+export function namespacePrefix(namespace: string): string {
+  return `${NAMESPACES_PREFIX}${assertNamespace(namespace)}/`;
+}
+
 /** Prefix under which every version of every path in `namespace` lives. */
 export function namespaceVersionsPrefix(namespace: string): string {
   return `ns/${assertNamespace(namespace)}/v/`;

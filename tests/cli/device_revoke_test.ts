@@ -13,9 +13,17 @@ Deno.test("a revoked device can't push, and what it writes anyway is ignored by 
   const a = await makeDeviceHome(tmp, "devA", fleet.env);
   const b = await makeDeviceHome(tmp, "devB", fleet.env);
   const remote = (rel: string) => `${fleet.bucket}/default/${rel}`;
+  // Plaintext: this is the registry's revocation; device_keys_test.ts holds the key epochs.
   const enrolled = await Promise.all(
     [a, b].map((d) =>
-      d.tcfsJson<{ id: string }>(["device", "enroll", "--name", d.name, "--no-service"])
+      d.tcfsJson<{ id: string }>([
+        "device",
+        "enroll",
+        "--name",
+        d.name,
+        "--no-service",
+        "--no-encrypt",
+      ])
     ),
   );
   const idB = enrolled[1].id;

@@ -10,6 +10,7 @@ Deno.test("tcfsPaths puts every per-device file under HOME", () => {
     storeDir: "/tmp/devA/.local/share/tcfs/store",
     stateDb: "/tmp/devA/.local/state/tcfs/state.db",
     deviceFile: "/tmp/devA/.config/tcfs/device.json",
+    recoveryKeyFile: "/tmp/devA/.config/tcfs/recovery-key.txt",
     cacheDir: "/tmp/devA/.cache/tcfs",
   });
 });
