@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
 
@@ -54,4 +55,28 @@ export async function readPrivateFile(file: SecretFile): Promise<Uint8Array<Arra
   refuseSharedSecrets(file, mode);
   const bytes = new Uint8Array(size);
   return bytes.subarray(0, (await readUpTo(handle, bytes)).length);
+}
+
+/**
+ * Writes `text` to a new file at `path`, mode 0600 (its folder 0700 when made here), and
+ * syncs it; false, writing nothing, when the file exists already (another process won).
+ *
+ * @example
+ * ```ts
+ * if (!await createPrivateFile(path, `${identity}\n`)) console.log("kept the existing key");
+ * ```
+ */
+export async function createPrivateFile(path: string, text: string): Promise<boolean> {
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    // The umask may have taken bits off the mode; a secret's file is 0600 whatever it says.
+    await Deno.chmod(path, 0o600);
+    await file.write(new TextEncoder().encode(text));
+    await file.sync();
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  }
 }

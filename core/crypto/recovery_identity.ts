@@ -9,7 +9,7 @@
  */
 
 import { Decrypter, Encrypter, generateIdentity, identityToRecipient } from "age-encryption";
-import { dirname } from "node:path";
+import { createPrivateFile } from "../credentials/private_file.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { DeviceAgeIdentity } from "../device/device_age_key.ts";
 import { RECOVERY_IDENTITY_KEY } from "../remote/remote_keys.ts";
@@ -134,14 +134,7 @@ export async function writeRecoveryKeyFile(
 ): Promise<void> {
   const text = "# tcfs fleet recovery key: store it offline, then delete this file\n" +
     `# public key: ${recovery.recipient}\n${recovery.identity}\n`;
-  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    await Deno.chmod(path, 0o600);
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  if (!await createPrivateFile(path, text)) {
     throw new TcfsError(`${path} already exists: it may hold another fleet's recovery key`, {
       kind: "recovery_failed",
       hint: "store that key offline and delete the file, then enroll again (nothing was written)",

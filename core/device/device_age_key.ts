@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { createPrivateFile } from "../credentials/private_file.ts";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { TcfsError } from "../errors.ts";
 
@@ -42,15 +42,8 @@ export async function loadOrCreateAgeKey(
   const recipient = await identityToRecipient(identity);
   const created = now.toISOString().replace(/\.\d{3}Z$/, "Z");
   const text = `# created: ${created}\n# public key: ${recipient}\n${identity}\n`;
-  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    // createNew: if another process wrote the file meanwhile, its key wins and is used below.
-    using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-    await Deno.chmod(path, 0o600);
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  if (!await createPrivateFile(path, text)) {
+    // Another process wrote the file meanwhile: its key wins.
     return { recipient: (await readFirstRecipient(path))!, path, created: false };
   }
   return { recipient, path, created: true };
