@@ -8,6 +8,7 @@
  * @module
  */
 
+import { approveInvitedDevices } from "../core/crypto/invited_approvals.ts";
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
 import { newestKeychainEpoch } from "../core/crypto/keychain_store.ts";
 import { resolve } from "node:path";
@@ -154,6 +155,12 @@ async function serve(
         ageKeyFile: live.setup.config.paths.ageKeyFile,
       }),
     newestEpoch: () => newestKeychainEpoch(live.store),
+    approveInvited: () =>
+      approveInvitedDevices(live.store, state, {
+        id: live.device.id,
+        name: live.device.name,
+        ageKeyFile: live.setup.config.paths.ageKeyFile,
+      }),
     log,
   });
   let eventKeysReadAt = 0;

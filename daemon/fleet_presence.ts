@@ -30,6 +30,11 @@ export interface FleetPresenceOptions {
   loadKeys(): Promise<FleetKeys | undefined>;
   /** The newest key epoch in the store (`newestKeychainEpoch`): one listing, no decryption. */
   newestEpoch(): Promise<number | undefined>;
+  /**
+   * Approves devices that claimed an invitation (`approveInvitedDevices`); returns their
+   * names. Run every poll interval, without the registry's 30 s floor: someone is waiting.
+   */
+  approveInvited(): Promise<string[]>;
   log: DaemonLog;
 }
 
@@ -141,7 +146,23 @@ export function startFleetPresence(options: FleetPresenceOptions): FleetPresence
     }, Math.max(MIN_REVOCATION_CHECK_MS, options.checkEveryMs()));
     Deno.unrefTimer(timer);
   };
-  const ready = check().then(schedule);
+  let inviteTimer: ReturnType<typeof setTimeout> | undefined;
+  const settleInvitations = async () => {
+    try {
+      for (const name of await options.approveInvited()) {
+        options.log("info", `approved ${name}: it enrolled with an invitation from this fleet`);
+      }
+    } catch (err) {
+      options.log("debug", `approving invited devices failed: ${describeError(err)}`);
+    }
+    if (stopped) return;
+    inviteTimer = setTimeout(settleInvitations, options.checkEveryMs());
+    Deno.unrefTimer(inviteTimer);
+  };
+  const ready = check().then(() => {
+    schedule();
+    void settleInvitations();
+  });
   return {
     revoked: () => revoked,
     keys: () => keys,
@@ -167,6 +188,7 @@ export function startFleetPresence(options: FleetPresenceOptions): FleetPresence
     stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(inviteTimer);
     },
   };
 }

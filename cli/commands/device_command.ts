@@ -23,6 +23,7 @@ import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 import { formatTimeAgo } from "../relative_time.ts";
 import { deviceEnrollCommand } from "./device_enroll_command.ts";
 import { deviceApproveCommand } from "./device_approve_command.ts";
+import { deviceInviteCommand } from "./device_invite_command.ts";
 import { startEpochWithout } from "../../core/crypto/keychain_membership.ts";
 import type { DeviceKeyStatus } from "../../core/crypto/device_key_status.ts";
 import { thisDeviceKeys } from "../this_device_keys.ts";
@@ -30,7 +31,7 @@ import { thisDeviceKeys } from "../this_device_keys.ts";
 /** Builds the command group. */
 export function deviceCommand() {
   const device = new Command("device").description(
-    "this machine's place in the fleet: enroll, list, status, approve, revoke",
+    "this machine's place in the fleet: enroll, list, status, approve, invite, revoke",
   );
   for (
     const command of [
@@ -38,6 +39,7 @@ export function deviceCommand() {
       deviceListCommand(),
       deviceStatusCommand(),
       deviceApproveCommand(),
+      deviceInviteCommand(),
       deviceRevokeCommand(),
     ]
   ) {

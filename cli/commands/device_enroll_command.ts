@@ -5,6 +5,7 @@
  * @module
  */
 
+import { claimInvitation, openInvitation } from "../../core/crypto/device_invites.ts";
 import { Command } from "@commander-js/extra-typings";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { tcfsVersion } from "../../core/version.ts";
@@ -83,7 +84,7 @@ interface Enrollment {
   /** The sync root and its marker, when one is configured. */
   syncRoot?: EnrolledRoot;
   /** The fleet's keys as this device now holds them. */
-  keys: EnrollmentKeys & { recovered: boolean };
+  keys: EnrollmentKeys & { recovered: boolean; invited?: boolean };
 }
 
 /** What the keys step will do, decided before anything is written. */
@@ -132,6 +133,10 @@ export function deviceEnrollCommand() {
     )
     .option("--recovery-key-file <file>", "with --recovery: the printed recovery key's file")
     .option("--no-encrypt", "keep a fleet without keys, and a new namespace plaintext")
+    .option(
+      "--invite <token>",
+      "a token from `tcfs device invite`: the fleet's daemons let this device in",
+    )
     .option("--json", JSON_FLAG_HELP)
     .addHelpText(
       "after",
@@ -141,6 +146,7 @@ Examples:
   tcfs device enroll --endpoint http://dees-appu-bearts:8333 --nats-url nats://yoga.local:4222 --start
   tcfs device enroll --name yoga --replace --yes --json     # a reinstalled machine takes its name back
   tcfs device enroll --recovery                             # every device was lost: the passphrase lets this one in
+  tcfs device enroll --name labbox --invite tcfs-invite-…   # an approved daemon lets it in by itself
 
 Enrolling again is safe: the device keeps its id and its files are refreshed. The age key is
 ~/.config/sops/age/keys.txt (made with age-keygen's format when missing); put the printed public
@@ -152,7 +158,8 @@ End-to-end encryption: the fleet's first device creates key epoch 1 and encrypts
 it holds nothing yet (--no-encrypt: neither). Its recovery passphrase comes from
 --recovery-passphrase-file, ${RECOVERY_PASSPHRASE_VAR} or a prompt; without one (no terminal) a
 recovery key is written to ~/.config/tcfs/recovery-key.txt for you to store offline. Every later
-device is pending until an approved one runs \`tcfs device approve <name>\`.`,
+device is pending until an approved one runs \`tcfs device approve <name>\`, or, enrolled with
+--invite, until an approved device's daemon sees its claim (within its poll interval).`,
     )
     .action(async (options) => {
       const enrollment = await enroll(options);
@@ -171,6 +178,7 @@ type EnrollOptions = EnrollSettingFlags & {
   recoveryPassphraseFile?: string;
   recoveryKeyFile?: string;
   encrypt: boolean;
+  invite?: string;
   json?: true;
 };
 
@@ -197,6 +205,8 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
     await resolveConfiguredCredentials(setup, Deno.stdin.isTerminal()),
   );
   try {
+    // A bad token stops the enrollment before anything is registered.
+    if (options.invite !== undefined) await openInvitation(store, options.invite);
     const known = await readDeviceIdentity(config.paths.deviceFile);
     const fleet = await listDevices(store);
     const plan = planEnrollment(fleet.devices, {
@@ -229,6 +239,10 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       recipient: ageKey.recipient,
       encrypt: options.encrypt,
     });
+    if (options.invite !== undefined && keys.keychain === "pending") {
+      await claimInvitation(store, options.invite, plan.id, ageKey.recipient);
+      keys.invited = true;
+    }
 
     await writeConfigFile(config.file.path, configUpdates(name, flags));
     const fileEnv = await readEnvFile(config.paths.envFile);
@@ -487,6 +501,7 @@ function enrollmentJson(e: Enrollment) {
       approve_command: e.keys.keychain === "pending"
         ? `tcfs device approve ${e.record.name}`
         : null,
+      invited: e.keys.invited ?? false,
       recovery_notice: e.keys.recovery_key_file
         ? recoveryKeyNotice(e.keys.recovery_key_file)
         : null,
@@ -581,7 +596,9 @@ function keyLines(e: Enrollment): string[] {
     case "pending":
       lines.push(
         `  keys            PENDING: key epoch ${keys.epoch} is not wrapped to this device yet;`,
-        `                  on an approved device run: tcfs device approve ${e.record.name}`,
+        keys.invited
+          ? "                  invitation claimed: an approved daemon lets it in within its poll interval"
+          : `                  on an approved device run: tcfs device approve ${e.record.name}`,
       );
       break;
     case "none":

@@ -83,21 +83,17 @@ export async function createInvitation(
 }
 
 /**
- * Files this device's claim on the invitation `token` names.
+ * The key of the invitation `token` names, once it is known to be there: what an enrollment
+ * checks before it registers anything.
  *
  * @throws {TcfsError} `invalid_argument` for a token that is not one, or names no invitation.
  *
  * @example
  * ```ts
- * await claimInvitation(store, token, me.id, myRecipient);
+ * await openInvitation(store, options.invite);
  * ```
  */
-export async function claimInvitation(
-  store: ObjectStore,
-  token: string,
-  device: string,
-  recipient: string,
-): Promise<void> {
+export async function openInvitation(store: ObjectStore, token: string): Promise<string> {
   if (!TOKEN_PATTERN.test(token)) {
     throw new TcfsError("that is not a tcfs invitation token", {
       kind: "invalid_argument",
@@ -113,6 +109,26 @@ export async function claimInvitation(
       hint: "run `tcfs device invite` on an approved device for a new token",
     });
   }
+  return key;
+}
+
+/**
+ * Files this device's claim on the invitation `token` names.
+ *
+ * @throws {TcfsError} as {@linkcode openInvitation}.
+ *
+ * @example
+ * ```ts
+ * await claimInvitation(store, token, me.id, myRecipient);
+ * ```
+ */
+export async function claimInvitation(
+  store: ObjectStore,
+  token: string,
+  device: string,
+  recipient: string,
+): Promise<void> {
+  const key = await openInvitation(store, token);
   const claim = { format: 1, device, recipient, proof: await claimProof(token, device, recipient) };
   await store.put(
     key.replace(/\.json$/, `.claim-${device}.json`),
@@ -121,20 +137,19 @@ export async function claimInvitation(
 }
 
 /**
- * Reads every claim, returns those that prove their token for a live invitation, and deletes
- * what is done with: used invitations and their claims, expired ones, and claims that fail.
- * Call `approve` on each result before the invitation goes: {@linkcode settleClaims} deletes
- * an invitation only after its claim was approved.
+ * Reads every claim and hands `approve` those that prove their token for a live invitation; an
+ * invitation is used up (deleted, with its claims) once `approve` says true. Expired and
+ * damaged invitations go too. Returns the claims approved.
  *
  * @example
  * ```ts
- * await settleClaims(store, keys, (claim) => approveDevice(…, claim.device, claim.recipient));
+ * await settleClaims(store, keys, async (claim) => (await approve(claim.device), true));
  * ```
  */
 export async function settleClaims(
   store: ObjectStore,
   keys: FleetKeys,
-  approve: (claim: CheckedClaim) => Promise<void>,
+  approve: (claim: CheckedClaim) => Promise<boolean>,
   now = new Date(),
 ): Promise<CheckedClaim[]> {
   const invitations = new Set<string>();
@@ -158,7 +173,7 @@ export async function settleClaims(
       const checked = await checkClaim(store, claim.key, claim.device, invitation.token);
       if (!checked) continue;
       const done = { ...checked, invitedBy: invitation.createdBy };
-      await approve(done);
+      if (!await approve(done)) continue;
       approved.push(done);
       // One device per invitation.
       await store.delete(key);

@@ -11,6 +11,10 @@ import {
 } from "../../core/remote/remote_keys.ts";
 import { CHUNK_FORMAT_SEALED } from "../../core/chunking/chunk_codec.ts";
 import type { EnrollmentKeys } from "../../core/crypto/enrollment_keys.ts";
+import { approveInvitedDevices } from "../../core/crypto/invited_approvals.ts";
+import { StateDb } from "../../core/state/state_db.ts";
+import { readDeviceIdentity } from "../../core/device/device_identity.ts";
+import { tcfsPaths } from "../../platform/tcfs_paths.ts";
 
 const PASSPHRASE = "correct horse battery staple 7";
 
@@ -232,5 +236,51 @@ Deno.test("--no-encrypt keeps a fresh fleet without keys and its namespace plain
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no device "nobody" is registered/);
   }
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("device invite gives a one-time token; enroll --invite files a claim an approved device settles", async () => {
+  const { tmp, fleet, device } = await keyFleet();
+  const [a, b] = [await device("devA"), await device("devB")];
+  await enroll(a, "--no-recovery");
+  const bad = await a.tcfs(["device", "invite", "--expires", "soon"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  const { token } = await a.tcfsJson<{ token: string }>(["device", "invite", "--expires", "1h"]);
+  assert.match(token, /^tcfs-invite-[0-9a-f]{40}$/);
+  const invited = await enroll(b, "--invite", token);
+  assert.equal(invited.keys.keychain, "pending");
+  assert.equal((invited.keys as { invited?: boolean }).invited, true);
+  const pending = await b.tcfs(["device", "invite"]);
+  assert.equal(pending.code, 1);
+  assert.match(pending.stderr, /not approved, so it cannot invite/);
+
+  // What devA's daemon does each poll interval.
+  await using store = await fleet.openStore();
+  const paths = tcfsPaths(a.env);
+  const state = await StateDb.open(paths.stateDb);
+  try {
+    const me = (await readDeviceIdentity(paths.deviceFile))!;
+    const holder = { id: me.id, name: me.name, ageKeyFile: paths.ageKeyFile };
+    assert.deepEqual(await approveInvitedDevices(store, state, holder), ["devB"]);
+    assert.deepEqual(await approveInvitedDevices(store, state, holder), []);
+  } finally {
+    state.close();
+  }
+  const c = await device("devC");
+  const again = await c.tcfs([
+    "device",
+    "enroll",
+    "--name",
+    "devC",
+    "--no-service",
+    "--invite",
+    token,
+  ]);
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, /used already, expired, or never existed/);
+  const listed = await a.tcfsJson<{ name: string }[]>(["device", "list"]);
+  assert.ok(!listed.some((d) => d.name === "devC"), "a refused token registers nothing");
+  const status = await b.tcfsJson<{ keys: { keychain: string } }>(["creds", "status"]);
+  assert.equal(status.keys.keychain, "approved");
   await Deno.remove(tmp, { recursive: true });
 });

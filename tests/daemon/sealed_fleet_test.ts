@@ -27,6 +27,11 @@ import {
 import { readKeychain, writeKeychain } from "../../core/crypto/keychain_store.ts";
 import { fleetKeysOf } from "../../core/crypto/fleet_keys.ts";
 import { markNamespaceSealed } from "../../core/crypto/namespace_sealing.ts";
+import {
+  claimInvitation,
+  createInvitation,
+  INVITES_PREFIX,
+} from "../../core/crypto/device_invites.ts";
 import { boxEpoch } from "../../core/crypto/sealed_box.ts";
 import { unsealStored } from "../../core/crypto/sealed_object.ts";
 import { blake3Hex } from "../../core/hashing/blake3.ts";
@@ -347,5 +352,31 @@ Deno.test("sealed fleet: an unapproved daemon says to run `tcfs device approve`,
     fleet.logs,
   );
   assert.equal((await d.status()).encryption.state, "on");
+  await tmp.remove();
+});
+
+Deno.test("sealed fleet: a device that claims an invitation is let in by an approved daemon, with no one at its keyboard", async () => {
+  const tmp = await makeScopedTempDir("tcfs-sealed-invited-");
+  await using fleet = await sealedFleet(tmp.path, ["devA", "devE"], { approved: 1 });
+  const [a, e] = fleet.devices;
+  const [aRecord, eRecord] = fleet.records;
+  await Deno.writeTextFile(join(a.root, "welcome.txt"), "for the invited one\n");
+  await a.start();
+  const { token } = await createInvitation(
+    fleet.store,
+    await fleetKeysOf(fleet.keychain),
+    aRecord.id,
+  );
+  await claimInvitation(fleet.store, token, eRecord.id, eRecord.age_public_key);
+  await e.start();
+  await waitFor(
+    async () => await text(join(e.root, "welcome.txt")) === "for the invited one\n",
+    30_000,
+    fleet.logs,
+  );
+  assert.match(await a.log(), /approved devE: it enrolled with an invitation/);
+  const invitations = [];
+  for await (const { key } of fleet.store.list(INVITES_PREFIX)) invitations.push(key);
+  assert.deepEqual(invitations, [], "the invitation is used up");
   await tmp.remove();
 });
