@@ -33,6 +33,7 @@ const CHECK_NAMES = [
   "jetstream stream",
   "daemon",
   "one installation",
+  "keys",
   "service unit",
 ];
 
@@ -86,7 +87,7 @@ Deno.test("doctor against the services SeaweedFS and NATS: every connectivity ch
     assert.match(checks.daemon.fix!, /systemctl --user start tcfsd|tcfs daemon/);
     assert.equal(checks["service unit"].status, "warn");
     assert.match(checks["service unit"].fix!, /tcfs device enroll/);
-    assert.deepEqual(report.summary, { ok: 8, warn: 2, fail: 0 });
+    assert.deepEqual(report.summary, { ok: 9, warn: 2, fail: 0 });
     assert.equal(report.ok, true);
 
     const unit = join(device.home, ".config", "systemd", "user", "tcfsd.service");
