@@ -25,11 +25,26 @@ chmod +x "$DEMO/laptop/papers/run.sh"
 ln -s notes.md "$DEMO/laptop/papers/README"
 find "$DEMO/laptop/papers" | sed "s|$DEMO/||"
 
+say "laptop: tcfs device enroll   (the fleet's first device: key epoch 1; the empty namespace is encrypted end to end)"
+# The recovery passphrase would be asked on a terminal; without one, a recovery key file is written.
+TCFS_RECOVERY_PASSPHRASE="correct horse battery staple" laptop device enroll --no-service --yes
+say "labbox: tcfs device enroll   (pending: it reads nothing until an approved device lets it in)"
+labbox device enroll --no-service --yes
+say "laptop: tcfs device approve labbox"
+laptop device approve labbox
+
 say "laptop: tcfs push ~/papers   (chunked with FastCDC, BLAKE3-addressed, zstd where it pays)"
 laptop push "$DEMO/laptop/papers"
 
 say "laptop: tcfs ls   (what the store now holds)"
 laptop ls
+say "The store itself sees sealed packs and journal segments: no name, no content"
+find "$STORE" -type f | sed "s|$STORE/||" | sort | head -n 12
+if grep -rlF -e notes.md -e "Results are in" "$STORE"; then
+  echo "found a name or content in the store!" >&2
+  exit 1
+fi
+echo "grep finds neither 'notes.md' nor 'Results are in' in any object"
 
 say "labbox: tcfs pull tcfs/default/papers ~/papers   (every chunk and file verified before it lands)"
 labbox pull tcfs/default/papers "$DEMO/labbox/papers"
@@ -51,6 +66,9 @@ labbox log tcfs/default/papers/notes.md
 first=$(labbox log tcfs/default/papers/notes.md --json | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | tail -n 1)
 labbox restore tcfs/default/papers/notes.md --version "$first" --to "$DEMO/labbox/papers/notes.md"
 cat "$DEMO/labbox/papers/notes.md"
+
+say "laptop: tcfs store encrypt   (namespace 'live', for the daemons below)"
+TCFS_NAMESPACE=live laptop store encrypt
 
 say "Live sync: each device runs 'tcfs daemon' on its ~/Sync (namespace 'live'), polling the store every second"
 # The daemons' settings, as the env file or config.toml would give them.
