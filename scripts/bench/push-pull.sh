@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Push/pull benchmark against a local SeaweedFS, with rclone and restic measured in the same run
 # on the same server (rclone at its best setting, --transfers 32). Prints median wall times,
-# ratios and tcfs's peak memory. Not a test.
+# ratios and tcfs's peak memory; the 1 GiB push and pull run twice per round, into a plaintext
+# namespace and into an end-to-end encrypted one (enrolled device, sealed namespace), so the
+# price of encryption is measured in the same run. Not a test.
 #
 #   scripts/bench/push-pull.sh [--runs N] [--size-mib N] [--files N]
 #
@@ -30,8 +32,16 @@ tcfs_as() {
   HOME="$WORK/home" TCFS_S3_BUCKET="$bucket" TCFS_DEVICE_NAME=bench "$TCFS_ROOT/scripts/tcfs" "$@"
 }
 
+# A device of its own for the sealed rows: enrolling into a fresh bucket makes the fleet's keys
+# and seals its empty namespace.
+sealed_as() {
+  local bucket="$1"
+  shift
+  HOME="$WORK/sealed-home" TCFS_S3_BUCKET="$bucket" TCFS_DEVICE_NAME=sealed "$TCFS_ROOT/scripts/tcfs" "$@"
+}
+
 log "preparing data in $WORK: one ${SIZE_MIB} MiB file, and ${FILES} files of 1-16 KiB"
-mkdir -p "$WORK/home" "$WORK/big" "$WORK/tree"
+mkdir -p "$WORK/home" "$WORK/sealed-home" "$WORK/big" "$WORK/tree"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$WORK/big/big.bin"
 python3 - "$WORK/tree" "$FILES" <<'PY'
 import os, random, sys
@@ -47,7 +57,7 @@ sync
 log "1/4 in-process pipeline (chunk + BLAKE3 + compress)"
 "$DENO" run -A "$TCFS_ROOT/scripts/bench/pipeline.ts" --size-mib 512
 
-declare -a tp tl rp rl te re tt rt st
+declare -a tp tl ep el rp rl te re tt rt st
 peak_kib=0
 for ((run = 1; run <= RUNS; run++)); do
   log "run $run/$RUNS"
@@ -59,6 +69,12 @@ for ((run = 1; run <= RUNS; run++)); do
   ((rss > peak_kib)) && peak_kib="$rss"
   rm -rf "$WORK/pulled"
   tl+=("$(timed tcfs_as "$b" pull "$b/default/big.bin" "$WORK/pulled/big.bin")")
+  cmp "$WORK/big/big.bin" "$WORK/pulled/big.bin"
+  sb="$(fresh sealed)"
+  sealed_as "$sb" device enroll --no-service --no-recovery --yes --json >/dev/null
+  ep+=("$(timed sealed_as "$sb" push "$WORK/big/big.bin")")
+  rm -rf "$WORK/pulled"
+  el+=("$(timed sealed_as "$sb" pull "$sb/default/big.bin" "$WORK/pulled/big.bin")")
   cmp "$WORK/big/big.bin" "$WORK/pulled/big.bin"
   rb="$(fresh rclone)"
   rp+=("$(timed rclone copy --transfers 32 "$WORK/big/big.bin" "bench:$rb/")")
@@ -84,6 +100,7 @@ done
 
 m() { printf '%s\n' "$@" | median; }
 TP="$(m "${tp[@]}")" TL="$(m "${tl[@]}")" RP="$(m "${rp[@]}")" RL="$(m "${rl[@]}")"
+EP="$(m "${ep[@]}")" EL="$(m "${el[@]}")"
 TE="$(m "${te[@]}")" RE="$(m "${re[@]}")" TT="$(m "${tt[@]}")" RT="$(m "${rt[@]}")" ST="$(m "${st[@]}")"
 cat <<REPORT
 
@@ -91,6 +108,8 @@ tcfs vs peers on $(nproc) cores, SeaweedFS at $TCFS_S3_ENDPOINT, median of $RUNS
                                   tcfs      rclone    restic    tcfs/rclone   aim
 push ${SIZE_MIB} MiB file            ${TP}s     ${RP}s               $(ratio "$TP" "$RP")          ≤ 1.00
 pull ${SIZE_MIB} MiB file            ${TL}s     ${RL}s               $(ratio "$TL" "$RL")
+push ${SIZE_MIB} MiB, encrypted      ${EP}s     ${RP}s               $(ratio "$EP" "$RP")          sealed/plain $(ratio "$EP" "$TP") ≤ 1.15
+pull ${SIZE_MIB} MiB, encrypted      ${EL}s     ${RL}s               $(ratio "$EL" "$RL")          sealed/plain $(ratio "$EL" "$TL") ≤ 1.15
 re-push after 1 MiB edit        ${TE}s     ${RE}s               $(ratio "$TE" "$RE")          ≤ 0.05
 ${FILES} files of 1-16 KiB      ${TT}s     ${RT}s     ${ST}s    $(ratio "$TT" "$RT")          ≤ 1.00   (tcfs/restic $(ratio "$TT" "$ST"))
 peak RSS of tcfs push           $((peak_kib / 1024)) MiB                                          ≤ 300 MiB
