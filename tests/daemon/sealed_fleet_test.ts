@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { connect } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { stateStreamMessages } from "../support/state_stream_messages.ts";
 import { type DaemonDevice, makeDaemonDevice, readIfExists, waitFor } from "./daemon_device.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { type NatsServer, startNatsServer } from "../support/nats_process.ts";
@@ -38,7 +37,6 @@ import { blake3Hex } from "../../core/hashing/blake3.ts";
 import { chunkStream } from "../../core/chunking/fastcdc.ts";
 import { CHUNK_FORMAT_SEALED } from "../../core/chunking/chunk_codec.ts";
 import { PACKS_PREFIX } from "../../core/remote/remote_keys.ts";
-import { STATE_STREAM } from "../../core/events/state_event.ts";
 import type { ObjectStore } from "../../core/store/object_store.ts";
 import { TcfsError } from "../../core/errors.ts";
 
@@ -118,23 +116,6 @@ async function bucketDump(store: ObjectStore): Promise<Map<string, Uint8Array>> 
   return objects;
 }
 
-/** Every message in the state stream, subject and payload. */
-async function streamDump(nats: NatsServer): Promise<{ subject: string; payload: string }[]> {
-  const nc = await connect({ servers: nats.url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const { state } = await jsm.streams.info(STATE_STREAM);
-    const messages = [];
-    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-      const msg = await jsm.streams.getMessage(STATE_STREAM, { seq });
-      if (msg) messages.push({ subject: msg.subject, payload: msg.string() });
-    }
-    return messages;
-  } finally {
-    await nc.close();
-  }
-}
-
 const text = async (path: string) => new TextDecoder().decode(await readIfExists(path));
 
 /** The epoch of a sealed store object (a journal object, or a pack's first chunk). */
@@ -204,7 +185,7 @@ Deno.test("sealed fleet: the bucket and the stream learn no name, content or pla
     }
     assert.ok(!bytes.includes(largeSample), `${key} holds the large file's bytes`);
   }
-  const messages = await streamDump(fleet.nats);
+  const messages = await stateStreamMessages(fleet.nats.url);
   assert.ok(messages.some((m) => m.subject.endsWith(".file_synced")), "file events were sent");
   for (const m of messages) {
     assert.deepEqual(Object.keys(JSON.parse(m.payload)), ["sealed"], m.payload);
@@ -229,7 +210,7 @@ Deno.test("sealed fleet: after a revocation the others sync on without a restart
     fleet.logs,
   );
   const earlier = await bucketDump(fleet.store);
-  const earlierMessages = (await streamDump(fleet.nats)).length;
+  const earlierMessages = (await stateStreamMessages(fleet.nats.url)).length;
 
   // What `tcfs device revoke devC` does: the registry marker, then epoch 2 without C.
   await revokeDevice(fleet.store, fleet.records[2], fleet.records[0]);
@@ -275,7 +256,7 @@ Deno.test("sealed fleet: after a revocation the others sync on without a restart
   for (const [key, body] of earlier) {
     if (key.endsWith(".seg")) await unsealStored(cKeys, body, key);
   }
-  const laterEvents = (await streamDump(fleet.nats)).slice(earlierMessages)
+  const laterEvents = (await stateStreamMessages(fleet.nats.url)).slice(earlierMessages)
     .filter((m) => !m.subject.startsWith(`STATE.${fleet.records[2].id}.`));
   assert.ok(laterEvents.length > 0);
   for (const m of laterEvents) assert.equal(eventEpoch(m.payload), 2, m.subject);

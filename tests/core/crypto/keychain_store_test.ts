@@ -30,6 +30,30 @@ function kindOf(kind: string) {
   };
 }
 
+/** A device with its age key file and state db under a temp dir, holding epochs 1 and 2. */
+async function deviceAtEpochTwo(prefix: string) {
+  const tmp = await makeScopedTempDir(prefix);
+  const store = createMemoryStore();
+  const a = await testDevice();
+  const ageKeyFile = join(tmp.path, "keys.txt");
+  await Deno.writeTextFile(ageKeyFile, `${a.identity}\n`, { mode: 0o600 });
+  const state = await StateDb.open(join(tmp.path, "state.db"));
+  const first = firstKeychain(a.id, a.recipient, undefined);
+  await writeKeychain(store, first);
+  await writeKeychain(store, nextEpoch(first, a.id, () => true));
+  return {
+    store,
+    state,
+    first,
+    device: a,
+    holder: { id: a.id, name: "alpha", ageKeyFile },
+    async [Symbol.asyncDispose]() {
+      state.close();
+      await tmp.remove();
+    },
+  };
+}
+
 Deno.test("approving and revoking: who can open the newest keychain, and races on rewrites", async () => {
   const store = createMemoryStore();
   const [a, b] = [await testDevice(), await testDevice()];
@@ -90,56 +114,29 @@ Deno.test("a flipped bit in a keychain is an error, never garbage keys", async (
 });
 
 Deno.test("a store cannot roll a device back to an older epoch or to plaintext", async () => {
-  const tmp = await makeScopedTempDir("tcfs-keychain-rollback-");
-  const store = createMemoryStore();
-  const a = await testDevice();
-  const ageKeyFile = join(tmp.path, "keys.txt");
-  await Deno.writeTextFile(ageKeyFile, `${a.identity}\n`, { mode: 0o600 });
-  const holder = { id: a.id, name: "alpha", ageKeyFile };
-  const state = await StateDb.open(join(tmp.path, "state.db"));
-  try {
-    const first = firstKeychain(a.id, a.recipient, undefined);
-    await writeKeychain(store, first);
-    await writeKeychain(store, nextEpoch(first, a.id, () => true));
-    const access = await deviceKeychainAccess(store, state, holder);
-    assert.equal(access.state === "approved" && access.stored.keychain.epoch, 2);
+  await using d = await deviceAtEpochTwo("tcfs-keychain-rollback-");
+  const { store, state, holder } = d;
+  const access = await deviceKeychainAccess(store, state, holder);
+  assert.equal(access.state === "approved" && access.stored.keychain.epoch, 2);
 
-    store.objects.delete(keychainKey(2));
-    await assert.rejects(deviceKeychainAccess(store, state, holder), kindOf("keychain_rollback"));
+  store.objects.delete(keychainKey(2));
+  await assert.rejects(deviceKeychainAccess(store, state, holder), kindOf("keychain_rollback"));
 
-    assert.equal(await markNamespaceSealed(store, "default", 2, a.id), true);
-    assert.equal(await markNamespaceSealed(store, "default", 2, a.id), false);
-    assert.equal(await isNamespaceSealed(store, state, "default"), true);
-    store.objects.delete(namespaceSealingKey("default"));
-    await assert.rejects(isNamespaceSealed(store, state, "default"), kindOf("keychain_rollback"));
-    assert.equal(await isNamespaceSealed(store, undefined, "default"), false);
-  } finally {
-    state.close();
-    await tmp.remove();
-  }
+  assert.equal(await markNamespaceSealed(store, "default", 2, d.device.id), true);
+  assert.equal(await markNamespaceSealed(store, "default", 2, d.device.id), false);
+  assert.equal(await isNamespaceSealed(store, state, "default"), true);
+  store.objects.delete(namespaceSealingKey("default"));
+  await assert.rejects(isNamespaceSealed(store, state, "default"), kindOf("keychain_rollback"));
+  assert.equal(await isNamespaceSealed(store, undefined, "default"), false);
 });
 
 Deno.test("a keychain rewritten in place with another key for a known epoch is refused", async () => {
-  const tmp = await makeScopedTempDir("tcfs-keychain-replaced-");
-  const store = createMemoryStore();
-  const a = await testDevice();
-  const ageKeyFile = join(tmp.path, "keys.txt");
-  await Deno.writeTextFile(ageKeyFile, `${a.identity}\n`, { mode: 0o600 });
-  const holder = { id: a.id, name: "alpha", ageKeyFile };
-  const state = await StateDb.open(join(tmp.path, "state.db"));
-  try {
-    const first = firstKeychain(a.id, a.recipient, undefined);
-    await writeKeychain(store, first);
-    const second = nextEpoch(first, a.id, () => true);
-    await writeKeychain(store, second);
-    assert.equal((await deviceKeychainAccess(store, state, holder)).state, "approved");
-    // A revoked device knows epoch 1's key, so it can make an epoch 2 that extends epoch 1.
-    const replaced = nextEpoch(first, crypto.randomUUID(), () => true);
-    store.objects.delete(keychainKey(2));
-    assert.equal(await writeKeychain(store, replaced), true);
-    await assert.rejects(deviceKeychainAccess(store, state, holder), kindOf("keychain_invalid"));
-  } finally {
-    state.close();
-    await tmp.remove();
-  }
+  await using d = await deviceAtEpochTwo("tcfs-keychain-replaced-");
+  const { store, state, holder } = d;
+  assert.equal((await deviceKeychainAccess(store, state, holder)).state, "approved");
+  // A revoked device knows epoch 1's key, so it can make an epoch 2 that extends epoch 1.
+  const replaced = nextEpoch(d.first, crypto.randomUUID(), () => true);
+  store.objects.delete(keychainKey(2));
+  assert.equal(await writeKeychain(store, replaced), true);
+  await assert.rejects(deviceKeychainAccess(store, state, holder), kindOf("keychain_invalid"));
 });

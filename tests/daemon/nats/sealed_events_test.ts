@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { stateStreamMessages } from "../../support/state_stream_messages.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { STATE_STREAM, stateEventSubject } from "../../../core/events/state_event.ts";
+import { jetstream } from "@nats-io/jetstream";
+import { stateEventSubject } from "../../../core/events/state_event.ts";
 import { firstKeychain, nextEpoch } from "../../../core/crypto/fleet_keychain.ts";
 import { type FleetKeys, fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import type { EventKeys } from "../../../daemon/nats/event_consumer.ts";
@@ -44,20 +45,6 @@ async function withClient<T>(url: string, use: (nc: NatsConnection) => Promise<T
   }
 }
 
-/** Every message in the state stream, as subject and payload text. */
-function streamMessages(url: string): Promise<{ subject: string; payload: string }[]> {
-  return withClient(url, async (nc) => {
-    const jsm = await jetstreamManager(nc);
-    const { state } = await jsm.streams.info(STATE_STREAM);
-    const messages = [];
-    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-      const msg = await jsm.streams.getMessage(STATE_STREAM, { seq });
-      if (msg) messages.push({ subject: msg.subject, payload: msg.string() });
-    }
-    return messages;
-  });
-}
-
 Deno.test("events between devices holding the fleet keys cross NATS sealed, and arrive whole", async () => {
   await using nats = await startNatsServer();
   const [keys] = await fleetEpochs();
@@ -68,7 +55,7 @@ Deno.test("events between devices holding the fleet keys cross NATS sealed, and 
   await waitFor(() => b.received.length === 1, "B receives the event");
   assert.deepEqual(b.received, [event]);
 
-  const messages = await streamMessages(nats.url);
+  const messages = await stateStreamMessages(nats.url);
   const sent = messages.find((m) => m.subject === stateEventSubject(event));
   assert.ok(sent, "the event is in the stream");
   assert.deepEqual(Object.keys(JSON.parse(sent.payload)), ["sealed"]);
