@@ -148,8 +148,10 @@ export class StateDb {
     // transactions; checkpointing the WAL every 64 MiB rather than every 4 MiB saved
     // ~0.2 s of fsyncs per 10,000 small files (measured while the cache still held
     // their content).
+    // busy_timeout first: setting the journal mode takes a lock, and without a busy handler a
+    // second process opening the database at that moment failed at once ("database is locked").
     db.exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; " +
+      "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; " +
         "PRAGMA wal_autocheckpoint=16384;",
     );
     db.exec(SCHEMA);
