@@ -9,6 +9,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { ExitCode, TcfsError } from "../errors.ts";
 import type { TcfsPaths } from "../../platform/tcfs_paths.ts";
+import { NATS_URL_FORM, natsUrlListProblem } from "./nats_url_list.ts";
 
 /**
  * How concurrent edits are settled: `interactive` queues them for the user, `auto` lets the
@@ -219,33 +220,8 @@ export interface KeySpec {
   doc: string;
 }
 
-/** What secret values are shown as. */
-export const REDACTED = "<redacted>";
-
-/**
- * The user info of each URL in a text: from `//` to the last `@` before the next URL
- * (`scheme://`) starts. A password may hold `@`, spaces or anything else, so when unsure
- * this hides more (up to an `@` later in the text), never less.
- */
-const URL_USER_INFO = /\/\/((?:(?![a-z][a-z0-9+.-]*:\/\/)[\s\S])*)@/gi;
-
-/**
- * Hides credentials in a URL's user info, so a URL can be shown safely: the password of
- * `user:password@`, and a lone `token@` (NATS's token form) entirely.
- *
- * @example
- * ```ts
- * redactUrlCredentials("nats://tcfs:hunter2@yoga.local:4222");
- * // "nats://tcfs:<redacted>@yoga.local:4222"
- * redactUrlCredentials("nats://s3cr3t-token@yoga.local:4222"); // "nats://<redacted>@yoga.local:4222"
- * ```
- */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_USER_INFO, (_, userInfo: string) => {
-    const colon = userInfo.indexOf(":");
-    return colon < 0 ? `//${REDACTED}@` : `//${userInfo.slice(0, colon)}:${REDACTED}@`;
-  });
-}
+export { REDACTED, redactUrlCredentials } from "./url_credentials.ts";
+import { redactUrlCredentials } from "./url_credentials.ts";
 
 const asText = (text: string): unknown => text;
 
@@ -313,9 +289,9 @@ const endpointUrl = stringKind(
   },
 );
 
-const natsUrl = stringKind("a URL like nats://host:4222 or tls://host:4222", (value) => {
-  const problem = urlProblem(value, ["nats:", "tls:"]);
-  return problem ? { problem } : { value };
+const natsUrlList = stringKind(NATS_URL_FORM, (value) => {
+  const problem = natsUrlListProblem(value);
+  return problem ? { problem } : { value: value.split(",").map((entry) => entry.trim()).join(",") };
 });
 
 const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
@@ -440,7 +416,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
     oneOf(LINK_MODES),
     "`keep`: sync symlinks as they are; `skip`: ignore them",
   ),
-  keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
+  keySpec(
+    "sync",
+    "nats_url",
+    natsUrlList,
+    "the NATS server(s) for live events, comma-separated for a cluster",
+  ),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
   keySpec(
