@@ -112,6 +112,11 @@ export interface NatsConfig {
   tlsCaFile?: string;
   /** The JetStream domain, for leaf-node set-ups. */
   domain?: string;
+  /**
+   * Copies of the state stream (and its consumers) the JetStream cluster keeps; unset: 3 when
+   * the server connected to reports at least 3 servers in its cluster, else 1.
+   */
+  replicas?: number;
 }
 
 /** `[daemon]`: the control socket, metrics and logging. */
@@ -324,6 +329,19 @@ function oneOf(values: readonly string[]): ValueKind {
   );
 }
 
+function integerFromTo(min: number, max: number): ValueKind {
+  const atLeast = integerAtLeast(min);
+  return {
+    accepted: `a whole number from ${min} to ${max}`,
+    fromEnv: atLeast.fromEnv,
+    check(raw) {
+      const checked = atLeast.check(raw, "");
+      if ("problem" in checked) return checked;
+      return raw as number > max ? { problem: `it is more than ${max}` } : checked;
+    },
+  };
+}
+
 function integerAtLeast(min: number): ValueKind {
   return {
     accepted: `a whole number, at least ${min}`,
@@ -472,6 +490,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   keySpec("nats", "token", anyText, "NATS token", true),
   keySpec("nats", "tls_ca_file", absolutePath, "CA certificate for NATS TLS"),
   keySpec("nats", "domain", nonEmptyText, "JetStream domain (leaf-node set-ups)"),
+  keySpec(
+    "nats",
+    "replicas",
+    integerFromTo(1, 5),
+    "copies of the state stream in a JetStream cluster (default: 3 on 3+ servers, else 1)",
+  ),
   keySpec("daemon", "socket", absolutePath, "the daemon's control socket"),
   keySpec("daemon", "metrics_addr", hostPort, "where Prometheus metrics are served"),
   keySpec("daemon", "log_level", oneOf(LOG_LEVELS), "the log level"),
@@ -553,6 +577,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       token: undefined,
       tlsCaFile: undefined,
       domain: undefined,
+      replicas: undefined,
     },
     daemon: {
       socket: context.socket,
