@@ -36,3 +36,4 @@ console.log(
     `lost=${result.lost.length}  duplicates=${result.duplicates}  ` +
     `A reconnects=${result.aReconnects}  replicas=${result.replicas}  healed=${result.healed}`,
 );
+if (result.lost.length > 0) console.log(`lost: ${result.lost.join(" ")}`);

@@ -65,7 +65,12 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
   const leader = await makeStream(cluster);
   const leaderNode = cluster.node(leader);
   const others = cluster.nodes.filter((node) => node !== leaderNode);
-  const env = { ...seaweedEnv("failover"), TCFS_POLL_INTERVAL_SECS: "3600" };
+  // A debounce shorter than the gap between writes, so each write is pushed on its own.
+  const env = {
+    ...seaweedEnv("failover"),
+    TCFS_POLL_INTERVAL_SECS: "3600",
+    TCFS_DEBOUNCE_MS: String(Math.min(300, Math.floor(options.gapMs / 2))),
+  };
   const a = await makeDaemonDevice(tmp.path, "devA", {
     ...env,
     TCFS_NATS_URL: [leaderNode, ...others].map((node) => node.url).join(","),
