@@ -238,7 +238,10 @@ async function status(host: DaemonHost): Promise<StatusResponse> {
     nats: {
       state: bus.state,
       ...(natsUrl ? { url: redactUrlCredentials(natsUrl) } : {}),
-      ...(bus.server ? { server: bus.server } : {}),
+      ...(bus.connectedServer ? { server: `nats://${bus.connectedServer}` } : {}),
+      ...(bus.stream ? { stream: bus.stream } : {}),
+      reconnects: bus.reconnects,
+      stream_leader_changes: bus.streamLeaderChanges,
       outbox_depth: bus.outboxDepth,
       ...(bus.lastError ? { last_error: bus.lastError } : {}),
       ...(bus.lastPublishedAt ? { last_published_at: bus.lastPublishedAt } : {}),

@@ -185,6 +185,14 @@ async function serve(
   });
   const metrics = createDaemonMetrics({
     natsConnected: () => bus.status().state === "connected",
+    natsStream: () => {
+      const status = bus.status();
+      return {
+        reconnects: status.reconnects,
+        replicas: status.stream?.replicas ?? 0,
+        leaderChanges: status.streamLeaderChanges,
+      };
+    },
     outboxDepth: () => bus.status().outboxDepth,
     storageReachable: () => probe.last().reachable,
   });

@@ -24,7 +24,10 @@ let
     sync = {
       device_name = cfg.deviceName;
       conflict_mode = cfg.conflictMode;
-    } // lib.optionalAttrs (cfg.natsUrl != null) { nats_url = cfg.natsUrl; };
+    } // lib.optionalAttrs (cfg.natsUrl != null) {
+      # A cluster's servers become the comma-separated list `[sync] nats_url` takes.
+      nats_url = lib.concatStringsSep "," (lib.toList cfg.natsUrl);
+    };
   });
 in
 {
@@ -54,10 +57,13 @@ in
     };
 
     natsUrl = lib.mkOption {
-      type = lib.types.nullOr lib.types.str;
+      type = lib.types.nullOr (lib.types.either lib.types.str (lib.types.nonEmptyListOf lib.types.str));
       default = null;
-      example = "nats://yoga.local:4222";
-      description = "The NATS server for live events (`[sync] nats_url`); without one the daemon polls the store.";
+      example = [ "nats://nats-1.lab:4222" "nats://nats-2.lab:4222" "nats://nats-3.lab:4222" ];
+      description = ''
+        The NATS server for live events (`[sync] nats_url`), or a cluster's servers (a list, or
+        one comma-separated string), tried in order; without one the daemon polls the store.
+      '';
     };
 
     settings = lib.mkOption {

@@ -109,11 +109,19 @@ async function localStatus(
   };
 }
 
+function describeStream(stream: NonNullable<StatusResponse["nats"]["stream"]>): string {
+  return `${stream.replicas} replica${stream.replicas === 1 ? "" : "s"}` +
+    (stream.leader ? `, leader ${stream.leader}` : "");
+}
+
 function describeRunning(s: StatusResponse): string {
   const nats = s.nats.state === "disabled"
     ? "disabled (no NATS URL: polling the store)"
-    : `${s.nats.state}${s.nats.server ? ` to ${s.nats.server}` : ""}, ` +
-      `${s.nats.outbox_depth} events in the outbox` +
+    : `${s.nats.state}${s.nats.server ? ` to ${s.nats.server}` : ""}` +
+      (s.nats.url && s.nats.url !== s.nats.server ? ` (of ${s.nats.url})` : "") +
+      (s.nats.stream ? `, stream: ${describeStream(s.nats.stream)}` : "") +
+      (s.nats.reconnects ? `, ${s.nats.reconnects} reconnects` : "") +
+      `, ${s.nats.outbox_depth} events in the outbox` +
       (s.nats.last_error ? ` (last error: ${s.nats.last_error})` : "");
   const storage = `${s.storage.endpoint} bucket ${s.storage.bucket}: ` +
     (s.storage.reachable ? "reachable" : `NOT reachable (${s.storage.error ?? "no answer"})`);

@@ -10,6 +10,7 @@ import { type NatsConfig, redactUrlCredentials } from "../../core/config/config_
 import { STATE_STREAM } from "../../core/events/state_event.ts";
 import { natsConnectOptions } from "../../core/events/nats_connect_options.ts";
 import { connectNats } from "../../core/events/nats_transport.ts";
+import { wantedReplicas } from "../../daemon/nats/state_stream.ts";
 import { type CheckResult, checkResult } from "./doctor_check.ts";
 
 /** How long connecting and each JetStream request may take. */
@@ -18,9 +19,10 @@ const NATS_TIMEOUT_MS = 5_000;
 const NAMES = { reachable: "nats reachable", stream: "jetstream stream" } as const;
 
 /**
- * Two results: `nats reachable` (a connection with the configured credentials and TLS) and
- * `jetstream stream` (`STATE_UPDATES` exists). No NATS URL configured is fine: the daemon then
- * polls the store, and both say so.
+ * Two results: `nats reachable` (a connection with the configured credentials and TLS to the
+ * first server of the list that answers, which it names) and `jetstream stream`
+ * (`STATE_UPDATES` exists, with the replicas wanted; a warning with the fix when it has
+ * fewer). No NATS URL configured is fine: the daemon then polls the store, and both say so.
  *
  * @param pollIntervalSecs How often the daemon polls without NATS, for the message.
  *
@@ -75,25 +77,38 @@ export async function natsChecks(
     const reachable = checkResult(
       NAMES.reachable,
       "ok",
-      `connected to ${shown} (server ${nc.info?.server_name ?? "?"})`,
+      `connected to nats://${nc.getServer()} (server ${nc.info?.server_name ?? "?"}` +
+        (shown.includes(",") ? `; first to answer of ${shown})` : ")"),
     );
-    return [reachable, await streamCheck(nc, nats.domain)];
+    return [reachable, await streamCheck(nc, nats)];
   } finally {
     await nc.close().catch(() => {});
   }
 }
 
-async function streamCheck(nc: NatsConnection, domain: string | undefined): Promise<CheckResult> {
+async function streamCheck(nc: NatsConnection, nats: NatsConfig): Promise<CheckResult> {
+  const domain = nats.domain;
   try {
     const jsm = await jetstreamManager(nc, { timeout: NATS_TIMEOUT_MS, ...(domain && { domain }) });
     const info = await jsm.streams.info(STATE_STREAM);
-    return checkResult(
-      NAMES.stream,
-      "ok",
+    const replicas = info.config.num_replicas || 1;
+    const wanted = wantedReplicas(nats.replicas, nc.info);
+    const held =
       `${STATE_STREAM} holds ${info.state.messages} events (subjects ${
         info.config.subjects?.join(", ")
-      })`,
-    );
+      }; ${replicas} replica${replicas === 1 ? "" : "s"}` +
+      (info.cluster?.leader ? `, leader on ${info.cluster.leader})` : ")");
+    if (replicas < wanted) {
+      return checkResult(
+        NAMES.stream,
+        "warn",
+        `${held}, not the ${wanted} wanted: losing the server that holds it stops live events`,
+        `the daemon raises it when it connects; if the server refuses, run \`nats stream edit ` +
+          `${STATE_STREAM} --replicas ${wanted}\` once ${wanted} JetStream servers are up, ` +
+          `or set [nats] replicas = ${replicas}`,
+      );
+    }
+    return checkResult(NAMES.stream, "ok", held);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
       return checkResult(

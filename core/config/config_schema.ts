@@ -9,6 +9,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { ExitCode, TcfsError } from "../errors.ts";
 import type { TcfsPaths } from "../../platform/tcfs_paths.ts";
+import { NATS_URL_FORM, natsUrlListProblem } from "./nats_url_list.ts";
 
 /**
  * How concurrent edits are settled: `interactive` queues them for the user, `auto` lets the
@@ -111,6 +112,11 @@ export interface NatsConfig {
   tlsCaFile?: string;
   /** The JetStream domain, for leaf-node set-ups. */
   domain?: string;
+  /**
+   * Copies of the state stream (and its consumers) the JetStream cluster keeps; unset: 3 when
+   * the server connected to reports at least 3 servers in its cluster, else 1.
+   */
+  replicas?: number;
 }
 
 /** `[daemon]`: the control socket, metrics and logging. */
@@ -219,33 +225,8 @@ export interface KeySpec {
   doc: string;
 }
 
-/** What secret values are shown as. */
-export const REDACTED = "<redacted>";
-
-/**
- * The user info of each URL in a text: from `//` to the last `@` before the next URL
- * (`scheme://`) starts. A password may hold `@`, spaces or anything else, so when unsure
- * this hides more (up to an `@` later in the text), never less.
- */
-const URL_USER_INFO = /\/\/((?:(?![a-z][a-z0-9+.-]*:\/\/)[\s\S])*)@/gi;
-
-/**
- * Hides credentials in a URL's user info, so a URL can be shown safely: the password of
- * `user:password@`, and a lone `token@` (NATS's token form) entirely.
- *
- * @example
- * ```ts
- * redactUrlCredentials("nats://tcfs:hunter2@yoga.local:4222");
- * // "nats://tcfs:<redacted>@yoga.local:4222"
- * redactUrlCredentials("nats://s3cr3t-token@yoga.local:4222"); // "nats://<redacted>@yoga.local:4222"
- * ```
- */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_USER_INFO, (_, userInfo: string) => {
-    const colon = userInfo.indexOf(":");
-    return colon < 0 ? `//${REDACTED}@` : `//${userInfo.slice(0, colon)}:${REDACTED}@`;
-  });
-}
+export { REDACTED, redactUrlCredentials } from "./url_credentials.ts";
+import { redactUrlCredentials } from "./url_credentials.ts";
 
 const asText = (text: string): unknown => text;
 
@@ -313,9 +294,9 @@ const endpointUrl = stringKind(
   },
 );
 
-const natsUrl = stringKind("a URL like nats://host:4222 or tls://host:4222", (value) => {
-  const problem = urlProblem(value, ["nats:", "tls:"]);
-  return problem ? { problem } : { value };
+const natsUrlList = stringKind(NATS_URL_FORM, (value) => {
+  const problem = natsUrlListProblem(value);
+  return problem ? { problem } : { value: value.split(",").map((entry) => entry.trim()).join(",") };
 });
 
 const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
@@ -346,6 +327,19 @@ function oneOf(values: readonly string[]): ValueKind {
     `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`,
     (value) => values.includes(value) ? { value } : { problem: "it is not one of the choices" },
   );
+}
+
+function integerFromTo(min: number, max: number): ValueKind {
+  const atLeast = integerAtLeast(min);
+  return {
+    accepted: `a whole number from ${min} to ${max}`,
+    fromEnv: atLeast.fromEnv,
+    check(raw) {
+      const checked = atLeast.check(raw, "");
+      if ("problem" in checked) return checked;
+      return raw as number > max ? { problem: `it is more than ${max}` } : checked;
+    },
+  };
 }
 
 function integerAtLeast(min: number): ValueKind {
@@ -440,7 +434,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
     oneOf(LINK_MODES),
     "`keep`: sync symlinks as they are; `skip`: ignore them",
   ),
-  keySpec("sync", "nats_url", natsUrl, "the NATS server for live events"),
+  keySpec(
+    "sync",
+    "nats_url",
+    natsUrlList,
+    "the NATS server(s) for live events, comma-separated for a cluster",
+  ),
   keySpec("sync", "poll_interval_secs", integerAtLeast(1), "store polling interval without NATS"),
   keySpec("sync", "debounce_ms", integerAtLeast(0), "wait for file changes to settle"),
   keySpec(
@@ -491,6 +490,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   keySpec("nats", "token", anyText, "NATS token", true),
   keySpec("nats", "tls_ca_file", absolutePath, "CA certificate for NATS TLS"),
   keySpec("nats", "domain", nonEmptyText, "JetStream domain (leaf-node set-ups)"),
+  keySpec(
+    "nats",
+    "replicas",
+    integerFromTo(1, 5),
+    "copies of the state stream in a JetStream cluster (default: 3 on 3+ servers, else 1)",
+  ),
   keySpec("daemon", "socket", absolutePath, "the daemon's control socket"),
   keySpec("daemon", "metrics_addr", hostPort, "where Prometheus metrics are served"),
   keySpec("daemon", "log_level", oneOf(LOG_LEVELS), "the log level"),
@@ -572,6 +577,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       token: undefined,
       tlsCaFile: undefined,
       domain: undefined,
+      replicas: undefined,
     },
     daemon: {
       socket: context.socket,

@@ -45,6 +45,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   override("TCFS_HISTORY_GC_MIN_AGE_SECS", "history", "gc_min_age_secs"),
   override("TCFS_NATS_CREDS", "nats", "creds_file"),
   override("TCFS_NATS_DOMAIN", "nats", "domain"),
+  override("TCFS_NATS_REPLICAS", "nats", "replicas"),
   override("TCFS_SOCKET", "daemon", "socket"),
   override("TCFS_METRICS_ADDR", "daemon", "metrics_addr"),
   override("TCFS_LOG", "daemon", "log_level"),

@@ -1,6 +1,6 @@
 /**
  * Turns the `[sync] nats_url` and `[nats]` settings into nats.js connection
- * options: servers, credentials and TLS.
+ * options: servers (one, or a cluster's, tried in order), credentials and TLS.
  *
  * @module
  */
@@ -12,17 +12,20 @@ import {
 } from "@nats-io/transport-node";
 import { isIP } from "node:net";
 import type { NatsConfig } from "../config/config_schema.ts";
-import { redactUrlCredentials } from "../config/config_schema.ts";
+import { parseNatsUrlList } from "../config/nats_url_list.ts";
 import { readPrivateFile } from "../credentials/private_file.ts";
 import { TcfsError } from "../errors.ts";
 
 /**
- * Connection options for `natsUrl` with the `[nats]` settings.
+ * Connection options for `natsUrl` (one URL, or several comma-separated) with the `[nats]`
+ * settings.
  *
+ * - The servers are tried in the order given; once connected, nats.js also learns the
+ *   cluster's other servers from the server it reached (gossip) and fails over to them.
  * - Credentials come from `nats.credsFile` (read now, so a rotated file is picked up on the
  *   next connect), `nats.user`/`nats.password` or `nats.token`. nats.js ignores user info in a
- *   URL, so `nats://user:password@host` and `nats://token@host` are turned into options here;
- *   `[nats]` settings win over the URL.
+ *   URL, so `nats://user:password@host` and `nats://token@host` are turned into options here
+ *   (from the first URL that has user info); `[nats]` settings win over the URL.
  * - A `tls://` URL or a `nats.tlsCaFile` makes TLS required (never silently plain text), with
  *   the server's certificate checked against `nats.tlsCaFile` (else the system CAs).
  * - Reconnection is forever; the caller sets the delay (`reconnectDelayHandler`).
@@ -32,23 +35,29 @@ import { TcfsError } from "../errors.ts";
  * const options = await natsConnectOptions("tls://yoga.local:4222", { tlsCaFile: "/etc/nats/ca.pem" });
  * const nc = await connect({ ...options, name: "tcfs" });
  * ```
- * @throws {TcfsError} when the URL is malformed or the creds file can't be used.
+ * @throws {TcfsError} when a URL is malformed or the creds file can't be used.
  */
 export async function natsConnectOptions(
   natsUrl: string,
   nats: NatsConfig,
 ): Promise<NodeConnectionOptions> {
-  const url = parseNatsUrl(natsUrl);
+  const urls = parseNatsUrlList(natsUrl);
   const options: NodeConnectionOptions = {
-    servers: `${url.hostname}:${url.port || 4222}`,
+    servers: urls.map((url) => `${url.hostname}:${url.port || 4222}`),
+    // In the order given, as the `nats` CLI does: the first is the preferred server.
+    noRandomize: true,
     reconnect: true,
     maxReconnectAttempts: -1,
     // The caller retries a failed first connect itself, so it can report why and be stopped.
     waitOnFirstConnect: false,
   };
-  if (url.protocol === "tls:" || nats.tlsCaFile) options.tls = tlsOptions(url, nats.tlsCaFile);
-  const urlUser = decodeURIComponent(url.username);
-  const urlPassword = decodeURIComponent(url.password);
+  if (urls.some((url) => url.protocol === "tls:") || nats.tlsCaFile) {
+    options.tls = tlsOptions(urls, nats.tlsCaFile);
+  }
+  // One set of credentials serves the whole cluster: the first entry that carries any.
+  const withUserInfo = urls.find((url) => url.username !== "");
+  const urlUser = decodeURIComponent(withUserInfo?.username ?? "");
+  const urlPassword = decodeURIComponent(withUserInfo?.password ?? "");
   const user = nats.user ?? (urlPassword ? urlUser : undefined);
   const password = nats.password ?? (urlPassword || undefined);
   const token = nats.token ?? (urlUser && !urlPassword ? urlUser : undefined);
@@ -59,7 +68,7 @@ export async function natsConnectOptions(
 }
 
 function tlsOptions(
-  url: URL,
+  urls: URL[],
   caFile: string | undefined,
 ): NonNullable<NodeConnectionOptions["tls"]> {
   const tls: NonNullable<NodeConnectionOptions["tls"]> & { host?: string } = caFile
@@ -67,25 +76,10 @@ function tlsOptions(
     : {};
   // nats.js sends no TLS server name for an IP address (SNI forbids IPs), and Node then checks
   // the certificate against "localhost"; `host` makes it check the address's IP SAN instead.
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (isIP(host)) tls.host = host;
+  // It applies to every server, so only a lone server gets it.
+  const host = urls[0].hostname.replace(/^\[(.*)\]$/, "$1");
+  if (urls.length === 1 && isIP(host)) tls.host = host;
   return tls;
-}
-
-function parseNatsUrl(natsUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(natsUrl);
-  } catch {
-    url = new URL("invalid:");
-  }
-  if ((url.protocol !== "nats:" && url.protocol !== "tls:") || !url.hostname) {
-    throw new TcfsError(`the NATS URL ${redactUrlCredentials(natsUrl)} is not valid`, {
-      hint: "set [sync] nats_url to a URL like nats://host:4222 or tls://host:4222",
-      kind: "config_invalid",
-    });
-  }
-  return url;
 }
 
 async function readCredsFile(path: string): Promise<Authenticator> {

@@ -76,10 +76,16 @@ export interface StorageStatus {
 export interface NatsStatus {
   /** `disabled` when no NATS URL is configured: the daemon then polls the store. */
   state: "connected" | "reconnecting" | "disabled";
-  /** The configured URL, credentials redacted. */
+  /** The configured URL (one server, or a cluster's comma-separated), credentials redacted. */
   url?: string;
-  /** The server connected to (or last tried). */
+  /** The server connected to, e.g. `nats://10.0.0.2:4222`; absent while not connected. */
   server?: string;
+  /** The state stream's copies and the server holding its leader (absent outside a cluster). */
+  stream?: { replicas: number; leader?: string };
+  /** Reconnections since the daemon started: each time its server was lost and one reached. */
+  reconnects: number;
+  /** Moves of the state stream's leader to another server that the daemon saw. */
+  stream_leader_changes: number;
   /** Events waiting in the durable outbox for a JetStream ack. */
   outbox_depth: number;
   last_error?: string;

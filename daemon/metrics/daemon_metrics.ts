@@ -34,6 +34,8 @@ export type GcResult = typeof GC_RESULTS[number];
 /** Readings taken at scrape time from the parts that own them. */
 export interface MetricsSources {
   natsConnected(): boolean;
+  /** Reconnections, the state stream's replicas (0 when unknown), and its leader's moves. */
+  natsStream(): { reconnects: number; replicas: number; leaderChanges: number };
   outboxDepth(): number;
   storageReachable(): boolean;
 }
@@ -64,7 +66,12 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
  *
  * @example
  * ```ts
- * const metrics = createDaemonMetrics({ natsConnected: () => true, outboxDepth: () => 0, storageReachable: () => true });
+ * const metrics = createDaemonMetrics({
+ *   natsConnected: () => true,
+ *   natsStream: () => ({ reconnects: 0, replicas: 3, leaderChanges: 0 }),
+ *   outboxDepth: () => 0,
+ *   storageReachable: () => true,
+ * });
  * metrics.recordPush(summary, 0.2);
  * ```
  */
@@ -109,6 +116,21 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     name: "tcfs_nats_connected",
     help: "1 when connected to NATS, else 0.",
     collect: () => sources.natsConnected() ? 1 : 0,
+  });
+  registry.counter({
+    name: "tcfs_nats_reconnects_total",
+    help: "Reconnections to NATS after losing the server (to it or another of the cluster).",
+    collect: () => sources.natsStream().reconnects,
+  });
+  registry.gauge({
+    name: "tcfs_nats_stream_replicas",
+    help: "Copies of the state stream the JetStream cluster keeps; 0 before it was seen.",
+    collect: () => sources.natsStream().replicas,
+  });
+  registry.counter({
+    name: "tcfs_nats_stream_leader_changes_total",
+    help: "Moves of the state stream's leader to another server, as this daemon saw them.",
+    collect: () => sources.natsStream().leaderChanges,
   });
   registry.gauge({
     name: "tcfs_nats_outbox_depth",

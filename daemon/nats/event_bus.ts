@@ -14,7 +14,12 @@ import type { StateDb } from "../../core/state/state_db.ts";
 import { DEFAULT_MAX_BACKOFF_MS } from "./backoff.ts";
 import type { EventKeys, StateEventHandler } from "./event_consumer.ts";
 import { openEventOutbox, OUTBOX_LIMIT } from "./event_outbox.ts";
-import { type EventBusLog, type NatsSession, startNatsSession } from "./nats_session.ts";
+import {
+  type EventBusLog,
+  type NatsSession,
+  startNatsSession,
+  type StreamPlacement,
+} from "./nats_session.ts";
 import { openProcessedEvents } from "./processed_events.ts";
 
 /** What `tcfs status` and the metrics show about NATS. */
@@ -25,8 +30,16 @@ export interface EventBusStatus {
    * `disabled`: no NATS URL is configured.
    */
   state: "connected" | "reconnecting" | "disabled";
-  /** The configured NATS URL, credentials redacted. */
+  /** The configured NATS URL (one server or several), credentials redacted. */
   server?: string;
+  /** The server connected to (`host:port`), while connected. */
+  connectedServer?: string;
+  /** The state stream's replicas and leader, as last seen. */
+  stream?: StreamPlacement;
+  /** Reconnections to NATS since the daemon started (each server lost and another reached). */
+  reconnects: number;
+  /** Moves of the state stream's leader to another server seen since the daemon started. */
+  streamLeaderChanges: number;
   /** Events waiting in the outbox. */
   outboxDepth: number;
   /** The latest problem, credentials redacted; cleared once events flow again. */
@@ -121,6 +134,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
   let handler: StateEventHandler | undefined;
   let hint: (() => void) | undefined;
   let lastPublishedAt: string | undefined;
+  let reconnects = 0;
+  let streamLeaderChanges = 0;
   let session = startSession();
   // reload() and close() replace the session one at a time, in call order.
   let sessionChange = Promise.resolve();
@@ -142,6 +157,8 @@ export function createEventBus(options: EventBusOptions): EventBus {
       keys: options.keys,
       log,
       onPublished: (at) => lastPublishedAt = at,
+      onReconnect: () => reconnects++,
+      onLeaderChange: () => streamLeaderChanges++,
     });
   }
 
@@ -174,10 +191,16 @@ export function createEventBus(options: EventBusOptions): EventBus {
     },
     status() {
       const outboxDepth = outbox.depth();
-      if (!settings.natsUrl) return { state: "disabled", outboxDepth, lastPublishedAt };
+      const counts = { reconnects, streamLeaderChanges };
+      if (!settings.natsUrl) return { state: "disabled", outboxDepth, lastPublishedAt, ...counts };
+      const connectedServer = session?.connectedServer();
+      const stream = session?.stream();
       return {
         state: session?.state() ?? "reconnecting",
         server: redactUrlCredentials(settings.natsUrl),
+        ...(connectedServer ? { connectedServer } : {}),
+        ...(stream ? { stream } : {}),
+        ...counts,
         outboxDepth,
         lastError: session?.lastError(),
         lastPublishedAt,

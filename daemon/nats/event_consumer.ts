@@ -51,6 +51,13 @@ const PULL_EXPIRES_MS = 5_000;
  */
 const HAND_BACK_DELAY_MS = PULL_EXPIRES_MS + 1_000;
 
+/**
+ * How often the server confirms a waiting pull request. Two missed, and the run ends so the
+ * caller sets it up again: the pull request died with the server holding the consumer's
+ * leader, and nats.js alone would retry only after an expiry's worth of waiting.
+ */
+const IDLE_HEARTBEAT_MS = 1_000;
+
 /** The longest a failed event waits before it is redelivered; the wait doubles from 1 s. */
 const MAX_REDELIVERY_DELAY_MS = 60_000;
 
@@ -59,6 +66,9 @@ const MAX_REDELIVERY_DELAY_MS = 60_000;
  * handled; events pulled but not yet handled are handed back) or the consumer ends on its
  * own (its stream or consumer disappeared, the connection closed), which the caller treats
  * as a reason to set things up again.
+ *
+ * @throws {Error} when the consumer stalled: the server stopped confirming the pull request
+ * (its leader moved or its server died) or nobody answers for the consumer.
  *
  * @example
  * ```ts
@@ -76,9 +86,21 @@ export async function consumeStateEvents(
   const messages = await consumer.consume({
     abort_on_missing_resource: true,
     expires: PULL_EXPIRES_MS,
+    idle_heartbeat: IDLE_HEARTBEAT_MS,
   });
   const stop = () => messages.stop();
   signal.addEventListener("abort", stop);
+  let stalled: string | undefined;
+  const watching = (async () => {
+    for await (const status of messages.status()) {
+      if (status.type !== "heartbeats_missed" && status.type !== "no_responders") continue;
+      stalled = status.type === "heartbeats_missed"
+        ? "the server stopped confirming the consumer's pull request (heartbeats missed)"
+        : "no server answers for the consumer (no responders)";
+      messages.stop();
+      break;
+    }
+  })();
   try {
     for await (const msg of messages) {
       if (signal.aborted) {
@@ -97,7 +119,9 @@ export async function consumeStateEvents(
   } finally {
     signal.removeEventListener("abort", stop);
     messages.stop();
+    await watching;
   }
+  if (stalled && !signal.aborted) throw new Error(`the consumer stalled: ${stalled}`);
 }
 
 /**

@@ -13,9 +13,10 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   jetstreamManager,
+  type StreamInfo,
 } from "@nats-io/jetstream";
 import type { NatsConfig } from "../../core/config/config_schema.ts";
-import type { StateEvent } from "../../core/events/state_event.ts";
+import { STATE_STREAM, type StateEvent } from "../../core/events/state_event.ts";
 import { redactUrlCredentials } from "../../core/config/config_schema.ts";
 import { TcfsError } from "../../core/errors.ts";
 import { backoffDelayMs } from "./backoff.ts";
@@ -25,7 +26,7 @@ import { natsConnectOptions } from "../../core/events/nats_connect_options.ts";
 import { connectNats } from "../../core/events/nats_transport.ts";
 import { publishOutbox } from "./outbox_publisher.ts";
 import type { ProcessedEvents } from "./processed_events.ts";
-import { ensureDeviceConsumer, ensureStateStream } from "./state_stream.ts";
+import { ensureDeviceConsumer, ensureStateStream, wantedReplicas } from "./state_stream.ts";
 import { createWakeSignal } from "./wake_signal.ts";
 
 /** A log function, as the daemon provides it. */
@@ -49,6 +50,18 @@ export interface NatsSessionOptions {
   log: EventBusLog;
   /** Called after each event JetStream acknowledged. */
   onPublished: (publishedAt: string) => void;
+  /** Called each time nats.js reconnects after losing its server. */
+  onReconnect: () => void;
+  /** Called each time the state stream's leader is seen to have moved to another server. */
+  onLeaderChange: () => void;
+}
+
+/** Where the session's stream lives, as JetStream last said. */
+export interface StreamPlacement {
+  /** The copies the stream keeps (`num_replicas`). */
+  replicas: number;
+  /** The server holding the stream's leader; unknown outside a cluster. */
+  leader?: string;
 }
 
 /** A running session. */
@@ -57,6 +70,10 @@ export interface NatsSession {
   state(): "connected" | "reconnecting";
   /** The latest problem, with credentials redacted; cleared when events flow again. */
   lastError(): string | undefined;
+  /** The server connected to (`host:port`, as nats.js names it) while connected. */
+  connectedServer(): string | undefined;
+  /** The state stream's replicas and leader, once seen. */
+  stream(): StreamPlacement | undefined;
   /** Tells the session that the outbox or the handler changed. */
   wake(): void;
   /**
@@ -71,6 +88,16 @@ const KEYS_WAIT_MS = 200;
 
 /** Timeout of the connection handshake and of JetStream API requests. */
 const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * The cap on the wait between attempts to publish or consume while the connection is up: such
+ * failures mostly last while a cluster elects a new leader for the stream, and a short wait
+ * brings events back within a second of it.
+ */
+const LIVE_RETRY_CAP_MS = 1_000;
+
+/** How often the stream's placement (replicas, leader) is read again while connected. */
+const PLACEMENT_INTERVAL_MS = 10_000;
 
 /**
  * Starts a session for `options.natsUrl`. It never throws: problems show in
@@ -109,6 +136,11 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
   let streamReady = false;
   let stopConsuming: (() => void) | undefined;
   let consuming: Promise<void> | undefined;
+  let connectedServer: string | undefined;
+  let placement: StreamPlacement | undefined;
+  /** Warnings about the stream already logged: each is logged once per session. */
+  const streamWarnings = new Set<string>();
+  const liveRetryCapMs = Math.min(maxBackoffMs, LIVE_RETRY_CAP_MS);
 
   function report(context: string, err: unknown): void {
     const text = redactUrlCredentials(`${context}: ${natsErrorText(err)}`);
@@ -124,12 +156,30 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
     work.wake();
   }
 
+  function notePlacement(info: StreamInfo): void {
+    const next = {
+      replicas: info.config.num_replicas || 1,
+      ...(info.cluster?.leader ? { leader: info.cluster.leader } : {}),
+    };
+    if (placement?.leader && next.leader && next.leader !== placement.leader) {
+      log("info", `the NATS stream's leader moved from ${placement.leader} to ${next.leader}`);
+      options.onLeaderChange();
+    }
+    placement = next;
+  }
+
+  function warnOnce(message: string): void {
+    log(streamWarnings.has(message) ? "debug" : "warning", message);
+    streamWarnings.add(message);
+  }
+
   function ensureStream(nc: NatsConnection): Promise<JetStreamManager> {
     if (streamCheck) return streamCheck;
     const checkEpoch = epoch;
     const check = (async () => {
       const jsm = await jetstreamManager(nc, { ...domainOption, timeout: REQUEST_TIMEOUT_MS });
-      await ensureStateStream(jsm, (message) => log("warning", message));
+      const replicas = wantedReplicas(options.nats.replicas, nc.info);
+      notePlacement(await ensureStateStream(jsm, replicas, warnOnce));
       if (epoch === checkEpoch) {
         streamReady = true;
         lastError = undefined;
@@ -166,7 +216,7 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
         report(`publishing state events to NATS at ${server} failed`, err);
         streamCheck = undefined;
         failingSince ??= Date.now();
-        await connectionChanged.wait(backoffDelayMs(Date.now() - failingSince, maxBackoffMs));
+        await connectionChanged.wait(backoffDelayMs(Date.now() - failingSince, liveRetryCapMs));
       }
     }
   }
@@ -216,7 +266,7 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
       report(`consuming state events from NATS at ${server} failed`, failure);
       streamCheck = undefined;
       failingSince ??= Date.now();
-      await connectionChanged.wait(backoffDelayMs(Date.now() - failingSince, maxBackoffMs));
+      await connectionChanged.wait(backoffDelayMs(Date.now() - failingSince, liveRetryCapMs));
     }
   }
 
@@ -225,13 +275,16 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
       switch (status.type) {
         case "disconnect":
           linkUp = false;
+          connectedServer = undefined;
           disconnectedAt = Date.now();
-          log("info", `lost the connection to NATS at ${server}; reconnecting`);
+          log("info", `lost the connection to NATS at ${status.server}; reconnecting`);
           connectionEvent();
           break;
         case "reconnect":
           linkUp = true;
-          log("info", `reconnected to NATS at ${server}`);
+          connectedServer = nc.getServer();
+          log("info", `reconnected to NATS at ${connectedServer} (of ${server})`);
+          options.onReconnect();
           connectionEvent();
           break;
         case "error":
@@ -241,14 +294,35 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
     }
   }
 
+  /** Reads the stream's placement now and then, to see its leader move. */
+  async function watchPlacement(nc: NatsConnection): Promise<void> {
+    while (!nc.isClosed() && !stopped) {
+      await connectionChanged.wait(PLACEMENT_INTERVAL_MS);
+      if (!linkUp || !streamReady || nc.isClosed() || stopped) continue;
+      try {
+        const jsm = await ensureStream(nc);
+        notePlacement(await jsm.streams.info(STATE_STREAM));
+      } catch (err) {
+        log("debug", `reading the NATS stream's placement failed: ${natsErrorText(err)}`);
+      }
+    }
+  }
+
   async function serveConnection(nc: NatsConnection): Promise<void> {
     linkUp = true;
-    log("info", `connected to NATS at ${server}`);
+    connectedServer = nc.getServer();
+    log("info", `connected to NATS at ${connectedServer} (of ${server})`);
     connectionEvent();
     const js = jetstream(nc, { ...domainOption, timeout: REQUEST_TIMEOUT_MS });
-    const loops = Promise.all([watchStatus(nc), publishLoop(nc, js), consumeLoop(nc, js)]);
+    const loops = Promise.all([
+      watchStatus(nc),
+      watchPlacement(nc),
+      publishLoop(nc, js),
+      consumeLoop(nc, js),
+    ]);
     const closedBy = await nc.closed();
     linkUp = false;
+    connectedServer = undefined;
     if (closedBy && !stopped) report(`the connection to NATS at ${server} closed`, closedBy);
     connectionEvent();
     await loops;
@@ -290,6 +364,8 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
   return {
     state: () => linkUp && streamReady ? "connected" : "reconnecting",
     lastError: () => lastError,
+    connectedServer: () => linkUp ? connectedServer : undefined,
+    stream: () => placement,
     wake: () => work.wake(),
     async close(drainMs) {
       stopping = true;

@@ -1,6 +1,7 @@
 /**
  * The JetStream stream that stores state events and each device's durable
- * consumer on it, created when missing.
+ * consumer on it, created when missing, with as many replicas as the cluster
+ * should keep.
  *
  * @module
  */
@@ -15,8 +16,9 @@ import {
   RetentionPolicy,
   StorageType,
   type StreamConfig,
+  type StreamInfo,
 } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { nanos, type ServerInfo } from "@nats-io/transport-node";
 import { STATE_STREAM } from "../../core/events/state_event.ts";
 
 /** The subjects the stream stores: `STATE.<device_id>.<event_type>`. */
@@ -66,31 +68,84 @@ export function deviceConsumerConfig(deviceId: string): Partial<ConsumerConfig> 
   };
 }
 
+/** Servers in a cluster from which the stream is kept in 3 copies by default. */
+const CLUSTER_REPLICAS = 3;
+
 /**
- * Creates the state stream unless it exists. An existing stream is left as it is (an
- * operator may have tuned it); a warning is logged if it does not store the state subjects.
+ * The replicas to ask for: `[nats] replicas` when set, else 3 when the server connected to
+ * reports at least 3 servers in its cluster (its `connect_urls`, which the cluster's gossip
+ * fills), else 1. A leaf node in its own JetStream domain reports only itself.
  *
  * @example
  * ```ts
- * await ensureStateStream(await jetstreamManager(nc), (message) => console.warn(message));
+ * wantedReplicas(undefined, nc.info); // 3 on a 3-node cluster, 1 on a lone server
+ * ```
+ */
+export function wantedReplicas(
+  configured: number | undefined,
+  server: Pick<ServerInfo, "cluster" | "connect_urls"> | undefined,
+): number {
+  if (configured !== undefined) return configured;
+  const servers = server?.cluster ? server.connect_urls?.length ?? 1 : 1;
+  return servers >= CLUSTER_REPLICAS ? CLUSTER_REPLICAS : 1;
+}
+
+/**
+ * Creates the state stream with `replicas` copies unless it exists. An existing stream is
+ * otherwise left as it is (an operator may have tuned it), but one with fewer replicas is
+ * raised to `replicas` (its consumers follow); when the server refuses, `warn` says why and
+ * how to fix it, and the stream is used as it is. `warn` also says when the stream does not
+ * store the state subjects.
+ *
+ * @returns the stream's info after the change, if any.
+ *
+ * @example
+ * ```ts
+ * await ensureStateStream(await jetstreamManager(nc), 3, (message) => console.warn(message));
  * ```
  */
 export async function ensureStateStream(
   jsm: JetStreamManager,
+  replicas: number,
   warn: (message: string) => void,
-): Promise<void> {
+): Promise<StreamInfo> {
+  let info: StreamInfo;
   try {
-    const info = await jsm.streams.info(STATE_STREAM);
-    if (!info.config.subjects?.includes(STATE_SUBJECTS)) {
-      warn(
-        `the NATS stream ${STATE_STREAM} exists but does not store ${STATE_SUBJECTS}; ` +
-          `state events may not be delivered`,
-      );
-    }
+    info = await jsm.streams.info(STATE_STREAM);
   } catch (err) {
     if (!isNotFound(err, JetStreamApiCodes.StreamNotFound)) throw err;
-    await jsm.streams.add(STATE_STREAM_CONFIG);
+    return await jsm.streams.add({ ...STATE_STREAM_CONFIG, num_replicas: replicas });
   }
+  if (!info.config.subjects?.includes(STATE_SUBJECTS)) {
+    warn(
+      `the NATS stream ${STATE_STREAM} exists but does not store ${STATE_SUBJECTS}; ` +
+        `state events may not be delivered`,
+    );
+  }
+  const current = info.config.num_replicas || 1;
+  if (current >= replicas) return info;
+  try {
+    return await jsm.streams.update(STATE_STREAM, { num_replicas: replicas });
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError)) throw err;
+    warn(raiseRefusedText(current, replicas, err.message));
+    return info;
+  }
+}
+
+/**
+ * What to say when the stream could not be raised to `wanted` replicas.
+ *
+ * @example
+ * ```ts
+ * raiseRefusedText(1, 3, "insufficient resources");
+ * ```
+ */
+export function raiseRefusedText(current: number, wanted: number, why: string): string {
+  return `the NATS stream ${STATE_STREAM} has ${current} replica(s), not the ${wanted} ` +
+    `configured, and the server refused to raise it (${why}); losing the server that holds ` +
+    `it stops live events: run \`nats stream edit ${STATE_STREAM} --replicas ${wanted}\` once ` +
+    `the cluster has ${wanted} JetStream servers up, or set [nats] replicas = ${current}`;
 }
 
 /**

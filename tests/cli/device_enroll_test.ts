@@ -193,6 +193,10 @@ Deno.test("bad names and bad flags are refused (exit 2) before anything is writt
     [["--name", "ok", "--conflict-mode", "sometimes"], /--conflict-mode "sometimes" is not valid/],
     [["--name", "ok", "--bucket", "Not_A_Bucket"], /--bucket "Not_A_Bucket" is not valid/],
     [["--name", "ok", "--start", "--no-service"], /contradict/],
+    [
+      ["--name", "ok", "--nats-url", "nats://a:4222,b.lab:4222"],
+      /--nats-url .* is not valid: entry 2 of 2, "b\.lab:4222", is not valid/,
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await a.tcfs(["device", "enroll", ...args]);

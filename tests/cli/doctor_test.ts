@@ -7,6 +7,7 @@ import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { freePorts } from "../support/free_port.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { startNatsServer } from "../support/nats_process.ts";
+import { startNatsCluster } from "../support/nats_cluster.ts";
 import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { servicesStore } from "../support/services_store.ts";
 
@@ -59,7 +60,7 @@ function byName(report: Report): Record<string, Check> {
 async function ensureServicesStream(natsUrl: string): Promise<void> {
   const nc = await connectNats({ servers: natsUrl.replace(/^nats:\/\//, "") });
   try {
-    await ensureStateStream(await jetstreamManager(nc), () => {});
+    await ensureStateStream(await jetstreamManager(nc), 1, () => {});
   } finally {
     await nc.close();
   }
@@ -161,6 +162,41 @@ Deno.test("doctor: NATS down fails, a missing stream warns, no NATS configured i
     const none = byName((await doctorJson(device, { TCFS_NATS_URL: "" })).report);
     assert.equal(none["nats reachable"].status, "ok");
     assert.match(none["nats reachable"].detail, /^not configured: .*polls the store/);
+  } finally {
+    await tmp.remove();
+  }
+});
+
+Deno.test("doctor on a NATS cluster: names the server that answered, warns of a 1-replica stream", async () => {
+  const tmp = await makeScopedTempDir("tcfs-doctor-cluster-");
+  await using cluster = await startNatsCluster();
+  try {
+    const [deadPort] = freePorts(1);
+    const natsUrl = `nats://127.0.0.1:${deadPort},${cluster.urls}`;
+    const nc = await connectNats({ servers: cluster.nodes[0].url.replace("nats://", "") });
+    try {
+      await ensureStateStream(await jetstreamManager(nc), 1, () => {});
+    } finally {
+      await nc.close();
+    }
+    const device = await servicesDevice(tmp.path, natsUrl);
+    const checks = byName((await doctorJson(device)).report);
+    assert.equal(checks["nats reachable"].status, "ok", checks["nats reachable"].detail);
+    assert.match(
+      checks["nats reachable"].detail,
+      new RegExp(
+        `^connected to ${cluster.nodes[0].url} \\(server ${cluster.nodes[0].serverName}; ` +
+          "first to answer of nats://",
+      ),
+    );
+    const stream = checks["jetstream stream"];
+    assert.equal(stream.status, "warn", stream.detail);
+    assert.match(stream.detail, /1 replica, leader on .*not the 3 wanted/);
+    assert.match(stream.fix!, /nats stream edit STATE_UPDATES --replicas 3/);
+
+    const invalid = await device.tcfs(["doctor"], { env: { TCFS_NATS_URL: `${natsUrl},nats//x` } });
+    assert.equal(invalid.code, 2, invalid.stderr);
+    assert.match(invalid.stderr, /TCFS_NATS_URL.*entry 5 of 5, "nats\/\/x", is not valid/);
   } finally {
     await tmp.remove();
   }

@@ -36,6 +36,7 @@ async function fixture(intervalSecs: number, random = () => 0.5) {
   const logged: string[] = [];
   const metrics = createDaemonMetrics({
     natsConnected: () => false,
+    natsStream: () => ({ reconnects: 0, replicas: 0, leaderChanges: 0 }),
     outboxDepth: () => 0,
     storageReachable: () => true,
   });

@@ -13,6 +13,8 @@ let
     mkIf = condition: content: { _type = "if"; inherit condition content; };
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     optionalAttrs = condition: attrs: if condition then attrs else { };
+    concatStringsSep = builtins.concatStringsSep;
+    toList = x: if builtins.isList x then x else [ x ];
     recursiveUpdate = lhs: rhs:
       lhs // builtins.mapAttrs
         (name: value:
@@ -30,6 +32,11 @@ let
       };
       enum = values: { name = "enum"; inherit values; check = x: builtins.elem x values; };
       nullOr = elemType: { name = "nullOr"; check = x: x == null || elemType.check x; };
+      either = a: b: { name = "either"; check = x: a.check x || b.check x; };
+      nonEmptyListOf = elemType: {
+        name = "nonEmptyListOf";
+        check = x: builtins.isList x && x != [ ] && builtins.all elemType.check x;
+      };
     };
   };
   pkgs.formats.toml = _: {

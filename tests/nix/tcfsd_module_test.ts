@@ -143,3 +143,13 @@ Deno.test("a value outside an option's type is caught (so the check above can fa
   );
   assert.deepEqual(evaluation.typeErrors, ["conflictMode"]);
 });
+
+Deno.test("the NixOS module takes a NATS cluster's servers as a list", async () => {
+  const evaluation = await evaluate(`{
+    enable = true;
+    package = "${PACKAGE}";
+    natsUrl = [ "nats://n1.lab:4222" "nats://n2.lab:4222" ];
+  }`);
+  assert.deepEqual(evaluation.typeErrors, []);
+  assert.equal(evaluation.settings.sync.nats_url, "nats://n1.lab:4222,nats://n2.lab:4222");
+});

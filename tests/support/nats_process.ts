@@ -40,6 +40,8 @@ export interface NatsServer extends AsyncDisposable {
    * goes on dispose or when the test module unloads.
    */
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL), as a crash or a power loss would; the store stays as for stop. */
+  kill(): Promise<void>;
   /** Stops the server if it runs and starts it again with the same ports, config and store. */
   restart(): Promise<void>;
   /** Stops the server and deletes what {@linkcode startNatsServer} created. */
@@ -95,6 +97,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await server?.stop();
   }
 
+  async function kill(): Promise<void> {
+    if (server && !server.exited) Deno.kill(server.pid, "SIGKILL");
+    await stop();
+  }
+
   try {
     await start();
   } catch (error) {
@@ -112,6 +119,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     configPath,
     logPath,
     stop,
+    kill,
     async restart() {
       await stop();
       await start();

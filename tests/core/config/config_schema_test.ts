@@ -75,6 +75,14 @@ Deno.test("bad file values name the file, key, value, problem and the accepted v
     ["sync", "device_name", "", /it is not a valid name/, /1 to 128/],
     ["sync", "device_name", "x".repeat(300), /…/, /1 to 128/],
     ["sync", "nats_url", "http://yoga:4222", /the scheme http: is not supported/, /nats:\/\//],
+    [
+      "sync",
+      "nats_url",
+      "nats://a:4222,tls//b:4222",
+      /entry 2 of 2, "tls\/\/b:4222", is not valid: it is not a URL/,
+      /several comma-separated \(nats:\/\/a:4222,nats:\/\/b:4222\)/,
+    ],
+    ["sync", "nats_url", "nats://a:4222,", /entry 2 of 2 is empty/, /comma-separated/],
     ["history", "keep_days", -1, /= -1 is not valid: it is less than 0/, /at least 0/],
     ["history", "keep_days", 1.5, /expected a whole number, not a float/, /at least 0/],
     ["history", "keep_last", 0, /= 0 is not valid: it is less than 1/, /at least 1/],
@@ -174,6 +182,10 @@ Deno.test("good values are normalised", () => {
   );
   assert.equal(decode("storage", "endpoint", "https://s3.lab:8333"), "https://s3.lab:8333");
   assert.equal(decode("sync", "nats_url", "tls://hub:4222"), "tls://hub:4222");
+  assert.equal(
+    decode("sync", "nats_url", " nats://a:4222, nats://b:4222 ", { envVar: "TCFS_NATS_URL" }),
+    "nats://a:4222,nats://b:4222",
+  );
   assert.equal(decode("daemon", "metrics_addr", "127.0.0.1:0"), "127.0.0.1:0");
   assert.deepEqual(
     decode("sync", "exclude_patterns", " *.swp, ,.direnv ", { envVar: "TCFS_EXCLUDE_PATTERNS" }),

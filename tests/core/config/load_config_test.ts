@@ -38,7 +38,7 @@ Deno.test("with no config file, loadConfig gives the documented defaults", async
     gcIntervalSecs: 86400,
     gcMinAgeSecs: 3600,
   });
-  assert.deepEqual(Object.values(config.nats), Array(6).fill(undefined));
+  assert.deepEqual(Object.values(config.nats), Array(7).fill(undefined));
   assert.deepEqual(config.daemon, {
     socket: join(home, ".local/state/tcfs/tcfsd.sock"),
     metricsAddr: "127.0.0.1:9100",
@@ -102,6 +102,7 @@ password = "natspass"
 token = "natstoken"
 tls_ca_file = "~/ca.pem"
 domain = "leaf"
+replicas = 3
 
 [daemon]
 socket = "/tmp/devA.sock"
@@ -158,6 +159,7 @@ Deno.test("every key of the config file is read, with ~ expanded in paths", asyn
     token: "natstoken",
     tlsCaFile: join(home, "ca.pem"),
     domain: "leaf",
+    replicas: 3,
   });
   assert.deepEqual(config.daemon, {
     socket: "/tmp/devA.sock",

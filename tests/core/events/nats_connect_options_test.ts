@@ -5,18 +5,42 @@ import { createNatsCreds } from "../../daemon/nats/nats_creds_fixture.ts";
 
 Deno.test("plain nats:// URL: the server, forever reconnecting, no TLS, no credentials", async () => {
   const options = await natsConnectOptions("nats://yoga.local:4222", {});
-  assert.equal(options.servers, "yoga.local:4222");
+  assert.deepEqual(options.servers, ["yoga.local:4222"]);
   assert.equal(options.reconnect, true);
   assert.equal(options.maxReconnectAttempts, -1);
   assert.equal(options.tls, undefined);
   assert.equal(options.user, undefined);
   assert.equal(options.token, undefined);
-  assert.equal((await natsConnectOptions("tls://yoga.local", {})).servers, "yoga.local:4222");
+  assert.deepEqual((await natsConnectOptions("tls://yoga.local", {})).servers, [
+    "yoga.local:4222",
+  ]);
+});
+
+Deno.test("a cluster's URLs: every server, in the order given, discovered ones kept", async () => {
+  const options = await natsConnectOptions(
+    "nats://a.lab:4222, nats://b.lab:4223,nats://10.0.0.3",
+    {},
+  );
+  assert.deepEqual(options.servers, ["a.lab:4222", "b.lab:4223", "10.0.0.3:4222"]);
+  assert.equal(options.noRandomize, true);
+  assert.equal(options.ignoreClusterUpdates, undefined);
+  assert.equal(options.maxReconnectAttempts, -1);
+});
+
+Deno.test("a cluster's URLs share the credentials of the first URL that carries any", async () => {
+  const options = await natsConnectOptions("nats://a:4222,nats://tcfs:pw@b:4222,nats://c", {});
+  assert.deepEqual([options.user, options.pass], ["tcfs", "pw"]);
+});
+
+Deno.test("TLS for a cluster: any tls:// URL requires it; IP SAN checks only for a lone server", async () => {
+  assert.deepEqual((await natsConnectOptions("nats://10.0.0.1,tls://10.0.0.2", {})).tls, {});
 });
 
 Deno.test("credentials in the URL become options; [nats] settings win over them", async () => {
   const fromUrl = await natsConnectOptions("nats://tcfs:p%40ss@host:4222", {});
-  assert.deepEqual([fromUrl.user, fromUrl.pass, fromUrl.servers], ["tcfs", "p@ss", "host:4222"]);
+  assert.deepEqual([fromUrl.user, fromUrl.pass, fromUrl.servers], ["tcfs", "p@ss", [
+    "host:4222",
+  ]]);
   const token = await natsConnectOptions("nats://s3cr3t@host:4222", {});
   assert.equal(token.token, "s3cr3t");
   const configured = await natsConnectOptions("nats://tcfs:old@host:4222", {
@@ -39,8 +63,9 @@ Deno.test("a bad URL or an unusable creds file is a TcfsError that names the pro
   const dir = await Deno.makeTempDir();
   try {
     const cases: [string, string | undefined, RegExp][] = [
-      ["http://host:4222", undefined, /NATS URL http:\/\/host:4222 is not valid/],
-      ["nats://user:hunter2@", undefined, /nats:\/\/user:<redacted>@ is not valid/],
+      ["http://host:4222", undefined, /the URL, "http:\/\/host:4222", is not valid/],
+      ["nats://user:hunter2@", undefined, /"nats:\/\/user:<redacted>@", is not valid/],
+      ["nats://a:4222,nats//b:4222", undefined, /entry 2 of 2, "nats\/\/b:4222", is not valid/],
       ["nats://host", `${dir}/missing.creds`, /cannot read the NATS credentials file/],
     ];
     await Deno.writeTextFile(`${dir}/bad.creds`, "hello", { mode: 0o600 });

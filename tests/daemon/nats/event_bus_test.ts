@@ -72,6 +72,8 @@ Deno.test("without a NATS URL the bus is disabled and keeps no outbox", async ()
     state: "disabled",
     outboxDepth: 0,
     lastPublishedAt: undefined,
+    reconnects: 0,
+    streamLeaderChanges: 0,
   });
 });
 

@@ -39,6 +39,7 @@ async function loopFixture(
   };
   const metrics = createDaemonMetrics({
     natsConnected: () => false,
+    natsStream: () => ({ reconnects: 0, replicas: 0, leaderChanges: 0 }),
     outboxDepth: () => 0,
     storageReachable: () => true,
   });
