@@ -16,6 +16,8 @@ export interface FleetKeys {
   readonly epoch: number;
   /** The AEAD key of `epoch`, or `undefined` for an epoch this keychain does not hold. */
   sealKey(epoch: number): CryptoKey | undefined;
+  /** The epochs whose keys {@linkcode FleetKeys.sealKey} gives. */
+  readonly epochs: readonly number[];
   /** 32 bytes: chunk ids are BLAKE3 keyed with this, so the store cannot test for known content. */
   readonly idKey: Uint8Array;
   /**
@@ -62,6 +64,7 @@ export async function fleetKeysOf(keychain: FleetKeychain): Promise<FleetKeys> {
   return {
     epoch: keychain.epoch,
     sealKey: (epoch) => imported.get(epoch),
+    epochs: [...imported.keys()],
     idKey: await keyedBlake3(root, ID_KEY_CONTEXT),
   };
 }

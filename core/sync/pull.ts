@@ -13,6 +13,7 @@
  * @module
  */
 
+import { createBoxOpener } from "../crypto/box_opener.ts";
 import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
@@ -122,6 +123,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   }
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   using hasher = createChunkHasher();
+  using opener = ctx.keys ? createBoxOpener(ctx.keys) : undefined;
   const progress: TransferProgress = {
     filesDone: unchanged,
     filesTotal: unchanged + items.length,
@@ -140,6 +142,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     within,
     counters,
     hasher,
+    opener,
     keys: ctx.keys,
     // Each folder on the way is checked once per pull, and again after this pull changed it.
     checkedFolders: checkedFolders(),

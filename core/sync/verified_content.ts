@@ -17,7 +17,8 @@ import { decodeBase64 } from "../encoding/base64.ts";
 import { contentDigest } from "../remote/file_digest.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
-import { unsealStored } from "../crypto/sealed_object.ts";
+import { isSealed, unsealStored } from "../crypto/sealed_object.ts";
+import type { BoxOpener } from "../crypto/box_opener.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 
 /** Ranges fetched ahead of the one being consumed, per file. */
@@ -45,6 +46,8 @@ export interface VerifiedReadOptions {
    * version without them is `not_approved`.
    */
   keys?: FleetKeys;
+  /** Opens sealed chunks on another thread once a pull is large; opened in place without it. */
+  opener?: BoxOpener;
 }
 
 /** What is wrong with a stored version's content, for reports that list damage. */
@@ -228,7 +231,11 @@ async function checkedChunk(
 ): Promise<Uint8Array> {
   let raw: Uint8Array;
   try {
-    raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
+    raw = await decodeChunk(
+      options.opener && isSealed(stored)
+        ? await options.opener.open(stored, ref.id)
+        : await unsealStored(options.keys, stored, ref.id),
+    );
   } catch (err) {
     if (err instanceof TcfsError && err.kind === "not_approved") throw err;
     if (err instanceof TcfsError) throw corruptChunk(version, object, ref, err.message);

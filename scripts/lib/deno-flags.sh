@@ -7,4 +7,4 @@ TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "${TCFS_DENO_PERMISSIONS[@]}")
 # Modules outside main.ts's graph that the binary needs; compile.sh passes each as --include, and
 # compile.sh --check allows a `new Worker(new URL(…, import.meta.url))` only of these. Everything
 # else tcfs reads is imported from its own tree.
-TCFS_DENO_INCLUDES=(core/hashing/chunk_worker.ts)
+TCFS_DENO_INCLUDES=(core/hashing/chunk_worker.ts core/crypto/box_opener_worker.ts)

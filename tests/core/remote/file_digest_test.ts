@@ -50,7 +50,7 @@ Deno.test("format 3 digests are over keyed chunk ids: matched with the key, neve
   try {
     const path = join(dir, "f.bin");
     await Deno.writeFile(path, randomBytes(3 << 20, 42));
-    const keys = { epoch: 1, sealKey: () => undefined, idKey: randomBytes(32, 43) };
+    const keys = { epoch: 1, sealKey: () => undefined, epochs: [], idKey: randomBytes(32, 43) };
     const keyed = await digestLocalFile(path, keys.idKey);
     const plain = await digestLocalFile(path);
     assert.notEqual(keyed, plain);
