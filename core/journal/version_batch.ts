@@ -5,6 +5,7 @@
  * versions instead of one per file. The caller queues a version only once the packs it names
  * are durable, so a segment never names a missing pack.
  *
+ * Batches of one process take turns (journal_turns.ts), so they never pick one number twice.
  * A segment is written only if its key is absent (`If-None-Match: *`): two writers with one
  * device id (a CLI beside a daemon that has not taken the lock yet, a cloned home) can pick
  * the same number. The loser catches up, which folds the winner's segment, and decides each
@@ -38,6 +39,7 @@ import { foldedPath, foldIn, journalCursors, storedVersion } from "./folded_vers
 import { catchUp } from "./journal_catch_up.ts";
 import type { PathHeads, StoredVersion } from "./stored_version.ts";
 import { assertNoneCondemned } from "../gc/condemned_packs.ts";
+import { inJournalTurn } from "./journal_turns.ts";
 
 /**
  * The content fields of a version; the writer fills in identity and clock. `format` says
@@ -132,8 +134,10 @@ export function openVersionBatch(ctx: SyncContext): VersionBatch {
     queue = [];
     queuedBytes = 0;
     if (taken.length > 0) {
-      // Segments go one after another: their numbers must not pass each other.
-      writing = writing.then(() => writeSegments(ctx, taken));
+      // Segments go one after another, this batch's and every other batch's on this journal:
+      // numbers taken at once would collide (journal_turns.ts). Turns keep their order, so the
+      // last one settles after every earlier one of this batch.
+      writing = inJournalTurn(ctx, () => writeSegments(ctx, taken));
     }
     return writing;
   };

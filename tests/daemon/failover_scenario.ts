@@ -65,12 +65,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
   const leader = await makeStream(cluster);
   const leaderNode = cluster.node(leader);
   const others = cluster.nodes.filter((node) => node !== leaderNode);
-  // A debounce shorter than the gap between writes, so each write is pushed on its own.
-  const env = {
-    ...seaweedEnv("failover"),
-    TCFS_POLL_INTERVAL_SECS: "3600",
-    TCFS_DEBOUNCE_MS: String(Math.min(300, Math.floor(options.gapMs / 2))),
-  };
+  const env = { ...seaweedEnv("failover"), TCFS_POLL_INTERVAL_SECS: "3600" };
   const a = await makeDaemonDevice(tmp.path, "devA", {
     ...env,
     TCFS_NATS_URL: [leaderNode, ...others].map((node) => node.url).join(","),
@@ -80,6 +75,11 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
     TCFS_NATS_URL: [...others, leaderNode].map((node) => node.url).join(","),
   });
   const devices = [a, b];
+  // A debounce shorter than the gap between writes, so each write is pushed on its own: with
+  // the default (300 ms) a write every 200 ms never lets the tree settle, and pushes wait for
+  // the batch's 3 s cap. It is a config setting (no environment variable overrides it).
+  const debounceMs = Math.min(300, Math.floor(options.gapMs / 2));
+  for (const device of devices) await device.writeConfig(`[sync]\ndebounce_ms = ${debounceMs}\n`);
   const logs = async () => `A:\n${await a.log()}\nB:\n${await b.log()}`;
   try {
     for (const device of devices) await device.start();

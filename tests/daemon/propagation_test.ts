@@ -163,3 +163,51 @@ Deno.test("an edit made while B's daemon is stopped reaches B when it starts, an
     await tmp.remove();
   }
 });
+
+Deno.test("a burst of files written at once (a checkout, a build) all reach B by events, none a conflict on A", async () => {
+  const tmp = await makeScopedTempDir("tcfs-daemon-burst-");
+  await using nats = await startNatsServer();
+  const [a, b] = await fleet(nats, tmp.path);
+  await a.start();
+  await b.start();
+  for (const device of [a, b]) {
+    await waitFor(
+      async () => (await device.status()).nats.state === "connected",
+      15_000,
+      () => `${device.name} never connected`,
+    );
+  }
+  const activity = await a.recordEvents();
+  const names = Array.from({ length: 24 }, (_, i) => `built-${String(i).padStart(2, "0")}.txt`);
+  const missing = async () => {
+    const absent = [];
+    for (const name of names) if (!(await readIfExists(join(b.root, name)))) absent.push(name);
+    return absent;
+  };
+  try {
+    // One push step takes them all, its single-path pushes running side by side.
+    await Promise.all(names.map((name) => Deno.writeTextFile(join(a.root, name), `${name}\n`)));
+    await waitFor(
+      async () => (await missing()).length === 0,
+      30_000,
+      async () =>
+        `never reached B: ${(await missing()).join(" ")}; A announced: ${
+          JSON.stringify(published(activity.lines).map((e) => [e.type, e.path]))
+        }\nA:\n${await a.log()}\nB:\n${await b.log()}`,
+    );
+    for (const name of names) {
+      assert.equal(await Deno.readTextFile(join(b.root, name)), `${name}\n`);
+    }
+    const announced = published(activity.lines);
+    assert.deepEqual(announced.filter((e) => e.type === "conflict_detected"), []);
+    assert.deepEqual(
+      announced.filter((e) => e.type === "file_synced").map((e) => e.path).sort(),
+      names,
+    );
+  } finally {
+    await activity.stop();
+    await a.stop();
+    await b.stop();
+    await tmp.remove();
+  }
+});

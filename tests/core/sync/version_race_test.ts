@@ -177,3 +177,36 @@ Deno.test("a writer whose segment number went to its twin's segment of another p
   store.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("versions written at once from one state db take turns for segment numbers: none races itself", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-version-turns-" });
+  const store = createFsStore(join(dir, "store"));
+  await store.ensureReady();
+  const state = await StateDb.open(join(dir, "state.db"));
+  const device = { id: crypto.randomUUID(), name: "busy" };
+  const ctx: SyncContext = { store, state, device, bucket: "tcfs", namespace: "default" };
+  const content = {
+    kind: "file" as const,
+    size: 0,
+    mode: 0o644,
+    mtime_ms: 0,
+    blake3: "0".repeat(64),
+    chunks: [],
+    inline: "",
+  };
+  const paths = Array.from({ length: 20 }, (_, i) => `file-${i}.txt`);
+  try {
+    // As the daemon's single-path pushes do: each its own batch, all flushed together.
+    const written = await Promise.allSettled(
+      paths.map((path) => writeVersion(ctx, path, content, {}, { path, heads: [], kept: [] })),
+    );
+    const refused = written.flatMap((w) => w.status === "rejected" ? [String(w.reason)] : []);
+    assert.deepEqual(refused, []);
+    const heads = await storeHeads(store);
+    for (const path of paths) assert.equal(heads.path(path).heads.length, 1, path);
+  } finally {
+    state.close();
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
