@@ -39,12 +39,15 @@ async function devicesOn(cluster: SeaweedFSCluster, parent: string): Promise<Dev
   return [await makeDeviceHome(parent, "devA", env), await makeDeviceHome(parent, "devB", env)];
 }
 
-/** Writes `files` random files of FILE_BYTES into `device`'s `lab` folder; returns the folder. */
-async function writeLab(device: DeviceHome, files: number): Promise<string> {
+/**
+ * Writes `files` random files of FILE_BYTES, from `seed` on, into `device`'s `lab` folder;
+ * returns the folder.
+ */
+async function writeLab(device: DeviceHome, files: number, seed = 1000): Promise<string> {
   const src = join(device.home, "lab");
   await Deno.mkdir(src, { recursive: true });
   for (let i = 0; i < files; i++) {
-    await writeRandomFile(join(src, `run-${i}.bin`), FILE_BYTES, 1000 + i);
+    await writeRandomFile(join(src, `run-${i}.bin`), FILE_BYTES, seed + i);
   }
   return src;
 }
@@ -125,7 +128,8 @@ Deno.test("two volume servers with 001, one down: the push fails clearly within 
   const [a, b] = await devicesOn(cluster, tmp.path);
   const src = await writeLab(a, 1);
   await a.tcfsJson<PushSummary>(["push", src]);
-  await writeLab(a, 3);
+  // All new content: no version can be written until a pack lands.
+  await writeLab(a, 3, 2000);
 
   // No second live server for a new volume's copy: SeaweedFS answers each upload with a 500
   // after 30 s. Five tries of that, for the installation record and then for the packs, held a
