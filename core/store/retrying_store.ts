@@ -2,7 +2,9 @@
  * Retrying as a decorator, the way restic does it: backends stay small and
  * report failures honestly, and this one wrapper decides what is worth another
  * try. Network trouble and server errors are; refusals (403), absences (404),
- * failed preconditions (412) and bad data are not.
+ * failed preconditions (412) and bad data are not. Retries are bounded in time as well as in
+ * number: SeaweedFS with too few live volume servers to place a replica answers each upload with
+ * a 500 only after 30–60 s, and five such tries would hold a push for minutes before it fails.
  *
  * @module
  */
@@ -32,6 +34,12 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap on one backoff. Default 3 s. */
   maxDelayMs?: number;
+  /**
+   * No new attempt starts once this long has passed since the first one began (backoff
+   * included). Default 60 s: a few quick failures are always retried in full, a failure that
+   * took most of it is not tried again.
+   */
+  budgetMs?: number;
   /** Called before every retry, for logs and metrics. */
   onRetry?: (info: RetryInfo) => void;
 }
@@ -59,8 +67,9 @@ const TRANSIENT_NODE_CODES = new Set([
 
 /**
  * Wraps a store so that every call is retried on network errors and 5xx, with
- * exponential backoff and full jitter. When it gives up it throws the last
- * error, its message saying how many attempts were made.
+ * exponential backoff and full jitter, within a number of attempts and a time
+ * budget. When it gives up it throws the last error, its message saying how many
+ * attempts were made and over how long.
  *
  * A listing that fails part-way is resumed after the last key it yielded, so
  * callers never see a key twice.
@@ -76,22 +85,34 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
   const attempts = opts.attempts ?? 5;
   const baseDelayMs = opts.baseDelayMs ?? 100;
   const maxDelayMs = opts.maxDelayMs ?? 3_000;
+  const budgetMs = opts.budgetMs ?? 60_000;
 
-  /** Waits before the next attempt, or throws `err` when there should be none. */
-  async function backOff(err: unknown, attempt: number, operation: string, key?: string) {
+  /**
+   * Waits before the next attempt, or throws `err` when there should be none. `started` is
+   * when the first attempt began.
+   */
+  async function backOff(
+    err: unknown,
+    attempt: number,
+    started: number,
+    operation: string,
+    key?: string,
+  ) {
     if (!isTransient(err)) throw err;
-    if (attempt >= attempts) throw gaveUp(err, attempts);
+    if (attempt >= attempts) throw gaveUp(err, attempt, started);
     const delayMs = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    if (Date.now() + delayMs - started > budgetMs) throw gaveUp(err, attempt, started);
     opts.onRetry?.({ operation, key, attempt, delayMs, error: err });
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 
   async function retry<T>(operation: string, key: string | undefined, call: () => Promise<T>) {
+    const started = Date.now();
     for (let attempt = 1;; attempt++) {
       try {
         return await call();
       } catch (err) {
-        await backOff(err, attempt, operation, key);
+        await backOff(err, attempt, started, operation, key);
       }
     }
   }
@@ -124,18 +145,20 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
 
     async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
       let last: string | undefined;
+      let started = Date.now();
       for (let attempt = 1;; attempt++) {
         try {
           for await (const info of store.list(prefix, options)) {
             if (last !== undefined && compareKeys(info.key, last) <= 0) continue;
             last = info.key;
-            // Progress since the last failure earns a fresh set of attempts.
+            // Progress since the last failure earns a fresh set of attempts and time.
             attempt = 1;
+            started = Date.now();
             yield info;
           }
           return;
         } catch (err) {
-          await backOff(err, attempt, "list", prefix);
+          await backOff(err, attempt, started, "list", prefix);
         }
       }
     },
@@ -149,9 +172,11 @@ function isTransient(err: unknown): boolean {
   return typeof code === "string" && TRANSIENT_NODE_CODES.has(code);
 }
 
-function gaveUp(err: unknown, attempts: number): unknown {
+function gaveUp(err: unknown, attempts: number, started: number): unknown {
   if (!(err instanceof TcfsError)) return err;
-  return new TcfsError(`${err.message} (gave up after ${attempts} attempts)`, {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  return new TcfsError(`${err.message} (gave up after ${tries} in ${seconds} s)`, {
     kind: err.kind,
     hint: err.hint,
     exitCode: err.exitCode,

@@ -8,8 +8,8 @@
 # explicitly so weed fails on a taken port instead of silently moving. Buckets are not created
 # here: callers create them with a signed request, which works for `weed mini` and `weed server`.
 set -euo pipefail
-# shellcheck source=../lib/env.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if (($# != 7)); then
   echo "usage: $0 DATA_DIR S3_CONFIG S3_PORT MASTER_PORT VOLUME_PORT FILER_PORT ADMIN_PORT" >&2
@@ -18,11 +18,7 @@ fi
 data_dir="$1" s3_config="$2"
 http_ports=("$3" "$4" "$5" "$6" "$7")
 s3_port="$3" master_port="$4" volume_port="$5" filer_port="$6" admin_port="$7"
-weed="$TCFS_TOOLS/bin/weed"
-[[ -x "$weed" ]] || {
-  echo "run.sh: $weed is missing; run scripts/setup.sh" >&2
-  exit 1
-}
+weed_require run.sh
 mkdir -p "$data_dir"
 
 common=(
@@ -35,7 +31,7 @@ common=(
   -volume.preStopSeconds=0
   -filer.localSocket="$data_dir/filer.sock" -s3.localSocket="$data_dir/s3.sock"
 )
-mini_help="$("$weed" mini -h 2>&1 || true)"
+mini_help="$("$WEED" mini -h 2>&1 || true)"
 if [[ "$mini_help" == *-admin.ui* ]]; then
   # mini (SeaweedFS >= 4.04): S3 answers in ~4 s; `weed server` answers in ~2.5 s but its first
   # PUT then blocks ~9 s while it grows a volume.
@@ -49,17 +45,8 @@ else
   command=(server -s3 -filer "${common[@]}" -volume.max=0 -master.volumeSizeLimitMB=1024)
 fi
 
-# -logtostderr keeps glog's files out of /tmp; the caller sends our output to its log.
-"$weed" -logtostderr "${command[@]}" &
-weed_pid=$!
-# weed's graceful stop spends ~15 s on a metadata flush that can no longer succeed (its volume
-# server has already stopped), so stopping means killing. Written data is in the OS by then, so
-# a restart on the same DATA_DIR sees it, as after a crash.
-trap 'kill -KILL "$weed_pid" 2>/dev/null || true' TERM INT
 status=0
-while kill -0 "$weed_pid" 2>/dev/null; do
-  wait "$weed_pid" || status=$?
-done
+weed_run_killable "${command[@]}" || status=$?
 # A killed weed leaves the gRPC unix sockets it made under /tmp, named by port.
 for port in "${http_ports[@]}"; do
   rm -f /tmp/seaweedfs-{master,volume,filer,s3,admin}-grpc-$((port + 10000)).sock

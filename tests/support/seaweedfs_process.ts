@@ -94,18 +94,7 @@ export async function startSeaweedFS(options: SeaweedFSOptions = {}): Promise<Se
       args: [dataDir, configPath, ...ports.map(String)],
       logPath,
     });
-    const [identity] = identities;
-    await weed.waitUntilAnswering(async () =>
-      await s3Status("GET", `${endpoint}/`, identity) === 200
-    );
-    const created = await s3Status("PUT", `${endpoint}/${bucket}`, identity);
-    // 409 BucketAlreadyOwnedByYou: a restart finds the bucket from before.
-    if (created !== 200 && created !== 409) {
-      throw new Error(`creating bucket ${bucket} at ${endpoint} failed with HTTP ${created}`);
-    }
-    await weed.waitUntilAnswering(async () =>
-      await s3Status("HEAD", `${endpoint}/${bucket}`, identity) === 200
-    );
+    await createBucketWhenAnswering(weed, endpoint, bucket, identities[0]);
   }
 
   async function stop(): Promise<void> {
@@ -144,8 +133,44 @@ export async function startSeaweedFS(options: SeaweedFSOptions = {}): Promise<Se
   };
 }
 
-function randomIdentity(): S3Identity {
+/**
+ * A fresh identity with a random access key and secret.
+ *
+ * @example
+ * ```ts
+ * const { access, secret } = randomIdentity();
+ * ```
+ */
+export function randomIdentity(): S3Identity {
   return { access: `tcfs-test-${randomHex(6)}`, secret: randomHex(20) };
+}
+
+/**
+ * Waits until the S3 API at `endpoint`, served by `gateway`, answers; then creates `bucket` (or
+ * finds it from before a restart) and waits until it takes requests.
+ *
+ * @example
+ * ```ts
+ * await createBucketWhenAnswering(weed, "http://127.0.0.1:8333", "tcfs", identity);
+ * ```
+ */
+export async function createBucketWhenAnswering(
+  gateway: ServiceProcess,
+  endpoint: string,
+  bucket: string,
+  identity: S3Identity,
+): Promise<void> {
+  await gateway.waitUntilAnswering(async () =>
+    await s3Status("GET", `${endpoint}/`, identity) === 200
+  );
+  const created = await s3Status("PUT", `${endpoint}/${bucket}`, identity);
+  // 409 BucketAlreadyOwnedByYou: a restart finds the bucket from before.
+  if (created !== 200 && created !== 409) {
+    throw new Error(`creating bucket ${bucket} at ${endpoint} failed with HTTP ${created}`);
+  }
+  await gateway.waitUntilAnswering(async () =>
+    await s3Status("HEAD", `${endpoint}/${bucket}`, identity) === 200
+  );
 }
 
 function randomHex(bytes: number): string {
@@ -153,7 +178,15 @@ function randomHex(bytes: number): string {
   return Array.from(values, (value) => value.toString(16).padStart(2, "0")).join("");
 }
 
-async function writeS3Config(path: string, identities: S3Identity[]): Promise<void> {
+/**
+ * Writes the `-s3.config` identities JSON that lets `identities` in with admin rights.
+ *
+ * @example
+ * ```ts
+ * await writeS3Config("/tmp/s3.json", [randomIdentity()]);
+ * ```
+ */
+export async function writeS3Config(path: string, identities: S3Identity[]): Promise<void> {
   if (identities.length === 0) throw new Error("startSeaweedFS needs at least one identity");
   const config = {
     identities: identities.map(({ access, secret }, index) => ({
@@ -168,8 +201,13 @@ async function writeS3Config(path: string, identities: S3Identity[]): Promise<vo
 /**
  * A SigV4-signed request by curl, exactly as scripts/services.sh checks readiness; returns the
  * HTTP status, or 0 when nothing answers. The credentials go in on stdin, never in argv.
+ *
+ * @example
+ * ```ts
+ * const status = await s3Status("HEAD", "http://127.0.0.1:8333/tcfs", randomIdentity());
+ * ```
  */
-async function s3Status(method: string, url: string, identity: S3Identity): Promise<number> {
+export async function s3Status(method: string, url: string, identity: S3Identity): Promise<number> {
   const curl = new Deno.Command("curl", {
     args: [
       "--silent",

@@ -7,12 +7,12 @@ import { type RetryInfo, withRetry } from "../../../core/store/retrying_store.ts
 /**
  * A real fs store whose calls fail on a script: each entry of `failures`
  * is thrown by one call, `before` the call reaches the store or `after` it
- * took effect (a lost answer). The first `listFailures` listings fail after
+ * took effect (a lost answer), `takesMs` after the call began. The first `listFailures` listings fail after
  * yielding 7 keys that no earlier listing yielded.
  */
 function flaky(
   store: ObjectStore,
-  failures: { error: unknown; when: "before" | "after" }[],
+  failures: { error: unknown; when: "before" | "after"; takesMs?: number }[],
   listFailures = 0,
 ): ObjectStore & { calls: number } {
   let calls = 0;
@@ -20,6 +20,7 @@ function flaky(
   const wrap = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => async (...args: A) => {
     calls++;
     const failure = failures.shift();
+    if (failure?.takesMs) await new Promise((resolve) => setTimeout(resolve, failure.takesMs));
     if (failure?.when === "before") throw failure.error;
     const result = await fn(...args);
     if (failure?.when === "after") throw failure.error;
@@ -108,6 +109,26 @@ Deno.test("withRetry gives up after the configured attempts and says so", async 
     });
     assert.equal(store.calls, 4);
     assert.equal(retries, 3);
+  });
+});
+
+Deno.test("withRetry starts no new attempt once its time budget is spent", async () => {
+  await withTempStore(async (inner) => {
+    // SeaweedFS without live servers for a replica: a 500, but only after a long wait.
+    const slow500 = () => ({
+      error: new TcfsError("S3 500 InternalError", { kind: "store_error" }),
+      when: "before" as const,
+      takesMs: 60,
+    });
+    const store = flaky(inner, Array.from({ length: 10 }, slow500));
+    // Not a literal in the call: the budget is an option main's withRetry did not have.
+    const options = { attempts: 5, baseDelayMs: 1, budgetMs: 100 };
+    await assert.rejects(withRetry(store, options).put("k", bytes("v")), (err: TcfsError) => {
+      assert.equal(err.kind, "store_error");
+      assert.match(err.message, /gave up after 2 attempts in 0\.\d s/);
+      return true;
+    });
+    assert.equal(store.calls, 2);
   });
 });
 
