@@ -48,7 +48,8 @@ export interface FailoverResult {
   healed: boolean;
   /** The stream's replicas at the end, as B's status says. */
   replicas?: number;
-  logs(): Promise<string>;
+  /** Both daemons' logs, read before their folders are removed. */
+  logs: string;
 }
 
 /**
@@ -134,7 +135,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
       aReconnects: aStatus.nats.reconnects,
       healed,
       replicas: bStatus.nats.stream?.replicas,
-      logs,
+      logs: await logs(),
     };
   } finally {
     for (const device of devices) if (device.running) await device.stop();
