@@ -12,7 +12,8 @@ import { redactUrlCredentials } from "../../core/config/config_schema.ts";
 import type { StateEvent } from "../../core/events/state_event.ts";
 import type { StateDb } from "../../core/state/state_db.ts";
 import { DEFAULT_MAX_BACKOFF_MS } from "./backoff.ts";
-import type { EventKeys, StateEventHandler } from "./event_consumer.ts";
+import type { EventKeys } from "./event_consumer.ts";
+import type { StateEventHandler } from "./event_handover.ts";
 import { openEventOutbox, OUTBOX_LIMIT } from "./event_outbox.ts";
 import {
   type EventBusLog,
@@ -181,6 +182,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
         );
       }
       session?.wake();
+      session?.announce(event);
     },
     onEvent(next) {
       handler = next;

@@ -9,13 +9,10 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { StateEvent } from "../../core/events/state_event.ts";
 import { STATE_STREAM } from "../../core/events/state_event.ts";
 import { describeError } from "../../core/errors.ts";
-import type { ProcessedEvents } from "./processed_events.ts";
 import { deviceConsumerName } from "./state_stream.ts";
 import type { FleetKeys } from "../../core/crypto/fleet_keys.ts";
-import { readEventPayload } from "./sealed_event_payload.ts";
-
-/** Handles one event from another device; a rejection has it redelivered later. */
-export type StateEventHandler = (event: StateEvent) => Promise<void>;
+import { readEventPayload, type ReceivedPayload } from "./sealed_event_payload.ts";
+import type { EventHandover } from "./event_handover.ts";
 
 /** The fleet keys events are sealed and opened with, as the daemon keeps them. */
 export interface EventKeys {
@@ -30,8 +27,8 @@ export interface EventKeys {
 /** What delivering an event needs. */
 export interface EventDelivery {
   deviceId: string;
-  processed: ProcessedEvents;
-  handler: StateEventHandler;
+  /** Hands the event to the daemon's handler, once per id. */
+  handOver: EventHandover;
   /** Told when an event arrived that can't be read or trusted: look in the store. */
   hint: () => void;
   keys?: EventKeys;
@@ -126,7 +123,7 @@ export async function consumeStateEvents(
 
 /**
  * Handles one message: invalid payloads are terminated (never redelivered), this device's
- * own events and already-handled ids are acknowledged and skipped, and a failing handler
+ * own events and already-handled ids (the handover's) are acknowledged, and a failing handler
  * gets the message redelivered after a delay that grows with each attempt. A payload that
  * can't be opened or trusted (`sealed_event_payload.ts`) is acknowledged and passed on as a
  * bare hint, once: redelivering it would not make it readable.
@@ -144,12 +141,7 @@ export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Pr
   }
   let event: StateEvent;
   try {
-    const read = await readEventPayload(
-      msg.subject,
-      msg.string(),
-      delivery.keys?.current(),
-      () => delivery.keys?.refresh() ?? Promise.resolve(undefined),
-    );
+    const read = await readDelivered(msg.subject, msg.string(), delivery);
     if (read.kind === "hint") {
       delivery.log("debug", `an event on ${msg.subject} taken as a hint to look: ${read.why}`);
       msg.ack();
@@ -162,12 +154,8 @@ export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Pr
     msg.term("invalid state event");
     return;
   }
-  if (event.device_id === delivery.deviceId || delivery.processed.has(event.id)) {
-    msg.ack();
-    return;
-  }
   try {
-    await delivery.handler(event);
+    await delivery.handOver(event);
   } catch (err) {
     const delayMs = Math.min(MAX_REDELIVERY_DELAY_MS, 1000 * 2 ** (msg.info.deliveryCount - 1));
     delivery.log(
@@ -178,6 +166,27 @@ export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Pr
     msg.nak(delayMs);
     return;
   }
-  delivery.processed.add(event.id);
   msg.ack();
+}
+
+/**
+ * Reads a payload received on `subject` with the keys `delivery` holds, reading the keychains
+ * again when it is sealed with a newer epoch (as {@linkcode readEventPayload}).
+ *
+ * @example
+ * ```ts
+ * const read = await readDelivered(msg.subject, msg.string(), delivery);
+ * ```
+ */
+export function readDelivered(
+  subject: string,
+  payload: string,
+  delivery: EventDelivery,
+): Promise<ReceivedPayload> {
+  return readEventPayload(
+    subject,
+    payload,
+    delivery.keys?.current(),
+    () => delivery.keys?.refresh() ?? Promise.resolve(undefined),
+  );
 }

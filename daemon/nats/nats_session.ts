@@ -20,7 +20,9 @@ import { STATE_STREAM, type StateEvent } from "../../core/events/state_event.ts"
 import { redactUrlCredentials } from "../../core/config/config_schema.ts";
 import { TcfsError } from "../../core/errors.ts";
 import { backoffDelayMs } from "./backoff.ts";
-import { consumeStateEvents, type EventKeys, type StateEventHandler } from "./event_consumer.ts";
+import { consumeStateEvents, type EventDelivery, type EventKeys } from "./event_consumer.ts";
+import { createEventHandover, type StateEventHandler } from "./event_handover.ts";
+import { announceEvent, receiveLiveEvents } from "./live_events.ts";
 import type { EventOutbox } from "./event_outbox.ts";
 import { natsConnectOptions } from "../../core/events/nats_connect_options.ts";
 import { connectNats } from "../../core/events/nats_transport.ts";
@@ -76,6 +78,11 @@ export interface NatsSession {
   stream(): StreamPlacement | undefined;
   /** Tells the session that the outbox or the handler changed. */
   wake(): void;
+  /**
+   * Sends a live copy of `event`, just queued in the outbox, to the devices connected now
+   * (`live_events.ts`); nothing while the connection is down or the keys are unknown.
+   */
+  announce(event: StateEvent): void;
   /**
    * Stops consuming (waiting for the event being handled), keeps publishing the outbox for
    * up to `drainMs` while connected, then closes the connection.
@@ -141,6 +148,13 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
   /** Warnings about the stream already logged: each is logged once per session. */
   const streamWarnings = new Set<string>();
   const liveRetryCapMs = Math.min(maxBackoffMs, LIVE_RETRY_CAP_MS);
+  const delivery: EventDelivery = {
+    deviceId,
+    handOver: createEventHandover(deviceId, options.processed, options.handler),
+    hint: options.hint,
+    keys: options.keys,
+    log,
+  };
 
   function report(context: string, err: unknown): void {
     const text = redactUrlCredentials(`${context}: ${natsErrorText(err)}`);
@@ -242,15 +256,6 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
         const jsm = await ensureStream(nc);
         await ensureDeviceConsumer(jsm, deviceId);
         failingSince = undefined;
-        const delivery = {
-          deviceId,
-          processed: options.processed,
-          // The latest registered handler, also for a run that started before it was.
-          handler: (event: StateEvent) => (options.handler() ?? handler)(event),
-          hint: options.hint,
-          keys: options.keys,
-          log,
-        };
         consuming = consumeStateEvents(js, delivery, run.signal);
         await consuming;
       } catch (err) {
@@ -314,6 +319,8 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
     log("info", `connected to NATS at ${connectedServer} (of ${server})`);
     connectionEvent();
     const js = jetstream(nc, { ...domainOption, timeout: REQUEST_TIMEOUT_MS });
+    // Closes with the connection.
+    receiveLiveEvents(nc, delivery, () => !stopping && !!options.handler());
     const loops = Promise.all([
       watchStatus(nc),
       watchPlacement(nc),
@@ -367,6 +374,13 @@ export function startNatsSession(options: NatsSessionOptions): NatsSession {
     connectedServer: () => linkUp ? connectedServer : undefined,
     stream: () => placement,
     wake: () => work.wake(),
+    announce(event) {
+      const nc = connection;
+      if (!nc || !linkUp || stopped || (options.keys && !options.keys.known())) return;
+      announceEvent(nc, event, eventKeys()).catch((err) =>
+        log("debug", `announcing event ${event.id} failed: ${natsErrorText(err)}`)
+      );
+    },
     async close(drainMs) {
       stopping = true;
       stopConsuming?.();
