@@ -41,15 +41,19 @@ async function placements(nc: NatsConnection, deviceId: string) {
   };
 }
 
-/** The placements once the device's consumer exists (made right after the stream). */
+/**
+ * The placements once the device's consumer exists (made right after the stream) and has a
+ * leader: until its group elects one, the consumer's info lists no peers at all.
+ */
 async function consumerPlaced(nc: NatsConnection, deviceId: string) {
   for (let attempt = 0;; attempt++) {
     try {
-      return await placements(nc, deviceId);
+      const placed = await placements(nc, deviceId);
+      if (placed.consumerPeers > 0 || attempt === 50) return placed;
     } catch (err) {
       if (attempt === 50) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
