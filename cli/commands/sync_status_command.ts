@@ -7,7 +7,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { openCliRuntime } from "../cli_runtime.ts";
-import { syncStatus } from "../../core/sync/sync_status.ts";
+import { type PathStatus, syncStatus } from "../../core/sync/sync_status.ts";
 import { defaultRemoteRel } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import type { ControlClient } from "../../daemon/api/control_client.ts";
@@ -19,16 +19,19 @@ export function syncStatusCommand() {
   return new Command("sync-status")
     .description("show how each local path relates to the remote")
     .argument("[path]", "local file or folder; default: sync_root")
-    .option("--json", JSON_FLAG_HELP)
+    .option("--all", "list synced paths too, not only the ones with something to do")
+    .option("--json", JSON_FLAG_HELP + " (every path, synced ones included)")
     .addHelpText(
       "after",
       `
 States: synced, modified (local edits to push), new (never pushed), deleted (deleted
 locally, not yet pushed), remote-newer (pull to update), conflict (resolve it).
+Like \`git status\`, only paths with something to do are listed, then how many are synced.
 Exit code 3 when any path is in conflict.
 
 Examples:
   tcfs sync-status
+  tcfs sync-status ~/Sync/docs --all
   tcfs sync-status ~/Sync/docs --json`,
     )
     .action(async (path, options) => {
@@ -52,17 +55,40 @@ Examples:
             excludes: config.sync.excludePatterns,
           },
         );
-        if (!options.json) console.log(await daemonLine(daemon));
         if (options.json) printJson(rows);
-        else if (rows.length === 0) console.log("nothing to sync");
-        else {console.log(
-            formatTable([["STATE", "PATH"], ...rows.map((r) => [r.state, r.local ?? r.remote])]),
-          );}
+        else console.log(await daemonLine(daemon) + "\n" + statusText(rows, options.all ?? false));
         if (rows.some((r) => r.state === "conflict")) setExitCode(ExitCode.conflicts);
       } finally {
         runtime.close();
       }
     });
+}
+
+/**
+ * The rows to act on as a table (every row with `all`), then a line counting the synced ones.
+ *
+ * @example
+ * ```ts
+ * statusText([{ path: "a", remote: "tcfs/default/a", local: "/s/a", state: "new" }], false);
+ * // "STATE  PATH\nnew    /s/a\n\n1 path to sync"
+ * ```
+ */
+export function statusText(rows: readonly PathStatus[], all: boolean): string {
+  const pending = rows.filter((row) => row.state !== "synced");
+  const listed = all ? rows : pending;
+  const synced = rows.length - pending.length;
+  const counts = [
+    pending.length > 0
+      ? `${pending.length} ${pending.length === 1 ? "path" : "paths"} to sync`
+      : "nothing to sync",
+    synced > 0 ? `${synced} synced` : "",
+  ].filter(Boolean).join(", ");
+  if (listed.length === 0) return counts;
+  const table = formatTable([
+    ["STATE", "PATH"],
+    ...listed.map((row) => [row.state, row.local ?? row.remote]),
+  ]);
+  return `${table}\n\n${counts}`;
 }
 
 /** One line saying whether the daemon answered, and how its NATS connection is. */
