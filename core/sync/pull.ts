@@ -5,6 +5,11 @@
  * Stages: read heads → sweep stale temp files (a folder's pull) → plan per path →
  * deletions, then the rest → record state.
  *
+ * Git directories (git_dir_path.ts): a machine's own files there are never pulled; a deletion
+ * of an object (another machine's `git gc`) goes last, and only when everything else of the
+ * pull went through, so the packs that hold the objects now are in place first; an index
+ * is brought in line with a moved HEAD (index_refresh.ts).
+ *
  * Order on disk: a change is durable (the file fsynced, then its directory after the rename
  * or removal) before the state db records it. The db may survive a power cut that a directory
  * entry does not; a row claiming a version that the disk lost would make the next push send
@@ -57,6 +62,8 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
+import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
+import { type IndexSnapshot, refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -116,6 +123,9 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
   });
   summary.unchanged += unchanged;
+  const indexes = dryRun
+    ? undefined
+    : await snapshotIndexes(touchedGitDirs(request, items, inRoot));
   // A pull that brings nothing into the folder leaves its leftovers to the next one that does
   // (or to the next push): an idle poll does not walk the tree.
   if (!dryRun && folder && items.length > 0) {
@@ -193,16 +203,16 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       summary.chunks_total += item.heads.heads[0].version.chunks.length;
     }
   };
-  await Promise.all(
-    items.filter(isDeletion).map((item) =>
+  const deleteAll = (deletions: PullItem[]) =>
+    Promise.all(deletions.map((item) =>
       limiter.run(() =>
         guarded(item, async () => {
           const deletion = await planItem(item);
           if (!dryRun) count(item, await applyPlan(ctx, item, deletion, restoreOptions));
         }).finally(finished)
       )
-    ),
-  );
+    ));
+  await deleteAll(items.filter((item) => isDeletion(item) && !isGitObject(item)));
   // The rest is planned first, so that the files to restore come down a pack run at a time.
   const plans: PlannedItem[] = [];
   await Promise.all(
@@ -227,6 +237,10 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       )
     ),
   );
+  const objectDeletions = items.filter((item) => isDeletion(item) && isGitObject(item));
+  // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
+  if (dryRun || (!fatal && summary.failures.length === 0)) await deleteAll(objectDeletions);
+  else objectDeletions.forEach(finished);
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
   if (fatal) throw fatal;
@@ -237,7 +251,33 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
+  if (indexes) {
+    for (const problem of await refreshIndexes(indexes)) {
+      ctx.log?.("warning", problem);
+    }
+  }
   return summary;
+}
+
+/** A path inside a git directory's object store. */
+function isGitObject(item: PullItem): boolean {
+  return gitDirPath(item.rel)?.kind === "object";
+}
+
+/**
+ * The git directories (absolute) the pull's items lie in: those at or below its target, or
+ * anywhere in the sync root when it pulls into it (a copy pulled elsewhere is no checkout).
+ */
+function touchedGitDirs(request: PullRequest, items: PullItem[], inRoot: boolean): Set<string> {
+  const dirs = new Set<string>();
+  for (const item of items) {
+    const at = gitDirPath(item.rel);
+    if (!at) continue;
+    const inside = relative(`/${request.remoteRel}`, `/${at.gitDir}`);
+    if (inside.startsWith("..") && !inRoot) continue;
+    dirs.add(join(request.localTarget, inside));
+  }
+  return dirs;
 }
 
 /** A path with what to do with it. */
@@ -276,6 +316,7 @@ async function planItems(
   summary: PullSummary,
   onUnchanged: (rel: string) => void,
 ): Promise<{ items: PullItem[]; folder: boolean }> {
+  if (isMachineGitPath(request.remoteRel)) return { items: [], folder: false };
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
@@ -301,7 +342,8 @@ async function planItems(
   // cost per path; a target it would write otherwise only sends its paths the long way.
   const below = request.localTarget.endsWith("/") ? request.localTarget : `${request.localTarget}/`;
   for await (const { path, tracked, folded } of merged) {
-    if (!folded || path === prefix) continue;
+    // A machine's own git files are never pulled, whatever an older tcfs pushed of them.
+    if (!folded || path === prefix || isMachineGitPath(path)) continue;
     listed++;
     const inside = prefix === "" ? path : path.slice(prefix.length + 1);
     if (

@@ -340,7 +340,7 @@ async function* localEntries(
   links: LinkMode,
   onTemp: (path: string) => void,
 ): AsyncGenerator<LocalEntry> {
-  const excluded = createExcludeMatcher(request.excludes);
+  const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(request.localPath);
