@@ -74,6 +74,8 @@ const GIT_DIR_TOP = new Set([
 ]);
 
 /**
+ * `info/refs` (which `git gc` writes for dumb transports) is derived the same way.
+ *
  * Files below `objects/` that git derives from the objects a machine has (commit graphs, the
  * multi-pack index, bitmaps, the dumb-transport pack list) or writes while it works: each
  * machine builds its own, and one built elsewhere would describe packs this one lacks.
@@ -113,7 +115,10 @@ export function gitDirPath(rel: string): GitDirPath | undefined {
 
 function kindOf(inside: string): GitPathKind {
   const top = inside.split("/", 1)[0];
-  if (MACHINE_TOP.has(top) || inside.endsWith(".lock") || top.startsWith("sharedindex.")) {
+  if (
+    MACHINE_TOP.has(top) || inside.endsWith(".lock") || top.startsWith("sharedindex.") ||
+    inside === "info/refs"
+  ) {
     return "machine";
   }
   if (top === "objects") {

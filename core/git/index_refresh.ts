@@ -39,7 +39,11 @@ export async function snapshotIndexes(
 ): Promise<IndexSnapshot[] | undefined> {
   const snapshots: IndexSnapshot[] = [];
   for (const gitDir of gitDirs) {
-    if (!(await lstatIfPresent(join(gitDir, "HEAD")))?.isFile) continue;
+    // A repository this pull brings for the first time: its index is made after it.
+    if (!(await lstatIfPresent(join(gitDir, "HEAD")))?.isFile) {
+      snapshots.push({ gitDir, hadIndex: false, staged: false });
+      continue;
+    }
     const head = await headCommit(gitDir);
     if (head === null) return undefined;
     const hadIndex = (await lstatIfPresent(join(gitDir, "index"))) !== undefined;

@@ -63,7 +63,8 @@ import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
-import { type IndexSnapshot, refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
+import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
+import { ensureGitDirLayout } from "../git/git_dir_layout.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -123,9 +124,8 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
   });
   summary.unchanged += unchanged;
-  const indexes = dryRun
-    ? undefined
-    : await snapshotIndexes(touchedGitDirs(request, items, inRoot));
+  const gitDirs = dryRun ? new Set<string>() : touchedGitDirs(request, items, inRoot);
+  const indexes = await snapshotIndexes(gitDirs);
   // A pull that brings nothing into the folder leaves its leftovers to the next one that does
   // (or to the next push): an idle poll does not walk the tree.
   if (!dryRun && folder && items.length > 0) {
@@ -251,6 +251,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
+  for (const gitDir of gitDirs) await ensureGitDirLayout(gitDir);
   if (indexes) {
     for (const problem of await refreshIndexes(indexes)) {
       ctx.log?.("warning", problem);
