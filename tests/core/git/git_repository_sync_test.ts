@@ -83,16 +83,17 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
   let counter = 0;
 
   /** Push and pull on both until a round moves nothing. */
-  const sync = async () => {
+  const sync = async (first: SyncDevice = a) => {
+    const order = first === a ? [a, b] : [b, a];
     for (let round = 0;; round++) {
       assert.ok(round < 4, "sync did not settle in 4 rounds");
       let moved = 0;
-      for (const d of [a, b]) {
+      for (const d of order) {
         const s = await d.pushAll();
         assert.deepEqual(s.failures, [], `${d.ctx.device.name} push failures`);
         moved += s.files + s.deleted;
       }
-      for (const d of [a, b]) {
+      for (const d of order) {
         const s = await d.pullAll();
         assert.deepEqual(s.failures, [], `${d.ctx.device.name} pull failures`);
         moved += s.files + s.deleted + s.auto_resolved.length;
@@ -152,11 +153,13 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
   log.push("initial repository synced");
 
   for (let step = 1; step <= STEPS; step++) {
-    const d = step % 2 === 1 ? a : b;
-    const other = d === a ? b : a;
     const kind = step % 8 === 0
       ? "concurrent"
       : pick(["commit", "commit", "commit", "branch", "gc", "rebase"] as const);
+    // Devices take turns; concurrent steps alternate which one syncs first (and so which one
+    // meets the conflict and resolves it).
+    const d = (kind === "concurrent" ? step / 8 : step) % 2 === 1 ? a : b;
+    const other = d === a ? b : a;
     const name = d.ctx.device.name;
     const branches = (await git(repo(d), "branch", "--format=%(refname:short)"))
       .split("\n").filter(Boolean);
@@ -195,7 +198,7 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
       log.push(`${step}: ${name} rebases ${onto} onto main`);
     }
     if (kind !== "concurrent") {
-      await sync();
+      await sync(d);
       await check();
       continue;
     }
@@ -204,9 +207,9 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
     const theirs = await commit(other, "concurrent");
     log.push(
       `${step}: concurrent commits on ${current}: ${name} ${mine.commit.slice(0, 8)}, ` +
-        `${other.ctx.device.name} ${theirs.commit.slice(0, 8)}`,
+        `${other.ctx.device.name} ${theirs.commit.slice(0, 8)}; ${name} syncs first`,
     );
-    await sync();
+    await sync(d);
     // alpha's name is the smaller: its tip stays, bravo's files are in the tree, untracked.
     const lost = d === b ? mine : theirs;
     const kept = d === a ? mine : theirs;
