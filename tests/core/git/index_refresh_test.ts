@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { refreshIndexes, snapshotIndexes } from "../../../core/git/index_refresh.ts";
+
+const GIT_ENV = {
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "Test",
+  GIT_AUTHOR_EMAIL: "test@example.org",
+  GIT_COMMITTER_NAME: "Test",
+  GIT_COMMITTER_EMAIL: "test@example.org",
+};
+
+async function git(dir: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV }).output();
+  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** A repository with two commits; HEAD is then moved as a pull would (the ref file only). */
+async function repoWithPulledHead(dir: string): Promise<{ first: string; second: string }> {
+  await git(dir, "init", "-q", "-b", "main");
+  await Deno.writeTextFile(join(dir, "a.txt"), "one\n");
+  await git(dir, "add", "-A");
+  await git(dir, "commit", "-q", "-m", "one");
+  const first = (await git(dir, "rev-parse", "HEAD")).trim();
+  await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+  await git(dir, "commit", "-q", "-am", "two");
+  const second = (await git(dir, "rev-parse", "HEAD")).trim();
+  // The machine stood at `first` with its files and index; the pull brings `second`'s files
+  // and ref, never the index.
+  await git(dir, "reset", "-q", "--hard", first);
+  return { first, second };
+}
+
+Deno.test("a pulled HEAD brings an index without staged changes in line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { second } = await repoWithPulledHead(dir);
+    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    assert.equal(before[0].staged, false);
+    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    assert.notEqual(await git(dir, "status", "--porcelain"), "");
+    assert.deepEqual(await refreshIndexes(before), []);
+    assert.equal(await git(dir, "status", "--porcelain"), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("staged changes are never discarded when a pull moves HEAD", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { second } = await repoWithPulledHead(dir);
+    await Deno.writeTextFile(join(dir, "b.txt"), "staged\n");
+    await git(dir, "add", "b.txt");
+    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    assert.equal(before[0].staged, true);
+    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    const problems = await refreshIndexes(before);
+    assert.match(problems[0], /held staged changes; they are kept/);
+    assert.match(await git(dir, "diff", "--cached", "--name-only"), /^b\.txt$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a repository received for the first time gets an index of its HEAD", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await repoWithPulledHead(dir);
+    await Deno.remove(join(dir, ".git/index"));
+    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    assert.deepEqual(await refreshIndexes(before), []);
+    assert.equal(await git(dir, "status", "--porcelain"), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
