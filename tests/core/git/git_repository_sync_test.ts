@@ -19,6 +19,7 @@ import { writeRandomFile } from "../../support/random_bytes.ts";
 import { seededRandom } from "../../faults/seeded_random.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
 import { pathHeads } from "../../../core/sync/sync_context.ts";
+import { listConflictRefs } from "../../../core/git/conflict_refs.ts";
 
 const STEPS = 32;
 const SEED = Number(Deno.env.get("TCFS_GIT_SEED") ?? 20261204);
@@ -235,9 +236,19 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
     const conflictRef =
       (await git(repo(a), "for-each-ref", "--contains", lost.commit, "--format=%(refname)"))
         .split("\n").find((r) => r.startsWith("refs/tcfs-conflicts/"))!;
+    for (const x of [a, b]) {
+      const listed = (await listConflictRefs(x.ctx.state)).map((r) => [r.git_ref, r.commit]);
+      assert.deepEqual(
+        listed,
+        [[conflictRef, lost.commit]],
+        `tcfs conflicts on ${x.ctx.device.name}`,
+      );
+    }
     await git(repo(a), "merge", "-q", "--no-edit", conflictRef);
+    await git(repo(a), "update-ref", "-d", conflictRef);
     await sync();
     await check();
-    log.push(`${step}: alpha merged ${conflictRef}`);
+    for (const x of [a, b]) assert.deepEqual(await listConflictRefs(x.ctx.state), []);
+    log.push(`${step}: alpha merged ${conflictRef} and deleted it`);
   }
 }
