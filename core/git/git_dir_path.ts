@@ -55,6 +55,8 @@ const MACHINE_TOP = new Set([
   "worktrees",
   "fsmonitor--daemon",
   "fsmonitor--daemon.ipc",
+  // tcfs's own note that this machine's index waits for a reset (index_refresh.ts).
+  "tcfs-index-pending",
 ]);
 
 /** Names a git directory holds at its top: where a submodule's directory name ends. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { refreshIndexes, snapshotIndexes } from "../../../core/git/index_refresh.ts";
+import { INDEX_PENDING, refreshIndexes, snapshotIndexes } from "../../../core/git/index_refresh.ts";
 
 const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: "1",
@@ -76,5 +76,40 @@ Deno.test("a repository received for the first time gets an index of its HEAD", 
     assert.equal(await git(dir, "status", "--porcelain"), "");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a HEAD whose objects come with a later pull gets its index reset then", async () => {
+  const dir = await Deno.makeTempDir();
+  const elsewhere = await Deno.makeTempDir();
+  try {
+    await git(dir, "init", "-q", "-b", "main");
+    await Deno.writeTextFile(join(dir, "a.txt"), "one\n");
+    await git(dir, "add", "-A");
+    await git(dir, "commit", "-q", "-m", "one");
+    // Another machine commits; this one first gets the ref and the file, not the objects.
+    await git(elsewhere, "clone", "-q", dir, ".");
+    await Deno.writeTextFile(join(elsewhere, "a.txt"), "two\n");
+    await git(elsewhere, "commit", "-q", "-am", "two");
+    const second = (await git(elsewhere, "rev-parse", "HEAD")).trim();
+    const gitDir = join(dir, ".git");
+    let before = (await snapshotIndexes([gitDir]))!;
+    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+    await Deno.writeTextFile(join(gitDir, "refs/heads/main"), `${second}\n`);
+    assert.deepEqual(await refreshIndexes(before), []);
+    assert.ok((await Deno.stat(join(gitDir, INDEX_PENDING))).isFile);
+    // The objects come: HEAD resolves now and did before this pull, but the reset was pending.
+    await new Deno.Command("cp", {
+      args: ["-r", `${elsewhere}/.git/objects/.`, `${gitDir}/objects/`],
+    })
+      .output();
+    before = (await snapshotIndexes([gitDir]))!;
+    assert.deepEqual(before[0].pending, true);
+    assert.deepEqual(await refreshIndexes(before), []);
+    assert.equal(await git(dir, "status", "--porcelain"), "");
+    await assert.rejects(Deno.stat(join(gitDir, INDEX_PENDING)), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(elsewhere, { recursive: true });
   }
 });
