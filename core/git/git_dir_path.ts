@@ -84,8 +84,9 @@ const GIT_DIR_TOP = new Set([
  */
 const MACHINE_OBJECTS = [
   /^objects\/info\/(commit-graph|commit-graphs\/|packs$)/,
-  /^objects\/pack\/(multi-pack-index|.*\.bitmap$|tmp_|\.tmp-)/,
-  /^objects\/(incoming-|tmp_|\.tmp-)/,
+  /^objects\/pack\/(multi-pack-index|.*\.bitmap$)/,
+  // Files git writes before it renames them into place, and a push's quarantine.
+  /^objects\/(.*\/)?(tmp_|\.tmp-|incoming-)/,
 ];
 
 /**
