@@ -11,24 +11,7 @@ import { type DaemonDevice, makeDaemonDevice, seaweedEnv, waitFor } from "./daem
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { startNatsServer } from "../support/nats_process.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
-
-const GIT_ENV = {
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.org",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.org",
-};
-
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV, stdin: "null" })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
+import { git } from "../support/git_repo.ts";
 
 /** HEAD, branch and status of a repository, or why they can't be read yet. */
 async function repoState(dir: string): Promise<string> {

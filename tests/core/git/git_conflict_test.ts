@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { createMemoryStore } from "../../support/memory_store.ts";
 import { openSyncDevice, type SyncDevice } from "../../support/sync_device.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
+import { filesBelow } from "../../support/git_repo.ts";
 
 const [C1, C2, C3, C4] = ["1", "2", "3", "4"].map((d) => d.repeat(40));
 
@@ -10,16 +11,6 @@ async function write(device: SyncDevice, rel: string, text: string): Promise<voi
   const path = join(device.root, rel);
   await Deno.mkdir(join(path, ".."), { recursive: true });
   await Deno.writeTextFile(path, text);
-}
-
-async function filesBelow(dir: string, base = ""): Promise<string[]> {
-  const found: string[] = [];
-  for await (const entry of Deno.readDir(join(dir, base))) {
-    const rel = base === "" ? entry.name : `${base}/${entry.name}`;
-    if (entry.isDirectory) found.push(...await filesBelow(dir, rel));
-    else found.push(rel);
-  }
-  return found.sort();
 }
 
 /** Two devices in interactive mode (which would queue any other conflict) with one store. */

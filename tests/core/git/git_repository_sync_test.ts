@@ -20,39 +20,10 @@ import { seededRandom } from "../../faults/seeded_random.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
 import { pathHeads } from "../../../core/sync/sync_context.ts";
 import { listConflictRefs } from "../../../core/git/conflict_refs.ts";
+import { filesBelow, git } from "../../support/git_repo.ts";
 
 const STEPS = 32;
 const SEED = Number(Deno.env.get("TCFS_GIT_SEED") ?? 20261204);
-const GIT_ENV = {
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.org",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.org",
-};
-
-/** Runs git in `dir`; throws with its output when it fails. */
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV, stdin: "null" })
-    .output();
-  const text = new TextDecoder();
-  if (out.code !== 0) {
-    throw new Error(`git ${args.join(" ")} in ${dir}: ${text.decode(out.stderr)}`);
-  }
-  return text.decode(out.stdout);
-}
-
-/** Every path below `dir` (relative), files only. */
-async function filesBelow(dir: string, base = ""): Promise<string[]> {
-  const found: string[] = [];
-  for await (const entry of Deno.readDir(join(dir, base))) {
-    const rel = base === "" ? entry.name : `${base}/${entry.name}`;
-    if (entry.isDirectory) found.push(...await filesBelow(dir, rel));
-    else found.push(rel);
-  }
-  return found;
-}
 
 Deno.test({
   name: `a git repository used on two devices stays valid and conflict-free (seed ${SEED})`,

@@ -1,21 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { INDEX_PENDING, refreshIndexes, snapshotIndexes } from "../../../core/git/index_refresh.ts";
-
-const GIT_ENV = {
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.org",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.org",
-};
-
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV }).output();
-  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
-}
+import { git } from "../../support/git_repo.ts";
 
 /** A repository with two commits; HEAD is then moved as a pull would (the ref file only). */
 async function repoWithPulledHead(dir: string): Promise<{ first: string; second: string }> {
