@@ -5,7 +5,8 @@
  *   any content side stands;
  * - a ref (`HEAD`, `refs/**`, `packed-refs` line by line) keeps one tip, and each other tip
  *   that history does not hold yet goes to `refs/tcfs-conflicts/<device>/<branch>@<commit>`,
- *   where both commits stay reachable (ref_tips.ts).
+ *   where both commits stay reachable (ref_tips.ts). A loose ref that another device deleted
+ *   while this one moved it was packed there by `git gc`: the packed value is its side.
  *
  * The chosen value is written to the local file, which then wins as `keep_local` does: a version
  * that dominates every head the resolution read, so every device takes it.
@@ -71,8 +72,16 @@ export async function resolveGitConflict(
     if (head.version.kind !== "file") continue;
     values.push({ device: head.version.author_name, text: await versionText(ctx, head) });
   }
-  if (values.length === 0) return await resolveConflict(ctx, site, "keep_remote");
   const gitDir = site.localPath.slice(0, -(at.inside.length + 1));
+  // A loose ref deleted there was packed there (`git gc`): its value there is the line of the
+  // packed-refs this pull has brought.
+  const packer = remote.find((h) => h.version.kind === "deleted");
+  if (packer && at.inside.startsWith("refs/")) {
+    const packed = await Deno.readTextFile(join(gitDir, "packed-refs")).catch(() => "");
+    const value = parsePackedRefs(packed).get(at.inside);
+    if (value !== undefined) values.push({ device: packer.version.author_name, text: value });
+  }
+  if (values.length === 0) return await resolveConflict(ctx, site, "keep_remote");
   const ancestry = (a: string, b: string) => isAncestor(gitDir, a, b);
   const kept: { ref: string; tip: RefValue }[] = [];
   let text: string;

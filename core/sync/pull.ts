@@ -427,7 +427,9 @@ async function planOne(
       return { action: "unchanged", adopt: { local, head } };
     }
     // Deleted there, modified here: the modification wins and is pushed next time.
-    return head.version.kind === "deleted"
+    // A git ref deleted there was packed there (`git gc`): its value is weighed against the
+    // packed one (git_conflict.ts).
+    return head.version.kind === "deleted" && gitDirPath(item.rel)?.kind !== "ref"
       ? { action: "kept_modified" }
       : { action: "conflict", conflict };
   }

@@ -14,6 +14,7 @@ import type { LinkMode } from "../config/config_schema.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
+import { gitDirPath } from "../git/git_dir_path.ts";
 import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
@@ -165,6 +166,21 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     const seen = headsFor!(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
+    // A git ref another device deleted meanwhile (its `git gc` packed it) is no file to bring
+    // back over the deletion: the pull weighs this value against the packed one (git_conflict.ts).
+    if (entry && unseenLive.length === 0 && unseen.length > 0 && gitDirPath(rel)?.kind === "ref") {
+      if (dryRun) {
+        plan(rel, "conflict");
+        summary.conflicts.push(remoteDisplayPath(ctx, rel));
+      } else {
+        met.push({
+          rel,
+          localPath: entry.localPath,
+          remoteAuthors: unseen.map((h) => h.version.author_name),
+        });
+      }
+      return undefined;
+    }
     if (unseenLive.length > 0) {
       if (
         entry && seen.heads.length === 1 &&

@@ -107,3 +107,38 @@ Deno.test("objects never conflict; other shared git files are queued, never copi
     assert.deepEqual(listConflicts(b.ctx.state).map((c) => c.path), ["p/.git/config"]);
   });
 });
+
+Deno.test("a branch moved here while git gc packed it there keeps both tips", async () => {
+  await withDevices(async (a, b) => {
+    await write(a, "p/.git/HEAD", "ref: refs/heads/main\n");
+    await write(a, "p/.git/refs/heads/main", `${C1}\n`);
+    await a.pushAll();
+    await b.pullAll();
+    // alpha commits C2 and runs git gc: the branch moves into packed-refs, its loose file goes.
+    await write(
+      a,
+      "p/.git/packed-refs",
+      `# pack-refs with: peeled fully-peeled sorted \n${C2} refs/heads/main\n`,
+    );
+    await Deno.remove(join(a.root, "p/.git/refs/heads/main"));
+    // bravo commits C3 meanwhile.
+    await write(b, "p/.git/refs/heads/main", `${C3}\n`);
+    await a.pushAll();
+    const pushed = await b.pushAll();
+    assert.deepEqual(pushed.resurrected, [], "bravo's ref went up over the deletion");
+    const pulled = await b.pullAll();
+    assert.deepEqual(pulled.kept_modified, []);
+    assert.deepEqual(pulled.auto_resolved, ["tcfs/default/p/.git/refs/heads/main"]);
+    await b.pushAll();
+    await a.pullAll();
+    for (const d of [a, b]) {
+      const git = join(d.root, "p/.git");
+      assert.equal(await Deno.readTextFile(join(git, "refs/heads/main")), `${C2}\n`);
+      assert.equal(
+        await Deno.readTextFile(join(git, "refs/tcfs-conflicts/bravo/main@333333333333")),
+        `${C3}\n`,
+      );
+      assert.deepEqual(listConflicts(d.ctx.state), []);
+    }
+  });
+});

@@ -1,9 +1,10 @@
 /**
  * A git repository in a sync root, used on two devices against the test SeaweedFS: a seeded
  * mix of commits on either device, branch switches, `git gc`, rebases and concurrent commits
- * on one branch, with a full sync (push and pull on both, until nothing moves) after every
- * step. After each: `git fsck --full` passes on both, both show the same refs and HEAD, no
- * conflict copy exists inside `.git`, no conflict is queued, and `git status` is clean on both,
+ * on one branch (with a `git gc` on one side in every other such step), with a full sync (push
+ * and pull on both, until nothing moves) after every step. After each: `git fsck --full` passes
+ * on both, both show the same refs and HEAD, no conflict copy exists inside `.git`, no conflict
+ * is queued, and `git status` is clean on both,
  * except right after concurrent commits, where both show the same untracked files of the tip
  * that lost, whose commit stays reachable under refs/tcfs-conflicts/ on both.
  *
@@ -125,12 +126,16 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
   log.push("initial repository synced");
 
   for (let step = 1; step <= STEPS; step++) {
+    // Every fourth step, both commit before a sync; every eighth, one of them runs git gc too.
     const kind = step % 8 === 0
       ? "concurrent"
+      : step % 4 === 0
+      ? "gc-race"
       : pick(["commit", "commit", "commit", "branch", "gc", "rebase"] as const);
-    // Devices take turns; concurrent steps alternate which one syncs first (and so which one
-    // meets the conflict and resolves it).
-    const d = (kind === "concurrent" ? step / 8 : step) % 2 === 1 ? a : b;
+    const racing = kind === "concurrent" || kind === "gc-race";
+    // Devices take turns; racing steps alternate which one syncs first (and so which one
+    // meets the conflict and resolves it) and which one runs the gc.
+    const d = racing ? [a, a, b, b][Math.floor(step / 4) % 4] : step % 2 === 1 ? a : b;
     const other = d === a ? b : a;
     const name = d.ctx.device.name;
     const branches = (await git(repo(d), "branch", "--format=%(refname:short)"))
@@ -169,16 +174,19 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
       await git(repo(d), "rebase", "-q", "main");
       log.push(`${step}: ${name} rebases ${onto} onto main`);
     }
-    if (kind !== "concurrent") {
+    if (!racing) {
       await sync(d);
       await check();
       continue;
     }
     // Both commit on the branch they share, then sync: one tip stays, the other is kept.
     const mine = await commit(d, "concurrent");
+    // The gc packs the branch's ref here while the other moves it as a loose file.
+    if (kind === "gc-race") await git(repo(d), "gc", "-q");
     const theirs = await commit(other, "concurrent");
     log.push(
-      `${step}: concurrent commits on ${current}: ${name} ${mine.commit.slice(0, 8)}, ` +
+      `${step}: concurrent commits on ${current}: ${name} ${mine.commit.slice(0, 8)}` +
+        `${kind === "gc-race" ? " (and git gc)" : ""}, ` +
         `${other.ctx.device.name} ${theirs.commit.slice(0, 8)}; ${name} syncs first`,
     );
     await sync(d);
