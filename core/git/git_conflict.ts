@@ -14,12 +14,11 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { TcfsError } from "../errors.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { dominates } from "../vclock/vector_clock.ts";
-import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
-import { syncDirectory } from "../io/durable_directory.ts";
+import { mappedRoot } from "../paths/link_free_folder.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { readVerifiedContent } from "../sync/verified_content.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
@@ -29,6 +28,7 @@ import type { ConflictSite } from "../conflicts/conflict_site.ts";
 import type { GitDirPath } from "./git_dir_path.ts";
 import { isAncestor } from "./git_command.ts";
 import { chooseTip, conflictRefName, type RefValue } from "./ref_tips.ts";
+import { isObjectId, validRefName, writeRefFile } from "./ref_file.ts";
 import { formatPackedRefs, parsePackedRefs } from "./packed_refs.ts";
 
 /**
@@ -139,34 +139,4 @@ async function versionText(ctx: SyncContext, head: StoredVersion): Promise<strin
     (bytes) => Promise.resolve(text += decoder.decode(bytes, { stream: true })),
   );
   return text + decoder.decode();
-}
-
-/** Writes a ref file whole (temp file, fsync, rename), through no link below `within`. */
-async function writeRefFile(within: string, path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${path.slice(dir.length + 1)}.tcfs-tmp-${crypto.randomUUID()}`);
-  await inLinkFreeFolder(within, dir, async () => {
-    using file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
-    await file.write(new TextEncoder().encode(text));
-    await file.sync();
-  }, { create: true });
-  try {
-    await inLinkFreeFolder(within, dir, () => Deno.rename(temp, path));
-  } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    throw err;
-  }
-  await syncDirectory(dir);
-}
-
-/** A full commit id (SHA-1 or SHA-256). */
-function isObjectId(value: string): boolean {
-  return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value);
-}
-
-/** A ref name safe to use as a path below the git directory (it came from another device). */
-function validRefName(name: string): boolean {
-  return /^refs\/[A-Za-z0-9._\/@+-]+$/.test(name) &&
-    name.split("/").every((s) => s !== "" && !s.startsWith(".") && !s.endsWith(".lock")) &&
-    !name.includes("..") && !name.includes("@{");
 }

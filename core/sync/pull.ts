@@ -8,7 +8,8 @@
  * Git directories (git_dir_path.ts): a machine's own files there are never pulled; a deletion
  * of an object (another machine's `git gc`) goes last, and only when everything else of the
  * pull went through, so the packs that hold the objects now are in place first; an index
- * is brought in line with a moved HEAD (index_refresh.ts).
+ * is brought in line with a moved HEAD (index_refresh.ts); a loose ref that hides a ref the
+ * pulled packed-refs moved keeps both tips (shadowed_refs.ts).
  *
  * Order on disk: a change is durable (the file fsynced, then its directory after the rename
  * or removal) before the state db records it. The db may survive a power cut that a directory
@@ -65,6 +66,7 @@ import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
 import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
 import { ensureGitDirLayout } from "../git/git_dir_layout.ts";
+import { keepShadowedTips, packedRefsOf } from "../git/shadowed_refs.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -124,8 +126,10 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
   });
   summary.unchanged += unchanged;
-  const gitDirs = dryRun ? new Set<string>() : touchedGitDirs(request, items, inRoot);
-  const indexes = await snapshotIndexes(gitDirs);
+  const gitDirs = touchedGitDirs(request, dryRun ? [] : items, inRoot);
+  const indexes = await snapshotIndexes(gitDirs.all.keys());
+  const packedBefore = new Map<string, Map<string, string>>();
+  for (const local of gitDirs.packedRefs.keys()) packedBefore.set(local, await packedRefsOf(local));
   // A pull that brings nothing into the folder leaves its leftovers to the next one that does
   // (or to the next push): an idle poll does not walk the tree.
   if (!dryRun && folder && items.length > 0) {
@@ -251,7 +255,15 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
-  for (const gitDir of gitDirs) await ensureGitDirLayout(gitDir);
+  for (const [local, rel] of gitDirs.packedRefs) {
+    const packer = (await pathHeads(ctx, `${rel}/packed-refs`)).heads[0]?.version;
+    if (packer?.kind !== "file" || packer.author === ctx.device.id) continue;
+    const before = packedBefore.get(local)!;
+    for (const note of await keepShadowedTips(ctx, local, before, packer.author_name, within)) {
+      ctx.log?.("info", note);
+    }
+  }
+  for (const gitDir of gitDirs.all.keys()) await ensureGitDirLayout(gitDir);
   if (indexes) {
     for (const problem of await refreshIndexes(indexes)) {
       ctx.log?.("warning", problem);
@@ -266,19 +278,27 @@ function isGitObject(item: PullItem): boolean {
 }
 
 /**
- * The git directories (absolute) the pull's items lie in: those at or below its target, or
- * anywhere in the sync root when it pulls into it (a copy pulled elsewhere is no checkout).
+ * The git directories the pull's items lie in, by local path (absolute) with their paths in the
+ * namespace: those at or below its target, or anywhere in the sync root when it pulls into it
+ * (a copy pulled elsewhere is no checkout). `packedRefs` holds those whose packed-refs it brings.
  */
-function touchedGitDirs(request: PullRequest, items: PullItem[], inRoot: boolean): Set<string> {
-  const dirs = new Set<string>();
+function touchedGitDirs(
+  request: PullRequest,
+  items: PullItem[],
+  inRoot: boolean,
+): { all: Map<string, string>; packedRefs: Map<string, string> } {
+  const all = new Map<string, string>();
+  const packedRefs = new Map<string, string>();
   for (const item of items) {
     const at = gitDirPath(item.rel);
     if (!at) continue;
     const inside = relative(`/${request.remoteRel}`, `/${at.gitDir}`);
     if (inside.startsWith("..") && !inRoot) continue;
-    dirs.add(join(request.localTarget, inside));
+    const local = join(request.localTarget, inside);
+    all.set(local, at.gitDir);
+    if (at.inside === "packed-refs") packedRefs.set(local, at.gitDir);
   }
-  return dirs;
+  return { all, packedRefs };
 }
 
 /** A path with what to do with it. */

@@ -142,3 +142,29 @@ Deno.test("a branch moved here while git gc packed it there keeps both tips", as
     }
   });
 });
+
+Deno.test("a loose ref here that hides a ref git gc packed there keeps both tips", async () => {
+  await withDevices(async (a, b) => {
+    const header = "# pack-refs with: peeled fully-peeled sorted \n";
+    await write(a, "p/.git/HEAD", "ref: refs/heads/main\n");
+    await write(a, "p/.git/packed-refs", `${header}${C1} refs/heads/main\n`);
+    await a.pushAll();
+    await b.pullAll();
+    // alpha commits C2 (a loose file); bravo commits C3 and runs git gc (only packed-refs moves).
+    await write(a, "p/.git/refs/heads/main", `${C2}\n`);
+    await write(b, "p/.git/packed-refs", `${header}${C3} refs/heads/main\n`);
+    await a.pushAll();
+    await b.pushAll();
+    await a.pullAll();
+    await a.pushAll();
+    await b.pullAll();
+    for (const d of [a, b]) {
+      const git = join(d.root, "p/.git");
+      assert.equal(await Deno.readTextFile(join(git, "refs/heads/main")), `${C2}\n`);
+      assert.equal(
+        await Deno.readTextFile(join(git, "refs/tcfs-conflicts/bravo/main@333333333333")),
+        `${C3}\n`,
+      );
+    }
+  });
+});
