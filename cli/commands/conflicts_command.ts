@@ -50,7 +50,7 @@ Examples:
               path: t.path,
               local_path: t.local_path,
               detected_by: "git",
-              detected_at: t.synced_at,
+              detected_at: t.written_at,
               remote_authors: [t.device],
               git_ref: t.git_ref,
               commit: t.commit,
