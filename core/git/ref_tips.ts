@@ -69,7 +69,8 @@ export async function chooseTip(
  */
 export function conflictRefName(device: string, ref: string, commit: string): string {
   const branch = ref.replace(/^refs\/(heads\/)?/, "");
-  const safeDevice = device.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[.-]+/, "") || "device";
+  const safeDevice = device.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.{2,}/g, ".")
+    .replace(/^[.-]+|[.]+$/g, "") || "device";
   return `refs/tcfs-conflicts/${safeDevice}/${branch}@${commit.slice(0, 12)}`;
 }
 

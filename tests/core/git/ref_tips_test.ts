@@ -63,6 +63,10 @@ Deno.test("a kept tip's ref names the device, the branch and the commit", () => 
     "refs/tcfs-conflicts/my-laptop/tags/v1@111111111111",
   );
   assert.equal(conflictRefName("..x", "HEAD", C3), "refs/tcfs-conflicts/x/HEAD@333333333333");
+  assert.equal(
+    conflictRefName("a..b.", "refs/heads/m", C3),
+    "refs/tcfs-conflicts/a.b/m@333333333333",
+  );
 });
 
 Deno.test("packed-refs: peeled lines and the header drop, names sort", () => {
