@@ -21,6 +21,8 @@ import { dominates } from "../vclock/vector_clock.ts";
 import { mappedRoot } from "../paths/link_free_folder.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { readVerifiedContent } from "../sync/verified_content.ts";
+import { statEntry } from "../sync/local_scanner.ts";
+import { modifiedSince } from "../sync/local_change.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { type ResolutionOutcome, resolveConflict } from "../conflicts/conflict_resolver.ts";
@@ -65,7 +67,10 @@ export async function resolveGitConflict(
     return await resolveConflict(ctx, site, "keep_local");
   }
   const values: { device: string; text: string }[] = [];
-  if (local) {
+  // A local value as this device synced it is history the remote heads have seen: no side.
+  const entry = local && await statEntry(site.localPath, site.rel);
+  const tracked = ctx.state.getTracked(trackedNamespace(ctx), site.rel);
+  if (entry && (!tracked || await modifiedSince(tracked, entry, ctx.keys))) {
     values.push({ device: ctx.device.name, text: await Deno.readTextFile(site.localPath) });
   }
   for (const head of remote) {

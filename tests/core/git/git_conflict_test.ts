@@ -168,3 +168,29 @@ Deno.test("a loose ref here that hides a ref git gc packed there keeps both tips
     }
   });
 });
+
+Deno.test("a third device whose branch is as it synced it keeps only the two new tips", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-git-conflict-" });
+  try {
+    const store = createMemoryStore();
+    using a = await openSyncDevice(dir, "alpha", store);
+    using b = await openSyncDevice(dir, "bravo", store);
+    using c = await openSyncDevice(dir, "charlie", store);
+    await write(a, "p/.git/refs/heads/main", `${C1}\n`);
+    await a.pushAll();
+    for (const d of [b, c]) await d.pullAll();
+    await write(a, "p/.git/refs/heads/main", `${C2}\n`);
+    await write(b, "p/.git/refs/heads/main", `${C3}\n`);
+    // Pushed at once, neither sees the other's version: the store holds two concurrent heads.
+    await Promise.all([a.pushAll(), b.pushAll()]);
+    const pulled = await c.pullAll();
+    assert.deepEqual(pulled.auto_resolved, ["tcfs/default/p/.git/refs/heads/main"]);
+    const git = join(c.root, "p/.git");
+    assert.equal(await Deno.readTextFile(join(git, "refs/heads/main")), `${C2}\n`);
+    assert.deepEqual(await filesBelow(join(git, "refs/tcfs-conflicts")), [
+      "bravo/main@333333333333",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
