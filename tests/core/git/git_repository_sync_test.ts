@@ -55,9 +55,10 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
   const repo = (d: SyncDevice) => join(d.root, "proj");
   let counter = 0;
 
-  /** Push and pull on both until a round moves nothing. */
+  /** Push and pull on both until a round moves nothing; returns the bytes pulled. */
   const sync = async (first: SyncDevice = a) => {
     const order = first === a ? [a, b] : [b, a];
+    let downloaded = 0;
     for (let round = 0;; round++) {
       assert.ok(round < 4, "sync did not settle in 4 rounds");
       let moved = 0;
@@ -70,8 +71,9 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
         const s = await d.pullAll();
         assert.deepEqual(s.failures, [], `${d.ctx.device.name} pull failures`);
         moved += s.files + s.deleted + s.auto_resolved.length;
+        downloaded += s.bytes_downloaded;
       }
-      if (moved === 0) return;
+      if (moved === 0) return downloaded;
     }
   };
 
@@ -175,7 +177,8 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
       log.push(`${step}: ${name} rebases ${onto} onto main`);
     }
     if (!racing) {
-      await sync(d);
+      const pulled = await sync(d);
+      log.push(`${step}: the sync pulled ${pulled} bytes`);
       await check();
       continue;
     }
