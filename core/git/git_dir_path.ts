@@ -101,6 +101,8 @@ const MACHINE_OBJECTS = [
  * ```
  */
 export function gitDirPath(rel: string): GitDirPath | undefined {
+  // Every path a scan meets comes here: most are in no git directory, and say so cheaply.
+  if (!rel.includes(".git/")) return undefined;
   const segments = rel.split("/");
   const at = segments.indexOf(".git");
   if (at < 0 || at === segments.length - 1) return undefined;
