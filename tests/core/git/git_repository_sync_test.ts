@@ -133,7 +133,7 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
       ? "concurrent"
       : step % 4 === 0
       ? "gc-race"
-      : pick(["commit", "commit", "commit", "branch", "gc", "rebase"] as const);
+      : pick(["commit", "commit", "commit", "branch", "gc", "rebase", "look"] as const);
     const racing = kind === "concurrent" || kind === "gc-race";
     // Devices take turns; racing steps alternate which one syncs first (and so which one
     // meets the conflict and resolves it) and which one runs the gc.
@@ -158,6 +158,13 @@ async function runScenario(dir: string, log: string[]): Promise<void> {
       if (branches.includes(target)) await git(repo(d), "checkout", "-q", target);
       else await git(repo(d), "checkout", "-q", "-b", target);
       log.push(`${step}: ${name} switches to ${target}`);
+    } else if (kind === "look") {
+      // Reading the repository writes only this machine's files (the index's stats).
+      await git(repo(d), "status");
+      await git(repo(d), "log", "--oneline", "-5");
+      const pushed = await d.pushAll();
+      assert.equal(pushed.files + pushed.deleted, 0, "git status and git log pushed something");
+      log.push(`${step}: git status and git log on ${name}`);
     } else if (kind === "gc") {
       await git(repo(d), "gc", "-q");
       log.push(`${step}: git gc on ${name}`);
