@@ -1,6 +1,7 @@
 /**
  * A git repository in a sync root, used on two devices against the test SeaweedFS: a seeded
- * mix of commits on either device, branch switches, `git gc`, rebases and concurrent commits
+ * mix of commits on either device, branch switches, `git gc`, rebases, `git status`/`git log`
+ * (which must push nothing) and concurrent commits
  * on one branch (with a `git gc` on one side in every other such step), with a full sync (push
  * and pull on both, until nothing moves) after every step. After each: `git fsck --full` passes
  * on both, both show the same refs and HEAD, no conflict copy exists inside `.git`, no conflict
