@@ -1,13 +1,13 @@
 /**
  * A git repository in a sync root, used on two devices against the test SeaweedFS: a seeded
  * mix of commits on either device, branch switches, `git gc`, rebases, `git status`/`git log`
- * (which must push nothing) and concurrent commits
- * on one branch (with a `git gc` on one side in every other such step), with a full sync (push
- * and pull on both, until nothing moves) after every step. After each: `git fsck --full` passes
- * on both, both show the same refs and HEAD, no conflict copy exists inside `.git`, no conflict
- * is queued, and `git status` is clean on both,
- * except right after concurrent commits, where both show the same untracked files of the tip
- * that lost, whose commit stays reachable under refs/tcfs-conflicts/ on both.
+ * (which must push nothing) and concurrent commits on one branch (with a `git gc` on one side
+ * in every other such step), with a full sync (push and pull on both, until nothing moves)
+ * after every step. After each: `git fsck --full` passes on both, both show the same refs and
+ * HEAD, no conflict copy exists inside `.git`, no conflict is queued, and `git status` is clean
+ * on both, except right after concurrent commits, where both show the same untracked files of
+ * the tip that lost, whose commit stays reachable under refs/tcfs-conflicts/ on both (and
+ * `tcfs conflicts` lists it) until a merge and the ref's deletion.
  *
  * The seed is printed on failure; `TCFS_GIT_SEED=<n>` replays one, `TCFS_GIT_LOG=1` prints the
  * steps of a run that passed.
