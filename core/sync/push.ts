@@ -15,6 +15,7 @@ import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { gitDirPath } from "../git/git_dir_path.ts";
+import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
 import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
@@ -120,7 +121,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     if (at && !isUnlinked(at) && sameStat(at, local)) {
       summary.unchanged++;
       plan(local.rel, "unchanged");
-    } else changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+      continue;
+    }
+    changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+    // Said when the pointer goes up (new or changed), not on every scan.
+    const worktree = local.kind === "file" && await linkedWorktreeOf(local.localPath);
+    if (worktree) ctx.log?.("warning", linkedWorktreeWarning(local.rel, worktree));
   }
   if (!dryRun) await removeStaleTemps(temps, { log: ctx.log });
   const deletions = vanished.found.deleted;

@@ -57,3 +57,29 @@ Deno.test("a repository with a submodule syncs: both checkouts clean and valid o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a linked worktree's .git file is pushed with a warning that says what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-git-wt-" });
+  try {
+    using a = await openSyncDevice(dir, "alpha", createMemoryStore());
+    const warnings: string[] = [];
+    a.ctx.log = (level, message) => {
+      if (level === "warning") warnings.push(message);
+    };
+    const proj = join(a.root, "proj");
+    await Deno.mkdir(proj);
+    await git(proj, "init", "-q", "-b", "main");
+    await Deno.writeTextFile(join(proj, "a.txt"), "a\n");
+    await git(proj, "add", "-A");
+    await git(proj, "commit", "-q", "-m", "a");
+    await git(proj, "worktree", "add", "-q", join(a.root, "proj-wt"));
+    await a.pushAll();
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /^proj-wt\/\.git makes a linked worktree .* outside the sync root$/);
+    // Pushed once: the next push says nothing more.
+    await a.pushAll();
+    assert.equal(warnings.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
