@@ -86,6 +86,11 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         conflictMode: config.sync.conflictMode,
         maxConflicts: config.sync.maxConflicts,
         links: config.sync.links,
+        // What the engine warns of (a git index it left as it was, an unreadable segment) is
+        // for the user at the terminal; the rest of its notes are the daemon log's.
+        log: (level, message) => {
+          if (level === "warning" || level === "error") console.error(`tcfs: ${level}: ${message}`);
+        },
       };
     },
     close: () => {

@@ -8,6 +8,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { listConflicts } from "../../core/conflicts/conflict_queue.ts";
+import { listConflictRefs } from "../../core/git/conflict_refs.ts";
 import { type Resolution, resolveConflict } from "../../core/conflicts/conflict_resolver.ts";
 import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
@@ -26,6 +27,10 @@ export function conflictsCommand() {
 A conflict is queued when two devices changed the same path concurrently (with
 conflict_mode = interactive or defer). Resolve one with tcfs resolve-conflict.
 
+In a git repository, concurrent commits on one branch make no conflict file: the
+branch follows one tip and the other is kept as refs/tcfs-conflicts/<device>/<branch>@<commit>,
+listed here until you delete that ref (git update-ref -d <ref>), usually after merging it.
+
 Examples:
   tcfs conflicts
   tcfs conflicts --json | jq -r '.[].local_path'`,
@@ -33,22 +38,63 @@ Examples:
     .action(async (options) => {
       const runtime = await openCliRuntime();
       try {
-        const rows = listConflicts(await runtime.state());
-        if (options.json) return printJson(rows);
-        if (rows.length === 0) return console.log("no conflicts");
-        console.log(formatTable([
-          ["PATH", "LOCAL", "OTHER DEVICES", "SINCE"],
-          ...rows.map((c) => [
-            `${runtime.config.storage.bucket}/${c.namespace}/${c.path}`,
-            c.local_path,
-            c.remote_authors.join(","),
-            c.detected_at.slice(0, 19).replace("T", " "),
-          ]),
-        ]));
+        const state = await runtime.state();
+        const rows = listConflicts(state);
+        const tips = await listConflictRefs(state);
+        if (options.json) {
+          // Kept tips as rows of the same shape, told apart by detected_by "git".
+          return printJson([
+            ...rows,
+            ...tips.map((t) => ({
+              namespace: t.namespace,
+              path: t.path,
+              local_path: t.local_path,
+              detected_by: "git",
+              detected_at: t.written_at,
+              remote_authors: [t.device],
+              git_ref: t.git_ref,
+              commit: t.commit,
+            })),
+          ]);
+        }
+        if (rows.length === 0 && tips.length === 0) return console.log("no conflicts");
+        if (rows.length > 0) {
+          console.log(formatTable([
+            ["PATH", "LOCAL", "OTHER DEVICES", "SINCE"],
+            ...rows.map((c) => [
+              `${runtime.config.storage.bucket}/${c.namespace}/${c.path}`,
+              c.local_path,
+              c.remote_authors.join(","),
+              c.detected_at.slice(0, 19).replace("T", " "),
+            ]),
+          ]));
+        }
+        if (tips.length > 0) {
+          if (rows.length > 0) console.log("");
+          console.log("git tips kept beside their branch after concurrent commits:");
+          console.log(formatTable([
+            ["REPOSITORY", "REF", "COMMIT", "DEVICE"],
+            ...tips.map((t) => [
+              gitRepositoryOf(t.local_path),
+              t.git_ref,
+              t.commit.slice(0, 12),
+              t.device,
+            ]),
+          ]));
+          console.log(
+            "merge each into its branch (git merge <ref>) or drop it, then: git update-ref -d <ref>",
+          );
+        }
       } finally {
         runtime.close();
       }
     });
+}
+
+/** The working tree of the git directory a ref file (or packed-refs) lies in. */
+function gitRepositoryOf(refFile: string): string {
+  const at = refFile.lastIndexOf("/.git/");
+  return at < 0 ? refFile : refFile.slice(0, at);
 }
 
 /** Builds `tcfs resolve-conflict`. */

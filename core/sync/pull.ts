@@ -5,6 +5,12 @@
  * Stages: read heads → sweep stale temp files (a folder's pull) → plan per path →
  * deletions, then the rest → record state.
  *
+ * Git directories (git_dir_path.ts): a machine's own files there are never pulled; a deletion
+ * of an object (another machine's `git gc`) goes last, and only when everything else of the
+ * pull went through, so the packs that hold the objects now are in place first; an index
+ * is brought in line with a moved HEAD (index_refresh.ts); a loose ref that hides a ref the
+ * pulled packed-refs moved keeps both tips (shadowed_refs.ts).
+ *
  * Order on disk: a change is durable (the file fsynced, then its directory after the rename
  * or removal) before the state db records it. The db may survive a power cut that a directory
  * entry does not; a row claiming a version that the disk lost would make the next push send
@@ -57,6 +63,10 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
+import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
+import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
+import { ensureGitDirLayout } from "../git/git_dir_layout.ts";
+import { keepShadowedTips, packedRefsOf } from "../git/shadowed_refs.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -116,6 +126,10 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
   });
   summary.unchanged += unchanged;
+  const gitDirs = touchedGitDirs(request, dryRun ? [] : items, inRoot);
+  const indexes = await snapshotIndexes(gitDirs.all.keys());
+  const packedBefore = new Map<string, Map<string, string>>();
+  for (const local of gitDirs.packedRefs.keys()) packedBefore.set(local, await packedRefsOf(local));
   // A pull that brings nothing into the folder leaves its leftovers to the next one that does
   // (or to the next push): an idle poll does not walk the tree.
   if (!dryRun && folder && items.length > 0) {
@@ -196,16 +210,16 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       summary.chunks_total += item.heads.heads[0].version.chunks.length;
     }
   };
-  await Promise.all(
-    items.filter(isDeletion).map((item) =>
+  const deleteAll = (deletions: PullItem[]) =>
+    Promise.all(deletions.map((item) =>
       limiter.run(() =>
         guarded(item, async () => {
           const deletion = await planItem(item);
           if (!dryRun) count(item, await applyPlan(ctx, item, deletion, restoreOptions));
         }).finally(finished)
       )
-    ),
-  );
+    ));
+  await deleteAll(items.filter((item) => isDeletion(item) && !isGitObject(item)));
   // The rest is planned first, so that the files to restore come down a pack run at a time.
   const plans: PlannedItem[] = [];
   await Promise.all(
@@ -230,6 +244,10 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       )
     ),
   );
+  const objectDeletions = items.filter((item) => isDeletion(item) && isGitObject(item));
+  // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
+  if (dryRun || (!fatal && summary.failures.length === 0)) await deleteAll(objectDeletions);
+  else objectDeletions.forEach(finished);
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
   if (fatal) throw fatal;
@@ -240,7 +258,50 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const { resolved, queued } = await applyConflictPolicy(ctx, met, "pull");
   summary.auto_resolved = resolved.map((r) => remoteDisplayPath(ctx, r.path));
   summary.conflicts = queued.map((c) => remoteDisplayPath(ctx, c.rel)).sort();
+  for (const [local, rel] of gitDirs.packedRefs) {
+    const packer = (await pathHeads(ctx, `${rel}/packed-refs`)).heads[0]?.version;
+    if (packer?.kind !== "file" || packer.author === ctx.device.id) continue;
+    const before = packedBefore.get(local)!;
+    for (const note of await keepShadowedTips(ctx, local, before, packer.author_name, within)) {
+      ctx.log?.("info", note);
+    }
+  }
+  for (const gitDir of gitDirs.all.keys()) await ensureGitDirLayout(gitDir);
+  if (indexes) {
+    for (const problem of await refreshIndexes(indexes)) {
+      ctx.log?.("warning", problem);
+    }
+  }
   return summary;
+}
+
+/** A path inside a git directory's object store. */
+function isGitObject(item: PullItem): boolean {
+  return gitDirPath(item.rel)?.kind === "object";
+}
+
+/**
+ * The git directories the pull's items lie in, by local path (absolute) with their paths in the
+ * namespace: those at or below its target, or anywhere in the sync root when it pulls into it
+ * (a copy pulled elsewhere is no checkout). `packedRefs` holds those whose packed-refs it brings.
+ */
+function touchedGitDirs(
+  request: PullRequest,
+  items: PullItem[],
+  inRoot: boolean,
+): { all: Map<string, string>; packedRefs: Map<string, string> } {
+  const all = new Map<string, string>();
+  const packedRefs = new Map<string, string>();
+  for (const item of items) {
+    const at = gitDirPath(item.rel);
+    if (!at) continue;
+    const inside = relative(`/${request.remoteRel}`, `/${at.gitDir}`);
+    if (inside.startsWith("..") && !inRoot) continue;
+    const local = join(request.localTarget, inside);
+    all.set(local, at.gitDir);
+    if (at.inside === "packed-refs") packedRefs.set(local, at.gitDir);
+  }
+  return { all, packedRefs };
 }
 
 /** A path with what to do with it. */
@@ -279,6 +340,7 @@ async function planItems(
   summary: PullSummary,
   onUnchanged: (rel: string) => void,
 ): Promise<{ items: PullItem[]; folder: boolean }> {
+  if (isMachineGitPath(request.remoteRel)) return { items: [], folder: false };
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
@@ -304,7 +366,8 @@ async function planItems(
   // cost per path; a target it would write otherwise only sends its paths the long way.
   const below = request.localTarget.endsWith("/") ? request.localTarget : `${request.localTarget}/`;
   for await (const { path, tracked, folded } of merged) {
-    if (!folded || path === prefix) continue;
+    // A machine's own git files are never pulled, whatever an older tcfs pushed of them.
+    if (!folded || path === prefix || isMachineGitPath(path)) continue;
     listed++;
     const inside = prefix === "" ? path : path.slice(prefix.length + 1);
     if (
@@ -392,7 +455,9 @@ async function planOne(
       return { action: "unchanged", adopt: { local, head } };
     }
     // Deleted there, modified here: the modification wins and is pushed next time.
-    return head.version.kind === "deleted"
+    // A git ref deleted there was packed there (`git gc`): its value is weighed against the
+    // packed one (git_conflict.ts).
+    return head.version.kind === "deleted" && gitDirPath(item.rel)?.kind !== "ref"
       ? { action: "kept_modified" }
       : { action: "conflict", conflict };
   }

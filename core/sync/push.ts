@@ -14,6 +14,8 @@ import type { LinkMode } from "../config/config_schema.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
+import { gitDirPath } from "../git/git_dir_path.ts";
+import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
 import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
@@ -119,7 +121,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     if (at && !isUnlinked(at) && sameStat(at, local)) {
       summary.unchanged++;
       plan(local.rel, "unchanged");
-    } else changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+      continue;
+    }
+    changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+    // Said when the pointer goes up (new or changed), not on every scan.
+    const worktree = local.kind === "file" && await linkedWorktreeOf(local.localPath);
+    if (worktree) ctx.log?.("warning", linkedWorktreeWarning(local.rel, worktree));
   }
   if (!dryRun) await removeStaleTemps(temps, { log: ctx.log });
   const deletions = vanished.found.deleted;
@@ -165,6 +172,21 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     const seen = headsFor!(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
     const unseenLive = unseen.filter((h) => h.version.kind !== "deleted");
+    // A git ref another device deleted meanwhile (its `git gc` packed it) is no file to bring
+    // back over the deletion: the pull weighs this value against the packed one (git_conflict.ts).
+    if (entry && unseenLive.length === 0 && unseen.length > 0 && gitDirPath(rel)?.kind === "ref") {
+      if (dryRun) {
+        plan(rel, "conflict");
+        summary.conflicts.push(remoteDisplayPath(ctx, rel));
+      } else {
+        met.push({
+          rel,
+          localPath: entry.localPath,
+          remoteAuthors: unseen.map((h) => h.version.author_name),
+        });
+      }
+      return undefined;
+    }
     if (unseenLive.length > 0) {
       if (
         entry && seen.heads.length === 1 &&
@@ -340,7 +362,7 @@ async function* localEntries(
   links: LinkMode,
   onTemp: (path: string) => void,
 ): AsyncGenerator<LocalEntry> {
-  const excluded = createExcludeMatcher(request.excludes);
+  const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(request.localPath);

@@ -8,6 +8,7 @@
 
 import { dominates } from "../vclock/vector_clock.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
+import { isMachineGitPath } from "../git/git_dir_path.ts";
 import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
 import {
   foldedPaths,
@@ -70,6 +71,8 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   });
   const rows: PathStatus[] = [];
   for await (const { path, local, tracked, folded } of merged) {
+    // Versions of a machine's own git files (pushed by a tcfs that synced them) are no one's.
+    if (isMachineGitPath(path)) continue;
     // A row recorded for another local path is no base for this one (as in push).
     const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
     const state = recorded && local && recorded.kind !== "deleted" && folded &&
@@ -127,7 +130,7 @@ async function pathState(
 async function* localEntries(request: StatusRequest): AsyncGenerator<LocalEntry> {
   const info = await Deno.lstat(request.localPath).catch(() => undefined);
   if (info?.isDirectory) {
-    const excluded = createExcludeMatcher(request.excludes);
+    const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
     for await (const entry of scanFolder(request.localPath, excluded)) {
       // The scan's entry is this pass's alone: its path is made the remote one in place.
       if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;

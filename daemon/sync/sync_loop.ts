@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
+import { gitDirPath } from "../../core/git/git_dir_path.ts";
 import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
 import { isUnlinked } from "../../core/state/state_db.ts";
 import { sameStat } from "../../core/sync/local_change.ts";
@@ -244,7 +245,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
 
   const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {
     if (!again) {
-      rels = [...new Set([...rels, ...waitingOnParent])];
+      // A git directory comes whole: an object's deletion after the pack that replaces it,
+      // a ref with the objects it names (pull.ts).
+      rels = [
+        ...new Set([...rels, ...waitingOnParent].map((rel) => gitDirPath(rel)?.gitDir ?? rel)),
+      ];
       waitingOnParent.clear();
     }
     const requests: PullRequest[] = [];

@@ -1,0 +1,53 @@
+/**
+ * Running git in tests: a fixed author and committer, no system or user config.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** The environment every test's git runs with. */
+export const GIT_ENV: Record<string, string> = {
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "Test",
+  GIT_AUTHOR_EMAIL: "test@example.org",
+  GIT_COMMITTER_NAME: "Test",
+  GIT_COMMITTER_EMAIL: "test@example.org",
+};
+
+/**
+ * Runs `git <args>` in `dir` and returns its stdout; throws with its stderr when it fails.
+ *
+ * @example
+ * ```ts
+ * const head = (await git(repo, "rev-parse", "HEAD")).trim();
+ * ```
+ */
+export async function git(dir: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV, stdin: "null" })
+    .output();
+  const text = new TextDecoder();
+  if (out.code !== 0) {
+    throw new Error(`git ${args.join(" ")} in ${dir}: ${text.decode(out.stderr)}`);
+  }
+  return text.decode(out.stdout);
+}
+
+/**
+ * Every file below `dir`, relative to it, sorted.
+ *
+ * @example
+ * ```ts
+ * const copies = (await filesBelow(join(repo, ".git"))).filter((f) => f.includes(".conflict-"));
+ * ```
+ */
+export async function filesBelow(dir: string, base = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(join(dir, base))) {
+    const rel = base === "" ? entry.name : `${base}/${entry.name}`;
+    if (entry.isDirectory) found.push(...await filesBelow(dir, rel));
+    else found.push(rel);
+  }
+  return found.sort();
+}
