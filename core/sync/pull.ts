@@ -188,8 +188,9 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
   };
   // Planning creates nothing, so a folder found missing stays missing until the restores; the
-  // deletions, applied before the rest is planned, only take away.
-  const missing: MissingFolders = new Set();
+  // deletions, applied before the rest is planned, only take away. The git objects' deletions,
+  // planned after the restores, start afresh.
+  let missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
     const planned = await planOne(ctx, request, item, goingAway, missing);
     if (dryRun) note(item, planned);
@@ -246,6 +247,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   );
   const objectDeletions = items.filter((item) => isDeletion(item) && isGitObject(item));
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
+  missing = new Set();
   if (dryRun || (!fatal && summary.failures.length === 0)) await deleteAll(objectDeletions);
   else objectDeletions.forEach(finished);
   summary.chunks_downloaded = counters.chunksDownloaded;
