@@ -1,0 +1,139 @@
+/**
+ * `tcfs mount [remote] <mountpoint>` and `tcfs unmount <mountpoint>`.
+ *
+ * @module
+ */
+
+import { Command } from "@commander-js/extra-typings";
+import { join, resolve } from "node:path";
+import { openCliRuntime } from "../cli_runtime.ts";
+import { remoteDisplayPath } from "../../core/sync/sync_context.ts";
+import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
+import { openMountSource } from "../../core/mount/mount_source.ts";
+import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { serveFuse } from "../../platform/fuse/fuse_session.ts";
+import { detachFuse } from "../../platform/fuse/fuse_mount.ts";
+import { formatBytes, JSON_FLAG_HELP } from "../output.ts";
+
+/** Builds `tcfs mount`. */
+export function mountCommand() {
+  return new Command("mount")
+    .description(
+      "show the remote tree in a folder through FUSE; file content is fetched only when read",
+    )
+    .argument("[remote]", "remote prefix <bucket>/<namespace>/<path>; default: the namespace")
+    .argument("[mountpoint]", "an empty directory to mount on")
+    .option("--json", `${JSON_FLAG_HELP}: one line once mounted, one once unmounted`)
+    .addHelpText(
+      "after",
+      `
+It runs until the folder is unmounted (tcfs unmount, or Ctrl-C / SIGTERM here).
+Listing and stat come from the versions alone: \`ls -lR\` reads no file content. A read fetches
+only the chunks it covers, verifies them, and keeps them in $XDG_CACHE_HOME/tcfs/chunks
+(bounded by [mount] cache_size, default 10GiB; least recently used go first), so what was read
+once reads again offline. A read the store does not answer within [mount] read_timeout_secs
+(default 10) fails with EIO. The mount is read-only for now (writes fail with EROFS).
+
+As root it mounts with mount(2); other users need fusermount3 (Debian: apt-get install fuse3).
+
+Examples:
+  tcfs mount ~/fleet                       # the whole namespace
+  tcfs mount tcfs/default/papers ~/papers
+  tcfs unmount ~/papers`,
+    )
+    .action(async (first, second, options) => {
+      const [remote, mountpoint] = second === undefined ? [undefined, first] : [first, second];
+      if (mountpoint === undefined) {
+        throw new TcfsError("tcfs mount needs a mount point", {
+          kind: "usage",
+          exitCode: ExitCode.usage,
+          hint: "tcfs mount [remote] <mountpoint>, e.g. tcfs mount ~/fleet",
+        });
+      }
+      const target = resolve(mountpoint);
+      const runtime = await openCliRuntime();
+      try {
+        const { config } = runtime;
+        const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
+        const ctx = await runtime.syncContext(spec.namespace);
+        const log = (message: string) => console.error(`tcfs mount: ${message}`);
+        const source = await openMountSource(ctx, spec.rel, {
+          cacheDir: join(config.paths.cacheDir, "chunks"),
+          cacheBytes: config.mount.cacheSize,
+          readTimeoutMs: config.mount.readTimeoutSecs * 1000,
+          log,
+        });
+        const shown = remoteDisplayPath(ctx, spec.rel);
+        const session = await serveFuse(target, source.ops, {
+          readOnly: true,
+          source: `tcfs:${shown}`,
+          log,
+        });
+        const stop = () => {
+          session.unmount().catch((err) => log(err instanceof Error ? err.message : String(err)));
+        };
+        Deno.addSignalListener("SIGINT", stop);
+        Deno.addSignalListener("SIGTERM", stop);
+        if (options.json) {
+          console.log(JSON.stringify({
+            event: "mounted",
+            remote: shown,
+            mountpoint: target,
+            pid: Deno.pid,
+            files: source.tree.files,
+            bytes: source.tree.bytes,
+          }));
+        } else {
+          console.log(
+            `mounted ${shown} at ${target} (${source.tree.files} files, ` +
+              `${formatBytes(source.tree.bytes)}); stop with: tcfs unmount ${target}`,
+          );
+        }
+        await session.closed;
+        Deno.removeSignalListener("SIGINT", stop);
+        Deno.removeSignalListener("SIGTERM", stop);
+        const fetched = {
+          chunks_downloaded: source.counters.chunksDownloaded,
+          bytes_downloaded: source.counters.bytesDownloaded,
+          cache_bytes: source.cache.usedBytes,
+        };
+        if (options.json) {
+          console.log(JSON.stringify({ event: "unmounted", mountpoint: target, ...fetched }));
+        } else {
+          console.log(
+            `unmounted ${target}: fetched ${formatBytes(fetched.bytes_downloaded)} ` +
+              `(${fetched.chunks_downloaded} chunks); cache holds ${
+                formatBytes(fetched.cache_bytes)
+              }`,
+          );
+        }
+      } finally {
+        runtime.close();
+      }
+    });
+}
+
+/** Builds `tcfs unmount`. */
+export function unmountCommand() {
+  return new Command("unmount")
+    .description("unmount a folder tcfs mounted (also after its process was killed)")
+    .argument("<mountpoint>", "the mounted folder")
+    .option("--lazy", "detach now even if files are open under it; they finish first")
+    .option("--json", JSON_FLAG_HELP)
+    .addHelpText(
+      "after",
+      `
+A mount whose tcfs process died (kill -9) answers "Transport endpoint is not connected";
+tcfs unmount clears it. Busy mounts (a shell's cwd, an open file) need --lazy.
+
+Examples:
+  tcfs unmount ~/fleet
+  tcfs unmount --lazy ~/fleet`,
+    )
+    .action(async (mountpoint, options) => {
+      const target = resolve(mountpoint);
+      await detachFuse(target, { lazy: options.lazy ?? false });
+      if (options.json) console.log(JSON.stringify({ unmounted: target }));
+      else console.log(`unmounted ${target}`);
+    });
+}

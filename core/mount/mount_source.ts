@@ -1,0 +1,68 @@
+/**
+ * What a mount serves, put together: the tree of a remote prefix from the heads, the chunk
+ * cache, the range reader and the FUSE operations over them. The caller (the CLI, later the
+ * daemon) attaches the operations to a directory.
+ *
+ * @module
+ */
+
+import { isUnderRel } from "../paths/remote_path.ts";
+import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import type { DownloadCounters } from "../sync/verified_content.ts";
+import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
+import { buildMountTree, type MountTree } from "./mount_tree.ts";
+import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
+import { createRangeReader } from "./range_reader.ts";
+import { createMountFilesystem } from "./mount_filesystem.ts";
+
+/** Settings of one mount. */
+export interface MountSourceOptions {
+  /** The chunk cache's directory (`$XDG_CACHE_HOME/tcfs/chunks`). */
+  cacheDir: string;
+  cacheBytes: number;
+  readTimeoutMs: number;
+  /** Where failed reads are reported. */
+  log: (message: string) => void;
+}
+
+/** A mount's content, ready to attach. */
+export interface MountSource {
+  ops: FuseOperations;
+  tree: MountTree;
+  cache: ChunkCache;
+  /** What reads fetched from the store so far. */
+  counters: DownloadCounters;
+}
+
+/**
+ * Reads the heads under `prefix` (no content) and opens the cache.
+ *
+ * @example
+ * ```ts
+ * const source = await openMountSource(ctx, "docs", { cacheDir, cacheBytes, readTimeoutMs: 10_000, log });
+ * await serveFuse("/mnt/docs", source.ops, { readOnly: true, source: "tcfs:tcfs/default/docs" });
+ * ```
+ */
+export async function openMountSource(
+  ctx: SyncContext,
+  prefix: string,
+  options: MountSourceOptions,
+): Promise<MountSource> {
+  const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
+  for (const err of unreadable) options.log(err.message);
+  const tree = buildMountTree(byPath.values(), prefix);
+  const cache = await openChunkCache(options.cacheDir, options.cacheBytes);
+  const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  const reader = createRangeReader(ctx.store, cache, {
+    keys: ctx.keys,
+    timeoutMs: options.readTimeoutMs,
+    counters,
+  });
+  const ops = createMountFilesystem({
+    tree: () => tree,
+    reader,
+    log: options.log,
+    cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),
+  });
+  return { ops, tree, cache, counters };
+}
