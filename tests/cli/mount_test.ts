@@ -1,0 +1,190 @@
+/**
+ * `tcfs mount` through real FUSE mounts of trees pushed to the shared SeaweedFS.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeDeviceHome } from "../support/device_home.ts";
+import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
+import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
+import { assertSameTree } from "../support/tree_compare.ts";
+import { startMount } from "../support/tcfs_mount.ts";
+import { startTcpForwarder } from "../support/tcp_forwarder.ts";
+import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+
+const MiB = 1024 * 1024;
+
+async function pushedDevice(prefix: string, storeEnv = servicesStoreEnv()) {
+  const tmp = await Deno.makeTempDir({ prefix: `tcfs-${prefix}-` });
+  const namespace = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  const device = await makeDeviceHome(tmp, "devA", {
+    ...storeEnv,
+    TCFS_NAMESPACE: namespace,
+    TCFS_SOCKET: join(tmp, "devA.sock"),
+  });
+  return { tmp, namespace, device };
+}
+
+/** Every path under `root`, stat'ed (an `ls -lR`). */
+async function statWalk(root: string): Promise<number> {
+  let seen = 0;
+  for await (const entry of Deno.readDir(root)) {
+    const path = join(root, entry.name);
+    await Deno.lstat(path);
+    seen++;
+    if (entry.isDirectory) seen += await statWalk(path);
+  }
+  return seen;
+}
+
+function mounted(mountpoint: string): boolean {
+  return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").some((line) =>
+    line.split(" ")[4] === mountpoint
+  );
+}
+
+Deno.test("mount: a 1,000-file tree lists without fetching content, then reads back byte for byte", async () => {
+  const { tmp, device } = await pushedDevice("mount-tree");
+  const src = join(device.home, "tree");
+  for (let i = 0; i < 1000; i++) {
+    const dir = join(src, `d${i % 10}`, `e${i % 7}`);
+    await Deno.mkdir(dir, { recursive: true });
+    // Every tenth file is past the inline limit, so it has chunks in packs.
+    const size = i % 10 === 0 ? 20_000 + i * 150 : 1 + (i * 37) % 9000;
+    await Deno.writeFile(join(dir, `f${i}.bin`), randomBytes(size, i));
+  }
+  await Deno.chmod(join(src, "d1/e1/f1.bin"), 0o600);
+  await Deno.symlink("d0/e0/f0.bin", join(src, "link"));
+  const pushed = await device.tcfsJson<PushSummary>(["push", src]);
+  assert.equal(pushed.files, 1001);
+
+  const listing = await startMount(device, tmp);
+  let end;
+  try {
+    assert.equal(await statWalk(join(listing.mountpoint, "tree")), 1000 + 1 + 10 + 70);
+  } finally {
+    end = await listing.unmount();
+  }
+  assert.equal(end.bytes_downloaded, 0, "a stat walk fetched content");
+  assert.equal(end.chunks_downloaded, 0);
+  assert.ok(!mounted(listing.mountpoint));
+
+  const reading = await startMount(device, tmp);
+  try {
+    await assertSameTree(src, join(reading.mountpoint, "tree"));
+    await assert.rejects(
+      Deno.writeTextFile(join(reading.mountpoint, "tree/new.txt"), "x"),
+      (err: Error) => /read-only/i.test(err.message),
+    );
+  } finally {
+    end = await reading.unmount();
+  }
+  assert.ok(end.chunks_downloaded > 0);
+  assert.ok(end.cache_bytes > 0);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("mount: 1 MiB read at a random offset of a large file fetches at most 2 MiB", async () => {
+  const { tmp, device } = await pushedDevice("mount-range");
+  const src = join(device.home, "big");
+  await Deno.mkdir(src);
+  const size = 48 * MiB;
+  await writeRandomFile(join(src, "large.bin"), size, 7);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const expected = await Deno.readFile(join(src, "large.bin"));
+
+  const mount = await startMount(device, tmp);
+  let end;
+  try {
+    const offset = 17 * MiB + 123_457;
+    using file = await Deno.open(join(mount.mountpoint, "big/large.bin"));
+    await file.seek(offset, Deno.SeekMode.Start);
+    const got = new Uint8Array(MiB);
+    let filled = 0;
+    while (filled < got.length) {
+      const n = await file.read(got.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    assert.equal(filled, MiB);
+    assert.deepEqual(got, expected.subarray(offset, offset + MiB));
+  } finally {
+    end = await mount.unmount();
+  }
+  assert.ok(end.bytes_downloaded > 0);
+  assert.ok(end.bytes_downloaded <= 2 * MiB, `fetched ${end.bytes_downloaded} bytes`);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("mount: with the store down, cached files read and uncached ones fail with EIO quickly", async () => {
+  const s3 = servicesEnv();
+  using proxy = startTcpForwarder(new URL(s3.s3Endpoint).host);
+  const { tmp, device } = await pushedDevice("mount-offline", {
+    ...servicesStoreEnv(),
+    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+  });
+  const configDir = join(device.home, ".config/tcfs");
+  await Deno.mkdir(configDir, { recursive: true });
+  await Deno.writeTextFile(join(configDir, "config.toml"), "[mount]\nread_timeout_secs = 3\n");
+  const src = join(device.home, "docs");
+  await Deno.mkdir(src);
+  await writeRandomFile(join(src, "read-before.bin"), 3 * MiB, 1);
+  await writeRandomFile(join(src, "never-read.bin"), 3 * MiB, 2);
+  await device.tcfsJson<PushSummary>(["push", src]);
+
+  const mount = await startMount(device, tmp);
+  try {
+    const cached = join(mount.mountpoint, "docs/read-before.bin");
+    const expected = await Deno.readFile(join(src, "read-before.bin"));
+    assert.deepEqual(await Deno.readFile(cached), expected);
+    proxy.stop();
+    // Only the chunk cache on disk can answer now, not the kernel's page cache.
+    await Deno.writeTextFile("/proc/sys/vm/drop_caches", "1");
+    assert.deepEqual(await Deno.readFile(cached), expected);
+
+    const uncached = join(mount.mountpoint, "docs/never-read.bin");
+    const isEio = (err: Error) => /input\/output error/i.test(err.message);
+    let started = performance.now();
+    await assert.rejects(Deno.readFile(uncached), isEio);
+    assert.ok(performance.now() - started < 3000, "a refused connection should fail at once");
+    assert.match(mount.stderr(), /read of docs\/never-read\.bin at 0 failed: cannot reach S3/);
+
+    // A store that accepts connections and never answers: the read timeout ends the wait.
+    proxy.start();
+    proxy.stall();
+    started = performance.now();
+    await assert.rejects(Deno.readFile(uncached), isEio);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds >= 2.9 && seconds < 8, `the stalled read took ${seconds.toFixed(1)} s`);
+    assert.match(mount.stderr(), /never-read\.bin.*did not answer within 3 s/);
+    assert.deepEqual(await Deno.readFile(cached), expected);
+  } finally {
+    await mount.unmount();
+  }
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("mount: kill -9 of the mount leaves a dead mount that tcfs unmount clears", async () => {
+  const { tmp, device } = await pushedDevice("mount-kill");
+  const src = join(device.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "a.txt"), "hello");
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const mount = await startMount(device, tmp);
+  try {
+    assert.equal(await Deno.readTextFile(join(mount.mountpoint, "docs/a.txt")), "hello");
+    // The mount's Deno process is the child of scripts/tcfs's exec: the same pid.
+    mount.process.kill("SIGKILL");
+    await mount.process.status;
+    assert.ok(mounted(mount.mountpoint), "the dead mount should still be in the table");
+    await assert.rejects(Deno.readDir(mount.mountpoint)[Symbol.asyncIterator]().next());
+  } finally {
+    const result = await device.tcfs(["unmount", mount.mountpoint, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  assert.ok(!mounted(mount.mountpoint));
+  const again = await device.tcfs(["unmount", mount.mountpoint]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /is not mounted/);
+  await Deno.remove(tmp, { recursive: true });
+});
