@@ -188,3 +188,28 @@ Deno.test("mount: kill -9 of the mount leaves a dead mount that tcfs unmount cle
   assert.match(again.stderr, /is not mounted/);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("mount: a sealed (end-to-end encrypted) namespace reads back byte for byte", async () => {
+  const bucket = `mount-sealed-${crypto.randomUUID().slice(0, 12)}`;
+  const { tmp, device } = await pushedDevice("mount-sealed", {
+    ...servicesStoreEnv({ bucket }),
+    TCFS_SEAL_SETTLE_MS: "0",
+  });
+  await device.tcfsJson(["device", "enroll", "--name", "devA", "--no-service"]);
+  const src = join(device.home, "lab");
+  await Deno.mkdir(join(src, "notes"), { recursive: true });
+  await writeRandomFile(join(src, "payroll.bin"), 5 * MiB, 3);
+  await Deno.writeTextFile(join(src, "notes/plan.txt"), "merger on friday\n");
+  await device.tcfsJson<PushSummary>(["push", src]);
+  await device.tcfsJson(["store", "encrypt"]);
+  await writeRandomFile(join(src, "notes/after-sealing.bin"), 300_000, 4);
+  await device.tcfsJson<PushSummary>(["push", src]);
+
+  const mount = await startMount(device, tmp);
+  try {
+    await assertSameTree(src, join(mount.mountpoint, "lab"));
+  } finally {
+    await mount.unmount();
+  }
+  await Deno.remove(tmp, { recursive: true });
+});
