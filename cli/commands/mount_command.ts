@@ -10,7 +10,7 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { remoteDisplayPath } from "../../core/sync/sync_context.ts";
 import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
 import { openMountSource } from "../../core/mount/mount_source.ts";
-import { ExitCode, TcfsError } from "../../core/errors.ts";
+import { describeError, ExitCode, TcfsError } from "../../core/errors.ts";
 import { serveFuse } from "../../platform/fuse/fuse_session.ts";
 import { detachFuse } from "../../platform/fuse/fuse_mount.ts";
 import { formatBytes, JSON_FLAG_HELP } from "../output.ts";
@@ -32,7 +32,8 @@ Listing and stat come from the versions alone: \`ls -lR\` reads no file content.
 only the chunks it covers, verifies them, and keeps them in $XDG_CACHE_HOME/tcfs/chunks
 (bounded by [mount] cache_size, default 10GiB; least recently used go first), so what was read
 once reads again offline. A read the store does not answer within [mount] read_timeout_secs
-(default 10) fails with EIO. The mount is read-only for now (writes fail with EROFS).
+(default 10) fails with EIO. Remote changes show within [sync] poll_interval_secs (default 30).
+The mount is read-only for now (writes fail with EROFS).
 
 As root it mounts with mount(2); other users need fusermount3 (Debian: apt-get install fuse3).
 
@@ -69,6 +70,21 @@ Examples:
           source: `tcfs:${shown}`,
           log,
         });
+        // Remote changes show without a remount: the heads are read again every poll interval.
+        let refreshing = false;
+        const poll = setInterval(async () => {
+          if (refreshing) return;
+          refreshing = true;
+          try {
+            for (const ino of await source.refresh()) session.invalidate(ino);
+          } catch (err) {
+            log(
+              `could not read the remote's changes (the tree shown stays): ${describeError(err)}`,
+            );
+          } finally {
+            refreshing = false;
+          }
+        }, config.sync.pollIntervalSecs * 1000);
         const stop = () => {
           session.unmount().catch((err) => log(err instanceof Error ? err.message : String(err)));
         };
@@ -90,6 +106,7 @@ Examples:
           );
         }
         await session.closed;
+        clearInterval(poll);
         Deno.removeSignalListener("SIGINT", stop);
         Deno.removeSignalListener("SIGTERM", stop);
         const fetched = {

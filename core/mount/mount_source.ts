@@ -10,7 +10,7 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
 import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
-import { buildMountTree, type MountTree } from "./mount_tree.ts";
+import { buildMountTree, changedFiles, type MountTree, newInodeTable } from "./mount_tree.ts";
 import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
 import { createMountFilesystem } from "./mount_filesystem.ts";
@@ -28,7 +28,13 @@ export interface MountSourceOptions {
 /** A mount's content, ready to attach. */
 export interface MountSource {
   ops: FuseOperations;
-  tree: MountTree;
+  /** The tree shown now. */
+  readonly tree: MountTree;
+  /**
+   * Reads the heads again and shows the new tree; returns the inodes of files whose content
+   * changed (for the kernel to drop). On failure the old tree stays.
+   */
+  refresh(): Promise<number[]>;
   cache: ChunkCache;
   /** What reads fetched from the store so far. */
   counters: DownloadCounters;
@@ -48,9 +54,13 @@ export async function openMountSource(
   prefix: string,
   options: MountSourceOptions,
 ): Promise<MountSource> {
-  const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
-  for (const err of unreadable) options.log(err.message);
-  const tree = buildMountTree(byPath.values(), prefix);
+  const inodes = newInodeTable();
+  const read = async () => {
+    const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
+    for (const err of unreadable) options.log(err.message);
+    return buildMountTree(byPath.values(), prefix, inodes);
+  };
+  let tree = await read();
   const cache = await openChunkCache(options.cacheDir, options.cacheBytes);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   const reader = createRangeReader(ctx.store, cache, {
@@ -64,5 +74,18 @@ export async function openMountSource(
     log: options.log,
     cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),
   });
-  return { ops, tree, cache, counters };
+  return {
+    ops,
+    get tree() {
+      return tree;
+    },
+    async refresh() {
+      const fresh = await read();
+      const changed = changedFiles(tree, fresh);
+      tree = fresh;
+      return changed;
+    },
+    cache,
+    counters,
+  };
 }

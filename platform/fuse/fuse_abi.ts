@@ -250,6 +250,26 @@ export function encodeStatfsOut(
   return out;
 }
 
+/**
+ * A notification (unique 0, the code where a reply has its error) telling the kernel to drop its
+ * cached pages and attributes of `ino`: `fuse_notify_inval_inode_out`, the whole file.
+ *
+ * @example
+ * ```ts
+ * write(fd, encodeInvalInode(42));
+ * ```
+ */
+export function encodeInvalInode(ino: number): Uint8Array<ArrayBuffer> {
+  const FUSE_NOTIFY_INVAL_INODE = 2;
+  const body = new Uint8Array(24);
+  const view = new DataView(body.buffer);
+  view.setBigUint64(0, BigInt(ino), true);
+  view.setBigInt64(8, 0n, true);
+  view.setBigInt64(16, 0n, true);
+  // The header's error field carries the (positive) notification code.
+  return encodeReply(0n, -FUSE_NOTIFY_INVAL_INODE, body);
+}
+
 /** INIT flags tcfs asks for, each granted only when the kernel offers it. */
 const FUSE_ASYNC_READ = 1 << 0;
 const FUSE_BIG_WRITES = 1 << 5;

@@ -15,6 +15,7 @@ import {
   encodeDirents,
   encodeEntryOut,
   encodeInitOut,
+  encodeInvalInode,
   encodeOpenOut,
   encodeReply,
   encodeStatfsOut,
@@ -45,6 +46,8 @@ export interface FuseSession {
   readonly mountpoint: string;
   /** Settles once the kernel closed the session: unmounted, by us or anyone else. */
   readonly closed: Promise<void>;
+  /** Tells the kernel that a file's content changed: it drops its cached pages. */
+  invalidate(ino: number): void;
   /** Unmounts (lazily, so open files do not keep this process alive) and waits for the end. */
   unmount(): Promise<void>;
 }
@@ -192,6 +195,10 @@ export async function serveFuse(
   return {
     mountpoint,
     closed,
+    invalidate(ino) {
+      // An inode the kernel no longer knows is refused (ENOENT): nothing was cached.
+      send(encodeInvalInode(ino));
+    },
     async unmount() {
       await detachFuse(mountpoint, { lazy: true });
       await closed;

@@ -213,3 +213,46 @@ Deno.test("mount: a sealed (end-to-end encrypted) namespace reads back byte for 
   }
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("mount: another device's changes show without a remount, old content dropped", async () => {
+  const { tmp, namespace, device } = await pushedDevice("mount-changes", {
+    ...servicesStoreEnv(),
+    TCFS_POLL_INTERVAL_SECS: "1",
+  });
+  const other = await makeDeviceHome(tmp, "devB", {
+    ...servicesStoreEnv(),
+    TCFS_NAMESPACE: namespace,
+    TCFS_SOCKET: join(tmp, "devB.sock"),
+  });
+  const src = join(other.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "a.txt"), "first version\n");
+  await writeRandomFile(join(src, "big.bin"), 2 * MiB, 5);
+  await other.tcfsJson<PushSummary>(["push", src]);
+
+  const mount = await startMount(device, tmp);
+  try {
+    const at = (rel: string) => join(mount.mountpoint, "docs", rel);
+    assert.equal(await Deno.readTextFile(at("a.txt")), "first version\n");
+    assert.deepEqual(await Deno.readFile(at("big.bin")), await Deno.readFile(join(src, "big.bin")));
+
+    await Deno.writeTextFile(join(src, "a.txt"), "second, longer version\n");
+    await writeRandomFile(join(src, "big.bin"), 2 * MiB, 6);
+    await Deno.writeTextFile(join(src, "new.txt"), "new\n");
+    await other.tcfsJson<PushSummary>(["push", src]);
+
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const text = await Deno.readTextFile(at("a.txt")).catch(() => "");
+      if (text === "second, longer version\n") break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(await Deno.readTextFile(at("a.txt")), "second, longer version\n");
+    assert.equal(await Deno.readTextFile(at("new.txt")), "new\n");
+    // The kernel had big.bin's old pages cached: they were dropped.
+    assert.deepEqual(await Deno.readFile(at("big.bin")), await Deno.readFile(join(src, "big.bin")));
+  } finally {
+    await mount.unmount();
+  }
+  await Deno.remove(tmp, { recursive: true });
+});
