@@ -256,3 +256,47 @@ Deno.test("mount: another device's changes show without a remount, old content d
   }
   await Deno.remove(tmp, { recursive: true });
 });
+
+/** Bytes of the files under `dir`. */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory ? await bytesUnder(path) : (await Deno.stat(path)).size;
+  }
+  return total;
+}
+
+Deno.test("mount: reading 3 × cache_size keeps the chunk cache within its bound", async () => {
+  const { tmp, device } = await pushedDevice("mount-bound");
+  const configDir = join(device.home, ".config/tcfs");
+  await Deno.mkdir(configDir, { recursive: true });
+  await Deno.writeTextFile(join(configDir, "config.toml"), '[mount]\ncache_size = "4MiB"\n');
+  const src = join(device.home, "data");
+  await Deno.mkdir(src);
+  for (const seed of [1, 2, 3]) await writeRandomFile(join(src, `f${seed}.bin`), 4 * MiB, seed);
+  await device.tcfsJson<PushSummary>(["push", src]);
+
+  const chunks = join(device.home, ".cache/tcfs/chunks");
+  const mount = await startMount(device, tmp);
+  let end;
+  try {
+    for (const [i, seed] of [1, 2, 3, 1].entries()) {
+      const name = `f${seed}.bin`;
+      // The last read must reach the mount, not the kernel's page cache.
+      if (i === 3) await Deno.writeTextFile("/proc/sys/vm/drop_caches", "1");
+      assert.deepEqual(
+        await Deno.readFile(join(mount.mountpoint, "data", name)),
+        await Deno.readFile(join(src, name)),
+      );
+      const held = await bytesUnder(chunks);
+      assert.ok(held <= 4 * MiB, `after ${name} the cache holds ${held} bytes`);
+    }
+  } finally {
+    end = await mount.unmount();
+  }
+  assert.ok(end.cache_bytes <= 4 * MiB && end.cache_bytes > 2 * MiB, `${end.cache_bytes}`);
+  // f1 was evicted by f2 and f3, and fetched again.
+  assert.ok(end.bytes_downloaded >= 16 * MiB, `${end.bytes_downloaded}`);
+  await Deno.remove(tmp, { recursive: true });
+});
