@@ -5,7 +5,8 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { StateDb } from "../../core/state/state_db.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { remoteDisplayPath } from "../../core/sync/sync_context.ts";
 import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
@@ -23,6 +24,7 @@ export function mountCommand() {
     )
     .argument("[remote]", "remote prefix <bucket>/<namespace>/<path>; default: the namespace")
     .argument("[mountpoint]", "an empty directory to mount on")
+    .option("--read-only", "refuse every change (EROFS)")
     .option("--json", `${JSON_FLAG_HELP}: one line once mounted, one once unmounted`)
     .addHelpText(
       "after",
@@ -33,7 +35,12 @@ only the chunks it covers, verifies them, and keeps them in $XDG_CACHE_HOME/tcfs
 (bounded by [mount] cache_size, default 10GiB; least recently used go first), so what was read
 once reads again offline. A read the store does not answer within [mount] read_timeout_secs
 (default 10) fails with EIO. Remote changes show within [sync] poll_interval_secs (default 30).
-The mount is read-only for now (writes fail with EROFS).
+
+Changes are pushed as new versions: a file written is staged whole in $XDG_CACHE_HOME/tcfs/staging
+and pushed when it is closed (close(2) waits for the push, and fails with EIO on a conflict);
+deletions, renames, links, chmod and touch are pushed at once. Empty folders exist in the mount
+alone (the remote holds files), and folders cannot be renamed (EXDEV: mv copies instead).
+--read-only refuses every change with EROFS.
 
 As root it mounts with mount(2); other users need fusermount3 (Debian: apt-get install fuse3).
 
@@ -53,20 +60,28 @@ Examples:
       }
       const target = resolve(mountpoint);
       const runtime = await openCliRuntime();
+      let state: StateDb | undefined;
       try {
         const { config } = runtime;
         const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
-        const ctx = await runtime.syncContext(spec.namespace);
+        // The mount keeps its own state (its copies of the paths it writes), apart from the
+        // sync root's.
+        const mountId = await mountIdOf(target);
+        const stateDir = join(dirname(config.paths.stateDb), "mounts");
+        await Deno.mkdir(stateDir, { recursive: true });
+        state = await StateDb.open(join(stateDir, `${mountId}.db`));
+        const ctx = { ...await runtime.syncContext(spec.namespace), state };
         const log = (message: string) => console.error(`tcfs mount: ${message}`);
         const source = await openMountSource(ctx, spec.rel, {
           cacheDir: join(config.paths.cacheDir, "chunks"),
+          stagingDir: join(config.paths.cacheDir, "staging", mountId),
           cacheBytes: config.mount.cacheSize,
           readTimeoutMs: config.mount.readTimeoutSecs * 1000,
           log,
         });
         const shown = remoteDisplayPath(ctx, spec.rel);
         const session = await serveFuse(target, source.ops, {
-          readOnly: true,
+          readOnly: options.readOnly ?? false,
           source: `tcfs:${shown}`,
           log,
         });
@@ -125,9 +140,17 @@ Examples:
           );
         }
       } finally {
+        state?.close();
         runtime.close();
       }
     });
+}
+
+/** A mount's name for its state and staging: the mount point's digest. */
+async function mountIdOf(mountpoint: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(mountpoint));
+  return Array.from(new Uint8Array(digest).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 /** Builds `tcfs unmount`. */

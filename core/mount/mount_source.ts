@@ -1,6 +1,6 @@
 /**
  * What a mount serves, put together: the tree of a remote prefix from the heads, the chunk
- * cache, the range reader and the FUSE operations over them. The caller (the CLI, later the
+ * cache, the range reader, the write-back of changes and the FUSE operations over them. The caller (the CLI, later the
  * daemon) attaches the operations to a directory.
  *
  * @module
@@ -10,7 +10,14 @@ import { isUnderRel } from "../paths/remote_path.ts";
 import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
 import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
-import { buildMountTree, changedFiles, type MountTree, newInodeTable } from "./mount_tree.ts";
+import {
+  buildMountTree,
+  changedFiles,
+  type LocalChange,
+  type MountTree,
+  newInodeTable,
+} from "./mount_tree.ts";
+import { pushWriteBack } from "./write_back.ts";
 import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
 import { createMountFilesystem } from "./mount_filesystem.ts";
@@ -19,6 +26,8 @@ import { createMountFilesystem } from "./mount_filesystem.ts";
 export interface MountSourceOptions {
   /** The chunk cache's directory (`$XDG_CACHE_HOME/tcfs/chunks`). */
   cacheDir: string;
+  /** Where files being written are staged; emptied when the mount opens. */
+  stagingDir: string;
   cacheBytes: number;
   readTimeoutMs: number;
   /** Where failed reads are reported. */
@@ -55,11 +64,14 @@ export async function openMountSource(
   options: MountSourceOptions,
 ): Promise<MountSource> {
   const inodes = newInodeTable();
+  const local = new Map<string, LocalChange>();
   const read = async () => {
     const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
     for (const err of unreadable) options.log(err.message);
-    return buildMountTree(byPath.values(), prefix, inodes);
+    return buildMountTree(byPath.values(), prefix, inodes, local);
   };
+  await setAsideStaging(options.stagingDir, options.log);
+  await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   let tree = await read();
   const cache = await openChunkCache(options.cacheDir, options.cacheBytes);
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
@@ -68,24 +80,50 @@ export async function openMountSource(
     timeoutMs: options.readTimeoutMs,
     counters,
   });
+  const refresh = async () => {
+    const fresh = await read();
+    const changed = changedFiles(tree, fresh);
+    tree = fresh;
+    return changed;
+  };
   const ops = createMountFilesystem({
     tree: () => tree,
     reader,
     log: options.log,
     cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),
+    local,
+    stagingDir: options.stagingDir,
+    writeBack: (change) =>
+      pushWriteBack(
+        ctx,
+        { ...change, rel: prefix === "" ? change.rel : `${prefix}/${change.rel}` },
+        options.stagingDir,
+      ),
+    refresh: async () => {
+      await refresh();
+    },
   });
   return {
     ops,
     get tree() {
       return tree;
     },
-    async refresh() {
-      const fresh = await read();
-      const changed = changedFiles(tree, fresh);
-      tree = fresh;
-      return changed;
-    },
+    refresh,
     cache,
     counters,
   };
+}
+
+/** Files an earlier mount staged and never pushed (it was killed) are moved aside, not lost. */
+async function setAsideStaging(dir: string, log: (message: string) => void): Promise<void> {
+  let left = 0;
+  try {
+    for await (const _ of Deno.readDir(dir)) left++;
+  } catch {
+    return; // no staging folder yet
+  }
+  if (left === 0) return await Deno.remove(dir);
+  const aside = `${dir}.left-${new Date().toISOString().replaceAll(":", "")}`;
+  await Deno.rename(dir, aside);
+  log(`${left} files an earlier mount was writing and never pushed are kept in ${aside}`);
 }

@@ -12,14 +12,32 @@ import type { FileVersion } from "../remote/file_version.ts";
 import type { PathHeads } from "../journal/stored_version.ts";
 import { newestHead } from "../sync/remote_listing.ts";
 
+/** A change made through the mount and not pushed yet (or being pushed). */
+export type LocalChange =
+  | {
+    kind: "file";
+    /** The staged content: a file in the mount's staging folder. */
+    staged: string;
+    size: number;
+    perm: number;
+    mtimeMs: number;
+  }
+  | { kind: "symlink"; target: string; mtimeMs: number }
+  | { kind: "dir"; mtimeMs: number }
+  | { kind: "deleted" };
+
 /** One node of the tree. */
 export interface MountNode {
   ino: number;
+  /** Its path below the mounted prefix ("" for the root). */
+  rel: string;
   kind: "dir" | "file" | "symlink";
-  /** The version shown, for files and links. */
+  /** The remote version under this path, for files and links: shown, or the base of `local`. */
   version?: FileVersion;
   /** Its stored key: a different key is different content. */
   key?: string;
+  /** What was changed through the mount; shown instead of `version`. */
+  local?: LocalChange;
   /** Children by name, for folders. */
   children?: Map<string, number>;
   mtimeMs: number;
@@ -40,7 +58,7 @@ export interface InodeTable {
  * @example
  * ```ts
  * const inodes = newInodeTable();
- * const tree = buildMountTree(byPath.values(), "", inodes);
+ * const tree = buildMountTree(byPath.values(), "", inodes, new Map());
  * ```
  */
 export function newInodeTable(): InodeTable {
@@ -50,35 +68,31 @@ export function newInodeTable(): InodeTable {
 /** A built tree: nodes by inode. */
 export interface MountTree {
   nodes: Map<number, MountNode>;
+  inodes: InodeTable;
   files: number;
   bytes: number;
 }
 
 /**
- * Builds the tree of the paths under `prefix` ("" for the whole namespace) from their heads.
+ * Builds the tree of the paths under `prefix` ("" for the whole namespace) from their heads,
+ * with the mount's own unpushed changes (`local`, by path below the prefix) on top.
  * A path that would need a file as a folder (a remote that holds both `a` and `a/b`) keeps the
  * file and hides what lies below it.
  *
  * @example
  * ```ts
  * const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, "docs"));
- * const tree = buildMountTree(byPath.values(), "docs", newInodeTable());
+ * const tree = buildMountTree(byPath.values(), "docs", newInodeTable(), new Map());
  * ```
  */
 export function buildMountTree(
   paths: Iterable<PathHeads>,
   prefix: string,
   inodes: InodeTable,
+  local: ReadonlyMap<string, LocalChange>,
 ): MountTree {
-  const root: MountNode = { ino: ROOT_INO, kind: "dir", children: new Map(), mtimeMs: 0 };
-  const tree: MountTree = { nodes: new Map([[ROOT_INO, root]]), files: 0, bytes: 0 };
-  const add = (rel: string, node: Omit<MountNode, "ino">): MountNode => {
-    let ino = inodes.byPath.get(rel);
-    if (ino === undefined) inodes.byPath.set(rel, ino = inodes.next++);
-    const full = { ino, ...node };
-    tree.nodes.set(full.ino, full);
-    return full;
-  };
+  const root: MountNode = { ino: ROOT_INO, rel: "", kind: "dir", children: new Map(), mtimeMs: 0 };
+  const tree: MountTree = { nodes: new Map([[ROOT_INO, root]]), inodes, files: 0, bytes: 0 };
   const sorted = [...paths].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const { path, heads } of sorted) {
     const { version, key } = newestHead(heads);
@@ -89,36 +103,103 @@ export function buildMountTree(
       ? path.slice(prefix.length + 1)
       : undefined;
     if (!rel) continue;
-    const names = rel.split("/");
-    let dir: MountNode | undefined = root;
-    for (const [depth, name] of names.slice(0, -1).entries()) {
-      const known: MountNode | undefined = tree.nodes.get(dir.children!.get(name) ?? 0);
-      if (known && known.kind !== "dir") {
-        dir = undefined;
-        break;
-      }
-      dir.mtimeMs = Math.max(dir.mtimeMs, version.mtime_ms);
-      if (known) dir = known;
-      else {
-        const made = add(names.slice(0, depth + 1).join("/"), {
-          kind: "dir",
-          children: new Map(),
-          mtimeMs: version.mtime_ms,
-        });
-        dir.children!.set(name, made.ino);
-        dir = made;
-      }
-    }
-    if (!dir || dir.children!.has(names.at(-1)!)) continue;
-    dir.mtimeMs = Math.max(dir.mtimeMs, version.mtime_ms);
-    const node = add(rel, { kind: version.kind, version, key, mtimeMs: version.mtime_ms });
-    dir.children!.set(names.at(-1)!, node.ino);
-    if (version.kind === "file") {
+    const node = placeNode(tree, rel, {
+      kind: version.kind,
+      version,
+      key,
+      mtimeMs: version.mtime_ms,
+    });
+    if (node && version.kind === "file") {
       tree.files++;
       tree.bytes += version.size;
     }
   }
+  for (const [rel, change] of local) applyLocalChange(tree, rel, change);
   return tree;
+}
+
+/**
+ * Shows `change` at `rel` in `tree` (in place): the node keeps its remote version as the base
+ * of the change; a deletion detaches the node from its folder.
+ *
+ * @example
+ * ```ts
+ * applyLocalChange(tree, "docs/new.txt", { kind: "file", staged, size: 0, perm: 0o644, mtimeMs });
+ * ```
+ */
+export function applyLocalChange(tree: MountTree, rel: string, change: LocalChange): void {
+  const known = tree.nodes.get(tree.inodes.byPath.get(rel) ?? 0);
+  if (change.kind === "deleted") {
+    const parent = tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0);
+    parent?.children?.delete(baseName(rel));
+    return;
+  }
+  const attached = known && tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0)?.children
+        ?.get(baseName(rel)) === known.ino;
+  const base = attached && known.kind !== "dir" ? known : undefined;
+  placeNode(tree, rel, {
+    kind: change.kind,
+    version: base?.version,
+    key: base?.key,
+    local: change,
+    mtimeMs: change.mtimeMs,
+    ...(change.kind === "dir" ? { children: attached ? known.children : new Map() } : {}),
+  }, true);
+}
+
+/**
+ * Puts a node at `rel`, making the folders above it; returns it, or undefined when a file
+ * stands where a folder is needed or (unless `replace`) the name is taken.
+ */
+function placeNode(
+  tree: MountTree,
+  rel: string,
+  node: Omit<MountNode, "ino" | "rel">,
+  replace = false,
+): MountNode | undefined {
+  const inoOf = (path: string) => {
+    let ino = tree.inodes.byPath.get(path);
+    if (ino === undefined) tree.inodes.byPath.set(path, ino = tree.inodes.next++);
+    return ino;
+  };
+  const names = rel.split("/");
+  let dir = tree.nodes.get(ROOT_INO)!;
+  for (const [depth, name] of names.slice(0, -1).entries()) {
+    dir.mtimeMs = Math.max(dir.mtimeMs, node.mtimeMs);
+    const known = tree.nodes.get(dir.children!.get(name) ?? 0);
+    if (known && known.kind !== "dir") return undefined;
+    if (known) dir = known;
+    else {
+      const path = names.slice(0, depth + 1).join("/");
+      const made: MountNode = {
+        ino: inoOf(path),
+        rel: path,
+        kind: "dir",
+        children: new Map(),
+        mtimeMs: node.mtimeMs,
+      };
+      tree.nodes.set(made.ino, made);
+      dir.children!.set(name, made.ino);
+      dir = made;
+    }
+  }
+  const name = names.at(-1)!;
+  if (!replace && dir.children!.has(name)) return undefined;
+  dir.mtimeMs = Math.max(dir.mtimeMs, node.mtimeMs);
+  const placed: MountNode = { ino: inoOf(rel), rel, ...node };
+  tree.nodes.set(placed.ino, placed);
+  dir.children!.set(name, placed.ino);
+  return placed;
+}
+
+/** The folder part of a path below the prefix ("" for the root). */
+export function parentRel(rel: string): string {
+  const slash = rel.lastIndexOf("/");
+  return slash < 0 ? "" : rel.slice(0, slash);
+}
+
+function baseName(rel: string): string {
+  return rel.slice(rel.lastIndexOf("/") + 1);
 }
 
 /**

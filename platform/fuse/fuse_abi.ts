@@ -12,19 +12,29 @@ export const Opcode = {
   LOOKUP: 1,
   FORGET: 2,
   GETATTR: 3,
+  SETATTR: 4,
   READLINK: 5,
+  SYMLINK: 6,
+  MKDIR: 9,
+  UNLINK: 10,
+  RMDIR: 11,
+  RENAME: 12,
   OPEN: 14,
   READ: 15,
+  WRITE: 16,
   STATFS: 17,
   RELEASE: 18,
+  FSYNC: 20,
   FLUSH: 25,
   INIT: 26,
   OPENDIR: 27,
   READDIR: 28,
   RELEASEDIR: 29,
   INTERRUPT: 36,
+  CREATE: 35,
   DESTROY: 38,
   BATCH_FORGET: 42,
+  RENAME2: 45,
 } as const;
 
 /** Linux errno numbers of {@linkcode FuseErrno}, and ENOSYS. */
@@ -39,6 +49,8 @@ export const ERRNO: Record<FuseErrno | "ENOSYS", number> = {
   EROFS: 30,
   ENOSYS: 38,
   ENOTEMPTY: 39,
+  EXDEV: 18,
+  ENOTSUP: 95,
 };
 
 /** `fuse_in_header`: 40 bytes before every request's body. */
@@ -192,6 +204,77 @@ export function decodeReadIn(view: DataView): { handle: number; offset: number; 
   };
 }
 
+/** The NUL-terminated names at `at` in a request (one for LOOKUP, two for RENAME, SYMLINK). */
+export function decodeNames(request: Uint8Array, at: number): string[] {
+  const decoder = new TextDecoder();
+  const names: string[] = [];
+  while (at < request.length) {
+    const end = request.indexOf(0, at);
+    names.push(decoder.decode(request.subarray(at, end < 0 ? request.length : end)));
+    at = end < 0 ? request.length : end + 1;
+  }
+  return names;
+}
+
+/** `fuse_open_in`: O_ACCMODE and O_TRUNC of the open flags. */
+export function decodeOpenIn(view: DataView): { write: boolean; truncate: boolean } {
+  const flags = view.getUint32(IN_HEADER_BYTES, true);
+  return { write: (flags & 3) !== 0, truncate: (flags & 0o1000) !== 0 };
+}
+
+/** `fuse_write_in`: the handle, the offset, and the data after it. */
+export function decodeWriteIn(
+  request: Uint8Array,
+  view: DataView,
+): { handle: number; offset: number; data: Uint8Array } {
+  const size = view.getUint32(IN_HEADER_BYTES + 16, true);
+  const at = IN_HEADER_BYTES + 40;
+  return {
+    handle: Number(view.getBigUint64(IN_HEADER_BYTES, true)),
+    offset: Number(view.getBigUint64(IN_HEADER_BYTES + 8, true)),
+    data: request.subarray(at, at + size),
+  };
+}
+
+/**
+ * `fuse_write_out`.
+ *
+ * @example
+ * ```ts
+ * encodeWriteOut(4096);
+ * ```
+ */
+export function encodeWriteOut(size: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setUint32(0, size, true);
+  return out;
+}
+
+/** `fuse_create_in` / `fuse_mkdir_in`'s permission bits (the kernel applied the umask). */
+export function decodeModeIn(view: DataView, at: number): number {
+  return view.getUint32(IN_HEADER_BYTES + at, true) & 0o7777;
+}
+
+/** What a SETATTR changes, and the handle it came through (ftruncate). */
+export function decodeSetattrIn(
+  view: DataView,
+): { perm?: number; size?: number; mtimeMs?: number; handle?: number } {
+  const at = IN_HEADER_BYTES;
+  const valid = view.getUint32(at, true);
+  const FATTR_MODE = 1, FATTR_SIZE = 1 << 3, FATTR_MTIME = 1 << 5, FATTR_FH = 1 << 6;
+  const FATTR_MTIME_NOW = 1 << 8;
+  const changes: { perm?: number; size?: number; mtimeMs?: number; handle?: number } = {};
+  if (valid & FATTR_MODE) changes.perm = view.getUint32(at + 68, true) & 0o7777;
+  if (valid & FATTR_SIZE) changes.size = Number(view.getBigUint64(at + 16, true));
+  if (valid & FATTR_MTIME_NOW) changes.mtimeMs = Date.now();
+  else if (valid & FATTR_MTIME) {
+    changes.mtimeMs = Number(view.getBigUint64(at + 40, true)) * 1000 +
+      Math.floor(view.getUint32(at + 60, true) / 1e6);
+  }
+  if (valid & FATTR_FH) changes.handle = Number(view.getBigUint64(at + 8, true));
+  return changes;
+}
+
 /** `fuse_release_in`'s handle. */
 export function decodeReleaseIn(view: DataView): number {
   return Number(view.getBigUint64(IN_HEADER_BYTES, true));
@@ -272,11 +355,13 @@ export function encodeInvalInode(ino: number): Uint8Array<ArrayBuffer> {
 
 /** INIT flags tcfs asks for, each granted only when the kernel offers it. */
 const FUSE_ASYNC_READ = 1 << 0;
+const FUSE_ATOMIC_O_TRUNC = 1 << 3;
 const FUSE_BIG_WRITES = 1 << 5;
 const FUSE_PARALLEL_DIROPS = 1 << 18;
 const FUSE_MAX_PAGES = 1 << 22;
 const FUSE_CACHE_SYMLINKS = 1 << 23;
-const WANTED_FLAGS = FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES |
+const WANTED_FLAGS = FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES |
+  FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES |
   FUSE_CACHE_SYMLINKS;
 
 /** The protocol version tcfs speaks: 7.31 (Linux 5.4) has everything it uses. */

@@ -16,7 +16,9 @@ export type FuseErrno =
   | "EINVAL"
   | "EACCES"
   | "ENOTEMPTY"
-  | "EEXIST";
+  | "EEXIST"
+  | "EXDEV"
+  | "ENOTSUP";
 
 /** A node's attributes. */
 export interface FuseAttr {
@@ -38,16 +40,39 @@ export interface FuseDirEntry {
 /** An answer or an errno. */
 export type FuseResult<T> = T | { errno: FuseErrno };
 
+/** Attribute changes (SETATTR); absent fields stay. */
+export interface FuseAttrChanges {
+  perm?: number;
+  size?: number;
+  mtimeMs?: number;
+}
+
+/** How a file is opened. */
+export interface FuseOpenMode {
+  write: boolean;
+  truncate: boolean;
+}
+
 /** The operations a mounted tree serves; unknown operations are answered ENOSYS. */
 export interface FuseOperations {
   lookup(parent: number, name: string): FuseResult<FuseAttr>;
   getattr(ino: number): FuseResult<FuseAttr>;
   readdir(ino: number): FuseResult<FuseDirEntry[]>;
   readlink(ino: number): FuseResult<string>;
-  /** Opens for reading; returns a handle passed to `read` and `release`. */
-  open(ino: number): FuseResult<number>;
+  /** Opens a file; returns a handle passed to `read`, `write`, `flush` and `release`. */
+  open(ino: number, mode: FuseOpenMode): Promise<FuseResult<number>>;
   read(ino: number, handle: number, offset: number, size: number): Promise<FuseResult<Uint8Array>>;
-  release(handle: number): void;
+  write(handle: number, offset: number, data: Uint8Array): Promise<FuseResult<number>>;
+  /** A close(2) of a descriptor of the handle: what was written is saved now. */
+  flush(handle: number): Promise<FuseResult<void>>;
+  release(handle: number): Promise<void>;
+  create(parent: number, name: string, perm: number): Promise<FuseResult<[FuseAttr, number]>>;
+  setattr(ino: number, changes: FuseAttrChanges, handle?: number): Promise<FuseResult<FuseAttr>>;
+  mkdir(parent: number, name: string, perm: number): FuseResult<FuseAttr>;
+  unlink(parent: number, name: string): Promise<FuseResult<void>>;
+  rmdir(parent: number, name: string): FuseResult<void>;
+  rename(parent: number, name: string, to: number, toName: string): Promise<FuseResult<void>>;
+  symlink(parent: number, name: string, target: string): Promise<FuseResult<FuseAttr>>;
   /** Total and free bytes shown by `df`. */
   statfs(): { totalBytes: number; freeBytes: number; files: number };
 }

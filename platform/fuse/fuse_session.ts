@@ -9,8 +9,13 @@
 import {
   type CacheTimes,
   decodeInHeader,
+  decodeModeIn,
+  decodeNames,
+  decodeOpenIn,
   decodeReadIn,
   decodeReleaseIn,
+  decodeSetattrIn,
+  decodeWriteIn,
   encodeAttrOut,
   encodeDirents,
   encodeEntryOut,
@@ -19,13 +24,15 @@ import {
   encodeOpenOut,
   encodeReply,
   encodeStatfsOut,
+  encodeWriteOut,
   ERRNO,
   FOPEN_KEEP_CACHE,
   IN_HEADER_BYTES,
   type InHeader,
   Opcode,
 } from "./fuse_abi.ts";
-import type { FuseOperations, FuseResult } from "./fuse_operations.ts";
+import type { FuseAttr, FuseOperations, FuseResult } from "./fuse_operations.ts";
+import { concatBytes } from "../../core/encoding/concat_bytes.ts";
 import { fuseLibc } from "./fuse_libc.ts";
 import { attachFuse, detachFuse, isMountPoint } from "./fuse_mount.ts";
 
@@ -51,6 +58,19 @@ export interface FuseSession {
   /** Unmounts (lazily, so open files do not keep this process alive) and waits for the end. */
   unmount(): Promise<void>;
 }
+
+/** Requests that change the tree: refused with EROFS on a read-only mount. */
+const writeOps = new Set<number>([
+  Opcode.WRITE,
+  Opcode.CREATE,
+  Opcode.SETATTR,
+  Opcode.MKDIR,
+  Opcode.UNLINK,
+  Opcode.RMDIR,
+  Opcode.RENAME,
+  Opcode.RENAME2,
+  Opcode.SYMLINK,
+]);
 
 const MAX_WRITE = 1024 * 1024;
 /** The kernel refuses a read buffer smaller than a maximal request. */
@@ -90,6 +110,12 @@ export async function serveFuse(
     // A reply to a request interrupted meanwhile is refused (ENOENT); nothing waits for it.
     libc.write(fd, reply, BigInt(reply.length));
   };
+  const entry = (attr: FuseAttr) => encodeEntryOut(attr, times, uid, gid);
+  const attrOut = (attr: FuseAttr) => encodeAttrOut(attr, times.attrSeconds, uid, gid);
+  const empty = () => new Uint8Array();
+  // A version's content never changes, so the page cache outlives a close; a file changed by
+  // another device is dropped from it by `invalidate`.
+  const openFlags = FOPEN_KEEP_CACHE;
   const answer = <T>(
     header: InHeader,
     result: FuseResult<T>,
@@ -126,28 +152,24 @@ export async function serveFuse(
       case Opcode.DESTROY:
         return; // no reply expected
       case Opcode.LOOKUP: {
-        const name = new TextDecoder().decode(request.subarray(IN_HEADER_BYTES, header.len - 1));
-        return answer(header, ops.lookup(nodeid, name), (a) => encodeEntryOut(a, times, uid, gid));
+        const [name] = decodeNames(request, IN_HEADER_BYTES);
+        return answer(header, ops.lookup(nodeid, name), entry);
       }
       case Opcode.GETATTR:
-        return answer(
-          header,
-          ops.getattr(nodeid),
-          (a) => encodeAttrOut(a, times.attrSeconds, uid, gid),
-        );
+        return answer(header, ops.getattr(nodeid), attrOut);
       case Opcode.READLINK:
         return answer(header, ops.readlink(nodeid), (t) => new TextEncoder().encode(t));
       case Opcode.OPEN: {
-        const accessMode = view.getUint32(IN_HEADER_BYTES, true) & 3;
-        if (options.readOnly && accessMode !== 0) return send(encodeReply(unique, ERRNO.EROFS));
-        return answer(header, ops.open(nodeid), (h) => encodeOpenOut(h, FOPEN_KEEP_CACHE));
+        const mode = decodeOpenIn(view);
+        if (options.readOnly && mode.write) return send(encodeReply(unique, ERRNO.EROFS));
+        return answer(header, await ops.open(nodeid, mode), (h) => encodeOpenOut(h, openFlags));
       }
       case Opcode.READ: {
         const { handle, offset, size } = decodeReadIn(view);
         return answer(header, await ops.read(nodeid, handle, offset, size), (bytes) => bytes);
       }
       case Opcode.RELEASE:
-        ops.release(decodeReleaseIn(view));
+        await ops.release(decodeReleaseIn(view));
         return send(encodeReply(unique, 0));
       case Opcode.OPENDIR:
         return send(encodeReply(unique, 0, encodeOpenOut(0, 0)));
@@ -160,10 +182,61 @@ export async function serveFuse(
         );
       }
       case Opcode.RELEASEDIR:
-      case Opcode.FLUSH:
         return send(encodeReply(unique, 0));
+      case Opcode.FLUSH:
+      case Opcode.FSYNC:
+        // Both start with the handle, as fuse_release_in does.
+        return answer(header, await ops.flush(decodeReleaseIn(view)), empty);
       case Opcode.STATFS:
         return send(encodeReply(unique, 0, encodeStatfsOut(ops.statfs())));
+    }
+    if (options.readOnly && writeOps.has(header.opcode)) {
+      return send(encodeReply(unique, ERRNO.EROFS));
+    }
+    switch (header.opcode) {
+      case Opcode.WRITE: {
+        const { handle, offset, data } = decodeWriteIn(request, view);
+        return answer(header, await ops.write(handle, offset, data), encodeWriteOut);
+      }
+      case Opcode.CREATE: {
+        const [name] = decodeNames(request, IN_HEADER_BYTES + 16);
+        return answer(
+          header,
+          await ops.create(nodeid, name, decodeModeIn(view, 4)),
+          ([attr, handle]) => concatBytes([entry(attr), encodeOpenOut(handle, openFlags)]),
+        );
+      }
+      case Opcode.SETATTR: {
+        const { handle, ...changes } = decodeSetattrIn(view);
+        return answer(header, await ops.setattr(nodeid, changes, handle), attrOut);
+      }
+      case Opcode.MKDIR: {
+        const [name] = decodeNames(request, IN_HEADER_BYTES + 8);
+        return answer(header, ops.mkdir(nodeid, name, decodeModeIn(view, 0)), entry);
+      }
+      case Opcode.UNLINK:
+        return answer(
+          header,
+          await ops.unlink(nodeid, decodeNames(request, IN_HEADER_BYTES)[0]),
+          empty,
+        );
+      case Opcode.RMDIR:
+        return answer(header, ops.rmdir(nodeid, decodeNames(request, IN_HEADER_BYTES)[0]), empty);
+      case Opcode.RENAME:
+      case Opcode.RENAME2: {
+        const to = Number(view.getBigUint64(IN_HEADER_BYTES, true));
+        const rename2 = header.opcode === Opcode.RENAME2;
+        // RENAME_NOREPLACE, RENAME_EXCHANGE and RENAME_WHITEOUT are not supported.
+        if (rename2 && view.getUint32(IN_HEADER_BYTES + 8, true) !== 0) {
+          return send(encodeReply(unique, ERRNO.EINVAL));
+        }
+        const [name, toName] = decodeNames(request, IN_HEADER_BYTES + (rename2 ? 16 : 8));
+        return answer(header, await ops.rename(nodeid, name, to, toName), empty);
+      }
+      case Opcode.SYMLINK: {
+        const [name, target] = decodeNames(request, IN_HEADER_BYTES);
+        return answer(header, await ops.symlink(nodeid, name, target), entry);
+      }
       default:
         return send(encodeReply(unique, ERRNO.ENOSYS));
     }
