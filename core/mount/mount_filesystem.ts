@@ -333,7 +333,10 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       const file = open.get(handle);
       if (!file?.dirty) return undefined;
       file.dirty = false;
-      return await commit(file.node.rel);
+      const result = await commit(file.node.rel);
+      // Not pushed: every later flush or fsync tries again, and fails the same way.
+      if (result) file.dirty = true;
+      return result;
     },
     async release(handle) {
       const file = open.get(handle);

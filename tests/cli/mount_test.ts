@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { makeDeviceHome } from "../support/device_home.ts";
 import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
-import { assertSameTree } from "../support/tree_compare.ts";
+import { assertSameTree, snapshotTree } from "../support/tree_compare.ts";
 import { startMount } from "../support/tcfs_mount.ts";
 import { startTcpForwarder } from "../support/tcp_forwarder.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
@@ -69,13 +69,18 @@ Deno.test("mount: a 1,000-file tree lists without fetching content, then reads b
   assert.equal(end.chunks_downloaded, 0);
   assert.ok(!mounted(listing.mountpoint));
 
-  const reading = await startMount(device, tmp);
+  const reading = await startMount(device, tmp, { args: ["--read-only"] });
   try {
     await assertSameTree(src, join(reading.mountpoint, "tree"));
-    await assert.rejects(
-      Deno.writeTextFile(join(reading.mountpoint, "tree/new.txt"), "x"),
-      (err: Error) => /read-only/i.test(err.message),
-    );
+    for (
+      const change of [
+        () => Deno.writeTextFile(join(reading.mountpoint, "tree/new.txt"), "x"),
+        () => Deno.writeTextFile(join(reading.mountpoint, "tree/d0/e0/f0.bin"), "x"),
+        () => Deno.remove(join(reading.mountpoint, "tree/link")),
+        () => Deno.mkdir(join(reading.mountpoint, "tree/folder")),
+        () => Deno.chmod(join(reading.mountpoint, "tree/d0/e0/f0.bin"), 0o777),
+      ]
+    ) await assert.rejects(change(), (err: Error) => /read-only/i.test(err.message));
   } finally {
     end = await reading.unmount();
   }
@@ -298,5 +303,96 @@ Deno.test("mount: reading 3 × cache_size keeps the chunk cache within its bound
   assert.ok(end.cache_bytes <= 4 * MiB && end.cache_bytes > 2 * MiB, `${end.cache_bytes}`);
   // f1 was evicted by f2 and f3, and fetched again.
   assert.ok(end.bytes_downloaded >= 16 * MiB, `${end.bytes_downloaded}`);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+/** Same paths, kinds, modes, bytes and link targets; files written at different times differ in mtime. */
+async function assertSameContent(a: string, b: string): Promise<void> {
+  const strip = async (root: string) =>
+    new Map([...await snapshotTree(root)].map(([path, { mtimeMs: _, ...rest }]) => [path, rest]));
+  assert.deepEqual(await strip(b), await strip(a));
+}
+
+Deno.test("mount: changes made through the mount reach another device as new versions", async () => {
+  const { tmp, namespace, device } = await pushedDevice("mount-writes");
+  const other = await makeDeviceHome(tmp, "devB", {
+    ...servicesStoreEnv(),
+    TCFS_NAMESPACE: namespace,
+    TCFS_SOCKET: join(tmp, "devB.sock"),
+  });
+  // `expected` gets every change the mount gets, by plain file system calls.
+  const expected = join(device.home, "docs");
+  await Deno.mkdir(join(expected, "old-folder"), { recursive: true });
+  await Deno.writeTextFile(join(expected, "keep.txt"), "keep\n");
+  await Deno.writeTextFile(join(expected, "edit.txt"), "first line\n");
+  await writeRandomFile(join(expected, "big.bin"), 3 * MiB, 9);
+  await Deno.writeTextFile(join(expected, "old-folder/old.txt"), "old\n");
+  await Deno.writeTextFile(join(expected, "gone.txt"), "gone\n");
+  await Deno.symlink("keep.txt", join(expected, "link"));
+  await device.tcfsJson<PushSummary>(["push", expected]);
+
+  const mount = await startMount(device, tmp);
+  try {
+    for (const root of [join(mount.mountpoint, "docs"), expected]) {
+      const at = (rel: string) => join(root, rel);
+      await Deno.writeTextFile(at("new.txt"), "made in the mount\n");
+      await Deno.writeTextFile(at("edit.txt"), "second line\n", { append: true });
+      {
+        using big = await Deno.open(at("big.bin"), { write: true });
+        await big.seek(MiB + 17, Deno.SeekMode.Start);
+        await big.write(randomBytes(100_000, 10));
+      }
+      await Deno.chmod(at("keep.txt"), 0o755);
+      await Deno.utime(at("keep.txt"), new Date(1_600_000_000_000), new Date(1_600_000_000_000));
+      await Deno.truncate(at("gone.txt"), 2);
+      await Deno.remove(at("gone.txt"));
+      await Deno.mkdir(at("new-folder"));
+      await Deno.rename(at("old-folder/old.txt"), at("new-folder/moved.txt"));
+      await Deno.remove(at("old-folder"));
+      await Deno.remove(at("link"));
+      await Deno.symlink("new.txt", at("new-link"));
+    }
+    await assertSameContent(expected, join(mount.mountpoint, "docs"));
+  } finally {
+    await mount.unmount();
+  }
+  assert.doesNotMatch(mount.stderr(), /not pushed/);
+  const pulled = join(other.home, "docs");
+  await other.tcfsJson(["pull", `${servicesEnv().s3Bucket}/${namespace}/docs`, pulled]);
+  await assertSameContent(expected, pulled);
+  assert.equal((await Deno.stat(join(pulled, "keep.txt"))).mtime?.getTime(), 1_600_000_000_000);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("mount: a write over a version it has not seen is refused at fsync, and the other version stays", async () => {
+  const { tmp, namespace, device } = await pushedDevice("mount-conflict");
+  const other = await makeDeviceHome(tmp, "devB", {
+    ...servicesStoreEnv(),
+    TCFS_NAMESPACE: namespace,
+    TCFS_SOCKET: join(tmp, "devB.sock"),
+  });
+  const src = join(other.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "plan.txt"), "v1\n");
+  await other.tcfsJson<PushSummary>(["push", src]);
+
+  // The default poll interval (30 s) keeps B's next version out of the mount's view.
+  const mount = await startMount(device, tmp);
+  try {
+    const plan = join(mount.mountpoint, "docs/plan.txt");
+    assert.equal(await Deno.readTextFile(plan), "v1\n");
+    await Deno.writeTextFile(join(src, "plan.txt"), "v2 from B\n");
+    await other.tcfsJson<PushSummary>(["push", src]);
+
+    using file = await Deno.open(plan, { write: true, truncate: true });
+    await file.write(new TextEncoder().encode("v2 from the mount\n"));
+    await assert.rejects(file.sync(), (err: Error) => /input\/output error/i.test(err.message));
+    assert.match(mount.stderr(), /docs\/plan\.txt: not pushed: a version written meanwhile/);
+  } finally {
+    await mount.unmount();
+  }
+  const pulled = join(other.home, "check");
+  await other.tcfsJson(["pull", `${servicesEnv().s3Bucket}/${namespace}/docs`, pulled]);
+  assert.equal(await Deno.readTextFile(join(pulled, "plan.txt")), "v2 from B\n");
   await Deno.remove(tmp, { recursive: true });
 });

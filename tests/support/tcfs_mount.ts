@@ -39,11 +39,17 @@ export interface RunningMount {
 export async function startMount(
   device: DeviceHome,
   parent: string,
-  remote?: string,
+  options: { remote?: string; args?: string[] } = {},
 ): Promise<RunningMount> {
   const mountpoint = await Deno.makeTempDir({ dir: parent, prefix: "mnt-" });
   const process = new Deno.Command(join(REPO, "scripts/tcfs"), {
-    args: ["mount", ...(remote ? [remote] : []), mountpoint, "--json"],
+    args: [
+      "mount",
+      ...(options.remote ? [options.remote] : []),
+      mountpoint,
+      "--json",
+      ...(options.args ?? []),
+    ],
     env: device.env,
     clearEnv: true,
     cwd: device.home,
