@@ -6,11 +6,9 @@
 
 import { Command } from "@commander-js/extra-typings";
 import { dirname, join, resolve } from "node:path";
-import { StateDb } from "../../core/state/state_db.ts";
 import { openCliRuntime } from "../cli_runtime.ts";
-import { remoteDisplayPath } from "../../core/sync/sync_context.ts";
 import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
-import { openMountSource } from "../../core/mount/mount_source.ts";
+import { runMount } from "../../core/mount/mount_runner.ts";
 import { describeError, ExitCode, TcfsError } from "../../core/errors.ts";
 import { serveFuse } from "../../platform/fuse/fuse_session.ts";
 import { detachFuse } from "../../platform/fuse/fuse_mount.ts";
@@ -60,97 +58,53 @@ Examples:
       }
       const target = resolve(mountpoint);
       const runtime = await openCliRuntime();
-      let state: StateDb | undefined;
       try {
         const { config } = runtime;
         const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
-        // The mount keeps its own state (its copies of the paths it writes), apart from the
-        // sync root's.
-        const mountId = await mountIdOf(target);
-        const stateDir = join(dirname(config.paths.stateDb), "mounts");
-        await Deno.mkdir(stateDir, { recursive: true });
-        state = await StateDb.open(join(stateDir, `${mountId}.db`));
-        const ctx = { ...await runtime.syncContext(spec.namespace), state };
-        const log = (message: string) => console.error(`tcfs mount: ${message}`);
-        const source = await openMountSource(ctx, spec.rel, {
-          cacheDir: join(config.paths.cacheDir, "chunks"),
-          stagingDir: join(config.paths.cacheDir, "staging", mountId),
-          cacheBytes: config.mount.cacheSize,
-          readTimeoutMs: config.mount.readTimeoutSecs * 1000,
-          log,
-        });
-        const shown = remoteDisplayPath(ctx, spec.rel);
-        const session = await serveFuse(target, source.ops, {
-          readOnly: options.readOnly ?? false,
-          source: `tcfs:${shown}`,
-          log,
-        });
-        // Remote changes show without a remount: the heads are read again every poll interval.
-        let refreshing = false;
-        const poll = setInterval(async () => {
-          if (refreshing) return;
-          refreshing = true;
-          try {
-            for (const ino of await source.refresh()) session.invalidate(ino);
-          } catch (err) {
-            log(
-              `could not read the remote's changes (the tree shown stays): ${describeError(err)}`,
-            );
-          } finally {
-            refreshing = false;
-          }
-        }, config.sync.pollIntervalSecs * 1000);
+        const mount = await runMount(
+          await runtime.syncContext(spec.namespace),
+          {
+            mountpoint: target,
+            prefix: spec.rel,
+            readOnly: options.readOnly ?? false,
+            cacheDir: config.paths.cacheDir,
+            stateDir: join(dirname(config.paths.stateDb), "mounts"),
+            cacheBytes: config.mount.cacheSize,
+            readTimeoutMs: config.mount.readTimeoutSecs * 1000,
+            pollIntervalMs: config.sync.pollIntervalSecs * 1000,
+            log: (message) => console.error(`tcfs mount: ${message}`),
+          },
+          serveFuse,
+        );
         const stop = () => {
-          session.unmount().catch((err) => log(err instanceof Error ? err.message : String(err)));
+          mount.unmount().catch((err) => console.error(`tcfs mount: ${describeError(err)}`));
         };
         Deno.addSignalListener("SIGINT", stop);
         Deno.addSignalListener("SIGTERM", stop);
+        const started = mount.status();
         if (options.json) {
-          console.log(JSON.stringify({
-            event: "mounted",
-            remote: shown,
-            mountpoint: target,
-            pid: Deno.pid,
-            files: source.tree.files,
-            bytes: source.tree.bytes,
-          }));
+          console.log(JSON.stringify({ event: "mounted", pid: Deno.pid, ...started }));
         } else {
           console.log(
-            `mounted ${shown} at ${target} (${source.tree.files} files, ` +
-              `${formatBytes(source.tree.bytes)}); stop with: tcfs unmount ${target}`,
+            `mounted ${started.remote} at ${target} (${started.files} files, ` +
+              `${formatBytes(started.bytes)}); stop with: tcfs unmount ${target}`,
           );
         }
-        await session.closed;
-        clearInterval(poll);
+        await mount.closed;
         Deno.removeSignalListener("SIGINT", stop);
         Deno.removeSignalListener("SIGTERM", stop);
-        const fetched = {
-          chunks_downloaded: source.counters.chunksDownloaded,
-          bytes_downloaded: source.counters.bytesDownloaded,
-          cache_bytes: source.cache.usedBytes,
-        };
-        if (options.json) {
-          console.log(JSON.stringify({ event: "unmounted", mountpoint: target, ...fetched }));
-        } else {
+        const ended = mount.status();
+        if (options.json) console.log(JSON.stringify({ event: "unmounted", ...ended }));
+        else {
           console.log(
-            `unmounted ${target}: fetched ${formatBytes(fetched.bytes_downloaded)} ` +
-              `(${fetched.chunks_downloaded} chunks); cache holds ${
-                formatBytes(fetched.cache_bytes)
-              }`,
+            `unmounted ${target}: fetched ${formatBytes(ended.bytes_downloaded)} ` +
+              `(${ended.chunks_downloaded} chunks); cache holds ${formatBytes(ended.cache_bytes)}`,
           );
         }
       } finally {
-        state?.close();
         runtime.close();
       }
     });
-}
-
-/** A mount's name for its state and staging: the mount point's digest. */
-async function mountIdOf(mountpoint: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(mountpoint));
-  return Array.from(new Uint8Array(digest).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
 }
 
 /** Builds `tcfs unmount`. */

@@ -47,6 +47,8 @@ export interface MountSource {
   cache: ChunkCache;
   /** What reads fetched from the store so far. */
   counters: DownloadCounters;
+  /** Chunk fetches in flight now. */
+  hydrating(): number;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function openMountSource(
     refresh,
     cache,
     counters,
+    hydrating: () => reader.inFlight,
   };
 }
 
