@@ -104,6 +104,8 @@ export interface MountConfig {
   cacheSize: number;
   /** Seconds a read through a mount waits for the store before it fails with EIO. */
   readTimeoutSecs: number;
+  /** What the daemon mounts: `"<mountpoint>"` or `"<mountpoint>=<remote>"` each. */
+  mounts: string[];
 }
 
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
@@ -533,6 +535,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
     integerAtLeast(1),
     "how long a read through a mount waits for the store before it fails with EIO",
   ),
+  keySpec(
+    "mount",
+    "mounts",
+    stringList,
+    'what the daemon mounts: "/home/me/fleet" (the namespace) or "/home/me/papers=tcfs/default/papers"',
+  ),
   keySpec("nats", "creds_file", absolutePath, "NATS .creds file"),
   keySpec("nats", "user", anyText, "NATS user name"),
   keySpec("nats", "password", anyText, "NATS password", true),
@@ -619,7 +627,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       gcIntervalSecs: 24 * 60 * 60,
       gcMinAgeSecs: 60 * 60,
     },
-    mount: { cacheSize: 10 * 2 ** 30, readTimeoutSecs: 10 },
+    mount: { cacheSize: 10 * 2 ** 30, readTimeoutSecs: 10, mounts: [] },
     nats: {
       credsFile: undefined,
       user: undefined,

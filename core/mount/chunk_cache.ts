@@ -57,6 +57,8 @@ export async function openChunkCache(dir: string, maxBytes: number): Promise<Chu
     used += size;
   }
   const pathOf = (id: string) => join(dir, id.slice(0, 2), id);
+  /** When each chunk's mtime was last set, this run. */
+  const touchedAt = new Map<string, number>();
 
   const touch = (id: string, size: number) => {
     sizes.delete(id);
@@ -67,6 +69,7 @@ export async function openChunkCache(dir: string, maxBytes: number): Promise<Chu
     for (const [id, size] of sizes) {
       if (used <= maxBytes) break;
       sizes.delete(id);
+      touchedAt.delete(id);
       used -= size;
       await Deno.remove(pathOf(id)).catch(() => {});
     }
@@ -86,8 +89,12 @@ export async function openChunkCache(dir: string, maxBytes: number): Promise<Chu
         return undefined;
       }
       touch(id, size);
-      const now = new Date();
-      Deno.utime(pathOf(id), now, now).catch(() => {});
+      // The order on disk (for the next start) need not be exact: a minute is close enough.
+      const now = Date.now();
+      if (now - (touchedAt.get(id) ?? 0) > 60_000) {
+        touchedAt.set(id, now);
+        Deno.utime(pathOf(id), new Date(now), new Date(now)).catch(() => {});
+      }
       return bytes;
     },
     async put(id, bytes) {

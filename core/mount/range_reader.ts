@@ -15,6 +15,9 @@ import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import type { ChunkCache } from "./chunk_cache.ts";
 import { TcfsError } from "../errors.ts";
 
+/** Bytes of recently read chunks kept in memory. */
+const RECENT_BYTES = 32 * 1024 * 1024;
+
 /** Options for {@linkcode createRangeReader}. */
 export interface RangeReaderOptions {
   /** The namespace's keys, when it is sealed. */
@@ -50,6 +53,22 @@ export function createRangeReader(
   options: RangeReaderOptions,
 ): RangeReader {
   const fetching = new Map<string, Promise<Uint8Array>>();
+  /**
+   * The chunks read last, in memory: the kernel reads 128 KiB at a time, so a chunk (256 KiB on
+   * average) is asked for several times in a row.
+   */
+  const recent = new Map<string, Uint8Array>();
+  let recentBytes = 0;
+  const remember = (id: string, bytes: Uint8Array) => {
+    if (recent.has(id)) return;
+    recent.set(id, bytes);
+    recentBytes += bytes.length;
+    for (const [old, held] of recent) {
+      if (recentBytes <= RECENT_BYTES) break;
+      recent.delete(old);
+      recentBytes -= held.length;
+    }
+  };
   const starts = new WeakMap<FileVersion, number[]>();
 
   /** Where each chunk starts in the file. */
@@ -93,6 +112,7 @@ export function createRangeReader(
     });
     unique.forEach((ref, i) => {
       const one = batch.then(async (chunks) => {
+        remember(ref.id, chunks[i]);
         // A cache that cannot take it (disk full) still lets the read be served.
         await cache.put(ref.id, chunks[i]).catch(() => {});
         return chunks[i];
@@ -108,9 +128,14 @@ export function createRangeReader(
     ref: ChunkRef,
     pending: Promise<Uint8Array> | undefined,
   ): Promise<Uint8Array> {
+    const held = recent.get(ref.id);
+    if (held) return held;
     if (pending) return await pending;
     const cached = await cache.get(ref.id);
-    if (cached) return cached;
+    if (cached) {
+      remember(ref.id, cached);
+      return cached;
+    }
     // Evicted since the read began (a cache smaller than what is being read).
     fetchMissing(version, [ref]);
     return await (fetching.get(ref.id) ?? Promise.reject(new Error(`chunk ${ref.id} is gone`)));
