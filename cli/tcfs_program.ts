@@ -25,6 +25,7 @@ import { doctorCommand } from "./commands/doctor_command.ts";
 import { daemonCommand } from "./commands/daemon_command.ts";
 import { statusCommand } from "./commands/status_command.ts";
 import { mountCommand, unmountCommand } from "./commands/mount_command.ts";
+import { pinCommand, unpinCommand } from "./commands/pin_command.ts";
 
 /** Builds the program; exported for tests of the help text. */
 export function tcfsProgram(): Command {
@@ -53,6 +54,8 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       lsCommand(),
       mountCommand(),
       unmountCommand(),
+      pinCommand(),
+      unpinCommand(),
       logCommand(),
       restoreCommand(),
       syncStatusCommand(),

@@ -150,6 +150,7 @@ function describeRunning(s: StatusResponse): string {
         "mount",
         `${m.remote} at ${m.mountpoint}${m.read_only ? " (read-only)" : ""}: ${m.files} files, ` +
         `cache ${formatBytes(m.cache_bytes)} of ${formatBytes(m.cache_max_bytes)}` +
+        (m.pinned_bytes ? `, ${formatBytes(m.pinned_bytes)} pinned` : "") +
         (m.hydrating ? `, ${m.hydrating} chunks being fetched` : ""),
       ]),
       ["socket", s.socket],

@@ -24,7 +24,8 @@ export interface ChunkCache {
 }
 
 /**
- * Opens (or creates) the cache at `dir`, reading what is there.
+ * Opens (or creates) the cache at `dir`, reading what is there. Chunks `keep` accepts (pinned
+ * ones) are never evicted.
  *
  * @example
  * ```ts
@@ -32,7 +33,11 @@ export interface ChunkCache {
  * const bytes = await cache.get(ref.id);
  * ```
  */
-export async function openChunkCache(dir: string, maxBytes: number): Promise<ChunkCache> {
+export async function openChunkCache(
+  dir: string,
+  maxBytes: number,
+  options: { keep?: (id: string) => boolean } = {},
+): Promise<ChunkCache> {
   await Deno.mkdir(dir, { recursive: true });
   /** Sizes by id, least recently used first (a Map keeps insertion order). */
   const sizes = new Map<string, number>();
@@ -68,6 +73,8 @@ export async function openChunkCache(dir: string, maxBytes: number): Promise<Chu
   async function evict(): Promise<void> {
     for (const [id, size] of sizes) {
       if (used <= maxBytes) break;
+      // Pinned chunks stay, even past the bound.
+      if (options.keep?.(id)) continue;
       sizes.delete(id);
       touchedAt.delete(id);
       used -= size;

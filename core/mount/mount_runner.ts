@@ -12,6 +12,7 @@ import { StateDb } from "../state/state_db.ts";
 import { remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import { describeError } from "../errors.ts";
 import { openMountSource } from "./mount_source.ts";
+import { pinsFile } from "./pins.ts";
 import type { FuseSession, FuseSessionOptions } from "../../platform/fuse/fuse_session.ts";
 import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
 
@@ -50,6 +51,8 @@ export interface MountStatus {
   cache_max_bytes: number;
   /** Chunk fetches in flight now. */
   hydrating: number;
+  /** Bytes of the namespace's pinned files (`tcfs pin`), kept cached. */
+  pinned_bytes: number;
   chunks_downloaded: number;
   bytes_downloaded: number;
 }
@@ -92,6 +95,7 @@ export async function runMount(
     source = await openMountSource(ctx, request.prefix, {
       cacheDir: join(request.cacheDir, "chunks"),
       stagingDir: join(request.cacheDir, "staging", id),
+      pinsFile: pinsFile(request.cacheDir),
       cacheBytes: request.cacheBytes,
       readTimeoutMs: request.readTimeoutMs,
       log,
@@ -136,6 +140,7 @@ export async function runMount(
       cache_bytes: source.cache.usedBytes,
       cache_max_bytes: source.cache.maxBytes,
       hydrating: source.hydrating(),
+      pinned_bytes: source.pinnedBytes(),
       chunks_downloaded: source.counters.chunksDownloaded,
       bytes_downloaded: source.counters.bytesDownloaded,
     }),

@@ -18,6 +18,7 @@ import {
   newInodeTable,
 } from "./mount_tree.ts";
 import { pushWriteBack } from "./write_back.ts";
+import { hydrate, type PinnedContent, pinnedContent, readPins } from "./pins.ts";
 import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
 import { createMountFilesystem } from "./mount_filesystem.ts";
@@ -28,6 +29,8 @@ export interface MountSourceOptions {
   cacheDir: string;
   /** Where files being written are staged; emptied when the mount opens. */
   stagingDir: string;
+  /** The pins (`tcfs pin`): their files are kept cached. */
+  pinsFile: string;
   cacheBytes: number;
   readTimeoutMs: number;
   /** Where failed reads are reported. */
@@ -49,6 +52,8 @@ export interface MountSource {
   counters: DownloadCounters;
   /** Chunk fetches in flight now. */
   hydrating(): number;
+  /** Bytes of the namespace's pinned files (`tcfs pin`). */
+  pinnedBytes(): number;
 }
 
 /**
@@ -67,15 +72,30 @@ export async function openMountSource(
 ): Promise<MountSource> {
   const inodes = newInodeTable();
   const local = new Map<string, LocalChange>();
+  let pinned: PinnedContent = { files: [], chunkIds: new Set(), bytes: 0 };
+  let hydrating = false;
   const read = async () => {
     const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
     for (const err of unreadable) options.log(err.message);
+    pinned = pinnedContent(byPath.values(), ctx.namespace, await readPins(options.pinsFile));
     return buildMountTree(byPath.values(), prefix, inodes, local);
+  };
+  /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
+  const hydratePinned = () => {
+    if (hydrating || pinned.files.every((v) => v.chunks.every((c) => cache.has(c.id)))) return;
+    hydrating = true;
+    hydrate(reader, pinned.files)
+      .then((failed) => {
+        for (const { path, error } of failed) options.log(`pinned ${path} not cached: ${error}`);
+      })
+      .finally(() => hydrating = false);
   };
   await setAsideStaging(options.stagingDir, options.log);
   await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   let tree = await read();
-  const cache = await openChunkCache(options.cacheDir, options.cacheBytes);
+  const cache = await openChunkCache(options.cacheDir, options.cacheBytes, {
+    keep: (id) => pinned.chunkIds.has(id),
+  });
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   const reader = createRangeReader(ctx.store, cache, {
     keys: ctx.keys,
@@ -86,8 +106,10 @@ export async function openMountSource(
     const fresh = await read();
     const changed = changedFiles(tree, fresh);
     tree = fresh;
+    hydratePinned();
     return changed;
   };
+  hydratePinned();
   const ops = createMountFilesystem({
     tree: () => tree,
     reader,
@@ -114,6 +136,7 @@ export async function openMountSource(
     cache,
     counters,
     hydrating: () => reader.inFlight,
+    pinnedBytes: () => pinned.bytes,
   };
 }
 

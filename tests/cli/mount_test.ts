@@ -395,3 +395,56 @@ Deno.test("mount: a write over a version it has not seen is refused at fsync, an
   assert.equal(await Deno.readTextFile(join(pulled, "plan.txt")), "v2 from B\n");
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("pin: a pinned folder is cached whole, past the cache bound, and reads through a mount with the store down", async () => {
+  const s3 = servicesEnv();
+  using proxy = startTcpForwarder(new URL(s3.s3Endpoint).host);
+  const { tmp, device } = await pushedDevice("mount-pin", {
+    ...servicesStoreEnv(),
+    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+  });
+  const configDir = join(device.home, ".config/tcfs");
+  await Deno.mkdir(configDir, { recursive: true });
+  await Deno.writeTextFile(
+    join(configDir, "config.toml"),
+    '[mount]\ncache_size = "1MiB"\nread_timeout_secs = 3\n',
+  );
+  const src = join(device.home, "docs");
+  await Deno.mkdir(join(src, "pinned"), { recursive: true });
+  await writeRandomFile(join(src, "pinned/a.bin"), 2 * MiB, 1);
+  await Deno.writeTextFile(join(src, "pinned/b.txt"), "small\n");
+  await writeRandomFile(join(src, "other.bin"), MiB, 2);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const remote = `${s3.s3Bucket}/${device.env.TCFS_NAMESPACE}/docs/pinned`;
+
+  const pinned = await device.tcfsJson<{ files: number; bytes: number; bytes_downloaded: number }>(
+    ["pin", remote],
+  );
+  assert.equal(pinned.files, 2);
+  assert.equal(pinned.bytes, 2 * MiB + 6);
+  assert.ok(pinned.bytes_downloaded >= 2 * MiB);
+
+  const mount = await startMount(device, tmp);
+  try {
+    proxy.stop();
+    const at = (rel: string) => join(mount.mountpoint, "docs", rel);
+    assert.deepEqual(
+      await Deno.readFile(at("pinned/a.bin")),
+      await Deno.readFile(join(src, "pinned/a.bin")),
+    );
+    assert.equal(await Deno.readTextFile(at("pinned/b.txt")), "small\n");
+    await assert.rejects(
+      Deno.readFile(at("other.bin")),
+      (err: Error) => /input\/output error/i.test(err.message),
+    );
+  } finally {
+    proxy.start();
+    await mount.unmount();
+  }
+  const unpinned = await device.tcfs(["unpin", remote]);
+  assert.equal(unpinned.code, 0, unpinned.stderr);
+  const again = await device.tcfs(["unpin", remote]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /is not pinned/);
+  await Deno.remove(tmp, { recursive: true });
+});
