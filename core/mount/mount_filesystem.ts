@@ -33,6 +33,7 @@ import type { RangeReader } from "./range_reader.ts";
 import type { WriteBack } from "./write_back.ts";
 import type { PushSummary } from "../sync/transfer_summary.ts";
 import { describeError } from "../errors.ts";
+import { readUpTo } from "../io/byte_reader.ts";
 
 /** How far ahead of a sequential reader chunks are fetched. */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
@@ -291,14 +292,10 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
         if (staged?.kind === "file") {
           using f = await Deno.open(staged.staged);
           await f.seek(offset, Deno.SeekMode.Start);
-          const out = new Uint8Array(Math.max(0, Math.min(size, staged.size - offset)));
-          let filled = 0;
-          while (filled < out.length) {
-            const n = await f.read(out.subarray(filled));
-            if (n === null) break;
-            filled += n;
-          }
-          return out.subarray(0, filled);
+          return await readUpTo(
+            f,
+            new Uint8Array(Math.max(0, Math.min(size, staged.size - offset))),
+          );
         }
         const version = file.node.version!;
         file.run = offset === file.end ? file.run + size : size;

@@ -4,13 +4,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeDeviceHome } from "../support/device_home.ts";
+import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { randomBytes, writeRandomFile } from "../support/random_bytes.ts";
 import { assertSameTree, snapshotTree } from "../support/tree_compare.ts";
 import { startMount } from "../support/tcfs_mount.ts";
-import { startTcpForwarder } from "../support/tcp_forwarder.ts";
+import { startTcpForwarder, type TcpForwarder } from "../support/tcp_forwarder.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import { readUpTo } from "../../core/io/byte_reader.ts";
 
 const MiB = 1024 * 1024;
 
@@ -23,6 +24,32 @@ async function pushedDevice(prefix: string, storeEnv = servicesStoreEnv()) {
     TCFS_SOCKET: join(tmp, "devA.sock"),
   });
   return { tmp, namespace, device };
+}
+
+/** Writes the device's config.toml with `[mount]` holding `keys`. */
+async function writeMountConfig(device: DeviceHome, keys: string): Promise<void> {
+  const dir = join(device.home, ".config/tcfs");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, "config.toml"), `[mount]\n${keys}\n`);
+}
+
+/** A device that reaches the store through `proxy` (so a test can take the store away). */
+async function proxiedDevice(prefix: string, proxy: TcpForwarder, mountKeys: string) {
+  const made = await pushedDevice(prefix, {
+    ...servicesStoreEnv(),
+    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+  });
+  await writeMountConfig(made.device, mountKeys);
+  return made;
+}
+
+/** Another device of the same namespace in the shared store. */
+function secondDevice(tmp: string, namespace: string): Promise<DeviceHome> {
+  return makeDeviceHome(tmp, "devB", {
+    ...servicesStoreEnv(),
+    TCFS_NAMESPACE: namespace,
+    TCFS_SOCKET: join(tmp, "devB.sock"),
+  });
 }
 
 /** Every path under `root`, stat'ed (an `ls -lR`). */
@@ -104,14 +131,8 @@ Deno.test("mount: 1 MiB read at a random offset of a large file fetches at most 
     const offset = 17 * MiB + 123_457;
     using file = await Deno.open(join(mount.mountpoint, "big/large.bin"));
     await file.seek(offset, Deno.SeekMode.Start);
-    const got = new Uint8Array(MiB);
-    let filled = 0;
-    while (filled < got.length) {
-      const n = await file.read(got.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    assert.equal(filled, MiB);
+    const got = await readUpTo(file, new Uint8Array(MiB));
+    assert.equal(got.length, MiB);
     assert.deepEqual(got, expected.subarray(offset, offset + MiB));
   } finally {
     end = await mount.unmount();
@@ -122,15 +143,8 @@ Deno.test("mount: 1 MiB read at a random offset of a large file fetches at most 
 });
 
 Deno.test("mount: with the store down, cached files read and uncached ones fail with EIO quickly", async () => {
-  const s3 = servicesEnv();
-  using proxy = startTcpForwarder(new URL(s3.s3Endpoint).host);
-  const { tmp, device } = await pushedDevice("mount-offline", {
-    ...servicesStoreEnv(),
-    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
-  });
-  const configDir = join(device.home, ".config/tcfs");
-  await Deno.mkdir(configDir, { recursive: true });
-  await Deno.writeTextFile(join(configDir, "config.toml"), "[mount]\nread_timeout_secs = 3\n");
+  using proxy = startTcpForwarder(new URL(servicesEnv().s3Endpoint).host);
+  const { tmp, device } = await proxiedDevice("mount-offline", proxy, "read_timeout_secs = 3");
   const src = join(device.home, "docs");
   await Deno.mkdir(src);
   await writeRandomFile(join(src, "read-before.bin"), 3 * MiB, 1);
@@ -224,11 +238,7 @@ Deno.test("mount: another device's changes show without a remount, old content d
     ...servicesStoreEnv(),
     TCFS_POLL_INTERVAL_SECS: "1",
   });
-  const other = await makeDeviceHome(tmp, "devB", {
-    ...servicesStoreEnv(),
-    TCFS_NAMESPACE: namespace,
-    TCFS_SOCKET: join(tmp, "devB.sock"),
-  });
+  const other = await secondDevice(tmp, namespace);
   const src = join(other.home, "docs");
   await Deno.mkdir(src);
   await Deno.writeTextFile(join(src, "a.txt"), "first version\n");
@@ -274,9 +284,7 @@ async function bytesUnder(dir: string): Promise<number> {
 
 Deno.test("mount: reading 3 × cache_size keeps the chunk cache within its bound", async () => {
   const { tmp, device } = await pushedDevice("mount-bound");
-  const configDir = join(device.home, ".config/tcfs");
-  await Deno.mkdir(configDir, { recursive: true });
-  await Deno.writeTextFile(join(configDir, "config.toml"), '[mount]\ncache_size = "4MiB"\n');
+  await writeMountConfig(device, 'cache_size = "4MiB"');
   const src = join(device.home, "data");
   await Deno.mkdir(src);
   for (const seed of [1, 2, 3]) await writeRandomFile(join(src, `f${seed}.bin`), 4 * MiB, seed);
@@ -314,11 +322,7 @@ async function assertSameContent(a: string, b: string): Promise<void> {
 
 Deno.test("mount: changes made through the mount reach another device as new versions", async () => {
   const { tmp, namespace, device } = await pushedDevice("mount-writes");
-  const other = await makeDeviceHome(tmp, "devB", {
-    ...servicesStoreEnv(),
-    TCFS_NAMESPACE: namespace,
-    TCFS_SOCKET: join(tmp, "devB.sock"),
-  });
+  const other = await secondDevice(tmp, namespace);
   // `expected` gets every change the mount gets, by plain file system calls.
   const expected = join(device.home, "docs");
   await Deno.mkdir(join(expected, "old-folder"), { recursive: true });
@@ -365,11 +369,7 @@ Deno.test("mount: changes made through the mount reach another device as new ver
 
 Deno.test("mount: a write over a version it has not seen is refused at fsync, and the other version stays", async () => {
   const { tmp, namespace, device } = await pushedDevice("mount-conflict");
-  const other = await makeDeviceHome(tmp, "devB", {
-    ...servicesStoreEnv(),
-    TCFS_NAMESPACE: namespace,
-    TCFS_SOCKET: join(tmp, "devB.sock"),
-  });
+  const other = await secondDevice(tmp, namespace);
   const src = join(other.home, "docs");
   await Deno.mkdir(src);
   await Deno.writeTextFile(join(src, "plan.txt"), "v1\n");
@@ -399,15 +399,10 @@ Deno.test("mount: a write over a version it has not seen is refused at fsync, an
 Deno.test("pin: a pinned folder is cached whole, past the cache bound, and reads through a mount with the store down", async () => {
   const s3 = servicesEnv();
   using proxy = startTcpForwarder(new URL(s3.s3Endpoint).host);
-  const { tmp, device } = await pushedDevice("mount-pin", {
-    ...servicesStoreEnv(),
-    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
-  });
-  const configDir = join(device.home, ".config/tcfs");
-  await Deno.mkdir(configDir, { recursive: true });
-  await Deno.writeTextFile(
-    join(configDir, "config.toml"),
-    '[mount]\ncache_size = "1MiB"\nread_timeout_secs = 3\n',
+  const { tmp, device } = await proxiedDevice(
+    "mount-pin",
+    proxy,
+    'cache_size = "1MiB"\nread_timeout_secs = 3',
   );
   const src = join(device.home, "docs");
   await Deno.mkdir(join(src, "pinned"), { recursive: true });
