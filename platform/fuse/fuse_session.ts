@@ -76,6 +76,8 @@ const MAX_WRITE = 1024 * 1024;
 /** The kernel refuses a read buffer smaller than a maximal request. */
 const BUFFER_BYTES = MAX_WRITE + 64 * 1024;
 const MAX_READAHEAD = 128 * 1024;
+/** Reads of the device waiting at once (each on a thread of Deno's blocking pool). */
+const READERS = 4;
 /** Consecutive failed reads of the device, while still mounted, before giving up. */
 const MAX_READ_FAILURES = 100;
 
@@ -242,7 +244,8 @@ export async function serveFuse(
     }
   }
 
-  async function loop(): Promise<void> {
+  /** One reader of the device; several wait at once, so a request never waits for a thread. */
+  async function readRequests(): Promise<void> {
     const buffer = new Uint8Array(BUFFER_BYTES);
     let failures = 0;
     while (true) {
@@ -259,10 +262,11 @@ export async function serveFuse(
         send(encodeReply(decodeInHeader(new DataView(request.buffer)).unique, ERRNO.EIO));
       });
     }
-    libc.close(fd);
   }
 
-  const closed = loop();
+  const closed = Promise.all(Array.from({ length: READERS }, readRequests)).then(() => {
+    libc.close(fd);
+  });
   closed.finally(() => initFailed?.(new Error("the mount ended before the kernel's INIT")));
   await ready;
   return {
