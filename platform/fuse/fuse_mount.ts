@@ -137,10 +137,12 @@ async function mountWithFusermount(
     const { code, stderr } = await child.output();
     sockets.symbols.close(pair[0]);
     if (code !== 0 || fd < 0) {
-      throw new TcfsError(
-        `${FUSERMOUNT} could not mount ${mountpoint}: ${new TextDecoder().decode(stderr).trim()}`,
-        { hint: "check that the directory is yours and empty, and that /dev/fuse is usable" },
-      );
+      const why = new TextDecoder().decode(stderr).trim();
+      throw new TcfsError(`${FUSERMOUNT} could not mount ${mountpoint}: ${why}`, {
+        hint: /open \/dev\/fuse: Permission denied/.test(why)
+          ? "/dev/fuse is not open to you (its usual mode is 0666): ask root to chmod 666 /dev/fuse, or mount as root"
+          : "check that the directory is yours and empty, and that /dev/fuse is usable",
+      });
     }
     return fd;
   } finally {
