@@ -443,3 +443,31 @@ Deno.test("pin: a pinned folder is cached whole, past the cache bound, and reads
   assert.match(again.stderr, /is not pinned/);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("mount: eight concurrent readers of one file share its fetches", async () => {
+  const { tmp, device } = await pushedDevice("mount-shared");
+  const src = join(device.home, "data");
+  await Deno.mkdir(src);
+  await writeRandomFile(join(src, "shared.bin"), 6 * MiB, 4);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const expected = await Deno.readFile(join(src, "shared.bin"));
+  const mount = await startMount(device, tmp);
+  let end;
+  try {
+    const path = join(mount.mountpoint, "data/shared.bin");
+    // Each reader opens it on its own, and reads from its own place first.
+    const readers = Array.from({ length: 8 }, async (_, i) => {
+      using file = await Deno.open(path);
+      const start = (i % 4) * 1.5 * MiB;
+      await file.seek(start, Deno.SeekMode.Start);
+      const head = await readUpTo(file, new Uint8Array(1.5 * MiB));
+      assert.deepEqual(head, expected.subarray(start, start + 1.5 * MiB));
+    });
+    await Promise.all(readers);
+  } finally {
+    end = await mount.unmount();
+  }
+  assert.ok(end.bytes_downloaded >= 6 * MiB, `${end.bytes_downloaded}`);
+  assert.ok(end.bytes_downloaded < 6.5 * MiB, `fetched ${end.bytes_downloaded} bytes for 6 MiB`);
+  await Deno.remove(tmp, { recursive: true });
+});
