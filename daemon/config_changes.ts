@@ -15,6 +15,7 @@ const RESTART_ONLY = new Set([
   "mount.mounts",
   "mount.cache_size",
   "mount.read_timeout_secs",
+  "mount.write_quiet_secs",
 ]);
 
 /** The settings that differ, as `section.key`. */

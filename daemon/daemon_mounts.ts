@@ -68,6 +68,7 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
       cacheBytes: config.mount.cacheSize,
       readTimeoutMs: config.mount.readTimeoutSecs * 1000,
       pollIntervalMs: config.sync.pollIntervalSecs * 1000,
+      writeQuietMs: config.mount.writeQuietSecs * 1000,
       log: (message) => options.log("warning", `mount ${mountpoint}: ${message}`),
     }, serveFuse);
     running.set(mountpoint, mount);

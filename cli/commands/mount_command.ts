@@ -35,7 +35,8 @@ once reads again offline. A read the store does not answer within [mount] read_t
 (default 10) fails with EIO. Remote changes show within [sync] poll_interval_secs (default 30).
 
 Changes are pushed as new versions: a file written is staged whole in $XDG_CACHE_HOME/tcfs/staging
-and pushed when it is closed (close(2) waits for the push, and fails with EIO on a conflict);
+and pushed when it is closed (close(2) waits for the push, and fails with EIO on a conflict), or
+after [mount] write_quiet_secs (default 30) without a write while it stays open;
 deletions, renames, links, chmod and touch are pushed at once. Empty folders exist in the mount
 alone (the remote holds files), and folders cannot be renamed (EXDEV: mv copies instead).
 --read-only refuses every change with EROFS.
@@ -72,6 +73,7 @@ Examples:
             cacheBytes: config.mount.cacheSize,
             readTimeoutMs: config.mount.readTimeoutSecs * 1000,
             pollIntervalMs: config.sync.pollIntervalSecs * 1000,
+            writeQuietMs: config.mount.writeQuietSecs * 1000,
             log: (message) => console.error(`tcfs mount: ${message}`),
           },
           serveFuse,

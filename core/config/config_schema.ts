@@ -106,6 +106,8 @@ export interface MountConfig {
   readTimeoutSecs: number;
   /** What the daemon mounts: `"<mountpoint>"` or `"<mountpoint>=<remote>"` each. */
   mounts: string[];
+  /** Seconds without a write after which a file kept open is pushed all the same. */
+  writeQuietSecs: number;
 }
 
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
@@ -537,6 +539,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   ),
   keySpec(
     "mount",
+    "write_quiet_secs",
+    integerAtLeast(1),
+    "seconds without a write after which a file kept open through a mount is pushed",
+  ),
+  keySpec(
+    "mount",
     "mounts",
     stringList,
     'what the daemon mounts: "/home/me/fleet" (the namespace) or "/home/me/papers=tcfs/default/papers"',
@@ -627,7 +635,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       gcIntervalSecs: 24 * 60 * 60,
       gcMinAgeSecs: 60 * 60,
     },
-    mount: { cacheSize: 10 * 2 ** 30, readTimeoutSecs: 10, mounts: [] },
+    mount: { cacheSize: 10 * 2 ** 30, readTimeoutSecs: 10, mounts: [], writeQuietSecs: 30 },
     nats: {
       credsFile: undefined,
       user: undefined,

@@ -58,6 +58,8 @@ export interface MountFilesystemOptions {
   local: Map<string, LocalChange>;
   /** Where staged files live. */
   stagingDir: string;
+  /** A file kept open is pushed after this long without a write. */
+  writeQuietMs: number;
   /** Pushes one change (paths below the prefix). */
   writeBack: (change: WriteBack) => Promise<PushSummary | undefined>;
   /** Reads the heads again, so pushed changes show from the remote. */
@@ -69,6 +71,8 @@ interface OpenFile {
   writable: boolean;
   /** Written since the last push. */
   dirty: boolean;
+  /** Pushes what was written once writes stop for a while, if the file stays open. */
+  quiet?: ReturnType<typeof setTimeout>;
   /** Where the last read ended, and how many bytes were read in sequence up to there. */
   end: number;
   run: number;
@@ -239,6 +243,17 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     return result;
   }
 
+  /** Pushes what was written through an open file (on flush, fsync or a quiet period). */
+  async function pushOpen(file: OpenFile): Promise<FuseResult<void>> {
+    clearTimeout(file.quiet);
+    if (!file.dirty) return undefined;
+    file.dirty = false;
+    const result = await commit(file.node.rel);
+    // Not pushed: every later flush or fsync tries again, and fails the same way.
+    if (result) file.dirty = true;
+    return result;
+  }
+
   return {
     lookup(parent, name): FuseResult<FuseAttr> {
       const dir = node(parent);
@@ -324,20 +339,18 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       staged.size = Math.max(staged.size, offset + data.length);
       staged.mtimeMs = Date.now();
       file.dirty = true;
+      clearTimeout(file.quiet);
+      file.quiet = setTimeout(() => pushOpen(file), options.writeQuietMs);
       return data.length;
     },
     async flush(handle) {
       const file = open.get(handle);
-      if (!file?.dirty) return undefined;
-      file.dirty = false;
-      const result = await commit(file.node.rel);
-      // Not pushed: every later flush or fsync tries again, and fails the same way.
-      if (result) file.dirty = true;
-      return result;
+      return file ? await pushOpen(file) : undefined;
     },
     async release(handle) {
       const file = open.get(handle);
       open.delete(handle);
+      clearTimeout(file?.quiet);
       if (!file?.writable) return;
       if (file.dirty) await commit(file.node.rel);
       else await settle(file.node.rel);

@@ -37,6 +37,8 @@ export interface MountRequest {
   cacheBytes: number;
   readTimeoutMs: number;
   pollIntervalMs: number;
+  /** A file kept open is pushed after this long without a write. */
+  writeQuietMs: number;
   log: (message: string) => void;
 }
 
@@ -98,6 +100,7 @@ export async function runMount(
       pinsFile: pinsFile(request.cacheDir),
       cacheBytes: request.cacheBytes,
       readTimeoutMs: request.readTimeoutMs,
+      writeQuietMs: request.writeQuietMs,
       log,
     });
     session = await attach(mountpoint, source.ops, {

@@ -33,6 +33,8 @@ export interface MountSourceOptions {
   pinsFile: string;
   cacheBytes: number;
   readTimeoutMs: number;
+  /** A file kept open is pushed after this long without a write. */
+  writeQuietMs: number;
   /** Where failed reads are reported. */
   log: (message: string) => void;
 }
@@ -117,6 +119,7 @@ export async function openMountSource(
     cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),
     local,
     stagingDir: options.stagingDir,
+    writeQuietMs: options.writeQuietMs,
     writeBack: (change) =>
       pushWriteBack(
         ctx,

@@ -471,3 +471,31 @@ Deno.test("mount: eight concurrent readers of one file share its fetches", async
   assert.ok(end.bytes_downloaded < 6.5 * MiB, `fetched ${end.bytes_downloaded} bytes for 6 MiB`);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("mount: a file kept open is pushed once writes stop for write_quiet_secs", async () => {
+  const { tmp, namespace, device } = await pushedDevice("mount-quiet");
+  await writeMountConfig(device, "write_quiet_secs = 1");
+  const other = await secondDevice(tmp, namespace);
+  const src = join(device.home, "logs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "run.log"), "start\n");
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const remote = `${servicesEnv().s3Bucket}/${namespace}/logs/run.log`;
+  const remoteSize = async () =>
+    (await other.tcfsJson<{ size: number }[]>(["ls", remote]))[0]?.size ?? -1;
+
+  const mount = await startMount(device, tmp);
+  try {
+    using log = await Deno.open(join(mount.mountpoint, "logs/run.log"), { append: true });
+    await log.write(new TextEncoder().encode("step one\n"));
+    const deadline = Date.now() + 20_000;
+    while (await remoteSize() !== 15 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.equal(await remoteSize(), 15, "the open file was not pushed after the quiet period");
+  } finally {
+    await mount.unmount();
+  }
+  assert.doesNotMatch(mount.stderr(), /not pushed/);
+  await Deno.remove(tmp, { recursive: true });
+});
