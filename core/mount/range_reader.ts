@@ -32,7 +32,10 @@ export interface RangeReaderOptions {
 export interface RangeReader {
   /** `size` bytes of `version` from `offset` (fewer at the end of the file). */
   read(version: FileVersion, offset: number, size: number): Promise<Uint8Array>;
-  /** Fetches the chunks covering the range into the cache, without waiting for them. */
+  /**
+   * Fetches the chunks covering the range into the cache, and reads cached ones into memory,
+   * without waiting for them.
+   */
   prefetch(version: FileVersion, offset: number, size: number): void;
   /** Chunk fetches in flight. */
   readonly inFlight: number;
@@ -59,6 +62,8 @@ export function createRangeReader(
    */
   const recent = new Map<string, Uint8Array>();
   let recentBytes = 0;
+  /** Cached chunks being read into `recent` ahead of a sequential reader. */
+  const loading = new Set<string>();
   const remember = (id: string, bytes: Uint8Array) => {
     if (recent.has(id)) return;
     recent.set(id, bytes);
@@ -183,7 +188,16 @@ export function createRangeReader(
       if (version.inline !== undefined) return;
       const end = Math.min(version.size, offset + size);
       if (end <= offset) return;
-      fetchMissing(version, covering(version, offset, end).map((i) => version.chunks[i]));
+      const refs = covering(version, offset, end).map((i) => version.chunks[i]);
+      fetchMissing(version, refs);
+      // Cached ones are read into memory ahead too: a sequential reader then waits for no disk.
+      for (const ref of refs) {
+        if (recent.has(ref.id) || loading.has(ref.id) || !cache.has(ref.id)) continue;
+        loading.add(ref.id);
+        cache.get(ref.id)
+          .then((bytes) => bytes && remember(ref.id, bytes), () => {})
+          .finally(() => loading.delete(ref.id));
+      }
     },
     get inFlight() {
       return fetching.size;
