@@ -24,6 +24,8 @@ import { credsCommand } from "./commands/creds_command.ts";
 import { doctorCommand } from "./commands/doctor_command.ts";
 import { daemonCommand } from "./commands/daemon_command.ts";
 import { statusCommand } from "./commands/status_command.ts";
+import { mountCommand, unmountCommand } from "./commands/mount_command.ts";
+import { pinCommand, unpinCommand } from "./commands/pin_command.ts";
 
 /** Builds the program; exported for tests of the help text. */
 export function tcfsProgram(): Command {
@@ -50,6 +52,10 @@ Config: ~/.config/tcfs/config.toml (or TCFS_CONFIG); TCFS_* variables override i
       pushCommand(),
       pullCommand(),
       lsCommand(),
+      mountCommand(),
+      unmountCommand(),
+      pinCommand(),
+      unpinCommand(),
       logCommand(),
       restoreCommand(),
       syncStatusCommand(),

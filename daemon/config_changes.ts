@@ -8,8 +8,15 @@
 import { KEY_SPECS, settingValue } from "../core/config/config_schema.ts";
 import type { ConfigSettings } from "../core/config/config_schema.ts";
 
-/** Settings the running daemon can't change: it listens on them. */
-const RESTART_ONLY = new Set(["daemon.socket", "daemon.metrics_addr"]);
+/** Settings the running daemon can't change: it listens on them, or its mounts were made with them. */
+const RESTART_ONLY = new Set([
+  "daemon.socket",
+  "daemon.metrics_addr",
+  "mount.mounts",
+  "mount.cache_size",
+  "mount.read_timeout_secs",
+  "mount.write_quiet_secs",
+]);
 
 /** The settings that differ, as `section.key`. */
 export interface ConfigChanges {

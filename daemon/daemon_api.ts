@@ -46,6 +46,7 @@ import type { ActivityFeed } from "./activity_feed.ts";
 import type { StorageProbe } from "./storage_probe.ts";
 import type { SyncLoop } from "./sync/sync_loop.ts";
 import type { ScheduledGc } from "./scheduled_gc.ts";
+import type { DaemonMounts } from "./daemon_mounts.ts";
 import {
   reportedPulls,
   reportedPushes,
@@ -68,6 +69,8 @@ export interface DaemonHost {
   reporting: TransferReporting;
   feed: ActivityFeed;
   gc: ScheduledGc;
+  /** The mounts of `[mount] mounts`. */
+  mounts: DaemonMounts;
   /** The configured namespace's encryption, as this device holds it. */
   encryption(): EncryptionStatus;
   /** A sync context on the current store, for `namespace` (the configured one by default). */
@@ -98,6 +101,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       });
     },
     "GET /v1/status": () => status(host),
+    "GET /v1/mounts": () => Promise.resolve(host.mounts.status()),
     "POST /v1/push": async ({ path, remote, transfer, dry_run, allow_mass_delete }) => {
       const config = host.config();
       const localPath = absolutePath(path, "path") ?? syncRoot(config, "push");
@@ -268,6 +272,7 @@ async function status(host: DaemonHost): Promise<StatusResponse> {
     config_file: config.file.path,
     socket: config.daemon.socket,
     ...(metricsAddr ? { metrics_addr: metricsAddr } : {}),
+    mounts: host.mounts.status(),
   };
 }
 

@@ -55,6 +55,7 @@ import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
 import { createScheduledGc } from "./scheduled_gc.ts";
+import { createDaemonMounts } from "./daemon_mounts.ts";
 import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
 import { hostFacts } from "../platform/host_facts.ts";
@@ -260,6 +261,7 @@ async function serve(
   const exclusive = <T>(operation: (ctx: SyncContext) => Promise<T>): Promise<T> =>
     loop ? loop.exclusive(operation) : operation(context());
   const gc = createScheduledGc({ config: () => live.setup.config, exclusive, metrics, log });
+  const mounts = createDaemonMounts({ config: () => live.setup.config, context, log });
 
   let reloading = Promise.resolve();
   const reload = (): Promise<ReloadResponse> => {
@@ -331,6 +333,7 @@ async function serve(
     reporting,
     feed,
     gc,
+    mounts,
     encryption: () => presence.encryption(),
     context,
     exclusive,
@@ -389,6 +392,7 @@ async function serve(
   await settlesWithin(presence.ready, 5_000);
   await loop?.start();
   gc.start();
+  await mounts.start();
 
   const notifier = createSdNotifier({
     env: live.setup.env,
@@ -423,6 +427,7 @@ async function serve(
     credentialWatch.close();
     clearInterval(instanceTimer);
     gc.stop();
+    await settlesWithin(mounts.stop(), FINISH_IN_FLIGHT_MS);
     presence.stop();
     feed.close();
     const loopStopped = loop?.stop() ?? Promise.resolve();

@@ -8,6 +8,7 @@
 #     deviceName = "yoga";
 #     conflictMode = "interactive";
 #     natsUrl = "nats://yoga.local:4222";
+#     mounts = [ "/srv/fleet" ];        # FUSE mounts of the namespace (docs/MOUNT.md)
 #     settings.storage.endpoint = "http://dees-appu-bearts:8333";
 #   };
 #
@@ -28,6 +29,8 @@ let
       # A cluster's servers become the comma-separated list `[sync] nats_url` takes.
       nats_url = lib.concatStringsSep "," (lib.toList cfg.natsUrl);
     };
+  } // lib.optionalAttrs (cfg.mounts != [ ]) {
+    mount = (cfg.settings.mount or { }) // { mounts = cfg.mounts; };
   });
 in
 {
@@ -63,6 +66,16 @@ in
       description = ''
         The NATS server for live events (`[sync] nats_url`), or a cluster's servers (a list, or
         one comma-separated string), tried in order; without one the daemon polls the store.
+      '';
+    };
+
+    mounts = lib.mkOption {
+      type = lib.types.listOf (lib.types.strMatching "/.*");
+      default = [ ];
+      example = [ "/srv/fleet" "/srv/papers=tcfs/default/papers" ];
+      description = ''
+        What the daemon mounts through FUSE (`[mount] mounts`): a mount point shows the whole
+        namespace, `<mountpoint>=<remote>` a path of it. Files are fetched only when read.
       '';
     };
 

@@ -27,6 +27,7 @@ declare -A APT_PACKAGES=(
   [nats-server]=nats-server
   [age]=age
   [keepassxc-cli]=keepassxc
+  [fusermount3]=fuse3
   [rclone]=rclone
   [restic]=restic
   [shellcheck]=shellcheck

@@ -146,6 +146,13 @@ function describeRunning(s: StatusResponse): string {
       ["namespace", s.sync.namespace],
       ["encryption", describeEncryption(s.encryption, s.device.name)],
       ["gc", describeGc(s.gc)],
+      ...(s.mounts ?? []).map((m) => [
+        "mount",
+        `${m.remote} at ${m.mountpoint}${m.read_only ? " (read-only)" : ""}: ${m.files} files, ` +
+        `cache ${formatBytes(m.cache_bytes)} of ${formatBytes(m.cache_max_bytes)}` +
+        (m.pinned_bytes ? `, ${formatBytes(m.pinned_bytes)} pinned` : "") +
+        (m.hydrating ? `, ${m.hydrating} chunks being fetched` : ""),
+      ]),
       ["socket", s.socket],
       ["metrics", s.metrics_addr ? `http://${s.metrics_addr}/metrics` : "off"],
     ]),

@@ -98,6 +98,18 @@ export interface HistoryConfig {
   gcMinAgeSecs: number;
 }
 
+/** `[mount]`: on-demand files (`tcfs mount`). */
+export interface MountConfig {
+  /** Bytes of verified chunks kept on disk for mounts, least recently used evicted first. */
+  cacheSize: number;
+  /** Seconds a read through a mount waits for the store before it fails with EIO. */
+  readTimeoutSecs: number;
+  /** What the daemon mounts: `"<mountpoint>"` or `"<mountpoint>=<remote>"` each. */
+  mounts: string[];
+  /** Seconds without a write after which a file kept open is pushed all the same. */
+  writeQuietSecs: number;
+}
+
 /** `[nats]`: how to authenticate to NATS and which JetStream domain to use. */
 export interface NatsConfig {
   /** A NATS `.creds` file (JWT and NKey seed). */
@@ -155,6 +167,8 @@ export interface ConfigSettings {
   sync: SyncConfig;
   /** `[history]` */
   history: HistoryConfig;
+  /** `[mount]` */
+  mount: MountConfig;
   /** `[nats]` */
   nats: NatsConfig;
   /** `[daemon]` */
@@ -171,6 +185,7 @@ export const SECTION_NAMES: readonly SectionName[] = [
   "storage",
   "sync",
   "history",
+  "mount",
   "nats",
   "daemon",
   "secrets",
@@ -355,6 +370,32 @@ function integerAtLeast(min: number): ValueKind {
   };
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  K: 2 ** 10,
+  M: 2 ** 20,
+  G: 2 ** 30,
+  T: 2 ** 40,
+};
+
+/** A byte count: a whole number, or text such as `"10GiB"`, `"500M"` (binary units). */
+const byteSize: ValueKind = {
+  accepted: 'a whole number of bytes, or a size such as "10GiB" or "500MiB"',
+  fromEnv: (text) => /^\d+$/.test(text.trim()) ? Number(text) : text,
+  check(raw) {
+    if (typeof raw === "number") {
+      return Number.isInteger(raw) && raw > 0
+        ? { value: raw }
+        : { problem: "it is not a positive whole number" };
+    }
+    if (typeof raw !== "string") return { problem: `expected a size, not ${typeName(raw)}` };
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(raw);
+    if (!match) return { problem: "it is not a size" };
+    const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()]);
+    return bytes > 0 ? { value: bytes } : { problem: "it is zero" };
+  },
+};
+
 const ENV_BOOLEANS = new Map([["true", true], ["1", true], ["false", false], ["0", false]]);
 
 const trueOrFalse: ValueKind = {
@@ -484,6 +525,30 @@ export const KEY_SPECS: readonly KeySpec[] = [
     integerAtLeast(0),
     "how long an unreferenced pack waits before gc deletes it (0: only if no other device writes)",
   ),
+  keySpec(
+    "mount",
+    "cache_size",
+    byteSize,
+    "disk space for mounted files' cached chunks (`$XDG_CACHE_HOME/tcfs/chunks`), LRU-evicted",
+  ),
+  keySpec(
+    "mount",
+    "read_timeout_secs",
+    integerAtLeast(1),
+    "how long a read through a mount waits for the store before it fails with EIO",
+  ),
+  keySpec(
+    "mount",
+    "write_quiet_secs",
+    integerAtLeast(1),
+    "seconds without a write after which a file kept open through a mount is pushed",
+  ),
+  keySpec(
+    "mount",
+    "mounts",
+    stringList,
+    'what the daemon mounts: "/home/me/fleet" (the namespace) or "/home/me/papers=tcfs/default/papers"',
+  ),
   keySpec("nats", "creds_file", absolutePath, "NATS .creds file"),
   keySpec("nats", "user", anyText, "NATS user name"),
   keySpec("nats", "password", anyText, "NATS password", true),
@@ -570,6 +635,7 @@ export function defaultSettings(context: DefaultsContext): ConfigSettings {
       gcIntervalSecs: 24 * 60 * 60,
       gcMinAgeSecs: 60 * 60,
     },
+    mount: { cacheSize: 10 * 2 ** 30, readTimeoutSecs: 10, mounts: [], writeQuietSecs: 30 },
     nats: {
       credsFile: undefined,
       user: undefined,

@@ -6,6 +6,7 @@
 
 import { isUnderRel } from "../paths/remote_path.ts";
 import { namespaceHeads, remoteDisplayPath, type SyncContext } from "./sync_context.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
 import { beforeDeletion, historyEntries } from "../history/path_history.ts";
 
 /** One remote path. */
@@ -25,6 +26,19 @@ export interface RemoteEntry {
    * when history still holds it.
    */
   last_content?: { id: string; size: number; author_name: string; written_at: string };
+}
+
+/**
+ * The head a listing shows for a path: the one written last (a conflict's other heads wait
+ * for a resolution).
+ *
+ * @example
+ * ```ts
+ * const shown = newestHead(heads).version;
+ * ```
+ */
+export function newestHead(heads: StoredVersion[]): StoredVersion {
+  return [...heads].sort((a, b) => (a.version.written_at < b.version.written_at ? 1 : -1))[0];
 }
 
 /** Which paths a listing shows: live ones, also deleted ones, or only deleted ones. */
@@ -49,9 +63,7 @@ export async function listRemote(
   const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
   const rows: RemoteEntry[] = [];
   for (const { path, heads, kept } of byPath.values()) {
-    const latest =
-      [...heads].sort((a, b) => (a.version.written_at < b.version.written_at ? 1 : -1))[0];
-    const v = latest.version;
+    const v = newestHead(heads).version;
     const conflict = heads.length > 1;
     const gone = heads.every((head) => head.version.kind === "deleted");
     if (deleted === "only" ? !gone : deleted === "hide" && v.kind === "deleted" && !conflict) {

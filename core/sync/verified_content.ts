@@ -141,6 +141,31 @@ export async function readVerifiedContent(
   }
 }
 
+/**
+ * Fetches `refs` (some of `version`'s chunks, in file order) and returns each one's raw bytes
+ * once it checked out: one request per run of neighbours in a pack, as a whole-file read makes,
+ * all at once. For reads of part of a file (`tcfs mount`).
+ *
+ * @throws {DamagedContentError} for a missing object or a corrupt chunk.
+ *
+ * @example
+ * ```ts
+ * const [first] = await fetchVerifiedChunks(store, version, version.chunks.slice(0, 1), { counters });
+ * ```
+ */
+export async function fetchVerifiedChunks(
+  store: ObjectStore,
+  version: FileVersion,
+  refs: ChunkRef[],
+  options: VerifiedReadOptions,
+): Promise<Uint8Array[]> {
+  const idKey = chunkIdKey(version.format, options.keys);
+  const fetched = await Promise.all(
+    groupIntoRanges(refs).map((range) => fetchRange(store, version, range, idKey, options)),
+  );
+  return fetched.flat();
+}
+
 /** Chunks that one request fetches: neighbours in one pack, or a single stand-alone chunk. */
 interface ChunkRange {
   key: string;

@@ -14,6 +14,7 @@ import type { PathStatus } from "../../core/sync/sync_status.ts";
 import type { Resolution, ResolutionOutcome } from "../../core/conflicts/conflict_resolver.ts";
 import type { PathLog, RestoreReport } from "../../core/history/history_report.ts";
 import type { GcReport } from "../../core/gc/gc_run.ts";
+import type { MountStatus } from "../../core/mount/mount_runner.ts";
 import type { GcResult } from "../metrics/daemon_metrics.ts";
 
 /** Every error the API returns, with a non-2xx status. */
@@ -59,6 +60,8 @@ export interface StatusResponse {
   socket: string;
   /** Where `/metrics` is served (the bound address), absent when metrics are off. */
   metrics_addr?: string;
+  /** The mounts of `[mount] mounts` (as `/v1/mounts`). */
+  mounts: MountStatus[];
 }
 
 /** The store, and whether it answered just now. */
@@ -320,6 +323,7 @@ export interface SyncActivity {
 export interface ApiRoutes {
   "GET /v1/identity": { request: undefined; response: IdentityResponse };
   "GET /v1/status": { request: undefined; response: StatusResponse };
+  "GET /v1/mounts": { request: undefined; response: MountStatus[] };
   "POST /v1/push": { request: PushRequestBody; response: PushSummary };
   "POST /v1/pull": { request: PullRequestBody; response: PullSummary };
   "GET /v1/sync-status": { request: SyncStatusQuery; response: PathStatus[] };
@@ -342,6 +346,7 @@ export type ApiRoute = keyof ApiRoutes;
 export const API_ROUTES: readonly ApiRoute[] = [
   "GET /v1/identity",
   "GET /v1/status",
+  "GET /v1/mounts",
   "POST /v1/push",
   "POST /v1/pull",
   "GET /v1/sync-status",

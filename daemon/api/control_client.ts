@@ -24,6 +24,7 @@ import { assertTrustedSocket } from "../../platform/socket_trust.ts";
 export interface ControlClient {
   identity(): Promise<ApiRoutes["GET /v1/identity"]["response"]>;
   status(): Promise<ApiRoutes["GET /v1/status"]["response"]>;
+  mounts(): Promise<ApiRoutes["GET /v1/mounts"]["response"]>;
   push(body: PushRequestBody): Promise<ApiRoutes["POST /v1/push"]["response"]>;
   pull(body: PullRequestBody): Promise<ApiRoutes["POST /v1/pull"]["response"]>;
   syncStatus(query: SyncStatusQuery): Promise<ApiRoutes["GET /v1/sync-status"]["response"]>;
@@ -112,6 +113,7 @@ export function createControlClient(socketPath: string): ControlClient & Disposa
   return {
     identity: () => json("GET /v1/identity"),
     status: () => json("GET /v1/status"),
+    mounts: () => json("GET /v1/mounts"),
     push: (body) => json("POST /v1/push", body),
     pull: (body) => json("POST /v1/pull", body),
     syncStatus: (query) => json("GET /v1/sync-status", undefined, { path: query.path }),

@@ -125,6 +125,7 @@ const ROUTE_INPUTS: {
 } = {
   "GET /v1/identity": () => Promise.resolve(undefined),
   "GET /v1/status": () => Promise.resolve(undefined),
+  "GET /v1/mounts": () => Promise.resolve(undefined),
   "POST /v1/push": async (request) => {
     const body = await jsonObject(request);
     return {

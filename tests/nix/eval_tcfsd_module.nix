@@ -33,6 +33,10 @@ let
       enum = values: { name = "enum"; inherit values; check = x: builtins.elem x values; };
       nullOr = elemType: { name = "nullOr"; check = x: x == null || elemType.check x; };
       either = a: b: { name = "either"; check = x: a.check x || b.check x; };
+      listOf = elemType: {
+        name = "listOf";
+        check = x: builtins.isList x && builtins.all elemType.check x;
+      };
       nonEmptyListOf = elemType: {
         name = "nonEmptyListOf";
         check = x: builtins.isList x && x != [ ] && builtins.all elemType.check x;

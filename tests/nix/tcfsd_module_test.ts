@@ -90,6 +90,7 @@ Deno.test("the NixOS module declares the seed's options and produces the unit en
     "deviceName",
     "enable",
     "environmentFile",
+    "mounts",
     "natsUrl",
     "package",
     "settings",
@@ -152,4 +153,22 @@ Deno.test("the NixOS module takes a NATS cluster's servers as a list", async () 
   }`);
   assert.deepEqual(evaluation.typeErrors, []);
   assert.equal(evaluation.settings.sync.nats_url, "nats://n1.lab:4222,nats://n2.lab:4222");
+});
+
+Deno.test("the NixOS module writes its mounts into [mount] mounts", async () => {
+  const evaluation = await evaluate(`{
+    enable = true;
+    package = "${PACKAGE}";
+    mounts = [ "/srv/fleet" "/srv/papers=tcfs/default/papers" ];
+    settings.mount.cache_size = "50GiB";
+  }`);
+  assert.deepEqual(evaluation.typeErrors, []);
+  assert.deepEqual(evaluation.settings.mount, {
+    cache_size: "50GiB",
+    mounts: ["/srv/fleet", "/srv/papers=tcfs/default/papers"],
+  });
+  const relative = await evaluate(
+    `{ enable = true; package = "${PACKAGE}"; mounts = [ "fleet" ]; }`,
+  );
+  assert.deepEqual(relative.typeErrors, ["mounts"]);
 });

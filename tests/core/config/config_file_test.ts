@@ -46,7 +46,7 @@ Deno.test("an unknown section with nothing close lists the sections", () => {
   const err = configError(() => decodeFileSettings({ fuse: {} }, FILE, "/"));
   assert.match(
     err.hint ?? "",
-    /^the sections are \[storage\], \[sync\], \[history\], \[nats\], \[daemon\], \[secrets\]$/,
+    /^the sections are \[storage\], \[sync\], \[history\], \[mount\], \[nats\], \[daemon\], \[secrets\]$/,
   );
 });
 

@@ -254,3 +254,13 @@ Deno.test("redactUrlCredentials hides any password or token: with @, spaces, col
     "nats://tcfs:<redacted>@yoga:4222",
   );
 });
+
+Deno.test("[mount] cache_size takes bytes or a size with a binary unit", () => {
+  assert.equal(decode("mount", "cache_size", 1_000_000), 1_000_000);
+  assert.equal(decode("mount", "cache_size", "10GiB"), 10 * 2 ** 30);
+  assert.equal(decode("mount", "cache_size", "500M"), 500 * 2 ** 20);
+  assert.equal(decode("mount", "cache_size", "1.5 GB"), 1.5 * 2 ** 30);
+  for (const bad of ["lots", "0", 0, -5, "10 XB", true]) {
+    assert.match(decodeError("mount", "cache_size", bad).message, /cache_size/);
+  }
+});

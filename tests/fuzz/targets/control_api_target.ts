@@ -53,6 +53,7 @@ function checkingHandlers(problems: string[]): ControlHandlers {
   return {
     "GET /v1/status": () => done({}),
     "GET /v1/identity": () => done({}),
+    "GET /v1/mounts": () => done([]),
     "POST /v1/push": (input) => {
       optionalText(input.path, "path");
       optionalText(input.remote, "remote");

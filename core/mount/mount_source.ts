@@ -1,0 +1,158 @@
+/**
+ * What a mount serves, put together: the tree of a remote prefix from the heads, the chunk
+ * cache, the range reader, the write-back of changes and the FUSE operations over them. The caller (the CLI, later the
+ * daemon) attaches the operations to a directory.
+ *
+ * @module
+ */
+
+import { isUnderRel } from "../paths/remote_path.ts";
+import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import type { DownloadCounters } from "../sync/verified_content.ts";
+import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
+import {
+  buildMountTree,
+  changedFiles,
+  type LocalChange,
+  type MountTree,
+  newInodeTable,
+} from "./mount_tree.ts";
+import { pushWriteBack } from "./write_back.ts";
+import { hydrate, type PinnedContent, pinnedContent, readPins } from "./pins.ts";
+import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
+import { createRangeReader } from "./range_reader.ts";
+import { createMountFilesystem } from "./mount_filesystem.ts";
+
+/** Settings of one mount. */
+export interface MountSourceOptions {
+  /** The chunk cache's directory (`$XDG_CACHE_HOME/tcfs/chunks`). */
+  cacheDir: string;
+  /** Where files being written are staged; emptied when the mount opens. */
+  stagingDir: string;
+  /** The pins (`tcfs pin`): their files are kept cached. */
+  pinsFile: string;
+  cacheBytes: number;
+  readTimeoutMs: number;
+  /** A file kept open is pushed after this long without a write. */
+  writeQuietMs: number;
+  /** Where failed reads are reported. */
+  log: (message: string) => void;
+}
+
+/** A mount's content, ready to attach. */
+export interface MountSource {
+  ops: FuseOperations;
+  /** The tree shown now. */
+  readonly tree: MountTree;
+  /**
+   * Reads the heads again and shows the new tree; returns the inodes of files whose content
+   * changed (for the kernel to drop). On failure the old tree stays.
+   */
+  refresh(): Promise<number[]>;
+  cache: ChunkCache;
+  /** What reads fetched from the store so far. */
+  counters: DownloadCounters;
+  /** Chunk fetches in flight now. */
+  hydrating(): number;
+  /** Bytes of the namespace's pinned files (`tcfs pin`). */
+  pinnedBytes(): number;
+}
+
+/**
+ * Reads the heads under `prefix` (no content) and opens the cache.
+ *
+ * @example
+ * ```ts
+ * const source = await openMountSource(ctx, "docs", { cacheDir, cacheBytes, readTimeoutMs: 10_000, log });
+ * await serveFuse("/mnt/docs", source.ops, { readOnly: true, source: "tcfs:tcfs/default/docs" });
+ * ```
+ */
+export async function openMountSource(
+  ctx: SyncContext,
+  prefix: string,
+  options: MountSourceOptions,
+): Promise<MountSource> {
+  const inodes = newInodeTable();
+  const local = new Map<string, LocalChange>();
+  let pinned: PinnedContent = { files: [], chunkIds: new Set(), bytes: 0 };
+  let hydrating = false;
+  const read = async () => {
+    const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
+    for (const err of unreadable) options.log(err.message);
+    pinned = pinnedContent(byPath.values(), ctx.namespace, await readPins(options.pinsFile));
+    return buildMountTree(byPath.values(), prefix, inodes, local);
+  };
+  /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
+  const hydratePinned = () => {
+    if (hydrating || pinned.files.every((v) => v.chunks.every((c) => cache.has(c.id)))) return;
+    hydrating = true;
+    hydrate(reader, pinned.files)
+      .then((failed) => {
+        for (const { path, error } of failed) options.log(`pinned ${path} not cached: ${error}`);
+      })
+      .finally(() => hydrating = false);
+  };
+  await setAsideStaging(options.stagingDir, options.log);
+  await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
+  let tree = await read();
+  const cache = await openChunkCache(options.cacheDir, options.cacheBytes, {
+    keep: (id) => pinned.chunkIds.has(id),
+  });
+  const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  const reader = createRangeReader(ctx.store, cache, {
+    keys: ctx.keys,
+    timeoutMs: options.readTimeoutMs,
+    counters,
+  });
+  const refresh = async () => {
+    const fresh = await read();
+    const changed = changedFiles(tree, fresh);
+    tree = fresh;
+    hydratePinned();
+    return changed;
+  };
+  hydratePinned();
+  const ops = createMountFilesystem({
+    tree: () => tree,
+    reader,
+    log: options.log,
+    cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),
+    local,
+    stagingDir: options.stagingDir,
+    writeQuietMs: options.writeQuietMs,
+    writeBack: (change) =>
+      pushWriteBack(
+        ctx,
+        { ...change, rel: prefix === "" ? change.rel : `${prefix}/${change.rel}` },
+        options.stagingDir,
+      ),
+    refresh: async () => {
+      await refresh();
+    },
+  });
+  return {
+    ops,
+    get tree() {
+      return tree;
+    },
+    refresh,
+    cache,
+    counters,
+    hydrating: () => reader.inFlight,
+    pinnedBytes: () => pinned.bytes,
+  };
+}
+
+/** Files an earlier mount staged and never pushed (it was killed) are moved aside, not lost. */
+async function setAsideStaging(dir: string, log: (message: string) => void): Promise<void> {
+  let left = 0;
+  try {
+    for await (const _ of Deno.readDir(dir)) left++;
+  } catch {
+    return; // no staging folder yet
+  }
+  if (left === 0) return await Deno.remove(dir);
+  const aside = `${dir}.left-${new Date().toISOString().replaceAll(":", "")}`;
+  await Deno.rename(dir, aside);
+  log(`${left} files an earlier mount was writing and never pushed are kept in ${aside}`);
+}

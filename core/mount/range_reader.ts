@@ -1,0 +1,206 @@
+/**
+ * Reads part of a stored file: only the chunks that cover the range, from the chunk cache or
+ * else fetched (one request per run of neighbours) and verified, then cached. Concurrent
+ * readers of one chunk share its fetch. A read the store does not answer within the timeout
+ * fails, so a mount never hangs on a store that is down.
+ *
+ * @module
+ */
+
+import type { ObjectStore } from "../store/object_store.ts";
+import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
+import { decodeBase64 } from "../encoding/base64.ts";
+import { type DownloadCounters, fetchVerifiedChunks } from "../sync/verified_content.ts";
+import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import type { ChunkCache } from "./chunk_cache.ts";
+import { TcfsError } from "../errors.ts";
+
+/** Bytes of recently read chunks kept in memory. */
+const RECENT_BYTES = 32 * 1024 * 1024;
+
+/** Options for {@linkcode createRangeReader}. */
+export interface RangeReaderOptions {
+  /** The namespace's keys, when it is sealed. */
+  keys?: FleetKeys;
+  /** How long a read may wait for the store. */
+  timeoutMs: number;
+  /** Counts what came from the store. */
+  counters: DownloadCounters;
+}
+
+/** Reads ranges of versions; see the module doc. */
+export interface RangeReader {
+  /** `size` bytes of `version` from `offset` (fewer at the end of the file). */
+  read(version: FileVersion, offset: number, size: number): Promise<Uint8Array>;
+  /**
+   * Fetches the chunks covering the range into the cache, and reads cached ones into memory,
+   * without waiting for them.
+   */
+  prefetch(version: FileVersion, offset: number, size: number): void;
+  /** Chunk fetches in flight. */
+  readonly inFlight: number;
+}
+
+/**
+ * A reader over `store` and `cache`.
+ *
+ * @example
+ * ```ts
+ * const reader = createRangeReader(ctx.store, cache, { keys: ctx.keys, timeoutMs: 10_000, counters });
+ * const bytes = await reader.read(version, 1 << 20, 128 << 10);
+ * ```
+ */
+export function createRangeReader(
+  store: ObjectStore,
+  cache: ChunkCache,
+  options: RangeReaderOptions,
+): RangeReader {
+  const fetching = new Map<string, Promise<Uint8Array>>();
+  /**
+   * The chunks read last, in memory: the kernel reads 128 KiB at a time, so a chunk (256 KiB on
+   * average) is asked for several times in a row.
+   */
+  const recent = new Map<string, Uint8Array>();
+  let recentBytes = 0;
+  /** Cached chunks being read into `recent` ahead of a sequential reader. */
+  const loading = new Set<string>();
+  const remember = (id: string, bytes: Uint8Array) => {
+    if (recent.has(id)) return;
+    recent.set(id, bytes);
+    recentBytes += bytes.length;
+    for (const [old, held] of recent) {
+      if (recentBytes <= RECENT_BYTES) break;
+      recent.delete(old);
+      recentBytes -= held.length;
+    }
+  };
+  const starts = new WeakMap<FileVersion, number[]>();
+
+  /** Where each chunk starts in the file. */
+  function chunkStarts(version: FileVersion): number[] {
+    let known = starts.get(version);
+    if (!known) {
+      known = [];
+      let at = 0;
+      for (const ref of version.chunks) {
+        known.push(at);
+        at += ref.size;
+      }
+      starts.set(version, known);
+    }
+    return known;
+  }
+
+  /** The indexes of the chunks that overlap `[offset, end)`. */
+  function covering(version: FileVersion, offset: number, end: number): number[] {
+    const at = chunkStarts(version);
+    let lo = 0;
+    let hi = at.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (at[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const out: number[] = [];
+    for (let i = lo; i < at.length && at[i] < end; i++) out.push(i);
+    return out;
+  }
+
+  /** Starts fetching the refs neither cached nor in flight, as one batch. */
+  function fetchMissing(version: FileVersion, refs: ChunkRef[]): void {
+    const missing = refs.filter((ref) => !cache.has(ref.id) && !fetching.has(ref.id));
+    const unique = [...new Map(missing.map((ref) => [ref.id, ref])).values()];
+    if (unique.length === 0) return;
+    const batch = fetchVerifiedChunks(store, version, unique, {
+      counters: options.counters,
+      keys: options.keys,
+    });
+    unique.forEach((ref, i) => {
+      const one = batch.then(async (chunks) => {
+        remember(ref.id, chunks[i]);
+        // A cache that cannot take it (disk full) still lets the read be served.
+        await cache.put(ref.id, chunks[i]).catch(() => {});
+        return chunks[i];
+      }).finally(() => fetching.delete(ref.id));
+      one.catch(() => {});
+      fetching.set(ref.id, one);
+    });
+  }
+
+  /** A chunk's bytes: from its fetch when one is in flight, else from the cache, else fetched. */
+  async function chunkBytes(
+    version: FileVersion,
+    ref: ChunkRef,
+    pending: Promise<Uint8Array> | undefined,
+  ): Promise<Uint8Array> {
+    const held = recent.get(ref.id);
+    if (held) return held;
+    if (pending) return await pending;
+    const cached = await cache.get(ref.id);
+    if (cached) {
+      remember(ref.id, cached);
+      return cached;
+    }
+    // Evicted since the read began (a cache smaller than what is being read).
+    fetchMissing(version, [ref]);
+    return await (fetching.get(ref.id) ?? Promise.reject(new Error(`chunk ${ref.id} is gone`)));
+  }
+
+  async function assemble(version: FileVersion, offset: number, end: number): Promise<Uint8Array> {
+    const indexes = covering(version, offset, end);
+    const refs = indexes.map((i) => version.chunks[i]);
+    fetchMissing(version, refs);
+    // Taken now: a fetch leaves the map once done, and its chunk may leave a small cache.
+    const pending = refs.map((ref) => fetching.get(ref.id));
+    const at = chunkStarts(version);
+    const out = new Uint8Array(end - offset);
+    for (const [n, i] of indexes.entries()) {
+      const bytes = await chunkBytes(version, refs[n], pending[n]);
+      const from = Math.max(offset, at[i]);
+      const to = Math.min(end, at[i] + refs[n].size);
+      out.set(bytes.subarray(from - at[i], to - at[i]), from - offset);
+    }
+    return out;
+  }
+
+  return {
+    async read(version, offset, size) {
+      const end = Math.min(version.size, offset + size);
+      if (end <= offset) return new Uint8Array();
+      if (version.inline !== undefined) return decodeBase64(version.inline).subarray(offset, end);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new TcfsError(
+              `${version.path}: the store did not answer within ${options.timeoutMs / 1000} s`,
+              { hint: "check the store's endpoint and the network; cached files still read" },
+            ),
+          ), options.timeoutMs);
+      });
+      try {
+        return await Promise.race([assemble(version, offset, end), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    prefetch(version, offset, size) {
+      if (version.inline !== undefined) return;
+      const end = Math.min(version.size, offset + size);
+      if (end <= offset) return;
+      const refs = covering(version, offset, end).map((i) => version.chunks[i]);
+      fetchMissing(version, refs);
+      // Cached ones are read into memory ahead too: a sequential reader then waits for no disk.
+      for (const ref of refs) {
+        if (recent.has(ref.id) || loading.has(ref.id) || !cache.has(ref.id)) continue;
+        loading.add(ref.id);
+        cache.get(ref.id)
+          .then((bytes) => bytes && remember(ref.id, bytes), () => {})
+          .finally(() => loading.delete(ref.id));
+      }
+    },
+    get inFlight() {
+      return fetching.size;
+    },
+  };
+}

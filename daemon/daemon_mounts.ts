@@ -1,0 +1,105 @@
+/**
+ * The mounts the daemon serves (`[mount] mounts`): mounted at start, unmounted at SIGTERM, and
+ * reported by `/v1/mounts` and `/v1/status`. A mount point left mounted by a daemon that was
+ * killed is cleared before it is mounted again.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import type { TcfsConfig } from "../core/config/config_schema.ts";
+import type { SyncContext } from "../core/sync/sync_context.ts";
+import { describeError } from "../core/errors.ts";
+import { parseConfiguredMount } from "../core/mount/configured_mount.ts";
+import { type MountStatus, runMount, type RunningMount } from "../core/mount/mount_runner.ts";
+import { serveFuse } from "../platform/fuse/fuse_session.ts";
+import { detachFuse, isMountPoint } from "../platform/fuse/fuse_mount.ts";
+
+/** The daemon's mounts. */
+export interface DaemonMounts {
+  /** Mounts every configured entry; one that fails is logged and left out. */
+  start(): Promise<void>;
+  /** Unmounts them all. */
+  stop(): Promise<void>;
+  status(): MountStatus[];
+}
+
+/** What {@linkcode createDaemonMounts} needs from the daemon. */
+export interface DaemonMountsOptions {
+  config: () => TcfsConfig;
+  /** The daemon's sync context: the namespace mounts show, its store and keys. */
+  context: () => SyncContext;
+  log: (level: "info" | "warning" | "error", message: string) => void;
+}
+
+/**
+ * The mounts of `[mount] mounts`.
+ *
+ * @example
+ * ```ts
+ * const mounts = createDaemonMounts({ config: () => config, context, log });
+ * await mounts.start();
+ * ```
+ */
+export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
+  const running = new Map<string, RunningMount>();
+
+  async function mountOne(entry: string): Promise<void> {
+    const config = options.config();
+    const ctx = options.context();
+    const { mountpoint, spec } = parseConfiguredMount(entry, config.storage.bucket, ctx.namespace);
+    if (spec.namespace !== ctx.namespace) {
+      throw new Error(
+        `${entry}: the daemon mounts its own namespace (${ctx.namespace}) only; ` +
+          `mount another one with tcfs mount`,
+      );
+    }
+    if (await isMountPoint(mountpoint)) {
+      // Left by a daemon that did not get to unmount (kill -9).
+      options.log("warning", `${mountpoint} was still mounted: unmounting it first`);
+      await detachFuse(mountpoint, { lazy: true });
+    }
+    const mount = await runMount(ctx, {
+      mountpoint,
+      prefix: spec.rel,
+      readOnly: false,
+      cacheDir: config.paths.cacheDir,
+      stateDir: join(dirname(config.paths.stateDb), "mounts"),
+      cacheBytes: config.mount.cacheSize,
+      readTimeoutMs: config.mount.readTimeoutSecs * 1000,
+      pollIntervalMs: config.sync.pollIntervalSecs * 1000,
+      writeQuietMs: config.mount.writeQuietSecs * 1000,
+      log: (message) => options.log("warning", `mount ${mountpoint}: ${message}`),
+    }, serveFuse);
+    running.set(mountpoint, mount);
+    mount.closed.then(() => {
+      if (running.get(mountpoint) === mount) running.delete(mountpoint);
+    });
+    const { remote, files } = mount.status();
+    options.log("info", `mounted ${remote} at ${mountpoint} (${files} files)`);
+  }
+
+  return {
+    async start() {
+      for (const entry of options.config().mount.mounts) {
+        try {
+          await mountOne(entry);
+        } catch (err) {
+          options.log("error", `could not mount ${entry}: ${describeError(err)}`);
+        }
+      }
+    },
+    async stop() {
+      await Promise.all([...running.values()].map(async (mount) => {
+        try {
+          await mount.unmount();
+          options.log("info", `unmounted ${mount.mountpoint}`);
+        } catch (err) {
+          options.log("warning", `could not unmount ${mount.mountpoint}: ${describeError(err)}`);
+        }
+      }));
+      running.clear();
+    },
+    status: () => [...running.values()].map((mount) => mount.status()),
+  };
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# `tcfs mount` against `rclone mount --vfs-cache-mode full` on the same SeaweedFS, same run: a
+# stat walk (`ls -lR`) of a tree, the first byte of a large file, a sequential read of it cold
+# (empty caches) and warm (page cache dropped, tcfs's chunk cache and rclone's VFS cache full),
+# `tcfs pull` of the same file for the cold-read ratio, the bytes a 1 MiB read at a random
+# offset fetches, and the mount's peak RSS. Needs root (drop_caches) and FUSE. Not a test.
+#
+#   scripts/bench/mount.sh [--size-mib N] [--files N]
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SIZE_MIB=1024
+FILES=10000
+while (($#)); do
+  case "$1" in
+    --size-mib) SIZE_MIB="$2"; shift 2 ;;
+    --files) FILES="$2"; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N] [--files N]" >&2; exit 2 ;;
+  esac
+done
+
+bench_init
+BUCKET="$(fresh mount)"
+RBUCKET="$(fresh rclone-mount)"
+tcfs_as() {
+  HOME="$WORK/home" XDG_CACHE_HOME="$WORK/cache" TCFS_S3_BUCKET="$BUCKET" TCFS_DEVICE_NAME=bench \
+    TCFS_SOCKET="$WORK/bench.sock" "$TCFS_ROOT/scripts/tcfs" "$@"
+}
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+# Waits until $1 is a mount point.
+wait_mounted() {
+  local i
+  for ((i = 0; i < 300; i++)); do mountpoint -q "$1" && return 0; sleep 0.1; done
+  log "$1 did not mount"; exit 1
+}
+
+log "preparing ${FILES} small files and one ${SIZE_MIB} MiB file in $WORK"
+mkdir -p "$WORK/home" "$WORK/data/big" "$WORK/tmnt" "$WORK/rmnt"
+small_files "$WORK/data/tree" "$FILES"
+head -c "$((SIZE_MIB << 20))" /dev/urandom >"$WORK/data/big/big.bin"
+tcfs_as push "$WORK/data" --json >/dev/null
+rclone copy --transfers 32 "$WORK/data" "bench:$RBUCKET/data"
+tcfs_as pull "$BUCKET/default/data/big/big.bin" "$WORK/pulled.bin" >/dev/null
+drop_caches
+pull_s="$(timed tcfs_as pull "$BUCKET/default/data/big/big.bin" "$WORK/pulled2.bin")"
+rm -f "$WORK/pulled.bin" "$WORK/pulled2.bin"
+
+start_mounts() {
+  rm -rf "$WORK/cache" "$WORK/rcache"
+  tcfs_as mount "$WORK/tmnt" --read-only --json >"$WORK/tcfs-mount.out" 2>>"$WORK/errors.log" &
+  TCFS_PID=$!
+  bench_track "$TCFS_PID"
+  rclone mount "bench:$RBUCKET" "$WORK/rmnt" --vfs-cache-mode full --cache-dir "$WORK/rcache" \
+    --read-only 2>>"$WORK/errors.log" &
+  RCLONE_PID=$!
+  bench_track "$RCLONE_PID"
+  wait_mounted "$WORK/tmnt"
+  wait_mounted "$WORK/rmnt"
+}
+stop_mounts() {
+  tcfs_as unmount --lazy "$WORK/tmnt" >/dev/null
+  fusermount3 -u -z "$WORK/rmnt" 2>/dev/null || umount -l "$WORK/rmnt"
+  wait "$TCFS_PID" "$RCLONE_PID" 2>/dev/null || true
+}
+first_byte() { head -c 1 "$1" >/dev/null; }
+read_all() { cat "$1" >/dev/null; }
+
+start_mounts
+drop_caches
+t_ls="$(timed ls -lR "$WORK/tmnt/data/tree")"
+r_ls="$(timed ls -lR "$WORK/rmnt/data/tree")"
+drop_caches
+t_fb="$(timed first_byte "$WORK/tmnt/data/big/big.bin")"
+r_fb="$(timed first_byte "$WORK/rmnt/data/big/big.bin")"
+stop_mounts
+
+start_mounts
+drop_caches
+t_cold="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+r_cold="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
+tcfs_rss_kib="$(awk '/VmHWM/ { print $2 }' "/proc/$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")/status" 2>/dev/null || echo 0)"
+drop_caches
+t_warm="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+r_warm="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
+stop_mounts
+
+# A 1 MiB read at a random offset, on a fresh cache: what the mount reports it fetched.
+start_mounts
+python3 - "$WORK/tmnt/data/big/big.bin" <<'PY'
+import os, random, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+size = os.fstat(fd).st_size
+os.pread(fd, 1 << 20, random.randrange(0, size - (1 << 20)))
+os.close(fd)
+PY
+stop_mounts
+random_fetched="$(tail -n 1 "$WORK/tcfs-mount.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_downloaded"])')"
+
+mib_s() { awk -v s="$1" -v m="$SIZE_MIB" 'BEGIN { printf "%.0f", m / s }'; }
+printf '\n%-44s %10s %10s %8s\n' "tcfs mount vs rclone mount --vfs-cache-mode full" tcfs rclone ratio
+printf '%-44s %9ss %9ss %8s\n' "ls -lR of ${FILES} files" "$t_ls" "$r_ls" "$(ratio "$t_ls" "$r_ls")"
+printf '%-44s %9ss %9ss %8s\n' "first byte of the ${SIZE_MIB} MiB file" "$t_fb" "$r_fb" "$(ratio "$t_fb" "$r_fb")"
+printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, cold" "$(mib_s "$t_cold")" "$(mib_s "$r_cold")" "$(ratio "$r_cold" "$t_cold")"
+printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm" "$(mib_s "$t_warm")" "$(mib_s "$r_warm")" "$(ratio "$r_warm" "$t_warm")"
+printf '%-44s %7sMB/s  (cold read / pull: %s)\n' "tcfs pull of the same file" "$(mib_s "$pull_s")" "$(ratio "$pull_s" "$t_cold")"
+printf '%-44s %10s\n' "bytes fetched by a random 1 MiB read" "$random_fetched"
+printf '%-44s %8sMB\n' "tcfs mount peak RSS (cold read)" "$((tcfs_rss_kib / 1024))"
