@@ -6,12 +6,16 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
 import type { TcfsConfig } from "../core/config/config_schema.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { describeError } from "../core/errors.ts";
 import { parseConfiguredMount } from "../core/mount/configured_mount.ts";
-import { type MountStatus, runMount, type RunningMount } from "../core/mount/mount_runner.ts";
+import {
+  mountSettings,
+  type MountStatus,
+  runMount,
+  type RunningMount,
+} from "../core/mount/mount_runner.ts";
 import { serveFuse } from "../platform/fuse/fuse_session.ts";
 import { detachFuse, isMountPoint } from "../platform/fuse/fuse_mount.ts";
 
@@ -60,15 +64,10 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
       await detachFuse(mountpoint, { lazy: true });
     }
     const mount = await runMount(ctx, {
+      ...mountSettings(config),
       mountpoint,
       prefix: spec.rel,
       readOnly: false,
-      cacheDir: config.paths.cacheDir,
-      stateDir: join(dirname(config.paths.stateDb), "mounts"),
-      cacheBytes: config.mount.cacheSize,
-      readTimeoutMs: config.mount.readTimeoutSecs * 1000,
-      pollIntervalMs: config.sync.pollIntervalSecs * 1000,
-      writeQuietMs: config.mount.writeQuietSecs * 1000,
       log: (message) => options.log("warning", `mount ${mountpoint}: ${message}`),
     }, serveFuse);
     running.set(mountpoint, mount);

@@ -5,10 +5,10 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { remoteSpecOrRoot } from "../../core/remote/remote_spec.ts";
-import { runMount } from "../../core/mount/mount_runner.ts";
+import { mountSettings, runMount } from "../../core/mount/mount_runner.ts";
 import { describeError, ExitCode, TcfsError } from "../../core/errors.ts";
 import { serveFuse } from "../../platform/fuse/fuse_session.ts";
 import { detachFuse } from "../../platform/fuse/fuse_mount.ts";
@@ -65,15 +65,10 @@ Examples:
         const mount = await runMount(
           await runtime.syncContext(spec.namespace),
           {
+            ...mountSettings(config),
             mountpoint: target,
             prefix: spec.rel,
             readOnly: options.readOnly ?? false,
-            cacheDir: config.paths.cacheDir,
-            stateDir: join(dirname(config.paths.stateDb), "mounts"),
-            cacheBytes: config.mount.cacheSize,
-            readTimeoutMs: config.mount.readTimeoutSecs * 1000,
-            pollIntervalMs: config.sync.pollIntervalSecs * 1000,
-            writeQuietMs: config.mount.writeQuietSecs * 1000,
             log: (message) => console.error(`tcfs mount: ${message}`),
           },
           serveFuse,

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { TcfsConfig } from "../config/config_schema.ts";
 import { StateDb } from "../state/state_db.ts";
 import { remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import { describeError } from "../errors.ts";
@@ -40,6 +41,32 @@ export interface MountRequest {
   /** A file kept open is pushed after this long without a write. */
   writeQuietMs: number;
   log: (message: string) => void;
+}
+
+/** The settings of a {@linkcode MountRequest} that come from the configuration. */
+export type ConfiguredMountSettings = Pick<
+  MountRequest,
+  "cacheDir" | "stateDir" | "cacheBytes" | "readTimeoutMs" | "pollIntervalMs" | "writeQuietMs"
+>;
+
+/**
+ * A mount's settings from `config`, the same for `tcfs mount` and the daemon's mounts.
+ *
+ * @example
+ * ```ts
+ * const mount = await runMount(ctx, { ...mountSettings(config), mountpoint, prefix: "",
+ *   readOnly: false, log: console.error }, serveFuse);
+ * ```
+ */
+export function mountSettings(config: TcfsConfig): ConfiguredMountSettings {
+  return {
+    cacheDir: config.paths.cacheDir,
+    stateDir: join(dirname(config.paths.stateDb), "mounts"),
+    cacheBytes: config.mount.cacheSize,
+    readTimeoutMs: config.mount.readTimeoutSecs * 1000,
+    pollIntervalMs: config.sync.pollIntervalSecs * 1000,
+    writeQuietMs: config.mount.writeQuietSecs * 1000,
+  };
 }
 
 /** A mount's figures, as `/v1/mounts` and `tcfs status` show them. */
