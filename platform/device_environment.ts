@@ -10,24 +10,9 @@
 import { resolve } from "node:path";
 import { mergeEnv, readEnvFile } from "./env_file.ts";
 import { hostName } from "./host_name.ts";
-import { defaultSocketPath, type TcfsPaths, tcfsPaths } from "./tcfs_paths.ts";
+import { defaultSocketPath, tcfsPaths } from "./tcfs_paths.ts";
+import type { DeviceEnvironment, DevicePlatform } from "../core/config/device_environment.ts";
 import { xdgDirs } from "./xdg_dirs.ts";
-
-/** Facts about this device that config defaults are derived from. */
-export interface DevicePlatform {
-  home: string;
-  paths: TcfsPaths;
-  hostName: string;
-  /** The default control socket (system daemon, macOS or Linux user daemon). */
-  socketPath: string;
-}
-
-/** The environment tcfs runs with, and the platform facts it implies. */
-export interface DeviceEnvironment {
-  /** The real environment over the env file. */
-  env: Record<string, string | undefined>;
-  platform: DevicePlatform;
-}
 
 /** Options for {@linkcode devicePlatform}. */
 export interface DevicePlatformOptions {

@@ -8,7 +8,7 @@
 
 import { isAbsolute, join, resolve } from "node:path";
 import { ExitCode, TcfsError } from "../errors.ts";
-import type { TcfsPaths } from "../../platform/tcfs_paths.ts";
+import type { TcfsPaths } from "./device_paths.ts";
 import { NATS_URL_FORM, natsUrlListProblem } from "./nats_url_list.ts";
 
 /**

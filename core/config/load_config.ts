@@ -6,7 +6,7 @@
  */
 
 import { TcfsError } from "../errors.ts";
-import type { DeviceEnvironment } from "../../platform/device_environment.ts";
+import type { DeviceEnvironment } from "./device_environment.ts";
 import { assignSetting, defaultSettings } from "./config_schema.ts";
 import type { ConfigFileInfo, TcfsConfig } from "./config_schema.ts";
 import { decodeFileSettings, parseConfigToml } from "./config_file.ts";

@@ -21,7 +21,7 @@ import type {
   FuseErrno,
   FuseOperations,
   FuseResult,
-} from "../../platform/fuse/fuse_operations.ts";
+} from "./fuse_operations.ts";
 import {
   applyLocalChange,
   type LocalChange,

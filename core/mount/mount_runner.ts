@@ -14,15 +14,7 @@ import { remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import { describeError } from "../errors.ts";
 import { openMountSource } from "./mount_source.ts";
 import { pinsFile } from "./pins.ts";
-import type { FuseSession, FuseSessionOptions } from "../../platform/fuse/fuse_session.ts";
-import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
-
-/** Attaches operations to a directory (`serveFuse`). */
-export type FuseAttach = (
-  mountpoint: string,
-  ops: FuseOperations,
-  options: FuseSessionOptions,
-) => Promise<FuseSession>;
+import type { FuseAttach, FuseSession } from "./fuse_attach.ts";
 
 /** What a mount is, and its settings. */
 export interface MountRequest {

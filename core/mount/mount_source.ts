@@ -9,7 +9,7 @@
 import { isUnderRel } from "../paths/remote_path.ts";
 import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
-import type { FuseOperations } from "../../platform/fuse/fuse_operations.ts";
+import type { FuseOperations } from "./fuse_operations.ts";
 import {
   buildMountTree,
   changedFiles,

@@ -9,7 +9,7 @@
 import { TcfsError } from "../errors.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { TcfsConfig } from "../config/config_schema.ts";
-import type { DeviceEnvironment } from "../../platform/device_environment.ts";
+import type { DeviceEnvironment } from "../config/device_environment.ts";
 import { openStore } from "../store/open_store.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import {

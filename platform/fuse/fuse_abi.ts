@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FuseAttr, FuseDirEntry, FuseErrno } from "./fuse_operations.ts";
+import type { FuseAttr, FuseDirEntry, FuseErrno } from "../../core/mount/fuse_operations.ts";
 
 /** Request opcodes tcfs answers (others get ENOSYS). */
 export const Opcode = {

@@ -31,32 +31,16 @@ import {
   type InHeader,
   Opcode,
 } from "./fuse_abi.ts";
-import type { FuseAttr, FuseOperations, FuseResult } from "./fuse_operations.ts";
+import type { FuseAttr, FuseOperations, FuseResult } from "../../core/mount/fuse_operations.ts";
+import type { FuseAttachOptions, FuseSession } from "../../core/mount/fuse_attach.ts";
 import { concatBytes } from "../../core/encoding/concat_bytes.ts";
 import { fuseLibc } from "./fuse_libc.ts";
 import { attachFuse, detachFuse, isMountPoint } from "./fuse_mount.ts";
 
 /** Options for {@linkcode serveFuse}. */
-export interface FuseSessionOptions {
-  /** Refuse writes in the kernel (EROFS) as well as in the handlers. */
-  readOnly: boolean;
-  /** The source column of the mount table (`tcfs:<remote>`). */
-  source: string;
+export interface FuseSessionOptions extends FuseAttachOptions {
   /** How long the kernel caches names and attributes. */
   cacheTimes?: CacheTimes;
-  /** Where a failed handler is reported. */
-  log?: (message: string) => void;
-}
-
-/** A live mount. */
-export interface FuseSession {
-  readonly mountpoint: string;
-  /** Settles once the kernel closed the session: unmounted, by us or anyone else. */
-  readonly closed: Promise<void>;
-  /** Tells the kernel that a file's content changed: it drops its cached pages. */
-  invalidate(ino: number): void;
-  /** Unmounts (lazily, so open files do not keep this process alive) and waits for the end. */
-  unmount(): Promise<void>;
 }
 
 /** Requests that change the tree: refused with EROFS on a read-only mount. */

@@ -1,5 +1,5 @@
 /**
- * What a file system served over FUSE answers (`fuse_session.ts` speaks the kernel protocol and
+ * What a file system served over FUSE answers (platform/fuse/fuse_session.ts speaks the kernel protocol and
  * calls these). Types only, so that the engine (`core/mount/`) implements them without
  * importing platform code. Node 1 is the root. Errors are errno names.
  *
