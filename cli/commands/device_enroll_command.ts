@@ -43,6 +43,7 @@ import {
 import {
   checkEnrollFlags,
   configUpdates,
+  enrolledMounts,
   type EnrollSettingFlags,
   envFileValues,
   flagEnvironment,
@@ -83,6 +84,8 @@ interface Enrollment {
   shadowedFlags: FlagSetting[];
   /** The sync root and its marker, when one is configured. */
   syncRoot?: EnrolledRoot;
+  /** What the daemon mounts (`[mount] mounts`), as written. */
+  mounts: string[];
   /** The fleet's keys as this device now holds them. */
   keys: EnrollmentKeys & { recovered: boolean; invited?: boolean };
 }
@@ -107,6 +110,11 @@ export function deviceEnrollCommand() {
     .option("--namespace <name>", "namespace written to the config")
     .option("--nats-url <url>", "NATS server written to the config, e.g. nats://yoga.local:4222")
     .option("--sync-root <dir>", "folder the daemon keeps in sync")
+    .option(
+      "--mount <dir>",
+      "a folder the daemon mounts the fleet's tree at (`<dir>=<remote>` for part of it); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option(
       "--conflict-mode <mode>",
       `how concurrent edits are settled: ${CONFLICT_MODES.join(", ")}`,
@@ -147,6 +155,7 @@ Examples:
   tcfs device enroll --name yoga --replace --yes --json     # a reinstalled machine takes its name back
   tcfs device enroll --recovery                             # every device was lost: the passphrase lets this one in
   tcfs device enroll --name labbox --invite tcfs-invite-…   # an approved daemon lets it in by itself
+  tcfs device enroll --sync-root ~/Sync --mount ~/fleet --start   # the daemon also mounts the fleet's tree
 
 Enrolling again is safe: the device keeps its id and its files are refreshed. The age key is
 ~/.config/sops/age/keys.txt (made with age-keygen's format when missing); put the printed public
@@ -169,6 +178,7 @@ device is pending until an approved one runs \`tcfs device approve <name>\`, or,
 }
 
 type EnrollOptions = EnrollSettingFlags & {
+  mount?: string[];
   system?: true;
   service: boolean;
   start?: true;
@@ -193,6 +203,13 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
   );
   const { config } = setup;
   const name = options.name ?? checkedDefaultName(config.sync.deviceName);
+  const mounts = options.mount && enrolledMounts(
+    config.mount.mounts,
+    options.mount,
+    config.storage.bucket,
+    config.sync.namespace,
+    xdgDirs(realEnv).home,
+  );
   const service = options.service
     ? daemonServiceFile(config, options.system ?? false, realEnv)
     : undefined;
@@ -244,7 +261,9 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       keys.invited = true;
     }
 
-    await writeConfigFile(config.file.path, configUpdates(name, flags));
+    const updates = configUpdates(name, flags);
+    if (mounts) updates.mount = { mounts };
+    await writeConfigFile(config.file.path, updates);
     const fileEnv = await readEnvFile(config.paths.envFile);
     const envUpdate = await updateEnvFile(
       config.paths.envFile,
@@ -273,6 +292,7 @@ async function enroll(options: EnrollOptions): Promise<Enrollment> {
       service: serviceOutcome,
       shadowedFlags: flags.filter((f) => realEnv[f.envVar] && realEnv[f.envVar] !== f.value),
       syncRoot,
+      mounts: mounts ?? config.mount.mounts,
       keys,
     };
   } finally {
@@ -495,6 +515,7 @@ function enrollmentJson(e: Enrollment) {
           : null,
       }
       : null,
+    mounts: e.mounts,
     device_file: e.config.paths.deviceFile,
     keys: {
       ...e.keys,
@@ -544,6 +565,7 @@ function printEnrollment(e: Enrollment): void {
   if (e.syncRoot?.marker) {
     lines.push(`  sync root       ${e.syncRoot.path} (marker ${ROOT_MARKER} ${e.syncRoot.marker})`);
   }
+  for (const mount of e.mounts) lines.push(`  mount           ${mount} (by the daemon)`);
   if (e.syncRoot?.problem) {
     lines.push(
       `  warning: ${e.syncRoot.problem.message}`,

@@ -11,6 +11,7 @@ import { findKeySpec, type KeySpec } from "../../core/config/config_schema.ts";
 import type { ConfigFileUpdates } from "../../core/config/write_config.ts";
 import { ENV_OVERRIDES } from "../../core/config/env_overrides.ts";
 import { ENV_KEY_PAIRS } from "../../core/credentials/env_source.ts";
+import { parseConfiguredMount } from "../../core/mount/configured_mount.ts";
 
 /** The setting flags of `enroll`, as commander hands them over. */
 export interface EnrollSettingFlags {
@@ -84,6 +85,51 @@ export function checkEnrollFlags(flags: EnrollSettingFlags, home: string): FlagS
     const envVar = ENV_OVERRIDES.find((o) => o.spec === spec)!.envVar;
     return [{ flag, spec, value: text, envVar }];
   });
+}
+
+/**
+ * The daemon's mounts after `--mount` flags: those configured already, then each new one (a
+ * relative mount point taken from the working directory), checked as `[mount] mounts` entries.
+ * Enrolling again with the same flag adds nothing.
+ *
+ * @throws {TcfsError} (usage exit code) naming the flag's value and what it accepts.
+ *
+ * @example
+ * ```ts
+ * enrolledMounts([], ["~/fleet", "/srv/papers=tcfs/default/papers"], "tcfs", "default", "/home/ada");
+ * // ["/home/ada/fleet", "/srv/papers=tcfs/default/papers"]
+ * ```
+ */
+export function enrolledMounts(
+  configured: readonly string[],
+  flags: readonly string[],
+  bucket: string,
+  namespace: string,
+  home: string,
+): string[] {
+  const mounts = [...configured];
+  for (const flag of flags) {
+    const at = flag.indexOf("=");
+    const point = at < 0 ? flag : flag.slice(0, at);
+    const absolute = point === "~" || point.startsWith("~/")
+      ? home + point.slice(1)
+      : resolve(point);
+    const entry = absolute + (at < 0 ? "" : flag.slice(at));
+    try {
+      parseConfiguredMount(entry, bucket, namespace);
+    } catch (err) {
+      throw new TcfsError(
+        `--mount ${JSON.stringify(flag)} is not valid: ${(err as Error).message}`,
+        {
+          kind: "invalid_flag",
+          exitCode: ExitCode.usage,
+          hint: "give --mount a folder, or <folder>=<remote>, e.g. --mount ~/fleet",
+        },
+      );
+    }
+    if (!mounts.includes(entry)) mounts.push(entry);
+  }
+  return mounts;
 }
 
 /**

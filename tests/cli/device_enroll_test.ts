@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parse as parseToml } from "smol-toml";
 import { join } from "node:path";
 import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { freshFleetBucket } from "../support/fleet_bucket.ts";
@@ -197,6 +198,7 @@ Deno.test("bad names and bad flags are refused (exit 2) before anything is writt
       ["--name", "ok", "--nats-url", "nats://a:4222,b.lab:4222"],
       /--nats-url .* is not valid: entry 2 of 2, "b\.lab:4222", is not valid/,
     ],
+    [["--name", "ok", "--mount", "/srv/x=nonsense"], /--mount "\/srv\/x=nonsense" is not valid/],
   ];
   for (const [args, message] of cases) {
     const result = await a.tcfs(["device", "enroll", ...args]);
@@ -229,6 +231,10 @@ Deno.test("flags go to the config, shell credentials to a 0600 env file, and the
     syncRoot,
     "--conflict-mode",
     "auto",
+    "--mount",
+    join(a.home, "fleet"),
+    "--mount",
+    `${join(a.home, "papers")}=${fleet.bucket}/lab/papers`,
     "--start",
   ]);
   assert.equal(result.code, 0, result.stderr);
@@ -239,6 +245,9 @@ Deno.test("flags go to the config, shell credentials to a 0600 env file, and the
     assert.ok(config.includes(line), config);
   }
   assert.ok(config.includes(`sync_root = ${JSON.stringify(syncRoot)}`), config);
+  const mounts = [join(a.home, "fleet"), `${join(a.home, "papers")}=${fleet.bucket}/lab/papers`];
+  assert.deepEqual((parseToml(config).mount as { mounts: string[] }).mounts, mounts);
+  assert.match(result.stdout, new RegExp(`mount +${join(a.home, "fleet")} \\(by the daemon\\)`));
   const envFile = join(a.home, ".config/tcfs/env");
   assert.equal((await Deno.stat(envFile)).mode! & 0o777, 0o600);
   const envText = await Deno.readTextFile(envFile);
