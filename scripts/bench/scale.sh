@@ -150,6 +150,9 @@ run_real() {
   repo="s3:$TCFS_S3_ENDPOINT/$(fresh restic)"
   enroll real_a real-a "$b" "$REAL"
   enroll real_b real-b "$b" "$RUN_DIR/real-b"
+  # The namespace is end-to-end encrypted (the default, as restic's repository is): the first
+  # device lets the others in.
+  timed "${real_a[@]}" device approve real-b >/dev/null
   tcfs_step real_push "$REAL_FILES" "${real_a[@]}" push "$REAL"
   peer_step real_rclone_push rclone copy --transfers 32 "$REAL" "bench:$rb/real"
   timed restic -r "$repo" init >/dev/null
@@ -167,6 +170,7 @@ run_small() {
   rb="$(fresh rsmall)"
   enroll small_a small-a "$b" "$SMALL"
   enroll small_b small-b "$b" "$RUN_DIR/small-b"
+  timed "${small_a[@]}" device approve small-b >/dev/null
   tcfs_step small_push "$FILES" "${small_a[@]}" push "$SMALL"
   peer_step small_rclone_push rclone copy --transfers 32 "$SMALL" "bench:$rb/small"
   tcfs_step small_noop_push "$FILES" "${small_a[@]}" push "$SMALL"
@@ -178,6 +182,7 @@ run_small() {
 
   # (c) A third device, up to date, talks to the store through the counter.
   enroll small_c small-c "$b" "$RUN_DIR/small-c" "$COUNTER"
+  timed "${small_a[@]}" device approve small-c >/dev/null
   counted first_pull "${small_c[@]}" pull "$b/default/"
   counted idle_poll "${small_c[@]}" pull "$b/default/"
   for ((i = 0; i < CHANGES; i++)); do
