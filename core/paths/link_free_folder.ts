@@ -18,8 +18,10 @@ import { dirname, join, relative } from "node:path";
 import { TcfsError } from "../errors.ts";
 import { syncDirectory } from "../io/durable_directory.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
+import { createTurns } from "../concurrency/turns.ts";
 
-let queue: Promise<unknown> = Promise.resolve();
+/** One line for the whole process: no tcfs change to the tree slips between a check and its change. */
+const inTurn = createTurns();
 
 /** Options for {@linkcode inLinkFreeFolder}. */
 export interface LinkFreeOptions {
@@ -75,7 +77,7 @@ export function inLinkFreeFolder<T>(
   options: LinkFreeOptions = {},
 ): Promise<T> {
   const { checked } = options;
-  const run = queue.then(async () => {
+  return inTurn(async () => {
     await assertLinkFree(within, dir, options.create ?? false, checked);
     try {
       return await change();
@@ -83,8 +85,6 @@ export function inLinkFreeFolder<T>(
       if (checked) forgetBelow(checked, options.entry ?? dir, options.entry === undefined);
     }
   });
-  queue = run.catch(() => {});
-  return run;
 }
 
 /**
@@ -118,11 +118,11 @@ async function assertLinkFree(
   for (const segment of below === "" ? [] : below.split("/")) {
     current = join(current, segment);
     if (checked?.has(current)) continue;
-    let info = await lstatIfPresent(current);
+    let info = lstatIfPresent(current);
     if (!info && create) {
       await Deno.mkdir(current);
       await syncDirectory(dirname(current));
-      info = await lstatIfPresent(current);
+      info = lstatIfPresent(current);
     }
     if (!info) {
       throw new TcfsError(`${current} is gone`, {

@@ -9,6 +9,7 @@
 
 import type { StateEvent } from "../../core/events/state_event.ts";
 import type { ProcessedEvents } from "./processed_events.ts";
+import { createTurns } from "../../core/concurrency/turns.ts";
 
 /** Handles one event from another device; a rejection has it redelivered later. */
 export type StateEventHandler = (event: StateEvent) => Promise<void>;
@@ -35,16 +36,13 @@ export function createEventHandover(
   processed: ProcessedEvents,
   handler: () => StateEventHandler | undefined,
 ): EventHandover {
-  let previous: Promise<void> = Promise.resolve();
-  return (event) => {
-    const turn = previous.then(async () => {
+  const inTurn = createTurns();
+  return (event) =>
+    inTurn(async () => {
       if (event.device_id === deviceId || processed.has(event.id)) return;
       const handle = handler();
       if (!handle) throw new Error("no handler for state events is registered yet");
       await handle(event);
       processed.add(event.id);
     });
-    previous = turn.catch(() => {});
-    return turn;
-  };
 }
