@@ -64,15 +64,15 @@ export function socketTrustProblem(
  *
  * @example
  * ```ts
- * await assertTrustedSocket("/run/user/1000/tcfsd.sock");
+ * assertTrustedSocket("/run/user/1000/tcfsd.sock");
  * ```
  */
-export async function assertTrustedSocket(path: string): Promise<void> {
+export function assertTrustedSocket(path: string): void {
   const me = Deno.uid();
   if (me === null) return;
-  const dir = await lstatIfPresent(dirname(path));
+  const dir = lstatIfPresent(dirname(path));
   if (!dir) return;
-  const problem = socketTrustProblem(path, await lstatIfPresent(path), dir, me);
+  const problem = socketTrustProblem(path, lstatIfPresent(path), dir, me);
   if (problem) {
     throw new TcfsError(`refusing the control socket ${path}: ${problem}`, {
       kind: "socket_untrusted",

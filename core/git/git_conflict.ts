@@ -52,7 +52,7 @@ export async function resolveGitConflict(
   }
   const within = mappedRoot(site.localPath, site.rel);
   const remote = await remoteSides(ctx, site.rel);
-  const local = await lstatIfPresent(site.localPath);
+  const local = lstatIfPresent(site.localPath);
   if (local && !local.isFile) return await resolveConflict(ctx, site, "keep_remote");
   if (at.kind === "object") {
     if (!local) {

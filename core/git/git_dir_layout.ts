@@ -19,11 +19,11 @@ import { lstatIfPresent } from "../io/lstat_if_present.ts";
  * ```
  */
 export async function ensureGitDirLayout(gitDir: string): Promise<void> {
-  const head = await lstatIfPresent(join(gitDir, "HEAD"));
+  const head = lstatIfPresent(join(gitDir, "HEAD"));
   if (!head?.isFile) return;
   for (const folder of ["refs", "objects"]) {
     const path = join(gitDir, folder);
-    const there = await lstatIfPresent(path);
+    const there = lstatIfPresent(path);
     // Something else in the way is the user's to look at; git will say what it misses.
     if (!there) await Deno.mkdir(path, { mode: 0o755 });
   }

@@ -51,13 +51,13 @@ export async function snapshotIndexes(
   const snapshots: IndexSnapshot[] = [];
   for (const gitDir of gitDirs) {
     // A repository this pull brings for the first time: its index is made after it.
-    if (!(await lstatIfPresent(join(gitDir, "HEAD")))?.isFile) {
+    if (!lstatIfPresent(join(gitDir, "HEAD"))?.isFile) {
       snapshots.push({ gitDir, staged: false, pending: false });
       continue;
     }
     const head = await headCommit(gitDir);
     if (head === null) return undefined;
-    const index = await lstatIfPresent(join(gitDir, "index"));
+    const index = lstatIfPresent(join(gitDir, "index"));
     const pending = index !== undefined && await pendingFor(gitDir, index);
     let staged = false;
     if (index && !pending) {
@@ -86,7 +86,7 @@ export async function refreshIndexes(before: readonly IndexSnapshot[]): Promise<
   for (const snapshot of before) {
     const { gitDir } = snapshot;
     const head = await headCommit(gitDir);
-    const index = await lstatIfPresent(join(gitDir, "index"));
+    const index = lstatIfPresent(join(gitDir, "index"));
     const moved = head !== snapshot.head;
     if (!index || snapshot.pending || (moved && !snapshot.staged)) {
       // HEAD's objects have not all come: the next pull resets the index, if still as it is.

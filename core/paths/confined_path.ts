@@ -19,8 +19,9 @@ import { assertSafeRelPath } from "./remote_path.ts";
  * const target = await confinedPath("/home/me/Sync", "docs/a.txt", "pull");
  * ```
  */
-export async function confinedPath(root: string, rel: string, origin: string): Promise<string> {
-  return (await confinedPlace(root, rel, origin, new Set())).path;
+export function confinedPath(root: string, rel: string, origin: string): Promise<string> {
+  // A refusal is a rejection, as for any awaited check.
+  return new Promise((resolve) => resolve(confinedPlace(root, rel, origin, new Set()).path));
 }
 
 /** Folders found missing by one planning pass, so each is looked for once. */
@@ -35,23 +36,10 @@ export type MissingFolders = Set<string>;
  * @example
  * ```ts
  * const missing: MissingFolders = new Set();
- * const { path, parentMissing } = await confinedPlace(root, "docs/a.txt", "pull", missing);
+ * const { path, parentMissing } = confinedPlace(root, "docs/a.txt", "pull", missing);
  * ```
  */
 export function confinedPlace(
-  root: string,
-  rel: string,
-  origin: string,
-  missing: MissingFolders,
-): Promise<{ path: string; parentMissing: boolean }> {
-  try {
-    return Promise.resolve(checkedPlace(root, rel, origin, missing));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-function checkedPlace(
   root: string,
   rel: string,
   origin: string,

@@ -31,17 +31,32 @@ export interface LocalEntry {
  * const entry = await statEntry("/home/me/a.txt", "a.txt");
  * ```
  */
-export function statEntry(localPath: string, rel: string): Promise<LocalEntry | undefined> {
-  let info: Deno.FileInfo;
+export async function statEntry(
+  localPath: string,
+  rel: string,
+): Promise<LocalEntry | undefined> {
+  const info = lstatUnlessMissing(localPath);
+  return info && await entryFromInfo(info, localPath, rel);
+}
+
+/**
+ * The path's own file info (a link is not followed), or undefined when nothing can be there
+ * ({@linkcode isMissingPath}). Synchronous, as the scan's: an awaited lstat costs about ten
+ * times as much, and a pull makes several per file.
+ *
+ * @example
+ * ```ts
+ * const info = lstatUnlessMissing("/home/me/Sync/a.txt");
+ * if (info?.isDirectory) console.log("a folder stands there");
+ * ```
+ */
+export function lstatUnlessMissing(path: string): Deno.FileInfo | undefined {
   try {
-    // Synchronous, as the scan's: an awaited lstat costs about ten times as much, and a pull
-    // makes several per file.
-    info = Deno.lstatSync(localPath);
+    return Deno.lstatSync(path);
   } catch (err) {
-    if (isMissingPath(err)) return Promise.resolve(undefined);
-    return Promise.reject(err);
+    if (isMissingPath(err)) return undefined;
+    throw err;
   }
-  return entryFromInfo(info, localPath, rel);
 }
 
 /**

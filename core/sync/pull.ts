@@ -26,7 +26,7 @@ import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import { entryFromInfo, isMissingPath, type LocalEntry, statEntry } from "./local_scanner.ts";
+import { entryFromInfo, type LocalEntry, lstatUnlessMissing, statEntry } from "./local_scanner.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
@@ -435,9 +435,9 @@ async function planOne(
   if (recorded?.localPath === unconfined && unseenFrom(recorded).length === 0) {
     return { action: "unchanged" };
   }
-  const place = await localPlace(request, item, head.key, goingAway, missing);
+  const place = localPlace(request, item, head.key, goingAway, missing);
   const localPath = place.path;
-  if (ctx.links === "skip" && await isLinkSide(heads, place)) return { action: "unchanged" };
+  if (ctx.links === "skip" && isLinkSide(heads, place)) return { action: "unchanged" };
   // What this device synced counts only at the place it synced it to.
   const unseen = unseenFrom(recorded?.localPath === localPath ? recorded : undefined);
   if (unseen.length === 0) return { action: "unchanged" };
@@ -448,9 +448,7 @@ async function planOne(
   };
   if (heads.length !== 1) return { action: "conflict", conflict };
   // One lstat tells both what is there and whether it is a folder.
-  const info = place.absent || place.parentMissing
-    ? undefined
-    : await lstatMissingAsAbsent(localPath);
+  const info = place.absent || place.parentMissing ? undefined : lstatUnlessMissing(localPath);
   const local = info && await entryFromInfo(info, localPath, item.rel);
   if (local && await modifiedHere(ctx, local)) {
     if (await sameContent(local, head.version, ctx.keys)) {
@@ -496,16 +494,16 @@ async function syncedDeletion(
  * there, which is no obstacle to a deletion, nor to a dry run whose deletions would remove
  * it (a real run has removed it by the time the rest is planned).
  */
-async function localPlace(
+function localPlace(
   request: PullRequest,
   item: PullItem,
   origin: string,
   goingAway: ReadonlySet<string>,
   missing: MissingFolders,
-): Promise<{ path: string; absent: boolean; parentMissing?: boolean }> {
+): { path: string; absent: boolean; parentMissing?: boolean } {
   if ("path" in item.local) return { path: item.local.path, absent: false };
   try {
-    const place = await confinedPlace(request.localTarget, item.local.inside, origin, missing);
+    const place = confinedPlace(request.localTarget, item.local.inside, origin, missing);
     return { ...place, absent: false };
   } catch (err) {
     const blocked = err instanceof TcfsError &&
@@ -520,22 +518,16 @@ async function localPlace(
 }
 
 /** A link on either side: with `[sync] links = "skip"` the path is left as it is. */
-async function isLinkSide(
+function isLinkSide(
   heads: StoredVersion[],
   place: { path: string; absent: boolean },
-): Promise<boolean> {
+): boolean {
   if (heads.some((h) => h.version.kind === "symlink")) return true;
   if (place.absent) return false;
-  const info = await lstatMissingAsAbsent(place.path).catch(() => undefined);
-  return info?.isSymlink ?? false;
-}
-
-/** The path's lstat, or undefined when nothing can be there (as {@linkcode isMissingPath}). */
-function lstatMissingAsAbsent(path: string): Promise<Deno.FileInfo | undefined> {
   try {
-    return Promise.resolve(Deno.lstatSync(path));
-  } catch (err) {
-    return isMissingPath(err) ? Promise.resolve(undefined) : Promise.reject(err);
+    return lstatUnlessMissing(place.path)?.isSymlink ?? false;
+  } catch {
+    return false;
   }
 }
 

@@ -52,7 +52,7 @@ export interface ControlClient {
  * ```
  */
 export async function daemonAvailable(socketPath: string): Promise<boolean> {
-  await assertTrustedSocket(socketPath);
+  assertTrustedSocket(socketPath);
   try {
     const conn = await Deno.connect({ transport: "unix", path: socketPath });
     conn.close();

@@ -26,7 +26,7 @@ import { assertTrustedSocket } from "../../platform/socket_trust.ts";
  */
 export async function claimSocketPath(path: string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await assertTrustedSocket(path);
+  assertTrustedSocket(path);
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(path);

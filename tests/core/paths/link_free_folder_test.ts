@@ -33,14 +33,14 @@ Deno.test("a folder a planning pass found missing is not looked for again, and s
   const root = await Deno.makeTempDir();
   try {
     const missing = new Set<string>();
-    const first = await confinedPlace(root, "new/deeper/a.txt", "test", missing);
+    const first = confinedPlace(root, "new/deeper/a.txt", "test", missing);
     assert.deepEqual(first, { path: join(root, "new/deeper/a.txt"), parentMissing: true });
     assert.deepEqual([...missing], [join(root, "new")]);
     // Made meanwhile by someone else: the pass still takes it as missing (the restore checks).
     await Deno.mkdir(join(root, "new"));
-    const second = await confinedPlace(root, "new/b.txt", "test", missing);
+    const second = confinedPlace(root, "new/b.txt", "test", missing);
     assert.equal(second.parentMissing, true);
-    const fresh = await confinedPlace(root, "new/b.txt", "test", new Set());
+    const fresh = confinedPlace(root, "new/b.txt", "test", new Set());
     assert.equal(fresh.parentMissing, false);
   } finally {
     await Deno.remove(root, { recursive: true });
