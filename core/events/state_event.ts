@@ -50,7 +50,19 @@ export interface StateEvent {
 
 /** The NATS subject an event is published on. */
 export function stateEventSubject(event: Pick<StateEvent, "device_id" | "type">): string {
-  return `STATE.${event.device_id}.${event.type}`;
+  return `${deviceSubjectPrefix(event.device_id)}${event.type}`;
+}
+
+/**
+ * What every subject of `deviceId`'s events starts with: a receiver skips its own by it.
+ *
+ * @example
+ * ```ts
+ * msg.subject.startsWith(deviceSubjectPrefix(myId)); // one of this device's own events
+ * ```
+ */
+export function deviceSubjectPrefix(deviceId: string): string {
+  return `STATE.${deviceId}.`;
 }
 
 /** Stream that stores every state event: file storage, limits retention, 7 days. */

@@ -7,7 +7,7 @@
 
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { StateEvent } from "../../core/events/state_event.ts";
-import { STATE_STREAM } from "../../core/events/state_event.ts";
+import { deviceSubjectPrefix, STATE_STREAM } from "../../core/events/state_event.ts";
 import { describeError } from "../../core/errors.ts";
 import { deviceConsumerName } from "./state_stream.ts";
 import type { FleetKeys } from "../../core/crypto/fleet_keys.ts";
@@ -135,7 +135,7 @@ export async function consumeStateEvents(
  */
 export async function deliverStateEvent(msg: JsMsg, delivery: EventDelivery): Promise<void> {
   // The subject names the sender (`STATE.<device>.<type>`): own events need no opening.
-  if (msg.subject.startsWith(`STATE.${delivery.deviceId}.`)) {
+  if (msg.subject.startsWith(deviceSubjectPrefix(delivery.deviceId))) {
     msg.ack();
     return;
   }

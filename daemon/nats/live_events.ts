@@ -16,7 +16,11 @@
  */
 
 import { headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { type StateEvent, stateEventSubject } from "../../core/events/state_event.ts";
+import {
+  deviceSubjectPrefix,
+  type StateEvent,
+  stateEventSubject,
+} from "../../core/events/state_event.ts";
 import type { FleetKeys } from "../../core/crypto/fleet_keys.ts";
 import { describeError } from "../../core/errors.ts";
 import { type EventDelivery, readDelivered } from "./event_consumer.ts";
@@ -62,7 +66,7 @@ export function receiveLiveEvents(
   delivery: EventDelivery,
   active: () => boolean,
 ): Subscription {
-  const own = `STATE.${delivery.deviceId}.`;
+  const own = deviceSubjectPrefix(delivery.deviceId);
   const receive = async (msg: Msg) => {
     if (msg.reply || msg.subject.startsWith(own) || !active()) return;
     try {
