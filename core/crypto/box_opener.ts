@@ -3,7 +3,8 @@
  * thread (256 queued 1 MiB decrypts left the event loop 3 turns in 1.3 s), and a pull's main
  * thread already reads, decodes and writes while the chunk hasher's worker hashes: opening every
  * box there made a sealed 1 GiB pull 1.5× a plaintext one. Like the hasher, the opener works in
- * place until a pull has opened {@linkcode OFFLOAD_AFTER_BYTES}, so a small pull starts no thread.
+ * place until a pull has opened {@linkcode OFFLOAD_AFTER_BYTES}, so a small pull starts no thread,
+ * and small boxes are always opened in place, where they cost less than the messages would.
  *
  * @module
  */
@@ -11,7 +12,7 @@
 import type { FleetKeys } from "./fleet_keys.ts";
 import { unsealStored } from "./sealed_object.ts";
 import type { OpenAnswer, OpenerKeys, OpenJob } from "./box_opener_worker.ts";
-import { OFFLOAD_AFTER_BYTES } from "../hashing/chunk_hasher.ts";
+import { IN_PLACE_BELOW_BYTES, OFFLOAD_AFTER_BYTES } from "../hashing/chunk_hasher.ts";
 import { BUG_HINT, TcfsError } from "../errors.ts";
 
 /** Opens sealed stored forms, as `unsealStored` does; dispose of it at the end of the pull. */
@@ -73,7 +74,7 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
   return {
     open(stored, place) {
       if (failure) return Promise.reject(failure);
-      if (!worker && openedInPlace <= offloadAfter) {
+      if ((!worker && openedInPlace <= offloadAfter) || stored.length < IN_PLACE_BELOW_BYTES) {
         openedInPlace += stored.length;
         return unsealStored(keys, stored, place);
       }

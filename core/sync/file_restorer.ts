@@ -123,6 +123,8 @@ export async function restoreVersion(
   }
 }
 
+const SYNC_WRITE_BELOW_BYTES = 64 * 1024;
+
 async function writeVerifiedFile(
   store: ObjectStore,
   version: FileVersion,
@@ -133,7 +135,12 @@ async function writeVerifiedFile(
   const prints: PrintedChunk[] = [];
   await readVerifiedContent(store, version, options, async (bytes, ref) => {
     for (let offset = 0; offset < bytes.length;) {
-      offset += await file.write(bytes.subarray(offset));
+      const rest = bytes.subarray(offset);
+      // A small write lands in the page cache in microseconds, less than an awaited write's
+      // hand-off to a thread; large ones stay awaited, as the kernel may hold them back.
+      offset += rest.length < SYNC_WRITE_BELOW_BYTES
+        ? file.writeSync(rest)
+        : await file.write(rest);
     }
     options.onBytes?.(bytes.length);
     if (ref) prints.push({ ...ref, print: await xxh128Hex(bytes) });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
-import { type ChunkHasher, createChunkHasher } from "../../../core/hashing/chunk_hasher.ts";
+import {
+  type ChunkHasher,
+  createChunkHasher,
+  IN_PLACE_BELOW_BYTES,
+} from "../../../core/hashing/chunk_hasher.ts";
 import {
   CHUNK_FORMAT_RAW,
   CHUNK_FORMAT_ZSTD,
@@ -36,17 +40,29 @@ function offloadingTest(
 }
 
 offloadingTest(
-  "past the threshold the worker hashes chunks: same ids, and the bytes handed back",
+  "past the threshold the worker hashes all but small chunks: same ids, and the bytes handed back",
   1 << 20,
   async (hasher) => {
     const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(1 + i * 20_011, 300 + i));
     const copies = chunks.map((c) => c.slice());
+    const offloadedBefore = hasher.bytesOffloaded;
     const answers = await Promise.all(chunks.map((c) => hasher.hash(c)));
     for (const [i, answer] of answers.entries()) {
       assert.equal(answer.id, await blake3Hex(copies[i]), `chunk ${i}'s id`);
       assert.deepEqual(answer.bytes, copies[i], `chunk ${i}'s bytes`);
     }
-    assert.ok(chunks.every((c) => c.length === 0), "each chunk's memory moved to the worker");
+    const large = copies.filter((c) => c.length >= IN_PLACE_BELOW_BYTES);
+    assert.ok(large.length > 0 && large.length < copies.length, "the test has both sizes");
+    chunks.forEach((c, i) => {
+      const small = copies[i].length < IN_PLACE_BELOW_BYTES;
+      assert.equal(c.length, small ? copies[i].length : 0, `chunk ${i} stayed iff small`);
+    });
+    const largeBytes = large.reduce((n, c) => n + c.length, 0);
+    assert.equal(
+      hasher.bytesOffloaded - offloadedBefore,
+      largeBytes,
+      "only large chunks offloaded",
+    );
   },
 );
 
