@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { FleetKeys } from "./fleet_keys.ts";
+import type { FleetKeys, SealKey } from "./fleet_keys.ts";
 import { unsealStored } from "./sealed_object.ts";
 import type { OpenAnswer, OpenerKeys, OpenJob } from "./box_opener_worker.ts";
 import { IN_PLACE_BELOW_BYTES, OFFLOAD_AFTER_BYTES } from "../hashing/chunk_hasher.ts";
@@ -64,7 +64,7 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
       epoch: keys.epoch,
       keys: keys.epochs.flatMap((e) => {
         const key = keys.sealKey(e);
-        return key ? [[e, key] as [number, CryptoKey]] : [];
+        return key ? [[e, key] as [number, SealKey]] : [];
       }),
     };
     started.postMessage(sent);

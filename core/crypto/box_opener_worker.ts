@@ -8,14 +8,14 @@
 
 /// <reference lib="deno.worker" />
 
-import type { FleetKeys } from "./fleet_keys.ts";
+import type { FleetKeys, SealKey } from "./fleet_keys.ts";
 import { unsealStored } from "./sealed_object.ts";
 import { TcfsError } from "../errors.ts";
 
 /** The keys, sent once before any job: CryptoKeys cross to a worker as they are. */
 export interface OpenerKeys {
   epoch: number;
-  keys: [number, CryptoKey][];
+  keys: [number, SealKey][];
 }
 
 /** A sealed stored form to open for `place`. */

@@ -10,12 +10,21 @@ import { decodeBase64 } from "../encoding/base64.ts";
 import type { FleetKeychain } from "./fleet_keychain.ts";
 import { keyedBlake3 } from "../hashing/keyed_blake3.ts";
 
+/**
+ * One epoch's AES-256-GCM key in the two forms sealing uses: WebCrypto's for large boxes, the
+ * raw bytes for small ones (`sealed_box.ts` says why).
+ */
+export interface SealKey {
+  subtle: CryptoKey;
+  raw: Uint8Array;
+}
+
 /** What sealing and opening need. */
 export interface FleetKeys {
   /** The epoch every new pack, version and event is sealed with: the keychain's newest. */
   readonly epoch: number;
   /** The AEAD key of `epoch`, or `undefined` for an epoch this keychain does not hold. */
-  sealKey(epoch: number): CryptoKey | undefined;
+  sealKey(epoch: number): SealKey | undefined;
   /** The epochs whose keys {@linkcode FleetKeys.sealKey} gives. */
   readonly epochs: readonly number[];
   /** 32 bytes: chunk ids are BLAKE3 keyed with this, so the store cannot test for known content. */
@@ -44,21 +53,14 @@ const ID_KEY_CONTEXT = new TextEncoder().encode("tcfs 2026-12 chunk id key");
  * ```
  */
 export async function fleetKeysOf(keychain: FleetKeychain): Promise<FleetKeys> {
-  const imported = new Map<number, CryptoKey>();
+  const imported = new Map<number, SealKey>();
   for (const [epoch, text] of Object.entries(keychain.keys)) {
-    imported.set(
-      Number(epoch),
-      await crypto.subtle.importKey(
-        "raw",
-        decodeBase64(text) as Uint8Array<ArrayBuffer>,
-        "AES-GCM",
-        false,
-        [
-          "encrypt",
-          "decrypt",
-        ],
-      ),
-    );
+    const raw = decodeBase64(text) as Uint8Array<ArrayBuffer>;
+    const subtle = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    imported.set(Number(epoch), { subtle, raw });
   }
   const root = decodeBase64(keychain.keys[String(keychain.id_root)]);
   return {

@@ -9,19 +9,30 @@
  *
  * The associated data names what the box is (a chunk's id, an object's key, an event's
  * subject), so a box moved to another place fails to open rather than passing for the thing it
- * was moved over. AES-256-GCM through WebCrypto was chosen over XChaCha20-Poly1305 from
- * `@noble/ciphers` by measurement (docs/SECURITY.md): 360 against 97 MB/s on 1 MiB chunks.
+ * was moved over. AES-256-GCM (WebCrypto for large boxes, node:crypto for small ones) was
+ * chosen over XChaCha20-Poly1305 from `@noble/ciphers` by measurement (docs/SECURITY.md): 360
+ * against 97 MB/s on 1 MiB chunks.
  * Random 96-bit nonces bound one epoch's key to some 2^32 boxes, far beyond a fleet's packs.
  *
  * @module
  */
 
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { FleetKeys } from "./fleet_keys.ts";
 import { TcfsError } from "../errors.ts";
 
 const EPOCH_BYTES = 4;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+
+/**
+ * Boxes of less plaintext than this are sealed and opened with node:crypto's AES-GCM, on the
+ * calling thread and without awaiting: ~15 µs a box against WebCrypto's ~45 µs, which is
+ * mostly the cost of the call itself, and a small file's chunk is such a box. Larger ones go
+ * through WebCrypto, two to three times faster per byte (~400 against ~150 MB/s here). Both
+ * make the same AES-256-GCM boxes, so either opens what the other sealed.
+ */
+export const SMALL_BOX_BYTES = 16 * 1024;
 
 /** Bytes a sealed box adds to its plaintext. */
 export const SEALED_OVERHEAD = EPOCH_BYTES + NONCE_BYTES + TAG_BYTES;
@@ -46,12 +57,22 @@ export async function sealBytes(
   const box = new Uint8Array(EPOCH_BYTES + NONCE_BYTES + plain.length + TAG_BYTES);
   new DataView(box.buffer).setUint32(0, keys.epoch);
   const nonce = crypto.getRandomValues(box.subarray(EPOCH_BYTES, EPOCH_BYTES + NONCE_BYTES));
+  const aad = new TextEncoder().encode(place);
+  const sealedAt = EPOCH_BYTES + NONCE_BYTES;
+  if (plain.length < SMALL_BOX_BYTES) {
+    const cipher = createCipheriv("aes-256-gcm", key.raw, nonce).setAAD(aad);
+    const body = cipher.update(plain);
+    box.set(body, sealedAt);
+    box.set(cipher.final(), sealedAt + body.length);
+    box.set(cipher.getAuthTag(), sealedAt + plain.length);
+    return box;
+  }
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: nonce, additionalData: new TextEncoder().encode(place) },
-    key,
+    { name: "AES-GCM", iv: nonce, additionalData: aad },
+    key.subtle,
     plain as Uint8Array<ArrayBuffer>,
   );
-  box.set(new Uint8Array(sealed), EPOCH_BYTES + NONCE_BYTES);
+  box.set(new Uint8Array(sealed), sealedAt);
   return box;
 }
 
@@ -77,16 +98,25 @@ export async function openBytes(
   const key = keys.sealKey(epoch);
   if (!key) throw epochMissing(place, epoch, keys.epoch);
   const nonce = box.subarray(EPOCH_BYTES, EPOCH_BYTES + NONCE_BYTES);
+  const aad = new TextEncoder().encode(place);
+  const sealed = box.subarray(EPOCH_BYTES + NONCE_BYTES);
   try {
+    if (sealed.length - TAG_BYTES < SMALL_BOX_BYTES) {
+      const tagAt = sealed.length - TAG_BYTES;
+      const decipher = createDecipheriv("aes-256-gcm", key.raw, nonce)
+        .setAAD(aad)
+        .setAuthTag(sealed.subarray(tagAt));
+      const plain = new Uint8Array(tagAt);
+      const body = decipher.update(sealed.subarray(0, tagAt));
+      plain.set(body);
+      plain.set(decipher.final(), body.length);
+      return plain;
+    }
     return new Uint8Array(
       await crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: nonce as Uint8Array<ArrayBuffer>,
-          additionalData: new TextEncoder().encode(place),
-        },
-        key,
-        box.subarray(EPOCH_BYTES + NONCE_BYTES) as Uint8Array<ArrayBuffer>,
+        { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: aad },
+        key.subtle,
+        sealed as Uint8Array<ArrayBuffer>,
       ),
     );
   } catch (err) {
