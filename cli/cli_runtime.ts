@@ -10,8 +10,7 @@ import type { TcfsConfig } from "../core/config/config_schema.ts";
 import { type DeviceIdentity, loadOrCreateDeviceIdentity } from "../core/device/device_identity.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import { StateDb } from "../core/state/state_db.ts";
-import type { ChunkCache } from "../core/cache/chunk_cache.ts";
-import { openDeviceChunkCache } from "../core/cache/device_chunk_cache.ts";
+import { pullChunkCache } from "../core/cache/device_chunk_cache.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { revokedDevices } from "../core/device/device_registry.ts";
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
@@ -50,7 +49,6 @@ export async function openCliRuntime(): Promise<CliRuntime> {
   let credentials: Promise<ResolvedCredentials> | undefined;
   let store: Promise<ObjectStore> | undefined;
   let state: StateDb | undefined;
-  let chunkCache: Promise<ChunkCache> | undefined;
 
   const runtime: CliRuntime = {
     env,
@@ -90,7 +88,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         maxConflicts: config.sync.maxConflicts,
         links: config.sync.links,
         chunkCache: () =>
-          chunkCache ??= openDeviceChunkCache(config.paths.cacheDir, config.mount.cacheSize),
+          pullChunkCache(config.paths.cacheDir, config.mount.cacheSize, config.mount.mounts),
         // What the engine warns of (a git index it left as it was, an unreadable segment) is
         // for the user at the terminal; the rest of its notes are the daemon log's.
         log: (level, message) => {

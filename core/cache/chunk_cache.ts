@@ -8,38 +8,35 @@
  * (keyed there), so a reader checks a cached chunk against its id as it would a fetched one
  * (`cachedChunk` in `core/sync/verified_content.ts`). Only chunks that checked out are put here,
  * each written to a temp file and renamed (no fsync: a chunk lost to a power cut is fetched
- * again), so a crash leaves whole chunks or none.
+ * again), so a crash leaves whole chunks or none, and another process never reads half of one.
  *
- * Several processes may hold the cache open (the daemon's mounts and pulls, a `tcfs pull` in a
- * terminal): each keeps its own index, and a chunk another one added is found on disk when asked
- * for, so each stays within the bound for what it knows of.
+ * Each process that opens it (the daemon, whose mounts and pulls share one index; a `tcfs pull` or
+ * `tcfs mount` in a terminal) keeps its own index, read from the disk when it opens the cache
+ * (looking a missed chunk up on disk would cost a pull of 10,000 files half a second), so each
+ * sees what the others put there since only when it opens the cache again, and each stays within
+ * the bound for what it knows of.
  *
  * @module
  */
 
 import { join } from "node:path";
 
-/** Bytes handed to `putBehind` and not yet written, at most. */
-export const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
-
 /** A chunk cache; see the module doc. */
 export interface ChunkCache {
   /** The chunk's bytes, or undefined when it is not cached (it counts as used). */
   get(id: string): Promise<Uint8Array | undefined>;
-  /** Stores a verified chunk, evicting the least recently used past the bound. */
-  put(id: string, bytes: Uint8Array): Promise<void>;
-  /** Whether the chunk is cached (found on disk when another process put it). */
+  /**
+   * Stores a verified chunk, evicting the least recently used past the bound. Synchronous: a
+   * chunk's file is written to the page cache in microseconds, where handing each of a pull's
+   * thousands to a thread would cost more than the write.
+   *
+   * @throws {Deno.errors.NotCapable} and the like when the disk refuses (full, read-only).
+   */
+  put(id: string, bytes: Uint8Array): void;
+  /** Whether the chunk is cached, as far as this process knows. */
   has(id: string): boolean;
   /** Removes a chunk (one that did not check out). */
-  drop(id: string): Promise<void>;
-  /**
-   * Puts a verified chunk without waiting for the disk, unless more than
-   * {@linkcode WRITE_BEHIND_BYTES} are waiting already (then until some is written), so a pull
-   * keeps streaming and memory stays bounded. A chunk that cannot be written is not cached.
-   */
-  putBehind(id: string, bytes: Uint8Array): Promise<void>;
-  /** Resolves once every chunk handed to {@linkcode ChunkCache.putBehind} is written. */
-  flush(): Promise<void>;
+  drop(id: string): void;
   readonly usedBytes: number;
   readonly maxBytes: number;
 }
@@ -59,7 +56,8 @@ export async function openChunkCache(
   maxBytes: number,
   options: { keep?: (id: string) => boolean } = {},
 ): Promise<ChunkCache> {
-  await Deno.mkdir(dir, { recursive: true });
+  // Private: the chunks are plaintext, also those of sealed namespaces.
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   /** Sizes by id, least recently used first (a Map keeps insertion order). */
   const sizes = new Map<string, number>();
   let used = 0;
@@ -91,7 +89,7 @@ export async function openChunkCache(
     sizes.set(id, size);
   };
 
-  async function evict(): Promise<void> {
+  function evict(): void {
     for (const [id, size] of sizes) {
       if (used <= maxBytes) break;
       // Pinned chunks stay, even past the bound.
@@ -99,53 +97,39 @@ export async function openChunkCache(
       sizes.delete(id);
       touchedAt.delete(id);
       used -= size;
-      await Deno.remove(pathOf(id)).catch(() => {});
+      removeIfPresent(pathOf(id));
     }
   }
-
-  /** Whether the chunk is known or, put by another process, on disk (then it is known). */
-  const adopted = (id: string): boolean => {
-    if (sizes.has(id)) return true;
-    try {
-      const { size } = Deno.statSync(pathOf(id));
-      sizes.set(id, size);
-      used += size;
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   /** Shard folders known to exist: a pull puts thousands of chunks. */
   const shards = new Set<string>();
-  async function put(id: string, bytes: Uint8Array): Promise<void> {
-    if (adopted(id) || bytes.length > maxBytes) return;
+  function put(id: string, bytes: Uint8Array): void {
+    // Put there by another process since this one opened the cache: replaced by the same bytes.
+    if (sizes.has(id) || bytes.length > maxBytes) return;
     const path = pathOf(id);
     const shard = id.slice(0, 2);
     if (!shards.has(shard)) {
-      await Deno.mkdir(join(dir, shard), { recursive: true });
+      Deno.mkdirSync(join(dir, shard), { recursive: true, mode: 0o700 });
       shards.add(shard);
     }
     const temp = `${path}.tmp${crypto.randomUUID().slice(0, 8)}`;
-    await Deno.writeFile(temp, bytes, { mode: 0o600 });
-    await Deno.rename(temp, path);
-    // Known already when a reader found it on disk meanwhile (or another writer put it).
-    if (!sizes.has(id)) {
-      sizes.set(id, bytes.length);
-      used += bytes.length;
+    try {
+      Deno.writeFileSync(temp, bytes, { mode: 0o600 });
+      Deno.renameSync(temp, path);
+    } catch (err) {
+      removeIfPresent(temp);
+      throw err;
     }
-    await evict();
+    sizes.set(id, bytes.length);
+    used += bytes.length;
+    evict();
   }
 
-  /** Writes handed to `putBehind` still running, and their bytes. */
-  const writing = new Set<Promise<void>>();
-  let behindBytes = 0;
-
-  await evict();
+  evict();
   return {
     async get(id) {
-      if (!adopted(id)) return undefined;
-      const size = sizes.get(id)!;
+      const size = sizes.get(id);
+      if (size === undefined) return undefined;
       let bytes: Uint8Array;
       try {
         bytes = await Deno.readFile(pathOf(id));
@@ -165,30 +149,26 @@ export async function openChunkCache(
       return bytes;
     },
     put,
-    async putBehind(id, bytes) {
-      while (behindBytes > WRITE_BEHIND_BYTES && writing.size > 0) await Promise.race(writing);
-      behindBytes += bytes.length;
-      const write: Promise<void> = put(id, bytes).catch(() => {}).finally(() => {
-        behindBytes -= bytes.length;
-        writing.delete(write);
-      });
-      writing.add(write);
-    },
-    async flush() {
-      await Promise.all(writing);
-    },
-    has: adopted,
-    async drop(id) {
+    has: (id) => sizes.has(id),
+    drop(id) {
       const size = sizes.get(id);
       if (size === undefined) return;
       sizes.delete(id);
       touchedAt.delete(id);
       used -= size;
-      await Deno.remove(pathOf(id)).catch(() => {});
+      removeIfPresent(pathOf(id));
     },
     get usedBytes() {
       return used;
     },
     maxBytes,
   };
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
 }

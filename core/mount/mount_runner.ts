@@ -145,6 +145,7 @@ export async function runMount(
   const closed = session.closed.finally(() => {
     clearInterval(poll);
     poll = undefined;
+    source.close();
     state.close();
   });
   return {

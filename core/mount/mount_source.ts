@@ -22,6 +22,7 @@ import { hydrate, type PinnedContent, pinnedContent, pinsFile, readPins } from "
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { openDeviceChunkCache, savePinnedChunks } from "../cache/device_chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
+import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import { createMountFilesystem } from "./mount_filesystem.ts";
 
 /** Settings of one mount. */
@@ -55,6 +56,8 @@ export interface MountSource {
   hydrating(): number;
   /** Bytes of the namespace's pinned files (`tcfs pin`). */
   pinnedBytes(): number;
+  /** Stops the hashing thread; for when the mount has ended. */
+  close(): void;
 }
 
 /**
@@ -109,10 +112,12 @@ export async function openMountSource(
     (id) => pinned.chunkIds.has(id),
   );
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  const hasher = createChunkHasher();
   const reader = createRangeReader(ctx.store, cache, {
     keys: ctx.keys,
     timeoutMs: options.readTimeoutMs,
     counters,
+    hasher,
   });
   const refresh = async () => {
     const fresh = await read();
@@ -150,6 +155,7 @@ export async function openMountSource(
     counters,
     hydrating: () => reader.inFlight,
     pinnedBytes: () => pinned.bytes,
+    close: () => hasher[Symbol.dispose](),
   };
 }
 

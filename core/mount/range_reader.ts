@@ -17,6 +17,7 @@ import {
   fetchVerifiedChunks,
 } from "../sync/verified_content.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
+import type { ChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { TcfsError } from "../errors.ts";
@@ -32,6 +33,11 @@ export interface RangeReaderOptions {
   timeoutMs: number;
   /** Counts what came from the store. */
   counters: DownloadCounters;
+  /**
+   * Checks cached chunks' ids, on another thread once enough was read: a warm sequential read
+   * then hashes beside the serving thread. In place without it.
+   */
+  hasher?: ChunkHasher;
 }
 
 /** Reads ranges of versions; see the module doc. */
@@ -122,10 +128,13 @@ export function createRangeReader(
       keys: options.keys,
     });
     unique.forEach((ref, i) => {
-      const one = batch.then(async (chunks) => {
+      const one = batch.then((chunks) => {
         remember(ref.id, chunks[i]);
-        // A cache that cannot take it (disk full) still lets the read be served.
-        await cache.put(ref.id, chunks[i]).catch(() => {});
+        try {
+          cache.put(ref.id, chunks[i]);
+        } catch {
+          // A cache that cannot take it (disk full) still lets the read be served.
+        }
         return chunks[i];
       }).finally(() => fetching.delete(ref.id));
       one.catch(() => {});
@@ -142,7 +151,12 @@ export function createRangeReader(
     const held = recent.get(ref.id);
     if (held) return held;
     if (pending) return await pending;
-    const cached = await cachedChunk(cache, ref, chunkIdKey(version.format, options.keys));
+    const cached = await cachedChunk(
+      cache,
+      ref,
+      chunkIdKey(version.format, options.keys),
+      options.hasher,
+    );
     if (cached) {
       remember(ref.id, cached);
       return cached;
@@ -201,7 +215,9 @@ export function createRangeReader(
         if (recent.has(ref.id) || loading.has(ref.id) || !cache.has(ref.id)) continue;
         loading.add(ref.id);
         Promise.resolve()
-          .then(() => cachedChunk(cache, ref, chunkIdKey(version.format, options.keys)))
+          .then(() =>
+            cachedChunk(cache, ref, chunkIdKey(version.format, options.keys), options.hasher)
+          )
           .then((bytes) => bytes && remember(ref.id, bytes), () => {})
           .finally(() => loading.delete(ref.id));
       }

@@ -255,8 +255,6 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       )
     ),
   );
-  // Chunks are written to the cache behind the restores; none is left writing once pull returns.
-  await cache?.flush();
   const objectDeletions = items.filter((item) => isDeletion(item) && isGitObject(item));
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
   missing = new Set();

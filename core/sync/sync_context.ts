@@ -53,9 +53,9 @@ export interface SyncContext {
   /**
    * The device's chunk cache (`core/cache/device_chunk_cache.ts`), opened when a pull first has
    * content to restore: pulls read chunks from it and put what they fetched into it. Pulls go
-   * to the store alone when unset.
+   * to the store alone when unset or when it gives none (a device without mounts).
    */
-  chunkCache?: () => Promise<ChunkCache>;
+  chunkCache?: () => Promise<ChunkCache | undefined>;
   /** Where warnings go (the daemon's logger); silent when unset. */
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }

@@ -6,7 +6,7 @@
  *
  * Given the chunk cache (`core/cache/chunk_cache.ts`), chunks it holds are read from it and
  * checked the same way (one that fails is dropped and fetched), the rest are fetched (still one
- * request per run of neighbours), and what was fetched is put into it, written behind.
+ * request per run of neighbours), and what was fetched is put into it.
  *
  * @module
  */
@@ -195,7 +195,7 @@ export async function cachedChunk(
     const { id, bytes } = await hashChunk(cached, hasher, { idKey });
     if (id === ref.id) return bytes;
   }
-  await cache.drop(ref.id);
+  cache.drop(ref.id);
   return undefined;
 }
 
@@ -263,10 +263,10 @@ async function fetchRange(
     if (hit) return [hit];
   }
   const chunks = await fetchStoredRange(store, version, range, idKey, options);
-  if (options.cache) {
-    for (const [i, bytes] of chunks.entries()) {
-      await options.cache.putBehind(range.refs[i].id, bytes);
-    }
+  try {
+    for (const [i, bytes] of chunks.entries()) options.cache?.put(range.refs[i].id, bytes);
+  } catch {
+    // A cache that cannot take them (disk full) leaves them to be fetched again next time.
   }
   return chunks;
 }

@@ -65,8 +65,23 @@ async function pull(device: DeviceHome, remote: string, dest: string): Promise<P
   return await device.tcfsJson<PullSummary>(["pull", remote, dest]);
 }
 
+/** `[mount]` of a device that uses mounts (the daemon would mount `fleet`). */
+const USES_MOUNTS = 'mounts = ["/nonexistent/fleet"]';
+
+Deno.test("chunk cache: a device that has no mount and never mounted pulls without writing one", async () => {
+  const { tmp, device, remote, chunks } = await cacheDevice("cache-unused");
+  const src = join(device.home, "tree");
+  await writeTree(src);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  const pulled = await pull(device, remote("tree"), join(tmp, "pulled"));
+  assert.equal(pulled.files, 41);
+  await assertSameTree(src, join(tmp, "pulled"));
+  await assert.rejects(Deno.stat(chunks), Deno.errors.NotFound);
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("chunk cache: a pulled tree reads through a mount without fetching anything", async () => {
-  const { tmp, device, remote, chunks } = await cacheDevice("cache-pull-mount");
+  const { tmp, device, remote, chunks } = await cacheDevice("cache-pull-mount", USES_MOUNTS);
   const src = join(device.home, "tree");
   await writeTree(src);
   await device.tcfsJson<PushSummary>(["push", src]);
@@ -128,7 +143,7 @@ Deno.test("chunk cache: in a sealed namespace, what a mount read is not fetched 
 });
 
 Deno.test("chunk cache: a damaged cached chunk is fetched again, and neither written nor served", async () => {
-  const { tmp, device, remote, chunks } = await cacheDevice("cache-damaged");
+  const { tmp, device, remote, chunks } = await cacheDevice("cache-damaged", USES_MOUNTS);
   const src = join(device.home, "data");
   await Deno.mkdir(src);
   await writeRandomFile(join(src, "a.bin"), 3 * MiB, 5);
