@@ -30,7 +30,7 @@ export interface ChunkCache {
    * chunk's file is written to the page cache in microseconds, where handing each of a pull's
    * thousands to a thread would cost more than the write.
    *
-   * @throws {Deno.errors.NotCapable} and the like when the disk refuses (full, read-only).
+   * @throws {Error} when the disk refuses it (full, read-only): the chunk is not cached.
    */
   put(id: string, bytes: Uint8Array): void;
   /** Whether the chunk is cached, as far as this process knows. */
@@ -104,7 +104,7 @@ export async function openChunkCache(
   /** Shard folders known to exist: a pull puts thousands of chunks. */
   const shards = new Set<string>();
   function put(id: string, bytes: Uint8Array): void {
-    // Put there by another process since this one opened the cache: replaced by the same bytes.
+    // One another process put since this one opened the cache is replaced by the same bytes.
     if (sizes.has(id) || bytes.length > maxBytes) return;
     const path = pathOf(id);
     const shard = id.slice(0, 2);

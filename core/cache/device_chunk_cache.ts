@@ -1,11 +1,10 @@
 /**
  * The device's chunk cache (`$XDG_CACHE_HOME/tcfs/chunks`), as mounts, pins and pulls open it
- * (pulls only on a device that uses mounts),
- * and the record of the chunks pins hold (`$XDG_CACHE_HOME/tcfs/pinned-chunks/<namespace>`, one
- * id a line). Whoever reads a namespace's pins against its heads (a mount, `tcfs pin`) records
- * their chunks there, so that any process filling the cache (a pull of another namespace) keeps
- * them too: pins are kept by namespace and path, and only a reader of that namespace knows
- * which chunks they are.
+ * (pulls only on a device that uses mounts), and the record of the chunks pins hold
+ * (`$XDG_CACHE_HOME/tcfs/pinned-chunks/<namespace>`, one id a line). Whoever reads a namespace's
+ * pins against all its heads (`tcfs pin`, a mount of the whole namespace) records their chunks
+ * there, so that any process filling the cache (a pull of another namespace) keeps them too: pins
+ * are kept by namespace and path, and only a reader of that namespace knows which chunks they are.
  *
  * @module
  */
@@ -22,8 +21,8 @@ const opened = new Map<
 /**
  * The device's chunk cache below `cacheDir` (`$XDG_CACHE_HOME/tcfs`), bounded by `maxBytes`
  * (`[mount] cache_size`), opened once per process: the daemon's mounts and pulls share one
- * index. It never evicts the chunks recorded as pinned (read again when the record changes), nor those any
- * opener's `keep` accepts.
+ * index. It never evicts the chunks recorded as pinned (read again when the record changes),
+ * nor those any opener's `keep` accepts.
  *
  * @example
  * ```ts

@@ -87,8 +87,9 @@ export async function openMountSource(
       ctx.namespace,
       await readPins(pinsFile(options.cacheDir)),
     );
-    if (!sameSet(was, pinned.chunkIds)) {
-      // For pulls filling the cache, which do not read this namespace's pins.
+    // For pulls filling the cache, which do not read this namespace's pins. A mount of part of
+    // the namespace sees part of its pins: `tcfs pin` recorded them.
+    if (prefix === "" && !sameSet(was, pinned.chunkIds)) {
       await savePinnedChunks(options.cacheDir, ctx.namespace, pinned.chunkIds);
     }
     return buildMountTree(byPath.values(), prefix, inodes, local);
