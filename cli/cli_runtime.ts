@@ -10,6 +10,7 @@ import type { TcfsConfig } from "../core/config/config_schema.ts";
 import { type DeviceIdentity, loadOrCreateDeviceIdentity } from "../core/device/device_identity.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import { StateDb } from "../core/state/state_db.ts";
+import { pullChunkCache } from "../core/cache/device_chunk_cache.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
 import { revokedDevices } from "../core/device/device_registry.ts";
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
@@ -86,6 +87,8 @@ export async function openCliRuntime(): Promise<CliRuntime> {
         conflictMode: config.sync.conflictMode,
         maxConflicts: config.sync.maxConflicts,
         links: config.sync.links,
+        chunkCache: () =>
+          pullChunkCache(config.paths.cacheDir, config.mount.cacheSize, config.mount.mounts),
         // What the engine warns of (a git index it left as it was, an unreadable segment) is
         // for the user at the terminal; the rest of its notes are the daemon log's.
         log: (level, message) => {

@@ -59,6 +59,7 @@ import { createDaemonMounts } from "./daemon_mounts.ts";
 import { massDeleteLimits } from "../core/sync/deletion_guard.ts";
 import { readDeviceEnvironment } from "../platform/device_environment.ts";
 import { hostFacts } from "../platform/host_facts.ts";
+import { pullChunkCache } from "../core/cache/device_chunk_cache.ts";
 import { recordInstance, thisInstance } from "../core/device/device_instances.ts";
 
 /** Command-line settings that win over the config file and the environment. */
@@ -233,6 +234,9 @@ async function serve(
         ? presence.keys()
         : undefined,
       revoked: presence.revoked(),
+      // One cache for the daemon's pulls and mounts: opening it reads its whole folder.
+      chunkCache: () =>
+        pullChunkCache(config.paths.cacheDir, config.mount.cacheSize, config.mount.mounts),
       log,
     };
   };

@@ -5,12 +5,11 @@
  */
 
 import { Command } from "@commander-js/extra-typings";
-import { join } from "node:path";
 import { openCliRuntime } from "../cli_runtime.ts";
 import { parseRemoteSpec } from "../../core/remote/remote_spec.ts";
 import { namespaceHeads, remoteDisplayPath } from "../../core/sync/sync_context.ts";
 import { hydrate, pinnedContent, pinsFile, readPins, setPin } from "../../core/mount/pins.ts";
-import { openChunkCache } from "../../core/mount/chunk_cache.ts";
+import { openDeviceChunkCache, savePinnedChunks } from "../../core/cache/device_chunk_cache.ts";
 import { createRangeReader } from "../../core/mount/range_reader.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { formatBytes, JSON_FLAG_HELP, printJson } from "../output.ts";
@@ -44,11 +43,8 @@ Examples:
         const { byPath } = await namespaceHeads(ctx, () => true);
         const all = pinnedContent(byPath.values(), ctx.namespace, await readPins(file));
         const mine = pinnedContent(byPath.values(), ctx.namespace, [spec]);
-        const cache = await openChunkCache(
-          join(config.paths.cacheDir, "chunks"),
-          config.mount.cacheSize,
-          { keep: (id) => all.chunkIds.has(id) },
-        );
+        await savePinnedChunks(config.paths.cacheDir, ctx.namespace, all.chunkIds);
+        const cache = await openDeviceChunkCache(config.paths.cacheDir, config.mount.cacheSize);
         const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
         const reader = createRangeReader(ctx.store, cache, {
           keys: ctx.keys,
@@ -98,12 +94,17 @@ export function unpinCommand() {
       try {
         const { config } = runtime;
         const spec = parseRemoteSpec(remote, config.storage.bucket);
-        const changed = await setPin(pinsFile(config.paths.cacheDir), spec, false);
+        const file = pinsFile(config.paths.cacheDir);
+        const changed = await setPin(file, spec, false);
         if (!changed) {
           throw new TcfsError(`${remote} is not pinned`, {
             kind: "not_found",
             hint: "tcfs pin <remote> pins; the pins are in $XDG_CACHE_HOME/tcfs/pins.json",
           });
+        }
+        // The namespace's other pins' chunks are known again once a mount reads its heads.
+        if (!(await readPins(file)).some((p) => p.namespace === spec.namespace)) {
+          await savePinnedChunks(config.paths.cacheDir, spec.namespace, new Set());
         }
         if (options.json) printJson({ unpinned: remote });
         else console.log(`unpinned ${remote}: the cache may evict it again`);

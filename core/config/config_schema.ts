@@ -529,7 +529,7 @@ export const KEY_SPECS: readonly KeySpec[] = [
     "mount",
     "cache_size",
     byteSize,
-    "disk space for mounted files' cached chunks (`$XDG_CACHE_HOME/tcfs/chunks`), LRU-evicted",
+    "disk space for the chunk cache mounts and pulls share (`$XDG_CACHE_HOME/tcfs/chunks`), LRU-evicted",
   ),
   keySpec(
     "mount",

@@ -13,7 +13,6 @@ import { StateDb } from "../state/state_db.ts";
 import { remoteDisplayPath, type SyncContext } from "../sync/sync_context.ts";
 import { describeError } from "../errors.ts";
 import { openMountSource } from "./mount_source.ts";
-import { pinsFile } from "./pins.ts";
 import type { FuseAttach, FuseSession } from "./fuse_attach.ts";
 
 /** What a mount is, and its settings. */
@@ -114,9 +113,8 @@ export async function runMount(
   let source;
   try {
     source = await openMountSource(ctx, request.prefix, {
-      cacheDir: join(request.cacheDir, "chunks"),
+      cacheDir: request.cacheDir,
       stagingDir: join(request.cacheDir, "staging", id),
-      pinsFile: pinsFile(request.cacheDir),
       cacheBytes: request.cacheBytes,
       readTimeoutMs: request.readTimeoutMs,
       writeQuietMs: request.writeQuietMs,
@@ -147,6 +145,7 @@ export async function runMount(
   const closed = session.closed.finally(() => {
     clearInterval(poll);
     poll = undefined;
+    source.close();
     state.close();
   });
   return {

@@ -18,19 +18,19 @@ import {
   newInodeTable,
 } from "./mount_tree.ts";
 import { pushWriteBack } from "./write_back.ts";
-import { hydrate, type PinnedContent, pinnedContent, readPins } from "./pins.ts";
-import { type ChunkCache, openChunkCache } from "./chunk_cache.ts";
+import { hydrate, type PinnedContent, pinnedContent, pinsFile, readPins } from "./pins.ts";
+import type { ChunkCache } from "../cache/chunk_cache.ts";
+import { openDeviceChunkCache, savePinnedChunks } from "../cache/device_chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
+import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import { createMountFilesystem } from "./mount_filesystem.ts";
 
 /** Settings of one mount. */
 export interface MountSourceOptions {
-  /** The chunk cache's directory (`$XDG_CACHE_HOME/tcfs/chunks`). */
+  /** `$XDG_CACHE_HOME/tcfs`: the chunk cache and the pins (`tcfs pin`) are below it. */
   cacheDir: string;
   /** Where files being written are staged; emptied when the mount opens. */
   stagingDir: string;
-  /** The pins (`tcfs pin`): their files are kept cached. */
-  pinsFile: string;
   cacheBytes: number;
   readTimeoutMs: number;
   /** A file kept open is pushed after this long without a write. */
@@ -56,6 +56,8 @@ export interface MountSource {
   hydrating(): number;
   /** Bytes of the namespace's pinned files (`tcfs pin`). */
   pinnedBytes(): number;
+  /** Stops the hashing thread; for when the mount has ended. */
+  close(): void;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface MountSource {
  *
  * @example
  * ```ts
- * const source = await openMountSource(ctx, "docs", { cacheDir, cacheBytes, readTimeoutMs: 10_000, log });
+ * const source = await openMountSource(ctx, "docs", { cacheDir, stagingDir, cacheBytes, readTimeoutMs: 10_000, writeQuietMs: 30_000, log });
  * await serveFuse("/mnt/docs", source.ops, { readOnly: true, source: "tcfs:tcfs/default/docs" });
  * ```
  */
@@ -79,7 +81,17 @@ export async function openMountSource(
   const read = async () => {
     const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
     for (const err of unreadable) options.log(err.message);
-    pinned = pinnedContent(byPath.values(), ctx.namespace, await readPins(options.pinsFile));
+    const was = pinned.chunkIds;
+    pinned = pinnedContent(
+      byPath.values(),
+      ctx.namespace,
+      await readPins(pinsFile(options.cacheDir)),
+    );
+    // For pulls filling the cache, which do not read this namespace's pins. A mount of part of
+    // the namespace sees part of its pins: `tcfs pin` recorded them.
+    if (prefix === "" && !sameSet(was, pinned.chunkIds)) {
+      await savePinnedChunks(options.cacheDir, ctx.namespace, pinned.chunkIds);
+    }
     return buildMountTree(byPath.values(), prefix, inodes, local);
   };
   /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
@@ -95,14 +107,18 @@ export async function openMountSource(
   await setAsideStaging(options.stagingDir, options.log);
   await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   let tree = await read();
-  const cache = await openChunkCache(options.cacheDir, options.cacheBytes, {
-    keep: (id) => pinned.chunkIds.has(id),
-  });
+  const cache = await openDeviceChunkCache(
+    options.cacheDir,
+    options.cacheBytes,
+    (id) => pinned.chunkIds.has(id),
+  );
   const counters: DownloadCounters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+  const hasher = createChunkHasher();
   const reader = createRangeReader(ctx.store, cache, {
     keys: ctx.keys,
     timeoutMs: options.readTimeoutMs,
     counters,
+    hasher,
   });
   const refresh = async () => {
     const fresh = await read();
@@ -140,6 +156,7 @@ export async function openMountSource(
     counters,
     hydrating: () => reader.inFlight,
     pinnedBytes: () => pinned.bytes,
+    close: () => hasher[Symbol.dispose](),
   };
 }
 
@@ -155,4 +172,8 @@ async function setAsideStaging(dir: string, log: (message: string) => void): Pro
   const aside = `${dir}.left-${new Date().toISOString().replaceAll(":", "")}`;
   await Deno.rename(dir, aside);
   log(`${left} files an earlier mount was writing and never pushed are kept in ${aside}`);
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((id) => b.has(id));
 }

@@ -1,6 +1,7 @@
 /**
- * Reads part of a stored file: only the chunks that cover the range, from the chunk cache or
- * else fetched (one request per run of neighbours) and verified, then cached. Concurrent
+ * Reads part of a stored file: only the chunks that cover the range, from the chunk cache
+ * (checked against their ids as fetched ones are: the cache is on disk, and a pull fills it too)
+ * or else fetched (one request per run of neighbours) and verified, then cached. Concurrent
  * readers of one chunk share its fetch. A read the store does not answer within the timeout
  * fails, so a mount never hangs on a store that is down.
  *
@@ -10,9 +11,15 @@
 import type { ObjectStore } from "../store/object_store.ts";
 import type { ChunkRef, FileVersion } from "../remote/file_version.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
-import { type DownloadCounters, fetchVerifiedChunks } from "../sync/verified_content.ts";
+import {
+  cachedChunk,
+  type DownloadCounters,
+  fetchVerifiedChunks,
+} from "../sync/verified_content.ts";
+import { chunkIdKey } from "../remote/chunk_id_key.ts";
+import type { ChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
-import type { ChunkCache } from "./chunk_cache.ts";
+import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { TcfsError } from "../errors.ts";
 
 /** Bytes of recently read chunks kept in memory. */
@@ -26,6 +33,11 @@ export interface RangeReaderOptions {
   timeoutMs: number;
   /** Counts what came from the store. */
   counters: DownloadCounters;
+  /**
+   * Checks cached chunks' ids, on another thread once enough was read: a warm sequential read
+   * then hashes beside the serving thread. In place without it.
+   */
+  hasher?: ChunkHasher;
 }
 
 /** Reads ranges of versions; see the module doc. */
@@ -116,10 +128,13 @@ export function createRangeReader(
       keys: options.keys,
     });
     unique.forEach((ref, i) => {
-      const one = batch.then(async (chunks) => {
+      const one = batch.then((chunks) => {
         remember(ref.id, chunks[i]);
-        // A cache that cannot take it (disk full) still lets the read be served.
-        await cache.put(ref.id, chunks[i]).catch(() => {});
+        try {
+          cache.put(ref.id, chunks[i]);
+        } catch {
+          // A cache that cannot take it (disk full) still lets the read be served.
+        }
         return chunks[i];
       }).finally(() => fetching.delete(ref.id));
       one.catch(() => {});
@@ -136,12 +151,17 @@ export function createRangeReader(
     const held = recent.get(ref.id);
     if (held) return held;
     if (pending) return await pending;
-    const cached = await cache.get(ref.id);
+    const cached = await cachedChunk(
+      cache,
+      ref,
+      chunkIdKey(version.format, options.keys),
+      options.hasher,
+    );
     if (cached) {
       remember(ref.id, cached);
       return cached;
     }
-    // Evicted since the read began (a cache smaller than what is being read).
+    // Evicted since the read began (a cache smaller than what is being read), or damaged.
     fetchMissing(version, [ref]);
     return await (fetching.get(ref.id) ?? Promise.reject(new Error(`chunk ${ref.id} is gone`)));
   }
@@ -194,7 +214,10 @@ export function createRangeReader(
       for (const ref of refs) {
         if (recent.has(ref.id) || loading.has(ref.id) || !cache.has(ref.id)) continue;
         loading.add(ref.id);
-        cache.get(ref.id)
+        Promise.resolve()
+          .then(() =>
+            cachedChunk(cache, ref, chunkIdKey(version.format, options.keys), options.hasher)
+          )
           .then((bytes) => bytes && remember(ref.id, bytes), () => {})
           .finally(() => loading.delete(ref.id));
       }

@@ -21,7 +21,8 @@
 
 import { createBoxOpener } from "../crypto/box_opener.ts";
 import { dirname, join, relative } from "node:path";
-import { TcfsError } from "../errors.ts";
+import { describeError, TcfsError } from "../errors.ts";
+import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
@@ -234,13 +235,22 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       })
     ),
   );
-  const prefetch = createPackRunPrefetch(ctx.store, plans.map(({ plan }) => restoredChunks(plan)));
+  const cache = plans.some(({ plan }) => restoredChunks(plan).length > 0)
+    ? await openCache(ctx)
+    : undefined;
+  // Chunks the cache holds are read from it: the runs are planned for the rest alone.
+  const fetched = new Map(plans.map(({ plan }) => {
+    const refs = restoredChunks(plan);
+    return [plan, cache ? refs.filter((ref) => !cache.has(ref.id)) : refs];
+  }));
+  const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
+  const restoring = { ...restoreOptions, cache };
   await Promise.all(
     plans.sort(inPackOrder).map(({ item, plan }) =>
       limiter.run(() =>
         guarded(item, async () => {
-          using store = prefetch.claim(restoredChunks(plan));
-          count(item, await applyPlan(ctx, item, plan, restoreOptions, store));
+          using store = prefetch.claim(fetched.get(plan)!);
+          count(item, await applyPlan(ctx, item, plan, restoring, store));
         }).finally(finished)
       )
     ),
@@ -275,6 +285,16 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
   }
   return summary;
+}
+
+/** The device's chunk cache; a pull goes on without it when it cannot be opened. */
+async function openCache(ctx: SyncContext): Promise<ChunkCache | undefined> {
+  try {
+    return await ctx.chunkCache?.();
+  } catch (err) {
+    ctx.log?.("warning", `the chunk cache is not used: ${describeError(err)}`);
+    return undefined;
+  }
 }
 
 /** A path inside a git directory's object store. */

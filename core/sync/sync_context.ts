@@ -19,6 +19,7 @@ import { catchUp } from "../journal/journal_catch_up.ts";
 import type { ConflictMode, LinkMode } from "../config/config_schema.ts";
 import { checkStoreIdentity } from "../state/store_identity.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
+import type { ChunkCache } from "../cache/chunk_cache.ts";
 
 /** This device, as versions name it. */
 export interface DeviceRef {
@@ -49,6 +50,12 @@ export interface SyncContext {
   maxConflicts?: number;
   /** Whether symlinks are pushed and pulled; `keep` when unset. */
   links?: LinkMode;
+  /**
+   * The device's chunk cache (`core/cache/device_chunk_cache.ts`), opened when a pull first has
+   * content to restore: pulls read chunks from it and put what they fetched into it. Pulls go
+   * to the store alone when unset or when it gives none (a device without mounts).
+   */
+  chunkCache?: () => Promise<ChunkCache | undefined>;
   /** Where warnings go (the daemon's logger); silent when unset. */
   log?: (level: "debug" | "info" | "warning" | "error", message: string) => void;
 }

@@ -4,6 +4,10 @@
  * (`file_digest.ts`). Pulls write what
  * it yields to a temp file; `tcfs check --read-data` only wants the verdict.
  *
+ * Given the chunk cache (`core/cache/chunk_cache.ts`), chunks it holds are read from it and
+ * checked the same way (one that fails is dropped and fetched), the rest are fetched (still one
+ * request per run of neighbours), and what was fetched is put into it.
+ *
  * @module
  */
 
@@ -19,6 +23,7 @@ import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import { isSealed, unsealStored } from "../crypto/sealed_object.ts";
 import type { BoxOpener } from "../crypto/box_opener.ts";
+import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
 
 /** Ranges fetched ahead of the one being consumed, per file. */
@@ -48,6 +53,8 @@ export interface VerifiedReadOptions {
   keys?: FleetKeys;
   /** Opens sealed chunks on another thread once a pull is large; opened in place without it. */
   opener?: BoxOpener;
+  /** The chunk cache, read before the store and filled with what was fetched. */
+  cache?: ChunkCache;
 }
 
 /** What is wrong with a stored version's content, for reports that list damage. */
@@ -104,7 +111,7 @@ export async function readVerifiedContent(
     options.counters.bytesDownloaded += bytes.length;
     await take(bytes);
   } else {
-    const ranges = groupIntoRanges(version.chunks);
+    const ranges = groupIntoRanges(version.chunks, options.cache);
     const fetches: Promise<Uint8Array[]>[] = [];
     const fetchAt = (i: number) => {
       if (i < ranges.length) {
@@ -166,6 +173,32 @@ export async function fetchVerifiedChunks(
   return fetched.flat();
 }
 
+/**
+ * The chunk `ref` from `cache`, once it checks out against its size and id (keyed with `idKey`
+ * when there is one); undefined when it is not cached, or was and did not check out (it is
+ * dropped, for the caller to fetch it again).
+ *
+ * @example
+ * ```ts
+ * const bytes = await cachedChunk(cache, ref, chunkIdKey(version.format, ctx.keys));
+ * ```
+ */
+export async function cachedChunk(
+  cache: ChunkCache,
+  ref: ChunkRef,
+  idKey: Uint8Array | undefined,
+  hasher?: ChunkHasher,
+): Promise<Uint8Array | undefined> {
+  const cached = await cache.get(ref.id);
+  if (!cached) return undefined;
+  if (cached.length === ref.size) {
+    const { id, bytes } = await hashChunk(cached, hasher, { idKey });
+    if (id === ref.id) return bytes;
+  }
+  cache.drop(ref.id);
+  return undefined;
+}
+
 /** Chunks that one request fetches: neighbours in one pack, or a single stand-alone chunk. */
 interface ChunkRange {
   key: string;
@@ -175,16 +208,23 @@ interface ChunkRange {
   /** Raw bytes of its chunks, once decoded. */
   rawBytes: number;
   refs: ChunkRef[];
+  /** A single chunk the cache holds: read from there, fetched only if it does not check out. */
+  cached?: ChunkCache;
 }
 
-/** Groups a file's chunks into requests: consecutive chunks of one pack share a range. */
-function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
+/**
+ * Groups a file's chunks into requests: consecutive chunks of one pack share a range; a chunk
+ * `cache` holds is a range of its own, which breaks the run.
+ */
+function groupIntoRanges(refs: ChunkRef[], cache?: ChunkCache): ChunkRange[] {
   const ranges: ChunkRange[] = [];
   for (const ref of refs) {
     const last = ranges.at(-1);
+    const cached = cache?.has(ref.id) ? cache : undefined;
     if (ref.pack === undefined) {
-      ranges.push({ key: chunkKey(ref.id), length: 0, rawBytes: ref.size, refs: [ref] });
+      ranges.push({ key: chunkKey(ref.id), length: 0, rawBytes: ref.size, refs: [ref], cached });
     } else if (
+      !cached && !last?.cached &&
       last?.offset !== undefined && last.key === packKey(ref.pack) &&
       last.offset + last.length === ref.offset && last.length + ref.length! <= MAX_RANGE_BYTES &&
       last.rawBytes + ref.size <= MAX_RANGE_BYTES
@@ -199,6 +239,7 @@ function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
         length: ref.length!,
         rawBytes: ref.size,
         refs: [ref],
+        cached,
       });
     }
   }
@@ -206,10 +247,32 @@ function groupIntoRanges(refs: ChunkRef[]): ChunkRange[] {
 }
 
 /**
- * Fetches one range and returns its chunks' raw bytes, each checked against its id (keyed with
- * `idKey` when there is one).
+ * One range's chunks' raw bytes, each checked against its id (keyed with `idKey` when there is
+ * one): from the cache when the range is a cached chunk that checks out, else fetched (and then
+ * put into `options.cache`).
  */
 async function fetchRange(
+  store: ObjectStore,
+  version: FileVersion,
+  range: ChunkRange,
+  idKey: Uint8Array | undefined,
+  options: VerifiedReadOptions,
+): Promise<Uint8Array[]> {
+  if (range.cached) {
+    const hit = await cachedChunk(range.cached, range.refs[0], idKey, options.hasher);
+    if (hit) return [hit];
+  }
+  const chunks = await fetchStoredRange(store, version, range, idKey, options);
+  try {
+    for (const [i, bytes] of chunks.entries()) options.cache?.put(range.refs[i].id, bytes);
+  } catch {
+    // A cache that cannot take them (disk full) leaves them to be fetched again next time.
+  }
+  return chunks;
+}
+
+/** Fetches one range from the store; see {@linkcode fetchRange}. */
+async function fetchStoredRange(
   store: ObjectStore,
   version: FileVersion,
   range: ChunkRange,
