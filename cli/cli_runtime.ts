@@ -12,7 +12,7 @@ import type { ObjectStore } from "../core/store/object_store.ts";
 import { StateDb } from "../core/state/state_db.ts";
 import { pullChunkCache } from "../core/cache/device_chunk_cache.ts";
 import type { SyncContext } from "../core/sync/sync_context.ts";
-import { revokedDevices } from "../core/device/device_registry.ts";
+import { revokedDevicesKept } from "../core/device/device_registry.ts";
 import { namespaceKeys } from "../core/crypto/device_keys.ts";
 import type { ResolvedCredentials } from "../core/credentials/credential_chain.ts";
 import { loadDeviceSetup, resolveConfiguredCredentials } from "../core/runtime/device_setup.ts";
@@ -81,7 +81,7 @@ export async function openCliRuntime(): Promise<CliRuntime> {
           ageKeyFile: config.paths.ageKeyFile,
         }),
         // Revoked devices' versions are ignored: one listing of the revocation markers.
-        revoked: await revokedDevices(opened),
+        revoked: await revokedDevicesKept(opened, state),
         bucket: config.storage.bucket,
         namespace: ns,
         conflictMode: config.sync.conflictMode,

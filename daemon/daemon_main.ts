@@ -148,6 +148,7 @@ async function serve(
   const probe = createStorageProbe(() => live.store);
   const presence = startFleetPresence({
     store: () => live.store,
+    state,
     deviceId: () => live.device.id,
     checkEveryMs: () => live.setup.config.sync.pollIntervalSecs * 1000,
     loadKeys: () =>

@@ -9,7 +9,8 @@
  */
 
 import { describeError, TcfsError } from "../core/errors.ts";
-import { revokedDevices, touchLastSeen } from "../core/device/device_registry.ts";
+import { revokedDevicesKept, touchLastSeen } from "../core/device/device_registry.ts";
+import type { StateDb } from "../core/state/state_db.ts";
 import type { ObjectStore } from "../core/store/object_store.ts";
 import type { DaemonLog } from "./daemon_log.ts";
 import type { FleetKeys } from "../core/crypto/fleet_keys.ts";
@@ -23,6 +24,8 @@ const MIN_REVOCATION_CHECK_MS = 30_000;
 /** Options for {@linkcode startFleetPresence}. */
 export interface FleetPresenceOptions {
   store(): ObjectStore;
+  /** Where the revocation list is kept for when the store cannot be reached. */
+  state: StateDb;
   deviceId(): string;
   /** How often to read the revocation list (the poll interval). */
   checkEveryMs(): number;
@@ -120,7 +123,7 @@ export function startFleetPresence(options: FleetPresenceOptions): FleetPresence
   const check = async () => {
     await refreshKeys();
     try {
-      revoked = await revokedDevices(options.store());
+      revoked = await revokedDevicesKept(options.store(), options.state);
       if (revoked.has(options.deviceId()) && !announcedRevocation) {
         announcedRevocation = true;
         options.log(

@@ -9,7 +9,14 @@
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import { readFirstIdentity } from "../device/device_age_key.ts";
-import { type KeychainAccess, newestKeychainEpoch, readKeychain } from "./keychain_store.ts";
+import {
+  type KeychainAccess,
+  newestKeychainEpoch,
+  openKeychainFile,
+  readKeychain,
+} from "./keychain_store.ts";
+import { isStoreUnreachable } from "../store/store_unreachable.ts";
+import { decodeBase64, encodeBase64 } from "../encoding/base64.ts";
 import { type FleetKeys, fleetKeysOf } from "./fleet_keys.ts";
 import { isNamespaceSealed } from "./namespace_sealing.ts";
 import { fileUnderStore } from "../state/store_filing.ts";
@@ -50,8 +57,22 @@ export async function deviceKeychainAccess(
   }
   const seenKey = fileUnderStore(store.location, "key_epoch");
   const seen = Number(state?.getMeta(seenKey) ?? 0);
-  const access = await readKeychain(store, own.identity, seen);
+  const keptKey = fileUnderStore(store.location, "keychain_file");
+  let access: KeychainAccess;
+  try {
+    access = await readKeychain(store, own.identity, seen);
+  } catch (err) {
+    // Offline, the keychain read last opens what this device synced before (its mounts).
+    const kept = isStoreUnreachable(err) ? state?.getMeta(keptKey) : undefined;
+    if (kept === undefined) throw err;
+    const body = decodeBase64(kept);
+    const keychain = await openKeychainFile(body, own.identity, "the keychain kept offline");
+    if (!keychain) throw err;
+    return { state: "approved", stored: { keychain, etag: "", body } };
+  }
   if (access.state !== "approved") return access;
+  const kept = encodeBase64(access.stored.body);
+  if (state && state.getMeta(keptKey) !== kept) state.setMeta(keptKey, kept);
   const { keychain } = access.stored;
   // A keychain rewritten in place (approvals do that) must keep every key this device has met:
   // whoever holds an old epoch's key could otherwise replace a newer epoch's key with their own.

@@ -17,6 +17,8 @@ import { TcfsError } from "../errors.ts";
 export interface StoredKeychain {
   keychain: FleetKeychain;
   etag: string;
+  /** The age file as stored, which a device keeps to open its keys offline. */
+  body: Uint8Array;
 }
 
 /** What the store's keychains are to one device. */
@@ -106,11 +108,29 @@ async function openKeychain(
   const key = keychainKey(epoch);
   const found = await store.getWithEtag(key, { maxBytes: 1024 * 1024 });
   if (!found) return undefined;
+  const keychain = await openKeychainFile(found.body, identity, key);
+  return keychain && { keychain, etag: found.etag, body: found.body };
+}
+
+/**
+ * Opens a keychain's age file (`body`, read from `key` or kept from there) with `identity`;
+ * `undefined` when it is not encrypted to it.
+ *
+ * @example
+ * ```ts
+ * const keychain = await openKeychainFile(kept, identity, "tcfs-meta/keys/2");
+ * ```
+ */
+export async function openKeychainFile(
+  body: Uint8Array,
+  identity: string,
+  key: string,
+): Promise<FleetKeychain | undefined> {
   const decrypter = new Decrypter();
   decrypter.addIdentity(identity);
   let plain: Uint8Array;
   try {
-    plain = await decrypter.decrypt(found.body, "uint8array");
+    plain = await decrypter.decrypt(body, "uint8array");
   } catch (err) {
     if ((err as Error).message.includes("no identity matched")) return undefined;
     throw new TcfsError(`the fleet keychain ${key} cannot be opened: ${(err as Error).message}`, {
@@ -120,7 +140,7 @@ async function openKeychain(
       cause: err,
     });
   }
-  return { keychain: parseKeychain(plain, key), etag: found.etag };
+  return parseKeychain(plain, key);
 }
 
 /**

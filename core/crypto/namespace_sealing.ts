@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { StateDb } from "../state/state_db.ts";
 import { namespaceSealingKey } from "../remote/remote_keys.ts";
@@ -26,7 +27,8 @@ export interface NamespaceSealing {
 }
 
 /**
- * True when `namespace` is sealed: its marker is in the store, or this device saw it before.
+ * True when `namespace` is sealed: its marker is in the store, or this device saw it before (all
+ * there is to go on when the store cannot be reached).
  *
  * @throws {TcfsError} `keychain_rollback` when this device saw the namespace sealed and the
  *   marker is gone.
@@ -42,7 +44,14 @@ export async function isNamespaceSealed(
   namespace: string,
 ): Promise<boolean> {
   const remembered = fileUnderStore(store.location, `sealed:${namespace}`);
-  const present = await store.has(namespaceSealingKey(namespace));
+  let present: boolean;
+  try {
+    present = await store.has(namespaceSealingKey(namespace));
+  } catch (err) {
+    // Offline, the namespace is as this device last saw it; nothing can be written meanwhile.
+    if (!isStoreUnreachable(err)) throw err;
+    return state?.getMeta(remembered) !== undefined;
+  }
   if (present) {
     if (state && state.getMeta(remembered) === undefined) state.setMeta(remembered, "1");
     return true;

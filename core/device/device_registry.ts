@@ -9,6 +9,9 @@
  */
 
 import { TcfsError } from "../errors.ts";
+import type { StateDb } from "../state/state_db.ts";
+import { fileUnderStore } from "../state/store_filing.ts";
+import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { deviceKey, DEVICES_PREFIX, REVOKED_PREFIX, revokedKey } from "../remote/remote_keys.ts";
@@ -118,6 +121,34 @@ export async function revokedDevices(store: ObjectStore): Promise<Map<string, st
 }
 
 const EPOCH = new Date(0).toISOString();
+
+/**
+ * {@linkcode revokedDevices}, kept in `state` each time it is read, and the kept list when the
+ * store cannot be reached: an offline device must not take an empty list for news that every
+ * revocation was lifted (its fold of the heads would be made again with the revoked devices'
+ * versions once the store answered).
+ *
+ * @example
+ * ```ts
+ * const ctx = { ...base, revoked: await revokedDevicesKept(store, state) };
+ * ```
+ */
+export async function revokedDevicesKept(
+  store: ObjectStore,
+  state: StateDb,
+): Promise<Map<string, string>> {
+  const keptKey = fileUnderStore(store.location, "revoked_devices");
+  try {
+    const revoked = await revokedDevices(store);
+    const kept = JSON.stringify([...revoked]);
+    if (state.getMeta(keptKey) !== kept) state.setMeta(keptKey, kept);
+    return revoked;
+  } catch (err) {
+    const kept = isStoreUnreachable(err) ? state.getMeta(keptKey) : undefined;
+    if (kept === undefined) throw err;
+    return new Map(JSON.parse(kept) as [string, string][]);
+  }
+}
 
 /**
  * Reads one device's registration (revocation marker applied), or undefined when the device is

@@ -7,7 +7,9 @@
  */
 
 import { isUnderRel } from "../paths/remote_path.ts";
-import { namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import { lastFoldedHeads, namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import { isStoreUnreachable } from "../store/store_unreachable.ts";
+import { describeError } from "../errors.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
 import type { FuseOperations } from "./fuse_operations.ts";
 import {
@@ -78,8 +80,22 @@ export async function openMountSource(
   const local = new Map<string, LocalChange>();
   let pinned: PinnedContent = { files: [], chunkIds: new Set(), bytes: 0 };
   let hydrating = false;
-  const read = async () => {
-    const { byPath, unreadable } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, prefix));
+  const wanted = (rel: string) => isUnderRel(rel, prefix);
+  /** The heads; the first read may fall back on the last fold, when the store is away. */
+  const read = async (first = false) => {
+    let heads;
+    try {
+      heads = await namespaceHeads(ctx, wanted);
+    } catch (err) {
+      const last = first && isStoreUnreachable(err) ? lastFoldedHeads(ctx, wanted) : undefined;
+      if (!last) throw err;
+      options.log(
+        `${describeError(err)}: showing the tree as last read, with what is cached; ` +
+          "the rest reads once the store answers",
+      );
+      heads = last;
+    }
+    const { byPath, unreadable } = heads;
     for (const err of unreadable) options.log(err.message);
     const was = pinned.chunkIds;
     pinned = pinnedContent(
@@ -106,7 +122,7 @@ export async function openMountSource(
   };
   await setAsideStaging(options.stagingDir, options.log);
   await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
-  let tree = await read();
+  let tree = await read(true);
   const cache = await openDeviceChunkCache(
     options.cacheDir,
     options.cacheBytes,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { TcfsError } from "../errors.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { TcfsConfig } from "../config/config_schema.ts";
@@ -180,9 +181,10 @@ export function configuredStore(config: TcfsConfig, credentials: ResolvedCredent
 }
 
 /**
- * Opens the configured store and makes sure its bucket or directory exists.
+ * Opens the configured store and makes sure its bucket or directory exists (unless the store
+ * cannot be reached: then the first call that needs it says so).
  *
- * @throws {TcfsError} when an S3 endpoint has no credentials, or the store cannot be reached.
+ * @throws {TcfsError} when an S3 endpoint has no credentials, or the bucket cannot be made.
  *
  * @example
  * ```ts
@@ -197,6 +199,9 @@ export async function openConfiguredStore(
   try {
     await store.ensureReady();
   } catch (err) {
+    // Offline, the store is handed out as it is: what needs it fails with the same error, and
+    // what can do without it (a mount serving its cache) goes on.
+    if (isStoreUnreachable(err)) return store;
     store.close();
     throw err;
   }

@@ -13,6 +13,7 @@ import {
   foldedInOrder,
   foldedNamespace,
   foldedPath,
+  hasFolded,
 } from "../journal/folded_versions.ts";
 import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
@@ -162,6 +163,24 @@ export async function namespaceHeads(
 ): Promise<NamespaceHeads> {
   const unreadable = await catchUp(ctx);
   return { byPath: foldedNamespace(ctx.state, trackedNamespace(ctx), wanted), unreadable };
+}
+
+/**
+ * {@linkcode namespaceHeads} as this device folded them last, without the store: for a mount
+ * started offline. `undefined` when it never folded the namespace.
+ *
+ * @example
+ * ```ts
+ * const last = lastFoldedHeads(ctx, (rel) => isUnderRel(rel, "docs"));
+ * ```
+ */
+export function lastFoldedHeads(
+  ctx: SyncContext,
+  wanted: (rel: string) => boolean,
+): NamespaceHeads | undefined {
+  const ns = trackedNamespace(ctx);
+  if (!hasFolded(ctx.state, ns)) return undefined;
+  return { byPath: foldedNamespace(ctx.state, ns, wanted), unreadable: [] };
 }
 
 /**

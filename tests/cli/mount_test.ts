@@ -183,6 +183,67 @@ Deno.test("mount: with the store down, cached files read and uncached ones fail 
   await Deno.remove(tmp, { recursive: true });
 });
 
+Deno.test("mount: started with the store down, a sealed namespace shows its last tree and cached files, then catches up", async () => {
+  using proxy = startTcpForwarder(new URL(servicesEnv().s3Endpoint).host);
+  const bucket = `mount-offline-start-${crypto.randomUUID().slice(0, 12)}`;
+  const { tmp, device } = await pushedDevice("mount-offline-start", {
+    ...servicesStoreEnv({ bucket }),
+    TCFS_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+    TCFS_POLL_INTERVAL_SECS: "1",
+    TCFS_SEAL_SETTLE_MS: "0",
+  });
+  await writeMountConfig(device, "read_timeout_secs = 3");
+  await device.tcfsJson(["device", "enroll", "--name", "devA", "--no-service"]);
+  const src = join(device.home, "docs");
+  await Deno.mkdir(src);
+  await writeRandomFile(join(src, "read-before.bin"), 2 * MiB, 11);
+  await writeRandomFile(join(src, "never-read.bin"), 2 * MiB, 12);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  await device.tcfsJson(["store", "encrypt"]);
+
+  const first = await startMount(device, tmp);
+  const at = (rel: string) => join(first.mountpoint, "docs", rel);
+  const readBefore = await Deno.readFile(join(src, "read-before.bin"));
+  assert.deepEqual(await Deno.readFile(at("read-before.bin")), readBefore);
+  await first.unmount();
+
+  proxy.stop();
+  let down = true;
+  const offline = await startMount(device, tmp, { mountpoint: first.mountpoint });
+  try {
+    assert.match(offline.stderr(), /cannot reach S3.*showing the tree as last read/s);
+    assert.deepEqual(
+      [...Deno.readDirSync(join(first.mountpoint, "docs"))].map((e) => e.name).sort(),
+      ["never-read.bin", "read-before.bin"],
+    );
+    await Deno.writeTextFile("/proc/sys/vm/drop_caches", "1");
+    assert.deepEqual(await Deno.readFile(at("read-before.bin")), readBefore);
+    await assert.rejects(
+      Deno.readFile(at("never-read.bin")),
+      (err: Error) => /input\/output error/i.test(err.message),
+    );
+
+    // The store answers again: the rest reads (the kept keys open it), and changes show.
+    proxy.start();
+    down = false;
+    assert.deepEqual(
+      await Deno.readFile(at("never-read.bin")),
+      await Deno.readFile(join(src, "never-read.bin")),
+    );
+    await Deno.writeTextFile(join(src, "later.txt"), "written while the mount ran\n");
+    await device.tcfsJson<PushSummary>(["push", src]);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !await Deno.stat(at("later.txt")).catch(() => undefined)) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(await Deno.readTextFile(at("later.txt")), "written while the mount ran\n");
+  } finally {
+    if (down) proxy.start();
+    await offline.unmount();
+  }
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("mount: kill -9 of the mount leaves a dead mount that tcfs unmount clears", async () => {
   const { tmp, device } = await pushedDevice("mount-kill");
   const src = join(device.home, "docs");

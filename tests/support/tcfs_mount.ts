@@ -28,7 +28,8 @@ export interface RunningMount {
 }
 
 /**
- * Mounts `remote` (or the namespace) of `device` at a new folder under `parent`.
+ * Mounts `remote` (or the namespace) of `device` at a new folder under `parent` (or at
+ * `options.mountpoint`, e.g. to mount a folder again).
  *
  * @example
  * ```ts
@@ -39,9 +40,10 @@ export interface RunningMount {
 export async function startMount(
   device: DeviceHome,
   parent: string,
-  options: { remote?: string; args?: string[] } = {},
+  options: { remote?: string; args?: string[]; mountpoint?: string } = {},
 ): Promise<RunningMount> {
-  const mountpoint = await Deno.makeTempDir({ dir: parent, prefix: "mnt-" });
+  const mountpoint = options.mountpoint ??
+    await Deno.makeTempDir({ dir: parent, prefix: "mnt-" });
   const process = new Deno.Command(join(REPO, "scripts/tcfs"), {
     args: [
       "mount",
