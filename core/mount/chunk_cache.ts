@@ -62,6 +62,8 @@ export async function openChunkCache(
     used += size;
   }
   const pathOf = (id: string) => join(dir, id.slice(0, 2), id);
+  /** Chunks being written: counted in `used` already, not yet readable. */
+  const writing = new Set<string>();
   /** When each chunk's mtime was last set, this run. */
   const touchedAt = new Map<string, number>();
 
@@ -105,15 +107,25 @@ export async function openChunkCache(
       return bytes;
     },
     async put(id, bytes) {
-      if (sizes.has(id) || bytes.length > maxBytes) return;
-      const path = pathOf(id);
-      await Deno.mkdir(join(dir, id.slice(0, 2)), { recursive: true });
-      const temp = `${path}.tmp${crypto.randomUUID().slice(0, 8)}`;
-      await Deno.writeFile(temp, bytes, { mode: 0o600 });
-      await Deno.rename(temp, path);
-      sizes.set(id, bytes.length);
+      if (sizes.has(id) || writing.has(id) || bytes.length > maxBytes) return;
+      // Room is made before the file is written, so chunks being written at once (a reader
+      // with read-ahead) never take the disk past the bound, even for a moment.
+      writing.add(id);
       used += bytes.length;
-      await evict();
+      try {
+        await evict();
+        const path = pathOf(id);
+        await Deno.mkdir(join(dir, id.slice(0, 2)), { recursive: true });
+        const temp = `${path}.tmp${crypto.randomUUID().slice(0, 8)}`;
+        await Deno.writeFile(temp, bytes, { mode: 0o600 });
+        await Deno.rename(temp, path);
+        sizes.set(id, bytes.length);
+      } catch (err) {
+        used -= bytes.length;
+        throw err;
+      } finally {
+        writing.delete(id);
+      }
     },
     has: (id) => sizes.has(id),
     get usedBytes() {

@@ -65,7 +65,10 @@ const BUFFER_BYTES = MAX_WRITE + 64 * 1024;
  * The kernel's read-ahead on the mount, in KiB. INIT can only lower the kernel's default (128
  * KiB, so a sequential reader's requests are 128 KiB each); as root it is raised through
  * `/sys/class/bdi/<device>/read_ahead_kb` once INIT is done, so sequential reads come as 1 MiB
- * requests, several in flight: one thread hop and one handler run per MiB instead of per 128 KiB.
+ * requests, several in flight: one thread hop and one handler run per MiB instead of per 128
+ * KiB. At 1024 a single 1 MiB read at a random offset came as two requests in sequence, enough
+ * to start the mount's own read-ahead (12 MB fetched instead of at most 2 MiB; tested), so 4 MiB,
+ * though it holds 30–50 MB more at the peak (docs/BENCHMARKS.md).
  */
 const READ_AHEAD_KB = 4096;
 /** Reads of the device waiting at once (each on a thread of Deno's blocking pool). */
