@@ -377,6 +377,7 @@ async function serve(
         paths.filter((path): path is string => typeof path === "string"),
         segment,
       );
+      if (paths.length > 0) mounts.remoteChanged();
     }
     return Promise.resolve();
   });

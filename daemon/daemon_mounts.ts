@@ -1,6 +1,7 @@
 /**
- * The mounts the daemon serves (`[mount] mounts`): mounted at start, unmounted at SIGTERM, and
- * reported by `/v1/mounts` and `/v1/status`. A mount point left mounted by a daemon that was
+ * The mounts the daemon serves (`[mount] mounts`): mounted at start, unmounted at SIGTERM,
+ * refreshed when the daemon hears of a remote change, and reported by `/v1/mounts` and
+ * `/v1/status`. A mount point left mounted by a daemon that was
  * killed is cleared before it is mounted again.
  *
  * @module
@@ -25,6 +26,11 @@ export interface DaemonMounts {
   start(): Promise<void>;
   /** Unmounts them all. */
   stop(): Promise<void>;
+  /**
+   * A state event of the namespace arrived (NATS): every mount reads the heads now, so another
+   * device's change shows within about a second; the poll stays for when NATS is away.
+   */
+  remoteChanged(): void;
   status(): MountStatus[];
 }
 
@@ -98,6 +104,9 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
         }
       }));
       running.clear();
+    },
+    remoteChanged() {
+      for (const mount of running.values()) mount.refreshSoon();
     },
     status: () => [...running.values()].map((mount) => mount.status()),
   };

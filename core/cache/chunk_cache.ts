@@ -112,17 +112,19 @@ export async function openChunkCache(
       Deno.mkdirSync(join(dir, shard), { recursive: true, mode: 0o700 });
       shards.add(shard);
     }
+    // Room is made before the file is written, so the disk never holds more than the bound.
+    used += bytes.length;
+    evict();
     const temp = `${path}.tmp${crypto.randomUUID().slice(0, 8)}`;
     try {
       Deno.writeFileSync(temp, bytes, { mode: 0o600 });
       Deno.renameSync(temp, path);
     } catch (err) {
+      used -= bytes.length;
       removeIfPresent(temp);
       throw err;
     }
     sizes.set(id, bytes.length);
-    used += bytes.length;
-    evict();
   }
 
   evict();

@@ -83,6 +83,8 @@ export interface RunningMount {
   /** Settles once it is unmounted (by `unmount` or by anyone) and cleaned up. */
   readonly closed: Promise<void>;
   unmount(): Promise<void>;
+  /** Reads the heads again now, without waiting for the poll: a remote change was announced. */
+  refreshSoon(): void;
   status(): MountStatus;
 }
 
@@ -129,19 +131,27 @@ export async function runMount(
     state.close();
     throw err;
   }
-  // Remote changes show without a remount: the heads are read again every poll interval.
+  // Remote changes show without a remount: the heads are read again every poll interval, and
+  // at once when the daemon hears of a change (`refreshSoon`). One read at a time; a request
+  // during one makes one more after it, so the last change is never missed.
   let refreshing = false;
-  poll = setInterval(async () => {
-    if (refreshing) return;
+  let again = false;
+  const refresh = async () => {
+    if (poll === undefined) return; // unmounted: the state database is closed
+    if (refreshing) return void (again = true);
     refreshing = true;
     try {
-      for (const ino of await source.refresh()) session.invalidate(ino);
+      do {
+        again = false;
+        for (const ino of await source.refresh()) session.invalidate(ino);
+      } while (again && poll !== undefined);
     } catch (err) {
       log(`could not read the remote's changes (the tree shown stays): ${describeError(err)}`);
     } finally {
       refreshing = false;
     }
-  }, request.pollIntervalMs);
+  };
+  poll = setInterval(refresh, request.pollIntervalMs);
   const closed = session.closed.finally(() => {
     clearInterval(poll);
     poll = undefined;
@@ -152,6 +162,7 @@ export async function runMount(
     mountpoint,
     closed,
     unmount: () => session.unmount(),
+    refreshSoon: () => void refresh(),
     status: () => ({
       mountpoint,
       remote,

@@ -102,11 +102,29 @@ export function encodeReply(
   body: Uint8Array = new Uint8Array(),
 ): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(OUT_HEADER_BYTES + body.length);
+  out.set(encodeOutHeader(unique, errno, body.length));
+  out.set(body, OUT_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * `fuse_out_header` alone, for a reply whose body is written beside it (writev), uncopied.
+ *
+ * @example
+ * ```ts
+ * writev(fd, [encodeOutHeader(header.unique, 0, data.length), data]);
+ * ```
+ */
+export function encodeOutHeader(
+  unique: bigint,
+  errno: number,
+  bodyBytes: number,
+): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(OUT_HEADER_BYTES);
   const view = new DataView(out.buffer);
-  view.setUint32(0, out.length, true);
+  view.setUint32(0, OUT_HEADER_BYTES + bodyBytes, true);
   view.setInt32(4, -errno, true);
   view.setBigUint64(8, unique, true);
-  out.set(body, OUT_HEADER_BYTES);
   return out;
 }
 

@@ -228,9 +228,25 @@ export async function detachFuse(mountpoint: string, options: { lazy: boolean })
  * ```
  */
 export async function isMountPoint(path: string): Promise<boolean> {
+  return (await mountDevice(path)) !== undefined;
+}
+
+/**
+ * The device numbers (`major:minor`) of what is mounted at `path`, or undefined when nothing
+ * is: a FUSE connection's backing device is named by them under `/sys/class/bdi/`.
+ *
+ * @example
+ * ```ts
+ * const device = await mountDevice("/mnt/fleet"); // "0:52"
+ * ```
+ */
+export async function mountDevice(path: string): Promise<string | undefined> {
   const target = await Deno.realPath(path).catch(() => path);
   const table = readKernelFile("/proc/self/mountinfo");
-  return table.split("\n").some((line) => unescapeMountPath(line.split(" ")[4] ?? "") === target);
+  // The last mount on a path is the one seen there.
+  const fields = table.split("\n").map((line) => line.split(" "))
+    .findLast((fields) => unescapeMountPath(fields[4] ?? "") === target);
+  return fields?.[2];
 }
 
 /** Mount tables write space, tab, newline and backslash as octal escapes. */

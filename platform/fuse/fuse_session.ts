@@ -22,6 +22,7 @@ import {
   encodeInitOut,
   encodeInvalInode,
   encodeOpenOut,
+  encodeOutHeader,
   encodeReply,
   encodeStatfsOut,
   encodeWriteOut,
@@ -34,8 +35,8 @@ import {
 import type { FuseAttr, FuseOperations, FuseResult } from "../../core/mount/fuse_operations.ts";
 import type { FuseAttachOptions, FuseSession } from "../../core/mount/fuse_attach.ts";
 import { concatBytes } from "../../core/encoding/concat_bytes.ts";
-import { fuseLibc } from "./fuse_libc.ts";
-import { attachFuse, detachFuse, isMountPoint } from "./fuse_mount.ts";
+import { fuseLibc, returnFreedMemory, writeKernelFile, writeParts } from "./fuse_libc.ts";
+import { attachFuse, detachFuse, isMountPoint, mountDevice } from "./fuse_mount.ts";
 
 /** Options for {@linkcode serveFuse}. */
 export interface FuseSessionOptions extends FuseAttachOptions {
@@ -56,10 +57,20 @@ const writeOps = new Set<number>([
   Opcode.SYMLINK,
 ]);
 
+/** The largest request (a write's data, a read's size): 256 pages, the kernel's limit. */
 const MAX_WRITE = 1024 * 1024;
 /** The kernel refuses a read buffer smaller than a maximal request. */
 const BUFFER_BYTES = MAX_WRITE + 64 * 1024;
-const MAX_READAHEAD = 128 * 1024;
+/**
+ * The kernel's read-ahead on the mount, in KiB. INIT can only lower the kernel's default (128
+ * KiB, so a sequential reader's requests are 128 KiB each); as root it is raised through
+ * `/sys/class/bdi/<device>/read_ahead_kb` once INIT is done, so sequential reads come as 1 MiB
+ * requests, several in flight: one thread hop and one handler run per MiB instead of per 128
+ * KiB. At 1024 a single 1 MiB read at a random offset came as two requests in sequence, enough
+ * to start the mount's own read-ahead (12 MB fetched instead of at most 2 MiB; tested), so 4 MiB,
+ * though it holds 30–50 MB more at the peak (docs/BENCHMARKS.md).
+ */
+const READ_AHEAD_KB = 4096;
 /** Reads of the device waiting at once (each on a thread of Deno's blocking pool). */
 const READERS = 4;
 /** Consecutive failed reads of the device, while still mounted, before giving up. */
@@ -82,6 +93,9 @@ export async function serveFuse(
 ): Promise<FuseSession> {
   const fd = await attachFuse(mountpoint, options);
   const libc = fuseLibc();
+  // A mount reads files of any size through buffers of up to 4 MiB: its peak memory is bounded
+  // only if freed buffers leave the process.
+  returnFreedMemory();
   const times = options.cacheTimes ?? { entrySeconds: 1, attrSeconds: 1 };
   const uid = Deno.uid() ?? 0;
   const gid = Deno.gid() ?? 0;
@@ -123,7 +137,7 @@ export async function serveFuse(
             encodeReply(
               unique,
               0,
-              encodeInitOut(view, { maxReadahead: MAX_READAHEAD, maxWrite: MAX_WRITE }),
+              encodeInitOut(view, { maxReadahead: READ_AHEAD_KB * 1024, maxWrite: MAX_WRITE }),
             ),
           );
           initialized?.();
@@ -152,7 +166,11 @@ export async function serveFuse(
       }
       case Opcode.READ: {
         const { handle, offset, size } = decodeReadIn(view);
-        return answer(header, await ops.read(nodeid, handle, offset, size), (bytes) => bytes);
+        const result = await ops.read(nodeid, handle, offset, size);
+        if ("errno" in result) return send(encodeReply(unique, ERRNO[result.errno]));
+        // The data goes out behind its header as it is: no copy of up to 1 MiB per request.
+        writeParts(fd, [encodeOutHeader(unique, 0, result.length), result]);
+        return;
       }
       case Opcode.RELEASE:
         await ops.release(decodeReleaseIn(view));
@@ -253,6 +271,7 @@ export async function serveFuse(
   });
   closed.finally(() => initFailed?.(new Error("the mount ended before the kernel's INIT")));
   await ready;
+  await raiseReadAhead(mountpoint, options.log);
   return {
     mountpoint,
     closed,
@@ -265,4 +284,17 @@ export async function serveFuse(
       await closed;
     },
   };
+}
+
+/**
+ * Raises the mount's read-ahead to {@linkcode READ_AHEAD_KB} (root only: a regular user's
+ * mount keeps the kernel's 128 KiB, and reads sequentially at about half the speed).
+ */
+async function raiseReadAhead(mountpoint: string, log?: (message: string) => void) {
+  if (Deno.uid() !== 0) return;
+  const device = await mountDevice(mountpoint);
+  const setting = `/sys/class/bdi/${device}/read_ahead_kb`;
+  if (!device || !writeKernelFile(setting, String(READ_AHEAD_KB))) {
+    log?.(`could not raise the read-ahead (${setting}): sequential reads stay slower`);
+  }
 }

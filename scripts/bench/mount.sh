@@ -3,20 +3,24 @@
 # stat walk (`ls -lR`) of a tree, the first byte of a large file, a sequential read of it cold
 # (empty caches) and warm (page cache dropped, tcfs's chunk cache and rclone's VFS cache full),
 # `tcfs pull` of the same file for the cold-read ratio, the bytes a 1 MiB read at a random
-# offset fetches, and the mount's peak RSS. Needs root (drop_caches) and FUSE. Not a test.
+# offset fetches, and the mount's peak RSS. With --rss-gib N, also the mount's peak RSS and
+# throughput reading an N GiB file cold and warm (tcfs alone; needs about 2 x N GiB of free disk:
+# the store's copy and the chunk cache). Needs root (drop_caches) and FUSE. Not a test.
 #
-#   scripts/bench/mount.sh [--size-mib N] [--files N]
+#   scripts/bench/mount.sh [--size-mib N] [--files N] [--rss-gib N]
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SIZE_MIB=1024
 FILES=10000
+RSS_GIB=0
 while (($#)); do
   case "$1" in
     --size-mib) SIZE_MIB="$2"; shift 2 ;;
     --files) FILES="$2"; shift 2 ;;
-    *) echo "usage: $0 [--size-mib N] [--files N]" >&2; exit 2 ;;
+    --rss-gib) RSS_GIB="$2"; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N] [--files N] [--rss-gib N]" >&2; exit 2 ;;
   esac
 done
 
@@ -36,7 +40,9 @@ wait_mounted() {
 }
 
 log "preparing ${FILES} small files and one ${SIZE_MIB} MiB file in $WORK"
-mkdir -p "$WORK/home" "$WORK/data/big" "$WORK/tmnt" "$WORK/rmnt"
+mkdir -p "$WORK/home/.config/tcfs" "$WORK/data/big" "$WORK/tmnt" "$WORK/rmnt"
+# The chunk cache holds the whole of the large file, so the warm read reads no store.
+printf '[mount]\ncache_size = "%dGiB"\n' "$((RSS_GIB + 2))" >"$WORK/home/.config/tcfs/config.toml"
 small_files "$WORK/data/tree" "$FILES"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$WORK/data/big/big.bin"
 tcfs_as push "$WORK/data" --json >/dev/null
@@ -46,16 +52,23 @@ drop_caches
 pull_s="$(timed tcfs_as pull "$BUCKET/default/data/big/big.bin" "$WORK/pulled2.bin")"
 rm -f "$WORK/pulled.bin" "$WORK/pulled2.bin"
 
-start_mounts() {
-  rm -rf "$WORK/cache" "$WORK/rcache"
+start_tcfs() {
   tcfs_as mount "$WORK/tmnt" --read-only --json >"$WORK/tcfs-mount.out" 2>>"$WORK/errors.log" &
   TCFS_PID=$!
   bench_track "$TCFS_PID"
+  wait_mounted "$WORK/tmnt"
+}
+# The tcfs mount's peak RSS so far, in KiB.
+tcfs_peak_kib() {
+  awk '/VmHWM/ { print $2 }' "/proc/$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")/status" 2>/dev/null || echo 0
+}
+start_mounts() {
+  rm -rf "$WORK/cache" "$WORK/rcache"
+  start_tcfs
   rclone mount "bench:$RBUCKET" "$WORK/rmnt" --vfs-cache-mode full --cache-dir "$WORK/rcache" \
     --read-only 2>>"$WORK/errors.log" &
   RCLONE_PID=$!
   bench_track "$RCLONE_PID"
-  wait_mounted "$WORK/tmnt"
   wait_mounted "$WORK/rmnt"
 }
 stop_mounts() {
@@ -79,7 +92,7 @@ start_mounts
 drop_caches
 t_cold="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
 r_cold="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
-tcfs_rss_kib="$(awk '/VmHWM/ { print $2 }' "/proc/$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")/status" 2>/dev/null || echo 0)"
+tcfs_rss_kib="$(tcfs_peak_kib)"
 drop_caches
 t_warm="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
 r_warm="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
@@ -97,6 +110,34 @@ PY
 stop_mounts
 random_fetched="$(tail -n 1 "$WORK/tcfs-mount.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_downloaded"])')"
 
+# Peak RSS of a mount reading a large file: a mount of its own for each read, so its peak is
+# the read's (and the mount's start); warm reads the chunk cache the cold read filled.
+if ((RSS_GIB > 0)); then
+  log "preparing a ${RSS_GIB} GiB file"
+  mkdir -p "$WORK/large"
+  # Pseudo-random bytes (AES-CTR of zeros): incompressible, no repeated chunks, and fast to make.
+  # (Not a pipe: openssl's SIGPIPE once head has enough would fail it under pipefail.)
+  head -c "$((RSS_GIB << 30))" >"$WORK/large/large.bin" \
+    < <(openssl enc -aes-128-ctr -pass pass:tcfs-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null)
+  tcfs_as push "$WORK/large" --json >/dev/null
+  rm -f "$WORK/large/large.bin"
+  rm -rf "$WORK/cache"
+  # Sets large_s (wall), large_kib (peak RSS) and large_cpu (the mount's user + system seconds).
+  large_read() {
+    start_tcfs
+    drop_caches
+    large_s="$(timed read_all "$WORK/tmnt/large/large.bin")"
+    large_kib="$(tcfs_peak_kib)"
+    large_cpu="$(ps -o times= -p "$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")" | tr -d ' ')"
+    tcfs_as unmount --lazy "$WORK/tmnt" >/dev/null
+    wait "$TCFS_PID" 2>/dev/null || true
+  }
+  large_read
+  large_cold_s="$large_s" large_cold_kib="$large_kib" large_cold_cpu="$large_cpu"
+  large_read
+  large_warm_s="$large_s" large_warm_kib="$large_kib" large_warm_cpu="$large_cpu"
+fi
+
 mib_s() { awk -v s="$1" -v m="$SIZE_MIB" 'BEGIN { printf "%.0f", m / s }'; }
 printf '\n%-44s %10s %10s %8s\n' "tcfs mount vs rclone mount --vfs-cache-mode full" tcfs rclone ratio
 printf '%-44s %9ss %9ss %8s\n' "ls -lR of ${FILES} files" "$t_ls" "$r_ls" "$(ratio "$t_ls" "$r_ls")"
@@ -106,3 +147,12 @@ printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm" "$(mib_s "$t_warm")
 printf '%-44s %7sMB/s  (cold read / pull: %s)\n' "tcfs pull of the same file" "$(mib_s "$pull_s")" "$(ratio "$pull_s" "$t_cold")"
 printf '%-44s %10s\n' "bytes fetched by a random 1 MiB read" "$random_fetched"
 printf '%-44s %8sMB\n' "tcfs mount peak RSS (cold read)" "$((tcfs_rss_kib / 1024))"
+if ((RSS_GIB > 0)); then
+  gib_mb_s() { awk -v s="$1" -v g="$RSS_GIB" 'BEGIN { printf "%.0f", g * 1024 / s }'; }
+  printf '%-44s %8sMB  (%s MB/s, %s s CPU)\n' "peak RSS reading ${RSS_GIB} GiB, cold" \
+    "$((large_cold_kib / 1024))" "$(gib_mb_s "$large_cold_s")" "$large_cold_cpu"
+  printf '%-44s %8sMB  (%s MB/s, %s s CPU)\n' "peak RSS reading ${RSS_GIB} GiB, warm" \
+    "$((large_warm_kib / 1024))" "$(gib_mb_s "$large_warm_s")" "$large_warm_cpu"
+fi
+# Leave no N GiB behind in the shared store.
+if ((RSS_GIB > 0)); then rclone purge "bench:$BUCKET" 2>>"$WORK/errors.log"; fi

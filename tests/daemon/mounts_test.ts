@@ -1,6 +1,7 @@
 /**
  * The daemon's mounts (`[mount] mounts`): mounted at start, shown by /v1/mounts and
- * /v1/status, unmounted at SIGTERM, and a mount left by a killed daemon cleared at the next start.
+ * /v1/status, unmounted at SIGTERM, a mount left by a killed daemon cleared at the next start, and
+ * another device's changes shown at once when NATS announces them.
  */
 
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { type DaemonDevice, makeDaemonDevice, seaweedEnv, waitFor } from "./daemon_device.ts";
 import { createControlClient } from "../../daemon/api/control_client.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import { startNatsServer } from "../support/nats_process.ts";
 
 function mounted(mountpoint: string): boolean {
   return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").some((line) =>
@@ -75,5 +77,60 @@ Deno.test("daemon: mounts what [mount] mounts lists, reports it, and unmounts at
     }
   }
   assert.ok(!mounted(whole) && !mounted(docs));
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("daemon: a change another device announces over NATS shows in the mount within seconds, with polling off", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-daemon-mount-events-" });
+  await using nats = await startNatsServer();
+  // An hour between polls: only the event can bring the change in time.
+  const env = {
+    ...seaweedEnv("mount-events"),
+    TCFS_NATS_URL: nats.url,
+    TCFS_POLL_INTERVAL_SECS: "3600",
+  };
+  const a = await makeDaemonDevice(tmp, "devA", env);
+  const b = await makeDaemonDevice(tmp, "devB", env);
+  const mnt = join(tmp, "mnt");
+  await Deno.mkdir(mnt);
+  await Deno.writeTextFile(join(b.root, "note.txt"), "first version\n");
+  const pushed = await b.tcfs(["push", b.root, "--json"]);
+  assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1, pushed.stderr);
+  await a.writeConfig(`[mount]\nmounts = ["${mnt}"]\n`);
+  const logs = async () => `A:\n${await a.log()}\nB:\n${await b.log()}`;
+  const shows = async (rel: string, text: string) =>
+    await Deno.readTextFile(join(mnt, rel)).then((t) => t === text, () => false);
+  try {
+    await startWithMounts(a, 1);
+    assert.ok(await shows("note.txt", "first version\n"));
+    await b.start();
+    await waitFor(
+      async () =>
+        (await a.status()).nats.state === "connected" &&
+        (await b.status()).nats.state === "connected",
+      30_000,
+      logs,
+    );
+
+    // A new file, and new content of a file A's kernel already cached.
+    await Deno.writeTextFile(join(b.root, "added.txt"), "made on B\n");
+    await Deno.writeTextFile(join(b.root, "note.txt"), "second version, longer\n");
+    const started = Date.now();
+    await waitFor(
+      async () =>
+        await shows("added.txt", "made on B\n") &&
+        await shows("note.txt", "second version, longer\n"),
+      20_000,
+      async () => `A's mount did not show B's changes:\n${await logs()}`,
+    );
+    console.log(
+      `B's changes showed in A's mount ${Date.now() - started} ms after they were written`,
+    );
+  } finally {
+    if (a.running) await a.stop("SIGTERM");
+    if (b.running) await b.stop("SIGTERM");
+    if (mounted(mnt)) await a.tcfs(["unmount", "--lazy", mnt]);
+  }
+  assert.ok(!mounted(mnt));
   await Deno.remove(tmp, { recursive: true });
 });
