@@ -1,8 +1,8 @@
 /**
- * The mounts the daemon serves (`[mount] mounts`): mounted at start, unmounted at SIGTERM,
- * refreshed when the daemon hears of a remote change, and reported by `/v1/mounts` and
- * `/v1/status`. A mount point left mounted by a daemon that was
- * killed is cleared before it is mounted again.
+ * The mounts the daemon serves (`[mount] mounts`): mounted at start (a failed one is tried
+ * again until it mounts), unmounted at SIGTERM, refreshed when the daemon hears of a remote
+ * change, and reported by `/v1/mounts` and `/v1/status`. A mount point left mounted by a daemon
+ * that was killed is cleared before it is mounted again.
  *
  * @module
  */
@@ -84,17 +84,46 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
     options.log("info", `mounted ${remote} at ${mountpoint} (${files} files)`);
   }
 
+  /**
+   * Entries that could not be mounted (a first mount with the store unreachable, a mount point
+   * not there yet), tried again every poll interval.
+   */
+  const failed = new Set<string>();
+  let retry: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+
+  async function tryMount(entry: string): Promise<void> {
+    try {
+      await mountOne(entry);
+      failed.delete(entry);
+    } catch (err) {
+      // Said once: a laptop that boots offline would otherwise log it every half minute.
+      if (!failed.has(entry)) {
+        options.log(
+          "error",
+          `could not mount ${entry} (tried again every poll interval): ${describeError(err)}`,
+        );
+      }
+      failed.add(entry);
+    }
+  }
+
   return {
     async start() {
-      for (const entry of options.config().mount.mounts) {
-        try {
-          await mountOne(entry);
-        } catch (err) {
-          options.log("error", `could not mount ${entry}: ${describeError(err)}`);
-        }
-      }
+      for (const entry of options.config().mount.mounts) await tryMount(entry);
+      if (failed.size === 0) return;
+      let trying = false;
+      retry = setInterval(async () => {
+        if (trying) return;
+        trying = true;
+        for (const entry of [...failed]) if (!stopped) await tryMount(entry);
+        trying = false;
+        if (failed.size === 0) clearInterval(retry);
+      }, options.config().sync.pollIntervalSecs * 1000);
     },
     async stop() {
+      stopped = true;
+      clearInterval(retry);
       await Promise.all([...running.values()].map(async (mount) => {
         try {
           await mount.unmount();

@@ -134,3 +134,40 @@ Deno.test("daemon: a change another device announces over NATS shows in the moun
   assert.ok(!mounted(mnt));
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("daemon: a configured mount that fails at start is tried again until it mounts", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-daemon-mount-retry-" });
+  const a = await makeDaemonDevice(tmp, "devA", {
+    ...seaweedEnv("daemon-mount-retry"),
+    TCFS_POLL_INTERVAL_SECS: "1",
+  });
+  const src = join(a.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "a.txt"), "mounted at last\n");
+  const pushed = await a.tcfs(["push", src, "--json"]);
+  assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1, pushed.stderr);
+  const later = join(tmp, "not-yet");
+  await a.writeConfig(`[mount]\nmounts = ["${later}"]\n`);
+  try {
+    await a.start();
+    await waitFor(
+      async () => /could not mount .*not-yet \(tried again/.test(await a.log()),
+      30_000,
+      async () => `no mount failure logged:\n${await a.log()}`,
+    );
+    assert.equal((await a.status()).mounts.length, 0);
+    await Deno.mkdir(later);
+    await waitFor(
+      async () => (await a.status()).mounts.length === 1,
+      30_000,
+      async () => `the mount was not tried again:\n${await a.log()}`,
+    );
+    assert.equal(await Deno.readTextFile(join(later, "docs/a.txt")), "mounted at last\n");
+    assert.equal((await a.log()).match(/could not mount/g)?.length, 1, "the failure is said once");
+  } finally {
+    if (a.running) await a.stop("SIGTERM");
+    if (mounted(later)) await a.tcfs(["unmount", "--lazy", later]);
+  }
+  assert.ok(!mounted(later));
+  await Deno.remove(tmp, { recursive: true });
+});
