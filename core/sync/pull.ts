@@ -97,7 +97,8 @@ interface ListedPath {
   /**
    * Its heads, kept from the listing only for a deletion (deletions are few, small and go
    * first) or a pull of one path: the others' are read again a window at a time, so that a
-   * pull never holds every version of the tree at once.
+   * pull never holds every version of the tree at once. Read again, they may be newer than the
+   * listing (a catch-up of the daemon's meanwhile): the plan weighs the heads it reads.
    */
   heads?: PathHeads;
   /** Local path, or the path below `localTarget` still to be confined. */
