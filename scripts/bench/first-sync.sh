@@ -29,11 +29,7 @@ while (($#)); do
 done
 ((${#CHECKOUTS[@]})) || CHECKOUTS=("$TCFS_ROOT")
 
-"$TCFS_ROOT/scripts/services.sh" status >/dev/null ||
-  { log "the services are down: scripts/services.sh up"; exit 1; }
-# shellcheck source=/dev/null
-source "$TCFS_TOOLS/services.env"
-bench_peers
+bench_attach
 WORK="$(mktemp -d /tmp/tcfs-first-sync.XXXXXX)"
 BUCKETS=()
 trap 'for b in "${BUCKETS[@]}"; do rclone purge -q "bench:$b" 2>/dev/null; done; rm -rf "$WORK"' EXIT
@@ -61,7 +57,6 @@ tcfs_words() {
 }
 
 declare -A SAMPLES=()
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }'; }
 # Runs tcfs step $3 ("push DIR" or "pull PATH") with checkout $1's words (array named $2) and
 # records its figures.
 step() {
@@ -96,11 +91,6 @@ for ((run = 1; run <= RUNS; run++)); do
   done
 done
 
-med() {
-  local -a values
-  read -ra values <<<"${SAMPLES[$1]}"
-  printf '%s\n' "${values[@]}" | median
-}
 printf '\n%s files, median of %s runs on %s cores (load average %s)\n\n' "$COUNT" "$RUNS" \
   "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| checkout | step | wall | CPU (user + sys) | peak RSS |\n|---|---|---|---|---|\n'
