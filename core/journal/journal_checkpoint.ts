@@ -64,7 +64,7 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
   };
   const text = withItems(
     new TextEncoder().encode(JSON.stringify(checkpoint)),
-    everyFoldedBody(ctx.state, ns),
+    () => everyFoldedBody(ctx.state, ns),
   );
   const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
   await ctx.store.put(key, await encodeJournalText(text, key, ctx.keys));
@@ -76,13 +76,17 @@ const COMMA = new TextEncoder().encode(",");
 
 /**
  * `json`, the text of an object whose last field is an empty array, with `items` (JSON texts)
- * in that array, in one buffer.
+ * in that array, in one buffer. The items are gone through twice, the first time to size the
+ * buffer: growing it as they come would hold two copies at once.
  */
-function withItems(json: Uint8Array, items: Iterable<Uint8Array>): Uint8Array {
+function withItems(json: Uint8Array, items: () => Iterable<Uint8Array>): Uint8Array {
   const tail = json.subarray(json.length - 2); // "]}"
-  let out = new Uint8Array(1 << 20);
+  let size = json.length;
+  for (const item of items()) size += item.length + COMMA.length;
+  let out = new Uint8Array(size);
   let length = 0;
   const append = (bytes: Uint8Array) => {
+    // More than counted: another process folded in between the two passes.
     if (length + bytes.length > out.length) {
       const grown = new Uint8Array(Math.max(out.length * 2, length + bytes.length));
       grown.set(out.subarray(0, length));
@@ -93,7 +97,7 @@ function withItems(json: Uint8Array, items: Iterable<Uint8Array>): Uint8Array {
   };
   append(json.subarray(0, json.length - 2));
   let first = true;
-  for (const item of items) {
+  for (const item of items()) {
     if (!first) append(COMMA);
     append(item);
     first = false;
