@@ -212,11 +212,13 @@ export function* everyFoldedVersion(
  * ```
  */
 export function* everyFoldedBody(state: StateDb, ns: string): Generator<Uint8Array> {
+  // In the order of everyFoldedVersion's groups: by path, then heads, kept and history by key.
   const rows = ready(state).arrayStatement(
-    `SELECT body FROM journal_versions WHERE ns = ?
-     UNION ALL SELECT body FROM journal_history WHERE ns = ?`,
-  ).iterate(ns, ns) as unknown as Iterable<[Uint8Array]>;
-  for (const [body] of rows) yield body;
+    `SELECT path, 1 - head AS part, key, body FROM journal_versions WHERE ns = ?
+     UNION ALL SELECT path, 2 AS part, key, body FROM journal_history WHERE ns = ?
+     ORDER BY path, part, key`,
+  ).iterate(ns, ns) as unknown as Iterable<[string, number, string, Uint8Array]>;
+  for (const [, , , body] of rows) yield body;
 }
 
 /** Whether anything was folded for `ns` yet (a device that has read no journal starts from a checkpoint). */
