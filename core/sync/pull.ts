@@ -203,8 +203,8 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
   };
   // Planning creates nothing, so a folder found missing stays missing until the restores; the
-  // deletions, applied before the rest is planned, only take away. The git objects' deletions,
-  // planned after the restores, start afresh.
+  // deletions, applied before the rest is planned, only take away. Each window after the first,
+  // and the git objects' deletions, planned after restores, start afresh.
   let missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
     const planned = await planOne(ctx, request, item, goingAway, missing);
