@@ -13,11 +13,11 @@ import { TcfsError } from "../errors.ts";
 import {
   type Checkpoint,
   decodeCheckpoint,
-  encodeJournalObject,
+  encodeJournalText,
   JOURNAL_FORMAT,
   MAX_CHECKPOINT_RAW_BYTES,
 } from "./journal_codec.ts";
-import { everyFoldedVersion, journalCursors } from "./folded_versions.ts";
+import { everyFoldedBody, journalCursors } from "./folded_versions.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 
 /**
@@ -50,8 +50,8 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
   crashPoint("before-checkpoint");
   // Cursors and versions read together, with no await between: they describe one fold.
   const cursors = journalCursors(ctx.state, ns);
-  const versions = [...everyFoldedVersion(ctx.state, ns, () => true)]
-    .flatMap((p) => [...p.heads, ...p.kept, ...p.history].map((v) => v.version));
+  // The versions' stored JSON goes in as it is: parsed, every version of the namespace would
+  // be held at once as objects, several times its bytes.
   const checkpoint: Checkpoint = {
     journal: JOURNAL_FORMAT,
     namespace: ctx.namespace,
@@ -60,12 +60,50 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     cursors: Object.fromEntries(cursors),
     revoked: Object.fromEntries(ctx.revoked ?? []),
     ...(foldFloor(ctx) ? { floor: foldFloor(ctx) } : {}),
-    versions,
+    versions: [],
   };
+  const text = withItems(
+    new TextEncoder().encode(JSON.stringify(checkpoint)),
+    () => everyFoldedBody(ctx.state, ns),
+  );
   const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
-  await ctx.store.put(key, await encodeJournalObject(checkpoint, key, ctx.keys));
+  await ctx.store.put(key, await encodeJournalText(text, key, ctx.keys));
   ctx.state.setMeta(seenKey, String(coveredBy(cursors)));
   return key;
+}
+
+const COMMA = new TextEncoder().encode(",");
+
+/**
+ * `json`, the text of an object whose last field is an empty array, with `items` (JSON texts)
+ * in that array, in one buffer. The items are gone through twice, the first time to size the
+ * buffer: growing it as they come would hold two copies at once.
+ */
+function withItems(json: Uint8Array, items: () => Iterable<Uint8Array>): Uint8Array {
+  const tail = json.subarray(json.length - 2); // "]}"
+  let size = json.length;
+  for (const item of items()) size += item.length + COMMA.length;
+  let out = new Uint8Array(size);
+  let length = 0;
+  const append = (bytes: Uint8Array) => {
+    // More than counted: another process folded in between the two passes.
+    if (length + bytes.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, length + bytes.length));
+      grown.set(out.subarray(0, length));
+      out = grown;
+    }
+    out.set(bytes, length);
+    length += bytes.length;
+  };
+  append(json.subarray(0, json.length - 2));
+  let first = true;
+  for (const item of items()) {
+    if (!first) append(COMMA);
+    append(item);
+    first = false;
+  }
+  append(tail);
+  return out.subarray(0, length);
 }
 
 /** Segments between checkpoints; `TCFS_CHECKPOINT_EVERY` may lower it (tests, tiny fleets). */

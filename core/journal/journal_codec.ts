@@ -90,8 +90,25 @@ export function encodeJournalObject(
   key: string,
   keys: FleetKeys | undefined,
 ): Promise<Uint8Array> {
+  return encodeJournalText(new TextEncoder().encode(JSON.stringify(value)), key, keys);
+}
+
+/**
+ * Encodes a journal object given as its JSON text, for `key`, as
+ * {@linkcode encodeJournalObject} does: for a writer that puts the text together itself.
+ *
+ * @example
+ * ```ts
+ * await store.put(key, await encodeJournalText(new TextEncoder().encode(json), key, ctx.keys));
+ * ```
+ */
+export function encodeJournalText(
+  text: Uint8Array,
+  key: string,
+  keys: FleetKeys | undefined,
+): Promise<Uint8Array> {
   // Always a zstd frame: its checksum is what tells a damaged object from a good one.
-  const stored = encodeChunk(new TextEncoder().encode(JSON.stringify(value)), { always: true });
+  const stored = encodeChunk(text, { always: true });
   // Sealed, the box is bound to the key, so a segment copied over another fails to open.
   return keys ? sealStored(keys, stored, key) : Promise.resolve(stored);
 }

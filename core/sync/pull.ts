@@ -40,6 +40,7 @@ import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import {
   foldedPaths,
+  type HeadsLookup,
   pathHeads,
   remoteDisplayPath,
   storeWasReplaced,
@@ -91,13 +92,30 @@ export interface PullRequest {
   onProgress?: (progress: TransferProgress) => void;
 }
 
-/** One path to bring in line with the remote. */
-interface PullItem {
+/** One path to bring in line with the remote, as listed. */
+interface ListedPath {
   rel: string;
-  heads: PathHeads;
+  /**
+   * Its heads, kept from the listing only for a deletion (deletions are few, small and go
+   * first) or a pull of one path: the others' are read again a window at a time, so that a
+   * pull never holds every version of the tree at once. Read again, they may be newer than the
+   * listing (a catch-up of the daemon's meanwhile): the plan weighs the heads it reads.
+   */
+  heads?: PathHeads;
   /** Local path, or the path below `localTarget` still to be confined. */
   local: { path: string } | { inside: string };
 }
+
+/** One path to bring in line with the remote, with its heads. */
+interface PullItem extends ListedPath {
+  heads: PathHeads;
+}
+
+/**
+ * Paths planned, fetched and restored together: the plans and the pack runs of one window are
+ * dropped before the next is read, so a pull's memory does not grow with the tree.
+ */
+const WINDOW_PATHS = 2048;
 
 /**
  * Pulls one file or a whole prefix. Deletions go first, so that a folder the remote
@@ -122,7 +140,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
   const planned: PlannedPath<PullAction>[] = [];
   let unchanged = 0;
-  const { items, folder } = await planItems(ctx, request, summary, (rel) => {
+  const { items, folder, headsFor, bytesTotal } = await planItems(ctx, request, summary, (rel) => {
     unchanged++;
     if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
   });
@@ -145,10 +163,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     bytesDone: 0,
     bytesTotal: 0,
   };
-  for (const item of items) {
-    const head = item.heads.heads[0]?.version;
-    if (item.heads.heads.length === 1 && head.kind === "file") progress.bytesTotal += head.size;
-  }
+  progress.bytesTotal = bytesTotal;
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
   const within = request.within ?? (inRoot ? root : undefined) ??
@@ -189,8 +204,8 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
   };
   // Planning creates nothing, so a folder found missing stays missing until the restores; the
-  // deletions, applied before the rest is planned, only take away. The git objects' deletions,
-  // planned after the restores, start afresh.
+  // deletions, applied before the rest is planned, only take away. Each window after the first,
+  // and the git objects' deletions, planned after restores, start afresh.
   let missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
     const planned = await planOne(ctx, request, item, goingAway, missing);
@@ -221,41 +236,48 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
         }).finally(finished)
       )
     ));
-  await deleteAll(items.filter((item) => isDeletion(item) && !isGitObject(item)));
-  // The rest is planned first, so that the files to restore come down a pack run at a time.
-  const plans: PlannedItem[] = [];
-  await Promise.all(
-    items.filter((item) => !isDeletion(item)).map((item) =>
-      limiter.run(async () => {
-        const went = await guarded(item, async () => {
-          const planned = await planItem(item);
-          if (!dryRun) plans.push({ item, plan: planned });
-        });
-        if (!went || dryRun) finished();
-      })
-    ),
-  );
-  const cache = plans.some(({ plan }) => restoredChunks(plan).length > 0)
-    ? await openCache(ctx)
-    : undefined;
-  // Chunks the cache holds are read from it: the runs are planned for the rest alone.
-  const fetched = new Map(plans.map(({ plan }) => {
-    const refs = restoredChunks(plan);
-    return [plan, cache ? refs.filter((ref) => !cache.has(ref.id)) : refs];
-  }));
-  const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
-  const restoring = { ...restoreOptions, cache };
-  await Promise.all(
-    plans.sort(inPackOrder).map(({ item, plan }) =>
-      limiter.run(() =>
-        guarded(item, async () => {
-          using store = prefetch.claim(fetched.get(plan)!);
-          count(item, await applyPlan(ctx, item, plan, restoring, store));
-        }).finally(finished)
-      )
-    ),
-  );
-  const objectDeletions = items.filter((item) => isDeletion(item) && isGitObject(item));
+  await deleteAll(items.filter(isDeletion).filter((item) => !isGitObject(item)));
+  const rest = items.filter((item) => !isDeletion(item));
+  /** Opened at the first window with something to restore, if the device has a cache. */
+  let cache: Promise<ChunkCache | undefined> | undefined;
+  for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
+    // Folders found missing before the last window's restores may be there now.
+    if (at > 0) missing = new Set();
+    // A window is planned first, so that its files to restore come down a pack run at a time.
+    const plans: PlannedItem[] = [];
+    await Promise.all(
+      rest.slice(at, at + WINDOW_PATHS).map((listed) =>
+        limiter.run(async () => {
+          const item = { ...listed, heads: listed.heads ?? headsFor(listed.rel) };
+          const went = await guarded(item, async () => {
+            const planned = await planItem(item);
+            if (!dryRun) plans.push({ item, plan: planned });
+          });
+          if (!went || dryRun) finished();
+        })
+      ),
+    );
+    if (plans.some(({ plan }) => restoredChunks(plan).length > 0)) cache ??= openCache(ctx);
+    const windowCache = await cache;
+    // Chunks the cache holds are read from it: the runs are planned for the rest alone.
+    const fetched = new Map(plans.map(({ plan }) => {
+      const refs = restoredChunks(plan);
+      return [plan, windowCache ? refs.filter((ref) => !windowCache.has(ref.id)) : refs];
+    }));
+    const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
+    const restoring = { ...restoreOptions, cache: windowCache };
+    await Promise.all(
+      plans.sort(inPackOrder).map(({ item, plan }) =>
+        limiter.run(() =>
+          guarded(item, async () => {
+            using store = prefetch.claim(fetched.get(plan)!);
+            count(item, await applyPlan(ctx, item, plan, restoring, store));
+          }).finally(finished)
+        )
+      ),
+    );
+  }
+  const objectDeletions = items.filter(isDeletion).filter(isGitObject);
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
   missing = new Set();
   if (dryRun || (!fatal && summary.failures.length === 0)) await deleteAll(objectDeletions);
@@ -298,7 +320,7 @@ async function openCache(ctx: SyncContext): Promise<ChunkCache | undefined> {
 }
 
 /** A path inside a git directory's object store. */
-function isGitObject(item: PullItem): boolean {
+function isGitObject(item: ListedPath): boolean {
   return gitDirPath(item.rel)?.kind === "object";
 }
 
@@ -309,7 +331,7 @@ function isGitObject(item: PullItem): boolean {
  */
 function touchedGitDirs(
   request: PullRequest,
-  items: PullItem[],
+  items: ListedPath[],
   inRoot: boolean,
 ): { all: Map<string, string>; packedRefs: Map<string, string> } {
   const all = new Map<string, string>();
@@ -346,36 +368,51 @@ function inPackOrder(a: PlannedItem, b: PlannedItem): number {
 }
 
 /** A path whose only head deletes it: these go before the rest. */
-function isDeletion(item: PullItem): boolean {
-  return item.heads.heads.length === 1 && item.heads.heads[0].version.kind === "deleted";
+function isDeletion(item: ListedPath): item is PullItem {
+  return item.heads !== undefined && deletes(item.heads);
+}
+
+/** Whether the only head of a path deletes it. */
+function deletes({ heads }: PathHeads): boolean {
+  return heads.length === 1 && heads[0].version.kind === "deleted";
+}
+
+/** The bytes restoring a path's head would write, when it has one head, a file. */
+function restoredBytes({ heads }: PathHeads): number {
+  const head = heads[0]?.version;
+  return heads.length === 1 && head.kind === "file" ? head.size : 0;
 }
 
 /**
- * The paths to look into, and whether the pull is of a folder (the namespace or a prefix)
- * rather than of one path. A path synced where the pull puts it, whose one head is the version
- * synced, is only counted (`onUnchanged`): a no-op pull of a large tree parses no version and
- * holds nothing per path.
+ * The paths to look into, whether the pull is of a folder (the namespace or a prefix) rather
+ * than of one path, the lookup of their heads and the bytes their restores would write. A path
+ * synced where the pull puts it, whose one head is the version synced, is only counted
+ * (`onUnchanged`): a no-op pull of a large tree parses no version and holds nothing per path.
  */
 async function planItems(
   ctx: SyncContext,
   request: PullRequest,
   summary: PullSummary,
   onUnchanged: (rel: string) => void,
-): Promise<{ items: PullItem[]; folder: boolean }> {
-  if (isMachineGitPath(request.remoteRel)) return { items: [], folder: false };
+): Promise<{ items: ListedPath[]; folder: boolean; headsFor: HeadsLookup; bytesTotal: number }> {
+  const headsFor = (path: string) => ({ path, heads: [], kept: [] });
+  const none = { items: [], folder: false, headsFor, bytesTotal: 0 };
+  if (isMachineGitPath(request.remoteRel)) return none;
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
       const local = { path: request.localTarget };
-      return { items: [{ rel: request.remoteRel, heads: single, local }], folder: false };
+      const item = { rel: request.remoteRel, heads: single, local };
+      return { ...none, items: [item], bytesTotal: restoredBytes(single) };
     }
   }
   const prefix = request.remoteRel;
-  const { folded, headsFor, unreadable } = await foldedPaths(ctx, prefix);
+  const { folded, headsFor: foldedHeads, unreadable } = await foldedPaths(ctx, prefix);
   for (const err of unreadable) {
     summary.failures.push({ path: "(unreadable version)", error: err.message });
   }
-  const items: PullItem[] = [];
+  const items: ListedPath[] = [];
+  let bytesTotal = 0;
   let listed = 0;
   const merged = mergeByPath({
     tracked: {
@@ -397,7 +434,11 @@ async function planItems(
       tracked.localPath === below + inside
     ) {
       onUnchanged(path);
-    } else items.push({ rel: path, heads: headsFor(path), local: { inside } });
+    } else {
+      const heads = foldedHeads(path);
+      bytesTotal += restoredBytes(heads);
+      items.push({ rel: path, heads: deletes(heads) ? heads : undefined, local: { inside } });
+    }
   }
   if (listed === 0 && unreadable.length === 0) {
     throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {
@@ -405,7 +446,7 @@ async function planItems(
       hint: "check the path with `tcfs ls`",
     });
   }
-  return { items, folder: true };
+  return { items, folder: true, headsFor: foldedHeads, bytesTotal };
 }
 
 /** What to do with one path, decided without writing anything. */

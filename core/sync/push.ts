@@ -275,10 +275,12 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
 
   const met: MetConflict[] = [];
   let fatal: unknown;
-  const jobs: [string, LocalEntry | undefined, TrackedEntry | undefined][] = [
+  // A job is let go of once taken, so that a file's entry lives as long as its stage.
+  const jobs: ([string, LocalEntry | undefined, TrackedEntry | undefined] | undefined)[] = [
     ...changed.map(([e, t]): [string, LocalEntry, TrackedEntry | undefined] => [e.rel, e, t]),
     ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
   ];
+  changed.length = 0;
   const failed = (rel: string, err: unknown) => {
     if (isLocalFailure(err)) {
       summary.failures.push({ path: rel, error: (err as Error).message });
@@ -292,8 +294,13 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   // thousand versions, and the rest once every file has joined. Waiting for the packs holds no
   // staging slot: a file waiting for its pack to fill must not hold up the files that would
   // fill it. Slots take the next file as they free up, so what is held at once is bounded by
-  // the open packs and the batch, not by the tree.
-  const writes: Promise<void>[] = [];
+  // the open packs and the batch, not by the tree; a settled write or join is let go of.
+  const writes = new Set<Promise<void>>();
+  const held = (promises: Set<Promise<void>>, promise: Promise<void>) => {
+    promises.add(promise);
+    // A rejected one stays, for the wait below to throw.
+    promise.then(() => promises.delete(promise), () => {});
+  };
   const joinBatch = async (rel: string, ready: Awaited<ReturnType<typeof stageOne>>) => {
     if (!ready || fatal) return done();
     try {
@@ -302,28 +309,29 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       failed(rel, err);
       return done();
     }
-    writes.push(ready.write().catch((err) => failed(rel, err)).finally(done));
+    held(writes, ready.write().catch((err) => failed(rel, err)).finally(done));
   };
-  const joining: Promise<void>[] = [];
+  const joining = new Set<Promise<void>>();
   let nextJob = 0;
   const stageSlot = async () => {
     while (nextJob < jobs.length && !fatal) {
-      const [rel, entry, tracked] = jobs[nextJob++];
+      const [rel, entry, tracked] = jobs[nextJob]!;
+      jobs[nextJob++] = undefined;
       let ready;
       try {
         ready = await stageOne(rel, entry, tracked);
       } catch (err) {
         failed(rel, err);
       }
-      joining.push(joinBatch(rel, ready));
+      held(joining, joinBatch(rel, ready));
     }
   };
   await Promise.all(Array.from({ length: ctx.fileConcurrency ?? 32 }, stageSlot));
   // Every file is staged: the last, partly filled pack can go.
   await packs.flush();
-  await Promise.all(joining);
+  await Promise.all([...joining]);
   await batch.flush();
-  await Promise.all(writes);
+  await Promise.all([...writes]);
   summary.chunks_uploaded = packs.counters.chunksUploaded;
   summary.bytes_uploaded = packs.counters.bytesUploaded;
   if (fatal) throw fatal;

@@ -35,6 +35,26 @@ bench_cleanup() {
   rm -rf "$WORK"
 }
 
+# For a benchmark on the services already up (bench_init starts them): stops unless they are up,
+# then loads their env and points the peers at them.
+bench_attach() {
+  "$TCFS_ROOT/scripts/services.sh" status >/dev/null ||
+    { log "the services are down: scripts/services.sh up"; exit 1; }
+  # shellcheck source=/dev/null
+  source "$TCFS_TOOLS/services.env"
+  bench_peers
+}
+
+# The median of the figures a benchmark recorded under key $1 of its associative array SAMPLES
+# (space-separated).
+med() {
+  local -a values
+  read -ra values <<<"${SAMPLES[$1]}"
+  printf '%s\n' "${values[@]}" | median
+}
+# GNU time's KiB as MB.
+mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }'; }
+
 # Stops process `pid` when the benchmark exits.
 bench_track() { BENCH_PIDS+=("$1"); }
 

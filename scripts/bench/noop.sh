@@ -33,11 +33,7 @@ while (($#)); do
 done
 ((${#CHECKOUTS[@]})) || CHECKOUTS=("$TCFS_ROOT")
 
-"$TCFS_ROOT/scripts/services.sh" status >/dev/null ||
-  { log "the services are down: scripts/services.sh up"; exit 1; }
-# shellcheck source=/dev/null
-source "$TCFS_TOOLS/services.env"
-bench_peers
+bench_attach
 WORK="$(mktemp -d /tmp/tcfs-noop.XXXXXX)"
 BUCKET="$(fresh noop)"
 # The bucket goes with the work dir: 100,000 files would stay in a SeaweedFS others share.
@@ -69,7 +65,6 @@ log "first push: $(timed "${here[@]}" push "$ROOT") s"
 # Every figure by "checkout step figure"; the table shows their medians.
 declare -A SAMPLES=()
 STEPS=("push $ROOT" "sync-status" "pull $BUCKET/default/")
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }'; }
 for ((run = 1; run <= RUNS; run++)); do
   for step in "${STEPS[@]}"; do
     for checkout in "${CHECKOUTS[@]}"; do
@@ -85,11 +80,6 @@ for ((run = 1; run <= RUNS; run++)); do
   done
 done
 
-med() {
-  local -a values
-  read -ra values <<<"${SAMPLES[$1]}"
-  printf '%s\n' "${values[@]}" | median
-}
 printf '\n%s files, median of %s runs on %s cores (load average %s)\n\n' "$FILES" "$RUNS" \
   "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| checkout | step | wall | CPU (user + sys) | peak RSS |\n|---|---|---|---|---|\n'

@@ -43,13 +43,7 @@ declare -A SAMPLES=()
 # The request kinds the counter saw (GET, LIST, PUT...).
 declare -A KINDS=()
 sample() { SAMPLES[$1]+="$2 "; }
-med() {
-  local -a values
-  read -ra values <<<"${SAMPLES[$1]}"
-  printf '%s\n' "${values[@]}" | median
-}
 per_file_ms() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.3f", s * 1000 / n }'; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }'; }
 # ✓ when a ≤ b, else ✗.
 mark() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "✓" : "✗" }'; }
 

@@ -170,3 +170,38 @@ Deno.test("an old version that carries its content inline still pulls", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a pull of more paths than a window restores them all, after every deletion, also when a folder became a file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-window-pull-" });
+  using store = backends[0].open(dir);
+  const { a, b } = await pair(dir, store);
+  try {
+    // Windows hold 2,048 paths: 4,200 span three of them, and each folder spans windows.
+    await writeSmallFiles(a.root, 4_200);
+    await a.pushAll();
+    const first = await b.pullAll();
+    assert.equal(first.files, 4_200);
+    assert.deepEqual(first.failures, []);
+    await assertSameTree(a.root, b.root);
+
+    // d0 sorts first and becomes a file; d9's files go; 1,000 new files land in every window.
+    await Deno.remove(join(a.root, "d0"), { recursive: true });
+    await Deno.writeTextFile(join(a.root, "d0"), "a file now");
+    for (const entry of Deno.readDirSync(join(a.root, "d9"))) {
+      await Deno.remove(join(a.root, "d9", entry.name));
+    }
+    for (let i = 4_200; i < 5_200; i++) {
+      await Deno.writeFile(join(a.root, `d${1 + i % 19}`, `f${i}.bin`), randomBytes(i % 500, i));
+    }
+    await a.pushAll();
+    const second = await b.pullAll();
+    assert.deepEqual(second.failures, []);
+    assert.deepEqual(second.conflicts, []);
+    assert.equal(second.deleted, 420);
+    await assertSameTree(a.root, b.root);
+    assert.equal(await Deno.readTextFile(join(b.root, "d0")), "a file now");
+  } finally {
+    close(a, b);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
