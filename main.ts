@@ -5,7 +5,10 @@
  */
 
 import { runTcfs } from "./cli/tcfs_program.ts";
+import { useFilesystemFlusher } from "./core/io/restore_durability.ts";
+import { linuxSyncfs } from "./platform/linux_syncfs.ts";
 
 if (import.meta.main) {
+  useFilesystemFlusher(linuxSyncfs());
   Deno.exit(await runTcfs(Deno.args));
 }

@@ -7,6 +7,7 @@
  */
 
 import { dirname } from "node:path";
+import { coalescedRuns } from "./coalesced_runs.ts";
 
 /**
  * Flushes `dir`'s entries (renames, removals, new names in it) to disk.
@@ -18,30 +19,14 @@ import { dirname } from "node:path";
  * ```
  */
 export function syncDirectory(dir: string): Promise<void> {
-  // Callers that come while a sync of `dir` waits to start share it: it starts after each of
-  // their changes, so it covers them all. A pull restoring many files into one folder then
-  // makes one fsync for the lot instead of one per file.
-  const waiting = waitingSyncs.get(dir);
-  if (waiting) return waiting;
-  const before = runningSyncs.get(dir) ?? Promise.resolve();
-  const sync = before.catch(() => {}).then(async () => {
-    waitingSyncs.delete(dir);
-    runningSyncs.set(dir, sync);
-    try {
-      using handle = await Deno.open(dir, { read: true });
-      await handle.sync();
-    } finally {
-      if (runningSyncs.get(dir) === sync) runningSyncs.delete(dir);
-    }
+  return directorySyncs(dir, async () => {
+    using handle = await Deno.open(dir, { read: true });
+    await handle.sync();
   });
-  waitingSyncs.set(dir, sync);
-  return sync;
 }
 
-/** The sync of each folder that has not started yet; joining it covers a change made now. */
-const waitingSyncs = new Map<string, Promise<void>>();
-/** The sync of each folder under way, which may have begun before a caller's change. */
-const runningSyncs = new Map<string, Promise<void>>();
+/** A pull restoring many files into one folder makes one fsync of it for the lot. */
+const directorySyncs = coalescedRuns();
 
 /**
  * Creates `dir` and any missing parents (like `mkdir -p`), each made durable in its parent.

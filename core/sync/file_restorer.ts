@@ -1,7 +1,7 @@
 /**
  * Materialises a version on disk: every chunk and the whole file are checked
  * (`verified_content.ts`) before anything replaces the local file, and the
- * replacement is atomic (temp file, fsync, rename, fsync of the directory). A failure at
+ * replacement is atomic (temp file, made durable, rename, made durable: `restore_durability.ts`). A failure at
  * any point leaves the old file exactly as it was. When {@linkcode restoreVersion} returns,
  * the new entry is durable (new folders on the way too), so callers may record it.
  *
@@ -22,7 +22,8 @@ import { restoredMode } from "./restored_mode.ts";
 import { type CheckedFolders, inLinkFreeFolder } from "../paths/link_free_folder.ts";
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
-import { ensureDurableDirectory, syncDirectory } from "../io/durable_directory.ts";
+import { ensureDurableDirectory } from "../io/durable_directory.ts";
+import { type RestoreDurability, restoreDurability } from "../io/restore_durability.ts";
 import { tempPathBeside } from "./temp_sweeper.ts";
 
 /** Options for {@linkcode restoreVersion}. */
@@ -66,6 +67,7 @@ export async function restoreVersion(
   }
   const temp = tempPathBeside(target);
   let created = false;
+  let durability: RestoreDurability | undefined;
   try {
     let prints: PrintedChunk[] = [];
     if (version.kind === "symlink") {
@@ -86,8 +88,11 @@ export async function restoreVersion(
         { create: true, checked, entry: temp },
       );
       created = true;
+      durability = restoreDurability(dir);
       prints = await writeVerifiedFile(store, version, file, temp, options);
+      await durability.fileWritten(file);
     }
+    durability ??= restoreDurability(dir);
     await inLinkFreeFolder(options.within, dir, async () => {
       await options.beforeReplace?.();
       crashPoint("before-rename");
@@ -107,7 +112,7 @@ export async function restoreVersion(
       }
     }, { checked, entry: target });
     created = false;
-    await syncDirectory(dir);
+    await durability.entryChanged(dir);
     return prints;
   } catch (err) {
     // The temp's folder holds it, so no tcfs change can have made that folder a link since.
@@ -120,6 +125,8 @@ export async function restoreVersion(
       });
     }
     throw err;
+  } finally {
+    durability?.[Symbol.dispose]();
   }
 }
 
@@ -145,7 +152,6 @@ async function writeVerifiedFile(
     options.onBytes?.(bytes.length);
     if (ref) prints.push({ ...ref, print: await xxh128Hex(bytes) });
   });
-  await file.sync();
   // Metadata calls: synchronous ones cost a tenth of awaited ones (no hand-off to a thread).
   Deno.chmodSync(temp, restoredMode(version.mode));
   const mtime = new Date(version.mtime_ms);
