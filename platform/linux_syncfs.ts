@@ -19,8 +19,9 @@ const SYMBOLS = {
 const O_RDONLY_CLOEXEC = 0o2000000;
 
 /**
- * The syncfs flusher, or undefined where there is none (not Linux, or no libc to open): restores
- * then fsync each file and folder.
+ * The syncfs flusher, or undefined where there is none (not Linux, a kernel before 5.8 whose
+ * syncfs does not report write errors, or no glibc to open): restores then fsync each file and
+ * folder.
  *
  * @example
  * ```ts
@@ -28,7 +29,7 @@ const O_RDONLY_CLOEXEC = 0o2000000;
  * ```
  */
 export function linuxSyncfs(): FilesystemFlusher | undefined {
-  if (Deno.build.os !== "linux") return undefined;
+  if (Deno.build.os !== "linux" || !reportsWriteErrors(Deno.osRelease())) return undefined;
   let libc: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
   try {
     libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
@@ -53,4 +54,10 @@ export function linuxSyncfs(): FilesystemFlusher | undefined {
       };
     },
   };
+}
+
+/** Whether a kernel of `release` ("6.1.0-18-amd64") has syncfs report write-back errors: 5.8+. */
+export function reportsWriteErrors(release: string): boolean {
+  const [major, minor] = release.split(/[.-]/).map(Number);
+  return major > 5 || (major === 5 && minor >= 8);
 }

@@ -6,6 +6,8 @@ import type { SyncContext } from "../../../core/sync/sync_context.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
 import { pull } from "../../../core/sync/pull.ts";
+import { useFilesystemFlusher } from "../../../core/io/restore_durability.ts";
+import { linuxSyncfs } from "../../../platform/linux_syncfs.ts";
 
 /**
  * Two devices in one process on a directory store, each with its own state db and folder.
@@ -130,4 +132,70 @@ Deno.test("when the directory cannot be made durable, the state db never claims 
     b.state.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "with whole-filesystem flushes (syncfs), a pulled version is flushed in place before the state db records it, and a failed flush records nothing",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+    const { a, b } = await fleet(dir);
+    const syncfs = linuxSyncfs()!;
+    const seen: unknown[] = [];
+    let failFlush = false;
+    let look: () => Promise<unknown> = () => Promise.resolve();
+    useFilesystemFlusher({
+      open(at) {
+        const handle = syncfs.open(at);
+        return {
+          async flush() {
+            seen.push(await look());
+            if (failFlush) throw new Error("syncfs: a write error");
+            await handle.flush();
+          },
+          close: () => handle.close(),
+        };
+      },
+    });
+    try {
+      const folderA = join(dir, "a", "Sync");
+      const folderB = join(dir, "b", "Sync");
+      await Deno.mkdir(folderA, { recursive: true });
+      const fileB = join(folderB, "notes.txt");
+      const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+      const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+      const row = () => b.state.getTracked(trackedNamespace(b), "notes.txt");
+      await Deno.writeTextFile(join(folderA, "notes.txt"), "v1\n");
+      await pushA();
+      await pullB();
+
+      look = async () => ({
+        content: await Deno.readTextFile(fileB).catch(() => "(none)"),
+        recorded: row()?.size,
+      });
+      await Deno.writeTextFile(join(folderA, "notes.txt"), "version 2\n");
+      await pushA();
+      seen.length = 0;
+      await pullB();
+      // The file's flush (before its rename), then the rename's: the row is still the old one.
+      assert.deepEqual(seen, [
+        { content: "v1\n", recorded: 3 },
+        { content: "version 2\n", recorded: 3 },
+      ]);
+      assert.equal(row()?.size, 10);
+
+      await Deno.writeTextFile(join(folderA, "notes.txt"), "a third version\n");
+      await pushA();
+      failFlush = true;
+      const failed = await pullB().catch((err) => err);
+      assert.ok(failed instanceof Error || failed.failed > 0, "the pull reports the failure");
+      assert.equal(row()?.size, 10, "the state db still names the version before");
+    } finally {
+      useFilesystemFlusher(undefined);
+      a.state.close();
+      b.state.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
