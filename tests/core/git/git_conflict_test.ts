@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { withFaults } from "../../support/faulty_store.ts";
 import { createMemoryStore } from "../../support/memory_store.ts";
 import { openSyncDevice, type SyncDevice } from "../../support/sync_device.ts";
 import { listConflicts } from "../../../core/conflicts/conflict_queue.ts";
@@ -172,7 +173,7 @@ Deno.test("a loose ref here that hides a ref git gc packed there keeps both tips
 Deno.test("a third device whose branch is as it synced it keeps only the two new tips", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-git-conflict-" });
   try {
-    const store = createMemoryStore();
+    const store = withFaults(createMemoryStore());
     using a = await openSyncDevice(dir, "alpha", store);
     using b = await openSyncDevice(dir, "bravo", store);
     using c = await openSyncDevice(dir, "charlie", store);
@@ -181,8 +182,20 @@ Deno.test("a third device whose branch is as it synced it keeps only the two new
     for (const d of [b, c]) await d.pullAll();
     await write(a, "p/.git/refs/heads/main", `${C2}\n`);
     await write(b, "p/.git/refs/heads/main", `${C3}\n`);
-    // Pushed at once, neither sees the other's version: the store holds two concurrent heads.
-    await Promise.all([a.pushAll(), b.pushAll()]);
+    // Each push's segment waits until both have read the heads: neither sees the other's
+    // version, and the store holds two concurrent heads.
+    const bothRead = Promise.withResolvers<void>();
+    const held = store.inject({
+      op: "putConditional",
+      keyPrefix: "ns/default/j/",
+      action: "delay",
+      until: bothRead.promise,
+      times: 2,
+    });
+    const pushes = Promise.all([a.pushAll(), b.pushAll()]);
+    while (held() < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+    bothRead.resolve();
+    await pushes;
     const pulled = await c.pullAll();
     assert.deepEqual(pulled.auto_resolved, ["tcfs/default/p/.git/refs/heads/main"]);
     const git = join(c.root, "p/.git");
