@@ -19,6 +19,7 @@
  * @module
  */
 
+import { collectFully } from "../runtime/full_collection.ts";
 import { createBoxOpener } from "../crypto/box_opener.ts";
 import { dirname, join, relative } from "node:path";
 import { describeError, TcfsError } from "../errors.ts";
@@ -241,8 +242,12 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   /** Opened at the first window with something to restore, if the device has a cache. */
   let cache: Promise<ChunkCache | undefined> | undefined;
   for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
-    // Folders found missing before the last window's restores may be there now.
-    if (at > 0) missing = new Set();
+    if (at > 0) {
+      // Folders found missing before the last window's restores may be there now.
+      missing = new Set();
+      // The last window's plans, versions and pack runs are garbage: let them go now.
+      collectFully();
+    }
     // A window is planned first, so that its files to restore come down a pack run at a time.
     const plans: PlannedItem[] = [];
     await Promise.all(

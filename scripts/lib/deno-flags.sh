@@ -10,8 +10,9 @@ TCFS_DENO_PERMISSIONS=(--allow-all)
 # A 4 MiB semi-space keeps V8's young generation small: a first pull of 30,000 files peaked at
 # 290 MB with it against 345 MB without, at no measurable CPU (docs/BENCHMARKS.md, "Peak RSS of
 # first syncs"). The old space keeps V8's default limit: a lower one took another 60 MB off, but
-# would make a tree past it fail outright instead of only using more memory.
-TCFS_DENO_V8_FLAGS=--max-semi-space-size=4
+# would make a tree past it fail outright instead of only using more memory. --expose-gc lets a
+# pull collect between its windows (core/runtime/full_collection.ts).
+TCFS_DENO_V8_FLAGS=--max-semi-space-size=4,--expose-gc
 TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "--v8-flags=$TCFS_DENO_V8_FLAGS" "${TCFS_DENO_PERMISSIONS[@]}")
 # Modules outside main.ts's graph that the binary needs; compile.sh passes each as --include, and
 # compile.sh --check allows a `new Worker(new URL(…, import.meta.url))` only of these. Everything
