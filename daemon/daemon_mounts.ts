@@ -90,6 +90,8 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
    */
   const failed = new Set<string>();
   let retry: ReturnType<typeof setInterval> | undefined;
+  /** The round of retries under way, which `stop` waits for: a mount it makes must not outlive it. */
+  let retrying: Promise<void> | undefined;
   let stopped = false;
 
   async function tryMount(entry: string): Promise<void> {
@@ -112,18 +114,17 @@ export function createDaemonMounts(options: DaemonMountsOptions): DaemonMounts {
     async start() {
       for (const entry of options.config().mount.mounts) await tryMount(entry);
       if (failed.size === 0) return;
-      let trying = false;
-      retry = setInterval(async () => {
-        if (trying) return;
-        trying = true;
-        for (const entry of [...failed]) if (!stopped) await tryMount(entry);
-        trying = false;
-        if (failed.size === 0) clearInterval(retry);
+      retry = setInterval(() => {
+        retrying ??= (async () => {
+          for (const entry of [...failed]) if (!stopped) await tryMount(entry);
+          if (failed.size === 0) clearInterval(retry);
+        })().finally(() => retrying = undefined);
       }, options.config().sync.pollIntervalSecs * 1000);
     },
     async stop() {
       stopped = true;
       clearInterval(retry);
+      await retrying;
       await Promise.all([...running.values()].map(async (mount) => {
         try {
           await mount.unmount();
