@@ -27,14 +27,19 @@ async function startWithMounts(device: DaemonDevice, count: number): Promise<voi
   );
 }
 
+/** Pushes `docs/a.txt` holding `text` from `device`, for its mounts to show. */
+async function pushDocs(device: DaemonDevice, text: string): Promise<void> {
+  const src = join(device.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "a.txt"), text);
+  const pushed = await device.tcfs(["push", src, "--json"]);
+  assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1, pushed.stderr);
+}
+
 Deno.test("daemon: mounts what [mount] mounts lists, reports it, and unmounts at SIGTERM or the next start", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-daemon-mounts-" });
   const a = await makeDaemonDevice(tmp, "devA", seaweedEnv("daemon-mounts"));
-  const src = join(a.home, "docs");
-  await Deno.mkdir(src);
-  await Deno.writeTextFile(join(src, "a.txt"), "through the daemon's mount\n");
-  const pushed = await a.tcfs(["push", src, "--json"]);
-  assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1, pushed.stderr);
+  await pushDocs(a, "through the daemon's mount\n");
   const whole = join(tmp, "whole");
   const docs = join(tmp, "docs-only");
   await Deno.mkdir(whole);
@@ -141,11 +146,7 @@ Deno.test("daemon: a configured mount that fails at start is tried again until i
     ...seaweedEnv("daemon-mount-retry"),
     TCFS_POLL_INTERVAL_SECS: "1",
   });
-  const src = join(a.home, "docs");
-  await Deno.mkdir(src);
-  await Deno.writeTextFile(join(src, "a.txt"), "mounted at last\n");
-  const pushed = await a.tcfs(["push", src, "--json"]);
-  assert.equal((JSON.parse(pushed.stdout) as PushSummary).files, 1, pushed.stderr);
+  await pushDocs(a, "mounted at last\n");
   const later = join(tmp, "not-yet");
   await a.writeConfig(`[mount]\nmounts = ["${later}"]\n`);
   try {
