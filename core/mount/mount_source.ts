@@ -6,7 +6,9 @@
  * @module
  */
 
+import { join } from "node:path";
 import { isUnderRel } from "../paths/remote_path.ts";
+import type { StateDb } from "../state/state_db.ts";
 import { lastFoldedHeads, namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
 import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { describeError } from "../errors.ts";
@@ -39,6 +41,10 @@ export interface MountSourceOptions {
   writeQuietMs: number;
   /** Where failed reads are reported. */
   log: (message: string) => void;
+  /** Where the mount is attached: conflicts are queued under the paths they show at. */
+  mountpoint: string;
+  /** The device's state database (the mount has its own): its queue is `tcfs conflicts`'. */
+  deviceState: StateDb;
 }
 
 /** A mount's content, ready to attach. */
@@ -67,7 +73,8 @@ export interface MountSource {
  *
  * @example
  * ```ts
- * const source = await openMountSource(ctx, "docs", { cacheDir, stagingDir, cacheBytes, readTimeoutMs: 10_000, writeQuietMs: 30_000, log });
+ * const source = await openMountSource(ctx, "docs", { cacheDir, stagingDir, cacheBytes,
+ *   readTimeoutMs: 10_000, writeQuietMs: 30_000, log, mountpoint: "/mnt/docs", deviceState });
  * await serveFuse("/mnt/docs", source.ops, { readOnly: true, source: "tcfs:tcfs/default/docs" });
  * ```
  */
@@ -156,7 +163,12 @@ export async function openMountSource(
       pushWriteBack(
         ctx,
         { ...change, rel: prefix === "" ? change.rel : `${prefix}/${change.rel}` },
-        options.stagingDir,
+        {
+          stagingDir: options.stagingDir,
+          deviceState: options.deviceState,
+          mountPath: (rel) =>
+            join(options.mountpoint, prefix === "" ? rel : rel.slice(prefix.length + 1)),
+        },
       ),
     refresh: async () => {
       await refresh();

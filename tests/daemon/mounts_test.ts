@@ -172,3 +172,45 @@ Deno.test("daemon: a configured mount that fails at start is tried again until i
   assert.ok(!mounted(later));
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("daemon: a mount's write over a version it has not seen is listed by /v1/conflicts and resolved through the daemon", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-daemon-mount-conflict-" });
+  // An hour between polls: the mount keeps showing the version its edit is made on.
+  const env = { ...seaweedEnv("daemon-mount-conflict"), TCFS_POLL_INTERVAL_SECS: "3600" };
+  const a = await makeDaemonDevice(tmp, "devA", env);
+  const b = await makeDaemonDevice(tmp, "devB", env);
+  await pushDocs(b, "first\n");
+  const mnt = join(tmp, "mnt");
+  await Deno.mkdir(mnt);
+  await a.writeConfig(`[mount]\nmounts = ["${mnt}"]\n`);
+  try {
+    await startWithMounts(a, 1);
+    assert.equal(await Deno.readTextFile(join(mnt, "docs/a.txt")), "first\n");
+    await Deno.writeTextFile(join(b.home, "docs/a.txt"), "second, from B\n");
+    await b.tcfs(["push", join(b.home, "docs")]);
+    await Deno.writeTextFile(join(mnt, "docs/a.txt"), "second, from A's mount\n");
+
+    using client = createControlClient(a.socket);
+    const { conflicts } = await client.conflicts();
+    assert.equal(conflicts.length, 1, await a.log());
+    const [kept] = conflicts;
+    assert.equal(kept.detected_by, "mount");
+    assert.ok(kept.local_path);
+    assert.match(kept.path, /^docs\/a\.conflict-devA-\d{8}-\d{6}\.txt$/);
+    assert.equal(await Deno.readTextFile(kept.local_path), "second, from A's mount\n");
+    assert.equal(await Deno.readTextFile(join(mnt, "docs/a.txt")), "second, from B\n");
+
+    // The CLI hands the resolution to the running daemon.
+    const resolved = await a.tcfs(["resolve-conflict", kept.local_path, "--keep-local", "--json"]);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.deepEqual((await client.conflicts()).conflicts, []);
+  } finally {
+    if (a.running) await a.stop("SIGTERM");
+    if (mounted(mnt)) await a.tcfs(["unmount", "--lazy", mnt]);
+  }
+  const check = join(tmp, "check");
+  await b.tcfs(["pull", `${a.env.TCFS_S3_BUCKET}/${a.env.TCFS_NAMESPACE}/docs`, check]);
+  assert.equal(await Deno.readTextFile(join(check, "a.txt")), "second, from A's mount\n");
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(check), (e) => e.name), ["a.txt"]);
+  await Deno.remove(tmp, { recursive: true });
+});
