@@ -10,6 +10,7 @@ import { type DaemonDevice, makeDaemonDevice, seaweedEnv, waitFor } from "./daem
 import { createControlClient } from "../../daemon/api/control_client.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
 import { startNatsServer } from "../support/nats_process.ts";
+import { startMount } from "../support/tcfs_mount.ts";
 
 function mounted(mountpoint: string): boolean {
   return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").some((line) =>
@@ -212,5 +213,38 @@ Deno.test("daemon: a mount's write over a version it has not seen is listed by /
   await b.tcfs(["pull", `${a.env.TCFS_S3_BUCKET}/${a.env.TCFS_NAMESPACE}/docs`, check]);
   assert.equal(await Deno.readTextFile(join(check, "a.txt")), "second, from A's mount\n");
   assert.deepEqual(await Array.fromAsync(Deno.readDir(check), (e) => e.name), ["a.txt"]);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("tcfs mount run on its own shows a change another device announces over NATS, with polling off", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-mount-hints-" });
+  await using nats = await startNatsServer();
+  const env = {
+    ...seaweedEnv("mount-hints"),
+    TCFS_NATS_URL: nats.url,
+    TCFS_POLL_INTERVAL_SECS: "3600",
+  };
+  const a = await makeDaemonDevice(tmp, "devA", env);
+  const b = await makeDaemonDevice(tmp, "devB", env);
+  await Deno.writeTextFile(join(b.root, "note.txt"), "first version\n");
+  await b.tcfs(["push", b.root]);
+  const mount = await startMount(a, tmp);
+  const shows = (text: string) =>
+    Deno.readTextFile(join(mount.mountpoint, "note.txt")).then((t) => t === text, () => false);
+  try {
+    assert.ok(await shows("first version\n"));
+    await b.start();
+    await waitFor(async () => (await b.status()).nats.state === "connected", 30_000, b.log);
+    await Deno.writeTextFile(join(b.root, "note.txt"), "second version, longer\n");
+    await waitFor(
+      () => shows("second version, longer\n"),
+      20_000,
+      async () => `the mount did not show B's change:\n${mount.stderr()}\nB:\n${await b.log()}`,
+    );
+  } finally {
+    if (b.running) await b.stop("SIGTERM");
+    await mount.unmount();
+  }
+  assert.doesNotMatch(mount.stderr(), /no change events/);
   await Deno.remove(tmp, { recursive: true });
 });
