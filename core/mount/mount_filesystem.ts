@@ -62,8 +62,8 @@ export interface MountFilesystemOptions {
   writeQuietMs: number;
   /** Pushes one change (paths below the prefix). */
   writeBack: (change: WriteBack) => Promise<WriteBackOutcome | undefined>;
-  /** Reads the heads again, so pushed changes show from the remote. */
-  refresh: () => Promise<void>;
+  /** Shows a path whose change was pushed and dropped as the remote now holds it. */
+  settled: (rel: string) => void;
 }
 
 interface OpenFile {
@@ -193,14 +193,12 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     const change = options.local.get(rel);
     if (!change || writers(rel) || unpushed.has(rel)) return;
     options.local.delete(rel);
-    if (change.kind === "file") await Deno.remove(change.staged).catch(() => {});
-    await options.refresh().catch((e) =>
-      options.log(`could not read the heads: ${describeError(e)}`)
-    );
+    options.settled(rel);
     // Open readers go on with the node as the heads now show it.
     for (const f of open.values()) {
       if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
     }
+    if (change.kind === "file") await Deno.remove(change.staged).catch(() => {});
   }
 
   /**
@@ -248,9 +246,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       const still = options.local.get(rel);
       if (still) {
         still.base = outcome?.written;
-        await options.refresh().catch((e) =>
-          options.log(`could not read the heads: ${describeError(e)}`)
-        );
+        applyLocalChange(options.tree(), rel, still);
         for (const f of open.values()) {
           if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
         }

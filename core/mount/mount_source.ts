@@ -9,7 +9,12 @@
 import { join } from "node:path";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { StateDb } from "../state/state_db.ts";
-import { lastFoldedHeads, namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import {
+  lastFoldedHeads,
+  lastFoldedPath,
+  namespaceHeads,
+  type SyncContext,
+} from "../sync/sync_context.ts";
 import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { describeError } from "../errors.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
@@ -20,6 +25,7 @@ import {
   type LocalChange,
   type MountTree,
   newInodeTable,
+  showHeads,
 } from "./mount_tree.ts";
 import { pushWriteBack } from "./write_back.ts";
 import { hydrate, type PinnedContent, pinnedContent, pinsFile, readPins } from "./pins.ts";
@@ -88,8 +94,32 @@ export async function openMountSource(
   let pinned: PinnedContent = { files: [], chunkIds: new Set(), bytes: 0 };
   let hydrating = false;
   const wanted = (rel: string) => isUnderRel(rel, prefix);
+  const inNamespace = (rel: string) => prefix === "" ? rel : `${prefix}/${rel}`;
+  const belowPrefix = (rel: string) => prefix === "" ? rel : rel.slice(prefix.length + 1);
+  /**
+   * Reads under way, each with the paths settled meanwhile: a read may have taken the heads
+   * before such a path's push, and shows it again from the fold on the tree it builds.
+   */
+  const reading = new Set<Set<string>>();
+  const showFolded = (target: MountTree, rel: string) =>
+    showHeads(target, rel, lastFoldedPath(ctx, inNamespace(rel)).heads);
+  const showSettled = (rel: string) => {
+    showFolded(tree, rel);
+    for (const settled of reading) settled.add(rel);
+  };
   /** The heads; the first read may fall back on the last fold, when the store is away. */
   const read = async (first = false) => {
+    const settled = new Set<string>();
+    reading.add(settled);
+    try {
+      const built = await readTree(first);
+      for (const rel of settled) if (!local.has(rel)) showFolded(built, rel);
+      return built;
+    } finally {
+      reading.delete(settled);
+    }
+  };
+  const readTree = async (first: boolean) => {
     let heads;
     try {
       heads = await namespaceHeads(ctx, wanted);
@@ -159,20 +189,20 @@ export async function openMountSource(
     local,
     stagingDir: options.stagingDir,
     writeQuietMs: options.writeQuietMs,
-    writeBack: (change) =>
-      pushWriteBack(
+    writeBack: async (change) => {
+      const outcome = await pushWriteBack(
         ctx,
-        { ...change, rel: prefix === "" ? change.rel : `${prefix}/${change.rel}` },
+        { ...change, rel: inNamespace(change.rel) },
         {
           stagingDir: options.stagingDir,
           deviceState: options.deviceState,
-          mountPath: (rel) =>
-            join(options.mountpoint, prefix === "" ? rel : rel.slice(prefix.length + 1)),
+          mountPath: (rel) => join(options.mountpoint, belowPrefix(rel)),
         },
-      ),
-    refresh: async () => {
-      await refresh();
+      );
+      if (outcome?.keptAs) showSettled(belowPrefix(outcome.keptAs));
+      return outcome;
     },
+    settled: showSettled,
   });
   return {
     ops,

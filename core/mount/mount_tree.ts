@@ -9,7 +9,7 @@
  */
 
 import type { FileVersion } from "../remote/file_version.ts";
-import type { PathHeads } from "../journal/stored_version.ts";
+import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import { newestHead } from "../sync/remote_listing.ts";
 
 /** The remote version a change was made on: the version its push supersedes. */
@@ -157,6 +157,45 @@ export function applyLocalChange(tree: MountTree, rel: string, change: LocalChan
     mtimeMs: change.mtimeMs,
     ...(change.kind === "dir" ? { children: attached ? known.children : new Map() } : {}),
   }, true);
+}
+
+/**
+ * Shows at `rel` what its `heads` hold now, in place: for a path whose change this mount has
+ * just pushed and settled (no longer in `local`), so a write needs no read of the whole
+ * namespace. A folder of this mount alone where the heads hold a file stays until the next read.
+ *
+ * @example
+ * ```ts
+ * showHeads(tree, "docs/a.txt", lastFoldedPath(ctx, "docs/a.txt").heads);
+ * ```
+ */
+export function showHeads(tree: MountTree, rel: string, heads: StoredVersion[]): void {
+  const known = tree.nodes.get(tree.inodes.byPath.get(rel) ?? 0);
+  const parent = tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0);
+  const attached = known && parent?.children?.get(baseName(rel)) === known.ino;
+  if (attached && known.kind === "dir") return;
+  // Counted as the build counts: by the remote version a node shows, or is the base of.
+  const counted = attached && known.version?.kind === "file" ? known.version.size : undefined;
+  if (counted !== undefined) {
+    tree.files--;
+    tree.bytes -= counted;
+  }
+  const head = heads.length > 0 ? newestHead(heads) : undefined;
+  const version = head?.version;
+  if (!head || !version || version.kind === "deleted") {
+    if (attached) parent!.children!.delete(baseName(rel));
+    return;
+  }
+  const placed = placeNode(tree, rel, {
+    kind: version.kind,
+    version,
+    key: head.key,
+    mtimeMs: version.mtime_ms,
+  }, true);
+  if (placed && version.kind === "file") {
+    tree.files++;
+    tree.bytes += version.size;
+  }
 }
 
 /**

@@ -184,6 +184,19 @@ export function lastFoldedHeads(
 }
 
 /**
+ * {@linkcode pathHeads} as this device folded them last, without the store: for a writer that
+ * has just folded its own version of the path in.
+ *
+ * @example
+ * ```ts
+ * const { heads } = lastFoldedPath(ctx, "docs/a.txt");
+ * ```
+ */
+export function lastFoldedPath(ctx: SyncContext, rel: string): PathHeads {
+  return foldedPath(ctx.state, trackedNamespace(ctx), rel);
+}
+
+/**
  * Every path of the fold at or below `prefix` ("" = the namespace), in path order, and a
  * lookup of their heads, after catching up; what could not be read is collected, not thrown.
  * For passes over a whole tree, which read the heads only of the paths they look into.
