@@ -12,9 +12,11 @@ import type { StateDb } from "../state/state_db.ts";
 import {
   lastFoldedHeads,
   lastFoldedPath,
-  namespaceHeads,
   type SyncContext,
+  trackedNamespace,
 } from "../sync/sync_context.ts";
+import { catchUp } from "../journal/journal_catch_up.ts";
+import { foldGeneration } from "../journal/folded_versions.ts";
 import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { describeError } from "../errors.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
@@ -107,44 +109,55 @@ export async function openMountSource(
     showFolded(tree, rel);
     for (const settled of reading) settled.add(rel);
   };
-  /** The heads; the first read may fall back on the last fold, when the store is away. */
-  const read = async (first = false) => {
+  /**
+   * The fold generation and pins the tree shows: a read that finds both as they were has
+   * nothing new to show, and costs only the catch-up (a request per device), however many
+   * paths the namespace holds.
+   */
+  let shown = { generation: "", pins: "" };
+  /** A new tree, or undefined when nothing changed since the one shown. */
+  const read = async (first = false): Promise<MountTree | undefined> => {
     const settled = new Set<string>();
     reading.add(settled);
     try {
       const built = await readTree(first);
-      for (const rel of settled) if (!local.has(rel)) showFolded(built, rel);
+      if (built) { for (const rel of settled) if (!local.has(rel)) showFolded(built, rel); }
       return built;
     } finally {
       reading.delete(settled);
     }
   };
+  /** The first read may fall back on the last fold, when the store is away. */
   const readTree = async (first: boolean) => {
-    let heads;
+    let offline: unknown;
     try {
-      heads = await namespaceHeads(ctx, wanted);
+      for (const err of await catchUp(ctx)) options.log(err.message);
     } catch (err) {
-      const last = first && isStoreUnreachable(err) ? lastFoldedHeads(ctx, wanted) : undefined;
-      if (!last) throw err;
+      if (!first || !isStoreUnreachable(err)) throw err;
+      offline = err;
+    }
+    const generation = foldGeneration(ctx.state, trackedNamespace(ctx));
+    const pins = await readPins(pinsFile(options.cacheDir));
+    const now = { generation, pins: JSON.stringify(pins) };
+    if (!first && now.generation === shown.generation && now.pins === shown.pins) return undefined;
+    // Caught up just now, or offline: the fold is the store as last read.
+    const heads = lastFoldedHeads(ctx, wanted);
+    if (offline && !heads) throw offline; // never read: nothing to show
+    if (offline) {
       options.log(
-        `${describeError(err)}: showing the tree as last read, with what is cached; ` +
+        `${describeError(offline)}: showing the tree as last read, with what is cached; ` +
           "the rest reads once the store answers",
       );
-      heads = last;
     }
-    const { byPath, unreadable } = heads;
-    for (const err of unreadable) options.log(err.message);
+    const byPath = heads?.byPath ?? new Map();
     const was = pinned.chunkIds;
-    pinned = pinnedContent(
-      byPath.values(),
-      ctx.namespace,
-      await readPins(pinsFile(options.cacheDir)),
-    );
+    pinned = pinnedContent(byPath.values(), ctx.namespace, pins);
     // For pulls filling the cache, which do not read this namespace's pins. A mount of part of
     // the namespace sees part of its pins: `tcfs pin` recorded them.
     if (prefix === "" && !sameSet(was, pinned.chunkIds)) {
       await savePinnedChunks(options.cacheDir, ctx.namespace, pinned.chunkIds);
     }
+    shown = now;
     return buildMountTree(byPath.values(), prefix, inodes, local);
   };
   /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
@@ -159,7 +172,7 @@ export async function openMountSource(
   };
   await setAsideStaging(options.stagingDir, options.log);
   await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
-  let tree = await read(true);
+  let tree = (await read(true))!;
   const cache = await openDeviceChunkCache(
     options.cacheDir,
     options.cacheBytes,
@@ -175,8 +188,8 @@ export async function openMountSource(
   });
   const refresh = async () => {
     const fresh = await read();
-    const changed = changedFiles(tree, fresh);
-    tree = fresh;
+    const changed = fresh ? changedFiles(tree, fresh) : [];
+    if (fresh) tree = fresh;
     hydratePinned();
     return changed;
   };

@@ -166,8 +166,9 @@ export async function namespaceHeads(
 }
 
 /**
- * {@linkcode namespaceHeads} as this device folded them last, without the store: for a mount
- * started offline. `undefined` when it never folded the namespace.
+ * {@linkcode namespaceHeads} as this device folded them last, without the store: for a reader
+ * that has just caught up itself, or a mount started offline. `undefined` when it never folded
+ * the namespace.
  *
  * @example
  * ```ts
