@@ -15,7 +15,12 @@
 
 import { join } from "node:path";
 import { push } from "../sync/push.ts";
-import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
+import {
+  lastFoldedPath,
+  pathHeads,
+  type SyncContext,
+  trackedNamespace,
+} from "../sync/sync_context.ts";
 import type { ChangeBase } from "./mount_tree.ts";
 import type { PushSummary } from "../sync/transfer_summary.ts";
 import type { StateDb } from "../state/state_db.ts";
@@ -90,7 +95,7 @@ export async function pushWriteBack(
   } else ctx.state.deleteTracked(ns, change.rel);
   const summary = await push(ctx, { localPath, remoteRel: change.rel, excludes: [] });
   if (summary.conflicts.length === 0) {
-    return { summary, written: await pushedVersion(ctx, change.rel) };
+    return { summary, written: pushedVersion(ctx, change.rel) };
   }
   clearConflict(ctx.state, ctx.namespace, change.rel);
   if (!change.localPath) return { summary: { ...summary, conflicts: [] } };
@@ -120,10 +125,10 @@ async function keepAsCopy(
   return { summary, keptAs };
 }
 
-/** The version this mount's push left at `rel` (none after a deletion). */
-async function pushedVersion(ctx: SyncContext, rel: string): Promise<ChangeBase | undefined> {
+/** The version this mount's push left at `rel` (none after a deletion), as the push folded it. */
+function pushedVersion(ctx: SyncContext, rel: string): ChangeBase | undefined {
   const key = ctx.state.getTracked(trackedNamespace(ctx), rel)?.baseKey;
   if (!key) return undefined;
-  const head = (await pathHeads(ctx, rel)).heads.find((h) => h.key === key);
+  const head = lastFoldedPath(ctx, rel).heads.find((h) => h.key === key);
   return head && head.version.kind !== "deleted" ? head : undefined;
 }
