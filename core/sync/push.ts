@@ -37,6 +37,7 @@ import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedSorter } from "./vanished_paths.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
+import { SEGMENT_MAX_VERSIONS } from "../journal/journal_codec.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
@@ -301,6 +302,18 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     // A rejected one stays, for the wait below to throw.
     promise.then(() => promises.delete(promise), () => {});
   };
+  // Staging waits while this many versions wait for their segment: left alone, a push of small
+  // files stages faster than its segments are written and folded, and held most of its tree's
+  // versions at once (81,000 of 100,000 files, 650 MB of heap). More than a segment's worth, so
+  // that a full segment, which is written without waiting for more, is always among them.
+  const writesWaitingMax = 2 * SEGMENT_MAX_VERSIONS;
+  let room: PromiseWithResolvers<void> | undefined;
+  const roomToWrite = async () => {
+    while (writes.size >= writesWaitingMax && !fatal) {
+      room ??= Promise.withResolvers();
+      await room.promise;
+    }
+  };
   const joinBatch = async (rel: string, ready: Awaited<ReturnType<typeof stageOne>>) => {
     if (!ready || fatal) return done();
     try {
@@ -309,12 +322,19 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       failed(rel, err);
       return done();
     }
-    held(writes, ready.write().catch((err) => failed(rel, err)).finally(done));
+    const writing = ready.write().catch((err) => failed(rel, err)).finally(done);
+    held(writes, writing);
+    writing.finally(() => {
+      room?.resolve();
+      room = undefined;
+    });
   };
   const joining = new Set<Promise<void>>();
   let nextJob = 0;
   const stageSlot = async () => {
     while (nextJob < jobs.length && !fatal) {
+      await roomToWrite();
+      if (nextJob >= jobs.length || fatal) break;
       const [rel, entry, tracked] = jobs[nextJob]!;
       jobs[nextJob++] = undefined;
       let ready;
