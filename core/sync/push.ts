@@ -42,6 +42,7 @@ import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
+import type { SharedLookahead } from "./file_saver.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { condemnedObjects } from "../gc/condemned_packs.ts";
@@ -150,6 +151,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const packs = contextPackWriter(ctx);
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
+  const lookahead: SharedLookahead = { bytes: 0 };
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
@@ -237,6 +239,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       reuse: entry && await storedChunkReuse(ctx.state, ctx.store, { previous, known }),
       hasher,
       idKey: ctx.keys?.idKey,
+      lookahead,
     });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
