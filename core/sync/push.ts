@@ -56,7 +56,7 @@ import { collectFully } from "../runtime/full_collection.ts";
 
 /**
  * Files staged between two full collections of garbage: at 100,000 small files, 24 collections
- * of about 70 MB live took the peak from 480–520 to 310–325 MB for about 5 % more CPU.
+ * of about 70 MB live took the peak from 490–520 to 320–325 MB for about 5 % more CPU.
  */
 const COLLECT_EVERY_FILES = 4_096;
 
