@@ -15,12 +15,7 @@
 
 import { join } from "node:path";
 import { push } from "../sync/push.ts";
-import {
-  lastFoldedPath,
-  pathHeads,
-  type SyncContext,
-  trackedNamespace,
-} from "../sync/sync_context.ts";
+import { lastFoldedPath, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import type { ChangeBase } from "./mount_tree.ts";
 import type { PushSummary } from "../sync/transfer_summary.ts";
 import type { StateDb } from "../state/state_db.ts";
@@ -113,7 +108,8 @@ async function keepAsCopy(
   ctx.state.deleteTracked(trackedNamespace(ctx), keptAs);
   const summary = await push(ctx, { localPath: staged, remoteRel: keptAs, excludes: [] });
   if (summary.conflicts.length > 0 || summary.failures.length > 0) return { summary };
-  const { heads } = await pathHeads(ctx, change.rel);
+  // The pushes caught up: the fold holds what the edit met.
+  const { heads } = lastFoldedPath(ctx, change.rel);
   queueConflict(site.deviceState, {
     namespace: ctx.namespace,
     path: keptAs,
