@@ -174,9 +174,8 @@ export async function* startingCheckpoints(
   for (const key of candidates.reverse()) {
     let checkpoint;
     try {
-      const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
-      if (!body) continue;
-      checkpoint = await openCheckpoint(body, key, ctx.keys);
+      checkpoint = await readCheckpoint(ctx, key);
+      if (!checkpoint) continue;
     } catch (err) {
       if (!isUnreadableObject(err)) throw err;
       onUnreadable(err);
@@ -187,6 +186,18 @@ export async function* startingCheckpoints(
       (checkpoint.fields.floor === floor && sameRevocations(checkpoint))
     ) yield checkpoint;
   }
+}
+
+/**
+ * The checkpoint at `key` opened, or undefined when it is gone. Its stored bytes are let go on
+ * return: the caller holds it while it folds, and they are another copy of its text.
+ */
+async function readCheckpoint(
+  ctx: SyncContext,
+  key: string,
+): Promise<OpenedCheckpoint | undefined> {
+  const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
+  return body && await openCheckpoint(body, key, ctx.keys);
 }
 
 /**
