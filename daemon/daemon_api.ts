@@ -32,6 +32,7 @@ import { versionId } from "../core/history/path_history.ts";
 import { journalCursors } from "../core/journal/folded_versions.ts";
 import { listConflicts } from "../core/conflicts/conflict_queue.ts";
 import { resolveConflict } from "../core/conflicts/conflict_resolver.ts";
+import { KEPT_BY_MOUNT, resolveKeptCopy } from "../core/conflicts/kept_copy_resolution.ts";
 import { unsafePathReason } from "../core/paths/remote_path.ts";
 import { tcfsVersion } from "../core/version.ts";
 import type { EventBus } from "./nats/event_bus.ts";
@@ -159,13 +160,18 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
       conflicts: await pendingConflicts(host),
     }),
     "POST /v1/conflicts/resolve": async ({ path, resolution, local }) => {
-      const rel = conflictRel(host.config(), path);
-      const queued = listConflicts(host.context().state, host.context().namespace)
-        .find((c) => c.path === rel);
+      const queue = listConflicts(host.context().state, host.context().namespace);
+      const kept = queue.find((c) =>
+        c.detected_by === KEPT_BY_MOUNT && (c.path === path || c.local_path === path)
+      );
+      const rel = kept?.path ?? conflictRel(host.config(), path);
+      const queued = queue.find((c) => c.path === rel);
       const localPath = absolutePath(local, "local") ?? queued?.local_path ??
         join(syncRoot(host.config(), "resolve"), rel);
       const outcome = await host.exclusive((ctx) =>
-        resolveConflict(ctx, { rel, localPath }, resolution)
+        kept
+          ? resolveKeptCopy(ctx, rel, resolution)
+          : resolveConflict(ctx, { rel, localPath }, resolution)
       );
       const { namespace } = host.context();
       host.reporting.conflicts.resolved(namespace, rel);

@@ -10,6 +10,7 @@ import { openCliRuntime } from "../cli_runtime.ts";
 import { listConflicts } from "../../core/conflicts/conflict_queue.ts";
 import { listConflictRefs } from "../../core/git/conflict_refs.ts";
 import { type Resolution, resolveConflict } from "../../core/conflicts/conflict_resolver.ts";
+import { KEPT_BY_MOUNT, resolveKeptCopy } from "../../core/conflicts/kept_copy_resolution.ts";
 import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
@@ -68,6 +69,14 @@ Examples:
               c.detected_at.slice(0, 19).replace("T", " "),
             ]),
           ]));
+        }
+        if (rows.some((c) => c.detected_by === KEPT_BY_MOUNT)) {
+          console.log(
+            "\nedits made through a mount over a version they had not seen are kept as the\n" +
+              "copies listed (LOCAL is where a copy shows in the mount): tcfs resolve-conflict\n" +
+              "<copy> --keep-local puts it over its original, --keep-remote deletes it,\n" +
+              "--keep-both keeps both files",
+          );
         }
         if (tips.length > 0) {
           if (rows.length > 0) console.log("");
@@ -142,12 +151,14 @@ Examples:
       try {
         const { config } = runtime;
         const state = await runtime.state();
-        const queued = listConflicts(state).find((c) => c.local_path === resolve(path));
+        const queue = listConflicts(state);
+        let queued = queue.find((c) => c.local_path === resolve(path));
         let site: { namespace: string; rel: string; localPath: string };
         if (queued) {
           site = { namespace: queued.namespace, rel: queued.path, localPath: queued.local_path };
         } else {
           const { namespace, rel, local } = pathArgument(path, config);
+          queued = queue.find((c) => c.namespace === namespace && c.path === rel);
           site = {
             namespace,
             rel,
@@ -164,6 +175,8 @@ Examples:
         }
         const outcome = work.daemon
           ? await work.daemon.resolveConflict({ path: site.rel, resolution, local: site.localPath })
+          : queued?.detected_by === KEPT_BY_MOUNT
+          ? await resolveKeptCopy(await runtime.syncContext(site.namespace), site.rel, resolution)
           : await resolveConflict(
             await runtime.syncContext(site.namespace),
             { rel: site.rel, localPath: site.localPath },

@@ -13,6 +13,7 @@ import { describeError, ExitCode, TcfsError } from "../../core/errors.ts";
 import { serveFuse } from "../../platform/fuse/fuse_session.ts";
 import { detachFuse } from "../../platform/fuse/fuse_mount.ts";
 import { formatBytes, JSON_FLAG_HELP } from "../output.ts";
+import { watchChangeHints } from "../../core/events/change_hints.ts";
 
 /** Builds `tcfs mount`. */
 export function mountCommand() {
@@ -32,11 +33,14 @@ Listing and stat come from the versions alone: \`ls -lR\` reads no file content.
 only the chunks it covers, verifies them, and keeps them in $XDG_CACHE_HOME/tcfs/chunks
 (bounded by [mount] cache_size, default 10GiB; least recently used go first), so what was read
 once reads again offline. A read the store does not answer within [mount] read_timeout_secs
-(default 10) fails with EIO. Remote changes show within [sync] poll_interval_secs (default 30).
+(default 10) fails with EIO. Remote changes show within [sync] poll_interval_secs (default 30),
+and within a second of another device announcing them when [sync] nats_url is set.
 
 Changes are pushed as new versions: a file written is staged whole in $XDG_CACHE_HOME/tcfs/staging
-and pushed when it is closed (close(2) waits for the push, and fails with EIO on a conflict), or
-after [mount] write_quiet_secs (default 30) without a write while it stays open;
+and pushed when it is closed (close(2) waits for the push), or after [mount] write_quiet_secs
+(default 30) without a write while it stays open. An edit made on a version another device has
+since replaced is kept as a conflict copy beside it (name.conflict-<device>-<time>.ext) and listed
+by tcfs conflicts (in conflict_mode = auto, the smallest device name wins instead);
 deletions, renames, links, chmod and touch are pushed at once. Empty folders exist in the mount
 alone (the remote holds files), and folders cannot be renamed (EXDEV: mv copies instead).
 --read-only refuses every change with EROFS.
@@ -62,8 +66,9 @@ Examples:
       try {
         const { config } = runtime;
         const spec = remoteSpecOrRoot(remote, config.storage.bucket, config.sync.namespace);
+        const ctx = await runtime.syncContext(spec.namespace);
         const mount = await runMount(
-          await runtime.syncContext(spec.namespace),
+          ctx,
           {
             ...mountSettings(config),
             mountpoint: target,
@@ -73,6 +78,16 @@ Examples:
           },
           serveFuse,
         );
+        const natsUrl = config.sync.natsUrl;
+        const hints = natsUrl
+          ? watchChangeHints({
+            natsUrl,
+            nats: config.nats,
+            deviceId: ctx.device.id,
+            onChange: () => mount.refreshSoon(),
+            log: (message) => console.error(`tcfs mount: ${message}`),
+          })
+          : undefined;
         const stop = () => {
           mount.unmount().catch((err) => console.error(`tcfs mount: ${describeError(err)}`));
         };
@@ -88,6 +103,7 @@ Examples:
           );
         }
         await mount.closed;
+        await hints?.close();
         Deno.removeSignalListener("SIGINT", stop);
         Deno.removeSignalListener("SIGTERM", stop);
         const ended = mount.status();

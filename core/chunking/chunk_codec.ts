@@ -93,18 +93,32 @@ export function encodeChunkParts(
   { level = DEFAULT_ZSTD_LEVEL, always = false }: EncodeChunkOptions = {},
 ): EncodedChunk {
   if (!always && !looksCompressible(raw)) return { format: CHUNK_FORMAT_RAW, payload: raw };
+  const compressed = zstdCompressSync(raw, zstdFrameOptions(raw.length, level));
+  return always || compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION)
+    ? { format: CHUNK_FORMAT_ZSTD, payload: compressed }
+    : { format: CHUNK_FORMAT_RAW, payload: raw };
+}
+
+/**
+ * The zstd options of every frame tcfs writes for `size` raw bytes: the frame records its
+ * content size, which {@linkcode decodeChunk} checks, and a checksum. For writers that compress
+ * a stream (`createZstdCompress`) into the frame {@linkcode encodeChunkParts} would make.
+ *
+ * @example
+ * ```ts
+ * const zstd = createZstdCompress(zstdFrameOptions(text.length));
+ * ```
+ */
+export function zstdFrameOptions(size: number, level = DEFAULT_ZSTD_LEVEL): ZstdOptions {
   const options: PledgedZstdOptions = {
-    pledgedSrcSize: raw.length,
+    pledgedSrcSize: size,
     params: {
       [constants.ZSTD_c_compressionLevel]: level,
       [constants.ZSTD_c_checksumFlag]: 1,
       [constants.ZSTD_c_contentSizeFlag]: 1,
     },
   };
-  const compressed = zstdCompressSync(raw, options);
-  return always || compressed.length <= raw.length * (1 - MIN_SAVING_FRACTION)
-    ? { format: CHUNK_FORMAT_ZSTD, payload: compressed }
-    : { format: CHUNK_FORMAT_RAW, payload: raw };
+  return options;
 }
 
 /**

@@ -13,8 +13,6 @@
 
 import { basename, dirname, join } from "node:path";
 import { TcfsError } from "../errors.ts";
-import { contentDigest } from "../remote/file_digest.ts";
-import { VERSION_FORMAT } from "../remote/file_version.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
@@ -28,6 +26,7 @@ import {
   writeVersion,
 } from "../journal/version_batch.ts";
 import { restoreVersion } from "../sync/file_restorer.ts";
+import { storedContent } from "../journal/stored_content.ts";
 import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
 import { adopt } from "../sync/tracked_record.ts";
 import { pathHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
@@ -409,21 +408,7 @@ async function contentOfSide(
   side: Side,
   packs: PackWriter,
 ): Promise<VersionContent> {
-  if (side.kind === "remote") return await contentOf(side.head);
-  if (side.version) return await contentOf(side.version);
+  if (side.kind === "remote") return await storedContent(side.head);
+  if (side.version) return await storedContent(side.version);
   return await durableLocalContent(side.entry, packs, { idKey: ctx.keys?.idKey });
-}
-
-async function contentOf(head: StoredVersion): Promise<VersionContent> {
-  const version = head.version;
-  const { kind, size, mode, mtime_ms, chunks, inline, target } = version;
-  // A format 1 version's content goes into a format 2 one, whose digest covers the chunk list
-  // (the ids are plain BLAKE3 in both). Others keep their format: it says how their ids are
-  // hashed (a version from before its namespace was sealed names plain ids).
-  if (version.format === 1 && kind === "file") {
-    const blake3 = await contentDigest(version);
-    return { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format: VERSION_FORMAT };
-  }
-  const { blake3, format } = version;
-  return { kind, size, mode, mtime_ms, blake3, chunks, inline, target, format };
 }

@@ -76,6 +76,48 @@ export async function sealBytes(
   return box;
 }
 
+/** A box sealed a piece of plaintext at a time: {@linkcode boxSealer}. */
+export interface BoxSealer {
+  /** The box's first bytes: its epoch and nonce. */
+  readonly head: Uint8Array;
+  /** Seals the next piece of plaintext; returns its ciphertext. */
+  update(plain: Uint8Array): Uint8Array;
+  /** The ciphertext's last bytes and the tag, which end the box. */
+  final(): Uint8Array;
+}
+
+/**
+ * Seals plaintext given in pieces into the box {@linkcode sealBytes} makes of the pieces put
+ * together (`head`, every `update`'s output, then `final`), so that plaintext too big to hold
+ * twice need not be held whole: AES-GCM encrypts a stream.
+ *
+ * @example
+ * ```ts
+ * const sealer = boxSealer(keys, key);
+ * const box = concatBytes([sealer.head, sealer.update(a), sealer.update(b), sealer.final()]);
+ * ```
+ */
+export function boxSealer(keys: FleetKeys, place: SealedPlace): BoxSealer {
+  const key = keys.sealKey(keys.epoch)!;
+  const head = new Uint8Array(EPOCH_BYTES + NONCE_BYTES);
+  new DataView(head.buffer).setUint32(0, keys.epoch);
+  const nonce = crypto.getRandomValues(head.subarray(EPOCH_BYTES));
+  const cipher = createCipheriv("aes-256-gcm", key.raw, nonce).setAAD(
+    new TextEncoder().encode(place),
+  );
+  return {
+    head,
+    update: (plain) => cipher.update(plain),
+    final: () => {
+      const last = cipher.final();
+      const end = new Uint8Array(last.length + TAG_BYTES);
+      end.set(last);
+      end.set(cipher.getAuthTag(), last.length);
+      return end;
+    },
+  };
+}
+
 /**
  * Opens a box made by {@linkcode sealBytes} for `place`. Throws a {@linkcode TcfsError}:
  * `not_approved` when the box's epoch is one these keys lack, `sealed_damaged` when the box

@@ -12,11 +12,11 @@ import { checkpointKey, checkpointPrefix, parseCheckpointKey } from "../remote/r
 import { TcfsError } from "../errors.ts";
 import {
   type Checkpoint,
-  encodeJournalText,
+  encodeJournalPieces,
   JOURNAL_FORMAT,
   MAX_CHECKPOINT_RAW_BYTES,
 } from "./journal_codec.ts";
-import { everyFoldedBody, journalCursors } from "./folded_versions.ts";
+import { everyFoldedBody, foldGeneration, journalCursors } from "./folded_versions.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint_reader.ts";
 
@@ -48,8 +48,30 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     return undefined;
   }
   crashPoint("before-checkpoint");
-  // Cursors and versions read together, with no await between: they describe one fold.
+  // One checkpoint at a time per state db: their passes share one prepared statement.
+  if (writingCheckpoint.has(ctx.state)) return undefined;
+  writingCheckpoint.add(ctx.state);
+  try {
+    const key = await writeCheckpoint(ctx, ns);
+    if (key) ctx.state.setMeta(seenKey, String(parseCheckpointKey(key)!.covered));
+    return key;
+  } finally {
+    writingCheckpoint.delete(ctx.state);
+  }
+}
+
+const writingCheckpoint = new WeakSet<object>();
+
+/**
+ * Writes a checkpoint of the fold of `ns` as it is now; undefined when the fold moved while
+ * it was being written (the next push writes one).
+ */
+async function writeCheckpoint(ctx: SyncContext, ns: string): Promise<string | undefined> {
   const cursors = journalCursors(ctx.state, ns);
+  const generation = foldGeneration(ctx.state, ns);
+  const unmoved = () =>
+    foldGeneration(ctx.state, ns) === generation &&
+    coveredBy(journalCursors(ctx.state, ns)) === coveredBy(cursors);
   // The versions' stored JSON goes in as it is: parsed, every version of the namespace would
   // be held at once as objects, several times its bytes.
   const checkpoint: Checkpoint = {
@@ -62,48 +84,69 @@ export async function writeCheckpointIfDue(ctx: SyncContext): Promise<string | u
     ...(foldFloor(ctx) ? { floor: foldFloor(ctx) } : {}),
     versions: [],
   };
-  const text = withItems(
-    new TextEncoder().encode(JSON.stringify(checkpoint)),
-    () => everyFoldedBody(ctx.state, ns),
-  );
+  const json = new TextEncoder().encode(JSON.stringify(checkpoint));
+  const items = () => everyFoldedBody(ctx.state, ns);
+  // Read twice, the first time for the size the compressed frame records. The versions are read
+  // as they are compressed, with awaits between: the fold must not have moved by the end, for
+  // the checkpoint to be the fold its cursors say.
+  const size = sizeWithItems(json, items());
   const key = checkpointKey(ctx.namespace, coveredBy(cursors), ctx.device.id);
-  await ctx.store.put(key, await encodeJournalText(text, key, ctx.keys));
-  ctx.state.setMeta(seenKey, String(coveredBy(cursors)));
+  let body;
+  try {
+    body = await encodeJournalPieces(withItems(json, items()), size, key, ctx.keys);
+  } catch (err) {
+    if (!unmoved()) return undefined;
+    throw err;
+  }
+  if (!unmoved()) return undefined;
+  await ctx.store.put(key, body);
   return key;
 }
 
 const COMMA = new TextEncoder().encode(",");
 
-/**
- * `json`, the text of an object whose last field is an empty array, with `items` (JSON texts)
- * in that array, in one buffer. The items are gone through twice, the first time to size the
- * buffer: growing it as they come would hold two copies at once.
- */
-function withItems(json: Uint8Array, items: () => Iterable<Uint8Array>): Uint8Array {
-  const tail = json.subarray(json.length - 2); // "]}"
+/** Bytes of the text {@linkcode withItems} yields for `json` and `items`. */
+function sizeWithItems(json: Uint8Array, items: Iterable<Uint8Array>): number {
   let size = json.length;
-  for (const item of items()) size += item.length + COMMA.length;
-  let out = new Uint8Array(size);
+  let count = 0;
+  for (const item of items) {
+    size += item.length;
+    count++;
+  }
+  return size + Math.max(count - 1, 0) * COMMA.length;
+}
+
+/** Bytes of the text handed to the compressor at a time. */
+const PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The text of `json`, an object whose last field is an empty array, with `items` (JSON texts)
+ * in that array, in pieces of about {@linkcode PIECE_BYTES}: a namespace's versions are never
+ * held as one text (60 MB at 100,000 files).
+ */
+function* withItems(json: Uint8Array, items: Iterable<Uint8Array>): Generator<Uint8Array> {
+  let piece = new Uint8Array(PIECE_BYTES);
   let length = 0;
-  const append = (bytes: Uint8Array) => {
-    // More than counted: another process folded in between the two passes.
-    if (length + bytes.length > out.length) {
-      const grown = new Uint8Array(Math.max(out.length * 2, length + bytes.length));
-      grown.set(out.subarray(0, length));
-      out = grown;
+  function* append(bytes: Uint8Array): Generator<Uint8Array> {
+    if (length + bytes.length > piece.length && length > 0) {
+      yield piece.subarray(0, length);
+      // The compressor may still hold the piece it was given: the next one is new memory.
+      piece = new Uint8Array(Math.max(PIECE_BYTES, bytes.length));
+      length = 0;
     }
-    out.set(bytes, length);
+    if (bytes.length > piece.length) piece = new Uint8Array(bytes.length);
+    piece.set(bytes, length);
     length += bytes.length;
-  };
-  append(json.subarray(0, json.length - 2));
+  }
+  yield* append(json.subarray(0, json.length - 2));
   let first = true;
-  for (const item of items()) {
-    if (!first) append(COMMA);
-    append(item);
+  for (const item of items) {
+    if (!first) yield* append(COMMA);
+    yield* append(item);
     first = false;
   }
-  append(tail);
-  return out.subarray(0, length);
+  yield* append(json.subarray(json.length - 2)); // "]}"
+  yield piece.subarray(0, length);
 }
 
 /** Segments between checkpoints; `TCFS_CHECKPOINT_EVERY` may lower it (tests, tiny fleets). */

@@ -10,7 +10,15 @@
  * @module
  */
 
-import { CHUNK_FORMAT_ZSTD, decodeChunk, encodeChunk } from "../chunking/chunk_codec.ts";
+import { once } from "node:events";
+import { createZstdCompress } from "node:zlib";
+import {
+  CHUNK_FORMAT_SEALED,
+  CHUNK_FORMAT_ZSTD,
+  decodeChunk,
+  encodeChunk,
+  zstdFrameOptions,
+} from "../chunking/chunk_codec.ts";
 import { checkFileVersion, type FileVersion, MAX_VERSION_BYTES } from "../remote/file_version.ts";
 import {
   DEVICE_ID_PATTERN,
@@ -20,7 +28,9 @@ import {
 } from "../remote/remote_keys.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import { isSealed, sealStored, unsealStored } from "../crypto/sealed_object.ts";
-import { TcfsError } from "../errors.ts";
+import { BUG_HINT, TcfsError } from "../errors.ts";
+import { boxSealer } from "../crypto/sealed_box.ts";
+import { concatBytes } from "../encoding/concat_bytes.ts";
 
 /** The journal format this tcfs writes and reads; a marker or object with a higher one is refused. */
 export const JOURNAL_FORMAT = 1;
@@ -111,6 +121,59 @@ export function encodeJournalText(
   const stored = encodeChunk(text, { always: true });
   // Sealed, the box is bound to the key, so a segment copied over another fails to open.
   return keys ? sealStored(keys, stored, key) : Promise.resolve(stored);
+}
+
+/**
+ * Encodes a journal object whose JSON text comes in `pieces`, `size` bytes in all, into the
+ * stored form {@linkcode encodeJournalText} makes of the whole text (one zstd frame recording
+ * its size and checksum, sealed for `key` with `keys`), without the text ever held whole: the
+ * frame is compressed and sealed as the pieces come. Only the stored form is held, and copied
+ * once at the end. A piece may be read only once the one before it has been taken in.
+ *
+ * @throws {TcfsError} when the pieces add up to more or less than `size`.
+ *
+ * @example
+ * ```ts
+ * const body = await encodeJournalPieces([head, versions, tail], size, key, ctx.keys);
+ * ```
+ */
+export async function encodeJournalPieces(
+  pieces: Iterable<Uint8Array>,
+  size: number,
+  key: string,
+  keys: FleetKeys | undefined,
+): Promise<Uint8Array> {
+  const sealer = keys && boxSealer(keys, key);
+  const out: Uint8Array[] = sealer ? [Uint8Array.of(CHUNK_FORMAT_SEALED), sealer.head] : [];
+  const add = (stored: Uint8Array) => out.push(sealer ? sealer.update(stored) : stored);
+  add(Uint8Array.of(CHUNK_FORMAT_ZSTD));
+  const zstd = createZstdCompress(zstdFrameOptions(size));
+  zstd.on("data", add);
+  const ended = new Promise((resolve, reject) => {
+    zstd.on("end", resolve);
+    zstd.on("error", reject);
+  });
+  ended.catch(() => {}); // awaited below, unless a miscount throws first
+  let fed = 0;
+  try {
+    for (const piece of pieces) {
+      fed += piece.length;
+      if (fed > size) break;
+      // Waiting for the stream to take what it has keeps the text out of its buffer.
+      if (!zstd.write(piece)) await Promise.race([once(zstd, "drain"), ended]);
+    }
+    if (fed !== size) {
+      throw new TcfsError(`the pieces of ${key} do not add up to the ${size} bytes counted`, {
+        hint: BUG_HINT,
+      });
+    }
+    zstd.end();
+    await ended;
+  } finally {
+    zstd.destroy();
+  }
+  if (sealer) out.push(sealer.final());
+  return concatBytes(out);
 }
 
 /**

@@ -24,14 +24,14 @@ import type {
 } from "./fuse_operations.ts";
 import {
   applyLocalChange,
+  type ChangeBase,
   type LocalChange,
   type MountNode,
   type MountTree,
   parentRel,
 } from "./mount_tree.ts";
 import type { RangeReader } from "./range_reader.ts";
-import type { WriteBack } from "./write_back.ts";
-import type { PushSummary } from "../sync/transfer_summary.ts";
+import type { WriteBack, WriteBackOutcome } from "./write_back.ts";
 import { describeError } from "../errors.ts";
 import { readUpTo } from "../io/byte_reader.ts";
 
@@ -61,9 +61,9 @@ export interface MountFilesystemOptions {
   /** A file kept open is pushed after this long without a write. */
   writeQuietMs: number;
   /** Pushes one change (paths below the prefix). */
-  writeBack: (change: WriteBack) => Promise<PushSummary | undefined>;
-  /** Reads the heads again, so pushed changes show from the remote. */
-  refresh: () => Promise<void>;
+  writeBack: (change: WriteBack) => Promise<WriteBackOutcome | undefined>;
+  /** Shows a path whose change was pushed and dropped as the remote now holds it. */
+  settled: (rel: string) => void;
 }
 
 interface OpenFile {
@@ -127,12 +127,22 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
         mtimeMs: n.mtimeMs,
       };
   };
+  const base = (n: MountNode | undefined): ChangeBase | undefined =>
+    n?.version && n.key ? { key: n.key, version: n.version } : undefined;
+  /**
+   * Records `change` at `rel`. Unless it names its base, it keeps the base of the change it
+   * follows there, or, as the path's first change, is made on the version shown now.
+   */
   const setLocal = (rel: string, change: LocalChange) => {
+    if (!("base" in change)) {
+      const tree = options.tree();
+      change.base = options.local.has(rel)
+        ? options.local.get(rel)!.base
+        : base(tree.nodes.get(tree.inodes.byPath.get(rel) ?? 0));
+    }
     options.local.set(rel, change);
     applyLocalChange(options.tree(), rel, change);
   };
-  const base = (n: MountNode | undefined) =>
-    n?.version && n.key ? { key: n.key, version: n.version } : undefined;
   const stagedPath = () => join(options.stagingDir, crypto.randomUUID());
   /** A folder whose last entry goes stays, as a folder of this mount (rm -r removes it next). */
   const keepFolderOf = (rel: string) => {
@@ -164,6 +174,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     await Deno.chmod(path, version.mode & 0o777);
     const staged = {
       kind: "file" as const,
+      base: base(n),
       staged: path,
       size: empty ? 0 : version.size,
       perm: version.mode & 0o777,
@@ -182,34 +193,38 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     const change = options.local.get(rel);
     if (!change || writers(rel) || unpushed.has(rel)) return;
     options.local.delete(rel);
-    if (change.kind === "file") await Deno.remove(change.staged).catch(() => {});
-    await options.refresh().catch((e) =>
-      options.log(`could not read the heads: ${describeError(e)}`)
-    );
+    options.settled(rel);
     // Open readers go on with the node as the heads now show it.
     for (const f of open.values()) {
       if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
     }
+    if (change.kind === "file") await Deno.remove(change.staged).catch(() => {});
   }
 
   /**
-   * Pushes the change at `rel` on the version the tree shows under it (read when its turn
-   * comes, so a second push of a file builds on the first).
+   * Pushes the change at `rel` on its base (read when its turn comes: a change still being
+   * written after a push has the pushed version as its base).
    */
-  function commit(rel: string, knownBase?: ReturnType<typeof base>): Promise<FuseResult<void>> {
+  function commit(rel: string): Promise<FuseResult<void>> {
     const run = async (): Promise<FuseResult<void>> => {
       const change = options.local.get(rel);
       if (!change) return undefined;
-      const tree = options.tree();
-      const nodeBase = knownBase ?? base(tree.nodes.get(tree.inodes.byPath.get(rel) ?? 0));
       let localPath: string | undefined;
+      let outcome: WriteBackOutcome | undefined;
       if (change.kind === "file") localPath = change.staged;
       else if (change.kind === "symlink") {
         localPath = stagedPath();
         await Deno.symlink(change.target, localPath);
       } else if (change.kind === "dir") return undefined;
       try {
-        const summary = await options.writeBack({ rel, localPath, base: nodeBase });
+        outcome = await options.writeBack({ rel, localPath, base: change.base });
+        if (outcome?.keptAs) {
+          options.log(
+            `${rel}: another device wrote a version meanwhile: this edit is kept as ` +
+              `${outcome.keptAs} beside it (tcfs conflicts lists it)`,
+          );
+        }
+        const summary = outcome?.summary;
         const problem = summary?.conflicts.length
           ? `a version written meanwhile by another device conflicts with it (see tcfs conflicts)`
           : summary?.failures[0]?.error;
@@ -228,10 +243,10 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       unpushed.delete(rel);
       await settle(rel);
       // Still being written: the pushed version is the base of the next push.
-      if (options.local.has(rel)) {
-        await options.refresh().catch((e) =>
-          options.log(`could not read the heads: ${describeError(e)}`)
-        );
+      const still = options.local.get(rel);
+      if (still) {
+        still.base = outcome?.written;
+        applyLocalChange(options.tree(), rel, still);
         for (const f of open.values()) {
           if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
         }
@@ -471,12 +486,12 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       const { inodes } = options.tree();
       inodes.byPath.delete(n.rel);
       inodes.byPath.set(toRel, n.ino);
-      setLocal(toRel, moved);
-      setLocal(n.rel, { kind: "deleted" });
+      setLocal(toRel, { ...moved, base: replaced });
+      setLocal(n.rel, { kind: "deleted", base: from });
       keepFolderOf(n.rel);
-      const written = await commit(toRel, replaced);
+      const written = await commit(toRel);
       if (written) return written;
-      return await commit(n.rel, from);
+      return await commit(n.rel);
     },
     async symlink(parent, name, target) {
       const dir = node(parent);

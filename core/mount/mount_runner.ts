@@ -121,6 +121,8 @@ export async function runMount(
       readTimeoutMs: request.readTimeoutMs,
       writeQuietMs: request.writeQuietMs,
       log,
+      mountpoint,
+      deviceState: base.state,
     });
     session = await attach(mountpoint, source.ops, {
       readOnly: request.readOnly,

@@ -6,8 +6,17 @@
  * @module
  */
 
+import { join } from "node:path";
 import { isUnderRel } from "../paths/remote_path.ts";
-import { lastFoldedHeads, namespaceHeads, type SyncContext } from "../sync/sync_context.ts";
+import type { StateDb } from "../state/state_db.ts";
+import {
+  lastFoldedHeads,
+  lastFoldedPath,
+  type SyncContext,
+  trackedNamespace,
+} from "../sync/sync_context.ts";
+import { catchUp } from "../journal/journal_catch_up.ts";
+import { foldGeneration } from "../journal/folded_versions.ts";
 import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { describeError } from "../errors.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
@@ -18,6 +27,7 @@ import {
   type LocalChange,
   type MountTree,
   newInodeTable,
+  showHeads,
 } from "./mount_tree.ts";
 import { pushWriteBack } from "./write_back.ts";
 import { hydrate, type PinnedContent, pinnedContent, pinsFile, readPins } from "./pins.ts";
@@ -39,6 +49,10 @@ export interface MountSourceOptions {
   writeQuietMs: number;
   /** Where failed reads are reported. */
   log: (message: string) => void;
+  /** Where the mount is attached: conflicts are queued under the paths they show at. */
+  mountpoint: string;
+  /** The device's state database (the mount has its own): its queue is `tcfs conflicts`'. */
+  deviceState: StateDb;
 }
 
 /** A mount's content, ready to attach. */
@@ -67,7 +81,8 @@ export interface MountSource {
  *
  * @example
  * ```ts
- * const source = await openMountSource(ctx, "docs", { cacheDir, stagingDir, cacheBytes, readTimeoutMs: 10_000, writeQuietMs: 30_000, log });
+ * const source = await openMountSource(ctx, "docs", { cacheDir, stagingDir, cacheBytes,
+ *   readTimeoutMs: 10_000, writeQuietMs: 30_000, log, mountpoint: "/mnt/docs", deviceState });
  * await serveFuse("/mnt/docs", source.ops, { readOnly: true, source: "tcfs:tcfs/default/docs" });
  * ```
  */
@@ -81,33 +96,68 @@ export async function openMountSource(
   let pinned: PinnedContent = { files: [], chunkIds: new Set(), bytes: 0 };
   let hydrating = false;
   const wanted = (rel: string) => isUnderRel(rel, prefix);
-  /** The heads; the first read may fall back on the last fold, when the store is away. */
-  const read = async (first = false) => {
-    let heads;
+  const inNamespace = (rel: string) => prefix === "" ? rel : `${prefix}/${rel}`;
+  const belowPrefix = (rel: string) => prefix === "" ? rel : rel.slice(prefix.length + 1);
+  /**
+   * Reads under way, each with the paths settled meanwhile: a read may have taken the heads
+   * before such a path's push, and shows it again from the fold on the tree it builds.
+   */
+  const reading = new Set<Set<string>>();
+  const showFolded = (target: MountTree, rel: string) =>
+    showHeads(target, rel, lastFoldedPath(ctx, inNamespace(rel)).heads);
+  const showSettled = (rel: string) => {
+    showFolded(tree, rel);
+    for (const settled of reading) settled.add(rel);
+  };
+  /**
+   * The fold generation and pins the tree shows: a read that finds both as they were has
+   * nothing new to show, and costs only the catch-up (a request per device), however many
+   * paths the namespace holds.
+   */
+  let shown = { generation: "", pins: "" };
+  /** A new tree, or undefined when nothing changed since the one shown. */
+  const read = async (first = false): Promise<MountTree | undefined> => {
+    const settled = new Set<string>();
+    reading.add(settled);
     try {
-      heads = await namespaceHeads(ctx, wanted);
+      const built = await readTree(first);
+      if (built) { for (const rel of settled) if (!local.has(rel)) showFolded(built, rel); }
+      return built;
+    } finally {
+      reading.delete(settled);
+    }
+  };
+  /** The first read may fall back on the last fold, when the store is away. */
+  const readTree = async (first: boolean) => {
+    let offline: unknown;
+    try {
+      for (const err of await catchUp(ctx)) options.log(err.message);
     } catch (err) {
-      const last = first && isStoreUnreachable(err) ? lastFoldedHeads(ctx, wanted) : undefined;
-      if (!last) throw err;
+      if (!first || !isStoreUnreachable(err)) throw err;
+      offline = err;
+    }
+    const generation = foldGeneration(ctx.state, trackedNamespace(ctx));
+    const pins = await readPins(pinsFile(options.cacheDir));
+    const now = { generation, pins: JSON.stringify(pins) };
+    if (!first && now.generation === shown.generation && now.pins === shown.pins) return undefined;
+    // Caught up just now, or offline: the fold is the store as last read.
+    const heads = lastFoldedHeads(ctx, wanted);
+    if (offline && !heads) throw offline; // never read: nothing to show
+    if (offline) {
       options.log(
-        `${describeError(err)}: showing the tree as last read, with what is cached; ` +
+        `${describeError(offline)}: showing the tree as last read, with what is cached; ` +
           "the rest reads once the store answers",
       );
-      heads = last;
     }
-    const { byPath, unreadable } = heads;
-    for (const err of unreadable) options.log(err.message);
+    const byPath = heads?.byPath ?? new Map();
     const was = pinned.chunkIds;
-    pinned = pinnedContent(
-      byPath.values(),
-      ctx.namespace,
-      await readPins(pinsFile(options.cacheDir)),
-    );
+    pinned = pinnedContent(byPath.values(), ctx.namespace, pins);
     // For pulls filling the cache, which do not read this namespace's pins. A mount of part of
     // the namespace sees part of its pins: `tcfs pin` recorded them.
     if (prefix === "" && !sameSet(was, pinned.chunkIds)) {
       await savePinnedChunks(options.cacheDir, ctx.namespace, pinned.chunkIds);
     }
+    shown = now;
     return buildMountTree(byPath.values(), prefix, inodes, local);
   };
   /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
@@ -122,7 +172,7 @@ export async function openMountSource(
   };
   await setAsideStaging(options.stagingDir, options.log);
   await Deno.mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
-  let tree = await read(true);
+  let tree = (await read(true))!;
   const cache = await openDeviceChunkCache(
     options.cacheDir,
     options.cacheBytes,
@@ -138,8 +188,8 @@ export async function openMountSource(
   });
   const refresh = async () => {
     const fresh = await read();
-    const changed = changedFiles(tree, fresh);
-    tree = fresh;
+    const changed = fresh ? changedFiles(tree, fresh) : [];
+    if (fresh) tree = fresh;
     hydratePinned();
     return changed;
   };
@@ -152,15 +202,20 @@ export async function openMountSource(
     local,
     stagingDir: options.stagingDir,
     writeQuietMs: options.writeQuietMs,
-    writeBack: (change) =>
-      pushWriteBack(
+    writeBack: async (change) => {
+      const outcome = await pushWriteBack(
         ctx,
-        { ...change, rel: prefix === "" ? change.rel : `${prefix}/${change.rel}` },
-        options.stagingDir,
-      ),
-    refresh: async () => {
-      await refresh();
+        { ...change, rel: inNamespace(change.rel) },
+        {
+          stagingDir: options.stagingDir,
+          deviceState: options.deviceState,
+          mountPath: (rel) => join(options.mountpoint, belowPrefix(rel)),
+        },
+      );
+      if (outcome?.keptAs) showSettled(belowPrefix(outcome.keptAs));
+      return outcome;
     },
+    settled: showSettled,
   });
   return {
     ops,

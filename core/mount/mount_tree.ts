@@ -9,22 +9,35 @@
  */
 
 import type { FileVersion } from "../remote/file_version.ts";
-import type { PathHeads } from "../journal/stored_version.ts";
+import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import { newestHead } from "../sync/remote_listing.ts";
 
-/** A change made through the mount and not pushed yet (or being pushed). */
+/** The remote version a change was made on: the version its push supersedes. */
+export interface ChangeBase {
+  key: string;
+  version: FileVersion;
+}
+
+/**
+ * A change made through the mount and not pushed yet (or being pushed). Its `base` (none for a
+ * path new to the remote) is fixed when the path is first changed: a version another device
+ * writes meanwhile and a refresh reads in is then met by the push as a conflict, never built on.
+ */
 export type LocalChange =
-  | {
-    kind: "file";
-    /** The staged content: a file in the mount's staging folder. */
-    staged: string;
-    size: number;
-    perm: number;
-    mtimeMs: number;
-  }
-  | { kind: "symlink"; target: string; mtimeMs: number }
-  | { kind: "dir"; mtimeMs: number }
-  | { kind: "deleted" };
+  & { base?: ChangeBase }
+  & (
+    | {
+      kind: "file";
+      /** The staged content: a file in the mount's staging folder. */
+      staged: string;
+      size: number;
+      perm: number;
+      mtimeMs: number;
+    }
+    | { kind: "symlink"; target: string; mtimeMs: number }
+    | { kind: "dir"; mtimeMs: number }
+    | { kind: "deleted" }
+  );
 
 /** One node of the tree. */
 export interface MountNode {
@@ -119,8 +132,8 @@ export function buildMountTree(
 }
 
 /**
- * Shows `change` at `rel` in `tree` (in place): the node keeps its remote version as the base
- * of the change; a deletion detaches the node from its folder.
+ * Shows `change` at `rel` in `tree` (in place), with the change's base as the node's remote
+ * version; a deletion detaches the node from its folder.
  *
  * @example
  * ```ts
@@ -136,15 +149,53 @@ export function applyLocalChange(tree: MountTree, rel: string, change: LocalChan
   }
   const attached = known && tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0)?.children
         ?.get(baseName(rel)) === known.ino;
-  const base = attached && known.kind !== "dir" ? known : undefined;
   placeNode(tree, rel, {
     kind: change.kind,
-    version: base?.version,
-    key: base?.key,
+    version: change.base?.version,
+    key: change.base?.key,
     local: change,
     mtimeMs: change.mtimeMs,
     ...(change.kind === "dir" ? { children: attached ? known.children : new Map() } : {}),
   }, true);
+}
+
+/**
+ * Shows at `rel` what its `heads` hold now, in place: for a path whose change this mount has
+ * just pushed and settled (no longer in `local`), so a write needs no read of the whole
+ * namespace. A folder of this mount alone where the heads hold a file stays until the next read.
+ *
+ * @example
+ * ```ts
+ * showHeads(tree, "docs/a.txt", lastFoldedPath(ctx, "docs/a.txt").heads);
+ * ```
+ */
+export function showHeads(tree: MountTree, rel: string, heads: StoredVersion[]): void {
+  const known = tree.nodes.get(tree.inodes.byPath.get(rel) ?? 0);
+  const parent = tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0);
+  const attached = known && parent?.children?.get(baseName(rel)) === known.ino;
+  if (attached && known.kind === "dir") return;
+  // Counted as the build counts: by the remote version a node shows, or is the base of.
+  const counted = attached && known.version?.kind === "file" ? known.version.size : undefined;
+  if (counted !== undefined) {
+    tree.files--;
+    tree.bytes -= counted;
+  }
+  const head = heads.length > 0 ? newestHead(heads) : undefined;
+  const version = head?.version;
+  if (!head || !version || version.kind === "deleted") {
+    if (attached) parent!.children!.delete(baseName(rel));
+    return;
+  }
+  const placed = placeNode(tree, rel, {
+    kind: version.kind,
+    version,
+    key: head.key,
+    mtimeMs: version.mtime_ms,
+  }, true);
+  if (placed && version.kind === "file") {
+    tree.files++;
+    tree.bytes += version.size;
+  }
 }
 
 /**

@@ -65,18 +65,23 @@ export async function* chunkAgainst(
 ): AsyncGenerator<EditedChunk> {
   const sizes = DEFAULT_CHUNK_SIZES;
   const byPrint = new Map(previous.map((chunk, index) => [chunk.print, index]));
-  // A small file gets a small window (never under two of the largest chunk, which a
-  // full window needs): many files are chunked at once.
+  // A full window of the largest chunk makes every cut final; a file smaller than that is
+  // read whole instead, one byte past its size to meet its end. So a small file gets a small
+  // window: many files are chunked at once, and a push of a real tree allocated 2 MiB for each
+  // of its thousand files of 16 KiB to 1 MiB. A window takes in at most 7/8 of its capacity at
+  // once (read_window.ts). A file that grew past its size is refused once read (file_saver.ts).
+  const need = Math.min(sizes.max, expectedSize + 1);
   const capacity = Math.min(
     WINDOW_CHUNKS * sizes.max,
-    Math.max(2, Math.ceil(expectedSize / sizes.max) + 1) * sizes.max,
+    need < sizes.max
+      ? Math.ceil(need * 8 / 7) + 1
+      : (Math.ceil(expectedSize / sizes.max) + 1) * sizes.max,
   );
   const window = createReadWindow(reader, capacity);
   /** Index of the previous chunk that may start at the window's start; -1 while out of step. */
   let inStep = previous.length > 0 ? 0 : -1;
   for (;;) {
-    // A full window of the largest chunk makes every cut final.
-    const buffered = await window.fill(sizes.max);
+    const buffered = await window.fill(need);
     if (buffered.length === 0) return;
     if (inStep >= 0) {
       const candidate = previous[inStep];

@@ -52,7 +52,26 @@ export interface SaveOptions {
    * keyed ids (format 3). Plain BLAKE3 ids without.
    */
   idKey?: Uint8Array;
+  /**
+   * Chunk bytes read ahead of their placing, shared by the files saved at once (one push's):
+   * each file runs ahead only while they add up to less than {@linkcode SHARED_LOOKAHEAD_BYTES}.
+   * Without it, each file runs up to its own limit.
+   */
+  lookahead?: SharedLookahead;
 }
+
+/** What the files saved at once have read ahead of their placing: {@linkcode SaveOptions.lookahead}. */
+export interface SharedLookahead {
+  bytes: number;
+}
+
+/**
+ * How far the files saved at once may run ahead together. Each file may have one chunk ahead
+ * whatever the others hold, so none waits on another: the bound is this plus one chunk per
+ * file. 32 files each 4 MiB ahead held 128 MiB of a push's 255 MB of ArrayBuffers on the real
+ * tree; the hashing worker takes at most 16 MiB at once, so more ahead than that feeds nothing.
+ */
+export const SHARED_LOOKAHEAD_BYTES = 16 * 1024 * 1024;
 
 /** Chunks already in the store that a push may name instead of uploading. */
 export interface ChunkReuse {
@@ -160,7 +179,7 @@ async function saveChunked(
   file: Deno.FsFile,
   expectedSize: number,
   packs: PackWriter,
-  { onBytes = () => {}, reuse = {}, hasher, idKey }: SaveOptions,
+  { onBytes = () => {}, reuse = {}, hasher, idKey, lookahead = { bytes: 0 } }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
   const chunks: ChunkRef[] = [];
   const prints: PrintedChunk[] = [];
@@ -180,12 +199,15 @@ async function saveChunked(
     chunks.push(ref);
     prints.push(printed);
     bytesAhead -= ref.size;
+    lookahead.bytes -= ref.size;
     onBytes(ref.size);
   };
   try {
     for await (const next of chunkAgainst(file, reuse.previous ?? [], expectedSize)) {
       // Counted first: hashing may move the bytes to the worker.
-      bytesAhead += next.kind === "reused" ? next.chunk.size : next.bytes.length;
+      const size = next.kind === "reused" ? next.chunk.size : next.bytes.length;
+      bytesAhead += size;
+      lookahead.bytes += size;
       let printed: Promise<PrintedChunk>;
       if (next.kind === "reused") printed = Promise.resolve(next.chunk);
       else {
@@ -198,12 +220,18 @@ async function saveChunked(
         printed.catch(() => {});
       }
       ahead.push(printed);
-      while (bytesAhead > LOOKAHEAD_BYTES) await settle();
+      while (
+        bytesAhead > LOOKAHEAD_BYTES ||
+        (ahead.length > 1 && lookahead.bytes > SHARED_LOOKAHEAD_BYTES)
+      ) await settle();
     }
     while (ahead.length > 0) await settle();
   } catch (err) {
     failed = true;
     throw err;
+  } finally {
+    // A file that failed gives back what it still had ahead.
+    lookahead.bytes -= bytesAhead;
   }
   const allDurable = Promise.all(durable).then(() => {});
   // A caller that stops before awaiting it must not see an unhandled rejection.

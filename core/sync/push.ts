@@ -37,10 +37,12 @@ import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedSorter } from "./vanished_paths.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
+import { SEGMENT_MAX_VERSIONS } from "../journal/journal_codec.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { localContent } from "./local_content.ts";
+import type { SharedLookahead } from "./file_saver.ts";
 import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { condemnedObjects } from "../gc/condemned_packs.ts";
@@ -50,6 +52,13 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import type { PathHeads } from "../journal/stored_version.ts";
 import { writtenFormat } from "../remote/chunk_id_key.ts";
 import { isTempFile, removeStaleTemps } from "./temp_sweeper.ts";
+import { collectFully } from "../runtime/full_collection.ts";
+
+/**
+ * Files staged between two full collections of garbage: at 100,000 small files, 24 collections
+ * of about 70 MB live took the peak from 490–520 to 320–325 MB for about 5 % more CPU.
+ */
+const COLLECT_EVERY_FILES = 4_096;
 
 /** What to push and where. */
 export interface PushRequest {
@@ -149,6 +158,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const packs = contextPackWriter(ctx);
   const batch = openVersionBatch(ctx);
   using hasher = createChunkHasher();
+  const lookahead: SharedLookahead = { bytes: 0 };
   const progress: TransferProgress = {
     filesDone: 0,
     filesTotal: changed.length + deletions.length,
@@ -236,6 +246,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       reuse: entry && await storedChunkReuse(ctx.state, ctx.store, { previous, known }),
       hasher,
       idKey: ctx.keys?.idKey,
+      lookahead,
     });
     summary.chunks_total += content.chunks.length;
     const write = async () => {
@@ -301,6 +312,18 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     // A rejected one stays, for the wait below to throw.
     promise.then(() => promises.delete(promise), () => {});
   };
+  // Staging waits while this many versions wait for their segment: left alone, a push of small
+  // files stages faster than its segments are written and folded, and held most of its tree's
+  // versions at once (81,000 of 100,000 files, 650 MB of heap). More than a segment's worth, so
+  // that a full segment, which is written without waiting for more, is always among them.
+  const writesWaitingMax = 2 * SEGMENT_MAX_VERSIONS;
+  let room: PromiseWithResolvers<void> | undefined;
+  const roomToWrite = async () => {
+    while (writes.size >= writesWaitingMax && !fatal) {
+      room ??= Promise.withResolvers();
+      await room.promise;
+    }
+  };
   const joinBatch = async (rel: string, ready: Awaited<ReturnType<typeof stageOne>>) => {
     if (!ready || fatal) return done();
     try {
@@ -309,12 +332,23 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       failed(rel, err);
       return done();
     }
-    held(writes, ready.write().catch((err) => failed(rel, err)).finally(done));
+    const writing = ready.write().catch((err) => failed(rel, err)).finally(done);
+    held(writes, writing);
+    writing.finally(() => {
+      room?.resolve();
+      room = undefined;
+    });
   };
   const joining = new Set<Promise<void>>();
   let nextJob = 0;
   const stageSlot = async () => {
     while (nextJob < jobs.length && !fatal) {
+      await roomToWrite();
+      if (nextJob >= jobs.length || fatal) break;
+      // What the files before were staged with is garbage by now, most of it in V8's old space
+      // (it waited for its pack long enough to be promoted), which V8 lets grow to several times
+      // what is live before collecting it: 270–290 MB of heap around 70 MB live at 100,000 files.
+      if (nextJob > 0 && nextJob % COLLECT_EVERY_FILES === 0) collectFully();
       const [rel, entry, tracked] = jobs[nextJob]!;
       jobs[nextJob++] = undefined;
       let ready;

@@ -166,8 +166,9 @@ export async function namespaceHeads(
 }
 
 /**
- * {@linkcode namespaceHeads} as this device folded them last, without the store: for a mount
- * started offline. `undefined` when it never folded the namespace.
+ * {@linkcode namespaceHeads} as this device folded them last, without the store: for a reader
+ * that has just caught up itself, or a mount started offline. `undefined` when it never folded
+ * the namespace.
  *
  * @example
  * ```ts
@@ -181,6 +182,19 @@ export function lastFoldedHeads(
   const ns = trackedNamespace(ctx);
   if (!hasFolded(ctx.state, ns)) return undefined;
   return { byPath: foldedNamespace(ctx.state, ns, wanted), unreadable: [] };
+}
+
+/**
+ * {@linkcode pathHeads} as this device folded them last, without the store: for a writer that
+ * has just folded its own version of the path in.
+ *
+ * @example
+ * ```ts
+ * const { heads } = lastFoldedPath(ctx, "docs/a.txt");
+ * ```
+ */
+export function lastFoldedPath(ctx: SyncContext, rel: string): PathHeads {
+  return foldedPath(ctx.state, trackedNamespace(ctx), rel);
 }
 
 /**

@@ -11,6 +11,7 @@ import { assertSameTree, snapshotTree } from "../support/tree_compare.ts";
 import { startMount } from "../support/tcfs_mount.ts";
 import { startTcpForwarder, type TcpForwarder } from "../support/tcp_forwarder.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { QueuedConflict } from "../../core/conflicts/conflict_queue.ts";
 import { readUpTo } from "../../core/io/byte_reader.ts";
 
 const MiB = 1024 * 1024;
@@ -428,32 +429,66 @@ Deno.test("mount: changes made through the mount reach another device as new ver
   await Deno.remove(tmp, { recursive: true });
 });
 
-Deno.test("mount: a write over a version it has not seen is refused at fsync, and the other version stays", async () => {
+Deno.test("mount: a write over a version it has not seen is kept as a conflict copy, queued, and resolved in the store", async () => {
   const { tmp, namespace, device } = await pushedDevice("mount-conflict");
   const other = await secondDevice(tmp, namespace);
   const src = join(other.home, "docs");
   await Deno.mkdir(src);
   await Deno.writeTextFile(join(src, "plan.txt"), "v1\n");
+  await Deno.writeTextFile(join(src, "todo.txt"), "t1\n");
   await other.tcfsJson<PushSummary>(["push", src]);
 
-  // The default poll interval (30 s) keeps B's next version out of the mount's view.
+  // The default poll interval (30 s) keeps B's next versions out of the mount's view.
   const mount = await startMount(device, tmp);
+  let copies: QueuedConflict[];
   try {
-    const plan = join(mount.mountpoint, "docs/plan.txt");
-    assert.equal(await Deno.readTextFile(plan), "v1\n");
+    const at = (name: string) => join(mount.mountpoint, "docs", name);
+    assert.equal(await Deno.readTextFile(at("plan.txt")), "v1\n");
+    assert.equal(await Deno.readTextFile(at("todo.txt")), "t1\n");
     await Deno.writeTextFile(join(src, "plan.txt"), "v2 from B\n");
+    await Deno.writeTextFile(join(src, "todo.txt"), "t2 from B\n");
     await other.tcfsJson<PushSummary>(["push", src]);
 
-    using file = await Deno.open(plan, { write: true, truncate: true });
-    await file.write(new TextEncoder().encode("v2 from the mount\n"));
-    await assert.rejects(file.sync(), (err: Error) => /input\/output error/i.test(err.message));
-    assert.match(mount.stderr(), /docs\/plan\.txt: not pushed: a version written meanwhile/);
+    // Both opened on the versions shown; the first conflict reads B's versions in, and the
+    // second file's edit, made on t1, must still meet B's t2 as a conflict.
+    const plan = await Deno.open(at("plan.txt"), { write: true, truncate: true });
+    const todo = await Deno.open(at("todo.txt"), { write: true, truncate: true });
+    await plan.write(new TextEncoder().encode("v2 from the mount\n"));
+    await todo.write(new TextEncoder().encode("t2 from the mount\n"));
+    await plan.sync(); // accepted: nothing is overwritten, the edit goes beside
+    await todo.sync();
+    plan.close();
+    todo.close();
+    assert.match(mount.stderr(), /docs\/plan\.txt: another device wrote a version meanwhile/);
+    copies = (await device.tcfsJson<QueuedConflict[]>(["conflicts"]))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    assert.deepEqual(copies.map((c) => c.detected_by), ["mount", "mount"]);
+    assert.match(copies[0].path, /^docs\/plan\.conflict-devA-\d{8}-\d{6}\.txt$/);
+    assert.equal(copies[0].local_path, join(mount.mountpoint, copies[0].path));
+    assert.deepEqual(copies[0].remote_authors, ["devB"]);
+    // The mount shows both sides: the other device's at the path, the edit beside it.
+    assert.equal(await Deno.readTextFile(at("plan.txt")), "v2 from B\n");
+    assert.equal(await Deno.readTextFile(copies[0].local_path), "v2 from the mount\n");
   } finally {
     await mount.unmount();
   }
+  // Settled in the store, with the mount gone: plan keeps the edit, todo the other's version.
+  await device.tcfsJson(["resolve-conflict", copies[0].local_path, "--keep-local"]);
+  const bucket = servicesEnv().s3Bucket;
+  await device.tcfsJson([
+    "resolve-conflict",
+    `${bucket}/${namespace}/${copies[1].path}`,
+    "--keep-remote",
+  ]);
+  assert.deepEqual(await device.tcfsJson(["conflicts"]), []);
   const pulled = join(other.home, "check");
-  await other.tcfsJson(["pull", `${servicesEnv().s3Bucket}/${namespace}/docs`, pulled]);
-  assert.equal(await Deno.readTextFile(join(pulled, "plan.txt")), "v2 from B\n");
+  await other.tcfsJson(["pull", `${bucket}/${namespace}/docs`, pulled]);
+  assert.equal(await Deno.readTextFile(join(pulled, "plan.txt")), "v2 from the mount\n");
+  assert.equal(await Deno.readTextFile(join(pulled, "todo.txt")), "t2 from B\n");
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(pulled), (e) => e.name)).sort(), [
+    "plan.txt",
+    "todo.txt",
+  ]);
   await Deno.remove(tmp, { recursive: true });
 });
 

@@ -10,6 +10,7 @@ import { type DaemonDevice, makeDaemonDevice, seaweedEnv, waitFor } from "./daem
 import { createControlClient } from "../../daemon/api/control_client.ts";
 import type { PushSummary } from "../../core/sync/transfer_summary.ts";
 import { startNatsServer } from "../support/nats_process.ts";
+import { startMount } from "../support/tcfs_mount.ts";
 
 function mounted(mountpoint: string): boolean {
   return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").some((line) =>
@@ -170,5 +171,80 @@ Deno.test("daemon: a configured mount that fails at start is tried again until i
     if (mounted(later)) await a.tcfs(["unmount", "--lazy", later]);
   }
   assert.ok(!mounted(later));
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("daemon: a mount's write over a version it has not seen is listed by /v1/conflicts and resolved through the daemon", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-daemon-mount-conflict-" });
+  // An hour between polls: the mount keeps showing the version its edit is made on.
+  const env = { ...seaweedEnv("daemon-mount-conflict"), TCFS_POLL_INTERVAL_SECS: "3600" };
+  const a = await makeDaemonDevice(tmp, "devA", env);
+  const b = await makeDaemonDevice(tmp, "devB", env);
+  await pushDocs(b, "first\n");
+  const mnt = join(tmp, "mnt");
+  await Deno.mkdir(mnt);
+  await a.writeConfig(`[mount]\nmounts = ["${mnt}"]\n`);
+  try {
+    await startWithMounts(a, 1);
+    assert.equal(await Deno.readTextFile(join(mnt, "docs/a.txt")), "first\n");
+    await Deno.writeTextFile(join(b.home, "docs/a.txt"), "second, from B\n");
+    await b.tcfs(["push", join(b.home, "docs")]);
+    await Deno.writeTextFile(join(mnt, "docs/a.txt"), "second, from A's mount\n");
+
+    using client = createControlClient(a.socket);
+    const { conflicts } = await client.conflicts();
+    assert.equal(conflicts.length, 1, await a.log());
+    const [kept] = conflicts;
+    assert.equal(kept.detected_by, "mount");
+    assert.ok(kept.local_path);
+    assert.match(kept.path, /^docs\/a\.conflict-devA-\d{8}-\d{6}\.txt$/);
+    assert.equal(await Deno.readTextFile(kept.local_path), "second, from A's mount\n");
+    assert.equal(await Deno.readTextFile(join(mnt, "docs/a.txt")), "second, from B\n");
+
+    // The CLI hands the resolution to the running daemon.
+    const resolved = await a.tcfs(["resolve-conflict", kept.local_path, "--keep-local", "--json"]);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.deepEqual((await client.conflicts()).conflicts, []);
+  } finally {
+    if (a.running) await a.stop("SIGTERM");
+    if (mounted(mnt)) await a.tcfs(["unmount", "--lazy", mnt]);
+  }
+  const check = join(tmp, "check");
+  await b.tcfs(["pull", `${a.env.TCFS_S3_BUCKET}/${a.env.TCFS_NAMESPACE}/docs`, check]);
+  assert.equal(await Deno.readTextFile(join(check, "a.txt")), "second, from A's mount\n");
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(check), (e) => e.name), ["a.txt"]);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("tcfs mount run on its own shows a change another device announces over NATS, with polling off", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-mount-hints-" });
+  await using nats = await startNatsServer();
+  const env = {
+    ...seaweedEnv("mount-hints"),
+    TCFS_NATS_URL: nats.url,
+    TCFS_POLL_INTERVAL_SECS: "3600",
+  };
+  const a = await makeDaemonDevice(tmp, "devA", env);
+  const b = await makeDaemonDevice(tmp, "devB", env);
+  await Deno.writeTextFile(join(b.root, "note.txt"), "first version\n");
+  await b.tcfs(["push", b.root]);
+  const mount = await startMount(a, tmp);
+  const shows = (text: string) =>
+    Deno.readTextFile(join(mount.mountpoint, "note.txt")).then((t) => t === text, () => false);
+  try {
+    assert.ok(await shows("first version\n"));
+    await b.start();
+    await waitFor(async () => (await b.status()).nats.state === "connected", 30_000, b.log);
+    await Deno.writeTextFile(join(b.root, "note.txt"), "second version, longer\n");
+    await waitFor(
+      () => shows("second version, longer\n"),
+      20_000,
+      async () => `the mount did not show B's change:\n${mount.stderr()}\nB:\n${await b.log()}`,
+    );
+  } finally {
+    if (b.running) await b.stop("SIGTERM");
+    await mount.unmount();
+  }
+  assert.doesNotMatch(mount.stderr(), /no change events/);
   await Deno.remove(tmp, { recursive: true });
 });

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import type { DeviceHome } from "./device_home.ts";
+import type { CliResult, DeviceHome } from "./device_home.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -38,7 +38,7 @@ export interface RunningMount {
  * ```
  */
 export async function startMount(
-  device: DeviceHome,
+  device: Pick<DeviceHome, "env" | "home"> & { tcfs(args: string[]): Promise<CliResult> },
   parent: string,
   options: { remote?: string; args?: string[]; mountpoint?: string } = {},
 ): Promise<RunningMount> {

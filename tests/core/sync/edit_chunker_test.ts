@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
-import { chunkStream } from "../../../core/chunking/fastcdc.ts";
+import { chunkStream, DEFAULT_CHUNK_SIZES } from "../../../core/chunking/fastcdc.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { chunkAgainst, type PrintedChunk } from "../../../core/sync/edit_chunker.ts";
 import type { ByteReader } from "../../../core/io/byte_reader.ts";
@@ -102,4 +102,29 @@ Deno.test("chunks moved elsewhere put the walk back in step by their fingerprint
   // the 2 that put the walk back in step, which the caller's BLAKE3 then finds): each seam's cut
   // is found again within a few chunks.
   assert.ok(fresh <= 8, `${fresh} of ${ids.length} chunks hashed anew, expected at most 8`);
+});
+
+Deno.test("a file smaller than the largest chunk, read in a window of its size, gives a full pass's chunks", async () => {
+  const max = DEFAULT_CHUNK_SIZES.max;
+  for (const [i, size] of [1, 20_000, 100_000, 300_000, max - 2, max - 1, max].entries()) {
+    const data = randomBytes(size, 1200 + i);
+    const ids = [];
+    for await (const next of chunkAgainst(readerOf(data, 7_001), [], size)) {
+      assert.equal(next.kind, "fresh");
+      if (next.kind === "fresh") ids.push(await blake3Hex(next.bytes));
+    }
+    assert.deepEqual(ids, await fullPassIds(data), `${size} bytes`);
+  }
+});
+
+Deno.test("a small file that grew past the size it was opened with still comes out whole", async () => {
+  // The saver refuses it afterwards (its size changed); the chunker must neither hang nor drop bytes.
+  for (const [i, [opened, now]] of [[20_000, 3_000_000], [500_000, 600_000]].entries()) {
+    const data = randomBytes(now, 1300 + i);
+    const pieces = [];
+    for await (const next of chunkAgainst(readerOf(data), [], opened)) {
+      if (next.kind === "fresh") pieces.push(next.bytes);
+    }
+    assert.deepEqual(concatBytes(pieces), data, `opened at ${opened}, now ${now}`);
+  }
 });
