@@ -27,10 +27,11 @@ import { TcfsError } from "../errors.ts";
 import { decodeSegment, MAX_SEGMENT_RAW_BYTES } from "./journal_codec.ts";
 import {
   foldIn,
+  foldInSlices,
   forgetFolded,
   hasFolded,
   journalCursors,
-  storedVersion,
+  storedVersionFunction,
 } from "./folded_versions.ts";
 import { forgetLegacyReads, journalMarker } from "./journal_marker.ts";
 import {
@@ -40,7 +41,7 @@ import {
   newestFloor,
   revocationsKey,
   setFoldFloor,
-  startingCheckpoint,
+  startingCheckpoints,
 } from "./journal_checkpoint.ts";
 import { legacyVersionKeys, markLegacyRead, readLegacyVersions } from "./legacy_versions.ts";
 
@@ -126,24 +127,9 @@ async function catchUpOnce(
   if (!hasFolded(ctx.state, ns)) {
     // Old-layout versions read before this fold started may not be in it.
     forgetLegacyReads(ctx);
-    const start = await startingCheckpoint(
-      ctx,
-      checkpoints,
-      (e) => unreadable.push(e),
-      marker.base,
-    );
     setFoldFloor(ctx, floor);
     ctx.state.setMeta(formatMeta, FOLD_FORMAT);
-    const versions = start ? counted(ctx, start.versions) : [];
-    foldIn(
-      ctx.state,
-      ns,
-      await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
-      new Map([
-        ...Object.entries(start?.cursors ?? {}),
-        [ctx.device.id, start?.cursors[ctx.device.id] ?? 0],
-      ]),
-    );
+    await foldStartingCheckpoint(ctx, ns, checkpoints, marker.base, unreadable);
   }
   // Only now, with a fold made under them: a crash before leaves the old ones, and a refold.
   ctx.state.setMeta(revokedMeta, revocations);
@@ -166,6 +152,37 @@ async function catchUpOnce(
   foldIn(ctx.state, ns, legacy.versions.filter((v) => counts(ctx, v.version)));
   markLegacyRead(ctx.store, ctx.state, legacy.versions.map((v) => v.key));
   return { unreadable, floor: foundFloor };
+}
+
+/**
+ * Folds in the checkpoint a new fold starts from (`startingCheckpoints`), a slice of versions
+ * at a time and all in one transaction: the first that reads whole, or nothing when none does.
+ * A checkpoint found damaged halfway is rolled back and reported, and the next one tried.
+ */
+async function foldStartingCheckpoint(
+  ctx: SyncContext,
+  ns: string,
+  checkpoints: readonly string[],
+  base: string | undefined,
+  unreadable: TcfsError[],
+): Promise<void> {
+  const stored = await storedVersionFunction(ctx.namespace);
+  const own = (cursors: Record<string, number>) =>
+    new Map([...Object.entries(cursors), [ctx.device.id, cursors[ctx.device.id] ?? 0]]);
+  const report = (err: TcfsError) => unreadable.push(err);
+  for await (const start of startingCheckpoints(ctx, checkpoints, report, base)) {
+    const slices = function* () {
+      for (const versions of start.slices()) yield counted(ctx, versions).map(stored);
+    };
+    try {
+      foldInSlices(ctx.state, ns, slices(), own(start.fields.cursors));
+      return;
+    } catch (err) {
+      if (!isUnreadableObject(err)) throw err;
+      report(err);
+    }
+  }
+  foldIn(ctx.state, ns, [], own({}));
 }
 
 /**
@@ -219,11 +236,10 @@ async function foldDevice(
       unreadable.push(err);
       return;
     }
-    const versions = counted(ctx, segment.versions);
     foldIn(
       ctx.state,
       ns,
-      await Promise.all(versions.map((v) => storedVersion(ctx.namespace, v))),
+      counted(ctx, segment.versions).map(await storedVersionFunction(ctx.namespace)),
       new Map([[device, segment.seq]]),
     );
     expected = seq + 1;

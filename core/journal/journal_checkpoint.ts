@@ -12,13 +12,13 @@ import { checkpointKey, checkpointPrefix, parseCheckpointKey } from "../remote/r
 import { TcfsError } from "../errors.ts";
 import {
   type Checkpoint,
-  decodeCheckpoint,
   encodeJournalPieces,
   JOURNAL_FORMAT,
   MAX_CHECKPOINT_RAW_BYTES,
 } from "./journal_codec.ts";
 import { everyFoldedBody, foldGeneration, journalCursors } from "./folded_versions.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
+import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint_reader.ts";
 
 /**
  * Segments folded in since the newest checkpoint before a device writes another: a new device
@@ -169,9 +169,11 @@ export function coveredBy(cursors: ReadonlyMap<string, number> | Record<string, 
 }
 
 /**
- * The checkpoint a device that has folded nothing starts from, among `keys` (the namespace's
- * checkpoints, {@linkcode checkpointKeys}); undefined when there is none. A damaged or
- * oversized checkpoint is reported and skipped for the one before it.
+ * The checkpoints a device that has folded nothing may start from, among `keys` (the
+ * namespace's checkpoints, {@linkcode checkpointKeys}), best first, opened one at a time as
+ * the caller goes: it starts from the first whose versions all read, and goes on to the next
+ * when one of them turns out damaged. A damaged or oversized checkpoint found while opening it
+ * is reported and skipped for the one before it.
  *
  * Once gc has pruned the namespace, its newest pruning checkpoint (`floor`) is the ground: the
  * segments it covers may be gone. A reader starts from the newest checkpoint made on that
@@ -188,15 +190,18 @@ export function coveredBy(cursors: ReadonlyMap<string, number> | Record<string, 
  * @example
  * ```ts
  * const keys = await checkpointKeys(ctx);
- * const start = await startingCheckpoint(ctx, keys, (err) => unreadable.push(err), marker.base);
+ * for await (const start of startingCheckpoints(ctx, keys, report, marker.base)) {
+ *   for (const versions of start.slices()) count += versions.length;
+ *   break;
+ * }
  * ```
  */
-export async function startingCheckpoint(
+export async function* startingCheckpoints(
   ctx: SyncContext,
   keys: readonly string[],
   onUnreadable: (err: TcfsError) => void,
   base: string | undefined,
-): Promise<Checkpoint | undefined> {
+): AsyncGenerator<OpenedCheckpoint> {
   const floor = newestFloor(keys);
   const floorCovered = floor ? parseCheckpointKey(floor)!.covered : 0;
   const candidates = keys.filter((key) => {
@@ -206,24 +211,36 @@ export async function startingCheckpoint(
     }
     return key === base || parsed.covered > 0;
   });
-  const sameRevocations = (checkpoint: Checkpoint) =>
-    revocationsKey(new Map(Object.entries(checkpoint.revoked ?? {}))) ===
+  const sameRevocations = (checkpoint: OpenedCheckpoint) =>
+    revocationsKey(new Map(Object.entries(checkpoint.fields.revoked ?? {}))) ===
       revocationsKey(ctx.revoked);
   for (const key of candidates.reverse()) {
     let checkpoint;
     try {
-      const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
-      if (!body) continue;
-      checkpoint = await decodeCheckpoint(body, key, ctx.keys);
+      checkpoint = await readCheckpoint(ctx, key);
+      if (!checkpoint) continue;
     } catch (err) {
       if (!isUnreadableObject(err)) throw err;
       onUnreadable(err);
       continue;
     }
-    if (key === floor || (!floor && key === base)) return checkpoint;
-    if (checkpoint.floor === floor && sameRevocations(checkpoint)) return checkpoint;
+    if (
+      key === floor || (!floor && key === base) ||
+      (checkpoint.fields.floor === floor && sameRevocations(checkpoint))
+    ) yield checkpoint;
   }
-  return undefined;
+}
+
+/**
+ * The checkpoint at `key` opened, or undefined when it is gone. Its stored bytes are let go on
+ * return: the caller holds it while it folds, and they are another copy of its text.
+ */
+async function readCheckpoint(
+  ctx: SyncContext,
+  key: string,
+): Promise<OpenedCheckpoint | undefined> {
+  const body = await ctx.store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
+  return body && await openCheckpoint(body, key, ctx.keys);
 }
 
 /**

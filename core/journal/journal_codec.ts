@@ -225,8 +225,24 @@ export async function decodeCheckpoint(
   key: string,
   keys: FleetKeys | undefined,
 ): Promise<Checkpoint> {
-  const where = parseCheckpointKey(key);
   const value = await decodeEnvelope(stored, key, MAX_CHECKPOINT_RAW_BYTES, keys);
+  checkCheckpointFields(value, key);
+  return { ...(value as unknown as Checkpoint), versions: checkVersions(value.versions, key) };
+}
+
+/**
+ * Checks every field of a checkpoint read from `key` but its versions, and that it belongs
+ * under its key: what a reader that parses the versions as it goes checks first.
+ *
+ * @throws {TcfsError} as {@linkcode decodeSegment}.
+ *
+ * @example
+ * ```ts
+ * checkCheckpointFields(checkJournalObject(fields, key), key);
+ * ```
+ */
+export function checkCheckpointFields(value: Record<string, unknown>, key: string): void {
+  const where = parseCheckpointKey(key);
   if (!where || value.namespace !== where.namespace || value.author !== where.device) {
     throw corrupt(key, "its namespace or author does not match its key");
   }
@@ -255,7 +271,6 @@ export async function decodeCheckpoint(
   ) {
     throw corrupt(key, "floor is not a pruning checkpoint of its namespace");
   }
-  return { ...(value as unknown as Checkpoint), versions: checkVersions(value.versions, key) };
 }
 
 async function decodeEnvelope(
@@ -264,27 +279,69 @@ async function decodeEnvelope(
   maxRawSize: number,
   keys: FleetKeys | undefined,
 ): Promise<Record<string, unknown>> {
-  if (keys && !keys.readsPlaintext && !isSealed(sealed)) {
-    // Unauthenticated: whoever can write to the bucket could have put it there.
-    throw corrupt(key, "it is not sealed, in a namespace that is (tcfs store encrypt)");
-  }
-  const stored = await unsealStored(keys, sealed, key).catch((err) => {
-    throw err instanceof TcfsError && err.kind === "sealed_damaged"
-      ? corrupt(key, err.message)
-      : err;
-  });
-  if (stored[0] !== CHUNK_FORMAT_ZSTD) {
-    throw corrupt(key, "it is not a zstd frame (its first byte is not 0x01)");
-  }
+  const raw = await openJournalText(sealed, key, maxRawSize, keys);
   let value: unknown;
   try {
-    const raw = await decodeChunk(stored, { maxRawSize });
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
   } catch (err) {
     throw corrupt(key, `it is not a journal object (${(err as Error).message})`);
   }
   if (typeof value !== "object" || value === null) throw corrupt(key, "it is not an object");
-  const object = value as Record<string, unknown>;
+  return checkJournalObject(value as Record<string, unknown>, key);
+}
+
+/**
+ * The JSON text (UTF-8) of the journal object `stored` read from `key`, authenticated first
+ * when it is sealed and checked against its zstd frame, unparsed: nothing of it is used
+ * before the whole object is known to be what its writer stored.
+ *
+ * @throws {TcfsError} kind `corrupt_journal` when it is damaged, fails authentication or
+ *   inflates past `maxRawSize`.
+ *
+ * @example
+ * ```ts
+ * const text = await openJournalText(stored, key, MAX_CHECKPOINT_RAW_BYTES, ctx.keys);
+ * ```
+ */
+export async function openJournalText(
+  stored: Uint8Array,
+  key: string,
+  maxRawSize: number,
+  keys: FleetKeys | undefined,
+): Promise<Uint8Array> {
+  if (keys && !keys.readsPlaintext && !isSealed(stored)) {
+    // Unauthenticated: whoever can write to the bucket could have put it there.
+    throw corrupt(key, "it is not sealed, in a namespace that is (tcfs store encrypt)");
+  }
+  const plain = await unsealStored(keys, stored, key).catch((err) => {
+    throw err instanceof TcfsError && err.kind === "sealed_damaged"
+      ? corrupt(key, err.message)
+      : err;
+  });
+  if (plain[0] !== CHUNK_FORMAT_ZSTD) {
+    throw corrupt(key, "it is not a zstd frame (its first byte is not 0x01)");
+  }
+  try {
+    return await decodeChunk(plain, { maxRawSize });
+  } catch (err) {
+    throw corrupt(key, `it is not a journal object (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Checks what every journal object from `key` holds (its format and time) and returns it.
+ *
+ * @throws {TcfsError} kind `corrupt_journal`, or `journal_too_new` when a newer tcfs wrote it.
+ *
+ * @example
+ * ```ts
+ * const object = checkJournalObject(JSON.parse(text), key);
+ * ```
+ */
+export function checkJournalObject(
+  object: Record<string, unknown>,
+  key: string,
+): Record<string, unknown> {
   if (typeof object.journal === "number" && object.journal > JOURNAL_FORMAT) {
     throw journalTooNew(key, object.journal);
   }
@@ -299,10 +356,21 @@ function isMapOf(value: unknown, valid: (v: unknown) => boolean): boolean {
     Object.entries(value).every(([device, v]) => DEVICE_ID_PATTERN.test(device) && valid(v));
 }
 
-function checkVersions(value: unknown, key: string): FileVersion[] {
+/**
+ * Checks the versions of a journal object read from `key`, as its decoder does: for a reader
+ * that parses them a slice at a time.
+ *
+ * @throws {TcfsError} kind `corrupt_journal` on the first that is not a good version.
+ *
+ * @example
+ * ```ts
+ * const versions = checkVersions(JSON.parse(slice), key);
+ * ```
+ */
+export function checkVersions(value: unknown, key: string, first = 0): FileVersion[] {
   if (!Array.isArray(value)) throw corrupt(key, "versions is not a list");
   return value.map((v, i) => {
-    const origin = `${key} (version ${i + 1})`;
+    const origin = `${key} (version ${first + i + 1})`;
     let version: FileVersion;
     try {
       version = checkFileVersion(v, origin);
@@ -345,6 +413,18 @@ export function journalTooNew(key: string, format: unknown, requires?: unknown):
 
 const CORRUPT_HINT =
   "the object was damaged or written by an incompatible tool; `tcfs check` lists what it affects";
+
+/**
+ * The error for a journal object from `key` that is damaged, for the reason `why`.
+ *
+ * @example
+ * ```ts
+ * throw corruptJournal(key, "versions is not a list");
+ * ```
+ */
+export function corruptJournal(key: string, why: string): TcfsError {
+  return corrupt(key, why);
+}
 
 function corrupt(key: string, why: string): TcfsError {
   return new TcfsError(`journal object ${key} is unreadable: ${why}`, {

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { blake3Hex } from "../hashing/blake3.ts";
+import { blake3HexFunction } from "../hashing/blake3.ts";
 import { TcfsError } from "../errors.ts";
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -76,7 +76,11 @@ export function assertNamespace(namespace: string): string {
  * ```
  */
 export async function pathDigest(rel: string): Promise<string> {
-  return (await blake3Hex(new TextEncoder().encode(rel))).slice(0, 32);
+  return digestOfPath(await blake3HexFunction(), rel);
+}
+
+function digestOfPath(hex: (bytes: Uint8Array) => string, rel: string): string {
+  return hex(new TextEncoder().encode(rel)).slice(0, 32);
 }
 
 /** The object that says a namespace keeps its versions in journals (`journal_marker.ts`). */
@@ -260,6 +264,24 @@ export async function versionKey(
   counter: number,
 ): Promise<string> {
   return `${await pathVersionsPrefix(namespace, rel)}${device}-${counter}.json`;
+}
+
+/**
+ * {@linkcode versionKey} for `namespace` as a function that does not await: for naming many
+ * versions inside one transaction.
+ *
+ * @example
+ * ```ts
+ * const keyOf = await versionKeyFunction("default");
+ * keyOf("docs/a.txt", device, 3); // "ns/default/v/<digest>/<device>-3.json"
+ * ```
+ */
+export async function versionKeyFunction(
+  namespace: string,
+): Promise<(rel: string, device: string, counter: number) => string> {
+  const hex = await blake3HexFunction();
+  const prefix = namespaceVersionsPrefix(namespace);
+  return (rel, device, counter) => `${prefix}${digestOfPath(hex, rel)}/${device}-${counter}.json`;
 }
 
 /** What a version key says about its version, before reading it. */
