@@ -31,12 +31,12 @@ import {
   parseVersionKey,
 } from "../remote/remote_keys.ts";
 import {
-  decodeCheckpoint,
   decodeSegment,
   MAX_CHECKPOINT_RAW_BYTES,
   MAX_SEGMENT_RAW_BYTES,
 } from "../journal/journal_codec.ts";
 import { coveredBy, newestFloor } from "../journal/journal_checkpoint.ts";
+import { openCheckpoint } from "../journal/checkpoint_reader.ts";
 import { journalDevices } from "../journal/journal_catch_up.ts";
 import { FENCE_DIGEST } from "../journal/legacy_versions.ts";
 
@@ -162,9 +162,12 @@ async function scanNamespace(
     await attempt(key, async () => {
       const body = await store.get(key, { maxBytes: MAX_CHECKPOINT_RAW_BYTES });
       if (!body) return; // deleted meanwhile: what it named is in the floor that replaced it
-      const checkpoint = await decodeCheckpoint(body, key, keysFor(body));
-      add(checkpoint.versions);
-      if (key === floor && !prunedUpTo) covers = new Map(Object.entries(checkpoint.cursors));
+      // A slice at a time: a checkpoint's versions parsed whole weigh hundreds of MB at 100,000.
+      const checkpoint = await openCheckpoint(body, key, keysFor(body));
+      for (const versions of checkpoint.slices()) add(versions);
+      if (key === floor && !prunedUpTo) {
+        covers = new Map(Object.entries(checkpoint.fields.cursors));
+      }
     });
   }
   for (const id of await journalDevices(store, namespace)) {
