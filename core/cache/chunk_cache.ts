@@ -26,6 +26,12 @@ export interface ChunkCache {
   /** The chunk's bytes, or undefined when it is not cached (it counts as used). */
   get(id: string): Promise<Uint8Array | undefined>;
   /**
+   * The chunk's file opened for reading, or undefined when it is not cached (it counts as used):
+   * a reader takes part of it, or checks its identity (`stat().ino`: a chunk is only ever
+   * replaced whole, by a rename, never written in place).
+   */
+  openSync(id: string): Deno.FsFile | undefined;
+  /**
    * Stores a verified chunk, evicting the least recently used past the bound. Synchronous: a
    * chunk's file is written to the page cache in microseconds, where handing each of a pull's
    * thousands to a thread would cost more than the write.
@@ -84,9 +90,20 @@ export async function openChunkCache(
   /** When each chunk's mtime was last set, this run. */
   const touchedAt = new Map<string, number>();
 
+  /** Moves a chunk to the recently used end; on disk too, at most once a minute. */
   const touch = (id: string, size: number) => {
     sizes.delete(id);
     sizes.set(id, size);
+    // The order on disk (for the next start) need not be exact: a minute is close enough.
+    const now = Date.now();
+    if (now - (touchedAt.get(id) ?? 0) > 60_000) {
+      touchedAt.set(id, now);
+      Deno.utime(pathOf(id), new Date(now), new Date(now)).catch(() => {});
+    }
+  };
+  /** Forgets a chunk gone from the disk behind this process's back. */
+  const lost = (id: string, size: number) => {
+    if (sizes.delete(id)) used -= size;
   };
 
   function evict(): void {
@@ -125,6 +142,8 @@ export async function openChunkCache(
       throw err;
     }
     sizes.set(id, bytes.length);
+    // Written just now: its mtime already says so.
+    touchedAt.set(id, Date.now());
   }
 
   evict();
@@ -137,18 +156,24 @@ export async function openChunkCache(
         bytes = await Deno.readFile(pathOf(id));
       } catch {
         // Evicted meanwhile (then it is no longer known), or gone from the disk.
-        if (sizes.delete(id)) used -= size;
+        lost(id, size);
         return undefined;
       }
       // Evicted while it was read: the bytes serve this read, and are not counted again.
       if (sizes.has(id)) touch(id, size);
-      // The order on disk (for the next start) need not be exact: a minute is close enough.
-      const now = Date.now();
-      if (now - (touchedAt.get(id) ?? 0) > 60_000) {
-        touchedAt.set(id, now);
-        Deno.utime(pathOf(id), new Date(now), new Date(now)).catch(() => {});
-      }
       return bytes;
+    },
+    openSync(id) {
+      const size = sizes.get(id);
+      if (size === undefined) return undefined;
+      try {
+        const file = Deno.openSync(pathOf(id));
+        touch(id, size);
+        return file;
+      } catch {
+        lost(id, size);
+        return undefined;
+      }
     },
     put,
     has: (id) => sizes.has(id),

@@ -61,7 +61,17 @@ export interface FuseOperations {
   readlink(ino: number): FuseResult<string>;
   /** Opens a file; returns a handle passed to `read`, `write`, `flush` and `release`. */
   open(ino: number, mode: FuseOpenMode): Promise<FuseResult<number>>;
-  read(ino: number, handle: number, offset: number, size: number): Promise<FuseResult<Uint8Array>>;
+  /**
+   * Reads `size` bytes at `offset`; the bytes may be put in `into` (at least `size` bytes, the
+   * caller's reply buffer), and the result is then a view of it.
+   */
+  read(
+    ino: number,
+    handle: number,
+    offset: number,
+    size: number,
+    into?: Uint8Array,
+  ): Promise<FuseResult<Uint8Array>>;
   write(handle: number, offset: number, data: Uint8Array): Promise<FuseResult<number>>;
   /** A close(2) of a descriptor of the handle: what was written is saved now. */
   flush(handle: number): Promise<FuseResult<void>>;

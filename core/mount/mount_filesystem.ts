@@ -314,7 +314,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       });
       return handle;
     },
-    async read(_ino, handle, offset, size): Promise<FuseResult<Uint8Array>> {
+    async read(_ino, handle, offset, size, into): Promise<FuseResult<Uint8Array>> {
       const file = open.get(handle);
       if (!file) return err("EINVAL");
       const staged = options.local.get(file.node.rel);
@@ -322,10 +322,8 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
         if (staged?.kind === "file") {
           using f = await Deno.open(staged.staged);
           await f.seek(offset, Deno.SeekMode.Start);
-          return await readUpTo(
-            f,
-            new Uint8Array(Math.max(0, Math.min(size, staged.size - offset))),
-          );
+          const length = Math.max(0, Math.min(size, staged.size - offset));
+          return await readUpTo(f, into?.subarray(0, length) ?? new Uint8Array(length));
         }
         const version = file.node.version!;
         file.run = offset === file.end ? file.run + size : size;
@@ -333,7 +331,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
         if (file.run >= SEQUENTIAL_THRESHOLD) {
           options.reader.prefetch(version, file.end, READ_AHEAD_BYTES);
         }
-        return await options.reader.read(version, offset, size);
+        return await options.reader.read(version, offset, size, into);
       } catch (e) {
         options.log(`read of ${file.node.rel} at ${offset} failed: ${describeError(e)}`);
         return err("EIO");

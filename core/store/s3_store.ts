@@ -11,6 +11,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -30,6 +31,7 @@ import type {
   PutOptions,
 } from "./object_store.ts";
 import { oversizedObject } from "./oversized_object.ts";
+import { readBody } from "../io/read_body.ts";
 
 /** An S3 access key pair. */
 export interface S3Credentials {
@@ -143,7 +145,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       throw oversizedObject(key, size, options.maxBytes);
     }
     try {
-      const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      const body = res.Body ? await bodyOf(res.Body, size) : new Uint8Array();
       return { body, etag: res.ETag ?? "" };
     } catch (err) {
       throw fail(err, `get "${key}"`);
@@ -214,7 +216,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
           await res.Body?.transformToWebStream().cancel().catch(() => {});
           throw oversizedObject(`${key} bytes ${offset}+${length}`, res.ContentLength!, length);
         }
-        return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+        return res.Body ? await bodyOf(res.Body, res.ContentLength) : new Uint8Array();
       } catch (err) {
         if (err instanceof TcfsError) throw err;
         if (isMissingKey(err)) return undefined;
@@ -408,6 +410,16 @@ export function classifyS3Error(
     hint: "this looks like a tcfs bug or an S3 server tcfs does not support; please report it",
     cause: err,
   });
+}
+
+/** A response body: into one buffer when its length is known, else as the SDK joins it. */
+function bodyOf(
+  body: NonNullable<GetObjectCommandOutput["Body"]>,
+  length: number | undefined,
+): Promise<Uint8Array> {
+  return length === undefined
+    ? body.transformToByteArray()
+    : readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length);
 }
 
 function statusOf(err: unknown): number | undefined {

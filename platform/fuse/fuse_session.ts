@@ -106,6 +106,8 @@ export async function serveFuse(
     initFailed = reject;
   });
 
+  /** Reply buffers of finished reads; as many as reads were ever answered at once. */
+  const replyBuffers: Uint8Array[] = [];
   const send = (reply: Uint8Array<ArrayBuffer>) => {
     // A reply to a request interrupted meanwhile is refused (ENOENT); nothing waits for it.
     libc.write(fd, reply, BigInt(reply.length));
@@ -166,10 +168,14 @@ export async function serveFuse(
       }
       case Opcode.READ: {
         const { handle, offset, size } = decodeReadIn(view);
-        const result = await ops.read(nodeid, handle, offset, size);
+        // A reply buffer used again and again: no new 1 MiB per request for V8 to free late.
+        const into = replyBuffers.pop() ?? new Uint8Array(MAX_WRITE);
+        const result = await ops.read(nodeid, handle, offset, size, into);
+        // A failed read (a timeout) may still be filling its buffer: that one is not used again.
         if ("errno" in result) return send(encodeReply(unique, ERRNO[result.errno]));
         // The data goes out behind its header as it is: no copy of up to 1 MiB per request.
         writeParts(fd, [encodeOutHeader(unique, 0, result.length), result]);
+        replyBuffers.push(into);
         return;
       }
       case Opcode.RELEASE:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `tcfs mount` against `rclone mount --vfs-cache-mode full` on the same SeaweedFS, same run: a
 # stat walk (`ls -lR`) of a tree, the first byte of a large file, a sequential read of it cold
-# (empty caches) and warm (page cache dropped, tcfs's chunk cache and rclone's VFS cache full),
+# (empty caches) and warm: read before, so tcfs's chunk cache and rclone's VFS cache hold it and
+# their files are in the OS page cache, but the mounted file's own pages are not (dropped from
+# the same mount; or a new mount), and once more with the whole page cache dropped (from disk),
 # `tcfs pull` of the same file for the cold-read ratio, the bytes a 1 MiB read at a random
 # offset fetches, and the mount's peak RSS. With --rss-gib N, also the mount's peak RSS and
 # throughput reading an N GiB file cold and warm (tcfs alone; needs about 2 x N GiB of free disk:
@@ -32,6 +34,8 @@ tcfs_as() {
     TCFS_SOCKET="$WORK/bench.sock" "$TCFS_ROOT/scripts/tcfs" "$@"
 }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+# Drops one file's pages from the page cache (GNU dd's nocache), here a mounted file's.
+drop_file() { dd if="$1" iflag=nocache count=0 status=none; }
 # Waits until $1 is a mount point.
 wait_mounted() {
   local i
@@ -64,6 +68,10 @@ tcfs_peak_kib() {
 }
 start_mounts() {
   rm -rf "$WORK/cache" "$WORK/rcache"
+  mount_both
+}
+# Mounts both on the caches there are.
+mount_both() {
   start_tcfs
   rclone mount "bench:$RBUCKET" "$WORK/rmnt" --vfs-cache-mode full --cache-dir "$WORK/rcache" \
     --read-only 2>>"$WORK/errors.log" &
@@ -93,9 +101,17 @@ drop_caches
 t_cold="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
 r_cold="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 tcfs_rss_kib="$(tcfs_peak_kib)"
-drop_caches
+drop_file "$WORK/tmnt/data/big/big.bin"
+drop_file "$WORK/rmnt/data/big/big.bin"
 t_warm="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
 r_warm="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
+stop_mounts
+mount_both
+t_remount="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+r_remount="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
+drop_caches
+t_disk="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+r_disk="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 stop_mounts
 
 # A 1 MiB read at a random offset, on a fresh cache: what the mount reports it fetched.
@@ -143,7 +159,9 @@ printf '\n%-44s %10s %10s %8s\n' "tcfs mount vs rclone mount --vfs-cache-mode fu
 printf '%-44s %9ss %9ss %8s\n' "ls -lR of ${FILES} files" "$t_ls" "$r_ls" "$(ratio "$t_ls" "$r_ls")"
 printf '%-44s %9ss %9ss %8s\n' "first byte of the ${SIZE_MIB} MiB file" "$t_fb" "$r_fb" "$(ratio "$t_fb" "$r_fb")"
 printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, cold" "$(mib_s "$t_cold")" "$(mib_s "$r_cold")" "$(ratio "$r_cold" "$t_cold")"
-printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm" "$(mib_s "$t_warm")" "$(mib_s "$r_warm")" "$(ratio "$r_warm" "$t_warm")"
+printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (same mount)" "$(mib_s "$t_warm")" "$(mib_s "$r_warm")" "$(ratio "$r_warm" "$t_warm")"
+printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (new mount)" "$(mib_s "$t_remount")" "$(mib_s "$r_remount")" "$(ratio "$r_remount" "$t_remount")"
+printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, caches on disk only" "$(mib_s "$t_disk")" "$(mib_s "$r_disk")" "$(ratio "$r_disk" "$t_disk")"
 printf '%-44s %7sMB/s  (cold read / pull: %s)\n' "tcfs pull of the same file" "$(mib_s "$pull_s")" "$(ratio "$pull_s" "$t_cold")"
 printf '%-44s %10s\n' "bytes fetched by a random 1 MiB read" "$random_fetched"
 printf '%-44s %8sMB\n' "tcfs mount peak RSS (cold read)" "$((tcfs_rss_kib / 1024))"

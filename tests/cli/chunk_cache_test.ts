@@ -190,6 +190,61 @@ Deno.test("chunk cache: a damaged cached chunk is fetched again, and neither wri
   await Deno.remove(tmp, { recursive: true });
 });
 
+/** Compares large contents without deepEqual's diff of millions of elements on failure. */
+function assertSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  const first = actual.findIndex((byte, i) => byte !== expected[i]);
+  assert.ok(
+    actual.length === expected.length && first === -1,
+    `${actual.length} bytes, expected ${expected.length}; first difference at ${first}`,
+  );
+}
+
+/** Drops a mounted file's pages from the kernel's page cache (GNU dd's `nocache`). */
+async function dropPages(path: string): Promise<void> {
+  const dd = new Deno.Command("dd", {
+    args: [`if=${path}`, "iflag=nocache", "count=0"],
+    stderr: "null",
+  });
+  assert.ok((await dd.output()).success, `dd nocache of ${path}`);
+}
+
+Deno.test("chunk cache: a mount reads checked chunks again without hashing, and checks replaced ones", async () => {
+  const { tmp, device, remote, chunks } = await cacheDevice("cache-trusted", USES_MOUNTS);
+  const src = join(device.home, "data");
+  await Deno.mkdir(src);
+  // Past the 16 MiB of chunks the mount keeps in memory, so most are read from their files.
+  const size = 40 * MiB;
+  await writeRandomFile(join(src, "a.bin"), size, 6);
+  await device.tcfsJson<PushSummary>(["push", src]);
+  await pull(device, remote("data"), join(tmp, "first"));
+  const want = await Deno.readFile(join(src, "a.bin"));
+
+  const mount = await startMount(device, tmp);
+  const mounted = join(mount.mountpoint, "data/a.bin");
+  let end;
+  try {
+    // Checked on the first read; the second, its pages dropped, reads the trusted files.
+    assertSameBytes(await Deno.readFile(mounted), want);
+    await dropPages(mounted);
+    assertSameBytes(await Deno.readFile(mounted), want);
+    // Every chunk file replaced under its name (a rename: a new inode): each is checked again,
+    // so none of it is served; the ones still in memory are served from there.
+    for (const [path, bytes] of await filesUnder(chunks)) {
+      await Deno.writeFile(`${path}.new`, new Uint8Array(bytes).fill(7));
+      await Deno.rename(`${path}.new`, path);
+    }
+    await dropPages(mounted);
+    assertSameBytes(await Deno.readFile(mounted), want);
+  } finally {
+    end = await mount.unmount();
+  }
+  assert.ok(
+    end.bytes_downloaded >= size - 16 * MiB && end.bytes_downloaded < size + MiB,
+    `${end.bytes_downloaded}`,
+  );
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("chunk cache: pulling 3 × cache_size keeps it within its bound, pinned chunks kept", async () => {
   const { tmp, device, remote, chunks } = await cacheDevice("cache-bound", 'cache_size = "4MiB"');
   const src = join(device.home, "data");

@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { readBody } from "../../../core/io/read_body.ts";
+
+/** A stream of `pieces`, as an HTTP client hands a body over. */
+function streamOf(pieces: number[][]): ReadableStream<Uint8Array> {
+  return ReadableStream.from(pieces.map((piece) => new Uint8Array(piece)));
+}
+
+Deno.test("readBody: pieces land in one buffer of the announced length", async () => {
+  const body = await readBody(streamOf([[1, 2], [3], [4, 5, 6]]), 6);
+  assert.deepEqual([...body], [1, 2, 3, 4, 5, 6]);
+  assert.equal(body.buffer.byteLength, 6);
+});
+
+Deno.test("readBody: a body that ends early comes back short, for the caller to check", async () => {
+  assert.deepEqual([...await readBody(streamOf([[1, 2]]), 5)], [1, 2]);
+});
+
+Deno.test("readBody: a body longer than announced is refused", async () => {
+  await assert.rejects(readBody(streamOf([[1, 2], [3, 4]]), 3), /longer than the 3 bytes/);
+});
