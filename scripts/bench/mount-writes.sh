@@ -10,6 +10,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mount_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mount_lib.sh"
 
 FILES=20000
 WRITES=200
@@ -24,15 +26,6 @@ done
 bench_init
 BUCKET="$(fresh mount-writes)"
 RBUCKET="$(fresh rclone-mount-writes)"
-tcfs_as() {
-  HOME="$WORK/home" XDG_CACHE_HOME="$WORK/cache" TCFS_S3_BUCKET="$BUCKET" TCFS_DEVICE_NAME=bench \
-    TCFS_SOCKET="$WORK/bench.sock" "$TCFS_ROOT/scripts/tcfs" "$@"
-}
-wait_mounted() {
-  local i
-  for ((i = 0; i < 300; i++)); do mountpoint -q "$1" && return 0; sleep 0.1; done
-  log "$1 did not mount"; exit 1
-}
 # User + system seconds process $1 has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 

@@ -4,8 +4,8 @@
 # (empty caches) and warm: read before, so tcfs's chunk cache and rclone's VFS cache hold it and
 # their files are in the OS page cache, but the mounted file's own pages are not (dropped from
 # the same mount; or a new mount), and once more with the whole page cache dropped (from disk),
-# `tcfs pull` of the same file for the cold-read ratio, the bytes a 1 MiB read at a random
-# offset fetches, and the mount's peak RSS. With --rss-gib N, also the mount's peak RSS and
+# `tcfs pull` of the same file for the cold-read ratio, the bytes 1 MiB reads at random
+# offsets fetch (mean of 16), and the mount's peak RSS. With --rss-gib N, also the mount's peak RSS and
 # throughput reading an N GiB file cold and warm (tcfs alone; needs about 2 x N GiB of free disk:
 # the store's copy and the chunk cache). Needs root (drop_caches) and FUSE. Not a test.
 #
@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mount_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mount_lib.sh"
 
 SIZE_MIB=1024
 FILES=10000
@@ -29,19 +31,9 @@ done
 bench_init
 BUCKET="$(fresh mount)"
 RBUCKET="$(fresh rclone-mount)"
-tcfs_as() {
-  HOME="$WORK/home" XDG_CACHE_HOME="$WORK/cache" TCFS_S3_BUCKET="$BUCKET" TCFS_DEVICE_NAME=bench \
-    TCFS_SOCKET="$WORK/bench.sock" "$TCFS_ROOT/scripts/tcfs" "$@"
-}
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 # Drops one file's pages from the page cache (GNU dd's nocache), here a mounted file's.
 drop_file() { dd if="$1" iflag=nocache count=0 status=none; }
-# Waits until $1 is a mount point.
-wait_mounted() {
-  local i
-  for ((i = 0; i < 300; i++)); do mountpoint -q "$1" && return 0; sleep 0.1; done
-  log "$1 did not mount"; exit 1
-}
 
 log "preparing ${FILES} small files and one ${SIZE_MIB} MiB file in $WORK"
 mkdir -p "$WORK/home/.config/tcfs" "$WORK/data/big" "$WORK/tmnt" "$WORK/rmnt"
@@ -114,17 +106,21 @@ t_disk="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
 r_disk="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 stop_mounts
 
-# A 1 MiB read at a random offset, on a fresh cache: what the mount reports it fetched.
+# 1 MiB reads at random offsets, on a fresh cache: what the mount reports it fetched, per read
+# (16 reads far apart: one read's figure depends on where the chunk edges fall around it).
+RANDOM_READS=16
 start_mounts
-python3 - "$WORK/tmnt/data/big/big.bin" <<'PY'
+python3 - "$WORK/tmnt/data/big/big.bin" "$RANDOM_READS" <<'PY'
 import os, random, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
 size = os.fstat(fd).st_size
-os.pread(fd, 1 << 20, random.randrange(0, size - (1 << 20)))
+slot = size // int(sys.argv[2])
+for i in range(int(sys.argv[2])):
+    os.pread(fd, 1 << 20, i * slot + random.randrange(0, slot - (1 << 20)))
 os.close(fd)
 PY
 stop_mounts
-random_fetched="$(tail -n 1 "$WORK/tcfs-mount.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_downloaded"])')"
+random_fetched="$(tail -n 1 "$WORK/tcfs-mount.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_downloaded"] // int(sys.argv[1]))' "$RANDOM_READS")"
 
 # Peak RSS of a mount reading a large file: a mount of its own for each read, so its peak is
 # the read's (and the mount's start); warm reads the chunk cache the cold read filled.
@@ -163,7 +159,7 @@ printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (same mount)" "$(mib
 printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (new mount)" "$(mib_s "$t_remount")" "$(mib_s "$r_remount")" "$(ratio "$r_remount" "$t_remount")"
 printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, caches on disk only" "$(mib_s "$t_disk")" "$(mib_s "$r_disk")" "$(ratio "$r_disk" "$t_disk")"
 printf '%-44s %7sMB/s  (cold read / pull: %s)\n' "tcfs pull of the same file" "$(mib_s "$pull_s")" "$(ratio "$pull_s" "$t_cold")"
-printf '%-44s %10s\n' "bytes fetched by a random 1 MiB read" "$random_fetched"
+printf '%-44s %10s\n' "bytes fetched per random 1 MiB read (mean of ${RANDOM_READS})" "$random_fetched"
 printf '%-44s %8sMB\n' "tcfs mount peak RSS (cold read)" "$((tcfs_rss_kib / 1024))"
 if ((RSS_GIB > 0)); then
   gib_mb_s() { awk -v s="$1" -v g="$RSS_GIB" 'BEGIN { printf "%.0f", g * 1024 / s }'; }
