@@ -212,7 +212,9 @@ export async function openMountSource(
           mountPath: (rel) => join(options.mountpoint, belowPrefix(rel)),
         },
       );
-      if (outcome?.keptAs) showSettled(belowPrefix(outcome.keptAs));
+      for (const copy of [outcome?.keptAs ?? [], outcome?.copies ?? []].flat()) {
+        showSettled(belowPrefix(copy));
+      }
       return outcome;
     },
     settled: showSettled,

@@ -19,7 +19,7 @@ import { lastFoldedPath, type SyncContext, trackedNamespace } from "../sync/sync
 import type { ChangeBase } from "./mount_tree.ts";
 import type { PushSummary } from "../sync/transfer_summary.ts";
 import type { StateDb } from "../state/state_db.ts";
-import { conflictCopyPath } from "../conflicts/conflict_copy_name.ts";
+import { conflictCopyPath, parseConflictCopy } from "../conflicts/conflict_copy_name.ts";
 import { clearConflict, queueConflict } from "../conflicts/conflict_queue.ts";
 import { KEPT_BY_MOUNT } from "../conflicts/kept_copy_resolution.ts";
 
@@ -50,6 +50,8 @@ export interface WriteBackOutcome {
   keptAs?: string;
   /** The version now at the path, when the change was pushed there. */
   written?: ChangeBase;
+  /** Conflict copies (below the namespace) that auto mode's resolution made of the path. */
+  copies?: string[];
 }
 
 /**
@@ -90,7 +92,8 @@ export async function pushWriteBack(
   } else ctx.state.deleteTracked(ns, change.rel);
   const summary = await push(ctx, { localPath, remoteRel: change.rel, excludes: [] });
   if (summary.conflicts.length === 0) {
-    return { summary, written: pushedVersion(ctx, change.rel) };
+    const copies = await dropPlacedCopies(ctx, change.rel, site.stagingDir);
+    return { summary, written: pushedVersion(ctx, change.rel), copies };
   }
   clearConflict(ctx.state, ctx.namespace, change.rel);
   if (!change.localPath) return { summary: { ...summary, conflicts: [] } };
@@ -127,4 +130,26 @@ function pushedVersion(ctx: SyncContext, rel: string): ChangeBase | undefined {
   if (!key) return undefined;
   const head = lastFoldedPath(ctx, rel).heads.find((h) => h.key === key);
   return head && head.version.kind !== "deleted" ? head : undefined;
+}
+
+/**
+ * Auto mode resolves a conflict as in a sync root, and so places the copies it makes beside the
+ * staged file, in the staging folder: the mount shows them from the store, so those files go.
+ * Returns the copies' paths.
+ */
+async function dropPlacedCopies(ctx: SyncContext, rel: string, stagingDir: string) {
+  const ns = trackedNamespace(ctx);
+  const folder = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  const placed = [...ctx.state.trackedStats(ns, folder)].filter((row) =>
+    parseConflictCopy(row.path)?.original === rel && isUnder(row.localPath, stagingDir)
+  );
+  for (const row of placed) {
+    await Deno.remove(row.localPath).catch(() => {});
+    ctx.state.deleteTracked(ns, row.path);
+  }
+  return placed.map((row) => row.path);
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path.startsWith(`${dir}/`);
 }

@@ -492,6 +492,52 @@ Deno.test("mount: a write over a version it has not seen is kept as a conflict c
   await Deno.remove(tmp, { recursive: true });
 });
 
+Deno.test("mount: with conflict_mode = auto, a write over a version it has not seen is resolved at once, both kept", async () => {
+  const { tmp, namespace, device } = await pushedDevice("mount-auto");
+  const other = await secondDevice(tmp, namespace);
+  const src = join(other.home, "docs");
+  await Deno.mkdir(src);
+  await Deno.writeTextFile(join(src, "plan.txt"), "v1\n");
+  await other.tcfsJson<PushSummary>(["push", src]);
+
+  const mount = await startMount(
+    { ...device, env: { ...device.env, TCFS_CONFLICT_MODE: "auto" } },
+    tmp,
+  );
+  try {
+    const plan = join(mount.mountpoint, "docs/plan.txt");
+    assert.equal(await Deno.readTextFile(plan), "v1\n");
+    await Deno.writeTextFile(join(src, "plan.txt"), "v2 from B\n");
+    await other.tcfsJson<PushSummary>(["push", src]);
+    await Deno.writeTextFile(plan, "v2 from the mount\n"); // close succeeds: resolved
+    // Both show at once, the copy from the store (no poll for 30 s).
+    const shown = await Array.fromAsync(
+      Deno.readDir(join(mount.mountpoint, "docs")),
+      (e) => e.name,
+    );
+    assert.equal(shown.length, 2, shown.join(", "));
+  } finally {
+    await mount.unmount();
+  }
+  assert.doesNotMatch(mount.stderr(), /not pushed/);
+  assert.deepEqual(await device.tcfsJson(["conflicts"]), []);
+  // The copy the resolution placed beside the staged file is gone from the staging folder.
+  const staging = join(device.home, ".cache/tcfs/staging");
+  for await (const mountDir of Deno.readDir(staging)) {
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(staging, mountDir.name))), []);
+  }
+  const pulled = join(other.home, "check");
+  await other.tcfsJson(["pull", `${servicesEnv().s3Bucket}/${namespace}/docs`, pulled]);
+  const names = (await Array.fromAsync(Deno.readDir(pulled), (e) => e.name)).sort();
+  assert.equal(names.length, 2, names.join(", "));
+  // devA < devB: the mount's version wins the path, B's is kept as a copy.
+  assert.equal(await Deno.readTextFile(join(pulled, "plan.txt")), "v2 from the mount\n");
+  const copy = names.find((n) => n !== "plan.txt")!;
+  assert.match(copy, /^plan\.conflict-devB-\d{8}-\d{6}\.txt$/);
+  assert.equal(await Deno.readTextFile(join(pulled, copy)), "v2 from B\n");
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("pin: a pinned folder is cached whole, past the cache bound, and reads through a mount with the store down", async () => {
   const s3 = servicesEnv();
   using proxy = startTcpForwarder(new URL(s3.s3Endpoint).host);
