@@ -110,7 +110,9 @@ Deno.test("a fold made before history (tcfs 0.8.0) is made again, and then holds
   const tmp = await makeScopedTempDir("tcfs-history-upgrade-");
   const store = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", store);
-  for (const text of ["one\n", "two\n", "three\n"]) {
+  // Three sizes: two writes of one size within one mtime tick (a few ms) look unchanged to a
+  // push that stat'ed the first (a known limit, noted on issue 13), and this test is about the fold.
+  for (const text of ["one\n", "two!\n", "three\n"]) {
     await Deno.writeTextFile(join(a.root, "n.txt"), text);
     await a.pushAll();
   }
