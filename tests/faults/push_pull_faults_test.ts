@@ -327,7 +327,8 @@ Deno.test("superseded versions that cannot be deleted stay as garbage and change
   using a = await openSyncDevice(dir, "alpha", store);
   using b = await openSyncDevice(dir, "bravo", store);
   store.inject({ op: "delete", action: "fail", times: 100 });
-  for (const text of ["one\n", "two\n", "three\n"]) {
+  // Three sizes: same-size writes within one mtime tick look unchanged to push.
+  for (const text of ["one\n", "two!\n", "three\n"]) {
     await Deno.writeTextFile(join(a.root, "n.txt"), text);
     await a.pushAll();
   }
