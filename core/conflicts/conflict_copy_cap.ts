@@ -8,8 +8,7 @@
 import { basename, dirname, join } from "node:path";
 import { statEntry } from "../sync/local_scanner.ts";
 import { modifiedSince } from "../sync/local_change.ts";
-import type { PackWriter } from "../sync/pack_writer.ts";
-import { durableLocalContent } from "../sync/local_content.ts";
+import { deletionContent } from "../sync/local_content.ts";
 import { writeVersion } from "../journal/version_batch.ts";
 import { namespaceHeads, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import type { PathHeads } from "../journal/stored_version.ts";
@@ -30,13 +29,12 @@ export const DEFAULT_MAX_CONFLICTS = 10;
  *
  * @example
  * ```ts
- * const deleted = await capConflictCopies(ctx, site, contextPackWriter(ctx));
+ * const deleted = await capConflictCopies(ctx, site);
  * ```
  */
 export async function capConflictCopies(
   ctx: SyncContext,
   site: ConflictSite,
-  packs: PackWriter,
 ): Promise<string[]> {
   const { byPath } = await namespaceHeads(
     ctx,
@@ -62,7 +60,7 @@ export async function capConflictCopies(
     const written = await writeVersion(
       ctx,
       copy.path,
-      await durableLocalContent(undefined, packs),
+      deletionContent(),
       base,
       copy,
     );

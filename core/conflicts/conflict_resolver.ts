@@ -305,7 +305,7 @@ async function apply(
   } else if (local.entry && await unchangedSince(local.entry, site.localPath, site.rel)) {
     adopt(ctx, local.entry, written);
   }
-  const copiesDeleted = copies.length > 0 ? await capConflictCopies(ctx, site, packs) : [];
+  const copiesDeleted = copies.length > 0 ? await capConflictCopies(ctx, site) : [];
   clearConflict(ctx.state, ctx.namespace, site.rel);
   return {
     path: site.rel,

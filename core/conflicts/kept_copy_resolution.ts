@@ -13,6 +13,7 @@ import { TcfsError } from "../errors.ts";
 import { pathHeads, type SyncContext } from "../sync/sync_context.ts";
 import { writeVersion } from "../journal/version_batch.ts";
 import { storedContent } from "../journal/stored_content.ts";
+import { deletionContent } from "../sync/local_content.ts";
 import { parseConflictCopy } from "./conflict_copy_name.ts";
 import { clearConflict } from "./conflict_queue.ts";
 import type { Resolution, ResolutionOutcome } from "./conflict_resolver.ts";
@@ -82,20 +83,9 @@ export async function resolveKeptCopy(
     outcome.version_key = written.key;
   }
   if (resolution !== "keep_both") {
-    await writeVersion(ctx, copyRel, deletion(), {}, copySeen, { coverOnlySeen: true });
+    await writeVersion(ctx, copyRel, deletionContent(), {}, copySeen, { coverOnlySeen: true });
     outcome.copies_deleted.push(copyRel);
   }
   clearConflict(ctx.state, ctx.namespace, copyRel);
   return outcome;
-}
-
-function deletion() {
-  return {
-    kind: "deleted" as const,
-    size: 0,
-    mode: 0,
-    mtime_ms: Date.now(),
-    blake3: "",
-    chunks: [],
-  };
 }

@@ -13,6 +13,18 @@ import type { VersionContent } from "../journal/version_batch.ts";
 const NOTHING_TO_UPLOAD = Promise.resolve();
 
 /**
+ * The content of a deletion, made now.
+ *
+ * @example
+ * ```ts
+ * await writeVersion(ctx, "old.txt", deletionContent(), {}, seen, { coverOnlySeen: true });
+ * ```
+ */
+export function deletionContent(): VersionContent {
+  return { kind: "deleted", size: 0, mode: 0, mtime_ms: Date.now(), blake3: "", chunks: [] };
+}
+
+/**
  * Reads what `entry` needs and returns the version content, with the promise
  * that its chunks are in the store; `undefined` means the path was deleted.
  *
@@ -26,17 +38,7 @@ export async function localContent(
   packs: PackWriter,
   options: SaveOptions = {},
 ): Promise<StagedContent<VersionContent>> {
-  if (!entry) {
-    const content: VersionContent = {
-      kind: "deleted",
-      size: 0,
-      mode: 0,
-      mtime_ms: Date.now(),
-      blake3: "",
-      chunks: [],
-    };
-    return { content, durable: NOTHING_TO_UPLOAD, prints: [] };
-  }
+  if (!entry) return { content: deletionContent(), durable: NOTHING_TO_UPLOAD, prints: [] };
   if (entry.kind === "symlink") {
     const content: VersionContent = {
       kind: "symlink",
