@@ -92,7 +92,10 @@ export async function pushWriteBack(
   } else ctx.state.deleteTracked(ns, change.rel);
   const summary = await push(ctx, { localPath, remoteRel: change.rel, excludes: [] });
   if (summary.conflicts.length === 0) {
-    const copies = await dropPlacedCopies(ctx, change.rel, site.stagingDir);
+    // Only a resolution places copies: other pushes need not look (nor flush held rows).
+    const copies = summary.auto_resolved.length > 0
+      ? await dropPlacedCopies(ctx, change.rel, site.stagingDir)
+      : [];
     return { summary, written: pushedVersion(ctx, change.rel), copies };
   }
   clearConflict(ctx.state, ctx.namespace, change.rel);
