@@ -8,6 +8,7 @@
 
 import { normalize } from "node:path";
 import { comparePaths } from "../paths/path_order.ts";
+import { isRacyStat } from "./racy_stat.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
 export interface LocalEntry {
@@ -20,6 +21,11 @@ export interface LocalEntry {
   ino: number | null;
   mode: number;
   target?: string;
+  /**
+   * Its mtime was that recent when it was stat'ed (`racy_stat.ts`): a rewrite of the same size
+   * in the same tick would not show in the stat, so a row recorded from it is checked by digest.
+   */
+  racy: boolean;
 }
 
 /**
@@ -183,12 +189,14 @@ function entryOf(
 }
 
 function statFields(info: Deno.FileInfo, rel: string, localPath: string) {
+  const mtimeMs = info.mtime?.getTime() ?? 0;
   return {
     rel,
     localPath,
     size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
+    mtimeMs,
     ino: info.ino,
     mode: (info.mode ?? 0o644) & 0o7777,
+    racy: isRacyStat(mtimeMs, Date.now()),
   };
 }

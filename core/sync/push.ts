@@ -47,7 +47,7 @@ import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { condemnedObjects } from "../gc/condemned_packs.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
-import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { isLocalFailure, racyButUnchanged, sameContent, unchangedByStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import type { PathHeads } from "../journal/stored_version.ts";
 import { writtenFormat } from "../remote/chunk_id_key.ts";
@@ -103,6 +103,19 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.store_replaced = await storeWasReplaced(ctx);
   }
   const ns = trackedNamespace(ctx);
+  /**
+   * Whether `local` is as it was synced (`tracked`): by its stat, or by its digest when the
+   * row's stat was racy. A racy row found unchanged by a stat that is no longer racy is
+   * recorded so, and the next push trusts its stat again.
+   */
+  const unchangedSince = async (tracked: TrackedStat, local: LocalEntry) => {
+    if (unchangedByStat(tracked, local)) return true;
+    if (!await racyButUnchanged(tracked, local, ctx.keys)) return false;
+    if (!dryRun && !local.racy) {
+      ctx.state.putTracked({ ...ctx.state.getTracked(ns, tracked.path)!, racy: false });
+    }
+    return true;
+  };
   // One pass over the scan and the tracked rows, both in path order: a no-op push of a big
   // tree holds neither whole, and reads no row's clock.
   const vanished = vanishedSorter(ctx, request);
@@ -127,7 +140,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     // folder records the path there).
     const at = tracked?.localPath === local.localPath ? tracked : undefined;
     // An unlinked path (its store was replaced) goes up again even if unchanged.
-    if (at && !isUnlinked(at) && sameStat(at, local)) {
+    if (at && !isUnlinked(at) && await unchangedSince(at, local)) {
       summary.unchanged++;
       plan(local.rel, "unchanged");
       continue;
@@ -207,7 +220,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
           adopt(ctx, entry, unseenLive[0]);
           clearConflict(ctx.state, ctx.namespace, rel);
         }
-      } else if (entry && tracked && isUnlinked(tracked) && sameStat(tracked, entry)) {
+      } else if (entry && tracked && isUnlinked(tracked) && await unchangedSince(tracked, entry)) {
         // Unlinked when its store was replaced, and unchanged since: the new store's
         // version is for the next pull to take, not a conflict.
         summary.unchanged++;
