@@ -41,8 +41,9 @@ export async function statEntry(
   localPath: string,
   rel: string,
 ): Promise<LocalEntry | undefined> {
+  const statAtMs = Date.now();
   const info = lstatUnlessMissing(localPath);
-  return info && await entryFromInfo(info, localPath, rel);
+  return info && await entryFromInfo(info, localPath, rel, statAtMs);
 }
 
 /**
@@ -66,20 +67,23 @@ export function lstatUnlessMissing(path: string): Deno.FileInfo | undefined {
 }
 
 /**
- * {@linkcode statEntry} for a path whose `info` (from lstat) the caller already holds.
+ * {@linkcode statEntry} for a path whose `info` (from lstat) the caller already holds, taken
+ * no earlier than `statAtMs` (`racy_stat.ts`).
  *
  * @example
  * ```ts
- * const entry = await entryFromInfo(Deno.lstatSync(path), path, "a.txt");
+ * const statAtMs = Date.now();
+ * const entry = await entryFromInfo(Deno.lstatSync(path), path, "a.txt", statAtMs);
  * ```
  */
 export async function entryFromInfo(
   info: Deno.FileInfo,
   localPath: string,
   rel: string,
+  statAtMs: number,
 ): Promise<LocalEntry | undefined> {
   const target = info.isSymlink ? await Deno.readLink(localPath) : undefined;
-  return entryOf(info, rel, localPath, target);
+  return entryOf(info, rel, localPath, target, statAtMs);
 }
 
 /**
@@ -164,6 +168,7 @@ export const SCAN_TURN_ENTRIES = 2000;
 
 /** {@linkcode statEntry} with synchronous calls, for the scanner. */
 function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
+  const statAtMs = Date.now();
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(localPath);
@@ -171,7 +176,8 @@ function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
     if (isMissingPath(err)) return undefined;
     throw err;
   }
-  return entryOf(info, rel, localPath, info.isSymlink ? Deno.readLinkSync(localPath) : undefined);
+  const target = info.isSymlink ? Deno.readLinkSync(localPath) : undefined;
+  return entryOf(info, rel, localPath, target, statAtMs);
 }
 
 /** The entry `info` describes: a file, a symlink (with its `target`), or nothing tcfs syncs. */
@@ -180,15 +186,17 @@ function entryOf(
   rel: string,
   localPath: string,
   target: string | undefined,
+  statAtMs: number,
 ): LocalEntry | undefined {
   if (info.isSymlink) {
-    return { ...statFields(info, rel, localPath), kind: "symlink", size: 0, target: target! };
+    const fields = statFields(info, rel, localPath, statAtMs);
+    return { ...fields, kind: "symlink", size: 0, target: target! };
   }
-  if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
+  if (info.isFile) return { ...statFields(info, rel, localPath, statAtMs), kind: "file" };
   return undefined;
 }
 
-function statFields(info: Deno.FileInfo, rel: string, localPath: string) {
+function statFields(info: Deno.FileInfo, rel: string, localPath: string, statAtMs: number) {
   const mtimeMs = info.mtime?.getTime() ?? 0;
   return {
     rel,
@@ -197,6 +205,6 @@ function statFields(info: Deno.FileInfo, rel: string, localPath: string) {
     mtimeMs,
     ino: info.ino,
     mode: (info.mode ?? 0o644) & 0o7777,
-    racy: isRacyStat(mtimeMs, Date.now()),
+    racy: isRacyStat(mtimeMs, statAtMs),
   };
 }

@@ -4,6 +4,7 @@ import { createMemoryStore } from "../../support/memory_store.ts";
 import { openSyncDevice } from "../../support/sync_device.ts";
 import { statEntry } from "../../../core/sync/local_scanner.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
+import { isRacyStat } from "../../../core/sync/racy_stat.ts";
 
 /**
  * Rewrites `path` in place with `text` (the same size) and gives it back the mtime it had: what
@@ -82,18 +83,26 @@ Deno.test("a pull does not replace a same-size edit made in the tick of the file
   }
 });
 
-Deno.test("a stat whose mtime is older than the racy window is trusted", async () => {
+Deno.test("a stat is racy while its mtime is within a tick's margin, or a whole second's", () => {
+  const now = Date.parse("2026-12-04T12:00:00.000Z");
+  assert.equal(isRacyStat(now - 20, now), true);
+  assert.equal(isRacyStat(now - 1_501, now), false);
+  // An mtime on a whole second may be all a file system keeps (FAT keeps two).
+  assert.equal(isRacyStat(now - 1_000, now), true);
+  assert.equal(isRacyStat(now - 3_000, now), false);
+  // Ahead of the clock: any later rewrite can match it.
+  assert.equal(isRacyStat(now + 3_600_000, now), true);
+});
+
+Deno.test("a scan marks a file written just now racy, and one written a minute ago not", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-racy-old-" });
   try {
     const recent = join(tmp, "recent.txt");
     const old = join(tmp, "old.txt");
-    await writeAt(recent, "x", 0);
-    await writeAt(old, "x", -60_000);
+    await writeAt(recent, "x", 1000);
+    await writeAt(old, "x", -60_123);
     assert.equal((await statEntry(recent, "recent.txt"))!.racy, true);
     assert.equal((await statEntry(old, "old.txt"))!.racy, false);
-    // An mtime ahead of the clock can be matched by any later rewrite.
-    await writeAt(recent, "x", 3_600_000);
-    assert.equal((await statEntry(recent, "recent.txt"))!.racy, true);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -107,7 +116,7 @@ Deno.test("a racy row found unchanged once its mtime has aged is trusted by stat
     const ns = trackedNamespace(alpha.ctx);
     // Pushed while its mtime was recent, then the clock moved on: recorded racy, and the
     // same stat taken now is not.
-    await writeAt(join(alpha.root, "a.txt"), "a", 0);
+    await writeAt(join(alpha.root, "a.txt"), "a", 1000);
     await alpha.pushAll();
     const row = alpha.ctx.state.getTracked(ns, "a.txt")!;
     assert.equal(row.racy, true);
