@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFileStoreDevices } from "../support/device_home.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import { parseConflictCopy } from "../../core/conflicts/conflict_copy_name.ts";
+
+/** Names at the 255-byte limit of ext4 and APFS: one of ASCII, one of two-byte characters. */
+const NAMES = ["n".repeat(251) + ".txt", "ü".repeat(126) + ".md"];
+
+Deno.test("files named up to the 255-byte limit are pulled, and a conflict on one keeps both sides", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-long-names-" });
+  try {
+    const [a, b] = await makeFileStoreDevices(tmp, "devA", "devB");
+    const rootA = join(a.home, "docs");
+    const rootB = join(b.home, "docs");
+    await Deno.mkdir(rootA);
+    for (const name of NAMES) await Deno.writeTextFile(join(rootA, name), `base of ${name}\n`);
+    await a.tcfsJson<PushSummary>(["push", rootA]);
+
+    // The restore's temp name beside each file was longer than the file system takes.
+    const pulled = await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    assert.deepEqual(pulled.failures, []);
+    for (const name of NAMES) {
+      assert.equal(await Deno.readTextFile(join(rootB, name)), `base of ${name}\n`);
+    }
+
+    // Both edit one: B keeps both, and its own edit lands in a conflict copy that fits too.
+    const [name] = NAMES;
+    await Deno.writeTextFile(join(rootA, name), "edit from A\n");
+    await Deno.writeTextFile(join(rootB, name), "edit from B\n");
+    await a.tcfsJson<PushSummary>(["push", rootA]);
+    await b.tcfsJson<PushSummary>(["push", rootB], { allowCodes: [3] });
+    const resolved = await b.tcfs(["resolve-conflict", join(rootB, name), "--keep-both"]);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    await a.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootA]);
+    for (const root of [rootA, rootB]) {
+      const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
+      const copies = names.filter((n) => parseConflictCopy(n) !== undefined);
+      assert.equal(copies.length, 1, names.join("\n"));
+      assert.equal(await Deno.readTextFile(join(root, copies[0])), "edit from B\n");
+      assert.equal(await Deno.readTextFile(join(root, name)), "edit from A\n");
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
