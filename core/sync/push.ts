@@ -36,6 +36,7 @@ import {
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedSorter } from "./vanished_paths.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
+import { assertPushablePath } from "../paths/remote_path.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
 import { SEGMENT_MAX_VERSIONS } from "../journal/journal_codec.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
@@ -191,6 +192,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     entry: LocalEntry | undefined,
     tracked: TrackedEntry | undefined,
   ) => {
+    assertPushablePath(rel);
     const base = tracked?.baseVclock ?? {};
     const seen = headsFor!(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));

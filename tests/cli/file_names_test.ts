@@ -45,3 +45,30 @@ Deno.test("files named up to the 255-byte limit are pulled, and a conflict on on
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("a name the other devices would refuse fails alone at push, and the rest of the push reaches them", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-refused-names-" });
+  try {
+    const [a, b] = await makeFileStoreDevices(tmp, "devA", "devB");
+    const rootA = join(a.home, "docs");
+    const rootB = join(b.home, "docs");
+    await Deno.mkdir(rootA);
+    // Legal on Linux and macOS; refused in any path that comes from the remote.
+    await Deno.writeTextFile(join(rootA, "C:\\notes\\todo.txt"), "windows-ish\n");
+    await Deno.writeTextFile(join(rootA, "plain.txt"), "plain\n");
+    const pushed = await a.tcfsJson<PushSummary>(["push", rootA], { allowCodes: [1] });
+    assert.deepEqual(pushed.failures.map((f) => f.path), ["docs/C:\\notes\\todo.txt"]);
+    assert.match(pushed.failures[0].error, /backslash/);
+    assert.equal(pushed.files, 1);
+
+    // One refused path in a journal object made the whole object unreadable: B got nothing.
+    const pulled = await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    assert.deepEqual(pulled.failures, []);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(rootB))).map((e) => e.name), [
+      "plain.txt",
+    ]);
+    assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
