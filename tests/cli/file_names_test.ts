@@ -1,19 +1,29 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFileStoreDevices } from "../support/device_home.ts";
+import { type DeviceHome, makeFileStoreDevices } from "../support/device_home.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import { parseConflictCopy } from "../../core/conflicts/conflict_copy_name.ts";
 
 /** Names at the 255-byte limit of ext4 and APFS: one of ASCII, one of two-byte characters. */
 const NAMES = ["n".repeat(251) + ".txt", "ü".repeat(126) + ".md"];
 
-Deno.test("files named up to the 255-byte limit are pulled, and a conflict on one keeps both sides", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-long-names-" });
+/** Two devices on a `file://` store, each with a folder `docs` at home (A's made). */
+async function withTwoDevices(
+  body: (devices: { a: DeviceHome; b: DeviceHome; rootA: string; rootB: string }) => Promise<void>,
+) {
+  const tmp = await Deno.makeTempDir({ prefix: "tcfs-file-names-" });
   try {
     const [a, b] = await makeFileStoreDevices(tmp, "devA", "devB");
     const rootA = join(a.home, "docs");
-    const rootB = join(b.home, "docs");
     await Deno.mkdir(rootA);
+    await body({ a, b, rootA, rootB: join(b.home, "docs") });
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+Deno.test("files named up to the 255-byte limit are pulled, and a conflict on one keeps both sides", async () => {
+  await withTwoDevices(async ({ a, b, rootA, rootB }) => {
     for (const name of NAMES) await Deno.writeTextFile(join(rootA, name), `base of ${name}\n`);
     await a.tcfsJson<PushSummary>(["push", rootA]);
 
@@ -41,18 +51,11 @@ Deno.test("files named up to the 255-byte limit are pulled, and a conflict on on
       assert.equal(await Deno.readTextFile(join(root, copies[0])), "edit from B\n");
       assert.equal(await Deno.readTextFile(join(root, name)), "edit from A\n");
     }
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a name the other devices would refuse fails alone at push, and the rest of the push reaches them", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-refused-names-" });
-  try {
-    const [a, b] = await makeFileStoreDevices(tmp, "devA", "devB");
-    const rootA = join(a.home, "docs");
-    const rootB = join(b.home, "docs");
-    await Deno.mkdir(rootA);
+  await withTwoDevices(async ({ a, b, rootA, rootB }) => {
     // Legal on Linux and macOS; refused in any path that comes from the remote.
     await Deno.writeTextFile(join(rootA, "C:\\notes\\todo.txt"), "windows-ish\n");
     await Deno.writeTextFile(join(rootA, "plain.txt"), "plain\n");
@@ -68,7 +71,5 @@ Deno.test("a name the other devices would refuse fails alone at push, and the re
       "plain.txt",
     ]);
     assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
