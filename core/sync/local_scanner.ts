@@ -110,7 +110,10 @@ export function isMissingPath(err: unknown): boolean {
  * walk lets the event loop turn every {@linkcode SCAN_TURN_ENTRIES} entries.
  *
  * `onExcluded` is told of each entry an exclude rule skips (a folder's, not what lies below
- * it): a push finds tcfs's temp files that way without a walk of its own.
+ * it): a push finds tcfs's temp files that way without a walk of its own. `onUnreadableName`
+ * is told of each entry whose name is not valid UTF-8 (an old Latin-1 name, a zip from
+ * Windows): Deno lists it with U+FFFD in place of the bytes it cannot decode, and no path made
+ * from that string reaches it, so it cannot be synced, and the walk goes on without it.
  *
  * @example
  * ```ts
@@ -121,6 +124,7 @@ export async function* scanFolder(
   root: string,
   excluded: (rel: string) => boolean,
   onExcluded?: (dir: string, entry: Deno.DirEntry) => void,
+  onUnreadableName?: (rel: string) => void,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
   // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
@@ -128,7 +132,15 @@ export async function* scanFolder(
   const walk = function* (dir: string, relBase: string): Generator<LocalEntry> {
     const sortName = (entry: Deno.DirEntry) =>
       entry.isDirectory && !entry.isSymlink ? `${entry.name}/` : entry.name;
-    const entries = [...Deno.readDirSync(dir)].map((entry) => ({ entry, key: sortName(entry) }));
+    let listed: Deno.DirEntry[];
+    try {
+      listed = [...Deno.readDirSync(dir)];
+    } catch (err) {
+      // Removed since its parent was listed (a build, a checkout): nothing below it is there.
+      if (relBase !== "" && isMissingPath(err)) return;
+      throw err;
+    }
+    const entries = listed.map((entry) => ({ entry, key: sortName(entry) }));
     entries.sort((a, b) => comparePaths(a.key, b.key));
     for (const { entry } of entries) {
       const rel = relBase === "" ? entry.name : `${relBase}/${entry.name}`;
@@ -137,6 +149,10 @@ export async function* scanFolder(
         continue;
       }
       const localPath = childPath(dir, entry.name);
+      if (entry.name.includes("\uFFFD") && !lstatUnlessMissing(localPath)) {
+        onUnreadableName?.(rel);
+        continue;
+      }
       if (entry.isDirectory && !entry.isSymlink) {
         yield* walk(localPath, rel);
         continue;

@@ -36,7 +36,7 @@ import {
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedSorter } from "./vanished_paths.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
-import { assertPushablePath } from "../paths/remote_path.ts";
+import { assertPushablePath, joinRel } from "../paths/remote_path.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
 import { SEGMENT_MAX_VERSIONS } from "../journal/journal_codec.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
@@ -126,7 +126,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const changed: [LocalEntry, TrackedEntry | undefined][] = [];
   const compared = mergeByPath({
     local: {
-      items: localEntries(request, ctx.links ?? "keep", (temp) => temps.push(temp)),
+      items: localEntries(request, ctx.links ?? "keep", {
+        onTemp: (temp) => temps.push(temp),
+        onUnreadableName: (rel) => summary.failures.push({ path: rel, error: UNREADABLE_NAME }),
+      }),
       path: (e: LocalEntry) => e.rel,
     },
     tracked: {
@@ -413,11 +416,21 @@ function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): 
   return base?.version.format === writtenFormat(ctx.keys);
 }
 
-/** What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps. */
+/** Why a name the scan cannot decode is not pushed, and the fix. */
+const UNREADABLE_NAME = "its name is not valid UTF-8, so tcfs cannot open it (shown with U+FFFD " +
+  "for the bytes it cannot read); rename it, e.g. `convmv -f latin1 -t utf8 --notest <path>`";
+
+/**
+ * What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps,
+ * `onUnreadableName` of paths whose name cannot be read (`scanFolder`), by their remote path.
+ */
 async function* localEntries(
   request: PushRequest,
   links: LinkMode,
-  onTemp: (path: string) => void,
+  { onTemp, onUnreadableName }: {
+    onTemp: (path: string) => void;
+    onUnreadableName: (rel: string) => void;
+  },
 ): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
@@ -448,7 +461,8 @@ async function* localEntries(
   const passed = (dir: string, entry: Deno.DirEntry) => {
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
-  for await (const entry of scanFolder(request.localPath, excluded, passed)) {
+  const unreadable = (rel: string) => onUnreadableName(joinRel(request.remoteRel, rel));
+  for await (const entry of scanFolder(request.localPath, excluded, passed, unreadable)) {
     if (entry.kind === "symlink" && links === "skip") continue;
     // The scan's entry is this pass's alone: its path is made the remote one in place.
     if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;

@@ -73,3 +73,28 @@ Deno.test("a name the other devices would refuse fails alone at push, and the re
     assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
   });
 });
+
+Deno.test("a file or folder whose name is not UTF-8 fails alone at push, named, and the rest is pushed", async () => {
+  await withTwoDevices(async ({ a, b, rootA, rootB }) => {
+    // Latin-1 names, as unzip leaves a Windows zip's: Deno's strings cannot name them.
+    const made = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        "printf old > $'caf\\xe9.txt' && mkdir $'r\\xe9sum\\xe9' && printf in > $'r\\xe9sum\\xe9/cv.txt'",
+      ],
+      cwd: rootA,
+    }).output();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    await Deno.writeTextFile(join(rootA, "plain.txt"), "plain\n");
+    // The folder's listing failed the whole push with NotFound; the file was skipped unsaid.
+    const pushed = await a.tcfsJson<PushSummary>(["push", rootA], { allowCodes: [1] });
+    assert.deepEqual(pushed.failures.map((f) => f.path), [
+      "docs/caf\uFFFD.txt",
+      "docs/r\uFFFDsum\uFFFD",
+    ]);
+    assert.match(pushed.failures[0].error, /not valid UTF-8/);
+    assert.equal(pushed.files, 1);
+    await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
+  });
+});
