@@ -110,10 +110,11 @@ export function isMissingPath(err: unknown): boolean {
  * walk lets the event loop turn every {@linkcode SCAN_TURN_ENTRIES} entries.
  *
  * `onExcluded` is told of each entry an exclude rule skips (a folder's, not what lies below
- * it): a push finds tcfs's temp files that way without a walk of its own. `onUnreadableName`
- * is told of each entry whose name is not valid UTF-8 (an old Latin-1 name, a zip from
- * Windows): Deno lists it with U+FFFD in place of the bytes it cannot decode, and no path made
- * from that string reaches it, so it cannot be synced, and the walk goes on without it.
+ * it): a push finds tcfs's temp files that way without a walk of its own. `onUnreadable` is
+ * told of each entry the walk cannot look at, and why, and the walk goes on without it: a name
+ * that is not valid UTF-8 (an old Latin-1 name, a zip from Windows), which Deno lists with
+ * U+FFFD in place of the bytes it cannot decode, so that no path made from it reaches the
+ * entry; a folder this user may not read.
  *
  * @example
  * ```ts
@@ -124,7 +125,7 @@ export async function* scanFolder(
   root: string,
   excluded: (rel: string) => boolean,
   onExcluded?: (dir: string, entry: Deno.DirEntry) => void,
-  onUnreadableName?: (rel: string) => void,
+  onUnreadable?: (rel: string, why: string) => void,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
   // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
@@ -138,6 +139,10 @@ export async function* scanFolder(
     } catch (err) {
       // Removed since its parent was listed (a build, a checkout): nothing below it is there.
       if (relBase !== "" && isMissingPath(err)) return;
+      // Said only to a caller that can keep its files from counting as deleted (a push).
+      if (relBase !== "" && err instanceof Deno.errors.PermissionDenied && onUnreadable) {
+        return onUnreadable(relBase, UNREADABLE_FOLDER);
+      }
       throw err;
     }
     const entries = listed.map((entry) => ({ entry, key: sortName(entry) }));
@@ -150,7 +155,7 @@ export async function* scanFolder(
       }
       const localPath = childPath(dir, entry.name);
       if (entry.name.includes("\uFFFD") && !lstatUnlessMissing(localPath)) {
-        onUnreadableName?.(rel);
+        onUnreadable?.(rel, UNREADABLE_NAME);
         continue;
       }
       if (entry.isDirectory && !entry.isSymlink) {
@@ -178,6 +183,11 @@ function childPath(dir: string, name: string): string {
   if (dir === "." || dir === "./") return name;
   return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
+
+const UNREADABLE_NAME = "its name is not valid UTF-8, so tcfs cannot open it (shown with " +
+  "U+FFFD for the bytes it cannot read); rename it, e.g. `convmv -f latin1 -t utf8 --notest <path>`";
+const UNREADABLE_FOLDER = "this user may not read the folder; nothing in it was pushed or " +
+  "deleted: give it read and search permission (chmod u+rx), or exclude it";
 
 /** Entries a scan reads between two turns of the event loop. */
 export const SCAN_TURN_ENTRIES = 2000;

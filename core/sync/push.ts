@@ -128,7 +128,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     local: {
       items: localEntries(request, ctx.links ?? "keep", {
         onTemp: (temp) => temps.push(temp),
-        onUnreadableName: (rel) => summary.failures.push({ path: rel, error: UNREADABLE_NAME }),
+        onUnreadable: (rel, why) => summary.failures.push({ path: rel, error: why }),
       }),
       path: (e: LocalEntry) => e.rel,
     },
@@ -416,20 +416,16 @@ function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): 
   return base?.version.format === writtenFormat(ctx.keys);
 }
 
-/** Why a name the scan cannot decode is not pushed, and the fix. */
-const UNREADABLE_NAME = "its name is not valid UTF-8, so tcfs cannot open it (shown with U+FFFD " +
-  "for the bytes it cannot read); rename it, e.g. `convmv -f latin1 -t utf8 --notest <path>`";
-
 /**
  * What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps,
- * `onUnreadableName` of paths whose name cannot be read (`scanFolder`), by their remote path.
+ * `onUnreadable` of paths the scan cannot look at, and why (`scanFolder`), by their remote path.
  */
 async function* localEntries(
   request: PushRequest,
   links: LinkMode,
-  { onTemp, onUnreadableName }: {
+  { onTemp, onUnreadable }: {
     onTemp: (path: string) => void;
-    onUnreadableName: (rel: string) => void;
+    onUnreadable: (rel: string, why: string) => void;
   },
 ): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
@@ -461,7 +457,8 @@ async function* localEntries(
   const passed = (dir: string, entry: Deno.DirEntry) => {
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
-  const unreadable = (rel: string) => onUnreadableName(joinRel(request.remoteRel, rel));
+  const unreadable = (rel: string, why: string) =>
+    onUnreadable(joinRel(request.remoteRel, rel), why);
   for await (const entry of scanFolder(request.localPath, excluded, passed, unreadable)) {
     if (entry.kind === "symlink" && links === "skip") continue;
     // The scan's entry is this pass's alone: its path is made the remote one in place.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type DeviceHome, makeFileStoreDevices } from "../support/device_home.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import { parseConflictCopy } from "../../core/conflicts/conflict_copy_name.ts";
@@ -96,5 +96,54 @@ Deno.test("a file or folder whose name is not UTF-8 fails alone at push, named, 
     assert.equal(pushed.files, 1);
     await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
     assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
+  });
+});
+
+Deno.test("a folder this user may not read fails alone at push, and none of its synced files is deleted", async () => {
+  await withTwoDevices(async ({ a, b, rootA, rootB }) => {
+    await Deno.mkdir(join(rootA, "locked"));
+    await Deno.writeTextFile(join(rootA, "locked", "kept.txt"), "kept\n");
+    await Deno.writeTextFile(join(rootA, "top.txt"), "first\n");
+    const pushAsUser = async () => {
+      // Root reads any folder: A runs as an ordinary user (nobody) when the tests run as root.
+      const asRoot = Deno.uid() === 0;
+      if (asRoot) {
+        // It owns its home and the store beside it.
+        const store = join(dirname(a.home), "store");
+        await Deno.chmod(dirname(a.home), 0o755);
+        await Deno.mkdir(store, { recursive: true });
+        await new Deno.Command("chown", { args: ["-R", "65534:65534", a.home, store] }).output();
+      }
+      const cli = join(new URL("../../", import.meta.url).pathname, "scripts/tcfs");
+      const drop = ["--reuid=65534", "--regid=65534", "--clear-groups", cli];
+      const output = await new Deno.Command(asRoot ? "setpriv" : cli, {
+        args: [...(asRoot ? drop : []), "push", rootA, "--json"],
+        env: a.env,
+        clearEnv: true,
+        cwd: "/",
+      }).output();
+      console.error(
+        new TextDecoder().decode(output.stderr),
+        new TextDecoder().decode(output.stdout),
+      );
+      return { code: output.code, summary: JSON.parse(new TextDecoder().decode(output.stdout)) };
+    };
+    assert.equal((await pushAsUser()).code, 0);
+    await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+
+    await Deno.chmod(join(rootA, "locked"), 0o000);
+    await Deno.writeTextFile(join(rootA, "top.txt"), "second\n");
+    // Its readdir failed the whole push with PermissionDenied.
+    const pushed = await pushAsUser();
+    assert.equal(pushed.code, 1);
+    const summary = pushed.summary as PushSummary;
+    assert.deepEqual(summary.failures.map((f) => f.path), ["docs/locked"]);
+    assert.match(summary.failures[0].error, /may not read/);
+    assert.equal(summary.deleted, 0);
+    assert.equal(summary.files, 1);
+    await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    assert.equal(await Deno.readTextFile(join(rootB, "top.txt")), "second\n");
+    assert.equal(await Deno.readTextFile(join(rootB, "locked", "kept.txt")), "kept\n");
+    await Deno.chmod(join(rootA, "locked"), 0o755);
   });
 });
