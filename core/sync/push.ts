@@ -77,6 +77,12 @@ export interface PushRequest {
   allowMassDelete?: boolean;
   /** Work out what would happen and write nothing: the summary's `planned` says it. */
   dryRun?: boolean;
+  /**
+   * `localPath` is what a user named: when it is a symlink to a folder, push what is in the
+   * folder, as `cp -rH` and `rsync` do (a pull writes into it so). Links below it, and a path
+   * the daemon's watcher pushes, are data, recreated as they are.
+   */
+  followLink?: boolean;
 }
 
 /**
@@ -435,6 +441,12 @@ async function* localEntries(
   } catch (err) {
     if (isMissingPath(err)) return; // a deleted file or folder: tombstones only
     throw err;
+  }
+  if (info.isSymlink && request.followLink) {
+    // Pushed as a link, a folder pulled into it left the remote, and took its files from
+    // every device that had them, for a link naming a place on this machine.
+    const target = await Deno.stat(request.localPath).catch(() => undefined);
+    if (target?.isDirectory) info = target;
   }
   if (!info.isDirectory) {
     if (request.remoteRel === "") {
