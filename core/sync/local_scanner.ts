@@ -87,6 +87,22 @@ export async function entryFromInfo(
 }
 
 /**
+ * A path a user named, as a push or status takes it: a symlink to a folder is the folder (as
+ * `cp -rH` and `rsync` take it, and as a pull writes into it); anything else is `info`, its own.
+ *
+ * @example
+ * ```ts
+ * const info = await namedPathInfo("/home/me/docs", await Deno.lstat("/home/me/docs"));
+ * if (info.isDirectory) for await (const e of scanFolder("/home/me/docs", excluded)) {}
+ * ```
+ */
+export async function namedPathInfo(path: string, info: Deno.FileInfo): Promise<Deno.FileInfo> {
+  if (!info.isSymlink) return info;
+  const target = await Deno.stat(path).catch(() => undefined);
+  return target?.isDirectory ? target : info;
+}
+
+/**
  * True for an error saying nothing is at the path: it is missing, or a file stands where a
  * folder on the way would be (a folder replaced by a file keeps nothing below it).
  *

@@ -16,7 +16,13 @@ import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { gitDirPath } from "../git/git_dir_path.ts";
 import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
-import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import {
+  isMissingPath,
+  type LocalEntry,
+  namedPathInfo,
+  scanFolder,
+  statEntry,
+} from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -442,12 +448,9 @@ async function* localEntries(
     if (isMissingPath(err)) return; // a deleted file or folder: tombstones only
     throw err;
   }
-  if (info.isSymlink && request.followLink) {
-    // Pushed as a link, a folder pulled into it left the remote, and took its files from
-    // every device that had them, for a link naming a place on this machine.
-    const target = await Deno.stat(request.localPath).catch(() => undefined);
-    if (target?.isDirectory) info = target;
-  }
+  // Pushed as a link, a folder pulled into it left the remote, and took its files from every
+  // device that had them, for a link naming a place on this machine.
+  if (request.followLink) info = await namedPathInfo(request.localPath, info);
   if (!info.isDirectory) {
     if (request.remoteRel === "") {
       throw new TcfsError(`cannot push the file ${request.localPath} to a namespace root`, {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFileStoreDevices } from "../support/device_home.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+import type { PathStatus } from "../../core/sync/sync_status.ts";
 
 Deno.test("a folder named through a symlink is pushed as the folder it points to, never as a link over the fleet's files", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tcfs-linked-folder-" });
@@ -20,6 +21,12 @@ Deno.test("a folder named through a symlink is pushed as the folder it points to
     await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", linkB]);
     assert.equal(await Deno.readTextFile(join(disk, "one.txt")), "one\n");
     await Deno.writeTextFile(join(disk, "two.txt"), "two\n");
+    // sync-status said the same: the link new, the folder's files deleted.
+    const status = await b.tcfsJson<PathStatus[]>(["sync-status", linkB]);
+    assert.deepEqual(status.map((row) => [row.path, row.state]), [
+      ["docs/one.txt", "synced"],
+      ["docs/two.txt", "new"],
+    ]);
     // It was pushed as one symlink at "docs", deleting docs/one.txt for everyone.
     const pushed = await b.tcfsJson<PushSummary>(["push", linkB]);
     assert.equal(pushed.deleted, 0);
