@@ -147,3 +147,20 @@ Deno.test("a folder this user may not read fails alone at push, and none of its 
     await Deno.chmod(join(rootA, "locked"), 0o755);
   });
 });
+
+Deno.test("a file dated before 1970 is pushed with the rest, and the rest reaches the other device", async () => {
+  await withTwoDevices(async ({ a, b, rootA, rootB }) => {
+    await Deno.writeTextFile(join(rootA, "old.txt"), "from an old archive\n");
+    await Deno.utime(join(rootA, "old.txt"), new Date("1960-01-01"), new Date("1960-01-01"));
+    await Deno.writeTextFile(join(rootA, "plain.txt"), "plain\n");
+    await a.tcfsJson<PushSummary>(["push", rootA]);
+    // Its negative mtime made the journal object unreadable: B pulled nothing at all.
+    const pulled = await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
+    assert.deepEqual(pulled.failures, []);
+    assert.equal(await Deno.readTextFile(join(rootB, "plain.txt")), "plain\n");
+    assert.equal(await Deno.readTextFile(join(rootB, "old.txt")), "from an old archive\n");
+    assert.equal((await Deno.stat(join(rootB, "old.txt"))).mtime?.getTime(), 0);
+    const again = await a.tcfsJson<PushSummary>(["push", rootA]);
+    assert.equal(again.files, 0);
+  });
+});
