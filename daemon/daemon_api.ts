@@ -116,6 +116,7 @@ export function createDaemonApi(host: DaemonHost): ControlHandlers {
           remoteRel: spec.rel,
           excludes: config.sync.excludePatterns,
           onProgress,
+          followLink: true,
           ...pushSettings(config.sync, { dryRun: dry_run, allowMassDelete: allow_mass_delete }),
         };
         return host.exclusive((ctx) =>

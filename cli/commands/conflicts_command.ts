@@ -12,6 +12,7 @@ import { listConflictRefs } from "../../core/git/conflict_refs.ts";
 import { type Resolution, resolveConflict } from "../../core/conflicts/conflict_resolver.ts";
 import { KEPT_BY_MOUNT, resolveKeptCopy } from "../../core/conflicts/kept_copy_resolution.ts";
 import { defaultLocalTarget } from "../../core/sync/root_mapping.ts";
+import { fileUnderStore } from "../../core/state/store_filing.ts";
 import { ExitCode, TcfsError } from "../../core/errors.ts";
 import { formatTable, JSON_FLAG_HELP, printJson } from "../output.ts";
 import { daemonOrWriterLock } from "../daemon_connection.ts";
@@ -159,10 +160,15 @@ Examples:
         } else {
           const { namespace, rel, local } = pathArgument(path, config);
           queued = queue.find((c) => c.namespace === namespace && c.path === rel);
+          // A remote path's file is where the conflict was met, or where it was synced (rows are
+          // filed under the store): a name in the working folder may be another file altogether.
+          const synced = local || queued
+            ? undefined
+            : state.getTracked(fileUnderStore((await runtime.store()).location, namespace), rel);
           site = {
             namespace,
             rel,
-            localPath: local ?? state.getTracked(namespace, rel)?.localPath ??
+            localPath: local ?? queued?.local_path ?? synced?.localPath ??
               defaultLocalTarget(rel, config.sync.syncRoot, Deno.cwd()),
           };
         }

@@ -89,6 +89,7 @@ unmounted drive looks like a folder whose files were all deleted.`,
             remoteRel: spec.rel,
             excludes: config.sync.excludePatterns,
             onProgress: bar.update,
+            followLink: true,
             ...pushSettings(config.sync, options),
           });
           bar.done();

@@ -9,7 +9,7 @@
  */
 
 import type { CheckProblem } from "./store_check.ts";
-import type { FileVersion } from "../remote/file_version.ts";
+import { type FileVersion, versionMtime } from "../remote/file_version.ts";
 import type { TrackedEntry } from "../state/state_db.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
@@ -103,7 +103,11 @@ async function repairOne(
   if (!unchanged) {
     return `this device's copy ${tracked.localPath} changed while it was read`;
   }
-  const content = { kind: "file" as const, mode: entry.mode, mtime_ms: entry.mtimeMs };
+  const content = {
+    kind: "file" as const,
+    mode: entry.mode,
+    mtime_ms: versionMtime(entry.mtimeMs),
+  };
   const written = await writeVersion(
     ctx,
     rel,

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { fitName, NAME_MAX_BYTES, utf8Length } from "../paths/name_fit.ts";
+
 /** What a conflict copy's name says. */
 export interface ConflictCopyName {
   /** The path it is a copy of. */
@@ -33,13 +35,17 @@ export function conflictCopyPath(rel: string, author: string, when: Date, tag?: 
   const slash = rel.lastIndexOf("/");
   const dir = rel.slice(0, slash + 1);
   const name = rel.slice(slash + 1);
-  const dot = name.lastIndexOf(".");
-  // A leading dot is part of the name (.bashrc), not an extension.
-  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
   const iso = when.toISOString();
   const stamp = `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
   const device = author.replace(/[^A-Za-z0-9._-]/g, "_");
-  return `${dir}${stem}.conflict-${device}-${stamp}${tag ? `-${tag}` : ""}${ext}`;
+  const mark = `.conflict-${device}-${stamp}${tag ? `-${tag}` : ""}`;
+  const dot = name.lastIndexOf(".");
+  // A leading dot is part of the name (.bashrc), not an extension; nor is a tail too long to keep.
+  const [stem, ext] = dot > 0 && utf8Length(mark + name.slice(dot)) <= NAME_MAX_BYTES / 2
+    ? [name.slice(0, dot), name.slice(dot)]
+    : [name, ""];
+  // A name near the limit keeps the start of its stem, so the copy can be written where it is.
+  return dir + fitName(stem, mark + ext);
 }
 
 /**

@@ -58,6 +58,28 @@ export function assertSafeRelPath(rel: string, origin: string): string {
 }
 
 /**
+ * Throws a TcfsError when a local file's path `rel` could not travel: every reader refuses a
+ * version whose path {@linkcode unsafePathReason} rejects (a backslash is legal in a Linux or
+ * macOS name, but not in a path from the remote), and one such version would make the journal
+ * object that holds it, and so every path pushed with it, unreadable to the other devices.
+ *
+ * @example
+ * ```ts
+ * assertPushablePath("docs/a\\b.txt"); // throws: it contains a backslash
+ * ```
+ */
+export function assertPushablePath(rel: string): void {
+  const reason = unsafePathReason(rel);
+  if (reason) {
+    throw new TcfsError(`cannot sync ${JSON.stringify(rel)}: its path ${reason}`, {
+      kind: "unsafe_path",
+      hint:
+        "rename it: other devices refuse such a path from the remote; nothing was pushed for it",
+    });
+  }
+}
+
+/**
  * Joins relative path pieces with `/`, skipping empty ones.
  *
  * @example

@@ -133,11 +133,12 @@ export function checkFileVersion(value: unknown, origin: string): FileVersion {
   if (v.kind !== "file" && v.kind !== "symlink" && v.kind !== "deleted") {
     throw corrupt(origin, "kind is not file, symlink or deleted");
   }
-  for (const field of ["size", "mtime_ms"] as const) {
-    if (!isIntegerIn(v[field], 0, Number.MAX_SAFE_INTEGER)) {
-      throw corrupt(origin, `${field} is not a non-negative whole number`);
-    }
+  if (!isIntegerIn(v.size, 0, Number.MAX_SAFE_INTEGER)) {
+    throw corrupt(origin, "size is not a non-negative whole number");
   }
+  // Files dated before 1970 exist (old archives, cameras): earlier pushes wrote their mtimes
+  // as they were, and refusing one made its whole journal object unreadable.
+  if (!Number.isSafeInteger(v.mtime_ms)) throw corrupt(origin, "mtime_ms is not a whole number");
   if (!Number.isInteger(v.mode) || (v.mode as number) < 0 || (v.mode as number) > MAX_MODE) {
     throw corrupt(origin, `mode ${JSON.stringify(v.mode)} is not a permission mode (0 to 0o7777)`);
   }
@@ -233,6 +234,20 @@ function isChunkRef(value: unknown): value is ChunkRef {
   if (c.pack === undefined) return c.offset === undefined && c.length === undefined;
   return typeof c.pack === "string" && PACK_ID.test(c.pack) &&
     isIntegerIn(c.offset, 0, MAX_PACK_OFFSET) && isIntegerIn(c.length, 1, MAX_STORED_CHUNK_BYTES);
+}
+
+/**
+ * The mtime a version records for a file modified at `mtimeMs`: one before 1970 is written as
+ * 1970, which every tcfs reads (earlier ones refuse a negative one, and with it every
+ * version written in the same journal object).
+ *
+ * @example
+ * ```ts
+ * versionMtime(Date.parse("1960-01-01")); // 0
+ * ```
+ */
+export function versionMtime(mtimeMs: number): number {
+  return Math.max(0, mtimeMs);
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): boolean {

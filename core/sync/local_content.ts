@@ -9,6 +9,7 @@ import type { LocalEntry } from "./local_scanner.ts";
 import type { PackWriter } from "./pack_writer.ts";
 import { saveFile, type SaveOptions, type StagedContent } from "./file_saver.ts";
 import type { VersionContent } from "../journal/version_batch.ts";
+import { versionMtime } from "../remote/file_version.ts";
 
 const NOTHING_TO_UPLOAD = Promise.resolve();
 
@@ -44,7 +45,7 @@ export async function localContent(
       kind: "symlink",
       size: 0,
       mode: entry.mode,
-      mtime_ms: entry.mtimeMs,
+      mtime_ms: versionMtime(entry.mtimeMs),
       blake3: "",
       chunks: [],
       target: entry.target,
@@ -54,7 +55,12 @@ export async function localContent(
   const saved = await saveFile(entry.localPath, packs, options);
   return {
     ...saved,
-    content: { kind: "file", mode: entry.mode, mtime_ms: entry.mtimeMs, ...saved.content },
+    content: {
+      kind: "file",
+      mode: entry.mode,
+      mtime_ms: versionMtime(entry.mtimeMs),
+      ...saved.content,
+    },
   };
 }
 

@@ -87,6 +87,22 @@ export async function entryFromInfo(
 }
 
 /**
+ * A path a user named, as a push or status takes it: a symlink to a folder is the folder (as
+ * `cp -rH` and `rsync` take it, and as a pull writes into it); anything else is `info`, its own.
+ *
+ * @example
+ * ```ts
+ * const info = await namedPathInfo("/home/me/docs", await Deno.lstat("/home/me/docs"));
+ * if (info.isDirectory) for await (const e of scanFolder("/home/me/docs", excluded)) {}
+ * ```
+ */
+export async function namedPathInfo(path: string, info: Deno.FileInfo): Promise<Deno.FileInfo> {
+  if (!info.isSymlink) return info;
+  const target = await Deno.stat(path).catch(() => undefined);
+  return target?.isDirectory ? target : info;
+}
+
+/**
  * True for an error saying nothing is at the path: it is missing, or a file stands where a
  * folder on the way would be (a folder replaced by a file keeps nothing below it).
  *
@@ -110,7 +126,11 @@ export function isMissingPath(err: unknown): boolean {
  * walk lets the event loop turn every {@linkcode SCAN_TURN_ENTRIES} entries.
  *
  * `onExcluded` is told of each entry an exclude rule skips (a folder's, not what lies below
- * it): a push finds tcfs's temp files that way without a walk of its own.
+ * it): a push finds tcfs's temp files that way without a walk of its own. `onUnreadable` is
+ * told of each entry the walk cannot look at, and why, and the walk goes on without it: a name
+ * that is not valid UTF-8 (an old Latin-1 name, a zip from Windows), which Deno lists with
+ * U+FFFD in place of the bytes it cannot decode, so that no path made from it reaches the
+ * entry; a folder this user may not read.
  *
  * @example
  * ```ts
@@ -121,6 +141,7 @@ export async function* scanFolder(
   root: string,
   excluded: (rel: string) => boolean,
   onExcluded?: (dir: string, entry: Deno.DirEntry) => void,
+  onUnreadable?: (rel: string, why: string) => void,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
   // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
@@ -128,7 +149,19 @@ export async function* scanFolder(
   const walk = function* (dir: string, relBase: string): Generator<LocalEntry> {
     const sortName = (entry: Deno.DirEntry) =>
       entry.isDirectory && !entry.isSymlink ? `${entry.name}/` : entry.name;
-    const entries = [...Deno.readDirSync(dir)].map((entry) => ({ entry, key: sortName(entry) }));
+    let listed: Deno.DirEntry[];
+    try {
+      listed = [...Deno.readDirSync(dir)];
+    } catch (err) {
+      // Removed since its parent was listed (a build, a checkout): nothing below it is there.
+      if (relBase !== "" && isMissingPath(err)) return;
+      // Said only to a caller that can keep its files from counting as deleted (a push).
+      if (relBase !== "" && err instanceof Deno.errors.PermissionDenied && onUnreadable) {
+        return onUnreadable(relBase, UNREADABLE_FOLDER);
+      }
+      throw err;
+    }
+    const entries = listed.map((entry) => ({ entry, key: sortName(entry) }));
     entries.sort((a, b) => comparePaths(a.key, b.key));
     for (const { entry } of entries) {
       const rel = relBase === "" ? entry.name : `${relBase}/${entry.name}`;
@@ -137,6 +170,10 @@ export async function* scanFolder(
         continue;
       }
       const localPath = childPath(dir, entry.name);
+      if (entry.name.includes("\uFFFD") && !lstatUnlessMissing(localPath)) {
+        onUnreadable?.(rel, UNREADABLE_NAME);
+        continue;
+      }
       if (entry.isDirectory && !entry.isSymlink) {
         yield* walk(localPath, rel);
         continue;
@@ -162,6 +199,11 @@ function childPath(dir: string, name: string): string {
   if (dir === "." || dir === "./") return name;
   return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
+
+const UNREADABLE_NAME = "its name is not valid UTF-8, so tcfs cannot open it (shown with " +
+  "U+FFFD for the bytes it cannot read); rename it, e.g. `convmv -f latin1 -t utf8 --notest <path>`";
+const UNREADABLE_FOLDER = "this user may not read the folder; nothing in it was pushed or " +
+  "deleted: give it read and search permission (chmod u+rx), or exclude it";
 
 /** Entries a scan reads between two turns of the event loop. */
 export const SCAN_TURN_ENTRIES = 2000;

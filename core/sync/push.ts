@@ -16,7 +16,13 @@ import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { gitDirPath } from "../git/git_dir_path.ts";
 import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
-import { isMissingPath, type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import {
+  isMissingPath,
+  type LocalEntry,
+  namedPathInfo,
+  scanFolder,
+  statEntry,
+} from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -36,6 +42,7 @@ import {
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { vanishedSorter } from "./vanished_paths.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
+import { assertPushablePath, joinRel } from "../paths/remote_path.ts";
 import { openVersionBatch, VersionRaceError } from "../journal/version_batch.ts";
 import { SEGMENT_MAX_VERSIONS } from "../journal/journal_codec.ts";
 import { writeCheckpointIfDue } from "../journal/journal_checkpoint.ts";
@@ -76,6 +83,12 @@ export interface PushRequest {
   allowMassDelete?: boolean;
   /** Work out what would happen and write nothing: the summary's `planned` says it. */
   dryRun?: boolean;
+  /**
+   * `localPath` is what a user named: when it is a symlink to a folder, push what is in the
+   * folder, as `cp -rH` and `rsync` do (a pull writes into it so). Links below it, and a path
+   * the daemon's watcher pushes, are data, recreated as they are.
+   */
+  followLink?: boolean;
 }
 
 /**
@@ -125,7 +138,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const changed: [LocalEntry, TrackedEntry | undefined][] = [];
   const compared = mergeByPath({
     local: {
-      items: localEntries(request, ctx.links ?? "keep", (temp) => temps.push(temp)),
+      items: localEntries(request, ctx.links ?? "keep", {
+        onTemp: (temp) => temps.push(temp),
+        onUnreadable: (rel, why) => summary.failures.push({ path: rel, error: why }),
+      }),
       path: (e: LocalEntry) => e.rel,
     },
     tracked: {
@@ -191,6 +207,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     entry: LocalEntry | undefined,
     tracked: TrackedEntry | undefined,
   ) => {
+    assertPushablePath(rel);
     const base = tracked?.baseVclock ?? {};
     const seen = headsFor!(rel);
     const unseen = seen.heads.filter((h) => !dominates(base, h.version.vclock));
@@ -411,11 +428,17 @@ function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): 
   return base?.version.format === writtenFormat(ctx.keys);
 }
 
-/** What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps. */
+/**
+ * What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps,
+ * `onUnreadable` of paths the scan cannot look at, and why (`scanFolder`), by their remote path.
+ */
 async function* localEntries(
   request: PushRequest,
   links: LinkMode,
-  onTemp: (path: string) => void,
+  { onTemp, onUnreadable }: {
+    onTemp: (path: string) => void;
+    onUnreadable: (rel: string, why: string) => void;
+  },
 ): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
@@ -425,6 +448,9 @@ async function* localEntries(
     if (isMissingPath(err)) return; // a deleted file or folder: tombstones only
     throw err;
   }
+  // Pushed as a link, a folder pulled into it left the remote, and took its files from every
+  // device that had them, for a link naming a place on this machine.
+  if (request.followLink) info = await namedPathInfo(request.localPath, info);
   if (!info.isDirectory) {
     if (request.remoteRel === "") {
       throw new TcfsError(`cannot push the file ${request.localPath} to a namespace root`, {
@@ -446,7 +472,9 @@ async function* localEntries(
   const passed = (dir: string, entry: Deno.DirEntry) => {
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
-  for await (const entry of scanFolder(request.localPath, excluded, passed)) {
+  const unreadable = (rel: string, why: string) =>
+    onUnreadable(joinRel(request.remoteRel, rel), why);
+  for await (const entry of scanFolder(request.localPath, excluded, passed, unreadable)) {
     if (entry.kind === "symlink" && links === "skip") continue;
     // The scan's entry is this pass's alone: its path is made the remote one in place.
     if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;

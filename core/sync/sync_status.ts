@@ -9,7 +9,7 @@
 import { dominates } from "../vclock/vector_clock.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { isMachineGitPath } from "../git/git_dir_path.ts";
-import { type LocalEntry, scanFolder, statEntry } from "./local_scanner.ts";
+import { type LocalEntry, namedPathInfo, scanFolder, statEntry } from "./local_scanner.ts";
 import {
   foldedPaths,
   remoteDisplayPath,
@@ -128,7 +128,8 @@ async function pathState(
 
 /** The syncable entries at `request.localPath`, in path order. */
 async function* localEntries(request: StatusRequest): AsyncGenerator<LocalEntry> {
-  const info = await Deno.lstat(request.localPath).catch(() => undefined);
+  const own = await Deno.lstat(request.localPath).catch(() => undefined);
+  const info = own && await namedPathInfo(request.localPath, own);
   if (info?.isDirectory) {
     const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
     for await (const entry of scanFolder(request.localPath, excluded)) {

@@ -15,6 +15,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { SCAN_TURN_ENTRIES } from "./local_scanner.ts";
+import { fitName } from "../paths/name_fit.ts";
 
 /** The names tcfs gives its temp files: the writer's pid was added later. */
 const TEMP_NAME = /^\..+\.tcfs-tmp-(?:([0-9]+)-)?[0-9a-f]{8}$/;
@@ -34,8 +35,9 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
  * ```
  */
 export function tempPathBeside(target: string): string {
-  const suffix = crypto.randomUUID().slice(0, 8);
-  return join(dirname(target), `.${basename(target)}.tcfs-tmp-${Deno.pid}-${suffix}`);
+  const tail = `.tcfs-tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // A name near the limit keeps only its start: the temp must fit where the target fits.
+  return join(dirname(target), fitName(`.${basename(target)}`, tail));
 }
 
 /** Options for {@linkcode sweepTempFiles} and {@linkcode removeStaleTemps}. */

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import { createPathExcluder } from "./exclude_matcher.ts";
-import type { LocalEntry } from "./local_scanner.ts";
+import { type LocalEntry, lstatUnlessMissing } from "./local_scanner.ts";
 import { type SyncContext, trackedNamespace } from "./sync_context.ts";
 
 /** What {@linkcode vanishedSorter} found. */
@@ -65,10 +65,25 @@ export function vanishedSorter(
       if (tracked.localPath !== mapped) return;
       found.synced++;
       if (local) return;
+      const excluded = isExcluded(tracked);
+      // Not seen is not gone when its place cannot be looked at (a folder on the way this user
+      // may not read, which the scan reported): a deletion pushed then would take it from
+      // every other device.
+      if (!excluded && !canLookAt(mapped)) return;
       // The whole row (its base clock too) only for the few that go.
       const whole = ctx.state.getTracked(ns, tracked.path)!;
-      (isExcluded(tracked) ? found.excluded : found.deleted).push(whole);
+      (excluded ? found.excluded : found.deleted).push(whole);
     },
     found,
   };
+}
+
+/** Whether lstat can say what is at `path` (nothing, for a path the scan did not find). */
+function canLookAt(path: string): boolean {
+  try {
+    lstatUnlessMissing(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

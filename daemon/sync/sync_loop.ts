@@ -185,7 +185,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     } else rescanDelayMs = FIRST_RESCAN_DELAY_MS;
   };
 
-  const rootPush = (): PushRequest => pushOf(root, "");
+  // A root that is a link to a folder elsewhere (~/Sync on another disk) is that folder.
+  const rootPush = (): PushRequest => ({ ...pushOf(root, ""), followLink: true });
   const pushOf = (localPath: string, remoteRel: string): PushRequest => ({
     localPath,
     remoteRel,

@@ -47,3 +47,14 @@ Deno.test("a copy's name reads back to its original and stamp; other names are n
     "shared-0.txt",
   );
 });
+
+Deno.test("a copy of a name near the 255-byte limit fits in it and still reads as a copy", () => {
+  const bytes = (name: string) => new TextEncoder().encode(name).length;
+  for (const name of ["n".repeat(251) + ".txt", "ü".repeat(126) + ".md", "a." + "e".repeat(252)]) {
+    const copy = conflictCopyPath(`dir/${name}`, "yoga", WHEN, "0f3a9c1e");
+    const base = copy.slice("dir/".length);
+    assert.ok(bytes(base) <= 255, `${bytes(base)} bytes`);
+    assert.ok(!base.includes("\uFFFD"));
+    assert.equal(parseConflictCopy(copy)?.stamp, "20261203-081655");
+  }
+});

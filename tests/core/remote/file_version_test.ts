@@ -6,6 +6,7 @@ import {
   MAX_VERSION_BYTES,
   parseFileVersion,
   VERSION_FORMAT,
+  versionMtime,
 } from "../../../core/remote/file_version.ts";
 
 const small: FileVersion = {
@@ -88,5 +89,18 @@ Deno.test("formats 1, 2 and 3 (keyed chunk ids) are read; a newer one is refused
         err.kind === "corrupt_version" && /format .* is not 1, 2 or 3/.test(err.message),
       `format ${format}`,
     );
+  }
+});
+
+Deno.test("a file dated before 1970 is a readable version, written with 1970 for older readers", () => {
+  const before1970 = Date.parse("1960-01-01T00:00:00Z");
+  // Earlier pushes wrote such mtimes, and every version in the same journal object was lost.
+  const read = parseFileVersion(encodeFileVersion({ ...small, mtime_ms: before1970 }), "k");
+  assert.equal(read.mtime_ms, before1970);
+  assert.equal(versionMtime(before1970), 0);
+  assert.equal(versionMtime(small.mtime_ms), small.mtime_ms);
+  for (const mtime_ms of [0.5, 2 ** 53, "0", null]) {
+    const body = new TextEncoder().encode(JSON.stringify({ ...small, mtime_ms }));
+    assert.throws(() => parseFileVersion(body, "k"), /mtime_ms is not a whole number/);
   }
 });

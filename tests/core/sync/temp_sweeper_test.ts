@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { sweepTempFiles, tempPathBeside } from "../../../core/sync/temp_sweeper.ts";
+import { isTempFile, sweepTempFiles, tempPathBeside } from "../../../core/sync/temp_sweeper.ts";
 import { createExcludeMatcher } from "../../../core/sync/exclude_matcher.ts";
 
 /** The pid of a process that has exited. */
@@ -60,4 +60,13 @@ Deno.test("temp names carry the writer's pid and are never synced", () => {
   const excluded = createExcludeMatcher([]);
   assert.ok(excluded(`docs/${basename(temp)}`));
   assert.ok(excluded(".big.bin.tcfs-tmp-0123abcd"));
+});
+
+Deno.test("a temp beside a name near the 255-byte limit fits in it and is still a temp", () => {
+  for (const name of ["n".repeat(255), "ü".repeat(127)]) {
+    const temp = basename(tempPathBeside(`/home/me/Sync/${name}`));
+    assert.ok(new TextEncoder().encode(temp).length <= 255, temp);
+    assert.ok(createExcludeMatcher([])(temp));
+    assert.ok(isTempFile({ name: temp, isFile: true, isDirectory: false, isSymlink: false }));
+  }
 });
