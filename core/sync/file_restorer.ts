@@ -8,6 +8,7 @@
  * @module
  */
 
+import { allZero } from "../io/zero_bytes.ts";
 import { dirname } from "node:path";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
@@ -132,6 +133,9 @@ export async function restoreVersion(
 
 const SYNC_WRITE_BELOW_BYTES = 64 * 1024;
 
+/** Zero runs shorter than a file system block are written: a hole could not save a block. */
+const HOLE_MIN_BYTES = 4096;
+
 async function writeVerifiedFile(
   store: ObjectStore,
   version: FileVersion,
@@ -140,18 +144,27 @@ async function writeVerifiedFile(
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
   const prints: PrintedChunk[] = [];
+  let holes = false;
   await readVerifiedContent(store, version, options, async (bytes, ref) => {
-    for (let offset = 0; offset < bytes.length;) {
-      const rest = bytes.subarray(offset);
-      // A small write lands in the page cache in microseconds, less than an awaited write's
-      // hand-off to a thread; large ones stay awaited, as the kernel may hold them back.
-      offset += rest.length < SYNC_WRITE_BELOW_BYTES
-        ? file.writeSync(rest)
-        : await file.write(rest);
+    if (bytes.length >= HOLE_MIN_BYTES && allZero(bytes)) {
+      // Left a hole: a sparse file (a disk image) stays sparse here too.
+      file.seekSync(bytes.length, Deno.SeekMode.Current);
+      holes = true;
+    } else {
+      for (let offset = 0; offset < bytes.length;) {
+        const rest = bytes.subarray(offset);
+        // A small write lands in the page cache in microseconds, less than an awaited write's
+        // hand-off to a thread; large ones stay awaited, as the kernel may hold them back.
+        offset += rest.length < SYNC_WRITE_BELOW_BYTES
+          ? file.writeSync(rest)
+          : await file.write(rest);
+      }
     }
     options.onBytes?.(bytes.length);
     if (ref) prints.push({ ...ref, print: await xxh128Hex(bytes) });
   });
+  // A hole at the end is made by the length alone.
+  if (holes) file.truncateSync(version.size);
   // Metadata calls: synchronous ones cost a tenth of awaited ones (no hand-off to a thread).
   Deno.chmodSync(temp, restoredMode(version.mode));
   const mtime = new Date(version.mtime_ms);
