@@ -33,6 +33,7 @@ export function pullCommand() {
       `
 Examples:
   tcfs pull tcfs/default/report.pdf             # into sync_root, or ./report.pdf
+  tcfs pull tcfs/default/report.pdf ~/Downloads # into ~/Downloads/report.pdf, as cp does
   tcfs pull tcfs/default/docs ~/docs            # a whole prefix into ~/docs
   tcfs pull tcfs/default/ ~/Sync                # the whole namespace
   tcfs pull tcfs/default/ ~/Sync --dry-run      # what that would restore, delete or keep

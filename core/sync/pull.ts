@@ -21,14 +21,20 @@
 
 import { collectFully } from "../runtime/full_collection.ts";
 import { createBoxOpener } from "../crypto/box_opener.ts";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { describeError, TcfsError } from "../errors.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import { entryFromInfo, type LocalEntry, lstatUnlessMissing, statEntry } from "./local_scanner.ts";
+import {
+  entryFromInfo,
+  isMissingPath,
+  type LocalEntry,
+  lstatUnlessMissing,
+  statEntry,
+} from "./local_scanner.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
@@ -141,10 +147,15 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
   const planned: PlannedPath<PullAction>[] = [];
   let unchanged = 0;
-  const { items, folder, headsFor, bytesTotal } = await planItems(ctx, request, summary, (rel) => {
-    unchanged++;
-    if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
-  });
+  const { items, folder, into, headsFor, bytesTotal } = await planItems(
+    ctx,
+    request,
+    summary,
+    (rel) => {
+      unchanged++;
+      if (dryRun) planned.push({ path: remoteDisplayPath(ctx, rel), action: "unchanged" });
+    },
+  );
   summary.unchanged += unchanged;
   const gitDirs = touchedGitDirs(request, dryRun ? [] : items, inRoot);
   const indexes = await snapshotIndexes(gitDirs.all.keys());
@@ -167,7 +178,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   progress.bytesTotal = bytesTotal;
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
-  const within = request.within ?? (inRoot ? root : undefined) ??
+  const within = request.within ?? (inRoot ? root : undefined) ?? into ??
     (folder ? request.localTarget : dirname(request.localTarget));
   const restoreOptions = {
     within,
@@ -389,6 +400,31 @@ function restoredBytes({ heads }: PathHeads): number {
 }
 
 /**
+ * The folder a single remote path goes into, as `cp` puts a file into a folder it is given:
+ * the pull's target when it is a folder (or a link to one, followed). Not where this device
+ * keeps that very path as a folder (its place in the sync root, or where it synced files
+ * below the path): a folder standing in for a remote file there is a type change.
+ * `undefined` when the path is to be restored at the target itself.
+ */
+function folderToPullInto(ctx: SyncContext, request: PullRequest): string | undefined {
+  const target = request.localTarget;
+  const root = request.syncRoot;
+  if (root !== undefined && target === join(root, request.remoteRel)) return undefined;
+  for (const t of ctx.state.trackedStats(trackedNamespace(ctx), request.remoteRel)) {
+    if (t.path !== request.remoteRel && t.localPath.startsWith(`${target}/`)) return undefined;
+  }
+  const info = lstatUnlessMissing(target);
+  if (info?.isDirectory) return target;
+  if (!info?.isSymlink) return undefined;
+  try {
+    return Deno.statSync(target).isDirectory ? Deno.realPathSync(target) : undefined;
+  } catch (err) {
+    if (isMissingPath(err)) return undefined; // a dangling link: replaced, as any file
+    throw err;
+  }
+}
+
+/**
  * The paths to look into, whether the pull is of a folder (the namespace or a prefix) rather
  * than of one path, the lookup of their heads and the bytes their restores would write. A path
  * synced where the pull puts it, whose one head is the version synced, is only counted
@@ -399,16 +435,24 @@ async function planItems(
   request: PullRequest,
   summary: PullSummary,
   onUnchanged: (rel: string) => void,
-): Promise<{ items: ListedPath[]; folder: boolean; headsFor: HeadsLookup; bytesTotal: number }> {
+): Promise<{
+  items: ListedPath[];
+  folder: boolean;
+  /** The folder a single path is pulled into (see {@linkcode folderToPullInto}). */
+  into?: string;
+  headsFor: HeadsLookup;
+  bytesTotal: number;
+}> {
   const headsFor = (path: string) => ({ path, heads: [], kept: [] });
   const none = { items: [], folder: false, headsFor, bytesTotal: 0 };
   if (isMachineGitPath(request.remoteRel)) return none;
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
-      const local = { path: request.localTarget };
+      const into = folderToPullInto(ctx, request);
+      const local = { path: into ? join(into, basename(request.remoteRel)) : request.localTarget };
       const item = { rel: request.remoteRel, heads: single, local };
-      return { ...none, items: [item], bytesTotal: restoredBytes(single) };
+      return { ...none, items: [item], into, bytesTotal: restoredBytes(single) };
     }
   }
   const prefix = request.remoteRel;
