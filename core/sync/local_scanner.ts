@@ -9,6 +9,7 @@
 import { normalize } from "node:path";
 import { comparePaths } from "../paths/path_order.ts";
 import { isRacyStat } from "./racy_stat.ts";
+import { lstatWithoutStack } from "../io/lstat_if_present.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
 export interface LocalEntry {
@@ -59,7 +60,7 @@ export async function statEntry(
  */
 export function lstatUnlessMissing(path: string): Deno.FileInfo | undefined {
   try {
-    return Deno.lstatSync(path);
+    return lstatWithoutStack(path);
   } catch (err) {
     if (isMissingPath(err)) return undefined;
     throw err;

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { collectFully } from "../runtime/full_collection.ts";
+import { collectIfGrown } from "../runtime/full_collection.ts";
 import { createBoxOpener } from "../crypto/box_opener.ts";
 import { basename, dirname, join, relative } from "node:path";
 import { describeError, TcfsError } from "../errors.ts";
@@ -256,8 +256,9 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     if (at > 0) {
       // Folders found missing before the last window's restores may be there now.
       missing = new Set();
-      // The last window's plans, versions and pack runs are garbage: let them go now.
-      collectFully();
+      // The last window's plans, versions and pack runs are garbage: let them go once they
+      // add up (a window leaves ~13 MB, and a collection marks the whole live heap).
+      collectIfGrown();
     }
     // A window is planned first, so that its files to restore come down a pack run at a time.
     const plans: PlannedItem[] = [];
