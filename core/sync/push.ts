@@ -266,6 +266,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       crashPoint("after-version");
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);
+      packs.forget(content.chunks);
       clearConflict(ctx.state, ctx.namespace, rel);
       if (entry) {
         ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));

@@ -75,6 +75,23 @@ Deno.test("the same chunk placed twice is stored once", async () => {
   });
 });
 
+Deno.test("a forgotten chunk is placed anew; the others are still placed once", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const [a, b] = [randomBytes(40_000, 15), randomBytes(40_000, 16)];
+    const [idA, idB] = await Promise.all([blake3Hex(a), blake3Hex(b)]);
+    const first = await packs.place(idA, a);
+    await packs.place(idB, b);
+    packs.forget([first.ref]);
+    const again = await packs.place(idA, a);
+    assert.notEqual(again.ref.offset, first.ref.offset, "placed a second time");
+    assert.equal((await packs.place(idB, b)).ref.offset, a.length + 1, "still where it was");
+    packs.flush();
+    await again.durable;
+    assert.equal(packs.counters.chunksUploaded, 3);
+  });
+});
+
 Deno.test("a failed pack upload rejects its chunks' durability and stops later placements", async () => {
   await withStore(async (inner) => {
     const refused = new TcfsError("cannot reach S3 at http://127.0.0.1:1: connection refused", {
