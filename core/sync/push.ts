@@ -60,6 +60,14 @@ import { collectFully } from "../runtime/full_collection.ts";
  */
 const COLLECT_EVERY_FILES = 4_096;
 
+/**
+ * Changed files a push holds from its scan at most. The scan is whole before anything is
+ * written (the mass deletion guard counts its deletions first), but the files past these are
+ * found again by a second walk that starts after the last one held: a first push of 100,000
+ * files held every one of them, some 25 MB, for most of its length.
+ */
+export const HELD_CHANGES = 4_096;
+
 /** What to push and where. */
 export interface PushRequest {
   /** A local file, symlink or folder. */
@@ -76,7 +84,12 @@ export interface PushRequest {
   allowMassDelete?: boolean;
   /** Work out what would happen and write nothing: the summary's `planned` says it. */
   dryRun?: boolean;
+  /** Changed files held from the scan at most: {@linkcode HELD_CHANGES} by default. */
+  heldChanges?: number;
 }
+
+/** A path to push: what the scan found there (nothing for a deletion), and its tracked row. */
+type PushJob = [string, LocalEntry | undefined, TrackedEntry | undefined];
 
 /**
  * Pushes a file or a tree. Chunks are durable before any version names them.
@@ -108,35 +121,28 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const vanished = vanishedSorter(ctx, request);
   // What a killed pull left: the scan passes it, and it goes once the scan is done.
   const temps: string[] = [];
-  // Each with its tracked row when it was synced at the same place: its base.
-  const changed: [LocalEntry, TrackedEntry | undefined][] = [];
-  const compared = mergeByPath({
-    local: {
-      items: localEntries(request, ctx.links ?? "keep", (temp) => temps.push(temp)),
-      path: (e: LocalEntry) => e.rel,
-    },
-    tracked: {
-      items: ctx.state.trackedStats(ns, request.remoteRel),
-      path: (t: TrackedStat) => t.path,
-    },
-  });
-  for await (const { local, tracked } of compared) {
-    if (tracked) vanished.add(tracked, local);
-    if (!local) continue;
-    // What this device synced counts only at the place it synced it to (a pull into another
-    // folder records the path there).
-    const at = tracked?.localPath === local.localPath ? tracked : undefined;
-    // An unlinked path (its store was replaced) goes up again even if unchanged.
-    if (at && !isUnlinked(at) && sameStat(at, local)) {
+  // The first changed paths, each with its tracked row when it was synced at the same place
+  // (its base); those past them are only counted.
+  const firstJobs: (PushJob | undefined)[] = [];
+  const heldMax = request.heldChanges ?? HELD_CHANGES;
+  let changedFiles = 0;
+  let changedBytes = 0;
+  for await (
+    const [local, at] of changedPaths(ctx, request, (temp) => temps.push(temp), vanished)
+  ) {
+    if (!at.changed) {
       summary.unchanged++;
       plan(local.rel, "unchanged");
       continue;
     }
-    changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+    changedFiles++;
+    changedBytes += local.size;
+    if (firstJobs.length < heldMax) firstJobs.push([local.rel, local, at.base()]);
     // Said when the pointer goes up (new or changed), not on every scan.
     const worktree = local.kind === "file" && await linkedWorktreeOf(local.localPath);
     if (worktree) ctx.log?.("warning", linkedWorktreeWarning(local.rel, worktree));
   }
+  const resumeAfter = changedFiles > firstJobs.length ? firstJobs.at(-1)![0] : undefined;
   if (!dryRun) await removeStaleTemps(temps, { log: ctx.log });
   const deletions = vanished.found.deleted;
   assertNoMassDelete(
@@ -151,7 +157,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.untracked++;
   }
   // Nothing to write, nothing to read: a daemon's idle scan costs the store no request.
-  const nothingToDo = changed.length === 0 && deletions.length === 0;
+  const nothingToDo = changedFiles === 0 && deletions.length === 0;
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
   // Chunks in packs gc has condemned are uploaded again, not named.
   if (!nothingToDo && !dryRun) await condemnedObjects(ctx.store);
@@ -161,9 +167,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const lookahead: SharedLookahead = { bytes: 0 };
   const progress: TransferProgress = {
     filesDone: 0,
-    filesTotal: changed.length + deletions.length,
+    filesTotal: changedFiles + deletions.length,
     bytesDone: 0,
-    bytesTotal: changed.reduce((n, [e]) => n + e.size, 0),
+    bytesTotal: changedBytes,
   };
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
@@ -287,12 +293,25 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
 
   const met: MetConflict[] = [];
   let fatal: unknown;
-  // A job is let go of once taken, so that a file's entry lives as long as its stage.
-  const jobs: ([string, LocalEntry | undefined, TrackedEntry | undefined] | undefined)[] = [
-    ...changed.map(([e, t]): [string, LocalEntry, TrackedEntry | undefined] => [e.rel, e, t]),
-    ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
-  ];
-  changed.length = 0;
+  // The held paths, then the changed ones past them (a second walk), then the deletions. A
+  // job is let go of once taken, so that a file's entry lives as long as its stage.
+  const jobs = (async function* (): AsyncGenerator<PushJob> {
+    for (let i = 0; i < firstJobs.length; i++) {
+      const job = firstJobs[i]!;
+      firstJobs[i] = undefined;
+      yield job;
+    }
+    if (resumeAfter !== undefined) {
+      // Found changed by the first pass only: a path it took for deleted stays a deletion.
+      const deleted = new Set(deletions.map((t) => t.path));
+      for await (
+        const [local, at] of changedPaths(ctx, request, () => {}, undefined, resumeAfter)
+      ) {
+        if (at.changed && !deleted.has(local.rel)) yield [local.rel, local, at.base()];
+      }
+    }
+    for (const t of deletions) yield [t.path, undefined, t];
+  })();
   const failed = (rel: string, err: unknown) => {
     if (isLocalFailure(err)) {
       summary.failures.push({ path: rel, error: (err as Error).message });
@@ -341,17 +360,25 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     });
   };
   const joining = new Set<Promise<void>>();
-  let nextJob = 0;
+  let taken = 0;
   const stageSlot = async () => {
-    while (nextJob < jobs.length && !fatal) {
+    while (!fatal) {
       await roomToWrite();
-      if (nextJob >= jobs.length || fatal) break;
+      if (fatal) break;
+      let next;
+      try {
+        next = await jobs.next();
+      } catch (err) {
+        // The second walk failed (say, a folder became unreadable): the push stops with it.
+        fatal ??= err;
+        break;
+      }
+      if (next.done) break;
       // What the files before were staged with is garbage by now, most of it in V8's old space
       // (it waited for its pack long enough to be promoted), which V8 lets grow to several times
       // what is live before collecting it: 270–290 MB of heap around 70 MB live at 100,000 files.
-      if (nextJob > 0 && nextJob % COLLECT_EVERY_FILES === 0) collectFully();
-      const [rel, entry, tracked] = jobs[nextJob]!;
-      jobs[nextJob++] = undefined;
+      if (++taken % COLLECT_EVERY_FILES === 0) collectFully();
+      const [rel, entry, tracked] = next.value;
       let ready;
       try {
         ready = await stageOne(rel, entry, tracked);
@@ -362,6 +389,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     }
   };
   await Promise.all(Array.from({ length: ctx.fileConcurrency ?? 32 }, stageSlot));
+  // A push stopped by a failure lets the second walk go (a database read among it).
+  await jobs.return(undefined);
   // Every file is staged: the last, partly filled pack can go.
   await packs.flush();
   await Promise.all([...joining]);
@@ -399,11 +428,58 @@ function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): 
   return base?.version.format === writtenFormat(ctx.keys);
 }
 
-/** What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps. */
+/** How a local entry stands against what this device synced at its path. */
+interface SyncedState {
+  /** New or changed since it was synced (or its store was replaced). */
+  changed: boolean;
+  /** Its whole tracked row, when it was synced at the same place: the base of its version. */
+  base(): TrackedEntry | undefined;
+}
+
+/**
+ * What the push finds at `request.localPath` (past `after` if given), in path order, merged
+ * with the tracked rows: each local entry with how it stands. The tracked rows go to
+ * `vanished` as the pass meets them, with what was found at their path.
+ */
+async function* changedPaths(
+  ctx: SyncContext,
+  request: PushRequest,
+  onTemp: (path: string) => void,
+  vanished?: ReturnType<typeof vanishedSorter>,
+  after?: string,
+): AsyncGenerator<[LocalEntry, SyncedState]> {
+  const ns = trackedNamespace(ctx);
+  const compared = mergeByPath({
+    local: {
+      items: localEntries(request, ctx.links ?? "keep", onTemp, after),
+      path: (e: LocalEntry) => e.rel,
+    },
+    tracked: {
+      items: ctx.state.trackedStats(ns, request.remoteRel, after),
+      path: (t: TrackedStat) => t.path,
+    },
+  });
+  for await (const { local, tracked } of compared) {
+    if (tracked) vanished?.add(tracked, local);
+    if (!local) continue;
+    // What this device synced counts only at the place it synced it to (a pull into another
+    // folder records the path there).
+    const at = tracked?.localPath === local.localPath ? tracked : undefined;
+    // An unlinked path (its store was replaced) goes up again even if unchanged.
+    const changed = !(at && !isUnlinked(at) && sameStat(at, local));
+    yield [local, { changed, base: () => at && ctx.state.getTracked(ns, at.path) }];
+  }
+}
+
+/**
+ * What the push finds at `request.localPath`, in path order (past `after`, a remote path, if
+ * given); `onTemp` hears of tcfs's temps.
+ */
 async function* localEntries(
   request: PushRequest,
   links: LinkMode,
   onTemp: (path: string) => void,
+  after?: string,
 ): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
@@ -434,7 +510,11 @@ async function* localEntries(
   const passed = (dir: string, entry: Deno.DirEntry) => {
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
-  for await (const entry of scanFolder(request.localPath, excluded, passed)) {
+  // The scan's paths are relative to the folder, the push's to the namespace.
+  const from = after === undefined || request.remoteRel === ""
+    ? after
+    : after.slice(request.remoteRel.length + 1);
+  for await (const entry of scanFolder(request.localPath, excluded, passed, from)) {
     if (entry.kind === "symlink" && links === "skip") continue;
     // The scan's entry is this pass's alone: its path is made the remote one in place.
     if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;
