@@ -9,6 +9,8 @@
  * (`cachedChunk` in `core/sync/verified_content.ts`). Only chunks that checked out are put here,
  * each written to a temp file and renamed (no fsync: a chunk lost to a power cut is fetched
  * again), so a crash leaves whole chunks or none, and another process never reads half of one.
+ * The cache keeps the record of which chunk files checked out (`verified_chunks.ts`): a chunk
+ * it put (verified bytes) is on record as written, and a reader records the ones it checked.
  *
  * Each process that opens it (the daemon, whose mounts and pulls share one index; a `tcfs pull` or
  * `tcfs mount` in a terminal) keeps its own index, read from the disk when it opens the cache
@@ -20,6 +22,7 @@
  */
 
 import { join } from "node:path";
+import { openVerifiedChunks } from "./verified_chunks.ts";
 
 /** A chunk cache; see the module doc. */
 export interface ChunkCache {
@@ -43,13 +46,27 @@ export interface ChunkCache {
   has(id: string): boolean;
   /** Removes a chunk (one that did not check out). */
   drop(id: string): void;
+  /**
+   * Whether a check of the chunk's file is on record (it was put, or a reader checked it, in this
+   * process or an earlier one); {@linkcode ChunkCache.stillVerified} tells whether the file is
+   * still that one.
+   */
+  verifiedOnRecord(id: string): boolean;
+  /**
+   * Whether `info` (the `stat` of the file {@linkcode ChunkCache.openSync} gave) shows the file
+   * of the chunk that checked out, unchanged since: its bytes need no hashing.
+   */
+  stillVerified(id: string, info: Deno.FileInfo): boolean;
+  /** Records that the chunk's file, as `info` showed it before its bytes were read, checked out. */
+  recordVerified(id: string, info: Deno.FileInfo): void;
   readonly usedBytes: number;
   readonly maxBytes: number;
 }
 
 /**
  * Opens (or creates) the cache at `dir`, reading what is there. Chunks `keep` accepts (pinned
- * ones) are never evicted.
+ * ones) are never evicted. The record of checked chunk files is kept at `verifiedRecord`, or in
+ * memory only without it.
  *
  * @example
  * ```ts
@@ -60,7 +77,7 @@ export interface ChunkCache {
 export async function openChunkCache(
   dir: string,
   maxBytes: number,
-  options: { keep?: (id: string) => boolean } = {},
+  options: { keep?: (id: string) => boolean; verifiedRecord?: string } = {},
 ): Promise<ChunkCache> {
   // Private: the chunks are plaintext, also those of sealed namespaces.
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -87,6 +104,7 @@ export async function openChunkCache(
     used += size;
   }
   const pathOf = (id: string) => join(dir, id.slice(0, 2), id);
+  const verified = openVerifiedChunks(options.verifiedRecord, (id) => sizes.has(id));
   /** When each chunk's mtime was last set, this run. */
   const touchedAt = new Map<string, number>();
 
@@ -98,11 +116,27 @@ export async function openChunkCache(
     const now = Date.now();
     if (now - (touchedAt.get(id) ?? 0) > 60_000) {
       touchedAt.set(id, now);
-      Deno.utime(pathOf(id), new Date(now), new Date(now)).catch(() => {});
+      setUseTime(id, new Date(now));
+    }
+  };
+  /**
+   * Sets the chunk file's mtime, which also sets its ctime: a check on record is carried over, if
+   * the file was still the one checked. Synchronous, so that a reader's `stat` after `openSync`
+   * sees the file as recorded.
+   */
+  const setUseTime = (id: string, at: Date) => {
+    const path = pathOf(id);
+    try {
+      const before = verified.has(id) ? Deno.statSync(path) : undefined;
+      Deno.utimeSync(path, at, at);
+      if (before) verified.carry(id, before, Deno.statSync(path));
+    } catch {
+      // Gone meanwhile (another process evicted it): the next read finds out.
     }
   };
   /** Forgets a chunk gone from the disk behind this process's back. */
   const lost = (id: string, size: number) => {
+    verified.forget(id);
     if (sizes.delete(id)) used -= size;
   };
 
@@ -111,11 +145,17 @@ export async function openChunkCache(
       if (used <= maxBytes) break;
       // Pinned chunks stay, even past the bound.
       if (options.keep?.(id)) continue;
-      sizes.delete(id);
-      touchedAt.delete(id);
-      used -= size;
-      removeIfPresent(pathOf(id));
+      forget(id, size);
     }
+  }
+
+  /** Removes a chunk the index holds. */
+  function forget(id: string, size: number): void {
+    sizes.delete(id);
+    touchedAt.delete(id);
+    verified.forget(id);
+    used -= size;
+    removeIfPresent(pathOf(id));
   }
 
   /** Shard folders known to exist: a pull puts thousands of chunks. */
@@ -144,6 +184,11 @@ export async function openChunkCache(
     sizes.set(id, bytes.length);
     // Written just now: its mtime already says so.
     touchedAt.set(id, Date.now());
+    try {
+      verified.record(id, Deno.statSync(path));
+    } catch {
+      // Evicted at once by another process: nothing to record.
+    }
   }
 
   evict();
@@ -179,12 +224,11 @@ export async function openChunkCache(
     has: (id) => sizes.has(id),
     drop(id) {
       const size = sizes.get(id);
-      if (size === undefined) return;
-      sizes.delete(id);
-      touchedAt.delete(id);
-      used -= size;
-      removeIfPresent(pathOf(id));
+      if (size !== undefined) forget(id, size);
     },
+    verifiedOnRecord: (id) => verified.has(id),
+    stillVerified: (id, info) => verified.matches(id, info),
+    recordVerified: (id, info) => verified.record(id, info),
     get usedBytes() {
       return used;
     },

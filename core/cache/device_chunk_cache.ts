@@ -1,6 +1,7 @@
 /**
- * The device's chunk cache (`$XDG_CACHE_HOME/tcfs/chunks`), as mounts, pins and pulls open it
- * (pulls only on a device that uses mounts), and the record of the chunks pins hold
+ * The device's chunk cache (`$XDG_CACHE_HOME/tcfs/chunks`, with its record of checked chunk files
+ * in `$XDG_CACHE_HOME/tcfs/verified-chunks`), as mounts, pins and pulls open it (pulls only on a
+ * device that uses mounts), and the record of the chunks pins hold
  * (`$XDG_CACHE_HOME/tcfs/pinned-chunks/<namespace>`, one id a line). Whoever reads a namespace's
  * pins against all its heads (`tcfs pin`, a mount of the whole namespace) records their chunks
  * there, so that any process filling the cache (a pull of another namespace) keeps them too: pins
@@ -41,6 +42,7 @@ export function openDeviceChunkCache(
     const pinned = pinnedChunksReader(cacheDir);
     const cache = openChunkCache(dir, maxBytes, {
       keep: (id) => pinned().has(id) || keeps.some((k) => k(id)),
+      verifiedRecord: join(cacheDir, "verified-chunks"),
     });
     // A cache that failed to open is tried again by the next opener.
     cache.catch(() => opened.delete(dir));

@@ -14,7 +14,7 @@ import type { TrackedEntry } from "../state/state_db.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { saveFile } from "../sync/file_saver.ts";
-import { sameStat } from "../sync/local_change.ts";
+import { unchangedByStat } from "../sync/local_change.ts";
 import { localFileHasDigest } from "../sync/local_digest.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
 import { contextPackWriter } from "../sync/pack_writer.ts";
@@ -124,7 +124,7 @@ async function holdsContent(
   version: FileVersion,
   ctx: SyncContext,
 ): Promise<boolean> {
-  if (tracked.blake3 === version.blake3 && sameStat(tracked, entry)) return true;
+  if (tracked.blake3 === version.blake3 && unchangedByStat(tracked, entry)) return true;
   const kind = { format: version.format, keys: ctx.keys };
   return await localFileHasDigest(entry.localPath, version.blake3, kind);
 }

@@ -5,14 +5,16 @@
  * readers of one chunk share its fetch. A read the store does not answer within the timeout
  * fails, so a mount never hangs on a store that is down.
  *
- * A cached chunk is checked once per process, not on every read: once it checked out (or was
- * fetched, verified and written), its file's inode is remembered, and later reads take just
- * the bytes they need straight from that file into the reply, while it is still the same inode.
- * That is safe because the cache never writes a chunk's file in place: tcfs replaces a chunk
- * only whole, by a rename (a new inode, checked again), and the folder is private (0700). What
- * it does not catch is the disk damaging a file this process already checked; the next start
- * checks it again, as the kernel's page cache would also serve pages read before. Hashing
- * every read capped warm reads at the hash's speed (BLAKE3 in WASM, 0.8 GB/s per core here).
+ * A cached chunk's file is hashed once, not on every read nor in every process: once it checked
+ * out (or was fetched, verified and written), the cache records the file as `stat` shows it
+ * (`core/cache/verified_chunks.ts`), and later reads, in this process or the next mount, take
+ * just the bytes they need straight from that file into the reply while it still matches. That
+ * holds because the cache never writes a chunk's file in place: tcfs replaces a chunk only
+ * whole, by a rename (a new inode, checked again), any other write changes the file's ctime, and
+ * the folder is private (0700). What it does not catch is the disk changing bytes without a
+ * write, for the week a check is trusted (docs/MOUNT.md). Hashing every read capped warm reads at
+ * the hash's speed (BLAKE3 in WASM, 0.8 GB/s per core here), and hashing once per process held
+ * a new mount's reads of a cached file to 380 MB/s.
  *
  * @module
  */
@@ -43,11 +45,6 @@ const RECENT_BYTES = 16 * 1024 * 1024;
  * A collection of the mount's small heap takes a few milliseconds, per 32 MiB read.
  */
 const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
-/**
- * Trusted chunk files remembered at most (about 100 bytes each): 50 GiB of 256 KiB chunks. Past
- * it the list starts over, and chunks are checked once again.
- */
-const MAX_TRUSTED = 200_000;
 
 /** Options for {@linkcode createRangeReader}. */
 export interface RangeReaderOptions {
@@ -114,12 +111,6 @@ export function createRangeReader(
     }
   };
   const starts = new WeakMap<FileVersion, number[]>();
-  /** The inode of each cached chunk's file that checked out in this process (see the module doc). */
-  const verified = new Map<string, number>();
-  const trustInode = (id: string, ino: number) => {
-    if (verified.size >= MAX_TRUSTED) verified.clear();
-    verified.set(id, ino);
-  };
   let sinceCollection = 0;
   /** Counts chunk bytes read into memory, collecting garbage every so often. */
   const allocated = (bytes: number) => {
@@ -129,25 +120,17 @@ export function createRangeReader(
     collectFully();
   };
 
-  /** Remembers the file `cache` now holds for a chunk that checked out (or was just written). */
-  function trust(id: string, file: Deno.FsFile | undefined): void {
-    if (!file) return;
-    using opened = file;
-    trustInode(id, opened.statSync().ino!);
-  }
-
   /**
-   * A cached chunk's bytes, checked against its id: read whole from its file, whose inode is
-   * then trusted; undefined (and dropped from the cache) when it does not check out.
+   * A cached chunk's bytes, checked against its id: read whole from its file, which the cache then
+   * records as checked; undefined (and dropped from the cache) when it does not check out.
    */
   async function loadCached(version: FileVersion, ref: ChunkRef): Promise<Uint8Array | undefined> {
-    let ino: number | undefined;
+    let info: Deno.FileInfo;
     let bytes: Uint8Array | undefined;
     {
       using file = cache.openSync(ref.id);
       if (!file) return undefined;
-      const info = file.statSync();
-      ino = info.ino!;
+      info = file.statSync();
       if (info.size === ref.size) {
         allocated(ref.size);
         bytes = readUpToSync(file, new Uint8Array(ref.size));
@@ -158,28 +141,23 @@ export function createRangeReader(
       // The hashing thread may take the buffer over and hand back another view of it.
       const checked = await hashChunk(bytes, options.hasher, { idKey });
       if (checked.id === ref.id) {
-        trustInode(ref.id, ino);
+        cache.recordVerified(ref.id, info);
         return checked.bytes;
       }
     }
-    verified.delete(ref.id);
     cache.drop(ref.id);
     return undefined;
   }
 
   /**
-   * Copies `[from, to)` of a trusted cached chunk into `into` at `at`; false when the chunk is
-   * not trusted, or its file is gone or no longer the one that checked out.
+   * Copies `[from, to)` of a checked cached chunk into `into` at `at`; false when no check is on
+   * record, or its file is gone or no longer the one that checked out.
    */
   function readTrusted(ref: ChunkRef, from: number, to: number, into: Uint8Array, at: number) {
-    const ino = verified.get(ref.id);
-    if (ino === undefined) return false;
+    if (!cache.verifiedOnRecord(ref.id)) return false;
     using file = cache.openSync(ref.id);
     const info = file?.statSync();
-    if (!file || info!.ino !== ino || info!.size !== ref.size) {
-      verified.delete(ref.id);
-      return false;
-    }
+    if (!file || info!.size !== ref.size || !cache.stillVerified(ref.id, info!)) return false;
     file.seekSync(from, Deno.SeekMode.Start);
     return readUpToSync(file, into.subarray(at, at + to - from)).length === to - from;
   }
@@ -229,7 +207,6 @@ export function createRangeReader(
         remember(ref.id, chunks[i]);
         try {
           cache.put(ref.id, chunks[i]);
-          trust(ref.id, cache.openSync(ref.id));
         } catch {
           // A cache that cannot take it (disk full) still lets the read be served.
         }
@@ -318,9 +295,9 @@ export function createRangeReader(
       const refs = covering(version, offset, end).map((i) => version.chunks[i]);
       fetchMissing(version, refs);
       // Cached ones not yet checked are read and checked ahead too (on the hashing thread): a
-      // sequential reader then waits for no hash. Trusted ones are read when asked for.
+      // sequential reader then waits for no hash. Checked ones are read when asked for.
       for (const ref of refs) {
-        if (recent.has(ref.id) || loading.has(ref.id) || verified.has(ref.id)) continue;
+        if (recent.has(ref.id) || loading.has(ref.id) || cache.verifiedOnRecord(ref.id)) continue;
         if (!cache.has(ref.id)) continue;
         loading.add(ref.id);
         Promise.resolve()

@@ -85,6 +85,7 @@ export async function pushWriteBack(
       ino: null,
       mode: 0,
       blake3: "",
+      racy: false,
       baseVclock: change.base.version.vclock,
       baseKey: change.base.key,
       syncedAt: new Date().toISOString(),

@@ -30,6 +30,11 @@ export interface TrackedEntry {
   mode: number;
   blake3: string;
   target?: string;
+  /**
+   * The stat above was racily clean (`core/sync/racy_stat.ts`): it cannot vouch for the
+   * content, so an equal stat is checked against `blake3` before it counts as unchanged.
+   */
+  racy: boolean;
   /** Clock of the version the local copy corresponds to. */
   baseVclock: VectorClock;
   /**
@@ -47,7 +52,17 @@ export interface TrackedEntry {
  */
 export type TrackedStat = Pick<
   TrackedEntry,
-  "path" | "localPath" | "kind" | "size" | "mtimeMs" | "ino" | "mode" | "target" | "baseKey"
+  | "path"
+  | "localPath"
+  | "kind"
+  | "size"
+  | "mtimeMs"
+  | "ino"
+  | "mode"
+  | "target"
+  | "baseKey"
+  | "blake3"
+  | "racy"
 >;
 
 /** Rows a pass over a whole table reads at once: its memory stays bounded by this, not the tree. */
@@ -71,7 +86,7 @@ CREATE TABLE IF NOT EXISTS tracked (
   namespace TEXT NOT NULL, path TEXT NOT NULL, local_path TEXT NOT NULL, kind TEXT NOT NULL,
   size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER, mode INTEGER NOT NULL,
   blake3 TEXT NOT NULL, target TEXT, base_vclock TEXT NOT NULL, base_key TEXT NOT NULL,
-  synced_at TEXT NOT NULL, PRIMARY KEY (namespace, path));
+  synced_at TEXT NOT NULL, racy INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (namespace, path));
 CREATE INDEX IF NOT EXISTS tracked_local_path ON tracked(local_path);
 CREATE TABLE IF NOT EXISTS version_cache (key TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -108,6 +123,7 @@ const TRACKED_COLUMNS = [
   "base_vclock",
   "base_key",
   "synced_at",
+  "racy",
 ] as const;
 
 function trackedId(namespace: string, path: string): string {
@@ -155,6 +171,7 @@ export class StateDb {
         "PRAGMA wal_autocheckpoint=16384;",
     );
     db.exec(SCHEMA);
+    addRacyColumn(db);
     return new StateDb(db);
   }
 
@@ -251,14 +268,16 @@ export class StateDb {
   *trackedStats(namespace: string, prefix = "", after = ""): Generator<TrackedStat> {
     this.flush();
     const page = this.arrayStatement(
-      `SELECT path, local_path, kind, size, mtime_ms, ino, mode, target, base_key FROM tracked
+      `SELECT path, local_path, kind, size, mtime_ms, ino, mode, target, base_key, blake3, racy
+       FROM tracked
        WHERE namespace = ? AND path > ? AND (? = '' OR path = ? OR substr(path, 1, ?) = ?)
        ORDER BY path LIMIT ${PAGE_ROWS}`,
     );
     for (;;) {
       const rows = page.all(namespace, after, prefix, prefix, prefix.length + 1, `${prefix}/`);
       for (const row of rows as unknown as SQLOutputValue[][]) {
-        const [path, localPath, kind, size, mtimeMs, ino, mode, target, baseKey] = row;
+        const [path, localPath, kind, size, mtimeMs, ino, mode, target, baseKey, blake3, racy] =
+          row;
         yield {
           path: path as string,
           localPath: localPath as string,
@@ -269,6 +288,8 @@ export class StateDb {
           mode: Number(mode),
           target: (target as string | null) ?? undefined,
           baseKey: baseKey as string,
+          blake3: blake3 as string,
+          racy: racy === 1 || racy === 1n,
         };
       }
       if (rows.length < PAGE_ROWS) return;
@@ -482,6 +503,7 @@ function toRow(entry: TrackedEntry): Row {
     base_vclock: JSON.stringify(entry.baseVclock),
     base_key: entry.baseKey,
     synced_at: entry.syncedAt,
+    racy: entry.racy ? 1 : 0,
   };
 }
 
@@ -500,5 +522,32 @@ function fromRow(row: Row): TrackedEntry {
     baseVclock: JSON.parse(row.base_vclock as string),
     baseKey: row.base_key as string,
     syncedAt: row.synced_at as string,
+    racy: row.racy === 1 || row.racy === 1n,
   };
+}
+
+/**
+ * Rows of a database made before tracked rows said whether their stat was racy get the
+ * column. Those rows were recorded without knowing, so each whose mtime is within a minute of
+ * when it was recorded (or later) is taken as racy: its first check hashes it once, which
+ * costs the few files edited just before a sync, not the tree.
+ */
+function addRacyColumn(db: DatabaseSync): void {
+  const hasColumn = () =>
+    (db.prepare("PRAGMA table_info(tracked)").all() as { name: string }[])
+      .some((c) => c.name === "racy");
+  if (hasColumn()) return;
+  // Asked again inside the write lock: the daemon and a command may open an old database at once.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    if (!hasColumn()) {
+      db.exec(`ALTER TABLE tracked ADD COLUMN racy INTEGER NOT NULL DEFAULT 0;
+        UPDATE tracked SET racy = 1 WHERE kind = 'file' AND
+          mtime_ms > (julianday(synced_at) - 2440587.5) * 86400000.0 - 60000;`);
+    }
+    db.exec("COMMIT");
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
 }

@@ -14,18 +14,43 @@ import { localFileHasDigest } from "./local_digest.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 
 /**
- * True when `entry` still looks exactly as it did when `tracked` was recorded.
+ * True when `entry` still looks exactly as it did when `tracked` was recorded, and that
+ * stat can vouch for the content: a racily clean row (`racy_stat.ts`) never can, since a
+ * same-size rewrite in its mtime's tick leaves the stat as it was.
  *
  * @example
  * ```ts
- * if (sameStat(state.getTracked(ns, rel), entry)) skip();
+ * if (unchangedByStat(state.getTracked(ns, rel), entry)) skip();
  * ```
  */
-export function sameStat(tracked: TrackedStat | undefined, entry: LocalEntry): boolean {
-  return tracked !== undefined && tracked.localPath === entry.localPath &&
+export function unchangedByStat(tracked: TrackedStat | undefined, entry: LocalEntry): boolean {
+  return tracked !== undefined && !tracked.racy && statsEqual(tracked, entry);
+}
+
+function statsEqual(tracked: TrackedStat, entry: LocalEntry): boolean {
+  return tracked.localPath === entry.localPath &&
     tracked.kind === entry.kind && tracked.size === entry.size &&
     tracked.mtimeMs === entry.mtimeMs && tracked.ino === entry.ino &&
     tracked.mode === entry.mode && tracked.target === entry.target;
+}
+
+/**
+ * True when a racily clean row's stat still matches and the file's digest shows it unchanged:
+ * what {@linkcode unchangedByStat} cannot tell. Only racy rows cost a read.
+ *
+ * @example
+ * ```ts
+ * if (unchangedByStat(t, entry) || await racyButUnchanged(t, entry, ctx.keys)) skip();
+ * ```
+ */
+export async function racyButUnchanged(
+  tracked: TrackedStat,
+  entry: LocalEntry,
+  keys?: FleetKeys,
+): Promise<boolean> {
+  if (!tracked.racy || !statsEqual(tracked, entry)) return false;
+  if (entry.kind === "symlink") return true; // its target is in the stat compared
+  return await localFileHasDigest(entry.localPath, tracked.blake3, { keys });
 }
 
 /**
@@ -44,7 +69,7 @@ export async function modifiedSince(
   keys?: FleetKeys,
 ): Promise<boolean> {
   if (!tracked || tracked.kind === "deleted" || tracked.localPath !== local.localPath) return true;
-  if (sameStat(tracked, local)) return false;
+  if (unchangedByStat(tracked, local)) return false;
   if (local.kind !== tracked.kind) return true;
   if (local.kind === "symlink") return local.target !== tracked.target;
   return !await localFileHasDigest(local.localPath, tracked.blake3, { keys });

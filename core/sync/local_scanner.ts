@@ -8,6 +8,7 @@
 
 import { normalize } from "node:path";
 import { comparePaths } from "../paths/path_order.ts";
+import { isRacyStat } from "./racy_stat.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
 export interface LocalEntry {
@@ -20,6 +21,11 @@ export interface LocalEntry {
   ino: number | null;
   mode: number;
   target?: string;
+  /**
+   * Its mtime was that recent when it was stat'ed (`racy_stat.ts`): a rewrite of the same size
+   * in the same tick would not show in the stat, so a row recorded from it is checked by digest.
+   */
+  racy: boolean;
 }
 
 /**
@@ -35,8 +41,9 @@ export async function statEntry(
   localPath: string,
   rel: string,
 ): Promise<LocalEntry | undefined> {
+  const statAtMs = Date.now();
   const info = lstatUnlessMissing(localPath);
-  return info && await entryFromInfo(info, localPath, rel);
+  return info && await entryFromInfo(info, localPath, rel, statAtMs);
 }
 
 /**
@@ -60,20 +67,23 @@ export function lstatUnlessMissing(path: string): Deno.FileInfo | undefined {
 }
 
 /**
- * {@linkcode statEntry} for a path whose `info` (from lstat) the caller already holds.
+ * {@linkcode statEntry} for a path whose `info` (from lstat) the caller already holds, taken
+ * no earlier than `statAtMs` (`racy_stat.ts`).
  *
  * @example
  * ```ts
- * const entry = await entryFromInfo(Deno.lstatSync(path), path, "a.txt");
+ * const statAtMs = Date.now();
+ * const entry = await entryFromInfo(Deno.lstatSync(path), path, "a.txt", statAtMs);
  * ```
  */
 export async function entryFromInfo(
   info: Deno.FileInfo,
   localPath: string,
   rel: string,
+  statAtMs: number,
 ): Promise<LocalEntry | undefined> {
   const target = info.isSymlink ? await Deno.readLink(localPath) : undefined;
-  return entryOf(info, rel, localPath, target);
+  return entryOf(info, rel, localPath, target, statAtMs);
 }
 
 /**
@@ -171,6 +181,7 @@ export const SCAN_TURN_ENTRIES = 2000;
 
 /** {@linkcode statEntry} with synchronous calls, for the scanner. */
 function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
+  const statAtMs = Date.now();
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(localPath);
@@ -178,7 +189,8 @@ function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
     if (isMissingPath(err)) return undefined;
     throw err;
   }
-  return entryOf(info, rel, localPath, info.isSymlink ? Deno.readLinkSync(localPath) : undefined);
+  const target = info.isSymlink ? Deno.readLinkSync(localPath) : undefined;
+  return entryOf(info, rel, localPath, target, statAtMs);
 }
 
 /** The entry `info` describes: a file, a symlink (with its `target`), or nothing tcfs syncs. */
@@ -187,21 +199,25 @@ function entryOf(
   rel: string,
   localPath: string,
   target: string | undefined,
+  statAtMs: number,
 ): LocalEntry | undefined {
   if (info.isSymlink) {
-    return { ...statFields(info, rel, localPath), kind: "symlink", size: 0, target: target! };
+    const fields = statFields(info, rel, localPath, statAtMs);
+    return { ...fields, kind: "symlink", size: 0, target: target! };
   }
-  if (info.isFile) return { ...statFields(info, rel, localPath), kind: "file" };
+  if (info.isFile) return { ...statFields(info, rel, localPath, statAtMs), kind: "file" };
   return undefined;
 }
 
-function statFields(info: Deno.FileInfo, rel: string, localPath: string) {
+function statFields(info: Deno.FileInfo, rel: string, localPath: string, statAtMs: number) {
+  const mtimeMs = info.mtime?.getTime() ?? 0;
   return {
     rel,
     localPath,
     size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
+    mtimeMs,
     ino: info.ino,
     mode: (info.mode ?? 0o644) & 0o7777,
+    racy: isRacyStat(mtimeMs, statAtMs),
   };
 }

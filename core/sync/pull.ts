@@ -514,8 +514,9 @@ async function planOne(
   };
   if (heads.length !== 1) return { action: "conflict", conflict };
   // One lstat tells both what is there and whether it is a folder.
+  const statAtMs = Date.now();
   const info = place.absent || place.parentMissing ? undefined : lstatUnlessMissing(localPath);
-  const local = info && await entryFromInfo(info, localPath, item.rel);
+  const local = info && await entryFromInfo(info, localPath, item.rel, statAtMs);
   if (local && await modifiedHere(ctx, local)) {
     if (await sameContent(local, head.version, ctx.keys)) {
       return { action: "unchanged", adopt: { local, head } };

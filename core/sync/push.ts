@@ -47,7 +47,7 @@ import { loadChunkPrints, saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { condemnedObjects } from "../gc/condemned_packs.ts";
 import { storedChunkReuse } from "./stored_chunk_reuse.ts";
-import { isLocalFailure, sameContent, sameStat } from "./local_change.ts";
+import { isLocalFailure, racyButUnchanged, sameContent, unchangedByStat } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import type { PathHeads } from "../journal/stored_version.ts";
 import { writtenFormat } from "../remote/chunk_id_key.ts";
@@ -124,6 +124,19 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.store_replaced = await storeWasReplaced(ctx);
   }
   const ns = trackedNamespace(ctx);
+  /**
+   * Whether `local` is as it was synced (`tracked`): by its stat, or by its digest when the
+   * row's stat was racy. A racy row found unchanged by a stat that is no longer racy is
+   * recorded so, and the next push trusts its stat again.
+   */
+  const unchangedSince = async (tracked: TrackedStat, local: LocalEntry) => {
+    if (unchangedByStat(tracked, local)) return true;
+    if (!await racyButUnchanged(tracked, local, ctx.keys)) return false;
+    if (!dryRun && !local.racy) {
+      ctx.state.putTracked({ ...ctx.state.getTracked(ns, tracked.path)!, racy: false });
+    }
+    return true;
+  };
   // One pass over the scan and the tracked rows, both in path order: a no-op push of a big
   // tree holds neither whole, and reads no row's clock.
   const vanished = vanishedSorter(ctx, request);
@@ -136,7 +149,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   let changedFiles = 0;
   let changedBytes = 0;
   for await (
-    const [local, at] of changedPaths(ctx, request, (temp) => temps.push(temp), vanished)
+    const [local, at] of changedPaths(ctx, request, unchangedSince, {
+      onTemp: (temp) => temps.push(temp),
+      vanished,
+    })
   ) {
     if (!at.changed) {
       summary.unchanged++;
@@ -221,7 +237,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
           adopt(ctx, entry, unseenLive[0]);
           clearConflict(ctx.state, ctx.namespace, rel);
         }
-      } else if (entry && tracked && isUnlinked(tracked) && sameStat(tracked, entry)) {
+      } else if (entry && tracked && isUnlinked(tracked) && await unchangedSince(tracked, entry)) {
         // Unlinked when its store was replaced, and unchanged since: the new store's
         // version is for the next pull to take, not a conflict.
         summary.unchanged++;
@@ -313,7 +329,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       // Found changed by the first pass only: a path it took for deleted stays a deletion.
       const deleted = new Set(deletions.map((t) => t.path));
       for await (
-        const [local, at] of changedPaths(ctx, request, () => {}, undefined, resumeAfter)
+        const [local, at] of changedPaths(ctx, request, unchangedSince, { after: resumeAfter })
       ) {
         if (at.changed && !deleted.has(local.rel)) yield [local.rel, local, at.base()];
       }
@@ -453,17 +469,26 @@ interface SyncedState {
   base(): TrackedEntry | undefined;
 }
 
+/** Where a pass of {@linkcode changedPaths} starts, and whom it tells of what. */
+interface PassOptions {
+  /** Hears of tcfs's temps. */
+  onTemp?: (path: string) => void;
+  /** Takes the tracked rows as the pass meets them, with what was found at their path. */
+  vanished?: ReturnType<typeof vanishedSorter>;
+  /** The pass starts past this path. */
+  after?: string;
+}
+
 /**
- * What the push finds at `request.localPath` (past `after` if given), in path order, merged
- * with the tracked rows: each local entry with how it stands. The tracked rows go to
- * `vanished` as the pass meets them, with what was found at their path.
+ * What the push finds at `request.localPath`, in path order, merged with the tracked rows:
+ * each local entry with how it stands, `unchangedSince` its tracked row telling whether it
+ * is as it was synced.
  */
 async function* changedPaths(
   ctx: SyncContext,
   request: PushRequest,
-  onTemp: (path: string) => void,
-  vanished?: ReturnType<typeof vanishedSorter>,
-  after?: string,
+  unchangedSince: (tracked: TrackedStat, local: LocalEntry) => Promise<boolean>,
+  { onTemp = () => {}, vanished, after }: PassOptions,
 ): AsyncGenerator<[LocalEntry, SyncedState]> {
   const ns = trackedNamespace(ctx);
   const compared = mergeByPath({
@@ -483,7 +508,7 @@ async function* changedPaths(
     // folder records the path there).
     const at = tracked?.localPath === local.localPath ? tracked : undefined;
     // An unlinked path (its store was replaced) goes up again even if unchanged.
-    const changed = !(at && !isUnlinked(at) && sameStat(at, local));
+    const changed = !(at && !isUnlinked(at) && await unchangedSince(at, local));
     yield [local, { changed, base: () => at && ctx.state.getTracked(ns, at.path) }];
   }
 }

@@ -18,7 +18,7 @@ import {
   trackedNamespace,
 } from "./sync_context.ts";
 import { localFileHasDigest } from "./local_digest.ts";
-import { sameContent, sameStat } from "./local_change.ts";
+import { sameContent, unchangedByStat } from "./local_change.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import type { FoldedEntry } from "../journal/folded_versions.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
@@ -76,7 +76,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     // A row recorded for another local path is no base for this one (as in push).
     const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
     const state = recorded && local && recorded.kind !== "deleted" && folded &&
-        folded.soleHead === recorded.baseKey && sameStat(recorded, local)
+        folded.soleHead === recorded.baseKey && unchangedByStat(recorded, local)
       ? "synced"
       : await pathState(
         local,
@@ -114,7 +114,7 @@ async function pathState(
     return await sameContent(local, heads[0].version, keys) ? "synced" : "conflict";
   }
   if (local && t) {
-    const modified = !sameStat(t, local) &&
+    const modified = !unchangedByStat(t, local) &&
       !(local.kind === "file" && t.kind === "file" &&
         await localFileHasDigest(local.localPath, t.blake3, { keys }));
     if (modified) return remoteNewer ? "conflict" : "modified";

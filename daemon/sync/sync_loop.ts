@@ -23,7 +23,7 @@ import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
 import { gitDirPath } from "../../core/git/git_dir_path.ts";
 import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
 import { isUnlinked } from "../../core/state/state_db.ts";
-import { sameStat } from "../../core/sync/local_change.ts";
+import { unchangedByStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
 import type { PullRequest } from "../../core/sync/pull.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
@@ -211,7 +211,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       else if (info?.isFile || info?.isSymlink) {
         const entry = await statEntry(localPath, rel);
         // Unchanged since it was last synced: typically a file this loop just pulled.
-        if (entry && tracked?.localPath === localPath && sameStat(tracked, entry)) continue;
+        if (entry && tracked?.localPath === localPath && unchangedByStat(tracked, entry)) continue;
         requests.push(pushOf(localPath, rel));
       } else if (!info) {
         if (tracked && tracked.kind !== "deleted" && tracked.localPath === localPath) {

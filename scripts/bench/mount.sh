@@ -58,6 +58,14 @@ start_tcfs() {
 tcfs_peak_kib() {
   awk '/VmHWM/ { print $2 }' "/proc/$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")/status" 2>/dev/null || echo 0
 }
+# The tcfs mount's CPU time so far (user + system), in seconds.
+tcfs_cpu_s() {
+  local pid
+  pid="$(pgrep -P "$TCFS_PID" deno || echo "$TCFS_PID")"
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat"
+}
+# CPU seconds the tcfs mount spent since $1 (a tcfs_cpu_s figure).
+tcfs_cpu_since() { awk -v a="$1" -v b="$(tcfs_cpu_s)" 'BEGIN { printf "%.2f", b - a }'; }
 start_mounts() {
   rm -rf "$WORK/cache" "$WORK/rcache"
   mount_both
@@ -95,11 +103,15 @@ r_cold="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 tcfs_rss_kib="$(tcfs_peak_kib)"
 drop_file "$WORK/tmnt/data/big/big.bin"
 drop_file "$WORK/rmnt/data/big/big.bin"
+cpu="$(tcfs_cpu_s)"
 t_warm="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+t_warm_cpu="$(tcfs_cpu_since "$cpu")"
 r_warm="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 stop_mounts
 mount_both
+cpu="$(tcfs_cpu_s)"
 t_remount="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
+t_remount_cpu="$(tcfs_cpu_since "$cpu")"
 r_remount="$(timed read_all "$WORK/rmnt/data/big/big.bin")"
 drop_caches
 t_disk="$(timed read_all "$WORK/tmnt/data/big/big.bin")"
@@ -155,8 +167,8 @@ printf '\n%-44s %10s %10s %8s\n' "tcfs mount vs rclone mount --vfs-cache-mode fu
 printf '%-44s %9ss %9ss %8s\n' "ls -lR of ${FILES} files" "$t_ls" "$r_ls" "$(ratio "$t_ls" "$r_ls")"
 printf '%-44s %9ss %9ss %8s\n' "first byte of the ${SIZE_MIB} MiB file" "$t_fb" "$r_fb" "$(ratio "$t_fb" "$r_fb")"
 printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, cold" "$(mib_s "$t_cold")" "$(mib_s "$r_cold")" "$(ratio "$r_cold" "$t_cold")"
-printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (same mount)" "$(mib_s "$t_warm")" "$(mib_s "$r_warm")" "$(ratio "$r_warm" "$t_warm")"
-printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, warm (new mount)" "$(mib_s "$t_remount")" "$(mib_s "$r_remount")" "$(ratio "$r_remount" "$t_remount")"
+printf '%-44s %7sMB/s %7sMB/s %8s  (tcfs mount CPU %s s)\n' "sequential read, warm (same mount)" "$(mib_s "$t_warm")" "$(mib_s "$r_warm")" "$(ratio "$r_warm" "$t_warm")" "$t_warm_cpu"
+printf '%-44s %7sMB/s %7sMB/s %8s  (tcfs mount CPU %s s)\n' "sequential read, warm (new mount)" "$(mib_s "$t_remount")" "$(mib_s "$r_remount")" "$(ratio "$r_remount" "$t_remount")" "$t_remount_cpu"
 printf '%-44s %7sMB/s %7sMB/s %8s\n' "sequential read, caches on disk only" "$(mib_s "$t_disk")" "$(mib_s "$r_disk")" "$(ratio "$r_disk" "$t_disk")"
 printf '%-44s %7sMB/s  (cold read / pull: %s)\n' "tcfs pull of the same file" "$(mib_s "$pull_s")" "$(ratio "$pull_s" "$t_cold")"
 printf '%-44s %10s\n' "bytes fetched per random 1 MiB read (mean of ${RANDOM_READS})" "$random_fetched"

@@ -42,7 +42,10 @@ async function writeTree(src: string): Promise<void> {
   }
 }
 
-/** Path → size of every file below `dir`. */
+/**
+ * Path → size of every file below `dir`; one removed between the listing and its stat (evicted
+ * by a mount's read-ahead meanwhile) is left out.
+ */
 async function filesUnder(
   dir: string,
   out = new Map<string, number>(),
@@ -50,7 +53,13 @@ async function filesUnder(
   for await (const entry of Deno.readDir(dir)) {
     const path = join(dir, entry.name);
     if (entry.isDirectory) await filesUnder(path, out);
-    else out.set(path, (await Deno.stat(path)).size);
+    else {
+      const info = await Deno.stat(path).catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        throw err;
+      });
+      if (info) out.set(path, info.size);
+    }
   }
   return out;
 }
@@ -146,23 +155,38 @@ Deno.test("chunk cache: in a sealed namespace, what a mount read is not fetched 
   await Deno.remove(tmp, { recursive: true });
 });
 
-Deno.test("chunk cache: a damaged cached chunk is fetched again, and neither written nor served", async () => {
-  const { tmp, device, remote, chunks } = await cacheDevice("cache-damaged", USES_MOUNTS);
-  const src = join(device.home, "data");
+/** A device that uses mounts, with one 3 MiB file pushed and pulled: its chunks are cached. */
+async function cachedFile(prefix: string, seed: number) {
+  const made = await cacheDevice(prefix, USES_MOUNTS);
+  const src = join(made.device.home, "data");
   await Deno.mkdir(src);
-  await writeRandomFile(join(src, "a.bin"), 3 * MiB, 5);
-  await device.tcfsJson<PushSummary>(["push", src]);
-  await pull(device, remote("data"), join(tmp, "first"));
+  await writeRandomFile(join(src, "a.bin"), 3 * MiB, seed);
+  await made.device.tcfsJson<PushSummary>(["push", src]);
+  await pull(made.device, made.remote("data"), join(made.tmp, "first"));
+  return { ...made, src };
+}
 
-  /** Overwrites the middle of one cached chunk, keeping its size; returns its path. */
-  const damage = async () => {
-    const [path, size] = [...await filesUnder(chunks)].sort()[1];
+/**
+ * Overwrites the middle of one cached chunk in place, keeping its size and mtime, in a later
+ * second than its last change (Deno reports ctime in whole seconds); returns its path.
+ */
+async function damageChunk(chunks: string): Promise<string> {
+  const [path, size] = [...await filesUnder(chunks)].sort()[1];
+  const { mtime, ctime } = await Deno.stat(path);
+  const wait = ctime!.getTime() + 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10));
+  {
     using file = await Deno.open(path, { write: true });
     await file.seek(Math.floor(size / 2), Deno.SeekMode.Start);
     await file.write(new TextEncoder().encode("not what was stored"));
-    return path;
-  };
-  const damaged = await damage();
+  }
+  await Deno.utime(path, mtime!, mtime!);
+  return path;
+}
+
+Deno.test("chunk cache: a damaged cached chunk is fetched again, and neither written nor served", async () => {
+  const { tmp, device, remote, chunks, src } = await cachedFile("cache-damaged", 5);
+  const damaged = await damageChunk(chunks);
   const bad = await Deno.readFile(damaged);
   const again = await pull(device, remote("data"), join(tmp, "second"));
   assert.deepEqual(
@@ -175,7 +199,7 @@ Deno.test("chunk cache: a damaged cached chunk is fetched again, and neither wri
   );
   assert.notDeepEqual(await Deno.readFile(damaged), bad, "the damaged chunk stayed in the cache");
 
-  await damage();
+  await damageChunk(chunks);
   const mount = await startMount(device, tmp);
   let end;
   try {
@@ -242,6 +266,30 @@ Deno.test("chunk cache: a mount reads checked chunks again without hashing, and 
     end.bytes_downloaded >= size - 16 * MiB && end.bytes_downloaded < size + MiB,
     `${end.bytes_downloaded}`,
   );
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("chunk cache: a new mount reads chunks checked before without fetching, and a chunk written in place since is fetched again", async () => {
+  // The pull put the chunks, which the cache recorded as checked (0600, beside the chunks).
+  const { tmp, device, chunks, src } = await cachedFile("cache-record", 8);
+  const record = join(chunks, "../verified-chunks");
+  assert.equal((await Deno.stat(record)).mode! & 0o777, 0o600);
+  const want = await Deno.readFile(join(src, "a.bin"));
+  const readMounted = async () => {
+    const mount = await startMount(device, tmp);
+    let end;
+    try {
+      assertSameBytes(await Deno.readFile(join(mount.mountpoint, "data/a.bin")), want);
+    } finally {
+      end = await mount.unmount();
+    }
+    return end;
+  };
+  assert.equal((await readMounted()).bytes_downloaded, 0);
+
+  await damageChunk(chunks);
+  const end = await readMounted();
+  assert.ok(end.bytes_downloaded > 0 && end.bytes_downloaded < 2 * MiB, `${end.bytes_downloaded}`);
   await Deno.remove(tmp, { recursive: true });
 });
 

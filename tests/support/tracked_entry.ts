@@ -25,6 +25,7 @@ export function sampleTracked(path: string, fields: Partial<TrackedEntry> = {}):
     ino: 7,
     mode: 0o644,
     blake3: "ab".repeat(32),
+    racy: false,
     baseVclock: { device: 1 },
     baseKey: `ns/default/v/${path}/k-1.json`,
     syncedAt: "2026-01-01T00:00:00.000Z",

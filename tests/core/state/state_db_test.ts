@@ -59,7 +59,7 @@ Deno.test("a pass over the tracked rows reads them all in path order, a page at 
       const stats = [...state.trackedStats(ns)];
       assert.deepEqual(stats.map((t) => t.path), [...paths].sort(comparePaths));
       const whole = tracked("docs/f7", "key-docs/f7");
-      const { namespace: _, blake3: _b, baseVclock: _v, syncedAt: _s, ...stat } = whole;
+      const { namespace: _, baseVclock: _v, syncedAt: _s, ...stat } = whole;
       assert.deepEqual(stats.find((t) => t.path === "docs/f7"), { ...stat, target: undefined });
       assert.deepEqual(
         [...state.trackedStats(ns, "docs")].map((t) => t.path),
@@ -142,5 +142,41 @@ Deno.test("statement prepares each SQL text once per database", async () => {
     state.setMeta("k", "v");
     assert.deepEqual({ ...state.statement(sql).get("k") }, { value: "v" });
     state.close();
+  });
+});
+
+Deno.test("a database from before racy rows marks the rows synced within a minute of their mtime racy", async () => {
+  await withStatePath(async (path) => {
+    const { DatabaseSync } = await import("node:sqlite");
+    const old = new DatabaseSync(path);
+    // The tracked table as tcfs 0.9 made it.
+    old.exec(`CREATE TABLE tracked (
+      namespace TEXT NOT NULL, path TEXT NOT NULL, local_path TEXT NOT NULL, kind TEXT NOT NULL,
+      size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER, mode INTEGER NOT NULL,
+      blake3 TEXT NOT NULL, target TEXT, base_vclock TEXT NOT NULL, base_key TEXT NOT NULL,
+      synced_at TEXT NOT NULL, PRIMARY KEY (namespace, path))`);
+    const insert = old.prepare(
+      "INSERT INTO tracked VALUES ('ns', ?, ?, 'file', 1, ?, 1, 420, 'b', NULL, '{}', 'k', ?)",
+    );
+    const syncedAt = Date.parse("2026-11-01T12:00:00.000Z");
+    insert.run("edited-just-before.txt", "/s/a", syncedAt - 500, new Date(syncedAt).toISOString());
+    insert.run("old.txt", "/s/b", syncedAt - 3_600_000, new Date(syncedAt).toISOString());
+    old.close();
+
+    const state = await StateDb.open(path);
+    try {
+      assert.equal(state.getTracked("ns", "edited-just-before.txt")!.racy, true);
+      assert.equal(state.getTracked("ns", "old.txt")!.racy, false);
+      assert.deepEqual([...state.trackedStats("ns")].map((t) => [t.path, t.racy]), [
+        ["edited-just-before.txt", true],
+        ["old.txt", false],
+      ]);
+      state.putTracked(tracked("new.txt"));
+      assert.equal(state.getTracked(tracked("new.txt").namespace, "new.txt")!.racy, false);
+    } finally {
+      state.close();
+    }
+    // Opened again, nothing is added twice.
+    (await StateDb.open(path)).close();
   });
 });

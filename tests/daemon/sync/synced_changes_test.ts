@@ -13,6 +13,7 @@ function tracked(path: string, key: string, kind: TrackedEntry["kind"] = "file")
     ino: 1,
     mode: 0o644,
     blake3: "b",
+    racy: false,
     baseVclock: { me: Number(key.replace(/\D/g, "") || 0) },
     baseKey: key,
     syncedAt: "2026-11-26T00:00:00Z",
