@@ -438,6 +438,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     return summary;
   }
   try {
+    // What the files were staged with is garbage now, and a checkpoint reads the whole fold.
+    collectFully();
     await writeCheckpointIfDue(ctx);
   } catch (err) {
     // A checkpoint only spares new devices reading; the push itself is done.
