@@ -21,8 +21,9 @@ import { transferableBytes } from "../concurrency/transferable_bytes.ts";
 import { BUG_HINT, TcfsError } from "../errors.ts";
 
 /**
- * Bytes hashed on the calling thread before the worker starts: more than an
- * edit's few changed chunks, and ~15 ms of hashing.
+ * Bytes of chunks the worker would take (from {@linkcode IN_PLACE_BELOW_BYTES} up) hashed on
+ * the calling thread before the worker starts: more than an edit's few changed chunks, and
+ * ~15 ms of hashing.
  */
 export const OFFLOAD_AFTER_BYTES = 8 * 1024 * 1024;
 
@@ -151,7 +152,12 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
     },
     async hash(chunk, { mayEncode = false, idKey } = {}) {
       if (failure) throw failure;
-      if (!workerReady || !worker || chunk.length < IN_PLACE_BELOW_BYTES) {
+      // Small chunks never go to the worker, so they do not count towards starting it: a push
+      // of small files only would pay a thread and its isolate (some 40 MiB) for nothing.
+      if (chunk.length < IN_PLACE_BELOW_BYTES) {
+        return { id: await blake3Hex(chunk, idKey), bytes: chunk };
+      }
+      if (!workerReady || !worker) {
         if (!worker && hashedInPlace > offloadAfter) worker = startWorker();
         hashedInPlace += chunk.length;
         return { id: await blake3Hex(chunk, idKey), bytes: chunk };

@@ -258,13 +258,14 @@ export class StateDb {
    * {@linkcode TrackedStat}, in path order (`path_order.ts`), read a page at a time as the
    * caller goes: a pass over a whole tree holds a page, not the tree. Each page is read at
    * once, so writes between pages are no harm: a row changed behind the pass is not seen.
+   * With `after`, the pass starts past that path (a push's second pass).
    *
    * @example
    * ```ts
    * for (const t of state.trackedStats("default", "docs")) console.log(t.path, t.baseKey);
    * ```
    */
-  *trackedStats(namespace: string, prefix = ""): Generator<TrackedStat> {
+  *trackedStats(namespace: string, prefix = "", after = ""): Generator<TrackedStat> {
     this.flush();
     const page = this.arrayStatement(
       `SELECT path, local_path, kind, size, mtime_ms, ino, mode, target, base_key, blake3, racy
@@ -272,7 +273,7 @@ export class StateDb {
        WHERE namespace = ? AND path > ? AND (? = '' OR path = ? OR substr(path, 1, ?) = ?)
        ORDER BY path LIMIT ${PAGE_ROWS}`,
     );
-    for (let after = "";;) {
+    for (;;) {
       const rows = page.all(namespace, after, prefix, prefix, prefix.length + 1, `${prefix}/`);
       for (const row of rows as unknown as SQLOutputValue[][]) {
         const [path, localPath, kind, size, mtimeMs, ino, mode, target, baseKey, blake3, racy] =

@@ -133,6 +133,9 @@ export function isMissingPath(err: unknown): boolean {
  * U+FFFD in place of the bytes it cannot decode, so that no path made from it reaches the
  * entry; a folder this user may not read.
  *
+ * With `after` (a path as the entries' `rel`), only the entries past it come, and folders that
+ * lie wholly before it are not read: a push's second pass resumes where it stopped holding.
+ *
  * @example
  * ```ts
  * for await (const entry of scanFolder("/home/me/Sync", excluded)) console.log(entry.rel);
@@ -143,11 +146,13 @@ export async function* scanFolder(
   excluded: (rel: string) => boolean,
   onExcluded?: (dir: string, entry: Deno.DirEntry) => void,
   onUnreadable?: (rel: string, why: string) => void,
+  after?: string,
 ): AsyncGenerator<LocalEntry> {
   let sinceTurn = 0;
   // Depth first, a folder sorted as its name and a "/": what lies below "a" comes after
-  // "a.txt" and before "a0", as its paths do.
-  const walk = function* (dir: string, relBase: string): Generator<LocalEntry> {
+  // "a.txt" and before "a0", as its paths do. `from` is `after` while this folder's entries
+  // may still lie before it.
+  const walk = function* (dir: string, relBase: string, from?: string): Generator<LocalEntry> {
     const sortName = (entry: Deno.DirEntry) =>
       entry.isDirectory && !entry.isSymlink ? `${entry.name}/` : entry.name;
     let listed: Deno.DirEntry[];
@@ -164,8 +169,16 @@ export async function* scanFolder(
     }
     const entries = listed.map((entry) => ({ entry, key: sortName(entry) }));
     entries.sort((a, b) => comparePaths(a.key, b.key));
-    for (const { entry } of entries) {
+    for (const { entry, key } of entries) {
       const rel = relBase === "" ? entry.name : `${relBase}/${entry.name}`;
+      const sortPath = relBase === "" ? key : `${relBase}/${key}`;
+      // A folder's paths all start with `sortPath`: unless `from` is among them, they lie
+      // wholly on one side of it.
+      const holdsFrom = from !== undefined && key !== entry.name && from.startsWith(sortPath);
+      if (from !== undefined && !holdsFrom) {
+        if (comparePaths(sortPath, from) <= 0) continue;
+        from = undefined;
+      }
       if (excluded(rel)) {
         onExcluded?.(dir, entry);
         continue;
@@ -176,14 +189,14 @@ export async function* scanFolder(
         continue;
       }
       if (entry.isDirectory && !entry.isSymlink) {
-        yield* walk(localPath, rel);
+        yield* walk(localPath, rel, holdsFrom ? from : undefined);
         continue;
       }
       const found = statEntrySync(localPath, rel);
       if (found) yield found;
     }
   };
-  for (const found of walk(normalize(root), "")) {
+  for (const found of walk(normalize(root), "", after)) {
     yield found;
     if (++sinceTurn >= SCAN_TURN_ENTRIES) {
       sinceTurn = 0;

@@ -32,6 +32,12 @@ import { rememberObjectStored } from "../state/chunk_locations.ts";
 /** A pack is sealed once it holds this many stored bytes. */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Chunks forgotten ({@linkcode PackWriter.forget}) that a pack writer still remembers: two
+ * segments' worth of small files, far more than are looked up at any moment.
+ */
+export const FORGET_AFTER = 2048;
+
 /** Packs uploading at once: the best of 2/4/8 for 4 MiB objects against SeaweedFS here. */
 const PACK_UPLOADS = 4;
 
@@ -59,6 +65,15 @@ export interface PackWriter {
   place(id: string, raw: Uint8Array, encoded?: EncodedChunk): Promise<PlacedChunk>;
   /** Seals the open pack, so that everything placed so far becomes durable. */
   flush(): void;
+  /**
+   * Lets go of what `place` remembers of these chunks, once a version naming them is written
+   * and their locations recorded (`chunk_locations.ts`), where a later file finds them: a push
+   * of 100,000 small files otherwise held every chunk's placing to its end (some 25 MB). Each
+   * is let go of only after {@linkcode FORGET_AFTER} more: a file that looked a chunk up just
+   * before its location was recorded still finds it here. A chunk placed again once it is let
+   * go of goes into a pack again.
+   */
+  forget(refs: readonly ChunkRef[]): void;
   readonly counters: UploadCounters;
 }
 
@@ -96,6 +111,8 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   const uploads = options.uploads ?? PACK_UPLOADS;
   const counters: UploadCounters = { chunksUploaded: 0, bytesUploaded: 0 };
   const placed = new Map<string, Promise<PlacedChunk>>();
+  /** Ids forgotten, oldest first, that `placed` still holds. */
+  let forgotten: string[] = [];
   const uploading = new Set<Promise<void>>();
   let open: OpenPack | undefined;
   let failure: unknown;
@@ -177,6 +194,13 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
       return pending;
     },
     flush: seal,
+    forget(refs) {
+      for (const ref of refs) forgotten.push(ref.id);
+      if (forgotten.length < 2 * FORGET_AFTER) return;
+      const going = forgotten.length - FORGET_AFTER;
+      for (let i = 0; i < going; i++) placed.delete(forgotten[i]);
+      forgotten = forgotten.slice(going);
+    },
   };
 }
 

@@ -67,6 +67,22 @@ import { collectFully } from "../runtime/full_collection.ts";
  */
 const COLLECT_EVERY_FILES = 4_096;
 
+/**
+ * Bytes of files read between two full collections, whatever their number: each byte passes
+ * through several buffers (read window, stored form, sealed box, pack), garbage that V8 counts
+ * outside its heap and lets pile up. On the real tree of docs/BENCHMARKS.md (167 MiB), ten
+ * collections of about 40 MB live took the peak from 309–326 to 268 MB.
+ */
+const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Changed files a push holds from its scan at most. The scan is whole before anything is
+ * written (the mass deletion guard counts its deletions first), but the files past these are
+ * found again by a second walk that starts after the last one held: a first push of 100,000
+ * files held every one of them, some 25 MB, for most of its length.
+ */
+export const HELD_CHANGES = 4_096;
+
 /** What to push and where. */
 export interface PushRequest {
   /** A local file, symlink or folder. */
@@ -83,6 +99,8 @@ export interface PushRequest {
   allowMassDelete?: boolean;
   /** Work out what would happen and write nothing: the summary's `planned` says it. */
   dryRun?: boolean;
+  /** Changed files held from the scan at most: {@linkcode HELD_CHANGES} by default. */
+  heldChanges?: number;
   /**
    * `localPath` is what a user named: when it is a symlink to a folder, push what is in the
    * folder, as `cp -rH` and `rsync` do (a pull writes into it so). Links below it, and a path
@@ -90,6 +108,9 @@ export interface PushRequest {
    */
   followLink?: boolean;
 }
+
+/** A path to push: what the scan found there (nothing for a deletion), and its tracked row. */
+type PushJob = [string, LocalEntry | undefined, TrackedEntry | undefined];
 
 /**
  * Pushes a file or a tree. Chunks are durable before any version names them.
@@ -134,38 +155,32 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const vanished = vanishedSorter(ctx, request);
   // What a killed pull left: the scan passes it, and it goes once the scan is done.
   const temps: string[] = [];
-  // Each with its tracked row when it was synced at the same place: its base.
-  const changed: [LocalEntry, TrackedEntry | undefined][] = [];
-  const compared = mergeByPath({
-    local: {
-      items: localEntries(request, ctx.links ?? "keep", {
-        onTemp: (temp) => temps.push(temp),
-        onUnreadable: (rel, why) => summary.failures.push({ path: rel, error: why }),
-      }),
-      path: (e: LocalEntry) => e.rel,
-    },
-    tracked: {
-      items: ctx.state.trackedStats(ns, request.remoteRel),
-      path: (t: TrackedStat) => t.path,
-    },
-  });
-  for await (const { local, tracked } of compared) {
-    if (tracked) vanished.add(tracked, local);
-    if (!local) continue;
-    // What this device synced counts only at the place it synced it to (a pull into another
-    // folder records the path there).
-    const at = tracked?.localPath === local.localPath ? tracked : undefined;
-    // An unlinked path (its store was replaced) goes up again even if unchanged.
-    if (at && !isUnlinked(at) && await unchangedSince(at, local)) {
+  // The first changed paths, each with its tracked row when it was synced at the same place
+  // (its base); those past them are only counted.
+  const firstJobs: (PushJob | undefined)[] = [];
+  const heldMax = request.heldChanges ?? HELD_CHANGES;
+  let changedFiles = 0;
+  let changedBytes = 0;
+  for await (
+    const [local, at] of changedPaths(ctx, request, unchangedSince, {
+      onTemp: (temp) => temps.push(temp),
+      onUnreadable: (rel, why) => summary.failures.push({ path: rel, error: why }),
+      vanished,
+    })
+  ) {
+    if (!at.changed) {
       summary.unchanged++;
       plan(local.rel, "unchanged");
       continue;
     }
-    changed.push([local, at && ctx.state.getTracked(ns, at.path)]);
+    changedFiles++;
+    changedBytes += local.size;
+    if (firstJobs.length < heldMax) firstJobs.push([local.rel, local, at.base()]);
     // Said when the pointer goes up (new or changed), not on every scan.
     const worktree = local.kind === "file" && await linkedWorktreeOf(local.localPath);
     if (worktree) ctx.log?.("warning", linkedWorktreeWarning(local.rel, worktree));
   }
+  const resumeAfter = changedFiles > firstJobs.length ? firstJobs.at(-1)![0] : undefined;
   if (!dryRun) await removeStaleTemps(temps, { log: ctx.log });
   const deletions = vanished.found.deleted;
   assertNoMassDelete(
@@ -180,7 +195,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     summary.untracked++;
   }
   // Nothing to write, nothing to read: a daemon's idle scan costs the store no request.
-  const nothingToDo = changed.length === 0 && deletions.length === 0;
+  const nothingToDo = changedFiles === 0 && deletions.length === 0;
   const headsFor = nothingToDo ? undefined : await headsLookup(ctx);
   // Chunks in packs gc has condemned are uploaded again, not named.
   if (!nothingToDo && !dryRun) await condemnedObjects(ctx.store);
@@ -190,9 +205,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   const lookahead: SharedLookahead = { bytes: 0 };
   const progress: TransferProgress = {
     filesDone: 0,
-    filesTotal: changed.length + deletions.length,
+    filesTotal: changedFiles + deletions.length,
     bytesDone: 0,
-    bytesTotal: changed.reduce((n, [e]) => n + e.size, 0),
+    bytesTotal: changedBytes,
   };
   summary.bytes_total = progress.bytesTotal;
   const report = () => request.onProgress?.(progress);
@@ -296,6 +311,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       crashPoint("after-version");
       saveChunkPrints(ctx.state, ns, rel, written.key, prints);
       rememberChunkLocations(ctx.state, ctx.store.location, content.chunks);
+      packs.forget(content.chunks);
       clearConflict(ctx.state, ctx.namespace, rel);
       if (entry) {
         ctx.state.putTracked(trackedFrom(ctx, entry, written, content.blake3));
@@ -316,12 +332,25 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
 
   const met: MetConflict[] = [];
   let fatal: unknown;
-  // A job is let go of once taken, so that a file's entry lives as long as its stage.
-  const jobs: ([string, LocalEntry | undefined, TrackedEntry | undefined] | undefined)[] = [
-    ...changed.map(([e, t]): [string, LocalEntry, TrackedEntry | undefined] => [e.rel, e, t]),
-    ...deletions.map((t): [string, undefined, TrackedEntry] => [t.path, undefined, t]),
-  ];
-  changed.length = 0;
+  // The held paths, then the changed ones past them (a second walk), then the deletions. A
+  // job is let go of once taken, so that a file's entry lives as long as its stage.
+  const jobs = (async function* (): AsyncGenerator<PushJob> {
+    for (let i = 0; i < firstJobs.length; i++) {
+      const job = firstJobs[i]!;
+      firstJobs[i] = undefined;
+      yield job;
+    }
+    if (resumeAfter !== undefined) {
+      // Found changed by the first pass only: a path it took for deleted stays a deletion.
+      const deleted = new Set(deletions.map((t) => t.path));
+      for await (
+        const [local, at] of changedPaths(ctx, request, unchangedSince, { after: resumeAfter })
+      ) {
+        if (at.changed && !deleted.has(local.rel)) yield [local.rel, local, at.base()];
+      }
+    }
+    for (const t of deletions) yield [t.path, undefined, t];
+  })();
   const failed = (rel: string, err: unknown) => {
     if (isLocalFailure(err)) {
       summary.failures.push({ path: rel, error: (err as Error).message });
@@ -370,17 +399,34 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     });
   };
   const joining = new Set<Promise<void>>();
-  let nextJob = 0;
+  // Files staged since the last full collection, and the bytes read until it.
+  let filesSince = 0;
+  let bytesAtCollection = 0;
   const stageSlot = async () => {
-    while (nextJob < jobs.length && !fatal) {
+    while (!fatal) {
       await roomToWrite();
-      if (nextJob >= jobs.length || fatal) break;
+      if (fatal) break;
+      let next;
+      try {
+        next = await jobs.next();
+      } catch (err) {
+        // The second walk failed (say, a folder became unreadable): the push stops with it.
+        fatal ??= err;
+        break;
+      }
+      if (next.done) break;
       // What the files before were staged with is garbage by now, most of it in V8's old space
       // (it waited for its pack long enough to be promoted), which V8 lets grow to several times
       // what is live before collecting it: 270–290 MB of heap around 70 MB live at 100,000 files.
-      if (nextJob > 0 && nextJob % COLLECT_EVERY_FILES === 0) collectFully();
-      const [rel, entry, tracked] = jobs[nextJob]!;
-      jobs[nextJob++] = undefined;
+      if (
+        ++filesSince > COLLECT_EVERY_FILES ||
+        progress.bytesDone - bytesAtCollection > COLLECT_EVERY_BYTES
+      ) {
+        collectFully();
+        filesSince = 1;
+        bytesAtCollection = progress.bytesDone;
+      }
+      const [rel, entry, tracked] = next.value;
       let ready;
       try {
         ready = await stageOne(rel, entry, tracked);
@@ -391,6 +437,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     }
   };
   await Promise.all(Array.from({ length: ctx.fileConcurrency ?? 32 }, stageSlot));
+  // A push stopped by a failure lets the second walk go (a database read among it).
+  await jobs.return(undefined);
   // Every file is staged: the last, partly filled pack can go.
   await packs.flush();
   await Promise.all([...joining]);
@@ -405,6 +453,8 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     return summary;
   }
   try {
+    // What the files were staged with is garbage now, and a checkpoint reads the whole fold.
+    collectFully();
     await writeCheckpointIfDue(ctx);
   } catch (err) {
     // A checkpoint only spares new devices reading; the push itself is done.
@@ -428,9 +478,66 @@ function lendsPrints(ctx: SyncContext, tracked: TrackedEntry, seen: PathHeads): 
   return base?.version.format === writtenFormat(ctx.keys);
 }
 
+/** How a local entry stands against what this device synced at its path. */
+interface SyncedState {
+  /** New or changed since it was synced (or its store was replaced). */
+  changed: boolean;
+  /** Its whole tracked row, when it was synced at the same place: the base of its version. */
+  base(): TrackedEntry | undefined;
+}
+
+/** Where a pass of {@linkcode changedPaths} starts, and whom it tells of what. */
+interface PassOptions {
+  /** Hears of tcfs's temps. */
+  onTemp?: (path: string) => void;
+  /**
+   * Hears of the paths the scan cannot look at, and why (`scanFolder`), by their remote path.
+   * A second pass says nothing: the first told of them.
+   */
+  onUnreadable?: (rel: string, why: string) => void;
+  /** Takes the tracked rows as the pass meets them, with what was found at their path. */
+  vanished?: ReturnType<typeof vanishedSorter>;
+  /** The pass starts past this path. */
+  after?: string;
+}
+
 /**
- * What the push finds at `request.localPath`, in path order; `onTemp` hears of tcfs's temps,
- * `onUnreadable` of paths the scan cannot look at, and why (`scanFolder`), by their remote path.
+ * What the push finds at `request.localPath`, in path order, merged with the tracked rows:
+ * each local entry with how it stands, `unchangedSince` its tracked row telling whether it
+ * is as it was synced.
+ */
+async function* changedPaths(
+  ctx: SyncContext,
+  request: PushRequest,
+  unchangedSince: (tracked: TrackedStat, local: LocalEntry) => Promise<boolean>,
+  { onTemp = () => {}, onUnreadable = () => {}, vanished, after }: PassOptions,
+): AsyncGenerator<[LocalEntry, SyncedState]> {
+  const ns = trackedNamespace(ctx);
+  const compared = mergeByPath({
+    local: {
+      items: localEntries(request, ctx.links ?? "keep", { onTemp, onUnreadable }, after),
+      path: (e: LocalEntry) => e.rel,
+    },
+    tracked: {
+      items: ctx.state.trackedStats(ns, request.remoteRel, after),
+      path: (t: TrackedStat) => t.path,
+    },
+  });
+  for await (const { local, tracked } of compared) {
+    if (tracked) vanished?.add(tracked, local);
+    if (!local) continue;
+    // What this device synced counts only at the place it synced it to (a pull into another
+    // folder records the path there).
+    const at = tracked?.localPath === local.localPath ? tracked : undefined;
+    // An unlinked path (its store was replaced) goes up again even if unchanged.
+    const changed = !(at && !isUnlinked(at) && await unchangedSince(at, local));
+    yield [local, { changed, base: () => at && ctx.state.getTracked(ns, at.path) }];
+  }
+}
+
+/**
+ * What the push finds at `request.localPath`, in path order (past `after`, a remote path, if
+ * given); `onTemp` hears of tcfs's temps, `onUnreadable` of paths the scan cannot look at.
  */
 async function* localEntries(
   request: PushRequest,
@@ -439,6 +546,7 @@ async function* localEntries(
     onTemp: (path: string) => void;
     onUnreadable: (rel: string, why: string) => void;
   },
+  after?: string,
 ): AsyncGenerator<LocalEntry> {
   const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
   let info: Deno.FileInfo;
@@ -472,9 +580,13 @@ async function* localEntries(
   const passed = (dir: string, entry: Deno.DirEntry) => {
     if (isTempFile(entry)) onTemp(join(dir, entry.name));
   };
+  // The scan's paths are relative to the folder, the push's to the namespace.
+  const from = after === undefined || request.remoteRel === ""
+    ? after
+    : after.slice(request.remoteRel.length + 1);
   const unreadable = (rel: string, why: string) =>
     onUnreadable(joinRel(request.remoteRel, rel), why);
-  for await (const entry of scanFolder(request.localPath, excluded, passed, unreadable)) {
+  for await (const entry of scanFolder(request.localPath, excluded, passed, unreadable, from)) {
     if (entry.kind === "symlink" && links === "skip") continue;
     // The scan's entry is this pass's alone: its path is made the remote one in place.
     if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;

@@ -102,6 +102,18 @@ Deno.test("below the threshold every chunk is hashed in place and keeps its memo
   assert.equal(hasher.bytesOffloaded, 0);
 });
 
+Deno.test("small chunks do not start the worker, however many: the first large ones after them are hashed in place", async () => {
+  using hasher = createChunkHasher({ offloadAfterBytes: 1 << 20 });
+  // 2 MiB of small chunks, twice the threshold.
+  for (let seed = 1; seed <= 512; seed++) await hasher.hash(randomBytes(4096, seed));
+  // Time enough for a worker started meanwhile to come up and take the next chunk.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const large = randomBytes(IN_PLACE_BELOW_BYTES * 4, 900);
+  const answer = await hasher.hash(large);
+  assert.equal(answer.bytes, large, "hashed in place: the same memory comes back");
+  assert.equal(hasher.bytesOffloaded, 0);
+});
+
 offloadingTest(
   "more than the worker may hold at once waits for room, and every chunk is answered",
   0,

@@ -51,6 +51,34 @@ Deno.test("a folder scan, the tracked rows and comparePaths agree on the order o
   }
 });
 
+Deno.test("a folder scan and the tracked rows resume past any path, in the same order", async () => {
+  const root = await Deno.makeTempDir({ prefix: "tcfs-path-resume-" });
+  const state = await StateDb.open(join(root, ".state", "state.db"));
+  try {
+    for (const [i, path] of PATHS.entries()) {
+      await Deno.mkdir(join(root, "tree", dirname(path)), { recursive: true });
+      await Deno.writeTextFile(join(root, "tree", path), "x");
+      state.putTracked(sampleTracked(path, { baseKey: `k${i}` }));
+    }
+    const ns = sampleTracked("x").namespace;
+    const sorted = [...PATHS].sort(comparePaths);
+    // Past each path, a folder's name ("a", "c/中") and names no entry has ("a/a", "b/zz").
+    for (const after of [...sorted, "a", "a/a", "a/b.txt", "b/zz", "c/中", "0", "d"]) {
+      const past = sorted.filter((path) => comparePaths(path, after) > 0);
+      const scanned = await Array.fromAsync(
+        scanFolder(join(root, "tree"), () => false, undefined, undefined, after),
+        (e) => e.rel,
+      );
+      assert.deepEqual(scanned, past, `the scan past ${after}`);
+      const rows = [...state.trackedStats(ns, "", after)].map((t) => t.path);
+      assert.deepEqual(rows, past, `the rows past ${after}`);
+    }
+  } finally {
+    state.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("mergeByPath pairs each path's items across sources, in order", async () => {
   async function* slowly(paths: string[]) {
     for (const path of paths) {

@@ -20,6 +20,17 @@ Deno.test("the digest covers every chunk id and size, in order", async () => {
   assert.match(await fileDigest([a]), /^[0-9a-f]{64}$/);
 });
 
+Deno.test("the digest of a known chunk list is what it always was", async () => {
+  const chunks = [
+    { id: await blake3Hex(new Uint8Array([1])), size: 1 },
+    { id: await blake3Hex(new Uint8Array([2])), size: 2 ** 40 + 3 },
+  ];
+  assert.equal(
+    await fileDigest(chunks),
+    "95f6d53dfb1237885f05e46583c6b788f4c550d5614a9cdce524c2e40153716a",
+  );
+});
+
 Deno.test("a local file matches its own digest, in either format, and not after an edit", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -4,7 +4,7 @@ import { decodeChunk } from "../../../core/chunking/chunk_codec.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
-import { createPackWriter } from "../../../core/sync/pack_writer.ts";
+import { createPackWriter, FORGET_AFTER } from "../../../core/sync/pack_writer.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
@@ -72,6 +72,29 @@ Deno.test("the same chunk placed twice is stored once", async () => {
     packs.flush();
     await first.durable;
     assert.equal(packs.counters.chunksUploaded, 1);
+  });
+});
+
+Deno.test("a forgotten chunk is placed anew once enough others were forgotten after it; the rest are placed once", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const [a, b] = [randomBytes(40_000, 15), randomBytes(40_000, 16)];
+    const [idA, idB] = await Promise.all([blake3Hex(a), blake3Hex(b)]);
+    const first = await packs.place(idA, a);
+    await packs.place(idB, b);
+    packs.forget([first.ref]);
+    assert.equal((await packs.place(idA, a)).ref.offset, 0, "still known just after");
+    const others = Array.from(
+      { length: 2 * FORGET_AFTER },
+      (_, i) => ({ ...first.ref, id: `${i}` }),
+    );
+    packs.forget(others);
+    const again = await packs.place(idA, a);
+    assert.notEqual(again.ref.offset, first.ref.offset, "placed a second time");
+    assert.equal((await packs.place(idB, b)).ref.offset, a.length + 1, "still where it was");
+    packs.flush();
+    await again.durable;
+    assert.equal(packs.counters.chunksUploaded, 3);
   });
 });
 
