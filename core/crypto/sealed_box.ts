@@ -20,6 +20,7 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { FleetKeys } from "./fleet_keys.ts";
 import { TcfsError } from "../errors.ts";
+import { concatBytes } from "../encoding/concat_bytes.ts";
 
 const EPOCH_BYTES = 4;
 const NONCE_BYTES = 12;
@@ -40,37 +41,53 @@ export const SEALED_OVERHEAD = EPOCH_BYTES + NONCE_BYTES + TAG_BYTES;
 /** What a box's associated data binds it to: a chunk id, a store key, an event subject. */
 export type SealedPlace = string;
 
+/** Encodes associated data: one encoder for every box rather than one a box. */
+const placeBytes = new TextEncoder();
+
 /**
- * Seals `plain` with the fleet's current epoch, bound to `place`.
+ * Seals `plain` with the fleet's current epoch, bound to `place`. `plain` may be given as
+ * pieces, sealed as if put together, so a caller need not join them first; `lead` bytes are
+ * left free before the box for the caller to fill, so a caller need not copy the box to prefix
+ * it.
  *
  * @example
  * ```ts
  * const box = await sealBytes(keys, bytes, "ns/default/j/…/0000000000000001.seg");
+ * const formed = await sealBytes(keys, [Uint8Array.of(format), payload], chunkId, 1);
  * ```
  */
 export async function sealBytes(
   keys: FleetKeys,
-  plain: Uint8Array,
+  plain: Uint8Array | readonly Uint8Array[],
   place: SealedPlace,
+  lead = 0,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const pieces = plain instanceof Uint8Array ? [plain] : plain;
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
   const key = keys.sealKey(keys.epoch)!;
-  const box = new Uint8Array(EPOCH_BYTES + NONCE_BYTES + plain.length + TAG_BYTES);
-  new DataView(box.buffer).setUint32(0, keys.epoch);
-  const nonce = crypto.getRandomValues(box.subarray(EPOCH_BYTES, EPOCH_BYTES + NONCE_BYTES));
-  const aad = new TextEncoder().encode(place);
-  const sealedAt = EPOCH_BYTES + NONCE_BYTES;
-  if (plain.length < SMALL_BOX_BYTES) {
+  const box = new Uint8Array(lead + EPOCH_BYTES + NONCE_BYTES + length + TAG_BYTES);
+  new DataView(box.buffer).setUint32(lead, keys.epoch);
+  const nonceAt = lead + EPOCH_BYTES;
+  const nonce = crypto.getRandomValues(box.subarray(nonceAt, nonceAt + NONCE_BYTES));
+  const aad = placeBytes.encode(place);
+  let sealedAt = nonceAt + NONCE_BYTES;
+  if (length < SMALL_BOX_BYTES) {
     const cipher = createCipheriv("aes-256-gcm", key.raw, nonce).setAAD(aad);
-    const body = cipher.update(plain);
-    box.set(body, sealedAt);
-    box.set(cipher.final(), sealedAt + body.length);
-    box.set(cipher.getAuthTag(), sealedAt + plain.length);
+    for (const piece of pieces) {
+      const body = cipher.update(piece);
+      box.set(body, sealedAt);
+      sealedAt += body.length;
+    }
+    const last = cipher.final();
+    box.set(last, sealedAt);
+    box.set(cipher.getAuthTag(), sealedAt + last.length);
     return box;
   }
   const sealed = await crypto.subtle.encrypt(
     { name: "AES-GCM", iv: nonce, additionalData: aad },
     key.subtle,
-    plain as Uint8Array<ArrayBuffer>,
+    (pieces.length === 1 ? pieces[0] : concatBytes(pieces)) as Uint8Array<ArrayBuffer>,
   );
   box.set(new Uint8Array(sealed), sealedAt);
   return box;
@@ -102,9 +119,7 @@ export function boxSealer(keys: FleetKeys, place: SealedPlace): BoxSealer {
   const head = new Uint8Array(EPOCH_BYTES + NONCE_BYTES);
   new DataView(head.buffer).setUint32(0, keys.epoch);
   const nonce = crypto.getRandomValues(head.subarray(EPOCH_BYTES));
-  const cipher = createCipheriv("aes-256-gcm", key.raw, nonce).setAAD(
-    new TextEncoder().encode(place),
-  );
+  const cipher = createCipheriv("aes-256-gcm", key.raw, nonce).setAAD(placeBytes.encode(place));
   return {
     head,
     update: (plain) => cipher.update(plain),
@@ -140,7 +155,7 @@ export async function openBytes(
   const key = keys.sealKey(epoch);
   if (!key) throw epochMissing(place, epoch, keys.epoch);
   const nonce = box.subarray(EPOCH_BYTES, EPOCH_BYTES + NONCE_BYTES);
-  const aad = new TextEncoder().encode(place);
+  const aad = placeBytes.encode(place);
   const sealed = box.subarray(EPOCH_BYTES + NONCE_BYTES);
   try {
     if (sealed.length - TAG_BYTES < SMALL_BOX_BYTES) {

@@ -27,10 +27,7 @@ export function sealStoredForm(
   payload: Uint8Array,
   place: SealedPlace,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const plain = new Uint8Array(1 + payload.length);
-  plain[0] = format;
-  plain.set(payload, 1);
-  return sealBytes(keys, plain, place);
+  return sealBytes(keys, [Uint8Array.of(format), payload], place);
 }
 
 /**
@@ -46,10 +43,8 @@ export async function sealStored(
   stored: Uint8Array,
   place: SealedPlace,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const box = await sealBytes(keys, stored, place);
-  const sealed = new Uint8Array(1 + box.length);
+  const sealed = await sealBytes(keys, stored, place, 1);
   sealed[0] = CHUNK_FORMAT_SEALED;
-  sealed.set(box, 1);
   return sealed;
 }
 

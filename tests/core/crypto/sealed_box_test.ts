@@ -68,3 +68,15 @@ Deno.test("an altered, truncated or moved box of any size fails as sealed_damage
     assert.equal((await failure(openBytes(keys, otherEpoch, "here"))).kind, "not_approved");
   }
 });
+
+Deno.test("plaintext sealed in pieces after free lead bytes opens to the pieces joined", async () => {
+  for (const [i, size] of SIZES.entries()) {
+    const plain = randomBytes(size, 970 + i);
+    const cut = size >> 1;
+    const place = `pieces-${i}`;
+    const led = await sealBytes(keys, [plain.subarray(0, cut), plain.subarray(cut)], place, 3);
+    assert.equal(led.length, 3 + size + 32, `${size} bytes: the led box's length`);
+    assert.deepEqual([...led.subarray(0, 3)], [0, 0, 0], `${size} bytes: the lead is left free`);
+    assert.deepEqual(await openBytes(keys, led.subarray(3), place), plain, `${size} bytes`);
+  }
+});
