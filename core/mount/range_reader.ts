@@ -44,6 +44,14 @@ const RECENT_BYTES = 16 * 1024 * 1024;
  */
 const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
 /**
+ * How many bytes of dead buffers a fetched chunk byte is counted as toward the next collection:
+ * besides the range's body, the HTTP client's pieces of it are copied on their way from the
+ * socket through Node's streams into a web stream. Counted once, a cold read collected every
+ * 32 MiB fetched and its ArrayBuffers were at 120–140 MB at the collections, with 17 MiB of
+ * recent chunks and 5–20 MiB in flight (docs/BENCHMARKS.md).
+ */
+const FETCH_GARBAGE = 4;
+/**
  * Trusted chunk files remembered at most (about 100 bytes each): 50 GiB of 256 KiB chunks. Past
  * it the list starts over, and chunks are checked once again.
  */
@@ -223,7 +231,8 @@ export function createRangeReader(
       counters: options.counters,
       keys: options.keys,
     });
-    batch.then(() => allocated(unique.reduce((sum, ref) => sum + ref.size, 0)), () => {});
+    const bytes = unique.reduce((sum, ref) => sum + ref.size, 0);
+    batch.then(() => allocated(FETCH_GARBAGE * bytes), () => {});
     unique.forEach((ref, i) => {
       const one = batch.then((chunks) => {
         remember(ref.id, chunks[i]);
