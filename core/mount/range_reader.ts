@@ -44,11 +44,11 @@ const RECENT_BYTES = 16 * 1024 * 1024;
  */
 const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
 /**
- * How many bytes of dead buffers a fetched chunk byte is counted as toward the next collection:
- * besides the range's body, the HTTP client's pieces of it are copied on their way from the
- * socket through Node's streams into a web stream. Counted once, a cold read collected every
- * 32 MiB fetched and its ArrayBuffers were at 120–140 MB at the collections, with 17 MiB of
- * recent chunks and 5–20 MiB in flight (docs/BENCHMARKS.md).
+ * How many bytes of dead buffers a fetched chunk byte is counted as toward the next
+ * collection: besides the range's body, the HTTP client's pieces of it (likely copied on their
+ * way through Node's streams into a web stream) wait for the collector. Counted once, a cold
+ * read collected every 32 MiB fetched and its ArrayBuffers were at 120–140 MB at the
+ * collections, with 17 MiB of recent chunks and 5–20 MiB in flight (docs/BENCHMARKS.md).
  */
 const FETCH_GARBAGE = 4;
 /**
