@@ -48,9 +48,10 @@ const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
  * collection: besides the range's body, the HTTP client's pieces of it (likely copied on their
  * way through Node's streams into a web stream) wait for the collector. Counted once, a cold
  * read collected every 32 MiB fetched and its ArrayBuffers were at 120–140 MB at the
- * collections, with 17 MiB of recent chunks and 5–20 MiB in flight (docs/BENCHMARKS.md).
+ * collections, with 17 MiB of recent chunks and 5–20 MiB in flight. Counted four times, its
+ * peak fell by another 15 MB but it took a quarter more CPU (docs/BENCHMARKS.md).
  */
-const FETCH_GARBAGE = 4;
+const FETCH_GARBAGE = 2;
 /**
  * Trusted chunk files remembered at most (about 100 bytes each): 50 GiB of 256 KiB chunks. Past
  * it the list starts over, and chunks are checked once again.
