@@ -11,7 +11,7 @@
  */
 
 import { PAGE_ROWS, type StateDb } from "../state/state_db.ts";
-import type { FileVersion } from "../remote/file_version.ts";
+import type { FileVersion, VersionKind } from "../remote/file_version.ts";
 import { versionKeyFunction } from "../remote/remote_keys.ts";
 import { type FoldedPath, foldVersion } from "./head_fold.ts";
 import { collectIfGrown } from "../runtime/full_collection.ts";
@@ -164,6 +164,81 @@ export function* foldedInOrder(
     if (rows.length < PAGE_ROWS) return;
     after = rows[rows.length - 1][0];
   }
+}
+
+/**
+ * A path's newest head (the latest `written_at`, as `newestHead` picks), with what a listing
+ * shows of it and none of its content: a mount's tree holds these, not versions.
+ */
+export interface FoldedListing {
+  path: string;
+  key: string;
+  kind: VersionKind;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  /** For symlinks. */
+  target?: string;
+}
+
+/**
+ * The newest head of every path of `ns` at or below `prefix` ("" = all), in path order, its
+ * fields taken out of the stored versions by SQLite: no version (a chunk list of thousands
+ * of refs for a large file) is parsed in JavaScript, so a pass over a namespace of any size
+ * holds one row at a time.
+ *
+ * @example
+ * ```ts
+ * for (const head of foldedListing(state, ns, "docs")) console.log(head.path, head.size);
+ * ```
+ */
+export function* foldedListing(
+  state: StateDb,
+  ns: string,
+  prefix: string,
+): Generator<FoldedListing> {
+  const rows = ready(state).arrayStatement(
+    `SELECT path, key, b->>'$.kind', b->>'$.size', b->>'$.mode', b->>'$.mtime_ms',
+       b->>'$.written_at', b->>'$.target'
+     FROM (SELECT path, key, CAST(body AS TEXT) AS b FROM journal_versions
+       WHERE ns = ? AND head = 1 AND (? = '' OR path = ? OR substr(path, 1, ?) = ?))
+     ORDER BY path, key`,
+  ).iterate(ns, prefix, prefix, prefix.length + 1, `${prefix}/`) as unknown as Iterable<
+    [string, string, VersionKind, number, number, number, string, string | null]
+  >;
+  let newest: FoldedListing | undefined;
+  let newestAt = "";
+  for (const [path, key, kind, size, mode, mtimeMs, writtenAt, target] of rows) {
+    // Among heads written at the same instant the first by key wins, as in a path's heads.
+    if (newest?.path === path && writtenAt <= newestAt) continue;
+    if (newest && newest.path !== path) yield newest;
+    newest = { path, key, kind, size, mode, mtimeMs, ...(target === null ? {} : { target }) };
+    newestAt = writtenAt;
+  }
+  if (newest) yield newest;
+}
+
+/**
+ * The version `key` of `path` as folded: a head, kept, or in the history (superseded since it
+ * was read), or undefined when the fold no longer holds it.
+ *
+ * @example
+ * ```ts
+ * const version = foldedVersion(state, ns, "docs/a.txt", head.key);
+ * ```
+ */
+export function foldedVersion(
+  state: StateDb,
+  ns: string,
+  path: string,
+  key: string,
+): FileVersion | undefined {
+  const row = ready(state).statement(
+    `SELECT key, body FROM journal_versions WHERE ns = ? AND path = ? AND key = ?
+     UNION ALL SELECT key, body FROM journal_history WHERE ns = ? AND path = ? AND key = ?
+     LIMIT 1`,
+  ).get(ns, path, key, ns, path, key) as unknown as Row | undefined;
+  return row && storedOf(row).version;
 }
 
 /**

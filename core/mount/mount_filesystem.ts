@@ -32,7 +32,8 @@ import {
 } from "./mount_tree.ts";
 import type { RangeReader } from "./range_reader.ts";
 import type { WriteBack, WriteBackOutcome } from "./write_back.ts";
-import { describeError } from "../errors.ts";
+import { describeError, TcfsError } from "../errors.ts";
+import type { FileVersion } from "../remote/file_version.ts";
 import { readUpTo } from "../io/byte_reader.ts";
 
 /** How far ahead of a sequential reader chunks are fetched. */
@@ -49,6 +50,11 @@ const STAGE_PIECE_BYTES = 4 * 1024 * 1024;
 export interface MountFilesystemOptions {
   /** The current tree; read on every request, so swapping it shows remote changes. */
   tree: () => MountTree;
+  /**
+   * The remote version `key` of `rel` (below the prefix), whole: the tree keeps only what
+   * listing needs, and a file's chunk list is read when it is opened or staged.
+   */
+  version: (rel: string, key: string) => FileVersion | undefined;
   reader: RangeReader;
   /** Reports a read or a push that failed (the caller sees EIO). */
   log: (message: string) => void;
@@ -68,6 +74,8 @@ export interface MountFilesystemOptions {
 
 interface OpenFile {
   node: MountNode;
+  /** The version `node` shows, once read for reading its content. */
+  version?: FileVersion;
   writable: boolean;
   /** Written since the last push. */
   dirty: boolean;
@@ -108,7 +116,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       return { ino: n.ino, kind: "dir", size: 4096, perm: 0o755, mtimeMs: n.mtimeMs };
     }
     if (n.kind === "symlink") {
-      const target = shown?.kind === "symlink" ? shown.target : n.version!.target!;
+      const target = shown?.kind === "symlink" ? shown.target : n.target!;
       return {
         ino: n.ino,
         kind: "symlink",
@@ -122,13 +130,23 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       : {
         ino: n.ino,
         kind: "file",
-        size: n.version!.size,
-        perm: n.version!.mode & 0o777,
+        size: n.size,
+        perm: n.mode & 0o777,
         mtimeMs: n.mtimeMs,
       };
   };
+  /** The remote version `n` shows (or its change is made on), read from the fold. */
+  const versionOf = (n: MountNode): FileVersion => {
+    const version = n.key === undefined ? undefined : options.version(n.rel, n.key);
+    if (!version) {
+      throw new TcfsError(
+        `its version ${n.key} is no longer in this mount's fold (it shows again once the heads are read)`,
+      );
+    }
+    return version;
+  };
   const base = (n: MountNode | undefined): ChangeBase | undefined =>
-    n?.version && n.key ? { key: n.key, version: n.version } : undefined;
+    n?.key === undefined ? undefined : { key: n.key, version: versionOf(n) };
   /**
    * Records `change` at `rel`. Unless it names its base, it keeps the base of the change it
    * follows there, or, as the path's first change, is made on the version shown now.
@@ -162,7 +180,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       setLocal(n.rel, staged);
       return staged;
     }
-    const version = n.version!;
+    const version = versionOf(n);
     const path = stagedPath();
     using file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
     if (!empty) {
@@ -188,6 +206,15 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
   const unpushed = new Set<string>();
   const writers = (rel: string) => [...open.values()].some((f) => f.node.rel === rel && f.writable);
 
+  /** Open files of `rel` go on with the node the tree shows there now (its version read anew). */
+  const followNode = (rel: string) => {
+    for (const f of open.values()) {
+      if (f.node.rel !== rel) continue;
+      f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
+      f.version = undefined;
+    }
+  };
+
   /** Drops `rel`'s change once it is pushed and no one writes it: the heads show it now. */
   async function settle(rel: string): Promise<void> {
     const change = options.local.get(rel);
@@ -195,9 +222,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     options.local.delete(rel);
     options.settled(rel);
     // Open readers go on with the node as the heads now show it.
-    for (const f of open.values()) {
-      if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
-    }
+    followNode(rel);
     if (change.kind === "file") await Deno.remove(change.staged).catch(() => {});
   }
 
@@ -247,9 +272,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
       if (still) {
         still.base = outcome?.written;
         applyLocalChange(options.tree(), rel, still);
-        for (const f of open.values()) {
-          if (f.node.rel === rel) f.node = options.tree().nodes.get(f.node.ino) ?? f.node;
-        }
+        followNode(rel);
       }
       return undefined;
     };
@@ -290,7 +313,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
     readlink(ino) {
       const n = node(ino);
       if (n?.kind !== "symlink") return n ? err("EINVAL") : ENOENT;
-      return n.local?.kind === "symlink" ? n.local.target : n.version!.target!;
+      return n.local?.kind === "symlink" ? n.local.target : n.target!;
     },
     async open(ino, mode) {
       const n = node(ino);
@@ -325,7 +348,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
           const length = Math.max(0, Math.min(size, staged.size - offset));
           return await readUpTo(f, into?.subarray(0, length) ?? new Uint8Array(length));
         }
-        const version = file.node.version!;
+        const version = file.version ??= versionOf(file.node);
         file.run = offset === file.end ? file.run + size : size;
         file.end = offset + size;
         if (file.run >= SEQUENTIAL_THRESHOLD) {
@@ -470,7 +493,7 @@ export function createMountFilesystem(options: MountFilesystemOptions): FuseOper
         moved = n.kind === "symlink"
           ? {
             kind: "symlink",
-            target: n.local?.kind === "symlink" ? n.local.target : n.version!.target!,
+            target: n.local?.kind === "symlink" ? n.local.target : n.target!,
             mtimeMs: n.mtimeMs,
           }
           : await stage(n, false);

@@ -9,14 +9,15 @@
 import { join } from "node:path";
 import { isUnderRel } from "../paths/remote_path.ts";
 import type { StateDb } from "../state/state_db.ts";
-import {
-  lastFoldedHeads,
-  lastFoldedPath,
-  type SyncContext,
-  trackedNamespace,
-} from "../sync/sync_context.ts";
+import { lastFoldedPath, type SyncContext, trackedNamespace } from "../sync/sync_context.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
-import { foldGeneration } from "../journal/folded_versions.ts";
+import {
+  foldedListing,
+  foldedNamespace,
+  foldedVersion,
+  foldGeneration,
+  hasFolded,
+} from "../journal/folded_versions.ts";
 import { isStoreUnreachable } from "../store/store_unreachable.ts";
 import { describeError } from "../errors.ts";
 import type { DownloadCounters } from "../sync/verified_content.ts";
@@ -30,7 +31,14 @@ import {
   showHeads,
 } from "./mount_tree.ts";
 import { pushWriteBack } from "./write_back.ts";
-import { hydrate, type PinnedContent, pinnedContent, pinsFile, readPins } from "./pins.ts";
+import {
+  hydrate,
+  isPinned,
+  type PinnedContent,
+  pinnedContent,
+  pinsFile,
+  readPins,
+} from "./pins.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { openDeviceChunkCache, savePinnedChunks } from "../cache/device_chunk_cache.ts";
 import { createRangeReader } from "./range_reader.ts";
@@ -141,24 +149,31 @@ export async function openMountSource(
     const now = { generation, pins: JSON.stringify(pins) };
     if (!first && now.generation === shown.generation && now.pins === shown.pins) return undefined;
     // Caught up just now, or offline: the fold is the store as last read.
-    const heads = lastFoldedHeads(ctx, wanted);
-    if (offline && !heads) throw offline; // never read: nothing to show
+    const ns = trackedNamespace(ctx);
+    if (offline && !hasFolded(ctx.state, ns)) throw offline; // never read: nothing to show
     if (offline) {
       options.log(
         `${describeError(offline)}: showing the tree as last read, with what is cached; ` +
           "the rest reads once the store answers",
       );
     }
-    const byPath = heads?.byPath ?? new Map();
     const was = pinned.chunkIds;
-    pinned = pinnedContent(byPath.values(), ctx.namespace, pins);
+    // Only pinned paths' versions are read whole: the tree needs none.
+    const pinnedPath = (rel: string) => wanted(rel) && isPinned(pins, ctx.namespace, rel);
+    pinned = pinnedContent(
+      pins.some((p) => p.namespace === ctx.namespace)
+        ? foldedNamespace(ctx.state, ns, pinnedPath).values()
+        : [],
+      ctx.namespace,
+      pins,
+    );
     // For pulls filling the cache, which do not read this namespace's pins. A mount of part of
     // the namespace sees part of its pins: `tcfs pin` recorded them.
     if (prefix === "" && !sameSet(was, pinned.chunkIds)) {
       await savePinnedChunks(options.cacheDir, ctx.namespace, pinned.chunkIds);
     }
     shown = now;
-    return buildMountTree(byPath.values(), prefix, inodes, local);
+    return buildMountTree(foldedListing(ctx.state, ns, prefix), prefix, inodes, local);
   };
   /** Pinned files changed or pinned elsewhere are fetched in the background, one at a time. */
   const hydratePinned = () => {
@@ -196,6 +211,7 @@ export async function openMountSource(
   hydratePinned();
   const ops = createMountFilesystem({
     tree: () => tree,
+    version: (rel, key) => foldedVersion(ctx.state, trackedNamespace(ctx), inNamespace(rel), key),
     reader,
     log: options.log,
     cacheBytes: () => ({ used: cache.usedBytes, max: cache.maxBytes }),

@@ -5,11 +5,16 @@
  * stay with their path from one build to the next (an {@linkcode InodeTable}), so a tree read
  * again after remote changes keeps what the kernel already knows valid.
  *
+ * A node keeps only what names and attributes need (the version's key, size, mode, mtime and a
+ * link's target): the version itself, with its chunk list, stays in the fold and is read when
+ * the file is opened. Versions held whole cost about 3 KB a file of RSS.
+ *
  * @module
  */
 
 import type { FileVersion } from "../remote/file_version.ts";
-import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
+import type { StoredVersion } from "../journal/stored_version.ts";
+import type { FoldedListing } from "../journal/folded_versions.ts";
 import { newestHead } from "../sync/remote_listing.ts";
 
 /** The remote version a change was made on: the version its push supersedes. */
@@ -39,22 +44,45 @@ export type LocalChange =
     | { kind: "deleted" }
   );
 
-/** One node of the tree. */
+/**
+ * One node of the tree. For files and links, `key`, `size`, `mode` and `target` are those of
+ * the remote version under the path (shown, or the base of `local`); a folder has no key.
+ */
 export interface MountNode {
   ino: number;
   /** Its path below the mounted prefix ("" for the root). */
   rel: string;
   kind: "dir" | "file" | "symlink";
-  /** The remote version under this path, for files and links: shown, or the base of `local`. */
-  version?: FileVersion;
-  /** Its stored key: a different key is different content. */
-  key?: string;
-  /** What was changed through the mount; shown instead of `version`. */
-  local?: LocalChange;
+  /** The remote version's stored key: a different key is different content. */
+  key: string | undefined;
+  size: number;
+  /** Permission bits as the version records them. */
+  mode: number;
+  /** A link's text. */
+  target: string | undefined;
+  /** What was changed through the mount; shown instead of the remote version. */
+  local: LocalChange | undefined;
   /** Children by name, for folders. */
-  children?: Map<string, number>;
+  children: Map<string, number> | undefined;
   mtimeMs: number;
 }
+
+/** What a node shows of a remote version (or of none: a folder, a new path). */
+type Shown = Pick<MountNode, "kind" | "key" | "size" | "mode" | "target" | "mtimeMs">;
+
+function shownOf(key: string, version: FileVersion): Shown {
+  return {
+    kind: version.kind === "symlink" ? "symlink" : "file",
+    key,
+    size: version.size,
+    mode: version.mode,
+    target: version.target,
+    mtimeMs: version.mtime_ms,
+  };
+}
+
+/** What a folder, or a path new to the remote, shows of a remote version. */
+const NOTHING_SHOWN = { key: undefined, size: 0, mode: 0, target: undefined } as const;
 
 /** Inode of the mounted prefix. */
 export const ROOT_INO = 1;
@@ -87,44 +115,40 @@ export interface MountTree {
 }
 
 /**
- * Builds the tree of the paths under `prefix` ("" for the whole namespace) from their heads,
- * with the mount's own unpushed changes (`local`, by path below the prefix) on top.
+ * Builds the tree of the paths under `prefix` ("" for the whole namespace) from the newest
+ * head of each, in path order (a path before those below it), with the mount's own unpushed changes (`local`, by path below
+ * the prefix) on top.
  * A path that would need a file as a folder (a remote that holds both `a` and `a/b`) keeps the
  * file and hides what lies below it.
  *
  * @example
  * ```ts
- * const { byPath } = await namespaceHeads(ctx, (rel) => isUnderRel(rel, "docs"));
- * const tree = buildMountTree(byPath.values(), "docs", newInodeTable(), new Map());
+ * const tree = buildMountTree(foldedListing(state, ns, "docs"), "docs", newInodeTable(), new Map());
  * ```
  */
 export function buildMountTree(
-  paths: Iterable<PathHeads>,
+  heads: Iterable<FoldedListing>,
   prefix: string,
   inodes: InodeTable,
   local: ReadonlyMap<string, LocalChange>,
 ): MountTree {
-  const root: MountNode = { ino: ROOT_INO, rel: "", kind: "dir", children: new Map(), mtimeMs: 0 };
+  const root = newNode(ROOT_INO, "", { ...NOTHING_SHOWN, kind: "dir", mtimeMs: 0 }, {
+    children: new Map(),
+  });
   const tree: MountTree = { nodes: new Map([[ROOT_INO, root]]), inodes, files: 0, bytes: 0 };
-  const sorted = [...paths].sort((a, b) => (a.path < b.path ? -1 : 1));
-  for (const { path, heads } of sorted) {
-    const { version, key } = newestHead(heads);
-    if (version.kind === "deleted") continue;
+  for (const head of heads) {
+    if (head.kind === "deleted") continue;
     const rel = prefix === ""
-      ? path
-      : path.startsWith(prefix + "/")
-      ? path.slice(prefix.length + 1)
+      ? head.path
+      : head.path.startsWith(prefix + "/")
+      ? head.path.slice(prefix.length + 1)
       : undefined;
     if (!rel) continue;
-    const node = placeNode(tree, rel, {
-      kind: version.kind,
-      version,
-      key,
-      mtimeMs: version.mtime_ms,
-    });
-    if (node && version.kind === "file") {
+    const { key, kind, size, mode, mtimeMs, target } = head;
+    const node = placeNode(tree, rel, { kind, key, size, mode, target, mtimeMs });
+    if (node && kind === "file") {
       tree.files++;
-      tree.bytes += version.size;
+      tree.bytes += size;
     }
   }
   for (const [rel, change] of local) applyLocalChange(tree, rel, change);
@@ -149,14 +173,12 @@ export function applyLocalChange(tree: MountTree, rel: string, change: LocalChan
   }
   const attached = known && tree.nodes.get(tree.inodes.byPath.get(parentRel(rel)) ?? 0)?.children
         ?.get(baseName(rel)) === known.ino;
-  placeNode(tree, rel, {
-    kind: change.kind,
-    version: change.base?.version,
-    key: change.base?.key,
+  const base = change.base ? shownOf(change.base.key, change.base.version) : NOTHING_SHOWN;
+  placeNode(tree, rel, { ...base, kind: change.kind, mtimeMs: change.mtimeMs }, {
     local: change,
-    mtimeMs: change.mtimeMs,
-    ...(change.kind === "dir" ? { children: attached ? known.children : new Map() } : {}),
-  }, true);
+    children: change.kind !== "dir" ? undefined : attached ? known.children : new Map(),
+    replace: true,
+  });
 }
 
 /**
@@ -175,10 +197,9 @@ export function showHeads(tree: MountTree, rel: string, heads: StoredVersion[]):
   const attached = known && parent?.children?.get(baseName(rel)) === known.ino;
   if (attached && known.kind === "dir") return;
   // Counted as the build counts: by the remote version a node shows, or is the base of.
-  const counted = attached && known.version?.kind === "file" ? known.version.size : undefined;
-  if (counted !== undefined) {
+  if (attached && showsRemoteFile(known)) {
     tree.files--;
-    tree.bytes -= counted;
+    tree.bytes -= known.size;
   }
   const head = heads.length > 0 ? newestHead(heads) : undefined;
   const version = head?.version;
@@ -186,16 +207,17 @@ export function showHeads(tree: MountTree, rel: string, heads: StoredVersion[]):
     if (attached) parent!.children!.delete(baseName(rel));
     return;
   }
-  const placed = placeNode(tree, rel, {
-    kind: version.kind,
-    version,
-    key: head.key,
-    mtimeMs: version.mtime_ms,
-  }, true);
+  const placed = placeNode(tree, rel, shownOf(head.key, version), { replace: true });
   if (placed && version.kind === "file") {
     tree.files++;
     tree.bytes += version.size;
   }
+}
+
+/** Whether `node`'s remote version (shown, or the base of its change) is a file. */
+function showsRemoteFile(node: MountNode): boolean {
+  // A link's version always has a target; a file's never.
+  return node.key !== undefined && node.target === undefined;
 }
 
 /**
@@ -205,8 +227,10 @@ export function showHeads(tree: MountTree, rel: string, heads: StoredVersion[]):
 function placeNode(
   tree: MountTree,
   rel: string,
-  node: Omit<MountNode, "ino" | "rel">,
-  replace = false,
+  shown: Shown,
+  { local, children, replace = false }: Partial<Pick<MountNode, "local" | "children">> & {
+    replace?: boolean;
+  } = {},
 ): MountNode | undefined {
   const inoOf = (path: string) => {
     let ino = tree.inodes.byPath.get(path);
@@ -216,19 +240,19 @@ function placeNode(
   const names = rel.split("/");
   let dir = tree.nodes.get(ROOT_INO)!;
   for (const [depth, name] of names.slice(0, -1).entries()) {
-    dir.mtimeMs = Math.max(dir.mtimeMs, node.mtimeMs);
+    dir.mtimeMs = Math.max(dir.mtimeMs, shown.mtimeMs);
     const known = tree.nodes.get(dir.children!.get(name) ?? 0);
     if (known && known.kind !== "dir") return undefined;
     if (known) dir = known;
     else {
       const path = names.slice(0, depth + 1).join("/");
-      const made: MountNode = {
-        ino: inoOf(path),
-        rel: path,
+      const made = newNode(inoOf(path), path, {
+        ...NOTHING_SHOWN,
         kind: "dir",
+        mtimeMs: shown.mtimeMs,
+      }, {
         children: new Map(),
-        mtimeMs: node.mtimeMs,
-      };
+      });
       tree.nodes.set(made.ino, made);
       dir.children!.set(name, made.ino);
       dir = made;
@@ -236,11 +260,32 @@ function placeNode(
   }
   const name = names.at(-1)!;
   if (!replace && dir.children!.has(name)) return undefined;
-  dir.mtimeMs = Math.max(dir.mtimeMs, node.mtimeMs);
-  const placed: MountNode = { ino: inoOf(rel), rel, ...node };
+  dir.mtimeMs = Math.max(dir.mtimeMs, shown.mtimeMs);
+  const placed = newNode(inoOf(rel), rel, shown, { local, children });
   tree.nodes.set(placed.ino, placed);
   dir.children!.set(name, placed.ino);
   return placed;
+}
+
+/** Every node is made here, with its fields in one order: V8 then shares one shape for all. */
+function newNode(
+  ino: number,
+  rel: string,
+  shown: Shown,
+  { local, children }: Partial<Pick<MountNode, "local" | "children">>,
+): MountNode {
+  return {
+    ino,
+    rel,
+    kind: shown.kind,
+    key: shown.key,
+    size: shown.size,
+    mode: shown.mode,
+    target: shown.target,
+    local,
+    children,
+    mtimeMs: shown.mtimeMs,
+  };
 }
 
 /** The folder part of a path below the prefix ("" for the root). */

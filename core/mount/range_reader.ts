@@ -45,6 +45,15 @@ const RECENT_BYTES = 16 * 1024 * 1024;
  * A collection of the mount's small heap takes a few milliseconds, per 32 MiB read.
  */
 const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
+/**
+ * How many bytes of dead buffers a fetched chunk byte is counted as toward the next
+ * collection: besides the range's body, the HTTP client's pieces of it (likely copied on their
+ * way through Node's streams into a web stream) wait for the collector. Counted once, a cold
+ * read collected every 32 MiB fetched and its ArrayBuffers were at 120–140 MB at the
+ * collections, with 17 MiB of recent chunks and 5–20 MiB in flight. Counted four times, its
+ * peak fell by another 15 MB but it took a quarter more CPU (docs/BENCHMARKS.md).
+ */
+const FETCH_GARBAGE = 2;
 
 /** Options for {@linkcode createRangeReader}. */
 export interface RangeReaderOptions {
@@ -201,7 +210,8 @@ export function createRangeReader(
       counters: options.counters,
       keys: options.keys,
     });
-    batch.then(() => allocated(unique.reduce((sum, ref) => sum + ref.size, 0)), () => {});
+    const bytes = unique.reduce((sum, ref) => sum + ref.size, 0);
+    batch.then(() => allocated(FETCH_GARBAGE * bytes), () => {});
     unique.forEach((ref, i) => {
       const one = batch.then((chunks) => {
         remember(ref.id, chunks[i]);

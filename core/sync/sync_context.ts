@@ -13,7 +13,6 @@ import {
   foldedInOrder,
   foldedNamespace,
   foldedPath,
-  hasFolded,
 } from "../journal/folded_versions.ts";
 import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
@@ -163,25 +162,6 @@ export async function namespaceHeads(
 ): Promise<NamespaceHeads> {
   const unreadable = await catchUp(ctx);
   return { byPath: foldedNamespace(ctx.state, trackedNamespace(ctx), wanted), unreadable };
-}
-
-/**
- * {@linkcode namespaceHeads} as this device folded them last, without the store: for a reader
- * that has just caught up itself, or a mount started offline. `undefined` when it never folded
- * the namespace.
- *
- * @example
- * ```ts
- * const last = lastFoldedHeads(ctx, (rel) => isUnderRel(rel, "docs"));
- * ```
- */
-export function lastFoldedHeads(
-  ctx: SyncContext,
-  wanted: (rel: string) => boolean,
-): NamespaceHeads | undefined {
-  const ns = trackedNamespace(ctx);
-  if (!hasFolded(ctx.state, ns)) return undefined;
-  return { byPath: foldedNamespace(ctx.state, ns, wanted), unreadable: [] };
 }
 
 /**

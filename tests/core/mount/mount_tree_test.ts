@@ -11,7 +11,8 @@ import {
   newInodeTable,
   showHeads,
 } from "../../../core/mount/mount_tree.ts";
-import type { PathHeads, StoredVersion } from "../../../core/journal/stored_version.ts";
+import type { StoredVersion } from "../../../core/journal/stored_version.ts";
+import type { FoldedListing } from "../../../core/journal/folded_versions.ts";
 import type { VersionKind } from "../../../core/remote/file_version.ts";
 
 function head(path: string, n: number, kind: VersionKind = "file", size = 10 * n): StoredVersion {
@@ -34,8 +35,16 @@ function head(path: string, n: number, kind: VersionKind = "file", size = 10 * n
   };
 }
 
-function paths(...heads: StoredVersion[]): PathHeads[] {
-  return heads.map((h) => ({ path: h.version.path, heads: [h], kept: [] }));
+/** Each path's one head, as the fold lists it (in path order). */
+function paths(...heads: StoredVersion[]): FoldedListing[] {
+  return heads.map(({ key, version: v }) => ({
+    path: v.path,
+    key,
+    kind: v.kind,
+    size: v.size,
+    mode: v.mode,
+    mtimeMs: v.mtime_ms,
+  })).sort((a, b) => a.path < b.path ? -1 : 1);
 }
 
 function at(tree: MountTree, rel: string) {
@@ -74,7 +83,7 @@ Deno.test("showHeads: a settled edit shows its pushed version, counted as a buil
 Deno.test("showHeads: a new file appears with its folders; a deletion detaches the node", () => {
   const tree = buildMountTree(paths(head("a.txt", 1)), "", newInodeTable(), new Map());
   showHeads(tree, "new/deep/c.txt", [head("new/deep/c.txt", 3)]);
-  assert.equal(at(tree, "new/deep/c.txt")?.version?.size, 30);
+  assert.equal(at(tree, "new/deep/c.txt")?.size, 30);
   assert.equal(at(tree, "new/deep")?.kind, "dir");
   assert.deepEqual([tree.files, tree.bytes], [2, 40]);
 
