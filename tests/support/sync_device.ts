@@ -13,6 +13,7 @@ import type { ConflictMode } from "../../core/config/config_schema.ts";
 import type { SyncContext } from "../../core/sync/sync_context.ts";
 import { push } from "../../core/sync/push.ts";
 import { pull } from "../../core/sync/pull.ts";
+import { createMemoryStore } from "./memory_store.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
 /** One in-process device. */
@@ -61,4 +62,40 @@ export async function openSyncDevice(
     pullAll: () => pull(ctx, { remoteRel: "", localTarget: root }),
     [Symbol.dispose]: () => state.close(),
   };
+}
+
+/** Two devices on one memory store, in a temp folder removed at the end. */
+export interface TwoDevices {
+  alpha: SyncDevice;
+  bravo: SyncDevice;
+  /** The temp folder the devices live in, for the test's own files. */
+  tmp: string;
+}
+
+/**
+ * Runs `work` with devices alpha and bravo syncing through a fresh memory store, then closes
+ * them and removes their folder.
+ *
+ * @example
+ * ```ts
+ * await withTwoDevices("tcfs-edit-", async ({ alpha, bravo }) => {
+ *   await Deno.writeTextFile(join(alpha.root, "a.txt"), "a");
+ *   await alpha.pushAll();
+ *   await bravo.pullAll();
+ * });
+ * ```
+ */
+export async function withTwoDevices(
+  prefix: string,
+  work: (devices: TwoDevices) => Promise<void>,
+): Promise<void> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  const store = createMemoryStore();
+  try {
+    using alpha = await openSyncDevice(tmp, "alpha", store);
+    using bravo = await openSyncDevice(tmp, "bravo", store);
+    await work({ alpha, bravo, tmp });
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 }

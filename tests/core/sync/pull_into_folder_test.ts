@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createMemoryStore } from "../../support/memory_store.ts";
-import { openSyncDevice } from "../../support/sync_device.ts";
+import { withTwoDevices } from "../../support/sync_device.ts";
 import { pull } from "../../../core/sync/pull.ts";
 
 Deno.test("a file pulled to a folder goes into it, as cp puts it, also through a link to a folder", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-pull-into-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
-    using bravo = await openSyncDevice(tmp, "bravo", store);
+  await withTwoDevices("tcfs-pull-into-", async ({ alpha, bravo, tmp }) => {
     await Deno.mkdir(join(alpha.root, "docs"));
     await Deno.writeTextFile(join(alpha.root, "docs", "report.pdf"), "report");
     await alpha.pushAll();
@@ -32,24 +27,16 @@ Deno.test("a file pulled to a folder goes into it, as cp puts it, also through a
     // A new name is the file's own.
     await pull(bravo.ctx, { remoteRel: "docs/report.pdf", localTarget: join(tmp, "copy.pdf") });
     assert.equal(await Deno.readTextFile(join(tmp, "copy.pdf")), "report");
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
 
 Deno.test("at the path's own place in the sync root, an empty folder gives way to the remote file", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-pull-place-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
-    using bravo = await openSyncDevice(tmp, "bravo", store);
+  await withTwoDevices("tcfs-pull-place-", async ({ alpha, bravo }) => {
     await Deno.writeTextFile(join(alpha.root, "notes"), "a file now");
     await alpha.pushAll();
     const place = join(bravo.root, "notes");
     await Deno.mkdir(place);
     await pull(bravo.ctx, { remoteRel: "notes", localTarget: place, syncRoot: bravo.root });
     assert.equal(await Deno.readTextFile(place), "a file now");
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createMemoryStore } from "../../support/memory_store.ts";
-import { openSyncDevice } from "../../support/sync_device.ts";
+import { withTwoDevices } from "../../support/sync_device.ts";
 import { statEntry } from "../../../core/sync/local_scanner.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { isRacyStat } from "../../../core/sync/racy_stat.ts";
@@ -33,11 +32,7 @@ async function writeAt(path: string, text: string, offsetMs: number): Promise<vo
 }
 
 Deno.test("a same-size rewrite in the tick of the last push's stat is pushed", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-racy-push-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
-    using bravo = await openSyncDevice(tmp, "bravo", store);
+  await withTwoDevices("tcfs-racy-push-", async ({ alpha, bravo }) => {
     const file = join(alpha.root, "notes.txt");
     // A second ahead: still this tick when the push stats it, however slow the machine.
     await writeAt(file, "draft one\n", 1000);
@@ -55,17 +50,11 @@ Deno.test("a same-size rewrite in the tick of the last push's stat is pushed", a
     const third = await alpha.pushAll();
     assert.equal(third.files, 0);
     assert.equal(third.unchanged, 1);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a pull does not replace a same-size edit made in the tick of the file's restore", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-racy-pull-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
-    using bravo = await openSyncDevice(tmp, "bravo", store);
+  await withTwoDevices("tcfs-racy-pull-", async ({ alpha, bravo }) => {
     // The version's mtime is what bravo's restore gives the file.
     await writeAt(join(alpha.root, "notes.txt"), "version 1\n", 1000);
     await alpha.pushAll();
@@ -78,9 +67,7 @@ Deno.test("a pull does not replace a same-size edit made in the tick of the file
     const pulled = await bravo.pullAll();
     assert.equal(await Deno.readTextFile(mine), "edited  1\n", "bravo's edit was overwritten");
     assert.deepEqual(pulled.conflicts, ["tcfs/default/notes.txt"]);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a stat is racy while its mtime is within a tick's margin, or a whole second's", () => {
@@ -109,10 +96,7 @@ Deno.test("a scan marks a file written just now racy, and one written a minute a
 });
 
 Deno.test("a racy row found unchanged once its mtime has aged is trusted by stat again", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-racy-settle-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
+  await withTwoDevices("tcfs-racy-settle-", async ({ alpha }) => {
     const ns = trackedNamespace(alpha.ctx);
     // Pushed while its mtime was recent, then the clock moved on: recorded racy, and the
     // same stat taken now is not.
@@ -127,7 +111,5 @@ Deno.test("a racy row found unchanged once its mtime has aged is trusted by stat
     const again = await alpha.pushAll();
     assert.equal(again.files, 0);
     assert.equal(alpha.ctx.state.getTracked(ns, "a.txt")!.racy, false);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });

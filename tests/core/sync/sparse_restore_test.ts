@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createMemoryStore } from "../../support/memory_store.ts";
-import { openSyncDevice } from "../../support/sync_device.ts";
+import { withTwoDevices } from "../../support/sync_device.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
 const MIB = 1024 * 1024;
 
 Deno.test("a sparse file pulled stays sparse, and its bytes are the same", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "tcfs-sparse-" });
-  const store = createMemoryStore();
-  try {
-    using alpha = await openSyncDevice(tmp, "alpha", store);
-    using bravo = await openSyncDevice(tmp, "bravo", store);
+  await withTwoDevices("tcfs-sparse-", async ({ alpha, bravo }) => {
     // 64 MiB, of which 1 MiB of data in the middle: holes before, after and at the end.
     const image = join(alpha.root, "disk.img");
     const data = randomBytes(MIB, 7);
@@ -32,7 +27,5 @@ Deno.test("a sparse file pulled stays sparse, and its bytes are the same", async
     assert.deepEqual(bytes.subarray(24 * MIB, 25 * MIB), data);
     assert.ok(bytes.subarray(0, 24 * MIB).every((b) => b === 0));
     assert.ok(bytes.subarray(25 * MIB).every((b) => b === 0));
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  });
 });
