@@ -131,7 +131,8 @@ export function isMissingPath(err: unknown): boolean {
  * told of each entry the walk cannot look at, and why, and the walk goes on without it: a name
  * that is not valid UTF-8 (an old Latin-1 name, a zip from Windows), which Deno lists with
  * U+FFFD in place of the bytes it cannot decode, so that no path made from it reaches the
- * entry; a folder this user may not read.
+ * entry; a symlink whose target is not valid UTF-8, which Deno cannot read; a folder this user
+ * may not read. Without `onUnreadable`, such a link is passed over unsaid.
  *
  * With `after` (a path as the entries' `rel`), only the entries past it come, and folders that
  * lie wholly before it are not read: a push's second pass resumes where it stopped holding.
@@ -192,7 +193,14 @@ export async function* scanFolder(
         yield* walk(localPath, rel, holdsFrom ? from : undefined);
         continue;
       }
-      const found = statEntrySync(localPath, rel);
+      let found;
+      try {
+        found = statEntrySync(localPath, rel);
+      } catch (err) {
+        if (!isUnreadableLink(err)) throw err;
+        onUnreadable?.(rel, UNREADABLE_LINK);
+        continue;
+      }
       if (found) yield found;
     }
   };
@@ -216,8 +224,24 @@ function childPath(dir: string, name: string): string {
 
 const UNREADABLE_NAME = "its name is not valid UTF-8, so tcfs cannot open it (shown with " +
   "U+FFFD for the bytes it cannot read); rename it, e.g. `convmv -f latin1 -t utf8 --notest <path>`";
+/** What a push says of a link {@linkcode isUnreadableLink} is true of. */
+export const UNREADABLE_LINK = "the symlink's target is not valid UTF-8, so tcfs cannot read " +
+  "it; nothing was pushed or deleted for it: point it at a UTF-8 name (`ln -sfn <name> <link>`)";
 const UNREADABLE_FOLDER = "this user may not read the folder; nothing in it was pushed or " +
   "deleted: give it read and search permission (chmod u+rx), or exclude it";
+
+/**
+ * True for the error of reading a link whose target is not valid UTF-8, which Deno refuses to
+ * read ({@linkcode UNREADABLE_LINK} says what to do).
+ *
+ * @example
+ * ```ts
+ * try { entry = await statEntry(path, rel); } catch (err) { if (!isUnreadableLink(err)) throw err; }
+ * ```
+ */
+export function isUnreadableLink(err: unknown): boolean {
+  return err instanceof Deno.errors.InvalidData;
+}
 
 /** Entries a scan reads between two turns of the event loop. */
 export const SCAN_TURN_ENTRIES = 2000;

@@ -18,10 +18,12 @@ import { gitDirPath } from "../git/git_dir_path.ts";
 import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
 import {
   isMissingPath,
+  isUnreadableLink,
   type LocalEntry,
   namedPathInfo,
   scanFolder,
   statEntry,
+  UNREADABLE_LINK,
 } from "./local_scanner.ts";
 import { contextPackWriter } from "./pack_writer.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
@@ -164,7 +166,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
   for await (
     const [local, at] of changedPaths(ctx, request, unchangedSince, {
       onTemp: (temp) => temps.push(temp),
-      onUnreadable: (rel, why) => summary.failures.push({ path: rel, error: why }),
+      onUnreadable: (rel, why) => {
+        vanished.unreadable(rel);
+        summary.failures.push({ path: rel, error: why });
+      },
       vanished,
     })
   ) {
@@ -566,7 +571,13 @@ async function* localEntries(
         hint: "give a remote path that names the file, e.g. tcfs/default/report.pdf",
       });
     }
-    const entry = await statEntry(request.localPath, request.remoteRel);
+    let entry;
+    try {
+      entry = await statEntry(request.localPath, request.remoteRel);
+    } catch (err) {
+      if (!isUnreadableLink(err)) throw err;
+      return onUnreadable(request.remoteRel, UNREADABLE_LINK);
+    }
     if (!entry) {
       throw new TcfsError(`${request.localPath} is not a regular file, folder or symlink`, {
         exitCode: 2,

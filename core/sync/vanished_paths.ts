@@ -27,6 +27,11 @@ export interface VanishedPaths {
 export interface VanishedSorter {
   /** Takes the tracked row of a path, with what the push's scan found there (if anything). */
   add(tracked: TrackedStat, local: LocalEntry | undefined): void;
+  /**
+   * Says the scan passed `path` without reading it (`scanFolder`'s `onUnreadable`), before its
+   * row is added: it is there, so it is no deletion.
+   */
+  unreadable(path: string): void;
   /** What the rows added so far make. */
   readonly found: VanishedPaths;
 }
@@ -57,7 +62,9 @@ export function vanishedSorter(
     (ctx.links === "skip" && t.kind === "symlink") ||
     (t.localPath !== localPath && matches(t.localPath.slice(localPath.length + 1)));
   const found: VanishedPaths = { synced: 0, deleted: [], excluded: [] };
+  const unreadable = new Set<string>();
   return {
+    unreadable: (path) => unreadable.add(path),
     add(tracked, local) {
       if (tracked.kind === "deleted") return;
       // The scan found `local` where the push maps the path: no need to work the place out.
@@ -66,10 +73,10 @@ export function vanishedSorter(
       found.synced++;
       if (local) return;
       const excluded = isExcluded(tracked);
-      // Not seen is not gone when its place cannot be looked at (a folder on the way this user
-      // may not read, which the scan reported): a deletion pushed then would take it from
-      // every other device.
-      if (!excluded && !canLookAt(mapped)) return;
+      // Not seen is not gone when the scan could not read it (a link whose target is not
+      // UTF-8) or its place cannot be looked at (a folder on the way this user may not read,
+      // which the scan reported): a deletion pushed then would take it from every other device.
+      if (!excluded && (unreadable.has(tracked.path) || !canLookAt(mapped))) return;
       // The whole row (its base clock too) only for the few that go.
       const whole = ctx.state.getTracked(ns, tracked.path)!;
       (excluded ? found.excluded : found.deleted).push(whole);

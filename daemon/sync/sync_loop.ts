@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { TcfsError } from "../../core/errors.ts";
 import { createPathExcluder } from "../../core/sync/exclude_matcher.ts";
 import { gitDirPath } from "../../core/git/git_dir_path.ts";
-import { isMissingPath, statEntry } from "../../core/sync/local_scanner.ts";
+import { isMissingPath, isUnreadableLink, statEntry } from "../../core/sync/local_scanner.ts";
 import { isUnlinked } from "../../core/state/state_db.ts";
 import { unchangedByStat } from "../../core/sync/local_change.ts";
 import type { PushRequest } from "../../core/sync/push.ts";
@@ -210,7 +210,11 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
       if (info?.isDirectory) wholeRoot = true;
       else if (info?.isFile || info?.isSymlink) {
-        const entry = await statEntry(localPath, rel);
+        // A link whose target cannot be read goes to push, which reports it alone.
+        const entry = await statEntry(localPath, rel).catch((err) => {
+          if (isUnreadableLink(err)) return undefined;
+          throw err;
+        });
         // Unchanged since it was last synced: typically a file this loop just pulled.
         if (entry && tracked?.localPath === localPath && unchangedByStat(tracked, entry)) continue;
         requests.push(pushOf(localPath, rel));
