@@ -94,18 +94,20 @@ export function openVerifiedChunks(
     if (pending.length === 0) queueMicrotask(flush);
     pending.push(lineOf(id, check));
   };
-  const matches = (id: string, info: Deno.FileInfo) => {
+  /** The chunk's check, while it is trusted. */
+  const trusted = (id: string) => {
     const check = checks.get(id);
-    if (!check || Date.now() - check.at >= TRUST_MS) return false;
+    return check && Date.now() - check.at < TRUST_MS ? check : undefined;
+  };
+  const matches = (id: string, info: Deno.FileInfo) => {
+    const check = trusted(id);
+    if (!check) return false;
     const now = stampOf(info);
     return now.ino === check.ino && now.size === check.size && now.mtime === check.mtime &&
       now.ctime === check.ctime;
   };
   return {
-    has: (id) => {
-      const check = checks.get(id);
-      return check !== undefined && Date.now() - check.at < TRUST_MS;
-    },
+    has: (id) => trusted(id) !== undefined,
     matches,
     record: (id, info) => save(id, { ...stampOf(info), at: Date.now() }),
     carry(id, before, after) {

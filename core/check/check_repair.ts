@@ -9,11 +9,11 @@
  */
 
 import type { CheckProblem } from "./store_check.ts";
-import { type FileVersion, versionMtime } from "../remote/file_version.ts";
+import type { FileVersion } from "../remote/file_version.ts";
 import type { TrackedEntry } from "../state/state_db.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
-import { saveFile } from "../sync/file_saver.ts";
+import { localContent } from "../sync/local_content.ts";
 import { unchangedByStat } from "../sync/local_change.ts";
 import { localFileHasDigest } from "../sync/local_digest.ts";
 import { type LocalEntry, statEntry } from "../sync/local_scanner.ts";
@@ -91,7 +91,7 @@ async function repairOne(
     return `this device's copy ${tracked.localPath} has other content`;
   }
   const packs = contextPackWriter(ctx);
-  const saved = await saveFile(entry.localPath, packs, { idKey: ctx.keys?.idKey });
+  const saved = await localContent(entry, packs, { idKey: ctx.keys?.idKey });
   packs.flush();
   await saved.durable;
   // The digests compare only when both hash the same ids: not for format 1 (a hash of the
@@ -103,18 +103,7 @@ async function repairOne(
   if (!unchanged) {
     return `this device's copy ${tracked.localPath} changed while it was read`;
   }
-  const content = {
-    kind: "file" as const,
-    mode: entry.mode,
-    mtime_ms: versionMtime(entry.mtimeMs),
-  };
-  const written = await writeVersion(
-    ctx,
-    rel,
-    { ...content, ...saved.content },
-    tracked.baseVclock,
-    seen,
-  );
+  const written = await writeVersion(ctx, rel, saved.content, tracked.baseVclock, seen);
   saveChunkPrints(ctx.state, trackedNamespace(ctx), rel, written.key, saved.prints);
   rememberChunkLocations(ctx.state, ctx.store.location, saved.content.chunks);
   ctx.state.putTracked(trackedFrom(ctx, entry, written, saved.content.blake3));

@@ -116,8 +116,8 @@ export interface MountTree {
 
 /**
  * Builds the tree of the paths under `prefix` ("" for the whole namespace) from the newest
- * head of each, in path order (a path before those below it), with the mount's own unpushed changes (`local`, by path below
- * the prefix) on top.
+ * head of each, in path order (a path before those below it), with the mount's own unpushed
+ * changes (`local`, by path below the prefix) on top.
  * A path that would need a file as a folder (a remote that holds both `a` and `a/b`) keeps the
  * file and hides what lies below it.
  *

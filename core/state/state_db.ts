@@ -289,7 +289,7 @@ export class StateDb {
           target: (target as string | null) ?? undefined,
           baseKey: baseKey as string,
           blake3: blake3 as string,
-          racy: racy === 1 || racy === 1n,
+          racy: isSet(racy),
         };
       }
       if (rows.length < PAGE_ROWS) return;
@@ -507,6 +507,11 @@ function toRow(entry: TrackedEntry): Row {
   };
 }
 
+/** An INTEGER column used as a flag, as node:sqlite reads it (a number, or a bigint). */
+function isSet(value: SQLOutputValue | SQLInputValue): boolean {
+  return value === 1 || value === 1n;
+}
+
 function fromRow(row: Row): TrackedEntry {
   return {
     namespace: row.namespace as string,
@@ -522,7 +527,7 @@ function fromRow(row: Row): TrackedEntry {
     baseVclock: JSON.parse(row.base_vclock as string),
     baseKey: row.base_key as string,
     syncedAt: row.synced_at as string,
-    racy: row.racy === 1 || row.racy === 1n,
+    racy: isSet(row.racy),
   };
 }
 

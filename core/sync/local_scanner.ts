@@ -249,13 +249,8 @@ export const SCAN_TURN_ENTRIES = 2000;
 /** {@linkcode statEntry} with synchronous calls, for the scanner. */
 function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
   const statAtMs = Date.now();
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(localPath);
-  } catch (err) {
-    if (isMissingPath(err)) return undefined;
-    throw err;
-  }
+  const info = lstatUnlessMissing(localPath);
+  if (!info) return undefined;
   const target = info.isSymlink ? Deno.readLinkSync(localPath) : undefined;
   return entryOf(info, rel, localPath, target, statAtMs);
 }

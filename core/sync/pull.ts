@@ -30,9 +30,9 @@ import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
 import {
   entryFromInfo,
-  isMissingPath,
   type LocalEntry,
   lstatUnlessMissing,
+  namedPathInfo,
   statEntry,
 } from "./local_scanner.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
@@ -407,22 +407,20 @@ function restoredBytes({ heads }: PathHeads): number {
  * below the path): a folder standing in for a remote file there is a type change.
  * `undefined` when the path is to be restored at the target itself.
  */
-function folderToPullInto(ctx: SyncContext, request: PullRequest): string | undefined {
+async function folderToPullInto(
+  ctx: SyncContext,
+  request: PullRequest,
+): Promise<string | undefined> {
   const target = request.localTarget;
   const root = request.syncRoot;
   if (root !== undefined && target === join(root, request.remoteRel)) return undefined;
   for (const t of ctx.state.trackedStats(trackedNamespace(ctx), request.remoteRel)) {
     if (t.path !== request.remoteRel && t.localPath.startsWith(`${target}/`)) return undefined;
   }
-  const info = lstatUnlessMissing(target);
-  if (info?.isDirectory) return target;
-  if (!info?.isSymlink) return undefined;
-  try {
-    return Deno.statSync(target).isDirectory ? Deno.realPathSync(target) : undefined;
-  } catch (err) {
-    if (isMissingPath(err)) return undefined; // a dangling link: replaced, as any file
-    throw err;
-  }
+  const own = lstatUnlessMissing(target);
+  // A dangling link is no folder: it is replaced, as any file.
+  if (!own || !(await namedPathInfo(target, own)).isDirectory) return undefined;
+  return own.isSymlink ? Deno.realPathSync(target) : target;
 }
 
 /**
@@ -450,7 +448,7 @@ async function planItems(
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
-      const into = folderToPullInto(ctx, request);
+      const into = await folderToPullInto(ctx, request);
       const local = { path: into ? join(into, basename(request.remoteRel)) : request.localTarget };
       const item = { rel: request.remoteRel, heads: single, local };
       return { ...none, items: [item], into, bytesTotal: restoredBytes(single) };

@@ -415,7 +415,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       try {
         next = await jobs.next();
       } catch (err) {
-        // The second walk failed (say, a folder became unreadable): the push stops with it.
+        // The second walk failed (say, the pushed folder itself went away): the push stops.
         fatal ??= err;
         break;
       }
