@@ -28,6 +28,11 @@ export interface LinkFreeOptions {
   /** Create the missing folders below `within` (each made durable in its parent). */
   create?: boolean;
   /**
+   * Takes over making a created folder durable in `parent`, for a caller that makes many
+   * changes durable at once (`restore_durability.ts`); by default the parent is fsynced then.
+   */
+  onCreated?: (parent: string) => void;
+  /**
    * Folders one operation (a pull) has already checked, from {@linkcode checkedFolders}: checked
    * again only once a change of this process may have replaced them.
    */
@@ -78,7 +83,7 @@ export function inLinkFreeFolder<T>(
 ): Promise<T> {
   const { checked } = options;
   return inTurn(async () => {
-    await assertLinkFree(within, dir, options.create ?? false, checked);
+    await assertLinkFree(within, dir, options);
     try {
       return await change();
     } finally {
@@ -104,8 +109,7 @@ function forgetBelow(checked: CheckedFolders, changed: string, wholeFolder: bool
 async function assertLinkFree(
   within: string,
   dir: string,
-  create: boolean,
-  checked: CheckedFolders | undefined,
+  { create, onCreated, checked }: LinkFreeOptions,
 ): Promise<void> {
   const below = relative(within, dir);
   if (below === ".." || below.startsWith("../") || below.startsWith("/")) {
@@ -121,7 +125,8 @@ async function assertLinkFree(
     let info = lstatIfPresent(current);
     if (!info && create) {
       await Deno.mkdir(current);
-      await syncDirectory(dirname(current));
+      if (onCreated) onCreated(dirname(current));
+      else await syncDirectory(dirname(current));
       info = lstatIfPresent(current);
     }
     if (!info) {

@@ -1,9 +1,12 @@
 /**
  * Materialises a version on disk: every chunk and the whole file are checked
  * (`verified_content.ts`) before anything replaces the local file, and the
- * replacement is atomic (temp file, made durable, rename, made durable: `restore_durability.ts`). A failure at
- * any point leaves the old file exactly as it was. When {@linkcode restoreVersion} returns,
- * the new entry is durable (new folders on the way too), so callers may record it.
+ * replacement is atomic (temp file, made durable, rename, made durable: `restore_durability.ts`).
+ * A failure at any point leaves the old file exactly as it was. Stages: {@linkcode stageVersion}
+ * writes the new content beside the target, {@linkcode replaceWithStaged} renames it into place;
+ * a pull runs each stage over a batch of files, with one flush after each.
+ * {@linkcode restoreVersion} is both, for one file. Once the batch's entries are durable (new
+ * folders on the way too), callers may record the restores.
  *
  * @module
  */
@@ -24,7 +27,7 @@ import { type CheckedFolders, inLinkFreeFolder } from "../paths/link_free_folder
 import { TcfsError } from "../errors.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { ensureDurableDirectory } from "../io/durable_directory.ts";
-import { type RestoreDurability, restoreDurability } from "../io/restore_durability.ts";
+import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import { tempPathBeside } from "./temp_sweeper.ts";
 
 /** Options for {@linkcode restoreVersion}. */
@@ -36,18 +39,35 @@ export interface RestoreOptions extends VerifiedReadOptions {
    */
   within: string;
   onBytes?: (n: number) => void;
+  /** The folders this operation has checked so far (`link_free_folder.ts`), shared by its restores. */
+  checkedFolders?: CheckedFolders;
+}
+
+/** Checks made right before a staged version replaces its target. */
+export interface ReplaceOptions {
+  /** As in {@linkcode RestoreOptions}. */
+  within: string;
+  checkedFolders?: CheckedFolders;
   /**
    * Called just before the rename; throwing aborts the replacement (used to
    * notice that the user edited the local file during the download).
    */
   beforeReplace?: () => Promise<void>;
-  /** The folders this operation has checked so far (`link_free_folder.ts`), shared by its restores. */
-  checkedFolders?: CheckedFolders;
+}
+
+/** A version written beside its target, checked and ready to take its place. */
+export interface StagedVersion {
+  kind: FileVersion["kind"];
+  temp: string;
+  target: string;
+  /** The file's chunks, fingerprinted as they were written, for the next push of an edit to reuse. */
+  prints: PrintedChunk[];
 }
 
 /**
- * Writes `version` (a file or a symlink) to `target`. Returns the file's chunks
- * fingerprinted as they were written, for the next push of an edit to reuse.
+ * Writes `version` (a file or a symlink) to `target`, and returns once it is there and durable.
+ * Returns the file's chunks fingerprinted as they were written, for the next push of an edit
+ * to reuse.
  *
  * @example
  * ```ts
@@ -58,8 +78,42 @@ export async function restoreVersion(
   store: ObjectStore,
   version: FileVersion,
   target: string,
-  options: RestoreOptions,
+  options: RestoreOptions & ReplaceOptions,
 ): Promise<PrintedChunk[]> {
+  using batch = restoreBatch();
+  const staged = await stageVersion(store, version, target, options, batch);
+  try {
+    await batch.filesDurable();
+  } catch (err) {
+    await discardStaged(staged);
+    throw err;
+  }
+  await replaceWithStaged(staged, options, batch);
+  await batch.entriesDurable();
+  return staged.prints;
+}
+
+/**
+ * Writes `version` beside `target` (every chunk and the whole file checked) as part of `batch`,
+ * leaving `target` as it is. The batch's files are durable once `batch.filesDurable()` settles;
+ * then {@linkcode replaceWithStaged} puts each in place, or {@linkcode discardStaged} drops it.
+ *
+ * @example
+ * ```ts
+ * using batch = restoreBatch();
+ * const staged = await stageVersion(store, version, target, { counters, within }, batch);
+ * await batch.filesDurable();
+ * await replaceWithStaged(staged, { within }, batch);
+ * await batch.entriesDurable();
+ * ```
+ */
+export async function stageVersion(
+  store: ObjectStore,
+  version: FileVersion,
+  target: string,
+  options: RestoreOptions,
+  batch: RestoreBatch,
+): Promise<StagedVersion> {
   const dir = dirname(target);
   const checked = options.checkedFolders;
   if (!checked?.has(options.within)) {
@@ -67,54 +121,35 @@ export async function restoreVersion(
     checked?.add(options.within);
   }
   const temp = tempPathBeside(target);
+  // New folders on the way are made durable with the batch's renames.
+  const linkFree = { create: true, checked, entry: temp, onCreated: batch.entryChanged };
   let created = false;
-  let durability: RestoreDurability | undefined;
   try {
-    let prints: PrintedChunk[] = [];
     if (version.kind === "symlink") {
       // A link is data: recreated exactly, wherever it points; nothing is written through it.
-      await inLinkFreeFolder(options.within, dir, () => Deno.symlink(version.target!, temp), {
-        create: true,
-        checked,
-        entry: temp,
-      });
-      created = true;
-    } else {
-      using file = await inLinkFreeFolder(
+      await inLinkFreeFolder(
         options.within,
         dir,
-        // Synchronous, as the rename below: these take microseconds, and run under the
-        // process-wide lock, where an awaited call's hand-off to a thread would cost more.
-        () => Promise.resolve(Deno.openSync(temp, { write: true, createNew: true, mode: 0o600 })),
-        { create: true, checked, entry: temp },
+        () => Deno.symlink(version.target!, temp),
+        linkFree,
       );
       created = true;
-      durability = restoreDurability(dir);
-      prints = await writeVerifiedFile(store, version, file, temp, options);
-      await durability.fileWritten(file);
+      batch.changing(dir);
+      return { kind: version.kind, temp, target, prints: [] };
     }
-    durability ??= restoreDurability(dir);
-    await inLinkFreeFolder(options.within, dir, async () => {
-      await options.beforeReplace?.();
-      crashPoint("before-rename");
-      try {
-        Deno.renameSync(temp, target);
-      } catch (err) {
-        // A folder made meanwhile, e.g. by this pull for a file below the same name.
-        if (!(err instanceof Deno.errors.IsADirectory)) throw err;
-        throw new TcfsError(
-          `${target} is a folder here but a ${version.kind} remotely; kept the folder`,
-          {
-            kind: "path_blocked",
-            hint: "move what is in the folder elsewhere, then pull again",
-            cause: err,
-          },
-        );
-      }
-    }, { checked, entry: target });
-    created = false;
-    await durability.entryChanged(dir);
-    return prints;
+    using file = await inLinkFreeFolder(
+      options.within,
+      dir,
+      // Synchronous, as the rename below: these take microseconds, and run under the
+      // process-wide lock, where an awaited call's hand-off to a thread would cost more.
+      () => Promise.resolve(Deno.openSync(temp, { write: true, createNew: true, mode: 0o600 })),
+      linkFree,
+    );
+    created = true;
+    batch.changing(dir);
+    const prints = await writeVerifiedFile(store, version, file, temp, options);
+    await batch.fileWritten(file);
+    return { kind: version.kind, temp, target, prints };
   } catch (err) {
     // The temp's folder holds it, so no tcfs change can have made that folder a link since.
     if (created) await Deno.remove(temp).catch(() => {});
@@ -126,9 +161,62 @@ export async function restoreVersion(
       });
     }
     throw err;
-  } finally {
-    durability?.[Symbol.dispose]();
   }
+}
+
+/**
+ * Renames a staged version over its target (after `beforeReplace`, which may refuse), part of
+ * `batch`: durable once `batch.entriesDurable()` settles. A refusal or failure removes the
+ * staged file and leaves the target as it was.
+ *
+ * @example
+ * ```ts
+ * await replaceWithStaged(staged, { within, beforeReplace: checkUnedited }, batch);
+ * ```
+ */
+export async function replaceWithStaged(
+  staged: StagedVersion,
+  options: ReplaceOptions,
+  batch: RestoreBatch,
+): Promise<void> {
+  const { temp, target } = staged;
+  const dir = dirname(target);
+  try {
+    await inLinkFreeFolder(options.within, dir, async () => {
+      await options.beforeReplace?.();
+      crashPoint("before-rename");
+      try {
+        Deno.renameSync(temp, target);
+      } catch (err) {
+        // A folder made meanwhile, e.g. by this pull for a file below the same name.
+        if (!(err instanceof Deno.errors.IsADirectory)) throw err;
+        throw new TcfsError(
+          `${target} is a folder here but a ${staged.kind} remotely; kept the folder`,
+          {
+            kind: "path_blocked",
+            hint: "move what is in the folder elsewhere, then pull again",
+            cause: err,
+          },
+        );
+      }
+    }, { checked: options.checkedFolders, entry: target });
+  } catch (err) {
+    await discardStaged(staged);
+    throw err;
+  }
+  batch.entryChanged(dir);
+}
+
+/**
+ * Removes a staged version that will not take its place.
+ *
+ * @example
+ * ```ts
+ * await discardStaged(staged);
+ * ```
+ */
+export async function discardStaged(staged: StagedVersion): Promise<void> {
+  await Deno.remove(staged.temp).catch(() => {});
 }
 
 const SYNC_WRITE_BELOW_BYTES = 64 * 1024;

@@ -11,10 +11,12 @@
  * is brought in line with a moved HEAD (index_refresh.ts); a loose ref that hides a ref the
  * pulled packed-refs moved keeps both tips (shadowed_refs.ts).
  *
- * Order on disk: a change is durable (the file fsynced, then its directory after the rename
+ * Order on disk: a change is durable (the file flushed, then its directory after the rename
  * or removal) before the state db records it. The db may survive a power cut that a directory
  * entry does not; a row claiming a version that the disk lost would make the next push send
- * the old content as a new version over the newer one.
+ * the old content as a new version over the newer one. A window's restores go through these
+ * points together (`restoreWindow`): every file written beside its place, one flush, every
+ * rename, one flush, then the records.
  *
  * @module
  */
@@ -24,7 +26,7 @@ import { createBoxOpener } from "../crypto/box_opener.ts";
 import { basename, dirname, join, relative } from "node:path";
 import { describeError, TcfsError } from "../errors.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
-import { createLimiter } from "../concurrency/limiter.ts";
+import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
@@ -38,10 +40,17 @@ import {
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
-import { type RestoreOptions, restoreVersion } from "./file_restorer.ts";
+import {
+  discardStaged,
+  type ReplaceOptions,
+  replaceWithStaged,
+  type RestoreOptions,
+  type StagedVersion,
+  stageVersion,
+} from "./file_restorer.ts";
+import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import type { DownloadCounters } from "./verified_content.ts";
 import { createPackRunPrefetch } from "./pack_run_prefetch.ts";
-import type { ChunkRef } from "../remote/file_version.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
@@ -239,31 +248,17 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       summary.chunks_total += item.heads.heads[0].version.chunks.length;
     }
   };
-  const deleteAll = (deletions: PullItem[]) =>
-    Promise.all(deletions.map((item) =>
-      limiter.run(() =>
-        guarded(item, async () => {
-          const deletion = await planItem(item);
-          if (!dryRun) count(item, await applyPlan(ctx, item, deletion, restoreOptions));
-        }).finally(finished)
-      )
-    ));
-  await deleteAll(items.filter(isDeletion).filter((item) => !isGitObject(item)));
-  const rest = items.filter((item) => !isDeletion(item));
   /** Opened at the first window with something to restore, if the device has a cache. */
   let cache: Promise<ChunkCache | undefined> | undefined;
-  for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
-    if (at > 0) {
-      // Folders found missing before the last window's restores may be there now.
-      missing = new Set();
-      // The last window's plans, versions and pack runs are garbage: let them go once they
-      // add up (a window leaves ~13 MB, and a collection marks the whole live heap).
-      collectIfGrown();
-    }
-    // A window is planned first, so that its files to restore come down a pack run at a time.
+  const steps: PathSteps = { limiter, guarded, finished, count };
+  /**
+   * Plans a window's paths, then carries the plans out, the restores a pack run at a time and
+   * made durable together (`restoreWindow`).
+   */
+  const applyWindow = async (window: ListedPath[]) => {
     const plans: PlannedItem[] = [];
     await Promise.all(
-      rest.slice(at, at + WINDOW_PATHS).map((listed) =>
+      window.map((listed) =>
         limiter.run(async () => {
           const item = { ...listed, heads: listed.heads ?? headsFor(listed.rel) };
           const went = await guarded(item, async () => {
@@ -274,30 +269,39 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
         })
       ),
     );
-    if (plans.some(({ plan }) => restoredChunks(plan).length > 0)) cache ??= openCache(ctx);
-    const windowCache = await cache;
-    // Chunks the cache holds are read from it: the runs are planned for the rest alone.
-    const fetched = new Map(plans.map(({ plan }) => {
-      const refs = restoredChunks(plan);
-      return [plan, windowCache ? refs.filter((ref) => !windowCache.has(ref.id)) : refs];
-    }));
-    const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
-    const restoring = { ...restoreOptions, cache: windowCache };
-    await Promise.all(
-      plans.sort(inPackOrder).map(({ item, plan }) =>
-        limiter.run(() =>
-          guarded(item, async () => {
-            using store = prefetch.claim(fetched.get(plan)!);
-            count(item, await applyPlan(ctx, item, plan, restoring, store));
-          }).finally(finished)
-        )
-      ),
-    );
+    const restores: PlannedRestore[] = [];
+    const settled: { item: PullItem; plan: SettledPlan }[] = [];
+    for (const { item, plan } of plans) {
+      if (plan.action === "restore") restores.push({ item, plan });
+      else settled.push({ item, plan });
+    }
+    await Promise.all(settled.map(({ item, plan }) =>
+      limiter.run(() =>
+        guarded(item, async () => {
+          count(item, await applyPlan(ctx, item, plan, within));
+        }).finally(finished)
+      )
+    ));
+    if (restores.length === 0) return;
+    cache ??= openCache(ctx);
+    await restoreWindow(ctx, restores, { ...restoreOptions, cache: await cache }, steps);
+  };
+  await applyWindow(items.filter(isDeletion).filter((item) => !isGitObject(item)));
+  const rest = items.filter((item) => !isDeletion(item));
+  for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
+    if (at > 0) {
+      // Folders found missing before the last window's restores may be there now.
+      missing = new Set();
+      // The last window's plans, versions and pack runs are garbage: let them go once they
+      // add up (a window leaves ~13 MB, and a collection marks the whole live heap).
+      collectIfGrown();
+    }
+    await applyWindow(rest.slice(at, at + WINDOW_PATHS));
   }
   const objectDeletions = items.filter(isDeletion).filter(isGitObject);
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
   missing = new Set();
-  if (dryRun || (!fatal && summary.failures.length === 0)) await deleteAll(objectDeletions);
+  if (dryRun || (!fatal && summary.failures.length === 0)) await applyWindow(objectDeletions);
   else objectDeletions.forEach(finished);
   summary.chunks_downloaded = counters.chunksDownloaded;
   summary.bytes_downloaded = counters.bytesDownloaded;
@@ -371,14 +375,19 @@ interface PlannedItem {
   plan: Plan;
 }
 
-/** The chunks a plan restores: none unless it restores a file. */
-function restoredChunks(plan: Plan): readonly ChunkRef[] {
-  return plan.action === "restore" ? plan.head.version.chunks : [];
+/** A path whose remote version replaces what is here. */
+interface PlannedRestore extends PlannedItem {
+  plan: RestorePlan;
+}
+
+/** A restore whose file is written beside its place (`stageVersion`). */
+interface StagedRestore extends PlannedRestore {
+  staged: StagedVersion;
 }
 
 /** By the pack and offset of the first chunk restored, so that neighbours are restored together. */
-function inPackOrder(a: PlannedItem, b: PlannedItem): number {
-  const [first, second] = [restoredChunks(a.plan)[0], restoredChunks(b.plan)[0]];
+function inPackOrder(a: PlannedRestore, b: PlannedRestore): number {
+  const [first, second] = [a.plan.head.version.chunks[0], b.plan.head.version.chunks[0]];
   const [packA, packB] = [first?.pack ?? "", second?.pack ?? ""];
   if (packA !== packB) return packA < packB ? -1 : 1;
   return (first?.offset ?? 0) - (second?.offset ?? 0);
@@ -498,21 +507,26 @@ async function planItems(
 }
 
 /** What to do with one path, decided without writing anything. */
-type Plan =
+type Plan = SettledPlan | RestorePlan;
+
+/** A plan that transfers nothing. */
+type SettledPlan =
   | { action: "unchanged"; adopt?: { local: LocalEntry; head: StoredVersion } }
   | { action: "conflict"; conflict: MetConflict }
   | { action: "kept_modified" }
-  | { action: "delete"; localPath: string; local?: LocalEntry; head: StoredVersion }
-  | {
-    action: "restore";
-    localPath: string;
-    local?: LocalEntry;
-    /** A folder stands at the path, with nothing in it that must stay. */
-    replacesFolder: boolean;
-    /** Files in that folder that this pull did not list but the remote deleted too. */
-    clears: SyncedDeletion[];
-    head: StoredVersion;
-  };
+  | { action: "delete"; localPath: string; local?: LocalEntry; head: StoredVersion };
+
+/** A plan to write the remote version at `localPath`. */
+interface RestorePlan {
+  action: "restore";
+  localPath: string;
+  local?: LocalEntry;
+  /** A folder stands at the path, with nothing in it that must stay. */
+  replacesFolder: boolean;
+  /** Files in that folder that this pull did not list but the remote deleted too. */
+  clears: SyncedDeletion[];
+  head: StoredVersion;
+}
 
 /** A synced, unmodified local file whose only remote head deletes it. */
 interface SyncedDeletion {
@@ -641,13 +655,12 @@ function isLinkSide(
   }
 }
 
-/** Carries out `plan`; a restore reads the content from `store` (a claim on the pull's runs). */
+/** Carries out a plan that transfers nothing. */
 async function applyPlan(
   ctx: SyncContext,
   item: PullItem,
-  plan: Plan,
-  restoreOptions: Omit<RestoreOptions, "beforeReplace">,
-  store: ObjectStore = ctx.store,
+  plan: SettledPlan,
+  within: string,
 ): Promise<Outcome> {
   if (plan.action === "unchanged") {
     if (plan.adopt && !trackedElsewhere(ctx, item.rel, plan.adopt.local.localPath)) {
@@ -659,21 +672,107 @@ async function applyPlan(
   if (plan.action === "conflict") return plan.conflict;
   if (plan.action === "kept_modified") return "kept_modified";
   const { localPath, local, head } = plan;
-  if (plan.action === "delete") {
-    // An edit saved since `local` was checked wins, as it would have a moment earlier.
-    if (local && !await removeDurably(local, restoreOptions.within)) return "kept_modified";
-    adoptDeletion(ctx, item.rel, localPath, head);
-    return "deleted";
-  }
+  // An edit saved since `local` was checked wins, as it would have a moment earlier.
+  if (local && !await removeDurably(local, within)) return "kept_modified";
+  adoptDeletion(ctx, item.rel, localPath, head);
+  return "deleted";
+}
+
+/** How the pull runs a step of one path: at most so many at once, a failure that path's alone. */
+interface PathSteps {
+  limiter: Limiter;
+  /** Runs one path's step; true when it went through. */
+  guarded(item: PullItem, step: () => Promise<void>): Promise<boolean>;
+  /** One path is done with, whatever became of it. */
+  finished(): void;
+  count(item: PullItem, outcome: Outcome): void;
+}
+
+/**
+ * Restores a window's files. Each is written beside its place, a pack run at a time; then the
+ * lot is made durable, each is renamed into place unless it was edited meanwhile, the renames
+ * are made durable, and only then is each recorded, so that the state row never runs ahead of
+ * the disk. Two flushes for the window, where restores made one by one need two each.
+ */
+async function restoreWindow(
+  ctx: SyncContext,
+  restores: PlannedRestore[],
+  options: RestoreOptions,
+  { limiter, guarded, finished, count }: PathSteps,
+): Promise<void> {
+  const cache = options.cache;
+  // Chunks the cache holds are read from it: the runs are planned for the rest alone.
+  const fetched = new Map(restores.map(({ plan }) => {
+    const refs = plan.head.version.chunks;
+    return [plan, cache ? refs.filter((ref) => !cache.has(ref.id)) : refs];
+  }));
+  const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
+  using batch = restoreBatch();
+  const written: StagedRestore[] = [];
+  await Promise.all(
+    restores.sort(inPackOrder).map((restore) =>
+      limiter.run(async () => {
+        const went = await guarded(restore.item, async () => {
+          using store = prefetch.claim(fetched.get(restore.plan)!);
+          written.push({
+            ...restore,
+            staged: await stageRestore(ctx, restore, options, store, batch),
+          });
+        });
+        if (!went) finished();
+      })
+    ),
+  );
+  /** Awaited by each path, so that a failed flush fails each; never left unhandled. */
+  const settled = (flush: Promise<void>) => (flush.catch(() => {}), flush);
+  const filesDurable = written.length > 0 ? settled(batch.filesDurable()) : undefined;
+  const placed: StagedRestore[] = [];
+  await Promise.all(written.map((restore) =>
+    limiter.run(async () => {
+      const went = await guarded(restore.item, async () => {
+        await filesDurable;
+        await replaceWithStaged(restore.staged, placing(restore, options), batch);
+      });
+      if (went) return void placed.push(restore);
+      await discardStaged(restore.staged);
+      finished();
+    })
+  ));
+  const entriesDurable = placed.length > 0 ? settled(batch.entriesDurable()) : undefined;
+  await Promise.all(placed.map((restore) =>
+    limiter.run(() =>
+      guarded(restore.item, async () => {
+        await entriesDurable;
+        crashPoint("before-state-commit");
+        count(restore.item, await recordRestore(ctx, restore));
+      }).finally(finished)
+    )
+  ));
+}
+
+/** Clears the folder a restore replaces, then writes the file beside its place. */
+async function stageRestore(
+  ctx: SyncContext,
+  { plan }: PlannedRestore,
+  options: RestoreOptions,
+  store: ObjectStore,
+  batch: RestoreBatch,
+): Promise<StagedVersion> {
   for (const clear of plan.clears) {
-    // One edited since the plan keeps its folder: the restore below then fails on this path.
-    if (await removeDurably(clear.local, restoreOptions.within)) {
+    // One edited since the plan keeps its folder: the rename then fails on this path.
+    if (await removeDurably(clear.local, options.within)) {
       adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
     }
   }
-  const version = head.version;
-  const prints = await restoreVersion(store, version, localPath, {
-    ...restoreOptions,
+  return await stageVersion(store, plan.head.version, plan.localPath, options, batch);
+}
+
+/** The rename's last check: the local entry is still the one planned over (an edit wins). */
+function placing({ item, plan }: PlannedRestore, options: RestoreOptions): ReplaceOptions {
+  const { localPath, local } = plan;
+  return {
+    within: options.within,
+    checkedFolders: options.checkedFolders,
     beforeReplace: async () => {
       const now = await statEntry(localPath, item.rel);
       if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {
@@ -684,18 +783,23 @@ async function applyPlan(
       }
       if (plan.replacesFolder) await removeEmptyFolder(localPath);
     },
-  });
-  // restoreVersion returns once the new entry is durable, so the state row never runs ahead of
-  // the disk.
-  crashPoint("before-state-commit");
+  };
+}
+
+/** Records a restore whose rename is durable. */
+async function recordRestore(
+  ctx: SyncContext,
+  { item, plan, staged }: StagedRestore,
+): Promise<Outcome> {
+  const { localPath, head } = plan;
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
   if (!trackedElsewhere(ctx, item.rel, localPath)) {
     adopt(ctx, restored, head);
     clearConflict(ctx.state, ctx.namespace, item.rel);
   }
-  saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, prints);
-  rememberChunkLocations(ctx.state, ctx.store.location, version.chunks);
+  saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, staged.prints);
+  rememberChunkLocations(ctx.state, ctx.store.location, head.version.chunks);
   return "restored";
 }
 

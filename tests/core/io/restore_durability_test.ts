@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   type FilesystemFlusher,
-  restoreDurability,
+  restoreBatch,
   useFilesystemFlusher,
 } from "../../../core/io/restore_durability.ts";
 
@@ -43,54 +43,83 @@ function recordingFlusher() {
   };
 }
 
-Deno.test("restores waiting together share a flush through one handle, closed after the last", async () => {
+Deno.test("a batch flushes once before its renames and once after, through one handle", async () => {
   const dir = await Deno.makeTempDir();
   const recorder = recordingFlusher();
   useFilesystemFlusher(recorder.flusher);
   try {
-    const restores = Array.from({ length: 8 }, () => restoreDurability(dir));
-    using file = await Deno.open(join(dir, "f"), { write: true, create: true });
-    const first = restores[0].fileWritten(file);
-    await recorder.started(1);
-    // These come while the first flush runs, which may have begun before their changes.
-    const rest = restores.slice(1).map((r) => r.entryChanged(dir));
-    recorder.release();
-    await first;
-    await recorder.started(2);
-    recorder.release();
-    await Promise.all(rest);
-    assert.deepEqual(recorder.log, [`open ${dir}`, "flush", "flush"]);
-    for (const r of restores.slice(0, 7)) r[Symbol.dispose]();
-    assert.ok(!recorder.log.includes("close"), "held while a restore still holds it");
-    restores[7][Symbol.dispose]();
-    assert.equal(recorder.log.at(-1), "close");
-
-    using again = restoreDurability(dir);
-    assert.equal(recorder.log.at(-1), `open ${dir}`, "a later restore opens a fresh handle");
-    const flushed = again.entryChanged(dir);
-    await recorder.started(3);
-    recorder.release();
-    await flushed;
+    {
+      using batch = restoreBatch();
+      for (let i = 0; i < 8; i++) {
+        batch.changing(dir);
+        using file = await Deno.open(join(dir, `f${i}`), { write: true, create: true });
+        await batch.fileWritten(file);
+      }
+      const files = batch.filesDurable();
+      await recorder.started(1);
+      recorder.release();
+      await files;
+      for (let i = 0; i < 8; i++) batch.entryChanged(dir);
+      const entries = batch.entriesDurable();
+      await recorder.started(2);
+      recorder.release();
+      await entries;
+      assert.deepEqual(recorder.log, [`open ${dir}`, "flush", "flush"]);
+    }
+    assert.equal(recorder.log.at(-1), "close", "closed when the batch ends");
   } finally {
     useFilesystemFlusher(undefined);
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("a failed flush fails every restore that waited for it, and the next one runs", async () => {
+Deno.test("batches share a handle while one holds it, and a flush while none waits", async () => {
   const dir = await Deno.makeTempDir();
   const recorder = recordingFlusher();
   useFilesystemFlusher(recorder.flusher);
   try {
-    using a = restoreDurability(dir);
-    using b = restoreDurability(dir);
-    const both = [a.entryChanged(dir), b.entryChanged(dir)];
+    const batches = Array.from({ length: 4 }, () => restoreBatch());
+    for (const batch of batches) batch.changing(dir);
+    const first = batches[0].filesDurable();
+    await recorder.started(1);
+    // These come while the first flush runs, which may have begun before their changes.
+    const rest = batches.slice(1).map((batch) => batch.entriesDurable());
+    recorder.release();
+    await first;
+    await recorder.started(2);
+    recorder.release();
+    await Promise.all(rest);
+    assert.deepEqual(recorder.log, [`open ${dir}`, "flush", "flush"]);
+    for (const batch of batches.slice(0, 3)) batch[Symbol.dispose]();
+    assert.ok(!recorder.log.includes("close"), "held while a batch still holds it");
+    batches[3][Symbol.dispose]();
+    assert.equal(recorder.log.at(-1), "close");
+
+    using again = restoreBatch();
+    again.changing(dir);
+    assert.equal(recorder.log.at(-1), `open ${dir}`, "a later batch opens a fresh handle");
+  } finally {
+    useFilesystemFlusher(undefined);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failed flush fails every batch that waited for it, and the next one runs", async () => {
+  const dir = await Deno.makeTempDir();
+  const recorder = recordingFlusher();
+  useFilesystemFlusher(recorder.flusher);
+  try {
+    using a = restoreBatch();
+    using b = restoreBatch();
+    a.changing(dir);
+    b.changing(dir);
+    const both = [a.entriesDurable(), b.entriesDurable()];
     await recorder.started(1);
     recorder.release(new Error("write error"));
     for (const result of await Promise.allSettled(both)) {
       assert.equal(result.status, "rejected");
     }
-    const next = a.entryChanged(dir);
+    const next = a.entriesDurable();
     await recorder.started(2);
     recorder.release();
     await next;
@@ -101,15 +130,32 @@ Deno.test("a failed flush fails every restore that waited for it, and the next o
   }
 });
 
-Deno.test("without a flusher, a restore fsyncs its file and its folder", async () => {
+Deno.test("a batch that changed nothing flushes nothing", async () => {
+  const recorder = recordingFlusher();
+  useFilesystemFlusher(recorder.flusher);
+  try {
+    using batch = restoreBatch();
+    await batch.filesDurable();
+    await batch.entriesDurable();
+    assert.deepEqual(recorder.log, []);
+  } finally {
+    useFilesystemFlusher(undefined);
+  }
+});
+
+Deno.test("without a flusher, a batch fsyncs each file and each folder that changed", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    using durability = restoreDurability(dir);
+    using batch = restoreBatch();
+    batch.changing(dir);
     using file = await Deno.open(join(dir, "f"), { write: true, create: true });
     await file.write(new TextEncoder().encode("bytes"));
-    await durability.fileWritten(file);
-    await durability.entryChanged(dir);
-    assert.equal(await Deno.readTextFile(join(dir, "f")), "bytes");
+    await batch.fileWritten(file);
+    await batch.filesDurable();
+    await Deno.rename(join(dir, "f"), join(dir, "g"));
+    batch.entryChanged(dir);
+    await batch.entriesDurable();
+    assert.equal(await Deno.readTextFile(join(dir, "g")), "bytes");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
