@@ -103,8 +103,14 @@ function fsyncedBatch(): RestoreBatch {
 function flushedBatch(given: FilesystemFlusher): RestoreBatch {
   /** The handles this batch holds, by device number. */
   const held = new Map<string, HeldHandle>();
+  /** The device of each folder seen: a window's files share a few folders. */
+  const devices = new Map<string, string>();
   const hold = (dir: string) => {
-    const dev = String(Deno.statSync(dir).dev);
+    let dev = devices.get(dir);
+    if (dev === undefined) {
+      dev = String(Deno.statSync(dir).dev);
+      devices.set(dir, dev);
+    }
     if (held.has(dev)) return;
     let handle = heldHandles.get(dev);
     if (!handle) {
