@@ -199,3 +199,58 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "with syncfs, a pull's window of files is flushed twice in all: every file written before the first flush, every rename before the second, every row after",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+    const { a, b } = await fleet(dir);
+    const syncfs = linuxSyncfs()!;
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    const names = Array.from({ length: 60 }, (_, i) => `d${i % 4}/e${i % 3}/f${i}.txt`);
+    const seen: { placed: number; recorded: number }[] = [];
+    const look = async () => {
+      let placed = 0;
+      for (const name of names) {
+        const text = await Deno.readTextFile(join(folderB, name)).catch(() => undefined);
+        if (text === `content of ${name}\n`) placed++;
+      }
+      const recorded = names.filter((name) => b.state.getTracked(trackedNamespace(b), name)).length;
+      return { placed, recorded };
+    };
+    useFilesystemFlusher({
+      open(at) {
+        const handle = syncfs.open(at);
+        return {
+          async flush() {
+            seen.push(await look());
+            await handle.flush();
+          },
+          close: () => handle.close(),
+        };
+      },
+    });
+    try {
+      for (const name of names) {
+        await Deno.mkdir(join(folderA, name, ".."), { recursive: true });
+        await Deno.writeTextFile(join(folderA, name), `content of ${name}\n`);
+      }
+      await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+      const summary = await pull(b, { remoteRel: "", localTarget: folderB });
+      assert.equal(summary.files, names.length);
+      assert.deepEqual(seen, [
+        { placed: 0, recorded: 0 },
+        { placed: names.length, recorded: 0 },
+      ]);
+      assert.deepEqual(await look(), { placed: names.length, recorded: names.length });
+    } finally {
+      useFilesystemFlusher(undefined);
+      a.state.close();
+      b.state.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
