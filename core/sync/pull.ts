@@ -689,16 +689,14 @@ interface PathSteps {
 }
 
 /**
- * Restores a window's files. Each is written beside its place, a pack run at a time; then the
- * lot is made durable, each is renamed into place unless it was edited meanwhile, the renames
- * are made durable, and only then is each recorded, so that the state row never runs ahead of
- * the disk. Two flushes for the window, where restores made one by one need two each.
+ * Restores a window's files, a pack run at a time, in batches of up to {@linkcode BATCH_BYTES}
+ * ({@linkcode restoreTogether}).
  */
 async function restoreWindow(
   ctx: SyncContext,
   restores: PlannedRestore[],
   options: RestoreOptions,
-  { limiter, guarded, finished, count }: PathSteps,
+  steps: PathSteps,
 ): Promise<void> {
   const cache = options.cache;
   // Chunks the cache holds are read from it: the runs are planned for the rest alone.
@@ -707,13 +705,47 @@ async function restoreWindow(
     return [plan, cache ? refs.filter((ref) => !cache.has(ref.id)) : refs];
   }));
   const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
+  const claim = (restore: PlannedRestore) => prefetch.claim(fetched.get(restore.plan)!);
+  let batch: PlannedRestore[] = [];
+  let bytes = 0;
+  for (const restore of restores.sort(inPackOrder)) {
+    const size = restore.plan.head.version.size;
+    if (batch.length > 0 && bytes + size > BATCH_BYTES) {
+      await restoreTogether(ctx, batch, options, claim, steps);
+      [batch, bytes] = [[], 0];
+    }
+    batch.push(restore);
+    bytes += size;
+  }
+  await restoreTogether(ctx, batch, options, claim, steps);
+}
+
+/**
+ * The bytes of a batch of restores: the new copies wait beside the files they replace until
+ * the batch is renamed, so this bounds the disk space a pull takes beyond the files' own.
+ */
+const BATCH_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Restores files together. Each is written beside its place; then the lot is made durable,
+ * each is renamed into place unless it was edited meanwhile, the renames are made durable,
+ * and only then is each recorded, so that the state row never runs ahead of the disk. Two
+ * flushes for the batch, where restores made one by one need two each.
+ */
+async function restoreTogether(
+  ctx: SyncContext,
+  restores: PlannedRestore[],
+  options: RestoreOptions,
+  claim: (restore: PlannedRestore) => ObjectStore & Disposable,
+  { limiter, guarded, finished, count }: PathSteps,
+): Promise<void> {
   using batch = restoreBatch();
   const written: StagedRestore[] = [];
   await Promise.all(
-    restores.sort(inPackOrder).map((restore) =>
+    restores.map((restore) =>
       limiter.run(async () => {
         const went = await guarded(restore.item, async () => {
-          using store = prefetch.claim(fetched.get(restore.plan)!);
+          using store = claim(restore);
           written.push({
             ...restore,
             staged: await stageRestore(ctx, restore, options, store, batch),
