@@ -6,7 +6,10 @@ import type { SyncContext } from "../../../core/sync/sync_context.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
 import { pull } from "../../../core/sync/pull.ts";
-import { useFilesystemFlusher } from "../../../core/io/restore_durability.ts";
+import {
+  type FilesystemFlusher,
+  useFilesystemFlusher,
+} from "../../../core/io/restore_durability.ts";
 import { linuxSyncfs } from "../../../platform/linux_syncfs.ts";
 
 /**
@@ -26,6 +29,23 @@ async function fleet(dir: string) {
     namespace: "default",
   });
   return { a: await device("a"), b: await device("b") };
+}
+
+/** Linux's syncfs flusher, running `before` ahead of each flush (a throw fails the flush). */
+function syncfsAfter(before: () => Promise<void>): FilesystemFlusher {
+  const syncfs = linuxSyncfs()!;
+  return {
+    open(at) {
+      const handle = syncfs.open(at);
+      return {
+        async flush() {
+          await before();
+          await handle.flush();
+        },
+        close: () => handle.close(),
+      };
+    },
+  };
 }
 
 /** What was true each time a directory was opened to be fsynced. */
@@ -141,23 +161,13 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
     const { a, b } = await fleet(dir);
-    const syncfs = linuxSyncfs()!;
     const seen: unknown[] = [];
     let failFlush = false;
     let look: () => Promise<unknown> = () => Promise.resolve();
-    useFilesystemFlusher({
-      open(at) {
-        const handle = syncfs.open(at);
-        return {
-          async flush() {
-            seen.push(await look());
-            if (failFlush) throw new Error("syncfs: a write error");
-            await handle.flush();
-          },
-          close: () => handle.close(),
-        };
-      },
-    });
+    useFilesystemFlusher(syncfsAfter(async () => {
+      seen.push(await look());
+      if (failFlush) throw new Error("syncfs: a write error");
+    }));
     try {
       const folderA = join(dir, "a", "Sync");
       const folderB = join(dir, "b", "Sync");
@@ -207,7 +217,6 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
     const { a, b } = await fleet(dir);
-    const syncfs = linuxSyncfs()!;
     const folderA = join(dir, "a", "Sync");
     const folderB = join(dir, "b", "Sync");
     const names = Array.from({ length: 60 }, (_, i) => `d${i % 4}/e${i % 3}/f${i}.txt`);
@@ -221,18 +230,7 @@ Deno.test({
       const recorded = names.filter((name) => b.state.getTracked(trackedNamespace(b), name)).length;
       return { placed, recorded };
     };
-    useFilesystemFlusher({
-      open(at) {
-        const handle = syncfs.open(at);
-        return {
-          async flush() {
-            seen.push(await look());
-            await handle.flush();
-          },
-          close: () => handle.close(),
-        };
-      },
-    });
+    useFilesystemFlusher(syncfsAfter(async () => void seen.push(await look())));
     try {
       for (const name of names) {
         await Deno.mkdir(join(folderA, name, ".."), { recursive: true });
