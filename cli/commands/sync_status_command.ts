@@ -25,7 +25,9 @@ export function syncStatusCommand() {
       "after",
       `
 States: synced, modified (local edits to push), new (never pushed), deleted (deleted
-locally, not yet pushed), remote-newer (pull to update), conflict (resolve it).
+locally, not yet pushed), remote-newer (pull to update), conflict (resolve it),
+unreadable (tcfs cannot look at it here: a folder you may not read, or a name or link
+target that is not UTF-8; \`tcfs push\` says how to fix it, and never takes it for deleted).
 Like \`git status\`, only paths with something to do are listed, then how many are synced.
 Exit code 3 when any path is in conflict.
 

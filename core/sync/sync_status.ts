@@ -1,7 +1,8 @@
 /**
  * Sync status: for each path under a local folder (or one file), how the
  * local copy relates to the remote: synced, modified, new, deleted,
- * remote-newer or conflict.
+ * remote-newer, conflict, or unreadable (an entry tcfs cannot look at here: a folder this user
+ * may not read, a name or a link target that is not UTF-8; push fails on it alone).
  *
  * @module
  */
@@ -23,10 +24,19 @@ import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_
 import type { FoldedEntry } from "../journal/folded_versions.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
+import { comparePaths } from "../paths/path_order.ts";
+import { join } from "node:path";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 
 /** The states a path can be in. */
-export type PathState = "synced" | "modified" | "new" | "deleted" | "remote-newer" | "conflict";
+export type PathState =
+  | "synced"
+  | "modified"
+  | "new"
+  | "deleted"
+  | "remote-newer"
+  | "conflict"
+  | "unreadable";
 
 /** One line of `tcfs sync-status`. */
 export interface PathStatus {
@@ -64,19 +74,31 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
   };
   // One pass over the scan, the tracked rows and the fold, all in path order: a path synced
   // and unchanged on both sides costs no parsing and is held no longer than its row.
+  // What the scan could not look at, by path: it is no deletion, and below a folder nothing is.
+  const unreadable = new Set<string>();
+  const inUnreadable = (path: string) => {
+    for (let at = path; at !== ""; at = at.slice(0, Math.max(at.lastIndexOf("/"), 0))) {
+      if (unreadable.has(at)) return true;
+    }
+    return false;
+  };
+  const local = localEntries(request, (rel) => unreadable.add(rel));
   const merged = mergeByPath({
-    local: { items: localEntries(request), path: (e: LocalEntry) => e.rel },
+    local: { items: local, path: (e: LocalEntry) => e.rel },
     tracked: { items: trackedHere(), path: (t: TrackedStat) => t.path },
     folded: { items: folded, path: (f: FoldedEntry) => f.path },
   });
   const rows: PathStatus[] = [];
+  const listed = new Set<string>();
   for await (const { path, local, tracked, folded } of merged) {
     // Versions of a machine's own git files (pushed by a tcfs that synced them) are no one's.
     if (isMachineGitPath(path)) continue;
     // A row recorded for another local path is no base for this one (as in push).
     const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
-    const state = recorded && local && recorded.kind !== "deleted" && folded &&
-        folded.soleHead === recorded.baseKey && unchangedByStat(recorded, local)
+    const state = !local && inUnreadable(path)
+      ? "unreadable"
+      : recorded && local && recorded.kind !== "deleted" && folded &&
+          folded.soleHead === recorded.baseKey && unchangedByStat(recorded, local)
       ? "synced"
       : await pathState(
         local,
@@ -85,6 +107,7 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
         ctx.keys,
       );
     if (state === undefined) continue; // deleted everywhere
+    if (state === "unreadable") listed.add(path);
     rows.push({
       path,
       remote: remoteDisplayPath(ctx, path),
@@ -92,7 +115,15 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
       state,
     });
   }
-  return rows;
+  // New ones, which neither side knows of yet: a push would fail on each.
+  const unlisted = [...unreadable].filter((path) => !listed.has(path));
+  if (unlisted.length === 0) return rows;
+  for (const path of unlisted) {
+    const below = request.remoteRel === "" ? path : path.slice(request.remoteRel.length + 1);
+    const local = below === "" ? request.localPath : join(request.localPath, below);
+    rows.push({ path, remote: remoteDisplayPath(ctx, path), local, state: "unreadable" });
+  }
+  return rows.sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /**
@@ -126,13 +157,21 @@ async function pathState(
   return undefined;
 }
 
-/** The syncable entries at `request.localPath`, in path order. */
-async function* localEntries(request: StatusRequest): AsyncGenerator<LocalEntry> {
+/**
+ * The syncable entries at `request.localPath`, in path order; `onUnreadable` is told of each
+ * path the scan cannot look at (as a remote path).
+ */
+async function* localEntries(
+  request: StatusRequest,
+  onUnreadable: (path: string) => void,
+): AsyncGenerator<LocalEntry> {
   const own = await Deno.lstat(request.localPath).catch(() => undefined);
   const info = own && await namedPathInfo(request.localPath, own);
   if (info?.isDirectory) {
     const excluded = createExcludeMatcher(request.excludes, request.remoteRel);
-    for await (const entry of scanFolder(request.localPath, excluded)) {
+    const remote = (rel: string) => request.remoteRel === "" ? rel : `${request.remoteRel}/${rel}`;
+    const unreadable = (rel: string) => onUnreadable(remote(rel));
+    for await (const entry of scanFolder(request.localPath, excluded, undefined, unreadable)) {
       // The scan's entry is this pass's alone: its path is made the remote one in place.
       if (request.remoteRel !== "") entry.rel = `${request.remoteRel}/${entry.rel}`;
       yield entry;

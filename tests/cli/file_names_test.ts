@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { type DeviceHome, makeFileStoreDevices } from "../support/device_home.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 import { parseConflictCopy } from "../../core/conflicts/conflict_copy_name.ts";
+import type { PathStatus } from "../../core/sync/sync_status.ts";
 
 /** Names at the 255-byte limit of ext4 and APFS: one of ASCII, one of two-byte characters. */
 const NAMES = ["n".repeat(251) + ".txt", "ü".repeat(126) + ".md"];
@@ -104,7 +105,7 @@ Deno.test("a folder this user may not read fails alone at push, and none of its 
     await Deno.mkdir(join(rootA, "locked"));
     await Deno.writeTextFile(join(rootA, "locked", "kept.txt"), "kept\n");
     await Deno.writeTextFile(join(rootA, "top.txt"), "first\n");
-    const pushAsUser = async () => {
+    const asUser = async (args: string[]) => {
       // Root reads any folder: A runs as an ordinary user (nobody) when the tests run as root.
       const asRoot = Deno.uid() === 0;
       if (asRoot) {
@@ -117,7 +118,7 @@ Deno.test("a folder this user may not read fails alone at push, and none of its 
       const cli = join(new URL("../../", import.meta.url).pathname, "scripts/tcfs");
       const drop = ["--reuid=65534", "--regid=65534", "--clear-groups", cli];
       const output = await new Deno.Command(asRoot ? "setpriv" : cli, {
-        args: [...(asRoot ? drop : []), "push", rootA, "--json"],
+        args: [...(asRoot ? drop : []), ...args, "--json"],
         env: a.env,
         clearEnv: true,
         cwd: "/",
@@ -128,6 +129,7 @@ Deno.test("a folder this user may not read fails alone at push, and none of its 
       );
       return { code: output.code, summary: JSON.parse(new TextDecoder().decode(output.stdout)) };
     };
+    const pushAsUser = () => asUser(["push", rootA]);
     assert.equal((await pushAsUser()).code, 0);
     await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
 
@@ -141,6 +143,17 @@ Deno.test("a folder this user may not read fails alone at push, and none of its 
     assert.match(summary.failures[0].error, /may not read/);
     assert.equal(summary.deleted, 0);
     assert.equal(summary.files, 1);
+    // sync-status names what it cannot look at; it stopped at the folder, as push did.
+    const status = await asUser(["sync-status", rootA]);
+    assert.equal(status.code, 0);
+    assert.deepEqual(
+      (status.summary as PathStatus[]).map(({ path, state }) => ({ path, state })),
+      [
+        { path: "docs/locked", state: "unreadable" },
+        { path: "docs/locked/kept.txt", state: "unreadable" },
+        { path: "docs/top.txt", state: "synced" },
+      ],
+    );
     await b.tcfsJson<PullSummary>(["pull", "tcfs/default/docs", rootB]);
     assert.equal(await Deno.readTextFile(join(rootB, "top.txt")), "second\n");
     assert.equal(await Deno.readTextFile(join(rootB, "locked", "kept.txt")), "kept\n");

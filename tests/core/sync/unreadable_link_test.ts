@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTwoDevices } from "../../support/sync_device.ts";
 import { push } from "../../../core/sync/push.ts";
+import { syncStatus } from "../../../core/sync/sync_status.ts";
 
 /** Makes `path` a symlink to a target whose bytes are not UTF-8 (Latin-1 "café"). */
 async function latin1Link(path: string): Promise<void> {
@@ -12,7 +13,7 @@ async function latin1Link(path: string): Promise<void> {
   assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
 }
 
-Deno.test("a link whose target is not UTF-8 fails alone at push, and is no deletion once synced", async () => {
+Deno.test("a link whose target is not UTF-8 fails alone at push, is no deletion once synced, and shows as unreadable", async () => {
   await withTwoDevices("tcfs-link-target-", async ({ alpha, bravo }) => {
     const link = join(alpha.root, "menu");
     await Deno.symlink("cafe", link);
@@ -30,6 +31,22 @@ Deno.test("a link whose target is not UTF-8 fails alone at push, and is no delet
     assert.equal(pushed.files, 0);
     await bravo.pullAll();
     assert.equal(await Deno.readLink(join(bravo.root, "menu")), "cafe");
+
+    // sync-status says so (it said "deleted"), and lists a new one too.
+    await latin1Link(join(alpha.root, "new-menu"));
+    const status = await syncStatus(alpha.ctx, {
+      localPath: alpha.root,
+      remoteRel: "",
+      excludes: [],
+    });
+    assert.deepEqual(
+      status.map(({ path, local, state }) => ({ path, local, state })),
+      [
+        { path: "menu", local: link, state: "unreadable" },
+        { path: "new-menu", local: join(alpha.root, "new-menu"), state: "unreadable" },
+        { path: "notes.txt", local: join(alpha.root, "notes.txt"), state: "synced" },
+      ],
+    );
 
     // The same through a push of the link alone, as the daemon's watcher makes.
     const alone = await push(alpha.ctx, { localPath: link, remoteRel: "menu", excludes: [] });
