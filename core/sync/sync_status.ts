@@ -18,8 +18,7 @@ import {
   type SyncContext,
   trackedNamespace,
 } from "./sync_context.ts";
-import { localFileHasDigest } from "./local_digest.ts";
-import { sameContent, unchangedByStat } from "./local_change.ts";
+import { modifiedSince, sameContent, unchangedByStat } from "./local_change.ts";
 import { isUnlinked, type TrackedEntry, type TrackedStat } from "../state/state_db.ts";
 import type { FoldedEntry } from "../journal/folded_versions.ts";
 import type { StoredVersion } from "../journal/stored_version.ts";
@@ -145,10 +144,8 @@ async function pathState(
     return await sameContent(local, heads[0].version, keys) ? "synced" : "conflict";
   }
   if (local && t) {
-    const modified = !unchangedByStat(t, local) &&
-      !(local.kind === "file" && t.kind === "file" &&
-        await localFileHasDigest(local.localPath, t.blake3, { keys }));
-    if (modified) return remoteNewer ? "conflict" : "modified";
+    // By content, as for a touched file: a link made again with the same target is no edit.
+    if (await modifiedSince(t, local, keys)) return remoteNewer ? "conflict" : "modified";
     if (isUnlinked(t) && !liveRemote) return "new"; // its store was replaced
     return remoteNewer ? "remote-newer" : "synced";
   }
