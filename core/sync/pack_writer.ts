@@ -156,6 +156,9 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
       store.put(packKey(pack.id), body, { contentVerifiedByReaders: true })
     ).then(
       () => {
+        // Only once stored: a store that gave up on a put (a daemon stopping) may still be
+        // sending it.
+        releaseBuffer(body);
         rememberObjectStored(store.location, packKey(pack.id));
         counters.chunksUploaded += pack.chunks;
         counters.bytesUploaded += pack.bytes;
@@ -165,10 +168,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
         failure ??= err;
         pack.landed.reject(err);
       },
-    ).finally(() => {
-      uploading.delete(upload);
-      releaseBuffer(body);
-    });
+    ).finally(() => uploading.delete(upload));
     uploading.add(upload);
   }
 
