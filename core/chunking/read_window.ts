@@ -6,6 +6,7 @@
  */
 
 import type { ByteReader } from "../io/byte_reader.ts";
+import { releaseBuffer } from "../runtime/released_buffer.ts";
 
 /** The buffered bytes of a source, from the first one not yet consumed. */
 export interface ReadWindow {
@@ -18,6 +19,11 @@ export interface ReadWindow {
   consume(count: number): void;
   /** True once the source has ended: what is buffered is all that is left. */
   readonly ended: boolean;
+  /**
+   * Frees the buffer now rather than when it is collected, for a reader done with the window
+   * (`released_buffer.ts`): nothing may be read from it or from a view `fill` returned after.
+   */
+  release(): void;
 }
 
 /** Reads of less than this share of the buffer are avoided by moving the buffered bytes to the front. */
@@ -60,6 +66,9 @@ export function createReadWindow(reader: ByteReader, capacity: number): ReadWind
     },
     consume(count) {
       start += count;
+    },
+    release() {
+      releaseBuffer(buffer);
     },
   };
 }

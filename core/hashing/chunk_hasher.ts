@@ -6,8 +6,11 @@
  * costs ~1.6 ns here, reading, cutting, fingerprinting and packing ~1.2 ns, and
  * zstd ~4.5 ns on text (almost nothing on incompressible data, which a probe
  * skips). So the worker hashes every chunk, and a push also lets it encode every
- * other new chunk: both threads then carry about the same load on random data
- * and on text alike. A worker takes ~35 ms to start and some 40 MiB, which a push
+ * new one: the calling thread still reads, cuts, fingerprints, seals and packs
+ * them, and besides runs the push's small files, its state database and its
+ * requests (on the real tree of docs/BENCHMARKS.md, encoding every other chunk
+ * there left the worker idle most of the push while the calling thread was the
+ * busier by a second). A worker takes ~35 ms to start and some 40 MiB, which a push
  * of a small edit should not pay, so it starts only after
  * {@linkcode OFFLOAD_AFTER_BYTES}, and chunks are hashed in place until it is ready.
  *
@@ -62,7 +65,7 @@ export interface HashOptions {
 }
 
 /**
- * Hashes the chunks of one push or pull, and encodes some of a push's on the
+ * Hashes the chunks of one push or pull, and encodes a push's on the
  * way; dispose of it (or let `using` do it) at the end.
  */
 export interface ChunkHasher extends Disposable {
@@ -107,7 +110,6 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
   let bytesAtWorker = 0;
   /** Settles when the worker answers, for callers waiting for room. */
   let answered = Promise.withResolvers<void>();
-  let encodeNext = false;
   let seq = 0;
 
   function fail(err: Error): void {
@@ -164,8 +166,12 @@ export function createChunkHasher(options: ChunkHasherOptions = {}): ChunkHasher
       }
       while (bytesAtWorker >= MAX_BYTES_AT_WORKER && !failure) await answered.promise;
       if (failure) throw failure;
-      const encode = mayEncode && (encodeNext = !encodeNext);
-      const job: ChunkJob = { seq: ++seq, chunk: transferableBytes(chunk), encode, idKey };
+      const job: ChunkJob = {
+        seq: ++seq,
+        chunk: transferableBytes(chunk),
+        encode: mayEncode,
+        idKey,
+      };
       const answer = Promise.withResolvers<HashedChunk>();
       waiting.set(job.seq, answer);
       bytesOffloaded += job.chunk.length;

@@ -68,6 +68,9 @@ const writingCheckpoint = new WeakSet<object>();
  * it was being written (the next push writes one).
  */
 async function writeCheckpoint(ctx: SyncContext, ns: string): Promise<string | undefined> {
+  // What the caller did before (a push's files) is garbage by now, and a checkpoint reads the
+  // whole fold: collected here rather than by the caller, which mostly finds none due.
+  collectFully();
   const cursors = journalCursors(ctx.state, ns);
   const generation = foldGeneration(ctx.state, ns);
   const unmoved = () =>

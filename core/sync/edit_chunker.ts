@@ -82,7 +82,8 @@ export async function* chunkAgainst(
   let inStep = previous.length > 0 ? 0 : -1;
   for (;;) {
     const buffered = await window.fill(need);
-    if (buffered.length === 0) return;
+    // Every chunk yielded is a copy: the window is done with.
+    if (buffered.length === 0) return window.release();
     if (inStep >= 0) {
       const candidate = previous[inStep];
       const isLast = inStep === previous.length - 1;

@@ -127,8 +127,10 @@ async function saveSmall(
   packs: PackWriter,
   { onBytes = () => {}, reuse = {}, hasher, idKey }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
-  onBytes(bytes.length);
-  if (bytes.length === 0) {
+  // Read before placing, which may free the bytes.
+  const size = bytes.length;
+  onBytes(size);
+  if (size === 0) {
     const content = { blake3: await fileDigest([]), size: 0, chunks: [] };
     return { content, durable: Promise.resolve(), prints: [] };
   }
@@ -136,7 +138,7 @@ async function saveSmall(
   const [previous] = reuse.previous ?? [];
   let chunk: ChunkRef;
   let durable = Promise.resolve();
-  if (reuse.previous?.length === 1 && previous.size === bytes.length && previous.print === print) {
+  if (reuse.previous?.length === 1 && previous.size === size && previous.print === print) {
     const { print: _, ...ref } = previous;
     chunk = ref;
   } else {
@@ -145,12 +147,14 @@ async function saveSmall(
     chunk = stored.ref;
     durable = stored.durable ?? durable;
   }
-  const content = { blake3: await fileDigest([chunk]), size: bytes.length, chunks: [chunk] };
+  const content = { blake3: await fileDigest([chunk]), size, chunks: [chunk] };
   return { content, durable, prints: [{ ...chunk, print }] };
 }
 
 /**
- * Names `hashed` where the store already holds it, or places it in the open pack.
+ * Names `hashed` where the store already holds it, or places it in the open pack, which takes
+ * its memory: the chunk's bytes are this file's own (read for it alone), and freeing them as
+ * soon as they are sealed or packed keeps a push's memory down without full collections.
  * `durable` is absent for a chunk already stored.
  */
 async function placeOrReuse(
@@ -164,7 +168,7 @@ async function placeOrReuse(
   if (known && known.size === bytes.length) return { ref: known };
   // A file that failed stops filling packs with chunks no version will name.
   if (abandoned()) throw new Error("abandoned: its file failed");
-  return await packs.place(id, bytes, hashed.encoded);
+  return await packs.place(id, bytes, hashed.encoded, true);
 }
 
 /**

@@ -28,6 +28,7 @@ import { packKey } from "../remote/remote_keys.ts";
 import { concatBytes } from "../encoding/concat_bytes.ts";
 import { BUG_HINT, TcfsError } from "../errors.ts";
 import { rememberObjectStored } from "../state/chunk_locations.ts";
+import { releaseBuffer } from "../runtime/released_buffer.ts";
 
 /** A pack is sealed once it holds this many stored bytes. */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
@@ -60,9 +61,16 @@ export interface PackWriter {
    * Places a chunk (once per id per writer), waiting while too many packs are
    * uploading. `encoded`, the chunk's stored form if it is already known, spares
    * encoding it here. The pack keeps a reference to the bytes until it is sealed:
-   * they must not change or move before then.
+   * they must not change or move before then. `handOver` gives the writer `raw` and
+   * `encoded`'s payload for good: it frees their memory as soon as it no longer needs them
+   * (`released_buffer.ts`), so the caller must not read them again.
    */
-  place(id: string, raw: Uint8Array, encoded?: EncodedChunk): Promise<PlacedChunk>;
+  place(
+    id: string,
+    raw: Uint8Array,
+    encoded?: EncodedChunk,
+    handOver?: boolean,
+  ): Promise<PlacedChunk>;
   /** Seals the open pack, so that everything placed so far becomes durable. */
   flush(): void;
   /**
@@ -90,6 +98,8 @@ export interface PackWriterOptions {
 interface OpenPack {
   id: string;
   parts: Uint8Array[];
+  /** The parts the writer owns (boxes it sealed, bytes handed over), freed once joined. */
+  owned: Uint8Array[];
   bytes: number;
   chunks: number;
   landed: PromiseWithResolvers<void>;
@@ -122,7 +132,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     const landed = Promise.withResolvers<void>();
     // Callers that never await a failed pack must not turn it into an unhandled rejection.
     landed.promise.catch(() => {});
-    return { id: randomPackId(), parts: [], bytes: 0, chunks: 0, landed };
+    return { id: randomPackId(), parts: [], owned: [], bytes: 0, chunks: 0, landed };
   }
 
   function seal(): void {
@@ -131,6 +141,8 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     if (!pack || pack.bytes === 0) return;
     const body = concatBytes(pack.parts);
     pack.parts = []; // the copy is all the upload needs
+    pack.owned.forEach(releaseBuffer);
+    pack.owned = [];
     if (body.length !== pack.bytes) {
       // A part whose memory moved away after placing (a bug) must not become a short pack.
       failure ??= new TcfsError(`pack ${pack.id} lost ${pack.bytes - body.length} bytes`, {
@@ -144,6 +156,9 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
       store.put(packKey(pack.id), body, { contentVerifiedByReaders: true })
     ).then(
       () => {
+        // Only once stored: a store that gave up on a put (a daemon stopping) may still be
+        // sending it.
+        releaseBuffer(body);
         rememberObjectStored(store.location, packKey(pack.id));
         counters.chunksUploaded += pack.chunks;
         counters.bytesUploaded += pack.bytes;
@@ -161,18 +176,27 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     id: string,
     raw: Uint8Array,
     encoded: EncodedChunk | undefined,
+    handOver: boolean,
   ): Promise<PlacedChunk> {
+    const size = raw.length;
     let { format, payload } = encoded ?? encodeChunkParts(raw);
+    // What may be freed once the pack no longer needs it: what the caller handed over, and
+    // a frame compressed here.
+    const owned = handOver ? [raw, payload] : payload === raw || encoded ? [] : [payload];
     if (options.keys) {
       payload = await sealStoredForm(options.keys, format, payload, id);
       format = CHUNK_FORMAT_SEALED;
+      owned.push(payload);
     }
+    // The pack holds on to its payload until it is sealed; the rest can go now.
+    for (const bytes of owned) if (bytes !== payload) releaseBuffer(bytes);
     if (failure) throw failure;
     const pack = open ??= openPack();
     const length = 1 + payload.length;
-    const ref: ChunkRef = { id, size: raw.length, pack: pack.id, offset: pack.bytes, length };
+    const ref: ChunkRef = { id, size, pack: pack.id, offset: pack.bytes, length };
     // The pack's one copy at sealing joins format byte and payload: no copy per chunk.
     pack.parts.push(Uint8Array.of(format), payload);
+    if (owned.includes(payload)) pack.owned.push(payload);
     pack.bytes += length;
     pack.chunks++;
     if (pack.bytes >= targetBytes) seal();
@@ -183,13 +207,17 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
 
   return {
     counters,
-    place(id, raw, encoded) {
+    place(id, raw, encoded, handOver = false) {
       let pending = placed.get(id);
       if (!pending) {
-        pending = placeNew(id, raw, encoded);
+        pending = placeNew(id, raw, encoded, handOver);
         // A chunk that never made it into a pack may be placed again by a later file.
         pending.catch(() => placed.delete(id));
         placed.set(id, pending);
+      } else if (handOver) {
+        // Placed already: these bytes are not needed at all.
+        releaseBuffer(raw);
+        if (encoded) releaseBuffer(encoded.payload);
       }
       return pending;
     },

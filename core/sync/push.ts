@@ -70,14 +70,6 @@ import { collectFully } from "../runtime/full_collection.ts";
 const COLLECT_EVERY_FILES = 4_096;
 
 /**
- * Bytes of files read between two full collections, whatever their number: each byte passes
- * through several buffers (read window, stored form, sealed box, pack), garbage that V8 counts
- * outside its heap and lets pile up. On the real tree of docs/BENCHMARKS.md (167 MiB), ten
- * collections of about 40 MB live took the peak from 309–326 to 268 MB.
- */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-
-/**
  * Changed files a push holds from its scan at most. The scan is whole before anything is
  * written (the mass deletion guard counts its deletions first), but the files past these are
  * found again by a second walk that starts after the last one held: a first push of 100,000
@@ -404,9 +396,10 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     });
   };
   const joining = new Set<Promise<void>>();
-  // Files staged since the last full collection, and the bytes read until it.
+  // Files staged since the last full collection. The buffers each byte read passes through
+  // (read window, chunk, stored form, sealed box, pack) are not left to collections: their
+  // owners free them as they are done (pack_writer.ts, released_buffer.ts).
   let filesSince = 0;
-  let bytesAtCollection = 0;
   const stageSlot = async () => {
     while (!fatal) {
       await roomToWrite();
@@ -423,13 +416,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
       // What the files before were staged with is garbage by now, most of it in V8's old space
       // (it waited for its pack long enough to be promoted), which V8 lets grow to several times
       // what is live before collecting it: 270–290 MB of heap around 70 MB live at 100,000 files.
-      if (
-        ++filesSince > COLLECT_EVERY_FILES ||
-        progress.bytesDone - bytesAtCollection > COLLECT_EVERY_BYTES
-      ) {
+      if (++filesSince > COLLECT_EVERY_FILES) {
         collectFully();
         filesSince = 1;
-        bytesAtCollection = progress.bytesDone;
       }
       const [rel, entry, tracked] = next.value;
       let ready;
@@ -458,8 +447,6 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     return summary;
   }
   try {
-    // What the files were staged with is garbage now, and a checkpoint reads the whole fold.
-    collectFully();
     await writeCheckpointIfDue(ctx);
   } catch (err) {
     // A checkpoint only spares new devices reading; the push itself is done.

@@ -6,6 +6,9 @@ import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { createPackWriter, FORGET_AFTER } from "../../../core/sync/pack_writer.ts";
 import { TcfsError } from "../../../core/errors.ts";
+import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
+import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
+import { unsealStored } from "../../../core/crypto/sealed_object.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 
 async function withStore(fn: (store: ObjectStore) => Promise<void>): Promise<void> {
@@ -111,5 +114,65 @@ Deno.test("a failed pack upload rejects its chunks' durability and stops later p
     const next = randomBytes(20_000, 14);
     await assert.rejects(packs.place(await blake3Hex(next), next), /connection refused/);
     assert.deepEqual(await packKeys(inner), []);
+  });
+});
+
+const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+const text = (lines: number) => new TextEncoder().encode("a line that repeats\n".repeat(lines));
+
+Deno.test("bytes handed over are freed once the pack needs them no more, and read back whole", async () => {
+  await withStore(async (store) => {
+    const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+    const sealing = createPackWriter(store, { keys });
+    // A chunk compressed by the writer, one stored raw, and one placed twice: sealed, none of
+    // the bytes given stays in the pack.
+    const chunks = [text(4000), randomBytes(50_000, 31), randomBytes(40_000, 32)];
+    const copies = chunks.map((c) => c.slice());
+    const ids = await Promise.all(chunks.map((c) => blake3Hex(c)));
+    const again = chunks[2].slice();
+    const placed = [];
+    for (const [i, chunk] of chunks.entries()) {
+      placed.push(await sealing.place(ids[i], chunk, undefined, true));
+    }
+    placed.push(await sealing.place(ids[2], again, undefined, true));
+    assert.deepEqual([...chunks, again].map((c) => c.length), [0, 0, 0, 0], "freed once placed");
+    sealing.flush();
+    await Promise.all(placed.map((p) => p.durable));
+    for (const [i, { ref }] of placed.entries()) {
+      const box = await store.getRange(`packs/${ref.pack}`, ref.offset!, ref.length!);
+      const raw = await decodeChunk(await unsealStored(keys, box!, ref.id));
+      assert.deepEqual(raw, copies[Math.min(i, 2)], `chunk ${i} reads back`);
+      assert.equal(ref.size, copies[Math.min(i, 2)].length);
+    }
+
+    // Plaintext: a raw chunk is the pack's until it is sealed; a compressed one goes at once.
+    const plain = createPackWriter(store);
+    const random = randomBytes(50_000, 33);
+    const lines = text(3000);
+    const [randomCopy, linesCopy] = [random.slice(), lines.slice()];
+    const kept = await plain.place(await blake3Hex(random), random, undefined, true);
+    const compressed = await plain.place(await blake3Hex(lines), lines, undefined, true);
+    assert.equal(random.length, 50_000, "held by the open pack");
+    assert.equal(lines.length, 0, "its compressed frame is what the pack holds");
+    plain.flush();
+    assert.equal(random.length, 0, "copied into the pack's body, then freed");
+    await Promise.all([kept.durable, compressed.durable]);
+    for (const [{ ref }, copy] of [[kept, randomCopy], [compressed, linesCopy]] as const) {
+      const stored = await store.getRange(`packs/${ref.pack}`, ref.offset!, ref.length!);
+      assert.deepEqual(await decodeChunk(stored!), copy);
+    }
+  });
+});
+
+Deno.test("bytes not handed over are left as they were", async () => {
+  await withStore(async (store) => {
+    const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+    const packs = createPackWriter(store, { keys });
+    const chunk = text(4000);
+    const copy = chunk.slice();
+    const { durable } = await packs.place(await blake3Hex(chunk), chunk);
+    packs.flush();
+    await durable;
+    assert.deepEqual(chunk, copy);
   });
 });
