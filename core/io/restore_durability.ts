@@ -57,8 +57,14 @@ export interface RestoreBatch extends Disposable {
   fileWritten(file: Deno.FsFile): Promise<void>;
   /** Every file written so far is durable: call it before their renames. */
   filesDurable(): Promise<void>;
-  /** `dir` gained or lost an entry (a rename into it, a new folder in it). */
+  /** `dir` gained or lost an entry (a rename into it). */
   entryChanged(dir: string): void;
+  /**
+   * A folder was made in `parent` for a restore of the batch, and is made durable there before
+   * any other restore may find it: at once with an fsync of `parent`, or with the batch's
+   * flushes of the whole filesystem, which cover whatever another restore puts in it.
+   */
+  folderCreated(parent: string): Promise<void>;
   /** Every entry changed so far is durable: call it before recording the restores. */
   entriesDurable(): Promise<void>;
 }
@@ -90,6 +96,7 @@ function fsyncedBatch(): RestoreBatch {
     fileWritten: (file) => file.sync(),
     filesDurable: () => Promise.resolve(),
     entryChanged: (dir) => void changed.add(dir),
+    folderCreated: syncDirectory,
     async entriesDurable() {
       const dirs = [...changed];
       changed.clear();
@@ -132,6 +139,7 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
     fileWritten: () => Promise.resolve(),
     filesDurable: flushAll,
     entryChanged: hold,
+    folderCreated: (parent) => Promise.resolve(hold(parent)),
     entriesDurable: flushAll,
     [Symbol.dispose]() {
       for (const [dev, handle] of held) {

@@ -25,13 +25,14 @@ const inTurn = createTurns();
 
 /** Options for {@linkcode inLinkFreeFolder}. */
 export interface LinkFreeOptions {
-  /** Create the missing folders below `within` (each made durable in its parent). */
+  /** Create the missing folders below `within`, each made durable in its parent (`onCreated`). */
   create?: boolean;
   /**
-   * Takes over making a created folder durable in `parent`, for a caller that makes many
-   * changes durable at once (`restore_durability.ts`); by default the parent is fsynced then.
+   * Makes a created folder durable in `parent` (by default an fsync of the parent), before
+   * anything else of this process can see the folder: a caller whose flush covers the whole
+   * filesystem holds the parent's for it (`restore_durability.ts`).
    */
-  onCreated?: (parent: string) => void;
+  onCreated?: (parent: string) => Promise<void> | void;
   /**
    * Folders one operation (a pull) has already checked, from {@linkcode checkedFolders}: checked
    * again only once a change of this process may have replaced them.
@@ -127,8 +128,7 @@ async function assertLinkFree(
       // Synchronous: it takes microseconds, under the process-wide lock, where an awaited
       // call's hand-off to a thread costs more.
       Deno.mkdirSync(current);
-      if (onCreated) onCreated(dirname(current));
-      else await syncDirectory(dirname(current));
+      await (onCreated ?? syncDirectory)(dirname(current));
       info = lstatIfPresent(current);
     }
     if (!info) {

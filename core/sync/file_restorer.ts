@@ -57,8 +57,11 @@ export interface ReplaceOptions {
 
 /** A version written beside its target, checked and ready to take its place. */
 export interface StagedVersion {
+  /** What it is: a file or a symlink. */
   kind: FileVersion["kind"];
+  /** Where it was written, in the target's folder. */
   temp: string;
+  /** The place it takes. */
   target: string;
   /** The file's chunks, fingerprinted as they were written, for the next push of an edit to reuse. */
   prints: PrintedChunk[];
@@ -121,8 +124,7 @@ export async function stageVersion(
     checked?.add(options.within);
   }
   const temp = tempPathBeside(target);
-  // New folders on the way are made durable with the batch's renames.
-  const linkFree = { create: true, checked, entry: temp, onCreated: batch.entryChanged };
+  const linkFree = { create: true, checked, entry: temp, onCreated: batch.folderCreated };
   let created = false;
   try {
     if (version.kind === "symlink") {

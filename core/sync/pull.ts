@@ -211,9 +211,16 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     progress.filesDone++;
     report();
   };
-  /** Runs one path's step; true when it went through. A local failure is that path's alone. */
-  const guarded = async (item: PullItem, step: () => Promise<void>): Promise<boolean> => {
-    if (fatal) return false;
+  /**
+   * Runs one path's step; true when it went through. A local failure is that path's alone;
+   * after any other, steps are skipped, except those that record what is on disk already.
+   */
+  const guarded = async (
+    item: PullItem,
+    step: () => Promise<void>,
+    evenAfterFatal = false,
+  ): Promise<boolean> => {
+    if (fatal && !evenAfterFatal) return false;
     try {
       await step();
       return true;
@@ -681,10 +688,14 @@ async function applyPlan(
 /** How the pull runs a step of one path: at most so many at once, a failure that path's alone. */
 interface PathSteps {
   limiter: Limiter;
-  /** Runs one path's step; true when it went through. */
-  guarded(item: PullItem, step: () => Promise<void>): Promise<boolean>;
+  /**
+   * Runs one path's step; true when it went through. After a failure that is not the path's
+   * alone, later steps are skipped unless `evenAfterFatal`.
+   */
+  guarded(item: PullItem, step: () => Promise<void>, evenAfterFatal?: boolean): Promise<boolean>;
   /** One path is done with, whatever became of it. */
   finished(): void;
+  /** Adds what became of a path to the summary. */
   count(item: PullItem, outcome: Outcome): void;
 }
 
@@ -771,15 +782,19 @@ async function restoreTogether(
     })
   ));
   const entriesDurable = placed.length > 0 ? settled(batch.entriesDurable()) : undefined;
+  // A file in place is recorded even after another path's failure stopped the pull: the
+  // next sync would otherwise have to tell by its content that it is the version pulled.
   await Promise.all(placed.map((restore) =>
     limiter.run(() =>
       guarded(restore.item, async () => {
         await entriesDurable;
         crashPoint("before-state-commit");
         count(restore.item, await recordRestore(ctx, restore));
-      }).finally(finished)
+      }, true).finally(finished)
     )
   ));
+  // The batch's handle closes when it ends: not while a flush no path awaited still runs.
+  await Promise.allSettled([filesDurable, entriesDurable]);
 }
 
 /** Clears the folder a restore replaces, then writes the file beside its place. */

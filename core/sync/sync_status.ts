@@ -94,10 +94,8 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
     if (isMachineGitPath(path)) continue;
     // A row recorded for another local path is no base for this one (as in push).
     const recorded = local && tracked?.localPath !== local.localPath ? undefined : tracked;
-    const state = !local && inUnreadable(path)
-      ? "unreadable"
-      : recorded && local && recorded.kind !== "deleted" && folded &&
-          folded.soleHead === recorded.baseKey && unchangedByStat(recorded, local)
+    const known = recorded && local && recorded.kind !== "deleted" && folded &&
+        folded.soleHead === recorded.baseKey && unchangedByStat(recorded, local)
       ? "synced"
       : await pathState(
         local,
@@ -105,7 +103,9 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
         folded ? headsFor(path).heads : [],
         ctx.keys,
       );
-    if (state === undefined) continue; // deleted everywhere
+    if (known === undefined) continue; // deleted everywhere
+    // Not seen here because it could not be looked at, not because it is gone.
+    const state = !local && inUnreadable(path) ? "unreadable" : known;
     if (state === "unreadable") listed.add(path);
     rows.push({
       path,
@@ -114,7 +114,8 @@ export async function syncStatus(ctx: SyncContext, request: StatusRequest): Prom
       state,
     });
   }
-  // New ones, which neither side knows of yet: a push would fail on each.
+  // The rest of what the scan could not look at: new names neither side knows of yet (a push
+  // would fail on each), and the unreadable folders themselves, which name the cause.
   const unlisted = [...unreadable].filter((path) => !listed.has(path));
   if (unlisted.length === 0) return rows;
   for (const path of unlisted) {

@@ -48,6 +48,13 @@ function syncfsAfter(before: () => Promise<void>): FilesystemFlusher {
   };
 }
 
+/** The names in `dir`, sorted. */
+async function namesIn(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
 /** What was true each time a directory was opened to be fsynced. */
 interface DirSync {
   dir: string;
@@ -201,6 +208,9 @@ Deno.test({
       const failed = await pullB().catch((err) => err);
       assert.ok(failed instanceof Error || failed.failed > 0, "the pull reports the failure");
       assert.equal(row()?.size, 10, "the state db still names the version before");
+      // The first flush failed: nothing was renamed, and the written copy is gone.
+      assert.equal(await Deno.readTextFile(fileB), "version 2\n");
+      assert.deepEqual(await namesIn(folderB), ["notes.txt"]);
     } finally {
       useFilesystemFlusher(undefined);
       a.state.close();
@@ -244,6 +254,53 @@ Deno.test({
         { placed: names.length, recorded: 0 },
       ]);
       assert.deepEqual(await look(), { placed: names.length, recorded: names.length });
+    } finally {
+      useFilesystemFlusher(undefined);
+      a.state.close();
+      b.state.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a local edit saved while its batch is written is kept: that path is left for a conflict, the rest of the batch is placed",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+    const { a, b } = await fleet(dir);
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    let beforeFlush = () => Promise.resolve();
+    useFilesystemFlusher(syncfsAfter(() => beforeFlush()));
+    try {
+      await Deno.mkdir(folderA, { recursive: true });
+      for (const name of ["a.txt", "b.txt", "c.txt"]) {
+        await Deno.writeTextFile(join(folderA, name), `${name} v1\n`);
+      }
+      const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+      const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+      await pushA();
+      await pullB();
+      for (const name of ["a.txt", "b.txt", "c.txt"]) {
+        await Deno.writeTextFile(join(folderA, name), `${name} v2 from a\n`);
+      }
+      await pushA();
+      // At the first flush every new copy is written and none renamed: b.txt is edited then.
+      let flushes = 0;
+      beforeFlush = async () => {
+        if (flushes++ === 0) {
+          await Deno.writeTextFile(join(folderB, "b.txt"), "b.txt edited on b\n");
+        }
+      };
+      const summary = await pullB();
+      assert.equal(await Deno.readTextFile(join(folderB, "b.txt")), "b.txt edited on b\n");
+      assert.deepEqual(summary.failures.map((f) => f.path), ["b.txt"]);
+      assert.match(summary.failures[0].error, /changed during the pull; kept the local edit/);
+      assert.equal(await Deno.readTextFile(join(folderB, "a.txt")), "a.txt v2 from a\n");
+      assert.equal(await Deno.readTextFile(join(folderB, "c.txt")), "c.txt v2 from a\n");
+      assert.deepEqual(await namesIn(folderB), ["a.txt", "b.txt", "c.txt"], "no copy left");
     } finally {
       useFilesystemFlusher(undefined);
       a.state.close();
