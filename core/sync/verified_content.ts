@@ -318,19 +318,21 @@ async function checkedChunk(
   options: VerifiedReadOptions,
 ): Promise<Uint8Array> {
   let raw: Uint8Array;
+  /** The id, when the opener computed it with the bytes. */
+  let opened: string | undefined;
   try {
-    raw = await decodeChunk(
-      options.opener && isSealed(stored)
-        ? await options.opener.open(stored, ref.id)
-        : await unsealStored(options.keys, stored, ref.id),
-    );
+    if (options.opener && isSealed(stored)) {
+      ({ id: opened, bytes: raw } = await options.opener.open(stored, ref.id, idKey));
+    } else raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
   } catch (err) {
     if (err instanceof TcfsError && err.kind === "not_approved") throw err;
     if (err instanceof TcfsError) throw corruptChunk(version, object, ref, err.message);
     throw err;
   }
   if (raw.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
-  const { id, bytes } = await hashChunk(raw, options.hasher, { idKey });
+  const { id, bytes } = opened === undefined
+    ? await hashChunk(raw, options.hasher, { idKey })
+    : { id: opened, bytes: raw };
   if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
   return bytes;
 }
