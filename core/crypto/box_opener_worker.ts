@@ -1,7 +1,7 @@
 /**
  * The worker side of {@linkcode createBoxOpener} (box_opener.ts): opens each sealed stored form
- * it is sent with the fleet keys it was given first, and sends back the plaintext stored form
- * or what failed. Loaded only as a Worker.
+ * it is sent with the fleet keys it was given first, decodes it and hashes the raw chunk, and
+ * sends back the raw bytes and their id, or what failed. Loaded only as a Worker.
  *
  * @module
  */
@@ -9,7 +9,7 @@
 /// <reference lib="deno.worker" />
 
 import type { FleetKeys, SealKey } from "./fleet_keys.ts";
-import { unsealStored } from "./sealed_object.ts";
+import { openChunk } from "./box_opener.ts";
 import { TcfsError } from "../errors.ts";
 
 /** The keys, sent once before any job: CryptoKeys cross to a worker as they are. */
@@ -18,16 +18,17 @@ export interface OpenerKeys {
   keys: [number, SealKey][];
 }
 
-/** A sealed stored form to open for `place`. */
+/** A sealed stored form to open for `place`, and the key of its id (plain BLAKE3 without). */
 export interface OpenJob {
   seq: number;
   sealed: Uint8Array<ArrayBuffer>;
   place: string;
+  idKey?: Uint8Array;
 }
 
-/** A finished {@linkcode OpenJob}: the plaintext stored form, or the error to throw. */
+/** A finished {@linkcode OpenJob}: the raw chunk and its id, or the error to throw. */
 export type OpenAnswer =
-  | { seq: number; stored: Uint8Array<ArrayBuffer> }
+  | { seq: number; id: string; bytes: Uint8Array<ArrayBuffer> }
   | { seq: number; error: { message: string; kind?: TcfsError["kind"]; hint?: string } };
 
 let keys: FleetKeys | undefined;
@@ -35,7 +36,7 @@ let keys: FleetKeys | undefined;
 self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob>) => {
   if (!("seq" in data)) {
     const byEpoch = new Map(data.keys);
-    // Opening needs only the AEAD keys; the id key stays with the thread that hashes.
+    // Opening needs only the AEAD keys; each job brings the key of its id.
     keys = {
       epoch: data.epoch,
       sealKey: (e) => byEpoch.get(e),
@@ -46,8 +47,8 @@ self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob>) => {
   }
   let answer: OpenAnswer;
   try {
-    const stored = await unsealStored(keys, data.sealed, data.place);
-    answer = { seq: data.seq, stored: stored.slice() };
+    const { id, bytes } = await openChunk(keys, data.sealed, data.place, data.idKey);
+    answer = { seq: data.seq, id, bytes: bytes as Uint8Array<ArrayBuffer> };
   } catch (err) {
     answer = {
       seq: data.seq,
@@ -56,5 +57,7 @@ self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob>) => {
         : { message: err instanceof Error ? err.message : String(err) },
     };
   }
-  self.postMessage(answer, "stored" in answer ? [answer.stored.buffer] : []);
+  // The raw chunk's buffer is the decrypted box's or zstd's output, which holds nothing else (a
+  // byte more at most): it moves whole, and the view keeps its offset and length.
+  self.postMessage(answer, "bytes" in answer ? [answer.bytes.buffer] : []);
 };

@@ -15,6 +15,7 @@ import type { SyncContext } from "../sync/sync_context.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import { trackedNamespace } from "../sync/sync_context.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
+import { collectFully } from "../runtime/full_collection.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import {
   DEVICE_ID_PATTERN,
@@ -130,6 +131,9 @@ async function catchUpOnce(
     setFoldFloor(ctx, floor);
     ctx.state.setMeta(formatMeta, FOLD_FORMAT);
     await foldStartingCheckpoint(ctx, ns, checkpoints, marker.base, unreadable);
+    // The checkpoint's text (53 MB at 100,000 paths) is garbage now, but nothing would collect
+    // it before a pull's planning had added its own peak to it.
+    collectFully();
   }
   // Only now, with a fold made under them: a crash before leaves the old ones, and a refold.
   ctx.state.setMeta(revokedMeta, revocations);

@@ -28,7 +28,12 @@ globalThis.addEventListener("unload", () => {
   );
 });
 // What main.ts does before it runs the CLI: without it, restores fsync every file and folder
-// instead of sharing syncfs flushes, and a pull measured here costs what no user's does.
+// instead of sharing syncfs flushes, glibc gives threads arenas of their own, and a pull
+// measured here costs what no user's does.
+const { limitMallocArenas } = await import(`${checkout}/platform/glibc_malloc.ts`).catch(
+  () => ({ limitMallocArenas: () => false }), // a checkout from before it
+);
+limitMallocArenas();
 const { useFilesystemFlusher } = await import(`${checkout}/core/io/restore_durability.ts`);
 const { linuxSyncfs } = await import(`${checkout}/platform/linux_syncfs.ts`);
 useFilesystemFlusher(linuxSyncfs());
