@@ -95,3 +95,14 @@ for i in range(count):
         f.write(text[:size])
 PY
 }
+
+# Copies each folder of DIRS (a space-separated list) into DEST, as every tool can read it: links
+# dropped (the tools read them three different ways; rclone skips them), then the folders left
+# empty (tcfs syncs files, not empty folders).
+real_tree() {
+  local dest="$1" dir
+  mkdir -p "$dest"
+  for dir in $2; do cp -a "$dir" "$dest/"; done
+  find "$dest" -type l -delete
+  find "$dest" -type d -empty -delete
+}

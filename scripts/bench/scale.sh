@@ -118,13 +118,7 @@ start_counter() {
 
 prepare_real() {
   REAL="$WORK/real"
-  mkdir -p "$REAL"
-  local dir
-  for dir in $REAL_DIRS; do cp -a "$dir" "$REAL/"; done
-  # Links are read three different ways by the three tools (rclone skips them); regular files only.
-  find "$REAL" -type l -delete
-  # Folders left empty hold nothing any tool syncs as a file (tcfs syncs files, not empty folders).
-  find "$REAL" -type d -empty -delete
+  real_tree "$REAL" "$REAL_DIRS"
   REAL_FILES="$(find "$REAL" -type f | wc -l)"
   REAL_MIB="$(du -sm --apparent-size "$REAL" | cut -f1)"
   log "real tree: $REAL_FILES files, $REAL_MIB MiB from $REAL_DIRS"
