@@ -166,11 +166,16 @@ export class StateDb {
     // their content).
     // busy_timeout first: setting the journal mode takes a lock, and without a busy handler a
     // second process opening the database at that moment failed at once ("database is locked").
-    db.exec(
-      "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; " +
-        "PRAGMA wal_autocheckpoint=16384;",
+    db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS};`);
+    // Even with one, switching a new database to WAL while another process does may fail at
+    // once (SQLite does not wait where two waiters could deadlock): one run in six of
+    // concurrent_open_test.ts failed so. Both statements are safe to run again.
+    await whileLocked(() =>
+      db.exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16384;",
+      )
     );
-    db.exec(SCHEMA);
+    await whileLocked(() => db.exec(SCHEMA));
     addRacyColumn(db);
     return new StateDb(db);
   }
@@ -537,6 +542,26 @@ function fromRow(row: Row): TrackedEntry {
  * when it was recorded (or later) is taken as racy: its first check hashes it once, which
  * costs the few files edited just before a sync, not the tree.
  */
+/** How long a statement waits for another process's lock before it fails. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `work` again after a short pause while SQLite reports the database locked without having
+ * waited, for up to {@linkcode BUSY_TIMEOUT_MS}; for statements that may run twice.
+ */
+async function whileLocked(work: () => void): Promise<void> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return work();
+    } catch (err) {
+      const locked = err instanceof Error && err.message.includes("database is locked");
+      if (!locked || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+  }
+}
+
 function addRacyColumn(db: DatabaseSync): void {
   const hasColumn = () =>
     (db.prepare("PRAGMA table_info(tracked)").all() as { name: string }[])
