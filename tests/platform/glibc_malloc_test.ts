@@ -20,9 +20,11 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     const free = await arenasOfChild();
-    assert.ok(free.after > free.before, `without the limit: ${JSON.stringify(free)}`);
     const limited = await arenasOfChild("limit");
     assert.equal(limited.limited, true);
-    assert.equal(limited.after, limited.before, JSON.stringify(limited));
+    // The one arena the other threads share may be made only once the workers allocate.
+    const made = (arenas: { before: number; after: number }) => arenas.after - arenas.before;
+    assert.ok(made(limited) <= 1, JSON.stringify(limited));
+    assert.ok(made(free) > made(limited), `without the limit: ${JSON.stringify(free)}`);
   },
 });
