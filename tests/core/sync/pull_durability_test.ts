@@ -48,6 +48,39 @@ function syncfsAfter(before: () => Promise<void>): FilesystemFlusher {
   };
 }
 
+/**
+ * A test of two devices (`fleet`) in `dir` whose restores are flushed by syncfs, each flush
+ * first running what the test last gave `beforeFlush`. Linux only.
+ */
+function syncfsTest(
+  name: string,
+  fn: (devices: {
+    dir: string;
+    a: SyncContext;
+    b: SyncContext;
+    beforeFlush: (run: () => Promise<void>) => void;
+  }) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: Deno.build.os !== "linux",
+    async fn() {
+      const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+      const { a, b } = await fleet(dir);
+      let before = () => Promise.resolve();
+      useFilesystemFlusher(syncfsAfter(() => before()));
+      try {
+        await fn({ dir, a, b, beforeFlush: (run) => void (before = run) });
+      } finally {
+        useFilesystemFlusher(undefined);
+        a.state.close();
+        b.state.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
 /** The names in `dir`, sorted. */
 async function namesIn(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -161,72 +194,57 @@ Deno.test("when the directory cannot be made durable, the state db never claims 
   }
 });
 
-Deno.test({
-  name:
-    "with whole-filesystem flushes (syncfs), a pulled version is flushed in place before the state db records it, and a failed flush records nothing",
-  ignore: Deno.build.os !== "linux",
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-    const { a, b } = await fleet(dir);
+syncfsTest(
+  "with whole-filesystem flushes (syncfs), a pulled version is flushed in place before the state db records it, and a failed flush records nothing",
+  async ({ dir, a, b, beforeFlush }) => {
     const seen: unknown[] = [];
     let failFlush = false;
     let look: () => Promise<unknown> = () => Promise.resolve();
-    useFilesystemFlusher(syncfsAfter(async () => {
+    beforeFlush(async () => {
       seen.push(await look());
       if (failFlush) throw new Error("syncfs: a write error");
-    }));
-    try {
-      const folderA = join(dir, "a", "Sync");
-      const folderB = join(dir, "b", "Sync");
-      await Deno.mkdir(folderA, { recursive: true });
-      const fileB = join(folderB, "notes.txt");
-      const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-      const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
-      const row = () => b.state.getTracked(trackedNamespace(b), "notes.txt");
-      await Deno.writeTextFile(join(folderA, "notes.txt"), "v1\n");
-      await pushA();
-      await pullB();
+    });
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    await Deno.mkdir(folderA, { recursive: true });
+    const fileB = join(folderB, "notes.txt");
+    const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+    const row = () => b.state.getTracked(trackedNamespace(b), "notes.txt");
+    await Deno.writeTextFile(join(folderA, "notes.txt"), "v1\n");
+    await pushA();
+    await pullB();
 
-      look = async () => ({
-        content: await Deno.readTextFile(fileB).catch(() => "(none)"),
-        recorded: row()?.size,
-      });
-      await Deno.writeTextFile(join(folderA, "notes.txt"), "version 2\n");
-      await pushA();
-      seen.length = 0;
-      await pullB();
-      // The file's flush (before its rename), then the rename's: the row is still the old one.
-      assert.deepEqual(seen, [
-        { content: "v1\n", recorded: 3 },
-        { content: "version 2\n", recorded: 3 },
-      ]);
-      assert.equal(row()?.size, 10);
+    look = async () => ({
+      content: await Deno.readTextFile(fileB).catch(() => "(none)"),
+      recorded: row()?.size,
+    });
+    await Deno.writeTextFile(join(folderA, "notes.txt"), "version 2\n");
+    await pushA();
+    seen.length = 0;
+    await pullB();
+    // The file's flush (before its rename), then the rename's: the row is still the old one.
+    assert.deepEqual(seen, [
+      { content: "v1\n", recorded: 3 },
+      { content: "version 2\n", recorded: 3 },
+    ]);
+    assert.equal(row()?.size, 10);
 
-      await Deno.writeTextFile(join(folderA, "notes.txt"), "a third version\n");
-      await pushA();
-      failFlush = true;
-      const failed = await pullB().catch((err) => err);
-      assert.ok(failed instanceof Error || failed.failed > 0, "the pull reports the failure");
-      assert.equal(row()?.size, 10, "the state db still names the version before");
-      // The first flush failed: nothing was renamed, and the written copy is gone.
-      assert.equal(await Deno.readTextFile(fileB), "version 2\n");
-      assert.deepEqual(await namesIn(folderB), ["notes.txt"]);
-    } finally {
-      useFilesystemFlusher(undefined);
-      a.state.close();
-      b.state.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    await Deno.writeTextFile(join(folderA, "notes.txt"), "a third version\n");
+    await pushA();
+    failFlush = true;
+    const failed = await pullB().catch((err) => err);
+    assert.ok(failed instanceof Error || failed.failed > 0, "the pull reports the failure");
+    assert.equal(row()?.size, 10, "the state db still names the version before");
+    // The first flush failed: nothing was renamed, and the written copy is gone.
+    assert.equal(await Deno.readTextFile(fileB), "version 2\n");
+    assert.deepEqual(await namesIn(folderB), ["notes.txt"]);
   },
-});
+);
 
-Deno.test({
-  name:
-    "with syncfs, a pull's window of files is flushed twice in all: every file written before the first flush, every rename before the second, every row after",
-  ignore: Deno.build.os !== "linux",
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-    const { a, b } = await fleet(dir);
+syncfsTest(
+  "with syncfs, a pull's window of files is flushed twice in all: every file written before the first flush, every rename before the second, every row after",
+  async ({ dir, a, b, beforeFlush }) => {
     const folderA = join(dir, "a", "Sync");
     const folderB = join(dir, "b", "Sync");
     const names = Array.from({ length: 60 }, (_, i) => `d${i % 4}/e${i % 3}/f${i}.txt`);
@@ -240,72 +258,52 @@ Deno.test({
       const recorded = names.filter((name) => b.state.getTracked(trackedNamespace(b), name)).length;
       return { placed, recorded };
     };
-    useFilesystemFlusher(syncfsAfter(async () => void seen.push(await look())));
-    try {
-      for (const name of names) {
-        await Deno.mkdir(join(folderA, name, ".."), { recursive: true });
-        await Deno.writeTextFile(join(folderA, name), `content of ${name}\n`);
-      }
-      await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-      const summary = await pull(b, { remoteRel: "", localTarget: folderB });
-      assert.equal(summary.files, names.length);
-      assert.deepEqual(seen, [
-        { placed: 0, recorded: 0 },
-        { placed: names.length, recorded: 0 },
-      ]);
-      assert.deepEqual(await look(), { placed: names.length, recorded: names.length });
-    } finally {
-      useFilesystemFlusher(undefined);
-      a.state.close();
-      b.state.close();
-      await Deno.remove(dir, { recursive: true });
+    beforeFlush(async () => void seen.push(await look()));
+    for (const name of names) {
+      await Deno.mkdir(join(folderA, name, ".."), { recursive: true });
+      await Deno.writeTextFile(join(folderA, name), `content of ${name}\n`);
     }
+    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    const summary = await pull(b, { remoteRel: "", localTarget: folderB });
+    assert.equal(summary.files, names.length);
+    assert.deepEqual(seen, [
+      { placed: 0, recorded: 0 },
+      { placed: names.length, recorded: 0 },
+    ]);
+    assert.deepEqual(await look(), { placed: names.length, recorded: names.length });
   },
-});
+);
 
-Deno.test({
-  name:
-    "a local edit saved while its batch is written is kept: that path is left for a conflict, the rest of the batch is placed",
-  ignore: Deno.build.os !== "linux",
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-    const { a, b } = await fleet(dir);
+syncfsTest(
+  "a local edit saved while its batch is written is kept: that path is left for a conflict, the rest of the batch is placed",
+  async ({ dir, a, b, beforeFlush }) => {
     const folderA = join(dir, "a", "Sync");
     const folderB = join(dir, "b", "Sync");
-    let beforeFlush = () => Promise.resolve();
-    useFilesystemFlusher(syncfsAfter(() => beforeFlush()));
-    try {
-      await Deno.mkdir(folderA, { recursive: true });
-      for (const name of ["a.txt", "b.txt", "c.txt"]) {
-        await Deno.writeTextFile(join(folderA, name), `${name} v1\n`);
-      }
-      const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-      const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
-      await pushA();
-      await pullB();
-      for (const name of ["a.txt", "b.txt", "c.txt"]) {
-        await Deno.writeTextFile(join(folderA, name), `${name} v2 from a\n`);
-      }
-      await pushA();
-      // At the first flush every new copy is written and none renamed: b.txt is edited then.
-      let flushes = 0;
-      beforeFlush = async () => {
-        if (flushes++ === 0) {
-          await Deno.writeTextFile(join(folderB, "b.txt"), "b.txt edited on b\n");
-        }
-      };
-      const summary = await pullB();
-      assert.equal(await Deno.readTextFile(join(folderB, "b.txt")), "b.txt edited on b\n");
-      assert.deepEqual(summary.failures.map((f) => f.path), ["b.txt"]);
-      assert.match(summary.failures[0].error, /changed during the pull; kept the local edit/);
-      assert.equal(await Deno.readTextFile(join(folderB, "a.txt")), "a.txt v2 from a\n");
-      assert.equal(await Deno.readTextFile(join(folderB, "c.txt")), "c.txt v2 from a\n");
-      assert.deepEqual(await namesIn(folderB), ["a.txt", "b.txt", "c.txt"], "no copy left");
-    } finally {
-      useFilesystemFlusher(undefined);
-      a.state.close();
-      b.state.close();
-      await Deno.remove(dir, { recursive: true });
+    await Deno.mkdir(folderA, { recursive: true });
+    for (const name of ["a.txt", "b.txt", "c.txt"]) {
+      await Deno.writeTextFile(join(folderA, name), `${name} v1\n`);
     }
+    const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+    await pushA();
+    await pullB();
+    for (const name of ["a.txt", "b.txt", "c.txt"]) {
+      await Deno.writeTextFile(join(folderA, name), `${name} v2 from a\n`);
+    }
+    await pushA();
+    // At the first flush every new copy is written and none renamed: b.txt is edited then.
+    let flushes = 0;
+    beforeFlush(async () => {
+      if (flushes++ === 0) {
+        await Deno.writeTextFile(join(folderB, "b.txt"), "b.txt edited on b\n");
+      }
+    });
+    const summary = await pullB();
+    assert.equal(await Deno.readTextFile(join(folderB, "b.txt")), "b.txt edited on b\n");
+    assert.deepEqual(summary.failures.map((f) => f.path), ["b.txt"]);
+    assert.match(summary.failures[0].error, /changed during the pull; kept the local edit/);
+    assert.equal(await Deno.readTextFile(join(folderB, "a.txt")), "a.txt v2 from a\n");
+    assert.equal(await Deno.readTextFile(join(folderB, "c.txt")), "c.txt v2 from a\n");
+    assert.deepEqual(await namesIn(folderB), ["a.txt", "b.txt", "c.txt"], "no copy left");
   },
-});
+);
