@@ -144,6 +144,8 @@ function trackedId(namespace: string, path: string): string {
  */
 export class StateDb {
   readonly #db: DatabaseSync;
+  /** The database file: its WAL is beside it (`-wal`). */
+  readonly #path: string;
   /** Prepared once: preparing costs more than running these small statements. */
   readonly #statements = new Map<string, StatementSync>();
   readonly #schemas = new Set<string>();
@@ -152,8 +154,9 @@ export class StateDb {
   readonly #pendingWrites: [string, SQLInputValue[]][] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, path: string) {
     this.#db = db;
+    this.#path = path;
   }
 
   /** Opens (creating if needed) the database at `path`. */
@@ -177,7 +180,7 @@ export class StateDb {
     );
     await whileLocked(() => db.exec(SCHEMA));
     addRacyColumn(db);
-    return new StateDb(db);
+    return new StateDb(db, path);
   }
 
   /** The raw handle, for modules that own their own tables (outbox, conflicts). */
@@ -445,6 +448,32 @@ export class StateDb {
   close(): void {
     this.flush();
     this.#db.close();
+  }
+
+  /**
+   * Writes the held writes, then makes the write-ahead log durable off the main thread. The
+   * last connection's close checkpoints the log, and fsyncs it first on the calling thread:
+   * a first pull of 5,670 files left 44 MB of log, and its close waited half a second for it.
+   * Called while other work goes on, this leaves that fsync little to do. A database not in
+   * WAL mode has no log: nothing to do.
+   *
+   * @example
+   * ```ts
+   * const logged = state.syncLog(); // while the next files are written
+   * await logged;
+   * ```
+   */
+  async syncLog(): Promise<void> {
+    this.flush();
+    let log: Deno.FsFile;
+    try {
+      log = await Deno.open(`${this.#path}-wal`, { read: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw err;
+    }
+    using _closed = log;
+    await log.syncData();
   }
 
   /**

@@ -16,7 +16,9 @@
  * entry does not; a row claiming a version that the disk lost would make the next push send
  * the old content as a new version over the newer one. A window's restores go through these
  * points together (`restoreWindow`): every file written beside its place, one flush, every
- * rename, one flush, then the records.
+ * rename, one flush, then the records. While one batch goes through its flushes, renames and
+ * records, the next is fetched and written (`finishLater`): the disk's flush and the network
+ * overlap, and a batch's files are still all written before its first flush.
  *
  * @module
  */
@@ -257,7 +259,17 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   };
   /** Opened at the first window with something to restore, if the device has a cache. */
   let cache: Promise<ChunkCache | undefined> | undefined;
-  const steps: PathSteps = { limiter, guarded, finished, count };
+  /** The last batch whose files are written, being flushed, renamed and recorded. */
+  let finishing: Promise<void> = Promise.resolve();
+  let batches = 0;
+  /** The state db's log made durable behind the records of the batches before the last. */
+  let logSynced: Promise<void> = Promise.resolve();
+  const finishLater = async (finish: () => Promise<void>) => {
+    await finishing;
+    if (batches++ > 0) logSynced = logSynced.then(() => syncStateLog(ctx));
+    finishing = finish().catch((err) => void (fatal ??= err));
+  };
+  const steps: PathSteps = { limiter, guarded, finished, count, finishLater };
   /**
    * Plans a window's paths, then carries the plans out, the restores a pack run at a time and
    * made durable together (`restoreWindow`).
@@ -305,6 +317,8 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
     await applyWindow(rest.slice(at, at + WINDOW_PATHS));
   }
+  await finishing;
+  await logSynced;
   const objectDeletions = items.filter(isDeletion).filter(isGitObject);
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
   missing = new Set();
@@ -335,6 +349,19 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     }
   }
   return summary;
+}
+
+/**
+ * Makes the state db's log durable (`StateDb.syncLog`) while the next batch is written, so
+ * that closing the db has little left to flush. A failure is only noted: the close flushes
+ * the log again, and reports its own.
+ */
+async function syncStateLog(ctx: SyncContext): Promise<void> {
+  try {
+    await ctx.state.syncLog();
+  } catch (err) {
+    ctx.log?.("warning", `the state db's log could not be flushed: ${describeError(err)}`);
+  }
 }
 
 /** The device's chunk cache; a pull goes on without it when it cannot be opened. */
@@ -697,6 +724,12 @@ interface PathSteps {
   finished(): void;
   /** Adds what became of a path to the summary. */
   count(item: PullItem, outcome: Outcome): void;
+  /**
+   * Runs `finish` (a batch's flushes, renames and records) once the batch before it has
+   * finished, and returns without waiting for it: the next batch is fetched and written
+   * meanwhile, while the disk takes this one.
+   */
+  finishLater(finish: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -741,16 +774,18 @@ const BATCH_BYTES = 256 * 1024 * 1024;
  * Restores files together. Each is written beside its place; then the lot is made durable,
  * each is renamed into place unless it was edited meanwhile, the renames are made durable,
  * and only then is each recorded, so that the state row never runs ahead of the disk. Two
- * flushes for the batch, where restores made one by one need two each.
+ * flushes for the batch, where restores made one by one need two each. Returns once the
+ * files are written: the rest goes on while the next batch is written (`finishLater`).
  */
 async function restoreTogether(
   ctx: SyncContext,
   restores: PlannedRestore[],
   options: RestoreOptions,
   claim: (restore: PlannedRestore) => ObjectStore & Disposable,
-  { limiter, guarded, finished, count }: PathSteps,
+  steps: PathSteps,
 ): Promise<void> {
-  using batch = restoreBatch();
+  const { limiter, guarded, finished } = steps;
+  const batch = restoreBatch();
   const written: StagedRestore[] = [];
   await Promise.all(
     restores.map((restore) =>
@@ -766,6 +801,18 @@ async function restoreTogether(
       })
     ),
   );
+  await steps.finishLater(() => finishTogether(ctx, batch, written, options, steps));
+}
+
+/** The rest of {@linkcode restoreTogether} once the batch's files are written; ends `batch`. */
+async function finishTogether(
+  ctx: SyncContext,
+  batch: RestoreBatch,
+  written: StagedRestore[],
+  options: RestoreOptions,
+  { limiter, guarded, finished, count }: Omit<PathSteps, "finishLater">,
+): Promise<void> {
+  using _ended = batch;
   /** Awaited by each path, so that a failed flush fails each; never left unhandled. */
   const settled = (flush: Promise<void>) => (flush.catch(() => {}), flush);
   const filesDurable = written.length > 0 ? settled(batch.filesDurable()) : undefined;

@@ -117,6 +117,32 @@ Deno.test("held writes reach other connections: a full batch at once, the rest s
   });
 });
 
+Deno.test("syncLog writes the held rows into the log, where a copy taken before any close finds them", async () => {
+  await withStatePath(async (path) => {
+    const writer = await StateDb.open(path);
+    const ns = tracked("x").namespace;
+    try {
+      for (let i = 0; i < 10; i++) writer.putTracked(tracked(`f${i}`));
+      await writer.syncLog();
+      // What a crash would leave: the database file and its log, with no checkpoint.
+      const copy = join(path, "..", "copy.db");
+      await Deno.copyFile(path, copy);
+      await Deno.copyFile(`${path}-wal`, `${copy}-wal`);
+      const reader = await StateDb.open(copy);
+      try {
+        assert.deepEqual(
+          reader.listTracked(ns).map((t) => t.path),
+          [...Array(10).keys()].map((i) => `f${i}`).sort(comparePaths),
+        );
+      } finally {
+        reader.close();
+      }
+    } finally {
+      writer.close();
+    }
+  });
+});
+
 Deno.test("pruning the version cache keeps only listed keys under the prefix", async () => {
   await withStatePath(async (path) => {
     const state = await StateDb.open(path);
