@@ -5,7 +5,7 @@
  */
 
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { describeError, ExitCode, TcfsError } from "../core/errors.ts";
+import { describeError, ExitCode, explainSystemError, TcfsError } from "../core/errors.ts";
 import { tcfsVersion } from "../core/version.ts";
 import { pushCommand } from "./commands/push_command.ts";
 import { pullCommand } from "./commands/pull_command.ts";
@@ -93,11 +93,12 @@ export async function runTcfs(args: string[]): Promise<number> {
   try {
     await tcfsProgram().parseAsync(args, { from: "user" });
     return Deno.exitCode ?? ExitCode.ok;
-  } catch (err) {
-    if (err instanceof CommanderError) {
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
       // Help and --version end with an "error" too; only real usage errors are failures.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return thrown.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
+    const err = explainSystemError(thrown);
     const exitCode = err instanceof TcfsError ? err.exitCode : ExitCode.error;
     if (json) {
       console.log(JSON.stringify({

@@ -75,6 +75,8 @@ export const TCFS_ERROR_KINDS = [
   // Paths and sync.
   "unsafe_path",
   "path_blocked",
+  "disk_full",
+  "read_only_filesystem",
   "invalid_namespace",
   "not_found",
   "deleted",
@@ -191,4 +193,37 @@ export function describeError(err: unknown): string {
   }
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** What the system's own errors mean to a user of tcfs, by their code. */
+const SYSTEM_ERRORS: Record<string, { kind: TcfsErrorKind; hint: string }> = {
+  ENOSPC: {
+    kind: "disk_full",
+    hint: "free some space on that disk, then run the command again: what is already in place " +
+      "stays, and the next run goes on from there",
+  },
+  EDQUOT: {
+    kind: "disk_full",
+    hint: "free some of your space (or have your quota raised), then run the command again",
+  },
+  EROFS: {
+    kind: "read_only_filesystem",
+    hint: "remount the filesystem read-write, or choose a folder on another one",
+  },
+};
+
+/**
+ * A system error that a user can act on (a full disk, a read-only filesystem) as a
+ * {@linkcode TcfsError} with a hint; anything else as it is.
+ *
+ * @example
+ * ```ts
+ * const shown = explainSystemError(err); // ENOSPC → kind "disk_full", with what to do
+ * console.error(describeError(shown));
+ * ```
+ */
+export function explainSystemError(err: unknown): unknown {
+  if (err instanceof TcfsError || !(err instanceof Error)) return err;
+  const known = SYSTEM_ERRORS[(err as { code?: string }).code ?? ""];
+  return known ? new TcfsError(err.message, { ...known, cause: err }) : err;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ExitCode, TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
+import { ExitCode, explainSystemError, TcfsError, type TcfsErrorKind } from "../../core/errors.ts";
 import { RESOLUTIONS } from "../../core/conflicts/conflict_resolver.ts";
 import type { Resolution } from "../../core/conflicts/conflict_resolver.ts";
 import { claimSocketPath } from "./socket_claim.ts";
@@ -283,9 +283,11 @@ const STATUS_BY_KIND: Partial<Record<TcfsErrorKind, number>> = {
   gc_lease_held: 409,
   root_marker_missing: 409,
   daemon_stopping: 503,
+  disk_full: 507,
 };
 
-function errorBody(err: unknown): { status: number; body: ApiErrorBody } {
+function errorBody(thrown: unknown): { status: number; body: ApiErrorBody } {
+  const err = explainSystemError(thrown);
   if (err instanceof TcfsError) {
     const status = err instanceof ApiError
       ? err.status

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFileStoreDevices } from "../support/device_home.ts";
+import { makeScopedTempDir } from "../support/module_unload.ts";
+import { writeRandomFile } from "../support/random_bytes.ts";
+import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
+
+/** Names in `dir` and below, as paths relative to it. */
+async function namesBelow(dir: string, at = ""): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(join(dir, at))) {
+    const rel = at ? `${at}/${entry.name}` : entry.name;
+    names.push(rel);
+    if (entry.isDirectory) names.push(...await namesBelow(dir, rel));
+  }
+  return names.sort();
+}
+
+Deno.test({
+  name:
+    "a pull onto a full disk stops with disk_full and what to do, leaves no temp file, and the next pull finishes once there is room",
+  // Mounting a small tmpfs needs root, as CI runs.
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const tmp = await makeScopedTempDir("tcfs-disk-full-");
+    const [a, b] = await makeFileStoreDevices(tmp.path, "devA", "devB");
+    const folderA = join(a.home, "s");
+    const disk = join(tmp.path, "disk");
+    const folderB = join(disk, "s");
+    await Deno.mkdir(disk);
+    const mount = (size: string) =>
+      new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", disk] })
+        .output();
+    assert.ok((await mount("3m")).success, "mount a 3 MiB tmpfs");
+    try {
+      await Deno.mkdir(folderA);
+      for (let i = 0; i < 6; i++) await writeRandomFile(join(folderA, `f${i}.bin`), 1 << 20, i);
+      await a.tcfsJson<PushSummary>(["push", folderA, "tcfs/default/s"]);
+
+      const full = await b.tcfs(["pull", "--json", "tcfs/default/s", folderB]);
+      assert.equal(full.code, 1, full.stdout + full.stderr);
+      const { error } = JSON.parse(full.stdout);
+      assert.equal(error.kind, "disk_full");
+      assert.match(error.message, /No space left on device/);
+      assert.match(error.hint, /free some space/);
+      assert.deepEqual((await namesBelow(disk)).filter((name) => name.includes(".tcfs-tmp-")), []);
+      const text = await b.tcfs(["pull", "tcfs/default/s", folderB]);
+      assert.match(text.stderr, /hint: free some space/);
+
+      // More room: the same pull goes on and brings every file.
+      const grown = await new Deno.Command("mount", {
+        args: ["-o", "remount,size=16m", disk],
+      }).output();
+      assert.ok(grown.success, "grow the tmpfs");
+      await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
+      for (let i = 0; i < 6; i++) {
+        assert.deepEqual(
+          await Deno.readFile(join(folderB, `f${i}.bin`)),
+          await Deno.readFile(join(folderA, `f${i}.bin`)),
+        );
+      }
+    } finally {
+      await new Deno.Command("umount", { args: [disk] }).output();
+      await tmp.remove();
+    }
+  },
+});
