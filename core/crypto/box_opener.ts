@@ -6,11 +6,8 @@
  * computes its id, so that a sealed pull runs one worker (an isolate and its allocator arena,
  * some 35 MB of RSS each) instead of this one and the chunk hasher's, and each chunk crosses
  * between threads twice instead of four times. Like the hasher, the opener works in place until
- * a pull has opened {@linkcode OFFLOAD_AFTER_BYTES}, so a small pull starts no thread. After that
- * every box goes to the worker: small ones together, one message for those asked for in the same
- * turn (a pack run's), as a message each cost more than opening the box in place, and the main
- * thread, which writes the files, is the busier: a real tree's pull spent a fifth of its main
- * thread's time opening, decoding and hashing small chunks.
+ * a pull has opened {@linkcode OFFLOAD_AFTER_BYTES}, so a small pull starts no thread, and small
+ * boxes are always opened in place, where they cost less than the messages would.
  *
  * @module
  */
@@ -55,8 +52,6 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
   let offloadAfter = navigator.hardwareConcurrency > 1 ? OFFLOAD_AFTER_BYTES : Infinity;
   let failure: Error | undefined;
   let seq = 0;
-  /** Small boxes asked for in this turn, sent together once its microtasks have run. */
-  let queued: OpenJob[] = [];
 
   function fail(err: Error): void {
     failure ??= err;
@@ -69,17 +64,12 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
     const started = new Worker(new URL("./box_opener_worker.ts", import.meta.url), {
       type: "module",
     });
-    started.onmessage = ({ data }: MessageEvent<OpenAnswer[]>) => {
-      for (const answer of data) {
-        const job = waiting.get(answer.seq);
-        waiting.delete(answer.seq);
-        if ("bytes" in answer) {
-          job?.resolve({ id: answer.id, bytes: answer.bytes });
-          continue;
-        }
-        const { message, kind, hint } = answer.error;
-        job?.reject(new TcfsError(message, { kind, hint }));
-      }
+    started.onmessage = ({ data }: MessageEvent<OpenAnswer>) => {
+      const job = waiting.get(data.seq);
+      waiting.delete(data.seq);
+      if ("bytes" in data) return job?.resolve({ id: data.id, bytes: data.bytes });
+      const { message, kind, hint } = data.error;
+      job?.reject(new TcfsError(message, { kind, hint }));
     };
     started.onerror = (event) => {
       event.preventDefault();
@@ -96,20 +86,10 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
     return started;
   }
 
-  function send(jobs: OpenJob[]): void {
-    worker?.postMessage(jobs, jobs.map((job) => job.sealed.buffer));
-  }
-
-  function sendQueued(): void {
-    const jobs = queued;
-    queued = [];
-    send(jobs);
-  }
-
   return {
     open(stored, place, idKey) {
       if (failure) return Promise.reject(failure);
-      if (!worker && openedInPlace <= offloadAfter) {
+      if ((!worker && openedInPlace <= offloadAfter) || stored.length < IN_PLACE_BELOW_BYTES) {
         openedInPlace += stored.length;
         return openChunk(keys, stored, place, idKey);
       }
@@ -118,12 +98,7 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
       const job: OpenJob = { seq: ++seq, sealed: stored.slice(), place, idKey };
       const answer = Promise.withResolvers<HashedChunk>();
       waiting.set(job.seq, answer);
-      // A large box goes at once: its answer would otherwise wait for its batch's.
-      if (stored.length >= IN_PLACE_BELOW_BYTES) send([job]);
-      else {
-        if (queued.length === 0) queueMicrotask(sendQueued);
-        queued.push(job);
-      }
+      worker.postMessage(job, [job.sealed.buffer]);
       return answer.promise;
     },
     [Symbol.dispose]() {

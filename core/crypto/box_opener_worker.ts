@@ -1,8 +1,7 @@
 /**
  * The worker side of {@linkcode createBoxOpener} (box_opener.ts): opens each sealed stored form
  * it is sent with the fleet keys it was given first, decodes it and hashes the raw chunk, and
- * sends back the raw bytes and their id, or what failed: for each message of jobs, one of
- * answers. Loaded only as a Worker.
+ * sends back the raw bytes and their id, or what failed. Loaded only as a Worker.
  *
  * @module
  */
@@ -34,8 +33,8 @@ export type OpenAnswer =
 
 let keys: FleetKeys | undefined;
 
-self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob[]>) => {
-  if (!Array.isArray(data)) {
+self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob>) => {
+  if (!("seq" in data)) {
     const byEpoch = new Map(data.keys);
     // Opening needs only the AEAD keys; each job brings the key of its id.
     keys = {
@@ -46,27 +45,19 @@ self.onmessage = async ({ data }: MessageEvent<OpenerKeys | OpenJob[]>) => {
     };
     return;
   }
-  // One message back for the jobs that came in one.
-  const answers = [];
-  for (const job of data) answers.push(await answerTo(job));
-  // The raw chunk's buffer is the decrypted box's or zstd's output, which holds nothing else (a
-  // byte more at most): it moves whole, and the view keeps its offset and length.
-  self.postMessage(
-    answers,
-    answers.flatMap((answer) => "bytes" in answer ? [answer.bytes.buffer] : []),
-  );
-};
-
-async function answerTo(job: OpenJob): Promise<OpenAnswer> {
+  let answer: OpenAnswer;
   try {
-    const { id, bytes } = await openChunk(keys, job.sealed, job.place, job.idKey);
-    return { seq: job.seq, id, bytes: bytes as Uint8Array<ArrayBuffer> };
+    const { id, bytes } = await openChunk(keys, data.sealed, data.place, data.idKey);
+    answer = { seq: data.seq, id, bytes: bytes as Uint8Array<ArrayBuffer> };
   } catch (err) {
-    return {
-      seq: job.seq,
+    answer = {
+      seq: data.seq,
       error: err instanceof TcfsError
         ? { message: err.message, kind: err.kind, hint: err.hint }
         : { message: err instanceof Error ? err.message : String(err) },
     };
   }
-}
+  // The raw chunk's buffer is the decrypted box's or zstd's output, which holds nothing else (a
+  // byte more at most): it moves whole, and the view keeps its offset and length.
+  self.postMessage(answer, "bytes" in answer ? [answer.bytes.buffer] : []);
+};

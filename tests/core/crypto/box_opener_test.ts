@@ -44,30 +44,3 @@ Deno.test("the box opener opens, decodes and hashes in place, then on its thread
   const plain = await opener.open(encodeChunk(text), "x");
   assert.deepEqual(plain, { id: await blake3Hex(text), bytes: text });
 });
-
-Deno.test("small boxes asked for together go to the worker together, each answered alone: a damaged one fails alone", async () => {
-  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
-  using opener = createBoxOpener(keys);
-  // Past the bytes opened in place, so the worker runs.
-  for (let i = 0; i < 9; i++) {
-    const large = randomBytes(1 << 20, 100 + i);
-    const warm = await opener.open(await sealStored(keys, encodeChunk(large), "warm"), "warm");
-    assert.deepEqual(warm.bytes, large);
-  }
-  const raws = Array.from({ length: 200 }, (_, i) => randomBytes(100 + i * 37, i + 2));
-  const boxes = await Promise.all(
-    raws.map((raw, i) => sealStored(keys, encodeChunk(raw), `small-${i}`)),
-  );
-  boxes[57] = boxes[57].slice();
-  boxes[57][boxes[57].length - 1] ^= 1;
-  const opened = await Promise.allSettled(boxes.map((box, i) => opener.open(box, `small-${i}`)));
-  for (const [i, result] of opened.entries()) {
-    if (i === 57) {
-      assert.ok(result.status === "rejected" && result.reason.kind === "sealed_damaged");
-      continue;
-    }
-    assert.ok(result.status === "fulfilled", `box ${i}`);
-    assert.deepEqual(result.value.bytes, raws[i], `box ${i}`);
-    assert.equal(result.value.id, await blake3Hex(raws[i]), `box ${i}`);
-  }
-});
