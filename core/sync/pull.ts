@@ -305,20 +305,24 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     cache ??= openCache(ctx);
     await restoreWindow(ctx, restores, { ...restoreOptions, cache: await cache }, steps);
   };
-  await applyWindow(items.filter(isDeletion).filter((item) => !isGitObject(item)));
-  const rest = items.filter((item) => !isDeletion(item));
-  for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
-    if (at > 0) {
-      // Folders found missing before the last window's restores may be there now.
-      missing = new Set();
-      // The last window's plans, versions and pack runs are garbage: let them go once they
-      // add up (a window leaves ~13 MB, and a collection marks the whole live heap).
-      collectIfGrown();
+  try {
+    await applyWindow(items.filter(isDeletion).filter((item) => !isGitObject(item)));
+    const rest = items.filter((item) => !isDeletion(item));
+    for (let at = 0; at < rest.length && !fatal; at += WINDOW_PATHS) {
+      if (at > 0) {
+        // Folders found missing before the last window's restores may be there now.
+        missing = new Set();
+        // The last window's plans, versions and pack runs are garbage: let them go once they
+        // add up (a window leaves ~13 MB, and a collection marks the whole live heap).
+        collectIfGrown();
+      }
+      await applyWindow(rest.slice(at, at + WINDOW_PATHS));
     }
-    await applyWindow(rest.slice(at, at + WINDOW_PATHS));
+  } finally {
+    // Whatever stopped the windows, the last batch's records are made before the pull ends.
+    await finishing;
+    await logSynced;
   }
-  await finishing;
-  await logSynced;
   const objectDeletions = items.filter(isDeletion).filter(isGitObject);
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
   missing = new Set();
