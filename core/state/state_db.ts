@@ -449,8 +449,9 @@ export class StateDb {
 
   /**
    * Runs `sql` with the next batch, like tracked rows: for tables that only save work later
-   * (chunk fingerprints, chunk places), where one transaction per file would cost more than
-   * the file. A read before the batch is written does not see it.
+   * (chunk fingerprints, chunk places), or whose readers {@linkcode flush} first (the conflict
+   * queue), where one transaction per file would cost more than the file. A read before the
+   * batch is written does not see it.
    *
    * @example
    * ```ts
