@@ -455,22 +455,27 @@ export function foldInSlices(
   });
 }
 
+/** Paths whose folds a slice reads at once: one query for so many, not one each. */
+const FOLD_READ_PATHS = 256;
+
 /** Folds `versions` in, inside the caller's transaction; true when a path's heads changed. */
 function foldSlice(state: StateDb, ns: string, versions: readonly StoredVersion[]): boolean {
-  const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
   const incomingFor = new Map<string, StoredVersion[]>();
   for (const incoming of versions) {
     const path = incoming.version.path;
     const arrived = incomingFor.get(path) ?? [];
     arrived.push(incoming);
     incomingFor.set(path, arrived);
-    let entry = paths.get(path);
-    if (!entry) {
-      const before = foldedPath(state, ns, path);
-      entry = { before, after: before };
-      paths.set(path, entry);
+  }
+  const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
+  const arrivedAt = [...incomingFor.keys()];
+  for (let at = 0; at < arrivedAt.length; at += FOLD_READ_PATHS) {
+    const block = arrivedAt.slice(at, at + FOLD_READ_PATHS);
+    for (const [path, before] of foldedPathsAmong(state, ns, block)) {
+      let after: FoldedPath = before;
+      for (const incoming of incomingFor.get(path)!) after = foldVersion(after, incoming) ?? after;
+      paths.set(path, { before, after });
     }
-    entry.after = foldVersion(entry.after, incoming) ?? entry.after;
   }
   const remove = state.statement(
     "DELETE FROM journal_versions WHERE ns = ? AND path = ? AND key = ?",
