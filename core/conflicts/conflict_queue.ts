@@ -2,6 +2,13 @@
  * Conflicts waiting for the user: recorded wherever one is met (push, pull,
  * the daemon) and cleared when resolved or when it disappears.
  *
+ * A clear is held with the state's next batch of writes (`StateDb.holdWrite`), as the tracked
+ * row that settles the path is: a push or pull clears every path it syncs, nearly all of them
+ * without a conflict, and a write transaction each cost more than the path's other records.
+ * Queueing and listing write the held batch first, so that this process never sees a cleared
+ * conflict, nor has a later conflict removed by an earlier clear; another process sees a clear
+ * with the batch, within a moment.
+ *
  * @module
  */
 
@@ -37,7 +44,8 @@ function ensure(state: StateDb): StateDb {
  * ```
  */
 export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
-  ensure(state).statement(
+  ensure(state).flush();
+  state.statement(
     `INSERT INTO conflicts VALUES (?,?,?,?,?,?) ON CONFLICT(namespace, path) DO UPDATE SET
      local_path = excluded.local_path, remote_authors = excluded.remote_authors`,
   ).run(
@@ -60,6 +68,7 @@ export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
  */
 export function listConflicts(state: StateDb, namespace?: string): QueuedConflict[] {
   const db = ensure(state);
+  db.flush();
   const rows = namespace === undefined
     ? db.statement("SELECT * FROM conflicts ORDER BY namespace, path").all()
     : db.statement("SELECT * FROM conflicts WHERE namespace = ? ORDER BY path").all(namespace);
@@ -74,7 +83,7 @@ export function listConflicts(state: StateDb, namespace?: string): QueuedConflic
 }
 
 /**
- * Removes a conflict from the queue.
+ * Removes a conflict from the queue, with the state's next batch of writes.
  *
  * @example
  * ```ts
@@ -82,8 +91,8 @@ export function listConflicts(state: StateDb, namespace?: string): QueuedConflic
  * ```
  */
 export function clearConflict(state: StateDb, namespace: string, path: string): void {
-  ensure(state).statement("DELETE FROM conflicts WHERE namespace = ? AND path = ?").run(
+  ensure(state).holdWrite("DELETE FROM conflicts WHERE namespace = ? AND path = ?", [
     namespace,
     path,
-  );
+  ]);
 }

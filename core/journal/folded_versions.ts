@@ -84,6 +84,60 @@ export function foldedPath(state: StateDb, ns: string, path: string): PathHeads 
 }
 
 /**
+ * {@linkcode foldedPath} of each of `paths`, in one query: a pull reads the heads of a block of
+ * its paths together, where a query each cost a statement (and its locks) per file. A path
+ * with nothing folded has no heads.
+ *
+ * @example
+ * ```ts
+ * const { heads } = foldedPathsAmong(state, ns, ["docs/a.txt", "docs/b.txt"]).get("docs/a.txt")!;
+ * ```
+ */
+export function foldedPathsAmong(
+  state: StateDb,
+  ns: string,
+  paths: readonly string[],
+): Map<string, PathHeads> {
+  const rows = ready(state).statement(
+    `SELECT path, key, head, body FROM journal_versions
+     WHERE ns = ? AND path IN (SELECT value FROM json_each(?))`,
+  ).all(ns, JSON.stringify(paths)) as unknown as (Row & { path: string })[];
+  const byPath = new Map<string, Row[]>(paths.map((path) => [path, []]));
+  for (const row of rows) byPath.get(row.path)?.push(row);
+  return new Map([...byPath].map(([path, list]) => [path, groupRows(path, list)]));
+}
+
+/** A path's one head, as a pull weighs it before reading it: what it is and its size. */
+export interface SoleHead {
+  kind: VersionKind;
+  size: number;
+}
+
+/**
+ * The kind and size of the one head of each of `paths` that has exactly one, in one query, taken
+ * out of the stored versions by SQLite: a pull totals the bytes it will write without parsing
+ * every version (a large file's holds thousands of chunk refs).
+ *
+ * @example
+ * ```ts
+ * const bytes = soleHeadsAmong(state, ns, ["docs/a.txt"]).get("docs/a.txt")?.size ?? 0;
+ * ```
+ */
+export function soleHeadsAmong(
+  state: StateDb,
+  ns: string,
+  paths: readonly string[],
+): Map<string, SoleHead> {
+  const rows = ready(state).arrayStatement(
+    `SELECT path, b->>'$.kind', b->>'$.size' FROM (
+       SELECT path, count(*) AS heads, max(CAST(body AS TEXT)) AS b FROM journal_versions
+       WHERE ns = ? AND head = 1 AND path IN (SELECT value FROM json_each(?)) GROUP BY path)
+     WHERE heads = 1`,
+  ).all(ns, JSON.stringify(paths)) as unknown as [string, VersionKind, number | null][];
+  return new Map(rows.map(([path, kind, size]) => [path, { kind, size: Number(size ?? 0) }]));
+}
+
+/**
  * Every path of the namespace that `wanted` accepts, with its heads and kept versions.
  *
  * @example
@@ -401,22 +455,27 @@ export function foldInSlices(
   });
 }
 
+/** Paths whose folds a slice reads at once: one query for so many, not one each. */
+const FOLD_READ_PATHS = 256;
+
 /** Folds `versions` in, inside the caller's transaction; true when a path's heads changed. */
 function foldSlice(state: StateDb, ns: string, versions: readonly StoredVersion[]): boolean {
-  const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
   const incomingFor = new Map<string, StoredVersion[]>();
   for (const incoming of versions) {
     const path = incoming.version.path;
     const arrived = incomingFor.get(path) ?? [];
     arrived.push(incoming);
     incomingFor.set(path, arrived);
-    let entry = paths.get(path);
-    if (!entry) {
-      const before = foldedPath(state, ns, path);
-      entry = { before, after: before };
-      paths.set(path, entry);
+  }
+  const paths = new Map<string, { before: PathHeads; after: FoldedPath }>();
+  const arrivedAt = [...incomingFor.keys()];
+  for (let at = 0; at < arrivedAt.length; at += FOLD_READ_PATHS) {
+    const block = arrivedAt.slice(at, at + FOLD_READ_PATHS);
+    for (const [path, before] of foldedPathsAmong(state, ns, block)) {
+      let after: FoldedPath = before;
+      for (const incoming of incomingFor.get(path)!) after = foldVersion(after, incoming) ?? after;
+      paths.set(path, { before, after });
     }
-    entry.after = foldVersion(entry.after, incoming) ?? entry.after;
   }
   const remove = state.statement(
     "DELETE FROM journal_versions WHERE ns = ? AND path = ? AND key = ?",

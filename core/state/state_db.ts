@@ -250,6 +250,32 @@ export class StateDb {
     return row ? fromRow(row) : undefined;
   }
 
+  /**
+   * {@linkcode getTracked} of each of `paths` that is tracked, in one query for those without
+   * a held write: a pull reads a block of its paths' rows together, where a query each cost a
+   * statement (and its locks) per file.
+   *
+   * @example
+   * ```ts
+   * const rows = state.getTrackedAmong("default", ["docs/a.txt", "docs/b.txt"]);
+   * ```
+   */
+  getTrackedAmong(namespace: string, paths: readonly string[]): Map<string, TrackedEntry> {
+    const found = new Map<string, TrackedEntry>();
+    const unheld: string[] = [];
+    for (const path of paths) {
+      const pending = this.#pendingTracked.get(trackedId(namespace, path));
+      if (!pending) unheld.push(path);
+      else if (pending.row) found.set(path, fromRow(pending.row));
+    }
+    if (unheld.length === 0) return found;
+    const rows = this.statement(
+      "SELECT * FROM tracked WHERE namespace = ? AND path IN (SELECT value FROM json_each(?))",
+    ).all(namespace, JSON.stringify(unheld)) as Row[];
+    for (const row of rows) found.set(row.path as string, fromRow(row));
+    return found;
+  }
+
   /** Every tracked path in `namespace` (optionally below a path prefix). */
   listTracked(namespace: string, prefix = ""): TrackedEntry[] {
     this.flush();
@@ -478,8 +504,9 @@ export class StateDb {
 
   /**
    * Runs `sql` with the next batch, like tracked rows: for tables that only save work later
-   * (chunk fingerprints, chunk places), where one transaction per file would cost more than
-   * the file. A read before the batch is written does not see it.
+   * (chunk fingerprints, chunk places), or whose readers {@linkcode flush} first (the conflict
+   * queue), where one transaction per file would cost more than the file. A read before the
+   * batch is written does not see it.
    *
    * @example
    * ```ts

@@ -76,6 +76,7 @@ import { adopt, adoptDeletion } from "./tracked_record.ts";
 import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import type { FoldedEntry } from "../journal/folded_versions.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
+import { READ_AHEAD_PATHS, readAhead } from "./read_ahead.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
 import { clearConflict } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
@@ -158,7 +159,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   summary.store_replaced = !dryRun && await storeWasReplaced(ctx);
   const planned: PlannedPath<PullAction>[] = [];
   let unchanged = 0;
-  const { items, folder, into, headsFor, bytesTotal } = await planItems(
+  const { items, folder, into, headsFor, trackedFor, bytesTotal } = await planItems(
     ctx,
     request,
     summary,
@@ -238,7 +239,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   // and the git objects' deletions, planned after restores, start afresh.
   let missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
-    const planned = await planOne(ctx, request, item, goingAway, missing);
+    const planned = await planOne(ctx, request, item, trackedFor(item.rel), goingAway, missing);
     if (dryRun) note(item, planned);
     return planned;
   };
@@ -472,9 +473,11 @@ async function folderToPullInto(
 
 /**
  * The paths to look into, whether the pull is of a folder (the namespace or a prefix) rather
- * than of one path, the lookup of their heads and the bytes their restores would write. A path
- * synced where the pull puts it, whose one head is the version synced, is only counted
- * (`onUnchanged`): a no-op pull of a large tree parses no version and holds nothing per path.
+ * than of one path, the lookups of their heads and tracked rows and the bytes their restores
+ * would write. A path synced where the pull puts it, whose one head is the version synced, is
+ * only counted (`onUnchanged`): a no-op pull of a large tree parses no version and holds nothing
+ * per path. The others' heads and rows are read a block of paths at a time (`read_ahead.ts`),
+ * as the windows take them; their bytes are totalled without parsing their versions.
  */
 async function planItems(
   ctx: SyncContext,
@@ -487,28 +490,52 @@ async function planItems(
   /** The folder a single path is pulled into (see {@linkcode folderToPullInto}). */
   into?: string;
   headsFor: HeadsLookup;
+  trackedFor: (rel: string) => TrackedEntry | undefined;
   bytesTotal: number;
 }> {
   const headsFor = (path: string) => ({ path, heads: [], kept: [] });
-  const none = { items: [], folder: false, headsFor, bytesTotal: 0 };
+  const ns = trackedNamespace(ctx);
+  const trackedOf = (items: ListedPath[]) =>
+    readAhead(items.map((item) => item.rel), (rels) => ctx.state.getTrackedAmong(ns, rels));
+  const none = { items: [], folder: false, headsFor, trackedFor: trackedOf([]), bytesTotal: 0 };
   if (isMachineGitPath(request.remoteRel)) return none;
   if (request.remoteRel !== "") {
     const single = await pathHeads(ctx, request.remoteRel);
     if (single.heads.length > 0) {
       const into = await folderToPullInto(ctx, request);
       const local = { path: into ? join(into, basename(request.remoteRel)) : request.localTarget };
-      const item = { rel: request.remoteRel, heads: single, local };
-      return { ...none, items: [item], into, bytesTotal: restoredBytes(single) };
+      const items = [{ rel: request.remoteRel, heads: single, local }];
+      return {
+        ...none,
+        items,
+        into,
+        trackedFor: trackedOf(items),
+        bytesTotal: restoredBytes(single),
+      };
     }
   }
   const prefix = request.remoteRel;
-  const { folded, headsFor: foldedHeads, unreadable } = await foldedPaths(ctx, prefix);
+  const { folded, headsFor: foldedHeads, headsAmong, soleHeadsAmong, unreadable } =
+    await foldedPaths(ctx, prefix);
   for (const err of unreadable) {
     summary.failures.push({ path: "(unreadable version)", error: err.message });
   }
   const items: ListedPath[] = [];
   let bytesTotal = 0;
   let listed = 0;
+  // Items whose one head (if one) is still to be weighed: its size counted, a deletion's read.
+  let unweighed: ListedPath[] = [];
+  const weigh = () => {
+    const sole = soleHeadsAmong(unweighed.map((item) => item.rel));
+    for (const item of unweighed) {
+      const head = sole.get(item.rel);
+      if (head?.kind === "file") bytesTotal += head.size;
+      if (head?.kind !== "deleted") continue;
+      const heads = foldedHeads(item.rel);
+      if (deletes(heads)) item.heads = heads;
+    }
+    unweighed = [];
+  };
   const merged = mergeByPath({
     tracked: {
       items: ctx.state.trackedStats(trackedNamespace(ctx), prefix),
@@ -530,18 +557,30 @@ async function planItems(
     ) {
       onUnchanged(path);
     } else {
-      const heads = foldedHeads(path);
-      bytesTotal += restoredBytes(heads);
-      items.push({ rel: path, heads: deletes(heads) ? heads : undefined, local: { inside } });
+      const item = { rel: path, local: { inside } };
+      items.push(item);
+      unweighed.push(item);
+      if (unweighed.length >= READ_AHEAD_PATHS) weigh();
     }
   }
+  weigh();
   if (listed === 0 && unreadable.length === 0) {
     throw new TcfsError(`nothing at ${remoteDisplayPath(ctx, prefix)}`, {
       kind: "not_found",
       hint: "check the path with `tcfs ls`",
     });
   }
-  return { items, folder: true, headsFor: foldedHeads, bytesTotal };
+  const aheadHeads = readAhead(
+    items.filter((item) => !item.heads).map((item) => item.rel),
+    headsAmong,
+  );
+  return {
+    items,
+    folder: true,
+    headsFor: (rel) => aheadHeads(rel) ?? foldedHeads(rel),
+    trackedFor: trackedOf(items),
+    bytesTotal,
+  };
 }
 
 /** What to do with one path, decided without writing anything. */
@@ -549,7 +588,10 @@ type Plan = SettledPlan | RestorePlan;
 
 /** A plan that transfers nothing. */
 type SettledPlan =
-  | { action: "unchanged"; adopt?: { local: LocalEntry; head: StoredVersion } }
+  | {
+    action: "unchanged";
+    adopt?: { local: LocalEntry; head: StoredVersion; recorded?: TrackedEntry };
+  }
   | { action: "conflict"; conflict: MetConflict }
   | { action: "kept_modified" }
   | { action: "delete"; localPath: string; local?: LocalEntry; head: StoredVersion };
@@ -564,6 +606,8 @@ interface RestorePlan {
   /** Files in that folder that this pull did not list but the remote deleted too. */
   clears: SyncedDeletion[];
   head: StoredVersion;
+  /** The path's tracked row when it was planned: nothing but this restore writes it meanwhile. */
+  recorded?: TrackedEntry;
 }
 
 /** A synced, unmodified local file whose only remote head deletes it. */
@@ -576,16 +620,17 @@ interface SyncedDeletion {
 /** What happened to one path; a conflict comes back for the conflict policy. */
 type Outcome = "restored" | "deleted" | "unchanged" | "kept_modified" | MetConflict;
 
+/** Plans one path, given what this device recorded of it (`recorded`). */
 async function planOne(
   ctx: SyncContext,
   request: PullRequest,
   item: PullItem,
+  recorded: TrackedEntry | undefined,
   goingAway: ReadonlySet<string>,
   missing: MissingFolders,
 ): Promise<Plan> {
   const { heads } = item.heads;
   const head = heads[0];
-  const recorded = ctx.state.getTracked(trackedNamespace(ctx), item.rel);
   const unseenFrom = (tracked?: TrackedEntry) =>
     heads.filter((h) => !tracked || !dominates(tracked.baseVclock, h.version.vclock));
   // Synced where this pull puts it, with nothing new: a no-op pull of a large tree makes no
@@ -612,9 +657,9 @@ async function planOne(
   const statAtMs = Date.now();
   const info = place.absent || place.parentMissing ? undefined : lstatUnlessMissing(localPath);
   const local = info && await entryFromInfo(info, localPath, item.rel, statAtMs);
-  if (local && await modifiedHere(ctx, local)) {
+  if (local && await modifiedSince(recorded, local, ctx.keys)) {
     if (await sameContent(local, head.version, ctx.keys)) {
-      return { action: "unchanged", adopt: { local, head } };
+      return { action: "unchanged", adopt: { local, head, recorded } };
     }
     // Deleted there, modified here: the modification wins and is pushed next time.
     // A git ref deleted there was packed there (`git gc`): its value is weighed against the
@@ -635,7 +680,7 @@ async function planOne(
       return deletion !== undefined;
     });
   }
-  return { action: "restore", localPath, local, replacesFolder, clears, head };
+  return { action: "restore", localPath, local, replacesFolder, clears, head, recorded };
 }
 
 /** The remote's deletion of `rel`, when the file at `localPath` is exactly what this device synced. */
@@ -701,7 +746,7 @@ async function applyPlan(
   within: string,
 ): Promise<Outcome> {
   if (plan.action === "unchanged") {
-    if (plan.adopt && !trackedElsewhere(ctx, item.rel, plan.adopt.local.localPath)) {
+    if (plan.adopt && !trackedElsewhere(plan.adopt.recorded, plan.adopt.local.localPath)) {
       adopt(ctx, plan.adopt.local, plan.adopt.head);
       clearConflict(ctx.state, ctx.namespace, item.rel);
     }
@@ -892,7 +937,7 @@ async function recordRestore(
   const { localPath, head } = plan;
   const restored = await statEntry(localPath, item.rel);
   if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
-  if (!trackedElsewhere(ctx, item.rel, localPath)) {
+  if (!trackedElsewhere(plan.recorded, localPath)) {
     adopt(ctx, restored, head);
     clearConflict(ctx.state, ctx.namespace, item.rel);
   }
@@ -902,13 +947,13 @@ async function recordRestore(
 }
 
 /**
- * Whether this device syncs `rel` at another place than `localPath`. A pull there is a copy
- * (to look at, to hand on) and leaves the record where it is: moving it would take the synced
- * place's base away, so its next push would meet its own version as a conflict, and would let
- * a stale copy at the synced place push over newer versions.
+ * Whether this device syncs a path (`recorded`: its tracked row) at another place than
+ * `localPath`. A pull there is a copy (to look at, to hand on) and leaves the record where it
+ * is: moving it would take the synced place's base away, so its next push would meet its own
+ * version as a conflict, and would let a stale copy at the synced place push over newer
+ * versions.
  */
-function trackedElsewhere(ctx: SyncContext, rel: string, localPath: string): boolean {
-  const recorded = ctx.state.getTracked(trackedNamespace(ctx), rel);
+function trackedElsewhere(recorded: TrackedEntry | undefined, localPath: string): boolean {
   return recorded !== undefined && recorded.kind !== "deleted" &&
     recorded.localPath !== localPath;
 }

@@ -13,6 +13,9 @@ import {
   foldedInOrder,
   foldedNamespace,
   foldedPath,
+  foldedPathsAmong,
+  type SoleHead,
+  soleHeadsAmong,
 } from "../journal/folded_versions.ts";
 import type { TcfsError } from "../errors.ts";
 import { catchUp } from "../journal/journal_catch_up.ts";
@@ -191,14 +194,27 @@ export function lastFoldedPath(ctx: SyncContext, rel: string): PathHeads {
 export async function foldedPaths(
   ctx: SyncContext,
   prefix: string,
-): Promise<{ folded: Iterable<FoldedEntry>; headsFor: HeadsLookup; unreadable: TcfsError[] }> {
+): Promise<FoldedPaths> {
   const unreadable = await catchUp(ctx);
   const ns = trackedNamespace(ctx);
   return {
     folded: foldedInOrder(ctx.state, ns, prefix),
     headsFor: (rel) => foldedPath(ctx.state, ns, rel),
+    headsAmong: (rels) => foldedPathsAmong(ctx.state, ns, rels),
+    soleHeadsAmong: (rels) => soleHeadsAmong(ctx.state, ns, rels),
     unreadable,
   };
+}
+
+/** What {@linkcode foldedPaths} gives. */
+export interface FoldedPaths {
+  folded: Iterable<FoldedEntry>;
+  headsFor: HeadsLookup;
+  /** {@linkcode headsFor} of a block of paths at once, in one query. */
+  headsAmong: (rels: readonly string[]) => Map<string, PathHeads>;
+  /** The kind and size of the one head of each of a block of paths that has one (`soleHeadsAmong`). */
+  soleHeadsAmong: (rels: readonly string[]) => Map<string, SoleHead>;
+  unreadable: TcfsError[];
 }
 
 /** Looks up heads for many paths: one catch-up, then no request per path. */

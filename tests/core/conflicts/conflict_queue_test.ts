@@ -54,3 +54,25 @@ Deno.test("conflicts are queued, refreshed, listed and cleared, and persist", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a clear is seen at once by the process that made it, and by others with its batch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-conflicts-" });
+  try {
+    const path = join(dir, "state.db");
+    const state = await StateDb.open(path);
+    const other = await StateDb.open(path);
+    queueConflict(state, conflict("a.txt"));
+    queueConflict(state, conflict("b.txt"));
+    clearConflict(state, "default", "a.txt");
+    assert.deepEqual(listConflicts(state).map((c) => c.path), ["b.txt"]);
+    clearConflict(state, "default", "b.txt");
+    // Queued again after its clear: the clear, written first, does not take it away.
+    queueConflict(state, conflict("b.txt", { detected_by: "pull" }));
+    state.flush();
+    assert.deepEqual(listConflicts(other), [conflict("b.txt", { detected_by: "pull" })]);
+    other.close();
+    state.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

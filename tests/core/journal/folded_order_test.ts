@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { foldedInOrder, foldedNamespace, foldIn } from "../../../core/journal/folded_versions.ts";
+import {
+  foldedInOrder,
+  foldedNamespace,
+  foldedPath,
+  foldedPathsAmong,
+  foldIn,
+  soleHeadsAmong,
+} from "../../../core/journal/folded_versions.ts";
 import type { StoredVersion } from "../../../core/journal/stored_version.ts";
 import type { FileVersion, VersionKind } from "../../../core/remote/file_version.ts";
 import type { VectorClock } from "../../../core/vclock/vector_clock.ts";
@@ -73,6 +80,37 @@ Deno.test("a pass over the fold lists every path in order, a page at a time, as 
     assert.deepEqual(
       under,
       listed.map((f) => f.path).filter((p) => p === "docs" || p.startsWith("docs/")),
+    );
+  } finally {
+    state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a block of paths' heads, and their sole heads' kinds and sizes, read together as one by one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-folded-among-" });
+  const state = await StateDb.open(join(dir, "state.db"));
+  try {
+    const big = version("big.bin", "aaaa", { aaaa: 1 });
+    big.version.size = 5_000_000_000;
+    foldIn(state, NS, [
+      big,
+      version("both.txt", "aaaa", { aaaa: 1 }),
+      version("both.txt", "bbbb", { bbbb: 1 }),
+      version("gone.txt", "aaaa", { aaaa: 1 }),
+      version("gone.txt", "aaaa", { aaaa: 2 }, "deleted"),
+      version("other.txt", "aaaa", { aaaa: 1 }),
+    ]);
+    const paths = ["big.bin", "both.txt", "gone.txt", "never.txt"];
+    const among = foldedPathsAmong(state, NS, paths);
+    assert.deepEqual([...among.keys()], paths);
+    for (const path of paths) assert.deepEqual(among.get(path), foldedPath(state, NS, path), path);
+    assert.deepEqual(
+      soleHeadsAmong(state, NS, paths),
+      new Map([["big.bin", { kind: "file", size: 5_000_000_000 }], ["gone.txt", {
+        kind: "deleted",
+        size: 0,
+      }]]),
     );
   } finally {
     state.close();

@@ -206,3 +206,27 @@ Deno.test("a database from before racy rows marks the rows synced within a minut
     (await StateDb.open(path)).close();
   });
 });
+
+Deno.test("a block of tracked rows is read together, held writes and deletions first", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    try {
+      const [a, b, c] = ["a.txt", "b.txt", "c.txt"].map((p) => ({
+        ...tracked(p),
+        target: undefined,
+      }));
+      state.putTracked(a);
+      state.putTracked(b);
+      state.flush();
+      state.putTracked({ ...a, size: 99 });
+      state.deleteTracked(b.namespace, "b.txt");
+      state.putTracked(c);
+      const among = state.getTrackedAmong(a.namespace, ["a.txt", "b.txt", "c.txt", "d.txt"]);
+      assert.deepEqual(among, new Map([["a.txt", { ...a, size: 99 }], ["c.txt", c]]));
+      state.flush();
+      assert.deepEqual(state.getTrackedAmong(a.namespace, ["c.txt", "a.txt"]), among);
+    } finally {
+      state.close();
+    }
+  });
+});

@@ -9,19 +9,20 @@ import { statEntry } from "../../../core/sync/local_scanner.ts";
 import { removeIfUnchanged } from "../../../core/sync/unchanged_removal.ts";
 
 /**
- * A state db that runs `edit` on the `at`-th look-up of `rel`'s tracked entry: pull checks
- * the local file, then looks the entry up again to compare them, so the edit lands after
- * the file was stat'ed and before a deletion removes it.
+ * A state db that runs `edit` right after the pull looks `rel`'s tracked entry up: the plan
+ * then stats the local file before its first await, so the edit lands after the file was
+ * stat'ed and before a deletion removes it.
  */
-function stateWithEditAt(state: StateDb, rel: string, at: number, edit: () => void): StateDb {
-  let calls = 0;
+function stateWithEditAfterLookup(state: StateDb, rel: string, edit: () => void): StateDb {
   return new Proxy(state, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
-      if (prop !== "getTracked") return typeof value === "function" ? value.bind(target) : value;
-      return (namespace: string, path: string) => {
-        if (path === rel && ++calls === at) edit();
-        return target.getTracked(namespace, path);
+      if (prop !== "getTrackedAmong") {
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (namespace: string, paths: string[]) => {
+        if (paths.includes(rel)) queueMicrotask(edit);
+        return target.getTrackedAmong(namespace, paths);
       };
     },
   });
@@ -55,7 +56,7 @@ Deno.test("an edit saved while a remote deletion is applied is kept, not removed
     const file = join(bravo.root, "notes.txt");
     const racing = {
       ...bravo,
-      state: stateWithEditAt(bravo.state, "notes.txt", 2, () => {
+      state: stateWithEditAfterLookup(bravo.state, "notes.txt", () => {
         Deno.writeTextFileSync(file, "an edit saved just now\n");
       }),
     };
