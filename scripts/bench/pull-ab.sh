@@ -95,6 +95,9 @@ declare -A SAMPLES=()
 pull_step() {
   local name="$1" into="$2" wall user sys rss
   shift 2
+  # rclone leaves its writes to the kernel; a pull's flush of the whole filesystem (syncfs)
+  # would otherwise pay for the step before it.
+  sync
   /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >/dev/null 2>>"$WORK/errors.log" ||
     { log "failed: $*"; tail -5 "$WORK/errors.log" >&2; exit 1; }
   read -r wall user sys rss < <(tail -n 1 "$WORK/time")
