@@ -131,6 +131,13 @@ interface PullItem extends ListedPath {
 }
 
 /**
+ * Paths a pull works on at once. Its main thread is the busier side, so more at once only holds
+ * more buffers: a real tree's first pull took the same time with 16 as with 32, at 1.8 against
+ * 1.9 s of CPU and 269 against 285 MB of peak RSS (30,000 small files: the same).
+ */
+const PULL_FILE_CONCURRENCY = 16;
+
+/**
  * Paths planned, fetched and restored together: the plans and the pack runs of one window are
  * dropped before the next is read, so a pull's memory does not grow with the tree.
  */
@@ -208,7 +215,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const met: MetConflict[] = [];
   // Local paths a dry run's deletions would remove, for the entries that would take their place.
   const goingAway = new Set<string>();
-  const limiter = createLimiter(ctx.fileConcurrency ?? 32);
+  const limiter = createLimiter(ctx.fileConcurrency ?? PULL_FILE_CONCURRENCY);
   let fatal: unknown;
   const finished = () => {
     progress.filesDone++;
