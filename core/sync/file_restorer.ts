@@ -144,9 +144,10 @@ export async function stageVersion(
       dir,
       // Synchronous, as the rename: the hand-off of an awaited open to a thread and back cost
       // more than the open, and held the link lock meanwhile. A real tree's first pull into a
-      // new ext4 took 2.60 s against 2.79–3.21 (alternating runs, quiet machine). Only ext4
-      // without a journal (this project's test machine's root, not users' disks) makes creating
-      // a file slow after many deletions, as it passes over the inodes freed lately.
+      // new ext4 took 2.49 and 2.67 s against 2.70 and 2.91 (medians of two A/Bs, either order,
+      // quiet machine); 100,000 small files took the same. Only ext4 without a journal (this
+      // project's test machine's root, not users' disks) makes creating a file slow after many
+      // deletions, as it passes over the inodes freed lately.
       () => Promise.resolve(Deno.openSync(temp, { write: true, createNew: true, mode: 0o600 })),
       linkFree,
     );
