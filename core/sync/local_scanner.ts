@@ -9,7 +9,7 @@
 import { normalize } from "node:path";
 import { comparePaths } from "../paths/path_order.ts";
 import { isRacyStat } from "./racy_stat.ts";
-import { lstatWithoutStack } from "../io/lstat_if_present.ts";
+import { isMissingPath, lstatIfPresent } from "../io/lstat_if_present.ts";
 
 /** One syncable entry, with the stat the change cache compares. */
 export interface LocalEntry {
@@ -43,28 +43,8 @@ export async function statEntry(
   rel: string,
 ): Promise<LocalEntry | undefined> {
   const statAtMs = Date.now();
-  const info = lstatUnlessMissing(localPath);
+  const info = lstatIfPresent(localPath);
   return info && await entryFromInfo(info, localPath, rel, statAtMs);
-}
-
-/**
- * The path's own file info (a link is not followed), or undefined when nothing can be there
- * ({@linkcode isMissingPath}). Synchronous, as the scan's: an awaited lstat costs about ten
- * times as much, and a pull makes several per file.
- *
- * @example
- * ```ts
- * const info = lstatUnlessMissing("/home/me/Sync/a.txt");
- * if (info?.isDirectory) console.log("a folder stands there");
- * ```
- */
-export function lstatUnlessMissing(path: string): Deno.FileInfo | undefined {
-  try {
-    return lstatWithoutStack(path);
-  } catch (err) {
-    if (isMissingPath(err)) return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -101,19 +81,6 @@ export async function namedPathInfo(path: string, info: Deno.FileInfo): Promise<
   if (!info.isSymlink) return info;
   const target = await Deno.stat(path).catch(() => undefined);
   return target?.isDirectory ? target : info;
-}
-
-/**
- * True for an error saying nothing is at the path: it is missing, or a file stands where a
- * folder on the way would be (a folder replaced by a file keeps nothing below it).
- *
- * @example
- * ```ts
- * const info = await Deno.lstat(path).catch((err) => isMissingPath(err) ? undefined : Promise.reject(err));
- * ```
- */
-export function isMissingPath(err: unknown): boolean {
-  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory;
 }
 
 /**
@@ -185,7 +152,7 @@ export async function* scanFolder(
         continue;
       }
       const localPath = childPath(dir, entry.name);
-      if (entry.name.includes("\uFFFD") && !lstatUnlessMissing(localPath)) {
+      if (entry.name.includes("\uFFFD") && !lstatIfPresent(localPath)) {
         onUnreadable?.(rel, UNREADABLE_NAME);
         continue;
       }
@@ -249,7 +216,7 @@ export const SCAN_TURN_ENTRIES = 2000;
 /** {@linkcode statEntry} with synchronous calls, for the scanner. */
 function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
   const statAtMs = Date.now();
-  const info = lstatUnlessMissing(localPath);
+  const info = lstatIfPresent(localPath);
   if (!info) return undefined;
   const target = info.isSymlink ? Deno.readLinkSync(localPath) : undefined;
   return entryOf(info, rel, localPath, target, statAtMs);

@@ -32,13 +32,8 @@ import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import {
-  entryFromInfo,
-  type LocalEntry,
-  lstatUnlessMissing,
-  namedPathInfo,
-  statEntry,
-} from "./local_scanner.ts";
+import { entryFromInfo, type LocalEntry, namedPathInfo, statEntry } from "./local_scanner.ts";
+import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
 import { rememberChunkLocations } from "../state/chunk_locations.ts";
@@ -472,7 +467,7 @@ async function folderToPullInto(
   for (const t of ctx.state.trackedStats(trackedNamespace(ctx), request.remoteRel)) {
     if (t.path !== request.remoteRel && t.localPath.startsWith(`${target}/`)) return undefined;
   }
-  const own = lstatUnlessMissing(target);
+  const own = lstatIfPresent(target);
   // A dangling link is no folder: it is replaced, as any file.
   if (!own || !(await namedPathInfo(target, own)).isDirectory) return undefined;
   return own.isSymlink ? Deno.realPathSync(target) : target;
@@ -662,7 +657,7 @@ async function planOne(
   if (heads.length !== 1) return { action: "conflict", conflict };
   // One lstat tells both what is there and whether it is a folder.
   const statAtMs = Date.now();
-  const info = place.absent || place.parentMissing ? undefined : lstatUnlessMissing(localPath);
+  const info = place.absent || place.parentMissing ? undefined : lstatIfPresent(localPath);
   const local = info && await entryFromInfo(info, localPath, item.rel, statAtMs);
   if (local && await modifiedSince(recorded, local, ctx.keys)) {
     if (await sameContent(local, head.version, ctx.keys)) {
@@ -739,7 +734,7 @@ function isLinkSide(
   if (heads.some((h) => h.version.kind === "symlink")) return true;
   if (place.absent) return false;
   try {
-    return lstatUnlessMissing(place.path)?.isSymlink ?? false;
+    return lstatIfPresent(place.path)?.isSymlink ?? false;
   } catch {
     return false;
   }

@@ -16,8 +16,8 @@ import { adopt, trackedFrom } from "./tracked_record.ts";
 import { createExcludeMatcher } from "./exclude_matcher.ts";
 import { gitDirPath } from "../git/git_dir_path.ts";
 import { linkedWorktreeOf, linkedWorktreeWarning } from "../git/linked_worktree.ts";
+import { isMissingPath } from "../io/lstat_if_present.ts";
 import {
-  isMissingPath,
   isUnreadableLink,
   type LocalEntry,
   namedPathInfo,

@@ -10,7 +10,8 @@
 import { join } from "node:path";
 import type { TrackedEntry, TrackedStat } from "../state/state_db.ts";
 import { createPathExcluder } from "./exclude_matcher.ts";
-import { type LocalEntry, lstatUnlessMissing } from "./local_scanner.ts";
+import type { LocalEntry } from "./local_scanner.ts";
+import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { type SyncContext, trackedNamespace } from "./sync_context.ts";
 
 /** What {@linkcode vanishedSorter} found. */
@@ -88,7 +89,7 @@ export function vanishedSorter(
 /** Whether lstat can say what is at `path` (nothing, for a path the scan did not find). */
 function canLookAt(path: string): boolean {
   try {
-    lstatUnlessMissing(path);
+    lstatIfPresent(path);
     return true;
   } catch {
     return false;
