@@ -65,6 +65,14 @@ export interface StagedVersion {
   target: string;
   /** The file's chunks, fingerprinted as they were written, for the next push of an edit to reuse. */
   prints: PrintedChunk[];
+  /**
+   * Its own stat once complete, taken no earlier than `statAtMs`: what the state db records for
+   * it in place (a rename keeps its inode, size, mode and times). A stat taken when it is
+   * recorded could be of an edit saved after the rename, which would then pass for the version
+   * pulled and never be pushed.
+   */
+  stat: Deno.FileInfo;
+  statAtMs: number;
 }
 
 /**
@@ -137,7 +145,8 @@ export async function stageVersion(
       );
       created = true;
       batch.changing(dir);
-      return { kind: version.kind, temp, target, prints: [] };
+      const statAtMs = Date.now();
+      return { kind: version.kind, temp, target, prints: [], stat: Deno.lstatSync(temp), statAtMs };
     }
     using file = await inLinkFreeFolder(
       options.within,
@@ -154,8 +163,10 @@ export async function stageVersion(
     created = true;
     batch.changing(dir);
     const prints = await writeVerifiedFile(store, version, file, temp, options);
+    const statAtMs = Date.now();
+    const stat = file.statSync();
     await batch.fileWritten(file);
-    return { kind: version.kind, temp, target, prints };
+    return { kind: version.kind, temp, target, prints, stat, statAtMs };
   } catch (err) {
     // The temp's folder holds it, so no tcfs change can have made that folder a link since.
     if (created) await Deno.remove(temp).catch(() => {});

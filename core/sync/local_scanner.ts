@@ -222,8 +222,18 @@ function statEntrySync(localPath: string, rel: string): LocalEntry | undefined {
   return entryOf(info, rel, localPath, target, statAtMs);
 }
 
-/** The entry `info` describes: a file, a symlink (with its `target`), or nothing tcfs syncs. */
-function entryOf(
+/**
+ * The entry `info` describes at `localPath`: a file, a symlink (with its `target`, which the
+ * caller read or made), or nothing tcfs syncs (undefined). `statAtMs` is no later than the
+ * stat (`racy_stat.ts`).
+ *
+ * @example
+ * ```ts
+ * const statAtMs = Date.now();
+ * const entry = entryOf(file.statSync(), "a.txt", "/home/me/Sync/a.txt", undefined, statAtMs);
+ * ```
+ */
+export function entryOf(
   info: Deno.FileInfo,
   rel: string,
   localPath: string,

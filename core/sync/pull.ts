@@ -26,13 +26,19 @@
 import { collectIfGrown } from "../runtime/full_collection.ts";
 import { createBoxOpener } from "../crypto/box_opener.ts";
 import { basename, dirname, join, relative } from "node:path";
-import { describeError, TcfsError } from "../errors.ts";
+import { BUG_HINT, describeError, TcfsError } from "../errors.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import { entryFromInfo, type LocalEntry, namedPathInfo, statEntry } from "./local_scanner.ts";
+import {
+  entryFromInfo,
+  entryOf,
+  type LocalEntry,
+  namedPathInfo,
+  statEntry,
+} from "./local_scanner.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
@@ -817,7 +823,8 @@ async function restoreWindow(
 
 /**
  * The bytes of a batch of restores: the new copies wait beside the files they replace until
- * the batch is renamed, so this bounds the disk space a pull takes beyond the files' own.
+ * the batch is renamed, so twice this (a batch being renamed as the next is written) bounds
+ * the disk space a pull takes beyond the files' own.
  */
 const BATCH_BYTES = 256 * 1024 * 1024;
 
@@ -861,35 +868,34 @@ async function finishTogether(
   batch: RestoreBatch,
   written: StagedRestore[],
   options: RestoreOptions,
-  { limiter, guarded, finished, count }: Omit<PathSteps, "finishLater">,
+  { guarded, finished, count }: Omit<PathSteps, "finishLater" | "limiter">,
 ): Promise<void> {
   using _ended = batch;
   /** Awaited by each path, so that a failed flush fails each; never left unhandled. */
   const settled = (flush: Promise<void>) => (flush.catch(() => {}), flush);
   const filesDurable = written.length > 0 ? settled(batch.filesDurable()) : undefined;
   const placed: StagedRestore[] = [];
-  await Promise.all(written.map((restore) =>
-    limiter.run(async () => {
-      const went = await guarded(restore.item, async () => {
-        await filesDurable;
-        await replaceWithStaged(restore.staged, placing(restore, options), batch);
-      });
-      if (went) return void placed.push(restore);
-      await discardStaged(restore.staged);
-      finished();
-    })
-  ));
+  // Renames and records take no slot of the limiter: they would wait there behind the next
+  // batch's downloads. A file written and flushed is renamed into place even after another
+  // path's failure stopped the pull (its own batch's failed flush fails it), and a file in place
+  // is recorded: the next sync would otherwise have to tell by its content that it is the
+  // version pulled.
+  await Promise.all(written.map(async (restore) => {
+    const went = await guarded(restore.item, async () => {
+      await filesDurable;
+      await replaceWithStaged(restore.staged, placing(restore, options), batch);
+    }, true);
+    if (went) return void placed.push(restore);
+    await discardStaged(restore.staged);
+    finished();
+  }));
   const entriesDurable = placed.length > 0 ? settled(batch.entriesDurable()) : undefined;
-  // A file in place is recorded even after another path's failure stopped the pull: the
-  // next sync would otherwise have to tell by its content that it is the version pulled.
   await Promise.all(placed.map((restore) =>
-    limiter.run(() =>
-      guarded(restore.item, async () => {
-        await entriesDurable;
-        crashPoint("before-state-commit");
-        count(restore.item, await recordRestore(ctx, restore));
-      }, true).finally(finished)
-    )
+    guarded(restore.item, async () => {
+      await entriesDurable;
+      crashPoint("before-state-commit");
+      count(restore.item, recordRestore(ctx, restore));
+    }, true).finally(finished)
   ));
   // The batch's handle closes when it ends: not while a flush no path awaited still runs.
   await Promise.allSettled([filesDurable, entriesDurable]);
@@ -932,13 +938,15 @@ function placing({ item, plan }: PlannedRestore, options: RestoreOptions): Repla
 }
 
 /** Records a restore whose rename is durable. */
-async function recordRestore(
+function recordRestore(
   ctx: SyncContext,
   { item, plan, staged }: StagedRestore,
-): Promise<Outcome> {
+): Outcome {
   const { localPath, head } = plan;
-  const restored = await statEntry(localPath, item.rel);
-  if (!restored) throw new TcfsError(`${localPath} vanished right after it was written`);
+  const restored = entryOf(staged.stat, item.rel, localPath, head.version.target, staged.statAtMs);
+  if (!restored) {
+    throw new TcfsError(`${localPath}: what was written is no ${staged.kind}`, { hint: BUG_HINT });
+  }
   if (!trackedElsewhere(plan.recorded, localPath)) {
     adopt(ctx, restored, head);
     clearConflict(ctx.state, ctx.namespace, item.rel);

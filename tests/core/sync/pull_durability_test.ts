@@ -162,6 +162,50 @@ Deno.test("a pulled version and a pulled deletion are durable in their directory
   }
 });
 
+Deno.test("an edit saved after a pulled file was renamed into place, before it was recorded, is no pulled version: the next push sends it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+  const { a, b } = await fleet(dir);
+  try {
+    const folderA = join(dir, "a", "Sync");
+    const folderB = join(dir, "b", "Sync");
+    await Deno.mkdir(folderA, { recursive: true });
+    const fileA = join(folderA, "notes.txt");
+    const fileB = join(folderB, "notes.txt");
+    await Deno.writeTextFile(fileA, "v1\n");
+    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    await pull(b, { remoteRel: "", localTarget: folderB });
+
+    await Deno.writeTextFile(fileA, "version 2\n");
+    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    // The user saves over the pulled file while its folder is flushed: after the rename, before
+    // the record. Dated a minute back, as an edit saved while the rest of a long batch came
+    // down would be: a stat taken at the record would not look racy, and would vouch for it.
+    const edited = "edited on B right after the pull put version 2 there\n";
+    const saveEdit = async () => {
+      await Deno.writeTextFile(fileB, edited);
+      const aMinuteAgo = new Date(Date.now() - 60_000);
+      await Deno.utime(fileB, aMinuteAgo, aMinuteAgo);
+    };
+    const pulled = await watchDirSyncs(
+      folderB,
+      saveEdit,
+      () => pull(b, { remoteRel: "", localTarget: folderB }),
+    );
+    assert.ok(!(pulled.result instanceof Error), String(pulled.result));
+    assert.equal(pulled.syncs.length, 1);
+    assert.equal(await Deno.readTextFile(fileB), edited);
+
+    const pushed = await push(b, { localPath: folderB, remoteRel: "", excludes: [] });
+    assert.equal(pushed.files, 1, "the edit is pushed");
+    await pull(a, { remoteRel: "", localTarget: folderA });
+    assert.equal(await Deno.readTextFile(fileA), edited);
+  } finally {
+    a.state.close();
+    b.state.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("when the directory cannot be made durable, the state db never claims the new version", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
   const { a, b } = await fleet(dir);
