@@ -845,20 +845,26 @@ async function restoreTogether(
   const { limiter, guarded, finished } = steps;
   const batch = restoreBatch();
   const written: StagedRestore[] = [];
-  await Promise.all(
-    restores.map((restore) =>
-      limiter.run(async () => {
-        const went = await guarded(restore.item, async () => {
-          using store = claim(restore);
-          written.push({
-            ...restore,
-            staged: await stageRestore(ctx, restore, options, store, batch),
+  try {
+    await Promise.all(
+      restores.map((restore) =>
+        limiter.run(async () => {
+          const went = await guarded(restore.item, async () => {
+            using store = claim(restore);
+            written.push({
+              ...restore,
+              staged: await stageRestore(ctx, restore, options, store, batch),
+            });
           });
-        });
-        if (!went) finished();
-      })
-    ),
-  );
+          if (!went) finished();
+        })
+      ),
+    );
+  } catch (err) {
+    // Only a progress report can throw here; the batch's handle must not stay open.
+    batch[Symbol.dispose]();
+    throw err;
+  }
   await steps.finishLater(() => finishTogether(ctx, batch, written, options, steps));
 }
 

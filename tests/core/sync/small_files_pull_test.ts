@@ -200,6 +200,9 @@ Deno.test("a pull of more paths than a window restores them all, after every del
     assert.equal(second.deleted, 420);
     await assertSameTree(a.root, b.root);
     assert.equal(await Deno.readTextFile(join(b.root, "d0")), "a file now");
+    // Every batch was recorded, those finished while the next was written too.
+    const again = await b.pullAll();
+    assert.deepEqual([again.files, again.deleted, again.failures.length], [0, 0, 0]);
   } finally {
     close(a, b);
     await Deno.remove(dir, { recursive: true });
