@@ -882,15 +882,15 @@ async function finishTogether(
   const filesDurable = written.length > 0 ? settled(batch.filesDurable()) : undefined;
   const placed: StagedRestore[] = [];
   // Renames and records take no slot of the limiter: they would wait there behind the next
-  // batch's downloads. A file written and flushed is renamed into place even after another
-  // path's failure stopped the pull (its own batch's failed flush fails it), and a file in place
-  // is recorded: the next sync would otherwise have to tell by its content that it is the
-  // version pulled.
+  // batch's downloads. No rename after a failure that stopped the pull: batches share a
+  // filesystem's flush handle, and a write error is reported to the first flush after it,
+  // which may be another batch's. A file in place is recorded even then: the next sync would
+  // otherwise have to tell by its content that it is the version pulled.
   await Promise.all(written.map(async (restore) => {
     const went = await guarded(restore.item, async () => {
       await filesDurable;
       await replaceWithStaged(restore.staged, placing(restore, options), batch);
-    }, true);
+    });
     if (went) return void placed.push(restore);
     await discardStaged(restore.staged);
     finished();
