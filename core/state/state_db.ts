@@ -592,12 +592,6 @@ function fromRow(row: Row): TrackedEntry {
   };
 }
 
-/**
- * Rows of a database made before tracked rows said whether their stat was racy get the
- * column. Those rows were recorded without knowing, so each whose mtime is within a minute of
- * when it was recorded (or later) is taken as racy: its first check hashes it once, which
- * costs the few files edited just before a sync, not the tree.
- */
 /** How long a statement waits for another process's lock before it fails. */
 const BUSY_TIMEOUT_MS = 10_000;
 
@@ -618,6 +612,12 @@ async function whileLocked(work: () => void): Promise<void> {
   }
 }
 
+/**
+ * Rows of a database made before tracked rows said whether their stat was racy get the
+ * column. Those rows were recorded without knowing, so each whose mtime is within a minute of
+ * when it was recorded (or later) is taken as racy: its first check hashes it once, which
+ * costs the few files edited just before a sync, not the tree.
+ */
 function addRacyColumn(db: DatabaseSync): void {
   const hasColumn = () =>
     (db.prepare("PRAGMA table_info(tracked)").all() as { name: string }[])
