@@ -6,6 +6,7 @@ import type { SyncContext } from "../../../core/sync/sync_context.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
 import { pull } from "../../../core/sync/pull.ts";
+import type { PullSummary, PushSummary } from "../../../core/sync/transfer_summary.ts";
 import {
   type FilesystemFlusher,
   useFilesystemFlusher,
@@ -121,17 +122,51 @@ async function watchDirSyncs<T>(
   }
 }
 
-Deno.test("a pulled version and a pulled deletion are durable in their directory before the state db records them", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-  const { a, b } = await fleet(dir);
-  try {
-    const folderA = join(dir, "a", "Sync");
-    const folderB = join(dir, "b", "Sync");
-    await Deno.mkdir(folderA, { recursive: true });
-    const fileA = join(folderA, "notes.txt");
-    const fileB = join(folderB, "notes.txt");
-    const pushA = () => push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-    const pullB = () => pull(b, { remoteRel: "", localTarget: folderB });
+/** Two devices (`fleet`) syncing `notes.txt` between their `Sync` folders, an fsync per change. */
+interface NotesFleet {
+  a: SyncContext;
+  b: SyncContext;
+  folderA: string;
+  folderB: string;
+  fileA: string;
+  fileB: string;
+  pushA(): Promise<PushSummary>;
+  pullA(): Promise<PullSummary>;
+  pushB(): Promise<PushSummary>;
+  pullB(): Promise<PullSummary>;
+}
+
+/** A test of a {@linkcode NotesFleet} in a temp dir, removed at the end. */
+function notesTest(name: string, fn: (fleet: NotesFleet) => Promise<void>): void {
+  Deno.test(name, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
+    const { a, b } = await fleet(dir);
+    try {
+      const [folderA, folderB] = [join(dir, "a", "Sync"), join(dir, "b", "Sync")];
+      await Deno.mkdir(folderA, { recursive: true });
+      await fn({
+        a,
+        b,
+        folderA,
+        folderB,
+        fileA: join(folderA, "notes.txt"),
+        fileB: join(folderB, "notes.txt"),
+        pushA: () => push(a, { localPath: folderA, remoteRel: "", excludes: [] }),
+        pullA: () => pull(a, { remoteRel: "", localTarget: folderA }),
+        pushB: () => push(b, { localPath: folderB, remoteRel: "", excludes: [] }),
+        pullB: () => pull(b, { remoteRel: "", localTarget: folderB }),
+      });
+    } finally {
+      a.state.close();
+      b.state.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+notesTest(
+  "a pulled version and a pulled deletion are durable in their directory before the state db records them",
+  async ({ b, fileA, fileB, folderB, pushA, pullB }) => {
     const row = () => b.state.getTracked(trackedNamespace(b), "notes.txt");
     const look = async () => ({
       content: await Deno.readTextFile(fileB).catch(() => "(none)"),
@@ -155,28 +190,18 @@ Deno.test("a pulled version and a pulled deletion are durable in their directory
     assert.ok(!(deletion.result instanceof Error), String(deletion.result));
     assert.deepEqual(deletion.syncs.map((s) => s.seen), [{ content: "(none)", recorded: 10 }]);
     assert.equal(row()?.kind, "deleted");
-  } finally {
-    a.state.close();
-    b.state.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("an edit saved after a pulled file was renamed into place, before it was recorded, is no pulled version: the next push sends it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-  const { a, b } = await fleet(dir);
-  try {
-    const folderA = join(dir, "a", "Sync");
-    const folderB = join(dir, "b", "Sync");
-    await Deno.mkdir(folderA, { recursive: true });
-    const fileA = join(folderA, "notes.txt");
-    const fileB = join(folderB, "notes.txt");
+notesTest(
+  "an edit saved after a pulled file was renamed into place, before it was recorded, is no pulled version: the next push sends it",
+  async ({ fileA, fileB, folderB, pushA, pullA, pushB, pullB }) => {
     await Deno.writeTextFile(fileA, "v1\n");
-    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-    await pull(b, { remoteRel: "", localTarget: folderB });
+    await pushA();
+    await pullB();
 
     await Deno.writeTextFile(fileA, "version 2\n");
-    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
+    await pushA();
     // The user saves over the pulled file while its folder is flushed: after the rename, before
     // the record. Dated a minute back, as an edit saved while the rest of a long batch came
     // down would be: a stat taken at the record would not look racy, and would vouch for it.
@@ -186,57 +211,36 @@ Deno.test("an edit saved after a pulled file was renamed into place, before it w
       const aMinuteAgo = new Date(Date.now() - 60_000);
       await Deno.utime(fileB, aMinuteAgo, aMinuteAgo);
     };
-    const pulled = await watchDirSyncs(
-      folderB,
-      saveEdit,
-      () => pull(b, { remoteRel: "", localTarget: folderB }),
-    );
+    const pulled = await watchDirSyncs(folderB, saveEdit, pullB);
     assert.ok(!(pulled.result instanceof Error), String(pulled.result));
     assert.equal(pulled.syncs.length, 1);
     assert.equal(await Deno.readTextFile(fileB), edited);
 
-    const pushed = await push(b, { localPath: folderB, remoteRel: "", excludes: [] });
+    const pushed = await pushB();
     assert.equal(pushed.files, 1, "the edit is pushed");
-    await pull(a, { remoteRel: "", localTarget: folderA });
+    await pullA();
     assert.equal(await Deno.readTextFile(fileA), edited);
-  } finally {
-    a.state.close();
-    b.state.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("when the directory cannot be made durable, the state db never claims the new version", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tcfs-durable-" });
-  const { a, b } = await fleet(dir);
-  try {
-    const folderA = join(dir, "a", "Sync");
-    const folderB = join(dir, "b", "Sync");
-    await Deno.mkdir(folderA, { recursive: true });
-    await Deno.writeTextFile(join(folderA, "notes.txt"), "v1\n");
-    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-    await pull(b, { remoteRel: "", localTarget: folderB });
+notesTest(
+  "when the directory cannot be made durable, the state db never claims the new version",
+  async ({ b, fileA, folderB, pushA, pullB }) => {
+    await Deno.writeTextFile(fileA, "v1\n");
+    await pushA();
+    await pullB();
     const before = b.state.getTracked(trackedNamespace(b), "notes.txt")!;
 
-    await Deno.writeTextFile(join(folderA, "notes.txt"), "version 2\n");
-    await push(a, { localPath: folderA, remoteRel: "", excludes: [] });
-    const failed = await watchDirSyncs(
-      folderB,
-      () => Promise.resolve(),
-      () => pull(b, { remoteRel: "", localTarget: folderB }),
-      true,
-    );
+    await Deno.writeTextFile(fileA, "version 2\n");
+    await pushA();
+    const failed = await watchDirSyncs(folderB, () => Promise.resolve(), pullB, true);
     assert.match(String(failed.result), /EIO/);
     assert.equal(failed.syncs.length, 1);
     // Whatever the disk kept, the row still names the version it held before: the next pull
     // fetches the new one again, and a push never mistakes the old bytes for it.
     assert.deepEqual(b.state.getTracked(trackedNamespace(b), "notes.txt"), before);
-  } finally {
-    a.state.close();
-    b.state.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 syncfsTest(
   "with whole-filesystem flushes (syncfs), a pulled version is flushed in place before the state db records it, and a failed flush records nothing",
