@@ -25,7 +25,7 @@ import {
   VersionRaceError,
   writeVersion,
 } from "../journal/version_batch.ts";
-import { restoreVersion } from "../sync/file_restorer.ts";
+import { restoreVersion, writtenEntry } from "../sync/file_restorer.ts";
 import { storedContent } from "../journal/stored_content.ts";
 import { inLinkFreeFolder, mappedRoot } from "../paths/link_free_folder.ts";
 import { adopt } from "../sync/tracked_record.ts";
@@ -288,7 +288,7 @@ async function apply(
     }
   } else if (winner.kind === "remote") {
     const kept = copies.some((c) => c.loser.kind === "local");
-    await restoreVersion(ctx.store, written.version, site.localPath, {
+    const staged = await restoreVersion(ctx.store, written.version, site.localPath, {
       within,
       counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
       keys: ctx.keys,
@@ -300,8 +300,7 @@ async function apply(
         }
       },
     });
-    const entry = await statEntry(site.localPath, site.rel);
-    if (entry) adopt(ctx, entry, written);
+    adopt(ctx, writtenEntry(staged, site.rel, written.version), written);
   } else if (local.entry && await unchangedSince(local.entry, site.localPath, site.rel)) {
     adopt(ctx, local.entry, written);
   }
@@ -392,14 +391,13 @@ async function placeCopy(ctx: SyncContext, site: ConflictSite, copy: Copy): Prom
     adopt(ctx, { ...seen, rel: copy.rel, localPath: copy.localPath }, copy.stored!);
     return;
   }
-  await restoreVersion(
+  const staged = await restoreVersion(
     ctx.store,
     copy.stored!.version,
     copy.localPath,
     { within, counters: { chunksDownloaded: 0, bytesDownloaded: 0 }, keys: ctx.keys },
   );
-  const entry = await statEntry(copy.localPath, copy.rel);
-  if (entry) adopt(ctx, entry, copy.stored!);
+  adopt(ctx, writtenEntry(staged, copy.rel, copy.stored!.version), copy.stored!);
 }
 
 /** The content a side would put in a version (a local file's chunks are uploaded). */

@@ -24,7 +24,8 @@ import {
 } from "./verified_content.ts";
 import { restoredMode } from "./restored_mode.ts";
 import { type CheckedFolders, inLinkFreeFolder } from "../paths/link_free_folder.ts";
-import { TcfsError } from "../errors.ts";
+import { BUG_HINT, TcfsError } from "../errors.ts";
+import { entryOf, type LocalEntry } from "./local_scanner.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { ensureDurableDirectory } from "../io/durable_directory.ts";
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
@@ -76,9 +77,29 @@ export interface StagedVersion {
 }
 
 /**
+ * The local entry `staged` (of `version`, synced as `rel`) is at its target, as it was written:
+ * what to record once it is in place, whatever was saved over it since.
+ *
+ * @example
+ * ```ts
+ * const staged = await restoreVersion(store, head.version, localPath, { counters, within });
+ * adopt(ctx, writtenEntry(staged, rel, head.version), head);
+ * ```
+ */
+export function writtenEntry(staged: StagedVersion, rel: string, version: FileVersion): LocalEntry {
+  const entry = entryOf(staged.stat, rel, staged.target, version.target, staged.statAtMs);
+  if (!entry) {
+    throw new TcfsError(`${staged.target}: what was written is no ${staged.kind}`, {
+      hint: BUG_HINT,
+    });
+  }
+  return entry;
+}
+
+/**
  * Writes `version` (a file or a symlink) to `target`, and returns once it is there and durable.
- * Returns the file's chunks fingerprinted as they were written, for the next push of an edit
- * to reuse.
+ * Returns what was written, now at `target`: its chunks fingerprinted as they were written, for
+ * the next push of an edit to reuse, and its stat ({@linkcode writtenEntry}).
  *
  * @example
  * ```ts
@@ -90,7 +111,7 @@ export async function restoreVersion(
   version: FileVersion,
   target: string,
   options: RestoreOptions & ReplaceOptions,
-): Promise<PrintedChunk[]> {
+): Promise<StagedVersion> {
   using batch = restoreBatch();
   const staged = await stageVersion(store, version, target, options, batch);
   try {
@@ -101,7 +122,7 @@ export async function restoreVersion(
   }
   await replaceWithStaged(staged, options, batch);
   await batch.entriesDurable();
-  return staged.prints;
+  return staged;
 }
 
 /**

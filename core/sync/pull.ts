@@ -26,19 +26,13 @@
 import { collectIfGrown } from "../runtime/full_collection.ts";
 import { createBoxOpener } from "../crypto/box_opener.ts";
 import { basename, dirname, join, relative } from "node:path";
-import { BUG_HINT, describeError, TcfsError } from "../errors.ts";
+import { describeError, TcfsError } from "../errors.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { createLimiter, type Limiter } from "../concurrency/limiter.ts";
 import { dominates } from "../vclock/vector_clock.ts";
 import { confinedPlace, type MissingFolders } from "../paths/confined_path.ts";
 import { checkedFolders } from "../paths/link_free_folder.ts";
-import {
-  entryFromInfo,
-  entryOf,
-  type LocalEntry,
-  namedPathInfo,
-  statEntry,
-} from "./local_scanner.ts";
+import { entryFromInfo, type LocalEntry, namedPathInfo, statEntry } from "./local_scanner.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { removeDurably, sameEntryStat } from "./unchanged_removal.ts";
 import { saveChunkPrints } from "../state/chunk_prints.ts";
@@ -50,6 +44,7 @@ import {
   type RestoreOptions,
   type StagedVersion,
   stageVersion,
+  writtenEntry,
 } from "./file_restorer.ts";
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import type { DownloadCounters } from "./verified_content.ts";
@@ -949,10 +944,7 @@ function recordRestore(
   { item, plan, staged }: StagedRestore,
 ): Outcome {
   const { localPath, head } = plan;
-  const restored = entryOf(staged.stat, item.rel, localPath, head.version.target, staged.statAtMs);
-  if (!restored) {
-    throw new TcfsError(`${localPath}: what was written is no ${staged.kind}`, { hint: BUG_HINT });
-  }
+  const restored = writtenEntry(staged, item.rel, head.version);
   if (!trackedElsewhere(plan.recorded, localPath)) {
     adopt(ctx, restored, head);
     clearConflict(ctx.state, ctx.namespace, item.rel);
