@@ -13,7 +13,9 @@
  *
  * A flush reports the write errors met since its handle was opened, so a batch takes its
  * handle before it writes a byte, and the handle stays open while any batch holds it (and no
- * longer: an open handle would keep a removable drive from being unmounted).
+ * longer: an open handle would keep a removable drive from being unmounted). Batches (of one
+ * pull, of two roots pulling at once in the daemon, of a history restore) share a filesystem's
+ * handle, and an error reported through it fails every batch holding it.
  *
  * @module
  */
@@ -112,6 +114,7 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
   const held = new Map<string, HeldHandle>();
   /** The device of each folder seen: a window's files share a few folders. */
   const devices = new Map<string, string>();
+  const holder: Holder = {};
   const hold = (dir: string) => {
     let dev = devices.get(dir);
     if (dev === undefined) {
@@ -121,18 +124,18 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
     if (held.has(dev)) return;
     let handle = heldHandles.get(dev);
     if (!handle) {
-      handle = { handle: given.open(dir), users: 0, key: `${dev}#${++opened}` };
+      handle = { handle: given.open(dir), holders: new Set(), key: `${dev}#${++opened}` };
       heldHandles.set(dev, handle);
     }
-    handle.users++;
+    handle.holders.add(holder);
     held.set(dev, handle);
   };
   // Batches waiting together share a flush through one handle, so each is told of the errors
   // since its own handle opened.
   const flushAll = async () => {
-    await Promise.all(
-      [...held.values()].map(({ handle, key }) => flushes(key, () => handle.flush())),
-    );
+    if (holder.failure) throw holder.failure;
+    await Promise.all([...held.values()].map((shared) => flushes(shared.key, () => flush(shared))));
+    if (holder.failure) throw holder.failure;
   };
   return {
     changing: hold,
@@ -143,8 +146,9 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
     entriesDurable: flushAll,
     [Symbol.dispose]() {
       for (const [dev, handle] of held) {
-        // The last user has seen its flushes settle: none can be under way on this handle.
-        if (--handle.users > 0) continue;
+        handle.holders.delete(holder);
+        // The last holder has seen its flushes settle: none can be under way on this handle.
+        if (handle.holders.size > 0) continue;
         heldHandles.delete(dev);
         handle.handle.close();
       }
@@ -153,10 +157,30 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
   };
 }
 
-/** An open handle on a filesystem, how many batches hold it, and its key for shared flushes. */
+/**
+ * Flushes a shared handle. The kernel reports a write error to the first flush through the
+ * handle after it, and to no later one, so a failure is kept by every batch holding the handle
+ * then: any of them may have written the bytes that failed, and a later flush of theirs would
+ * pass.
+ */
+async function flush(shared: HeldHandle): Promise<void> {
+  try {
+    await shared.handle.flush();
+  } catch (err) {
+    for (const holder of shared.holders) holder.failure ??= err;
+    throw err;
+  }
+}
+
+/** A batch holding shared handles, and the first write error reported to it through them. */
+interface Holder {
+  failure?: unknown;
+}
+
+/** An open handle on a filesystem, the batches holding it, and its key for shared flushes. */
 interface HeldHandle {
   handle: FilesystemHandle;
-  users: number;
+  holders: Set<Holder>;
   key: string;
 }
 

@@ -119,11 +119,36 @@ Deno.test("a failed flush fails every batch that waited for it, and the next one
     for (const result of await Promise.allSettled(both)) {
       assert.equal(result.status, "rejected");
     }
-    const next = a.entriesDurable();
+    using later = restoreBatch();
+    later.changing(dir);
+    const next = later.entriesDurable();
     await recorder.started(2);
     recorder.release();
     await next;
     assert.equal(recorder.log.filter((line) => line === "flush").length, 2);
+  } finally {
+    useFilesystemFlusher(undefined);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a write error reported to one batch's flush fails every batch holding the handle", async () => {
+  const dir = await Deno.makeTempDir();
+  const recorder = recordingFlusher();
+  useFilesystemFlusher(recorder.flusher);
+  try {
+    using failing = restoreBatch();
+    using other = restoreBatch();
+    failing.changing(dir);
+    other.changing(dir); // its bytes may be the ones that failed to reach the disk
+    const first = assert.rejects(failing.filesDurable(), /write error/);
+    await recorder.started(1);
+    recorder.release(new Error("write error"));
+    await first;
+    // A flush of its own would pass: the kernel reported the error to the first one only.
+    await assert.rejects(other.filesDurable(), /write error/);
+    await assert.rejects(failing.entriesDurable(), /write error/, "and stays failed");
+    assert.equal(recorder.log.filter((line) => line === "flush").length, 1);
   } finally {
     useFilesystemFlusher(undefined);
     await Deno.remove(dir, { recursive: true });
