@@ -196,7 +196,7 @@ export function describeError(err: unknown): string {
 }
 
 /** What the system's own errors mean to a user of tcfs, by their code. */
-const SYSTEM_ERRORS: Record<string, { kind: TcfsErrorKind; hint: string }> = {
+const SYSTEM_ERRORS: Record<string, { kind: TcfsErrorKind; hint: string; doing?: string }> = {
   ENOSPC: {
     kind: "disk_full",
     hint: "free some space on that disk, then run the command again: what is already in place " +
@@ -210,10 +210,32 @@ const SYSTEM_ERRORS: Record<string, { kind: TcfsErrorKind; hint: string }> = {
     kind: "read_only_filesystem",
     hint: "remount the filesystem read-write, or choose a folder on another one",
   },
+  SQLITE_FULL: {
+    kind: "disk_full",
+    doing: "writing tcfs's state database",
+    hint: "free some space on the disk that holds tcfs's state ($XDG_STATE_HOME/tcfs, by " +
+      "default ~/.local/state/tcfs), then run the command again: nothing recorded so far is lost",
+  },
 };
 
+/** SQLite's primary result code for a full disk under a database, and its fixed text. */
+const SQLITE_FULL = { code: 13, text: "database or disk is full" };
+
+/** The key of `err` in {@linkcode SYSTEM_ERRORS}: its errno name, or SQLite's own. */
+function systemErrorName(err: Error): string {
+  const { code, errcode } = err as { code?: unknown; errcode?: unknown };
+  if (code !== "ERR_SQLITE_ERROR") return typeof code === "string" ? code : "";
+  // A statement's error carries the result code (extended codes keep the primary one in their
+  // low byte); an exec's (a COMMIT's) only SQLite's text for it.
+  const full = typeof errcode === "number"
+    ? (errcode & 0xff) === SQLITE_FULL.code
+    : err.message === SQLITE_FULL.text;
+  return full ? "SQLITE_FULL" : "";
+}
+
 /**
- * A system error that a user can act on (a full disk, a read-only filesystem) as a
+ * A system error that a user can act on (a full disk, under their files or under tcfs's state
+ * database; a read-only filesystem) as a
  * {@linkcode TcfsError} with a hint; anything else as it is.
  *
  * @example
@@ -224,6 +246,12 @@ const SYSTEM_ERRORS: Record<string, { kind: TcfsErrorKind; hint: string }> = {
  */
 export function explainSystemError(err: unknown): unknown {
   if (err instanceof TcfsError || !(err instanceof Error)) return err;
-  const known = SYSTEM_ERRORS[(err as { code?: string }).code ?? ""];
-  return known ? new TcfsError(err.message, { ...known, cause: err }) : err;
+  const known = SYSTEM_ERRORS[systemErrorName(err)];
+  if (!known) return err;
+  const { kind, hint, doing } = known;
+  return new TcfsError(doing ? `${doing}: ${err.message}` : err.message, {
+    kind,
+    hint,
+    cause: err,
+  });
 }

@@ -466,7 +466,7 @@ export class StateDb {
       this.#db.exec("COMMIT");
       return result;
     } catch (err) {
-      this.#db.exec("ROLLBACK");
+      rollBack(this.#db);
       throw err;
     }
   }
@@ -633,7 +633,16 @@ function addRacyColumn(db: DatabaseSync): void {
     }
     db.exec("COMMIT");
   } catch (err) {
-    db.exec("ROLLBACK");
+    rollBack(db);
     throw err;
   }
+}
+
+/**
+ * Ends the transaction under way, if there still is one: SQLite rolls back by itself on some
+ * errors (a full disk, an I/O error), and a ROLLBACK then would throw "no transaction is
+ * active" in place of the error that says what went wrong.
+ */
+function rollBack(db: DatabaseSync): void {
+  if (db.isTransaction) db.exec("ROLLBACK");
 }

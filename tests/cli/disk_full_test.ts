@@ -65,3 +65,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a pull whose state database meets a full disk stops with disk_full naming the state, and goes on once there is room",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const tmp = await makeScopedTempDir("tcfs-state-full-");
+    const [a, b] = await makeFileStoreDevices(tmp.path, "devA", "devB");
+    const folderA = join(a.home, "s");
+    const folderB = join(b.home, "s");
+    // Many small files: the state database grows by a row each, the files barely.
+    await Deno.mkdir(folderA);
+    for (let i = 0; i < 3000; i++) {
+      await Deno.writeTextFile(join(folderA, `a-file-with-a-longer-name-${i}.txt`), `${i}`);
+    }
+    await a.tcfsJson<PushSummary>(["push", folderA, "tcfs/default/s"]);
+    const state = join(b.home, ".local", "state");
+    await Deno.mkdir(state, { recursive: true });
+    const mounted = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=400k", "tmpfs", state],
+    }).output();
+    assert.ok(mounted.success, "mount a 400 KiB tmpfs under the state");
+    try {
+      const full = await b.tcfs(["pull", "--json", "tcfs/default/s", folderB]);
+      assert.equal(full.code, 1, full.stdout + full.stderr);
+      const { error } = JSON.parse(full.stdout);
+      assert.equal(error.kind, "disk_full");
+      assert.match(error.message, /state database: database or disk is full/);
+      assert.match(error.hint, /local\/state\/tcfs/);
+
+      const grown = await new Deno.Command("mount", {
+        args: ["-o", "remount,size=64m", state],
+      }).output();
+      assert.ok(grown.success, "grow the tmpfs");
+      await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
+      for (const i of [0, 1499, 2999]) {
+        const name = `a-file-with-a-longer-name-${i}.txt`;
+        assert.equal(await Deno.readTextFile(join(folderB, name)), `${i}`);
+      }
+      const again = await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
+      assert.equal(again.files, 0, "every file recorded: a second pull has nothing to do");
+    } finally {
+      await new Deno.Command("umount", { args: [state] }).output();
+      await tmp.remove();
+    }
+  },
+});
