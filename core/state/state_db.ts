@@ -14,6 +14,8 @@ import {
   type StatementSync,
 } from "node:sqlite";
 import { dirname } from "node:path";
+import { checkpointOffThread } from "./log_checkpoint.ts";
+import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import type { VersionKind } from "../remote/file_version.ts";
 import type { VectorClock } from "../vclock/vector_clock.ts";
 
@@ -477,29 +479,21 @@ export class StateDb {
   }
 
   /**
-   * Writes the held writes, then makes the write-ahead log durable off the main thread. The
-   * last connection's close checkpoints the log, and fsyncs it first on the calling thread:
-   * a first pull of 5,670 files left 44 MB of log, and its close waited half a second for it.
-   * Called while other work goes on, this leaves that fsync little to do. A database not in
-   * WAL mode has no log: nothing to do.
+   * Writes the held writes, then copies the write-ahead log into the database on another
+   * thread (`log_checkpoint.ts`): called while other work goes on, it leaves the close, which
+   * checkpoints on the calling thread, little to copy. A database not in WAL mode has no log:
+   * nothing to do.
    *
    * @example
    * ```ts
-   * const logged = state.syncLog(); // while the next files are written
-   * await logged;
+   * const checkpointed = state.checkpointLog(); // while the next files are written
+   * await checkpointed;
    * ```
    */
-  async syncLog(): Promise<void> {
+  async checkpointLog(): Promise<void> {
     this.flush();
-    let log: Deno.FsFile;
-    try {
-      log = await Deno.open(`${this.#path}-wal`, { read: true });
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw err;
-    }
-    using _closed = log;
-    await log.syncData();
+    if (!lstatIfPresent(`${this.#path}-wal`)) return;
+    await checkpointOffThread(this.#path);
   }
 
   /**

@@ -266,11 +266,11 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   /** The last batch whose files are written, being flushed, renamed and recorded. */
   let finishing: Promise<void> = Promise.resolve();
   let batches = 0;
-  /** The state db's log made durable behind the records of the batches before the last. */
+  /** The state db's log checkpointed behind the records of the batches before the last. */
   let logSynced: Promise<void> = Promise.resolve();
   const finishLater = async (finish: () => Promise<void>) => {
     await finishing;
-    if (batches++ > 0) logSynced = logSynced.then(() => syncStateLog(ctx));
+    if (batches++ > 0) logSynced = logSynced.then(() => checkpointStateLog(ctx));
     finishing = finish().catch((err) => void (fatal ??= err));
   };
   const steps: PathSteps = { limiter, guarded, finished, count, finishLater };
@@ -360,15 +360,15 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
 }
 
 /**
- * Makes the state db's log durable (`StateDb.syncLog`) while the next batch is written, so
- * that closing the db has little left to flush. A failure is only noted: the close flushes
+ * Checkpoints the state db's log (`StateDb.checkpointLog`) while the next batch is written, so
+ * that closing the db has little left to copy. A failure is only noted: the close checkpoints
  * the log again, and reports its own.
  */
-async function syncStateLog(ctx: SyncContext): Promise<void> {
+async function checkpointStateLog(ctx: SyncContext): Promise<void> {
   try {
-    await ctx.state.syncLog();
+    await ctx.state.checkpointLog();
   } catch (err) {
-    ctx.log?.("warning", `the state db's log could not be flushed: ${describeError(err)}`);
+    ctx.log?.("warning", `the state db's log could not be checkpointed: ${describeError(err)}`);
   }
 }
 

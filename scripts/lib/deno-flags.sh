@@ -17,4 +17,4 @@ TCFS_DENO_RUN_FLAGS=(--no-prompt --quiet "--v8-flags=$TCFS_DENO_V8_FLAGS" "${TCF
 # Modules outside main.ts's graph that the binary needs; compile.sh passes each as --include, and
 # compile.sh --check allows a `new Worker(new URL(…, import.meta.url))` only of these. Everything
 # else tcfs reads is imported from its own tree.
-TCFS_DENO_INCLUDES=(core/hashing/chunk_worker.ts core/crypto/box_opener_worker.ts)
+TCFS_DENO_INCLUDES=(core/hashing/chunk_worker.ts core/crypto/box_opener_worker.ts core/state/log_checkpoint_worker.ts)

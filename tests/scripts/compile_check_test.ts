@@ -90,7 +90,7 @@ Deno.test("compile.sh --check finds main.ts's module graph complete and embeddab
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stdout,
-    /^compile check: main\.ts \+ core\/hashing\/chunk_worker\.ts \+ core\/crypto\/box_opener_worker\.ts: \d+ modules .* resolve;/,
+    /^compile check: main\.ts \+ core\/hashing\/chunk_worker\.ts \+ core\/crypto\/box_opener_worker\.ts \+ core\/state\/log_checkpoint_worker\.ts: \d+ modules .* resolve;/,
   );
 });
 
