@@ -22,6 +22,7 @@ import {
 } from "../hashing/chunk_hasher.ts";
 import { blake3Hex } from "../hashing/blake3.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
+import { releaseBuffer } from "../runtime/released_buffer.ts";
 import { BUG_HINT, TcfsError } from "../errors.ts";
 
 /** Opens sealed chunks; dispose of it at the end of the pull. */
@@ -124,6 +125,9 @@ export async function openChunk(
   place: string,
   idKey: Uint8Array | undefined,
 ): Promise<HashedChunk> {
-  const raw = await decodeChunk(await unsealStored(keys, stored, place));
+  const unsealed = await unsealStored(keys, stored, place);
+  const raw = await decodeChunk(unsealed);
+  // An opened box is a buffer of its own (sealed_box.ts): once inflated, nothing reads it.
+  if (unsealed !== stored && raw.buffer !== unsealed.buffer) releaseBuffer(unsealed);
   return { id: await blake3Hex(raw, idKey), bytes: raw };
 }

@@ -118,13 +118,16 @@ export function createPackRunPrefetch(
   function claim(refs: readonly ChunkRef[]): ObjectStore & Disposable {
     const slices = new Map<string, ClaimedSlice>();
     for (const ref of refs) {
-      if (ref.pack === undefined || ref.offset === undefined) continue;
+      if (ref.pack === undefined || ref.offset === undefined || ref.length === undefined) continue;
       const key = packKey(ref.pack);
       const at = `${key}@${ref.offset}`;
       const known = slices.get(at);
       if (known) known.times++;
       else {
-        const run = runHolding(key, ref.offset);
+        // By the whole slice: one that starts where the run before it ends is the next run's.
+        // Found by its start alone, it was counted against the run before, and the run that
+        // planned it waited for it, fetched, to the end of the pull (up to the whole budget).
+        const run = runHolding(key, ref.offset, ref.offset + ref.length);
         if (run) slices.set(at, { run, offset: ref.offset, times: 1 });
       }
     }

@@ -800,20 +800,26 @@ async function restoreWindow(
     const refs = plan.head.version.chunks;
     return [plan, cache ? refs.filter((ref) => !cache.has(ref.id)) : refs];
   }));
-  const prefetch = createPackRunPrefetch(ctx.store, fetched.values());
-  const claim = (restore: PlannedRestore) => prefetch.claim(fetched.get(restore.plan)!);
+  // Runs are planned per batch: planned for the window, a run that also held a later batch's
+  // slices stayed in memory until that batch read them, and the two files of a 1 GiB pull
+  // (one batch each, their chunks side by side in the packs) kept the prefetch's 64 MiB full
+  // through the first file (docs/BENCHMARKS.md).
+  const claims = (batch: PlannedRestore[]) => {
+    const prefetch = createPackRunPrefetch(ctx.store, batch.map(({ plan }) => fetched.get(plan)!));
+    return (restore: PlannedRestore) => prefetch.claim(fetched.get(restore.plan)!);
+  };
   let batch: PlannedRestore[] = [];
   let bytes = 0;
   for (const restore of restores.sort(inPackOrder)) {
     const size = restore.plan.head.version.size;
     if (batch.length > 0 && bytes + size > BATCH_BYTES) {
-      await restoreTogether(ctx, batch, options, claim, steps);
+      await restoreTogether(ctx, batch, options, claims(batch), steps);
       [batch, bytes] = [[], 0];
     }
     batch.push(restore);
     bytes += size;
   }
-  await restoreTogether(ctx, batch, options, claim, steps);
+  await restoreTogether(ctx, batch, options, claims(batch), steps);
 }
 
 /**

@@ -32,7 +32,15 @@ Deno.test("the box opener opens, decodes and hashes in place, then on its thread
   for (const [i, { id, bytes }] of opened.entries()) {
     assert.deepEqual(bytes, raws[i], `box ${i}`);
     assert.equal(id, await blake3Hex(raws[i], idKeyOf(i)), `box ${i}`);
+    // The worker gets a copy, which it frees once opened: the caller's bytes (often a slice of a
+    // range its neighbours share) are left whole.
+    assert.equal(boxes[i].buffer.detached, false, `box ${i}`);
+    assert.deepEqual(await opener.open(boxes[i], `chunk-${i}`, idKeyOf(i)), opened[i], `box ${i}`);
   }
+  // A stored form sent unsealed to the worker comes back as a view of the copy it was sent,
+  // which the worker must not free.
+  const unsealed = await opener.open(stored[0], "chunk-0");
+  assert.deepEqual(unsealed, { id: await blake3Hex(raws[0]), bytes: raws[0] });
 
   const moved = await opener.open(boxes[11], "chunk-10").catch((err) => err);
   assert.ok(moved instanceof TcfsError && moved.kind === "sealed_damaged", String(moved));

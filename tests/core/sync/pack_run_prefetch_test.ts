@@ -55,6 +55,21 @@ Deno.test("neighbouring slices of a pack come down in one range request, served 
   second[Symbol.dispose]();
 });
 
+Deno.test("a slice that starts where the run before it ends belongs to the next run, which is freed once read", async () => {
+  const store = packedStore();
+  const [x, y, z] = [ref("p1", 0, 100), ref("p1", 100, 100), ref("p1", 200, 50)];
+  // Runs of at most 150 bytes: x alone, then y and z.
+  const prefetch = createPackRunPrefetch(store, [[x, y, z]], { maxRunBytes: 150 });
+  assert.equal(prefetch.runs, 2);
+  using claim = prefetch.claim([x, y, z]);
+  assert.deepEqual(await read(claim, x), await read(store, x));
+  assert.equal(prefetch.bufferedBytes, 0);
+  const joined = await claim.getRange(packKey("p1"), 100, 150);
+  assert.deepEqual(joined, await store.getRange(packKey("p1"), 100, 150));
+  assert.equal(store.calls.getRange, 4, "one fetch per run, and the two reads of the store here");
+  assert.equal(prefetch.bufferedBytes, 0, "every planned slice of the second run was read");
+});
+
 Deno.test("a claim disposed of without reading frees the run the others are done with", async () => {
   const store = packedStore();
   const prefetch = createPackRunPrefetch(store, [[a], [b]]);
