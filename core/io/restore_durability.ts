@@ -134,7 +134,15 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
   // since its own handle opened.
   const flushAll = async () => {
     if (holder.failure) throw holder.failure;
-    await Promise.all([...held.values()].map((shared) => flushes(shared.key, () => flush(shared))));
+    // Every flush settles before this returns: the batch may be disposed of next, which closes
+    // the handles, and a flush of another filesystem would still be under way on its own.
+    const results = await Promise.allSettled(
+      [...held.values()].map((shared) => flushes(shared.key, () => flush(shared))),
+    );
+    const failed = results.find((result): result is PromiseRejectedResult =>
+      result.status === "rejected"
+    );
+    if (failed) throw failed.reason;
     if (holder.failure) throw holder.failure;
   };
   return {

@@ -12,31 +12,39 @@
 
 import type { CheckpointAnswer, CheckpointJob } from "./log_checkpoint_worker.ts";
 
+/** What a checkpoint did: see {@linkcode CheckpointAnswer}. */
+export type CheckpointResult = Exclude<CheckpointAnswer, { error: string }>;
+
 /**
  * Checkpoints the log of the database at `path` through a connection of its own on a worker
- * thread, passively: pages that readers still need stay in the log for a later checkpoint. The
- * log is then durable up to the last transaction committed before the call.
+ * thread, passively: what readers still need stays in the log, and nothing is done while
+ * another connection checkpoints (`busy`). Whatever is copied is synced first. The close, or a
+ * later checkpoint, copies the rest.
  *
  * @example
  * ```ts
- * const checkpointed = checkpointOffThread(statePath); // while the next files are written
- * await checkpointed;
+ * const checkpointed = checkpointOffThread(statePath, 10_000); // while the next files are written
+ * const { checkpointedFrames } = await checkpointed;
  * ```
  */
-export function checkpointOffThread(path: string): Promise<void> {
+export function checkpointOffThread(
+  path: string,
+  busyTimeoutMs: number,
+): Promise<CheckpointResult> {
   const worker = new Worker(new URL("./log_checkpoint_worker.ts", import.meta.url), {
     type: "module",
   });
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const { promise, resolve, reject } = Promise.withResolvers<CheckpointResult>();
   worker.onmessage = ({ data }: MessageEvent<CheckpointAnswer>) => {
-    if ("done" in data) resolve();
-    else reject(new Error(`checkpointing the state database's log failed: ${data.error}`));
+    if ("error" in data) {
+      reject(new Error(`checkpointing the state database's log failed: ${data.error}`));
+    } else resolve(data);
   };
   worker.onerror = (event) => {
     event.preventDefault();
     reject(new Error(`the state database's checkpoint thread failed: ${event.message}`));
   };
-  const job: CheckpointJob = { path };
+  const job: CheckpointJob = { path, busyTimeoutMs };
   worker.postMessage(job);
   return promise.finally(() => worker.terminate());
 }

@@ -1,8 +1,8 @@
 /**
  * The worker side of {@linkcode checkpointOffThread} (log_checkpoint.ts): opens its own
- * connection to the database it is sent, copies the write-ahead log into it (a passive
- * checkpoint, which never waits for the other connections' writers or readers), closes it and
- * answers. Loaded only as a Worker.
+ * connection to the database it is sent, copies what it can of the write-ahead log into it (a
+ * passive checkpoint, which never waits for the other connections' writers or readers), closes
+ * it and answers with SQLite's account. Loaded only as a Worker.
  *
  * @module
  */
@@ -11,20 +11,32 @@
 
 import { DatabaseSync } from "node:sqlite";
 
-/** The database whose log to checkpoint. */
+/** The database whose log to checkpoint, and how long to wait for a lock to open it. */
 export interface CheckpointJob {
   path: string;
+  busyTimeoutMs: number;
 }
 
-/** Nothing, or why the checkpoint failed. */
-export type CheckpointAnswer = { done: true } | { error: string };
+/**
+ * What the checkpoint did: `busy` when another connection was checkpointing (nothing was done),
+ * the frames in the log, and those now in the database. Or why it failed.
+ */
+export type CheckpointAnswer =
+  | { busy: boolean; logFrames: number; checkpointedFrames: number }
+  | { error: string };
 
 self.onmessage = ({ data }: MessageEvent<CheckpointJob>) => {
-  let answer: CheckpointAnswer = { done: true };
+  let answer: CheckpointAnswer;
   try {
     const db = new DatabaseSync(data.path);
     try {
-      db.exec("PRAGMA wal_checkpoint(PASSIVE);");
+      db.exec(`PRAGMA busy_timeout=${data.busyTimeoutMs};`);
+      const row = db.prepare("PRAGMA wal_checkpoint(PASSIVE);").get() as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      };
+      answer = { busy: row.busy !== 0, logFrames: row.log, checkpointedFrames: row.checkpointed };
     } finally {
       db.close();
     }

@@ -155,6 +155,8 @@ export class StateDb {
   readonly #pendingTracked = new Map<string, PendingTracked>();
   readonly #pendingWrites: [string, SQLInputValue[]][] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Held writes written since the last {@linkcode StateDb.checkpointLog}. */
+  #writtenSinceCheckpoint = 0;
 
   private constructor(db: DatabaseSync, path: string) {
     this.#db = db;
@@ -390,6 +392,7 @@ export class StateDb {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#heldCount() === 0) return;
+    this.#writtenSinceCheckpoint += this.#heldCount();
     const cacheVersion = this.statement(
       "INSERT OR REPLACE INTO version_cache (key, body) VALUES (?, ?)",
     );
@@ -479,10 +482,11 @@ export class StateDb {
   }
 
   /**
-   * Writes the held writes, then copies the write-ahead log into the database on another
-   * thread (`log_checkpoint.ts`): called while other work goes on, it leaves the close, which
-   * checkpoints on the calling thread, little to copy. A database not in WAL mode has no log:
-   * nothing to do.
+   * Writes the held writes, then copies what it can of the write-ahead log into the database
+   * on another thread (`log_checkpoint.ts`): called while other work goes on, it leaves the
+   * close, which checkpoints on the calling thread, little to copy. Not for fewer than
+   * {@linkcode CHECKPOINT_AFTER_WRITES} writes since the last (a batch of large files writes a
+   * few rows), nor for a database not in WAL mode, which has no log.
    *
    * @example
    * ```ts
@@ -492,8 +496,10 @@ export class StateDb {
    */
   async checkpointLog(): Promise<void> {
     this.flush();
+    if (this.#writtenSinceCheckpoint < CHECKPOINT_AFTER_WRITES) return;
     if (!lstatIfPresent(`${this.#path}-wal`)) return;
-    await checkpointOffThread(this.#path);
+    this.#writtenSinceCheckpoint = 0;
+    await checkpointOffThread(this.#path, BUSY_TIMEOUT_MS);
   }
 
   /**
@@ -588,6 +594,13 @@ function fromRow(row: Row): TrackedEntry {
 
 /** How long a statement waits for another process's lock before it fails. */
 const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Writes between two checkpoints of the log off the main thread: each costs a worker (~10 ms of
+ * its CPU, ~10 MB of RSS kept), worth it for a window of small files (thousands of rows), not
+ * for a batch of large ones.
+ */
+const CHECKPOINT_AFTER_WRITES = 1000;
 
 /**
  * Runs `work` again after a short pause while SQLite reports the database locked without having

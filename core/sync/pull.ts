@@ -267,10 +267,10 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   let finishing: Promise<void> = Promise.resolve();
   let batches = 0;
   /** The state db's log checkpointed behind the records of the batches before the last. */
-  let logSynced: Promise<void> = Promise.resolve();
+  let logCheckpointed: Promise<void> = Promise.resolve();
   const finishLater = async (finish: () => Promise<void>) => {
     await finishing;
-    if (batches++ > 0) logSynced = logSynced.then(() => checkpointStateLog(ctx));
+    if (batches++ > 0) logCheckpointed = logCheckpointed.then(() => checkpointStateLog(ctx));
     finishing = finish().catch((err) => void (fatal ??= err));
   };
   const steps: PathSteps = { limiter, guarded, finished, count, finishLater };
@@ -325,7 +325,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   } finally {
     // Whatever stopped the windows, the last batch's records are made before the pull ends.
     await finishing;
-    await logSynced;
+    await logCheckpointed;
   }
   const objectDeletions = items.filter(isDeletion).filter(isGitObject);
   // Objects another machine's gc removed: only once what replaced them (its new pack) is here.
@@ -883,9 +883,9 @@ async function finishTogether(
   const filesDurable = written.length > 0 ? settled(batch.filesDurable()) : undefined;
   const placed: StagedRestore[] = [];
   // Renames and records take no slot of the limiter: they would wait there behind the next
-  // batch's downloads. No rename after a failure that stopped the pull: batches share a
-  // filesystem's flush handle, and a write error is reported to the first flush after it,
-  // which may be another batch's. A file in place is recorded even then: the next sync would
+  // batch's downloads. No rename after a failure that stopped the pull: it ends as soon as it
+  // can, and a write error reported to another batch's flush fails this batch's too
+  // (restore_durability.ts). A file in place is recorded even then: the next sync would
   // otherwise have to tell by its content that it is the version pulled.
   await Promise.all(written.map(async (restore) => {
     const went = await guarded(restore.item, async () => {

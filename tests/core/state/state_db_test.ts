@@ -117,25 +117,36 @@ Deno.test("held writes reach other connections: a full batch at once, the rest s
   });
 });
 
-Deno.test("checkpointLog writes the held rows into the database file itself, where a copy of it alone finds them", async () => {
+/** The paths tracked in a copy of the database file at `path` alone, taken now. */
+async function pathsInFileAlone(path: string, namespace: string): Promise<string[]> {
+  const copy = join(path, "..", "copy.db");
+  await Deno.remove(copy).catch(() => {});
+  await Deno.copyFile(path, copy);
+  const reader = await StateDb.open(copy);
+  try {
+    return reader.listTracked(namespace).map((t) => t.path);
+  } finally {
+    reader.close();
+  }
+}
+
+Deno.test("checkpointLog writes a window's rows into the database file itself, and a few rows not yet", async () => {
   await withStatePath(async (path) => {
     const writer = await StateDb.open(path);
     const ns = tracked("x").namespace;
     try {
-      for (let i = 0; i < 10; i++) writer.putTracked(tracked(`f${i}`));
+      for (let i = 0; i < 10; i++) writer.putTracked(tracked(`few${i}`));
+      await writer.checkpointLog();
+      assert.deepEqual(await pathsInFileAlone(path, ns), [], "a few rows wait for the close");
+
+      const many = [...Array(1000).keys()].map((i) => `many${i}`);
+      for (const rel of many) writer.putTracked(tracked(rel));
       await writer.checkpointLog();
       // The database file without its log, taken while the writer still has it open.
-      const copy = join(path, "..", "copy.db");
-      await Deno.copyFile(path, copy);
-      const reader = await StateDb.open(copy);
-      try {
-        assert.deepEqual(
-          reader.listTracked(ns).map((t) => t.path),
-          [...Array(10).keys()].map((i) => `f${i}`).sort(comparePaths),
-        );
-      } finally {
-        reader.close();
-      }
+      assert.deepEqual(
+        await pathsInFileAlone(path, ns),
+        [...many, ...[...Array(10).keys()].map((i) => `few${i}`)].sort(comparePaths),
+      );
     } finally {
       writer.close();
     }
