@@ -135,14 +135,11 @@ function flushedBatch(given: FilesystemFlusher): RestoreBatch {
   const flushAll = async () => {
     if (holder.failure) throw holder.failure;
     // Every flush settles before this returns: the batch may be disposed of next, which closes
-    // the handles, and a flush of another filesystem would still be under way on its own.
-    const results = await Promise.allSettled(
+    // the handles, and a flush of another filesystem would still be under way on its own. A
+    // failed one is kept by every batch holding its handle (`flush`), this one among them.
+    await Promise.allSettled(
       [...held.values()].map((shared) => flushes(shared.key, () => flush(shared))),
     );
-    const failed = results.find((result): result is PromiseRejectedResult =>
-      result.status === "rejected"
-    );
-    if (failed) throw failed.reason;
     if (holder.failure) throw holder.failure;
   };
   return {
