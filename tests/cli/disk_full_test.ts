@@ -16,10 +16,28 @@ async function namesBelow(dir: string, at = ""): Promise<string[]> {
   return names.sort();
 }
 
+/** Runs a system command, failing the test with `what` if it fails. */
+async function run(command: string, args: string[], what: string): Promise<void> {
+  const { success, stderr } = await new Deno.Command(command, { args }).output();
+  assert.ok(success, `${what}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** A tmpfs of `size` on `dir` (mounting needs root, as CI runs), unmounted when disposed. */
+async function mountTmpfs(dir: string, size: string) {
+  await run("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], `mount a ${size} tmpfs`);
+  return {
+    /** More room, keeping what is there. */
+    grow: (to: string) =>
+      run("mount", ["-o", `remount,size=${to}`, dir], `grow the tmpfs to ${to}`),
+    async [Symbol.asyncDispose]() {
+      await new Deno.Command("umount", { args: [dir] }).output();
+    },
+  };
+}
+
 Deno.test({
   name:
     "a pull onto a full disk stops with disk_full and what to do, leaves no temp file, and the next pull finishes once there is room",
-  // Mounting a small tmpfs needs root, as CI runs.
   ignore: Deno.uid() !== 0,
   async fn() {
     const tmp = await makeScopedTempDir("tcfs-disk-full-");
@@ -28,11 +46,8 @@ Deno.test({
     const disk = join(tmp.path, "disk");
     const folderB = join(disk, "s");
     await Deno.mkdir(disk);
-    const mount = (size: string) =>
-      new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", disk] })
-        .output();
-    assert.ok((await mount("3m")).success, "mount a 3 MiB tmpfs");
     try {
+      await using tmpfs = await mountTmpfs(disk, "3m");
       await Deno.mkdir(folderA);
       for (let i = 0; i < 6; i++) await writeRandomFile(join(folderA, `f${i}.bin`), 1 << 20, i);
       await a.tcfsJson<PushSummary>(["push", folderA, "tcfs/default/s"]);
@@ -48,10 +63,7 @@ Deno.test({
       assert.match(text.stderr, /hint: free some space/);
 
       // More room: the same pull goes on and brings every file.
-      const grown = await new Deno.Command("mount", {
-        args: ["-o", "remount,size=16m", disk],
-      }).output();
-      assert.ok(grown.success, "grow the tmpfs");
+      await tmpfs.grow("16m");
       await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
       for (let i = 0; i < 6; i++) {
         assert.deepEqual(
@@ -60,7 +72,6 @@ Deno.test({
         );
       }
     } finally {
-      await new Deno.Command("umount", { args: [disk] }).output();
       await tmp.remove();
     }
   },
@@ -83,11 +94,8 @@ Deno.test({
     await a.tcfsJson<PushSummary>(["push", folderA, "tcfs/default/s"]);
     const state = join(b.home, ".local", "state");
     await Deno.mkdir(state, { recursive: true });
-    const mounted = await new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=400k", "tmpfs", state],
-    }).output();
-    assert.ok(mounted.success, "mount a 400 KiB tmpfs under the state");
     try {
+      await using tmpfs = await mountTmpfs(state, "400k");
       const full = await b.tcfs(["pull", "--json", "tcfs/default/s", folderB]);
       assert.equal(full.code, 1, full.stdout + full.stderr);
       const { error } = JSON.parse(full.stdout);
@@ -95,10 +103,7 @@ Deno.test({
       assert.match(error.message, /state database: database or disk is full/);
       assert.match(error.hint, /local\/state\/tcfs/);
 
-      const grown = await new Deno.Command("mount", {
-        args: ["-o", "remount,size=64m", state],
-      }).output();
-      assert.ok(grown.success, "grow the tmpfs");
+      await tmpfs.grow("64m");
       await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
       for (const i of [0, 1499, 2999]) {
         const name = `a-file-with-a-longer-name-${i}.txt`;
@@ -107,7 +112,6 @@ Deno.test({
       const again = await b.tcfsJson<PullSummary>(["pull", "tcfs/default/s", folderB]);
       assert.equal(again.files, 0, "every file recorded: a second pull has nothing to do");
     } finally {
-      await new Deno.Command("umount", { args: [state] }).output();
       await tmp.remove();
     }
   },
