@@ -43,11 +43,23 @@ function recordingFlusher() {
   };
 }
 
-Deno.test("a batch flushes once before its renames and once after, through one handle", async () => {
+/** Runs `work` with a recording flusher in use and a temp dir, both undone after. */
+async function withRecordingFlusher(
+  work: (dir: string, recorder: ReturnType<typeof recordingFlusher>) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
   const recorder = recordingFlusher();
   useFilesystemFlusher(recorder.flusher);
   try {
+    await work(dir, recorder);
+  } finally {
+    useFilesystemFlusher(undefined);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a batch flushes once before its renames and once after, through one handle", () =>
+  withRecordingFlusher(async (dir, recorder) => {
     {
       using batch = restoreBatch();
       for (let i = 0; i < 8; i++) {
@@ -67,17 +79,10 @@ Deno.test("a batch flushes once before its renames and once after, through one h
       assert.deepEqual(recorder.log, [`open ${dir}`, "flush", "flush"]);
     }
     assert.equal(recorder.log.at(-1), "close", "closed when the batch ends");
-  } finally {
-    useFilesystemFlusher(undefined);
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("batches share a handle while one holds it, and a flush while none waits", async () => {
-  const dir = await Deno.makeTempDir();
-  const recorder = recordingFlusher();
-  useFilesystemFlusher(recorder.flusher);
-  try {
+Deno.test("batches share a handle while one holds it, and a flush while none waits", () =>
+  withRecordingFlusher(async (dir, recorder) => {
     const batches = Array.from({ length: 4 }, () => restoreBatch());
     for (const batch of batches) batch.changing(dir);
     const first = batches[0].filesDurable();
@@ -98,17 +103,10 @@ Deno.test("batches share a handle while one holds it, and a flush while none wai
     using again = restoreBatch();
     again.changing(dir);
     assert.equal(recorder.log.at(-1), `open ${dir}`, "a later batch opens a fresh handle");
-  } finally {
-    useFilesystemFlusher(undefined);
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("a failed flush fails every batch that waited for it, and the next one runs", async () => {
-  const dir = await Deno.makeTempDir();
-  const recorder = recordingFlusher();
-  useFilesystemFlusher(recorder.flusher);
-  try {
+Deno.test("a failed flush fails every batch that waited for it, and the next one runs", () =>
+  withRecordingFlusher(async (dir, recorder) => {
     using a = restoreBatch();
     using b = restoreBatch();
     a.changing(dir);
@@ -126,17 +124,10 @@ Deno.test("a failed flush fails every batch that waited for it, and the next one
     recorder.release();
     await next;
     assert.equal(recorder.log.filter((line) => line === "flush").length, 2);
-  } finally {
-    useFilesystemFlusher(undefined);
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("a write error reported to one batch's flush fails every batch holding the handle", async () => {
-  const dir = await Deno.makeTempDir();
-  const recorder = recordingFlusher();
-  useFilesystemFlusher(recorder.flusher);
-  try {
+Deno.test("a write error reported to one batch's flush fails every batch holding the handle", () =>
+  withRecordingFlusher(async (dir, recorder) => {
     using failing = restoreBatch();
     using other = restoreBatch();
     failing.changing(dir);
@@ -155,11 +146,7 @@ Deno.test("a write error reported to one batch's flush fails every batch holding
     await assert.rejects(second, /write error/);
     await assert.rejects(failing.entriesDurable(), /write error/, "and stays failed");
     assert.equal(recorder.log.filter((line) => line === "flush").length, 1);
-  } finally {
-    useFilesystemFlusher(undefined);
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("a batch that changed nothing flushes nothing", async () => {
   const recorder = recordingFlusher();
