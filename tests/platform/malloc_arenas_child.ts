@@ -9,14 +9,34 @@
 
 import { limitMallocArenas } from "../../platform/glibc_malloc.ts";
 
-/** glibc's thread arenas: anonymous read-write mappings that start on a 64 MiB boundary. */
+const libc = Deno.dlopen(
+  "libc.so.6",
+  {
+    fopen: { parameters: ["buffer", "buffer"], result: "pointer" },
+    fclose: { parameters: ["pointer"], result: "i32" },
+    malloc_info: { parameters: ["i32", "pointer"], result: "i32" },
+  } as const,
+);
+
+/** A C string for libc. */
+const cString = (text: string) => new TextEncoder().encode(`${text}\0`);
+
+/**
+ * glibc's thread arenas, as malloc_info(3) lists them: one `<heap>` per arena, the main
+ * thread's first. Counting 64 MiB-aligned mappings instead also counted a second heap of one
+ * arena, and V8's pages that happened to land on such a boundary.
+ */
 function threadArenas(): number {
-  let count = 0;
-  for (const line of Deno.readTextFileSync("/proc/self/maps").split("\n")) {
-    const mapping = line.match(/^([0-9a-f]+)-[0-9a-f]+ rw-p 00000000 00:00 0\s*$/);
-    if (mapping && parseInt(mapping[1], 16) % 0x4000000 === 0) count++;
+  const report = Deno.makeTempFileSync();
+  try {
+    const stream = libc.symbols.fopen(cString(report), cString("w"));
+    if (stream === null) throw new Error(`cannot open ${report}`);
+    libc.symbols.malloc_info(0, stream);
+    libc.symbols.fclose(stream);
+    return (Deno.readTextFileSync(report).match(/<heap nr=/g) ?? []).length - 1;
+  } finally {
+    Deno.removeSync(report);
   }
-  return count;
 }
 
 const limited = Deno.args[0] === "limit" && limitMallocArenas();
