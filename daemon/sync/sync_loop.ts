@@ -117,6 +117,12 @@ const RETRY_DELAY_MS = 5_000;
 /** Rescans after local failures back off from this to {@linkcode MAX_RESCAN_DELAY_MS}. */
 const FIRST_RESCAN_DELAY_MS = 30_000;
 const MAX_RESCAN_DELAY_MS = 600_000;
+/**
+ * How long after pushing a changed folder the root is scanned once more. The OS watcher adds
+ * its watch on a new folder only after it has reported the folder, so a file made in it in
+ * between is reported by nothing; a scan made by then may have come before the file did.
+ */
+const FOLDER_SETTLE_MS = 1_000;
 
 /**
  * Creates the loop for `options.root`; nothing happens until {@linkcode SyncLoop.start}.
@@ -200,6 +206,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
   const pushBatch = async (ctx: SyncContext, batch: ChangeBatch) => {
     const requests: PushRequest[] = [];
     let wholeRoot = false;
+    let folderChanged = false;
     let deletions = 0;
     for (const rel of batch.paths) {
       if (excluded(rel)) continue;
@@ -209,7 +216,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         throw err;
       });
       const tracked = ctx.state.getTracked(trackedNamespace(ctx), rel);
-      if (info?.isDirectory) wholeRoot = true;
+      if (info?.isDirectory) wholeRoot = folderChanged = true;
       else if (info?.isFile || info?.isSymlink) {
         // A link whose target cannot be read goes to push, which reports it alone.
         const entry = await statEntry(localPath, rel).catch((err) => {
@@ -247,6 +254,7 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       shouldStop,
       singlePaths: !wholeRoot,
     });
+    if (folderChanged) scanDueAt = Math.min(scanDueAt ?? Infinity, Date.now() + FOLDER_SETTLE_MS);
   };
 
   const pullPaths = async (ctx: SyncContext, rels: string[], again = false) => {

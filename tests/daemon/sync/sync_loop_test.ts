@@ -337,6 +337,58 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
   }
 });
 
+/** An OS watcher that reports only what the test emits. */
+function scriptedWatcher() {
+  const queued: Deno.FsEvent[] = [];
+  let wakeUp = () => {};
+  let closed = false;
+  const watch = () => ({
+    async *[Symbol.asyncIterator]() {
+      while (!closed) {
+        const event = queued.shift();
+        if (event) yield event;
+        else await new Promise<void>((resolve) => (wakeUp = resolve));
+      }
+    },
+    close() {
+      closed = true;
+      wakeUp();
+    },
+  });
+  return {
+    watch,
+    emit(event: Deno.FsEvent) {
+      queued.push(event);
+      wakeUp();
+    },
+  };
+}
+
+Deno.test("a file made in a new folder before the OS watches the folder is pushed by the scan that follows the folder's", async () => {
+  const dir = await Deno.makeTempDir();
+  const watcher = scriptedWatcher();
+  const fixture = await loopFixture(dir, watcher.watch, undefined, { pollIntervalSecs: 3600 });
+  const pushed = (path: string) =>
+    fixture.announced.some((e) => e.type === "file_synced" && e.path === path);
+  try {
+    await fixture.loop.start();
+    await Deno.mkdir(join(fixture.root, "d"));
+    await Deno.writeTextFile(
+      join(fixture.root, "d", "first.txt"),
+      "there when the folder is seen\n",
+    );
+    watcher.emit({ kind: "create", paths: [join(fixture.root, "d")] });
+    await until(() => pushed("d/first.txt"), "the folder's push takes its file");
+    // inotify watches a new folder only after reporting it: this file makes no event.
+    await Deno.writeTextFile(join(fixture.root, "d", "late.txt"), "made before the watch\n");
+    await until(() => pushed("d/late.txt"), "the next scan pushes the file no event reported");
+    assert.deepEqual(fixture.warnings, []);
+  } finally {
+    await fixture.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a folder's file whose event comes before the deletion of the file in its way is pulled with that deletion's event", async () => {
   const dir = await Deno.makeTempDir();
   const storeDir = join(dir, "store");
