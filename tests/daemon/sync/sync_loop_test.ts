@@ -31,6 +31,7 @@ async function loopFixture(
   watch?: SyncLoopOptions["watch"],
   storeDir = join(dir, "store"),
   settings: Partial<LoopSettings> = {},
+  safetyScanMs?: number,
 ) {
   const store = createFsStore(storeDir);
   await store.ensureReady();
@@ -68,6 +69,7 @@ async function loopFixture(
       if (level === "warning") warnings.push(message);
     },
     watch,
+    safetyScanMs,
   });
   return {
     root,
@@ -382,6 +384,27 @@ Deno.test("a file made in a new folder before the OS watches the folder is pushe
     // inotify watches a new folder only after reporting it: this file makes no event.
     await Deno.writeTextFile(join(fixture.root, "d", "late.txt"), "made before the watch\n");
     await until(() => pushed("d/late.txt"), "the next scan pushes the file no event reported");
+    assert.deepEqual(fixture.warnings, []);
+  } finally {
+    await fixture.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a change no watch event reported is pushed by the safety rescan", async () => {
+  const dir = await Deno.makeTempDir();
+  const watcher = scriptedWatcher();
+  const fixture = await loopFixture(dir, watcher.watch, undefined, { pollIntervalSecs: 3600 }, 500);
+  const pushed = (path: string) =>
+    fixture.announced.some((e) => e.type === "file_synced" && e.path === path);
+  try {
+    await Deno.mkdir(fixture.root, { recursive: true });
+    await Deno.writeTextFile(join(fixture.root, "early.txt"), "found by the first scan\n");
+    await fixture.loop.start();
+    await until(() => pushed("early.txt"), "the start-up scan pushes the file");
+    await Deno.writeTextFile(join(fixture.root, "unreported.txt"), "no event says so\n");
+    await until(() => pushed("unreported.txt"), "the safety rescan pushes the file");
+    assert.equal(fixture.loop.status().watcher, "watching");
     assert.deepEqual(fixture.warnings, []);
   } finally {
     await fixture.close();
