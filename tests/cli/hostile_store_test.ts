@@ -22,6 +22,19 @@ Deno.test("a crafted version with mode 6777 lands without setuid, setgid or stic
   assert.equal((await Deno.stat(join(dest, "sticky"))).mode! & 0o7777, 0o644);
 });
 
+Deno.test("a version with a read-only or private mode is written whole and lands with that mode", async () => {
+  // The file is created with its mode: one the owner may not write must still be written.
+  await using fleet = await hostileFleet();
+  await plant(fleet.store, { path: "read-only", mode: 0o444 });
+  await plant(fleet.store, { path: "private", mode: 0o600 });
+  const dest = join(fleet.b.home, "got");
+  const summary = await fleet.b.tcfsJson<PullSummary>(["pull", "tcfs/default/", dest]);
+  assert.equal(summary.files, 2);
+  assert.equal((await Deno.stat(join(dest, "read-only"))).mode! & 0o7777, 0o444);
+  assert.equal((await Deno.stat(join(dest, "private"))).mode! & 0o7777, 0o600);
+  assert.equal(await Deno.readTextFile(join(dest, "read-only")), "#!/bin/sh\necho hi\n");
+});
+
 Deno.test("a file pushed with chmod 6777 is pulled as 0755 on the other device", async () => {
   await using fleet = await hostileFleet();
   const source = join(fleet.a.home, "suid");
