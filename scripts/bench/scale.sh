@@ -63,9 +63,14 @@ enroll() {
 
 # Runs tcfs (a device's words, then its arguments) over FILES files; records and logs its wall
 # time, CPU and peak RSS under KEY.
+# Each step starts with nothing dirty in the page cache: a pull's flush of its filesystem
+# (syncfs) would otherwise pay for what the steps before it left (restic's backup, just before
+# the real tree's pull, leaves SeaweedFS's volumes dirty on the same disk), which the peers,
+# leaving their writes to the kernel, never do.
 tcfs_step() {
   local key="$1" files="$2" m wall cpu rss
   shift 2
+  sync
   m="$(measured "$@")"
   read -r wall cpu rss <<<"$m"
   sample "$key.wall" "$wall"
@@ -77,6 +82,7 @@ tcfs_step() {
 peer_step() {
   local key="$1" wall
   shift
+  sync
   wall="$(timed "$@")"
   sample "$key.wall" "$wall"
   log "  $key: ${wall} s"
