@@ -10,6 +10,7 @@
  * @module
  */
 
+import { BELOW_PREFIX_SQL, belowPrefixArgs } from "../state/path_prefix_sql.ts";
 import { PAGE_ROWS, type StateDb } from "../state/state_db.ts";
 import type { FileVersion, VersionKind } from "../remote/file_version.ts";
 import { versionKeyFunction } from "../remote/remote_keys.ts";
@@ -194,17 +195,14 @@ export function* foldedInOrder(
 ): Generator<FoldedEntry> {
   const page = ready(state).arrayStatement(
     `SELECT path, sum(head), max(CASE WHEN head = 1 THEN key END) FROM journal_versions
-     WHERE ns = ? AND path > ? AND (? = '' OR path = ? OR substr(path, 1, ?) = ?)
+     WHERE ns = ? AND path > ? AND ${BELOW_PREFIX_SQL}
      GROUP BY path ORDER BY path LIMIT ${PAGE_ROWS}`,
   );
   for (let after = "";;) {
     const rows = page.all(
       ns,
       after,
-      prefix,
-      prefix,
-      prefix.length + 1,
-      `${prefix}/`,
+      ...belowPrefixArgs(prefix),
     ) as unknown as [
       string,
       number,
@@ -255,9 +253,9 @@ export function* foldedListing(
     `SELECT path, key, b->>'$.kind', b->>'$.size', b->>'$.mode', b->>'$.mtime_ms',
        b->>'$.written_at', b->>'$.target'
      FROM (SELECT path, key, CAST(body AS TEXT) AS b FROM journal_versions
-       WHERE ns = ? AND head = 1 AND (? = '' OR path = ? OR substr(path, 1, ?) = ?))
+       WHERE ns = ? AND head = 1 AND ${BELOW_PREFIX_SQL})
      ORDER BY path, key`,
-  ).iterate(ns, prefix, prefix, prefix.length + 1, `${prefix}/`) as unknown as Iterable<
+  ).iterate(ns, ...belowPrefixArgs(prefix)) as unknown as Iterable<
     [string, string, VersionKind, number, number, number, string, string | null]
   >;
   let newest: FoldedListing | undefined;

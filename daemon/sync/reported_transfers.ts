@@ -51,11 +51,6 @@ export interface TransferRunOptions {
   shouldStop?: () => boolean;
   /** A pull of a remote path that holds nothing is not an error (the sync loop's view). */
   missingIsEmpty?: boolean;
-  /**
-   * Each request names one file, never a folder (the sync loop's case): its state is read by
-   * key instead of by a prefix scan of the namespace.
-   */
-  singlePaths?: boolean;
 }
 
 /** Requests that run at once. */
@@ -155,8 +150,9 @@ async function reportedRun<S extends PushSummary | PullSummary>(
     return planned;
   }
   const started = performance.now();
-  const tracked = (under: readonly string[]) =>
-    options.singlePaths ? trackedAt(ctx, under) : trackedUnder(ctx, under);
+  // Read at and below each path: a path the sync loop took for a file may be a folder by the
+  // time it is pushed, and the files pushed in it must be announced too.
+  const tracked = (under: readonly string[]) => trackedUnder(ctx, under);
   const before = trackedMarks(tracked(rels));
   const total = parts.empty();
   const changes: SyncedChange[] = [];
@@ -221,11 +217,6 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   }
   if (failure !== undefined) throw failure;
   return total;
-}
-
-/** The tracked entries at exactly `rels`. */
-function trackedAt(ctx: SyncContext, rels: readonly string[]): TrackedEntry[] {
-  return rels.flatMap((rel) => ctx.state.getTracked(trackedNamespace(ctx), rel) ?? []);
 }
 
 /** The tracked entries at or below any of `rels` (the whole namespace when one is ""). */

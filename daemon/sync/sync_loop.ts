@@ -261,7 +261,6 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       operation: "push",
       renames: batch.renames,
       shouldStop,
-      singlePaths: !wholeRoot,
     });
     if (folderChanged) scanDueAt = Math.min(scanDueAt ?? Infinity, Date.now() + FOLDER_SETTLE_MS);
   };
@@ -315,7 +314,6 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
       operation: "pull",
       missingIsEmpty: true,
       shouldStop,
-      singlePaths: true,
     });
     if (blocked.length > 0) await pullPaths(ctx, blocked, true);
   };

@@ -42,6 +42,38 @@ Deno.test("a tracked row is read back at once and survives close and reopen", as
   });
 });
 
+Deno.test("the rows below a prefix are the prefix's own and its folder's, not its siblings'", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const paths = [
+      "d",
+      "d-b",
+      "d.txt",
+      "d/",
+      "d/e/g",
+      "d/f.txt",
+      "d0",
+      "dd",
+      "c",
+      "📁",
+      "📁.txt",
+      "📁/a",
+      "📁/b/c",
+      "📁x",
+    ];
+    for (const p of paths) state.putTracked(tracked(p));
+    const ns = tracked("").namespace;
+    const below = (prefix: string) => state.listTracked(ns, prefix).map((t) => t.path);
+    assert.deepEqual(below("d"), ["d", "d/", "d/e/g", "d/f.txt"]);
+    assert.deepEqual(below("d/e"), ["d/e/g"]);
+    assert.deepEqual(below("d.txt"), ["d.txt"]);
+    // Outside the BMP: the prefix's length differs between JavaScript and SQLite.
+    assert.deepEqual(below("📁"), ["📁", "📁/a", "📁/b/c"]);
+    assert.deepEqual(below("missing"), []);
+    state.close();
+  });
+});
+
 Deno.test("a pass over the tracked rows reads them all in path order, a page at a time, with held writes", async () => {
   await withStatePath(async (path) => {
     const state = await StateDb.open(path);

@@ -18,9 +18,9 @@ import { push } from "../../../core/sync/push.ts";
  * (`RETRY_DELAY_MS`), and on a loaded machine a change may need two such rounds (10 s was
  * missed in 2 of 7 full test runs).
  */
-async function until(check: () => boolean, what: string): Promise<void> {
+async function until(check: () => boolean, what: string, seen?: () => unknown): Promise<void> {
   for (let i = 0; !check(); i++) {
-    assert.ok(i < 600, what);
+    assert.ok(i < 600, seen ? `${what}; meanwhile: ${JSON.stringify(seen(), null, 1)}` : what);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -52,6 +52,7 @@ async function loopFixture(
   const announced: EventFields[] = [];
   const warnings: string[] = [];
   const logged: string[] = [];
+  const activities: unknown[] = [];
   const root = join(dir, "Sync");
   const loop = createSyncLoop({
     root,
@@ -61,7 +62,7 @@ async function loopFixture(
     reporting: {
       metrics,
       announce: (fields) => announced.push(fields),
-      activity: () => {},
+      activity: (entry) => activities.push(entry),
       conflicts: createConflictLedger(),
     },
     log: (level, message) => {
@@ -77,6 +78,7 @@ async function loopFixture(
     announced,
     warnings,
     logged,
+    activities,
     metrics,
     async close() {
       await loop.stop();
@@ -300,6 +302,7 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
   // What A announces reaches B as NATS may carry it: one event at a time, and a burst's
   // last event first, so a folder's file may come before the deletion of the file it replaces.
   let relayed = 0;
+  const relayedPaths: string[] = [];
   let sending = false;
   const relay = setInterval(async () => {
     if (sending) return;
@@ -307,28 +310,39 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
     const fresh = a.announced.slice(relayed);
     relayed += fresh.length;
     for (const event of fresh.reverse()) {
-      if (event.path) b.loop.remoteChanged([event.path]);
+      if (event.path) {
+        b.loop.remoteChanged([event.path]);
+        relayedPaths.push(event.path);
+      }
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     sending = false;
   }, 20);
+  const seen = () => ({
+    a: { announced: a.announced, logged: a.logged, activities: a.activities },
+    b: { logged: b.logged, activities: b.activities, remoteChanged: relayedPaths },
+  });
   try {
     await a.loop.start();
     await b.loop.start();
     await Deno.writeTextFile(join(a.root, "d"), "a file\n");
-    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file");
+    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file", seen);
 
     // File → folder: the folder's file comes with the file's deletion, or right after it.
     await Deno.remove(join(a.root, "d"));
     await Deno.mkdir(join(a.root, "d"));
     await Deno.writeTextFile(join(a.root, "d", "f.txt"), "in a folder\n");
-    await until(() => read(join(b.root, "d", "f.txt")) === "in a folder\n", "B pulls the folder");
+    await until(
+      () => read(join(b.root, "d", "f.txt")) === "in a folder\n",
+      "B pulls the folder",
+      seen,
+    );
 
     // Folder → file: A may announce only the new file; B's pull of it finds that the
     // folder's file was deleted remotely too.
     await Deno.remove(join(a.root, "d"), { recursive: true });
     await Deno.writeTextFile(join(a.root, "d"), "a file again\n");
-    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again");
+    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again", seen);
     assert.deepEqual([a.warnings, b.warnings], [[], []]);
     assert.equal(a.loop.status().last_error, undefined);
   } finally {
