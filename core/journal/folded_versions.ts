@@ -10,7 +10,12 @@
  * @module
  */
 
-import { BELOW_PREFIX_SQL, belowPrefixArgs } from "../state/path_prefix_sql.ts";
+import {
+  belowPrefixArgs,
+  belowPrefixSql,
+  startsWithArgs,
+  startsWithSql,
+} from "../state/path_prefix_sql.ts";
 import { PAGE_ROWS, type StateDb } from "../state/state_db.ts";
 import type { FileVersion, VersionKind } from "../remote/file_version.ts";
 import { versionKeyFunction } from "../remote/remote_keys.ts";
@@ -195,7 +200,7 @@ export function* foldedInOrder(
 ): Generator<FoldedEntry> {
   const page = ready(state).arrayStatement(
     `SELECT path, sum(head), max(CASE WHEN head = 1 THEN key END) FROM journal_versions
-     WHERE ns = ? AND path > ? AND ${BELOW_PREFIX_SQL}
+     WHERE ns = ? AND path > ? AND ${belowPrefixSql()}
      GROUP BY path ORDER BY path LIMIT ${PAGE_ROWS}`,
   );
   for (let after = "";;) {
@@ -253,7 +258,7 @@ export function* foldedListing(
     `SELECT path, key, b->>'$.kind', b->>'$.size', b->>'$.mode', b->>'$.mtime_ms',
        b->>'$.written_at', b->>'$.target'
      FROM (SELECT path, key, CAST(body AS TEXT) AS b FROM journal_versions
-       WHERE ns = ? AND head = 1 AND ${BELOW_PREFIX_SQL})
+       WHERE ns = ? AND head = 1 AND ${belowPrefixSql()})
      ORDER BY path, key`,
   ).iterate(ns, ...belowPrefixArgs(prefix)) as unknown as Iterable<
     [string, string, VersionKind, number, number, number, string, string | null]
@@ -595,12 +600,14 @@ export function forgetStoreJournals(state: StateDb, storePrefix: string): void {
   ready(state);
   state.transaction(() => {
     for (const table of FOLD_TABLES) {
-      state.statement(`DELETE FROM ${table} WHERE substr(ns, 1, ?) = ?`)
-        .run(storePrefix.length, storePrefix);
+      state.statement(`DELETE FROM ${table} WHERE ${startsWithSql("ns")}`)
+        .run(...startsWithArgs(storePrefix));
     }
   });
   for (const name of JOURNAL_META) {
     const prefix = `${name}${storePrefix}`;
-    state.statement("DELETE FROM meta WHERE substr(key, 1, ?) = ?").run(prefix.length, prefix);
+    state.statement(`DELETE FROM meta WHERE ${startsWithSql("key")}`).run(
+      ...startsWithArgs(prefix),
+    );
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { startsWithArgs, startsWithSql } from "./path_prefix_sql.ts";
 import { storeFilingPrefix } from "./store_filing.ts";
 import type { StatementSync } from "node:sqlite";
 import type { StateDb } from "./state_db.ts";
@@ -90,6 +91,6 @@ export function loadChunkPrints(
 export function forgetChunkPrints(state: StateDb, location: string): void {
   state.flush(); // held rows first, or they would come back after the delete
   const prefix = storeFilingPrefix(location);
-  statement(state, "DELETE FROM chunk_prints WHERE substr(namespace, 1, ?) = ?")
-    .run(prefix.length, prefix);
+  statement(state, `DELETE FROM chunk_prints WHERE ${startsWithSql("namespace")}`)
+    .run(...startsWithArgs(prefix));
 }

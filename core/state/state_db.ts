@@ -6,7 +6,12 @@
  * @module
  */
 
-import { BELOW_PREFIX_SQL, belowPrefixArgs } from "./path_prefix_sql.ts";
+import {
+  belowPrefixArgs,
+  belowPrefixSql,
+  startsWithArgs,
+  startsWithSql,
+} from "./path_prefix_sql.ts";
 import { storeFilingPrefix } from "./store_filing.ts";
 import {
   DatabaseSync,
@@ -292,7 +297,7 @@ export class StateDb {
       ? this.statement("SELECT * FROM tracked WHERE namespace = ? ORDER BY path").all(namespace)
       : this.statement(
         `SELECT * FROM tracked WHERE namespace = ? AND path >= ? AND path < ?
-           AND ${BELOW_PREFIX_SQL} ORDER BY path`,
+           AND ${belowPrefixSql()} ORDER BY path`,
       ).all(namespace, prefix, `${prefix}0`, ...belowPrefixArgs(prefix));
     return (rows as Row[]).map(fromRow);
   }
@@ -314,7 +319,7 @@ export class StateDb {
     const page = this.arrayStatement(
       `SELECT path, local_path, kind, size, mtime_ms, ino, mode, target, base_key, blake3, racy
        FROM tracked
-       WHERE namespace = ? AND path > ? AND ${BELOW_PREFIX_SQL}
+       WHERE namespace = ? AND path > ? AND ${belowPrefixSql()}
        ORDER BY path LIMIT ${PAGE_ROWS}`,
     );
     for (;;) {
@@ -353,9 +358,8 @@ export class StateDb {
   syncedPathsFrom(localPath: string): string[] {
     this.flush();
     const rows = this.statement(
-      "SELECT local_path FROM tracked WHERE kind != 'deleted' AND " +
-        "(local_path = ? OR substr(local_path, 1, ?) = ?)",
-    ).all(localPath, localPath.length + 1, localPath + "/") as { local_path: string }[];
+      `SELECT local_path FROM tracked WHERE kind != 'deleted' AND ${belowPrefixSql("local_path")}`,
+    ).all(...belowPrefixArgs(localPath)) as { local_path: string }[];
     return rows.map((row) => row.local_path);
   }
 
@@ -424,8 +428,8 @@ export class StateDb {
   pruneVersionCache(prefix: string, liveKeys: ReadonlySet<string>): void {
     this.flush();
     const rows = this.statement(
-      "SELECT key FROM version_cache WHERE substr(key, 1, ?) = ?",
-    ).all(prefix.length, prefix) as Row[];
+      `SELECT key FROM version_cache WHERE ${startsWithSql("key")}`,
+    ).all(...startsWithArgs(prefix)) as Row[];
     const remove = this.statement("DELETE FROM version_cache WHERE key = ?");
     const gone = rows.map((row) => row.key as string).filter((key) => !liveKeys.has(key));
     if (gone.length === 0) return;
@@ -451,10 +455,10 @@ export class StateDb {
     this.flush();
     this.transaction(() => {
       this.statement(
-        "UPDATE tracked SET base_vclock = '{}', base_key = '' WHERE substr(namespace, 1, ?) = ?",
-      ).run(prefix.length, prefix);
-      this.statement("DELETE FROM version_cache WHERE substr(key, 1, ?) = ?")
-        .run(prefix.length, prefix);
+        `UPDATE tracked SET base_vclock = '{}', base_key = '' WHERE ${startsWithSql("namespace")}`,
+      ).run(...startsWithArgs(prefix));
+      this.statement(`DELETE FROM version_cache WHERE ${startsWithSql("key")}`)
+        .run(...startsWithArgs(prefix));
     });
   }
 

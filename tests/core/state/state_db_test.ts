@@ -74,6 +74,29 @@ Deno.test("the rows below a prefix are the prefix's own and its folder's, not it
   });
 });
 
+Deno.test("the files synced from a sync root named with an emoji are found, its sibling's not", async () => {
+  await withStatePath(async (path) => {
+    const state = await StateDb.open(path);
+    const at = (localPath: string, rel: string, kind = "file") =>
+      state.putTracked({ ...tracked(rel), localPath, kind } as TrackedEntry);
+    at("/home/ada/📁 Sync/a.txt", "a.txt");
+    at("/home/ada/📁 Sync/𝒜/b.txt", "𝒜/b.txt");
+    at("/home/ada/📁 Sync/gone.txt", "gone.txt", "deleted");
+    at("/home/ada/📁 Sync2/c.txt", "c.txt");
+    // The root's guards (an unmounted drive, a mass deletion) count on these.
+    assert.deepEqual(state.syncedPathsFrom("/home/ada/📁 Sync").sort(), [
+      "/home/ada/📁 Sync/a.txt",
+      "/home/ada/📁 Sync/𝒜/b.txt",
+    ]);
+    state.putCachedVersion("ns/📁/v/1", new Uint8Array([1]));
+    state.putCachedVersion("ns/📁/v/2", new Uint8Array([2]));
+    state.pruneVersionCache("ns/📁/v/", new Set(["ns/📁/v/2"]));
+    assert.equal(state.getCachedVersion("ns/📁/v/1"), undefined);
+    assert.deepEqual(state.getCachedVersion("ns/📁/v/2"), new Uint8Array([2]));
+    state.close();
+  });
+});
+
 Deno.test("a pass over the tracked rows reads them all in path order, a page at a time, with held writes", async () => {
   await withStatePath(async (path) => {
     const state = await StateDb.open(path);
