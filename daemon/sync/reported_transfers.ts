@@ -152,8 +152,7 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   const started = performance.now();
   // Read at and below each path: a path the sync loop took for a file may be a folder by the
   // time it is pushed, and the files pushed in it must be announced too.
-  const tracked = (under: readonly string[]) => trackedUnder(ctx, under);
-  const before = trackedMarks(tracked(rels));
+  const before = trackedMarks(trackedUnder(ctx, rels));
   const total = parts.empty();
   const changes: SyncedChange[] = [];
   const recorded = new Set<string>();
@@ -182,10 +181,10 @@ async function reportedRun<S extends PushSummary | PullSummary>(
       } catch (err) {
         failure ??= err;
       }
-      if (!pairRenames) record(tracked([rel]));
+      if (!pairRenames) record(trackedUnder(ctx, [rel]));
     })
   ));
-  if (pairRenames) record(tracked(rels));
+  if (pairRenames) record(trackedUnder(ctx, rels));
   if (total.auto_resolved.length > 0) {
     // Resolving wrote conflict copies beside the paths, outside what was asked for.
     const startedAt = new Date(Date.now() - (performance.now() - started)).toISOString();
