@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadTestConfig } from "../support/test_config.ts";
 import { createScheduledGc, type ScheduledGcOptions } from "../../daemon/scheduled_gc.ts";
-import { createDaemonMetrics } from "../../daemon/metrics/daemon_metrics.ts";
+import { metricsWithoutNats } from "../support/recording_reporting.ts";
 import { TcfsError } from "../../core/errors.ts";
 import type { GcReport } from "../../core/gc/gc_run.ts";
 import type { TcfsConfig } from "../../core/config/config_schema.ts";
@@ -34,12 +34,7 @@ async function fixture(intervalSecs: number, random = () => 0.5) {
   const runs: number[] = [];
   const outcomes: (() => GcReport)[] = [];
   const logged: string[] = [];
-  const metrics = createDaemonMetrics({
-    natsConnected: () => false,
-    natsStream: () => ({ reconnects: 0, replicas: 0, leaderChanges: 0 }),
-    outboxDepth: () => 0,
-    storageReachable: () => true,
-  });
+  const metrics = metricsWithoutNats();
   const options: ScheduledGcOptions = {
     config: () => config,
     exclusive: <T>() => {

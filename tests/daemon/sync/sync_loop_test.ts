@@ -3,14 +3,12 @@ import { join } from "node:path";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import { StateDb } from "../../../core/state/state_db.ts";
 import type { SyncContext } from "../../../core/sync/sync_context.ts";
-import { createDaemonMetrics } from "../../../daemon/metrics/daemon_metrics.ts";
-import { createConflictLedger } from "../../../daemon/sync/conflict_ledger.ts";
-import type { EventFields } from "../../../daemon/sync/reported_transfers.ts";
 import {
   createSyncLoop,
   type LoopSettings,
   type SyncLoopOptions,
 } from "../../../daemon/sync/sync_loop.ts";
+import { recordingReporting } from "../../support/recording_reporting.ts";
 import { push } from "../../../core/sync/push.ts";
 
 /**
@@ -43,28 +41,16 @@ async function loopFixture(
     bucket: "tcfs",
     namespace: "default",
   };
-  const metrics = createDaemonMetrics({
-    natsConnected: () => false,
-    natsStream: () => ({ reconnects: 0, replicas: 0, leaderChanges: 0 }),
-    outboxDepth: () => 0,
-    storageReachable: () => true,
-  });
-  const announced: EventFields[] = [];
+  const { reporting, announced, activities } = recordingReporting();
   const warnings: string[] = [];
   const logged: string[] = [];
-  const activities: unknown[] = [];
   const root = join(dir, "Sync");
   const loop = createSyncLoop({
     root,
     context: () => ctx,
     settings: () => ({ excludes: ["*.skip"], debounceMs: 50, pollIntervalSecs: 1, ...settings }),
     natsConnected: () => false,
-    reporting: {
-      metrics,
-      announce: (fields) => announced.push(fields),
-      activity: (entry) => activities.push(entry),
-      conflicts: createConflictLedger(),
-    },
+    reporting,
     log: (level, message) => {
       logged.push(`${level}: ${message}`);
       if (level === "warning") warnings.push(message);
@@ -79,7 +65,9 @@ async function loopFixture(
     warnings,
     logged,
     activities,
-    metrics,
+    metrics: reporting.metrics,
+    /** Whether the loop announced a version of `path` it pushed. */
+    synced: (path: string) => announced.some((e) => e.type === "file_synced" && e.path === path),
     async close() {
       await loop.stop();
       state.close();
@@ -98,7 +86,7 @@ Deno.test("when the OS has no watches left, the loop says so once and finds chan
     await Deno.writeTextFile(join(fixture.root, "found.txt"), "found by a rescan\n");
     await Deno.writeTextFile(join(fixture.root, "ignored.skip"), "excluded\n");
     await until(
-      () => fixture.announced.some((e) => e.type === "file_synced" && e.path === "found.txt"),
+      () => fixture.synced("found.txt"),
       "a rescan pushes the file",
     );
     await Deno.writeTextFile(join(fixture.root, "later.txt"), "found by the next rescan\n");
@@ -384,8 +372,6 @@ Deno.test("a file made in a new folder before the OS watches the folder is pushe
   const dir = await Deno.makeTempDir();
   const watcher = scriptedWatcher();
   const fixture = await loopFixture(dir, watcher.watch, undefined, { pollIntervalSecs: 3600 });
-  const pushed = (path: string) =>
-    fixture.announced.some((e) => e.type === "file_synced" && e.path === path);
   try {
     await fixture.loop.start();
     await Deno.mkdir(join(fixture.root, "d"));
@@ -394,10 +380,13 @@ Deno.test("a file made in a new folder before the OS watches the folder is pushe
       "there when the folder is seen\n",
     );
     watcher.emit({ kind: "create", paths: [join(fixture.root, "d")] });
-    await until(() => pushed("d/first.txt"), "the folder's push takes its file");
+    await until(() => fixture.synced("d/first.txt"), "the folder's push takes its file");
     // inotify watches a new folder only after reporting it: this file makes no event.
     await Deno.writeTextFile(join(fixture.root, "d", "late.txt"), "made before the watch\n");
-    await until(() => pushed("d/late.txt"), "the next scan pushes the file no event reported");
+    await until(
+      () => fixture.synced("d/late.txt"),
+      "the next scan pushes the file no event reported",
+    );
     assert.deepEqual(fixture.warnings, []);
   } finally {
     await fixture.close();
@@ -409,15 +398,13 @@ Deno.test("a change no watch event reported is pushed by the safety rescan", asy
   const dir = await Deno.makeTempDir();
   const watcher = scriptedWatcher();
   const fixture = await loopFixture(dir, watcher.watch, undefined, { pollIntervalSecs: 3600 }, 500);
-  const pushed = (path: string) =>
-    fixture.announced.some((e) => e.type === "file_synced" && e.path === path);
   try {
     await Deno.mkdir(fixture.root, { recursive: true });
     await Deno.writeTextFile(join(fixture.root, "early.txt"), "found by the first scan\n");
     await fixture.loop.start();
-    await until(() => pushed("early.txt"), "the start-up scan pushes the file");
+    await until(() => fixture.synced("early.txt"), "the start-up scan pushes the file");
     await Deno.writeTextFile(join(fixture.root, "unreported.txt"), "no event says so\n");
-    await until(() => pushed("unreported.txt"), "the safety rescan pushes the file");
+    await until(() => fixture.synced("unreported.txt"), "the safety rescan pushes the file");
     assert.equal(fixture.loop.status().watcher, "watching");
     assert.deepEqual(fixture.warnings, []);
   } finally {
