@@ -79,6 +79,7 @@ import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
+import { nameClash, type NamesOnDisk, namesOnDisk } from "./names_on_disk.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
 import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
@@ -195,8 +196,11 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   const report = () => request.onProgress?.(progress);
   const within = request.within ?? (inRoot ? root : undefined) ?? into ??
     (folder ? request.localTarget : dirname(request.localTarget));
-  const restoreOptions = {
+  // Only a run that writes probes the filesystem: a dry run lists what it would try.
+  const names = dryRun ? undefined : namesOnDisk(within);
+  const restoreOptions: PullRestoreOptions = {
     within,
+    names,
     counters,
     hasher,
     opener,
@@ -242,7 +246,11 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
   // and the git objects' deletions, planned after restores, start afresh.
   let missing: MissingFolders = new Set();
   const planItem = async (item: PullItem): Promise<Plan> => {
-    const planned = await planOne(ctx, request, item, trackedFor(item.rel), goingAway, missing);
+    const planned = await planOne(ctx, request, item, trackedFor(item.rel), {
+      goingAway,
+      missing,
+      names,
+    });
     if (dryRun) note(item, planned);
     return planned;
   };
@@ -623,14 +631,22 @@ interface SyncedDeletion {
 /** What happened to one path; a conflict comes back for the conflict policy. */
 type Outcome = "restored" | "deleted" | "unchanged" | "kept_modified" | MetConflict;
 
+/** What planning a path needs to know of the pull's other paths and of the disk. */
+interface PlanContext {
+  /** Local paths a dry run's deletions would remove. */
+  goingAway: ReadonlySet<string>;
+  missing: MissingFolders;
+  /** Absent for a dry run. */
+  names?: NamesOnDisk;
+}
+
 /** Plans one path, given what this device recorded of it (`recorded`). */
 async function planOne(
   ctx: SyncContext,
   request: PullRequest,
   item: PullItem,
   recorded: TrackedEntry | undefined,
-  goingAway: ReadonlySet<string>,
-  missing: MissingFolders,
+  { goingAway, missing, names }: PlanContext,
 ): Promise<Plan> {
   const { heads } = item.heads;
   const head = heads[0];
@@ -650,6 +666,12 @@ async function planOne(
   // What this device synced counts only at the place it synced it to.
   const unseen = unseenFrom(recorded?.localPath === localPath ? recorded : undefined);
   if (unseen.length === 0) return { action: "unchanged" };
+  // Another path's entry found under this path's name is none of this path's business.
+  const other = place.absent || place.parentMissing ? undefined : names?.otherEntry(localPath);
+  if (other !== undefined) {
+    if (heads.every((h) => h.version.kind === "deleted")) return { action: "unchanged" };
+    throw nameClash(localPath, other);
+  }
   const conflict = {
     rel: item.rel,
     localPath,
@@ -791,7 +813,7 @@ interface PathSteps {
 async function restoreWindow(
   ctx: SyncContext,
   restores: PlannedRestore[],
-  options: RestoreOptions,
+  options: PullRestoreOptions,
   steps: PathSteps,
 ): Promise<void> {
   const cache = options.cache;
@@ -839,7 +861,7 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 async function restoreTogether(
   ctx: SyncContext,
   restores: PlannedRestore[],
-  options: RestoreOptions,
+  options: PullRestoreOptions,
   claim: (restore: PlannedRestore) => ObjectStore & Disposable,
   steps: PathSteps,
 ): Promise<void> {
@@ -874,7 +896,7 @@ async function finishTogether(
   ctx: SyncContext,
   batch: RestoreBatch,
   written: StagedRestore[],
-  options: RestoreOptions,
+  options: PullRestoreOptions,
   { guarded, finished, count }: Omit<PathSteps, "finishLater" | "limiter">,
 ): Promise<void> {
   using _ended = batch;
@@ -925,13 +947,25 @@ async function stageRestore(
   return await stageVersion(store, plan.head.version, plan.localPath, options, batch);
 }
 
-/** The rename's last check: the local entry is still the one planned over (an edit wins). */
-function placing({ item, plan }: PlannedRestore, options: RestoreOptions): ReplaceOptions {
+/** How a pull restores: as any restore, and where the filesystem may take two names for one. */
+interface PullRestoreOptions extends RestoreOptions {
+  /** Absent for a dry run, which writes nothing. */
+  names?: NamesOnDisk;
+}
+
+/**
+ * The rename's last check: no other path of the pull took the place, and the local entry is
+ * still the one planned over (an edit wins).
+ */
+function placing({ item, plan }: PlannedRestore, options: PullRestoreOptions): ReplaceOptions {
   const { localPath, local } = plan;
   return {
     within: options.within,
     checkedFolders: options.checkedFolders,
     beforeReplace: async () => {
+      // Another path of this pull may have put its entry there meanwhile.
+      const other = options.names?.otherEntry(localPath);
+      if (other !== undefined) throw nameClash(localPath, other);
       const now = await statEntry(localPath, item.rel);
       if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {
         throw new TcfsError(`${localPath} changed during the pull; kept the local edit`, {
