@@ -4,6 +4,7 @@
 #
 #   Deno (pinned, from npm)  → .tools/bin/deno
 #   SeaweedFS weed (pinned)  → .tools/bin/weed   (built from scripts/seaweedfs/go.mod)
+#   casefold-fs (tests)      → .tools/bin/casefold-fs (built from tests/support/casefold_fs)
 #   sops (pinned)            → .tools/bin/sops
 #   nats-server, age, keepassxc-cli, rclone, restic, shellcheck, curl, systemd-analyze, python3,
 #   nix-instantiate → Debian packages
@@ -104,6 +105,24 @@ install_weed() {
   "$weed" version >/dev/null 2>&1 || die "the freshly built $weed does not run"
 }
 
+# The test filesystem that folds case (tests/support/casefold_fs): built again when its source
+# is newer than the binary.
+CASEFOLD_DIR="$TCFS_ROOT/tests/support/casefold_fs"
+build_casefold_fs() (
+  cd "$CASEFOLD_DIR" && go build -o "$1" .
+)
+
+install_casefold_fs() {
+  local binary="$TCFS_TOOLS/bin/casefold-fs" source
+  if [[ -x "$binary" ]]; then
+    for source in "$CASEFOLD_DIR"/*; do [[ "$source" -nt "$binary" ]] && break; done
+    [[ "$source" -nt "$binary" ]] || return 0
+  fi
+  say "building the tests' case-folding filesystem (tests/support/casefold_fs)"
+  mkdir -p "$TCFS_TOOLS/bin"
+  run_logged casefold-fs-build build_casefold_fs "$binary"
+}
+
 install_sops() {
   local sops="$TCFS_TOOLS/bin/sops"
   if [[ -x "$sops" ]] && [[ "$(go_binary_module_version "$sops" "$SOPS_MODULE")" == "$SOPS_VERSION" ]]; then
@@ -157,4 +176,5 @@ install_apt_packages
 install_deno
 install_sops
 install_weed
+install_casefold_fs
 cache_npm_dependencies
