@@ -6,7 +6,6 @@
  * @module
  */
 
-
 const CASEFOLD_FS = new URL("../../.tools/bin/casefold-fs", import.meta.url).pathname;
 
 /** A mounted casefold-fs; disposing of it unmounts it and waits for the server to end. */
