@@ -53,6 +53,9 @@ for file in scripts/** .ci/*; do
     shell_scripts+=("$file")
 done
 check "shellcheck (${#shell_scripts[@]} scripts)" shellcheck -x "${shell_scripts[@]}"
+# The Go the tests build (tests/support/casefold_fs).
+go_checks() (cd tests/support/casefold_fs && test -z "$(gofmt -l .)" && go vet .)
+check "gofmt and go vet (tests/support/casefold_fs)" go_checks
 check "deno test" "$DENO" test -A "$@"
 
 if ((${#failed[@]})); then
