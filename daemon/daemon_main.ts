@@ -51,6 +51,7 @@ import { createEventBus } from "./nats/event_bus.ts";
 import { createStorageProbe } from "./storage_probe.ts";
 import { startFleetPresence } from "./fleet_presence.ts";
 import { abortableStore } from "./sync/abortable_store.ts";
+import { createFailureLedger } from "./sync/failure_ledger.ts";
 import { createConflictLedger } from "./sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "./sync/reported_transfers.ts";
 import { createSyncLoop, type SyncLoop } from "./sync/sync_loop.ts";
@@ -217,6 +218,8 @@ async function serve(
     announce,
     activity: (line) => feed.publish(line),
     conflicts: createConflictLedger(),
+    failures: createFailureLedger(),
+    log,
   };
   const context = (namespace?: string): SyncContext => {
     const { config } = live.setup;

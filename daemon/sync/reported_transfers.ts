@@ -27,6 +27,8 @@ import type { TrackedEntry } from "../../core/state/state_db.ts";
 import type { SyncActivity } from "../api/api_types.ts";
 import type { DaemonMetrics } from "../metrics/daemon_metrics.ts";
 import type { ConflictLedger } from "./conflict_ledger.ts";
+import type { FailureLedger } from "./failure_ledger.ts";
+import type { DaemonLog } from "../daemon_log.ts";
 import { type SyncedChange, syncedChanges, trackedMarks } from "./synced_changes.ts";
 
 /** A state event's own fields; the daemon adds the id, the device and the time. */
@@ -39,6 +41,9 @@ export interface TransferReporting {
   announce(fields: EventFields): void;
   activity(line: SyncActivity): void;
   conflicts: ConflictLedger;
+  /** Paths left out, each logged once (failure_ledger.ts). */
+  failures: FailureLedger;
+  log: DaemonLog;
 }
 
 /** Options of a run of several transfers. */
@@ -200,6 +205,10 @@ async function reportedRun<S extends PushSummary | PullSummary>(
     reporting.announce({ type: "conflict_resolved", namespace: ctx.namespace, path });
   }
   const errorOp = options.operation;
+  const direction = errorOp === "push" || errorOp === "scan" ? "push" : "pull";
+  for (const left of reporting.failures.met(ctx.namespace, direction, rels, total.failures)) {
+    reporting.log("warning", `could not ${direction} ${left.path}: ${left.error}`);
+  }
   if (failure !== undefined || total.failures.length > 0) reporting.metrics.recordError(errorOp);
   else reporting.metrics.lastSync.set(Date.now() / 1000);
   if (failure !== undefined || changes.length > 0 || conflicts.length > 0) {

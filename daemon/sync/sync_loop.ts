@@ -116,7 +116,7 @@ const SAFETY_POLL_MS = 300_000;
 const MAX_IDLE_MS = 1_000;
 /** The wait after a failed step before the loop tries again. */
 const RETRY_DELAY_MS = 5_000;
-/** Rescans after local failures back off from this to {@linkcode MAX_RESCAN_DELAY_MS}. */
+/** Rescans after local failures, and pulls of a fold that failed, back off from this to {@linkcode MAX_RESCAN_DELAY_MS}. */
 const FIRST_RESCAN_DELAY_MS = 30_000;
 const MAX_RESCAN_DELAY_MS = 600_000;
 /**
@@ -337,8 +337,15 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     return undefined;
   };
 
-  /** The fold a poll last pulled completely; nothing new since means nothing to pull. */
-  let pulled: { ns: string; generation: string } | undefined;
+  /**
+   * The fold a poll last pulled, and when to pull it again with nothing new: never, once a pull
+   * went through; else after a delay that doubles while the fold stays (a path left out, a
+   * conflict queued, an edit kept would only fail the same way at every poll, each a pull of
+   * the whole namespace). What settles them (the user's resolution, rename or edit) is pushed,
+   * which moves the fold, or is at least a local change, after which the next poll pulls again.
+   */
+  let pulled: { ns: string; generation: string; againAt?: number } | undefined;
+  let repullDelayMs = FIRST_RESCAN_DELAY_MS;
   const poll = async (ctx: SyncContext) => {
     lastPollAt = Date.now();
     // A replaced store needs the pull whatever the fold says (its checks are rate-limited).
@@ -348,7 +355,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     if (awaited.behind(ctx)) lookAgainAt = Date.now() + LOOK_AGAIN_MS;
     const ns = trackedNamespace(ctx);
     const generation = foldGeneration(ctx.state, ns);
-    if (pulled?.ns === ns && pulled.generation === generation) return;
+    const same = pulled?.ns === ns && pulled.generation === generation;
+    if (same && Date.now() < (pulled!.againAt ?? Infinity)) return;
+    if (!same) repullDelayMs = FIRST_RESCAN_DELAY_MS;
     pulled = undefined;
     const summary = await reportedPulls(reporting, ctx, [{ remoteRel: "", localTarget: root }], {
       operation: "poll",
@@ -358,6 +367,10 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
     const clean = summary.failures.length === 0 && summary.conflicts.length === 0 &&
       summary.kept_modified.length === 0;
     if (clean) pulled = { ns, generation };
+    else {
+      pulled = { ns, generation, againAt: Date.now() + repullDelayMs };
+      repullDelayMs = Math.min(MAX_RESCAN_DELAY_MS, 2 * repullDelayMs);
+    }
   };
 
   /** The next step due now, with what to put back if it fails. */
@@ -502,6 +515,8 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         const kept = paths.filter((rel) => !excluded(rel));
         const keepRename = rename && kept.includes(rename[0]) && kept.includes(rename[1]);
         batcher.add(kept, keepRename ? rename : undefined);
+        // The change may settle what the last pull could not do (a file in a path's way gone).
+        if (pulled?.againAt !== undefined) pulled.againAt = 0;
         wake.wake();
       },
       onRescan() {

@@ -7,6 +7,7 @@
 
 import type { SyncActivity } from "../../daemon/api/api_types.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../../daemon/metrics/daemon_metrics.ts";
+import { createFailureLedger } from "../../daemon/sync/failure_ledger.ts";
 import { createConflictLedger } from "../../daemon/sync/conflict_ledger.ts";
 import type { EventFields, TransferReporting } from "../../daemon/sync/reported_transfers.ts";
 
@@ -33,6 +34,8 @@ export interface RecordingReporting {
   reporting: TransferReporting;
   announced: EventFields[];
   activities: SyncActivity[];
+  /** What it logged, as `level: message`. */
+  logged: string[];
 }
 
 /**
@@ -48,14 +51,18 @@ export interface RecordingReporting {
 export function recordingReporting(): RecordingReporting {
   const announced: EventFields[] = [];
   const activities: SyncActivity[] = [];
+  const logged: string[] = [];
   return {
     reporting: {
       metrics: metricsWithoutNats(),
       announce: (fields) => announced.push(fields),
       activity: (line) => activities.push(line),
       conflicts: createConflictLedger(),
+      failures: createFailureLedger(),
+      log: (level, message) => logged.push(`${level}: ${message}`),
     },
     announced,
     activities,
+    logged,
   };
 }

@@ -472,3 +472,44 @@ Deno.test("a folder's file whose event comes before the deletion of the file in 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a poll whose pull left a path out pulls again only after a while, or after a local change", async () => {
+  const dir = await Deno.makeTempDir();
+  const storeDir = join(dir, "store");
+  const a = await loopFixture(join(dir, "a"), undefined, storeDir);
+  const b = await loopFixture(join(dir, "b"), undefined, storeDir);
+  let failed = 0;
+  const recordError = b.metrics.recordError;
+  b.metrics.recordError = (op) => {
+    if (op === "poll") failed++;
+    recordError(op);
+  };
+  const failedPolls = () => failed;
+  try {
+    await a.loop.start();
+    await Deno.mkdir(join(a.root, "x"));
+    await Deno.writeTextFile(join(a.root, "x", "a.txt"), "a\n");
+    await until(() => a.synced("x/a.txt"), "A pushes");
+    // A file of B's own stands where A has a folder: every pull of x/a.txt fails.
+    await Deno.mkdir(b.root);
+    await Deno.writeTextFile(join(b.root, "x"), "B's own\n");
+    await b.loop.start();
+    await until(() => failedPolls() === 1, "B's first poll fails on x/a.txt");
+    // Polls are due every second; the fold has not moved, so none pulls again for 30 s.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal(failedPolls(), 1);
+
+    await Deno.remove(join(b.root, "x"));
+    await until(() => {
+      try {
+        return Deno.readTextFileSync(join(b.root, "x", "a.txt")) === "a\n";
+      } catch {
+        return false;
+      }
+    }, "B pulls x/a.txt once its own file is gone");
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
