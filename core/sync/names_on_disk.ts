@@ -7,7 +7,7 @@
  * checks, for each path it writes, that every entry on its way found on disk has exactly the
  * name the path gives it, and leaves the path out otherwise.
  *
- * On a filesystem that tells every name apart (Linux's), the check costs one probe per pull.
+ * On a filesystem that tells every name apart (Linux's), the check costs one probe per process.
  *
  * @module
  */
@@ -27,7 +27,8 @@ export interface NamesOnDisk {
 }
 
 /**
- * The names on disk below `within`. The filesystem is probed once `within` holds something.
+ * The names on disk below `within`. Its filesystem is probed once something below `within` is
+ * looked up, unless this process probed it before.
  *
  * @example
  * ```ts
@@ -59,8 +60,9 @@ export function namesOnDisk(within: string): NamesOnDisk {
     otherEntry(path) {
       if (key === null) {
         // Nothing at all is below a folder that is not there yet.
-        if (!lstatIfPresent(within)) return undefined;
-        key = nameKeyOf(within);
+        const info = lstatIfPresent(within);
+        if (!info) return undefined;
+        key = keyOnDevice(info.dev, within);
       }
       const below = relative(within, path);
       if (key === undefined || below === "" || below.startsWith("..")) return undefined;
@@ -75,6 +77,17 @@ export function namesOnDisk(within: string): NamesOnDisk {
       return undefined;
     },
   };
+}
+
+/**
+ * How each filesystem this process has probed compares names, by device number: the probe is a
+ * file made in the sync root, which a daemon's watcher sees, so a daemon probes its root once.
+ */
+const probedDevices = new Map<number, NameKey | undefined>();
+
+function keyOnDevice(dev: number, dir: string): NameKey | undefined {
+  if (!probedDevices.has(dev)) probedDevices.set(dev, nameKeyOf(dir));
+  return probedDevices.get(dev);
 }
 
 /**
