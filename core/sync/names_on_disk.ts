@@ -5,7 +5,8 @@
  * file with another, or put a file where the next scan sees it under another path, which the
  * next push would then send as a deletion of one path and a new file at the other. So a pull
  * checks, for each path it writes, that every entry on its way found on disk has exactly the
- * name the path gives it, and leaves the path out otherwise.
+ * name the path gives it, and leaves the path out otherwise; of two such paths new to the disk,
+ * the first in name order is written, so that every device of the kind keeps the same one.
  *
  * On a filesystem that tells every name apart (Linux's), the check costs one probe per process.
  *
@@ -24,6 +25,12 @@ export interface NamesOnDisk {
    * folder on its way; undefined when every entry on its way that is there has its name.
    */
   otherEntry(path: string): string | undefined;
+  /**
+   * Of `paths` (below the folder, which exists, all to be written by one pull), those whose
+   * place another of them takes on this filesystem: the first in name order has it, on every
+   * device alike. Each comes with the other's entry (the file, or a folder on its way).
+   */
+  twinsAmong(paths: readonly string[]): Map<string, string>;
 }
 
 /**
@@ -37,7 +44,8 @@ export interface NamesOnDisk {
  * ```
  */
 export function namesOnDisk(within: string): NamesOnDisk {
-  let key: NameKey | undefined | null = null;
+  /** How the filesystem compares names; null until probed. */
+  let probedKey: NameKey | undefined | null = null;
   /** Per folder, the name on disk of each key; read on demand. */
   const listed = new Map<string, Map<string, string>>();
   const list = (dir: string, keyOf: NameKey) => {
@@ -56,14 +64,18 @@ export function namesOnDisk(within: string): NamesOnDisk {
     const onDisk = listed.get(dir)?.get(k);
     return onDisk === name ? onDisk : list(dir, keyOf).get(k);
   };
+  /** The filesystem's key, once `within` is there to probe. */
+  const probed = () => {
+    if (probedKey === null) {
+      const info = lstatIfPresent(within);
+      if (info) probedKey = keyOnDevice(info.dev, within);
+    }
+    return probedKey ?? undefined;
+  };
   return {
     otherEntry(path) {
-      if (key === null) {
-        // Nothing at all is below a folder that is not there yet.
-        const info = lstatIfPresent(within);
-        if (!info) return undefined;
-        key = keyOnDevice(info.dev, within);
-      }
+      // Nothing at all is below a folder that is not there yet.
+      const key = probed();
       const below = relative(within, path);
       if (key === undefined || below === "" || below.startsWith("..")) return undefined;
       let dir = within;
@@ -75,6 +87,28 @@ export function namesOnDisk(within: string): NamesOnDisk {
         dir = here;
       }
       return undefined;
+    },
+    twinsAmong(paths) {
+      const twins = new Map<string, string>();
+      const key = probed();
+      if (key === undefined) return twins;
+      /** The first spelling met of each folded path (of a file or a folder). */
+      const spelled = new Map<string, string>();
+      for (const path of [...paths].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)) {
+        const named: [string, string][] = [];
+        let prefix = "";
+        for (const name of relative(within, path).split("/")) {
+          prefix = prefix ? `${prefix}/${name}` : name;
+          const first = spelled.get(key(prefix));
+          if (first !== undefined && first !== prefix) {
+            twins.set(path, join(within, first));
+            break;
+          }
+          named.push([key(prefix), prefix]);
+        }
+        if (!twins.has(path)) { for (const [k, spelling] of named) spelled.set(k, spelling); }
+      }
+      return twins;
     },
   };
 }

@@ -80,6 +80,7 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
 import { sweepTempFiles } from "./temp_sweeper.ts";
 import { nameClash, type NamesOnDisk, namesOnDisk } from "./names_on_disk.ts";
+import { ensureDurableDirectory } from "../io/durable_directory.ts";
 import { isInSyncRoot, prepareSyncRoot } from "./root_marker.ts";
 import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
 import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
@@ -314,8 +315,13 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
       )
     ));
     if (restores.length === 0) return;
+    const twins = await leftOutTwins(restores, names, within);
+    for (const [{ item, plan }, twin] of twins) {
+      await guarded(item, () => Promise.reject(nameClash(plan.localPath, twin))).finally(finished);
+    }
     cache ??= openCache(ctx);
-    await restoreWindow(ctx, restores, { ...restoreOptions, cache: await cache }, steps);
+    const going = twins.size > 0 ? restores.filter((restore) => !twins.has(restore)) : restores;
+    await restoreWindow(ctx, going, { ...restoreOptions, cache: await cache }, steps);
   };
   try {
     await applyWindow(items.filter(isDeletion).filter((item) => !isGitObject(item)));
@@ -378,6 +384,26 @@ async function checkpointStateLog(ctx: SyncContext): Promise<void> {
   } catch (err) {
     ctx.log?.("warning", `the state db's log could not be checkpointed: ${describeError(err)}`);
   }
+}
+
+/**
+ * The restores of a window whose place another of them takes (names_on_disk.ts), each with the
+ * other's entry. The folder is made for them now, as their first restore would, to be probed.
+ */
+async function leftOutTwins(
+  restores: PlannedRestore[],
+  names: NamesOnDisk | undefined,
+  within: string,
+): Promise<Map<PlannedRestore, string>> {
+  const left = new Map<PlannedRestore, string>();
+  if (!names || restores.length < 2) return left;
+  await ensureDurableDirectory(within);
+  const twins = names.twinsAmong(restores.map(({ plan }) => plan.localPath));
+  for (const restore of restores) {
+    const twin = twins.get(restore.plan.localPath);
+    if (twin !== undefined) left.set(restore, twin);
+  }
+  return left;
 }
 
 /** The device's chunk cache; a pull goes on without it when it cannot be opened. */
