@@ -32,6 +32,7 @@ import type {
 } from "./object_store.ts";
 import { oversizedObject } from "./oversized_object.ts";
 import { readBody } from "../io/read_body.ts";
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
 
 /** An S3 access key pair. */
 export interface S3Credentials {
@@ -88,7 +89,7 @@ const USER_AGENT: [string, string][] = [["tcfs", tcfsVersion()]];
 export function createS3Store(opts: S3StoreOptions): ObjectStore {
   const endpoint = redactEndpoint(opts.endpoint);
   const { bucket } = opts;
-  const client = new S3Client({
+  const config = {
     endpoint: opts.endpoint,
     region: opts.region,
     credentials: opts.credentials,
@@ -100,12 +101,27 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     // Resolve each command's middleware stack once, not per request. tcfs adds no
     // per-command middleware, and every request of a kind goes to the same bucket.
     cacheMiddleware: true,
+  } as const;
+  const client = new S3Client({
+    ...config,
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
       httpAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
     },
+  });
+  // Objects are read through Deno's fetch, whose client parses answers on a thread of its own:
+  // Node's http parses them in JavaScript on the main thread, which a pull keeps busy (a real
+  // tree's pull took 5 % less time and 37 MB less memory, docs/BENCHMARKS.md). Everything else
+  // stays on Node's http: fetch's one timeout runs until the answer's headers, which an upload's
+  // body counts against on a slow link, where Node's idle timeout does not.
+  const reader = new S3Client({
+    ...config,
+    requestHandler: new FetchHttpHandler({
+      keepAlive: true,
+      requestTimeout: SOCKET_IDLE_TIMEOUT_MS,
+    }),
   });
   const fail = (err: unknown, action: string) => classifyS3Error(err, endpoint, bucket, action);
   // Middleware is resolved once per client (cacheMiddleware), so the per-request choice
@@ -133,7 +149,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
   ): Promise<ObjectWithEtag | undefined> {
     let res;
     try {
-      res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      res = await reader.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
       if (isMissingKey(err)) return undefined;
       throw fail(err, `get "${key}"`);
@@ -205,7 +221,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     async getRange(key: string, offset: number, length: number) {
       if (length === 0) return new Uint8Array();
       try {
-        const res = await client.send(
+        const res = await reader.send(
           new GetObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -314,6 +330,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
 
     close() {
       client.destroy();
+      reader.destroy();
     },
   };
 }
@@ -330,6 +347,28 @@ const NETWORK_FAILURES: Record<string, string> = {
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
 };
+
+/**
+ * Failures of Deno's fetch, by what its message (or its cause's) says, in the same words. Only
+ * its own messages are read: a TypeError of any other kind is a bug, not the network.
+ */
+const FETCH_FAILURES: [RegExp, string][] = [
+  [/refused/i, "connection refused"],
+  [/dns error|lookup address/i, "host not found"],
+  [/timed out/i, "timed out"],
+  [/reset/i, "connection reset"],
+  [
+    /are blocked/i,
+    "Deno's fetch refuses this port (one of the Fetch standard's bad ports); serve S3 on another",
+  ],
+];
+
+function fetchFailure(err: unknown): string | undefined {
+  if (!(err instanceof TypeError)) return undefined;
+  const said = `${err.message} ${(err.cause as Error | undefined)?.message ?? ""}`;
+  if (!/fetch failed|error sending request|are blocked/i.test(said)) return undefined;
+  return FETCH_FAILURES.find(([pattern]) => pattern.test(said))?.[1] ?? "network error";
+}
 
 const FORBIDDEN_CODES = new Set([
   "AccessDenied",
@@ -371,7 +410,7 @@ export function classifyS3Error(
     message?: string;
   };
   const network = (code && NETWORK_FAILURES[code]) ??
-    (name === "TimeoutError" ? "timed out" : undefined);
+    (name === "TimeoutError" ? "timed out" : undefined) ?? fetchFailure(err);
   if (network) {
     return new TcfsError(`cannot reach S3 at ${endpoint}: ${network}`, {
       kind: "store_unreachable",
@@ -419,7 +458,9 @@ function bodyOf(
 ): Promise<Uint8Array> {
   return length === undefined
     ? body.transformToByteArray()
-    : readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length);
+    : readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length, {
+      idleMs: SOCKET_IDLE_TIMEOUT_MS,
+    });
 }
 
 function statusOf(err: unknown): number | undefined {

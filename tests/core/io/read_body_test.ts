@@ -19,3 +19,28 @@ Deno.test("readBody: a body that ends early comes back short, for the caller to 
 Deno.test("readBody: a body longer than announced is refused", async () => {
   await assert.rejects(readBody(streamOf([[1, 2], [3, 4]]), 3), /longer than the 3 bytes/);
 });
+
+Deno.test("readBody: a body that goes silent is given up as timed out, and is cancelled", async () => {
+  let cancelled = false;
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array([1, 2]));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  await assert.rejects(readBody(stalled, 4, { idleMs: 50 }), (err: Error) => {
+    assert.equal(err.name, "TimeoutError");
+    return true;
+  });
+  assert.ok(cancelled);
+  // A slow body that keeps sending is read whole.
+  const slow = ReadableStream.from((async function* () {
+    for (const byte of [1, 2, 3]) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      yield new Uint8Array([byte]);
+    }
+  })());
+  assert.deepEqual([...await readBody(slow, 3, { idleMs: 60 })], [1, 2, 3]);
+});

@@ -64,6 +64,13 @@ Deno.test("an unknown host is store_unreachable", async () => {
   await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "host"));
 });
 
+Deno.test("an endpoint on a port Deno's fetch refuses says so", async () => {
+  // 6000 (X11) is one of the Fetch standard's bad ports: nothing is sent, whatever listens.
+  const endpoint = "http://127.0.0.1:6000";
+  using store = closing(createS3Store(servicesOptions({ endpoint })));
+  await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "bad ports"));
+});
+
 Deno.test("a wrong secret is store_forbidden, is not retried and is not echoed", async () => {
   const env = servicesEnv();
   const secret = "definitely-not-the-secret";
