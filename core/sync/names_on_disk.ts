@@ -46,23 +46,30 @@ export interface NamesOnDisk {
 export function namesOnDisk(within: string): NamesOnDisk {
   /** How the filesystem compares names; null until probed. */
   let probedKey: NameKey | undefined | null = null;
-  /** Per folder, the name on disk of each key; read on demand. */
-  const listed = new Map<string, Map<string, string>>();
-  const list = (dir: string, keyOf: NameKey) => {
-    const names = new Map<string, string>();
-    for (const entry of Deno.readDirSync(dir)) names.set(keyOf(entry.name), entry.name);
+  /** Per folder, the names on disk; read on demand. */
+  const listed = new Map<string, Set<string>>();
+  const list = (dir: string) => {
+    const names = new Set<string>();
+    for (const entry of Deno.readDirSync(dir)) names.add(entry.name);
     listed.set(dir, names);
     return names;
   };
   /**
-   * The name on disk of `name`'s entry in `dir`, which holds one (lstat found it). A folder is
-   * read once, and again for a name it did not list (made since) or listed otherwise (renamed
-   * since): a clash is rare, and is told only as the folder is now.
+   * The name on disk of the entry `name` found in `dir` (`found` is its lstat). A folder is read
+   * once, and again for a name it did not list (made or renamed since): a clash is rare, and is
+   * told only as the folder is now. When the folder does not list `name` itself, the entry has
+   * another name, found by key or, where the filesystem folds by rules the key does not know
+   * (Greek final sigma on APFS), by inode; failing both, `name` is still not its name.
    */
-  const nameOnDisk = (dir: string, name: string, keyOf: NameKey) => {
+  const nameOnDisk = (dir: string, name: string, keyOf: NameKey, found: Deno.FileInfo) => {
+    if (listed.get(dir)?.has(name)) return name;
+    const names = list(dir);
+    if (names.has(name)) return name;
     const k = keyOf(name);
-    const onDisk = listed.get(dir)?.get(k);
-    return onDisk === name ? onDisk : list(dir, keyOf).get(k);
+    const others = [...names];
+    return others.find((other) => keyOf(other) === k) ??
+      others.find((other) => sameEntry(lstatIfPresent(join(dir, other)), found)) ??
+      UNKNOWN_NAME;
   };
   /** The filesystem's key, once `within` is there to probe. */
   const probed = () => {
@@ -81,9 +88,10 @@ export function namesOnDisk(within: string): NamesOnDisk {
       let dir = within;
       for (const name of below.split("/")) {
         const here = join(dir, name);
-        if (!lstatIfPresent(here)) return undefined;
-        const onDisk = nameOnDisk(dir, name, key);
-        if (onDisk !== undefined && onDisk !== name) return join(dir, onDisk);
+        const found = lstatIfPresent(here);
+        if (!found) return undefined;
+        const onDisk = nameOnDisk(dir, name, key, found);
+        if (onDisk !== name) return join(dir, onDisk);
         dir = here;
       }
       return undefined;
@@ -111,6 +119,13 @@ export function namesOnDisk(within: string): NamesOnDisk {
       return twins;
     },
   };
+}
+
+/** What {@linkcode NamesOnDisk.otherEntry} names an entry that holds a place under a name it could not read. */
+const UNKNOWN_NAME = "(an entry under another name)";
+
+function sameEntry(a: Deno.FileInfo | undefined, b: Deno.FileInfo): boolean {
+  return a !== undefined && a.ino === b.ino && a.dev === b.dev;
 }
 
 /**

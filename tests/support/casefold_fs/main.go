@@ -4,7 +4,7 @@
 // a kernel built with Unicode tables, which CI machines may lack, so tcfs's tests of such
 // filesystems mount this over FUSE instead.
 //
-// Each entry is stored in the backing folder under its folded name (lower case); the names
+// Each entry is stored in the backing folder under its folded name; the names
 // entries were given are kept in memory for listings (a symlink can have no user xattr), so a
 // backing folder is served by one process from empty.
 //
@@ -20,6 +20,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -38,7 +39,11 @@ type node struct {
 	backing string
 }
 
-func fold(name string) string { return strings.ToLower(name) }
+// fold maps each character as Unicode's simple case folding does, as APFS does: Greek's final
+// sigma (ς) and long s (ſ) fold with σ and s, where lower-casing alone keeps them apart.
+func fold(name string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, name)
+}
 
 func (n *node) path() string {
 	return filepath.Join(n.backing, fold(n.Path(nil)))
