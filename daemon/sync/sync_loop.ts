@@ -515,8 +515,9 @@ export function createSyncLoop(options: SyncLoopOptions): SyncLoop {
         const kept = paths.filter((rel) => !excluded(rel));
         const keepRename = rename && kept.includes(rename[0]) && kept.includes(rename[1]);
         batcher.add(kept, keepRename ? rename : undefined);
-        // The change may settle what the last pull could not do (a file in a path's way gone).
-        if (pulled?.againAt !== undefined) pulled.againAt = 0;
+        // The change may settle what the last pull could not do (a file in a path's way gone);
+        // one to an excluded path (a build's output, tcfs's own temp files) cannot.
+        if (kept.length > 0 && pulled?.againAt !== undefined) pulled.againAt = 0;
         wake.wake();
       },
       onRescan() {
