@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isUnderRel } from "../../core/paths/remote_path.ts";
+
 /** One path a transfer left out, as its summary lists it. */
 export interface PathFailure {
   path: string;
@@ -49,15 +51,13 @@ export function createFailureLedger(): FailureLedger {
       told.set(key, errors);
       const failing = new Set(failures.map((f) => f.path));
       for (const path of errors.keys()) {
-        if (!failing.has(path) && scopes.some((scope) => covers(scope, path))) errors.delete(path);
+        if (!failing.has(path) && scopes.some((scope) => isUnderRel(path, scope))) {
+          errors.delete(path);
+        }
       }
       const fresh = failures.filter((f) => errors.get(f.path) !== f.error);
       for (const f of fresh) errors.set(f.path, f.error);
       return fresh;
     },
   };
-}
-
-function covers(scope: string, path: string): boolean {
-  return scope === "" || path === scope || path.startsWith(`${scope}/`);
 }

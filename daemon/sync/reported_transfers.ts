@@ -178,11 +178,14 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   };
   const limiter = createLimiter(CONCURRENT_REQUESTS);
   let failure: unknown;
+  /** The paths whose runs went through: only there did a path that did not fail succeed. */
+  const covered: string[] = [];
   await Promise.all(rels.map((rel, i) =>
     limiter.run(async () => {
       if (failure !== undefined || options.shouldStop?.()) return;
       try {
         addInto(total, await parts.run(i));
+        covered.push(rel);
       } catch (err) {
         failure ??= err;
       }
@@ -206,7 +209,7 @@ async function reportedRun<S extends PushSummary | PullSummary>(
   }
   const errorOp = options.operation;
   const direction = errorOp === "push" || errorOp === "scan" ? "push" : "pull";
-  for (const left of reporting.failures.met(ctx.namespace, direction, rels, total.failures)) {
+  for (const left of reporting.failures.met(ctx.namespace, direction, covered, total.failures)) {
     reporting.log("warning", `could not ${direction} ${left.path}: ${left.error}`);
   }
   if (failure !== undefined || total.failures.length > 0) reporting.metrics.recordError(errorOp);

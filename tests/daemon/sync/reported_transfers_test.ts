@@ -63,6 +63,10 @@ Deno.test("a path a pull cannot write is logged once while it keeps failing, and
     assert.equal(logged.length, 1, logged.join("\n"));
     assert.match(logged[0], /^warning: could not pull x\/a\.txt: /);
     assert.equal(await Deno.readTextFile(join(b.root, "y.txt")), "y\n");
+    // A run stopped before it went through tells nothing of the paths it did not reach.
+    await reportedPulls(reporting, b.ctx, pullAll, { operation: "poll", shouldStop: () => true });
+    await reportedPulls(reporting, b.ctx, pullAll, { operation: "poll" });
+    assert.equal(logged.length, 1, logged.join("\n"));
 
     await Deno.remove(join(b.root, "x"));
     await reportedPulls(reporting, b.ctx, pullAll, { operation: "poll" });
