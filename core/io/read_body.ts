@@ -3,6 +3,7 @@
  * pieces arrive: collecting the pieces and joining them at the end (what the AWS SDK's
  * `transformToByteArray` does) holds the body twice at its peak, and leaves the pieces for the
  * collector, which frees them late (a mount reading a large file fetches one range after another).
+ * A body whose length its headers do not give (chunked) is collected and joined, up to a limit.
  *
  * @module
  */
@@ -14,14 +15,16 @@ export interface ReadBodyOptions {
    * fetch has no timeout of its own once the headers are in.
    */
   idleMs?: number;
+  /** For a body of unknown length: more than this many bytes is an error. */
+  maxBytes?: number;
 }
 
 /**
  * The body of `stream`, `length` bytes long (fewer if it ends early: the caller checks what it
- * got, as it would any short body).
+ * got, as it would any short body), or as long as it is when `length` is undefined.
  *
- * @throws {Error} when the stream yields more than `length` bytes; an error named
- *   `TimeoutError` when it went silent for `options.idleMs`.
+ * @throws {RangeError} when the stream yields more than `length` bytes (or `options.maxBytes`).
+ * @throws {Error} named `TimeoutError` when it went silent for `options.idleMs`.
  *
  * @example
  * ```ts
@@ -30,10 +33,13 @@ export interface ReadBodyOptions {
  */
 export async function readBody(
   stream: ReadableStream<Uint8Array>,
-  length: number,
+  length: number | undefined,
   options: ReadBodyOptions = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const out = new Uint8Array(length);
+  const limit = length ?? options.maxBytes ?? Infinity;
+  /** The body so far: one buffer of `length`, or the pieces of a body of unknown length. */
+  const out = length === undefined ? undefined : new Uint8Array(length);
+  const pieces: Uint8Array[] = [];
   let filled = 0;
   const reader = stream.getReader();
   let silent = false;
@@ -55,16 +61,28 @@ export async function readBody(
         throw err;
       }
       if (done) break;
-      if (filled + piece.length > length) {
+      if (filled + piece.length > limit) {
         await reader.cancel().catch(() => {});
-        throw new Error(`the body is longer than the ${length} bytes its headers announced`);
+        throw new RangeError(
+          length === undefined
+            ? `the body is longer than the ${limit} bytes it may have`
+            : `the body is longer than the ${length} bytes its headers announced`,
+        );
       }
-      out.set(piece, filled);
+      if (out) out.set(piece, filled);
+      else pieces.push(piece);
       filled += piece.length;
     }
   } finally {
     clearTimeout(timer);
     reader.releaseLock();
   }
-  return out.subarray(0, filled);
+  if (out) return out.subarray(0, filled);
+  const joined = new Uint8Array(filled);
+  let at = 0;
+  for (const piece of pieces) {
+    joined.set(piece, at);
+    at += piece.length;
+  }
+  return joined;
 }

@@ -17,9 +17,14 @@ import { TcfsError } from "../errors.ts";
  * if (size > maxBytes) throw oversizedObject("ns/default/v/ab/dev-1.json", size, maxBytes);
  * ```
  */
-export function oversizedObject(key: string, size: number, maxBytes: number): TcfsError {
+export function oversizedObject(
+  key: string,
+  size: number | undefined,
+  maxBytes: number,
+): TcfsError {
+  const holds = size === undefined ? "holds more" : `holds ${size} bytes, more`;
   return new TcfsError(
-    `object "${key}" holds ${size} bytes, more than the ${maxBytes} it may hold; it was not read`,
+    `object "${key}" ${holds} than the ${maxBytes} it may hold; it was not read`,
     {
       kind: "oversized_object",
       hint:

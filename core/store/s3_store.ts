@@ -118,11 +118,22 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
   // body counts against on a slow link, where Node's idle timeout does not.
   const reader = new S3Client({
     ...config,
-    requestHandler: new FetchHttpHandler({
-      keepAlive: true,
-      requestTimeout: SOCKET_IDLE_TIMEOUT_MS,
-    }),
+    requestHandler: new FetchHttpHandler({ requestTimeout: SOCKET_IDLE_TIMEOUT_MS }),
   });
+  /**
+   * A GET through `reader`. The handler's timeout only stops waiting for the answer: the fetch
+   * itself is aborted here, so that a request given up on holds no connection, nor a body
+   * nobody reads.
+   */
+  const read = async (command: GetObjectCommand) => {
+    const abort = new AbortController();
+    try {
+      return await reader.send(command, { abortSignal: abort.signal });
+    } catch (err) {
+      abort.abort();
+      throw err;
+    }
+  };
   const fail = (err: unknown, action: string) => classifyS3Error(err, endpoint, bucket, action);
   // Middleware is resolved once per client (cacheMiddleware), so the per-request choice
   // rides on the key: a PUT of a key in this set is sent unsigned.
@@ -149,21 +160,25 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
   ): Promise<ObjectWithEtag | undefined> {
     let res;
     try {
-      res = await reader.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      res = await read(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
       if (isMissingKey(err)) return undefined;
       throw fail(err, `get "${key}"`);
     }
-    const size = res.ContentLength ?? 0;
-    if (options.maxBytes !== undefined && size > options.maxBytes) {
+    const size = res.ContentLength;
+    if (options.maxBytes !== undefined && size !== undefined && size > options.maxBytes) {
       // The body is left unread: cancelling it closes the connection instead of draining it.
       await res.Body?.transformToWebStream().cancel().catch(() => {});
       throw oversizedObject(key, size, options.maxBytes);
     }
     try {
-      const body = res.Body ? await bodyOf(res.Body, size) : new Uint8Array();
+      const body = res.Body ? await bodyOf(res.Body, size, options.maxBytes) : new Uint8Array();
       return { body, etag: res.ETag ?? "" };
     } catch (err) {
+      // Only a body of unknown length can run past the limit.
+      if (err instanceof RangeError && size === undefined && options.maxBytes !== undefined) {
+        throw oversizedObject(key, undefined, options.maxBytes);
+      }
       throw fail(err, `get "${key}"`);
     }
   }
@@ -221,7 +236,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
     async getRange(key: string, offset: number, length: number) {
       if (length === 0) return new Uint8Array();
       try {
-        const res = await reader.send(
+        const res = await read(
           new GetObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -232,7 +247,7 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
           await res.Body?.transformToWebStream().cancel().catch(() => {});
           throw oversizedObject(`${key} bytes ${offset}+${length}`, res.ContentLength!, length);
         }
-        return res.Body ? await bodyOf(res.Body, res.ContentLength) : new Uint8Array();
+        return res.Body ? await bodyOf(res.Body, res.ContentLength, length) : new Uint8Array();
       } catch (err) {
         if (err instanceof TcfsError) throw err;
         if (isMissingKey(err)) return undefined;
@@ -356,7 +371,7 @@ const FETCH_FAILURES: [RegExp, string][] = [
   [/refused/i, "connection refused"],
   [/dns error|lookup address/i, "host not found"],
   [/timed out/i, "timed out"],
-  [/reset/i, "connection reset"],
+  [/reset|reading a body/i, "connection reset"],
   [
     /are blocked/i,
     "Deno's fetch refuses this port (one of the Fetch standard's bad ports); serve S3 on another",
@@ -366,7 +381,9 @@ const FETCH_FAILURES: [RegExp, string][] = [
 function fetchFailure(err: unknown): string | undefined {
   if (!(err instanceof TypeError)) return undefined;
   const said = `${err.message} ${(err.cause as Error | undefined)?.message ?? ""}`;
-  if (!/fetch failed|error sending request|are blocked/i.test(said)) return undefined;
+  if (!/fetch failed|error sending request|reading a body|are blocked/i.test(said)) {
+    return undefined;
+  }
   return FETCH_FAILURES.find(([pattern]) => pattern.test(said))?.[1] ?? "network error";
 }
 
@@ -451,16 +468,16 @@ export function classifyS3Error(
   });
 }
 
-/** A response body: into one buffer when its length is known, else as the SDK joins it. */
+/** A response body, given up on when it goes silent (fetch's own timeout ends at the headers). */
 function bodyOf(
   body: NonNullable<GetObjectCommandOutput["Body"]>,
   length: number | undefined,
+  maxBytes: number | undefined,
 ): Promise<Uint8Array> {
-  return length === undefined
-    ? body.transformToByteArray()
-    : readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length, {
-      idleMs: SOCKET_IDLE_TIMEOUT_MS,
-    });
+  return readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length, {
+    idleMs: SOCKET_IDLE_TIMEOUT_MS,
+    maxBytes,
+  });
 }
 
 function statusOf(err: unknown): number | undefined {

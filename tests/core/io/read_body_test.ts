@@ -20,6 +20,15 @@ Deno.test("readBody: a body longer than announced is refused", async () => {
   await assert.rejects(readBody(streamOf([[1, 2], [3, 4]]), 3), /longer than the 3 bytes/);
 });
 
+Deno.test("readBody: a body of unknown length is joined whole, up to its limit", async () => {
+  assert.deepEqual([...await readBody(streamOf([[1, 2], [3], [4]]), undefined)], [1, 2, 3, 4]);
+  assert.deepEqual([...await readBody(streamOf([]), undefined)], []);
+  await assert.rejects(
+    readBody(streamOf([[1, 2], [3, 4]]), undefined, { maxBytes: 3 }),
+    /longer than the 3 bytes it may have/,
+  );
+});
+
 Deno.test("readBody: a body that goes silent is given up as timed out, and is cancelled", async () => {
   let cancelled = false;
   const stalled = new ReadableStream<Uint8Array>({

@@ -71,6 +71,45 @@ Deno.test("an endpoint on a port Deno's fetch refuses says so", async () => {
   await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "bad ports"));
 });
 
+/**
+ * A server that answers each request with `head` and the first bytes of its body, then closes
+ * the connection; what the store made of each request comes back from `fn`.
+ */
+async function withCutServer(head: string, fn: (endpoint: string) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(64 * 1024)).catch(() => null);
+      await conn.write(new TextEncoder().encode(`${head}\r\n\r\n0123456789`)).catch(() => {});
+      conn.close();
+    }
+  })();
+  try {
+    await fn(`http://127.0.0.1:${listener.addr.port}`);
+  } finally {
+    listener.close();
+    await served.catch(() => {});
+  }
+}
+
+Deno.test("a connection dropped in the middle of a body is store_unreachable, as a reset", async () => {
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: "e"';
+  await withCutServer(head, async (endpoint) => {
+    using store = closing(createS3Store(servicesOptions({ endpoint })));
+    await assert.rejects(store.get("k"), expectKind("store_unreachable", endpoint, "reset"));
+    await assert.rejects(store.getRange("k", 0, 1000), expectKind("store_unreachable", endpoint));
+  });
+});
+
+Deno.test("a body of unknown length is read whole, and one over the limit is refused", async () => {
+  const head = 'HTTP/1.1 200 OK\r\nConnection: close\r\nETag: "e"';
+  await withCutServer(head, async (endpoint) => {
+    using store = closing(createS3Store(servicesOptions({ endpoint })));
+    assert.equal(new TextDecoder().decode(await store.get("k")), "0123456789");
+    await assert.rejects(store.get("k", { maxBytes: 4 }), expectKind("oversized_object", "k"));
+  });
+});
+
 Deno.test("a wrong secret is store_forbidden, is not retried and is not echoed", async () => {
   const env = servicesEnv();
   const secret = "definitely-not-the-secret";
