@@ -71,11 +71,19 @@ export function namesOnDisk(within: string): NamesOnDisk {
       others.find((other) => sameEntry(lstatIfPresent(join(dir, other)), found)) ??
       UNKNOWN_NAME;
   };
+  /** Why the probe could not be made (`within` read-only, say): told for each path, once made. */
+  let probeFailure: unknown;
   /** The filesystem's key, once `within` is there to probe. */
   const probed = () => {
+    if (probeFailure !== undefined) throw probeFailure;
     if (probedKey === null) {
       const info = lstatIfPresent(within);
-      if (info) probedKey = keyOnDevice(info.dev, within);
+      try {
+        if (info) probedKey = keyOnDevice(info.dev, within);
+      } catch (err) {
+        probeFailure = err;
+        throw err;
+      }
     }
     return probedKey ?? undefined;
   };

@@ -388,7 +388,9 @@ async function checkpointStateLog(ctx: SyncContext): Promise<void> {
 
 /**
  * The restores of a window whose place another of them takes (names_on_disk.ts), each with the
- * other's entry. The folder is made for them now, as their first restore would, to be probed.
+ * other's entry. The folder is made for them now, as their first restore would, to be probed;
+ * when it cannot be made or probed, none is left out here, and each restore fails on its own
+ * with the reason.
  */
 async function leftOutTwins(
   restores: PlannedRestore[],
@@ -397,8 +399,13 @@ async function leftOutTwins(
 ): Promise<Map<PlannedRestore, string>> {
   const left = new Map<PlannedRestore, string>();
   if (!names || restores.length < 2) return left;
-  await ensureDurableDirectory(within);
-  const twins = names.twinsAmong(restores.map(({ plan }) => plan.localPath));
+  let twins: Map<string, string>;
+  try {
+    await ensureDurableDirectory(within);
+    twins = names.twinsAmong(restores.map(({ plan }) => plan.localPath));
+  } catch {
+    return left;
+  }
   for (const restore of restores) {
     const twin = twins.get(restore.plan.localPath);
     if (twin !== undefined) left.set(restore, twin);
