@@ -34,8 +34,8 @@ export interface NamesOnDisk {
 }
 
 /**
- * The names on disk below `within`. Its filesystem is probed once something below `within` is
- * looked up, unless this process probed it before.
+ * The names on disk below `within`. Each filesystem below it (`within`'s, and any mounted inside)
+ * is probed once something on it is looked up, unless this process probed it before.
  *
  * @example
  * ```ts
@@ -44,8 +44,18 @@ export interface NamesOnDisk {
  * ```
  */
 export function namesOnDisk(within: string): NamesOnDisk {
-  /** How the filesystem compares names; null until probed. */
-  let probedKey: NameKey | undefined | null = null;
+  /** Why a filesystem could not be probed (a read-only one), by device: told for each path on it. */
+  const probeFailures = new Map<number, unknown>();
+  /** How names are compared in `dir`, on device `dev`; probed once per device. */
+  const keyIn = (dev: number, dir: string): NameKey | undefined => {
+    if (probeFailures.has(dev)) throw probeFailures.get(dev);
+    try {
+      return keyOnDevice(dev, dir);
+    } catch (err) {
+      probeFailures.set(dev, err);
+      throw err;
+    }
+  };
   /** Per folder, the names on disk; read on demand. */
   const listed = new Map<string, Set<string>>();
   const list = (dir: string) => {
@@ -71,42 +81,42 @@ export function namesOnDisk(within: string): NamesOnDisk {
       others.find((other) => sameEntry(lstatIfPresent(join(dir, other)), found)) ??
       UNKNOWN_NAME;
   };
-  /** Why the probe could not be made (`within` read-only, say): told for each path, once made. */
-  let probeFailure: unknown;
-  /** The filesystem's key, once `within` is there to probe. */
-  const probed = () => {
-    if (probeFailure !== undefined) throw probeFailure;
-    if (probedKey === null) {
-      const info = lstatIfPresent(within);
-      try {
-        if (info) probedKey = keyOnDevice(info.dev, within);
-      } catch (err) {
-        probeFailure = err;
-        throw err;
-      }
-    }
-    return probedKey ?? undefined;
+  /** `within`'s own lstat, once it is there. */
+  let withinInfo: Deno.FileInfo | undefined;
+  const withinFound = () => withinInfo ??= lstatIfPresent(within);
+  /** How names are compared in `within` itself, once it is there to probe. */
+  const withinKey = () => {
+    const info = withinFound();
+    return info ? keyIn(info.dev, within) : undefined;
   };
   return {
     otherEntry(path) {
-      // Nothing at all is below a folder that is not there yet.
-      const key = probed();
       const below = relative(within, path);
-      if (key === undefined || below === "" || below.startsWith("..")) return undefined;
+      if (below === "" || below.startsWith("..")) return undefined;
+      // Nothing at all is below a folder that is not there yet.
+      let dirInfo = withinFound();
       let dir = within;
       for (const name of below.split("/")) {
+        if (!dirInfo) return undefined;
         const here = join(dir, name);
         const found = lstatIfPresent(here);
         if (!found) return undefined;
-        const onDisk = nameOnDisk(dir, name, key, found);
-        if (onDisk !== name) return join(dir, onDisk);
+        // Each folder's names are its own filesystem's: a drive mounted inside the root folds
+        // names even if the root's filesystem does not.
+        const key = keyIn(dirInfo.dev, dir);
+        if (key) {
+          const onDisk = nameOnDisk(dir, name, key, found);
+          if (onDisk !== name) return join(dir, onDisk);
+        }
         dir = here;
+        dirInfo = found;
       }
       return undefined;
     },
+
     twinsAmong(paths) {
       const twins = new Map<string, string>();
-      const key = probed();
+      const key = withinKey();
       if (key === undefined) return twins;
       /** The first spelling met of each folded path (of a file or a folder). */
       const spelled = new Map<string, string>();
@@ -138,7 +148,8 @@ function sameEntry(a: Deno.FileInfo | undefined, b: Deno.FileInfo): boolean {
 
 /**
  * How each filesystem this process has probed compares names, by device number: the probe is a
- * file made in the sync root, which a daemon's watcher sees, so a daemon probes its root once.
+ * file made in the sync root (or a folder of it), which a daemon's watcher sees, so a daemon
+ * probes each filesystem once.
  */
 const probedDevices = new Map<number, NameKey | undefined>();
 

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { hostileFleet } from "../support/hostile_fleet.ts";
 import { mountCasefold } from "../support/casefold_mount.ts";
 import { nameKeyOf } from "../../core/sync/name_folding.ts";
@@ -122,4 +122,28 @@ Deno.test("a name that arrives after its twin was synced neither replaces it nor
 
 Deno.test("so with twins that lower case keeps apart and the filesystem does not (Greek final sigma)", async () => {
   await twinArrivesLater("ΟΔΟΣ.txt", "οδος.txt");
+});
+
+Deno.test("a drive that folds case, mounted inside a sync root that does not, is probed on its own", async () => {
+  await using fleet = await hostileFleet();
+  const dest = join(fleet.tmp, "root");
+  await Deno.mkdir(dest);
+  await using mount = await mountCasefold(dest);
+  const stick = basename(mount.mountpoint);
+  const tree = join(fleet.a.home, "tree");
+  await Deno.mkdir(join(tree, stick), { recursive: true });
+  await Deno.writeTextFile(join(tree, stick, "Readme.md"), "first\n");
+  await fleet.a.tcfsJson<PushSummary>(["push", tree, "tcfs/default/tree"]);
+  const b = (args: string[]) =>
+    fleet.b.tcfs([...args, "--json"], { env: { TCFS_CONFLICT_MODE: "auto" } });
+  assert.equal((await b(["pull", "tcfs/default/tree", dest])).code, 0);
+
+  await Deno.writeTextFile(join(tree, stick, "README.md"), "second\n");
+  await fleet.a.tcfsJson<PushSummary>(["push", tree, "tcfs/default/tree"]);
+  const pulled = await b(["pull", "tcfs/default/tree", dest]);
+  assert.equal(pulled.code, 1, pulled.stderr);
+  const summary = JSON.parse(pulled.stdout) as PullSummary;
+  assert.deepEqual(summary.failures.map((f) => f.path), [`tree/${stick}/README.md`]);
+  assert.deepEqual([...Deno.readDirSync(mount.mountpoint)].map((e) => e.name), ["Readme.md"]);
+  assert.equal(await Deno.readTextFile(join(mount.mountpoint, "Readme.md")), "first\n");
 });
