@@ -81,35 +81,41 @@ export function namesOnDisk(within: string): NamesOnDisk {
       others.find((other) => sameEntry(lstatIfPresent(join(dir, other)), found)) ??
       UNKNOWN_NAME;
   };
-  /** `within`'s own lstat, once it is there. */
-  let withinInfo: Deno.FileInfo | undefined;
-  const withinFound = () => withinInfo ??= lstatIfPresent(within);
+  /** The lstat of each folder met that was there (its device tells its filesystem). */
+  const folders = new Map<string, Deno.FileInfo>();
+  const folderFound = (dir: string) => {
+    let info = folders.get(dir);
+    if (!info) {
+      info = lstatIfPresent(dir);
+      if (info) folders.set(dir, info);
+    }
+    return info;
+  };
   /** How names are compared in `within` itself, once it is there to probe. */
   const withinKey = () => {
-    const info = withinFound();
+    const info = folderFound(within);
     return info ? keyIn(info.dev, within) : undefined;
   };
   return {
     otherEntry(path) {
       const below = relative(within, path);
       if (below === "" || below.startsWith("..")) return undefined;
-      // Nothing at all is below a folder that is not there yet.
-      let dirInfo = withinFound();
       let dir = within;
       for (const name of below.split("/")) {
+        // Nothing at all is below a folder that is not there yet.
+        const dirInfo = folderFound(dir);
         if (!dirInfo) return undefined;
-        const here = join(dir, name);
-        const found = lstatIfPresent(here);
-        if (!found) return undefined;
         // Each folder's names are its own filesystem's: a drive mounted inside the root folds
         // names even if the root's filesystem does not.
         const key = keyIn(dirInfo.dev, dir);
+        const here = join(dir, name);
         if (key) {
+          const found = lstatIfPresent(here);
+          if (!found) return undefined;
           const onDisk = nameOnDisk(dir, name, key, found);
           if (onDisk !== name) return join(dir, onDisk);
         }
         dir = here;
-        dirInfo = found;
       }
       return undefined;
     },
