@@ -19,6 +19,7 @@ import { TcfsError } from "../errors.ts";
 import { syncDirectory } from "../io/durable_directory.ts";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { createTurns } from "../concurrency/turns.ts";
+import { leadsOutside } from "./leads_outside.ts";
 
 /** One line for the whole process: no tcfs change to the tree slips between a check and its change. */
 const inTurn = createTurns();
@@ -113,7 +114,7 @@ async function assertLinkFree(
   { create, onCreated, checked }: LinkFreeOptions,
 ): Promise<void> {
   const below = relative(within, dir);
-  if (below === ".." || below.startsWith("../") || below.startsWith("/")) {
+  if (leadsOutside(below)) {
     throw new TcfsError(`${dir} is not inside ${within}`, {
       kind: "unsafe_path",
       hint: "this is a bug in tcfs; please report it",

@@ -17,6 +17,7 @@ import { dirname, join, relative } from "node:path";
 import { lstatIfPresent } from "../io/lstat_if_present.ts";
 import { type NameKey, nameKeyOf } from "./name_folding.ts";
 import { TcfsError } from "../errors.ts";
+import { leadsOutside } from "../paths/leads_outside.ts";
 
 /** The names entries have on disk below one folder, for one pull. */
 export interface NamesOnDisk {
@@ -99,7 +100,7 @@ export function namesOnDisk(within: string): NamesOnDisk {
   return {
     otherEntry(path) {
       const below = relative(within, path);
-      if (below === "" || below.startsWith("..")) return undefined;
+      if (below === "" || leadsOutside(below)) return undefined;
       let dir = within;
       for (const name of below.split("/")) {
         // Nothing at all is below a folder that is not there yet.

@@ -86,6 +86,7 @@ import { gitDirPath, isMachineGitPath } from "../git/git_dir_path.ts";
 import { refreshIndexes, snapshotIndexes } from "../git/index_refresh.ts";
 import { ensureGitDirLayout } from "../git/git_dir_layout.ts";
 import { keepShadowedTips, packedRefsOf } from "../git/shadowed_refs.ts";
+import { leadsOutside } from "../paths/leads_outside.ts";
 
 /** What to pull and where to. */
 export interface PullRequest {
@@ -444,7 +445,7 @@ function touchedGitDirs(
     const at = gitDirPath(item.rel);
     if (!at) continue;
     const inside = relative(`/${request.remoteRel}`, `/${at.gitDir}`);
-    if (inside.startsWith("..") && !inRoot) continue;
+    if (leadsOutside(inside) && !inRoot) continue;
     const local = join(request.localTarget, inside);
     all.set(local, at.gitDir);
     if (at.inside === "packed-refs") packedRefs.set(local, at.gitDir);

@@ -7,6 +7,7 @@
 
 import { basename, join, relative, resolve, sep } from "node:path";
 import { TcfsError } from "../errors.ts";
+import { leadsOutside } from "../paths/leads_outside.ts";
 
 /**
  * The remote path (relative to the namespace) a local path pushes to.
@@ -67,5 +68,5 @@ export function placeInSyncRoot(
 
 function isInside(path: string, root: string): boolean {
   const rel = relative(resolve(root), path);
-  return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep));
+  return !leadsOutside(rel);
 }

@@ -9,6 +9,7 @@
  */
 
 import { relative, sep } from "node:path";
+import { leadsOutside } from "../../core/paths/leads_outside.ts";
 
 /** Options for {@linkcode watchTree}. */
 export interface TreeWatcherOptions {
@@ -93,6 +94,6 @@ export function watchTree(options: TreeWatcherOptions): TreeWatcher {
 /** `path` relative to `root` with `/` separators, or `undefined` for the root or outside it. */
 function relativeInside(root: string, path: string): string | undefined {
   const rel = relative(root, path);
-  if (rel === "" || rel.startsWith("..") || rel.startsWith(sep)) return undefined;
+  if (rel === "" || leadsOutside(rel)) return undefined;
   return rel.split(sep).join("/");
 }

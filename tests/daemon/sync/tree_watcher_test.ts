@@ -30,6 +30,9 @@ Deno.test("changes below the root arrive as root-relative paths, and a rename as
     await until(() => renames.length > 0, "the rename");
     assert.deepEqual(renames, [["new/deeper/f.txt", "g.txt"]]);
     assert.ok(![...changed].some((p) => p.startsWith("/") || p === ""));
+    // A name that starts with two dots is inside the root like any other.
+    await Deno.writeTextFile(join(root, "..notes"), "y");
+    await until(() => changed.has("..notes"), "a file named ..notes");
   } finally {
     watcher.close();
     await Deno.remove(root, { recursive: true });
