@@ -14,7 +14,7 @@
  */
 
 import { dirname, join, relative } from "node:path";
-import { lstatIfPresent } from "../io/lstat_if_present.ts";
+import { isMissingPath, lstatIfPresent } from "../io/lstat_if_present.ts";
 import { type NameKey, nameKeyOf } from "./name_folding.ts";
 import { TcfsError } from "../errors.ts";
 import { leadsOutside } from "../paths/leads_outside.ts";
@@ -45,17 +45,53 @@ export interface NamesOnDisk {
  * ```
  */
 export function namesOnDisk(within: string): NamesOnDisk {
-  /** Why a filesystem could not be probed (a read-only one), by device: told for each path on it. */
-  const probeFailures = new Map<number, unknown>();
-  /** How names are compared in `dir`, on device `dev`; probed once per device. */
+  /** Why a probe failed, by the folder it was made in: told for each path that needs it. */
+  const probeFailures = new Map<string, unknown>();
   const keyIn = (dev: number, dir: string): NameKey | undefined => {
-    if (probeFailures.has(dev)) throw probeFailures.get(dev);
+    if (probedDevices.has(dev)) return probedDevices.get(dev);
+    if (probeFailures.has(dir)) throw probeFailures.get(dir);
     try {
-      return keyOnDevice(dev, dir);
+      const key = nameKeyOf(dir);
+      probedDevices.set(dev, key);
+      return key;
     } catch (err) {
-      probeFailures.set(dev, err);
+      probeFailures.set(dir, err);
       throw err;
     }
+  };
+  /** Each folder met that was there, with its info (its device tells its filesystem). */
+  const folders = new Map<string, Deno.FileInfo>();
+  const folderAt = (dir: string, missing: Set<string>) => {
+    let info = folders.get(dir);
+    if (info || missing.has(dir)) return info;
+    // The root is where its link, if it is one, leads: the folder written into.
+    info = dir === within ? statIfPresent(dir) : lstatIfPresent(dir);
+    if (info?.isDirectory) folders.set(dir, info);
+    else missing.add(dir);
+    return info?.isDirectory ? info : undefined;
+  };
+  /**
+   * The steps to `path` through folders that are there: each folder, the name looked up in it,
+   * and how its filesystem compares names. Each filesystem on the way (a drive may be mounted
+   * below the root) is probed in its deepest folder on the way, which is the one a pull writes
+   * into. `missing` remembers absent folders for the calls of one pass.
+   */
+  const wayTo = (path: string, missing = new Set<string>()) => {
+    const below = relative(within, path);
+    if (below === "" || leadsOutside(below)) return [];
+    const steps: { dir: string; name: string; dev: number }[] = [];
+    let dir = within;
+    for (const name of below.split("/")) {
+      const info = folderAt(dir, missing);
+      if (!info) break;
+      steps.push({ dir, name, dev: info.dev });
+      dir = join(dir, name);
+    }
+    const keys = new Map<number, NameKey | undefined>();
+    for (const { dev, dir } of steps.toReversed()) {
+      if (!keys.has(dev)) keys.set(dev, keyIn(dev, dir));
+    }
+    return steps.map(({ dir, name, dev }) => ({ dir, name, key: keys.get(dev) }));
   };
   /** Per folder, the names on disk; read on demand. */
   const listed = new Map<string, Set<string>>();
@@ -82,62 +118,41 @@ export function namesOnDisk(within: string): NamesOnDisk {
       others.find((other) => sameEntry(lstatIfPresent(join(dir, other)), found)) ??
       UNKNOWN_NAME;
   };
-  /** The lstat of each folder met that was there (its device tells its filesystem). */
-  const folders = new Map<string, Deno.FileInfo>();
-  const folderFound = (dir: string) => {
-    let info = folders.get(dir);
-    if (!info) {
-      info = lstatIfPresent(dir);
-      if (info) folders.set(dir, info);
-    }
-    return info;
-  };
-  /** How names are compared in `within` itself, once it is there to probe. */
-  const withinKey = () => {
-    const info = folderFound(within);
-    return info ? keyIn(info.dev, within) : undefined;
-  };
   return {
     otherEntry(path) {
-      const below = relative(within, path);
-      if (below === "" || leadsOutside(below)) return undefined;
-      let dir = within;
-      for (const name of below.split("/")) {
-        // Nothing at all is below a folder that is not there yet.
-        const dirInfo = folderFound(dir);
-        if (!dirInfo) return undefined;
-        // Each folder's names are its own filesystem's: a drive mounted inside the root folds
-        // names even if the root's filesystem does not.
-        const key = keyIn(dirInfo.dev, dir);
-        const here = join(dir, name);
-        if (key) {
-          const found = lstatIfPresent(here);
-          if (!found) return undefined;
-          const onDisk = nameOnDisk(dir, name, key, found);
-          if (onDisk !== name) return join(dir, onDisk);
-        }
-        dir = here;
+      for (const { dir, name, key } of wayTo(path)) {
+        if (!key) continue;
+        const found = lstatIfPresent(join(dir, name));
+        if (!found) return undefined;
+        const onDisk = nameOnDisk(dir, name, key, found);
+        if (onDisk !== name) return join(dir, onDisk);
       }
       return undefined;
     },
 
     twinsAmong(paths) {
       const twins = new Map<string, string>();
-      const key = withinKey();
-      if (key === undefined) return twins;
+      const missing = new Set<string>();
       /** The first spelling met of each folded path (of a file or a folder). */
       const spelled = new Map<string, string>();
       for (const path of [...paths].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)) {
+        const way = wayTo(path, missing);
+        if (way.length === 0) continue;
+        // Folders yet to be made are made on the filesystem of the deepest one there.
+        const deepest = way[way.length - 1].key;
         const named: [string, string][] = [];
         let prefix = "";
-        for (const name of relative(within, path).split("/")) {
+        let folded = "";
+        for (const [i, name] of relative(within, path).split("/").entries()) {
+          const key = i < way.length ? way[i].key : deepest;
           prefix = prefix ? `${prefix}/${name}` : name;
-          const first = spelled.get(key(prefix));
+          folded = `${folded}/${key ? key(name) : name}`;
+          const first = spelled.get(folded);
           if (first !== undefined && first !== prefix) {
             twins.set(path, join(within, first));
             break;
           }
-          named.push([key(prefix), prefix]);
+          named.push([folded, prefix]);
         }
         if (!twins.has(path)) { for (const [k, spelling] of named) spelled.set(k, spelling); }
       }
@@ -146,11 +161,21 @@ export function namesOnDisk(within: string): NamesOnDisk {
   };
 }
 
+/** `stat` (a link is followed) for a path that may well be absent. */
+function statIfPresent(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch (err) {
+    if (isMissingPath(err)) return undefined;
+    throw err;
+  }
+}
+
 /** What {@linkcode NamesOnDisk.otherEntry} names an entry that holds a place under a name it could not read. */
 const UNKNOWN_NAME = "(an entry under another name)";
 
 function sameEntry(a: Deno.FileInfo | undefined, b: Deno.FileInfo): boolean {
-  return a !== undefined && a.ino === b.ino && a.dev === b.dev;
+  return a !== undefined && a.ino !== null && a.ino === b.ino && a.dev === b.dev;
 }
 
 /**
@@ -159,11 +184,6 @@ function sameEntry(a: Deno.FileInfo | undefined, b: Deno.FileInfo): boolean {
  * probes each filesystem once.
  */
 const probedDevices = new Map<number, NameKey | undefined>();
-
-function keyOnDevice(dev: number, dir: string): NameKey | undefined {
-  if (!probedDevices.has(dev)) probedDevices.set(dev, nameKeyOf(dir));
-  return probedDevices.get(dev);
-}
 
 /**
  * Why `path` was left out: `other`, already on disk, is the entry its name finds there.

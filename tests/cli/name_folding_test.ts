@@ -133,17 +133,30 @@ Deno.test("a drive that folds case, mounted inside a sync root that does not, is
   const tree = join(fleet.a.home, "tree");
   await Deno.mkdir(join(tree, stick), { recursive: true });
   await Deno.writeTextFile(join(tree, stick, "Readme.md"), "first\n");
+  // Twins new to the drive: the first in name order has the place, as on a drive of its own.
+  await Deno.writeTextFile(join(tree, stick, "b.txt"), "lower\n");
+  await Deno.writeTextFile(join(tree, stick, "B.txt"), "upper\n");
   await fleet.a.tcfsJson<PushSummary>(["push", tree, "tcfs/default/tree"]);
   const b = (args: string[]) =>
     fleet.b.tcfs([...args, "--json"], { env: { TCFS_CONFLICT_MODE: "auto" } });
-  assert.equal((await b(["pull", "tcfs/default/tree", dest])).code, 0);
+  const first = await b(["pull", "tcfs/default/tree", dest]);
+  assert.equal(first.code, 1, first.stderr);
+  const firstSummary = JSON.parse(first.stdout) as PullSummary;
+  assert.deepEqual(firstSummary.failures.map((f) => f.path), [`tree/${stick}/b.txt`]);
+  assert.equal(await Deno.readTextFile(join(mount.mountpoint, "B.txt")), "upper\n");
 
   await Deno.writeTextFile(join(tree, stick, "README.md"), "second\n");
   await fleet.a.tcfsJson<PushSummary>(["push", tree, "tcfs/default/tree"]);
   const pulled = await b(["pull", "tcfs/default/tree", dest]);
   assert.equal(pulled.code, 1, pulled.stderr);
   const summary = JSON.parse(pulled.stdout) as PullSummary;
-  assert.deepEqual(summary.failures.map((f) => f.path), [`tree/${stick}/README.md`]);
-  assert.deepEqual([...Deno.readDirSync(mount.mountpoint)].map((e) => e.name), ["Readme.md"]);
+  assert.deepEqual(summary.failures.map((f) => f.path).sort(), [
+    `tree/${stick}/README.md`,
+    `tree/${stick}/b.txt`,
+  ]);
+  assert.deepEqual([...Deno.readDirSync(mount.mountpoint)].map((e) => e.name).sort(), [
+    "B.txt",
+    "Readme.md",
+  ]);
   assert.equal(await Deno.readTextFile(join(mount.mountpoint, "Readme.md")), "first\n");
 });
