@@ -250,6 +250,10 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
         return res.Body ? await bodyOf(res.Body, res.ContentLength, length) : new Uint8Array();
       } catch (err) {
         if (err instanceof TcfsError) throw err;
+        // A body of unknown length ran past the range (readBody's limit).
+        if (err instanceof RangeError) {
+          throw oversizedObject(`${key} bytes ${offset}+${length}`, undefined, length);
+        }
         if (isMissingKey(err)) return undefined;
         // The object ends before the range starts: it is shorter than the caller thought.
         if (statusOf(err) === 416) return new Uint8Array();

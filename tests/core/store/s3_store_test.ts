@@ -107,6 +107,7 @@ Deno.test("a body of unknown length is read whole, and one over the limit is ref
     using store = closing(createS3Store(servicesOptions({ endpoint })));
     assert.equal(new TextDecoder().decode(await store.get("k")), "0123456789");
     await assert.rejects(store.get("k", { maxBytes: 4 }), expectKind("oversized_object", "k"));
+    await assert.rejects(store.getRange("k", 0, 4), expectKind("oversized_object", "k bytes 0+4"));
   });
 });
 
