@@ -8,12 +8,7 @@
  */
 
 import { isUnderRel } from "../../core/paths/remote_path.ts";
-
-/** One path a transfer left out, as its summary lists it. */
-export interface PathFailure {
-  path: string;
-  error: string;
-}
+import type { PathFailure } from "../../core/sync/transfer_summary.ts";
 
 /** Failures told so far, by namespace and direction. */
 export interface FailureLedger {
