@@ -165,20 +165,9 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       if (isMissingKey(err)) return undefined;
       throw fail(err, `get "${key}"`);
     }
-    const size = res.ContentLength;
-    if (options.maxBytes !== undefined && size !== undefined && size > options.maxBytes) {
-      // The body is left unread: cancelling it closes the connection instead of draining it.
-      await res.Body?.transformToWebStream().cancel().catch(() => {});
-      throw oversizedObject(key, size, options.maxBytes);
-    }
     try {
-      const body = res.Body ? await bodyOf(res.Body, size, options.maxBytes) : new Uint8Array();
-      return { body, etag: res.ETag ?? "" };
+      return { body: await bodyWithin(res, key, options.maxBytes), etag: res.ETag ?? "" };
     } catch (err) {
-      // Only a body of unknown length can run past the limit.
-      if (err instanceof RangeError && size === undefined && options.maxBytes !== undefined) {
-        throw oversizedObject(key, undefined, options.maxBytes);
-      }
       throw fail(err, `get "${key}"`);
     }
   }
@@ -243,17 +232,9 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
             Range: `bytes=${offset}-${offset + length - 1}`,
           }),
         );
-        if ((res.ContentLength ?? 0) > length) {
-          await res.Body?.transformToWebStream().cancel().catch(() => {});
-          throw oversizedObject(`${key} bytes ${offset}+${length}`, res.ContentLength!, length);
-        }
-        return res.Body ? await bodyOf(res.Body, res.ContentLength, length) : new Uint8Array();
+        return await bodyWithin(res, `${key} bytes ${offset}+${length}`, length);
       } catch (err) {
         if (err instanceof TcfsError) throw err;
-        // A body of unknown length ran past the range (readBody's limit).
-        if (err instanceof RangeError) {
-          throw oversizedObject(`${key} bytes ${offset}+${length}`, undefined, length);
-        }
         if (isMissingKey(err)) return undefined;
         // The object ends before the range starts: it is shorter than the caller thought.
         if (statusOf(err) === 416) return new Uint8Array();
@@ -472,16 +453,34 @@ export function classifyS3Error(
   });
 }
 
-/** A response body, given up on when it goes silent (fetch's own timeout ends at the headers). */
-function bodyOf(
-  body: NonNullable<GetObjectCommandOutput["Body"]>,
-  length: number | undefined,
+/**
+ * The body of `res` (the object or range named `where`), refused when it holds more than
+ * `maxBytes`, and given up on when it goes silent (fetch's own timeout ends at the headers).
+ */
+async function bodyWithin(
+  res: GetObjectCommandOutput,
+  where: string,
   maxBytes: number | undefined,
 ): Promise<Uint8Array> {
-  return readBody(body.transformToWebStream() as ReadableStream<Uint8Array>, length, {
-    idleMs: SOCKET_IDLE_TIMEOUT_MS,
-    maxBytes,
-  });
+  const size = res.ContentLength;
+  if (maxBytes !== undefined && size !== undefined && size > maxBytes) {
+    // The body is left unread: cancelling it closes the connection instead of draining it.
+    await res.Body?.transformToWebStream().cancel().catch(() => {});
+    throw oversizedObject(where, size, maxBytes);
+  }
+  if (!res.Body) return new Uint8Array();
+  try {
+    return await readBody(res.Body.transformToWebStream() as ReadableStream<Uint8Array>, size, {
+      idleMs: SOCKET_IDLE_TIMEOUT_MS,
+      maxBytes,
+    });
+  } catch (err) {
+    // Only a body of unknown length can run past the limit.
+    if (err instanceof RangeError && size === undefined && maxBytes !== undefined) {
+      throw oversizedObject(where, undefined, maxBytes);
+    }
+    throw err;
+  }
 }
 
 function statusOf(err: unknown): number | undefined {
