@@ -23,6 +23,15 @@ async function until(check: () => boolean, what: string, seen?: () => unknown): 
   }
 }
 
+/** The text of the file at `path`, or undefined while there is none there. */
+function textAt(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A loop on a real directory store and state db, with everything it reports recorded. */
 async function loopFixture(
   dir: string,
@@ -118,13 +127,7 @@ Deno.test("files a loop pulls are recognised by their stat and never pushed back
     await Deno.writeTextFile(join(a.root, "docs", "from-a.txt"), "written on A\n");
     await until(() => a.announced.some((e) => e.path === "docs/from-a.txt"), "A pushes");
     b.loop.remoteChanged(a.announced.flatMap((e) => e.path ? [e.path] : []));
-    await until(() => {
-      try {
-        return Deno.readTextFileSync(join(b.root, "docs", "from-a.txt")) === "written on A\n";
-      } catch {
-        return false;
-      }
-    }, "B pulls");
+    await until(() => textAt(join(b.root, "docs", "from-a.txt")) === "written on A\n", "B pulls");
     // B's watcher sees the file it restored; well past the debounce, B has pushed nothing.
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.deepEqual(b.announced, []);
@@ -250,13 +253,7 @@ Deno.test("a scan that would delete most of the root is held back while pulls go
 
     // Pulls go on, and the status keeps saying what waits.
     await Deno.writeTextFile(join(b.root, "from-b.txt"), "from B\n");
-    await until(() => {
-      try {
-        return Deno.readTextFileSync(join(a.root, "from-b.txt")) === "from B\n";
-      } catch {
-        return false;
-      }
-    }, "A still pulls");
+    await until(() => textAt(join(a.root, "from-b.txt")) === "from B\n", "A still pulls");
     assert.match(a.loop.status().last_error ?? "", /would delete 4/);
     assert.ok(!a.announced.some((e) => e.type === "file_deleted"), "nothing was deleted");
     for (let i = 0; i < 4; i++) await Deno.stat(join(b.root, `f${i}.txt`));
@@ -280,13 +277,6 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
   // No polls after the first: only the events can bring the changes.
   const a = await loopFixture(join(dir, "a"), undefined, storeDir, { pollIntervalSecs: 3600 });
   const b = await loopFixture(join(dir, "b"), undefined, storeDir, { pollIntervalSecs: 3600 });
-  const read = (path: string) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return undefined;
-    }
-  };
   // What A announces reaches B as NATS may carry it: one event at a time, and a burst's
   // last event first, so a folder's file may come before the deletion of the file it replaces.
   let relayed = 0;
@@ -314,14 +304,14 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
     await a.loop.start();
     await b.loop.start();
     await Deno.writeTextFile(join(a.root, "d"), "a file\n");
-    await until(() => read(join(b.root, "d")) === "a file\n", "B pulls the file", seen);
+    await until(() => textAt(join(b.root, "d")) === "a file\n", "B pulls the file", seen);
 
     // File → folder: the folder's file comes with the file's deletion, or right after it.
     await Deno.remove(join(a.root, "d"));
     await Deno.mkdir(join(a.root, "d"));
     await Deno.writeTextFile(join(a.root, "d", "f.txt"), "in a folder\n");
     await until(
-      () => read(join(b.root, "d", "f.txt")) === "in a folder\n",
+      () => textAt(join(b.root, "d", "f.txt")) === "in a folder\n",
       "B pulls the folder",
       seen,
     );
@@ -330,7 +320,11 @@ Deno.test("a type change is pushed by the watcher and pulled on its events at on
     // folder's file was deleted remotely too.
     await Deno.remove(join(a.root, "d"), { recursive: true });
     await Deno.writeTextFile(join(a.root, "d"), "a file again\n");
-    await until(() => read(join(b.root, "d")) === "a file again\n", "B pulls the file again", seen);
+    await until(
+      () => textAt(join(b.root, "d")) === "a file again\n",
+      "B pulls the file again",
+      seen,
+    );
     assert.deepEqual([a.warnings, b.warnings], [[], []]);
     assert.equal(a.loop.status().last_error, undefined);
   } finally {
@@ -436,14 +430,7 @@ Deno.test("a folder's file whose event comes before the deletion of the file in 
     await push(writer, all);
     await b.loop.start();
     b.loop.remoteChanged(["d"]);
-    const fileAt = (path: string) => {
-      try {
-        return Deno.readTextFileSync(path);
-      } catch {
-        return undefined;
-      }
-    };
-    await until(() => fileAt(join(b.root, "d")) === "a file\n", "B pulls the file");
+    await until(() => textAt(join(b.root, "d")) === "a file\n", "B pulls the file");
 
     // The writer's folder file goes up in a batch before the one that deletes the file `d`.
     await Deno.remove(join(writerRoot, "d"));
@@ -461,7 +448,7 @@ Deno.test("a folder's file whose event comes before the deletion of the file in 
     await push(writer, all);
     b.loop.remoteChanged(["d"]);
     await until(
-      () => fileAt(join(b.root, "d", "f.txt")) === "in a folder\n",
+      () => textAt(join(b.root, "d", "f.txt")) === "in a folder\n",
       "B pulls the folder's file with the deletion's event",
     );
     assert.deepEqual(b.warnings, []);
@@ -503,13 +490,10 @@ Deno.test("a poll whose pull left a path out pulls again only after a while, or 
     assert.equal(failedPolls(), 1);
 
     await Deno.remove(join(b.root, "x"));
-    await until(() => {
-      try {
-        return Deno.readTextFileSync(join(b.root, "x", "a.txt")) === "a\n";
-      } catch {
-        return false;
-      }
-    }, "B pulls x/a.txt once its own file is gone");
+    await until(
+      () => textAt(join(b.root, "x", "a.txt")) === "a\n",
+      "B pulls x/a.txt once its own file is gone",
+    );
   } finally {
     await a.close();
     await b.close();
