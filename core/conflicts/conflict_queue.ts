@@ -45,6 +45,7 @@ function ensure(state: StateDb): StateDb {
  */
 export function queueConflict(state: StateDb, conflict: QueuedConflict): void {
   ensure(state).flush();
+  queuedSoFar.set(state, (queuedSoFar.get(state) ?? 0) + 1);
   state.statement(
     `INSERT INTO conflicts VALUES (?,?,?,?,?,?) ON CONFLICT(namespace, path) DO UPDATE SET
      local_path = excluded.local_path, remote_authors = excluded.remote_authors`,
@@ -96,3 +97,32 @@ export function clearConflict(state: StateDb, namespace: string, path: string): 
     path,
   ]);
 }
+
+/**
+ * {@linkcode clearConflict} for one sync run in `namespace`, which does nothing while the queue
+ * holds none of the namespace's conflicts: a first pull of a tree then holds no write per file
+ * for the queue. The queue is read once, as the run begins; a conflict queued later by this
+ * process (a mount's write-back beside a daemon's pull) turns it back into a plain
+ * {@linkcode clearConflict}. Other processes do not queue meanwhile: each run that queues
+ * conflicts holds the writer lock (`writer_lock.ts`).
+ *
+ * @example
+ * ```ts
+ * const clear = conflictClearer(ctx.state, ctx.namespace);
+ * clear("docs/a.txt"); // once docs/a.txt is synced
+ * ```
+ */
+export function conflictClearer(state: StateDb, namespace: string): (path: string) => void {
+  const db = ensure(state);
+  db.flush();
+  const queued = db.statement("SELECT 1 FROM conflicts WHERE namespace = ? LIMIT 1").get(namespace);
+  const queuedBefore = queuedSoFar.get(state) ?? 0;
+  return (path) => {
+    if (queued || (queuedSoFar.get(state) ?? 0) !== queuedBefore) {
+      clearConflict(state, namespace, path);
+    }
+  };
+}
+
+/** Conflicts this process queued, per state db: what {@linkcode conflictClearer} looks at. */
+const queuedSoFar = new WeakMap<StateDb, number>();

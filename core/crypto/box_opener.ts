@@ -7,14 +7,24 @@
  * some 35 MB of RSS each) instead of this one and the chunk hasher's, and each chunk crosses
  * between threads twice instead of four times. Like the hasher, the opener works in place until
  * a pull has opened {@linkcode OFFLOAD_AFTER_BYTES}, so a small pull starts no thread, and small
- * boxes are always opened in place, where they cost less than the messages would.
+ * boxes are opened in place, where they cost less than a message each would. Once the worker
+ * runs, a pull's prefetch hands it whole runs of a pack ({@linkcode BoxOpener.openRun}): a run's
+ * many small boxes cross in one message each way, and leave the pull's main thread, which was the
+ * busier side of a real tree's pull (docs/BENCHMARKS.md).
  *
  * @module
  */
 
 import type { FleetKeys, SealKey } from "./fleet_keys.ts";
 import { unsealStored } from "./sealed_object.ts";
-import type { OpenAnswer, OpenerKeys, OpenJob } from "./box_opener_worker.ts";
+import type {
+  OpenAnswer,
+  OpenerKeys,
+  OpenFailure,
+  OpenJob,
+  OpenRunAnswer,
+  OpenRunJob,
+} from "./box_opener_worker.ts";
 import {
   type HashedChunk,
   IN_PLACE_BELOW_BYTES,
@@ -35,6 +45,36 @@ export interface BoxOpener extends Disposable {
    * @throws {TcfsError} as `unsealStored` and `decodeChunk` do.
    */
   open(stored: Uint8Array, place: string, idKey?: Uint8Array): Promise<HashedChunk>;
+  /**
+   * Opens each of `slices` of `run` (part of a pack) on the worker, as {@linkcode open} would:
+   * for each slice in order, a promise of its raw chunk and id, or of the error opening it met
+   * (a promise rejects only when the worker failed). `run` is moved to the worker when it spans
+   * its buffer, and reads as empty after. The worker starts if it has not yet: for work large
+   * enough to pay for it.
+   */
+  openRun(run: Uint8Array, slices: readonly RunSlice[]): Promise<OpenedSlice>[];
+  /**
+   * Whether boxes go to the worker now: false while a small pull's first boxes are opened in
+   * place, so that it starts no thread.
+   */
+  readonly offloading: boolean;
+}
+
+/** A box within a run: where it starts and how long it is, what it is bound to, its id's key. */
+export interface RunSlice {
+  at: number;
+  length: number;
+  place: string;
+  idKey?: Uint8Array;
+}
+
+/** A slice of a run opened: its raw chunk and id, or why it did not open. */
+export type OpenedSlice = HashedChunk | TcfsError;
+
+/** Options for {@linkcode createBoxOpener}. */
+export interface BoxOpenerOptions {
+  /** Bytes opened in place before the worker starts ({@linkcode OFFLOAD_AFTER_BYTES}). */
+  offloadAfterBytes?: number;
 }
 
 /**
@@ -46,18 +86,23 @@ export interface BoxOpener extends Disposable {
  * const { id, bytes } = await opener.open(sealed, ref.id, chunkIdKey(version.format, ctx.keys));
  * ```
  */
-export function createBoxOpener(keys: FleetKeys): BoxOpener {
+export function createBoxOpener(keys: FleetKeys, options: BoxOpenerOptions = {}): BoxOpener {
   const waiting = new Map<number, PromiseWithResolvers<HashedChunk>>();
+  /** Per run sent, the answers of its slices still to come. */
+  const waitingRuns = new Map<number, PromiseWithResolvers<OpenedSlice>[]>();
   let worker: Worker | undefined;
   let openedInPlace = 0;
-  let offloadAfter = navigator.hardwareConcurrency > 1 ? OFFLOAD_AFTER_BYTES : Infinity;
+  let offloadAfter = navigator.hardwareConcurrency > 1
+    ? options.offloadAfterBytes ?? OFFLOAD_AFTER_BYTES
+    : Infinity;
   let failure: Error | undefined;
   let seq = 0;
 
   function fail(err: Error): void {
     failure ??= err;
-    for (const job of waiting.values()) job.reject(failure);
+    for (const job of [...waiting.values(), ...waitingRuns.values()].flat()) job.reject(failure);
     waiting.clear();
+    waitingRuns.clear();
     worker?.terminate();
   }
 
@@ -65,12 +110,12 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
     const started = new Worker(new URL("./box_opener_worker.ts", import.meta.url), {
       type: "module",
     });
-    started.onmessage = ({ data }: MessageEvent<OpenAnswer>) => {
+    started.onmessage = ({ data }: MessageEvent<OpenAnswer | OpenRunAnswer>) => {
+      if ("pieces" in data) return answerRun(data);
       const job = waiting.get(data.seq);
       waiting.delete(data.seq);
       if ("bytes" in data) return job?.resolve({ id: data.id, bytes: data.bytes });
-      const { message, kind, hint } = data.error;
-      job?.reject(new TcfsError(message, { kind, hint }));
+      job?.reject(errorOf(data.error));
     };
     started.onerror = (event) => {
       event.preventDefault();
@@ -87,10 +132,23 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
     return started;
   }
 
+  function answerRun({ seq, first, raw, pieces }: OpenRunAnswer): void {
+    const answers = waitingRuns.get(seq);
+    if (!answers) return;
+    for (const [i, piece] of pieces.entries()) {
+      answers[first + i].resolve(
+        Array.isArray(piece)
+          ? { id: piece[0], bytes: raw.subarray(piece[1], piece[1] + piece[2]) }
+          : errorOf(piece),
+      );
+    }
+    if (first + pieces.length === answers.length) waitingRuns.delete(seq);
+  }
+
   return {
     open(stored, place, idKey) {
       if (failure) return Promise.reject(failure);
-      if ((!worker && openedInPlace <= offloadAfter) || stored.length < IN_PLACE_BELOW_BYTES) {
+      if ((!worker && openedInPlace < offloadAfter) || stored.length < IN_PLACE_BELOW_BYTES) {
         openedInPlace += stored.length;
         return openChunk(keys, stored, place, idKey);
       }
@@ -102,12 +160,40 @@ export function createBoxOpener(keys: FleetKeys): BoxOpener {
       worker.postMessage(job, [job.sealed.buffer]);
       return answer.promise;
     },
+    get offloading() {
+      return worker !== undefined || openedInPlace >= offloadAfter;
+    },
+    openRun(run, slices) {
+      if (failure) return slices.map(() => Promise.reject(failure));
+      worker ??= startWorker();
+      const idKeys: Uint8Array[] = [];
+      const keyIndex = (idKey?: Uint8Array) => {
+        if (!idKey) return -1;
+        const known = idKeys.indexOf(idKey);
+        return known >= 0 ? known : idKeys.push(idKey) - 1;
+      };
+      const whole = run.byteOffset === 0 && run.byteLength === run.buffer.byteLength;
+      const job: OpenRunJob = {
+        seq: ++seq,
+        run: whole ? run as Uint8Array<ArrayBuffer> : run.slice(),
+        slices: slices.map((s) => [s.at, s.length, s.place, keyIndex(s.idKey)]),
+        idKeys,
+      };
+      const answers = slices.map(() => Promise.withResolvers<OpenedSlice>());
+      waitingRuns.set(job.seq, answers);
+      worker.postMessage(job, [job.run.buffer]);
+      return answers.map((answer) => answer.promise);
+    },
     [Symbol.dispose]() {
       fail(new TcfsError("the box opener is closed: its pull has ended"));
       worker = undefined;
       offloadAfter = Infinity;
     },
   };
+}
+
+function errorOf({ message, kind, hint }: OpenFailure): TcfsError {
+  return new TcfsError(message, { kind, hint });
 }
 
 /**

@@ -16,6 +16,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS chunk_prints (
   namespace TEXT NOT NULL, path TEXT NOT NULL, version_key TEXT NOT NULL, chunks TEXT NOT NULL,
   PRIMARY KEY (namespace, path))`;
 
+/** Files of fewer chunks have no prints kept ({@linkcode saveChunkPrints}). */
+export const MIN_PRINTED_CHUNKS = 2;
+
 /** One row per file; a chunk is `[id, size, print, pack, offset, length]`. */
 type StoredChunk = [string, number, string, string?, number?, number?];
 
@@ -26,8 +29,10 @@ function statement(state: StateDb, sql: string): StatementSync {
 
 /**
  * Records the chunks of the version `versionKey` that the local copy of `path` now holds.
- * Nothing is recorded for a file without chunks; an older row stays, but it names an
- * older version, so {@linkcode loadChunkPrints} never returns it.
+ * Nothing is recorded for a file of fewer than two chunks: an edit reuses a last chunk only
+ * where the file still ends with it (`edit_chunker.ts`), so a single chunk is never reused, and
+ * most files of a tree are that small. An older row stays, but it names an older version, so
+ * {@linkcode loadChunkPrints} never returns it.
  *
  * @example
  * ```ts
@@ -41,7 +46,7 @@ export function saveChunkPrints(
   versionKey: string,
   chunks: readonly PrintedChunk[],
 ): void {
-  if (chunks.length === 0) return;
+  if (chunks.length < MIN_PRINTED_CHUNKS) return;
   const stored = chunks.map((c): StoredChunk =>
     c.pack === undefined
       ? [c.id, c.size, c.print]

@@ -16,6 +16,7 @@ import { dirname } from "node:path";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { FileVersion } from "../remote/file_version.ts";
 import { xxh128Hex } from "../hashing/xxh128.ts";
+import { MIN_PRINTED_CHUNKS } from "../state/chunk_prints.ts";
 import type { PrintedChunk } from "./edit_chunker.ts";
 import {
   DamagedContentError,
@@ -274,6 +275,8 @@ async function writeVerifiedFile(
   options: RestoreOptions,
 ): Promise<PrintedChunk[]> {
   const prints: PrintedChunk[] = [];
+  // Nothing keeps the prints of a file that small: they are not taken.
+  const printed = version.chunks.length >= MIN_PRINTED_CHUNKS;
   let holes = false;
   await readVerifiedContent(store, version, options, async (bytes, ref) => {
     if (bytes.length >= HOLE_MIN_BYTES && allZero(bytes)) {
@@ -291,7 +294,7 @@ async function writeVerifiedFile(
       }
     }
     options.onBytes?.(bytes.length);
-    if (ref) prints.push({ ...ref, print: await xxh128Hex(bytes) });
+    if (ref && printed) prints.push({ ...ref, print: await xxh128Hex(bytes) });
   });
   // A hole at the end is made by the length alone.
   if (holes) file.truncateSync(version.size);

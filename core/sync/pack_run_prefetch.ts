@@ -13,12 +13,28 @@
  * fetched only when first read, so a pull that restores files in pack order holds a few runs at
  * a time; past {@linkcode PrefetchOptions.maxBufferedBytes}, reads go straight to the store.
  *
+ * Given a box opener that works on its thread ({@linkcode PrefetchOptions.opener}), a run is
+ * opened there as a whole once fetched, and its claims read its chunks opened
+ * ({@linkcode ClaimedStore.opened}): a real tree's thousands of small sealed chunks are then
+ * decrypted, decoded and hashed off the pull's main thread, a few messages a run instead of one
+ * per chunk. The next run is fetched and opened as soon as one is, so that the opener's thread
+ * works a run ahead of the restores.
+ *
  * @module
  */
 
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
+import type { BoxOpener, OpenedSlice } from "../crypto/box_opener.ts";
+import { TcfsError } from "../errors.ts";
+import { OFFLOAD_AFTER_BYTES } from "../hashing/chunk_hasher.ts";
+
+/** The chunks of one file a pull will restore, and the key of their ids (`chunk_id_key.ts`). */
+export interface PlannedChunks {
+  refs: readonly ChunkRef[];
+  idKey?: Uint8Array;
+}
 
 /** Limits for {@linkcode createPackRunPrefetch}; the defaults suit SeaweedFS and S3. */
 export interface PrefetchOptions {
@@ -26,8 +42,27 @@ export interface PrefetchOptions {
   maxGapBytes?: number;
   /** A run stops growing at this many bytes (the pack writer's pack size). */
   maxRunBytes?: number;
-  /** Runs held in memory at most, in bytes; a read past it goes straight to the store. */
+  /**
+   * Runs held in memory at most, in bytes (an opened run's raw chunks count too); a read past
+   * it goes straight to the store.
+   */
   maxBufferedBytes?: number;
+  /**
+   * Opens whole runs on its thread: when it already works there ({@linkcode BoxOpener.offloading}),
+   * or when the runs planned come to `OFFLOAD_AFTER_BYTES` or more, past which it would start one.
+   */
+  opener?: BoxOpener;
+}
+
+/** A store for restoring one file, reading from the shared runs. */
+export interface ClaimedStore extends ObjectStore, Disposable {
+  /**
+   * The chunks `refs` (neighbours in the pack `key`, in file order) as the opener's thread
+   * opened them with their run, each its raw bytes and id or the error it met; the promise
+   * gives `undefined` when the pack is missing. `undefined` itself when their run is not opened
+   * so: then read them with `getRange` and open them.
+   */
+  opened(key: string, refs: readonly ChunkRef[]): Promise<OpenedSlice[] | undefined> | undefined;
 }
 
 /** The runs of one pull, and the claims its restores read through. */
@@ -37,7 +72,7 @@ export interface PackRunPrefetch {
    * the shared runs. Disposing of it drops the slices it did not read, so that a file skipped
    * or failed holds no run in memory.
    */
-  claim(refs: readonly ChunkRef[]): ObjectStore & Disposable;
+  claim(refs: readonly ChunkRef[]): ClaimedStore;
   /** Runs planned, for reports and tests. */
   readonly runs: number;
   /** Bytes of runs held in memory now. */
@@ -54,8 +89,33 @@ interface Run {
   end: number;
   /** Planned reads of the run's slices not yet done or dropped. */
   pending: number;
+  /** The planned slices, by offset in the pack. */
+  slices: Map<number, PlannedSlice>;
+  /** Raw bytes of the planned slices, once opened. */
+  rawBytes: number;
   /** The run's bytes, once asked for; undefined again once every slice was read. */
   body?: Promise<Uint8Array | undefined>;
+  /**
+   * The run's slices opened on the opener's thread, by offset, once asked for (`undefined`
+   * when the pack is missing); undefined again once every slice was read.
+   */
+  opened?: Promise<Map<number, Promise<OpenedSlice>> | undefined>;
+  /** Bytes of the budget the run holds while fetched or opened. */
+  held: number;
+  /** The run after it, in the order the runs were planned. */
+  next?: Run;
+}
+
+/** A slice of a pack one or more files read: its end, its chunk's id and its id's key. */
+interface PlannedSlice {
+  end: number;
+  id: string;
+  size: number;
+  idKey?: Uint8Array;
+  /** Planned reads of it. */
+  times: number;
+  /** Planned reads of it through {@linkcode ClaimedStore.opened} not yet made. */
+  unread: number;
 }
 
 /** A slice of a run one claim plans to read, as often as its file names it. */
@@ -65,57 +125,116 @@ interface ClaimedSlice {
   times: number;
 }
 
+/** A run's slices as the opener's thread answers them, by offset; undefined: the pack is missing. */
+type OpenedRun = Promise<Map<number, Promise<OpenedSlice>> | undefined>;
+
 /**
  * Plans the runs for `planned`, the chunk lists of the files a pull will restore (chunks
  * outside packs, from old versions, are left to the store).
  *
  * @example
  * ```ts
- * const prefetch = createPackRunPrefetch(ctx.store, versions.map((v) => v.chunks));
+ * const prefetch = createPackRunPrefetch(ctx.store, versions.map((v) => ({ refs: v.chunks })));
  * using store = prefetch.claim(version.chunks);
  * await restoreVersion(store, version, target, options);
  * ```
  */
 export function createPackRunPrefetch(
   store: ObjectStore,
-  planned: Iterable<readonly ChunkRef[]>,
+  planned: Iterable<PlannedChunks>,
   options: PrefetchOptions = {},
 ): PackRunPrefetch {
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const opener = options.opener;
   const runsByKey = planRuns(planned, options);
   let runCount = 0;
-  for (const runs of runsByKey.values()) runCount += runs.length;
+  let plannedBytes = 0;
+  for (const runs of runsByKey.values()) {
+    runCount += runs.length;
+    for (const run of runs) plannedBytes += run.end - run.start;
+  }
   let bufferedBytes = 0;
+  // Worth the opener's thread when it has one, or when this batch alone would have it start.
+  const opensRuns = opener !== undefined &&
+    (opener.offloading || plannedBytes >= OFFLOAD_AFTER_BYTES);
 
   function runHolding(key: string, offset: number, end = offset): Run | undefined {
     return runsByKey.get(key)?.find((run) => run.start <= offset && end <= run.end);
   }
 
-  function drop(run: Run, times: number): void {
-    run.pending -= times;
-    if (run.pending > 0 || !run.body) return;
+  /** Lets the run's bytes go, opened or not, and gives back the budget they held. */
+  function letGo(run: Run): void {
     run.body = undefined;
-    bufferedBytes -= run.end - run.start;
+    run.opened = undefined;
+    bufferedBytes -= run.held;
+    run.held = 0;
   }
 
-  /** The run's bytes, fetched once; undefined when reading it would hold too much memory. */
+  function drop(run: Run, times: number): void {
+    run.pending -= times;
+    if (run.pending <= 0 && (run.body || run.opened)) letGo(run);
+  }
+
+  /** Gives back `bytes` of the budget `run` holds: what it held them for is gone. */
+  function free(run: Run, bytes: number): void {
+    run.held -= bytes;
+    bufferedBytes -= bytes;
+  }
+
+  /** Takes `bytes` of the budget for `run`, unless that would pass it. */
+  function hold(run: Run, bytes: number): boolean {
+    if (run.pending <= 0 || bufferedBytes + bytes > maxBuffered) return false;
+    bufferedBytes += bytes;
+    run.held = bytes;
+    return true;
+  }
+
+  /**
+   * The run's bytes, fetched once; undefined when reading it would hold too much memory, or
+   * when it is opened on the opener's thread (its bytes went there).
+   */
   function bodyOf(run: Run): Promise<Uint8Array | undefined> | undefined {
-    if (run.body) return run.body;
+    if (run.body || run.opened) return run.body;
     const length = run.end - run.start;
-    if (run.pending <= 0 || bufferedBytes + length > maxBuffered) return undefined;
-    bufferedBytes += length;
+    if (!hold(run, length)) return undefined;
     const body = store.getRange(run.key, run.start, length);
     run.body = body;
-    body.catch(() => {
-      // A failed fetch is not kept: the next reader of the run tries again.
-      if (run.body !== body) return;
-      run.body = undefined;
-      bufferedBytes -= length;
-    });
+    // A failed fetch is not kept: the next reader of the run tries again.
+    body.catch(() => run.body === body && letGo(run));
     return body;
   }
 
-  function claim(refs: readonly ChunkRef[]): ObjectStore & Disposable {
+  /**
+   * The run's slices opened on the opener's thread ({@linkcode startOpening}); opening one starts
+   * the next too, so that the thread works a run ahead of the restores.
+   */
+  function openedOf(run: Run): OpenedRun | undefined {
+    const opened = startOpening(run);
+    if (opened && run.next) startOpening(run.next);
+    return opened;
+  }
+
+  /**
+   * Fetches the run and sends it to the opener's thread, once; undefined without an opener that
+   * works on its thread, for a run fetched to be read as it is, or when it would hold too much
+   * memory (its stored and its raw bytes).
+   */
+  function startOpening(run: Run): OpenedRun | undefined {
+    if (run.opened || run.body || !opensRuns) return run.opened;
+    const length = run.end - run.start;
+    if (!hold(run, length + run.rawBytes)) return undefined;
+    const opened = store.getRange(run.key, run.start, length).then((bytes) => {
+      if (!bytes || run.opened !== opened) return undefined;
+      // The stored bytes move to the opener's thread, which lets them go once it has opened them.
+      free(run, length);
+      return openRun(opener, run, bytes);
+    });
+    run.opened = opened;
+    opened.catch(() => run.opened === opened && letGo(run));
+    return opened;
+  }
+
+  function claim(refs: readonly ChunkRef[]): ClaimedStore {
     const slices = new Map<string, ClaimedSlice>();
     for (const ref of refs) {
       if (ref.pack === undefined || ref.offset === undefined || ref.length === undefined) continue;
@@ -155,6 +274,33 @@ export function createPackRunPrefetch(
           readDone(key, offset, offset + length);
         }
       },
+      opened(key, wanted) {
+        const [first, last] = [wanted[0], wanted.at(-1)];
+        if (first?.offset === undefined || last?.offset === undefined) return undefined;
+        const end = last.offset + last.length!;
+        const run = runHolding(key, first.offset, end);
+        if (!run || wanted.some((ref) => !run.slices.has(ref.offset!))) return undefined;
+        const opened = openedOf(run);
+        if (!opened) return undefined;
+        return (async () => {
+          try {
+            const byOffset = await opened;
+            if (!byOffset) return undefined;
+            const answers = wanted.map((ref) => byOffset.get(ref.offset!)!);
+            for (const ref of wanted) {
+              // Each answer is let go once its last planned reader took it, not with the run: an
+              // opened run's raw bytes are several times its stored ones.
+              const slice = run.slices.get(ref.offset!)!;
+              if (--slice.unread > 0) continue;
+              byOffset.delete(ref.offset!);
+              if (run.opened === opened) free(run, slice.size);
+            }
+            return await Promise.all(answers);
+          } finally {
+            readDone(key, first.offset!, end);
+          }
+        })();
+      },
       getWithEtag: (key, getOptions) => store.getWithEtag(key, getOptions),
       put: (key, body, putOptions) => store.put(key, body, putOptions),
       putConditional: (key, body, condition) => store.putConditional(key, body, condition),
@@ -180,36 +326,100 @@ export function createPackRunPrefetch(
   };
 }
 
-/** Groups the planned slices by pack and cuts each pack's into runs. */
+/**
+ * Sends the run's slices to the opener's thread; by offset, each slice's answer. A slice the
+ * fetched bytes do not reach (a pack shorter than its index says) is an error of its own.
+ */
+function openRun(
+  opener: BoxOpener,
+  run: Run,
+  bytes: Uint8Array,
+): Map<number, Promise<OpenedSlice>> {
+  const whole = [...run.slices].filter(([, slice]) => slice.end - run.start <= bytes.length);
+  const answers = opener.openRun(
+    bytes,
+    whole.map(([offset, slice]) => ({
+      at: offset - run.start,
+      length: slice.end - offset,
+      place: slice.id,
+      idKey: slice.idKey,
+    })),
+  );
+  const byOffset = new Map<number, Promise<OpenedSlice>>();
+  for (const [i, [offset]] of whole.entries()) {
+    // A slice no claim reads again (its file failed) must not be an unhandled rejection.
+    answers[i].catch(() => {});
+    byOffset.set(offset, answers[i]);
+  }
+  for (const offset of run.slices.keys()) {
+    if (byOffset.has(offset)) continue;
+    byOffset.set(offset, Promise.resolve(new TcfsError("the pack is too short")));
+  }
+  return byOffset;
+}
+
+/**
+ * Groups the planned slices by pack and cuts each pack's into runs, each linked to the one
+ * planned after it.
+ */
 function planRuns(
-  planned: Iterable<readonly ChunkRef[]>,
+  planned: Iterable<PlannedChunks>,
   options: PrefetchOptions,
 ): Map<string, Run[]> {
   const maxGap = options.maxGapBytes ?? DEFAULT_MAX_GAP_BYTES;
   const maxRun = options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES;
-  /** Per pack key: each slice's offset, its end and how often it is to be read. */
-  const slices = new Map<string, Map<number, { end: number; times: number }>>();
-  for (const refs of planned) {
+  /** Per pack key: each slice by its offset. */
+  const slices = new Map<string, Map<number, PlannedSlice>>();
+  for (const { refs, idKey } of planned) {
     for (const ref of refs) {
       if (ref.pack === undefined || ref.offset === undefined || ref.length === undefined) continue;
       const key = packKey(ref.pack);
       let inPack = slices.get(key);
       if (!inPack) slices.set(key, inPack = new Map());
       const slice = inPack.get(ref.offset);
-      if (slice) slice.times++;
-      else inPack.set(ref.offset, { end: ref.offset + ref.length, times: 1 });
+      if (slice) {
+        slice.times++;
+        slice.unread++;
+      } else {
+        inPack.set(ref.offset, {
+          end: ref.offset + ref.length,
+          id: ref.id,
+          size: ref.size,
+          idKey,
+          times: 1,
+          unread: 1,
+        });
+      }
     }
   }
   const runs = new Map<string, Run[]>();
+  let previous: Run | undefined;
   for (const [key, inPack] of slices) {
     const cut: Run[] = [];
     for (const offset of [...inPack.keys()].sort((a, b) => a - b)) {
-      const { end, times } = inPack.get(offset)!;
+      const slice = inPack.get(offset)!;
       const last = cut.at(-1);
-      if (last && offset - last.end <= maxGap && Math.max(end, last.end) - last.start <= maxRun) {
-        last.end = Math.max(end, last.end);
-        last.pending += times;
-      } else cut.push({ key, start: offset, end, pending: times });
+      if (
+        last && offset - last.end <= maxGap && Math.max(slice.end, last.end) - last.start <= maxRun
+      ) {
+        last.end = Math.max(slice.end, last.end);
+        last.pending += slice.times;
+        last.rawBytes += slice.size;
+        last.slices.set(offset, slice);
+      } else {
+        const run: Run = {
+          key,
+          start: offset,
+          end: slice.end,
+          pending: slice.times,
+          slices: new Map([[offset, slice]]),
+          rawBytes: slice.size,
+          held: 0,
+        };
+        if (previous) previous.next = run;
+        previous = run;
+        cut.push(run);
+      }
     }
     runs.set(key, cut);
   }

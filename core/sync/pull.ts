@@ -48,8 +48,8 @@ import {
 } from "./file_restorer.ts";
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import type { DownloadCounters } from "./verified_content.ts";
-import { createPackRunPrefetch } from "./pack_run_prefetch.ts";
-import type { ObjectStore } from "../store/object_store.ts";
+import { type ClaimedStore, createPackRunPrefetch } from "./pack_run_prefetch.ts";
+import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
 import {
@@ -74,7 +74,7 @@ import type { FoldedEntry } from "../journal/folded_versions.ts";
 import { mergeByPath } from "../paths/path_merge.ts";
 import { READ_AHEAD_PATHS, readAhead } from "./read_ahead.ts";
 import { applyConflictPolicy, type MetConflict } from "../conflicts/conflict_policy.ts";
-import { clearConflict } from "../conflicts/conflict_queue.ts";
+import { conflictClearer } from "../conflicts/conflict_queue.ts";
 import { isLocalFailure, modifiedSince, sameContent } from "./local_change.ts";
 import { crashPoint } from "../runtime/crash_point.ts";
 import { assertFolderCanGo, removeEmptyFolder } from "./replaced_folder.ts";
@@ -209,6 +209,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     keys: ctx.keys,
     // Each folder on the way is checked once per pull, and again after this pull changed it.
     checkedFolders: checkedFolders(),
+    clearConflict: dryRun ? () => {} : conflictClearer(ctx.state, ctx.namespace),
     onBytes: (n: number) => {
       progress.bytesDone += n;
       report();
@@ -311,7 +312,7 @@ export async function pull(ctx: SyncContext, request: PullRequest): Promise<Pull
     await Promise.all(settled.map(({ item, plan }) =>
       limiter.run(() =>
         guarded(item, async () => {
-          count(item, await applyPlan(ctx, item, plan, within));
+          count(item, await applyPlan(ctx, item, plan, restoreOptions));
         }).finally(finished)
       )
     ));
@@ -802,12 +803,12 @@ async function applyPlan(
   ctx: SyncContext,
   item: PullItem,
   plan: SettledPlan,
-  within: string,
+  { within, clearConflict }: PullRestoreOptions,
 ): Promise<Outcome> {
   if (plan.action === "unchanged") {
     if (plan.adopt && !trackedElsewhere(plan.adopt.recorded, plan.adopt.local.localPath)) {
       adopt(ctx, plan.adopt.local, plan.adopt.head);
-      clearConflict(ctx.state, ctx.namespace, item.rel);
+      clearConflict(item.rel);
     }
     return "unchanged";
   }
@@ -861,7 +862,12 @@ async function restoreWindow(
   // (one batch each, their chunks side by side in the packs) kept the prefetch's 64 MiB full
   // through the first file (docs/BENCHMARKS.md).
   const claims = (batch: PlannedRestore[]) => {
-    const prefetch = createPackRunPrefetch(ctx.store, batch.map(({ plan }) => fetched.get(plan)!));
+    const planned = batch.map(({ plan }) => ({
+      refs: fetched.get(plan)!,
+      // Only an opener needs the key, and with it the keys are there to give it.
+      idKey: options.opener && chunkIdKey(plan.head.version.format, ctx.keys),
+    }));
+    const prefetch = createPackRunPrefetch(ctx.store, planned, { opener: options.opener });
     return (restore: PlannedRestore) => prefetch.claim(fetched.get(restore.plan)!);
   };
   let batch: PlannedRestore[] = [];
@@ -896,7 +902,7 @@ async function restoreTogether(
   ctx: SyncContext,
   restores: PlannedRestore[],
   options: PullRestoreOptions,
-  claim: (restore: PlannedRestore) => ObjectStore & Disposable,
+  claim: (restore: PlannedRestore) => ClaimedStore,
   steps: PathSteps,
 ): Promise<void> {
   const { limiter, guarded, finished } = steps;
@@ -957,7 +963,7 @@ async function finishTogether(
     guarded(restore.item, async () => {
       await entriesDurable;
       crashPoint("before-state-commit");
-      count(restore.item, recordRestore(ctx, restore));
+      count(restore.item, recordRestore(ctx, restore, options));
     }, true).finally(finished)
   ));
   // The batch's handle closes when it ends: not while a flush no path awaited still runs.
@@ -969,7 +975,7 @@ async function stageRestore(
   ctx: SyncContext,
   { plan }: PlannedRestore,
   options: RestoreOptions,
-  store: ObjectStore,
+  store: ClaimedStore,
   batch: RestoreBatch,
 ): Promise<StagedVersion> {
   for (const clear of plan.clears) {
@@ -978,13 +984,17 @@ async function stageRestore(
       adoptDeletion(ctx, clear.rel, clear.local.localPath, clear.head);
     }
   }
-  return await stageVersion(store, plan.head.version, plan.localPath, options, batch);
+  // Chunks opened ahead with their run are checked as they come (pack_run_prefetch.ts).
+  const reading = { ...options, opened: store.opened };
+  return await stageVersion(store, plan.head.version, plan.localPath, reading, batch);
 }
 
 /** How a pull restores: as any restore, and where the filesystem may take two names for one. */
 interface PullRestoreOptions extends RestoreOptions {
   /** Absent for a dry run, which writes nothing. */
   names?: NamesOnDisk;
+  /** Takes a path this pull brought in line off the conflict queue (`conflictClearer`). */
+  clearConflict: (rel: string) => void;
 }
 
 /**
@@ -1016,12 +1026,13 @@ function placing({ item, plan }: PlannedRestore, options: PullRestoreOptions): R
 function recordRestore(
   ctx: SyncContext,
   { item, plan, staged }: StagedRestore,
+  { clearConflict }: PullRestoreOptions,
 ): Outcome {
   const { localPath, head } = plan;
   const restored = writtenEntry(staged, item.rel, head.version);
   if (!trackedElsewhere(plan.recorded, localPath)) {
     adopt(ctx, restored, head);
-    clearConflict(ctx.state, ctx.namespace, item.rel);
+    clearConflict(item.rel);
   }
   saveChunkPrints(ctx.state, trackedNamespace(ctx), item.rel, head.key, staged.prints);
   rememberChunkLocations(ctx.state, ctx.store.location, head.version.chunks);

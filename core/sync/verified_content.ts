@@ -22,7 +22,7 @@ import { contentDigest } from "../remote/file_digest.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import type { FleetKeys } from "../crypto/fleet_keys.ts";
 import { isSealed, unsealStored } from "../crypto/sealed_object.ts";
-import type { BoxOpener } from "../crypto/box_opener.ts";
+import type { BoxOpener, OpenedSlice } from "../crypto/box_opener.ts";
 import type { ChunkCache } from "../cache/chunk_cache.ts";
 import { collectIfGrown } from "../runtime/full_collection.ts";
 import { TcfsError, type TcfsErrorKind } from "../errors.ts";
@@ -70,7 +70,22 @@ export interface VerifiedReadOptions {
   opener?: BoxOpener;
   /** The chunk cache, read before the store and filled with what was fetched. */
   cache?: ChunkCache;
+  /**
+   * Chunks opened ahead with their run of a pack (`pack_run_prefetch.ts`): a range it gives
+   * is checked as it comes, instead of fetched and opened here.
+   */
+  opened?: OpenedRange;
 }
+
+/**
+ * The chunks `refs` (neighbours in the pack `key`) opened ahead, each its raw bytes and id or
+ * the error it met (`undefined` from the promise: the pack is missing); `undefined` when they
+ * were not.
+ */
+export type OpenedRange = (
+  key: string,
+  refs: readonly ChunkRef[],
+) => Promise<OpenedSlice[] | undefined> | undefined;
 
 /** What is wrong with a stored version's content, for reports that list damage. */
 export interface ContentDamage {
@@ -301,17 +316,18 @@ async function fetchStoredRange(
   idKey: Uint8Array | undefined,
   options: VerifiedReadOptions,
 ): Promise<Uint8Array[]> {
+  const opened = range.offset === undefined ? undefined : options.opened?.(range.key, range.refs);
+  if (opened) {
+    const slices = await opened;
+    if (!slices) throw missingObject(version, range);
+    options.counters.bytesDownloaded += range.length;
+    options.counters.chunksDownloaded += range.refs.length;
+    return slices.map((slice, i) => checkedOpened(version, range.key, range.refs[i], slice));
+  }
   const stored = range.offset === undefined
     ? await store.get(range.key, { maxBytes: MAX_STORED_CHUNK_BYTES })
     : await store.getRange(range.key, range.offset, range.length);
-  const first = range.refs[0].id;
-  if (!stored) {
-    throw new DamagedContentError(
-      `${version.path}: ${range.key} (chunk ${first}) is missing from the store`,
-      { object: range.key, chunk: first, why: "missing from the store" },
-      { kind: "missing_chunk", hint: "push the file again from a device that has it" },
-    );
-  }
+  if (!stored) throw missingObject(version, range);
   options.counters.bytesDownloaded += stored.length;
   options.counters.chunksDownloaded += range.refs.length;
   const check = (ref: ChunkRef, piece: Uint8Array) =>
@@ -330,6 +346,16 @@ async function fetchStoredRange(
   return await Promise.all(range.refs.map((ref, i) => check(ref, pieces[i])));
 }
 
+/** The error for a range whose object the store does not have. */
+function missingObject(version: FileVersion, range: ChunkRange): DamagedContentError {
+  const first = range.refs[0].id;
+  return new DamagedContentError(
+    `${version.path}: ${range.key} (chunk ${first}) is missing from the store`,
+    { object: range.key, chunk: first, why: "missing from the store" },
+    { kind: "missing_chunk", hint: "push the file again from a device that has it" },
+  );
+}
+
 /** The chunk's raw bytes, once they match its size and id. */
 async function checkedChunk(
   version: FileVersion,
@@ -340,23 +366,45 @@ async function checkedChunk(
   options: VerifiedReadOptions,
 ): Promise<Uint8Array> {
   let raw: Uint8Array;
-  /** The id, when the opener computed it with the bytes. */
-  let opened: string | undefined;
   try {
     if (options.opener && isSealed(stored)) {
-      ({ id: opened, bytes: raw } = await options.opener.open(stored, ref.id, idKey));
-    } else raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
+      return checkedOpened(version, object, ref, await options.opener.open(stored, ref.id, idKey));
+    }
+    raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
   } catch (err) {
-    if (err instanceof TcfsError && err.kind === "not_approved") throw err;
-    if (err instanceof TcfsError) throw corruptChunk(version, object, ref, err.message);
-    throw err;
+    throw openingFailure(version, object, ref, err);
   }
   if (raw.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
-  const { id, bytes } = opened === undefined
-    ? await hashChunk(raw, options.hasher, { idKey })
-    : { id: opened, bytes: raw };
+  const { id, bytes } = await hashChunk(raw, options.hasher, { idKey });
   if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
   return bytes;
+}
+
+/** The raw bytes of a chunk the opener opened (with its id), once they match its size and id. */
+function checkedOpened(
+  version: FileVersion,
+  object: string,
+  ref: ChunkRef,
+  opened: OpenedSlice,
+): Uint8Array {
+  if (opened instanceof TcfsError) throw openingFailure(version, object, ref, opened);
+  const { id, bytes } = opened;
+  if (bytes.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
+  if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
+  return bytes;
+}
+
+/** What to throw for `err`, met opening or decoding a chunk: its damage, unless it is not that. */
+function openingFailure(
+  version: FileVersion,
+  object: string,
+  ref: ChunkRef,
+  err: unknown,
+): unknown {
+  if (err instanceof DamagedContentError) return err;
+  if (err instanceof TcfsError && err.kind === "not_approved") return err;
+  if (err instanceof TcfsError) return corruptChunk(version, object, ref, err.message);
+  return err;
 }
 
 function corruptChunk(

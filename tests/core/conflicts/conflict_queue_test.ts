@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { StateDb } from "../../../core/state/state_db.ts";
 import {
   clearConflict,
+  conflictClearer,
   listConflicts,
   queueConflict,
   type QueuedConflict,
@@ -73,6 +74,35 @@ Deno.test("a clear is seen at once by the process that made it, and by others wi
     other.close();
     state.close();
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a run's clearer writes nothing while the namespace had no conflict as it began, and clears once this process queued one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcfs-conflicts-" });
+  const state = await StateDb.open(join(dir, "state.db"));
+  const other = await StateDb.open(join(dir, "state.db"));
+  try {
+    queueConflict(state, conflict("x.txt", { namespace: "other" }));
+    const clear = conflictClearer(state, "default");
+    // Queued through another handle, as no run under the writer lock meets: left alone, which
+    // shows that the clearer wrote nothing.
+    queueConflict(other, conflict("a.txt"));
+    clear("a.txt");
+    state.flush();
+    assert.deepEqual(listConflicts(state, "default").map((c) => c.path), ["a.txt"]);
+    // Queued by this process: the clearer clears again.
+    queueConflict(state, conflict("b.txt"));
+    clear("a.txt");
+    clear("b.txt");
+    assert.deepEqual(listConflicts(state, "default"), []);
+    // A run that begins with conflicts queued clears them.
+    queueConflict(other, conflict("c.txt"));
+    conflictClearer(state, "default")("c.txt");
+    assert.deepEqual(listConflicts(state), [conflict("x.txt", { namespace: "other" })]);
+  } finally {
+    state.close();
+    other.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

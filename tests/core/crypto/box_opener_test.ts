@@ -52,3 +52,49 @@ Deno.test("the box opener opens, decodes and hashes in place, then on its thread
   const plain = await opener.open(encodeChunk(text), "x");
   assert.deepEqual(plain, { id: await blake3Hex(text), bytes: text });
 });
+
+Deno.test("a run of boxes opens on the opener's thread, each slice answered with its raw bytes and id or its own damage, and the run moves there", async () => {
+  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  using opener = createBoxOpener(keys);
+  assert.equal(opener.offloading, false, "a new opener works in place");
+  // 150 small boxes (more than one answer holds) laid side by side, as a pack holds them.
+  const raws = Array.from({ length: 150 }, (_, i) => randomBytes(100 + i * 37, i));
+  const idKeyOf = (i: number) => i % 2 ? keys.idKey : undefined;
+  const boxes = await Promise.all(
+    raws.map((raw, i) => sealStored(keys, encodeChunk(raw), `chunk-${i}`)),
+  );
+  const run = new Uint8Array(boxes.reduce((n, box) => n + box.length, 0));
+  const slices = [];
+  let at = 0;
+  for (const [i, box] of boxes.entries()) {
+    run.set(box, at);
+    slices.push({ at, length: box.length, place: `chunk-${i}`, idKey: idKeyOf(i) });
+    at += box.length;
+  }
+  // One box altered, one bound to another place: each fails alone.
+  run[slices[7].at + 20] ^= 1;
+  slices[9].place = "chunk-moved";
+  const answers = await Promise.all(opener.openRun(run, slices));
+  assert.equal(opener.offloading, true, "once it has a thread, it keeps sending work there");
+  assert.equal(run.buffer.detached, true, "the run moved to the thread instead of being copied");
+  for (const [i, answer] of answers.entries()) {
+    if (i === 7 || i === 9) {
+      assert.ok(answer instanceof TcfsError && answer.kind === "sealed_damaged", String(answer));
+      continue;
+    }
+    assert.ok(!(answer instanceof TcfsError), `slice ${i}: ${answer}`);
+    assert.deepEqual(answer.bytes, raws[i], `slice ${i}`);
+    assert.equal(answer.id, await blake3Hex(raws[i], idKeyOf(i)), `slice ${i}`);
+  }
+});
+
+Deno.test("a closed opener answers a run with its closing, and the caller's run stays whole", async () => {
+  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const opener = createBoxOpener(keys);
+  opener[Symbol.dispose]();
+  assert.equal(opener.offloading, false);
+  const run = new Uint8Array(64);
+  const [answer] = opener.openRun(run, [{ at: 0, length: 64, place: "x" }]);
+  await assert.rejects(answer, /the box opener is closed/);
+  assert.equal(run.buffer.detached, false);
+});

@@ -36,8 +36,10 @@ Deno.test("a store emptied at the same address is told apart, and only its state
     const elsewhere = fileUnderStore(other.location, "default");
     for (const namespace of [here, elsewhere]) {
       state.putTracked(trackedIn(namespace));
+      // Two chunks: a file of one keeps no prints.
       saveChunkPrints(state, namespace, "a.txt", baseKey, [
         { ...chunk, print: "f".repeat(32) },
+        { ...chunk, print: "e".repeat(32) },
       ]);
     }
     rememberChunkLocations(state, store.location, [chunk]);

@@ -1,5 +1,18 @@
 import assert from "node:assert/strict";
-import { createPackRunPrefetch } from "../../../core/sync/pack_run_prefetch.ts";
+import {
+  type ClaimedStore,
+  createPackRunPrefetch,
+  type PlannedChunks,
+} from "../../../core/sync/pack_run_prefetch.ts";
+import { createBoxOpener, type OpenedSlice } from "../../../core/crypto/box_opener.ts";
+import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
+import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
+import { sealStored } from "../../../core/crypto/sealed_object.ts";
+import { encodeChunk } from "../../../core/chunking/chunk_codec.ts";
+import { blake3Hex } from "../../../core/hashing/blake3.ts";
+import { concatBytes } from "../../../core/encoding/concat_bytes.ts";
+import { TcfsError } from "../../../core/errors.ts";
+import { randomBytes } from "../../support/random_bytes.ts";
 import type { ChunkRef } from "../../../core/remote/file_version.ts";
 import { packKey } from "../../../core/remote/remote_keys.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
@@ -22,6 +35,11 @@ function ref(pack: string, offset: number, length: number): ChunkRef {
   return { id: `${pack}-${offset}`, size: length, pack, offset, length };
 }
 
+/** The planned chunk lists of files, of plain ids. */
+function plan(...files: ChunkRef[][]): PlannedChunks[] {
+  return files.map((refs) => ({ refs }));
+}
+
 const a = ref("p1", 0, 100);
 const b = ref("p1", 100, 50);
 const c = ref("p1", 200, 30); // 50 bytes after b: the same run
@@ -34,7 +52,7 @@ function read(store: ObjectStore, r: ChunkRef): Promise<Uint8Array | undefined> 
 
 Deno.test("neighbouring slices of a pack come down in one range request, served to each claim, and the run is freed once all were read", async () => {
   const store = packedStore();
-  const prefetch = createPackRunPrefetch(store, [[a], [b, c], [d], [e]]);
+  const prefetch = createPackRunPrefetch(store, plan([a], [b, c], [d], [e]));
   assert.equal(prefetch.runs, 3);
   const first = prefetch.claim([a]);
   const second = prefetch.claim([b, c]);
@@ -59,7 +77,7 @@ Deno.test("a slice that starts where the run before it ends belongs to the next 
   const store = packedStore();
   const [x, y, z] = [ref("p1", 0, 100), ref("p1", 100, 100), ref("p1", 200, 50)];
   // Runs of at most 150 bytes: x alone, then y and z.
-  const prefetch = createPackRunPrefetch(store, [[x, y, z]], { maxRunBytes: 150 });
+  const prefetch = createPackRunPrefetch(store, plan([x, y, z]), { maxRunBytes: 150 });
   assert.equal(prefetch.runs, 2);
   using claim = prefetch.claim([x, y, z]);
   assert.deepEqual(await read(claim, x), await read(store, x));
@@ -72,7 +90,7 @@ Deno.test("a slice that starts where the run before it ends belongs to the next 
 
 Deno.test("a claim disposed of without reading frees the run the others are done with", async () => {
   const store = packedStore();
-  const prefetch = createPackRunPrefetch(store, [[a], [b]]);
+  const prefetch = createPackRunPrefetch(store, plan([a], [b]));
   assert.equal(prefetch.runs, 1);
   using reader = prefetch.claim([a]);
   const skipped = prefetch.claim([b]);
@@ -87,7 +105,7 @@ Deno.test("a claim disposed of without reading frees the run the others are done
 
 Deno.test("reads outside the planned runs, and other calls, go straight to the store", async () => {
   const store = packedStore();
-  const prefetch = createPackRunPrefetch(store, [[a, b]]);
+  const prefetch = createPackRunPrefetch(store, plan([a, b]));
   using claim = prefetch.claim([a, b]);
   const outside = await claim.getRange(packKey("p1"), 5_000, 40);
   assert.deepEqual(outside, await store.getRange(packKey("p1"), 5_000, 40));
@@ -100,9 +118,9 @@ Deno.test("reads outside the planned runs, and other calls, go straight to the s
 
 Deno.test("runs stop at the gap and size limits, and past the memory limit reads fetch only their range", async () => {
   const store = packedStore();
-  assert.equal(createPackRunPrefetch(store, [[a, b, c]], { maxGapBytes: 49 }).runs, 2);
-  assert.equal(createPackRunPrefetch(store, [[a, b, c]], { maxRunBytes: 150 }).runs, 2);
-  const tight = createPackRunPrefetch(store, [[a, b, c]], { maxBufferedBytes: 100 });
+  assert.equal(createPackRunPrefetch(store, plan([a, b, c]), { maxGapBytes: 49 }).runs, 2);
+  assert.equal(createPackRunPrefetch(store, plan([a, b, c]), { maxRunBytes: 150 }).runs, 2);
+  const tight = createPackRunPrefetch(store, plan([a, b, c]), { maxBufferedBytes: 100 });
   using claim = tight.claim([a, b, c]);
   assert.deepEqual(await claim.getRange(packKey("p1"), 0, 100), await read(store, a));
   assert.equal(tight.bufferedBytes, 0);
@@ -113,11 +131,104 @@ Deno.test("runs stop at the gap and size limits, and past the memory limit reads
 
 Deno.test("a run whose fetch failed is fetched again by its next reader", async () => {
   const store = packedStore();
-  const prefetch = createPackRunPrefetch(store, [[a], [b]]);
+  const prefetch = createPackRunPrefetch(store, plan([a], [b]));
   store.inject({ op: "getRange", action: "fail" });
   using first = prefetch.claim([a]);
   await assert.rejects(first.getRange(packKey("p1"), 0, 100), /injected/);
   using second = prefetch.claim([b]);
   assert.deepEqual(await second.getRange(packKey("p1"), 100, 50), await read(store, b));
   assert.equal(prefetch.bufferedBytes, 0);
+});
+
+const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+/**
+ * Six chunks sealed side by side in pack `s1`, with 100 KiB between the third and the fourth (two
+ * runs), in a memory store that counts its calls; their ids keyed as a sealed namespace's are.
+ */
+async function sealedPack() {
+  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const raws = Array.from({ length: 6 }, (_, i) => randomBytes(1_000 + i * 400, i));
+  const parts: Uint8Array[] = [];
+  const refs: ChunkRef[] = [];
+  let at = 0;
+  for (const [i, raw] of raws.entries()) {
+    if (i === 3) {
+      parts.push(new Uint8Array(100 * 1024));
+      at += 100 * 1024;
+    }
+    const id = await blake3Hex(raw, keys.idKey);
+    const box = await sealStored(keys, encodeChunk(raw), id);
+    parts.push(box);
+    refs.push({ id, size: raw.length, pack: "s1", offset: at, length: box.length });
+    at += box.length;
+  }
+  const memory = createMemoryStore();
+  await memory.put(packKey("s1"), concatBytes(parts));
+  return { keys, raws, refs, memory, store: withFaults(memory) };
+}
+
+/** The chunks `refs` as `claim` reads them opened; throws when it would not. */
+async function readOpened(claim: ClaimedStore, refs: ChunkRef[]): Promise<OpenedSlice[]> {
+  const opened = claim.opened(packKey("s1"), refs);
+  assert.ok(opened, "the run is opened on the opener's thread");
+  const slices = await opened;
+  assert.ok(slices, "the pack is there");
+  return slices;
+}
+
+Deno.test("with an opener on its thread, a run is fetched once and opened there, the next one ahead, and each claim reads its chunks opened", async () => {
+  const { keys, raws, refs, store } = await sealedPack();
+  using opener = createBoxOpener(keys, { offloadAfterBytes: 0 });
+  const idKey = keys.idKey;
+  const prefetch = createPackRunPrefetch(
+    store,
+    [[0, 1], [2], [3, 4, 5]].map((files) => ({ refs: files.map((i) => refs[i]), idKey })),
+    { opener },
+  );
+  assert.equal(prefetch.runs, 2);
+  using first = prefetch.claim([refs[0], refs[1]]);
+  using second = prefetch.claim([refs[2]]);
+  using third = prefetch.claim([refs[3], refs[4], refs[5]]);
+  const firstRead = await readOpened(first, [refs[0], refs[1]]);
+  assert.equal(store.calls.getRange, 2, "reading the first run fetched the next one ahead");
+  const opened = [
+    ...firstRead,
+    ...await readOpened(second, [refs[2]]),
+    ...await readOpened(third, [refs[3], refs[4], refs[5]]),
+  ];
+  for (const [i, slice] of opened.entries()) {
+    assert.ok(!(slice instanceof TcfsError), `chunk ${i}: ${slice}`);
+    assert.deepEqual(slice.bytes, raws[i], `chunk ${i}`);
+    assert.equal(slice.id, refs[i].id, `chunk ${i}`);
+  }
+  assert.equal(store.calls.getRange, 2, "one fetch per run");
+  assert.equal(prefetch.bufferedBytes, 0, "every chunk was read: the budget is back");
+});
+
+Deno.test("an opened run gives a damaged box's chunk its own error, a missing pack nothing, and an opener still in place no run", async () => {
+  const { keys, raws, refs, memory, store } = await sealedPack();
+  memory.objects.get(packKey("s1"))![refs[1].offset! + 30] ^= 1;
+  using opener = createBoxOpener(keys, { offloadAfterBytes: 0 });
+  const planned = [{ refs: refs.slice(0, 3), idKey: keys.idKey }];
+  const prefetch = createPackRunPrefetch(store, planned, { opener });
+  using claim = prefetch.claim(refs.slice(0, 3));
+  const [good, damaged, after] = await readOpened(claim, refs.slice(0, 3));
+  assert.ok(!(good instanceof TcfsError) && !(after instanceof TcfsError));
+  assert.deepEqual([good.bytes, after.bytes], [raws[0], raws[2]]);
+  assert.ok(damaged instanceof TcfsError && damaged.kind === "sealed_damaged", String(damaged));
+
+  memory.objects.delete(packKey("s1"));
+  const gone = createPackRunPrefetch(store, planned, { opener });
+  using missing = gone.claim(refs.slice(0, 3));
+  assert.equal(await missing.opened(packKey("s1"), refs.slice(0, 3)), undefined);
+
+  using inPlace = createBoxOpener(keys);
+  const small = createPackRunPrefetch(store, planned, { opener: inPlace });
+  using plain = small.claim(refs.slice(0, 3));
+  assert.equal(
+    plain.opened(packKey("s1"), refs.slice(0, 3)),
+    undefined,
+    "read and opened as before",
+  );
 });
