@@ -30,6 +30,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS conflicts (
   namespace TEXT NOT NULL, path TEXT NOT NULL, local_path TEXT NOT NULL, detected_by TEXT NOT NULL,
   detected_at TEXT NOT NULL, remote_authors TEXT NOT NULL, PRIMARY KEY (namespace, path))`;
 
+/** Conflicts this process queued, per state db: what {@linkcode conflictClearer} looks at. */
+const queuedSoFar = new WeakMap<StateDb, number>();
+
 function ensure(state: StateDb): StateDb {
   state.ensureSchema(SCHEMA);
   return state;
@@ -123,6 +126,3 @@ export function conflictClearer(state: StateDb, namespace: string): (path: strin
     }
   };
 }
-
-/** Conflicts this process queued, per state db: what {@linkcode conflictClearer} looks at. */
-const queuedSoFar = new WeakMap<StateDb, number>();

@@ -65,7 +65,10 @@ export interface StagedVersion {
   temp: string;
   /** The place it takes. */
   target: string;
-  /** The file's chunks, fingerprinted as they were written, for the next push of an edit to reuse. */
+  /**
+   * The file's chunks, fingerprinted as they were written, for the next push of an edit to
+   * reuse; none for a file of one chunk, which an edit never reuses (`chunk_prints.ts`).
+   */
   prints: PrintedChunk[];
   /**
    * Its own stat once complete, taken no earlier than `statAtMs`: what the state db records for
