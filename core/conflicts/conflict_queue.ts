@@ -106,8 +106,10 @@ export function clearConflict(state: StateDb, namespace: string, path: string): 
  * holds none of the namespace's conflicts: a first pull of a tree then holds no write per file
  * for the queue. The queue is read once, as the run begins; a conflict queued later by this
  * process (a mount's write-back beside a daemon's pull) turns it back into a plain
- * {@linkcode clearConflict}. Other processes do not queue meanwhile: each run that queues
- * conflicts holds the writer lock (`writer_lock.ts`).
+ * {@linkcode clearConflict}. Syncing processes do not queue meanwhile: each holds the writer
+ * lock (`writer_lock.ts`). A `tcfs mount` of its own does not; a conflict it queues for a path
+ * while a pull brings that very path in line stays queued until the path is synced again or
+ * the conflict is resolved.
  *
  * @example
  * ```ts

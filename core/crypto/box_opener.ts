@@ -48,16 +48,16 @@ export interface BoxOpener extends Disposable {
   /**
    * Opens each of `slices` of `run` (part of a pack) on the worker, as {@linkcode open} would:
    * for each slice in order, a promise of its raw chunk and id, or of the error opening it met
-   * (a promise rejects only when the worker failed). `run` is moved to the worker when it spans
-   * its buffer, and reads as empty after. The worker starts if it has not yet: for work large
-   * enough to pay for it.
+   * (a promise rejects only when the worker failed or the opener was closed). `run` is moved to
+   * the worker when it spans its buffer, and reads as empty after. The worker starts if it has
+   * not yet: for work that {@linkcode offloadsFor} says is worth it.
    */
   openRun(run: Uint8Array, slices: readonly RunSlice[]): Promise<OpenedSlice>[];
   /**
-   * Whether boxes go to the worker now: false while a small pull's first boxes are opened in
-   * place, so that it starts no thread.
+   * Whether `bytes` more boxes would go to the worker: it runs already, or they would take the
+   * pull past what is opened in place. Never on a machine of one core, nor once closed.
    */
-  readonly offloading: boolean;
+  offloadsFor(bytes: number): boolean;
 }
 
 /** A box within a run: where it starts and how long it is, what it is bound to, its id's key. */
@@ -160,11 +160,12 @@ export function createBoxOpener(keys: FleetKeys, options: BoxOpenerOptions = {})
       worker.postMessage(job, [job.sealed.buffer]);
       return answer.promise;
     },
-    get offloading() {
-      return worker !== undefined || openedInPlace >= offloadAfter;
+    offloadsFor(bytes) {
+      return worker !== undefined || openedInPlace + bytes >= offloadAfter;
     },
     openRun(run, slices) {
       if (failure) return slices.map(() => Promise.reject(failure));
+      if (slices.length === 0) return [];
       worker ??= startWorker();
       const idKeys: Uint8Array[] = [];
       const keyIndex = (idKey?: Uint8Array) => {

@@ -118,10 +118,11 @@ async function openRun({ seq, run, slices, idKeys }: OpenRunJob): Promise<void> 
     let at = 0;
     const pieces = opened.map((piece, i): OpenRunAnswer["pieces"][number] => {
       if (!(piece instanceof Uint8Array)) return piece;
+      const { length } = piece;
       raw.set(piece, at);
-      at += piece.length;
-      releaseBuffer(piece);
-      return [ids[i], at - piece.length, piece.length];
+      releaseOpened(piece, run);
+      at += length;
+      return [ids[i], at - length, length];
     });
     const sent: OpenRunAnswer = { seq, first, raw, pieces };
     self.postMessage(sent, [raw.buffer]);
@@ -147,6 +148,20 @@ async function openRun({ seq, run, slices, idKeys }: OpenRunJob): Promise<void> 
   }
   if (opened.length > 0) answer();
   releaseBuffer(run);
+}
+
+/**
+ * Frees the buffer `piece` was opened into, now that it is copied out: the decrypted box or
+ * zstd's output, of which it is all but a byte at either end (the stored form's format byte,
+ * zstd's spare byte). This thread collects rarely, and they would stay resident until it did.
+ * Never the run's own buffer (a stored form sent unsealed opens to a view of it), nor one shared
+ * with other allocations (Node's pool of small Buffers, whose slabs are far larger than a piece).
+ */
+function releaseOpened(piece: Uint8Array, run: Uint8Array): void {
+  const buffer = piece.buffer;
+  if (buffer === run.buffer || !(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  if (piece.byteOffset > 1 || buffer.byteLength - piece.byteOffset - piece.byteLength > 1) return;
+  buffer.transfer(0);
 }
 
 function failureOf(err: unknown): OpenFailure {

@@ -30,8 +30,9 @@ function statement(state: StateDb, sql: string): StatementSync {
 /**
  * Records the chunks of the version `versionKey` that the local copy of `path` now holds.
  * Nothing is recorded for a file of fewer than two chunks: an edit reuses a last chunk only
- * where the file still ends with it (`edit_chunker.ts`), so a single chunk is never reused, and
- * most files of a tree are that small. An older row stays, but it names an older version, so
+ * where the file still ends with it (`edit_chunker.ts`), so a file's only chunk is reused only
+ * when the file did not change, and hashing it again then costs microseconds. Most files of a
+ * tree are that small. An older row stays, but it names an older version, so
  * {@linkcode loadChunkPrints} never returns it.
  *
  * @example

@@ -28,7 +28,6 @@ import { packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
 import type { BoxOpener, OpenedSlice } from "../crypto/box_opener.ts";
 import { TcfsError } from "../errors.ts";
-import { OFFLOAD_AFTER_BYTES } from "../hashing/chunk_hasher.ts";
 
 /** The chunks of one file a pull will restore, and the key of their ids (`chunk_id_key.ts`). */
 export interface PlannedChunks {
@@ -48,8 +47,8 @@ export interface PrefetchOptions {
    */
   maxBufferedBytes?: number;
   /**
-   * Opens whole runs on its thread: when it already works there ({@linkcode BoxOpener.offloading}),
-   * or when the runs planned come to `OFFLOAD_AFTER_BYTES` or more, past which it would start one.
+   * Opens whole runs on its thread, when the runs planned are work enough for it
+   * ({@linkcode BoxOpener.offloadsFor}); otherwise their boxes are read and opened one by one.
    */
   opener?: BoxOpener;
 }
@@ -154,9 +153,7 @@ export function createPackRunPrefetch(
     for (const run of runs) plannedBytes += run.end - run.start;
   }
   let bufferedBytes = 0;
-  // Worth the opener's thread when it has one, or when this batch alone would have it start.
-  const opensRuns = opener !== undefined &&
-    (opener.offloading || plannedBytes >= OFFLOAD_AFTER_BYTES);
+  const opensRuns = opener?.offloadsFor(plannedBytes) ?? false;
 
   function runHolding(key: string, offset: number, end = offset): Run | undefined {
     return runsByKey.get(key)?.find((run) => run.start <= offset && end <= run.end);
@@ -175,8 +172,9 @@ export function createPackRunPrefetch(
     if (run.pending <= 0 && (run.body || run.opened)) letGo(run);
   }
 
-  /** Gives back `bytes` of the budget `run` holds: what it held them for is gone. */
-  function free(run: Run, bytes: number): void {
+  /** Gives back `bytes` of the budget `run` holds, unless `run` was let go since `opened`. */
+  function free(run: Run, opened: OpenedRun, bytes: number): void {
+    if (run.opened !== opened) return;
     run.held -= bytes;
     bufferedBytes -= bytes;
   }
@@ -220,14 +218,16 @@ export function createPackRunPrefetch(
    * memory (its stored and its raw bytes).
    */
   function startOpening(run: Run): OpenedRun | undefined {
-    if (run.opened || run.body || !opensRuns) return run.opened;
+    if (run.opened || run.body || !opener || !opensRuns) return run.opened;
     const length = run.end - run.start;
     if (!hold(run, length + run.rawBytes)) return undefined;
-    const opened = store.getRange(run.key, run.start, length).then((bytes) => {
+    const opened: OpenedRun = store.getRange(run.key, run.start, length).then((bytes) => {
+      // Let go meanwhile: no reader is left to read it.
       if (!bytes || run.opened !== opened) return undefined;
-      // The stored bytes move to the opener's thread, which lets them go once it has opened them.
-      free(run, length);
-      return openRun(opener, run, bytes);
+      const answers = openRun(opener, run, bytes);
+      // The stored bytes are the opener's thread's until it has answered every slice.
+      Promise.allSettled(answers.values()).then(() => free(run, opened, length));
+      return answers;
     });
     run.opened = opened;
     opened.catch(() => run.opened === opened && letGo(run));
@@ -279,23 +279,27 @@ export function createPackRunPrefetch(
         if (first?.offset === undefined || last?.offset === undefined) return undefined;
         const end = last.offset + last.length!;
         const run = runHolding(key, first.offset, end);
-        if (!run || wanted.some((ref) => !run.slices.has(ref.offset!))) return undefined;
+        // Each wanted slice must still be unread: a slice read more often than planned (a
+        // file's chunk twice in one range) is read from the store instead.
+        if (!run || wanted.some((ref) => (run.slices.get(ref.offset!)?.unread ?? 0) <= 0)) {
+          return undefined;
+        }
         const opened = openedOf(run);
         if (!opened) return undefined;
         return (async () => {
           try {
             const byOffset = await opened;
             if (!byOffset) return undefined;
-            const answers = wanted.map((ref) => byOffset.get(ref.offset!)!);
+            const answers = await Promise.all(wanted.map((ref) => byOffset.get(ref.offset!)!));
             for (const ref of wanted) {
               // Each answer is let go once its last planned reader took it, not with the run: an
               // opened run's raw bytes are several times its stored ones.
               const slice = run.slices.get(ref.offset!)!;
-              if (--slice.unread > 0) continue;
+              if (--slice.unread !== 0) continue;
               byOffset.delete(ref.offset!);
-              if (run.opened === opened) free(run, slice.size);
+              free(run, opened, slice.size);
             }
-            return await Promise.all(answers);
+            return answers;
           } finally {
             readDone(key, first.offset!, end);
           }
@@ -353,7 +357,10 @@ function openRun(
   }
   for (const offset of run.slices.keys()) {
     if (byOffset.has(offset)) continue;
-    byOffset.set(offset, Promise.resolve(new TcfsError("the pack is too short")));
+    byOffset.set(
+      offset,
+      Promise.resolve(new TcfsError("the pack is too short", { kind: "corrupt_chunk" })),
+    );
   }
   return byOffset;
 }

@@ -394,17 +394,20 @@ function checkedOpened(
   return bytes;
 }
 
-/** What to throw for `err`, met opening or decoding a chunk: its damage, unless it is not that. */
+/**
+ * What to throw for `err`, met opening or decoding a chunk: the chunk's damage when its bytes
+ * were at fault (that file fails alone); anything else as it is, such as a device without the
+ * fleet's key or the opener's thread failing, which no other file's chunks would escape.
+ */
 function openingFailure(
   version: FileVersion,
   object: string,
   ref: ChunkRef,
   err: unknown,
 ): unknown {
-  if (err instanceof DamagedContentError) return err;
-  if (err instanceof TcfsError && err.kind === "not_approved") return err;
-  if (err instanceof TcfsError) return corruptChunk(version, object, ref, err.message);
-  return err;
+  if (err instanceof DamagedContentError || !(err instanceof TcfsError)) return err;
+  if (err.kind !== "sealed_damaged" && err.kind !== "corrupt_chunk") return err;
+  return corruptChunk(version, object, ref, err.message);
 }
 
 function corruptChunk(

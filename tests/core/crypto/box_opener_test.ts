@@ -56,7 +56,7 @@ Deno.test("the box opener opens, decodes and hashes in place, then on its thread
 Deno.test("a run of boxes opens on the opener's thread, each slice answered with its raw bytes and id or its own damage, and the run moves there", async () => {
   const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
   using opener = createBoxOpener(keys);
-  assert.equal(opener.offloading, false, "a new opener works in place");
+  assert.equal(opener.offloadsFor(1 << 20), false, "a new opener opens 1 MiB in place");
   // 150 small boxes (more than one answer holds) laid side by side, as a pack holds them.
   const raws = Array.from({ length: 150 }, (_, i) => randomBytes(100 + i * 37, i));
   const idKeyOf = (i: number) => i % 2 ? keys.idKey : undefined;
@@ -75,7 +75,7 @@ Deno.test("a run of boxes opens on the opener's thread, each slice answered with
   run[slices[7].at + 20] ^= 1;
   slices[9].place = "chunk-moved";
   const answers = await Promise.all(opener.openRun(run, slices));
-  assert.equal(opener.offloading, true, "once it has a thread, it keeps sending work there");
+  assert.equal(opener.offloadsFor(0), true, "once it has a thread, it keeps sending work there");
   assert.equal(run.buffer.detached, true, "the run moved to the thread instead of being copied");
   for (const [i, answer] of answers.entries()) {
     if (i === 7 || i === 9) {
@@ -92,7 +92,7 @@ Deno.test("a closed opener answers a run with its closing, and the caller's run 
   const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
   const opener = createBoxOpener(keys);
   opener[Symbol.dispose]();
-  assert.equal(opener.offloading, false);
+  assert.equal(opener.offloadsFor(1 << 30), false);
   const run = new Uint8Array(64);
   const [answer] = opener.openRun(run, [{ at: 0, length: 64, place: "x" }]);
   await assert.rejects(answer, /the box opener is closed/);

@@ -14,8 +14,8 @@ import { namespaceHeads } from "../../../core/sync/sync_context.ts";
 import { syncStatus } from "../../../core/sync/sync_status.ts";
 import { PACKS_PREFIX } from "../../../core/remote/remote_keys.ts";
 import { decodeSegment, encodeJournalObject } from "../../../core/journal/journal_codec.ts";
-import { createPackWriter } from "../../../core/sync/pack_writer.ts";
 import { readVerifiedContent } from "../../../core/sync/verified_content.ts";
+import { sealedVersion } from "../../support/sealed_version.ts";
 import type { DamagedContentError } from "../../../core/sync/verified_content.ts";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -211,24 +211,7 @@ Deno.test("a format 3 chunk whose bytes match its plain BLAKE3 but not its keyed
   const keys = a.ctx.keys = await fleetKeys(a);
   const bytes = new TextEncoder().encode("a chunk named by its plain hash\n");
   const plainId = await blake3Hex(bytes);
-  const packs = createPackWriter(store, { keys });
-  const placed = await packs.place(plainId, bytes);
-  packs.flush();
-  await placed.durable;
-  const version: FileVersion = {
-    format: 3,
-    path: "x.txt",
-    kind: "file",
-    size: bytes.length,
-    mode: 0o644,
-    mtime_ms: 0,
-    blake3: await fileDigest([placed.ref]),
-    chunks: [placed.ref],
-    vclock: { [a.ctx.device.id]: 1 },
-    author: a.ctx.device.id,
-    author_name: "alpha",
-    written_at: new Date().toISOString(),
-  };
+  const { version } = await sealedVersion(store, keys, "x.txt", plainId, bytes);
   const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
   await assert.rejects(
     readVerifiedContent(store, version, { counters, keys }, () => Promise.resolve()),

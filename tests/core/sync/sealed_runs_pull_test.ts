@@ -12,7 +12,7 @@ import { packKey } from "../../../core/remote/remote_keys.ts";
 
 const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
-Deno.test("a sealed pull past the opener's first 8 MiB opens its small files' runs on the opener's thread: the tree comes whole, and a damaged chunk fails its own file alone", async () => {
+Deno.test("a sealed pull large enough for the opener's thread brings its small files whole, and a damaged chunk fails its own file alone", async () => {
   const tmp = await makeScopedTempDir("tcfs-sealed-runs-");
   const memory = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", memory);
@@ -20,8 +20,8 @@ Deno.test("a sealed pull past the opener's first 8 MiB opens its small files' ru
   a.ctx.keys = b.ctx.keys = await fleetKeysOf(
     firstKeychain(a.ctx.device.id, RECIPIENT, undefined),
   );
-  // 12 MiB of large files first, opened in place until the opener has a thread; then 400 small
-  // text files, whose chunks lie side by side in packs.
+  // 12 MiB of large files, so that the batch's runs go to the opener's thread
+  // (pack_run_prefetch_test.ts shows how), and 400 small text files, side by side in packs.
   await Deno.mkdir(join(a.root, "a-large"));
   for (let i = 0; i < 3; i++) {
     await Deno.writeFile(join(a.root, "a-large", `${i}.bin`), randomBytes(4 << 20, i));
