@@ -7,11 +7,10 @@ import { CHUNK_FORMAT_ZSTD, encodeChunk } from "../../../core/chunking/chunk_cod
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { TEST_RECIPIENT, testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 Deno.test("the box opener opens, decodes and hashes in place, then on its thread, with every epoch, and reports damage as unsealing does", async () => {
-  const first = firstKeychain(crypto.randomUUID(), RECIPIENT, undefined);
+  const first = firstKeychain(crypto.randomUUID(), TEST_RECIPIENT, undefined);
   const older = await fleetKeysOf(first);
   const keys = await fleetKeysOf(nextEpoch(first, first.written_by, () => true));
   using opener = createBoxOpener(keys);
@@ -54,7 +53,7 @@ Deno.test("the box opener opens, decodes and hashes in place, then on its thread
 });
 
 Deno.test("a run of boxes opens on the opener's thread, each slice answered with its raw bytes and id or its own damage, and the run moves there", async () => {
-  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const keys = await testFleetKeys();
   using opener = createBoxOpener(keys);
   assert.equal(opener.offloadsFor(1 << 20), false, "a new opener opens 1 MiB in place");
   // 150 small boxes (more than one answer holds) laid side by side, as a pack holds them.
@@ -89,7 +88,7 @@ Deno.test("a run of boxes opens on the opener's thread, each slice answered with
 });
 
 Deno.test("a closed opener answers a run with its closing, and the caller's run stays whole", async () => {
-  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const keys = await testFleetKeys();
   const opener = createBoxOpener(keys);
   opener[Symbol.dispose]();
   assert.equal(opener.offloadsFor(1 << 30), false);

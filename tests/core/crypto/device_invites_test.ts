@@ -10,12 +10,12 @@ import {
   settleClaims,
 } from "../../../core/crypto/device_invites.ts";
 import { TcfsError } from "../../../core/errors.ts";
+import { TEST_RECIPIENT, testFleetKeys } from "../../support/test_fleet_keys.ts";
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 const OTHER = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
 
 async function keys() {
-  return await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  return await testFleetKeys();
 }
 
 Deno.test("an invited device is approved once, by the token it knew; forged and late claims never", async () => {
@@ -31,7 +31,9 @@ Deno.test("an invited device is approved once, by the token it knew; forged and 
   const claim = JSON.parse(new TextDecoder().decode(store.objects.get(claimKey)!));
   store.objects.set(
     claimKey.replace(invited, forger),
-    new TextEncoder().encode(JSON.stringify({ ...claim, device: forger, recipient: RECIPIENT })),
+    new TextEncoder().encode(
+      JSON.stringify({ ...claim, device: forger, recipient: TEST_RECIPIENT }),
+    ),
   );
 
   const approved: CheckedClaim[] = [];
@@ -63,7 +65,7 @@ Deno.test("an expired invitation approves no one, and one sealed with other keys
 
 Deno.test("an invitation sealed with an epoch a daemon lacks is left for one that has it", async () => {
   const store = createMemoryStore();
-  const first = firstKeychain(crypto.randomUUID(), RECIPIENT, undefined);
+  const first = firstKeychain(crypto.randomUUID(), TEST_RECIPIENT, undefined);
   const older = await fleetKeysOf(first);
   const newer = await fleetKeysOf(nextEpoch(first, first.written_by, () => true));
   const { token } = await createInvitation(store, newer, first.written_by);

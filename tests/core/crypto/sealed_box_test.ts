@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { openBytes, sealBytes, SMALL_BOX_BYTES } from "../../../core/crypto/sealed_box.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
-const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+const keys = await testFleetKeys();
 const SIZES = [0, 1, 1500, SMALL_BOX_BYTES - 1, SMALL_BOX_BYTES, 1 << 20];
 
 /** What WebCrypto alone makes of `plain`, laid out as a box: the reference for both paths. */

@@ -13,8 +13,7 @@ import { foldedPath } from "../../../core/journal/folded_versions.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 import { markNamespaceSealed } from "../../../core/crypto/namespace_sealing.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { TEST_RECIPIENT, testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 function contains(haystack: Uint8Array, needle: string): boolean {
   return new TextDecoder("latin1").decode(haystack).includes(needle);
@@ -25,7 +24,7 @@ Deno.test("a sealed namespace keeps names and contents out of every stored objec
   const store = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", store);
   using b = await openSyncDevice(tmp.path, "beta", store);
-  const keys = await fleetKeysOf(firstKeychain(a.ctx.device.id, RECIPIENT, undefined));
+  const keys = await testFleetKeys(a.ctx.device.id);
   a.ctx.keys = keys;
   b.ctx.keys = keys;
   const secretText = "the quarterly numbers are secret ".repeat(300);
@@ -59,7 +58,7 @@ Deno.test("a flipped bit in a sealed segment or pack fails clearly and writes no
   using a = await openSyncDevice(tmp.path, "alpha", store);
   using b = await openSyncDevice(tmp.path, "beta", store);
   using c = await openSyncDevice(tmp.path, "gamma", store);
-  const keys = await fleetKeysOf(firstKeychain(a.ctx.device.id, RECIPIENT, undefined));
+  const keys = await testFleetKeys(a.ctx.device.id);
   a.ctx.keys = b.ctx.keys = c.ctx.keys = keys;
   await Deno.writeTextFile(join(a.root, "a.txt"), "alpha ".repeat(2000));
   await a.pushAll();
@@ -91,7 +90,7 @@ Deno.test("after a new epoch, a holder of only the old one opens old data and no
   const store = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", store);
   using r = await openSyncDevice(tmp.path, "revoked", store);
-  const first = firstKeychain(a.ctx.device.id, RECIPIENT, undefined);
+  const first = firstKeychain(a.ctx.device.id, TEST_RECIPIENT, undefined);
   const second = nextEpoch(first, a.ctx.device.id, () => true);
   r.ctx.keys = await fleetKeysOf(first);
   a.ctx.keys = await fleetKeysOf(first);
@@ -115,9 +114,7 @@ Deno.test("in a sealed namespace, plaintext journal objects and old-layout versi
   const store = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", store);
   using b = await openSyncDevice(tmp.path, "beta", store);
-  a.ctx.keys = b.ctx.keys = await fleetKeysOf(
-    firstKeychain(a.ctx.device.id, RECIPIENT, undefined),
-  );
+  a.ctx.keys = b.ctx.keys = await testFleetKeys(a.ctx.device.id);
   await Deno.writeTextFile(join(a.root, "real.txt"), "real\n");
   await a.pushAll();
   const [real] = foldedPath(a.ctx.state, trackedNamespace(a.ctx), "real.txt").heads;

@@ -22,11 +22,8 @@ import { namespaceHeads } from "../../../core/sync/sync_context.ts";
 import { push } from "../../../core/sync/push.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 const KEEP_LAST_ONE: RetentionPolicy = { keepDays: 0, keepLast: 1, staggered: false };
 
@@ -218,8 +215,7 @@ Deno.test("in a sealed namespace gc repacks chunks checked against their keyed i
   const memory = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", memory);
   using b = await openSyncDevice(tmp.path, "beta", memory);
-  const chain = firstKeychain(a.ctx.device.id, RECIPIENT, undefined);
-  a.ctx.keys = b.ctx.keys = await fleetKeysOf(chain);
+  a.ctx.keys = b.ctx.keys = await testFleetKeys(a.ctx.device.id);
   // Two files of twenty keep their first version: the first pack is mostly dead, and repacked.
   for (const round of [1, 2]) {
     for (let i = round === 1 ? 0 : 2; i < 20; i++) {

@@ -3,8 +3,6 @@ import { join } from "node:path";
 import { createMemoryStore, type MemoryStore } from "../../support/memory_store.ts";
 import { openSyncDevice, type SyncDevice } from "../../support/sync_device.ts";
 import { makeScopedTempDir } from "../../support/module_unload.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { catchUp } from "../../../core/journal/journal_catch_up.ts";
 import { CHECKPOINT_SLICE_VERSIONS } from "../../../core/journal/checkpoint_reader.ts";
 import {
@@ -22,8 +20,7 @@ import {
 import { StateDb } from "../../../core/state/state_db.ts";
 import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { parseCheckpointKey, parseSegmentKey } from "../../../core/remote/remote_keys.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 /** Every version `state` folded for `ns` (heads, kept, history) and its cursors, as text. */
 function foldText(state: StateDb, ns: string): string {
@@ -42,7 +39,7 @@ async function checkpointedNamespace(
 ): Promise<{ store: MemoryStore; a: SyncDevice; key: string; checkpoint: Checkpoint }> {
   const store = createMemoryStore();
   const a = await openSyncDevice(tmp, "alpha", store);
-  a.ctx.keys = await fleetKeysOf(firstKeychain(a.ctx.device.id, RECIPIENT, undefined));
+  a.ctx.keys = await testFleetKeys(a.ctx.device.id);
   const files = 2 * CHECKPOINT_SLICE_VERSIONS + 100;
   for (let i = 0; i < files; i++) {
     await Deno.writeTextFile(join(a.root, `f${i % 7}-${i}.txt`), `file ${i}\n`);

@@ -14,12 +14,10 @@ import { trackedNamespace } from "../../../core/sync/sync_context.ts";
 import { checkpointKey, parseCheckpointKey } from "../../../core/remote/remote_keys.ts";
 import { unsealStored } from "../../../core/crypto/sealed_object.ts";
 import { decodeChunk } from "../../../core/chunking/chunk_codec.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { TcfsError } from "../../../core/errors.ts";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
-const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+const keys = await testFleetKeys();
 
 /** A device's push of `files` small files, its checkpoint written on that push. */
 async function pushedCheckpoint(files: number) {

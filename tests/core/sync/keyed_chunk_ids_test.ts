@@ -4,8 +4,7 @@ import { createMemoryStore, type MemoryStore } from "../../support/memory_store.
 import { openSyncDevice, type SyncDevice } from "../../support/sync_device.ts";
 import { makeScopedTempDir } from "../../support/module_unload.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { type FleetKeys, fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
+import type { FleetKeys } from "../../../core/crypto/fleet_keys.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { chunkStream } from "../../../core/chunking/fastcdc.ts";
 import { fileDigest } from "../../../core/remote/file_digest.ts";
@@ -17,11 +16,10 @@ import { decodeSegment, encodeJournalObject } from "../../../core/journal/journa
 import { readVerifiedContent } from "../../../core/sync/verified_content.ts";
 import { sealedVersion } from "../../support/sealed_version.ts";
 import type { DamagedContentError } from "../../../core/sync/verified_content.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 async function fleetKeys(device: SyncDevice): Promise<FleetKeys> {
-  return await fleetKeysOf(firstKeychain(device.ctx.device.id, RECIPIENT, undefined));
+  return await testFleetKeys(device.ctx.device.id);
 }
 
 /** The files every test writes: one of many chunks, one small, one empty. */

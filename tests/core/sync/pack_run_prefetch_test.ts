@@ -5,8 +5,6 @@ import {
   type PlannedChunks,
 } from "../../../core/sync/pack_run_prefetch.ts";
 import { createBoxOpener, type OpenedSlice } from "../../../core/crypto/box_opener.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { sealStored } from "../../../core/crypto/sealed_object.ts";
 import { encodeChunk } from "../../../core/chunking/chunk_codec.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
@@ -18,6 +16,7 @@ import { packKey } from "../../../core/remote/remote_keys.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { createMemoryStore } from "../../support/memory_store.ts";
 import { withFaults } from "../../support/faulty_store.ts";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 /** Two packs of patterned bytes in a memory store that counts its calls. */
 function packedStore() {
@@ -140,14 +139,12 @@ Deno.test("a run whose fetch failed is fetched again by its next reader", async 
   assert.equal(prefetch.bufferedBytes, 0);
 });
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
-
 /**
  * Six chunks sealed side by side in pack `s1`, with 100 KiB between the third and the fourth (two
  * runs), in a memory store that counts its calls; their ids keyed as a sealed namespace's are.
  */
 async function sealedPack() {
-  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const keys = await testFleetKeys();
   const raws = Array.from({ length: 6 }, (_, i) => randomBytes(1_000 + i * 400, i));
   const parts: Uint8Array[] = [];
   const refs: ChunkRef[] = [];

@@ -6,10 +6,9 @@ import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { createPackWriter, FORGET_AFTER } from "../../../core/sync/pack_writer.ts";
 import { TcfsError } from "../../../core/errors.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { unsealStored } from "../../../core/crypto/sealed_object.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 async function withStore(fn: (store: ObjectStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-packs-" });
@@ -117,12 +116,11 @@ Deno.test("a failed pack upload rejects its chunks' durability and stops later p
   });
 });
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 const text = (lines: number) => new TextEncoder().encode("a line that repeats\n".repeat(lines));
 
 Deno.test("bytes handed over are freed once the pack needs them no more, and read back whole", async () => {
   await withStore(async (store) => {
-    const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+    const keys = await testFleetKeys();
     const sealing = createPackWriter(store, { keys });
     // A chunk compressed by the writer, one stored raw, and one placed twice: sealed, none of
     // the bytes given stays in the pack.
@@ -166,7 +164,7 @@ Deno.test("bytes handed over are freed once the pack needs them no more, and rea
 
 Deno.test("bytes not handed over are left as they were", async () => {
   await withStore(async (store) => {
-    const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+    const keys = await testFleetKeys();
     const packs = createPackWriter(store, { keys });
     const chunk = text(4000);
     const copy = chunk.slice();

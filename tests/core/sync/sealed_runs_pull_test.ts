@@ -5,21 +5,16 @@ import { openSyncDevice } from "../../support/sync_device.ts";
 import { makeScopedTempDir } from "../../support/module_unload.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 import { assertSameTree } from "../../support/tree_compare.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { pathHeads } from "../../../core/sync/sync_context.ts";
 import { packKey } from "../../../core/remote/remote_keys.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 Deno.test("a sealed pull large enough for the opener's thread brings its small files whole, and a damaged chunk fails its own file alone", async () => {
   const tmp = await makeScopedTempDir("tcfs-sealed-runs-");
   const memory = createMemoryStore();
   using a = await openSyncDevice(tmp.path, "alpha", memory);
   using b = await openSyncDevice(tmp.path, "beta", memory);
-  a.ctx.keys = b.ctx.keys = await fleetKeysOf(
-    firstKeychain(a.ctx.device.id, RECIPIENT, undefined),
-  );
+  a.ctx.keys = b.ctx.keys = await testFleetKeys(a.ctx.device.id);
   // 12 MiB of large files, so that the batch's runs go to the opener's thread
   // (pack_run_prefetch_test.ts shows how), and 400 small text files, side by side in packs.
   await Deno.mkdir(join(a.root, "a-large"));

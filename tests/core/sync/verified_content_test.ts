@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
 import { createMemoryStore } from "../../support/memory_store.ts";
 import { sealedVersion } from "../../support/sealed_version.ts";
-import { firstKeychain } from "../../../core/crypto/fleet_keychain.ts";
-import { fleetKeysOf } from "../../../core/crypto/fleet_keys.ts";
 import { createBoxOpener } from "../../../core/crypto/box_opener.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { packKey } from "../../../core/remote/remote_keys.ts";
 import { readVerifiedContent } from "../../../core/sync/verified_content.ts";
 import { TcfsError } from "../../../core/errors.ts";
-
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+import { testFleetKeys } from "../../support/test_fleet_keys.ts";
 
 Deno.test("a chunk whose box is damaged is that file's damage; an opener that cannot open at all stops the read with its own error", async () => {
   const store = createMemoryStore();
-  const keys = await fleetKeysOf(firstKeychain(crypto.randomUUID(), RECIPIENT, undefined));
+  const keys = await testFleetKeys();
   const bytes = new TextEncoder().encode("a sealed chunk\n".repeat(100));
   const id = await blake3Hex(bytes, keys.idKey);
   const { version, ref } = await sealedVersion(store, keys, "x.txt", id, bytes);

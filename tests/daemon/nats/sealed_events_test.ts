@@ -9,13 +9,13 @@ import type { EventKeys } from "../../../daemon/nats/event_consumer.ts";
 import { eventPayload } from "../../../daemon/nats/sealed_event_payload.ts";
 import { startNatsServer } from "../../support/nats_process.ts";
 import { settle, startTestBus, testEvent, waitFor } from "./event_bus_fixture.ts";
+import { TEST_RECIPIENT } from "../../support/test_fleet_keys.ts";
 
-const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 const FOUNDER = "00000000-0000-4000-8000-000000000001";
 
 /** Epoch 1 and epoch 2 of one fleet (epoch 2's keychain holds both keys). */
 async function fleetEpochs(): Promise<[FleetKeys, FleetKeys]> {
-  const first = firstKeychain(FOUNDER, RECIPIENT, undefined);
+  const first = firstKeychain(FOUNDER, TEST_RECIPIENT, undefined);
   return [await fleetKeysOf(first), await fleetKeysOf(nextEpoch(first, FOUNDER, () => true))];
 }
 
