@@ -16,7 +16,7 @@ import { type ChunkRef, type FileVersion, MAX_STORED_CHUNK_BYTES } from "../remo
 import { chunkKey, packKey } from "../remote/remote_keys.ts";
 import { decodeChunk } from "../chunking/chunk_codec.ts";
 import { createBlake3Hasher } from "../hashing/blake3.ts";
-import { type ChunkHasher, hashChunk } from "../hashing/chunk_hasher.ts";
+import { type ChunkHasher, hashChunk, type HashedChunk } from "../hashing/chunk_hasher.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
 import { contentDigest } from "../remote/file_digest.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
@@ -365,22 +365,22 @@ async function checkedChunk(
   idKey: Uint8Array | undefined,
   options: VerifiedReadOptions,
 ): Promise<Uint8Array> {
-  let raw: Uint8Array;
+  let opened: HashedChunk;
   try {
-    if (options.opener && isSealed(stored)) {
-      return checkedOpened(version, object, ref, await options.opener.open(stored, ref.id, idKey));
-    }
-    raw = await decodeChunk(await unsealStored(options.keys, stored, ref.id));
+    opened = options.opener && isSealed(stored)
+      ? await options.opener.open(stored, ref.id, idKey)
+      : await hashChunk(
+        await decodeChunk(await unsealStored(options.keys, stored, ref.id)),
+        options.hasher,
+        { idKey },
+      );
   } catch (err) {
     throw openingFailure(version, object, ref, err);
   }
-  if (raw.length !== ref.size) throw corruptChunk(version, object, ref, "wrong size");
-  const { id, bytes } = await hashChunk(raw, options.hasher, { idKey });
-  if (id !== ref.id) throw corruptChunk(version, object, ref, "BLAKE3 mismatch");
-  return bytes;
+  return checkedOpened(version, object, ref, opened);
 }
 
-/** The raw bytes of a chunk the opener opened (with its id), once they match its size and id. */
+/** The raw bytes of a chunk opened (with its id), once they match its size and id. */
 function checkedOpened(
   version: FileVersion,
   object: string,
