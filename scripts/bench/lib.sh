@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/env.sh"
 
 # Processes started by a benchmark, stopped when it exits (bench_track).
 BENCH_PIDS=()
+# Filesystems mounted by fresh_filesystem, unmounted when it exits (bench_unmount).
+BENCH_MOUNTS=()
 
 # Starts the services, makes $WORK (removed on exit) and points rclone's remote `bench:` and
 # restic at the local SeaweedFS.
@@ -32,7 +34,34 @@ bench_peers() {
 bench_cleanup() {
   local pid
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  bench_unmount
   rm -rf "$WORK"
+}
+
+# Mounts a new, empty ext4 on DIR (created), backed by a sparse image beside it. Pulls timed
+# there meet a filesystem like a user's disk rather than one that earlier rounds' mass deletions
+# left behind: this machine's root is ext4 without a journal, where every tool's pull slowed
+# round after round (docs/BENCHMARKS.md, "A pull's restores in batches"). Needs root.
+fresh_filesystem() {
+  local dir="$1"
+  mkdir -p "$dir"
+  # Large enough that later rounds do not pull into a nearly full filesystem (4 GiB was 90 %
+  # full after eight rounds of the real tree); sparse, so it costs what is written.
+  truncate -s 32G "$dir.img"
+  # One inode per 4 KiB: 100,000 small files pulled three times outnumber the default.
+  mkfs.ext4 -q -F -i 4096 "$dir.img"
+  mount -o loop "$dir.img" "$dir"
+  BENCH_MOUNTS+=("$dir")
+}
+
+# Unmounts what fresh_filesystem mounted, and removes the images.
+bench_unmount() {
+  local dir
+  for dir in "${BENCH_MOUNTS[@]}"; do
+    if mountpoint -q "$dir"; then umount "$dir"; fi
+    rm -f "$dir.img"
+  done
+  BENCH_MOUNTS=()
 }
 
 # For a benchmark on the services already up (bench_init starts them): stops unless they are up,

@@ -42,19 +42,11 @@ TARGETS="$WORK/targets"
 cleanup() {
   rclone purge -q "bench:$BUCKET" 2>/dev/null || true
   rclone purge -q "bench:$RCLONE_BUCKET" 2>/dev/null || true
-  if mountpoint -q "$TARGETS"; then umount "$TARGETS"; fi
+  bench_unmount
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-mkdir -p "$TARGETS"
-if ((FRESH_FS)); then
-  # Sparse, and large enough that later rounds do not pull into a nearly full filesystem (4 GiB
-  # was 90 % full after eight rounds of the real tree).
-  truncate -s 32G "$WORK/targets.img"
-  # One inode per 4 KiB: 100,000 small files pulled three times outnumber the default.
-  mkfs.ext4 -q -F -i 4096 "$WORK/targets.img"
-  mount -o loop "$WORK/targets.img" "$TARGETS"
-fi
+if ((FRESH_FS)); then fresh_filesystem "$TARGETS"; else mkdir -p "$TARGETS"; fi
 if [[ -z "$TREE" ]]; then
   TREE="$WORK/tree"
   if ((FILES > 0)); then

@@ -11,8 +11,11 @@
 # Markdown table with the issue's goals, ready for docs/BENCHMARKS.md.
 #
 #   scripts/bench/scale.sh [--files N] [--runs N] [--skip-real] [--skip-small] [--real-dirs "DIR..."]
+#                          [--fresh-fs]
 #
 # Each run uses fresh buckets and device homes. Every tool reads the same copies under the work dir.
+# With --fresh-fs (root only), each run's pulls, every tool's, go to a new, empty ext4
+# (fresh_filesystem in lib.sh), as pull-ab.sh --fresh-fs does; otherwise to the work dir.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,9 +25,10 @@ RUNS=1
 SKIP_REAL=0
 SKIP_SMALL=0
 REAL_DIRS="/usr/share/doc /usr/lib/python3.11"
+FRESH_FS=0
 # Files changed on one device before another catches up, in (c).
 CHANGES=100
-usage="usage: $0 [--files N] [--runs N] [--skip-real] [--skip-small] [--real-dirs \"DIR...\"]"
+usage="usage: $0 [--files N] [--runs N] [--skip-real] [--skip-small] [--real-dirs \"DIR...\"] [--fresh-fs]"
 while (($#)); do
   case "$1" in
     --files) FILES="$2"; shift 2 ;;
@@ -32,6 +36,7 @@ while (($#)); do
     --skip-real) SKIP_REAL=1; shift ;;
     --skip-small) SKIP_SMALL=1; shift ;;
     --real-dirs) REAL_DIRS="$2"; shift 2 ;;
+    --fresh-fs) FRESH_FS=1; shift ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
@@ -143,7 +148,7 @@ run_real() {
   rb="$(fresh rreal)"
   repo="s3:$TCFS_S3_ENDPOINT/$(fresh restic)"
   enroll real_a real-a "$b" "$REAL"
-  enroll real_b real-b "$b" "$RUN_DIR/real-b"
+  enroll real_b real-b "$b" "$PULLS/real-b"
   # The namespace is end-to-end encrypted (the default, as restic's repository is): the first
   # device lets the others in.
   timed "${real_a[@]}" device approve real-b >/dev/null
@@ -152,9 +157,9 @@ run_real() {
   timed restic -r "$repo" init >/dev/null
   peer_step real_restic_push restic -r "$repo" backup -q "$REAL"
   tcfs_step real_pull "$REAL_FILES" "${real_b[@]}" pull "$b/default/"
-  same_tree "$REAL" "$RUN_DIR/real-b"
-  peer_step real_rclone_pull rclone copy --transfers 32 "bench:$rb/real" "$RUN_DIR/rclone-real"
-  peer_step real_restic_pull restic -r "$repo" restore latest --target "$RUN_DIR/restic-real"
+  same_tree "$REAL" "$PULLS/real-b"
+  peer_step real_rclone_pull rclone copy --transfers 32 "bench:$rb/real" "$PULLS/rclone-real"
+  peer_step real_restic_pull restic -r "$repo" restore latest --target "$PULLS/restic-real"
 }
 
 run_small() {
@@ -163,7 +168,7 @@ run_small() {
   b="$(fresh small)"
   rb="$(fresh rsmall)"
   enroll small_a small-a "$b" "$SMALL"
-  enroll small_b small-b "$b" "$RUN_DIR/small-b"
+  enroll small_b small-b "$b" "$PULLS/small-b"
   timed "${small_a[@]}" device approve small-b >/dev/null
   tcfs_step small_push "$FILES" "${small_a[@]}" push "$SMALL"
   peer_step small_rclone_push rclone copy --transfers 32 "$SMALL" "bench:$rb/small"
@@ -171,11 +176,11 @@ run_small() {
   tcfs_step small_status "$FILES" "${small_a[@]}" sync-status
   tcfs_step small_noop_pull "$FILES" "${small_a[@]}" pull "$b/default/"
   tcfs_step small_pull "$FILES" "${small_b[@]}" pull "$b/default/"
-  same_tree "$SMALL" "$RUN_DIR/small-b"
-  peer_step small_rclone_pull rclone copy --transfers 32 "bench:$rb/small" "$RUN_DIR/rclone-small"
+  same_tree "$SMALL" "$PULLS/small-b"
+  peer_step small_rclone_pull rclone copy --transfers 32 "bench:$rb/small" "$PULLS/rclone-small"
 
   # (c) A third device, up to date, talks to the store through the counter.
-  enroll small_c small-c "$b" "$RUN_DIR/small-c" "$COUNTER"
+  enroll small_c small-c "$b" "$PULLS/small-c" "$COUNTER"
   timed "${small_a[@]}" device approve small-c >/dev/null
   counted first_pull "${small_c[@]}" pull "$b/default/"
   counted idle_poll "${small_c[@]}" pull "$b/default/"
@@ -196,8 +201,12 @@ sync
 for ((run = 1; run <= RUNS; run++)); do
   log "run $run/$RUNS"
   RUN_DIR="$WORK/run$run"
+  # Where the new devices and the peers pull to.
+  PULLS="$RUN_DIR/pulls"
+  if ((FRESH_FS)); then fresh_filesystem "$PULLS"; else mkdir -p "$PULLS"; fi
   ((SKIP_REAL)) || run_real
   ((SKIP_SMALL)) || run_small
+  bench_unmount
   rm -rf "$RUN_DIR"
 done
 
@@ -223,7 +232,7 @@ requests() {
 
 cat <<HEAD
 
-tcfs vs peers on $(nproc) cores, SeaweedFS at $TCFS_S3_ENDPOINT, median of $RUNS runs
+tcfs vs peers on $(nproc) cores, SeaweedFS at $TCFS_S3_ENDPOINT, median of $RUNS runs, pulled into $( ((FRESH_FS)) && echo "a fresh ext4 per run" || echo "$WORK")
 
 | workload | tcfs | CPU | CPU / file | peak RSS | rclone \`--transfers 32\` | restic | tcfs / rclone | tcfs / restic | goal |
 |---|---|---|---|---|---|---|---|---|---|

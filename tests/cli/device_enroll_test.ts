@@ -63,7 +63,7 @@ Deno.test("ten devices enroll at once; device list and devices.json both hold al
     devices.map((d) => d.tcfs(["device", "enroll", "--name", d.name, "--no-service", "--json"])),
   );
   const seconds = (performance.now() - started) / 1000;
-  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  for (const r of results) assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const enrolled = results.map((r) => JSON.parse(r.stdout) as EnrollJson);
   const attempts = enrolled.map((e) => e.index.attempts);
   console.log(
