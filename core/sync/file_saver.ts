@@ -9,7 +9,7 @@
 
 import { fileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
-import type { PackWriter } from "./pack_writer.ts";
+import { PACK_TARGET_BYTES, type PackWriter } from "./pack_writer.ts";
 import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpToSync } from "../io/byte_reader.ts";
@@ -159,7 +159,7 @@ async function saveSmall(
  */
 async function placeOrReuse(
   hashed: HashedChunk,
-  packs: PackWriter,
+  packs: Pick<PackWriter, "place">,
   reuse: ChunkReuse,
   abandoned = () => false,
 ): Promise<{ ref: ChunkRef; durable?: Promise<void> }> {
@@ -189,8 +189,15 @@ async function saveChunked(
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   let failed = false;
+  // A file that fills packs gets them to itself, so that a reader fetches it in whole packs.
+  using lane = expectedSize >= PACK_TARGET_BYTES ? packs.lane() : undefined;
   const placed = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
-    const { ref, durable: landed } = await placeOrReuse(hashed, packs, reuse, () => failed);
+    const { ref, durable: landed } = await placeOrReuse(
+      hashed,
+      lane ?? packs,
+      reuse,
+      () => failed,
+    );
     if (landed) durable.add(landed);
     return { ...ref, print };
   };

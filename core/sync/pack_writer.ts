@@ -10,6 +10,11 @@
  * every pack it names is durable. Packs are sealed when full and by
  * {@linkcode PackWriter.flush}, which a push calls once all of its files are placed.
  *
+ * Files saved at once share the open pack, so their chunks alternate in it. A large file gets
+ * a lane of its own ({@linkcode PackWriter.lane}) so that its chunks lie side by side: a pull
+ * or a mount then reads it in ranges of whole packs, where two 512 MiB files pushed together
+ * cost 2,300 requests of one chunk each (docs/BENCHMARKS.md).
+ *
  * @module
  */
 
@@ -41,6 +46,12 @@ export const FORGET_AFTER = 2048;
 
 /** Packs uploading at once: the best of 2/4/8 for 4 MiB objects against SeaweedFS here. */
 const PACK_UPLOADS = 4;
+
+/**
+ * Lanes open at once at most: each holds an open pack of up to {@linkcode PACK_TARGET_BYTES}.
+ * Past them, a large file shares the common pack as a small one does.
+ */
+export const MAX_LANES = 4;
 
 /** Counters a push reports. */
 export interface UploadCounters {
@@ -74,6 +85,12 @@ export interface PackWriter {
   /** Seals the open pack, so that everything placed so far becomes durable. */
   flush(): void;
   /**
+   * A placer whose chunks go into packs of their own, one after the other, for one large file
+   * (or the common pack, while {@linkcode MAX_LANES} lanes are open). Disposing of it seals its
+   * open pack: the file's chunks become durable without waiting for {@linkcode flush}.
+   */
+  lane(): PackLane;
+  /**
    * Lets go of what `place` remembers of these chunks, once a version naming them is written
    * and their locations recorded (`chunk_locations.ts`), where a later file finds them: a push
    * of 100,000 small files otherwise held every chunk's placing to its end (some 25 MB). Each
@@ -85,6 +102,11 @@ export interface PackWriter {
   readonly counters: UploadCounters;
 }
 
+/** Places one file's chunks side by side ({@linkcode PackWriter.lane}). */
+export interface PackLane extends Disposable {
+  place: PackWriter["place"];
+}
+
 /** Options for {@linkcode createPackWriter}; the defaults suit SeaweedFS and S3. */
 export interface PackWriterOptions {
   targetBytes?: number;
@@ -93,6 +115,16 @@ export interface PackWriterOptions {
   keys?: FleetKeys;
   /** Runs once, before the first pack goes up; a rejection fails every pack instead. */
   beforeFirstUpload?: () => Promise<void>;
+}
+
+/** Where chunks are being packed: the common pack, or a lane's. */
+interface Packing {
+  open?: OpenPack;
+  /**
+   * A lane disposed of: a chunk still being sealed for it when it was goes to the common
+   * pack, which the push's flush seals, and not to a pack of the lane's that nothing would.
+   */
+  closed?: boolean;
 }
 
 interface OpenPack {
@@ -124,7 +156,8 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   /** Ids forgotten, oldest first, that `placed` still holds. */
   let forgotten: string[] = [];
   const uploading = new Set<Promise<void>>();
-  let open: OpenPack | undefined;
+  const common: Packing = {};
+  let lanes = 0;
   let failure: unknown;
   let cleared: Promise<void> | undefined;
 
@@ -135,9 +168,9 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     return { id: randomPackId(), parts: [], owned: [], bytes: 0, chunks: 0, landed };
   }
 
-  function seal(): void {
-    const pack = open;
-    open = undefined;
+  function seal(packing: Packing): void {
+    const pack = packing.open;
+    packing.open = undefined;
     if (!pack || pack.bytes === 0) return;
     const body = concatBytes(pack.parts);
     pack.parts = []; // the copy is all the upload needs
@@ -173,6 +206,7 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   }
 
   async function placeNew(
+    packing: Packing,
     id: string,
     raw: Uint8Array,
     encoded: EncodedChunk | undefined,
@@ -191,7 +225,8 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     // The pack holds on to its payload until it is sealed; the rest can go now.
     for (const bytes of owned) if (bytes !== payload) releaseBuffer(bytes);
     if (failure) throw failure;
-    const pack = open ??= openPack();
+    const into = packing.closed ? common : packing;
+    const pack = into.open ??= openPack();
     const length = 1 + payload.length;
     const ref: ChunkRef = { id, size, pack: pack.id, offset: pack.bytes, length };
     // The pack's one copy at sealing joins format byte and payload: no copy per chunk.
@@ -199,18 +234,18 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     if (owned.includes(payload)) pack.owned.push(payload);
     pack.bytes += length;
     pack.chunks++;
-    if (pack.bytes >= targetBytes) seal();
+    if (pack.bytes >= targetBytes) seal(into);
     while (uploading.size >= uploads) await Promise.race(uploading);
     if (failure) throw failure;
     return { ref, durable: pack.landed.promise };
   }
 
-  return {
-    counters,
-    place(id, raw, encoded, handOver = false) {
+  /** Places a chunk once per writer, in `packing`'s open pack when it is new. */
+  function placeIn(packing: Packing): PackWriter["place"] {
+    return (id, raw, encoded, handOver = false) => {
       let pending = placed.get(id);
       if (!pending) {
-        pending = placeNew(id, raw, encoded, handOver);
+        pending = placeNew(packing, id, raw, encoded, handOver);
         // A chunk that never made it into a pack may be placed again by a later file.
         pending.catch(() => placed.delete(id));
         placed.set(id, pending);
@@ -220,8 +255,27 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
         if (encoded) releaseBuffer(encoded.payload);
       }
       return pending;
+    };
+  }
+
+  return {
+    counters,
+    place: placeIn(common),
+    flush: () => seal(common),
+    lane() {
+      if (lanes >= MAX_LANES) return { place: placeIn(common), [Symbol.dispose]() {} };
+      lanes++;
+      const own: Packing = {};
+      return {
+        place: placeIn(own),
+        [Symbol.dispose]() {
+          if (own.closed) return;
+          own.closed = true;
+          lanes--;
+          seal(own);
+        },
+      };
     },
-    flush: seal,
     forget(refs) {
       for (const ref of refs) forgotten.push(ref.id);
       if (forgotten.length < 2 * FORGET_AFTER) return;

@@ -4,7 +4,7 @@ import { decodeChunk } from "../../../core/chunking/chunk_codec.ts";
 import { blake3Hex } from "../../../core/hashing/blake3.ts";
 import { createFsStore } from "../../../core/store/fs_store.ts";
 import type { ObjectStore } from "../../../core/store/object_store.ts";
-import { createPackWriter, FORGET_AFTER } from "../../../core/sync/pack_writer.ts";
+import { createPackWriter, FORGET_AFTER, MAX_LANES } from "../../../core/sync/pack_writer.ts";
 import { TcfsError } from "../../../core/errors.ts";
 import { unsealStored } from "../../../core/crypto/sealed_object.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
@@ -172,5 +172,70 @@ Deno.test("bytes not handed over are left as they were", async () => {
     packs.flush();
     await durable;
     assert.deepEqual(chunk, copy);
+  });
+});
+
+Deno.test("each lane packs its file's chunks side by side while files are placed in turns", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store, { targetBytes: 100_000 });
+    const files = [0, 1].map((f) =>
+      Array.from({ length: 6 }, (_, i) => randomBytes(30_000, f * 10 + i))
+    );
+    const lanes = files.map(() => packs.lane());
+    const placed: Awaited<ReturnType<typeof packs.place>>[][] = [[], []];
+    // Alternately, as two files saved at once place their chunks.
+    for (let i = 0; i < 6; i++) {
+      for (const f of [0, 1]) {
+        placed[f].push(await lanes[f].place(await blake3Hex(files[f][i]), files[f][i]));
+      }
+    }
+    lanes.forEach((lane) => lane[Symbol.dispose]());
+    // Sealed by their lanes, without the push's flush.
+    await Promise.all(placed.flat().map((p) => p.durable));
+    for (const [f, refs] of placed.entries()) {
+      const packIds = new Set(refs.map((p) => p.ref.pack));
+      assert.equal(packIds.size, 2, `file ${f}: a full pack and its tail`);
+      for (const [i, { ref }] of refs.entries()) {
+        const before = refs[i - 1]?.ref;
+        if (before?.pack === ref.pack) assert.equal(ref.offset, before.offset! + before.length!);
+        const stored = await store.getRange(`packs/${ref.pack}`, ref.offset!, ref.length!);
+        assert.deepEqual(await decodeChunk(stored!), files[f][i]);
+      }
+    }
+    const lanePacks = new Set(placed.flat().map((p) => p.ref.pack));
+    assert.deepEqual(
+      (await packKeys(store)).sort(),
+      [...lanePacks].map((id) => `packs/${id}`).sort(),
+    );
+  });
+});
+
+Deno.test("past MAX_LANES a lane shares the common pack; one placed after its lane closed still lands", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const lanes = Array.from({ length: MAX_LANES + 1 }, () => packs.lane());
+    const chunks = lanes.map((_, i) => randomBytes(20_000, 40 + i));
+    const placed = await Promise.all(
+      lanes.map(async (lane, i) => lane.place(await blake3Hex(chunks[i]), chunks[i])),
+    );
+    const common = await packs.place(
+      await blake3Hex(randomBytes(20_000, 60)),
+      randomBytes(20_000, 60),
+    );
+    assert.equal(placed[MAX_LANES].ref.pack, common.ref.pack, "the extra lane is the common pack");
+    assert.equal(new Set(placed.slice(0, MAX_LANES).map((p) => p.ref.pack)).size, MAX_LANES);
+    lanes.forEach((lane) => lane[Symbol.dispose]());
+    await Promise.all(placed.slice(0, MAX_LANES).map((p) => p.durable));
+
+    // A lane is free again once disposed of; a chunk that reaches a closed lane goes to the
+    // common pack, which the flush seals, not to a pack of the lane's that nothing would.
+    const lane = packs.lane();
+    const first = await lane.place(await blake3Hex(chunks[0].slice(1)), chunks[0].slice(1));
+    assert.notEqual(first.ref.pack, common.ref.pack);
+    lane[Symbol.dispose]();
+    const late = await lane.place(await blake3Hex(chunks[1].slice(1)), chunks[1].slice(1));
+    assert.equal(late.ref.pack, common.ref.pack);
+    packs.flush();
+    await Promise.all([first.durable, late.durable, common.durable, placed[MAX_LANES].durable]);
   });
 });
