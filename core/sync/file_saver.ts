@@ -190,7 +190,7 @@ async function saveChunked(
   const durable = new Set<Promise<void>>();
   let failed = false;
   // A file that fills packs gets them to itself, so that a reader fetches it in whole packs.
-  using lane = expectedSize >= PACK_TARGET_BYTES ? packs.lane() : undefined;
+  using lane = expectedSize >= PACK_TARGET_BYTES ? await packs.lane() : undefined;
   const placed = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
     const { ref, durable: landed } = await placeOrReuse(
       hashed,

@@ -13,7 +13,8 @@
  * Files saved at once share the open pack, so their chunks alternate in it. A large file gets
  * a lane of its own ({@linkcode PackWriter.lane}) so that its chunks lie side by side: a pull
  * or a mount then reads it in ranges of whole packs, where two 512 MiB files pushed together
- * cost 2,300 requests of one chunk each (docs/BENCHMARKS.md).
+ * cost 2,300 requests of one chunk each (docs/BENCHMARKS.md). A few lanes at once: a large file
+ * waits for one, which also bounds the memory large files take together.
  *
  * @module
  */
@@ -48,10 +49,12 @@ export const FORGET_AFTER = 2048;
 const PACK_UPLOADS = 4;
 
 /**
- * Lanes open at once at most: each holds an open pack of up to {@linkcode PACK_TARGET_BYTES}.
- * Past them, a large file shares the common pack as a small one does.
+ * Lanes open at once at most, by default: each holds an open pack of up to
+ * {@linkcode PACK_TARGET_BYTES}, and its file's reads and chunks in flight. Two keep a push of
+ * large files as fast as four or more did, and its peak RSS lowest (64 files of 6 MiB: 233–242
+ * MB, 255–258 with four, 490 MB with every file at once before lanes).
  */
-export const MAX_LANES = 4;
+export const MAX_LANES = 2;
 
 /** Counters a push reports. */
 export interface UploadCounters {
@@ -85,11 +88,12 @@ export interface PackWriter {
   /** Seals the open pack, so that everything placed so far becomes durable. */
   flush(): void;
   /**
-   * A placer whose chunks go into packs of their own, one after the other, for one large file
-   * (or the common pack, while {@linkcode MAX_LANES} lanes are open). Disposing of it seals its
-   * open pack: the file's chunks become durable without waiting for {@linkcode flush}.
+   * A placer whose chunks go into packs of their own, one after the other, for one large file;
+   * it waits while {@linkcode PackWriterOptions.lanes} lanes are open. Disposing of it seals
+   * its open pack, so the file's chunks become durable without waiting for
+   * {@linkcode flush}, and lets the next file have the lane.
    */
-  lane(): PackLane;
+  lane(): Promise<PackLane>;
   /**
    * Lets go of what `place` remembers of these chunks, once a version naming them is written
    * and their locations recorded (`chunk_locations.ts`), where a later file finds them: a push
@@ -111,6 +115,11 @@ export interface PackLane extends Disposable {
 export interface PackWriterOptions {
   targetBytes?: number;
   uploads?: number;
+  /**
+   * Lanes open at once ({@linkcode MAX_LANES} by default). 0: large files share the common
+   * pack as small ones do, as writers did before lanes (tests of such stores).
+   */
+  lanes?: number;
   /** The fleet's keys when the namespace is sealed: each chunk is then sealed with its id as place. */
   keys?: FleetKeys;
   /** Runs once, before the first pack goes up; a rejection fails every pack instead. */
@@ -157,7 +166,10 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
   let forgotten: string[] = [];
   const uploading = new Set<Promise<void>>();
   const common: Packing = {};
+  const maxLanes = options.lanes ?? MAX_LANES;
   let lanes = 0;
+  /** Files waiting for a lane, first come first served. */
+  const waiting: (() => void)[] = [];
   let failure: unknown;
   let cleared: Promise<void> | undefined;
 
@@ -262,17 +274,21 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
     counters,
     place: placeIn(common),
     flush: () => seal(common),
-    lane() {
-      if (lanes >= MAX_LANES) return { place: placeIn(common), [Symbol.dispose]() {} };
-      lanes++;
+    async lane() {
+      if (maxLanes === 0) return { place: placeIn(common), [Symbol.dispose]() {} };
+      if (lanes < maxLanes) lanes++;
+      // A lane let go passes straight to the first waiter, still counted.
+      else await new Promise<void>((resolve) => waiting.push(resolve));
       const own: Packing = {};
       return {
         place: placeIn(own),
         [Symbol.dispose]() {
           if (own.closed) return;
           own.closed = true;
-          lanes--;
           seal(own);
+          const next = waiting.shift();
+          if (next) next();
+          else lanes--;
         },
       };
     },
@@ -303,6 +319,7 @@ function randomPackId(): string {
 export function contextPackWriter(ctx: SyncContext): PackWriter {
   return createPackWriter(ctx.store, {
     keys: ctx.keys,
+    lanes: ctx.packLanes,
     beforeFirstUpload: ctx.keys
       ? undefined
       : () => refuseIfSealed(ctx.store, ctx.state, ctx.namespace),

@@ -47,6 +47,8 @@ export interface SyncContext {
   revoked?: ReadonlyMap<string, string>;
   /** Files processed at once. */
   fileConcurrency?: number;
+  /** Large files a push packs at once, each into packs of its own (`PackWriterOptions.lanes`). */
+  packLanes?: number;
   /** How conflicts are handled; `interactive` (queue, decide later) when unset. */
   conflictMode?: ConflictMode;
   /** Conflict copies kept per path (newest first); 10 when unset. */

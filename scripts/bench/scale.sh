@@ -52,20 +52,6 @@ per_file_ms() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.3f", s * 1000 / n }';
 # ✓ when a ≤ b, else ✗.
 mark() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "✓" : "✗" }'; }
 
-# Enrolls a device named NAME in BUCKET with sync root ROOT, its own home under $RUN_DIR/homes, and
-# stores the words that run tcfs as it in the array named VAR. ENDPOINT defaults to the store's.
-enroll() {
-  local -n words="$1"
-  local name="$2" bucket="$3" root="$4" endpoint="${5:-$TCFS_S3_ENDPOINT}" home="$RUN_DIR/homes/$2"
-  mkdir -p "$home" "$root"
-  words=(env -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME
-    -u TCFS_NAMESPACE -u TCFS_SYNC_ROOT -u TCFS_DEVICE_NAME
-    HOME="$home" TCFS_S3_ENDPOINT="$endpoint" TCFS_S3_BUCKET="$bucket" TCFS_SOCKET="$home/tcfsd.sock"
-    "$TCFS_ROOT/scripts/tcfs")
-  timed "${words[@]}" device enroll --name "$name" --bucket "$bucket" --namespace default \
-    --sync-root "$root" --no-service --yes >/dev/null
-}
-
 # Runs tcfs (a device's words, then its arguments) over FILES files; records and logs its wall
 # time, CPU and peak RSS under KEY.
 # Each step starts with nothing dirty in the page cache: a pull's flush of its filesystem
@@ -147,8 +133,8 @@ run_real() {
   b="$(fresh real)"
   rb="$(fresh rreal)"
   repo="s3:$TCFS_S3_ENDPOINT/$(fresh restic)"
-  enroll real_a real-a "$b" "$REAL"
-  enroll real_b real-b "$b" "$PULLS/real-b"
+  enroll_device real_a real-a "$b" "$REAL"
+  enroll_device real_b real-b "$b" "$PULLS/real-b"
   # The namespace is end-to-end encrypted (the default, as restic's repository is): the first
   # device lets the others in.
   timed "${real_a[@]}" device approve real-b >/dev/null
@@ -167,8 +153,8 @@ run_small() {
   declare -a small_a small_b small_c
   b="$(fresh small)"
   rb="$(fresh rsmall)"
-  enroll small_a small-a "$b" "$SMALL"
-  enroll small_b small-b "$b" "$PULLS/small-b"
+  enroll_device small_a small-a "$b" "$SMALL"
+  enroll_device small_b small-b "$b" "$PULLS/small-b"
   timed "${small_a[@]}" device approve small-b >/dev/null
   tcfs_step small_push "$FILES" "${small_a[@]}" push "$SMALL"
   peer_step small_rclone_push rclone copy --transfers 32 "$SMALL" "bench:$rb/small"
@@ -180,7 +166,7 @@ run_small() {
   peer_step small_rclone_pull rclone copy --transfers 32 "bench:$rb/small" "$PULLS/rclone-small"
 
   # (c) A third device, up to date, talks to the store through the counter.
-  enroll small_c small-c "$b" "$PULLS/small-c" "$COUNTER"
+  enroll_device small_c small-c "$b" "$PULLS/small-c" "$COUNTER"
   timed "${small_a[@]}" device approve small-c >/dev/null
   counted first_pull "${small_c[@]}" pull "$b/default/"
   counted idle_poll "${small_c[@]}" pull "$b/default/"
@@ -200,14 +186,10 @@ sync
 
 for ((run = 1; run <= RUNS; run++)); do
   log "run $run/$RUNS"
-  RUN_DIR="$WORK/run$run"
-  # Where the new devices and the peers pull to.
-  PULLS="$RUN_DIR/pulls"
-  if ((FRESH_FS)); then fresh_filesystem "$PULLS"; else mkdir -p "$PULLS"; fi
+  begin_run "$run"
   ((SKIP_REAL)) || run_real
   ((SKIP_SMALL)) || run_small
-  bench_unmount
-  rm -rf "$RUN_DIR"
+  end_run
 done
 
 # One Markdown row for a tcfs step: wall, CPU, CPU per file, RSS, then the given cells.

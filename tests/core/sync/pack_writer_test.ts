@@ -181,7 +181,7 @@ Deno.test("each lane packs its file's chunks side by side while files are placed
     const files = [0, 1].map((f) =>
       Array.from({ length: 6 }, (_, i) => randomBytes(30_000, f * 10 + i))
     );
-    const lanes = files.map(() => packs.lane());
+    const lanes = await Promise.all(files.map(() => packs.lane()));
     const placed: Awaited<ReturnType<typeof packs.place>>[][] = [[], []];
     // Alternately, as two files saved at once place their chunks.
     for (let i = 0; i < 6; i++) {
@@ -210,32 +210,52 @@ Deno.test("each lane packs its file's chunks side by side while files are placed
   });
 });
 
-Deno.test("past MAX_LANES a lane shares the common pack; one placed after its lane closed still lands", async () => {
+Deno.test("a file waits for a lane while MAX_LANES are open; one placed after its lane closed still lands", async () => {
   await withStore(async (store) => {
     const packs = createPackWriter(store);
-    const lanes = Array.from({ length: MAX_LANES + 1 }, () => packs.lane());
+    const lanes = await Promise.all(Array.from({ length: MAX_LANES }, () => packs.lane()));
+    let waited = false;
+    const next = packs.lane().then((lane) => (waited = true, lane));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(waited, false, "no lane is free");
     const chunks = lanes.map((_, i) => randomBytes(20_000, 40 + i));
     const placed = await Promise.all(
       lanes.map(async (lane, i) => lane.place(await blake3Hex(chunks[i]), chunks[i])),
     );
-    const common = await packs.place(
-      await blake3Hex(randomBytes(20_000, 60)),
-      randomBytes(20_000, 60),
-    );
-    assert.equal(placed[MAX_LANES].ref.pack, common.ref.pack, "the extra lane is the common pack");
-    assert.equal(new Set(placed.slice(0, MAX_LANES).map((p) => p.ref.pack)).size, MAX_LANES);
-    lanes.forEach((lane) => lane[Symbol.dispose]());
-    await Promise.all(placed.slice(0, MAX_LANES).map((p) => p.durable));
+    assert.equal(new Set(placed.map((p) => p.ref.pack)).size, MAX_LANES);
+    lanes[0][Symbol.dispose]();
+    const lane = await next;
+    assert.equal(waited, true, "the lane let go went to the file waiting");
+    lanes.slice(1).forEach((l) => l[Symbol.dispose]());
+    await Promise.all(placed.map((p) => p.durable));
 
-    // A lane is free again once disposed of; a chunk that reaches a closed lane goes to the
-    // common pack, which the flush seals, not to a pack of the lane's that nothing would.
-    const lane = packs.lane();
+    // A chunk that reaches a closed lane goes to the common pack, which the flush seals, not
+    // to a pack of the lane's that nothing would.
     const first = await lane.place(await blake3Hex(chunks[0].slice(1)), chunks[0].slice(1));
-    assert.notEqual(first.ref.pack, common.ref.pack);
     lane[Symbol.dispose]();
     const late = await lane.place(await blake3Hex(chunks[1].slice(1)), chunks[1].slice(1));
+    const other = randomBytes(20_000, 49);
+    const common = await packs.place(await blake3Hex(other), other);
+    assert.notEqual(first.ref.pack, common.ref.pack);
     assert.equal(late.ref.pack, common.ref.pack);
     packs.flush();
-    await Promise.all([first.durable, late.durable, common.durable, placed[MAX_LANES].durable]);
+    await Promise.all([first.durable, late.durable, common.durable]);
+  });
+});
+
+Deno.test("with no lanes, large files share the common pack as before lanes", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store, { lanes: 0 });
+    const [a, b] = await Promise.all([packs.lane(), packs.lane()]);
+    const [x, y] = [randomBytes(20_000, 50), randomBytes(20_000, 51)];
+    const placed = [
+      await a.place(await blake3Hex(x), x),
+      await b.place(await blake3Hex(y), y),
+    ];
+    a[Symbol.dispose]();
+    b[Symbol.dispose]();
+    assert.equal(placed[0].ref.pack, placed[1].ref.pack);
+    packs.flush();
+    await Promise.all(placed.map((p) => p.durable));
   });
 });

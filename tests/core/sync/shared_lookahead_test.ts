@@ -30,7 +30,8 @@ Deno.test("files saved at once run ahead of their placing together within one sh
         return await memory.put(...args);
       },
     };
-    const packs = createPackWriter(store);
+    // A lane each, so that all eight are saved at once (four wait for a lane by default).
+    const packs = createPackWriter(store, { lanes: files });
     const lookahead: SharedLookahead = { bytes: 0 };
     let most = 0;
     const saving = datas.map((_, i) =>
