@@ -139,14 +139,14 @@ real_tree() {
 # Enrolls a device named NAME in BUCKET with sync root ROOT, its own home under $RUN_DIR/homes, and
 # stores the words that run tcfs as it in the array named VAR. ENDPOINT defaults to the store's.
 enroll_device() {
-  local -n words="$1"
+  local -n enrolled="$1"
   local name="$2" bucket="$3" root="$4" endpoint="${5:-$TCFS_S3_ENDPOINT}" home="$RUN_DIR/homes/$2"
   mkdir -p "$home" "$root"
-  words=(env -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME
+  enrolled=(env -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME
     -u TCFS_NAMESPACE -u TCFS_SYNC_ROOT -u TCFS_DEVICE_NAME
     HOME="$home" TCFS_S3_ENDPOINT="$endpoint" TCFS_S3_BUCKET="$bucket" TCFS_SOCKET="$home/tcfsd.sock"
     "$TCFS_ROOT/scripts/tcfs")
-  timed "${words[@]}" device enroll --name "$name" --bucket "$bucket" --namespace default \
+  timed "${enrolled[@]}" device enroll --name "$name" --bucket "$bucket" --namespace default \
     --sync-root "$root" --no-service --yes >/dev/null
 }
 
