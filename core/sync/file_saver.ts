@@ -101,10 +101,14 @@ export async function saveFile(
   // Synchronous opens, stats and small reads: each takes microseconds, less than an awaited
   // call's hand-off to a thread, and a push of many small files is made of little else.
   using file = Deno.openSync(path, { read: true });
-  const before = file.statSync();
+  let before = file.statSync();
+  // A file that fills packs gets them to itself (pack_writer.ts), so that a reader fetches it in
+  // whole packs. The wait for a lane is no part of the read: the stat is taken again after it.
+  using lane = before.size >= PACK_TARGET_BYTES ? await packs.lane() : undefined;
+  if (lane) before = file.statSync();
   const staged = before.size <= SMALL_FILE_LIMIT
     ? await saveSmall(readSmall(file, before.size), packs, options)
-    : await saveChunked(file, before.size, packs, options);
+    : await saveChunked(file, before.size, lane ?? packs, options);
   const after = Deno.statSync(path);
   if (
     after.size !== staged.content.size || after.mtime?.getTime() !== before.mtime?.getTime()
@@ -182,22 +186,15 @@ const LOOKAHEAD_BYTES = 4 * 1024 * 1024;
 async function saveChunked(
   file: Deno.FsFile,
   expectedSize: number,
-  packs: PackWriter,
+  packs: Pick<PackWriter, "place">,
   { onBytes = () => {}, reuse = {}, hasher, idKey, lookahead = { bytes: 0 } }: SaveOptions,
 ): Promise<StagedContent<SavedContent>> {
   const chunks: ChunkRef[] = [];
   const prints: PrintedChunk[] = [];
   const durable = new Set<Promise<void>>();
   let failed = false;
-  // A file that fills packs gets them to itself, so that a reader fetches it in whole packs.
-  using lane = expectedSize >= PACK_TARGET_BYTES ? await packs.lane() : undefined;
   const placed = async (print: string, hashed: HashedChunk): Promise<PrintedChunk> => {
-    const { ref, durable: landed } = await placeOrReuse(
-      hashed,
-      lane ?? packs,
-      reuse,
-      () => failed,
-    );
+    const { ref, durable: landed } = await placeOrReuse(hashed, packs, reuse, () => failed);
     if (landed) durable.add(landed);
     return { ...ref, print };
   };

@@ -11,10 +11,11 @@
  * {@linkcode PackWriter.flush}, which a push calls once all of its files are placed.
  *
  * Files saved at once share the open pack, so their chunks alternate in it. A large file gets
- * a lane of its own ({@linkcode PackWriter.lane}) so that its chunks lie side by side: a pull
- * or a mount then reads it in ranges of whole packs, where two 512 MiB files pushed together
- * cost 2,300 requests of one chunk each (docs/BENCHMARKS.md). A few lanes at once: a large file
- * waits for one, which also bounds the memory large files take together.
+ * a lane of its own ({@linkcode PackWriter.lane}) so that its new chunks lie side by side: a
+ * pull or a mount then reads it in ranges of whole packs, where two 512 MiB files pushed
+ * together cost some 2,300 range requests, most of them of one chunk (docs/BENCHMARKS.md). A
+ * few lanes at once: a large file waits for one, which also bounds the memory large files take
+ * together.
  *
  * @module
  */
@@ -69,7 +70,7 @@ export interface PlacedChunk {
   durable: Promise<void>;
 }
 
-/** Collects chunks into packs shared by every file of one push. */
+/** Collects the chunks of one push's files into packs: a common one, and lanes for large files. */
 export interface PackWriter {
   /**
    * Places a chunk (once per id per writer), waiting while too many packs are
@@ -85,8 +86,13 @@ export interface PackWriter {
     encoded?: EncodedChunk,
     handOver?: boolean,
   ): Promise<PlacedChunk>;
-  /** Seals the open pack, so that everything placed so far becomes durable. */
+  /**
+   * Seals the common pack, so that everything placed so far becomes durable but the chunks in
+   * lanes still open, which their files' lanes seal.
+   */
   flush(): void;
+  /** Lanes open at once at most ({@linkcode PackWriterOptions.lanes}). */
+  readonly lanes: number;
   /**
    * A placer whose chunks go into packs of their own, one after the other, for one large file;
    * it waits while {@linkcode PackWriterOptions.lanes} lanes are open. Disposing of it seals
@@ -272,9 +278,12 @@ export function createPackWriter(store: ObjectStore, options: PackWriterOptions 
 
   return {
     counters,
+    lanes: maxLanes,
     place: placeIn(common),
     flush: () => seal(common),
     async lane() {
+      // After a failed upload, a file need not read its first chunk to learn that.
+      if (failure) throw failure;
       if (maxLanes === 0) return { place: placeIn(common), [Symbol.dispose]() {} };
       if (lanes < maxLanes) lanes++;
       // A lane let go passes straight to the first waiter, still counted.

@@ -49,6 +49,7 @@ import {
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import type { DownloadCounters } from "./verified_content.ts";
 import { type ClaimedStore, createPackRunPrefetch } from "./pack_run_prefetch.ts";
+import { PACK_TARGET_BYTES } from "./pack_writer.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
@@ -137,15 +138,11 @@ interface PullItem extends ListedPath {
 const PULL_FILE_CONCURRENCY = 16;
 
 /**
- * A file this large is read in ranges of up to 4 MiB (a push packs it alone, `pack_writer.ts`),
- * four ranges ahead, each twice its size once opened.
- */
-const LARGE_FILE_BYTES = 4 * 1024 * 1024;
-
-/**
- * Large files restored at once, among the {@linkcode PULL_FILE_CONCURRENCY} paths. 64 files of
- * 6 MiB, all at once, held 150–230 MB of buffers and peaked at 410–480 MB of RSS; two at a time,
- * 70–80 MB and 230–240 MB, in the same time (four: 275 MB).
+ * Files of {@linkcode PACK_TARGET_BYTES} or more restored at once, among the
+ * {@linkcode PULL_FILE_CONCURRENCY} paths. A push packs such a file alone (`pack_writer.ts`), so
+ * it is read in ranges of up to 4 MiB, four ahead, each twice its size once opened: 64 files of
+ * 6 MiB, all at once, held 150–230 MB of buffers and peaked at 410–480 MB of RSS; two at a
+ * time, 70–80 MB and 230–240 MB, in the same time (four: 280 MB; docs/BENCHMARKS.md).
  */
 const LARGE_FILES_AT_ONCE = 2;
 
@@ -844,7 +841,7 @@ async function applyPlan(
 /** How the pull runs a step of one path: at most so many at once, a failure that path's alone. */
 interface PathSteps {
   limiter: Limiter;
-  /** Within a slot of `limiter`, what a file of {@linkcode LARGE_FILE_BYTES} or more restores in. */
+  /** What a file of {@linkcode PACK_TARGET_BYTES} or more waits for before a slot of `limiter`. */
   largeFiles: Limiter;
   /**
    * Runs one path's step; true when it went through. After a failure that is not the path's
@@ -932,23 +929,24 @@ async function restoreTogether(
   const written: StagedRestore[] = [];
   try {
     await Promise.all(
-      restores.map((restore) =>
-        limiter.run(async () => {
-          const went = await guarded(restore.item, async () => {
-            const stage = async () => {
+      restores.map((restore) => {
+        const stage = () =>
+          limiter.run(async () => {
+            const went = await guarded(restore.item, async () => {
               using store = claim(restore);
               written.push({
                 ...restore,
                 staged: await stageRestore(ctx, restore, options, store, batch),
               });
-            };
-            await (restore.plan.head.version.size >= LARGE_FILE_BYTES
-              ? steps.largeFiles.run(stage)
-              : stage());
+            });
+            if (!went) finished();
           });
-          if (!went) finished();
-        })
-      ),
+        // A large file waits for its turn before it takes a slot, so that the small files
+        // behind it are not held up by its waiting.
+        return restore.plan.head.version.size >= PACK_TARGET_BYTES
+          ? steps.largeFiles.run(stage)
+          : stage();
+      }),
     );
   } catch (err) {
     // Only a progress report can throw here; the batch's handle must not stay open.

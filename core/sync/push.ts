@@ -25,7 +25,8 @@ import {
   statEntry,
   UNREADABLE_LINK,
 } from "./local_scanner.ts";
-import { contextPackWriter } from "./pack_writer.ts";
+import { contextPackWriter, PACK_TARGET_BYTES } from "./pack_writer.ts";
+import { createLimiter } from "../concurrency/limiter.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
   headsLookup,
@@ -396,6 +397,9 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
     });
   };
   const joining = new Set<Promise<void>>();
+  // Large files take turns of their own, as many at once as the pack writer has lanes.
+  const largeFiles = packs.lanes > 0 ? createLimiter(packs.lanes) : undefined;
+  const stagingLarge = new Set<Promise<void>>();
   // Files staged since the last full collection. The buffers each byte read passes through
   // (read window, chunk, stored form, sealed box, pack) are not left to collections: their
   // owners free them as they are done (pack_writer.ts, released_buffer.ts).
@@ -421,16 +425,24 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
         filesSince = 1;
       }
       const [rel, entry, tracked] = next.value;
-      let ready;
-      try {
-        ready = await stageOne(rel, entry, tracked);
-      } catch (err) {
-        failed(rel, err);
+      const stage = async () => {
+        // A large file's turn may come after a failure stopped the push.
+        if (fatal) return undefined;
+        return await stageOne(rel, entry, tracked).catch((err) => void failed(rel, err));
+      };
+      if (largeFiles && entry && entry.size >= PACK_TARGET_BYTES) {
+        // Packed in a lane of its own, a few at once (pack_writer.ts): it waits for its turn
+        // without holding this slot, which goes on with the files after it.
+        const staged = largeFiles.run(stage);
+        held(stagingLarge, staged.then(() => {}));
+        held(joining, staged.then((ready) => joinBatch(rel, ready)));
+        continue;
       }
-      held(joining, joinBatch(rel, ready));
+      held(joining, joinBatch(rel, await stage()));
     }
   };
   await Promise.all(Array.from({ length: ctx.fileConcurrency ?? 32 }, stageSlot));
+  await Promise.all([...stagingLarge]);
   // A push stopped by a failure lets the second walk go (a database read among it).
   await jobs.return(undefined);
   // Every file is staged: the last, partly filled pack can go.

@@ -47,7 +47,10 @@ export interface SyncContext {
   revoked?: ReadonlyMap<string, string>;
   /** Files processed at once. */
   fileConcurrency?: number;
-  /** Large files a push packs at once, each into packs of its own (`PackWriterOptions.lanes`). */
+  /**
+   * Large files a push packs at once, each into packs of its own (`PackWriterOptions.lanes`);
+   * tests set 0 to lay them out as writers did before lanes.
+   */
   packLanes?: number;
   /** How conflicts are handled; `interactive` (queue, decide later) when unset. */
   conflictMode?: ConflictMode;

@@ -5,6 +5,7 @@ import { makeScopedTempDir } from "../../support/module_unload.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 import { createPackWriter, PACK_TARGET_BYTES } from "../../../core/sync/pack_writer.ts";
 import { saveFile } from "../../../core/sync/file_saver.ts";
+import { settlesWithin } from "../../support/deadlines.ts";
 
 Deno.test("files saved at once that fill packs get packs of their own, chunks side by side; small ones share", async () => {
   const tmp = await makeScopedTempDir("tcfs-lanes-");
@@ -17,7 +18,11 @@ Deno.test("files saved at once that fill packs get packs of their own, chunks si
     const packs = createPackWriter(store);
     const saved = await Promise.all(sizes.map((_, i) => saveFile(join(tmp.path, `${i}`), packs)));
     // The large files' packs went up when each was saved; the small files' wait for the flush.
-    await Promise.all(saved.slice(0, 2).map((s) => s.durable));
+    await settlesWithin(
+      Promise.all(saved.slice(0, 2).map((s) => s.durable)),
+      10_000,
+      "the large files' lanes to store their packs",
+    );
     packs.flush();
     await Promise.all(saved.map((s) => s.durable));
 

@@ -7,6 +7,7 @@ import type { ObjectStore } from "../../../core/store/object_store.ts";
 import { openSyncDevice } from "../../support/sync_device.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 import { assertSameTree } from "../../support/tree_compare.ts";
+import { trueWithin } from "../../support/deadlines.ts";
 
 Deno.test("a pull restores two large files at a time, each in ranges of its own packs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-large-pull-" });
@@ -48,7 +49,9 @@ Deno.test("a pull restores two large files at a time, each in ranges of its own 
       },
     } satisfies ObjectStore;
     const pulling = b.pullAll();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await trueWithin(() => asked.size >= 2, 10_000, "two large files to ask for their ranges");
+    // Time for a third, were it allowed to start.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(asked.size, 2, `files read at once: ${[...asked]}`);
     gate.resolve();
     const pulled = await pulling;

@@ -9,6 +9,7 @@ import { TcfsError } from "../../../core/errors.ts";
 import { unsealStored } from "../../../core/crypto/sealed_object.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
 import { testFleetKeys } from "../../support/test_fleet_keys.ts";
+import { settlesWithin } from "../../support/deadlines.ts";
 
 async function withStore(fn: (store: ObjectStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tcfs-packs-" });
@@ -191,7 +192,11 @@ Deno.test("each lane packs its file's chunks side by side while files are placed
     }
     lanes.forEach((lane) => lane[Symbol.dispose]());
     // Sealed by their lanes, without the push's flush.
-    await Promise.all(placed.flat().map((p) => p.durable));
+    await settlesWithin(
+      Promise.all(placed.flat().map((p) => p.durable)),
+      5_000,
+      "the lanes to store their packs",
+    );
     for (const [f, refs] of placed.entries()) {
       const packIds = new Set(refs.map((p) => p.ref.pack));
       assert.equal(packIds.size, 2, `file ${f}: a full pack and its tail`);
@@ -210,36 +215,81 @@ Deno.test("each lane packs its file's chunks side by side while files are placed
   });
 });
 
-Deno.test("a file waits for a lane while MAX_LANES are open; one placed after its lane closed still lands", async () => {
+Deno.test("files wait for a lane while MAX_LANES are open, and get one in turn as lanes are let go", async () => {
   await withStore(async (store) => {
     const packs = createPackWriter(store);
     const lanes = await Promise.all(Array.from({ length: MAX_LANES }, () => packs.lane()));
-    let waited = false;
-    const next = packs.lane().then((lane) => (waited = true, lane));
+    const turns: number[] = [];
+    const waiting = [0, 1].map((i) => packs.lane().then((lane) => (turns.push(i), lane)));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(waited, false, "no lane is free");
+    assert.deepEqual(turns, [], "no lane is free");
     const chunks = lanes.map((_, i) => randomBytes(20_000, 40 + i));
     const placed = await Promise.all(
       lanes.map(async (lane, i) => lane.place(await blake3Hex(chunks[i]), chunks[i])),
     );
     assert.equal(new Set(placed.map((p) => p.ref.pack)).size, MAX_LANES);
     lanes[0][Symbol.dispose]();
-    const lane = await next;
-    assert.equal(waited, true, "the lane let go went to the file waiting");
-    lanes.slice(1).forEach((l) => l[Symbol.dispose]());
-    await Promise.all(placed.map((p) => p.durable));
+    const first = await settlesWithin(waiting[0], 5_000, "the first waiter's lane");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(turns, [0], "one lane let go, one waiter served, the first");
+    lanes[1][Symbol.dispose]();
+    const second = await settlesWithin(waiting[1], 5_000, "the second waiter's lane");
+    assert.deepEqual(turns, [0, 1]);
+    await settlesWithin(Promise.all(placed.map((p) => p.durable)), 5_000, "the lanes' packs");
+    first[Symbol.dispose]();
+    second[Symbol.dispose]();
+  });
+});
 
-    // A chunk that reaches a closed lane goes to the common pack, which the flush seals, not
-    // to a pack of the lane's that nothing would.
-    const first = await lane.place(await blake3Hex(chunks[0].slice(1)), chunks[0].slice(1));
+Deno.test("a lane let go after its file failed is free again", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const saveFailing = async () => {
+      using lane = await packs.lane();
+      const chunk = randomBytes(20_000, 70);
+      await lane.place(await blake3Hex(chunk), chunk);
+      throw new Error("the file changed while it was being read");
+    };
+    for (let i = 0; i <= MAX_LANES; i++) {
+      await assert.rejects(settlesWithin(saveFailing(), 5_000, `lane ${i}`), /changed/);
+    }
+  });
+});
+
+Deno.test("a chunk placed in a lane that closes while it is being sealed goes to the common pack", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store, { keys: await testFleetKeys() });
+    const lane = await packs.lane();
+    const chunk = randomBytes(20_000, 71);
+    // Sealing the chunk is asynchronous: the lane is let go before the chunk reaches a pack.
+    const placing = lane.place(await blake3Hex(chunk), chunk);
     lane[Symbol.dispose]();
-    const late = await lane.place(await blake3Hex(chunks[1].slice(1)), chunks[1].slice(1));
-    const other = randomBytes(20_000, 49);
+    const late = await placing;
+    const other = randomBytes(20_000, 72);
     const common = await packs.place(await blake3Hex(other), other);
+    assert.equal(late.ref.pack, common.ref.pack);
+    packs.flush();
+    await settlesWithin(Promise.all([late.durable, common.durable]), 5_000, "the common pack");
+  });
+});
+
+Deno.test("a chunk placed in a lane after it was let go goes to the common pack", async () => {
+  await withStore(async (store) => {
+    const packs = createPackWriter(store);
+    const lane = await packs.lane();
+    const chunks = [randomBytes(20_000, 73), randomBytes(20_000, 74), randomBytes(20_000, 75)];
+    const first = await lane.place(await blake3Hex(chunks[0]), chunks[0]);
+    lane[Symbol.dispose]();
+    const late = await lane.place(await blake3Hex(chunks[1]), chunks[1]);
+    const common = await packs.place(await blake3Hex(chunks[2]), chunks[2]);
     assert.notEqual(first.ref.pack, common.ref.pack);
     assert.equal(late.ref.pack, common.ref.pack);
     packs.flush();
-    await Promise.all([first.durable, late.durable, common.durable]);
+    await settlesWithin(
+      Promise.all([first.durable, late.durable, common.durable]),
+      5_000,
+      "the lane's pack and the common pack",
+    );
   });
 });
 

@@ -30,7 +30,7 @@ Deno.test("files saved at once run ahead of their placing together within one sh
         return await memory.put(...args);
       },
     };
-    // A lane each, so that all eight are saved at once (four wait for a lane by default).
+    // A lane each, so that all eight are saved at once (by default, all but two would wait).
     const packs = createPackWriter(store, { lanes: files });
     const lookahead: SharedLookahead = { bytes: 0 };
     let most = 0;
