@@ -67,6 +67,9 @@ run_tree() {
   tcfs_step "$label.pull" "${puller[@]}" pull "$b/default/"
   diff -rq -x .tcfs-root "$tree" "$PULLS/$label-b" >&2 || { log "the pulled $label tree differs"; exit 1; }
   rclone_step "$label.rclone_pull" "bench:$rb/tree" "$PULLS/$label-rclone"
+  # Each run stores ~1.4 GiB per tree and tool: give it back.
+  rclone purge -q "bench:$b" || log "could not remove bucket $b"
+  rclone purge -q "bench:$rb" || log "could not remove bucket $rb"
 }
 
 log "writing the trees under $WORK"
