@@ -21,6 +21,13 @@ import { runGit } from "./git_command.ts";
  */
 export const INDEX_PENDING = "tcfs-index-pending";
 
+/**
+ * Waits before each new try of a reset that met the index locked (`index.lock`): another git
+ * command holds it, most often for milliseconds (`git status` refreshes the index under it).
+ * Left to the next pull, the reset might wait for a poll interval with nothing new to pull.
+ */
+const LOCKED_INDEX_RETRY_MS = [50, 100, 200, 400, 800, 1600];
+
 /** A git directory as it was before a pull. */
 export interface IndexSnapshot {
   /** The git directory (absolute). */
@@ -90,7 +97,7 @@ export async function refreshIndexes(before: readonly IndexSnapshot[]): Promise<
     const moved = head !== snapshot.head;
     if (!index || snapshot.pending || (moved && !snapshot.staged)) {
       // HEAD's objects have not all come: the next pull resets the index, if still as it is.
-      const reset = head ? await runGit(gitDir, ["reset", "-q", "--no-refresh"]) : undefined;
+      const reset = head ? await resetIndex(gitDir) : undefined;
       if (reset?.code === 0) {
         await Deno.remove(join(gitDir, INDEX_PENDING)).catch(() => {});
       } else if (index) {
@@ -116,6 +123,16 @@ export async function refreshIndexes(before: readonly IndexSnapshot[]): Promise<
     if (head) await runGit(gitDir, ["update-index", "-q", "--refresh"]);
   }
   return problems;
+}
+
+/** `git reset` of the index alone, tried again while another git command holds its lock. */
+async function resetIndex(gitDir: string): Promise<Awaited<ReturnType<typeof runGit>>> {
+  for (const delay of LOCKED_INDEX_RETRY_MS) {
+    const reset = await runGit(gitDir, ["reset", "-q", "--no-refresh"]);
+    if (reset?.code === 0 || !reset?.stderr.includes("index.lock")) return reset;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  return await runGit(gitDir, ["reset", "-q", "--no-refresh"]);
 }
 
 /** Whether an earlier pull left a reset pending for exactly this index. */

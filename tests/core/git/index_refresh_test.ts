@@ -99,3 +99,49 @@ Deno.test("a HEAD whose objects come with a later pull gets its index reset then
     await Deno.remove(elsewhere, { recursive: true });
   }
 });
+
+Deno.test("an index locked for a moment by another git command is reset once the lock goes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { second } = await repoWithPulledHead(dir);
+    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    // As `git status` holds it while it refreshes the index.
+    const lock = join(dir, ".git/index.lock");
+    await Deno.writeTextFile(lock, "");
+    const released = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+      Deno.remove(lock)
+    );
+    const problems = await refreshIndexes(before);
+    await released;
+    assert.deepEqual(problems, []);
+    assert.equal(await git(dir, "status", "--porcelain"), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an index locked for good is left to the next pull, which resets it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { second } = await repoWithPulledHead(dir);
+    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    const lock = join(dir, ".git/index.lock");
+    await Deno.writeTextFile(lock, "");
+    const problems = await refreshIndexes(before);
+    assert.match(
+      problems[0],
+      /could not reset the index .*index\.lock.*the next pull tries again/s,
+    );
+    await Deno.remove(lock);
+    const next = (await snapshotIndexes([join(dir, ".git")]))!;
+    assert.equal(next[0].pending, true);
+    assert.deepEqual(await refreshIndexes(next), []);
+    assert.equal(await git(dir, "status", "--porcelain"), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
