@@ -127,12 +127,12 @@ export async function refreshIndexes(before: readonly IndexSnapshot[]): Promise<
 
 /** `git reset` of the index alone, tried again while another git command holds its lock. */
 async function resetIndex(gitDir: string): Promise<Awaited<ReturnType<typeof runGit>>> {
-  for (const delay of LOCKED_INDEX_RETRY_MS) {
+  for (let retry = 0;; retry++) {
     const reset = await runGit(gitDir, ["reset", "-q", "--no-refresh"]);
-    if (reset?.code === 0 || !reset?.stderr.includes("index.lock")) return reset;
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    const locked = reset?.code !== 0 && reset?.stderr.includes("index.lock");
+    if (!locked || retry === LOCKED_INDEX_RETRY_MS.length) return reset;
+    await new Promise((resolve) => setTimeout(resolve, LOCKED_INDEX_RETRY_MS[retry]));
   }
-  return await runGit(gitDir, ["reset", "-q", "--no-refresh"]);
 }
 
 /** Whether an earlier pull left a reset pending for exactly this index. */

@@ -9,7 +9,7 @@
 
 import { fileDigest } from "../remote/file_digest.ts";
 import type { ChunkRef } from "../remote/file_version.ts";
-import { PACK_TARGET_BYTES, type PackWriter } from "./pack_writer.ts";
+import { isLargeFile, type PackWriter } from "./pack_writer.ts";
 import { chunkAgainst, type PrintedChunk } from "./edit_chunker.ts";
 import { TcfsError } from "../errors.ts";
 import { readUpToSync } from "../io/byte_reader.ts";
@@ -104,7 +104,7 @@ export async function saveFile(
   let before = file.statSync();
   // A file that fills packs gets them to itself (pack_writer.ts), so that a reader fetches it in
   // whole packs. The wait for a lane is no part of the read: the stat is taken again after it.
-  using lane = before.size >= PACK_TARGET_BYTES ? await packs.lane() : undefined;
+  using lane = isLargeFile(before.size) ? await packs.lane() : undefined;
   if (lane) before = file.statSync();
   const staged = before.size <= SMALL_FILE_LIMIT
     ? await saveSmall(readSmall(file, before.size), packs, options)

@@ -50,6 +50,19 @@ export const FORGET_AFTER = 2048;
 const PACK_UPLOADS = 4;
 
 /**
+ * Whether a file of `size` bytes is large: it fills packs, so a push gives it a lane of its own
+ * ({@linkcode PackWriter.lane}), and push and pull take such files in turns of their own.
+ *
+ * @example
+ * ```ts
+ * using lane = isLargeFile(info.size) ? await packs.lane() : undefined;
+ * ```
+ */
+export function isLargeFile(size: number): boolean {
+  return size >= PACK_TARGET_BYTES;
+}
+
+/**
  * Lanes open at once at most, by default: each holds an open pack of up to
  * {@linkcode PACK_TARGET_BYTES}, and its file's reads and chunks in flight. Two keep a push of
  * large files as fast as four or more did, and its peak RSS lowest (64 files of 6 MiB: 233–242

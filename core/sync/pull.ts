@@ -49,7 +49,7 @@ import {
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import type { DownloadCounters } from "./verified_content.ts";
 import { type ClaimedStore, createPackRunPrefetch } from "./pack_run_prefetch.ts";
-import { PACK_TARGET_BYTES } from "./pack_writer.ts";
+import { isLargeFile } from "./pack_writer.ts";
 import { chunkIdKey } from "../remote/chunk_id_key.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import type { PathHeads, StoredVersion } from "../journal/stored_version.ts";
@@ -138,7 +138,7 @@ interface PullItem extends ListedPath {
 const PULL_FILE_CONCURRENCY = 16;
 
 /**
- * Files of {@linkcode PACK_TARGET_BYTES} or more restored at once, among the
+ * Large files ({@linkcode isLargeFile}) restored at once, among the
  * {@linkcode PULL_FILE_CONCURRENCY} paths. A push packs such a file alone (`pack_writer.ts`), so
  * it is read in ranges of up to 4 MiB, four ahead, each twice its size once opened: 64 files of
  * 6 MiB, all at once, held 150–230 MB of buffers and peaked at 410–480 MB of RSS; two at a
@@ -841,7 +841,7 @@ async function applyPlan(
 /** How the pull runs a step of one path: at most so many at once, a failure that path's alone. */
 interface PathSteps {
   limiter: Limiter;
-  /** What a file of {@linkcode PACK_TARGET_BYTES} or more waits for before a slot of `limiter`. */
+  /** What a large file ({@linkcode isLargeFile}) waits for before a slot of `limiter`. */
   largeFiles: Limiter;
   /**
    * Runs one path's step; true when it went through. After a failure that is not the path's
@@ -943,9 +943,7 @@ async function restoreTogether(
           });
         // A large file waits for its turn before it takes a slot, so that the small files
         // behind it are not held up by its waiting.
-        return restore.plan.head.version.size >= PACK_TARGET_BYTES
-          ? steps.largeFiles.run(stage)
-          : stage();
+        return isLargeFile(restore.plan.head.version.size) ? steps.largeFiles.run(stage) : stage();
       }),
     );
   } catch (err) {

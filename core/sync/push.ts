@@ -25,7 +25,7 @@ import {
   statEntry,
   UNREADABLE_LINK,
 } from "./local_scanner.ts";
-import { contextPackWriter, PACK_TARGET_BYTES } from "./pack_writer.ts";
+import { contextPackWriter, isLargeFile } from "./pack_writer.ts";
 import { createLimiter } from "../concurrency/limiter.ts";
 import { createChunkHasher } from "../hashing/chunk_hasher.ts";
 import {
@@ -430,7 +430,7 @@ export async function push(ctx: SyncContext, request: PushRequest): Promise<Push
         if (fatal) return undefined;
         return await stageOne(rel, entry, tracked).catch((err) => void failed(rel, err));
       };
-      if (largeFiles && entry && entry.size >= PACK_TARGET_BYTES) {
+      if (largeFiles && entry && isLargeFile(entry.size)) {
         // Packed in a lane of its own, a few at once (pack_writer.ts): it waits for its turn
         // without holding this slot, which goes on with the files after it.
         const staged = largeFiles.run(stage);

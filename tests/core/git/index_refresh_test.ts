@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { INDEX_PENDING, refreshIndexes, snapshotIndexes } from "../../../core/git/index_refresh.ts";
+import {
+  INDEX_PENDING,
+  type IndexSnapshot,
+  refreshIndexes,
+  snapshotIndexes,
+} from "../../../core/git/index_refresh.ts";
 import { git } from "../../support/git_repo.ts";
 
 /** A repository with two commits; HEAD is then moved as a pull would (the ref file only). */
@@ -19,14 +24,23 @@ async function repoWithPulledHead(dir: string): Promise<{ first: string; second:
   return { first, second };
 }
 
+/**
+ * {@linkcode repoWithPulledHead}, its index noted as a pull notes it, then the pull's files and
+ * ref written: what `refreshIndexes` meets after the pull.
+ */
+async function pulledOverCleanIndex(dir: string): Promise<IndexSnapshot[]> {
+  const { second } = await repoWithPulledHead(dir);
+  const before = (await snapshotIndexes([join(dir, ".git")]))!;
+  await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
+  await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+  return before;
+}
+
 Deno.test("a pulled HEAD brings an index without staged changes in line", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { second } = await repoWithPulledHead(dir);
-    const before = (await snapshotIndexes([join(dir, ".git")]))!;
+    const before = await pulledOverCleanIndex(dir);
     assert.equal(before[0].staged, false);
-    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
-    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
     assert.notEqual(await git(dir, "status", "--porcelain"), "");
     assert.deepEqual(await refreshIndexes(before), []);
     assert.equal(await git(dir, "status", "--porcelain"), "");
@@ -103,10 +117,7 @@ Deno.test("a HEAD whose objects come with a later pull gets its index reset then
 Deno.test("an index locked for a moment by another git command is reset once the lock goes", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { second } = await repoWithPulledHead(dir);
-    const before = (await snapshotIndexes([join(dir, ".git")]))!;
-    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
-    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    const before = await pulledOverCleanIndex(dir);
     // As `git status` holds it while it refreshes the index.
     const lock = join(dir, ".git/index.lock");
     await Deno.writeTextFile(lock, "");
@@ -125,10 +136,7 @@ Deno.test("an index locked for a moment by another git command is reset once the
 Deno.test("an index locked for good is left to the next pull, which resets it", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { second } = await repoWithPulledHead(dir);
-    const before = (await snapshotIndexes([join(dir, ".git")]))!;
-    await Deno.writeTextFile(join(dir, "a.txt"), "two\n");
-    await Deno.writeTextFile(join(dir, ".git/refs/heads/main"), `${second}\n`);
+    const before = await pulledOverCleanIndex(dir);
     const lock = join(dir, ".git/index.lock");
     await Deno.writeTextFile(lock, "");
     const problems = await refreshIndexes(before);
