@@ -201,9 +201,18 @@ export function createRangeReader(
     return out;
   }
 
-  /** Starts fetching the refs neither cached nor in flight, as one batch. */
+  /**
+   * Starts fetching the refs neither cached nor in flight, as one batch. One still held in memory
+   * (read since the cache, smaller than what was read, evicted it) is cached again from there.
+   */
   function fetchMissing(version: FileVersion, refs: ChunkRef[]): void {
-    const missing = refs.filter((ref) => !cache.has(ref.id) && !fetching.has(ref.id));
+    const missing: ChunkRef[] = [];
+    for (const ref of refs) {
+      if (cache.has(ref.id) || fetching.has(ref.id)) continue;
+      const held = recent.get(ref.id);
+      if (held) putInCache(ref.id, held);
+      else missing.push(ref);
+    }
     const unique = [...new Map(missing.map((ref) => [ref.id, ref])).values()];
     if (unique.length === 0) return;
     const batch = fetchVerifiedChunks(store, version, unique, {
@@ -215,16 +224,21 @@ export function createRangeReader(
     unique.forEach((ref, i) => {
       const one = batch.then((chunks) => {
         remember(ref.id, chunks[i]);
-        try {
-          cache.put(ref.id, chunks[i]);
-        } catch {
-          // A cache that cannot take it (disk full) still lets the read be served.
-        }
+        putInCache(ref.id, chunks[i]);
         return chunks[i];
       }).finally(() => fetching.delete(ref.id));
       one.catch(() => {});
       fetching.set(ref.id, one);
     });
+  }
+
+  /** Caches a checked chunk; a cache that cannot take it (disk full) still lets reads be served. */
+  function putInCache(id: string, bytes: Uint8Array): void {
+    try {
+      cache.put(id, bytes);
+    } catch {
+      // Fetched again next time it is not in memory.
+    }
   }
 
   /** A chunk's bytes: from its fetch when one is in flight, else from the cache, else fetched. */

@@ -10,6 +10,7 @@ import { type DeviceHome, makeDeviceHome } from "../support/device_home.ts";
 import { servicesEnv, servicesStoreEnv } from "../support/services_env.ts";
 import { writeRandomFile } from "../support/random_bytes.ts";
 import { assertSameTree } from "../support/tree_compare.ts";
+import { bytesUnder, filesUnder } from "../support/files_under.ts";
 import { startMount } from "../support/tcfs_mount.ts";
 import type { PullSummary, PushSummary } from "../../core/sync/transfer_summary.ts";
 
@@ -40,34 +41,6 @@ async function writeTree(src: string): Promise<void> {
   for (let i = 0; i < 40; i++) {
     await writeRandomFile(join(src, "small", `f${i}.bin`), 20_000 + i * 700, 100 + i);
   }
-}
-
-/**
- * Path → size of every file below `dir`; one removed between the listing and its stat (evicted
- * by a mount's read-ahead meanwhile) is left out.
- */
-async function filesUnder(
-  dir: string,
-  out = new Map<string, number>(),
-): Promise<Map<string, number>> {
-  for await (const entry of Deno.readDir(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) await filesUnder(path, out);
-    else {
-      const info = await Deno.stat(path).catch((err) => {
-        if (err instanceof Deno.errors.NotFound) return undefined;
-        throw err;
-      });
-      if (info) out.set(path, info.size);
-    }
-  }
-  return out;
-}
-
-async function bytesUnder(dir: string): Promise<number> {
-  let total = 0;
-  for (const size of (await filesUnder(dir)).values()) total += size;
-  return total;
 }
 
 async function pull(device: DeviceHome, remote: string, dest: string): Promise<PullSummary> {
