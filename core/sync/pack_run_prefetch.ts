@@ -26,6 +26,7 @@
 import type { ChunkRef } from "../remote/file_version.ts";
 import { packKey } from "../remote/remote_keys.ts";
 import type { ObjectStore } from "../store/object_store.ts";
+import { forwardingStore } from "../store/forwarding_store.ts";
 import type { BoxOpener, OpenedSlice } from "../crypto/box_opener.ts";
 import { TcfsError } from "../errors.ts";
 
@@ -260,9 +261,7 @@ export function createPackRunPrefetch(
       }
     };
     return {
-      location: store.location,
-      ensureReady: () => store.ensureReady(),
-      get: (key, getOptions) => store.get(key, getOptions),
+      ...forwardingStore(store),
       async getRange(key, offset, length) {
         try {
           const run = runHolding(key, offset, offset + length);
@@ -305,12 +304,7 @@ export function createPackRunPrefetch(
           }
         })();
       },
-      getWithEtag: (key, getOptions) => store.getWithEtag(key, getOptions),
-      put: (key, body, putOptions) => store.put(key, body, putOptions),
-      putConditional: (key, body, condition) => store.putConditional(key, body, condition),
-      has: (key) => store.has(key),
-      list: (prefix) => store.list(prefix),
-      delete: (key) => store.delete(key),
+      // The pull closes the store it claimed from.
       close: () => {},
       [Symbol.dispose]() {
         for (const slice of slices.values()) drop(slice.run, slice.times);
