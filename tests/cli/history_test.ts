@@ -161,8 +161,9 @@ for (const backend of cliStoreBackends("history")) {
       const notes = join(root(a), "notes.txt");
       await Deno.writeTextFile(notes, "old\n");
       await push(a);
-      // An age of 3 s lands between the two versions: the old one is 6 s old by then.
-      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      // An age of 4 s lands between the two versions: the old one is 8 s old by then, and the
+      // new one younger than 4 s unless its push and the restore's start take that long.
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
       await Deno.writeTextFile(notes, "new\n");
       await push(a);
       const copy = join(tmp.path, "then.txt");
@@ -170,7 +171,7 @@ for (const backend of cliStoreBackends("history")) {
         "restore",
         remote("notes.txt"),
         "--at",
-        "3s",
+        "4s",
         "--to",
         copy,
       ]);

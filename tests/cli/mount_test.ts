@@ -168,7 +168,7 @@ Deno.test("mount: with the store down, cached files read and uncached ones fail 
     let started = performance.now();
     await assert.rejects(Deno.readFile(uncached), isEio);
     assert.ok(performance.now() - started < 3000, "a refused connection should fail at once");
-    assert.match(mount.stderr(), /read of docs\/never-read\.bin at 0 failed: cannot reach S3/);
+    await mount.stderrMatching(/read of docs\/never-read\.bin at 0 failed: cannot reach S3/);
 
     // A store that accepts connections and never answers: the read timeout ends the wait.
     proxy.start();
@@ -177,7 +177,7 @@ Deno.test("mount: with the store down, cached files read and uncached ones fail 
     await assert.rejects(Deno.readFile(uncached), isEio);
     const seconds = (performance.now() - started) / 1000;
     assert.ok(seconds >= 2.9 && seconds < 8, `the stalled read took ${seconds.toFixed(1)} s`);
-    assert.match(mount.stderr(), /never-read\.bin.*did not answer within 3 s/);
+    await mount.stderrMatching(/never-read\.bin.*did not answer within 3 s/);
     assert.deepEqual(await Deno.readFile(cached), expected);
   } finally {
     await mount.unmount();
@@ -454,7 +454,7 @@ Deno.test("mount: a write over a version it has not seen is kept as a conflict c
     await todo.sync();
     plan.close();
     todo.close();
-    assert.match(mount.stderr(), /docs\/plan\.txt: another device wrote a version meanwhile/);
+    await mount.stderrMatching(/docs\/plan\.txt: another device wrote a version meanwhile/);
     copies = (await device.tcfsJson<QueuedConflict[]>(["conflicts"]))
       .sort((a, b) => (a.path < b.path ? -1 : 1));
     assert.deepEqual(copies.map((c) => c.detected_by), ["mount", "mount"]);

@@ -5,6 +5,7 @@ import {
   makeDaemonDevice,
   readIfExists,
   seaweedEnv,
+  syncedSince,
   waitFor,
 } from "./daemon_device.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
@@ -37,10 +38,11 @@ async function concurrentEdit(
   await Deno.writeTextFile(join(a.root, "notes.txt"), "v1\n");
   await waitFor(async () => await text(join(b.root, "notes.txt")) === "v1\n", 20_000, logs);
   await b.stop();
+  const edited = Date.now();
   await Deno.writeTextFile(join(a.root, "notes.txt"), "edited on A\n");
   await Deno.writeTextFile(join(b.root, "notes.txt"), "edited on B\n");
   // A's edit is pushed before B comes back.
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await waitFor(() => syncedSince(a, edited), 20_000, logs);
   await b.start();
   return { a, b, logs };
 }

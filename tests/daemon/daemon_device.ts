@@ -231,6 +231,22 @@ export async function waitFor(
 }
 
 /**
+ * Whether `device`'s sync root has no change waiting and finished a sync after `since` (ms since
+ * the epoch): a change saved before `since` is then in the store.
+ *
+ * @example
+ * ```ts
+ * const edited = Date.now();
+ * await Deno.writeTextFile(join(a.root, "notes.txt"), "edited on A\n");
+ * await waitFor(() => syncedSince(a, edited), 20_000, logs);
+ * ```
+ */
+export async function syncedSince(device: DaemonDevice, since: number): Promise<boolean> {
+  const root = (await device.status()).sync.roots[0];
+  return root?.pending_changes === 0 && Date.parse(root.last_sync_at ?? "") > since;
+}
+
+/**
  * The bytes of a file, or `undefined` when it does not exist.
  *
  * @example

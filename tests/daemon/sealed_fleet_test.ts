@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { stateStreamMessages } from "../support/state_stream_messages.ts";
-import { type DaemonDevice, makeDaemonDevice, readIfExists, waitFor } from "./daemon_device.ts";
+import {
+  type DaemonDevice,
+  makeDaemonDevice,
+  readIfExists,
+  syncedSince,
+  waitFor,
+} from "./daemon_device.ts";
 import { makeScopedTempDir } from "../support/module_unload.ts";
 import { type NatsServer, startNatsServer } from "../support/nats_process.ts";
 import { freshFleetBucket } from "../support/fleet_bucket.ts";
@@ -277,9 +283,11 @@ Deno.test("sealed fleet: a concurrent edit is a conflict as usual, both edits ke
   await Deno.writeTextFile(join(a.root, "notes.txt"), "v1\n");
   await waitFor(async () => await text(join(b.root, "notes.txt")) === "v1\n", 30_000, fleet.logs);
   await b.stop();
+  const edited = Date.now();
   await Deno.writeTextFile(join(a.root, "notes.txt"), "edited on A\n");
   await Deno.writeTextFile(join(b.root, "notes.txt"), "edited on B\n");
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // A's edit is pushed before B comes back.
+  await waitFor(() => syncedSince(a, edited), 30_000, fleet.logs);
   await b.start();
   await waitFor(async () => (await b.status()).sync.pending_conflicts === 1, 30_000, fleet.logs);
   assert.equal(await text(join(b.root, "notes.txt")), "edited on B\n");

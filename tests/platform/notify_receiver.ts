@@ -14,8 +14,10 @@ export interface NotifyReceiver extends AsyncDisposable {
   path: string;
   /** Every message received so far, e.g. `"READY=1\nSTATUS=serving"`. */
   messages: string[];
-  /** Waits until a received message has a line equal to `line`. */
-  waitFor(line: string, timeoutMs?: number): Promise<void>;
+  /** Messages received so far that have a line equal to `line`. */
+  count(line: string): number;
+  /** Waits until `times` (1) received messages have a line equal to `line`. */
+  waitFor(line: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
 }
 
 const RECEIVER = `
@@ -58,14 +60,20 @@ export async function startNotifyReceiver(dir: string): Promise<NotifyReceiver> 
     }
   })();
   await listening.promise;
+  const count = (line: string) => messages.filter((m) => m.split("\n").includes(line)).length;
   return {
     path,
     messages,
-    async waitFor(line, timeoutMs = 10_000) {
+    count,
+    async waitFor(line, { times = 1, timeoutMs = 10_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
-      while (!messages.some((m) => m.split("\n").includes(line))) {
+      while (count(line) < times) {
         if (Date.now() > deadline) {
-          throw new Error(`no ${line} within ${timeoutMs} ms; got ${JSON.stringify(messages)}`);
+          throw new Error(
+            `${count(line)} of ${times} ${line} within ${timeoutMs} ms; got ${
+              JSON.stringify(messages)
+            }`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

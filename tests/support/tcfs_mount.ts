@@ -25,6 +25,11 @@ export interface RunningMount {
   unmount(): Promise<MountEnd>;
   /** What it wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Waits until its stderr matches `pattern` (what it wrote may still be in the pipe when the
+   * call that made it write returns); throws after `ms`.
+   */
+  stderrMatching(pattern: RegExp, ms?: number): Promise<void>;
 }
 
 /**
@@ -73,6 +78,15 @@ export async function startMount(
     mountpoint,
     process,
     stderr: () => errors,
+    async stderrMatching(pattern, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(errors)) {
+        if (Date.now() > deadline) {
+          throw new Error(`stderr did not match ${pattern} within ${ms} ms:\n${errors}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async unmount() {
       const result = await device.tcfs(["unmount", "--lazy", mountpoint]);
       if (result.code !== 0) throw new Error(`tcfs unmount failed: ${result.stderr}`);
