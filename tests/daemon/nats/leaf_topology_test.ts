@@ -33,11 +33,11 @@ Deno.test("devices on a leaf node with its own JetStream domain keep exchanging 
     jetstreamDomain: "leaf1",
     config: `leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }`,
   });
-  const linked = async () => await leafConnections(hub.monitorUrl) === 1;
-  for (let tries = 0; !(await linked()); tries++) {
-    assert.ok(tries < 100, "the leaf links to the hub");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(
+    async () => await leafConnections(hub.monitorUrl) === 1,
+    "the leaf links to the hub",
+    10_000,
+  );
 
   const nats = { domain: "leaf1" };
   await using a = await startTestBus({ natsUrl: leaf.url, nats });
@@ -49,7 +49,11 @@ Deno.test("devices on a leaf node with its own JetStream domain keep exchanging 
   assert.ok(!await hasStateStream(leaf.url, "hub"), "and not in the hub's");
 
   await hub.stop();
-  assert.equal(await leafConnections(leaf.monitorUrl), 0, "the leaf's link to the hub is down");
+  // The leaf notices the hub's exit a moment later.
+  await waitFor(
+    async () => await leafConnections(leaf.monitorUrl) === 0,
+    "the leaf's link to the hub is down",
+  );
   const during = [testEvent(a.deviceId, 2), testEvent(b.deviceId, 3)];
   a.bus.publish(during[0]);
   b.bus.publish(during[1]);
