@@ -31,6 +31,7 @@ import { crashPoint } from "../runtime/crash_point.ts";
 import { ensureDurableDirectory } from "../io/durable_directory.ts";
 import { type RestoreBatch, restoreBatch } from "../io/restore_durability.ts";
 import { tempPathBeside } from "./temp_sweeper.ts";
+import { lstatIfPresent } from "../io/lstat_if_present.ts";
 
 /** Options for {@linkcode restoreVersion}. */
 export interface RestoreOptions extends VerifiedReadOptions {
@@ -55,6 +56,13 @@ export interface ReplaceOptions {
    * notice that the user edited the local file during the download).
    */
   beforeReplace?: () => Promise<void>;
+  /**
+   * Set when nothing was at the target as planned: the error to throw if something is there
+   * now. A file is then placed with `link`, which fails when the name is taken, so nothing
+   * saved there meanwhile is replaced (between a check and a rename, it could be), and no
+   * `lstat` is made. A filesystem without hard links gets the check and the rename.
+   */
+  ifAbsent?: () => Error;
 }
 
 /** A version written beside its target, checked and ready to take its place. */
@@ -232,6 +240,10 @@ export async function replaceWithStaged(
     await inLinkFreeFolder(options.within, dir, async () => {
       await options.beforeReplace?.();
       crashPoint("before-rename");
+      if (options.ifAbsent) {
+        if (staged.kind === "file" && linkedIntoPlace(temp, target, options.ifAbsent)) return;
+        if (lstatIfPresent(target)) throw options.ifAbsent();
+      }
       try {
         Deno.renameSync(temp, target);
       } catch (err) {
@@ -252,6 +264,25 @@ export async function replaceWithStaged(
     throw err;
   }
   batch.entryChanged(dir);
+}
+
+/**
+ * Links a staged file at `target`, then removes its temp name; throws `taken()` when the name is
+ * taken. False when the filesystem makes no hard links (FAT, some network and FUSE ones).
+ */
+function linkedIntoPlace(temp: string, target: string, taken: () => Error): boolean {
+  try {
+    Deno.linkSync(temp, target);
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) throw taken();
+    return false;
+  }
+  try {
+    Deno.removeSync(temp);
+  } catch {
+    // Placed all the same: the temp sweeper removes the name left (temp_sweeper.ts).
+  }
+  return true;
 }
 
 /**

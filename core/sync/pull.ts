@@ -1025,22 +1025,27 @@ interface PullRestoreOptions extends RestoreOptions {
  * still the one planned over (an edit wins).
  */
 function placing({ item, plan }: PlannedRestore, options: PullRestoreOptions): ReplaceOptions {
-  const { localPath, local } = plan;
+  const { localPath, local, replacesFolder } = plan;
+  // Nothing stood there as planned (an empty folder that goes is something).
+  const absent = local === undefined && !replacesFolder;
+  const changed = () =>
+    new TcfsError(`${localPath} changed during the pull; kept the local edit`, {
+      kind: "local_changed",
+      hint: "run `tcfs sync-status` and resolve the conflict",
+    });
   return {
     within: options.within,
     checkedFolders: options.checkedFolders,
+    ...(absent ? { ifAbsent: changed } : {}),
     beforeReplace: async () => {
       // Another path of this pull may have put its entry there meanwhile.
       const other = options.names?.otherEntry(localPath);
       if (other !== undefined) throw nameClash(localPath, other);
+      // Placed only if nothing is there still (`ifAbsent`).
+      if (absent) return;
       const now = await statEntry(localPath, item.rel);
-      if (now ? !local || !sameEntryStat(now, local) : local !== undefined) {
-        throw new TcfsError(`${localPath} changed during the pull; kept the local edit`, {
-          kind: "local_changed",
-          hint: "run `tcfs sync-status` and resolve the conflict",
-        });
-      }
-      if (plan.replacesFolder) await removeEmptyFolder(localPath);
+      if (now ? !local || !sameEntryStat(now, local) : local !== undefined) throw changed();
+      if (replacesFolder) await removeEmptyFolder(localPath);
     },
   };
 }

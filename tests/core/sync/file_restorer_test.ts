@@ -133,3 +133,60 @@ Deno.test("a range holds at most 4 MiB once decoded, however well its chunks com
     assert.ok(requests >= 3, `${requests} requests for 12 MiB of raw chunks`);
   });
 });
+
+/** A small file saved into `store`, and its version. */
+async function savedVersion(dir: string, store: ObjectStore, seed: number): Promise<FileVersion> {
+  const source = join(dir, `source-${seed}.bin`);
+  await Deno.writeFile(source, randomBytes(100_000, seed));
+  const packs = createPackWriter(store);
+  const { content, durable } = await saveFile(source, packs);
+  packs.flush();
+  await durable;
+  return fileVersion(content);
+}
+
+Deno.test("a version placed where nothing was (ifAbsent) takes the name by a link: the written file itself, no temp left", async () => {
+  await withDir(async (dir, store) => {
+    const version = await savedVersion(dir, store, 41);
+    const target = join(dir, "out", "data.bin");
+    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    const staged = await restoreVersion(store, version, target, {
+      counters,
+      within: dir,
+      ifAbsent: () => new Error("taken"),
+    });
+    assert.deepEqual(await Deno.readFile(target), await Deno.readFile(join(dir, "source-41.bin")));
+    const placed = await Deno.lstat(target);
+    assert.equal(placed.ino, staged.stat.ino);
+    assert.equal(placed.nlink, 1);
+    assert.equal(placed.mtime?.getTime(), version.mtime_ms);
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(join(dir, "out")))).map((e) => e.name),
+      ["data.bin"],
+    );
+  });
+});
+
+Deno.test("a name taken after the last check before placing (ifAbsent) is not replaced: what was saved there stays", async () => {
+  await withDir(async (dir, store) => {
+    const version = await savedVersion(dir, store, 42);
+    const target = join(dir, "data.bin");
+    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    await assert.rejects(
+      restoreVersion(store, version, target, {
+        counters,
+        within: dir,
+        // The user saves a file there in the moment between the caller's check and the placing.
+        beforeReplace: () => Deno.writeTextFile(target, "saved meanwhile\n"),
+        ifAbsent: () => new Error("taken meanwhile"),
+      }),
+      /taken meanwhile/,
+    );
+    assert.equal(await Deno.readTextFile(target), "saved meanwhile\n");
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(),
+      ["data.bin", "source-42.bin", "store"],
+      "the staged copy is removed",
+    );
+  });
+});
