@@ -169,16 +169,21 @@ export async function openChunkCache(
       Deno.mkdirSync(join(dir, shard), { recursive: true, mode: 0o700 });
       shards.add(shard);
     }
-    // Room is made before the file is written, so the disk never holds more than the bound.
-    used += bytes.length;
-    evict();
     const temp = `${path}.tmp${crypto.randomUUID().slice(0, 8)}`;
+    used += bytes.length;
     try {
+      // Room is made before the file is written, so the disk never holds more than the bound.
+      evict();
       Deno.writeFileSync(temp, bytes, { mode: 0o600 });
       Deno.renameSync(temp, path);
     } catch (err) {
+      // Not counted, whichever step failed (an eviction the disk refused too).
       used -= bytes.length;
-      removeIfPresent(temp);
+      try {
+        removeIfPresent(temp);
+      } catch {
+        // The disk's refusal is the error to report.
+      }
       throw err;
     }
     sizes.set(id, bytes.length);

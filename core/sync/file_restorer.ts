@@ -240,23 +240,28 @@ export async function replaceWithStaged(
     await inLinkFreeFolder(options.within, dir, async () => {
       await options.beforeReplace?.();
       crashPoint("before-rename");
-      if (options.ifAbsent) {
-        if (staged.kind === "file" && linkedIntoPlace(temp, target, options.ifAbsent)) return;
-        if (lstatIfPresent(target)) throw options.ifAbsent();
-      }
-      try {
-        Deno.renameSync(temp, target);
-      } catch (err) {
-        // A folder made meanwhile, e.g. by this pull for a file below the same name.
-        if (!(err instanceof Deno.errors.IsADirectory)) throw err;
-        throw new TcfsError(
+      // A folder made meanwhile, e.g. by this pull for a file below the same name.
+      const folderHere = (cause?: unknown) =>
+        new TcfsError(
           `${target} is a folder here but a ${staged.kind} remotely; kept the folder`,
           {
             kind: "path_blocked",
             hint: "move what is in the folder elsewhere, then pull again",
-            cause: err,
+            cause,
           },
         );
+      const { ifAbsent } = options;
+      if (ifAbsent) {
+        const taken = (now: Deno.FileInfo) => now.isDirectory ? folderHere() : ifAbsent();
+        if (staged.kind === "file" && linkedIntoPlace(staged, taken)) return;
+        const now = lstatIfPresent(target);
+        if (now) throw taken(now);
+      }
+      try {
+        Deno.renameSync(temp, target);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.IsADirectory)) throw err;
+        throw folderHere(err);
       }
     }, { checked: options.checkedFolders, entry: target });
   } catch (err) {
@@ -267,15 +272,22 @@ export async function replaceWithStaged(
 }
 
 /**
- * Links a staged file at `target`, then removes its temp name; throws `taken()` when the name is
- * taken. False when the filesystem makes no hard links (FAT, some network and FUSE ones).
+ * Links a staged file at its target, then removes its temp name; throws `taken(what is there)`
+ * when the name is taken. False when the filesystem makes no hard links (FAT, some network and
+ * FUSE ones).
  */
-function linkedIntoPlace(temp: string, target: string, taken: () => Error): boolean {
+function linkedIntoPlace(
+  { temp, target, stat }: StagedVersion,
+  taken: (now: Deno.FileInfo) => Error,
+): boolean {
   try {
     Deno.linkSync(temp, target);
   } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) throw taken();
-    return false;
+    const now = err instanceof Deno.errors.AlreadyExists ? lstatIfPresent(target) : undefined;
+    // Not linked: no hard links here, or the name was freed since (the caller checks again).
+    if (!now) return false;
+    // Linked after all: an NFS client's retry of a link that went through meets its own link.
+    if (now.ino !== stat.ino) throw taken(now);
   }
   try {
     Deno.removeSync(temp);

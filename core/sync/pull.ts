@@ -664,6 +664,8 @@ interface RestorePlan {
   action: "restore";
   localPath: string;
   local?: LocalEntry;
+  /** Nothing stood at the path (no file, link, folder, nor a pipe or socket tcfs leaves alone). */
+  vacant: boolean;
   /** A folder stands at the path, with nothing in it that must stay. */
   replacesFolder: boolean;
   /** Files in that folder that this pull did not list but the remote deleted too. */
@@ -757,7 +759,8 @@ async function planOne(
       return deletion !== undefined;
     });
   }
-  return { action: "restore", localPath, local, replacesFolder, clears, head, recorded };
+  const vacant = info === undefined;
+  return { action: "restore", localPath, local, vacant, replacesFolder, clears, head, recorded };
 }
 
 /** The remote's deletion of `rel`, when the file at `localPath` is exactly what this device synced. */
@@ -1025,9 +1028,7 @@ interface PullRestoreOptions extends RestoreOptions {
  * still the one planned over (an edit wins).
  */
 function placing({ item, plan }: PlannedRestore, options: PullRestoreOptions): ReplaceOptions {
-  const { localPath, local, replacesFolder } = plan;
-  // Nothing stood there as planned (an empty folder that goes is something).
-  const absent = local === undefined && !replacesFolder;
+  const { localPath, local, vacant, replacesFolder } = plan;
   const changed = () =>
     new TcfsError(`${localPath} changed during the pull; kept the local edit`, {
       kind: "local_changed",
@@ -1036,13 +1037,13 @@ function placing({ item, plan }: PlannedRestore, options: PullRestoreOptions): R
   return {
     within: options.within,
     checkedFolders: options.checkedFolders,
-    ...(absent ? { ifAbsent: changed } : {}),
+    ...(vacant ? { ifAbsent: changed } : {}),
     beforeReplace: async () => {
       // Another path of this pull may have put its entry there meanwhile.
       const other = options.names?.otherEntry(localPath);
       if (other !== undefined) throw nameClash(localPath, other);
       // Placed only if nothing is there still (`ifAbsent`).
-      if (absent) return;
+      if (vacant) return;
       const now = await statEntry(localPath, item.rel);
       if (now ? !local || !sameEntryStat(now, local) : local !== undefined) throw changed();
       if (replacesFolder) await removeEmptyFolder(localPath);

@@ -15,6 +15,7 @@ import { saveFile } from "../../../core/sync/file_saver.ts";
 import { restoreVersion } from "../../../core/sync/file_restorer.ts";
 import { createPackWriter } from "../../../core/sync/pack_writer.ts";
 import { randomBytes } from "../../support/random_bytes.ts";
+import { TcfsError } from "../../../core/errors.ts";
 
 function fileVersion(
   content: { size: number; blake3: string; chunks: ChunkRef[] },
@@ -188,5 +189,23 @@ Deno.test("a name taken after the last check before placing (ifAbsent) is not re
       ["data.bin", "source-42.bin", "store"],
       "the staged copy is removed",
     );
+  });
+});
+
+Deno.test("a folder made at the name before placing (ifAbsent) is kept, and the path reported blocked", async () => {
+  await withDir(async (dir, store) => {
+    const version = await savedVersion(dir, store, 43);
+    const target = join(dir, "data.bin");
+    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    await assert.rejects(
+      restoreVersion(store, version, target, {
+        counters,
+        within: dir,
+        beforeReplace: () => Deno.mkdir(join(target, "inside"), { recursive: true }),
+        ifAbsent: () => new Error("taken meanwhile"),
+      }),
+      (err: unknown) => err instanceof TcfsError && err.kind === "path_blocked",
+    );
+    assert.ok((await Deno.lstat(join(target, "inside"))).isDirectory);
   });
 });
