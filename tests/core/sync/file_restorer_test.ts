@@ -168,22 +168,34 @@ Deno.test("a version placed where nothing was (ifAbsent) takes the name by a lin
   });
 });
 
+/**
+ * Restores a new version at `dir/data.bin` where nothing stood (`ifAbsent`), `meanwhile` making
+ * something there between the caller's last check and the placing.
+ */
+async function placedAfter(
+  dir: string,
+  store: ObjectStore,
+  seed: number,
+  meanwhile: (target: string) => Promise<void>,
+): Promise<void> {
+  const version = await savedVersion(dir, store, seed);
+  const target = join(dir, "data.bin");
+  await restoreVersion(store, version, target, {
+    counters: { chunksDownloaded: 0, bytesDownloaded: 0 },
+    within: dir,
+    beforeReplace: () => meanwhile(target),
+    ifAbsent: () => new Error("taken meanwhile"),
+  });
+}
+
 Deno.test("a name taken after the last check before placing (ifAbsent) is not replaced: what was saved there stays", async () => {
   await withDir(async (dir, store) => {
-    const version = await savedVersion(dir, store, 42);
-    const target = join(dir, "data.bin");
-    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
+    // The user saves a file there in the moment between the caller's check and the placing.
     await assert.rejects(
-      restoreVersion(store, version, target, {
-        counters,
-        within: dir,
-        // The user saves a file there in the moment between the caller's check and the placing.
-        beforeReplace: () => Deno.writeTextFile(target, "saved meanwhile\n"),
-        ifAbsent: () => new Error("taken meanwhile"),
-      }),
+      placedAfter(dir, store, 42, (target) => Deno.writeTextFile(target, "saved meanwhile\n")),
       /taken meanwhile/,
     );
-    assert.equal(await Deno.readTextFile(target), "saved meanwhile\n");
+    assert.equal(await Deno.readTextFile(join(dir, "data.bin")), "saved meanwhile\n");
     assert.deepEqual(
       (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(),
       ["data.bin", "source-42.bin", "store"],
@@ -194,18 +206,15 @@ Deno.test("a name taken after the last check before placing (ifAbsent) is not re
 
 Deno.test("a folder made at the name before placing (ifAbsent) is kept, and the path reported blocked", async () => {
   await withDir(async (dir, store) => {
-    const version = await savedVersion(dir, store, 43);
-    const target = join(dir, "data.bin");
-    const counters = { chunksDownloaded: 0, bytesDownloaded: 0 };
     await assert.rejects(
-      restoreVersion(store, version, target, {
-        counters,
-        within: dir,
-        beforeReplace: () => Deno.mkdir(join(target, "inside"), { recursive: true }),
-        ifAbsent: () => new Error("taken meanwhile"),
-      }),
+      placedAfter(
+        dir,
+        store,
+        43,
+        (target) => Deno.mkdir(join(target, "inside"), { recursive: true }),
+      ),
       (err: unknown) => err instanceof TcfsError && err.kind === "path_blocked",
     );
-    assert.ok((await Deno.lstat(join(target, "inside"))).isDirectory);
+    assert.ok((await Deno.lstat(join(dir, "data.bin", "inside"))).isDirectory);
   });
 });
