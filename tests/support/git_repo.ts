@@ -16,8 +16,14 @@ export const GIT_ENV: Record<string, string> = {
   GIT_COMMITTER_EMAIL: "test@example.org",
 };
 
+/** How long a git command meeting another's lock is tried again, as a user would. */
+const LOCK_RETRY_MS = 5_000;
+
 /**
- * Runs `git <args>` in `dir` and returns its stdout; throws with its stderr when it fails.
+ * Runs `git <args>` in `dir` and returns its stdout; throws with its stderr when it fails. A
+ * command that meets another git process's lock (`index.lock`: a daemon refreshing the index
+ * after a pull takes it for a moment, as an editor's git integration does) is run again for
+ * up to {@linkcode LOCK_RETRY_MS}; a lock left behind still fails it.
  *
  * @example
  * ```ts
@@ -25,13 +31,18 @@ export const GIT_ENV: Record<string, string> = {
  * ```
  */
 export async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV, stdin: "null" })
-    .output();
   const text = new TextDecoder();
-  if (out.code !== 0) {
-    throw new Error(`git ${args.join(" ")} in ${dir}: ${text.decode(out.stderr)}`);
+  const deadline = Date.now() + LOCK_RETRY_MS;
+  for (;;) {
+    const out = await new Deno.Command("git", { args, cwd: dir, env: GIT_ENV, stdin: "null" })
+      .output();
+    if (out.code === 0) return text.decode(out.stdout);
+    const stderr = text.decode(out.stderr);
+    if (!/\.lock': File exists/.test(stderr) || Date.now() > deadline) {
+      throw new Error(`git ${args.join(" ")} in ${dir}: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return text.decode(out.stdout);
 }
 
 /**
