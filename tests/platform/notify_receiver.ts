@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { trueWithin } from "../support/deadlines.ts";
 
 /** A listening notification socket. */
 export interface NotifyReceiver extends AsyncDisposable {
@@ -65,19 +66,12 @@ export async function startNotifyReceiver(dir: string): Promise<NotifyReceiver> 
     path,
     messages,
     count,
-    async waitFor(line, { times = 1, timeoutMs = 10_000 } = {}) {
-      const deadline = Date.now() + timeoutMs;
-      while (count(line) < times) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `${count(line)} of ${times} ${line} within ${timeoutMs} ms; got ${
-              JSON.stringify(messages)
-            }`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    waitFor: (line, { times = 1, timeoutMs = 10_000 } = {}) =>
+      trueWithin(
+        () => count(line) >= times,
+        timeoutMs,
+        () => `${times} ${line}, got ${count(line)} in ${JSON.stringify(messages)}`,
+      ),
     async [Symbol.asyncDispose]() {
       child.kill("SIGTERM");
       await child.status;

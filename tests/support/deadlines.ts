@@ -26,7 +26,8 @@ export async function settlesWithin<T>(promise: Promise<T>, ms: number, what: st
 }
 
 /**
- * Resolves once `condition()` is true, checking every 10 ms; throws once `ms` have passed.
+ * Resolves once `condition()` is true, checking every 10 ms; throws once `ms` have passed,
+ * naming `what` (a function: what it says then, e.g. with the output seen so far).
  *
  * @example
  * ```ts
@@ -36,11 +37,13 @@ export async function settlesWithin<T>(promise: Promise<T>, ms: number, what: st
 export async function trueWithin(
   condition: () => boolean,
   ms: number,
-  what: string,
+  what: string | (() => string),
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`waited ${ms} ms for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import type { CliResult, DeviceHome } from "./device_home.ts";
+import { trueWithin } from "./deadlines.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -78,15 +79,8 @@ export async function startMount(
     mountpoint,
     process,
     stderr: () => errors,
-    async stderrMatching(pattern, ms = 10_000) {
-      const deadline = Date.now() + ms;
-      while (!pattern.test(errors)) {
-        if (Date.now() > deadline) {
-          throw new Error(`stderr did not match ${pattern} within ${ms} ms:\n${errors}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    stderrMatching: (pattern, ms = 10_000) =>
+      trueWithin(() => pattern.test(errors), ms, () => `stderr to match ${pattern}:\n${errors}`),
     async unmount() {
       const result = await device.tcfs(["unmount", "--lazy", mountpoint]);
       if (result.code !== 0) throw new Error(`tcfs unmount failed: ${result.stderr}`);
